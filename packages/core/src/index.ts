@@ -1,1 +1,13 @@
-export {};
+export * from './errors/codes.js';
+export * from './errors/ufs-error.js';
+export * from './errors/classify.js';
+export * from './storage/capabilities.js';
+export * from './storage/backend.js';
+export * from './providers/provider.js';
+export * from './progress.js';
+export * from './keys/normalize-key.js';
+export * from './hash/hash-file.js';
+export * from './hash/hash-stream.js';
+export * from './hash/content-key.js';
+export * from './retry/retry.js';
+export * from './dedup/file-metadata.js';

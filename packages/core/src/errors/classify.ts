@@ -1,0 +1,145 @@
+import type { ErrorCode } from './codes.js';
+import { UfsError, describeContext, isUfsError, type ErrorContext } from './ufs-error.js';
+
+/** Maps an HTTP status to an error code and whether retrying may help. Returns undefined for 1xx/2xx/3xx. */
+export function classifyHttpStatus(status: number): { code: ErrorCode; retryable: boolean } | undefined {
+  if (status < 400) return undefined;
+  switch (status) {
+    case 401:
+    case 403:
+      return { code: 'PERMISSION_DENIED', retryable: false };
+    case 404:
+    case 410:
+      return { code: 'NOT_FOUND', retryable: false };
+    case 409:
+    case 412:
+      return { code: 'ALREADY_EXISTS', retryable: false };
+    case 413:
+      return { code: 'TOO_LARGE', retryable: false };
+    case 408:
+    case 504:
+      return { code: 'TIMEOUT', retryable: true };
+    case 429:
+      return { code: 'RATE_LIMITED', retryable: true };
+    case 501:
+      return { code: 'UNSUPPORTED', retryable: false };
+  }
+  if (status >= 500) return { code: 'UNAVAILABLE', retryable: true };
+  return { code: 'INVALID_INPUT', retryable: false };
+}
+
+/**
+ * Parses a `Retry-After` header (seconds or an HTTP date) into milliseconds from `now`.
+ * Returns undefined when absent or unparseable; never negative.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (value == null) return undefined;
+  const trimmed = value.trim();
+  if (trimmed === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/** Builds a UfsError from an HTTP response status. */
+export function httpError(
+  status: number,
+  detail: string,
+  context: ErrorContext = {},
+  retryAfter?: string | null,
+): UfsError {
+  const classified = classifyHttpStatus(status) ?? { code: 'UNEXPECTED' as const, retryable: false };
+  const ctx = { ...context, status };
+  return new UfsError(classified.code, `${describeContext(ctx)} HTTP ${status}${detail ? `: ${detail}` : ''}`, {
+    retryable: classified.retryable,
+    context: ctx,
+    retryAfterMs: parseRetryAfter(retryAfter),
+  });
+}
+
+const NETWORK_CODES: Record<string, { code: ErrorCode; retryable: boolean; what: string }> = {
+  ECONNRESET: { code: 'UNAVAILABLE', retryable: true, what: 'connection reset by peer' },
+  ECONNREFUSED: { code: 'UNAVAILABLE', retryable: true, what: 'connection refused' },
+  ECONNABORTED: { code: 'UNAVAILABLE', retryable: true, what: 'connection aborted' },
+  EPIPE: { code: 'UNAVAILABLE', retryable: true, what: 'broken pipe' },
+  EHOSTUNREACH: { code: 'UNAVAILABLE', retryable: true, what: 'host unreachable' },
+  ENETUNREACH: { code: 'UNAVAILABLE', retryable: true, what: 'network unreachable' },
+  ENETDOWN: { code: 'UNAVAILABLE', retryable: true, what: 'network down' },
+  ENOTFOUND: { code: 'UNAVAILABLE', retryable: true, what: 'host not found' },
+  EAI_AGAIN: { code: 'UNAVAILABLE', retryable: true, what: 'DNS lookup timed out' },
+  ETIMEDOUT: { code: 'TIMEOUT', retryable: true, what: 'timed out' },
+  ESOCKETTIMEDOUT: { code: 'TIMEOUT', retryable: true, what: 'socket timed out' },
+  UND_ERR_CONNECT_TIMEOUT: { code: 'TIMEOUT', retryable: true, what: 'connect timed out' },
+  UND_ERR_HEADERS_TIMEOUT: { code: 'TIMEOUT', retryable: true, what: 'headers timed out' },
+  UND_ERR_BODY_TIMEOUT: { code: 'TIMEOUT', retryable: true, what: 'body timed out' },
+  UND_ERR_SOCKET: { code: 'UNAVAILABLE', retryable: true, what: 'socket error' },
+  UND_ERR_CLOSED: { code: 'UNAVAILABLE', retryable: true, what: 'connection closed' },
+  ERR_STREAM_PREMATURE_CLOSE: { code: 'UNAVAILABLE', retryable: true, what: 'stream closed early' },
+  ENOENT: { code: 'NOT_FOUND', retryable: false, what: 'no such file or directory' },
+  EEXIST: { code: 'ALREADY_EXISTS', retryable: false, what: 'already exists' },
+  ENOTEMPTY: { code: 'ALREADY_EXISTS', retryable: false, what: 'directory not empty' },
+  EACCES: { code: 'PERMISSION_DENIED', retryable: false, what: 'permission denied' },
+  EPERM: { code: 'PERMISSION_DENIED', retryable: false, what: 'operation not permitted' },
+  EROFS: { code: 'PERMISSION_DENIED', retryable: false, what: 'read-only file system' },
+  EISDIR: { code: 'INVALID_INPUT', retryable: false, what: 'is a directory' },
+  ENOTDIR: { code: 'INVALID_INPUT', retryable: false, what: 'not a directory' },
+  ENAMETOOLONG: { code: 'INVALID_INPUT', retryable: false, what: 'name too long' },
+  ELOOP: { code: 'INVALID_INPUT', retryable: false, what: 'too many symbolic links' },
+  ENOSPC: { code: 'UNAVAILABLE', retryable: false, what: 'no space left on device' },
+  EDQUOT: { code: 'UNAVAILABLE', retryable: false, what: 'disk quota exceeded' },
+  EMFILE: { code: 'UNAVAILABLE', retryable: true, what: 'too many open files' },
+  EBUSY: { code: 'UNAVAILABLE', retryable: true, what: 'resource busy' },
+};
+
+function errnoCode(err: unknown): string | undefined {
+  let current: unknown = err;
+  // Walk the cause chain: fetch() wraps undici socket errors in a TypeError("fetch failed").
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code in NETWORK_CODES) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Maps a Node system/network error (ECONNRESET, ETIMEDOUT, ENOENT, undici codes, …) to a code, if it is one. */
+export function classifyNodeError(err: unknown): { code: ErrorCode; retryable: boolean; what: string } | undefined {
+  const code = errnoCode(err);
+  return code ? NETWORK_CODES[code] : undefined;
+}
+
+function isAbortLike(err: unknown): 'ABORTED' | 'TIMEOUT' | undefined {
+  if (!err || typeof err !== 'object') return undefined;
+  const name = (err as { name?: unknown }).name;
+  if (name === 'TimeoutError') return 'TIMEOUT';
+  if (name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR') return 'ABORTED';
+  return undefined;
+}
+
+/**
+ * Turns anything thrown into a UfsError with context. UfsErrors pass through (gaining context);
+ * Node and network errors are classified; aborts become ABORTED/TIMEOUT; the rest are UNEXPECTED.
+ */
+export function toUfsError(err: unknown, context: ErrorContext = {}): UfsError {
+  if (isUfsError(err)) return err.withContext(context);
+  const prefix = describeContext(context);
+  const abort = isAbortLike(err);
+  if (abort) {
+    return new UfsError(abort, `${prefix} ${abort === 'TIMEOUT' ? 'timed out' : 'aborted'}`, {
+      context,
+      cause: err,
+      retryable: abort === 'TIMEOUT',
+    });
+  }
+  const node = classifyNodeError(err);
+  const message = err instanceof Error ? err.message : String(err);
+  if (node) {
+    return new UfsError(node.code, `${prefix} ${node.what} (${errnoCode(err)})`, {
+      context,
+      cause: err,
+      retryable: node.retryable,
+    });
+  }
+  return new UfsError('UNEXPECTED', `${prefix} ${message}`, { context, cause: err });
+}

@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { toUfsError } from '../errors/classify.js';
+import { UfsError } from '../errors/ufs-error.js';
+
+export type HashAlgorithm = 'sha256' | 'md5';
+
+export interface HashFileOptions {
+  algorithm?: HashAlgorithm;
+  /** Read size; two buffers of this size are reused for the whole file. Default 4 MiB. */
+  bufferSize?: number;
+  signal?: AbortSignal;
+  /** Called after each chunk with the bytes hashed so far. */
+  onProgress?: (loaded: number) => void;
+}
+
+export interface HashResult {
+  /** Lowercase hex digest. */
+  digest: string;
+  size: number;
+}
+
+const DEFAULT_BUFFER = 4 * 1024 * 1024;
+
+/**
+ * Streaming hash of a file. Reads into two reused buffers and hashes one while the next read is in flight
+ * (the read runs on libuv's thread pool), so memory stays at 2 × bufferSize whatever the file size.
+ */
+export async function hashFile(path: string, options: HashFileOptions = {}): Promise<HashResult> {
+  const algorithm = options.algorithm ?? 'sha256';
+  const size = options.bufferSize ?? DEFAULT_BUFFER;
+  const hash = createHash(algorithm);
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw toUfsError(err, { operation: 'hash', path });
+  }
+  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)] as const;
+  let which = 0;
+  let position = 0;
+  let pending = handle.read(buffers[0], 0, size, 0);
+  try {
+    for (;;) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) break;
+      const current = buffers[which as 0 | 1];
+      position += bytesRead;
+      which ^= 1;
+      if (options.signal?.aborted) throw new UfsError('ABORTED', `[ufs] hash "${path}": aborted`, { cause: options.signal.reason });
+      pending = handle.read(buffers[which as 0 | 1], 0, size, position);
+      hash.update(current.subarray(0, bytesRead));
+      options.onProgress?.(position);
+    }
+  } catch (err) {
+    await pending.catch(() => undefined);
+    throw toUfsError(err, { operation: 'hash', path });
+  } finally {
+    await handle.close();
+  }
+  return { digest: hash.digest('hex'), size: position };
+}

@@ -1,0 +1,69 @@
+/** What a backend really does. Every flag must be true to behaviour: a contract test checks each one. */
+export interface BackendCapabilities {
+  read: boolean;
+  write: boolean;
+  delete: boolean;
+  list: boolean;
+  /** `list({ recursive: true })` is native (no client-side walk needed). */
+  recursiveList: boolean;
+  /** Byte-range reads. */
+  range: boolean;
+  append: boolean;
+  /** Server-side copy within the backend. */
+  copy: boolean;
+  /** Native rename/move within the backend. */
+  rename: boolean;
+  presignGet: boolean;
+  presignPut: boolean;
+  /** Public (non-signed) URLs for objects. */
+  publicUrl: boolean;
+  versioning: boolean;
+  /** User metadata on objects. */
+  metadata: boolean;
+  /** Real folders that exist on their own (not only as key prefixes). */
+  directories: boolean;
+  /** Kind of checksum the backend stores and returns in `stat()`, usable without reading the content. */
+  storedHash: 'md5' | 'sha256' | 'none';
+  /** Writes never leave a partial object visible. */
+  atomicWrite: boolean;
+  /** `ifNotExists` writes are enforced by the backend itself. */
+  conditionalWrite: boolean;
+}
+
+/** A capabilities object with everything off; backends spread their own flags over it. */
+export const NO_CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze({
+  read: false,
+  write: false,
+  delete: false,
+  list: false,
+  recursiveList: false,
+  range: false,
+  append: false,
+  copy: false,
+  rename: false,
+  presignGet: false,
+  presignPut: false,
+  publicUrl: false,
+  versioning: false,
+  metadata: false,
+  directories: false,
+  storedHash: 'none',
+  atomicWrite: false,
+  conditionalWrite: false,
+});
+
+export function capabilities(flags: Partial<BackendCapabilities>): BackendCapabilities {
+  return { ...NO_CAPABILITIES, ...flags };
+}
+
+/** The capabilities that imply writing; removed by a read-only mount or layer. */
+export const WRITE_CAPABILITIES = [
+  'write',
+  'delete',
+  'append',
+  'copy',
+  'rename',
+  'presignPut',
+  'conditionalWrite',
+  'atomicWrite',
+] as const satisfies readonly (keyof BackendCapabilities)[];

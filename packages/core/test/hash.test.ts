@@ -1,0 +1,115 @@
+import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  assertSha256Hex,
+  contentKey,
+  hashBytes,
+  hashFile,
+  hashFromContentKey,
+  HashingStream,
+  hashStream,
+  isSha256Hex,
+  UfsError,
+} from '../src/index.js';
+
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const ABC_SHA256 = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ufs-core-hash-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function sha256sum(path: string): string {
+  return execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]!;
+}
+
+describe('hashFile', () => {
+  it('matches known vectors', async () => {
+    await writeFile(join(dir, 'empty'), '');
+    await writeFile(join(dir, 'abc'), 'abc');
+    expect(await hashFile(join(dir, 'empty'))).toEqual({ digest: EMPTY_SHA256, size: 0 });
+    expect(await hashFile(join(dir, 'abc'))).toEqual({ digest: ABC_SHA256, size: 3 });
+    expect((await hashFile(join(dir, 'abc'), { algorithm: 'md5' })).digest).toBe('900150983cd24fb0d6963f7d28e17f72');
+  });
+
+  it.each([1, 7, 64, 4096])('agrees with sha256sum across buffer boundaries (buffer %i)', async (bufferSize) => {
+    const path = join(dir, `random-${bufferSize}`);
+    await writeFile(path, randomBytes(bufferSize * 5 + 3));
+    const progress: number[] = [];
+    const result = await hashFile(path, { bufferSize, onProgress: (n) => progress.push(n) });
+    expect(result.digest).toBe(sha256sum(path));
+    expect(result.size).toBe(bufferSize * 5 + 3);
+    expect(progress.at(-1)).toBe(result.size);
+  });
+
+  it('agrees with sha256sum on a multi-buffer file with the default buffer', async () => {
+    const path = join(dir, 'nine-mib');
+    await writeFile(path, randomBytes(9 * 1024 * 1024 + 17));
+    expect((await hashFile(path)).digest).toBe(sha256sum(path));
+  });
+
+  it('names the file when it is missing', async () => {
+    const err = await hashFile(join(dir, 'missing')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UfsError);
+    expect((err as UfsError).code).toBe('NOT_FOUND');
+    expect((err as UfsError).message).toContain('missing');
+  });
+
+  it('stops when aborted', async () => {
+    const path = join(dir, 'abortable');
+    await writeFile(path, randomBytes(1024 * 64));
+    const controller = new AbortController();
+    controller.abort();
+    const err = await hashFile(path, { bufferSize: 1024, signal: controller.signal }).catch((e: unknown) => e);
+    expect((err as UfsError).code).toBe('ABORTED');
+  });
+});
+
+describe('hashStream and HashingStream', () => {
+  it('hashes an async iterable', async () => {
+    const result = await hashStream(Readable.from([Buffer.from('a'), Buffer.from('bc')]));
+    expect(result).toEqual({ digest: ABC_SHA256, size: 3 });
+    expect(hashBytes('abc')).toBe(ABC_SHA256);
+  });
+
+  it('hashes what passes through, in several algorithms', async () => {
+    const hashing = new HashingStream(['sha256', 'md5']);
+    const out: Buffer[] = [];
+    expect(() => hashing.digest()).toThrow(/not finished/);
+    await pipeline(Readable.from([Buffer.from('ab'), Buffer.from('c')]), hashing, async (source) => {
+      for await (const chunk of source) out.push(chunk as Buffer);
+    });
+    expect(Buffer.concat(out).toString()).toBe('abc');
+    expect(hashing.digest('sha256')).toBe(ABC_SHA256);
+    expect(hashing.digest('md5')).toBe('900150983cd24fb0d6963f7d28e17f72');
+    expect(hashing.size).toBe(3);
+  });
+});
+
+describe('content addressing', () => {
+  it('lays content out as ab/abcdef…', () => {
+    expect(contentKey(ABC_SHA256)).toBe(`ba/${ABC_SHA256}`);
+    expect(contentKey(ABC_SHA256, 'content/')).toBe(`content/ba/${ABC_SHA256}`);
+    expect(hashFromContentKey(`content/ba/${ABC_SHA256}`)).toBe(ABC_SHA256);
+    expect(hashFromContentKey(`bb/${ABC_SHA256}`)).toBeUndefined();
+    expect(hashFromContentKey('ba/nothex')).toBeUndefined();
+  });
+
+  it('rejects what is not a lowercase SHA-256', () => {
+    for (const bad of ['', 'abc', ABC_SHA256.toUpperCase(), `${ABC_SHA256}0`, `../${ABC_SHA256.slice(3)}`, 42]) {
+      expect(isSha256Hex(bad)).toBe(false);
+      expect(() => assertSha256Hex(bad)).toThrow(/64 lowercase hex/);
+    }
+    expect(() => contentKey('zz')).toThrow(UfsError);
+  });
+});

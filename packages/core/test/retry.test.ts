@@ -1,0 +1,155 @@
+import { describe, expect, it } from '@jest/globals';
+import { backoffDelay, retry, sleep, UfsError, type RetryPolicy } from '../src/index.js';
+
+function recorder(): { delays: number[]; sleep: NonNullable<RetryPolicy['sleep']> } {
+  const delays: number[] = [];
+  return { delays, sleep: async (ms) => void delays.push(ms) };
+}
+
+const transient = () => new UfsError('UNAVAILABLE', 'try again');
+
+describe('backoffDelay', () => {
+  it('grows exponentially up to the cap', () => {
+    const policy = { baseDelayMs: 100, maxDelayMs: 1000, jitter: 'none' as const };
+    expect([1, 2, 3, 4, 5].map((a) => backoffDelay(a, policy))).toEqual([100, 200, 400, 800, 1000]);
+  });
+
+  it('applies full and equal jitter', () => {
+    expect(backoffDelay(3, { baseDelayMs: 100 }, () => 0.5)).toBe(200);
+    expect(backoffDelay(3, { baseDelayMs: 100, jitter: 'equal' }, () => 0)).toBe(200);
+    expect(backoffDelay(3, { baseDelayMs: 100, jitter: 'equal' }, () => 1)).toBe(400);
+  });
+});
+
+describe('retry', () => {
+  it('retries transient errors, then succeeds', async () => {
+    const r = recorder();
+    let calls = 0;
+    const value = await retry(
+      async ({ attempt }) => {
+        calls++;
+        if (attempt < 3) throw transient();
+        return 'ok';
+      },
+      { sleep: r.sleep, random: () => 1, baseDelayMs: 10 },
+    );
+    expect(value).toBe('ok');
+    expect(calls).toBe(3);
+    expect(r.delays).toEqual([10, 20]);
+  });
+
+  it('does not retry permanent errors', async () => {
+    let calls = 0;
+    const err = await retry(async () => {
+      calls++;
+      throw new UfsError('PERMISSION_DENIED', 'no');
+    }).catch((e: unknown) => e);
+    expect(calls).toBe(1);
+    expect((err as UfsError).code).toBe('PERMISSION_DENIED');
+    expect((err as UfsError).context.attempts).toBe(1);
+  });
+
+  it('gives up after maxAttempts with the last error', async () => {
+    const r = recorder();
+    let calls = 0;
+    const err = await retry(
+      async () => {
+        calls++;
+        throw new UfsError('UNAVAILABLE', `failure ${calls}`);
+      },
+      { maxAttempts: 3, sleep: r.sleep },
+    ).catch((e: unknown) => e);
+    expect(calls).toBe(3);
+    expect((err as UfsError).message).toBe('failure 3');
+    expect((err as UfsError).context.attempts).toBe(3);
+  });
+
+  it('honours Retry-After over backoff', async () => {
+    const r = recorder();
+    let calls = 0;
+    await retry(
+      async () => {
+        if (calls++ === 0) throw new UfsError('RATE_LIMITED', 'slow', { retryAfterMs: 1234 });
+        return 1;
+      },
+      { sleep: r.sleep },
+    );
+    expect(r.delays).toEqual([1234]);
+  });
+
+  it('stops when Retry-After exceeds what it may wait', async () => {
+    let calls = 0;
+    const err = await retry(
+      async () => {
+        calls++;
+        throw new UfsError('RATE_LIMITED', 'come back tomorrow', { retryAfterMs: 86_400_000 });
+      },
+      { sleep: recorder().sleep },
+    ).catch((e: unknown) => e);
+    expect(calls).toBe(1);
+    expect((err as UfsError).code).toBe('RATE_LIMITED');
+  });
+
+  it('respects the overall deadline', async () => {
+    let calls = 0;
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw transient();
+        },
+        { maxAttempts: 10, baseDelayMs: 40, jitter: 'none', deadlineMs: 100 },
+      ),
+    ).rejects.toThrow('try again');
+    // 40 ms + 80 ms would pass the 100 ms deadline: the second wait is never started.
+    expect(calls).toBe(2);
+  });
+
+  it('classifies plain Node errors (ECONNRESET is retried)', async () => {
+    let calls = 0;
+    const value = await retry(
+      async () => {
+        if (calls++ === 0) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+        return 'second time';
+      },
+      { sleep: recorder().sleep },
+    );
+    expect(value).toBe('second time');
+  });
+
+  it('aborts a wait in progress', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 30);
+    const err = await retry(
+      async () => {
+        throw transient();
+      },
+      { baseDelayMs: 10_000, jitter: 'none', signal: controller.signal },
+    ).catch((e: unknown) => e);
+    expect((err as UfsError).code).toBe('ABORTED');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('turns an aborted timeout signal into TIMEOUT', async () => {
+    const err = await sleep(10_000, AbortSignal.timeout(10)).catch((e: unknown) => e);
+    expect((err as UfsError).code).toBe('TIMEOUT');
+  });
+
+  it('does not start when already aborted, and reports retries', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    let calls = 0;
+    await expect(retry(async () => calls++, { signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(calls).toBe(0);
+    const seen: number[] = [];
+    let n = 0;
+    await retry(
+      async () => {
+        if (n++ < 2) throw transient();
+      },
+      { sleep: recorder().sleep, onRetry: ({ attempt }) => seen.push(attempt) },
+    );
+    expect(seen).toEqual([1, 2]);
+  });
+});
