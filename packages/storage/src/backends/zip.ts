@@ -1,0 +1,13 @@
+import { UfsError } from '@org/core';
+import { z } from 'zod';
+import { defineBackend } from '../backend-definition.js';
+
+// Placeholder until the zip backend lands: configuring a mount of this protocol fails clearly.
+export default defineBackend({
+  protocol: 'zip',
+  description: 'zip (not implemented yet)',
+  options: z.object({}).passthrough(),
+  create: () => {
+    throw new UfsError('UNSUPPORTED', '[ufs] [zip] this protocol is not implemented yet');
+  },
+});
