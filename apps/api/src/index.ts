@@ -1,1 +1,1 @@
-export {};
+export { loadConfig, type ApiConfig } from './config.js';

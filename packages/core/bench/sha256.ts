@@ -25,7 +25,10 @@ function makeFile(): void {
   closeSync(fd);
 }
 
-async function best(label: string, fn: () => Promise<string> | string): Promise<{ label: string; seconds: number; digest: string }> {
+async function best(
+  label: string,
+  fn: () => Promise<string> | string,
+): Promise<{ label: string; seconds: number; digest: string }> {
   let seconds = Infinity;
   let digest = '';
   for (let i = 0; i < runs; i++) {
@@ -41,7 +44,10 @@ try {
   execFileSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] }); // warm the page cache
   const results = [
     await best('@org/core hashFile', async () => (await hashFile(file)).digest),
-    await best('openssl dgst -sha256', () => execFileSync('openssl', ['dgst', '-sha256', '-r', file], { encoding: 'utf8' }).split(' ')[0]!),
+    await best(
+      'openssl dgst -sha256',
+      () => execFileSync('openssl', ['dgst', '-sha256', '-r', file], { encoding: 'utf8' }).split(' ')[0]!,
+    ),
     await best('sha256sum', () => execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0]!),
   ];
   const digests = new Set(results.map((r) => r.digest));
@@ -50,7 +56,9 @@ try {
   console.log(`SHA-256 of ${sizeMb} MiB (best of ${runs}, page cache warm)`);
   for (const r of results) {
     const mbps = (sizeMb * 1024 * 1024) / r.seconds / 1e6;
-    console.log(`  ${r.label.padEnd(22)} ${r.seconds.toFixed(3)} s  ${mbps.toFixed(0).padStart(5)} MB/s  ${(openssl / r.seconds).toFixed(2)}x openssl`);
+    console.log(
+      `  ${r.label.padEnd(22)} ${r.seconds.toFixed(3)} s  ${mbps.toFixed(0).padStart(5)} MB/s  ${(openssl / r.seconds).toFixed(2)}x openssl`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -40,7 +40,10 @@ describe('UfsError', () => {
   });
 
   it('keeps the innermost context when more is added', () => {
-    const err = new UfsError('NOT_FOUND', 'x', { context: { path: 'inner' } }).withContext({ path: 'outer', mount: 'm' });
+    const err = new UfsError('NOT_FOUND', 'x', { context: { path: 'inner' } }).withContext({
+      path: 'outer',
+      mount: 'm',
+    });
     expect(err.context).toEqual({ path: 'inner', mount: 'm' });
   });
 

@@ -55,7 +55,19 @@ describe('file metadata schema', () => {
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.issues.map((i) => i.path).sort()).toEqual(
-        ['file_atime', 'file_ctime', 'file_gid', 'file_mode', 'file_mtime', 'file_size', 'file_uid', 'filepath', 'hostname', 'ip_address', 'sha256'].sort(),
+        [
+          'file_atime',
+          'file_ctime',
+          'file_gid',
+          'file_mode',
+          'file_mtime',
+          'file_size',
+          'file_uid',
+          'filepath',
+          'hostname',
+          'ip_address',
+          'sha256',
+        ].sort(),
       );
     }
   });

@@ -98,7 +98,10 @@ export function checkRepository(root: string): Violation[] {
           const subpath = specifier === target ? '.' : `.${specifier.slice(target.length)}`;
           const exported = exportSubpaths(byName.get(target)!.manifest);
           if (/(^|\/)(src|dist)(\/|$)/.test(subpath) || !exported.has(subpath)) {
-            add('internals', `"${specifier}" reaches into ${target}'s internals; import only its exports (${[...exported].join(', ')})`);
+            add(
+              'internals',
+              `"${specifier}" reaches into ${target}'s internals; import only its exports (${[...exported].join(', ')})`,
+            );
             continue;
           }
           if (target === pkg.name) continue;
@@ -109,13 +112,24 @@ export function checkRepository(root: string): Violation[] {
             continue;
           }
           if (isProduction && allowed && !allowed.includes(target)) {
-            add('graph', `${pkg.name} must not import ${target} (dependencies point one way: allowed ${allowed.join(', ') || 'none'})`);
+            add(
+              'graph',
+              `${pkg.name} must not import ${target} (dependencies point one way: allowed ${allowed.join(', ') || 'none'})`,
+            );
             continue;
           }
         }
 
-        if (pkg.name === '@org/core' && isProduction && !byName.has(target) && !CORE_ALLOWED_EXTERNALS.includes(target)) {
-          add('core-external', `@org/core must not import "${target}" (no SDK, no framework; allowed: ${CORE_ALLOWED_EXTERNALS.join(', ')})`);
+        if (
+          pkg.name === '@org/core' &&
+          isProduction &&
+          !byName.has(target) &&
+          !CORE_ALLOWED_EXTERNALS.includes(target)
+        ) {
+          add(
+            'core-external',
+            `@org/core must not import "${target}" (no SDK, no framework; allowed: ${CORE_ALLOWED_EXTERNALS.join(', ')})`,
+          );
           continue;
         }
         const declared = isProduction ? prodDeps : allDeps;
@@ -133,7 +147,9 @@ function rootDeclares(root: string, name: string, isProduction: boolean): boolea
   if (isProduction) return false;
   let deps = rootManifests.get(root);
   if (!deps) {
-    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      devDependencies?: Record<string, string>;
+    };
     deps = manifest.devDependencies ?? {};
     rootManifests.set(root, deps);
   }

@@ -19,7 +19,11 @@ function fixtureRepo(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'ufs-rules-'));
   const manifests: Record<string, object> = {
     'package.json': { name: 'root', private: true, devDependencies: { jest: '*' } },
-    'packages/core/package.json': { name: '@org/core', dependencies: { zod: '*' }, exports: { '.': './dist/index.js' } },
+    'packages/core/package.json': {
+      name: '@org/core',
+      dependencies: { zod: '*' },
+      exports: { '.': './dist/index.js' },
+    },
     'packages/storage/package.json': {
       name: '@org/storage',
       dependencies: { '@org/core': 'workspace:*', '@aws-sdk/client-s3': '*' },
@@ -56,14 +60,18 @@ describe('each rule fires when broken', () => {
   it('passes a clean fixture', () => {
     expect(
       check({
-        'packages/core/src/index.ts': "import { z } from 'zod';\nimport { readFile } from 'node:fs/promises';\nexport { z, readFile };",
-        'packages/storage/src/index.ts': "import { UfsError } from '@org/core';\nimport { S3Client } from '@aws-sdk/client-s3';\nexport { UfsError, S3Client };",
+        'packages/core/src/index.ts':
+          "import { z } from 'zod';\nimport { readFile } from 'node:fs/promises';\nexport { z, readFile };",
+        'packages/storage/src/index.ts':
+          "import { UfsError } from '@org/core';\nimport { S3Client } from '@aws-sdk/client-s3';\nexport { UfsError, S3Client };",
       }),
     ).toEqual([]);
   });
 
   it('@org/core importing an SDK', () => {
-    const v = check({ 'packages/core/src/s3.ts': "import { S3Client } from '@aws-sdk/client-s3';\nexport { S3Client };" });
+    const v = check({
+      'packages/core/src/s3.ts': "import { S3Client } from '@aws-sdk/client-s3';\nexport { S3Client };",
+    });
     expect(v.map((x) => x.rule)).toContain('core-external');
     expect(v[0]?.message).toContain('@org/core must not import "@aws-sdk/client-s3"');
   });

@@ -1,1 +1,1 @@
-export {};
+export { HTTP_STATUS_BY_CODE, errorResponse, type ErrorBody } from './http/error-status.js';

@@ -10,7 +10,10 @@ export function isSha256Hex(value: unknown): value is string {
 /** Throws INVALID_INPUT unless `value` is a SHA-256 in lowercase hex. */
 export function assertSha256Hex(value: unknown, what = 'sha256'): string {
   if (!isSha256Hex(value)) {
-    throw new UfsError('INVALID_INPUT', `[ufs] ${what} must be 64 lowercase hex characters, got ${JSON.stringify(value)}`);
+    throw new UfsError(
+      'INVALID_INPUT',
+      `[ufs] ${what} must be 64 lowercase hex characters, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }

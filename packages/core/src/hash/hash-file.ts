@@ -47,7 +47,8 @@ export async function hashFile(path: string, options: HashFileOptions = {}): Pro
       const current = buffers[which as 0 | 1];
       position += bytesRead;
       which ^= 1;
-      if (options.signal?.aborted) throw new UfsError('ABORTED', `[ufs] hash "${path}": aborted`, { cause: options.signal.reason });
+      if (options.signal?.aborted)
+        throw new UfsError('ABORTED', `[ufs] hash "${path}": aborted`, { cause: options.signal.reason });
       pending = handle.read(buffers[which as 0 | 1], 0, size, position);
       hash.update(current.subarray(0, bytesRead));
       options.onProgress?.(position);

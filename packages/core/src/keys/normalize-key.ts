@@ -45,12 +45,14 @@ function checkSegment(input: string, segment: string): void {
   if (segment === '..') reject(input, '".." segments are not allowed');
   if (segment === '.') reject(input, '"." segments are not allowed');
   if (OVERLONG_ESCAPE.test(segment)) reject(input, 'overlong percent-encoding');
-  if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) reject(input, `a segment is longer than ${MAX_SEGMENT_BYTES} bytes`);
+  if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES)
+    reject(input, `a segment is longer than ${MAX_SEGMENT_BYTES} bytes`);
   for (const form of decodings(segment)) {
     // Unicode compatibility forms: fullwidth dots/solidus, two-dot leader, … fold to ASCII under NFKC.
     const folded = form.normalize('NFKC');
     for (const candidate of [form, folded]) {
-      if (candidate.includes('/') || candidate.includes('\\') || SEPARATOR_LOOKALIKES.test(candidate)) reject(input, 'encoded or look-alike path separator');
+      if (candidate.includes('/') || candidate.includes('\\') || SEPARATOR_LOOKALIKES.test(candidate))
+        reject(input, 'encoded or look-alike path separator');
       if (CONTROL_CHARS.test(candidate)) reject(input, 'encoded control character');
       // Only dots and spaces (".. ", ". .", "...") : Windows strips trailing dots/spaces, making these traversal.
       if (/^[. ]+$/.test(candidate) && candidate.includes('.')) reject(input, 'dot-only segment (traversal)');

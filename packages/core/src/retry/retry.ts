@@ -51,7 +51,8 @@ export function backoffDelay(attempt: number, policy: RetryPolicy = {}, random: 
 function abortError(signal: AbortSignal): UfsError {
   const reason: unknown = signal.reason;
   // Duck-typed: the DOMException of AbortSignal.timeout() may come from another realm.
-  const timeout = typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
+  const timeout =
+    typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
   return new UfsError(timeout ? 'TIMEOUT' : 'ABORTED', timeout ? '[ufs] timed out' : '[ufs] aborted', {
     cause: reason,
     retryable: false,

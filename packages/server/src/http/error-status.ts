@@ -1,0 +1,39 @@
+import { toUfsError, type ErrorCode, type UfsError } from '@org/core';
+
+/** The one mapping from error codes to HTTP statuses for the dedup server. */
+export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  PERMISSION_DENIED: 403,
+  UNSUPPORTED: 501,
+  CONFIG_INVALID: 500,
+  INVALID_INPUT: 400,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  TOO_LARGE: 413,
+  INTEGRITY: 400,
+  ABORTED: 499,
+  TIMEOUT: 504,
+  UNEXPECTED: 500,
+});
+
+export interface ErrorBody {
+  /** PutPlace clients read `detail`. */
+  detail: string;
+  code: ErrorCode;
+  retryable: boolean;
+}
+
+/**
+ * Status and JSON body for any error. The body never carries a stack trace, a cause or an internal path:
+ * server-side failures (5xx) get a generic message; the full error is for the log only.
+ */
+export function errorResponse(err: unknown): { status: number; body: ErrorBody; error: UfsError } {
+  const error = toUfsError(err);
+  const status = HTTP_STATUS_BY_CODE[error.code];
+  const detail =
+    status >= 500 && error.code !== 'UNAVAILABLE' && error.code !== 'TIMEOUT' && error.code !== 'UNSUPPORTED'
+      ? 'internal error'
+      : error.message.replace(/^\[ufs\]\s*/, '');
+  return { status, body: { detail, code: error.code, retryable: error.retryable }, error };
+}
