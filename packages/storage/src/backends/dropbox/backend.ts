@@ -1,0 +1,260 @@
+import type { Readable } from 'node:stream';
+import {
+  capabilities,
+  describeContext,
+  parentKey,
+  UfsError,
+  type CopyOptions,
+  type DeleteOptions,
+  type EntryStat,
+  type ErrorContext,
+  type ListOptions,
+  type ListPage,
+  type MkdirOptions,
+  type PresignOptions,
+  type ReadOptions,
+  type StorageBackend,
+  type WriteOptions,
+  type WriteResult,
+} from '@org/core';
+import { requestedRange } from '../http/range.js';
+import type { DropboxClient } from './client.js';
+import { dropboxError, hasSummary } from './errors.js';
+import { DropboxPaths, statOf } from './paths.js';
+import { download, upload, type TransferSettings } from './transfer.js';
+
+export const PROTOCOL = 'dropbox';
+/** Dropbox temporary links live four hours, whatever is asked. */
+export const TEMPORARY_LINK_SECONDS = 4 * 60 * 60;
+const MAX_PAGE = 2000;
+
+/**
+ * Dropbox through its SDK: metadata, listing, folders, copy/move and temporary links by RPC calls; downloads
+ * (streamed, ranged) and uploads (single call or upload session) on the content host.
+ */
+export class DropboxBackend implements StorageBackend {
+  readonly protocol = PROTOCOL;
+  readonly capabilities = capabilities({
+    read: true,
+    write: true,
+    delete: true,
+    list: true,
+    recursiveList: true,
+    range: true,
+    copy: true,
+    rename: true,
+    presignGet: true,
+    directories: true,
+    atomicWrite: true,
+    conditionalWrite: true,
+  });
+  private readonly paths: DropboxPaths;
+
+  constructor(
+    private readonly client: DropboxClient,
+    root: string,
+    private readonly settings: TransferSettings,
+    private readonly mountName = PROTOCOL,
+  ) {
+    this.paths = new DropboxPaths(root);
+  }
+
+  async stat(key: string, options: { versionId?: string; signal?: AbortSignal } = {}): Promise<EntryStat | null> {
+    const context = this.ctx('stat', key);
+    if (options.versionId !== undefined) this.refuse('stat', key, 'revisions are not supported');
+    const path = this.paths.toPath(key);
+    if (path === '') return { key, isFile: false, isDir: true, size: 0 };
+    try {
+      const { result } = await this.client.sdk.filesGetMetadata({ path }, this.request(options.signal));
+      return statOf(key, result) ?? null;
+    } catch (err) {
+      const error = dropboxError(err, context);
+      if (error.code === 'NOT_FOUND') return null;
+      throw error;
+    }
+  }
+
+  async read(key: string, options: ReadOptions = {}): Promise<Readable> {
+    const context = this.ctx('read', key);
+    if (options.versionId !== undefined) this.refuse('read', key, 'revisions are not supported');
+    const range = requestedRange(options, context);
+    return download(this.client, this.filePath(key, 'read'), range, this.settings, { signal: options.signal, context });
+  }
+
+  async write(
+    key: string,
+    source: Readable | AsyncIterable<Uint8Array>,
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    const context = this.ctx('write', key);
+    const metadata = await upload(this.client, this.filePath(key, 'write'), source, this.settings, {
+      ...options,
+      context,
+    });
+    return { key, size: metadata.size, etag: metadata.content_hash ? `"${metadata.content_hash}"` : undefined };
+  }
+
+  async list(key: string, options: ListOptions = {}): Promise<ListPage> {
+    const context = this.ctx('list', key);
+    const path = this.paths.toPath(key);
+    const limit = Math.max(1, Math.min(MAX_PAGE, options.pageSize ?? MAX_PAGE));
+    let result;
+    try {
+      result = options.cursor
+        ? (await this.client.sdk.filesListFolderContinue({ cursor: options.cursor }, this.request(options.signal)))
+            .result
+        : (
+            await this.client.sdk.filesListFolder(
+              { path, recursive: options.recursive ?? false, limit, include_deleted: false },
+              this.request(options.signal),
+            )
+          ).result;
+    } catch (err) {
+      const error = dropboxError(err, context);
+      // A missing folder lists as empty; so does a file (nothing is below it).
+      if (!options.cursor && (error.code === 'NOT_FOUND' || hasSummary(error, /not_folder/))) return { entries: [] };
+      throw error;
+    }
+    const self = path.toLowerCase();
+    const entries: EntryStat[] = [];
+    for (const entry of result.entries) {
+      // Recursive listings include the folder itself.
+      if (entry.path_lower === self) continue;
+      const stat = statOf(this.paths.keyOf(key, entry), entry);
+      if (stat) entries.push(stat);
+    }
+    return { entries, cursor: result.has_more ? result.cursor : undefined };
+  }
+
+  async delete(key: string, options: DeleteOptions = {}): Promise<void> {
+    const context = this.ctx('delete', key);
+    if (options.versionId !== undefined) this.refuse('delete', key, 'revisions cannot be deleted one by one');
+    if (key === '') {
+      if (!options.recursive) {
+        throw new UfsError('INVALID_INPUT', `${describeContext(context)} deleting the mount root needs recursive`, {
+          context,
+        });
+      }
+      // Keep the root folder itself: delete what is in it.
+      let cursor: string | undefined;
+      do {
+        const page = await this.list(key, { cursor, signal: options.signal });
+        for (const entry of page.entries) await this.delete(entry.key, { recursive: true, signal: options.signal });
+        cursor = page.cursor;
+      } while (cursor);
+      return;
+    }
+    if (!options.recursive) {
+      const stat = await this.stat(key, { signal: options.signal });
+      if (!stat) return;
+      if (stat.isDir && (await this.list(key, { pageSize: 1, signal: options.signal })).entries.length > 0) {
+        throw new UfsError('INVALID_INPUT', `${describeContext(context)} the folder is not empty (use recursive)`, {
+          context,
+        });
+      }
+    }
+    try {
+      await this.client.sdk.filesDeleteV2({ path: this.paths.toPath(key) }, this.request(options.signal));
+    } catch (err) {
+      const error = dropboxError(err, context);
+      if (error.code !== 'NOT_FOUND') throw error;
+    }
+  }
+
+  async mkdir(key: string, options: MkdirOptions = {}): Promise<void> {
+    const context = this.ctx('mkdir', key);
+    const path = this.paths.toPath(key);
+    if (path === '') return;
+    if (!options.parents && parentKey(key) !== '') {
+      const parent = await this.stat(parentKey(key));
+      if (!parent?.isDir) {
+        const code = parent ? 'INVALID_INPUT' : 'NOT_FOUND';
+        const why = parent ? 'the parent is a file' : 'the parent folder does not exist (use parents)';
+        throw new UfsError(code, `${describeContext(context)} ${why}`, { context });
+      }
+    }
+    try {
+      await this.client.sdk.filesCreateFolderV2({ path, autorename: false }, this.request());
+    } catch (err) {
+      const error = dropboxError(err, context);
+      if (error.code === 'ALREADY_EXISTS' && options.existOk && hasSummary(error, /conflict\/folder/)) return;
+      throw error;
+    }
+  }
+
+  async copy(from: string, to: string, options: CopyOptions = {}): Promise<void> {
+    await this.transfer('copy', from, to, options);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await this.transfer('rename', from, to, {});
+  }
+
+  async presignGet(key: string, options: PresignOptions): Promise<string> {
+    const context = this.ctx('presignGet', key);
+    if (!(options.expiresIn > 0) || options.expiresIn > TEMPORARY_LINK_SECONDS) {
+      throw new UfsError(
+        'INVALID_INPUT',
+        `${describeContext(context)} Dropbox temporary links last ${TEMPORARY_LINK_SECONDS} s; expiresIn must be 1..${TEMPORARY_LINK_SECONDS}`,
+        { context },
+      );
+    }
+    try {
+      const { result } = await this.client.sdk.filesGetTemporaryLink(
+        { path: this.filePath(key, 'presignGet') },
+        this.request(),
+      );
+      return result.link;
+    } catch (err) {
+      throw dropboxError(err, context);
+    }
+  }
+
+  /** copy_v2 / move_v2. An existing file at the destination is replaced (deleted, then the call is retried). */
+  private async transfer(operation: 'copy' | 'rename', from: string, to: string, options: CopyOptions): Promise<void> {
+    const context = this.ctx(operation, from);
+    if (options.metadata && Object.keys(options.metadata).length > 0) {
+      this.refuse(operation, from, 'Dropbox files have no user metadata');
+    }
+    const arg = { from_path: this.filePath(from, operation), to_path: this.filePath(to, operation), autorename: false };
+    const call = () =>
+      operation === 'copy'
+        ? this.client.sdk.filesCopyV2(arg, this.request(options.signal))
+        : this.client.sdk.filesMoveV2(arg, this.request(options.signal));
+    try {
+      await call();
+    } catch (err) {
+      const error = dropboxError(err, { ...context, to });
+      if (!hasSummary(error, /^to\/conflict\/file/)) throw error;
+      await this.delete(to, { signal: options.signal });
+      try {
+        await call();
+      } catch (again) {
+        throw dropboxError(again, { ...context, to });
+      }
+    }
+  }
+
+  /** The Dropbox path of a key that must name a file or folder below the mount root (not the root itself). */
+  private filePath(key: string, operation: string): string {
+    const path = this.paths.toPath(key);
+    if (key === '' || path === '') {
+      const context = this.ctx(operation, key);
+      throw new UfsError('INVALID_INPUT', `${describeContext(context)} the mount root is a folder`, { context });
+    }
+    return path;
+  }
+
+  private request(signal?: AbortSignal): { signal?: AbortSignal; timeout: number } {
+    return { signal, timeout: this.settings.timeoutMs };
+  }
+
+  private ctx(operation: string, path: string): ErrorContext {
+    return { backend: PROTOCOL, mount: this.mountName, operation, path };
+  }
+
+  private refuse(operation: string, path: string, why: string): never {
+    const context = this.ctx(operation, path);
+    throw new UfsError('UNSUPPORTED', `${describeContext(context)} ${why}`, { context });
+  }
+}

@@ -1,0 +1,112 @@
+import { describeContext, UfsError, type ErrorContext } from '@org/core';
+import { Dropbox, DropboxAuth } from 'dropbox';
+import { timedFetch, type FetchFunction, type TimedResponse } from '../http/fetch-stream.js';
+import { dropboxError } from './errors.js';
+
+export interface Credentials {
+  accessToken?: string;
+  refreshToken?: string;
+  appKey?: string;
+  appSecret?: string;
+}
+
+export interface DropboxClient {
+  readonly sdk: Dropbox;
+  readonly auth: DropboxAuth;
+  readonly fetch: FetchFunction;
+}
+
+/**
+ * A fetch that sends `https://<host>.dropboxapi.com/<path>` to `<apiBaseUrl>/<host>.dropboxapi.com/<path>`
+ * (tests point it at a local fake; the host stays visible so the fake can check each route's host).
+ */
+export function redirectingFetch(apiBaseUrl: string, inner: FetchFunction): FetchFunction {
+  const base = apiBaseUrl.replace(/\/+$/, '');
+  return (input, init) => {
+    const url = typeof input === 'string' ? input : input.href;
+    const match = /^https:\/\/([a-z0-9-]+\.dropboxapi\.com)(\/.*)$/.exec(url);
+    return inner(match ? `${base}/${match[1]}${match[2]}` : url, init);
+  };
+}
+
+export function createClient(
+  credentials: Credentials,
+  options: { apiBaseUrl?: string; fetch?: FetchFunction },
+): DropboxClient {
+  const inner: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const fetch = options.apiBaseUrl ? redirectingFetch(options.apiBaseUrl, inner) : inner;
+  const auth = new DropboxAuth({
+    accessToken: credentials.accessToken,
+    refreshToken: credentials.refreshToken,
+    clientId: credentials.appKey,
+    clientSecret: credentials.appSecret,
+    fetch,
+  });
+  return { sdk: new Dropbox({ auth, fetch }), auth, fetch };
+}
+
+/** JSON for the `Dropbox-API-Arg` header: non-ASCII escaped, as HTTP headers must be ASCII. */
+export function headerSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * A content-host call made directly (the SDK's `filesDownload` buffers whole files): fresh token, the SDK's
+ * auth, our streaming body with timeout and abort. Non-2xx answers other than 416 become UfsErrors.
+ */
+export async function contentCall(
+  client: DropboxClient,
+  route: string,
+  arg: unknown,
+  options: { range?: string; signal?: AbortSignal; timeoutMs?: number; context: ErrorContext },
+): Promise<TimedResponse> {
+  const { context } = options;
+  try {
+    await client.auth.checkAndRefreshAccessToken();
+  } catch (err) {
+    throw dropboxError(err, context);
+  }
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${client.auth.getAccessToken()}`,
+    'dropbox-api-arg': headerSafeJson(arg),
+  };
+  if (options.range) headers.range = options.range;
+  const answer = await timedFetch(
+    `https://content.dropboxapi.com/2/${route}`,
+    { method: 'POST', headers },
+    {
+      fetch: client.fetch,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      context,
+    },
+  );
+  const { status, headers: answerHeaders } = answer.response;
+  if ((status >= 200 && status < 300) || status === 416) return answer;
+  let error: unknown;
+  try {
+    const text = await answer.response.text();
+    try {
+      error = JSON.parse(text) as unknown;
+    } catch {
+      error = text;
+    }
+  } catch {
+    error = undefined;
+  }
+  answer.discard();
+  throw dropboxError({ status, headers: answerHeaders, error }, context);
+}
+
+/** The metadata Dropbox sends with a download, from the `Dropbox-API-Result` header. */
+export function resultHeader(answer: TimedResponse, context: ErrorContext): { content_hash?: string; size?: number } {
+  const raw = answer.response.headers.get('dropbox-api-result');
+  try {
+    return raw ? (JSON.parse(raw) as { content_hash?: string; size?: number }) : {};
+  } catch {
+    throw new UfsError('UNEXPECTED', `${describeContext(context)} unreadable Dropbox-API-Result header`, { context });
+  }
+}

@@ -1,0 +1,42 @@
+import type { EntryStat } from '@org/core';
+import type { files } from 'dropbox';
+
+/** Keys ↔ Dropbox paths under the mount's root folder. Dropbox paths start with `/`; its root is `''`. */
+export class DropboxPaths {
+  constructor(private readonly root: string) {}
+
+  /** The Dropbox path of a key (`''` for the account root). */
+  toPath(key: string): string {
+    const joined = [this.root, key].filter((part) => part !== '').join('/');
+    return joined === '' ? '' : `/${joined}`;
+  }
+
+  /**
+   * The key of an entry listed under `folderKey`. Dropbox is case-insensitive and only promises the casing of the
+   * last component of `path_display`, so the folder part is the caller's own and the rest comes from Dropbox.
+   */
+  keyOf(folderKey: string, entry: { path_display?: string; name: string }): string {
+    const prefix = this.toPath(folderKey);
+    const display = entry.path_display ?? `${prefix}/${entry.name}`;
+    const relative = display.slice(prefix.length + 1);
+    return folderKey === '' ? relative : `${folderKey}/${relative}`;
+  }
+}
+
+type Metadata = files.FileMetadataReference | files.FolderMetadataReference | files.DeletedMetadataReference;
+
+/** EntryStat of a Dropbox metadata; undefined for deleted entries. */
+export function statOf(key: string, metadata: Metadata): EntryStat | undefined {
+  if (metadata['.tag'] === 'folder') return { key, isFile: false, isDir: true, size: 0 };
+  if (metadata['.tag'] !== 'file') return undefined;
+  const mtime = new Date(metadata.server_modified);
+  return {
+    key,
+    isFile: true,
+    isDir: false,
+    size: metadata.size,
+    mtime: Number.isNaN(mtime.getTime()) ? undefined : mtime,
+    // Dropbox's content_hash (SHA-256 of 4 MiB block hashes) is no md5/sha256 of the file: exposed as the etag only.
+    etag: metadata.content_hash ? `"${metadata.content_hash}"` : undefined,
+  };
+}

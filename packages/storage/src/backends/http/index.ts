@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { defineBackend } from '../../backend-definition.js';
+import { createHttpBackend, PROTOCOL } from './backend.js';
+import type { FetchFunction } from './fetch-stream.js';
+
+export { createHttpBackend, type HttpBackendOptions } from './backend.js';
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const optionsSchema = z
+  .object({
+    baseUrl: z
+      .string({ error: 'baseUrl is required: the http(s) URL that keys are resolved against' })
+      .refine(isHttpUrl, 'baseUrl must be an absolute http:// or https:// URL'),
+    /** Sent with every request (e.g. `authorization`). */
+    headers: z.record(z.string(), z.string(), { error: 'headers must map header names to strings' }).default({}),
+    /** Time allowed for the answer's headers, and for each wait on the body. */
+    timeoutMs: z.number().int().positive('timeoutMs must be a positive number of milliseconds').default(30_000),
+    /** A server that answers a ranged GET with the whole file: skip bytes client-side (streamed) or fail. */
+    ignoredRange: z.enum(['skip', 'fail']).default('skip'),
+    /** A fetch implementation to use instead of the global one (proxies, tests). */
+    fetch: z.custom<FetchFunction>((value) => typeof value === 'function', 'fetch must be a function').optional(),
+  })
+  .strict();
+
+export type HttpOptions = z.output<typeof optionsSchema>;
+
+export default defineBackend({
+  protocol: PROTOCOL,
+  description: 'read-only files over HTTP(S): HEAD for stat, ranged GET for reads, public URLs',
+  options: optionsSchema,
+  create: (options, context) => createHttpBackend(options, context.mountName),
+  // `https://host/path?token=…` → the URL itself is the base.
+  fromUrl: (url) => ({ baseUrl: url.href }),
+});

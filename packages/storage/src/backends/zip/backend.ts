@@ -1,0 +1,251 @@
+import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import {
+  capabilities,
+  describeContext,
+  isUfsError,
+  toUfsError,
+  UfsError,
+  type EntryStat,
+  type ErrorContext,
+  type ListOptions,
+  type ListPage,
+  type ReadOptions,
+  type StorageBackend,
+  type WriteResult,
+} from '@org/core';
+import yauzl from 'yauzl';
+import { rangeLength, requestedRange } from '../http/range.js';
+import { Catalog, statOf, type FileNode } from './catalog.js';
+import { BackendRandomAccessReader, copyToTempFile, type TempCopy } from './source-reader.js';
+
+export const PROTOCOL = 'zip';
+const DEFAULT_PAGE_SIZE = 1000;
+
+export interface ZipBackendOptions {
+  /** The backend holding the archive (another mount's backend). */
+  source: StorageBackend;
+  /** The archive's key on `source`. */
+  key: string;
+  /** Where to copy archives whose source cannot read ranges. Default: the OS temp folder. */
+  tempDir?: string;
+}
+
+interface OpenArchive {
+  zipfile: yauzl.ZipFile;
+  catalog: Catalog;
+  reader?: BackendRandomAccessReader;
+  temp?: TempCopy;
+}
+
+const YAUZL_OPTIONS = { autoClose: false, lazyEntries: true, decodeStrings: false, validateEntrySizes: true };
+
+/** Read-only view of a zip archive stored on another backend. The central directory is read once, lazily. */
+export class ZipBackend implements StorageBackend {
+  readonly protocol = PROTOCOL;
+  readonly capabilities = capabilities({ read: true, list: true, recursiveList: true, range: true, directories: true });
+  private opening: Promise<OpenArchive> | undefined;
+
+  constructor(
+    private readonly options: ZipBackendOptions,
+    private readonly mountName = PROTOCOL,
+  ) {}
+
+  /** Entries that are not exposed (hostile or conflicting names), with the reason; opens the archive if needed. */
+  async skippedEntries(): Promise<{ name: string; reason: string }[]> {
+    return [...(await this.archive('open')).catalog.skipped];
+  }
+
+  async stat(key: string, options: { versionId?: string } = {}): Promise<EntryStat | null> {
+    if (options.versionId !== undefined) this.refuse('stat', key, 'zip entries have no versions');
+    const node = (await this.archive('stat', key)).catalog.get(key);
+    return node ? statOf(node) : null;
+  }
+
+  async read(key: string, options: ReadOptions = {}): Promise<Readable> {
+    const context = this.ctx('read', key);
+    if (options.versionId !== undefined) this.refuse('read', key, 'zip entries have no versions');
+    const range = requestedRange(options, context);
+    if (options.signal?.aborted) throw new UfsError('ABORTED', `${describeContext(context)} aborted`, { context });
+    const { zipfile, catalog } = await this.archive('read', key);
+    const node = catalog.get(key);
+    if (!node) throw new UfsError('NOT_FOUND', `${describeContext(context)} no such entry in the archive`, { context });
+    if (node.kind === 'dir')
+      throw new UfsError('INVALID_INPUT', `${describeContext(context)} is a folder`, { context });
+    const { entry } = node;
+    if (!entry.canDecodeFileData()) {
+      const why = entry.isEncrypted() ? 'encrypted entries' : `compression method ${entry.compressionMethod}`;
+      throw new UfsError('UNSUPPORTED', `${describeContext(context)} ${why} cannot be read`, { context });
+    }
+    const size = entry.uncompressedSize;
+    const start = Math.min(range?.start ?? 0, size);
+    const limit = range ? Math.min(rangeLength(range) ?? size, size - start) : size;
+    let raw: Readable;
+    let skip = 0;
+    try {
+      if (!range) raw = await zipfile.openReadStreamPromise(entry);
+      else if (limit === 0) return Readable.from([]);
+      else if (entry.compressionMethod === 0) {
+        // Stored: the entry's bytes are the archive's bytes, so a range maps to a range read of the source.
+        raw = await zipfile.openReadStreamPromise(entry, { decodeFileData: false, start, end: start + limit });
+      } else {
+        // Deflated: inflate from the entry's start and drop the bytes before `start` (streamed, never held).
+        raw = await zipfile.openReadStreamPromise(entry);
+        skip = start;
+      }
+    } catch (err) {
+      throw this.mapError(err, context);
+    }
+    const checked = range ? undefined : entry.crc32;
+    const stream = Readable.from(this.entryBytes(raw, node, { skip, limit, crc: checked }, context), {
+      objectMode: false,
+    });
+    const { signal } = options;
+    if (signal) {
+      const onAbort = () => stream.destroy(new UfsError('ABORTED', `${describeContext(context)} aborted`, { context }));
+      signal.addEventListener('abort', onAbort, { once: true });
+      stream.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+    return stream;
+  }
+
+  async list(key: string, options: ListOptions = {}): Promise<ListPage> {
+    const context = this.ctx('list', key);
+    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    const offset = options.cursor === undefined ? 0 : Number(options.cursor);
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(pageSize) || pageSize < 1) {
+      throw new UfsError('INVALID_INPUT', `${describeContext(context)} bad cursor or page size`, { context });
+    }
+    const all = (await this.archive('list', key)).catalog.entriesUnder(key, options.recursive ?? false);
+    const page = all.slice(offset, offset + pageSize);
+    const next = offset + page.length;
+    return { entries: page.map(statOf), cursor: next < all.length ? String(next) : undefined };
+  }
+
+  async write(key: string): Promise<WriteResult> {
+    this.refuse('write', key, 'zip mounts are read-only');
+  }
+  async delete(key: string): Promise<void> {
+    this.refuse('delete', key, 'zip mounts are read-only');
+  }
+  async mkdir(key: string): Promise<void> {
+    this.refuse('mkdir', key, 'zip mounts are read-only');
+  }
+
+  async dispose(): Promise<void> {
+    const opening = this.opening;
+    this.opening = undefined;
+    const open = await opening?.catch(() => undefined);
+    if (!open) return;
+    open.zipfile.close();
+    await open.temp?.remove();
+  }
+
+  /** Requests made to the source by range reads (tests, diagnostics); undefined before opening or for a temp copy. */
+  async sourceRequestCount(): Promise<number | undefined> {
+    return (await this.opening?.catch(() => undefined))?.reader?.sourceReads;
+  }
+
+  private async *entryBytes(
+    raw: Readable,
+    node: FileNode,
+    plan: { skip: number; limit: number; crc: number | undefined },
+    context: ErrorContext,
+  ): AsyncGenerator<Buffer> {
+    let { skip, limit } = plan;
+    let crc = 0;
+    try {
+      for await (const data of raw) {
+        let chunk = data as Buffer;
+        if (plan.crc !== undefined) crc = crc32(chunk, crc);
+        if (skip > 0) {
+          const dropped = Math.min(skip, chunk.length);
+          skip -= dropped;
+          chunk = chunk.subarray(dropped);
+        }
+        if (chunk.length > limit) chunk = chunk.subarray(0, limit);
+        limit -= chunk.length;
+        if (chunk.length > 0) yield chunk;
+        if (limit === 0 && plan.crc === undefined) return;
+      }
+    } catch (err) {
+      throw this.mapError(err, context);
+    }
+    if (plan.crc !== undefined && crc >>> 0 !== plan.crc >>> 0) {
+      throw new UfsError('INTEGRITY', `${describeContext(context)} CRC-32 mismatch in entry "${node.key}"`, {
+        context,
+      });
+    }
+  }
+
+  private archive(operation: string, path = ''): Promise<OpenArchive> {
+    const opening = (this.opening ??= this.open());
+    return opening.catch((err: unknown) => {
+      // Not cached: a later call tries again (the archive may have been uploaded since).
+      if (this.opening === opening) this.opening = undefined;
+      throw this.mapError(err, this.ctx(operation, path));
+    });
+  }
+
+  private async open(): Promise<OpenArchive> {
+    const { source, key } = this.options;
+    const context = this.ctx('open', key);
+    const stat = await source.stat(key);
+    if (!stat?.isFile) {
+      throw new UfsError('NOT_FOUND', `${describeContext(context)} the archive "${key}" is not on the source mount`, {
+        context,
+      });
+    }
+    let reader: BackendRandomAccessReader | undefined;
+    let temp: TempCopy | undefined;
+    let zipfile: yauzl.ZipFile;
+    try {
+      if (source.capabilities.range) {
+        reader = new BackendRandomAccessReader(source, key, stat.size);
+        zipfile = await yauzl.fromRandomAccessReaderPromise(reader, stat.size, YAUZL_OPTIONS);
+      } else {
+        temp = await copyToTempFile(source, key, this.options.tempDir);
+        zipfile = await yauzl.openPromise(temp.path, YAUZL_OPTIONS);
+      }
+    } catch (err) {
+      await temp?.remove();
+      throw err;
+    }
+    const catalog = new Catalog();
+    try {
+      for await (const entry of zipfile.eachEntry()) catalog.add(entry);
+    } catch (err) {
+      zipfile.close();
+      await temp?.remove();
+      throw err;
+    }
+    catalog.seal();
+    return { zipfile, catalog, reader, temp };
+  }
+
+  private mapError(err: unknown, context: ErrorContext): UfsError {
+    if (isUfsError(err)) return err.withContext(context);
+    const message = err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: unknown }).code;
+    // zlib data errors, yauzl's size and signature checks: the archive's bytes are not what they claim.
+    if (
+      (typeof code === 'string' && /^Z_/.test(code)) ||
+      /signature|bytes in the stream|unexpected EOF|overflows|invalid|mismatch|not found|truncated/i.test(message)
+    ) {
+      return new UfsError('INTEGRITY', `${describeContext(context)} damaged archive: ${message}`, {
+        context,
+        cause: err,
+      });
+    }
+    return toUfsError(err, context);
+  }
+
+  private ctx(operation: string, path: string): ErrorContext {
+    return { backend: PROTOCOL, mount: this.mountName, operation, path };
+  }
+
+  private refuse(operation: string, path: string, why: string): never {
+    const context = this.ctx(operation, path);
+    throw new UfsError('UNSUPPORTED', `${describeContext(context)} ${why}`, { context });
+  }
+}
