@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import SftpClient from 'ssh2-sftp-client';
+import { UfsError, describeContext } from '@org/core';
+import { connectError, sftpStatus, STATUS } from './errors.js';
+
+/** The raw SFTP channel of ssh2 (what `ssh2-sftp-client` wraps). */
+export type SFTPWrapper = Awaited<ReturnType<SftpClient['connect']>>;
+export type SftpStats = Parameters<Parameters<SFTPWrapper['stat']>[1]>[1];
+export type SftpDirEntry = Parameters<Parameters<SFTPWrapper['readdir']>[1]>[1][number];
+
+/** Calls a node-style ssh2 method as a promise: `await call<SftpStats>((cb) => sftp.stat(path, cb))`. */
+export function call<T = void>(fn: (cb: (err: Error | undefined | null, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    try {
+      fn((err, value) => (err ? reject(err) : resolve(value as T)));
+    } catch (err) {
+      reject(err);
+    }
+  });
+}
+
+/** One live SSH connection with its SFTP channel and the resolved mount root. */
+export interface Session {
+  readonly sftp: SFTPWrapper;
+  /** Absolute real path of the mount root on the server (symlinks resolved). */
+  readonly root: string;
+  readonly posixRename: boolean;
+  readonly fsync: boolean;
+  /** False once the connection dropped or was closed; operations then need a new session. */
+  alive: boolean;
+}
+
+export interface ConnectionConfig {
+  mountName: string;
+  host: string;
+  port: number;
+  username: string;
+  password?: string;
+  privateKey?: string | Buffer;
+  passphrase?: string;
+  root: string;
+  readyTimeout: number;
+  keepaliveInterval: number;
+  /** Accepted SHA256 fingerprints (`SHA256:…`) and public key blobs; both empty = accept any key (insecure). */
+  fingerprints: string[];
+  hostKeys: Buffer[];
+  insecureSkipHostKeyCheck: boolean;
+}
+
+export function fingerprintOf(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The key blob of an OpenSSH public key line (`ssh-ed25519 AAAA… comment`) or of bare base64. */
+export function hostKeyBlob(line: string): Buffer {
+  const parts = line.trim().split(/\s+/);
+  const base64 = parts.length >= 2 ? parts[1]! : parts[0]!;
+  return Buffer.from(base64, 'base64');
+}
+
+/**
+ * One SSH connection per backend, made on first use and replaced after it drops; `dispose()` closes it for good.
+ * Concurrent operations share the connection (SFTP multiplexes requests).
+ */
+export class SftpConnection {
+  readonly #config: ConnectionConfig;
+  #current: Promise<Session> | undefined;
+  #live: Session | undefined;
+  #client: SftpClient | undefined;
+  #disposed = false;
+
+  constructor(config: ConnectionConfig) {
+    this.#config = config;
+  }
+
+  get target(): string {
+    return `${this.#config.username}@${this.#config.host}:${this.#config.port}`;
+  }
+
+  session(): Promise<Session> {
+    if (this.#disposed) {
+      return Promise.reject(
+        new UfsError('UNAVAILABLE', `[ufs] [sftp] mount "${this.#config.mountName}" was disposed`, {
+          retryable: false,
+          context: { backend: 'sftp', mount: this.#config.mountName },
+        }),
+      );
+    }
+    if (this.#live && !this.#live.alive) {
+      this.#live = undefined;
+      this.#current = undefined;
+    }
+    if (!this.#current) {
+      const attempt = this.#connect();
+      this.#current = attempt;
+      attempt.catch(() => {
+        if (this.#current === attempt) this.#current = undefined;
+      });
+    }
+    return this.#current;
+  }
+
+  async dispose(): Promise<void> {
+    this.#disposed = true;
+    const pending = this.#current;
+    this.#current = undefined;
+    if (pending) await pending.catch(() => undefined);
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) await client.end().catch(() => undefined);
+  }
+
+  async #connect(): Promise<Session> {
+    const cfg = this.#config;
+    const context = { backend: 'sftp', mount: cfg.mountName, operation: 'connect', path: this.target };
+    const client = new SftpClient(`ufs-sftp-${cfg.mountName}`, {});
+    let lastRawError: (Error & { level?: string }) | undefined;
+    let rejectedKey: string | undefined;
+    client.on('error', (err: Error) => {
+      lastRawError = err;
+    });
+    const verify = (key: Buffer): boolean => {
+      if (cfg.insecureSkipHostKeyCheck && cfg.fingerprints.length === 0 && cfg.hostKeys.length === 0) return true;
+      const fingerprint = fingerprintOf(key);
+      const ok = cfg.fingerprints.includes(fingerprint) || cfg.hostKeys.some((k) => k.equals(key));
+      if (!ok) rejectedKey = fingerprint;
+      return ok;
+    };
+    let sftp: SFTPWrapper;
+    try {
+      sftp = await client.connect({
+        host: cfg.host,
+        port: cfg.port,
+        username: cfg.username,
+        password: cfg.password,
+        privateKey: cfg.privateKey,
+        passphrase: cfg.passphrase,
+        readyTimeout: cfg.readyTimeout,
+        keepaliveInterval: cfg.keepaliveInterval,
+        keepaliveCountMax: 3,
+        hostVerifier: verify,
+      });
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw connectError(err, lastRawError, rejectedKey, context, this.target);
+    }
+
+    const extensions = (sftp as unknown as { _extensions?: Record<string, string> })._extensions ?? {};
+    let session: Session;
+    try {
+      const root = await resolveRoot(sftp, cfg.root, context);
+      session = {
+        sftp,
+        root,
+        posixRename: extensions['posix-rename@openssh.com'] === '1',
+        fsync: extensions['fsync@openssh.com'] === '1',
+        alive: true,
+      };
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+
+    const dropped = () => {
+      if (!session.alive) return;
+      session.alive = false;
+      if (this.#client === client) this.#client = undefined;
+      client.end().catch(() => undefined);
+    };
+    client.on('close', dropped);
+    client.on('end', dropped);
+    client.on('error', dropped);
+    sftp.on('close', dropped);
+    this.#client = client;
+    this.#live = session;
+    return session;
+  }
+}
+
+async function resolveRoot(sftp: SFTPWrapper, root: string, context: Record<string, unknown>): Promise<string> {
+  const wanted = root === '' ? '.' : root.length > 1 ? root.replace(/\/+$/, '') : root;
+  const real = await call<string>((cb) => sftp.realpath(wanted, cb)).catch((err: unknown) => {
+    if (sftpStatus(err) === STATUS.NO_SUCH_FILE) return undefined;
+    throw err;
+  });
+  const stats =
+    real === undefined ? undefined : await call<SftpStats>((cb) => sftp.stat(real, cb)).catch(() => undefined);
+  if (real === undefined || stats === undefined || !stats.isDirectory()) {
+    throw new UfsError(
+      'CONFIG_INVALID',
+      `${describeContext(context)} the remote root "${root || '(login folder)'}" ${stats ? 'is not a folder' : 'does not exist'}; create it first`,
+      { context },
+    );
+  }
+  return real;
+}

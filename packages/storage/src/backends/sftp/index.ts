@@ -1,0 +1,175 @@
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import type { Readable } from 'node:stream';
+import {
+  capabilities,
+  isUfsError,
+  UfsError,
+  type BackendCapabilities,
+  type DeleteOptions,
+  type EntryStat,
+  type ErrorContext,
+  type ListOptions,
+  type ListPage,
+  type MkdirOptions,
+  type ReadOptions,
+  type StorageBackend,
+  type WriteOptions,
+  type WriteResult,
+} from '@org/core';
+import { defineBackend } from '../../backend-definition.js';
+import { hostKeyBlob, SftpConnection, type Session } from './connection.js';
+import { sftpError } from './errors.js';
+import { deleteKey, listKey, mkdirKey, readKey, renameKey, statKey } from './operations.js';
+import { sftpOptionsFromUrl, sftpOptionsSchema, type SftpOptions } from './options.js';
+import { appendFile, writeFile } from './writer.js';
+
+type Source = Readable | AsyncIterable<Uint8Array>;
+
+const SFTP_CAPABILITIES: BackendCapabilities = capabilities({
+  read: true,
+  write: true,
+  delete: true,
+  list: true,
+  // SFTP lists one folder per request; a recursive listing is a client-side walk, so it is not native.
+  recursiveList: false,
+  range: true,
+  append: true,
+  // SFTP v3 (and ssh2) has no server-side copy; a copy would stream the bytes through this client.
+  copy: false,
+  rename: true,
+  directories: true,
+  // Temp file + fsync + posix-rename: readers never see a partial file.
+  atomicWrite: true,
+  // SSH_FXP_RENAME fails when the target exists (OpenSSH: link(2), atomic); see writer.ts.
+  conditionalWrite: true,
+});
+
+/** A mount on an SFTP server, through one lazily opened, self-healing SSH connection. */
+export class SftpBackend implements StorageBackend {
+  readonly protocol = 'sftp';
+  readonly capabilities = SFTP_CAPABILITIES;
+  readonly #connection: SftpConnection;
+  readonly #mountName: string;
+  readonly #fsync: boolean;
+
+  constructor(connection: SftpConnection, options: { mountName: string; fsync: boolean }) {
+    this.#connection = connection;
+    this.#mountName = options.mountName;
+    this.#fsync = options.fsync;
+  }
+
+  /**
+   * Runs one operation on the shared session. When the connection had silently died, the first request fails with
+   * the session marked dead: operations that are safe to repeat then run once more on a fresh connection.
+   */
+  async #run<T>(
+    operation: string,
+    path: string,
+    fn: (session: Session, context: ErrorContext) => Promise<T>,
+    options: { idempotent: boolean; signal?: AbortSignal },
+  ): Promise<T> {
+    const context: ErrorContext = { backend: 'sftp', mount: this.#mountName, operation, path };
+    for (let attempt = 1; ; attempt++) {
+      if (options.signal?.aborted) throw sftpError(options.signal.reason, context, false, options.signal);
+      let session: Session;
+      try {
+        session = await this.#connection.session();
+      } catch (err) {
+        throw sftpError(err, context);
+      }
+      try {
+        return await fn(session, context);
+      } catch (err) {
+        const lost = !session.alive;
+        if (lost && attempt === 1 && options.idempotent && !isUfsError(err) && !options.signal?.aborted) continue;
+        throw sftpError(err, context, lost, options.signal);
+      }
+    }
+  }
+
+  stat(key: string, options: { signal?: AbortSignal } = {}): Promise<EntryStat | null> {
+    return this.#run('stat', key, (s, c) => statKey(s, key, c), { idempotent: true, signal: options.signal });
+  }
+
+  read(key: string, options: ReadOptions = {}): Promise<Readable> {
+    return this.#run('read', key, (s, c) => readKey(s, key, options, c), { idempotent: true, signal: options.signal });
+  }
+
+  write(key: string, source: Source, options: WriteOptions = {}): Promise<WriteResult> {
+    return this.#run('write', key, (s, c) => writeFile(s, key, source, options, this.#fsync, c), {
+      idempotent: false,
+      signal: options.signal,
+    });
+  }
+
+  append(key: string, source: Source, options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.#run('append', key, (s, c) => appendFile(s, key, source, options.signal, c), {
+      idempotent: false,
+      signal: options.signal,
+    });
+  }
+
+  list(key: string, options: ListOptions = {}): Promise<ListPage> {
+    return this.#run('list', key, (s, c) => listKey(s, key, options, c), { idempotent: true, signal: options.signal });
+  }
+
+  delete(key: string, options: DeleteOptions = {}): Promise<void> {
+    return this.#run('delete', key, (s, c) => deleteKey(s, key, options, c), {
+      idempotent: true,
+      signal: options.signal,
+    });
+  }
+
+  mkdir(key: string, options: MkdirOptions = {}): Promise<void> {
+    return this.#run('mkdir', key, (s, c) => mkdirKey(s, key, options, c), { idempotent: true });
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return this.#run('rename', from, (s, c) => renameKey(s, from, to, { ...c, to }), { idempotent: false });
+  }
+
+  dispose(): Promise<void> {
+    return this.#connection.dispose();
+  }
+}
+
+async function loadPrivateKey(options: SftpOptions, mountName: string): Promise<string | Buffer | undefined> {
+  if (options.privateKey !== undefined) return options.privateKey;
+  if (options.privateKeyPath === undefined) return undefined;
+  const path = options.privateKeyPath.replace(/^~(?=$|\/)/, homedir());
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new UfsError(
+      'CONFIG_INVALID',
+      `[ufs] mount "${mountName}": cannot read "privateKeyPath" ${JSON.stringify(path)}: ${(err as Error).message}`,
+      { context: { backend: 'sftp', mount: mountName, operation: 'configure' }, cause: err },
+    );
+  }
+}
+
+export default defineBackend({
+  protocol: 'sftp',
+  description: 'SFTP server (SSH File Transfer Protocol) through ssh2-sftp-client, confined to a remote root folder',
+  options: sftpOptionsSchema,
+  fromUrl: sftpOptionsFromUrl,
+  async create(options, { mountName }) {
+    const connection = new SftpConnection({
+      mountName,
+      host: options.host,
+      port: options.port,
+      username: options.username,
+      password: options.password,
+      privateKey: await loadPrivateKey(options, mountName),
+      passphrase: options.passphrase,
+      root: options.root,
+      readyTimeout: options.readyTimeout,
+      keepaliveInterval: options.keepaliveInterval,
+      fingerprints: options.hostFingerprint ?? [],
+      hostKeys: (options.hostKey ?? []).map(hostKeyBlob),
+      insecureSkipHostKeyCheck: options.insecureSkipHostKeyCheck,
+    });
+    return new SftpBackend(connection, { mountName, fsync: options.fsync });
+  },
+});

@@ -1,0 +1,246 @@
+import { PassThrough, type Readable } from 'node:stream';
+import {
+  isWithin,
+  normalizeKey,
+  parentKey,
+  type DeleteOptions,
+  type EntryStat,
+  type ErrorContext,
+  type ListOptions,
+  type ListPage,
+  type MkdirOptions,
+  type ReadOptions,
+} from '@org/core';
+import { call, type Session, type SftpDirEntry, type SftpStats } from './connection.js';
+import { sftpError, sftpStatus, STATUS, ufsError } from './errors.js';
+import { confine, lstatOrNull, makeFolders, remotePath, statOrNull, TEMP_PREFIX } from './paths.js';
+import { moveInto } from './writer.js';
+
+const DEFAULT_PAGE_SIZE = 1000;
+/** Unlinks in flight at once while deleting a tree. */
+const DELETE_CONCURRENCY = 16;
+
+function entryOf(key: string, stats: SftpStats): EntryStat {
+  const isDir = stats.isDirectory();
+  return {
+    key,
+    isFile: stats.isFile(),
+    isDir,
+    size: isDir ? 0 : stats.size,
+    mtime: new Date(stats.mtime * 1000),
+  };
+}
+
+function childKey(folder: string, name: string): string {
+  return folder === '' ? name : `${folder}/${name}`;
+}
+
+export async function statKey(s: Session, key: string, context: ErrorContext): Promise<EntryStat | null> {
+  await confine(s, key, context);
+  const stats = await statOrNull(s, remotePath(s, key));
+  return stats ? entryOf(key, stats) : null;
+}
+
+/** A ranged read stream; errors from the SFTP stream arrive mapped to UfsErrors, aborts end it with ABORTED. */
+export async function readKey(s: Session, key: string, options: ReadOptions, context: ErrorContext): Promise<Readable> {
+  const { start, end, signal } = options;
+  for (const [name, value] of [
+    ['start', start],
+    ['end', end],
+  ] as const) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      throw ufsError('INVALID_INPUT', context, `"${name}" must be a non-negative integer, got ${String(value)}`);
+    }
+  }
+  if (start !== undefined && end !== undefined && start > end) {
+    throw ufsError('INVALID_INPUT', context, `range start ${start} is after end ${end}`);
+  }
+  await confine(s, key, context);
+  const path = remotePath(s, key);
+  const stats = await statOrNull(s, path);
+  if (!stats) throw ufsError('NOT_FOUND', context, 'no such file');
+  if (stats.isDirectory()) throw ufsError('INVALID_INPUT', context, `"${key}" is a folder, not a file`);
+  signal?.throwIfAborted();
+  const handle = await call<Buffer>((cb) => s.sftp.open(path, 'r', cb));
+  const source = s.sftp.createReadStream(path, { handle, start, end, autoClose: true, highWaterMark: 256 * 1024 });
+  const out = new PassThrough({ highWaterMark: 256 * 1024 });
+  const onAbort = () => out.destroy(sftpError(signal?.reason, context, false, signal));
+  source.on('error', (err: Error) => out.destroy(sftpError(err, context, !s.alive, signal)));
+  out.on('close', () => {
+    signal?.removeEventListener('abort', onAbort);
+    if (!source.destroyed) source.destroy();
+  });
+  signal?.addEventListener('abort', onAbort, { once: true });
+  source.pipe(out);
+  return out;
+}
+
+/** Names a listing shows: no `.`/`..`, no in-progress uploads, and only names that are valid keys. */
+function visible(name: string): boolean {
+  if (name === '.' || name === '..' || name.startsWith(TEMP_PREFIX)) return false;
+  try {
+    return normalizeKey(name) === name;
+  } catch {
+    return false;
+  }
+}
+
+async function readFolder(s: Session, path: string): Promise<SftpDirEntry[] | null> {
+  try {
+    return await call<SftpDirEntry[]>((cb) => s.sftp.readdir(path, cb));
+  } catch (err) {
+    const status = sftpStatus(err);
+    if (status === STATUS.NO_SUCH_FILE) return null;
+    // Not a folder (a file): like an object store, a file has nothing below it.
+    if (status === STATUS.FAILURE && (await statOrNull(s, path))?.isDirectory() === false) return null;
+    throw err;
+  }
+}
+
+function encodeCursor(after: string): string {
+  return Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string, context: ErrorContext): string {
+  try {
+    const after = (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown }).after;
+    if (typeof after === 'string') return after;
+  } catch {
+    // reported below
+  }
+  throw ufsError('INVALID_INPUT', context, `invalid list cursor ${JSON.stringify(cursor)}`);
+}
+
+/**
+ * One page of the folder, sorted by name. SFTP lists a folder only whole, so each page re-reads it and resumes
+ * after the cursor (the last name of the previous page): entries added or removed between pages do not shift it.
+ * Symlinks are shown as what they point to, and hidden when they point outside the root or nowhere.
+ */
+export async function listKey(s: Session, key: string, options: ListOptions, context: ErrorContext): Promise<ListPage> {
+  if (options.recursive) {
+    throw ufsError('UNSUPPORTED', context, 'SFTP has no native recursive listing; list one folder at a time');
+  }
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1)
+    throw ufsError('INVALID_INPUT', context, `invalid pageSize ${pageSize}`);
+  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, context);
+  await confine(s, key, context);
+  const folder = remotePath(s, key);
+  const raw = await readFolder(s, folder);
+  options.signal?.throwIfAborted();
+  if (!raw) return { entries: [] };
+  const names = raw
+    .filter((e) => visible(e.filename) && (after === undefined || e.filename > after))
+    .sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
+  const entries: EntryStat[] = [];
+  let index = 0;
+  for (; index < names.length && entries.length < pageSize; index++) {
+    const item = names[index]!;
+    const k = childKey(key, item.filename);
+    if (!item.attrs.isSymbolicLink()) {
+      entries.push(entryOf(k, item.attrs));
+      continue;
+    }
+    const real = await call<string>((cb) => s.sftp.realpath(`${folder}/${item.filename}`, cb)).catch(() => undefined);
+    if (real === undefined || !(real === s.root || real.startsWith(s.root === '/' ? '/' : `${s.root}/`))) continue;
+    const target = await statOrNull(s, real);
+    if (target) entries.push(entryOf(k, target));
+  }
+  const last = entries.at(-1);
+  return index < names.length && last ? { entries, cursor: encodeCursor(names[index - 1]!.filename) } : { entries };
+}
+
+async function removeTree(s: Session, path: string): Promise<void> {
+  const children = (await readFolder(s, path)) ?? [];
+  const files = children.filter((c) => c.filename !== '.' && c.filename !== '..' && !c.attrs.isDirectory());
+  for (let i = 0; i < files.length; i += DELETE_CONCURRENCY) {
+    await Promise.all(
+      files.slice(i, i + DELETE_CONCURRENCY).map((f) =>
+        call((cb) => s.sftp.unlink(`${path}/${f.filename}`, cb)).catch((err: unknown) => {
+          if (sftpStatus(err) !== STATUS.NO_SUCH_FILE) throw err;
+        }),
+      ),
+    );
+  }
+  for (const dir of children.filter((c) => c.filename !== '.' && c.filename !== '..' && c.attrs.isDirectory())) {
+    await removeTree(s, `${path}/${dir.filename}`);
+    await call((cb) => s.sftp.rmdir(`${path}/${dir.filename}`, cb)).catch((err: unknown) => {
+      if (sftpStatus(err) !== STATUS.NO_SUCH_FILE) throw err;
+    });
+  }
+}
+
+/**
+ * Deletes a file, a symlink (the link, never its target) or a folder. A non-empty folder needs `recursive`;
+ * without it, ALREADY_EXISTS (like ENOTEMPTY). Deleting the root with `recursive` empties it and keeps it.
+ */
+export async function deleteKey(s: Session, key: string, options: DeleteOptions, context: ErrorContext): Promise<void> {
+  if (key === '' && !options.recursive) throw ufsError('INVALID_INPUT', context, 'cannot delete the mount root');
+  await confine(s, parentKey(key), context);
+  const path = remotePath(s, key);
+  if (key === '') return removeTree(s, path);
+  const stats = await lstatOrNull(s, path);
+  if (!stats) return;
+  if (!stats.isDirectory()) {
+    await call((cb) => s.sftp.unlink(path, cb)).catch((err: unknown) => {
+      if (sftpStatus(err) !== STATUS.NO_SUCH_FILE) throw err;
+    });
+    return;
+  }
+  if (options.recursive) {
+    await removeTree(s, path);
+  } else {
+    const inside = ((await readFolder(s, path)) ?? []).filter((c) => c.filename !== '.' && c.filename !== '..');
+    // Only what listings show counts: leftovers of interrupted uploads go with the folder.
+    if (inside.some((c) => !c.filename.startsWith(TEMP_PREFIX))) {
+      throw ufsError('ALREADY_EXISTS', context, `folder "${key}" is not empty; delete it with { recursive: true }`);
+    }
+    await removeTree(s, path);
+  }
+  await call((cb) => s.sftp.rmdir(path, cb)).catch((err: unknown) => {
+    if (sftpStatus(err) !== STATUS.NO_SUCH_FILE) throw err;
+  });
+}
+
+export async function mkdirKey(s: Session, key: string, options: MkdirOptions, context: ErrorContext): Promise<void> {
+  await confine(s, key, context);
+  const path = remotePath(s, key);
+  const existing = await statOrNull(s, path);
+  if (existing) {
+    if (existing.isDirectory() && options.existOk) return;
+    throw ufsError(
+      'ALREADY_EXISTS',
+      context,
+      existing.isDirectory() ? `folder "${key}" already exists` : `a file is at "${key}"`,
+    );
+  }
+  if (options.parents) return makeFolders(s, key, context);
+  try {
+    await call((cb) => s.sftp.mkdir(path, cb));
+  } catch (err) {
+    if (sftpStatus(err) === STATUS.NO_SUCH_FILE) {
+      throw ufsError(
+        'NOT_FOUND',
+        context,
+        `parent folder "${parentKey(key)}" does not exist (use { parents: true })`,
+        err,
+      );
+    }
+    const now = sftpStatus(err) === STATUS.FAILURE ? await statOrNull(s, path) : null;
+    if (now?.isDirectory() && options.existOk) return;
+    if (now) throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`, err);
+    throw err;
+  }
+}
+
+/** Native rename; the destination's parents are created, an existing destination file is replaced atomically. */
+export async function renameKey(s: Session, from: string, to: string, context: ErrorContext): Promise<void> {
+  if (from === '' || to === '') throw ufsError('INVALID_INPUT', context, 'cannot rename the mount root');
+  if (to !== from && isWithin(from, to)) throw ufsError('INVALID_INPUT', context, `cannot move "${from}" into itself`);
+  await confine(s, parentKey(from), context);
+  const source = remotePath(s, from);
+  if (!(await lstatOrNull(s, source))) throw ufsError('NOT_FOUND', context, `"${from}" does not exist`);
+  if (from === to) return;
+  await makeFolders(s, parentKey(to), context);
+  await moveInto(s, source, remotePath(s, to), false, context, to);
+}

@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { parentKey, type ErrorContext, type WriteOptions, type WriteResult } from '@org/core';
+import { call, type Session, type SftpStats } from './connection.js';
+import { sftpStatus, STATUS, ufsError } from './errors.js';
+import { confine, lstatOrNull, makeFolders, remotePath, TEMP_PREFIX } from './paths.js';
+
+type Source = Readable | AsyncIterable<Uint8Array>;
+
+/** At most this many WRITE requests (and bytes) in flight: keeps the pipe full without buffering the file. */
+const MAX_IN_FLIGHT = 16;
+const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
+
+function toBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new TypeError(`write sources yield bytes, got ${typeof chunk}`);
+}
+
+/**
+ * Streams a source into an open remote handle from `offset`, with several WRITE requests in flight. Returns the
+ * bytes written. Waits for every request before returning or throwing, so the handle can be closed safely.
+ */
+async function pump(
+  s: Session,
+  handle: Buffer,
+  source: Source,
+  options: { offset?: number; signal?: AbortSignal; onProgress?: (loaded: number) => void },
+): Promise<number> {
+  const { signal, onProgress } = options;
+  const start = options.offset ?? 0;
+  let position = start;
+  let acknowledged = 0;
+  let inFlightBytes = 0;
+  let failure: { error: unknown } | undefined;
+  const inFlight = new Set<Promise<void>>();
+  const onAbort = () => {
+    if (source instanceof Readable) source.destroy(signal?.reason as Error);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    signal?.throwIfAborted();
+    for await (const raw of source) {
+      signal?.throwIfAborted();
+      const chunk = toBuffer(raw);
+      if (chunk.length === 0) continue;
+      while (inFlight.size >= MAX_IN_FLIGHT || inFlightBytes >= MAX_IN_FLIGHT_BYTES) await Promise.race(inFlight);
+      if (failure) throw failure.error;
+      const at = position;
+      position += chunk.length;
+      inFlightBytes += chunk.length;
+      const request: Promise<void> = call<number>((cb) => s.sftp.write(handle, chunk, 0, chunk.length, at, cb))
+        .then(
+          () => {
+            acknowledged += chunk.length;
+            onProgress?.(acknowledged);
+          },
+          (error: unknown) => {
+            failure ??= { error };
+          },
+        )
+        .finally(() => {
+          inFlight.delete(request);
+          inFlightBytes -= chunk.length;
+        });
+      inFlight.add(request);
+    }
+    await Promise.all(inFlight);
+    if (failure) throw failure.error;
+    signal?.throwIfAborted();
+    return position - start;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await Promise.allSettled(inFlight);
+  }
+}
+
+async function closeQuietly(s: Session, handle: Buffer): Promise<void> {
+  await call((cb) => s.sftp.close(handle, cb)).catch(() => undefined);
+}
+
+/**
+ * Moves `from` onto `to`. `exclusive`: plain SSH_FXP_RENAME, which SFTP v3 defines to fail when `to` exists
+ * (OpenSSH implements it with link(2)+unlink(2), so the check and the rename are one atomic step) →
+ * ALREADY_EXISTS. Otherwise posix-rename@openssh.com (rename(2): atomic replace); servers without it get
+ * rename, and when the target exists, unlink + rename (never partial, but the key is briefly missing).
+ */
+export async function moveInto(
+  s: Session,
+  from: string,
+  to: string,
+  exclusive: boolean,
+  context: ErrorContext,
+  key: string,
+): Promise<void> {
+  try {
+    if (exclusive || !s.posixRename) await call((cb) => s.sftp.rename(from, to, cb));
+    else await call((cb) => s.sftp.ext_openssh_rename(from, to, cb));
+    return;
+  } catch (err) {
+    if (sftpStatus(err) !== STATUS.FAILURE) throw err;
+    const existing = await lstatOrNull(s, to);
+    if (!existing) throw err;
+    if (exclusive) throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`, err);
+    if (existing.isDirectory())
+      throw ufsError('ALREADY_EXISTS', context, `a folder is at "${key}" and cannot be replaced`, err);
+    if (s.posixRename) throw err;
+    await call((cb) => s.sftp.unlink(to, cb));
+    await call((cb) => s.sftp.rename(from, to, cb));
+  }
+}
+
+/**
+ * Atomic write: the content goes to a temporary file beside the target (opened with O_EXCL), is fsynced when the
+ * server offers fsync@openssh.com, then renamed into place. A failure or abort removes the temporary file, so
+ * readers see the old content or the new, never a part.
+ */
+export async function writeFile(
+  s: Session,
+  key: string,
+  source: Source,
+  options: WriteOptions,
+  fsync: boolean,
+  context: ErrorContext,
+): Promise<WriteResult> {
+  if (key === '') throw ufsError('INVALID_INPUT', context, 'cannot write to the mount root itself');
+  options.signal?.throwIfAborted();
+  const folder = parentKey(key);
+  await makeFolders(s, folder, context);
+  const target = remotePath(s, key);
+  if (options.ifNotExists && (await lstatOrNull(s, target))) {
+    throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`);
+  }
+  const temp = `${folder === '' && s.root === '/' ? '' : remotePath(s, folder)}/${TEMP_PREFIX}${randomBytes(8).toString('hex')}`;
+  let handle: Buffer | undefined = await call<Buffer>((cb) => s.sftp.open(temp, 'wx', cb));
+  try {
+    const size = await pump(s, handle, source, options);
+    if (options.size !== undefined && size !== options.size) {
+      throw ufsError('INTEGRITY', context, `the source gave ${size} bytes, not the declared ${options.size}`);
+    }
+    if (fsync && s.fsync) await call((cb) => s.sftp.ext_openssh_fsync(handle!, cb));
+    const open = handle;
+    handle = undefined;
+    await call((cb) => s.sftp.close(open, cb));
+    await moveInto(s, temp, target, options.ifNotExists === true, context, key);
+    return { key, size };
+  } catch (err) {
+    if (handle) await closeQuietly(s, handle);
+    await call((cb) => s.sftp.unlink(temp, cb)).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Appends at the end of the file (created when missing). Not atomic: an interrupted append leaves what was sent. */
+export async function appendFile(
+  s: Session,
+  key: string,
+  source: Source,
+  signal: AbortSignal | undefined,
+  context: ErrorContext,
+): Promise<void> {
+  if (key === '') throw ufsError('INVALID_INPUT', context, 'cannot append to the mount root');
+  signal?.throwIfAborted();
+  await makeFolders(s, parentKey(key), context);
+  await confine(s, key, context);
+  const path = remotePath(s, key);
+  const handle = await call<Buffer>((cb) => s.sftp.open(path, 'a', cb));
+  try {
+    const stats = await call<SftpStats>((cb) => s.sftp.fstat(handle, cb));
+    if (stats.isDirectory()) throw ufsError('INVALID_INPUT', context, `"${key}" is a folder`);
+    await pump(s, handle, source, { offset: stats.size, signal });
+  } catch (err) {
+    await closeQuietly(s, handle);
+    throw err;
+  }
+  await call((cb) => s.sftp.close(handle, cb));
+}

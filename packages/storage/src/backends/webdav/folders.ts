@@ -1,0 +1,63 @@
+import { parentKey, type EntryStat, type ErrorContext } from '@org/core';
+import type { FileStat, WebDAVClient } from 'webdav';
+import { statusOf, ufsError } from './errors.js';
+
+/** Prefix of the temporary uploads that writes MOVE into place; listings hide them. */
+export const TEMP_PREFIX = '.ufs-upload-';
+
+/** What the operations share: the client and the mount's choices. */
+export interface Dav {
+  readonly client: WebDAVClient;
+  readonly atomicWrites: boolean;
+  readonly depthInfinity: boolean;
+}
+
+/** The client path of a key (the client percent-encodes each segment). */
+export function davPath(key: string): string {
+  return `/${key}`;
+}
+
+export function entryOf(key: string, stat: FileStat): EntryStat {
+  const isDir = stat.type === 'directory';
+  const mtime = stat.lastmod ? new Date(stat.lastmod) : undefined;
+  const entry: EntryStat = { key, isFile: !isDir, isDir, size: isDir ? 0 : Number(stat.size) || 0 };
+  if (mtime && !Number.isNaN(mtime.getTime())) entry.mtime = mtime;
+  if (stat.etag) entry.etag = stat.etag;
+  if (!isDir && stat.mime) entry.contentType = stat.mime;
+  return entry;
+}
+
+/** PROPFIND Depth 0, or null on 404. */
+export async function statOrNull(dav: Dav, key: string, signal?: AbortSignal): Promise<FileStat | null> {
+  try {
+    return (await dav.client.stat(davPath(key), { signal })) as FileStat;
+  } catch (err) {
+    if (statusOf(err) === 404) return null;
+    throw err;
+  }
+}
+
+/**
+ * MKCOL for the folder `key` and its missing parents (the root is taken to exist). Concurrent creation of the same
+ * folder is fine (405 from MKCOL, then it is a folder). INVALID_INPUT when a file stands where a folder is needed.
+ */
+export async function makeFolders(dav: Dav, key: string, context: ErrorContext, signal?: AbortSignal): Promise<void> {
+  const missing: string[] = [];
+  for (let k = key; k !== ''; k = parentKey(k)) {
+    const stat = await statOrNull(dav, k, signal);
+    if (stat) {
+      if (stat.type !== 'directory') throw ufsError('INVALID_INPUT', context, `"${k}" is a file, not a folder`);
+      break;
+    }
+    missing.unshift(k);
+  }
+  for (const folder of missing) {
+    try {
+      await dav.client.createDirectory(davPath(folder), { signal });
+    } catch (err) {
+      const status = statusOf(err);
+      if (status !== 405 && status !== 409) throw err;
+      if ((await statOrNull(dav, folder, signal))?.type !== 'directory') throw err;
+    }
+  }
+}

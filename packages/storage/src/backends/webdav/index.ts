@@ -1,0 +1,179 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Readable } from 'node:stream';
+import {
+  capabilities,
+  type BackendCapabilities,
+  type CopyOptions,
+  type DeleteOptions,
+  type EntryStat,
+  type ErrorContext,
+  type ListOptions,
+  type ListPage,
+  type MkdirOptions,
+  type ReadOptions,
+  type StorageBackend,
+  type WriteOptions,
+  type WriteResult,
+} from '@org/core';
+import { AuthType, createClient, type WebDAVClient } from 'webdav';
+import { defineBackend } from '../../backend-definition.js';
+import { ufsError, webdavError } from './errors.js';
+import type { Dav } from './folders.js';
+import { deleteKey, listKey, mkdirKey, readKey, statKey, transfer } from './operations.js';
+import { webdavOptionsFromUrl, webdavOptionsSchema, type WebdavOptions } from './options.js';
+import { writeKey } from './writer.js';
+
+type Source = Readable | AsyncIterable<Uint8Array>;
+
+function webdavCapabilities(options: WebdavOptions): BackendCapabilities {
+  return capabilities({
+    read: true,
+    write: true,
+    delete: true,
+    list: true,
+    // Only when the server is known to answer PROPFIND Depth: infinity (many refuse it).
+    recursiveList: options.depthInfinity,
+    range: true,
+    // WebDAV has no append (PATCH/partial PUT are server-specific extensions).
+    append: false,
+    copy: true,
+    rename: true,
+    publicUrl: options.publicBaseUrl !== undefined,
+    directories: true,
+    // Temp upload + MOVE: a partial upload is never visible under the key (atomicWrites, the default).
+    atomicWrite: options.atomicWrites,
+    // MOVE with Overwrite: F is answered 412 by the server when the key exists (RFC 4918 §10.6).
+    conditionalWrite: options.atomicWrites,
+  });
+}
+
+/** A mount on a WebDAV collection, through the `webdav` client (PROPFIND, GET with Range, PUT, MOVE, COPY, MKCOL). */
+export class WebdavBackend implements StorageBackend {
+  readonly protocol = 'webdav';
+  readonly capabilities: BackendCapabilities;
+  readonly #dav: Dav;
+  readonly #mountName: string;
+  readonly #publicBaseUrl: string | undefined;
+  readonly #agents: { destroy(): void }[];
+  readonly #digest: boolean;
+  #authenticated: Promise<void> | undefined;
+
+  constructor(dav: Dav, options: WebdavOptions, extra: { mountName: string; agents: { destroy(): void }[] }) {
+    this.#dav = dav;
+    this.#mountName = extra.mountName;
+    this.#agents = extra.agents;
+    this.#publicBaseUrl = options.publicBaseUrl?.replace(/\/+$/, '');
+    this.#digest = options.authType !== 'basic' && options.username !== undefined && options.client === undefined;
+    this.capabilities = webdavCapabilities(options);
+    if (!this.#publicBaseUrl) this.publicUrl = undefined;
+  }
+
+  /**
+   * Digest authentication (`digest`, or `auto` meeting a digest server) starts with a 401 challenge, and the
+   * client would replay the first request to answer it: impossible for a streamed upload. One PROPFIND on the root
+   * answers the challenge first; a 401 after it is reported as PERMISSION_DENIED.
+   */
+  #authenticate(context: ErrorContext): Promise<void> {
+    if (!this.#digest) return Promise.resolve();
+    this.#authenticated ??= (async () => {
+      const response = await this.#dav.client.customRequest('/', { method: 'PROPFIND', headers: { Depth: '0' } });
+      if (response.status === 401)
+        throw ufsError('PERMISSION_DENIED', context, 'the server refused the credentials (digest)');
+    })();
+    const attempt = this.#authenticated;
+    attempt.catch(() => {
+      if (this.#authenticated === attempt) this.#authenticated = undefined;
+    });
+    return attempt;
+  }
+
+  async #run<T>(
+    operation: string,
+    path: string,
+    signal: AbortSignal | undefined,
+    fn: (context: ErrorContext) => Promise<T>,
+  ): Promise<T> {
+    const context: ErrorContext = { backend: 'webdav', mount: this.#mountName, operation, path };
+    try {
+      signal?.throwIfAborted();
+      await this.#authenticate(context);
+      return await fn(context);
+    } catch (err) {
+      throw webdavError(err, context, signal);
+    }
+  }
+
+  stat(key: string, options: { signal?: AbortSignal } = {}): Promise<EntryStat | null> {
+    return this.#run('stat', key, options.signal, () => statKey(this.#dav, key, options.signal));
+  }
+
+  read(key: string, options: ReadOptions = {}): Promise<Readable> {
+    return this.#run('read', key, options.signal, (c) => readKey(this.#dav, key, options, c));
+  }
+
+  write(key: string, source: Source, options: WriteOptions = {}): Promise<WriteResult> {
+    return this.#run('write', key, options.signal, (c) => writeKey(this.#dav, key, source, options, c));
+  }
+
+  list(key: string, options: ListOptions = {}): Promise<ListPage> {
+    return this.#run('list', key, options.signal, (c) => listKey(this.#dav, key, options, c));
+  }
+
+  delete(key: string, options: DeleteOptions = {}): Promise<void> {
+    return this.#run('delete', key, options.signal, (c) => deleteKey(this.#dav, key, options, c));
+  }
+
+  mkdir(key: string, options: MkdirOptions = {}): Promise<void> {
+    return this.#run('mkdir', key, undefined, (c) => mkdirKey(this.#dav, key, options, c));
+  }
+
+  /** Server-side COPY. User metadata is not kept by this backend, so `options.metadata` has nothing to replace. */
+  copy(from: string, to: string, options: CopyOptions = {}): Promise<void> {
+    return this.#run('copy', from, options.signal, (c) =>
+      transfer(this.#dav, 'copy', from, to, { ...c, to }, options.signal),
+    );
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return this.#run('rename', from, undefined, (c) => transfer(this.#dav, 'move', from, to, { ...c, to }));
+  }
+
+  publicUrl?(key: string): string {
+    return `${this.#publicBaseUrl}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  async dispose(): Promise<void> {
+    for (const agent of this.#agents) agent.destroy();
+  }
+}
+
+const AUTH_TYPES = { basic: AuthType.Password, digest: AuthType.Digest, auto: AuthType.Auto } as const;
+
+export default defineBackend({
+  protocol: 'webdav',
+  description: 'WebDAV collection (RFC 4918) through the webdav client: ranged GET, atomic PUT+MOVE, COPY, MKCOL',
+  options: webdavOptionsSchema,
+  fromUrl: webdavOptionsFromUrl,
+  create(options, { mountName }) {
+    const agents: { destroy(): void }[] = [];
+    let client: WebDAVClient;
+    if (options.client) {
+      client = options.client;
+    } else {
+      const httpAgent = new HttpAgent({ keepAlive: true });
+      const httpsAgent = new HttpsAgent({ keepAlive: true });
+      agents.push(httpAgent, httpsAgent);
+      client = createClient(options.url!, {
+        username: options.username,
+        password: options.password,
+        authType: options.username === undefined ? AuthType.None : AUTH_TYPES[options.authType],
+        headers: options.headers,
+        httpAgent,
+        httpsAgent,
+      });
+    }
+    const dav: Dav = { client, atomicWrites: options.atomicWrites, depthInfinity: options.depthInfinity };
+    return new WebdavBackend(dav, options, { mountName, agents });
+  },
+});

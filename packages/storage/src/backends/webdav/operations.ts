@@ -1,0 +1,248 @@
+import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import {
+  baseName,
+  isWithin,
+  parentKey,
+  type DeleteOptions,
+  type EntryStat,
+  type ErrorContext,
+  type ListOptions,
+  type ListPage,
+  type MkdirOptions,
+  type ReadOptions,
+} from '@org/core';
+import type { FileStat, Response as DavResponse } from 'webdav';
+import { statusOf, ufsError, webdavError } from './errors.js';
+import { davPath, entryOf, makeFolders, statOrNull, TEMP_PREFIX, type Dav } from './folders.js';
+
+const DEFAULT_PAGE_SIZE = 1000;
+
+export async function statKey(dav: Dav, key: string, signal?: AbortSignal): Promise<EntryStat | null> {
+  const stat = await statOrNull(dav, key, signal);
+  return stat ? entryOf(key, stat) : null;
+}
+
+/** Keeps bytes [skip, skip+limit) of a stream: for servers that answer a ranged GET with the whole file (200). */
+function slice(skip: number, limit: number): Transform {
+  let position = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      const from = Math.max(0, skip - position);
+      const to = Math.min(chunk.length, skip + limit - position);
+      position += chunk.length;
+      callback(null, from < to ? chunk.subarray(from, to) : undefined);
+    },
+  });
+}
+
+/** GET with a Range header; errors of the body arrive as UfsErrors. A start past the end reads as empty. */
+export async function readKey(dav: Dav, key: string, options: ReadOptions, context: ErrorContext): Promise<Readable> {
+  const { start, end, signal } = options;
+  for (const [name, value] of [
+    ['start', start],
+    ['end', end],
+  ] as const) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      throw ufsError('INVALID_INPUT', context, `"${name}" must be a non-negative integer, got ${String(value)}`);
+    }
+  }
+  if (start !== undefined && end !== undefined && start > end) {
+    throw ufsError('INVALID_INPUT', context, `range start ${start} is after end ${end}`);
+  }
+  const ranged = start !== undefined || end !== undefined;
+  const headers: Record<string, string> = {};
+  if (ranged) headers.Range = `bytes=${start ?? 0}-${end ?? ''}`;
+  let response: DavResponse;
+  try {
+    response = await dav.client.customRequest(davPath(key), { method: 'GET', headers, signal });
+  } catch (err) {
+    if (statusOf(err) === 416) return Readable.from([]);
+    throw err;
+  }
+  const raw = (response as { body?: unknown }).body;
+  const body: Readable =
+    raw instanceof Readable ? raw : raw ? Readable.fromWeb(raw as WebReadableStream) : Readable.from([]);
+  const out = new PassThrough({ highWaterMark: 256 * 1024 });
+  body.on('error', (err) => out.destroy(webdavError(err, context, signal)));
+  out.on('close', () => {
+    if (!body.destroyed) body.destroy();
+  });
+  if (ranged && response.status === 200) {
+    const from = start ?? 0;
+    body.pipe(slice(from, end === undefined ? Infinity : end - from + 1)).pipe(out);
+  } else {
+    body.pipe(out);
+  }
+  return out;
+}
+
+function encodeCursor(after: string): string {
+  return Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string, context: ErrorContext): string {
+  try {
+    const after = (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown }).after;
+    if (typeof after === 'string') return after;
+  } catch {
+    // reported below
+  }
+  throw ufsError('INVALID_INPUT', context, `invalid list cursor ${JSON.stringify(cursor)}`);
+}
+
+async function children(
+  dav: Dav,
+  key: string,
+  deep: boolean,
+  context: ErrorContext,
+  signal?: AbortSignal,
+): Promise<EntryStat[]> {
+  let items: FileStat[];
+  try {
+    items = (await dav.client.getDirectoryContents(davPath(key), { deep, signal })) as FileStat[];
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 404) return [];
+    if (deep && status === 403) {
+      throw ufsError(
+        'UNSUPPORTED',
+        context,
+        'the server refuses PROPFIND "Depth: infinity"; set "depthInfinity": false',
+        err,
+      );
+    }
+    throw err;
+  }
+  return items
+    .map((item) => entryOf(item.filename.replace(/^\/+/, ''), item))
+    .filter(
+      (e) =>
+        e.key !== key &&
+        isWithin(key, e.key) &&
+        (deep || parentKey(e.key) === key) &&
+        !e.key.split('/').some((segment) => segment.startsWith(TEMP_PREFIX)),
+    );
+}
+
+/**
+ * One page of a folder (PROPFIND Depth 1; Depth infinity for recursive listings when the mount allows it). WebDAV
+ * has no paging: each page re-reads the folder and resumes after the cursor (the last key of the previous page).
+ */
+export async function listKey(dav: Dav, key: string, options: ListOptions, context: ErrorContext): Promise<ListPage> {
+  if (options.recursive && !dav.depthInfinity) {
+    throw ufsError(
+      'UNSUPPORTED',
+      context,
+      'recursive listing needs PROPFIND "Depth: infinity", off for this mount ("depthInfinity": true if the server allows it)',
+    );
+  }
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1)
+    throw ufsError('INVALID_INPUT', context, `invalid pageSize ${pageSize}`);
+  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, context);
+  const all = (await children(dav, key, options.recursive === true, context, options.signal))
+    .filter((e) => after === undefined || e.key > after)
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const entries = all.slice(0, pageSize);
+  return all.length > pageSize ? { entries, cursor: encodeCursor(entries.at(-1)!.key) } : { entries };
+}
+
+async function deleteQuietly(dav: Dav, key: string, signal?: AbortSignal): Promise<void> {
+  try {
+    await dav.client.deleteFile(davPath(key), { signal });
+  } catch (err) {
+    if (statusOf(err) !== 404) throw err;
+  }
+}
+
+/**
+ * DELETE. Collections are deleted with everything below them (RFC 4918 §9.6), so a non-recursive delete of a
+ * non-empty folder is refused here (ALREADY_EXISTS, like ENOTEMPTY). A 207 answer means some members could not be
+ * deleted: checked, and reported.
+ */
+export async function deleteKey(dav: Dav, key: string, options: DeleteOptions, context: ErrorContext): Promise<void> {
+  const { signal } = options;
+  if (key === '') {
+    if (!options.recursive) throw ufsError('INVALID_INPUT', context, 'cannot delete the mount root');
+    for (const child of await children(dav, '', false, context, signal))
+      await deleteKey(dav, child.key, options, context);
+    return;
+  }
+  const stat = await statOrNull(dav, key, signal);
+  if (!stat) return;
+  if (stat.type !== 'directory') return deleteQuietly(dav, key, signal);
+  if (!options.recursive && (await children(dav, key, false, context, signal)).length > 0) {
+    throw ufsError('ALREADY_EXISTS', context, `folder "${key}" is not empty; delete it with { recursive: true }`);
+  }
+  await deleteQuietly(dav, key, signal);
+  if (await statOrNull(dav, key, signal)) {
+    throw ufsError('UNEXPECTED', context, `the server did not delete everything in "${key}" (multi-status answer)`);
+  }
+}
+
+export async function mkdirKey(dav: Dav, key: string, options: MkdirOptions, context: ErrorContext): Promise<void> {
+  const existing = key === '' ? ({ type: 'directory' } as const) : await statOrNull(dav, key);
+  if (existing) {
+    if (existing.type === 'directory' && options.existOk) return;
+    throw ufsError(
+      'ALREADY_EXISTS',
+      context,
+      existing.type === 'directory' ? `folder "${key}" already exists` : `a file is at "${key}"`,
+    );
+  }
+  if (options.parents) return makeFolders(dav, key, context);
+  try {
+    await dav.client.createDirectory(davPath(key));
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 409)
+      throw ufsError(
+        'NOT_FOUND',
+        context,
+        `parent folder "${parentKey(key)}" does not exist (use { parents: true })`,
+        err,
+      );
+    if (status !== 405) throw err;
+    const now = await statOrNull(dav, key);
+    if (now?.type === 'directory' && options.existOk) return;
+    throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`, err);
+  }
+}
+
+/**
+ * COPY or MOVE with `Overwrite: T`. When it fails and the destination's parent is missing (RFC 4918 says 409;
+ * webdav-server answers 500), the parent is created and the request sent again (no body, so that is safe).
+ */
+export async function transfer(
+  dav: Dav,
+  method: 'copy' | 'move',
+  from: string,
+  to: string,
+  context: ErrorContext,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (from === '' || to === '') throw ufsError('INVALID_INPUT', context, `cannot ${method} the mount root`);
+  if (isWithin(from, to)) {
+    if (from !== to) throw ufsError('INVALID_INPUT', context, `cannot ${method} "${from}" into itself`);
+    if (!(await statOrNull(dav, from, signal))) throw ufsError('NOT_FOUND', context, `"${from}" does not exist`);
+    return;
+  }
+  if (baseName(to).startsWith(TEMP_PREFIX))
+    throw ufsError('INVALID_INPUT', context, `names starting with ${TEMP_PREFIX} are reserved`);
+  const send = () =>
+    method === 'copy'
+      ? dav.client.copyFile(davPath(from), davPath(to), { overwrite: true, signal })
+      : dav.client.moveFile(davPath(from), davPath(to), { overwrite: true, signal });
+  try {
+    await send();
+  } catch (err) {
+    if (statusOf(err) === 404 || !(await statOrNull(dav, from, signal))) {
+      throw ufsError('NOT_FOUND', context, `"${from}" does not exist`, err);
+    }
+    const parent = parentKey(to);
+    if (parent === '' || (await statOrNull(dav, parent, signal))) throw err;
+    await makeFolders(dav, parent, context, signal);
+    await send();
+  }
+}

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import {
+  parentKey,
+  UfsError,
+  describeContext,
+  type ErrorContext,
+  type WriteOptions,
+  type WriteResult,
+} from '@org/core';
+import { statusOf, ufsError } from './errors.js';
+import { davPath, makeFolders, statOrNull, TEMP_PREFIX, type Dav } from './folders.js';
+
+type Source = Readable | AsyncIterable<Uint8Array>;
+
+/**
+ * The request body: the source counted as it flows (progress, size check). When `size` is given it is sent as
+ * Content-Length (servers that refuse chunked uploads need it) and enforced, so a wrong size fails the upload
+ * instead of leaving the server waiting for bytes. `graceful`: a failing source ends the body early instead of
+ * aborting the request, so the server finishes with the (temporary) file and a DELETE reliably removes it.
+ */
+function countedBody(
+  source: Source,
+  options: WriteOptions,
+  context: ErrorContext,
+  graceful: boolean,
+): { body: Transform; loaded(): number; failure(): unknown } {
+  let loaded = 0;
+  let failure: unknown;
+  const { size, onProgress } = options;
+  const mismatch = (what: string) =>
+    new UfsError('INTEGRITY', `${describeContext(context)} the source ${what} the declared size ${size} bytes`, {
+      context,
+    });
+  const body = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      loaded += chunk.length;
+      if (size !== undefined && loaded > size) return callback((failure = mismatch('is larger than')) as Error);
+      onProgress?.(loaded);
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      if (failure === undefined && size !== undefined && loaded !== size) failure = mismatch('is smaller than');
+      callback(failure !== undefined && (size !== undefined || !graceful) ? (failure as Error) : null);
+    },
+  });
+  const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
+  input.on('error', (err) => {
+    failure ??= err;
+    if (graceful && size === undefined) body.end();
+    else body.destroy(err);
+  });
+  body.on('close', () => {
+    if (!input.destroyed && !input.readableEnded) input.destroy();
+  });
+  input.pipe(body);
+  return { body, loaded: () => loaded, failure: () => failure };
+}
+
+/**
+ * Removes a temporary upload. After an aborted PUT the server may still create the file a moment later (the DELETE
+ * can overtake it on another connection): look once more and delete again.
+ */
+async function removeTemp(dav: Dav, key: string): Promise<void> {
+  await dav.client.deleteFile(davPath(key)).catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  if (await statOrNull(dav, key).catch(() => null)) await dav.client.deleteFile(davPath(key)).catch(() => undefined);
+}
+
+async function put(dav: Dav, key: string, body: Readable, options: WriteOptions, overwrite: boolean): Promise<boolean> {
+  const headers: Record<string, string> = {};
+  if (options.contentType) headers['Content-Type'] = options.contentType;
+  if (options.cacheControl) headers['Cache-Control'] = options.cacheControl;
+  if (options.size !== undefined) headers['Content-Length'] = String(options.size);
+  return dav.client.putFileContents(davPath(key), body, { overwrite, headers, signal: options.signal });
+}
+
+/**
+ * Checks the size the server reports for what was just uploaded. Catches truncation by proxies and the webdav
+ * client's replay of a request whose streamed body was already consumed (a stale digest nonce), which would
+ * otherwise store an empty file and answer 201.
+ */
+async function verifyStored(dav: Dav, key: string, sent: number, context: ErrorContext, signal?: AbortSignal) {
+  signal?.throwIfAborted();
+  const stored = await statOrNull(dav, key, signal);
+  if (stored?.type === 'file' && Number(stored.size) === sent) return;
+  throw new UfsError(
+    'INTEGRITY',
+    `${describeContext(context)} the server stored ${stored ? `${stored.size} bytes` : 'nothing'} of the ${sent} sent`,
+    { context, retryable: true },
+  );
+}
+
+/**
+ * Streams the source to the server. Atomic mode (default): PUT to a temporary name beside the target, then MOVE
+ * it into place (`Overwrite: F` for ifNotExists: the server answers 412 when the target exists); the temporary
+ * file is deleted on any failure. Plain mode: one PUT to the target (If-None-Match: * for ifNotExists). Either way the stored size is checked.
+ * User metadata is not stored (WebDAV dead properties are not used); content type and cache control are sent as
+ * headers, which servers may or may not keep.
+ */
+export async function writeKey(
+  dav: Dav,
+  key: string,
+  source: Source,
+  options: WriteOptions,
+  context: ErrorContext,
+): Promise<WriteResult> {
+  if (key === '') throw ufsError('INVALID_INPUT', context, 'cannot write to the mount root itself');
+  options.signal?.throwIfAborted();
+  const folder = parentKey(key);
+  await makeFolders(dav, folder, context, options.signal);
+  if (options.ifNotExists && (await statOrNull(dav, key, options.signal))) {
+    throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`);
+  }
+  const { body, loaded, failure } = countedBody(source, options, context, dav.atomicWrites);
+  const exists = (err?: unknown) => ufsError('ALREADY_EXISTS', context, `"${key}" already exists`, err);
+  try {
+    if (!dav.atomicWrites) {
+      if (!(await put(dav, key, body, options, !options.ifNotExists))) throw exists();
+      await verifyStored(dav, key, loaded(), context, options.signal);
+      return { key, size: loaded() };
+    }
+    const temp = `${folder === '' ? '' : `${folder}/`}${TEMP_PREFIX}${randomBytes(8).toString('hex')}`;
+    try {
+      await put(dav, temp, body, options, true);
+      if (failure() !== undefined) throw failure();
+      await verifyStored(dav, temp, loaded(), context, options.signal);
+      await dav.client.moveFile(davPath(temp), davPath(key), {
+        overwrite: !options.ifNotExists,
+        signal: options.signal,
+      });
+    } catch (err) {
+      await removeTemp(dav, temp);
+      if (options.ifNotExists && statusOf(err) === 412) throw exists(err);
+      throw err;
+    }
+    return { key, size: loaded() };
+  } catch (err) {
+    // A failed source surfaces through fetch as a request error: report the source's own error instead.
+    const sourceError = failure();
+    throw sourceError !== undefined && !(err instanceof UfsError) ? sourceError : err;
+  } finally {
+    if (!body.destroyed) body.destroy();
+  }
+}
