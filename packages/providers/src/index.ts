@@ -1,1 +1,44 @@
-export {};
+export type { Env } from './env.js';
+export type { Provider, ProviderCallOptions } from './types.js';
+export {
+  PROVIDER_LOADERS,
+  DEFAULT_PROVIDERS,
+  knownProviders,
+  isKnownProvider,
+  assertKnownProviders,
+  loadProvider,
+  loadAllProviders,
+} from './registry.js';
+export { fileSource, contentTypeFor, type FileSourceOptions } from './source.js';
+export {
+  uploadFile,
+  uploadWithSettings,
+  uploadFailed,
+  formatBytes,
+  type UploadFileResult,
+} from './orchestrator/upload-file.js';
+export { uploadFiles, type UploadFilesOptions, type BatchItem } from './orchestrator/upload-files.js';
+export {
+  resolveUploadSettings,
+  type UploadFileOptions,
+  type UploadSettings,
+  type ProvidersFrom,
+} from './orchestrator/settings.js';
+export {
+  loadConfigFile,
+  parseUploadConfig,
+  uploadConfigSchema,
+  providerList,
+  type UploadConfig,
+} from './orchestrator/config.js';
+export { verifyDownload, type VerifyOptions } from './orchestrator/verify.js';
+export type { UploadEvent, ProviderReport } from './orchestrator/events.js';
+export {
+  providerStatus,
+  providerStatuses,
+  listProviders,
+  checkOnline,
+  type ProviderStatusReport,
+  type OnlineCheck,
+} from './status.js';
+export { parseDuration } from './kit/expiry.js';

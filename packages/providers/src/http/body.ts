@@ -1,0 +1,50 @@
+import { UfsError, type ErrorContext, type UploadSource, describeContext } from '@org/core';
+import { recycledFileChunks } from './file-chunks.js';
+
+export interface CountedBytesOptions {
+  /**
+   * Read a file source into reused buffers (see `recycledFileChunks`): only for consumers that are done with a chunk
+   * when they ask for the next one, i.e. undici's `request` body writer.
+   */
+  reuseBuffers?: boolean;
+}
+
+/**
+ * The source's bytes, counted as the transport pulls them (so progress follows what is sent, held back by the
+ * socket's backpressure). Fails with INTEGRITY when the file does not have the size it had when the upload
+ * started (it changed underneath us), instead of sending a body that contradicts its Content-Length.
+ */
+export async function* countedBytes(
+  source: UploadSource,
+  onSent: (loaded: number) => void,
+  context: ErrorContext,
+  options: CountedBytesOptions = {},
+): AsyncGenerator<Uint8Array> {
+  let loaded = 0;
+  if (options.reuseBuffers && source.path !== undefined) {
+    for await (const chunk of recycledFileChunks(source.path, source.size, context)) {
+      loaded += chunk.byteLength;
+      yield chunk;
+      onSent(loaded);
+    }
+    return;
+  }
+  const stream = source.open();
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      loaded += chunk.byteLength;
+      if (loaded > source.size) break;
+      yield chunk;
+      onSent(loaded);
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (loaded !== source.size) {
+    throw new UfsError(
+      'INTEGRITY',
+      `${describeContext(context)} the file changed while uploading: expected ${source.size} bytes, read ${loaded > source.size ? 'more' : loaded}`,
+      { context, retryable: false },
+    );
+  }
+}

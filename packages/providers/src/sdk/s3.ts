@@ -1,0 +1,117 @@
+import { DeleteObjectCommand, GetObjectCommand, S3Client, type ObjectCannedACL } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { httpError, toUfsError, type ErrorContext, type UfsError } from '@org/core';
+import type { DeleteContext, SendContext, SentUpload } from '../kit/define.js';
+import { encodeKeyPath } from '../kit/names.js';
+import { requestSignals, signalError } from '../http/signals.js';
+import { s3Token, type S3Settings } from '../providers/s3.js';
+
+interface SdkError {
+  name?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { headers?: Record<string, string | undefined> };
+}
+
+/** Maps an AWS SDK error: HTTP status through the core classification, network errors as such. */
+export function s3Error(err: unknown, context: ErrorContext): UfsError {
+  const sdk = err as SdkError;
+  const status = sdk?.$metadata?.httpStatusCode;
+  if (typeof status === 'number' && status >= 300) {
+    return httpError(
+      status,
+      `${sdk.name ?? 'Error'}: ${sdk.message ?? ''}`.trim(),
+      context,
+      sdk.$response?.headers?.['retry-after'],
+    );
+  }
+  return toUfsError(err, context);
+}
+
+function client(settings: S3Settings): S3Client {
+  return new S3Client({
+    region: settings.region,
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    forcePathStyle: settings.forcePathStyle,
+    ...(settings.credentials ? { credentials: settings.credentials } : {}),
+    // Retries belong to the orchestrator (core retry policy), so one failure is reported once.
+    maxAttempts: 1,
+  });
+}
+
+/** The public URL of an object: under `publicUrl` when set, else the endpoint's (path- or host-style) address. */
+export function publicUrl(settings: S3Settings, key: string): string {
+  const path = encodeKeyPath(key);
+  if (settings.publicBaseUrl) return `${settings.publicBaseUrl}/${path}`;
+  if (settings.endpoint) {
+    const endpoint = new URL(settings.endpoint);
+    const base = endpoint.href.replace(/\/+$/, '');
+    if (settings.forcePathStyle) return `${base}/${encodeURIComponent(settings.bucket)}/${path}`;
+    return `${endpoint.protocol}//${settings.bucket}.${endpoint.host}${endpoint.pathname.replace(/\/+$/, '')}/${path}`;
+  }
+  return `https://${settings.bucket}.s3.${settings.region}.amazonaws.com/${path}`;
+}
+
+/** Streams the file into the bucket (multipart above `partSize`), then makes its URL. */
+export async function s3Upload(
+  settings: S3Settings,
+  key: string,
+  lifetimeMs: number | undefined,
+  ctx: SendContext,
+): Promise<SentUpload> {
+  const context = { ...ctx.context, bucket: settings.bucket, key };
+  const s3 = client(settings);
+  const signals = requestSignals(ctx.signal, ctx.timeoutMs);
+  const body = ctx.source.open();
+  const upload = new Upload({
+    client: s3,
+    params: {
+      Bucket: settings.bucket,
+      Key: key,
+      Body: body,
+      ContentType: ctx.source.contentType ?? 'application/octet-stream',
+      ...(settings.acl ? { ACL: settings.acl as ObjectCannedACL } : {}),
+    },
+    partSize: settings.partSize,
+    queueSize: settings.queueSize,
+    leavePartsOnError: false,
+  });
+  upload.on('httpUploadProgress', (event) => {
+    if (event.loaded !== undefined) ctx.progress(event.loaded);
+  });
+  const onAbort = () => void upload.abort().catch(() => undefined);
+  signals.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (signals.signal?.aborted) onAbort();
+    await upload.done();
+    const started = Date.now();
+    if (settings.urlMode === 'public')
+      return { url: publicUrl(settings, key), deleteToken: s3Token(settings.bucket, key) };
+    const seconds = Math.round((lifetimeMs ?? 86_400_000) / 1000);
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: settings.bucket, Key: key }), {
+      expiresIn: seconds,
+    });
+    return { url, deleteToken: s3Token(settings.bucket, key), expiresAt: new Date(started + seconds * 1000) };
+  } catch (err) {
+    throw signalError(signals, context, err) ?? s3Error(err, context);
+  } finally {
+    signals.signal?.removeEventListener('abort', onAbort);
+    body.destroy();
+    s3.destroy();
+  }
+}
+
+/** Deletes the object. */
+export async function s3Delete(settings: S3Settings, key: string, ctx: DeleteContext): Promise<void> {
+  const context = { ...ctx.context, bucket: settings.bucket, key };
+  const s3 = client(settings);
+  const signals = requestSignals(ctx.signal, ctx.timeoutMs);
+  try {
+    await s3.send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: key }), { abortSignal: signals.signal });
+  } catch (err) {
+    throw signalError(signals, context, err) ?? s3Error(err, context);
+  } finally {
+    s3.destroy();
+  }
+}

@@ -1,0 +1,19 @@
+import type { ProviderInfo, ProviderStatus, UploadOptions, UploadProvider } from '@org/core';
+import type { Env } from './env.js';
+
+/**
+ * What a provider's `upload` accepts: the core options plus the environment to read configuration from
+ * (default `process.env`) and the provider's own options (e.g. `apiKey`, `bucket`, `unique`).
+ */
+export interface ProviderCallOptions extends UploadOptions {
+  env?: Env;
+}
+
+/** A provider as the registry hands it out: core contract, with `status` always present. */
+export interface Provider extends UploadProvider {
+  readonly info: ProviderInfo;
+  /** Readiness from configuration (env, and the provider options of a call); no network. */
+  status(env?: Env, options?: ProviderCallOptions): ProviderStatus;
+}
+
+export type { Env };

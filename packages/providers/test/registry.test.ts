@@ -1,0 +1,49 @@
+import { describe, expect, it } from '@jest/globals';
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_PROVIDERS, PROVIDER_LOADERS, knownProviders, listProviders, loadProvider } from '../src/index.js';
+import { HARNESSES } from './fakes/index.js';
+
+const providersDir = fileURLToPath(new URL('../src/providers/', import.meta.url));
+
+describe('registry', () => {
+  it('lists exactly the provider files in src/providers', async () => {
+    const files = (await readdir(providersDir)).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
+    expect(knownProviders().sort()).toEqual(files.sort());
+  });
+
+  it('each provider declares its info truthfully: id = registry key, env names its base URL, auth matches status', async () => {
+    for (const id of knownProviders()) {
+      const provider = await PROVIDER_LOADERS[id]!();
+      expect(provider.info.id).toBe(id);
+      expect(provider.info.retention.length).toBeGreaterThan(0);
+      expect(provider.info.capabilities.streaming).toBe(true);
+      if (provider.info.capabilities.expiry) expect(provider.info.expiryChoices?.length).toBeGreaterThan(0);
+      expect(typeof provider.delete === 'function').toBe(provider.info.capabilities.delete);
+      const ready = provider.status({}).ready;
+      expect(ready).toBe(provider.info.auth !== 'required');
+      if (id !== 's3') expect(provider.info.env.some((name) => /^UFS_[A-Z0-9]+_URL$/.test(name))).toBe(true);
+    }
+  });
+
+  it('every provider has a local server in the tests (s3 uses radosgw)', () => {
+    expect([...Object.keys(HARNESSES), 's3'].sort()).toEqual(knownProviders().sort());
+  });
+
+  it('defaults are known, need no account, and are not single-download', async () => {
+    for (const id of DEFAULT_PROVIDERS) {
+      const { info } = await loadProvider(id);
+      expect(info.auth).not.toBe('required');
+      expect(info.capabilities.singleDownload).toBe(false);
+    }
+  });
+
+  it('provider modules import no SDK (only src/sdk/* do, loaded on first upload), so listing stays light', async () => {
+    const { readFile } = await import('node:fs/promises');
+    for (const file of await readdir(providersDir)) {
+      const text = await readFile(`${providersDir}${file}`, 'utf8');
+      expect({ file, sdkImport: /from '(@aws-sdk\/[^']+|dropbox)'/.test(text) }).toEqual({ file, sdkImport: false });
+    }
+    expect((await listProviders()).map((i) => i.id)).toEqual(knownProviders());
+  });
+});

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { checkOnline, listProviders, providerStatus, providerStatuses } from '../src/index.js';
+import { HARNESSES, type Harness } from './fakes/index.js';
+import { FAST_RETRY, download } from './helpers.js';
+
+let x0: Harness;
+let sendit: Harness;
+beforeAll(async () => {
+  [x0, sendit] = await Promise.all([HARNESSES['0x0']!(), HARNESSES.sendit!()]);
+});
+afterAll(async () => {
+  await Promise.all([x0.stop(), sendit.stop()]);
+});
+
+describe('providerStatus', () => {
+  it('no-auth providers are ready with an empty environment; keyed ones say what is missing and how to fix it', async () => {
+    expect(await providerStatus('catbox', {})).toMatchObject({ id: 'catbox', ready: true });
+    const pixeldrain = await providerStatus('pixeldrain', {});
+    expect(pixeldrain).toMatchObject({
+      ready: false,
+      reason: expect.stringContaining('PIXELDRAIN_API_KEY'),
+      help: expect.stringContaining('export PIXELDRAIN_API_KEY'),
+    });
+    expect((await providerStatus('pixeldrain', { PIXELDRAIN_API_KEY: 'k' })).ready).toBe(true);
+    expect(await providerStatus('fal', {})).toMatchObject({ ready: false, reason: 'FAL_KEY is not set' });
+    expect((await providerStatus('fal', {}, { apiKey: 'k' })).ready).toBe(true);
+  });
+
+  it('an unknown id is CONFIG_INVALID listing the known ones', async () => {
+    await expect(providerStatus('imgur', {})).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('known providers: catbox'),
+    });
+  });
+
+  it('providerStatuses covers every provider, in registry order', async () => {
+    const all = await providerStatuses({});
+    expect(all.map((s) => s.id)).toEqual((await listProviders()).map((i) => i.id));
+    expect(all.filter((s) => !s.ready).map((s) => s.id)).toEqual(['pixeldrain', 'fal', 's3', 'dropbox']);
+  });
+});
+
+describe('checkOnline', () => {
+  it('uploads a small file, verifies it, and deletes it where the service allows', async () => {
+    const check = await checkOnline('0x0', { env: x0.env, retry: FAST_RETRY });
+    expect(check).toMatchObject({ id: '0x0', ok: true, deleted: true });
+    expect(check.result!.verified).toBe(true);
+    expect((await download(check.result!.url)).status).toBe(404);
+  });
+
+  it('single-download services are checked without consuming the link', async () => {
+    const check = await checkOnline('sendit', { env: sendit.env });
+    expect(check.ok).toBe(true);
+    expect(check.result!.verifySkipped).toMatch(/once/);
+    expect(check.deleted).toBeUndefined();
+  });
+
+  it('reports the failure instead of throwing', async () => {
+    x0.fake.fail(500, { times: 5 });
+    const check = await checkOnline('0x0', { env: x0.env, retry: FAST_RETRY, maxAttempts: 2 });
+    expect(check.ok).toBe(false);
+    expect(check.error).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('HTTP 500') });
+    x0.fake.reset();
+  });
+});
