@@ -1,0 +1,49 @@
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Options } from './options.js';
+
+export interface ClientChoice {
+  client: S3Client;
+  /** True when this backend built the client (so `dispose()` destroys it); a client handed in stays open. */
+  owned: boolean;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function isLoopbackOrIp(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
+}
+
+/**
+ * The S3 client for a mount: the ready `client` when given, else one built from the options, falling back to the
+ * usual AWS variables of the mount's environment (AWS_REGION, AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, …) and then
+ * to the SDK's default credential chain (profiles, SSO, instance roles).
+ */
+export function s3Client(options: S3Options, env: Env): ClientChoice {
+  if (options.client) return { client: options.client, owned: false };
+  const endpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  const config: S3ClientConfig = {
+    region: options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    // A bucket in another region answers with a redirect the SDK can follow when no region was configured.
+    followRegionRedirects: true,
+  };
+  if (endpoint) config.endpoint = endpoint;
+  // Virtual-hosted style (bucket.host) cannot work with an IP address or localhost.
+  config.forcePathStyle = options.forcePathStyle ?? (endpoint ? isLoopbackOrIp(new URL(endpoint).hostname) : false);
+  const accessKeyId = options.accessKeyId ?? (options.secretAccessKey ? undefined : env.AWS_ACCESS_KEY_ID);
+  const secretAccessKey = options.secretAccessKey ?? (options.accessKeyId ? undefined : env.AWS_SECRET_ACCESS_KEY);
+  if (accessKeyId && secretAccessKey) {
+    const sessionToken = options.accessKeyId ? options.sessionToken : env.AWS_SESSION_TOKEN;
+    config.credentials = { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+  }
+  if (options.maxAttempts !== undefined) config.maxAttempts = options.maxAttempts;
+  // S3-compatible servers often lack the newer flexible checksums (CRC32 trailers), so they are only sent where an
+  // operation requires them, unless configured otherwise; AWS itself keeps the SDK's default.
+  const checksums = options.checksums ?? (endpoint ? 'when_required' : undefined);
+  if (checksums) {
+    const mode = checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
+    config.requestChecksumCalculation = mode;
+    config.responseChecksumValidation = mode;
+  }
+  return { client: new S3Client(config), owned: true };
+}

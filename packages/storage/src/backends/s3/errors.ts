@@ -1,0 +1,129 @@
+import { classifyHttpStatus, describeContext, parseRetryAfter, toUfsError, UfsError, type ErrorCode } from '@org/core';
+
+export interface S3ErrorContext {
+  operation: string;
+  /** The backend key the operation was about. */
+  path?: string;
+  bucket: string;
+}
+
+interface ServiceErrorShape {
+  name?: string;
+  message?: string;
+  Code?: string;
+  $fault?: string;
+  $metadata?: { httpStatusCode?: number; requestId?: string };
+  $response?: { headers?: Record<string, string | undefined> };
+}
+
+/** What S3 error codes mean, where the HTTP status alone says too little. */
+const BY_NAME: Record<string, { code: ErrorCode; retryable: boolean; what?: string }> = {
+  NoSuchKey: { code: 'NOT_FOUND', retryable: false, what: 'no such object' },
+  NotFound: { code: 'NOT_FOUND', retryable: false, what: 'no such object' },
+  NoSuchVersion: { code: 'NOT_FOUND', retryable: false, what: 'no such version' },
+  NoSuchUpload: { code: 'NOT_FOUND', retryable: false, what: 'no such multipart upload' },
+  AccessDenied: { code: 'PERMISSION_DENIED', retryable: false, what: 'access denied' },
+  Forbidden: { code: 'PERMISSION_DENIED', retryable: false, what: 'access denied' },
+  AllAccessDisabled: { code: 'PERMISSION_DENIED', retryable: false, what: 'all access to this bucket is disabled' },
+  InvalidAccessKeyId: {
+    code: 'PERMISSION_DENIED',
+    retryable: false,
+    what: 'the access key id is not known to this endpoint (check accessKeyId)',
+  },
+  SignatureDoesNotMatch: {
+    code: 'PERMISSION_DENIED',
+    retryable: false,
+    what: 'the request signature does not match (check secretAccessKey and region)',
+  },
+  ExpiredToken: { code: 'PERMISSION_DENIED', retryable: false, what: 'the session token has expired' },
+  InvalidToken: { code: 'PERMISSION_DENIED', retryable: false, what: 'the session token is invalid' },
+  RequestTimeTooSkewed: {
+    code: 'PERMISSION_DENIED',
+    retryable: false,
+    what: "this machine's clock differs too much from the server's",
+  },
+  PreconditionFailed: { code: 'ALREADY_EXISTS', retryable: false, what: 'the object already exists' },
+  ConditionalRequestConflict: {
+    code: 'ALREADY_EXISTS',
+    retryable: false,
+    what: 'a concurrent conditional write to the same key won',
+  },
+  SlowDown: { code: 'RATE_LIMITED', retryable: true, what: 'the server asks to slow down' },
+  TooManyRequests: { code: 'RATE_LIMITED', retryable: true, what: 'too many requests' },
+  ServiceUnavailable: { code: 'UNAVAILABLE', retryable: true, what: 'service unavailable' },
+  InternalError: { code: 'UNAVAILABLE', retryable: true, what: 'internal server error' },
+  RequestTimeout: { code: 'TIMEOUT', retryable: true, what: 'the server timed out reading the request' },
+  EntityTooLarge: { code: 'TOO_LARGE', retryable: false, what: 'the object is too large' },
+  BadDigest: { code: 'INTEGRITY', retryable: false, what: 'the content does not match its checksum' },
+  InvalidDigest: { code: 'INTEGRITY', retryable: false, what: 'the content does not match its checksum' },
+  XAmzContentSHA256Mismatch: { code: 'INTEGRITY', retryable: false, what: 'the content does not match its SHA-256' },
+  InvalidRange: { code: 'INVALID_INPUT', retryable: false, what: 'the byte range is outside the object' },
+  MethodNotAllowed: { code: 'INVALID_INPUT', retryable: false, what: 'method not allowed (a delete marker?)' },
+};
+
+function isServiceError(err: unknown): err is ServiceErrorShape {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    '$metadata' in err &&
+    typeof (err as ServiceErrorShape).$metadata?.httpStatusCode === 'number'
+  );
+}
+
+/**
+ * Turns anything the S3 SDK throws into a UfsError with `{backend: 's3', operation, path}` context and a message
+ * saying what went wrong: NoSuchKey → NOT_FOUND, NoSuchBucket → NOT_FOUND naming the bucket, AccessDenied /
+ * InvalidAccessKeyId / SignatureDoesNotMatch → PERMISSION_DENIED, PreconditionFailed → ALREADY_EXISTS, SlowDown →
+ * RATE_LIMITED, 5xx → UNAVAILABLE (retryable); network errors and aborts through `toUfsError`.
+ */
+export function s3Error(err: unknown, ctx: S3ErrorContext): UfsError {
+  const context = { backend: 's3', operation: ctx.operation, path: ctx.path, bucket: ctx.bucket };
+  if (err instanceof UfsError) return err.withContext(context);
+  if (!isServiceError(err)) return toUfsError(withNetworkCode(err), context);
+  const status = err.$metadata!.httpStatusCode!;
+  const name = err.Code ?? err.name ?? 'UnknownError';
+  const prefix = describeContext(context);
+  const withStatus = { ...context, status, s3Code: name, requestId: err.$metadata?.requestId };
+  if (name === 'NoSuchBucket') {
+    return new UfsError('NOT_FOUND', `${prefix} bucket "${ctx.bucket}" does not exist`, {
+      context: withStatus,
+      cause: err,
+      retryable: false,
+    });
+  }
+  const known = BY_NAME[name];
+  const classified = known ?? classifyHttpStatus(status) ?? { code: 'UNEXPECTED' as const, retryable: false };
+  const detail = err.message && err.message !== 'UnknownError' && err.message !== name ? `: ${err.message}` : '';
+  const what = known?.what ?? `${name}${detail}`;
+  return new UfsError(classified.code, `${prefix} ${what} (HTTP ${status} ${name})`, {
+    context: withStatus,
+    cause: err,
+    retryable: classified.retryable,
+    retryAfterMs: parseRetryAfter(err.$response?.headers?.['retry-after']),
+  });
+}
+
+/**
+ * The SDK turns a thrown value that is not an Error of its own realm (jest's VM contexts, workers) into
+ * "AWS SDK error wrapper for Error: connect ECONNREFUSED …", dropping `code`: recover the code from the text so the
+ * failure is still classified as a network error.
+ */
+function withNetworkCode(err: unknown): unknown {
+  if (typeof err !== 'object' || err === null) return err;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (code !== undefined || typeof message !== 'string' || !message.startsWith('AWS SDK error wrapper')) return err;
+  const found = /\b(E[A-Z]{4,}|UND_ERR_[A-Z_]+)\b/.exec(message);
+  return found ? Object.assign(new Error(message, { cause: err }), { code: found[1] }) : err;
+}
+
+/** True for a 404 of any kind except a missing bucket (which must surface as an error). */
+export function isMissingObject(err: unknown): boolean {
+  if (!isServiceError(err)) return false;
+  const name = err.Code ?? err.name;
+  return name !== 'NoSuchBucket' && (err.$metadata!.httpStatusCode === 404 || name === 'NoSuchKey');
+}
+
+export function abortedError(ctx: S3ErrorContext): UfsError {
+  const context = { backend: 's3', operation: ctx.operation, path: ctx.path, bucket: ctx.bucket };
+  return new UfsError('ABORTED', `${describeContext(context)} aborted`, { context });
+}

@@ -1,0 +1,120 @@
+import { UfsError } from '@org/core';
+
+/**
+ * Maps backend keys (normalised, relative, '' = root) to object keys inside the bucket under the mount's prefix,
+ * and back.
+ */
+export class KeyMap {
+  /** `prefix/` or '' when the mount is the whole bucket. */
+  private readonly base: string;
+
+  constructor(
+    readonly bucket: string,
+    prefix: string | undefined,
+  ) {
+    this.base = prefix ? `${prefix}/` : '';
+  }
+
+  /** The object key of a file. The root is a folder, never an object. */
+  object(key: string, operation: string): string {
+    if (key === '') {
+      throw new UfsError('INVALID_INPUT', `[ufs] [s3] ${operation} "": the root is a folder, not an object`, {
+        context: { backend: 's3', operation, path: key },
+      });
+    }
+    return this.base + key;
+  }
+
+  /** The listing prefix of a folder: `prefix/key/`, or the mount's base for the root. */
+  folder(key: string): string {
+    return key === '' ? this.base : `${this.base}${key}/`;
+  }
+
+  /** The backend key of an object key below the mount, or undefined when it cannot be one (outside, empty segments). */
+  relative(objectKey: string): string | undefined {
+    if (!objectKey.startsWith(this.base)) return undefined;
+    const key = objectKey.slice(this.base.length);
+    return isAddressable(key) ? key : undefined;
+  }
+
+  /** `bucket/key` percent-encoded per segment, the form `CopySource` wants. */
+  copySource(objectKey: string): string {
+    return `${encodeURIComponent(this.bucket)}/${encodePath(objectKey)}`;
+  }
+}
+
+/** Keys that `normalizeKey` could produce: non-empty segments, none of them `.` or `..`. */
+function isAddressable(key: string): boolean {
+  if (key === '') return false;
+  for (const segment of key.split('/')) {
+    if (segment === '' || segment === '.' || segment === '..') return false;
+  }
+  return true;
+}
+
+/** Percent-encodes each segment of a key as RFC 3986 wants (also `!'()*`), keeping the slashes. */
+export function encodePath(key: string): string {
+  return key
+    .split('/')
+    .map((segment) =>
+      encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+    )
+    .join('/');
+}
+
+// RFC 7230 token characters: what an HTTP header name (x-amz-meta-<name>) may contain.
+const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const PLAIN_VALUE = /^[\u0020-\u007e]*$/;
+const ENCODED_WORD = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$/i;
+
+/**
+ * User metadata for S3 headers: names must be header tokens (S3 stores them lower-cased); values that are not
+ * printable ASCII are sent as RFC 2047 encoded words (what AWS itself does with non-ASCII values) and decoded on
+ * the way back by `decodeMetadata`.
+ */
+export function encodeMetadata(
+  metadata: Record<string, string> | undefined,
+  context: { operation: string; path: string },
+): Record<string, string> | undefined {
+  if (!metadata) return undefined;
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata)) {
+    if (!HEADER_TOKEN.test(name)) {
+      throw new UfsError(
+        'INVALID_INPUT',
+        `[ufs] [s3] ${context.operation} "${context.path}": metadata name ${JSON.stringify(name)} is not allowed in an HTTP header (use letters, digits and "-")`,
+        { context: { backend: 's3', ...context } },
+      );
+    }
+    const text = String(value);
+    out[name.toLowerCase()] =
+      PLAIN_VALUE.test(text) && !ENCODED_WORD.test(text)
+        ? text
+        : `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
+  }
+  return out;
+}
+
+export function decodeMetadata(metadata: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata ?? {})) {
+    const encoded = ENCODED_WORD.exec(value);
+    out[name] = encoded ? Buffer.from(encoded[1]!, 'base64').toString('utf8') : value;
+  }
+  return out;
+}
+
+/** S3 ETags come quoted; a single-part, non-KMS ETag is the MD5 of the content (multipart ones end in `-N`). */
+export function unquoteEtag(etag: string | undefined): string | undefined {
+  return etag === undefined ? undefined : etag.replace(/^W\//, '').replace(/^"|"$/g, '');
+}
+
+export function md5FromEtag(
+  etag: string | undefined,
+  encryption: { sse?: string | undefined; sseCustomer?: string | undefined } = {},
+): { algorithm: 'md5'; value: string } | undefined {
+  if (!etag || !/^[0-9a-f]{32}$/i.test(etag)) return undefined;
+  // SSE-KMS and SSE-C objects have ETags that are not the MD5 of the plaintext.
+  if (encryption.sseCustomer || (encryption.sse && encryption.sse.startsWith('aws:kms'))) return undefined;
+  return { algorithm: 'md5', value: etag.toLowerCase() };
+}

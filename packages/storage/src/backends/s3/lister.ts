@@ -1,0 +1,169 @@
+import { ListObjectsV2Command, type _Object } from '@aws-sdk/client-s3';
+import { UfsError, type EntryStat, type ListOptions, type ListPage } from '@org/core';
+import type { S3Context } from './context.js';
+import { unquoteEtag } from './keys.js';
+
+/** S3 returns at most 1000 keys per request. */
+const MAX_PAGE = 1000;
+
+function fileEntry(key: string, object: _Object): EntryStat {
+  const entry: EntryStat = { key, isFile: true, isDir: false, size: object.Size ?? 0 };
+  if (object.LastModified) entry.mtime = object.LastModified;
+  const etag = unquoteEtag(object.ETag);
+  if (etag) entry.etag = etag;
+  return entry;
+}
+
+function folderEntry(key: string): EntryStat {
+  return { key, isFile: false, isDir: true, size: 0 };
+}
+
+function pageSizeOf(options: ListOptions): number {
+  const size = options.pageSize ?? MAX_PAGE;
+  if (!Number.isInteger(size) || size < 1) {
+    throw new UfsError('INVALID_INPUT', `[ufs] [s3] list: pageSize must be a positive whole number, got ${size}`);
+  }
+  return Math.min(size, MAX_PAGE);
+}
+
+// Cursors say which kind of listing made them: `l.<continuation token>` (one level) or `r.<base64url JSON>` holding
+// the object key to resume after and the last key listed (whose folders are already out).
+function badCursor(kind: string): never {
+  throw new UfsError(
+    'INVALID_INPUT',
+    `[ufs] [s3] list: this cursor does not come from a ${kind} listing of this backend`,
+  );
+}
+
+function levelCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  if (!cursor.startsWith('l.') || cursor.length < 3) badCursor('one-level');
+  return cursor.slice(2);
+}
+
+interface TreeCursor {
+  after: string;
+  /** Relative to the listed folder. */
+  last: string;
+}
+
+function treeCursor(cursor: string | undefined): TreeCursor | undefined {
+  if (cursor === undefined) return undefined;
+  if (!cursor.startsWith('r.')) badCursor('recursive');
+  try {
+    const [after, last] = JSON.parse(Buffer.from(cursor.slice(2), 'base64url').toString('utf8')) as unknown[];
+    if (typeof after === 'string' && typeof last === 'string') return { after, last };
+  } catch {
+    // fall through
+  }
+  return badCursor('recursive');
+}
+
+function encodeTreeCursor(cursor: TreeCursor): string {
+  return `r.${Buffer.from(JSON.stringify([cursor.after, cursor.last]), 'utf8').toString('base64url')}`;
+}
+
+/** One page of the files and sub-folders (common prefixes) directly under the folder `key`. */
+export async function list(s3: S3Context, key: string, options: ListOptions = {}): Promise<ListPage> {
+  try {
+    return options.recursive ? await listTree(s3, key, options) : await listLevel(s3, key, options);
+  } catch (err) {
+    throw s3.fail(err, 'list', key);
+  }
+}
+
+async function listLevel(s3: S3Context, key: string, options: ListOptions): Promise<ListPage> {
+  const prefix = s3.keys.folder(key);
+  const response = await s3.client.send(
+    new ListObjectsV2Command({
+      Bucket: s3.bucket,
+      Prefix: prefix || undefined,
+      Delimiter: '/',
+      MaxKeys: pageSizeOf(options),
+      ContinuationToken: levelCursor(options.cursor),
+    }),
+    { abortSignal: options.signal },
+  );
+  const entries: EntryStat[] = [];
+  for (const common of response.CommonPrefixes ?? []) {
+    const folder = common.Prefix === undefined ? undefined : s3.keys.relative(common.Prefix.slice(0, -1));
+    if (folder !== undefined) entries.push(folderEntry(folder));
+  }
+  for (const object of response.Contents ?? []) {
+    // `folder/` itself is a folder marker (made by consoles and other tools), not a file in the folder.
+    if (object.Key === undefined || object.Key === prefix) continue;
+    const file = s3.keys.relative(object.Key);
+    if (file !== undefined) entries.push(fileEntry(file, object));
+  }
+  entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const token = response.IsTruncated ? response.NextContinuationToken : undefined;
+  return token ? { entries, cursor: `l.${token}` } : { entries };
+}
+
+/** The folders a key lies in, relative to the listed folder: `a/b/c.txt` and the marker `a/b/` → [a, a/b]. */
+function foldersOf(relative: string): string[] {
+  const parts = relative.split('/');
+  parts.pop();
+  const folders: string[] = [];
+  for (let i = 0; i < parts.length; i++) folders.push(parts.slice(0, i + 1).join('/'));
+  return folders;
+}
+
+/**
+ * One page of everything below the folder `key`: files, and each sub-folder once, just before its first entry.
+ * Keys sharing a prefix are contiguous in S3's order, so comparing with the previous key is enough to know which
+ * folders are new. Pages hold at most `pageSize` entries and resume after the last object they consumed.
+ */
+async function listTree(s3: S3Context, key: string, options: ListOptions): Promise<ListPage> {
+  const prefix = s3.keys.folder(key);
+  const pageSize = pageSizeOf(options);
+  const resume = treeCursor(options.cursor);
+  let startAfter = resume?.after;
+  let last = resume?.last ?? '';
+  let previous = foldersOf(last);
+  const entries: EntryStat[] = [];
+  const inFolder = (relative: string) => (key === '' ? relative : `${key}/${relative}`);
+  for (;;) {
+    const response = await s3.client.send(
+      new ListObjectsV2Command({
+        Bucket: s3.bucket,
+        Prefix: prefix || undefined,
+        StartAfter: startAfter,
+        MaxKeys: pageSize,
+      }),
+      { abortSignal: options.signal },
+    );
+    for (const object of response.Contents ?? []) {
+      const objectKey = object.Key;
+      if (objectKey === undefined) continue;
+      const relative = objectKey.slice(prefix.length);
+      // The folder's own marker, and keys no path can name (empty or dot segments), are passed over.
+      if (relative === '' || (s3.keys.relative(objectKey) === undefined && !isMarker(s3, objectKey))) {
+        startAfter = objectKey;
+        continue;
+      }
+      const folders = foldersOf(relative);
+      let same = 0;
+      while (same < folders.length && same < previous.length && folders[same] === previous[same]) same++;
+      const fresh = folders.slice(same);
+      const marker = relative.endsWith('/');
+      if (entries.length > 0 && entries.length + fresh.length + (marker ? 0 : 1) > pageSize) {
+        return { entries, cursor: encodeTreeCursor({ after: startAfter!, last }) };
+      }
+      for (const folder of fresh) entries.push(folderEntry(inFolder(folder)));
+      if (!marker) entries.push(fileEntry(inFolder(relative), object));
+      previous = folders;
+      last = relative;
+      startAfter = objectKey;
+    }
+    const final = response.Contents?.at(-1)?.Key;
+    if (!response.IsTruncated || final === undefined) return { entries };
+    startAfter = final;
+    if (entries.length >= pageSize) return { entries, cursor: encodeTreeCursor({ after: final, last }) };
+  }
+}
+
+/** `folder/` objects are addressable as their folder even though the key ends in a slash. */
+function isMarker(s3: S3Context, objectKey: string): boolean {
+  return objectKey.endsWith('/') && s3.keys.relative(objectKey.slice(0, -1)) !== undefined;
+}
