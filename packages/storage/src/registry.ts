@@ -8,17 +8,17 @@ type Loader = () => Promise<BackendDefinition>;
  * that protocol is configured. A test checks this list against the files in `backends/`.
  */
 export const BACKEND_LOADERS: Readonly<Record<string, Loader>> = Object.freeze({
-  local: async () => (await import('./backends/local.js')).default,
-  memory: async () => (await import('./backends/memory.js')).default,
-  s3: async () => (await import('./backends/s3.js')).default,
-  http: async () => (await import('./backends/http.js')).default,
-  base64: async () => (await import('./backends/base64.js')).default,
-  dropbox: async () => (await import('./backends/dropbox.js')).default,
-  azure: async () => (await import('./backends/azure.js')).default,
-  gcs: async () => (await import('./backends/gcs.js')).default,
-  sftp: async () => (await import('./backends/sftp.js')).default,
-  webdav: async () => (await import('./backends/webdav.js')).default,
-  zip: async () => (await import('./backends/zip.js')).default,
+  local: async () => (await import('./backends/local/index.js')).default,
+  memory: async () => (await import('./backends/memory/index.js')).default,
+  s3: async () => (await import('./backends/s3/index.js')).default,
+  http: async () => (await import('./backends/http/index.js')).default,
+  base64: async () => (await import('./backends/base64/index.js')).default,
+  dropbox: async () => (await import('./backends/dropbox/index.js')).default,
+  azure: async () => (await import('./backends/azure/index.js')).default,
+  gcs: async () => (await import('./backends/gcs/index.js')).default,
+  sftp: async () => (await import('./backends/sftp/index.js')).default,
+  webdav: async () => (await import('./backends/webdav/index.js')).default,
+  zip: async () => (await import('./backends/zip/index.js')).default,
 });
 
 /** Other names accepted for a protocol (`file://` URLs, `data:` URIs, `https`). */

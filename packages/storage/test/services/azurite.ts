@@ -16,6 +16,14 @@ export interface Azurite {
   stop(): Promise<void>;
 }
 
+/**
+ * Loaded into azurite's process before its own code: exits when the process that started it is gone (killed by a
+ * signal no exit hook sees), so no azurite outlives its test run.
+ */
+const PARENT_WATCHDOG = `data:text/javascript,${encodeURIComponent(
+  'const parent = process.ppid; setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref();',
+)}`;
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -44,6 +52,8 @@ async function startOnce(location: string): Promise<{ child: ChildProcess; port:
   const child = spawn(
     process.execPath,
     [
+      '--import',
+      PARENT_WATCHDOG,
       main,
       '--blobHost',
       '127.0.0.1',
@@ -56,8 +66,17 @@ async function startOnce(location: string): Promise<{ child: ChildProcess; port:
     ],
     { cwd: location, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AZURITE_ACCOUNTS: '' } },
   );
-  child.stdout?.on('data', (d: Buffer) => log.push(d.toString()));
-  child.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
+  const keep = (d: Buffer) => {
+    log.push(d.toString());
+    if (log.length > 50) log.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  // Neither the process nor its pipes keep the test process alive (a file whose tests are all filtered out never
+  // runs its afterAll): the exit hook and the watchdog stop azurite then.
+  child.unref();
+  (child.stdout as { unref?: () => void } | null)?.unref?.();
+  (child.stderr as { unref?: () => void } | null)?.unref?.();
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) return `azurite exited with ${child.exitCode}: ${log.join('').slice(-2000)}`;

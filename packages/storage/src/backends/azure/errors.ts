@@ -1,0 +1,70 @@
+import { describeContext, httpError, isUfsError, toUfsError, UfsError, type ErrorContext } from '@org/core';
+
+interface RestErrorLike {
+  name?: string;
+  code?: unknown;
+  statusCode?: number;
+  details?: { errorCode?: string } | unknown;
+  response?: { headers?: { get(name: string): string | undefined } };
+  message?: string;
+}
+
+/** Azure's error code (`BlobNotFound`, `ContainerNotFound`, …): from the body, or the header when a HEAD has none. */
+export function azureErrorCode(err: unknown): string | undefined {
+  const e = err as RestErrorLike | null;
+  if (!e || typeof e !== 'object') return undefined;
+  const details = e.details as { errorCode?: unknown } | undefined;
+  if (details && typeof details.errorCode === 'string') return details.errorCode;
+  const header = e.response?.headers?.get('x-ms-error-code');
+  if (header) return header;
+  return typeof e.code === 'string' && /^[A-Z][A-Za-z]+$/.test(e.code) ? e.code : undefined;
+}
+
+export function azureStatus(err: unknown): number | undefined {
+  const status = (err as RestErrorLike | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** Maps an @azure/storage-blob error to a UfsError with the context of the operation. */
+export function mapAzureError(err: unknown, context: ErrorContext, container: string): UfsError {
+  if (isUfsError(err)) return err.withContext(context);
+  const status = azureStatus(err);
+  const code = azureErrorCode(err);
+  const prefix = describeContext(context);
+  const ctx = { ...context, status, azureCode: code };
+  const options = { context: ctx, cause: err };
+  switch (code) {
+    case 'ContainerNotFound':
+      return new UfsError('NOT_FOUND', `${prefix} container "${container}" does not exist`, options);
+    case 'BlobNotFound':
+      return new UfsError('NOT_FOUND', `${prefix} no such file`, options);
+    case 'BlobAlreadyExists':
+    case 'ConditionNotMet':
+      return new UfsError('ALREADY_EXISTS', `${prefix} the file already exists`, options);
+    case 'AuthenticationFailed':
+    case 'AuthorizationFailure':
+    case 'AuthorizationPermissionMismatch':
+    case 'AuthorizationResourceTypeMismatch':
+    case 'InsufficientAccountPermissions':
+      return new UfsError(
+        'PERMISSION_DENIED',
+        `${prefix} access denied by Azure (${code}): check the account key, SAS token or role`,
+        options,
+      );
+    case 'InvalidMetadata':
+    case 'InvalidResourceName':
+    case 'InvalidHeaderValue':
+      return new UfsError('INVALID_INPUT', `${prefix} Azure refused the request (${code})`, options);
+  }
+  if (status !== undefined && status >= 400) {
+    const detail = code ?? ((err as RestErrorLike).message ?? '').split('\n')[0] ?? '';
+    const mapped = httpError(status, detail, context, (err as RestErrorLike).response?.headers?.get('retry-after'));
+    return new UfsError(mapped.code, mapped.message, {
+      context: { ...mapped.context, azureCode: code },
+      cause: err,
+      retryable: mapped.retryable,
+      retryAfterMs: mapped.retryAfterMs,
+    });
+  }
+  return toUfsError(err, context);
+}

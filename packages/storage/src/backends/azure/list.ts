@@ -1,0 +1,101 @@
+import type { BlobItem, ContainerClient } from '@azure/storage-blob';
+import type { EntryStat, Key, ListPage } from '@org/core';
+import type { BlobPaths } from './paths.js';
+
+/** Azure returns at most 5000 entries per page. */
+const MAX_PAGE = 5000;
+const DEFAULT_PAGE = 1000;
+
+export function fileEntry(key: Key, item: BlobItem): EntryStat {
+  const p = item.properties;
+  const entry: EntryStat = {
+    key,
+    isFile: true,
+    isDir: false,
+    size: p.contentLength ?? 0,
+    mtime: p.lastModified,
+    etag: p.etag,
+  };
+  if (p.contentType) entry.contentType = p.contentType;
+  if (p.cacheControl) entry.cacheControl = p.cacheControl;
+  if (p.contentMD5 && p.contentMD5.length > 0) {
+    entry.hash = { algorithm: 'md5', value: Buffer.from(p.contentMD5).toString('hex') };
+  }
+  if (item.versionId) entry.versionId = item.versionId;
+  return entry;
+}
+
+export function dirEntry(key: Key): EntryStat {
+  return { key, isFile: false, isDir: true, size: 0 };
+}
+
+export interface ListRequest {
+  recursive: boolean;
+  pageSize: number | undefined;
+  cursor: string | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * One page of the folder `key`: blobs and common prefixes (synthesised folders) one level down, or every blob below
+ * when recursive. Zero-byte folder markers that other tools create (`name/`) are not files and are skipped.
+ */
+export async function listPage(
+  container: ContainerClient,
+  paths: BlobPaths,
+  key: Key,
+  request: ListRequest,
+): Promise<ListPage> {
+  const prefix = paths.folder(key);
+  const maxPageSize = Math.min(Math.max(1, request.pageSize ?? DEFAULT_PAGE), MAX_PAGE);
+  const byPage = { maxPageSize, ...(request.cursor ? { continuationToken: request.cursor } : {}) };
+  const entries: EntryStat[] = [];
+  let continuation: string | undefined;
+  if (request.recursive) {
+    const pages = container.listBlobsFlat({ prefix, abortSignal: request.signal }).byPage(byPage);
+    const { value: page } = await pages.next();
+    if (page) {
+      for (const item of page.segment.blobItems) {
+        if (!item.name.endsWith('/')) entries.push(fileEntry(paths.key(item.name), item));
+      }
+      continuation = page.continuationToken;
+    }
+  } else {
+    const pages = container.listBlobsByHierarchy('/', { prefix, abortSignal: request.signal }).byPage(byPage);
+    const { value: page } = await pages.next();
+    if (page) {
+      for (const p of page.segment.blobPrefixes ?? []) entries.push(dirEntry(paths.key(p.name)));
+      for (const item of page.segment.blobItems) {
+        if (!item.name.endsWith('/')) entries.push(fileEntry(paths.key(item.name), item));
+      }
+      continuation = page.continuationToken;
+    }
+  }
+  entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return continuation ? { entries, cursor: continuation } : { entries };
+}
+
+/** True when at least one blob lies below the folder `key` (object stores have folders only as prefixes). */
+export async function hasChildren(
+  container: ContainerClient,
+  paths: BlobPaths,
+  key: Key,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const pages = container.listBlobsFlat({ prefix: paths.folder(key), abortSignal: signal }).byPage({ maxPageSize: 1 });
+  const { value: page } = await pages.next();
+  return (page?.segment.blobItems.length ?? 0) > 0;
+}
+
+/** Every blob name below the folder `key`, page by page (for recursive delete). */
+export async function* blobNamesBelow(
+  container: ContainerClient,
+  paths: BlobPaths,
+  key: Key,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<string[]> {
+  const pages = container
+    .listBlobsFlat({ prefix: paths.folder(key), abortSignal: signal })
+    .byPage({ maxPageSize: MAX_PAGE });
+  for await (const page of pages) yield page.segment.blobItems.map((item) => item.name);
+}

@@ -1,0 +1,353 @@
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Bucket, File, FileMetadata } from '@google-cloud/storage';
+import {
+  capabilities,
+  UfsError,
+  type BackendCapabilities,
+  type CopyOptions,
+  type DeleteOptions,
+  type EntryStat,
+  type Key,
+  type ListOptions,
+  type ListPage,
+  type PresignOptions,
+  type ReadOptions,
+  type StorageBackend,
+  type VersionInfo,
+  type WriteOptions,
+  type WriteResult,
+} from '@org/core';
+import { lookup as lookupMime } from 'mime-types';
+import pLimit from 'p-limit';
+import { gcsStatus, isMissingBucket, mapGcsError } from './errors.js';
+import { dirEntry, generationsOf, hasChildren, listPage, namesBelow, objectEntry } from './list.js';
+import { BlobPaths, byteRange, requireFileKey } from './paths.js';
+
+export interface GcsBackendSettings {
+  bucket: Bucket;
+  prefix: string | undefined;
+  canSign: boolean;
+  versioning: boolean;
+  resumableThreshold: number;
+  chunkSize: number | undefined;
+}
+
+const DELETE_CONCURRENCY = 16;
+/** V4 signed URLs live at most 7 days. */
+const MAX_SIGNED_SECONDS = 7 * 24 * 3600;
+
+function abortError(signal: AbortSignal): Error {
+  const error = new Error('aborted');
+  error.name =
+    (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError' ? 'TimeoutError' : 'AbortError';
+  return error;
+}
+
+/** Google Cloud Storage through @google-cloud/storage v7 (JSON API). Folders are name prefixes. */
+export class GcsBackend implements StorageBackend {
+  readonly protocol = 'gcs';
+  readonly capabilities: BackendCapabilities;
+  private readonly bucket: Bucket;
+  private readonly paths: BlobPaths;
+
+  constructor(private readonly settings: GcsBackendSettings) {
+    this.bucket = settings.bucket;
+    this.paths = new BlobPaths(settings.prefix);
+    this.capabilities = capabilities({
+      read: true,
+      write: true,
+      delete: true,
+      list: true,
+      recursiveList: true,
+      range: true,
+      copy: true,
+      presignGet: settings.canSign,
+      presignPut: settings.canSign,
+      versioning: settings.versioning,
+      metadata: true,
+      storedHash: 'md5',
+      atomicWrite: true,
+      conditionalWrite: true,
+    });
+  }
+
+  private fail(err: unknown, operation: string, path: Key): UfsError {
+    return mapGcsError(err, { backend: 'gcs', operation, path }, this.bucket.name);
+  }
+
+  private file(key: Key, versionId?: string): File {
+    if (versionId === undefined) return this.bucket.file(this.paths.blob(key));
+    if (!this.settings.versioning) {
+      throw new UfsError('UNSUPPORTED', `[ufs] [gcs] "${key}": this mount does not declare versioning`, {
+        context: { backend: 'gcs', path: key },
+      });
+    }
+    if (!/^\d+$/.test(versionId)) {
+      throw new UfsError('INVALID_INPUT', `[ufs] [gcs] "${key}": versionId must be a GCS generation number`, {
+        context: { backend: 'gcs', path: key },
+      });
+    }
+    return this.bucket.file(this.paths.blob(key), { generation: Number(versionId) });
+  }
+
+  /** Object metadata, or null when there is no such object (a missing bucket still throws). */
+  private async metadataOf(file: File): Promise<FileMetadata | null> {
+    try {
+      const [metadata] = await file.getMetadata();
+      return metadata;
+    } catch (err) {
+      if (gcsStatus(err) === 404 && !isMissingBucket(err)) return null;
+      throw err;
+    }
+  }
+
+  async stat(key: Key, options: { versionId?: string; signal?: AbortSignal } = {}): Promise<EntryStat | null> {
+    try {
+      options.signal?.throwIfAborted();
+      if (key === '') {
+        const [exists] = await this.bucket.exists();
+        if (!exists) throw this.fail({ code: 404, message: 'The specified bucket does not exist.' }, 'stat', key);
+        return dirEntry('');
+      }
+      const metadata = await this.metadataOf(this.file(key, options.versionId));
+      if (metadata) return objectEntry(key, metadata);
+      if (options.versionId !== undefined) return null;
+      return (await hasChildren(this.bucket, this.paths, key)) ? dirEntry(key) : null;
+    } catch (err) {
+      throw this.fail(err, 'stat', key);
+    }
+  }
+
+  async read(key: Key, options: ReadOptions = {}): Promise<Readable> {
+    requireFileKey(key, 'gcs', 'read');
+    const { offset, count } = byteRange(options, 'gcs', key);
+    let stream: Readable;
+    try {
+      options.signal?.throwIfAborted();
+      // Read the generation that was stat'ed: the stream is of one object version even if a writer replaces it.
+      const metadata = await this.metadataOf(this.file(key, options.versionId));
+      if (!metadata) throw this.fail({ code: 404, message: 'No such object' }, 'read', key);
+      const size = Number(metadata.size ?? 0);
+      if (offset >= size) return Readable.from([]);
+      const end = count === undefined ? size - 1 : Math.min(size - 1, offset + count - 1);
+      const file = this.bucket.file(this.paths.blob(key), { generation: Number(metadata.generation) });
+      const whole = offset === 0 && end === size - 1;
+      // Whole reads are checked against the stored digest; MD5 (OpenSSL) is ~25× faster than the SDK's JS CRC32C,
+      // which is only the fallback for composite objects (they have no MD5).
+      const validation = metadata.md5Hash ? 'md5' : 'crc32c';
+      stream = file.createReadStream(whole ? { validation } : { start: offset, end, validation: false });
+    } catch (err) {
+      throw this.fail(err, 'read', key);
+    }
+    // Errors while streaming (network, checksum mismatch) reach the consumer as UfsErrors too.
+    const out = new PassThrough();
+    const onAbort = () => out.destroy(abortError(options.signal!));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    stream.once('error', (err) => out.destroy(this.fail(err, 'read', key)));
+    out.once('close', () => {
+      options.signal?.removeEventListener('abort', onAbort);
+      stream.destroy();
+    });
+    stream.pipe(out);
+    return out;
+  }
+
+  async write(
+    key: Key,
+    source: Readable | AsyncIterable<Uint8Array>,
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
+    try {
+      requireFileKey(key, 'gcs', 'write');
+      options.signal?.throwIfAborted();
+      const file = this.bucket.file(this.paths.blob(key));
+      const small = options.size !== undefined && options.size <= this.settings.resumableThreshold;
+      const sink = file.createWriteStream({
+        resumable: !small,
+        // GCS computes the MD5 of every upload; checking it is ~25× cheaper than the SDK's JS CRC32C default.
+        validation: 'md5',
+        ...(!small && this.settings.chunkSize ? { chunkSize: this.settings.chunkSize } : {}),
+        metadata: {
+          contentType: options.contentType ?? (lookupMime(key) || 'application/octet-stream'),
+          ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
+          ...(options.metadata ? { metadata: options.metadata } : {}),
+        },
+        ...(options.ifNotExists ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
+      });
+      let loaded = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          loaded += chunk.length;
+          options.onProgress?.(loaded);
+          done(null, chunk);
+        },
+      });
+      if (options.signal) await pipeline(input, counter, sink, { signal: options.signal });
+      else await pipeline(input, counter, sink);
+      const m = file.metadata;
+      const result: WriteResult = { key, size: m.size !== undefined ? Number(m.size) : loaded };
+      if (m.etag) result.etag = m.etag;
+      if (m.generation !== undefined) result.versionId = String(m.generation);
+      return result;
+    } catch (err) {
+      input.destroy();
+      throw this.fail(options.signal?.aborted ? abortError(options.signal) : err, 'write', key);
+    }
+  }
+
+  async list(key: Key, options: ListOptions = {}): Promise<ListPage> {
+    try {
+      options.signal?.throwIfAborted();
+      return await listPage(this.bucket, this.paths, key, {
+        recursive: options.recursive ?? false,
+        pageSize: options.pageSize,
+        cursor: options.cursor,
+      });
+    } catch (err) {
+      throw this.fail(err, 'list', key);
+    }
+  }
+
+  /** Deletes one object; false when there was none. */
+  private async deleteObject(file: File): Promise<boolean> {
+    try {
+      await file.delete();
+      return true;
+    } catch (err) {
+      if (gcsStatus(err) === 404 && !isMissingBucket(err)) return false;
+      throw err;
+    }
+  }
+
+  async delete(key: Key, options: DeleteOptions = {}): Promise<void> {
+    try {
+      options.signal?.throwIfAborted();
+      if (options.versionId !== undefined) {
+        requireFileKey(key, 'gcs', 'delete');
+        await this.deleteObject(this.file(key, options.versionId));
+        return;
+      }
+      if (options.recursive) {
+        if (key !== '') await this.deleteObject(this.file(key));
+        const limit = pLimit(DELETE_CONCURRENCY);
+        for await (const names of namesBelow(this.bucket, this.paths, key)) {
+          options.signal?.throwIfAborted();
+          await Promise.all(names.map((name) => limit(() => this.deleteObject(this.bucket.file(name)))));
+        }
+        return;
+      }
+      requireFileKey(key, 'gcs', 'delete');
+      if (!(await this.deleteObject(this.file(key))) && (await hasChildren(this.bucket, this.paths, key))) {
+        throw new UfsError(
+          'ALREADY_EXISTS',
+          `[ufs] [gcs] delete "${key}": it is a folder that is not empty (pass recursive: true to delete the tree)`,
+          { context: { backend: 'gcs', operation: 'delete', path: key } },
+        );
+      }
+    } catch (err) {
+      throw this.fail(err, 'delete', key);
+    }
+  }
+
+  /** Folders are name prefixes: there is nothing to create. */
+  async mkdir(): Promise<void> {}
+
+  async copy(from: Key, to: Key, options: CopyOptions = {}): Promise<void> {
+    requireFileKey(from, 'gcs', 'copy');
+    requireFileKey(to, 'gcs', 'copy');
+    try {
+      options.signal?.throwIfAborted();
+      const source = this.file(from);
+      // A rewrite body replaces the destination's metadata as a whole: to swap only the user metadata, restate
+      // the source's content headers with it.
+      let body: Record<string, unknown> = {};
+      if (options.metadata) {
+        const [m] = await source.getMetadata();
+        body = { metadata: options.metadata };
+        for (const field of [
+          'contentType',
+          'cacheControl',
+          'contentDisposition',
+          'contentEncoding',
+          'contentLanguage',
+        ] as const) {
+          if (m[field]) body[field] = m[field];
+        }
+      }
+      await source.copy(this.file(to), body);
+    } catch (err) {
+      throw this.fail(err, 'copy', from);
+    }
+  }
+
+  async setMetadata(key: Key, metadata: Record<string, string>): Promise<void> {
+    requireFileKey(key, 'gcs', 'setMetadata');
+    try {
+      const file = this.file(key);
+      const [current] = await file.getMetadata();
+      // PATCH merges user metadata key by key: null removes the keys that are not in the new set.
+      const patch: Record<string, string | null> = {};
+      for (const name of Object.keys(current.metadata ?? {})) patch[name] = null;
+      Object.assign(patch, metadata);
+      await file.setMetadata({ metadata: patch }, { ifMetagenerationMatch: Number(current.metageneration) });
+    } catch (err) {
+      throw this.fail(err, 'setMetadata', key);
+    }
+  }
+
+  async versions(key: Key): Promise<VersionInfo[]> {
+    requireFileKey(key, 'gcs', 'versions');
+    if (!this.settings.versioning) {
+      throw new UfsError('UNSUPPORTED', `[ufs] [gcs] versions "${key}": this mount does not declare versioning`, {
+        context: { backend: 'gcs', operation: 'versions', path: key },
+      });
+    }
+    try {
+      return await generationsOf(this.bucket, this.paths.blob(key));
+    } catch (err) {
+      throw this.fail(err, 'versions', key);
+    }
+  }
+
+  async presignGet(key: Key, options: PresignOptions): Promise<string> {
+    return this.presign(key, options, 'presignGet');
+  }
+
+  async presignPut(key: Key, options: PresignOptions): Promise<string> {
+    return this.presign(key, options, 'presignPut');
+  }
+
+  private async presign(key: Key, options: PresignOptions, operation: 'presignGet' | 'presignPut'): Promise<string> {
+    requireFileKey(key, 'gcs', operation);
+    const context = { backend: 'gcs', operation, path: key };
+    if (!this.settings.canSign) {
+      throw new UfsError(
+        'UNSUPPORTED',
+        `[ufs] [gcs] ${operation} "${key}": signing URLs needs a service-account key (credentials or keyFilename)`,
+        { context },
+      );
+    }
+    if (!Number.isFinite(options.expiresIn) || options.expiresIn <= 0 || options.expiresIn > MAX_SIGNED_SECONDS) {
+      throw new UfsError(
+        'INVALID_INPUT',
+        `[ufs] [gcs] ${operation} "${key}": expiresIn must be between 1 second and 7 days (V4 signed URLs)`,
+        { context },
+      );
+    }
+    try {
+      const [url] = await this.file(key).getSignedUrl({
+        version: 'v4',
+        action: operation === 'presignGet' ? 'read' : 'write',
+        expires: Date.now() + options.expiresIn * 1000,
+        ...(operation === 'presignPut' && options.contentType ? { contentType: options.contentType } : {}),
+        ...(operation === 'presignGet' && options.contentType ? { responseType: options.contentType } : {}),
+        ...(operation === 'presignGet' && options.disposition ? { responseDisposition: options.disposition } : {}),
+      });
+      return url;
+    } catch (err) {
+      throw this.fail(err, operation, key);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { Storage, type Bucket, type StorageOptions } from '@google-cloud/storage';
+import { UfsError } from '@org/core';
+import type { GcsOptions } from './options.js';
+
+export interface GcsConnection {
+  bucket: Bucket;
+  /** URLs can be signed locally (a service-account private key is known) or by the key file's account. */
+  canSign: boolean;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Whether a ready client was built with a service-account key (inline or as a file). */
+function clientCanSign(storage: Storage): boolean {
+  const auth = storage.authClient as unknown as { jsonContent?: { private_key?: string }; keyFilename?: string };
+  return Boolean(auth?.jsonContent?.private_key || auth?.keyFilename);
+}
+
+/** Builds the Bucket handle from the mount options; with no credentials the SDK's ADC chain applies. */
+export function connectGcs(options: GcsOptions, env: Env, mountName: string): GcsConnection {
+  if (options.bucketClient) {
+    return { bucket: options.bucketClient, canSign: clientCanSign(options.bucketClient.storage) };
+  }
+  const name = options.bucket;
+  if (name === undefined) {
+    throw new UfsError('CONFIG_INVALID', `[ufs] [gcs] mount "${mountName}": bucket is required`, {
+      context: { backend: 'gcs', operation: 'configure', mount: mountName },
+    });
+  }
+  if (options.storage) return { bucket: options.storage.bucket(name), canSign: clientCanSign(options.storage) };
+  const emulator = env.STORAGE_EMULATOR_HOST;
+  const apiEndpoint = options.apiEndpoint ?? (emulator && /^https?:\/\//.test(emulator) ? emulator : undefined);
+  const keyFilename = options.keyFilename ?? (options.credentials ? undefined : env.GOOGLE_APPLICATION_CREDENTIALS);
+  const projectId = options.projectId ?? env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT;
+  const settings: StorageOptions = {
+    ...(projectId ? { projectId } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(keyFilename ? { keyFilename } : {}),
+    ...(apiEndpoint ? { apiEndpoint: apiEndpoint.replace(/\/+$/, '') } : {}),
+  };
+  const storage = new Storage(settings);
+  return { bucket: storage.bucket(name), canSign: Boolean(options.credentials?.private_key || keyFilename) };
+}

@@ -1,0 +1,110 @@
+import type { Bucket, FileMetadata } from '@google-cloud/storage';
+import type { EntryStat, Key, ListPage, VersionInfo } from '@org/core';
+import type { BlobPaths } from './paths.js';
+
+/** objects.list returns at most 1000 entries (items + prefixes) per page. */
+const MAX_PAGE = 1000;
+
+/** The metadata of an object resource as an EntryStat (md5Hash is base64; composite objects have none). */
+export function objectEntry(key: Key, m: FileMetadata): EntryStat {
+  const entry: EntryStat = { key, isFile: true, isDir: false, size: Number(m.size ?? 0) };
+  if (m.updated) entry.mtime = new Date(m.updated);
+  if (m.etag) entry.etag = m.etag;
+  if (m.contentType) entry.contentType = m.contentType;
+  if (m.cacheControl) entry.cacheControl = m.cacheControl;
+  if (m.generation !== undefined) entry.versionId = String(m.generation);
+  if (m.metadata) {
+    entry.metadata = Object.fromEntries(
+      Object.entries(m.metadata)
+        .filter(([, v]) => v !== null && v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
+  }
+  if (m.md5Hash) entry.hash = { algorithm: 'md5', value: Buffer.from(m.md5Hash, 'base64').toString('hex') };
+  return entry;
+}
+
+export function dirEntry(key: Key): EntryStat {
+  return { key, isFile: false, isDir: true, size: 0 };
+}
+
+export interface ListRequest {
+  recursive: boolean;
+  pageSize: number | undefined;
+  cursor: string | undefined;
+}
+
+/**
+ * One page of the folder `key`: objects and common prefixes (synthesised folders) one level down, or every object
+ * below when recursive. Zero-byte folder placeholders (`name/`, made by the console) are not files and are skipped.
+ */
+export async function listPage(bucket: Bucket, paths: BlobPaths, key: Key, request: ListRequest): Promise<ListPage> {
+  const [files, next, response] = await bucket.getFiles({
+    prefix: paths.folder(key),
+    ...(request.recursive ? {} : { delimiter: '/' }),
+    maxResults: Math.min(Math.max(1, request.pageSize ?? MAX_PAGE), MAX_PAGE),
+    autoPaginate: false,
+    ...(request.cursor ? { pageToken: request.cursor } : {}),
+  });
+  const entries: EntryStat[] = [];
+  for (const prefix of (response as { prefixes?: string[] } | undefined)?.prefixes ?? []) {
+    entries.push(dirEntry(paths.key(prefix)));
+  }
+  for (const file of files) {
+    if (!file.name.endsWith('/')) entries.push(objectEntry(paths.key(file.name), file.metadata));
+  }
+  entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const cursor = (next as { pageToken?: string } | null | undefined)?.pageToken;
+  return cursor ? { entries, cursor } : { entries };
+}
+
+/** True when at least one object lies below the folder `key`. */
+export async function hasChildren(bucket: Bucket, paths: BlobPaths, key: Key): Promise<boolean> {
+  const [files] = await bucket.getFiles({ prefix: paths.folder(key), maxResults: 1, autoPaginate: false });
+  return files.length > 0;
+}
+
+/** Every object name below the folder `key`, page by page (for recursive delete). */
+export async function* namesBelow(bucket: Bucket, paths: BlobPaths, key: Key): AsyncGenerator<string[]> {
+  let pageToken: string | undefined;
+  do {
+    const [files, next] = await bucket.getFiles({
+      prefix: paths.folder(key),
+      maxResults: MAX_PAGE,
+      autoPaginate: false,
+      ...(pageToken ? { pageToken } : {}),
+    });
+    yield files.map((file) => file.name);
+    pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
+  } while (pageToken);
+}
+
+/** Every generation of exactly this object, newest first (noncurrent ones carry `timeDeleted`). */
+export async function generationsOf(bucket: Bucket, name: string): Promise<VersionInfo[]> {
+  const versions: VersionInfo[] = [];
+  let pageToken: string | undefined;
+  do {
+    const [files, next] = await bucket.getFiles({
+      prefix: name,
+      versions: true,
+      maxResults: MAX_PAGE,
+      autoPaginate: false,
+      ...(pageToken ? { pageToken } : {}),
+    });
+    for (const file of files) {
+      if (file.name !== name) continue;
+      const m = file.metadata;
+      const version: VersionInfo = {
+        versionId: String(m.generation),
+        isLatest: !m.timeDeleted,
+        isDeleteMarker: false,
+        size: Number(m.size ?? 0),
+      };
+      if (m.updated) version.mtime = new Date(m.updated);
+      if (m.etag) version.etag = m.etag;
+      versions.push(version);
+    }
+    pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
+  } while (pageToken);
+  return versions.sort((a, b) => (BigInt(b.versionId) > BigInt(a.versionId) ? 1 : -1));
+}

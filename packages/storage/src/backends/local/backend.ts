@@ -1,0 +1,262 @@
+import type { Stats } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import {
+  capabilities,
+  type BackendCapabilities,
+  type DeleteOptions,
+  type EntryStat,
+  type ListOptions,
+  type ListPage,
+  type MkdirOptions,
+  type ReadOptions,
+  type StorageBackend,
+  type WriteOptions,
+  type WriteResult,
+} from '@org/core';
+import { decodeCursor, pageFromSequence } from '../../util/paginate.js';
+import { checkRange, type ByteSource } from '../../util/streams.js';
+import { entryOf, walk } from './list.js';
+import { LocalPaths, type LocalRoot, type SegmentRoot } from './paths.js';
+import { appendTo, atomicCopy, atomicWrite } from './write.js';
+
+export interface LocalBackendOptions {
+  root?: LocalRoot;
+  segmentRoot?: SegmentRoot;
+  /** Public URL of the root folder (a web server serving it): enables `publicUrl`. */
+  baseUrl?: string;
+  /** fsync each written file before it is renamed into place (durable, slower). Default true. */
+  fsync?: boolean;
+  mountName: string;
+}
+
+/** The stats of a path, or undefined when nothing is there (other errors are thrown). */
+async function ifExists(pending: Promise<Stats>): Promise<Stats | undefined> {
+  try {
+    return await pending;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/** Files in a folder of this machine. Keys arrive normalised; paths are confined to the root (links included). */
+export class LocalBackend implements StorageBackend {
+  readonly protocol = 'local';
+  readonly capabilities: BackendCapabilities;
+  private readonly paths: LocalPaths;
+
+  constructor(private readonly options: LocalBackendOptions) {
+    this.paths = new LocalPaths(options);
+    this.capabilities = capabilities({
+      read: true,
+      write: true,
+      delete: true,
+      list: true,
+      recursiveList: true,
+      range: true,
+      append: true,
+      copy: true,
+      rename: true,
+      publicUrl: options.baseUrl !== undefined,
+      directories: true,
+      atomicWrite: true,
+      conditionalWrite: true,
+    });
+    if (options.baseUrl !== undefined) {
+      const base = options.baseUrl.replace(/\/+$/, '');
+      this.publicUrl = (key: string) => `${base}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    }
+  }
+
+  publicUrl?: (key: string) => string;
+
+  private noVersions(versionId: string | undefined, operation: string, key: string): void {
+    if (versionId !== undefined)
+      throw this.paths.error('UNSUPPORTED', operation, key, 'the local backend keeps no versions');
+  }
+
+  async stat(key: string, options: { versionId?: string } = {}): Promise<EntryStat | null> {
+    this.noVersions(options.versionId, 'stat', key);
+    try {
+      if (key === '' && this.paths.segmented) return { key, isFile: false, isDir: true, size: 0 };
+      const real = await this.paths.existing(key, 'stat');
+      return real === null ? null : entryOf(key, await stat(real));
+    } catch (err) {
+      throw this.paths.fail(err, 'stat', key);
+    }
+  }
+
+  async read(key: string, options: ReadOptions = {}): Promise<Readable> {
+    this.noVersions(options.versionId, 'read', key);
+    const { start, end } = checkRange(options);
+    try {
+      options.signal?.throwIfAborted();
+      const real = await this.paths.existing(key, 'read');
+      if (real === null) throw this.paths.error('NOT_FOUND', 'read', key, 'no such file');
+      const handle = await open(real, 'r');
+      const stats = await handle.stat().catch(async (err: unknown) => {
+        await handle.close();
+        throw err;
+      });
+      if (!stats.isFile()) {
+        await handle.close();
+        throw this.paths.error('INVALID_INPUT', 'read', key, 'is a folder, not a file');
+      }
+      return handle.createReadStream({ start, end, signal: options.signal });
+    } catch (err) {
+      throw this.paths.fail(err, 'read', key);
+    }
+  }
+
+  async write(key: string, source: ByteSource, options: WriteOptions = {}): Promise<WriteResult> {
+    try {
+      options.signal?.throwIfAborted();
+      if (key === '') throw this.paths.error('INVALID_INPUT', 'write', key, 'the mount root is a folder, not a file');
+      const target = await this.paths.forWrite(key, 'write');
+      const existing = await ifExists(lstat(target));
+      if (existing?.isDirectory()) throw this.paths.error('INVALID_INPUT', 'write', key, 'is a folder, not a file');
+      if (existing && options.ifNotExists)
+        throw this.paths.error('ALREADY_EXISTS', 'write', key, 'already exists (ifNotExists)');
+      const size = await atomicWrite(target, source, { ...options, fsync: this.options.fsync ?? true });
+      return { key, size };
+    } catch (err) {
+      throw this.paths.fail(err, 'write', key);
+    }
+  }
+
+  async list(key: string, options: ListOptions = {}): Promise<ListPage> {
+    try {
+      if (key === '' && this.paths.segmented) {
+        throw this.paths.error(
+          'INVALID_INPUT',
+          'list',
+          key,
+          'the top of a per-segment mount cannot be listed; list a segment',
+        );
+      }
+      const real = await this.paths.existing(key, 'list');
+      if (real === null) return { entries: [] };
+      if (!(await stat(real)).isDirectory())
+        throw this.paths.error('INVALID_INPUT', 'list', key, 'is a file, not a folder');
+      let after: string[] | undefined;
+      if (options.cursor !== undefined) {
+        const last = decodeCursor(options.cursor);
+        const prefix = key === '' ? '' : `${key}/`;
+        if (!last.startsWith(prefix) || last === prefix)
+          throw this.paths.error('INVALID_INPUT', 'list', key, 'the cursor belongs to another listing');
+        after = last.slice(prefix.length).split('/');
+      }
+      const { root } = await this.paths.locate(key, 'list');
+      const realRoot = (await this.paths.realRoot(root!, false)) ?? real;
+      const sequence = walk(real, key, after, {
+        recursive: options.recursive ?? false,
+        realRoot,
+        signal: options.signal,
+      });
+      return await pageFromSequence(sequence, options);
+    } catch (err) {
+      throw this.paths.fail(err, 'list', key);
+    }
+  }
+
+  async delete(key: string, options: DeleteOptions = {}): Promise<void> {
+    this.noVersions(options.versionId, 'delete', key);
+    try {
+      const entry = await this.paths.entry(key, 'delete');
+      if (entry === null) return;
+      if (entry.isRoot) {
+        if (!options.recursive)
+          throw this.paths.error('INVALID_INPUT', 'delete', key, 'the mount root can only be emptied (recursive)');
+        for (const name of await readdir(entry.path))
+          await rm(join(entry.path, name), { recursive: true, force: true });
+        return;
+      }
+      const stats = await ifExists(lstat(entry.path));
+      if (!stats) return;
+      if (!stats.isDirectory()) return await unlink(entry.path);
+      if (options.recursive) return await rm(entry.path, { recursive: true, force: true });
+      try {
+        await rmdir(entry.path);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST')
+          throw this.paths.error('INVALID_INPUT', 'delete', key, 'the folder is not empty (delete it with recursive)');
+        throw err;
+      }
+    } catch (err) {
+      throw this.paths.fail(err, 'delete', key);
+    }
+  }
+
+  async mkdir(key: string, options: MkdirOptions = {}): Promise<void> {
+    try {
+      if (key === '' && this.paths.segmented) return;
+      const target = await this.paths.forWrite(key, 'mkdir');
+      const existing = await ifExists(stat(target));
+      if (existing) {
+        if (!existing.isDirectory()) throw this.paths.error('ALREADY_EXISTS', 'mkdir', key, 'a file is in the way');
+        if (options.existOk) return;
+        throw this.paths.error('ALREADY_EXISTS', 'mkdir', key, 'the folder already exists');
+      }
+      try {
+        await mkdir(target, { recursive: options.parents ?? false });
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'ENOENT')
+          throw this.paths.error('NOT_FOUND', 'mkdir', key, 'the parent folder does not exist (use parents)');
+        if ((err as { code?: unknown }).code === 'EEXIST' && options.existOk) return;
+        throw err;
+      }
+    } catch (err) {
+      throw this.paths.fail(err, 'mkdir', key);
+    }
+  }
+
+  async copy(from: string, to: string): Promise<void> {
+    try {
+      const source = await this.paths.existing(from, 'copy');
+      if (source === null) throw this.paths.error('NOT_FOUND', 'copy', from, 'no such file');
+      if (!(await stat(source)).isFile())
+        throw this.paths.error('INVALID_INPUT', 'copy', from, 'is a folder; copy files one by one');
+      await atomicCopy(source, await this.paths.forWrite(to, 'copy'));
+    } catch (err) {
+      throw this.paths.fail(err, 'copy', from);
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    try {
+      const entry = await this.paths.entry(from, 'rename');
+      if (entry?.isRoot) throw this.paths.error('INVALID_INPUT', 'rename', from, 'the mount root cannot be moved');
+      const exists = entry && (await ifExists(lstat(entry.path)));
+      if (!entry || !exists) throw this.paths.error('NOT_FOUND', 'rename', from, 'no such file or folder');
+      const target = await this.paths.forWrite(to, 'rename');
+      await mkdir(dirname(target), { recursive: true });
+      await rename(entry.path, target);
+    } catch (err) {
+      throw this.paths.fail(err, 'rename', from);
+    }
+  }
+
+  async append(key: string, source: ByteSource, options: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      const target = await this.paths.forWrite(key, 'append');
+      if ((await ifExists(stat(target)))?.isDirectory())
+        throw this.paths.error('INVALID_INPUT', 'append', key, 'is a folder, not a file');
+      await appendTo(target, source, options.signal);
+    } catch (err) {
+      throw this.paths.fail(err, 'append', key);
+    }
+  }
+
+  /** The real path of a key inside the root (it may not exist yet). */
+  async localPath(key: string): Promise<string> {
+    try {
+      return await this.paths.forWrite(key, 'localPath');
+    } catch (err) {
+      throw this.paths.fail(err, 'localPath', key);
+    }
+  }
+}

@@ -1,0 +1,175 @@
+import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { isAbsolute, join, sep } from 'node:path';
+import { UfsError, describeContext, toUfsError } from '@org/core';
+
+/** A local root: a folder, or a function called on every access (e.g. the current user's folder). */
+export type LocalRoot = string | (() => string | Promise<string>);
+/** A root chosen by the first path segment: `alice/notes.txt` lives in `segmentRoot('alice')` as `notes.txt`. */
+export type SegmentRoot = (segment: string) => string | Promise<string>;
+
+export interface Located {
+  /** Absolute root folder (as configured, not resolved), or null for the virtual top of a segment-root mount. */
+  root: string | null;
+  /** Key relative to that root. */
+  rel: string;
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * Maps keys to real paths inside the mount root, never outside it: every path that exists is resolved with
+ * `realpath` (symbolic links included) and must lie within the real root, or the operation is PERMISSION_DENIED.
+ * Operations then use the resolved path, so a link is not followed a second time.
+ */
+export class LocalPaths {
+  constructor(private readonly options: { root?: LocalRoot; segmentRoot?: SegmentRoot; mountName: string }) {}
+
+  /** `[ufs] [local] read "docs:a.txt":` context for errors. */
+  context(operation: string, key: string): { backend: string; operation: string; path: string; mount: string } {
+    return { backend: 'local', operation, path: `${this.options.mountName}:${key}`, mount: this.options.mountName };
+  }
+
+  fail(err: unknown, operation: string, key: string): UfsError {
+    return toUfsError(err, this.context(operation, key));
+  }
+
+  error(
+    code: 'PERMISSION_DENIED' | 'INVALID_INPUT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'UNSUPPORTED',
+    operation: string,
+    key: string,
+    detail: string,
+  ): UfsError {
+    const context = this.context(operation, key);
+    return new UfsError(code, `${describeContext(context)} ${detail}`, { context });
+  }
+
+  get segmented(): boolean {
+    return this.options.segmentRoot !== undefined;
+  }
+
+  private async rootFrom(value: string | Promise<string>, operation: string, key: string): Promise<string> {
+    const root = await value;
+    if (typeof root !== 'string' || !isAbsolute(root)) {
+      throw new UfsError(
+        'CONFIG_INVALID',
+        `${describeContext(this.context(operation, key))} the root function must return an absolute path, got ${JSON.stringify(root)}`,
+        {
+          context: this.context(operation, key),
+        },
+      );
+    }
+    return root;
+  }
+
+  async locate(key: string, operation: string): Promise<Located> {
+    const { root, segmentRoot } = this.options;
+    if (segmentRoot) {
+      if (key === '') return { root: null, rel: '' };
+      const slash = key.indexOf('/');
+      const segment = slash < 0 ? key : key.slice(0, slash);
+      return {
+        root: await this.rootFrom(segmentRoot(segment), operation, key),
+        rel: slash < 0 ? '' : key.slice(slash + 1),
+      };
+    }
+    if (typeof root === 'function') return { root: await this.rootFrom(root(), operation, key), rel: key };
+    return { root: root!, rel: key };
+  }
+
+  private escape(operation: string, key: string): UfsError {
+    return this.error('PERMISSION_DENIED', operation, key, 'resolves outside the mount root (symbolic link); refused');
+  }
+
+  private static inside(realRoot: string, path: string): boolean {
+    return path === realRoot || path.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep);
+  }
+
+  /** The real root folder (created when missing and `create`); null when it does not exist. */
+  async realRoot(root: string, create: boolean): Promise<string | null> {
+    try {
+      return await realpath(root);
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+    if (!create) return null;
+    await mkdir(root, { recursive: true });
+    return realpath(root);
+  }
+
+  /** Real path of an existing key (links followed and checked), or null when nothing is there. */
+  async existing(key: string, operation: string): Promise<string | null> {
+    const { root, rel } = await this.locate(key, operation);
+    if (root === null) return null;
+    const realRoot = await this.realRoot(root, false);
+    if (realRoot === null) return null;
+    let real: string;
+    try {
+      real = await realpath(rel === '' ? realRoot : join(realRoot, rel));
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+    if (!LocalPaths.inside(realRoot, real)) throw this.escape(operation, key);
+    return real;
+  }
+
+  /**
+   * A real path to create or replace a key: the existing part of the path resolved and checked, the rest appended.
+   * A dangling link on the way is refused (writing through it would create a file wherever it points).
+   */
+  async forWrite(key: string, operation: string): Promise<string> {
+    const { root, rel } = await this.locate(key, operation);
+    if (root === null)
+      throw this.error(
+        'INVALID_INPUT',
+        operation,
+        key,
+        'the top of a per-segment mount is not a folder one can write in',
+      );
+    const realRoot = (await this.realRoot(root, true))!;
+    const segments = rel === '' ? [] : rel.split('/');
+    for (let depth = segments.length; depth >= 0; depth--) {
+      let real: string;
+      try {
+        real = await realpath(join(realRoot, ...segments.slice(0, depth)));
+      } catch (err) {
+        if (isMissing(err)) continue;
+        throw err;
+      }
+      if (!LocalPaths.inside(realRoot, real)) throw this.escape(operation, key);
+      if (depth < segments.length) {
+        const next = join(real, segments[depth]!);
+        const dangling = await lstat(next).then(
+          (s) => s.isSymbolicLink(),
+          () => false,
+        );
+        if (dangling) throw this.escape(operation, key);
+      }
+      return join(real, ...segments.slice(depth));
+    }
+    throw this.escape(operation, key);
+  }
+
+  /**
+   * The path of a key's own directory entry (its folder resolved and checked, the last component not followed):
+   * what delete and rename act on, so that a link is removed or moved itself. Null when its folder is missing.
+   */
+  async entry(key: string, operation: string): Promise<{ path: string; isRoot: boolean } | null> {
+    const slash = key.lastIndexOf('/');
+    if (key === '') {
+      const { root } = await this.locate(key, operation);
+      const real = root === null ? null : await this.realRoot(root, false);
+      return real === null ? null : { path: real, isRoot: true };
+    }
+    const parent = slash < 0 ? '' : key.slice(0, slash);
+    if (this.segmented && parent === '') {
+      const real = await this.existing(key, operation);
+      return real === null ? null : { path: real, isRoot: true };
+    }
+    const realParent = await this.existing(parent, operation);
+    return realParent === null ? null : { path: join(realParent, key.slice(slash + 1)), isRoot: false };
+  }
+}

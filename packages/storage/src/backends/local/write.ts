@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { chmod, copyFile, link, mkdir, rm, stat, unlink, rename } from 'node:fs/promises';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { WriteOptions } from '@org/core';
+import { tap, type ByteSource } from '../../util/streams.js';
+
+function tempPath(dir: string): string {
+  return join(dir, `.ufs-${randomBytes(8).toString('hex')}.tmp`);
+}
+
+async function existingMode(path: string): Promise<number | undefined> {
+  try {
+    const stats = await stat(path);
+    return stats.isFile() ? stats.mode & 0o7777 : undefined;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Moves a finished temporary file into place: `rename` (replacing atomically), or for `ifNotExists` a hard `link`,
+ * which fails with EEXIST if anything appeared meanwhile, so the condition holds atomically.
+ */
+async function commit(temp: string, target: string, ifNotExists: boolean): Promise<void> {
+  if (ifNotExists) {
+    await link(temp, target);
+    await unlink(temp);
+    return;
+  }
+  const mode = await existingMode(target);
+  if (mode !== undefined) await chmod(temp, mode);
+  await rename(temp, target);
+}
+
+/**
+ * Writes a source to a temporary file in the target's folder, optionally fsyncs it, then renames it over the target:
+ * readers see the old content or the new one, never a part. On any failure the temporary file is removed.
+ */
+export async function atomicWrite(
+  target: string,
+  source: ByteSource,
+  options: WriteOptions & { fsync: boolean },
+): Promise<number> {
+  await mkdir(dirname(target), { recursive: true });
+  const temp = tempPath(dirname(target));
+  let size = 0;
+  const counted = tap(source, (n) => {
+    size += n;
+    options.onProgress?.(size);
+  });
+  const file = createWriteStream(temp, { flags: 'wx', flush: options.fsync });
+  try {
+    await pipeline(counted, file, { signal: options.signal });
+    await commit(temp, target, options.ifNotExists === true);
+  } catch (err) {
+    // The stream opens its file asynchronously: wait until it is closed, or the file could appear after the rm.
+    // (`once` rejects if the stream reports the same failure again: that error is already being thrown.)
+    if (!file.closed) await once(file, 'close').catch(() => undefined);
+    await rm(temp, { force: true });
+    throw err;
+  }
+  return size;
+}
+
+/** Copies a file through a temporary copy (a reflink where the filesystem has them), then renames it into place. */
+export async function atomicCopy(source: string, target: string): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const temp = tempPath(dirname(target));
+  try {
+    await copyFile(source, temp, constants.COPYFILE_FICLONE);
+    await rename(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/** Appends a source to a file, creating it (and its folder) when missing. */
+export async function appendTo(target: string, source: ByteSource, signal?: AbortSignal): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  await pipeline(source, createWriteStream(target, { flags: 'a' }), { signal });
+}

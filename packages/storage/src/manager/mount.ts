@@ -1,0 +1,156 @@
+import { applyLayers, type BackendCapabilities, type Layer, type StorageBackend } from '@org/core';
+import { configInvalid } from '../errors.js';
+import type { MetricsLayer, MetricsSnapshot } from '../layers/metrics.js';
+import { permissionLayer, permits, type Access, type Permission } from '../layers/permission.js';
+import { subfolderBackend } from './subfolder-backend.js';
+
+/** What the manager tells about a mount. */
+export interface MountInfo {
+  name: string;
+  kind: 'backend' | 'relative';
+  /** The backend protocol (for a relative mount, its parent's). */
+  protocol: string;
+  permissions: Permission;
+  /** Capabilities after layers and permissions: what this mount really lets you do. */
+  capabilities: BackendCapabilities;
+  /** For relative mounts: the parent mount and the folder in it. */
+  parent?: string;
+  prefix?: string;
+}
+
+/** Who refuses an access: the mount whose permission (or read-only layer) forbids it. */
+export interface Denial {
+  mount: string;
+  reason: string;
+}
+
+interface MountSettings {
+  name: string;
+  permissions: Permission;
+  layers: readonly Layer[];
+  metrics?: MetricsLayer;
+  /** A `readonly` layer is configured. */
+  readonlyLayer: boolean;
+}
+
+/** A configured mount: its effective backend (backend → layers → permissions). */
+export abstract class Mount {
+  readonly name: string;
+  readonly permissions: Permission;
+  protected readonly settings: MountSettings;
+
+  protected constructor(settings: MountSettings) {
+    this.name = settings.name;
+    this.permissions = settings.permissions;
+    this.settings = settings;
+  }
+
+  /** The backend every node operation goes through. */
+  abstract backend(): StorageBackend;
+  abstract info(): MountInfo;
+  abstract dispose(): Promise<void>;
+
+  get capabilities(): BackendCapabilities {
+    return this.backend().capabilities;
+  }
+
+  metrics(): MetricsSnapshot | undefined {
+    return this.settings.metrics?.snapshot();
+  }
+
+  /** The mount (this one or a parent) whose permissions forbid this access, if any. */
+  denial(access: Access): Denial | undefined {
+    if (!permits(this.permissions, access))
+      return { mount: this.name, reason: `mount "${this.name}" is ${this.permissions}` };
+    if (this.settings.readonlyLayer && access !== 'read')
+      return { mount: this.name, reason: `mount "${this.name}" has a readonly layer` };
+    return undefined;
+  }
+
+  protected wrap(inner: StorageBackend): StorageBackend {
+    return permissionLayer(this.permissions, this.name)(applyLayers(inner, this.settings.layers));
+  }
+}
+
+/** A mount that owns a backend created from its protocol. */
+export class BackendMount extends Mount {
+  readonly protocol: string;
+  readonly raw: StorageBackend;
+  private readonly effective: StorageBackend;
+
+  constructor(settings: MountSettings & { protocol: string; backend: StorageBackend }) {
+    super(settings);
+    this.protocol = settings.protocol;
+    this.raw = settings.backend;
+    this.effective = this.wrap(settings.backend);
+  }
+
+  backend(): StorageBackend {
+    return this.effective;
+  }
+
+  info(): MountInfo {
+    return {
+      name: this.name,
+      kind: 'backend',
+      protocol: this.protocol,
+      permissions: this.permissions,
+      capabilities: this.capabilities,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await this.raw.dispose?.();
+  }
+}
+
+/** A folder of another mount, seen as a mount; its parent is looked up by name on each access. */
+export class RelativeMount extends Mount {
+  readonly parent: string;
+  readonly prefix: string;
+  private readonly lookup: (name: string) => Mount | undefined;
+  private cache: { parent: StorageBackend; effective: StorageBackend } | undefined;
+
+  constructor(
+    settings: MountSettings & { parent: string; prefix: string; lookup: (name: string) => Mount | undefined },
+  ) {
+    super(settings);
+    this.parent = settings.parent;
+    this.prefix = settings.prefix;
+    this.lookup = settings.lookup;
+  }
+
+  private parentMount(): Mount {
+    const parent = this.lookup(this.parent);
+    if (!parent)
+      throw configInvalid(this.name, `parent mount "${this.parent}" of this relative mount is not configured`);
+    return parent;
+  }
+
+  backend(): StorageBackend {
+    const parent = this.parentMount().backend();
+    if (this.cache?.parent !== parent)
+      this.cache = { parent, effective: this.wrap(subfolderBackend(parent, this.prefix)) };
+    return this.cache.effective;
+  }
+
+  override denial(access: Access): Denial | undefined {
+    return super.denial(access) ?? this.parentMount().denial(access);
+  }
+
+  info(): MountInfo {
+    return {
+      name: this.name,
+      kind: 'relative',
+      protocol: this.parentMount().info().protocol,
+      permissions: this.permissions,
+      capabilities: this.capabilities,
+      parent: this.parent,
+      prefix: this.prefix,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    this.cache = undefined;
+  }
+}

@@ -1,0 +1,95 @@
+import picomatch from 'picomatch';
+import type { ListPage } from '@org/core';
+import { invalidInput } from '../errors.js';
+import { walkPage } from '../util/walk.js';
+import { backendFor, guard } from './access.js';
+import type { StorageNode } from './storage-node.js';
+import type { DeleteNodeOptions, ListNodeOptions, MkdirNodeOptions } from './types.js';
+
+export async function mkdirNode(node: StorageNode, options: MkdirNodeOptions = {}): Promise<void> {
+  const backend = backendFor(node, 'mkdir', 'write', 'write');
+  await guard(node, 'mkdir', () =>
+    backend.mkdir(node.path, { parents: options.parents ?? false, existOk: options.existOk ?? false }),
+  );
+}
+
+/**
+ * Deletes a file, or a folder (with `recursive` when it is not empty). Deleting what is not there succeeds.
+ * On a node from `atVersion(id)` it deletes that version only.
+ */
+export async function deleteNode(node: StorageNode, options: DeleteNodeOptions = {}): Promise<void> {
+  if (node.versionId !== undefined) {
+    const backend = backendFor(node, 'deleteVersion', 'delete', 'versioning', 'versions');
+    await guard(node, 'deleteVersion', () =>
+      backend.delete(node.path, { versionId: node.versionId, signal: options.signal }),
+    );
+    return;
+  }
+  const backend = backendFor(node, 'delete', 'delete', 'delete');
+  await guard(node, 'delete', () =>
+    backend.delete(node.path, { recursive: options.recursive ?? false, signal: options.signal }),
+  );
+}
+
+function matcherFor(glob: ListNodeOptions['glob']): ((path: string) => boolean) | undefined {
+  if (glob === undefined) return undefined;
+  const patterns = typeof glob === 'string' ? [glob] : [...glob];
+  if (patterns.length === 0) return undefined;
+  return picomatch(patterns, { dot: true });
+}
+
+function isDeepGlob(glob: ListNodeOptions['glob']): boolean {
+  const patterns = typeof glob === 'string' ? [glob] : [...(glob ?? [])];
+  return patterns.some((p) => p.includes('/') || p.includes('**'));
+}
+
+export interface NodePage {
+  nodes: StorageNode[];
+  /** Present when more entries follow: pass it as `cursor` to get the next page. */
+  cursor?: string;
+}
+
+/**
+ * One page of the folder's entries (children, or everything below with `recursive`), filtered by `glob`. A page may
+ * hold fewer nodes than `pageSize` when the glob filters some out; follow `cursor` until it is absent.
+ */
+export async function listPage(node: StorageNode, options: ListNodeOptions = {}): Promise<NodePage> {
+  const backend = backendFor(node, 'list', 'read', 'list');
+  if (node.versionId !== undefined)
+    throw invalidInput(node.mountName, 'list', node.path, 'a file version cannot be listed');
+  const recursive = options.recursive ?? isDeepGlob(options.glob);
+  const matches = matcherFor(options.glob);
+  const page: ListPage = await guard(node, 'list', () => {
+    const request = { recursive, pageSize: options.pageSize, cursor: options.cursor, signal: options.signal };
+    if (recursive && !backend.capabilities.recursiveList) return walkPage(backend, node.path, request);
+    return backend.list(node.path, request);
+  });
+  const offset = node.path === '' ? 0 : node.path.length + 1;
+  const nodes: StorageNode[] = [];
+  for (const entry of page.entries) {
+    if (matches && !matches(entry.key.slice(offset))) continue;
+    const { key, ...stat } = entry;
+    nodes.push(node.nodeAt(key, stat));
+  }
+  return page.cursor === undefined ? { nodes } : { nodes, cursor: page.cursor };
+}
+
+/** Every entry, page after page (only one page in memory at a time). */
+export async function* listNodes(node: StorageNode, options: ListNodeOptions = {}): AsyncGenerator<StorageNode> {
+  let cursor = options.cursor;
+  do {
+    const page = await listPage(node, { ...options, cursor });
+    yield* page.nodes;
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+}
+
+/** The direct children of a folder, all pages. */
+export async function childrenOf(
+  node: StorageNode,
+  options: Pick<ListNodeOptions, 'glob' | 'signal'> = {},
+): Promise<StorageNode[]> {
+  const out: StorageNode[] = [];
+  for await (const child of listNodes(node, { ...options, recursive: false })) out.push(child);
+  return out;
+}

@@ -1,0 +1,47 @@
+import { Readable } from 'node:stream';
+import { checkRange, collectBytes, sliceStream } from '../util/streams.js';
+import { backendFor, guard } from './access.js';
+import type { StorageNode } from './storage-node.js';
+import type { ReadStreamOptions } from './types.js';
+
+/**
+ * Opens the content (or a byte range of it). Failures such as NOT_FOUND surface here, before any byte flows.
+ * Backends without native ranges get them emulated: the bytes before `start` are skipped and the download stops
+ * after `end`.
+ */
+export async function openRead(node: StorageNode, options: ReadStreamOptions = {}): Promise<Readable> {
+  const backend = backendFor(node, 'read', 'read', 'read');
+  return guard(node, 'read', async () => {
+    const ranged = options.start !== undefined || options.end !== undefined;
+    const { start, end } = checkRange(options);
+    const base = { versionId: node.versionId, signal: options.signal };
+    if (!ranged) return backend.read(node.path, base);
+    if (backend.capabilities.range) return backend.read(node.path, { ...base, start, end });
+    return sliceStream(await backend.read(node.path, base), start, end);
+  });
+}
+
+/**
+ * A readable stream of the content that opens lazily, on first read; errors (NOT_FOUND, …) arrive as the stream's
+ * `error` event. Destroying it closes the backend stream.
+ */
+export function createReadStream(node: StorageNode, options: ReadStreamOptions = {}): Readable {
+  async function* content(): AsyncGenerator<Buffer> {
+    const stream = await openRead(node, options);
+    yield* stream as AsyncIterable<Buffer>;
+  }
+  return Readable.from(content(), { objectMode: false });
+}
+
+/** The whole content in memory (the caller asked for it: use streams for large files). */
+export async function readBytes(
+  node: StorageNode,
+  options: { signal?: AbortSignal; maxBytes?: number } = {},
+): Promise<Buffer> {
+  const stream = await openRead(node, { signal: options.signal });
+  return guard(node, 'read', () => collectBytes(stream, options.maxBytes));
+}
+
+export async function readText(node: StorageNode, encoding: BufferEncoding = 'utf8'): Promise<string> {
+  return (await readBytes(node)).toString(encoding);
+}

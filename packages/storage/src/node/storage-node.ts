@@ -1,0 +1,273 @@
+import type { Readable } from 'node:stream';
+import { baseName, joinKey, normalizeKey, parentKey, type BackendCapabilities, type StorageBackend } from '@org/core';
+import { unsupported } from '../errors.js';
+import type { Mount } from '../manager/mount.js';
+import { callProgram, type CallArgument, type CallOptions, type CallResult } from './call.js';
+import { childrenOf, deleteNode, listNodes, listPage, mkdirNode, type NodePage } from './folders.js';
+import { localPathOf, type LocalPathHandle, type LocalPathOptions } from './local-path.js';
+import { mimetypeOf, stemOf, suffixOf } from './names.js';
+import { createReadStream, openRead, readBytes, readText } from './read.js';
+import { hashNode, statNode, statOrNull } from './stat.js';
+import type {
+  ByteSource,
+  DeleteNodeOptions,
+  HashKind,
+  ListNodeOptions,
+  MkdirNodeOptions,
+  NodeStat,
+  NodeWriteOptions,
+  ReadStreamOptions,
+  UrlOptions,
+  VersionInfo,
+  WriteOutcome,
+} from './types.js';
+import { metadataOf, setMetadataOf, uploadUrlOf, urlOf } from './urls.js';
+import { asOfNode, compactVersionsOf, deleteVersionOf, versionsOf } from './versions.js';
+import { appendNode, NodeWriteStream, writeBytes, writeNode, writeText } from './write.js';
+
+/** What a node needs from its manager: the mount behind a name (throws when there is none). */
+export interface NodeHost {
+  resolveMount(name: string): Mount;
+}
+
+/**
+ * A file or folder in a mount: `storage.node('photos:2024/a.jpg')`. Nodes are cheap values (a mount name and a
+ * normalised path); every operation goes to the mount's backend at call time. A path can never leave its mount:
+ * it is normalised once here (`..`, NUL, backslashes, encoded traversal are refused), `child()` checks each part, and
+ * `parent` stops at the mount root.
+ */
+export class StorageNode {
+  /** Name of the mount. */
+  readonly mountName: string;
+  /** Normalised path inside the mount (`''` is the root). */
+  readonly path: string;
+  /** Set on nodes from `atVersion()`/`asOf()`: reads and stat see that version. */
+  readonly versionId: string | undefined;
+  /** The entry's stat as the listing gave it (nodes yielded by `list()`/`children()`), to spare a `stat()`. */
+  readonly listed: NodeStat | undefined;
+  readonly #host: NodeHost;
+
+  /** Use `storage.node()`; keys given here are normalised again. */
+  constructor(
+    host: NodeHost,
+    mountName: string,
+    path: string,
+    options: { versionId?: string; listed?: NodeStat } = {},
+  ) {
+    this.#host = host;
+    this.mountName = mountName;
+    this.path = normalizeKey(path);
+    this.versionId = options.versionId;
+    this.listed = options.listed;
+  }
+
+  // ---- names -------------------------------------------------------------------------------------------------
+
+  /** `mount:path/to/file.txt` (`mount:` for the root). */
+  get fullpath(): string {
+    return `${this.mountName}:${this.path}`;
+  }
+  /** `file.txt` (`''` for the root). */
+  get basename(): string {
+    return baseName(this.path);
+  }
+  /** `file` of `file.txt`, `archive.tar` of `archive.tar.gz`. */
+  get stem(): string {
+    return stemOf(this.basename);
+  }
+  /** `.txt` (with the dot; `''` when none). */
+  get suffix(): string {
+    return suffixOf(this.basename);
+  }
+  /** `txt` (without the dot). */
+  get ext(): string {
+    return this.suffix.slice(1);
+  }
+  /** The folder holding this node; the root's parent is the root (never above the mount). */
+  get parent(): StorageNode {
+    return this.nodeAt(parentKey(this.path));
+  }
+  /** Full path of the parent folder: `mount:path/to`. */
+  get dirname(): string {
+    return this.parent.fullpath;
+  }
+  /** MIME type from the name (`application/octet-stream` when unknown). */
+  get mimetype(): string {
+    return mimetypeOf(this.basename);
+  }
+  get isRoot(): boolean {
+    return this.path === '';
+  }
+  /** A node below this one; every part is checked (`..` and other escapes are INVALID_INPUT). */
+  child(...parts: string[]): StorageNode {
+    return this.nodeAt(joinKey(this.path, ...parts));
+  }
+  /** A node of the same mount at another path (normalised). */
+  nodeAt(path: string, listed?: NodeStat): StorageNode {
+    return new StorageNode(this.#host, this.mountName, path, { listed });
+  }
+  toString(): string {
+    return this.fullpath;
+  }
+  toJSON(): string {
+    return this.fullpath;
+  }
+  equals(other: StorageNode): boolean {
+    return other.mountName === this.mountName && other.path === this.path && other.versionId === this.versionId;
+  }
+
+  // ---- the mount ---------------------------------------------------------------------------------------------
+
+  /** The mount behind this node (resolved now: a replaced mount is seen by existing nodes). */
+  get mount(): Mount {
+    return this.#host.resolveMount(this.mountName);
+  }
+  /** The mount's effective backend (layers and permissions applied), for engines built on nodes. */
+  get backend(): StorageBackend {
+    return this.mount.backend();
+  }
+  /** What this node's mount can do (after permissions). */
+  get capabilities(): BackendCapabilities {
+    return this.backend.capabilities;
+  }
+
+  // ---- metadata ----------------------------------------------------------------------------------------------
+
+  /** Size, mtime, kind, etag, content type, version and user metadata. NOT_FOUND when missing. */
+  stat(options: { signal?: AbortSignal } = {}): Promise<NodeStat> {
+    return statNode(this, options.signal);
+  }
+  async exists(): Promise<boolean> {
+    return (await statOrNull(this)) !== null;
+  }
+  async isFile(): Promise<boolean> {
+    return (await statOrNull(this))?.isFile ?? false;
+  }
+  async isDir(): Promise<boolean> {
+    return (await statOrNull(this))?.isDir ?? false;
+  }
+  async size(): Promise<number> {
+    return (await this.stat()).size;
+  }
+  async mtime(): Promise<Date | undefined> {
+    return (await this.stat()).mtime;
+  }
+  /** Lowercase hex checksum: the backend's stored one when of this kind, else computed while streaming. */
+  hash(algorithm: HashKind = 'sha256', options: { signal?: AbortSignal } = {}): Promise<string> {
+    return hashNode(this, algorithm, options.signal);
+  }
+  /** User metadata (`{}` when none). */
+  getMetadata(): Promise<Record<string, string>> {
+    return metadataOf(this);
+  }
+  /** Replaces user metadata where the backend keeps it (`metadata` capability); UNSUPPORTED elsewhere. */
+  setMetadata(metadata: Record<string, string>): Promise<void> {
+    return setMetadataOf(this, metadata);
+  }
+
+  // ---- reading -----------------------------------------------------------------------------------------------
+
+  /** A stream of the content or of the inclusive byte range `start..end`; opens lazily, errors arrive as events. */
+  createReadStream(options: ReadStreamOptions = {}): Readable {
+    return createReadStream(this, options);
+  }
+  /** Like `createReadStream` but opened now: NOT_FOUND and other errors reject here. */
+  openReadStream(options: ReadStreamOptions = {}): Promise<Readable> {
+    return openRead(this, options);
+  }
+  readBytes(options: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<Buffer> {
+    return readBytes(this, options);
+  }
+  readText(encoding: BufferEncoding = 'utf8'): Promise<string> {
+    return readText(this, encoding);
+  }
+
+  // ---- writing -----------------------------------------------------------------------------------------------
+
+  /** Writes a stream or async iterable (parents created as needed); atomic on backends that allow it. */
+  write(source: ByteSource, options: NodeWriteOptions = {}): Promise<WriteOutcome> {
+    return writeNode(this, source, options);
+  }
+  writeBytes(bytes: Uint8Array, options: NodeWriteOptions = {}): Promise<WriteOutcome> {
+    return writeBytes(this, bytes, options);
+  }
+  writeText(text: string, options: NodeWriteOptions & { encoding?: BufferEncoding } = {}): Promise<WriteOutcome> {
+    return writeText(this, text, options);
+  }
+  /** A writable stream into the node; `await stream.done()` for the outcome. */
+  createWriteStream(options: NodeWriteOptions = {}): NodeWriteStream {
+    return new NodeWriteStream((source) => writeNode(this, source, options));
+  }
+  /** Appends (native append only; UNSUPPORTED elsewhere). */
+  append(source: ByteSource, options: { signal?: AbortSignal } = {}): Promise<void> {
+    return appendNode(this, source, options);
+  }
+
+  // ---- folders -----------------------------------------------------------------------------------------------
+
+  mkdir(options: MkdirNodeOptions = {}): Promise<void> {
+    return mkdirNode(this, options);
+  }
+  /** Direct children (files and folders). */
+  children(options: Pick<ListNodeOptions, 'glob' | 'signal'> = {}): Promise<StorageNode[]> {
+    return childrenOf(this, options);
+  }
+  /** Entries below this folder as an async iterator (`for await`), page by page. */
+  list(options: ListNodeOptions = {}): AsyncGenerator<StorageNode> {
+    return listNodes(this, options);
+  }
+  /** One page of `list()` and the cursor of the next. */
+  listPage(options: ListNodeOptions = {}): Promise<NodePage> {
+    return listPage(this, options);
+  }
+  /** Deletes the file or folder (`recursive` for a non-empty folder); missing is fine. */
+  delete(options: DeleteNodeOptions = {}): Promise<void> {
+    return deleteNode(this, options);
+  }
+
+  // ---- URLs --------------------------------------------------------------------------------------------------
+
+  /** Presigned GET URL, or the public URL (`baseUrl`); UNSUPPORTED when the mount has neither. */
+  url(options: UrlOptions = {}): Promise<string> {
+    return urlOf(this, options);
+  }
+  /** Presigned PUT URL. */
+  uploadUrl(options: UrlOptions = {}): Promise<string> {
+    return uploadUrlOf(this, options);
+  }
+
+  // ---- versions ----------------------------------------------------------------------------------------------
+
+  /** Versions, newest first (mounts with the `versioning` capability). */
+  versions(): Promise<VersionInfo[]> {
+    return versionsOf(this);
+  }
+  /** This file at one version: reads, stat and hash see it; `delete()` deletes that version. */
+  atVersion(versionId: string): StorageNode {
+    if (!this.capabilities.versioning)
+      throw unsupported(this.mountName, 'atVersion', this.path, `mount "${this.mountName}" keeps no versions`);
+    return new StorageNode(this.#host, this.mountName, this.path, { versionId });
+  }
+  /** The node as it was at `date` (the newest version written at or before it). */
+  asOf(date: Date): Promise<StorageNode> {
+    return asOfNode(this, date);
+  }
+  deleteVersion(versionId: string): Promise<void> {
+    return deleteVersionOf(this, versionId);
+  }
+  /** Deletes all but the newest `keep` versions (default 1); returns how many went. */
+  compactVersions(options: { keep?: number } = {}): Promise<number> {
+    return compactVersionsOf(this, options);
+  }
+
+  // ---- local files -------------------------------------------------------------------------------------------
+
+  /** A real local path (the file itself on local mounts, a temporary copy elsewhere); close it when done. */
+  localPath(options: LocalPathOptions = {}): Promise<LocalPathHandle> {
+    return localPathOf(this, options);
+  }
+  /** Runs a program with nodes as file arguments (default: this node as the only argument). */
+  call(command: string, args: readonly CallArgument[] = [this], options: CallOptions = {}): Promise<CallResult> {
+    return callProgram(command, args, options);
+  }
+}

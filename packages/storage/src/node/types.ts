@@ -1,0 +1,83 @@
+import type { EntryStat, VersionInfo } from '@org/core';
+import type { ByteSource } from '../util/streams.js';
+
+/** What `node.stat()` returns. */
+export type NodeStat = Omit<EntryStat, 'key'>;
+
+export type { VersionInfo, ByteSource };
+
+export interface ReadStreamOptions {
+  /** First byte, inclusive. */
+  start?: number;
+  /** Last byte, inclusive. */
+  end?: number;
+  signal?: AbortSignal;
+}
+
+export interface NodeWriteOptions {
+  /** Default: from the file name (`mimetype`), when it is known. */
+  contentType?: string;
+  cacheControl?: string;
+  /** User metadata (on backends with the `metadata` capability; refused elsewhere). */
+  metadata?: Record<string, string>;
+  /** Fail with ALREADY_EXISTS when something is already there. */
+  ifNotExists?: boolean;
+  /**
+   * Compare the new content with what is there (size, then hash) and write only when it differs. A plain stream
+   * is spooled to a temporary file to be hashed first; replayable sources and buffers are hashed in place.
+   */
+  skipIfUnchanged?: boolean;
+  /** Total size when known. */
+  size?: number;
+  signal?: AbortSignal;
+  /** Bytes sent so far. */
+  onProgress?: (loaded: number) => void;
+}
+
+export interface WriteOutcome {
+  /** False when `skipIfUnchanged` found the same content already there. */
+  written: boolean;
+  size: number;
+  etag?: string;
+  versionId?: string;
+}
+
+export interface MkdirNodeOptions {
+  /** Create missing parents too. Default false. */
+  parents?: boolean;
+  /** No error when the folder exists. Default false. */
+  existOk?: boolean;
+}
+
+export interface ListNodeOptions {
+  /** Everything below, not only direct children. Default: true when `glob` has a `/` or `**`, else false. */
+  recursive?: boolean;
+  /**
+   * picomatch pattern(s) matched against the path relative to the listed folder; `*` does not cross `/`
+   * (use `**`). Dot files match too.
+   */
+  glob?: string | readonly string[];
+  pageSize?: number;
+  /** Resume after a page returned by `listPage`. */
+  cursor?: string;
+  signal?: AbortSignal;
+}
+
+export interface DeleteNodeOptions {
+  /** Delete a folder with everything in it. */
+  recursive?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface UrlOptions {
+  /** Seconds a presigned URL stays valid. Default 3600. */
+  expiresIn?: number;
+  /** Content-Disposition for presigned GETs. */
+  disposition?: string;
+  /** Content type the uploader must send (upload URLs). */
+  contentType?: string;
+  /** Prefer the public URL even when presigning is possible. */
+  public?: boolean;
+}
+
+export type HashKind = 'md5' | 'sha256';

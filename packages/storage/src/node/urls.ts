@@ -1,0 +1,48 @@
+import { invalidInput } from '../errors.js';
+import { backendFor, guard } from './access.js';
+import { statNode } from './stat.js';
+import type { StorageNode } from './storage-node.js';
+import type { UrlOptions } from './types.js';
+
+/**
+ * A URL that serves the node: a presigned GET when the backend can sign (S3, GCS, Azure), else its public URL
+ * (`baseUrl` on local/http). UNSUPPORTED when the mount has neither.
+ */
+export async function urlOf(node: StorageNode, options: UrlOptions = {}): Promise<string> {
+  if (node.versionId !== undefined)
+    throw invalidInput(node.mountName, 'url', node.path, 'URLs of past versions are not supported');
+  const backend = node.mount.backend();
+  const caps = backend.capabilities;
+  const wantsPublic = options.public === true || !(caps.presignGet && backend.presignGet);
+  if (wantsPublic && caps.publicUrl && backend.publicUrl) {
+    const publicUrl = backend.publicUrl.bind(backend);
+    return guard(node, 'url', async () => publicUrl(node.path));
+  }
+  const signer = backendFor(node, 'url', 'read', 'presignGet', 'presignGet');
+  return guard(node, 'url', () =>
+    signer.presignGet!(node.path, {
+      expiresIn: options.expiresIn ?? 3600,
+      disposition: options.disposition,
+      contentType: options.contentType,
+    }),
+  );
+}
+
+/** A presigned PUT URL through which a client can upload the node's content. */
+export async function uploadUrlOf(node: StorageNode, options: UrlOptions = {}): Promise<string> {
+  const backend = backendFor(node, 'uploadUrl', 'write', 'presignPut', 'presignPut');
+  return guard(node, 'uploadUrl', () =>
+    backend.presignPut!(node.path, { expiresIn: options.expiresIn ?? 3600, contentType: options.contentType }),
+  );
+}
+
+/** User metadata of the node (empty when there is none or the backend keeps none). */
+export async function metadataOf(node: StorageNode): Promise<Record<string, string>> {
+  return { ...((await statNode(node)).metadata ?? {}) };
+}
+
+/** Replaces the node's user metadata (content untouched), where the backend supports it. */
+export async function setMetadataOf(node: StorageNode, metadata: Record<string, string>): Promise<void> {
+  const backend = backendFor(node, 'setMetadata', 'write', 'metadata', 'setMetadata');
+  await guard(node, 'setMetadata', () => backend.setMetadata!(node.path, metadata));
+}

@@ -1,0 +1,54 @@
+import { UfsError, type EntryStat, type ListOptions, type ListPage, type StorageBackend } from '@org/core';
+import { pageSizeOf } from './paginate.js';
+
+interface WalkState {
+  /** Folders still to list, in order. */
+  queue: string[];
+  /** Cursor inside the first folder of the queue. */
+  inner?: string;
+}
+
+function encodeWalk(state: WalkState): string {
+  return Buffer.from(JSON.stringify(state)).toString('base64url');
+}
+
+function decodeWalk(cursor: string): WalkState {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as WalkState;
+    if (Array.isArray(parsed.queue) && parsed.queue.every((k) => typeof k === 'string')) return parsed;
+  } catch {
+    // fall through
+  }
+  throw new UfsError('INVALID_INPUT', `[ufs] invalid list cursor ${JSON.stringify(cursor)}`);
+}
+
+/**
+ * A recursive listing page built from one-level listings, for backends without native recursive listing.
+ * Folders are walked breadth first; the cursor holds the folders still to visit (and the position in the current
+ * one), so a listing can stop and resume across calls without holding the tree in memory.
+ */
+export async function walkPage(backend: StorageBackend, key: string, options: ListOptions = {}): Promise<ListPage> {
+  const size = pageSizeOf(options);
+  const state: WalkState = options.cursor === undefined ? { queue: [key] } : decodeWalk(options.cursor);
+  const entries: EntryStat[] = [];
+  while (state.queue.length > 0 && entries.length < size) {
+    options.signal?.throwIfAborted();
+    const folder = state.queue[0]!;
+    const page = await backend.list(folder, {
+      pageSize: size - entries.length,
+      cursor: state.inner,
+      signal: options.signal,
+    });
+    for (const entry of page.entries) {
+      entries.push(entry);
+      if (entry.isDir) state.queue.push(entry.key);
+    }
+    if (page.cursor === undefined) {
+      state.queue.shift();
+      delete state.inner;
+    } else {
+      state.inner = page.cursor;
+    }
+  }
+  return state.queue.length > 0 ? { entries, cursor: encodeWalk(state) } : { entries };
+}
