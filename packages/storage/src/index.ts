@@ -58,3 +58,6 @@ export {
 } from './util/streams.js';
 export { replayable, replayableBytes, isReplayable, mapSource, type ReplayableSource } from './util/replayable.js';
 export { unsupported, permissionDenied, configInvalid } from './errors.js';
+
+// Content-in-the-key helpers of the base64/data backend (no SDK involved)
+export { dataUri, encodeKey, fromDataUri, keyFromDataUri } from './backends/base64/codec.js';

@@ -198,9 +198,14 @@ export class StorageManager implements NodeHost {
 
   async #install(plans: readonly MountPlan[]): Promise<void> {
     const created: Mount[] = [];
+    const lookup = (name: string) => created.find((m) => m.name === name) ?? this.#mounts.get(name);
+    // Mounts that read an archive on another mount (`archive: 'mount:path'`) are built after the others.
+    const ordered = [...plans.filter((p) => !archiveOf(p)), ...plans.filter((p) => archiveOf(p))];
     try {
-      for (const plan of plans)
-        created.push(plan.kind === 'backend' ? await this.#createBackendMount(plan) : this.#createRelativeMount(plan));
+      for (const plan of ordered)
+        created.push(
+          plan.kind === 'backend' ? await this.#createBackendMount(plan, lookup) : this.#createRelativeMount(plan),
+        );
       this.#checkRelatives(created);
     } catch (err) {
       await Promise.allSettled(created.map((m) => m.dispose()));
@@ -215,7 +220,7 @@ export class StorageManager implements NodeHost {
     await Promise.allSettled(replaced.map((m) => m.dispose()));
   }
 
-  async #createBackendMount(plan: BackendMountPlan): Promise<Mount> {
+  async #createBackendMount(plan: BackendMountPlan, lookup: (name: string) => Mount | undefined): Promise<Mount> {
     let definition: BackendDefinition;
     try {
       definition = await loadBackend(plan.protocol, plan.name);
@@ -233,6 +238,7 @@ export class StorageManager implements NodeHost {
         throw configInvalid(plan.name, `"url": ${(err as Error).message.replace(/^\[ufs\] /, '')}`, err);
       }
     }
+    if (typeof rawOptions.archive === 'string') rawOptions = this.#resolveArchive(plan.name, rawOptions, lookup);
     const parsed = definition.options.safeParse(rawOptions);
     if (!parsed.success) throw configInvalid(plan.name, describeIssues(parsed.error, rawOptions));
     let backend: StorageBackend;
@@ -256,6 +262,33 @@ export class StorageManager implements NodeHost {
       protocol: definition.protocol,
       backend,
     });
+  }
+
+  /**
+   * `archive: 'mount:path/file.zip'` → `source` (the other mount's effective backend, looked up on every call so a
+   * replaced mount is followed and a removed one fails with NOT_FOUND) + `key`.
+   */
+  #resolveArchive(
+    mountName: string,
+    raw: Record<string, unknown>,
+    lookup: (name: string) => Mount | undefined,
+  ): Record<string, unknown> {
+    const { archive, ...rest } = raw as { archive: string };
+    const colon = archive.indexOf(':');
+    if (colon <= 0) throw configInvalid(mountName, `"archive" must be "mount:path/to/file.zip", got "${archive}"`);
+    const sourceName = archive.slice(0, colon);
+    if (sourceName === mountName) throw configInvalid(mountName, `"archive" cannot be inside the mount itself`);
+    if (!lookup(sourceName)) {
+      throw configInvalid(
+        mountName,
+        `"archive": mount "${sourceName}" is not configured (mounts: ${this.mountNames().join(', ') || '(none)'})`,
+      );
+    }
+    return {
+      ...rest,
+      source: followMount(() => this.resolveMount(sourceName).backend()),
+      key: archive.slice(colon + 1),
+    };
   }
 
   #createRelativeMount(plan: Extract<MountPlan, { kind: 'relative' }>): Mount {
@@ -290,4 +323,22 @@ export class StorageManager implements NodeHost {
       }
     }
   }
+}
+
+function archiveOf(plan: MountPlan): boolean {
+  return plan.kind === 'backend' && (plan.protocol === 'zip' || typeof plan.options.archive === 'string');
+}
+
+/** A backend that forwards every call to whatever `current()` returns at that moment. */
+function followMount(current: () => StorageBackend): StorageBackend {
+  return new Proxy({} as StorageBackend, {
+    get(_target, property) {
+      const backend = current();
+      const value = (backend as unknown as Record<PropertyKey, unknown>)[property];
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(backend) : value;
+    },
+    has(_target, property) {
+      return property in current();
+    },
+  });
 }
