@@ -28,5 +28,5 @@ step "build"
 pnpm turbo run build --output-logs=errors-only
 
 step "lint, type checks and tests (with real test services)"
-node packages/test-services/dist/bin/with-services.js --services "${UFS_TEST_SERVICE_LIST:-s3}" -- \
+node packages/test-services/dist/bin/with-services.js --services "${UFS_TEST_SERVICE_LIST:-s3,sftp}" -- \
   pnpm turbo run lint check-types test --output-logs=new-only --log-order=grouped --concurrency=2
