@@ -198,7 +198,10 @@ export class StorageManager implements NodeHost {
 
   async #install(plans: readonly MountPlan[]): Promise<void> {
     const created: Mount[] = [];
-    const lookup = (name: string) => created.find((m) => m.name === name) ?? this.#mounts.get(name);
+    let installed = false;
+    // Mounts of this batch are visible to the batch's zip mounts while it is installed, then only #mounts counts.
+    const lookup = (name: string) =>
+      this.#mounts.get(name) ?? (installed ? undefined : created.find((m) => m.name === name));
     // Mounts that read an archive on another mount (`archive: 'mount:path'`) are built after the others.
     const ordered = [...plans.filter((p) => !archiveOf(p)), ...plans.filter((p) => archiveOf(p))];
     try {
@@ -211,6 +214,7 @@ export class StorageManager implements NodeHost {
       await Promise.allSettled(created.map((m) => m.dispose()));
       throw err;
     }
+    installed = true;
     const replaced: Mount[] = [];
     for (const mount of created) {
       const old = this.#mounts.get(mount.name);
@@ -286,7 +290,7 @@ export class StorageManager implements NodeHost {
     }
     return {
       ...rest,
-      source: followMount(() => this.resolveMount(sourceName).backend()),
+      source: followMount(() => (lookup(sourceName) ?? this.resolveMount(sourceName)).backend()),
       key: archive.slice(colon + 1),
     };
   }

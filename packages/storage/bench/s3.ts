@@ -1,0 +1,3 @@
+export async function benchS3(): Promise<string[]> {
+  return [];
+}
