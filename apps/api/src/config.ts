@@ -1,6 +1,10 @@
 import { UfsError } from '@org/core';
 import { z } from 'zod';
 
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
 /** Environment of the deployable API. Every variable is documented in apps/api/README.md. */
 const envSchema = z.object({
   UFS_HOST: z.string().default('0.0.0.0'),
@@ -10,6 +14,11 @@ const envSchema = z.object({
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
     .optional(),
+  /** Database name when the URI names none. */
+  UFS_MONGODB_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a MongoDB database name')
+    .default('ufs'),
   /** Folder for the embedded store and the default content mount. */
   UFS_DATA_DIR: z.string().min(1).default('./ufs-data'),
   /** Content mount as a URL (`file:///srv/ufs`, `s3://bucket/prefix?…`); default: a folder under UFS_DATA_DIR. */
@@ -20,6 +29,20 @@ const envSchema = z.object({
     .int()
     .positive()
     .default(10 * 1024 ** 3),
+  /** Largest JSON request body (put_file, batches) in bytes. */
+  UFS_MAX_JSON_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 ** 2),
+  /** Requests per minute per API key (0 disables). */
+  UFS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(60_000),
+  /** Content younger than this is never garbage-collected. */
+  UFS_GC_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
+  /** Lifetime of an unfinished tus upload. */
+  UFS_UPLOAD_EXPIRY_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /** Serve /metrics without an API key. */
+  UFS_PUBLIC_METRICS: flag.default(false),
   UFS_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
 });
 

@@ -1,1 +1,2 @@
 export { loadConfig, type ApiConfig } from './config.js';
+export { buildApp, storeOptions } from './app.js';

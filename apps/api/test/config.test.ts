@@ -1,28 +1,45 @@
 import { describe, expect, it } from '@jest/globals';
 import { UfsError } from '@org/core';
 import { loadConfig } from '../src/config.js';
+import { storeOptions } from '../src/app.js';
 
 describe('API configuration from env', () => {
   it('has embedded defaults', () => {
-    expect(loadConfig({})).toMatchObject({ UFS_PORT: 8000, UFS_HOST: '0.0.0.0', UFS_DATA_DIR: './ufs-data' });
+    expect(loadConfig({})).toMatchObject({
+      UFS_PORT: 8000,
+      UFS_HOST: '0.0.0.0',
+      UFS_DATA_DIR: './ufs-data',
+      UFS_RATE_LIMIT_PER_MINUTE: 60_000,
+      UFS_PUBLIC_METRICS: false,
+    });
     expect(loadConfig({}).UFS_MONGODB_URI).toBeUndefined();
+    expect(storeOptions(loadConfig({ UFS_DATA_DIR: '/srv/ufs' }))).toEqual({ sqlitePath: '/srv/ufs/ufs.db' });
   });
 
-  it('reads and coerces values', () => {
+  it('reads and coerces values; a MongoDB URI selects the Mongo store', () => {
     const config = loadConfig({
       UFS_PORT: '9001',
       UFS_MONGODB_URI: 'mongodb://db:27017/ufs',
       UFS_MAX_UPLOAD_BYTES: '1024',
+      UFS_PUBLIC_METRICS: 'true',
+      UFS_GC_GRACE_SECONDS: '0',
     });
     expect(config.UFS_PORT).toBe(9001);
-    expect(config.UFS_MONGODB_URI).toBe('mongodb://db:27017/ufs');
     expect(config.UFS_MAX_UPLOAD_BYTES).toBe(1024);
+    expect(config.UFS_PUBLIC_METRICS).toBe(true);
+    expect(config.UFS_GC_GRACE_SECONDS).toBe(0);
+    expect(storeOptions(config)).toEqual({ mongoUri: 'mongodb://db:27017/ufs', dbName: 'ufs' });
   });
 
   it('names every bad variable', () => {
     let error: unknown;
     try {
-      loadConfig({ UFS_PORT: 'eighty', UFS_MONGODB_URI: 'postgres://x', UFS_LOG_LEVEL: 'loud' });
+      loadConfig({
+        UFS_PORT: 'eighty',
+        UFS_MONGODB_URI: 'postgres://x',
+        UFS_LOG_LEVEL: 'loud',
+        UFS_RATE_LIMIT_PER_MINUTE: '-1',
+      });
     } catch (err) {
       error = err;
     }
@@ -31,5 +48,6 @@ describe('API configuration from env', () => {
     expect((error as UfsError).message).toMatch(/UFS_PORT/);
     expect((error as UfsError).message).toMatch(/UFS_MONGODB_URI: must start with mongodb/);
     expect((error as UfsError).message).toMatch(/UFS_LOG_LEVEL/);
+    expect((error as UfsError).message).toMatch(/UFS_RATE_LIMIT_PER_MINUTE/);
   });
 });

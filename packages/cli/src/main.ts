@@ -1,35 +1,35 @@
 import { readFileSync } from 'node:fs';
-import { toUfsError } from '@org/core';
-import { EXIT_CODE_BY_CODE } from './exit-codes.js';
+import { flush, run } from '@oclif/core';
+import { asUfsError, details, exitCodeFor, oneLine } from './errors.js';
+import { debugOn } from './base-command.js';
+import { quietKnownWarnings } from './warnings.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const HELP = `ufs ${pkg.version} — move files where they need to go
+function exitOf(err: unknown): number | undefined {
+  const exit = (err as { oclif?: { exit?: unknown } } | null)?.oclif?.exit;
+  return typeof exit === 'number' && (err as Error).message?.startsWith('EEXIT') ? exit : undefined;
+}
 
-Usage: ufs <command> [options]
-
-Options:
-  --version   print the version
-  --help      print this help
-`;
-
-/** Entry point of the `ufs` binary; returns the exit status. */
+/** Entry point of the `ufs` binary (oclif); returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  quietKnownWarnings();
   try {
-    const [first] = argv;
-    if (first === '--version' || first === '-v') {
-      process.stdout.write(`${pkg.version}\n`);
-      return 0;
-    }
-    if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    process.stderr.write(`ufs: unknown command "${first}" (see ufs --help)\n`);
-    return EXIT_CODE_BY_CODE.INVALID_INPUT;
+    await run([...argv], import.meta.url);
+    await flush();
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    const error = toUfsError(err);
-    process.stderr.write(`ufs: ${error.message}\n`);
-    return EXIT_CODE_BY_CODE[error.code];
+    await flush().catch(() => undefined);
+    const exit = exitOf(err);
+    if (exit !== undefined) return exit;
+    // Failures before a command runs (unknown command, broken plugin): same one-line rule as the base command.
+    const error = asUfsError(err);
+    const verbose = argv.includes('--verbose') || debugOn();
+    process.stderr.write(`${verbose ? details(error) : oneLine(error.message)}\n`);
+    return exitCodeFor(error);
   }
 }

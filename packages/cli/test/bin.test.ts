@@ -1,36 +1,45 @@
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ERROR_CODES } from '@org/core';
 import { EXIT_CODE_BY_CODE } from '../src/exit-codes.js';
+import { ufs } from './helpers/ufs.js';
 
-const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
   .version;
 
-function ufs(...args: string[]) {
-  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
-}
-
 describe('the ufs binary (real process, built dist)', () => {
-  it('prints its version', () => {
-    const run = ufs('--version');
+  it('prints its bare version', async () => {
+    const run = await ufs(['--version']);
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toBe(version);
   });
 
-  it('prints help with usage', () => {
-    const run = ufs('--help');
+  it('prints help listing the commands and topics', async () => {
+    const run = await ufs(['--help']);
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain('Usage: ufs <command>');
+    for (const word of ['upload', 'provider', 'scan', 'serve', 'server', 'ls', 'cp', 'autocomplete']) {
+      expect(run.stdout).toMatch(new RegExp(`^\\s+${word}\\s`, 'm'));
+    }
   });
 
-  it('refuses an unknown command on stderr with a usage exit status', () => {
-    const run = ufs('frobnicate');
+  it('refuses an unknown command on stderr with a usage exit status', async () => {
+    const run = await ufs(['frobnicate']);
     expect(run.status).toBe(64);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain('unknown command "frobnicate"');
+    expect(run.stderr.trim()).toBe('[ufs] unknown command "frobnicate" (see ufs --help)');
+  });
+
+  it('refuses a bad flag with one line and status 64; --json puts the error on stdout', async () => {
+    const run = await ufs(['provider', 'list', '--no-such-flag']);
+    expect(run.status).toBe(64);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('--no-such-flag');
+    const json = await ufs(['upload', '--json']);
+    expect(json.status).toBe(64);
+    expect(json.json<{ error: { code: string; exitCode: number } }>().error).toMatchObject({
+      code: 'INVALID_INPUT',
+      exitCode: 64,
+    });
   });
 });
 

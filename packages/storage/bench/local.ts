@@ -21,6 +21,7 @@ import {
   printNotes,
   printRuns,
   printTable,
+  LEGEND,
   restricted,
   selected,
   settings,
@@ -300,11 +301,7 @@ export async function benchLocal(): Promise<string[]> {
       before: async () => void (await syncDisks('sync')),
       log: (line) => console.log(line),
     });
-    const misses = printTable(
-      `local backend vs node:fs / flydrive / unstorage — median of ${settings.runs} runs (after 1 warm-up), ratio = ours / baseline time`,
-      timings,
-      ROWS,
-    );
+    const misses = printTable(`local backend vs node:fs / flydrive / unstorage — ${LEGEND}`, timings, ROWS);
     printNotes(subjects);
     printRuns(timings);
     return misses;

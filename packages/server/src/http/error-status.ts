@@ -17,6 +17,18 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.f
   UNEXPECTED: 500,
 });
 
+/**
+ * Protocol-specific statuses for a few error reasons (`error.context.reason`), set only by this server's code:
+ * a missing/unknown/revoked API key is 401 (PutPlace), tus answers 412 for a wrong `Tus-Resumable` and 460 for a
+ * checksum mismatch, a download answers 416 for a range past the end.
+ */
+export const HTTP_STATUS_BY_REASON: Readonly<Record<string, number>> = Object.freeze({
+  unauthenticated: 401,
+  'tus-version': 412,
+  'checksum-mismatch': 460,
+  'range-not-satisfiable': 416,
+});
+
 export interface ErrorBody {
   /** PutPlace clients read `detail`. */
   detail: string;
@@ -30,7 +42,9 @@ export interface ErrorBody {
  */
 export function errorResponse(err: unknown): { status: number; body: ErrorBody; error: UfsError } {
   const error = toUfsError(err);
-  const status = HTTP_STATUS_BY_CODE[error.code];
+  const reason = error.context.reason;
+  const status =
+    (typeof reason === 'string' ? HTTP_STATUS_BY_REASON[reason] : undefined) ?? HTTP_STATUS_BY_CODE[error.code];
   const detail =
     status >= 500 && error.code !== 'UNAVAILABLE' && error.code !== 'TIMEOUT' && error.code !== 'UNSUPPORTED'
       ? 'internal error'
