@@ -1,0 +1,50 @@
+import { join, resolve } from 'node:path';
+import type { LogLevel } from '@nestjs/common';
+import { createDedupApp, openContentMount, type DedupApp, type StoreOptions } from '@org/server';
+import type { ApiConfig } from './config.js';
+
+const LOG_LEVELS: Record<ApiConfig['UFS_LOG_LEVEL'], LogLevel[]> = {
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+/** The metadata store the configuration selects: MongoDB when a URI is given, else SQLite under UFS_DATA_DIR. */
+export function storeOptions(config: ApiConfig): StoreOptions {
+  return config.UFS_MONGODB_URI
+    ? { mongoUri: config.UFS_MONGODB_URI, dbName: config.UFS_MONGODB_DB }
+    : { sqlitePath: join(resolve(config.UFS_DATA_DIR), 'ufs.db') };
+}
+
+/** Builds the API (not listening yet) from a validated configuration. */
+export async function buildApp(
+  config: ApiConfig,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<{ app: DedupApp; close(): Promise<void> }> {
+  const mount = await openContentMount(config.UFS_CONTENT_URL ?? join(resolve(config.UFS_DATA_DIR), 'content'), env);
+  try {
+    const app = await createDedupApp({
+      store: storeOptions(config),
+      content: mount.backend,
+      contentDescription: mount.description,
+      maxUploadBytes: config.UFS_MAX_UPLOAD_BYTES,
+      maxJsonBytes: config.UFS_MAX_JSON_BYTES,
+      rateLimitPerMinute: config.UFS_RATE_LIMIT_PER_MINUTE,
+      gcGraceMs: config.UFS_GC_GRACE_SECONDS * 1000,
+      uploadExpiryMs: config.UFS_UPLOAD_EXPIRY_SECONDS * 1000,
+      publicMetrics: config.UFS_PUBLIC_METRICS,
+      logLevels: LOG_LEVELS[config.UFS_LOG_LEVEL],
+    });
+    return {
+      app,
+      async close() {
+        await app.close();
+        await mount.dispose();
+      },
+    };
+  } catch (err) {
+    await mount.dispose();
+    throw err;
+  }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Creates the first API key (every scope) directly in the configured store and prints it once.
+// `node dist/bootstrap-key.js [name]`: an admin command with store access, never an HTTP endpoint.
+import { isUfsError } from '@org/core';
+import { createBootstrapKey, openStore } from '@org/server';
+import { storeOptions } from './app.js';
+import { loadConfig } from './config.js';
+
+try {
+  const { store, close } = await openStore(storeOptions(loadConfig(process.env)));
+  try {
+    const { apiKey, record } = await createBootstrapKey(store, { name: process.argv[2] ?? 'bootstrap' });
+    process.stdout.write(`${apiKey}\n`);
+    process.stderr.write(
+      `created API key "${record.name}" (id ${record.id}, scopes ${record.scopes.join(',')}); it is shown only once\n`,
+    );
+  } finally {
+    await close();
+  }
+} catch (err) {
+  process.stderr.write(`${isUfsError(err) ? err.message : String(err)}\n`);
+  process.exit(1);
+}

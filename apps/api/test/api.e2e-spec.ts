@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freePort } from '@org/test-services';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+
+const run = promisify(execFile);
+const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
+const TSX = ['--import', 'tsx'];
+
+describe('apps/api: the deployable app', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ufs-api-'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('builds from env, serves the API, /docs and /openapi.json', async () => {
+    const { app, close } = await buildApp(loadConfig({ UFS_DATA_DIR: join(dir, 'one'), UFS_LOG_LEVEL: 'error' }));
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const url = await app.getUrl();
+      expect(await (await fetch(`${url}/health`)).json()).toMatchObject({
+        status: 'healthy',
+        database: { type: 'sqlite' },
+      });
+      const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { openapi: string; paths: object };
+      expect(doc.openapi).toMatch(/^3\./);
+      expect(Object.keys(doc.paths)).toContain('/put_file');
+      expect(await (await fetch(`${url}/docs`)).text()).toMatch(/swagger-ui/i);
+    } finally {
+      await close();
+    }
+  });
+
+  it('refuses to start on bad configuration, naming every bad variable', async () => {
+    const failure = await run(process.execPath, [...TSX, 'src/main.ts'], {
+      cwd: APP_DIR,
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        UFS_PORT: 'eighty',
+        UFS_CONTENT_URL: 'not a url',
+        UFS_PUBLIC_METRICS: 'maybe',
+      },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect(failure).toMatchObject({ code: 1 });
+    const stderr = (failure as { stderr: string }).stderr;
+    expect(stderr).toMatch(/invalid API configuration/);
+    expect(stderr).toMatch(/UFS_PORT/);
+    expect(stderr).toMatch(/UFS_CONTENT_URL/);
+    expect(stderr).toMatch(/UFS_PUBLIC_METRICS: must be true or false/);
+    expect(stderr).not.toMatch(/\bat \S+ \(/);
+  });
+
+  it('the README quick start runs as written', async () => {
+    const readme = await readFile(join(APP_DIR, 'README.md'), 'utf8');
+    const script = await readFile(join(APP_DIR, 'examples/quickstart.sh'), 'utf8');
+    expect(readme).toContain(script.trim());
+    const port = await freePort();
+    const { stdout } = await run('bash', ['examples/quickstart.sh'], {
+      cwd: APP_DIR,
+      timeout: 60_000,
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        UFS_DATA_DIR: join(dir, 'quickstart'),
+        UFS_PORT: String(port),
+        UFS_LOG_LEVEL: 'error',
+        API: `${process.execPath} --import tsx src/main.ts`,
+        KEYCMD: `${process.execPath} --import tsx src/bootstrap-key.ts`,
+      },
+    });
+    expect(stdout).toMatch(/"upload_required":true/);
+    expect(stdout).toMatch(/"message":"File uploaded successfully"/);
+    expect(stdout).toMatch(/hello ufs/);
+    expect(stdout).toMatch(/Swagger UI at/);
+  });
+});

@@ -1,0 +1,38 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { UfsError } from '@org/core';
+import type { FastifyRequest } from 'fastify';
+import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
+import type { ApiKeyRecord, Scope } from '../store/store.js';
+import { ApiKeysService } from './api-keys.service.js';
+import { PUBLIC_ROUTE, PUBLIC_WHEN, REQUIRED_SCOPE } from './auth.decorators.js';
+import { RateLimiter } from './rate-limiter.js';
+
+export type AuthedRequest = FastifyRequest & { apiKey?: ApiKeyRecord };
+
+/** Global guard: X-API-Key on every route except those marked @Public; scope check; per-key rate limit. */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(ApiKeysService) private readonly keys: ApiKeysService,
+    @Inject(RateLimiter) private readonly limiter: RateLimiter,
+    @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    const when = this.reflector.getAllAndOverride<keyof DedupConfig | undefined>(PUBLIC_WHEN, targets);
+    if (when && this.config[when] === true) return true;
+    const request = context.switchToHttp().getRequest<AuthedRequest>();
+    const key = await this.keys.authenticate(request.headers['x-api-key']);
+    const scope = this.reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, targets) ?? 'admin';
+    if (!key.scopes.includes(scope)) {
+      throw new UfsError('PERMISSION_DENIED', `[ufs] this API key lacks the "${scope}" scope`);
+    }
+    await this.limiter.check(key);
+    request.apiKey = key;
+    return true;
+  }
+}

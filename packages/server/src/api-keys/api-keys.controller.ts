@@ -1,0 +1,78 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { validate } from '../http/validate.js';
+import { SCOPES, type ApiKeyRecord } from '../store/store.js';
+import type { AuthedRequest } from './api-key.guard.js';
+import { ApiKeysService } from './api-keys.service.js';
+import { RequireScope } from './auth.decorators.js';
+
+const createKeySchema = z
+  .object({
+    name: z.string().min(1, 'name must not be empty').max(100, 'name is longer than 100 characters'),
+    description: z.string().max(1000).nullable().optional(),
+    scopes: z.array(z.enum(SCOPES)).min(1).max(3).optional(),
+    rate_limit_per_minute: z.number().int().min(1).max(10_000_000).nullable().optional(),
+  })
+  .strict();
+
+function keyView(record: ApiKeyRecord) {
+  return {
+    _id: record.id,
+    name: record.name,
+    description: record.description,
+    created_at: record.created_at,
+    last_used_at: record.last_used_at,
+    is_active: record.is_active,
+    scopes: record.scopes,
+    rate_limit_per_minute: record.rate_limit_per_minute,
+  };
+}
+
+/** PutPlace `/api_keys`: create (plaintext shown once), list, revoke, delete. Admin scope. */
+@ApiTags('api-keys')
+@ApiSecurity('api-key')
+@Controller('api_keys')
+export class ApiKeysController {
+  constructor(@Inject(ApiKeysService) private readonly keys: ApiKeysService) {}
+
+  @Post()
+  @HttpCode(201)
+  @RequireScope('admin')
+  @ApiOperation({ summary: 'Create an API key; the key appears only in this response' })
+  @ApiBody({ schema: { $ref: '#/components/schemas/ApiKeyCreate' } })
+  async create(@Body() body: unknown, @Req() req: AuthedRequest) {
+    const input = validate(createKeySchema, body, 'API key');
+    const { apiKey, record } = await this.keys.create(req.apiKey!, {
+      name: input.name,
+      description: input.description ?? null,
+      ...(input.scopes && { scopes: input.scopes }),
+      rateLimitPerMinute: input.rate_limit_per_minute ?? null,
+    });
+    const { last_used_at: _unused, ...view } = keyView(record);
+    return { api_key: apiKey, ...view };
+  }
+
+  @Get()
+  @RequireScope('admin')
+  @ApiOperation({ summary: 'List API keys (never the keys themselves)' })
+  async list() {
+    return (await this.keys.list()).map(keyView);
+  }
+
+  @Put(':id/revoke')
+  @RequireScope('admin')
+  @ApiOperation({ summary: 'Revoke an API key (it stays listed, inactive)' })
+  async revoke(@Param('id') id: string) {
+    await this.keys.revoke(id);
+    return { message: 'API key revoked successfully' };
+  }
+
+  @Delete(':id')
+  @RequireScope('admin')
+  @ApiOperation({ summary: 'Delete an API key' })
+  async remove(@Param('id') id: string) {
+    await this.keys.remove(id);
+    return { message: 'API key deleted successfully' };
+  }
+}

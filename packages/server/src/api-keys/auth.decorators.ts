@@ -1,0 +1,16 @@
+import { SetMetadata } from '@nestjs/common';
+import type { Scope } from '../store/store.js';
+
+export const PUBLIC_ROUTE = 'ufs:public';
+export const REQUIRED_SCOPE = 'ufs:scope';
+
+/** The route needs no API key (`GET /`, `GET /health`). */
+export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+
+/** The scope a key needs for the route (`read`, `write`, `admin`). */
+export const RequireScope = (scope: Scope) => SetMetadata(REQUIRED_SCOPE, scope);
+
+export const PUBLIC_WHEN = 'ufs:public-when';
+
+/** The route needs no API key when the named boolean option is on (e.g. `publicMetrics`). */
+export const PublicWhen = (option: 'publicMetrics') => SetMetadata(PUBLIC_WHEN, option);

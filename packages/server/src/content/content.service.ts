@@ -1,0 +1,109 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { UfsError, isUfsError, sleep } from '@org/core';
+import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
+import { ContentStore, integrityError } from './content-store.js';
+import { LimitedHasher } from './limit-hash.js';
+
+export interface IngestResult {
+  sha256: string;
+  size: number;
+  /** `stored`: this upload placed the object; `deduplicated`: the content was already held. */
+  outcome: 'stored' | 'deduplicated';
+}
+
+/**
+ * The race-safe content protocol, written once above the store primitives:
+ * stream to a temp key while hashing → verify → place without overwrite → insert the content record if absent.
+ * A hash being garbage-collected (`deleting`) is waited for; a stale claim (expired lease) is taken over.
+ */
+@Injectable()
+export class ContentService {
+  constructor(
+    @Inject(METADATA_STORE) private readonly store: MetadataStore,
+    @Inject(ContentStore) readonly content: ContentStore,
+    @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+  ) {}
+
+  /** True when verified content for the hash is held (`present`). */
+  async isPresent(sha256: string): Promise<boolean> {
+    return (await this.store.getContent(sha256))?.state === 'present';
+  }
+
+  /** Ingests an upload stream whose SHA-256 must be `sha256`. A mismatch stores nothing (INTEGRITY). */
+  async ingest(sha256: string, source: AsyncIterable<Uint8Array | string>): Promise<IngestResult> {
+    const hasher = new LimitedHasher(this.config.maxUploadBytes);
+    if (await this.isPresent(sha256)) {
+      // Already held: verify the bytes (the client must still send the right content) but store nothing.
+      await hasher.drain(source);
+      this.metrics.bytesIn.inc(hasher.bytes);
+      const actual = hasher.sha256.digest('hex');
+      if (actual !== sha256) throw integrityError(sha256, actual);
+      this.metrics.dedupHits.inc();
+      return { sha256, size: hasher.bytes, outcome: 'deduplicated' };
+    }
+    const tempKey = this.content.newTempKey();
+    try {
+      await this.content.write(tempKey, hasher.stream(source));
+      this.metrics.bytesIn.inc(hasher.bytes);
+      const actual = hasher.sha256.digest('hex');
+      if (actual !== sha256) throw integrityError(sha256, actual);
+      const outcome = await this.commit(sha256, tempKey, hasher.bytes);
+      if (outcome === 'deduplicated') this.metrics.dedupHits.inc();
+      return { sha256, size: hasher.bytes, outcome };
+    } finally {
+      await this.content.discard(tempKey);
+    }
+  }
+
+  /**
+   * Makes verified bytes at `tempKey` the content of `sha256`. The caller removes `tempKey` afterwards.
+   * Ends with exactly one object and one `present` record whatever other uploads or GC runs do meanwhile.
+   */
+  async commit(sha256: string, tempKey: string, size: number): Promise<'stored' | 'deduplicated'> {
+    const deadline = Date.now() + this.config.waitForGcMs;
+    for (let attempt = 0; ; attempt++) {
+      const record = await this.store.getContent(sha256);
+      if (record?.state === 'present') return 'deduplicated';
+      if (record?.state === 'deleting') {
+        await this.waitForDeletion(record, deadline, attempt);
+        continue;
+      }
+      await this.content.place(tempKey, sha256, size).catch((err: unknown) => {
+        if (!isUfsError(err, 'NOT_FOUND')) throw err;
+        throw new UfsError('UNAVAILABLE', `[ufs] the upload of ${sha256} lost its temporary object; retry`, {
+          cause: err,
+        });
+      });
+      const now = new Date().toISOString();
+      const inserted = await this.store.insertContentIfAbsent({
+        sha256,
+        size,
+        state: 'present',
+        version: 1,
+        uploaded_at: now,
+        lease_until: null,
+        verified_at: now,
+      });
+      if (inserted) return 'stored';
+      // Another writer (an upload, or a GC claiming an orphan) got there first: look again.
+    }
+  }
+
+  private async waitForDeletion(record: ContentRecord, deadline: number, attempt: number): Promise<void> {
+    const leaseEnd = record.lease_until ? Date.parse(record.lease_until) : 0;
+    if (leaseEnd < Date.now()) {
+      // The claimant died: drop its stale claim (compare-and-set, so only one taker wins).
+      await this.store.deleteContentIf(record.sha256, record.version);
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new UfsError('UNAVAILABLE', `[ufs] content ${record.sha256} is being garbage-collected; retry shortly`, {
+        retryAfterMs: 1000,
+      });
+    }
+    await sleep(Math.min(25 * 2 ** attempt, 250));
+  }
+}

@@ -1,0 +1,131 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { contentKey } from '@org/core';
+import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
+import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
+import { ContentStore, TEMP_PREFIX } from './content-store.js';
+import { TusSessions } from './tus/tus-sessions.js';
+
+/** Youngest temp object GC may remove: an upload takes moments between finishing its temp object and placing it. */
+export const TEMP_MIN_AGE_MS = 10 * 60_000;
+
+export interface GcOptions {
+  /** Override the configured grace period (ms). */
+  graceMs?: number;
+  /** Report what would be removed without removing anything. */
+  dryRun?: boolean;
+}
+
+export interface GcReport {
+  scanned: number;
+  /** Hashes whose content was removed because no record refers to them. */
+  deleted: string[];
+  /** Objects in the mount without a content record (e.g. left by a crash), removed. */
+  orphans: string[];
+  tempObjects: number;
+  expiredUploads: number;
+  counters: number;
+  dryRun: boolean;
+}
+
+/**
+ * Garbage collection, safe against concurrent uploads and other GC runs on other replicas: a hash is claimed
+ * (`present` → `deleting`, compare-and-set with a lease), the references are counted again after the claim, and
+ * only then is the object removed. Uploads of a hash being deleted wait (ContentService.commit).
+ */
+@Injectable()
+export class GcService {
+  private readonly log = new Logger('ufs.gc');
+
+  constructor(
+    @Inject(METADATA_STORE) private readonly store: MetadataStore,
+    @Inject(ContentStore) private readonly content: ContentStore,
+    @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
+    @Inject(TusSessions) private readonly tus: TusSessions,
+  ) {}
+
+  async run(options: GcOptions = {}): Promise<GcReport> {
+    const now = Date.now();
+    const cutoff = now - (options.graceMs ?? this.config.gcGraceMs);
+    const dryRun = options.dryRun ?? false;
+    const report: GcReport = {
+      scanned: 0,
+      deleted: [],
+      orphans: [],
+      tempObjects: 0,
+      expiredUploads: 0,
+      counters: 0,
+      dryRun,
+    };
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.listContent(cursor === undefined ? { limit: 500 } : { limit: 500, cursor });
+      for (const record of page.items) {
+        report.scanned++;
+        if (record.state !== 'present' || Date.parse(record.uploaded_at) > cutoff) continue;
+        if (await this.collect(record, dryRun)) report.deleted.push(record.sha256);
+      }
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+
+    for await (const entry of this.content.walkContent()) {
+      if ((entry.mtime?.getTime() ?? 0) > cutoff) continue;
+      if (await this.store.getContent(entry.sha256)) continue;
+      if (dryRun || (await this.removeOrphan(entry.sha256))) report.orphans.push(entry.sha256);
+    }
+    // Temp objects belong to uploads in flight: never younger than TEMP_MIN_AGE_MS, whatever the grace period.
+    const tempCutoff = Math.min(cutoff, now - TEMP_MIN_AGE_MS);
+    for await (const entry of this.content.walk(TEMP_PREFIX)) {
+      if ((entry.mtime?.getTime() ?? 0) > tempCutoff) continue;
+      report.tempObjects++;
+      if (!dryRun) await this.content.remove(entry.key);
+    }
+    if (!dryRun) {
+      report.expiredUploads = await this.tus.removeExpired(new Date(now));
+      report.counters = await this.store.purgeExpiredCounters(new Date(now));
+    }
+    this.log.log(
+      `gc${dryRun ? ' (dry run)' : ''}: ${report.deleted.length} unreferenced, ${report.orphans.length} orphans, ` +
+        `${report.tempObjects} temp objects, ${report.expiredUploads} expired uploads`,
+    );
+    return report;
+  }
+
+  /** Removes one unreferenced content; false when a reference or another actor won the race. */
+  private async collect(record: ContentRecord, dryRun: boolean): Promise<boolean> {
+    if ((await this.store.countFilesWithHash(record.sha256)) > 0) return false;
+    if (dryRun) return true;
+    const claimed = await this.store.updateContentIf(record.sha256, record.version, {
+      state: 'deleting',
+      lease_until: new Date(Date.now() + this.config.deleteLeaseMs).toISOString(),
+    });
+    if (!claimed) return false;
+    // A put_file that read `present` before the claim has already written its record: count again.
+    if ((await this.store.countFilesWithHash(record.sha256)) > 0) {
+      await this.store.updateContentIf(record.sha256, claimed.version, { state: 'present', lease_until: null });
+      return false;
+    }
+    return this.removeClaimed(claimed);
+  }
+
+  private async removeOrphan(sha256: string): Promise<boolean> {
+    const claim: ContentRecord = {
+      sha256,
+      size: 0,
+      state: 'deleting',
+      version: 1,
+      uploaded_at: new Date().toISOString(),
+      lease_until: new Date(Date.now() + this.config.deleteLeaseMs).toISOString(),
+      verified_at: null,
+    };
+    if (!(await this.store.insertContentIfAbsent(claim))) return false;
+    return this.removeClaimed(claim);
+  }
+
+  /** Deletes the object of a hash this process has claimed, then the claim itself. */
+  async removeClaimed(claimed: ContentRecord): Promise<boolean> {
+    if (claimed.lease_until && Date.parse(claimed.lease_until) < Date.now()) return false;
+    await this.content.remove(contentKey(claimed.sha256));
+    await this.store.deleteContentIf(claimed.sha256, claimed.version);
+    return true;
+  }
+}

@@ -1,0 +1,75 @@
+import type { IncomingMessage } from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
+import busboy from 'busboy';
+import { UfsError, isUfsError } from '@org/core';
+
+// Errors are read from the stream by its consumer (async iteration reports `errored`); this only stops an early
+// 'error' event from becoming an uncaught exception.
+const ignore = (): void => undefined;
+
+function clientAborted(): UfsError {
+  return new UfsError('ABORTED', '[ufs] the client closed the connection before the upload finished');
+}
+
+/** The raw request body as a stream that errors with ABORTED if the client goes away mid-upload. */
+export function rawBody(req: IncomingMessage): Readable {
+  const out = new PassThrough();
+  out.on('error', ignore);
+  req.on('error', (err) => out.destroy(req.complete ? err : clientAborted()));
+  req.once('close', () => {
+    if (!req.complete) out.destroy(clientAborted());
+  });
+  req.pipe(out);
+  return out;
+}
+
+function malformed(err: unknown): UfsError {
+  return new UfsError('INVALID_INPUT', `[ufs] malformed multipart body: ${(err as Error).message}`, { cause: err });
+}
+
+/**
+ * The stream of the multipart field `field` (PutPlace: `file`), parsed with busboy while it arrives: nothing is
+ * buffered. Other fields are skipped. INVALID_INPUT when the body is not multipart or has no such field.
+ */
+export function multipartFile(req: IncomingMessage, field = 'file'): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: req.headers, limits: { files: 1, fields: 20, fieldSize: 65_536, parts: 32 } });
+    } catch (err) {
+      reject(
+        new UfsError('INVALID_INPUT', '[ufs] expected a multipart/form-data body with a boundary', { cause: err }),
+      );
+      return;
+    }
+    let file: Readable | undefined;
+    parser.on('file', (name, stream) => {
+      if (name !== field || file) {
+        stream.resume();
+        return;
+      }
+      // Busboy fails the file stream with plain errors ("Unexpected end of form"): expose them as INVALID_INPUT.
+      const out = new PassThrough();
+      out.on('error', ignore);
+      stream.on('error', (err) => out.destroy(isUfsError(err) ? err : malformed(err)));
+      stream.pipe(out);
+      file = out;
+      resolve(out);
+    });
+    parser.on('error', (err) => {
+      const error = malformed(err);
+      if (file) file.destroy(error);
+      else reject(error);
+    });
+    parser.on('close', () => {
+      if (!file) reject(new UfsError('INVALID_INPUT', `[ufs] multipart body has no "${field}" field`));
+    });
+    req.once('close', () => {
+      if (req.complete) return;
+      const error = clientAborted();
+      if (file) file.destroy(error);
+      else reject(error);
+    });
+    req.pipe(parser);
+  });
+}

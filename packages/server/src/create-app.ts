@@ -1,0 +1,62 @@
+import { Logger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { DedupModule } from './dedup.module.js';
+import type { DedupModuleOptions } from './dedup-options.js';
+import { sendError } from './http/exception.filter.js';
+import { setupOpenApi } from './http/openapi.js';
+import { MetricsService } from './metrics/metrics.service.js';
+
+export interface DedupAppOptions extends DedupModuleOptions {
+  /** Largest JSON body (put_file, batches) in bytes; 413 past it. Default 16 MiB. */
+  maxJsonBytes?: number;
+  /** Nest log levels; default error and warn. */
+  logLevels?: LogLevel[];
+  /** Serve `/docs` and `/openapi.json`. Default true. */
+  openApi?: boolean;
+}
+
+const STREAMED_TYPES = ['multipart/form-data', 'application/octet-stream', 'application/offset+octet-stream'];
+
+/**
+ * Fastify-level wiring that a Nest module cannot declare: upload bodies are left unread for the handlers to stream,
+ * errors (parse errors included) reach DedupExceptionFilter through Nest's handler, every response is counted in the metrics, OpenAPI is
+ * served. Call after NestFactory.create and before listen().
+ */
+export function configureDedupApp(app: NestFastifyApplication, options: { openApi?: boolean } = {}): void {
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  fastify.addContentTypeParser(STREAMED_TYPES, (_request, _payload, done) => done(null));
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.labels(request.method, route, String(reply.statusCode)).inc();
+    metrics.requestDuration.labels(request.method, route).observe(reply.elapsedTime / 1000);
+    done();
+  });
+  if (options.openApi !== false) setupOpenApi(app, '0.1.0');
+}
+
+/** The dedup API application (Nest on Fastify). */
+export type DedupApp = NestFastifyApplication;
+
+/** A ready (not yet listening) Nest application serving the dedup API on Fastify. */
+export async function createDedupApp(options: DedupAppOptions): Promise<DedupApp> {
+  const log = new Logger('ufs.http');
+  const adapter = new FastifyAdapter({
+    // Errors Fastify raises before routing (malformed URL encoding, …) get the same JSON body too.
+    frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => sendError(error, reply, log),
+    bodyLimit: options.maxJsonBytes ?? 16 * 1024 * 1024,
+    return503OnClosing: true,
+    // Keep-alive sockets would hold close() open until they time out.
+    forceCloseConnections: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(DedupModule.forRoot(options), adapter, {
+    logger: options.logLevels ?? ['error', 'warn'],
+    abortOnError: false,
+  });
+  configureDedupApp(app, options.openApi === undefined ? {} : { openApi: options.openApi });
+  app.enableShutdownHooks();
+  await app.init();
+  return app;
+}

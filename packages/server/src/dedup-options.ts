@@ -1,0 +1,57 @@
+import type { StorageBackend } from '@org/core';
+import type { MetadataStore } from './store/store.js';
+
+/** Where metadata lives: MongoDB, the embedded SQLite file, or a ready store (tests, embedding). */
+export type StoreOptions =
+  | { mongoUri: string; dbName?: string; serverSelectionTimeoutMS?: number }
+  | { sqlitePath: string }
+  | { instance: MetadataStore };
+
+export interface DedupModuleOptions {
+  store: StoreOptions;
+  /** The content mount: any StorageBackend (a folder by default, S3 in production). */
+  content: StorageBackend;
+  /** Shown by /health (never secrets), e.g. `local /srv/ufs/content`. */
+  contentDescription?: string;
+  /** Largest accepted upload in bytes (413 past it). Default 10 GiB. */
+  maxUploadBytes?: number;
+  /** Requests per minute per API key, counted in the store (shared by replicas). 0 disables. Default 60,000. */
+  rateLimitPerMinute?: number;
+  /** Content younger than this is never garbage-collected, nor are temp objects. Default 1 h. */
+  gcGraceMs?: number;
+  /** How long a GC/repair claim on a hash lasts before others may take it over. Default 5 min. */
+  deleteLeaseMs?: number;
+  /** How long an upload waits for a GC of the same hash to finish before answering 503. Default 30 s. */
+  waitForGcMs?: number;
+  /** Lifetime of a tus upload session. Default 24 h. */
+  uploadExpiryMs?: number;
+  /** `last_used_at` of a key is written at most this often. Default 60 s (0: on every request). */
+  keyTouchIntervalMs?: number;
+  /** Serve /metrics without an API key (for Prometheus scrapers). Default false. */
+  publicMetrics?: boolean;
+  /** Largest number of records in one batch put. Default 1000. */
+  maxBatch?: number;
+}
+
+export type DedupConfig = Required<Omit<DedupModuleOptions, 'store' | 'content' | 'contentDescription'>> & {
+  contentDescription: string;
+};
+
+export function resolveConfig(options: DedupModuleOptions): DedupConfig {
+  return {
+    contentDescription: options.contentDescription ?? options.content.protocol,
+    maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 ** 3,
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 60_000,
+    gcGraceMs: options.gcGraceMs ?? 3_600_000,
+    deleteLeaseMs: options.deleteLeaseMs ?? 300_000,
+    waitForGcMs: options.waitForGcMs ?? 30_000,
+    uploadExpiryMs: options.uploadExpiryMs ?? 86_400_000,
+    keyTouchIntervalMs: options.keyTouchIntervalMs ?? 60_000,
+    publicMetrics: options.publicMetrics ?? false,
+    maxBatch: options.maxBatch ?? 1000,
+  };
+}
+
+export const DEDUP_OPTIONS = Symbol('ufs.DedupOptions');
+export const DEDUP_CONFIG = Symbol('ufs.DedupConfig');
+export const CONTENT_BACKEND = Symbol('ufs.ContentBackend');

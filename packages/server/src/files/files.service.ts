@@ -1,0 +1,79 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { UfsError, type FileMetadata, type FileMetadataResponse, type FileMetadataUploadResponse } from '@org/core';
+import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
+import { validate } from '../http/validate.js';
+import { METADATA_STORE, type FileQuery, type MetadataStore } from '../store/store.js';
+import { putFileSchema } from './dto/file-input.js';
+import { fileResponse, uploadResponse } from './file-response.js';
+
+export interface BatchItemResult {
+  _id: string;
+  hostname: string;
+  filepath: string;
+  sha256: string;
+  upload_required: boolean;
+  upload_url: string | null;
+}
+
+/**
+ * File metadata: one record per (hostname, filepath). The record is written first and the content state read
+ * after it, which is what makes a concurrent GC see the new reference (see GcService).
+ */
+@Injectable()
+export class FilesService {
+  constructor(
+    @Inject(METADATA_STORE) private readonly store: MetadataStore,
+    @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
+  ) {}
+
+  async put(meta: FileMetadata): Promise<FileMetadataUploadResponse> {
+    const record = await this.store.upsertFile(meta, new Date());
+    return uploadResponse(record, await this.store.getContent(record.sha256));
+  }
+
+  async putMany(items: readonly unknown[]): Promise<{ results: BatchItemResult[]; upload_required: string[] }> {
+    if (items.length > this.config.maxBatch) {
+      throw new UfsError(
+        'TOO_LARGE',
+        `[ufs] a batch holds at most ${this.config.maxBatch} records (got ${items.length})`,
+      );
+    }
+    const metas = items.map((item, i) => validate(putFileSchema, item, `record files[${i}]`));
+    const records = await this.store.upsertFiles(metas, new Date());
+    const contents = await this.store.getContents(records.map((r) => r.sha256));
+    const results = records.map((record) => {
+      const r = uploadResponse(record, contents.get(record.sha256) ?? null);
+      const { _id, hostname, filepath, sha256, upload_required, upload_url } = r;
+      return { _id, hostname, filepath, sha256, upload_required, upload_url };
+    });
+    const needed = [...new Set(results.filter((r) => r.upload_required).map((r) => r.sha256))];
+    return { results, upload_required: needed };
+  }
+
+  /** One record of that hash (PutPlace `get_file`): the first by (hostname, filepath). */
+  async getByHash(sha256: string): Promise<FileMetadataResponse> {
+    const page = await this.store.listFiles({ sha256 }, { limit: 1 });
+    const record = page.items[0];
+    if (!record) throw new UfsError('NOT_FOUND', `[ufs] no file with sha256 ${sha256}`);
+    return fileResponse(record, await this.store.getContent(sha256));
+  }
+
+  async getById(id: string): Promise<FileMetadataResponse> {
+    const record = await this.store.getFile(id);
+    if (!record) throw new UfsError('NOT_FOUND', `[ufs] no file with id ${JSON.stringify(id.slice(0, 100))}`);
+    return fileResponse(record, await this.store.getContent(record.sha256));
+  }
+
+  async list(query: FileQuery, limit: number, cursor?: string) {
+    const page = await this.store.listFiles(query, cursor === undefined ? { limit } : { limit, cursor });
+    const contents = await this.store.getContents(page.items.map((r) => r.sha256));
+    return { items: page.items.map((r) => fileResponse(r, contents.get(r.sha256))), next_cursor: page.cursor ?? null };
+  }
+
+  /** Deletes a record; its content stays until `gc` finds no record refers to it. */
+  async remove(id: string): Promise<void> {
+    if (!(await this.store.deleteFile(id))) {
+      throw new UfsError('NOT_FOUND', `[ufs] no file with id ${JSON.stringify(id.slice(0, 100))}`);
+    }
+  }
+}

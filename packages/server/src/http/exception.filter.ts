@@ -1,0 +1,63 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { UfsError, classifyHttpStatus, isUfsError } from '@org/core';
+import type { FastifyReply } from 'fastify';
+import { errorResponse } from './error-status.js';
+
+/** Turns a Nest HttpException (unknown route, …) or a Fastify 4xx into a UfsError with a clear message. */
+export function fromHttpException(err: unknown): unknown {
+  if (isUfsError(err)) return err;
+  const status =
+    err instanceof HttpException
+      ? err.getStatus()
+      : typeof (err as { statusCode?: unknown })?.statusCode === 'number'
+        ? (err as { statusCode: number }).statusCode
+        : undefined;
+  if (status === undefined || status >= 500) return err;
+  const classified = classifyHttpStatus(status) ?? { code: 'INVALID_INPUT' as const, retryable: false };
+  const message = describe(err, status);
+  return new UfsError(classified.code, `[ufs] ${message}`, { cause: err, retryable: classified.retryable });
+}
+
+function describe(err: unknown, status: number): string {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) return 'unsupported Content-Type for this endpoint';
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) return 'request body is larger than the limit';
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'request body is empty but Content-Type is application/json';
+  if (typeof code === 'string' && code.startsWith('FST_ERR_CTP_INVALID_JSON')) return 'request body is not valid JSON';
+  if (status === 404) return 'no such route';
+  const message = err instanceof Error ? err.message : String(err);
+  // Only short single-line messages are shown; anything else could carry internals.
+  return /^[^\n]{1,200}$/.test(message) ? message : `bad request (HTTP ${status})`;
+}
+
+/** Sends the JSON error body of errorResponse(); logs 5xx with the full error (never sent to the client). */
+export function sendError(err: unknown, reply: FastifyReply, log: Logger): void {
+  const { status, body, error } = errorResponse(fromHttpException(err));
+  if (status >= 500)
+    log.error(`${error.code}: ${error.message}`, (error.cause as Error | undefined)?.stack ?? error.stack);
+  if (reply.sent || reply.raw.headersSent) {
+    reply.raw.destroy();
+    return;
+  }
+  if (error.retryAfterMs !== undefined)
+    reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
+  if (status === 401) reply.header('www-authenticate', 'X-API-Key');
+  if (status === 416 && typeof error.context.size === 'number')
+    reply.header('content-range', `bytes */${error.context.size}`);
+  if (reply.getHeader('tus-resumable') === undefined && reply.request.url.startsWith('/tus')) {
+    reply.header('tus-resumable', '1.0.0');
+  }
+  // An unread request body (refused upload) must not be parsed as the next request on this connection.
+  if (!reply.request.raw.readableEnded) reply.header('connection', 'close');
+  void reply.status(status).type('application/json; charset=utf-8').send(body);
+}
+
+/** Global Nest filter: every error leaves as `{detail, code, retryable}` with the status of its code. */
+@Catch()
+export class DedupExceptionFilter implements ExceptionFilter {
+  private readonly log = new Logger('ufs.http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    sendError(exception, host.switchToHttp().getResponse<FastifyReply>(), this.log);
+  }
+}

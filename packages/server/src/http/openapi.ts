@@ -1,0 +1,59 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { fileMetadataSchema } from '@org/core';
+import { z } from 'zod';
+
+type JsonSchema = Record<string, unknown>;
+
+/** Component schemas generated from the zod schemas the server validates with (one source of truth). */
+function componentSchemas(): Record<string, JsonSchema> {
+  const { $schema: _drop, ...fileMetadata } = z.toJSONSchema(fileMetadataSchema, { io: 'input' }) as JsonSchema;
+  const server = {
+    _id: { type: 'string' },
+    has_file_content: { type: 'boolean' },
+    file_uploaded_at: { type: ['string', 'null'], format: 'date-time' },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  };
+  const response = { allOf: [{ $ref: '#/components/schemas/FileMetadata' }, { type: 'object', properties: server }] };
+  return {
+    FileMetadata: fileMetadata,
+    FileMetadataResponse: response,
+    FileMetadataUploadResponse: {
+      allOf: [
+        { $ref: '#/components/schemas/FileMetadataResponse' },
+        {
+          type: 'object',
+          properties: { upload_required: { type: 'boolean' }, upload_url: { type: ['string', 'null'] } },
+        },
+      ],
+    },
+    ApiKeyCreate: {
+      type: 'object',
+      required: ['name'],
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 100 },
+        description: { type: ['string', 'null'] },
+        scopes: { type: 'array', items: { enum: ['read', 'write', 'admin'] } },
+        rate_limit_per_minute: { type: ['integer', 'null'], minimum: 1 },
+      },
+    },
+    Error: {
+      type: 'object',
+      properties: { detail: { type: 'string' }, code: { type: 'string' }, retryable: { type: 'boolean' } },
+    },
+  };
+}
+
+/** Serves the OpenAPI document at `/openapi.json` and Swagger UI at `/docs`. */
+export function setupOpenApi(app: INestApplication, version: string): void {
+  const config = new DocumentBuilder()
+    .setTitle('ufs dedup server')
+    .setDescription('PutPlace-compatible file catalogue with content dedup, tus uploads, GC and verify')
+    .setVersion(version)
+    .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'api-key')
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...componentSchemas() } };
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+}

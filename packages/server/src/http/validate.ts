@@ -1,0 +1,20 @@
+import { UfsError, isSha256Hex } from '@org/core';
+import type { z } from 'zod';
+
+/** Parses input with a zod schema; INVALID_INPUT naming each bad field otherwise (never a 500). */
+export function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues
+    .slice(0, 10)
+    .map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`);
+  throw new UfsError('INVALID_INPUT', `[ufs] invalid ${what}: ${issues.join('; ')}`);
+}
+
+export function sha256Param(value: unknown): string {
+  if (!isSha256Hex(value)) {
+    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : typeof value;
+    throw new UfsError('INVALID_INPUT', `[ufs] sha256 must be 64 lowercase hex characters, got ${shown}`);
+  }
+  return value;
+}

@@ -1,0 +1,72 @@
+import { Module, type DynamicModule, type InjectionToken, type ModuleMetadata } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { RAW_STORE } from '../store/raw-store.js';
+import { ApiKeyDoc, ApiKeySchema } from './schemas/api-key.schema.js';
+import { ContentDoc, ContentSchema } from './schemas/content.schema.js';
+import { CounterDoc, CounterSchema } from './schemas/counter.schema.js';
+import { FileDoc, FileSchema } from './schemas/file.schema.js';
+import { UploadDoc, UploadSchema } from './schemas/upload.schema.js';
+import { MongoStore } from './mongo-store.js';
+
+export interface MongoStoreOptions {
+  uri: string;
+  /** Database name when the URI has none. */
+  dbName?: string;
+  /** Milliseconds to wait for a server at start. Default 10 s. */
+  serverSelectionTimeoutMS?: number;
+}
+
+/** Provides METADATA_STORE backed by MongoDB through @nestjs/mongoose. Indexes are built at start (autoIndex). */
+const FEATURES = () =>
+  MongooseModule.forFeature([
+    { name: FileDoc.name, schema: FileSchema },
+    { name: ContentDoc.name, schema: ContentSchema },
+    { name: ApiKeyDoc.name, schema: ApiKeySchema },
+    { name: CounterDoc.name, schema: CounterSchema },
+    { name: UploadDoc.name, schema: UploadSchema },
+  ]);
+
+function connectionOptions(options: MongoStoreOptions) {
+  return {
+    uri: options.uri,
+    dbName: options.dbName,
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
+    autoIndex: true,
+  };
+}
+
+export interface MongoStoreAsyncOptions {
+  imports?: ModuleMetadata['imports'];
+  inject?: InjectionToken[];
+  useFactory: (...args: never[]) => MongoStoreOptions | Promise<MongoStoreOptions>;
+}
+
+@Module({})
+export class MongoStoreModule {
+  static forRoot(options: MongoStoreOptions): DynamicModule {
+    const { uri, ...rest } = connectionOptions(options);
+    return {
+      module: MongoStoreModule,
+      imports: [MongooseModule.forRoot(uri, rest), FEATURES()],
+      providers: [MongoStore, { provide: RAW_STORE, useExisting: MongoStore }],
+      exports: [RAW_STORE],
+    };
+  }
+
+  static forRootAsync(options: MongoStoreAsyncOptions): DynamicModule {
+    return {
+      module: MongoStoreModule,
+      imports: [
+        MongooseModule.forRootAsync({
+          imports: options.imports ?? [],
+          inject: options.inject ?? [],
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          useFactory: async (...args: any[]) => connectionOptions(await options.useFactory(...(args as never[]))),
+        }),
+        FEATURES(),
+      ],
+      providers: [MongoStore, { provide: RAW_STORE, useExisting: MongoStore }],
+      exports: [RAW_STORE],
+    };
+  }
+}

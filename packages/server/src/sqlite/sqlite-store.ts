@@ -1,0 +1,349 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { UfsError, type FileMetadata } from '@org/core';
+import { decodeCursor, encodeCursor } from '../store/cursor.js';
+import type {
+  ApiKeyRecord,
+  ContentPatch,
+  ContentRecord,
+  FileQuery,
+  FileRecord,
+  MetadataStore,
+  Page,
+  PageRequest,
+  UploadPart,
+  UploadSession,
+} from '../store/store.js';
+import { SQLITE_SCHEMA } from './schema.js';
+import {
+  apiKeyFromRow,
+  fileFromRow,
+  fileParams,
+  uploadFromRow,
+  type ApiKeyRow,
+  type ContentRow,
+  type FileRow,
+  type UploadRow,
+} from './rows.js';
+import { Checkpointer } from './checkpointer.js';
+import { GroupCommit } from './group-commit.js';
+import { sqliteStatements, type SqliteStatements } from './statements.js';
+
+export interface SqliteStoreOptions {
+  /** Database file; `:memory:` only for unit tests (not durable, not shared). */
+  path: string;
+  /** How long a writer waits for another process's lock before failing with UNAVAILABLE. Default 10 s. */
+  busyTimeoutMs?: number;
+}
+
+const CONTENT_PATCH_FIELDS = ['state', 'lease_until', 'verified_at'] as const;
+
+const PROCESS_RANDOM = randomBytes(5).toString('hex');
+let counter = randomBytes(3).readUIntBE(0, 3);
+
+/** ObjectId-like ids (time, per-process random, counter): unique across processes, and appended at the end of the index. */
+function newId(): string {
+  counter = (counter + 1) % 0x1000000;
+  const time = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0');
+  return `${time}${PROCESS_RANDOM}${counter.toString(16).padStart(6, '0')}`;
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode (durable across crashes, shared safely by several processes on
+ * one machine). Each primitive is one SQL statement (`INSERT … ON CONFLICT`, `UPDATE … WHERE version = ?
+ * RETURNING`) or one IMMEDIATE transaction, so it is atomic across processes.
+ */
+export class SqliteStore implements MetadataStore {
+  readonly kind = 'sqlite';
+  readonly description: string;
+  private readonly db: Database.Database;
+  private readonly sql: SqliteStatements;
+  private readonly group: GroupCommit;
+  private readonly checkpointer: Checkpointer | undefined;
+
+  constructor(options: SqliteStoreOptions) {
+    this.description = `sqlite ${options.path}`;
+    try {
+      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+      this.db = new Database(options.path);
+      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+      this.db.pragma('journal_mode = WAL');
+      // WAL + NORMAL: a commit survives a process crash (the WAL is on disk before the call returns); only an OS
+      // crash or power loss may drop the last commits. mmap and a larger cache make point lookups cheaper.
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('mmap_size = 268435456');
+      this.db.pragma('cache_size = -65536');
+      this.db.pragma('temp_store = MEMORY');
+      // Checkpoints run in a worker thread (Checkpointer) for file stores; in memory SQLite checkpoints itself.
+      if (options.path !== ':memory:') this.db.pragma('wal_autocheckpoint = 0');
+      this.db.exec(SQLITE_SCHEMA);
+    } catch (err) {
+      throw this.fail(err, 'open');
+    }
+    this.sql = sqliteStatements(this.db);
+    this.group = new GroupCommit(this.db);
+    if (options.path !== ':memory:') {
+      this.checkpointer = new Checkpointer(options.path, 1000, () => {
+        // The worker cannot checkpoint: fall back to SQLite's own checkpoints on this connection.
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+      });
+    }
+  }
+
+  private fail(err: unknown, operation: string): UfsError {
+    const code = (err as { code?: unknown }).code;
+    const busy = typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+    return new UfsError(busy ? 'UNAVAILABLE' : 'UNEXPECTED', `[ufs] [sqlite] ${operation}: ${(err as Error).message}`, {
+      cause: err,
+      retryable: busy,
+      context: { backend: 'sqlite', operation },
+    });
+  }
+
+  private run<T>(operation: string, fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err instanceof UfsError ? err : this.fail(err, operation));
+    }
+  }
+
+  /** A write: queued into the current group commit (see GroupCommit). */
+  private write<T>(operation: string, fn: () => T): Promise<T> {
+    return this.group.run(fn).catch((err: unknown) => {
+      throw err instanceof UfsError ? err : this.fail(err, operation);
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.run('ping', () => void this.sql.ping.get());
+  }
+
+  async close(): Promise<void> {
+    await this.checkpointer?.stop();
+    return this.run('close', () => void (this.db.open && this.db.close()));
+  }
+
+  // ---- files
+  upsertFile(meta: FileMetadata, now: Date): Promise<FileRecord> {
+    return this.write('upsert file', () =>
+      fileFromRow(this.sql.upsertFile.get(fileParams(meta, newId(), now.toISOString())) as FileRow),
+    );
+  }
+
+  upsertFiles(metas: readonly FileMetadata[], now: Date): Promise<FileRecord[]> {
+    const iso = now.toISOString();
+    const batch = this.db.transaction((items: readonly FileMetadata[]) =>
+      items.map((meta) => fileFromRow(this.sql.upsertFile.get(fileParams(meta, newId(), iso)) as FileRow)),
+    );
+    return this.write('upsert files', () => batch(metas));
+  }
+
+  getFile(id: string): Promise<FileRecord | null> {
+    return this.run('get file', () => {
+      const row = this.sql.getFile.get(id) as FileRow | undefined;
+      return row ? fileFromRow(row) : null;
+    });
+  }
+
+  findFile(hostname: string, filepath: string): Promise<FileRecord | null> {
+    return this.run('find file', () => {
+      const row = this.sql.findFile.get(hostname, filepath) as FileRow | undefined;
+      return row ? fileFromRow(row) : null;
+    });
+  }
+
+  listFiles(query: FileQuery, page: PageRequest): Promise<Page<FileRecord>> {
+    return this.run('list files', () => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (query.hostname !== undefined) {
+        where.push('hostname = ?');
+        params.push(query.hostname);
+      }
+      if (query.sha256 !== undefined) {
+        where.push('sha256 = ?');
+        params.push(query.sha256);
+      }
+      if (query.pathPrefix !== undefined && query.pathPrefix !== '') {
+        where.push('filepath >= ? AND filepath < ?');
+        params.push(query.pathPrefix, `${query.pathPrefix}\u{10FFFF}`);
+      }
+      if (page.cursor !== undefined) {
+        const [host, path] = decodeCursor(page.cursor, 2) as [string, string];
+        where.push('(hostname > ? OR (hostname = ? AND filepath > ?))');
+        params.push(host, host, path);
+      }
+      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+      const rows = this.db
+        .prepare(`SELECT * FROM files ${clause} ORDER BY hostname, filepath LIMIT ?`)
+        .all(...params, page.limit + 1) as FileRow[];
+      const items = rows.slice(0, page.limit).map(fileFromRow);
+      const last = items.at(-1);
+      return rows.length > page.limit && last
+        ? { items, cursor: encodeCursor([last.hostname, last.filepath]) }
+        : { items };
+    });
+  }
+
+  deleteFile(id: string): Promise<FileRecord | null> {
+    return this.write('delete file', () => {
+      const row = this.sql.deleteFile.get(id) as FileRow | undefined;
+      return row ? fileFromRow(row) : null;
+    });
+  }
+
+  countFilesWithHash(sha256: string): Promise<number> {
+    return this.run('count files', () => (this.sql.countByHash.get(sha256) as { n: number }).n);
+  }
+
+  // ---- content
+  getContent(sha256: string): Promise<ContentRecord | null> {
+    return this.run('get content', () => (this.sql.getContent.get(sha256) as ContentRow | undefined) ?? null);
+  }
+
+  getContents(sha256s: readonly string[]): Promise<Map<string, ContentRecord>> {
+    return this.run('get contents', () => {
+      const map = new Map<string, ContentRecord>();
+      for (const sha of new Set(sha256s)) {
+        const row = this.sql.getContent.get(sha) as ContentRow | undefined;
+        if (row) map.set(sha, row);
+      }
+      return map;
+    });
+  }
+
+  insertContentIfAbsent(record: ContentRecord): Promise<boolean> {
+    return this.write('insert content', () => this.sql.insertContent.run(record).changes === 1);
+  }
+
+  updateContentIf(sha256: string, expectedVersion: number, patch: ContentPatch): Promise<ContentRecord | null> {
+    return this.write('update content', () => {
+      const sets = CONTENT_PATCH_FIELDS.filter((k) => patch[k] !== undefined).map((k) => `${k} = @${k}`);
+      const row = this.db
+        .prepare(
+          `UPDATE content SET ${[...sets, 'version = version + 1'].join(', ')}
+           WHERE sha256 = @sha256 AND version = @expectedVersion RETURNING *`,
+        )
+        .get({ ...patch, sha256, expectedVersion }) as ContentRow | undefined;
+      return row ?? null;
+    });
+  }
+
+  deleteContentIf(sha256: string, expectedVersion: number): Promise<boolean> {
+    return this.write('delete content', () => this.sql.deleteContent.run(sha256, expectedVersion).changes === 1);
+  }
+
+  listContent(page: PageRequest): Promise<Page<ContentRecord>> {
+    return this.run('list content', () => {
+      const after = page.cursor === undefined ? '' : decodeCursor(page.cursor, 1)[0]!;
+      const rows = this.sql.listContent.all(after, page.limit + 1) as ContentRow[];
+      const items = rows.slice(0, page.limit);
+      const last = items.at(-1);
+      return rows.length > page.limit && last ? { items, cursor: encodeCursor([last.sha256]) } : { items };
+    });
+  }
+
+  // ---- api keys
+  insertApiKey(record: ApiKeyRecord): Promise<void> {
+    return this.write('insert api key', () => {
+      this.sql.insertKey.run({ ...record, scopes: JSON.stringify(record.scopes), is_active: record.is_active ? 1 : 0 });
+    });
+  }
+
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null> {
+    return this.run('find api key', () => {
+      const row = this.sql.keyByHash.get(keyHash) as ApiKeyRow | undefined;
+      return row ? apiKeyFromRow(row) : null;
+    });
+  }
+
+  getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    return this.run('get api key', () => {
+      const row = this.sql.keyById.get(id) as ApiKeyRow | undefined;
+      return row ? apiKeyFromRow(row) : null;
+    });
+  }
+
+  listApiKeys(): Promise<ApiKeyRecord[]> {
+    return this.run('list api keys', () => (this.sql.listKeys.all() as ApiKeyRow[]).map(apiKeyFromRow));
+  }
+
+  updateApiKey(id: string, patch: Partial<Pick<ApiKeyRecord, 'is_active' | 'last_used_at'>>): Promise<boolean> {
+    return this.write('update api key', () => {
+      const values: Record<string, unknown> = { id };
+      const sets: string[] = [];
+      if (patch.is_active !== undefined) {
+        sets.push('is_active = @is_active');
+        values.is_active = patch.is_active ? 1 : 0;
+      }
+      if (patch.last_used_at !== undefined) {
+        sets.push('last_used_at = @last_used_at');
+        values.last_used_at = patch.last_used_at;
+      }
+      if (!sets.length) return this.sql.keyById.get(id) !== undefined;
+      return this.db.prepare(`UPDATE api_keys SET ${sets.join(', ')} WHERE id = @id`).run(values).changes === 1;
+    });
+  }
+
+  deleteApiKey(id: string): Promise<boolean> {
+    return this.write('delete api key', () => this.sql.deleteKey.run(id).changes === 1);
+  }
+
+  // ---- counters
+  incrementCounter(key: string, expiresAt: Date): Promise<number> {
+    return this.write(
+      'increment counter',
+      () => (this.sql.increment.get(key, expiresAt.getTime()) as { count: number }).count,
+    );
+  }
+
+  purgeExpiredCounters(now: Date): Promise<number> {
+    return this.write('purge counters', () => this.sql.purgeCounters.run(now.getTime()).changes);
+  }
+
+  // ---- uploads
+  insertUpload(session: UploadSession): Promise<void> {
+    return this.write('insert upload', () => {
+      this.sql.insertUpload.run({
+        ...session,
+        parts: JSON.stringify(session.parts),
+        metadata: JSON.stringify(session.metadata),
+      });
+    });
+  }
+
+  getUpload(id: string): Promise<UploadSession | null> {
+    return this.run('get upload', () => {
+      const row = this.sql.getUpload.get(id) as UploadRow | undefined;
+      return row ? uploadFromRow(row) : null;
+    });
+  }
+
+  advanceUpload(
+    id: string,
+    expectedOffset: number,
+    offset: number,
+    parts: UploadPart[],
+  ): Promise<UploadSession | null> {
+    return this.write('advance upload', () => {
+      const row = this.sql.advanceUpload.get(offset, JSON.stringify(parts), id, expectedOffset) as
+        UploadRow | undefined;
+      return row ? uploadFromRow(row) : null;
+    });
+  }
+
+  deleteUpload(id: string): Promise<boolean> {
+    return this.write('delete upload', () => this.sql.deleteUpload.run(id).changes === 1);
+  }
+
+  listExpiredUploads(now: Date, limit: number): Promise<UploadSession[]> {
+    return this.run('list expired uploads', () =>
+      (this.sql.expiredUploads.all(now.toISOString(), limit) as UploadRow[]).map(uploadFromRow),
+    );
+  }
+}

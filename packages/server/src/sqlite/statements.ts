@@ -1,0 +1,76 @@
+import type Database from 'better-sqlite3';
+
+type StatementName =
+  | 'ping'
+  | 'upsertFile'
+  | 'getFile'
+  | 'findFile'
+  | 'deleteFile'
+  | 'countByHash'
+  | 'getContent'
+  | 'insertContent'
+  | 'deleteContent'
+  | 'listContent'
+  | 'insertKey'
+  | 'keyByHash'
+  | 'keyById'
+  | 'listKeys'
+  | 'deleteKey'
+  | 'increment'
+  | 'purgeCounters'
+  | 'insertUpload'
+  | 'getUpload'
+  | 'advanceUpload'
+  | 'deleteUpload'
+  | 'expiredUploads';
+
+/** The embedded store's prepared statements (prepared once per connection). */
+export function sqliteStatements(db: Database.Database): Record<StatementName, Database.Statement> {
+  return {
+    ping: db.prepare('SELECT 1 AS ok'),
+    upsertFile: db.prepare(`
+      INSERT INTO files (id, hostname, filepath, ip_address, sha256, file_size, file_mode, file_uid, file_gid,
+        file_mtime, file_atime, file_ctime, is_symlink, link_target, created_at, updated_at)
+      VALUES (@id, @hostname, @filepath, @ip_address, @sha256, @file_size, @file_mode, @file_uid, @file_gid,
+        @file_mtime, @file_atime, @file_ctime, @is_symlink, @link_target, @now, @now)
+      ON CONFLICT (hostname, filepath) DO UPDATE SET
+        ip_address = excluded.ip_address, sha256 = excluded.sha256, file_size = excluded.file_size,
+        file_mode = excluded.file_mode, file_uid = excluded.file_uid, file_gid = excluded.file_gid,
+        file_mtime = excluded.file_mtime, file_atime = excluded.file_atime, file_ctime = excluded.file_ctime,
+        is_symlink = excluded.is_symlink, link_target = excluded.link_target, updated_at = excluded.updated_at
+      RETURNING *`),
+    getFile: db.prepare('SELECT * FROM files WHERE id = ?'),
+    findFile: db.prepare('SELECT * FROM files WHERE hostname = ? AND filepath = ?'),
+    deleteFile: db.prepare('DELETE FROM files WHERE id = ? RETURNING *'),
+    countByHash: db.prepare('SELECT COUNT(*) AS n FROM files WHERE sha256 = ?'),
+    getContent: db.prepare('SELECT * FROM content WHERE sha256 = ?'),
+    insertContent: db.prepare(`
+      INSERT INTO content (sha256, size, state, version, uploaded_at, lease_until, verified_at)
+      VALUES (@sha256, @size, @state, @version, @uploaded_at, @lease_until, @verified_at)
+      ON CONFLICT (sha256) DO NOTHING`),
+    deleteContent: db.prepare('DELETE FROM content WHERE sha256 = ? AND version = ?'),
+    listContent: db.prepare('SELECT * FROM content WHERE sha256 > ? ORDER BY sha256 LIMIT ?'),
+    insertKey: db.prepare(`
+      INSERT INTO api_keys (id, key_hash, name, description, scopes, created_at, last_used_at, is_active,
+        rate_limit_per_minute)
+      VALUES (@id, @key_hash, @name, @description, @scopes, @created_at, @last_used_at, @is_active,
+        @rate_limit_per_minute)`),
+    keyByHash: db.prepare('SELECT * FROM api_keys WHERE key_hash = ?'),
+    keyById: db.prepare('SELECT * FROM api_keys WHERE id = ?'),
+    listKeys: db.prepare('SELECT * FROM api_keys ORDER BY created_at, id'),
+    deleteKey: db.prepare('DELETE FROM api_keys WHERE id = ?'),
+    increment: db.prepare(`
+      INSERT INTO counters (key, count, expires_at) VALUES (?, 1, ?)
+      ON CONFLICT (key) DO UPDATE SET count = count + 1 RETURNING count`),
+    purgeCounters: db.prepare('DELETE FROM counters WHERE expires_at <= ?'),
+    insertUpload: db.prepare(`
+      INSERT INTO uploads (id, sha256, length, "offset", parts, metadata, created_at, expires_at)
+      VALUES (@id, @sha256, @length, @offset, @parts, @metadata, @created_at, @expires_at)`),
+    getUpload: db.prepare('SELECT * FROM uploads WHERE id = ?'),
+    advanceUpload: db.prepare('UPDATE uploads SET "offset" = ?, parts = ? WHERE id = ? AND "offset" = ? RETURNING *'),
+    deleteUpload: db.prepare('DELETE FROM uploads WHERE id = ?'),
+    expiredUploads: db.prepare('SELECT * FROM uploads WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
+  };
+}
+
+export type SqliteStatements = Record<StatementName, Database.Statement>;

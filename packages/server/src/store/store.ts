@@ -1,0 +1,143 @@
+import type { FileMetadata } from '@org/core';
+
+/**
+ * The metadata store: a narrow set of atomic primitives. Every store (embedded SQLite, MongoDB) implements them
+ * with its own native atomic operations; the dedup, race and GC logic lives once, above this interface
+ * (files/, content/, api-keys/). Timestamps are ISO-8601 UTC strings.
+ */
+
+/** One catalogued file: the client's metadata for one (hostname, filepath), plus server fields. */
+export interface FileRecord extends FileMetadata {
+  id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * The server's knowledge of one content (by hash). `present`: the object is in the content mount and verified.
+ * `deleting`: a GC or repair has claimed it until `lease_until`; uploads of that hash wait for it to finish.
+ */
+export interface ContentRecord {
+  sha256: string;
+  size: number;
+  state: 'present' | 'deleting';
+  /** Incremented by every change; the compare-and-set token. */
+  version: number;
+  uploaded_at: string;
+  lease_until: string | null;
+  verified_at: string | null;
+}
+
+export const SCOPES = ['read', 'write', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface ApiKeyRecord {
+  id: string;
+  /** SHA-256 (hex) of the key; the key itself is never stored. */
+  key_hash: string;
+  name: string;
+  description: string | null;
+  scopes: Scope[];
+  created_at: string;
+  last_used_at: string | null;
+  is_active: boolean;
+  /** Requests per minute for this key; null uses the server default. */
+  rate_limit_per_minute: number | null;
+}
+
+/** A tus upload in progress: each accepted PATCH is one part object in the content mount. */
+export interface UploadPart {
+  start: number;
+  size: number;
+  key: string;
+}
+
+export interface UploadSession {
+  id: string;
+  /** Expected SHA-256 of the whole upload (from `Upload-Metadata`). */
+  sha256: string;
+  length: number;
+  offset: number;
+  parts: UploadPart[];
+  metadata: Record<string, string>;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface FileQuery {
+  hostname?: string;
+  /** Files whose path starts with this prefix. */
+  pathPrefix?: string;
+  sha256?: string;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** Opaque cursor from the previous page. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Present when more items follow. */
+  cursor?: string;
+}
+
+export type ContentPatch = Partial<Pick<ContentRecord, 'state' | 'lease_until' | 'verified_at'>>;
+
+export interface MetadataStore {
+  /** `sqlite` or `mongo`. */
+  readonly kind: string;
+  /** For health and logs (never secrets): `sqlite /srv/ufs/ufs.db`, `mongo db ufs`. */
+  readonly description: string;
+  /** Throws UNAVAILABLE when the store cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // ---- files: one record per (hostname, filepath)
+  /** Insert, or update the record of the same (hostname, filepath), atomically. Returns the current record. */
+  upsertFile(meta: FileMetadata, now: Date): Promise<FileRecord>;
+  /** Many upserts, each atomic (the batch as a whole need not be). Results in input order. */
+  upsertFiles(metas: readonly FileMetadata[], now: Date): Promise<FileRecord[]>;
+  getFile(id: string): Promise<FileRecord | null>;
+  findFile(hostname: string, filepath: string): Promise<FileRecord | null>;
+  listFiles(query: FileQuery, page: PageRequest): Promise<Page<FileRecord>>;
+  deleteFile(id: string): Promise<FileRecord | null>;
+  countFilesWithHash(sha256: string): Promise<number>;
+
+  // ---- content records, keyed by hash
+  getContent(sha256: string): Promise<ContentRecord | null>;
+  getContents(sha256s: readonly string[]): Promise<Map<string, ContentRecord>>;
+  /** Inserts unless a record for that hash exists; true when this call inserted it. */
+  insertContentIfAbsent(record: ContentRecord): Promise<boolean>;
+  /** Applies `patch` and increments `version` only if the version is still `expectedVersion`; null otherwise. */
+  updateContentIf(sha256: string, expectedVersion: number, patch: ContentPatch): Promise<ContentRecord | null>;
+  /** Deletes only if the version is still `expectedVersion`. */
+  deleteContentIf(sha256: string, expectedVersion: number): Promise<boolean>;
+  /** Content records in hash order. */
+  listContent(page: PageRequest): Promise<Page<ContentRecord>>;
+
+  // ---- API keys, found by key hash
+  insertApiKey(record: ApiKeyRecord): Promise<void>;
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null>;
+  getApiKey(id: string): Promise<ApiKeyRecord | null>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  updateApiKey(id: string, patch: Partial<Pick<ApiKeyRecord, 'is_active' | 'last_used_at'>>): Promise<boolean>;
+  deleteApiKey(id: string): Promise<boolean>;
+
+  // ---- counters (rate limits): shared by every replica
+  /** Atomically adds 1 to the counter `key` (created at 1, expiring at `expiresAt`) and returns the new value. */
+  incrementCounter(key: string, expiresAt: Date): Promise<number>;
+  purgeExpiredCounters(now: Date): Promise<number>;
+
+  // ---- tus upload sessions
+  insertUpload(session: UploadSession): Promise<void>;
+  getUpload(id: string): Promise<UploadSession | null>;
+  /** Sets offset and parts only if the offset is still `expectedOffset` (one PATCH wins); null otherwise. */
+  advanceUpload(id: string, expectedOffset: number, offset: number, parts: UploadPart[]): Promise<UploadSession | null>;
+  deleteUpload(id: string): Promise<boolean>;
+  listExpiredUploads(now: Date, limit: number): Promise<UploadSession[]>;
+}
+
+/** Nest injection token of the MetadataStore. */
+export const METADATA_STORE = Symbol('ufs.MetadataStore');

@@ -1,0 +1,53 @@
+export interface TusClient {
+  create(
+    sha256: string,
+    length: number,
+    extra?: Record<string, string>,
+  ): Promise<{ status: number; location: string | null; body: string }>;
+  head(location: string): Promise<{ status: number; offset: number; headers: Headers }>;
+  patch(
+    location: string,
+    offset: number,
+    chunk: Uint8Array | string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; offset: number; text: string }>;
+  terminate(location: string): Promise<number>;
+}
+
+/** A minimal tus 1.0 client over fetch (what tus-js-client sends), for tests. */
+export function tusClient(url: string, key: string): TusClient {
+  const base = { 'x-api-key': key, 'tus-resumable': '1.0.0' };
+  return {
+    async create(sha256: string, length: number, extra: Record<string, string> = {}) {
+      const meta = Object.entries({ sha256, ...extra })
+        .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
+        .join(',');
+      const res = await fetch(`${url}/tus`, {
+        method: 'POST',
+        headers: { ...base, 'upload-length': String(length), 'upload-metadata': meta },
+      });
+      return { status: res.status, location: res.headers.get('location'), body: await res.text() };
+    },
+    async head(location: string) {
+      const res = await fetch(`${url}${location}`, { method: 'HEAD', headers: base });
+      return { status: res.status, offset: Number(res.headers.get('upload-offset')), headers: res.headers as Headers };
+    },
+    async patch(location: string, offset: number, chunk: Uint8Array | string, headers: Record<string, string> = {}) {
+      const res = await fetch(`${url}${location}`, {
+        method: 'PATCH',
+        headers: {
+          ...base,
+          'content-type': 'application/offset+octet-stream',
+          'upload-offset': String(offset),
+          ...headers,
+        },
+        body: typeof chunk === 'string' ? chunk : new Uint8Array(chunk),
+      });
+      const text = await res.text();
+      return { status: res.status, offset: Number(res.headers.get('upload-offset')), text };
+    },
+    async terminate(location: string) {
+      return (await fetch(`${url}${location}`, { method: 'DELETE', headers: base })).status;
+    },
+  };
+}

@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ApiKeyRecord, ContentRecord, MetadataStore, UploadSession } from '../../src/index.js';
+import { fileRecord, sha256Of } from '../helpers/records.js';
+import { fileMetadataSchema } from '@org/core';
+
+export interface StoreHandle {
+  store: MetadataStore;
+  /** A second, independent connection to the same data (another replica), when the store can give one. */
+  second?: MetadataStore;
+  close(): Promise<void>;
+}
+
+const meta = (o: Parameters<typeof fileRecord>[0] = {}) => fileMetadataSchema.parse(fileRecord(o));
+const content = (sha256: string, o: Partial<ContentRecord> = {}): ContentRecord => ({
+  sha256,
+  size: 5,
+  state: 'present',
+  version: 1,
+  uploaded_at: new Date().toISOString(),
+  lease_until: null,
+  verified_at: null,
+  ...o,
+});
+const hex = (n: number, width = 24) => n.toString(16).padStart(width, '0');
+
+/** The one contract every metadata store passes (embedded SQLite always, MongoDB when one is given). */
+export function storeContract(name: string, open: () => Promise<StoreHandle>): void {
+  describe(`metadata store contract: ${name}`, () => {
+    let handle: StoreHandle;
+    let store: MetadataStore;
+    beforeAll(async () => {
+      handle = await open();
+      store = handle.store;
+    });
+    afterAll(async () => handle?.close());
+
+    it('upserts one record per (hostname, filepath) and keeps created_at', async () => {
+      const first = await store.upsertFile(meta({ hostname: 'h1', filepath: '/a' }), new Date('2024-01-01T00:00:00Z'));
+      const second = await store.upsertFile(
+        meta({ hostname: 'h1', filepath: '/a', sha256: sha256Of('v2'), file_size: 2 }),
+        new Date('2024-02-01T00:00:00Z'),
+      );
+      expect(second.id).toBe(first.id);
+      expect(second.sha256).toBe(sha256Of('v2'));
+      expect(second.created_at).toBe('2024-01-01T00:00:00.000Z');
+      expect(second.updated_at).toBe('2024-02-01T00:00:00.000Z');
+      expect(await store.findFile('h1', '/a')).toMatchObject({
+        id: first.id,
+        sha256: sha256Of('v2'),
+        is_symlink: false,
+      });
+      expect(await store.getFile(first.id)).toMatchObject({ filepath: '/a' });
+      expect(await store.getFile('nope')).toBeNull();
+    });
+
+    it('concurrent upserts of one new (hostname, filepath) end with one record', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 && handle.second ? handle.second : store).upsertFile(
+            meta({ hostname: 'race', filepath: '/same' }),
+            new Date(),
+          ),
+        ),
+      );
+      expect(new Set(results.map((r) => r.id)).size).toBe(1);
+      expect((await store.listFiles({ hostname: 'race' }, { limit: 10 })).items).toHaveLength(1);
+    });
+
+    it('batch upserts answer in input order', async () => {
+      const metas = [3, 1, 2].map((i) => meta({ hostname: 'batch', filepath: `/f${i}`, sha256: sha256Of(`b${i}`) }));
+      const records = await store.upsertFiles(metas, new Date());
+      expect(records.map((r) => r.filepath)).toEqual(['/f3', '/f1', '/f2']);
+    });
+
+    it('lists by host, path prefix and hash with cursor pagination', async () => {
+      for (let i = 0; i < 7; i++) {
+        await store.upsertFile(meta({ hostname: 'list', filepath: `/dir/${i}`, sha256: sha256Of('same') }), new Date());
+      }
+      await store.upsertFile(meta({ hostname: 'list', filepath: '/other/x', sha256: sha256Of('same') }), new Date());
+      await store.upsertFile(meta({ hostname: 'list2', filepath: '/dir/9', sha256: sha256Of('same') }), new Date());
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listFiles(
+          { hostname: 'list', pathPrefix: '/dir/' },
+          cursor ? { limit: 3, cursor } : { limit: 3 },
+        );
+        seen.push(...page.items.map((r) => r.filepath));
+        cursor = page.cursor;
+      } while (cursor);
+      expect(seen).toEqual(['/dir/0', '/dir/1', '/dir/2', '/dir/3', '/dir/4', '/dir/5', '/dir/6']);
+      const clones = await store.listFiles({ sha256: sha256Of('same') }, { limit: 100 });
+      expect(clones.items.map((r) => `${r.hostname}:${r.filepath}`)).toContain('list2:/dir/9');
+      expect(clones.items).toHaveLength(9);
+      expect(await store.countFilesWithHash(sha256Of('same'))).toBe(9);
+      await expect(store.listFiles({}, { limit: 2, cursor: 'garbage!' })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
+    });
+
+    it('prefix queries treat regex and LIKE characters literally', async () => {
+      await store.upsertFile(meta({ hostname: 'lit', filepath: '/a.b%_[x]/1' }), new Date());
+      await store.upsertFile(meta({ hostname: 'lit', filepath: '/aXb%_[x]/2' }), new Date());
+      const page = await store.listFiles({ hostname: 'lit', pathPrefix: '/a.b%_[x]/' }, { limit: 10 });
+      expect(page.items.map((r) => r.filepath)).toEqual(['/a.b%_[x]/1']);
+    });
+
+    it('deletes records', async () => {
+      const record = await store.upsertFile(meta({ hostname: 'del', filepath: '/x' }), new Date());
+      expect((await store.deleteFile(record.id))?.id).toBe(record.id);
+      expect(await store.deleteFile(record.id)).toBeNull();
+      expect(await store.findFile('del', '/x')).toBeNull();
+    });
+
+    it('content: insert-if-absent has one winner among concurrent callers', async () => {
+      const sha = sha256Of('content-race');
+      const stores = [store, handle.second ?? store];
+      const wins = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => stores[i % 2]!.insertContentIfAbsent(content(sha))),
+      );
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      expect(await store.getContent(sha)).toMatchObject({ sha256: sha, state: 'present', version: 1 });
+    });
+
+    it('content: compare-and-set by version, delete by version', async () => {
+      const sha = sha256Of('cas');
+      await store.insertContentIfAbsent(content(sha));
+      const lease = new Date(Date.now() + 1000).toISOString();
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => store.updateContentIf(sha, 1, { state: 'deleting', lease_until: lease })),
+      );
+      const winners = results.filter((r) => r !== null);
+      expect(winners).toHaveLength(1);
+      expect(winners[0]).toMatchObject({ state: 'deleting', version: 2, lease_until: lease });
+      expect(await store.deleteContentIf(sha, 1)).toBe(false);
+      expect(await store.deleteContentIf(sha, 2)).toBe(true);
+      expect(await store.getContent(sha)).toBeNull();
+    });
+
+    it('content: lists in hash order and fetches many at once', async () => {
+      const shas = ['x1', 'x2', 'x3'].map(sha256Of);
+      for (const sha of shas) await store.insertContentIfAbsent(content(sha));
+      const map = await store.getContents([...shas, sha256Of('absent')]);
+      expect([...map.keys()].sort()).toEqual([...shas].sort());
+      const all: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listContent(cursor ? { limit: 2, cursor } : { limit: 2 });
+        all.push(...page.items.map((c) => c.sha256));
+        cursor = page.cursor;
+      } while (cursor);
+      expect(all).toEqual([...all].sort());
+      for (const sha of shas) expect(all).toContain(sha);
+    });
+
+    it('api keys: found by hash, updated, deleted', async () => {
+      const key: ApiKeyRecord = {
+        id: hex(1),
+        key_hash: sha256Of('key-1'),
+        name: 'k',
+        description: null,
+        scopes: ['read'],
+        created_at: new Date().toISOString(),
+        last_used_at: null,
+        is_active: true,
+        rate_limit_per_minute: 10,
+      };
+      await store.insertApiKey(key);
+      await expect(store.insertApiKey({ ...key, id: hex(2) })).rejects.toBeDefined();
+      expect(await store.findApiKeyByHash(sha256Of('key-1'))).toEqual(key);
+      expect(await store.updateApiKey(key.id, { is_active: false, last_used_at: '2024-01-01T00:00:00.000Z' })).toBe(
+        true,
+      );
+      expect(await store.getApiKey(key.id)).toMatchObject({
+        is_active: false,
+        last_used_at: '2024-01-01T00:00:00.000Z',
+      });
+      expect((await store.listApiKeys()).map((k) => k.id)).toContain(key.id);
+      expect(await store.updateApiKey(hex(99), { is_active: false })).toBe(false);
+      expect(await store.deleteApiKey(key.id)).toBe(true);
+      expect(await store.deleteApiKey(key.id)).toBe(false);
+      expect(await store.getApiKey('not-an-id')).toBeNull();
+    });
+
+    it('counters: concurrent increments are all counted, expired ones purged', async () => {
+      const stores = [store, handle.second ?? store];
+      const expires = new Date(Date.now() + 60_000);
+      const values = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => stores[i % 2]!.incrementCounter('c1', expires)),
+      );
+      expect([...values].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      await store.incrementCounter('old', new Date(Date.now() - 1000));
+      expect(await store.purgeExpiredCounters(new Date())).toBeGreaterThanOrEqual(1);
+      expect(await store.incrementCounter('old', expires)).toBe(1);
+    });
+
+    it('uploads: one PATCH wins the offset, expired ones are listed', async () => {
+      const session: UploadSession = {
+        id: hex(7, 32),
+        sha256: sha256Of('u'),
+        length: 10,
+        offset: 0,
+        parts: [],
+        metadata: { filename: 'a.bin' },
+        created_at: new Date().toISOString(),
+        expires_at: new Date(Date.now() - 1).toISOString(),
+      };
+      await store.insertUpload(session);
+      const attempts = await Promise.all(
+        [1, 2, 3].map((n) => store.advanceUpload(session.id, 0, 4, [{ start: 0, size: 4, key: `p${n}` }])),
+      );
+      expect(attempts.filter((a) => a !== null)).toHaveLength(1);
+      expect(await store.getUpload(session.id)).toMatchObject({ offset: 4, metadata: { filename: 'a.bin' } });
+      expect((await store.listExpiredUploads(new Date(), 10)).map((u) => u.id)).toContain(session.id);
+      expect(await store.deleteUpload(session.id)).toBe(true);
+      expect(await store.getUpload(session.id)).toBeNull();
+    });
+
+    it('answers ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}

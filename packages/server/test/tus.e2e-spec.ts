@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { contentKey } from '@org/core';
+import { contentObjects, filesUnder } from './helpers/objects.js';
+import { client, fileRecord, sha256Of } from './helpers/records.js';
+import { startServer, type TestServer } from './helpers/server.js';
+import { tusClient } from './helpers/tus.js';
+
+describe('tus 1.0 resumable uploads (sessions in the store)', () => {
+  let server: TestServer;
+  let tus: ReturnType<typeof tusClient>;
+  beforeAll(async () => {
+    server = await startServer({ maxUploadBytes: 1_000_000 });
+    tus = tusClient(server.url, server.key);
+  });
+  afterAll(async () => server?.close());
+
+  it('OPTIONS announces version, extensions and checksum algorithms', async () => {
+    const res = await fetch(`${server.url}/tus`, { method: 'OPTIONS', headers: { 'x-api-key': server.key } });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('tus-version')).toBe('1.0.0');
+    expect(res.headers.get('tus-extension')).toBe('creation,termination,checksum,expiration');
+    expect(res.headers.get('tus-checksum-algorithm')).toContain('sha1');
+    expect(res.headers.get('tus-max-size')).toBe('1000000');
+  });
+
+  it('creation, HEAD offset, chunked PATCH with checksums, completion marks the records', async () => {
+    const data = Buffer.from('resumable '.repeat(5000));
+    const sha = sha256Of(data);
+    const c = client(server.url, server.key);
+    await c.call(
+      'POST',
+      '/put_file',
+      fileRecord({ hostname: 'tus', filepath: '/big', sha256: sha, file_size: data.length }),
+    );
+    const created = await tus.create(sha, data.length, { filename: 'big.bin' });
+    expect(created.status).toBe(201);
+    expect(created.location).toMatch(/^\/tus\/[0-9a-f]{32}$/);
+    const location = created.location!;
+    expect(await tus.head(location)).toMatchObject({ status: 200, offset: 0 });
+    let offset = 0;
+    for (const size of [10_000, 20_000, 20_000]) {
+      const chunk = data.subarray(offset, offset + size);
+      const checksum = `sha1 ${createHash('sha1').update(chunk).digest('base64')}`;
+      const res = await tus.patch(location, offset, chunk, { 'upload-checksum': checksum });
+      expect(res.status).toBe(204);
+      offset = res.offset;
+      if (offset < data.length) expect((await tus.head(location)).offset).toBe(offset);
+    }
+    expect(offset).toBe(data.length);
+    expect((await tus.head(location)).status).toBe(404);
+    expect((await c.call('GET', `/get_file/${sha}`)).json.has_file_content).toBe(true);
+    expect(await readFile(join(server.dir, 'content', contentKey(sha)))).toEqual(data);
+    expect(
+      (await filesUnder(join(server.dir, 'content'))).filter((p) => p.startsWith('_tus') || p.startsWith('_tmp')),
+    ).toEqual([]);
+  });
+
+  it('rejects a chunk with a wrong checksum (460) and keeps the offset', async () => {
+    const data = 'checksummed content';
+    const created = await tus.create(sha256Of(data), data.length);
+    const bad = await tus.patch(created.location!, 0, data, {
+      'upload-checksum': `sha1 ${createHash('sha1').update('other').digest('base64')}`,
+    });
+    expect(bad.status).toBe(460);
+    expect((await tus.head(created.location!)).offset).toBe(0);
+    expect((await tus.patch(created.location!, 0, data, { 'upload-checksum': 'crc32 AAAA' })).status).toBe(400);
+    expect((await tus.patch(created.location!, 0, data)).status).toBe(204);
+  });
+
+  it('409 on an offset mismatch; one of two PATCHes racing at one offset wins', async () => {
+    const data = 'a'.repeat(1000) + 'b'.repeat(1000);
+    const sha = sha256Of(data);
+    const { location } = await tus.create(sha, data.length);
+    expect((await tus.patch(location!, 5, 'x')).status).toBe(409);
+    const racing = await Promise.all([
+      tus.patch(location!, 0, data.slice(0, 1000)),
+      tus.patch(location!, 0, data.slice(0, 1000)),
+    ]);
+    expect(racing.map((r) => r.status).sort()).toEqual([204, 409]);
+    expect((await tus.head(location!)).offset).toBe(1000);
+    expect((await tus.patch(location!, 1000, data.slice(1000))).status).toBe(204);
+    expect((await contentObjects(join(server.dir, 'content'))).some((p) => p.endsWith(sha))).toBe(true);
+  });
+
+  it('a completed upload whose bytes do not match the declared sha256 stores nothing', async () => {
+    const sha = sha256Of('declared');
+    const { location } = await tus.create(sha, 8);
+    const res = await tus.patch(location!, 0, 'actually');
+    expect(res.status).toBe(460);
+    expect(JSON.parse(res.text).detail).toMatch(/mismatch/);
+    expect(await server.store.getContent(sha)).toBeNull();
+    expect((await tus.head(location!)).status).toBe(404);
+  });
+
+  it('termination removes the session and its parts', async () => {
+    const { location } = await tus.create(sha256Of('xyz123'), 6);
+    expect((await tus.patch(location!, 0, 'xyz')).status).toBe(204);
+    expect(await tus.terminate(location!)).toBe(204);
+    expect((await tus.head(location!)).status).toBe(404);
+    expect(await tus.terminate(location!)).toBe(404);
+    expect((await filesUnder(join(server.dir, 'content'))).filter((p) => p.startsWith('_tus'))).toEqual([]);
+  });
+
+  it('refuses bad creations and oversize bodies', async () => {
+    expect((await tus.create('nothex', 10)).status).toBe(400);
+    expect((await tus.create(sha256Of('x'), 2_000_000)).status).toBe(413);
+    const noVersion = await fetch(`${server.url}/tus`, {
+      method: 'POST',
+      headers: { 'x-api-key': server.key, 'upload-length': '3' },
+    });
+    expect(noVersion.status).toBe(412);
+    const { location } = await tus.create(sha256Of('abc'), 3);
+    expect((await tus.patch(location!, 0, 'abcdef')).status).toBe(413);
+    expect((await tus.head(location!)).offset).toBe(0);
+  });
+});
