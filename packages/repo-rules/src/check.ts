@@ -21,6 +21,7 @@ interface WorkspacePackage {
     peerDependencies?: Record<string, string>;
     optionalDependencies?: Record<string, string>;
     exports?: Record<string, unknown>;
+    imports?: Record<string, unknown>;
   };
 }
 
@@ -92,6 +93,14 @@ export function checkRepository(root: string): Violation[] {
           continue;
         }
         if (BUILTINS.has(specifier) || BUILTINS.has(packageNameOf(specifier))) continue;
+        if (specifier.startsWith('#')) {
+          // Node subpath imports: must be declared in the package's own "imports" map (they stay inside it).
+          const declared = Object.keys(pkg.manifest.imports ?? {}).some((pattern) =>
+            pattern.endsWith('*') ? specifier.startsWith(pattern.slice(0, -1)) : specifier === pattern,
+          );
+          if (!declared) add('undeclared', `subpath import "${specifier}" is not in ${pkg.name}'s "imports" map`);
+          continue;
+        }
         const target = packageNameOf(specifier);
 
         if (byName.has(target)) {

@@ -114,3 +114,22 @@ describe('each rule fires when broken', () => {
     expect(checkRepository(root).map((x) => x.rule)).toEqual(['manifest']);
   });
 });
+
+describe('subpath imports', () => {
+  it('accepts "#…" imports declared in the package\'s imports map and refuses others', () => {
+    const root = fixtureRepo({
+      'packages/storage/src/a.ts': "export * from '#internal/x.js';\nexport * from '#nowhere';",
+    });
+    roots.push(root);
+    writeFileSync(
+      join(root, 'packages/storage/package.json'),
+      JSON.stringify({
+        name: '@org/storage',
+        dependencies: { '@org/core': 'workspace:*' },
+        imports: { '#internal/*': './dist/*' },
+      }),
+    );
+    const v = checkRepository(root);
+    expect(v.map((x) => x.specifier)).toEqual(['#nowhere']);
+  });
+});
