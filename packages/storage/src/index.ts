@@ -26,6 +26,11 @@ export type {
   HashKind,
 } from './node/types.js';
 
+// Copy and move, virtual nodes (concat, diff, zip), serving over HTTP
+export * from './copy/index.js';
+export * from './virtual/index.js';
+export * from './serve/index.js';
+
 // Layers
 export * from './layers/index.js';
 

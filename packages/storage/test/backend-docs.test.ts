@@ -33,7 +33,7 @@ describe('docs/backends.md examples', () => {
       expect(protocols).toContain(p);
   });
 
-  it.each(blocks.map((b, i) => [i, b]))('example %i validates', async (_i, block) => {
+  it.each(blocks.map((b, i) => [String(i), b] as const))('example %s validates', async (_i, block) => {
     const mounts = parse(block) as RawMount[];
     expect(Array.isArray(mounts)).toBe(true);
     if (mounts.some((m) => m.protocol === 'zip')) {

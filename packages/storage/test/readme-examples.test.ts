@@ -14,6 +14,8 @@ import { tempDir } from './helpers.js';
  */
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
+// The section on copy/move, virtual nodes and serving is run by readme-copy-virtual.test.ts.
+const COPY_VIRTUAL_TEST = fileURLToPath(new URL('./readme-copy-virtual.test.ts', import.meta.url));
 
 let dir: { path: string; cleanup: () => Promise<void> };
 let storage: StorageManager;
@@ -70,7 +72,11 @@ function normalise(text: string): string {
 describe('README examples', () => {
   it('every code block of the README is in this file', async () => {
     const readme = await readFile(README, 'utf8');
-    const self = normalise((await readFile(THIS_FILE, 'utf8')).replaceAll('\\${', '${'));
+    const self = normalise(
+      [await readFile(THIS_FILE, 'utf8'), await readFile(COPY_VIRTUAL_TEST, 'utf8')]
+        .join('\n')
+        .replaceAll('\\${', '${'),
+    );
     const blocks = [...readme.matchAll(/```(ts|yaml)\n([\s\S]*?)```/g)].map((m) => normalise(m[2]!));
     expect(blocks.length).toBeGreaterThanOrEqual(14);
     for (const block of blocks) expect({ missing: self.includes(block) ? '' : block }).toEqual({ missing: '' });

@@ -1,6 +1,10 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { baseName, joinKey, normalizeKey, parentKey, type BackendCapabilities, type StorageBackend } from '@org/core';
+import { copyNode, moveNode } from '../copy/engine.js';
+import type { CopyOptions, CopySummary, MoveOptions } from '../copy/types.js';
 import { unsupported } from '../errors.js';
+import { serveNode, type ServeOptions, type ServeResult } from '../serve/serve.js';
 import type { Mount } from '../manager/mount.js';
 import { callProgram, type CallArgument, type CallOptions, type CallResult } from './call.js';
 import { childrenOf, deleteNode, listNodes, listPage, mkdirNode, type NodePage } from './folders.js';
@@ -223,6 +227,23 @@ export class StorageNode {
   /** Deletes the file or folder (`recursive` for a non-empty folder); missing is fine. */
   delete(options: DeleteNodeOptions = {}): Promise<void> {
     return deleteNode(this, options);
+  }
+
+  // ---- copy, move, serve -------------------------------------------------------------------------------------
+
+  /** Copies this file to the file `dest`, or this folder's files below the folder `dest` (see `copyNode`). */
+  copyTo(dest: StorageNode, options: CopyOptions = {}): Promise<CopySummary> {
+    return copyNode(this, dest, options);
+  }
+
+  /** Moves this file or this folder's files: a native rename when the backend has one (see `moveNode`). */
+  moveTo(dest: StorageNode, options: MoveOptions = {}): Promise<CopySummary> {
+    return moveNode(this, dest, options);
+  }
+
+  /** Answers an HTTP GET/HEAD with this file: ETag, 304, Range/206, type, disposition (see `serveNode`). */
+  serve(req: IncomingMessage, res: ServerResponse, options: ServeOptions = {}): Promise<ServeResult> {
+    return serveNode(this, req, res, options);
   }
 
   // ---- URLs --------------------------------------------------------------------------------------------------

@@ -1,0 +1,236 @@
+import { setMaxListeners } from 'node:events';
+import pLimit from 'p-limit';
+import { describeContext, toUfsError, UfsError } from '@org/core';
+import type { StorageNode } from '../node/storage-node.js';
+import type { ReadableNode } from '../virtual/readable-node.js';
+import { selector, type Selector } from './filters.js';
+import { planCopy, type CopyItem, type Operation } from './plan.js';
+import { EmptiedFolders } from './prune.js';
+import { checkSkip, skipReason } from './skip.js';
+import { transferFile } from './transfer.js';
+import type { CopyOptions, CopySummary, MoveOptions, SkipStrategy } from './types.js';
+
+export const DEFAULT_COPY_CONCURRENCY = 4;
+
+function checkConcurrency(value: number | undefined): number {
+  const concurrency = value ?? DEFAULT_COPY_CONCURRENCY;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1)
+    throw new UfsError('INVALID_INPUT', `[ufs] copy: concurrency must be a whole number ≥ 1, got ${String(value)}`);
+  return concurrency;
+}
+
+/** One copy or move: its options, the running totals, the abort wiring. */
+class Run {
+  readonly summary: CopySummary = { files: 0, bytes: 0, skipped: 0, errors: [] };
+  readonly controller = new AbortController();
+  readonly select: Selector;
+  readonly skip: SkipStrategy;
+  readonly concurrency: number;
+  readonly emptied: EmptiedFolders | undefined;
+  /** The first failure, when `failFast` stopped the run. */
+  stoppedBy: UfsError | undefined;
+  /** Bytes transferred so far, and bytes expected (files known minus those skipped or failed). */
+  private loaded = 0;
+  private planned = 0;
+  private listingDone = false;
+
+  constructor(
+    readonly operation: Operation,
+    readonly src: ReadableNode,
+    readonly dest: StorageNode,
+    readonly options: CopyOptions,
+  ) {
+    this.select = selector(options);
+    this.skip = checkSkip(options.skip);
+    this.concurrency = checkConcurrency(options.concurrency);
+    this.emptied = operation === 'move' ? new EmptiedFolders(src as StorageNode) : undefined;
+    // Every transfer in flight listens to the run's signal, several times over (read, write, multipart parts).
+    setMaxListeners(Math.max(10, this.concurrency * 8), this.controller.signal);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** A file counted in the expected total (tree files when listed, a single file once stat'ed). */
+  addPlanned(bytes: number): void {
+    this.planned += bytes;
+  }
+
+  endListing(): void {
+    this.listingDone = true;
+  }
+
+  progress(bytes: number, item: ReadableNode): void {
+    this.loaded += bytes;
+    const total = this.listingDone ? this.planned : undefined;
+    this.options.onProgress?.({ loaded: this.loaded, total, item: item.fullpath, phase: this.operation });
+  }
+
+  fail(path: string, dest: string, err: unknown): void {
+    const error = fileError(this.operation, path, dest, err);
+    this.summary.errors.push({ path, dest, error });
+    if (this.options.failFast && !this.stoppedBy) {
+      this.stoppedBy = error;
+      this.controller.abort(error);
+    }
+  }
+
+  /** One file, start to end; never rejects (a failure is recorded with the file's path). */
+  async process(item: CopyItem, expected: number): Promise<void> {
+    let size = expected;
+    let sent = 0;
+    try {
+      this.signal.throwIfAborted();
+      const stat = await item.src.stat({ signal: this.signal });
+      size = stat.size ?? 0;
+      this.planned += size - expected;
+      const reason = await skipReason(this.skip, item.src, stat, item.dest, this.signal);
+      if (reason) {
+        this.planned -= size;
+        this.summary.skipped++;
+        this.options.onSkip?.({ src: item.src, dest: item.dest, reason });
+        return;
+      }
+      const done = await transferFile(item, stat, {
+        operation: this.operation,
+        overwrite: this.options.overwrite ?? true,
+        signal: this.signal,
+        onBytes: (bytes) => {
+          sent += bytes;
+          this.progress(bytes, item.src);
+        },
+        onRestart: () => {
+          this.progress(-sent, item.src);
+          sent = 0;
+        },
+      });
+      this.summary.files++;
+      this.summary.bytes += done.bytes;
+      this.emptied?.add(item.src as StorageNode);
+      this.options.onFile?.({ src: item.src, dest: item.dest, bytes: done.bytes, method: done.method });
+    } catch (err) {
+      this.loaded -= sent;
+      this.planned -= size;
+      // After an abort by the caller, the run rejects with ABORTED; per-file echoes of it are not failures.
+      if (this.signal.aborted && !this.stoppedBy) return;
+      if (this.stoppedBy && isAbortEcho(err)) return;
+      this.fail(item.src.fullpath, item.dest.fullpath, err);
+    }
+  }
+}
+
+/**
+ * The failure of one file, naming it: `[ufs] copy "a:x.bin" → "b:x.bin": [a] read "x.bin": …` with the original's
+ * code and retryability, and the original as `cause`.
+ */
+function fileError(operation: Operation, path: string, dest: string, err: unknown): UfsError {
+  const inner = toUfsError(err);
+  const context = { operation, path, dest };
+  return new UfsError(
+    inner.code,
+    `[ufs] ${operation} "${path}" → "${dest}": ${inner.message.replace(/^\[ufs\] /, '')}`,
+    {
+      context,
+      cause: inner,
+      retryable: inner.retryable,
+      retryAfterMs: inner.retryAfterMs,
+    },
+  );
+}
+
+function isAbortEcho(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  const name = (err as { name?: unknown }).name;
+  return code === 'ABORTED' || code === 'ABORT_ERR' || name === 'AbortError';
+}
+
+/** Lists the tree and feeds its files to at most `concurrency` transfers, a bounded queue ahead of them. */
+async function runTree(run: Run, items: AsyncGenerator<CopyItem>, root: ReadableNode): Promise<void> {
+  const limit = pLimit(run.concurrency);
+  const running = new Set<Promise<void>>();
+  try {
+    for await (const item of items) {
+      if (run.signal.aborted) break;
+      let selected: boolean;
+      try {
+        selected = await run.select(item.relative, item.src);
+      } catch (err) {
+        run.fail(item.src.fullpath, item.dest.fullpath, err);
+        continue;
+      }
+      if (!selected) continue;
+      const expected = (item.src as StorageNode).listed?.size ?? 0;
+      run.addPlanned(expected);
+      const task = limit(() => run.process(item, expected));
+      running.add(task);
+      const done = () => running.delete(task);
+      task.then(done, done);
+      while (running.size >= run.concurrency * 2) await Promise.race(running);
+    }
+  } catch (err) {
+    if (!run.signal.aborted) run.fail(root.fullpath, run.dest.fullpath, err);
+  } finally {
+    run.endListing();
+    await Promise.all(running);
+  }
+}
+
+async function execute(
+  operation: Operation,
+  src: ReadableNode,
+  dest: StorageNode,
+  options: CopyOptions,
+): Promise<CopySummary> {
+  const run = new Run(operation, src, dest, options);
+  const external = options.signal;
+  const aborted = (): UfsError => {
+    const context = { operation, path: src.fullpath, dest: dest.fullpath };
+    return new UfsError(
+      'ABORTED',
+      `${describeContext(context)} aborted after ${run.summary.files} file(s) to "${dest.fullpath}"`,
+      { context, cause: external?.reason },
+    );
+  };
+  if (external?.aborted) throw aborted();
+  const onAbort = () => run.controller.abort(external?.reason);
+  external?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const plan = await planCopy(operation, src, dest, run.signal);
+    if (plan.kind === 'file') {
+      run.endListing();
+      if (await run.select(plan.item.relative, plan.item.src)) await run.process(plan.item, 0);
+    } else {
+      await runTree(run, plan.items(run.signal), plan.root);
+    }
+    if (external?.aborted) throw aborted();
+    if (run.stoppedBy) throw run.stoppedBy;
+    for (const failure of (await run.emptied?.prune(run.signal)) ?? [])
+      run.fail(failure.node.fullpath, dest.fullpath, failure.error);
+    return run.summary;
+  } catch (err) {
+    if (external?.aborted) throw aborted();
+    throw toUfsError(err, { operation, path: src.fullpath });
+  } finally {
+    external?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Copies a file to a file, or a folder's files below another folder (relative paths kept), within a backend
+ * (server-side copy when the backend has one and both nodes are on the same mount) or across backends (streamed,
+ * never whole in memory, `concurrency` files at once). A failed file is reported in `errors` with its path and the
+ * others go on (unless `failFast`); it never leaves a partial destination file. See `CopyOptions`.
+ */
+export function copyNode(src: ReadableNode, dest: StorageNode, options: CopyOptions = {}): Promise<CopySummary> {
+  return execute('copy', src, dest, options);
+}
+
+/**
+ * Moves a file or a folder's files: a native rename when both are on one mount whose backend has one, else a copy
+ * (server-side or streamed) then deletion of the source file once the copy is in place. Skipped, filtered and failed
+ * files stay at the source; folders the move emptied are removed.
+ */
+export function moveNode(src: StorageNode, dest: StorageNode, options: MoveOptions = {}): Promise<CopySummary> {
+  return execute('move', src, dest, options);
+}

@@ -1,0 +1,99 @@
+import { sep } from 'node:path';
+import { describeContext, isWithin, UfsError } from '@org/core';
+import { backendFor } from '../node/access.js';
+import type { StorageNode } from '../node/storage-node.js';
+import { isStorageNode, type ReadableNode } from '../virtual/readable-node.js';
+
+/** One file to transfer: where it comes from, where it goes, its path relative to the source root. */
+export interface CopyItem {
+  src: ReadableNode;
+  dest: StorageNode;
+  relative: string;
+}
+
+/** A single file, or a folder whose files are listed lazily (one listing page in memory at a time). */
+export type CopyPlan =
+  | { kind: 'file'; item: CopyItem }
+  | {
+      kind: 'tree';
+      root: StorageNode;
+      /** The files below the root, as the listing yields them. */
+      items: (signal: AbortSignal) => AsyncGenerator<CopyItem>;
+    };
+
+export type Operation = 'copy' | 'move';
+
+function invalid(operation: Operation, src: ReadableNode, dest: StorageNode, detail: string): UfsError {
+  const context = { operation, path: src.fullpath, dest: dest.fullpath };
+  return new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context });
+}
+
+/** Two nodes of the same mount (one backend instance): paths compare directly. */
+export function sameBackend(a: ReadableNode, b: StorageNode): a is StorageNode {
+  return isStorageNode(a) && a.mountName === b.mountName && a.backend === b.backend;
+}
+
+/**
+ * Works out what a copy or move does: file → file (the destination is the file's new path; a folder there is
+ * INVALID_INPUT) or folder → folder (the source's files go below the destination, keeping their relative paths).
+ * Refuses copying onto itself or into its own tree. A missing source is NOT_FOUND.
+ */
+export async function planCopy(
+  operation: Operation,
+  src: ReadableNode,
+  dest: StorageNode,
+  signal?: AbortSignal,
+): Promise<CopyPlan> {
+  if (!isStorageNode(dest)) throw invalid(operation, src, dest, 'the destination must be a node of a mount');
+  if (dest.versionId !== undefined) throw invalid(operation, src, dest, 'cannot write to a past version');
+  if (!isStorageNode(src)) {
+    if (operation === 'move') throw invalid(operation, src, dest, 'a virtual node cannot be moved; copy it');
+    if (await dest.isDir()) throw invalid(operation, src, dest, folderInTheWay(dest, src));
+    return { kind: 'file', item: { src, dest, relative: src.basename } };
+  }
+  if (operation === 'move') {
+    if (src.versionId !== undefined) throw invalid(operation, src, dest, 'a past version cannot be moved; copy it');
+    // A move deletes its sources: a mount that may not delete (or a backend that cannot) refuses it up front.
+    backendFor(src, 'move', 'delete', 'delete');
+  }
+  const stat = await src.stat({ signal });
+  const same = sameBackend(src, dest);
+  if (stat.isFile) {
+    if (same && src.path === dest.path && src.versionId === undefined)
+      throw invalid(operation, src, dest, 'source and destination are the same file');
+    if (await dest.isDir()) throw invalid(operation, src, dest, folderInTheWay(dest, src));
+    return { kind: 'file', item: { src, dest, relative: src.basename } };
+  }
+  if ((same && isWithin(src.path, dest.path)) || (await insideOnDisk(src, dest)))
+    throw invalid(operation, src, dest, 'the destination is inside the source folder');
+  if (await dest.isFile())
+    throw invalid(operation, src, dest, `the source is a folder and "${dest.fullpath}" is a file`);
+  const offset = src.path === '' ? 0 : src.path.length + 1;
+  return {
+    kind: 'tree',
+    root: src,
+    items: async function* (listSignal) {
+      for await (const node of src.list({ recursive: true, signal: listSignal })) {
+        if (!node.listed?.isFile) continue;
+        const relative = node.path.slice(offset);
+        yield { src: node, dest: dest.child(relative), relative };
+      }
+    },
+  };
+}
+
+/**
+ * Two mounts over one disk (a relative mount, nested local roots): compares the real paths where both backends
+ * have them, so a tree is never copied into itself through another mount.
+ */
+async function insideOnDisk(src: StorageNode, dest: StorageNode): Promise<boolean> {
+  const from = src.backend;
+  const to = dest.backend;
+  if (typeof from.localPath !== 'function' || typeof to.localPath !== 'function') return false;
+  const [source, target] = await Promise.all([from.localPath(src.path), to.localPath(dest.path)]);
+  return target === source || target.startsWith(`${source}${sep}`);
+}
+
+function folderInTheWay(dest: StorageNode, src: ReadableNode): string {
+  return `"${dest.fullpath}" is a folder; give the file's full destination path (e.g. dest.child("${src.basename}"))`;
+}

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { describeContext, toUfsError, UfsError, type StorageBackend } from '@org/core';
+import { guard } from '../node/access.js';
+import type { StorageNode } from '../node/storage-node.js';
+import type { NodeWriteOptions } from '../node/types.js';
+import { ensureParent } from '../node/write.js';
+import { replayable } from '../util/replayable.js';
+import { asBuffers } from '../util/streams.js';
+import type { SourceStat } from '../virtual/readable-node.js';
+import { sameBackend, type CopyItem, type Operation } from './plan.js';
+import type { TransferMethod } from './types.js';
+
+export interface TransferContext {
+  operation: Operation;
+  overwrite: boolean;
+  signal: AbortSignal;
+  /** Bytes that reached the destination (streamed chunks, or a whole file copied server-side). */
+  onBytes: (bytes: number) => void;
+  /** A write is starting over from the first byte (a retry layer replaying the source). */
+  onRestart: () => void;
+}
+
+export interface Transferred {
+  bytes: number;
+  method: TransferMethod;
+}
+
+function alreadyExists(dest: StorageNode, operation: Operation): UfsError {
+  const context = { backend: dest.mountName, mount: dest.mountName, operation, path: dest.path };
+  return new UfsError('ALREADY_EXISTS', `${describeContext(context)} already exists (overwrite: false)`, { context });
+}
+
+function can(backend: StorageBackend, op: 'copy' | 'rename'): boolean {
+  return backend.capabilities[op] && typeof backend[op] === 'function';
+}
+
+/** Runs `cleanup` after a failure; the original error is thrown, naming a cleanup that failed too. */
+async function failWith(err: unknown, cleanup: () => Promise<void>): Promise<never> {
+  try {
+    await cleanup();
+  } catch (cleanupError) {
+    throw toUfsError(err).withContext({ cleanupError: (cleanupError as Error).message });
+  }
+  throw err;
+}
+
+/** Same backend: a native rename (moves) or a server-side copy, with no byte passing through this process. */
+async function inPlace(
+  item: CopyItem & { src: StorageNode },
+  method: 'copy' | 'rename',
+  size: number,
+  context: TransferContext,
+): Promise<Transferred> {
+  const { src, dest } = item;
+  const backend = dest.backend;
+  if (!context.overwrite && (await dest.exists())) throw alreadyExists(dest, context.operation);
+  await guard(dest, context.operation, async () => {
+    await ensureParent(dest, backend);
+    if (method === 'rename') await backend.rename!(src.path, dest.path);
+    else await backend.copy!(src.path, dest.path, { signal: context.signal });
+  });
+  context.onBytes(size);
+  return { bytes: size, method };
+}
+
+/** A hidden temporary key beside the destination, for backends whose writes are not atomic. */
+function tempSibling(dest: StorageNode): StorageNode {
+  return dest.parent.child(`.${dest.basename.slice(0, 180)}.ufs-${randomBytes(6).toString('hex')}.part`);
+}
+
+/** Puts a finished temporary file in place: rename, else server-side copy then delete. */
+async function commit(temp: StorageNode, dest: StorageNode, context: TransferContext): Promise<void> {
+  if (!context.overwrite && (await dest.exists())) throw alreadyExists(dest, context.operation);
+  const backend = dest.backend;
+  await guard(dest, context.operation, async () => {
+    if (can(backend, 'rename')) return backend.rename!(temp.path, dest.path);
+    await backend.copy!(temp.path, dest.path, { signal: context.signal });
+    await backend.delete(temp.path);
+  });
+}
+
+async function* counted(source: Readable, context: TransferContext): AsyncGenerator<Buffer> {
+  for await (const chunk of asBuffers(source)) {
+    context.signal.throwIfAborted();
+    context.onBytes(chunk.byteLength);
+    yield chunk;
+  }
+}
+
+/**
+ * Streams the source into the destination, never whole in memory. Atomic backends take the write directly (a
+ * failure leaves the old file or nothing); others get a temporary key beside the destination that is renamed (or
+ * copied) into place, and removed on failure; a backend with neither gets the write directly and the partial file
+ * is deleted on failure. The source is opened before anything is written, and is replayable (a retry layer on the
+ * destination may start the write over).
+ */
+async function streamed(item: CopyItem, stat: SourceStat, context: TransferContext): Promise<Transferred> {
+  const { src, dest } = item;
+  const backend = dest.backend;
+  const caps = backend.capabilities;
+  const viaTemp = !caps.atomicWrite && (can(backend, 'rename') || (can(backend, 'copy') && caps.delete));
+  const cleanupPartial = !caps.atomicWrite && !viaTemp && caps.delete;
+  const target = viaTemp ? tempSibling(dest) : dest;
+  let first: Readable | undefined = await src.openReadStream({ signal: context.signal });
+  let passes = 0;
+  const source = replayable(async () => {
+    if (passes++ > 0) context.onRestart();
+    const stream = first ?? (await src.openReadStream({ signal: context.signal }));
+    first = undefined;
+    return counted(stream, context);
+  }, stat.size);
+  const options: NodeWriteOptions = {
+    contentType: stat.contentType,
+    cacheControl: stat.cacheControl,
+    ifNotExists: !context.overwrite && !viaTemp,
+    size: stat.size,
+    signal: context.signal,
+  };
+  if (caps.metadata && stat.metadata && Object.keys(stat.metadata).length > 0) options.metadata = stat.metadata;
+  try {
+    const outcome = await target.write(source, options);
+    if (viaTemp) await commit(target, dest, context);
+    return { bytes: outcome.size, method: 'stream' };
+  } catch (err) {
+    first?.destroy();
+    const ownFile = (err as { code?: unknown }).code !== 'ALREADY_EXISTS';
+    if (viaTemp || (cleanupPartial && ownFile)) return failWith(err, () => target.delete());
+    throw err;
+  }
+}
+
+/**
+ * Transfers one file: a native rename for a move within one backend, a server-side copy within one backend, and a
+ * streamed read → write otherwise (then, for a move, the source is deleted once the copy is in place).
+ */
+export async function transferFile(item: CopyItem, stat: SourceStat, context: TransferContext): Promise<Transferred> {
+  const { src } = item;
+  const size = stat.size ?? 0;
+  if (sameBackend(src, item.dest) && src.versionId === undefined) {
+    const backend = src.backend;
+    if (context.operation === 'move' && can(backend, 'rename'))
+      return inPlace({ ...item, src }, 'rename', size, context);
+    if (can(backend, 'copy')) {
+      const done = await inPlace({ ...item, src }, 'copy', size, context);
+      if (context.operation === 'move') await src.delete({ signal: context.signal });
+      return done;
+    }
+  }
+  const done = await streamed(item, stat, context);
+  if (context.operation === 'move') await (src as StorageNode).delete({ signal: context.signal });
+  return done;
+}

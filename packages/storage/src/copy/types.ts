@@ -1,0 +1,95 @@
+import type { ProgressEvent, UfsError } from '@org/core';
+import type { StorageNode } from '../node/storage-node.js';
+import type { ReadableNode } from '../virtual/readable-node.js';
+
+/** Decides whether one file is skipped: `true` skips it. */
+export type SkipFunction = (src: ReadableNode, dest: StorageNode) => boolean | Promise<boolean>;
+
+/**
+ * When a file is left alone instead of copied:
+ * - `never` (default): always copy;
+ * - `exists`: the destination file exists;
+ * - `size`: it exists with the same size;
+ * - `hash`: it exists with the same size and the same content — compared with stored checksums when both sides
+ *   have one of the same kind (no read), else by streaming a checksum (the kind one side stores, else SHA-256);
+ * - a function `(src, dest) => boolean`.
+ */
+export type SkipStrategy = 'never' | 'exists' | 'size' | 'hash' | SkipFunction;
+
+/** Why a file was skipped: the strategy's name, or `custom` for a function. */
+export type SkipReason = 'exists' | 'size' | 'hash' | 'custom';
+
+/** How a file got to its destination. */
+export type TransferMethod = 'copy' | 'rename' | 'stream';
+
+export interface CopyFileEvent {
+  src: ReadableNode;
+  dest: StorageNode;
+  bytes: number;
+  /** `copy`: server-side copy inside one backend; `rename`: native move; `stream`: read → write. */
+  method: TransferMethod;
+}
+
+export interface CopySkipEvent {
+  src: ReadableNode;
+  dest: StorageNode;
+  reason: SkipReason;
+}
+
+export interface CopyError {
+  /** The source file (or, for a failed listing, the source folder): `mount:path`. */
+  path: string;
+  /** Where it was going. */
+  dest: string;
+  error: UfsError;
+}
+
+export interface CopyOptions {
+  /**
+   * picomatch globs matched against each file's path relative to the source folder (a single file: its name);
+   * `*` does not cross `/`, `**` does, dot files match. When given, only matching files are copied.
+   */
+  include?: string | readonly string[];
+  /** Globs (as `include`) of files left out; exclusion wins over inclusion. */
+  exclude?: string | readonly string[];
+  /** Called for each file that passed `include`/`exclude`; false leaves it out. */
+  filter?: (node: ReadableNode) => boolean | Promise<boolean>;
+  /** Default `never`. */
+  skip?: SkipStrategy;
+  /**
+   * Default true: an existing destination file is replaced (atomically where the backend allows), unless `skip`
+   * leaves it. False: an existing destination file is not touched and the file is reported in `errors` with
+   * ALREADY_EXISTS (enforced by the backend's conditional write when it has one, checked just before otherwise).
+   */
+  overwrite?: boolean;
+  /** Files transferred at once. Default 4. */
+  concurrency?: number;
+  /** Stop at the first failed file: in-flight transfers are aborted and the call rejects with that error. */
+  failFast?: boolean;
+  /** Stops scheduling, aborts in-flight transfers; the call rejects with ABORTED. */
+  signal?: AbortSignal;
+  /** After each file is in place. */
+  onFile?: (event: CopyFileEvent) => void;
+  /** For each file left alone by `skip`. */
+  onSkip?: (event: CopySkipEvent) => void;
+  /**
+   * Bytes transferred so far over the whole run (`item`: the file that moved). `total` is present once every file
+   * to transfer is known: at once for a single file, after the source listing ends for a tree (skipped files are
+   * taken out of it as they are decided).
+   */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** Move options: the same as copy; a moved file is removed from the source once it is in place. */
+export type MoveOptions = CopyOptions;
+
+export interface CopySummary {
+  /** Files copied (or moved). */
+  files: number;
+  /** Their bytes. */
+  bytes: number;
+  /** Files left alone by `skip`. */
+  skipped: number;
+  /** Files that failed, each with its path; the others went on. */
+  errors: CopyError[];
+}
