@@ -22,15 +22,18 @@ export const PROVIDER_LOADERS: Readonly<Record<string, Loader<Provider>>> = Obje
   fal: async () => (await import('./providers/fal.js')).default,
   s3: async () => (await import('./providers/s3.js')).default,
   dropbox: async () => (await import('./providers/dropbox.js')).default,
+  mount: async () => (await import('./providers/mount.js')).default,
+  ufs: async () => (await import('./providers/ufs.js')).default,
 });
 
 /**
  * The SDK-backed halves of providers, loaded on first upload (so listing providers or checking their status
- * never loads the AWS or Dropbox SDK).
+ * never loads the AWS or Dropbox SDK, nor `@org/storage`).
  */
 export const SDK_LOADERS = Object.freeze({
   s3: () => import('./sdk/s3.js'),
   dropbox: () => import('./sdk/dropbox.js'),
+  storage: () => import('./sdk/storage.js'),
 });
 
 /**

@@ -14,6 +14,11 @@ export interface Provider extends UploadProvider {
   readonly info: ProviderInfo;
   /** Readiness from configuration (env, and the provider options of a call); no network. */
   status(env?: Env, options?: ProviderCallOptions): ProviderStatus;
+  /**
+   * Headers the verification download of this provider's URLs needs (e.g. an API key), for services whose URLs do
+   * not serve a plain GET. Asked at verification time so secrets never sit in the result.
+   */
+  verifyHeaders?(options?: ProviderCallOptions): Record<string, string> | undefined;
 }
 
 export type { Env };

@@ -32,8 +32,11 @@ export async function sparseFile(dir: string, name: string, size: number): Promi
 }
 
 /** Downloads a URL (following redirects) into memory: small test files only. */
-export async function download(url: string): Promise<{ status: number; bytes: Buffer }> {
-  const res = await fetch(url, { redirect: 'follow' });
+export async function download(
+  url: string,
+  headers?: Record<string, string>,
+): Promise<{ status: number; bytes: Buffer }> {
+  const res = await fetch(url, { redirect: 'follow', ...(headers ? { headers } : {}) });
   return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
 }
 

@@ -22,12 +22,15 @@ describe('registry', () => {
       expect(typeof provider.delete === 'function').toBe(provider.info.capabilities.delete);
       const ready = provider.status({}).ready;
       expect(ready).toBe(provider.info.auth !== 'required');
-      if (id !== 's3') expect(provider.info.env.some((name) => /^UFS_[A-Z0-9]+_URL$/.test(name))).toBe(true);
+      // s3 and mount have no service URL (the bucket, the mounts say where); ufs's base URL is UFS_SERVER.
+      if (id === 'ufs') expect(provider.info.env).toContain('UFS_SERVER');
+      else if (id !== 's3' && id !== 'mount')
+        expect(provider.info.env.some((name) => /^UFS_[A-Z0-9]+_URL$/.test(name))).toBe(true);
     }
   });
 
-  it('every provider has a local server in the tests (s3 uses radosgw)', () => {
-    expect([...Object.keys(HARNESSES), 's3'].sort()).toEqual(knownProviders().sort());
+  it('every provider has a local server in the tests (s3 and mount use radosgw, ufs a real dedup server)', () => {
+    expect([...Object.keys(HARNESSES), 's3', 'mount', 'ufs'].sort()).toEqual(knownProviders().sort());
   });
 
   it('defaults are known, need no account, and are not single-download', async () => {

@@ -36,7 +36,14 @@ describe('providerStatus', () => {
   it('providerStatuses covers every provider, in registry order', async () => {
     const all = await providerStatuses({});
     expect(all.map((s) => s.id)).toEqual((await listProviders()).map((i) => i.id));
-    expect(all.filter((s) => !s.ready).map((s) => s.id)).toEqual(['pixeldrain', 'fal', 's3', 'dropbox']);
+    expect(all.filter((s) => !s.ready).map((s) => s.id)).toEqual([
+      'pixeldrain',
+      'fal',
+      's3',
+      'dropbox',
+      'mount',
+      'ufs',
+    ]);
   });
 });
 

@@ -57,6 +57,8 @@ export interface ProviderSpec {
   status?(env: Env, options: ProviderCallOptions): ProviderStatus;
   send(ctx: SendContext): Promise<SentUpload>;
   delete?(result: Pick<UploadResult, 'url' | 'deleteUrl' | 'deleteToken'>, ctx: DeleteContext): Promise<void>;
+  /** Headers the verification download needs (see `Provider.verifyHeaders`); default none. */
+  verifyHeaders?(env: Env, options: ProviderCallOptions): Record<string, string> | undefined;
 }
 
 /** A URL the service answered with, checked: http(s) and parseable, else undefined. */
@@ -176,6 +178,10 @@ export function defineProvider(spec: ProviderSpec): Provider {
     status: (env: Env = process.env, options: ProviderCallOptions = {}) => status(env, options),
     upload,
   };
+  if (spec.verifyHeaders) {
+    const headers = spec.verifyHeaders;
+    provider.verifyHeaders = (options: ProviderCallOptions = {}) => headers(envOf(options), options);
+  }
   if (spec.delete) {
     const remove = spec.delete;
     provider.delete = async (result, options: ProviderCallOptions = {}) => {

@@ -152,6 +152,7 @@ export async function uploadWithSettings(
         verifySkipped = `${provider.info.name} serves the link once: downloading it to verify would use it up`;
       } else {
         onEvent?.({ type: 'verify', provider: id, url: result.url });
+        const headers = provider.verifyHeaders?.(callOptions);
         const verifyStarted = performance.now();
         await retry(
           () =>
@@ -162,6 +163,7 @@ export async function uploadWithSettings(
               signal,
               timeoutMs: settings.timeoutMs,
               onProgress: callOptions.onProgress,
+              ...(headers ? { headers } : {}),
             }),
           { ...settings.retry, signal },
         );

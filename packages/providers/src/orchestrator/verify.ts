@@ -10,18 +10,22 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   onProgress?: ProgressListener;
+  /** Headers the download needs (a provider's `verifyHeaders`); then redirects are not followed (no leak). */
+  headers?: Record<string, string>;
 }
 
 /**
- * Downloads `url` (following redirects), hashing as it streams, and compares size and SHA-256 with the source.
- * A mismatch is INTEGRITY; an HTTP error is classified like any other (so 503 may be retried).
+ * Downloads `url` (following redirects, unless `headers` are sent), hashing as it streams, and compares size and
+ * SHA-256 with the source. A mismatch is INTEGRITY; an HTTP error is classified like any other (so 503 may be retried).
  */
 export async function verifyDownload(url: string, options: VerifyOptions): Promise<void> {
   const context = { provider: options.provider, operation: 'verify', path: url };
   const reply = await httpStream({
     url,
     method: 'GET',
-    followRedirects: true,
+    ...(options.headers ? { headers: options.headers } : {}),
+    // Credentials are never carried to whatever host a redirect names.
+    followRedirects: options.headers === undefined,
     signal: options.signal,
     timeoutMs: options.timeoutMs,
     context,

@@ -22,6 +22,8 @@ async function failure(promise: Promise<unknown>): Promise<UfsError> {
 export interface ContractOptions {
   /** The server can answer a 2xx without a URL (a real S3 cannot: the client makes the URL). Default true. */
   answersWithoutUrl?: boolean;
+  /** Headers the URL needs to serve (the ufs server's content route needs `X-API-Key`). Default none. */
+  downloadHeaders?: (h: Harness) => Record<string, string>;
 }
 
 /** Limits a sparse file can exceed here without wasting disk. */
@@ -82,7 +84,7 @@ export function providerContract(
         expect(result.verified).toBe(true);
         expect(result.timings.verifyMs).toBeGreaterThanOrEqual(0);
       }
-      const served = await download(result.url);
+      const served = await download(result.url, contract.downloadHeaders?.(h));
       expect(served.status).toBe(200);
       expect(served.bytes.equals(file.bytes)).toBe(true);
     });

@@ -1,0 +1,230 @@
+import { stat } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { resolve } from 'node:path';
+import {
+  UfsError,
+  describeContext,
+  hashFile,
+  hashStream,
+  httpError,
+  isErrorCode,
+  type ErrorContext,
+  type UploadSource,
+} from '@org/core';
+import { defineProvider, type SendContext } from '../kit/define.js';
+import { parseJson } from '../kit/http-upload.js';
+import { multipartBody } from '../http/multipart.js';
+import { header, httpStream, readText, excerpt, type HttpBody } from '../http/transport.js';
+import { optionOrEnv, type Env } from '../env.js';
+import type { ProviderCallOptions } from '../types.js';
+
+/** The parts of a `put_file` answer (PutPlace `FileMetadataUploadResponse`) the provider relies on. */
+interface PutFileAnswer {
+  _id?: unknown;
+  sha256?: unknown;
+  upload_required?: unknown;
+}
+
+function apiKeyOf(options: ProviderCallOptions, env: Env): string | undefined {
+  return optionOrEnv(options.apiKey, env, 'UFS_API_KEY');
+}
+
+/** A non-empty string option, trimmed. */
+function stringOption(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+}
+
+/** `GET {server}/files/{sha256}/content`: the server's download route for a content (needs `X-API-Key`). */
+export function contentUrl(baseUrl: string, sha256: string): string {
+  return `${baseUrl}/files/${sha256}/content`;
+}
+
+/** Hashes per source, so the retries of one upload read the file once for its hash (the source is reused). */
+const hashes = new WeakMap<UploadSource, Promise<string>>();
+
+function sha256Of(source: UploadSource, signal: AbortSignal | undefined): Promise<string> {
+  let pending = hashes.get(source);
+  if (!pending) {
+    pending = source.path
+      ? hashFile(source.path, { signal }).then((r) => r.digest)
+      : hashStream(source.open()).then((r) => r.digest);
+    hashes.set(source, pending);
+    pending.catch(() => hashes.delete(source));
+  }
+  return pending;
+}
+
+/** The catalogue record sent with `put_file`: the file's own stat when it is a local file. */
+async function fileRecord(ctx: SendContext, sha256: string, filepath: string, hostname: string) {
+  const info = ctx.source.path ? await stat(ctx.source.path) : undefined;
+  const now = Date.now() / 1000;
+  return {
+    filepath,
+    hostname,
+    ip_address: '',
+    sha256,
+    file_size: ctx.source.size,
+    file_mode: info?.mode ?? 0o100644,
+    file_uid: info?.uid ?? 0,
+    file_gid: info?.gid ?? 0,
+    file_mtime: info ? info.mtimeMs / 1000 : now,
+    file_atime: info ? info.atimeMs / 1000 : now,
+    file_ctime: info ? info.ctimeMs / 1000 : now,
+  };
+}
+
+interface ServerCall {
+  url: string;
+  method: 'POST' | 'DELETE';
+  key: string;
+  headers?: Record<string, string>;
+  body?: HttpBody;
+  ctx: Pick<SendContext, 'signal' | 'timeoutMs'>;
+  context: ErrorContext;
+}
+
+/**
+ * One request to the server with `X-API-Key`. An error answer (`{"detail","code","retryable"}`) becomes a UfsError
+ * with the server's detail and, when it names one, the server's code (e.g. `INTEGRITY`, `TOO_LARGE`); otherwise the
+ * HTTP status decides (401/403 → PERMISSION_DENIED, 429/5xx retryable, `Retry-After` honoured).
+ */
+async function serverCall(call: ServerCall): Promise<{ status: number; text: string }> {
+  const reply = await httpStream({
+    url: call.url,
+    method: call.method,
+    headers: { 'x-api-key': call.key, accept: 'application/json', ...call.headers },
+    ...(call.body !== undefined ? { body: call.body } : {}),
+    signal: call.ctx.signal,
+    timeoutMs: call.ctx.timeoutMs,
+    context: call.context,
+  });
+  const text = await readText(reply, call.context);
+  if (reply.status < 300) return { status: reply.status, text };
+  const answer = parseJson(text) as { detail?: unknown; code?: unknown; retryable?: unknown } | undefined;
+  const detail = typeof answer?.detail === 'string' ? answer.detail.replace(/^\[ufs\]\s*/, '') : excerpt(text);
+  const hint = reply.status === 401 ? ' (check UFS_API_KEY)' : '';
+  const error = httpError(reply.status, `${detail}${hint}`, call.context, header(reply.headers, 'retry-after'));
+  if (!isErrorCode(answer?.code) || answer.code === error.code) throw error;
+  throw new UfsError(answer.code, error.message, {
+    context: error.context,
+    retryable: typeof answer.retryable === 'boolean' ? answer.retryable : undefined,
+    retryAfterMs: error.retryAfterMs,
+  });
+}
+
+async function send(ctx: SendContext) {
+  const key = apiKeyOf(ctx.options, ctx.env) ?? '';
+  const hostname = stringOption(ctx.options.hostname) ?? osHostname();
+  const filepath =
+    stringOption(ctx.options.filepath) ?? (ctx.source.path ? resolve(ctx.source.path) : ctx.source.filename);
+  const sha256 = await sha256Of(ctx.source, ctx.signal);
+
+  const put = await serverCall({
+    url: `${ctx.baseUrl}/put_file`,
+    method: 'POST',
+    key,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(await fileRecord(ctx, sha256, filepath, hostname)),
+    ctx,
+    context: { ...ctx.context, operation: 'upload (put_file)' },
+  });
+  const record = parseJson(put.text) as PutFileAnswer | undefined;
+  if (typeof record?._id !== 'string' || record.sha256 !== sha256 || typeof record.upload_required !== 'boolean') {
+    throw new UfsError(
+      'UNEXPECTED',
+      `${describeContext(ctx.context)} put_file answered HTTP ${put.status} without the record of ${sha256}, so no URL can be made: ${JSON.stringify(excerpt(put.text))}`,
+      { context: { ...ctx.context, status: put.status }, retryable: false },
+    );
+  }
+
+  if (record.upload_required) {
+    const form = multipartBody([], {
+      field: 'file',
+      filename: ctx.source.filename,
+      contentType: ctx.source.contentType ?? 'application/octet-stream',
+      size: ctx.source.size,
+      bytes: ctx.bytes({ reuseBuffers: true }),
+    });
+    const query = new URLSearchParams({ hostname, filepath });
+    const uploaded = await serverCall({
+      url: `${ctx.baseUrl}/upload_file/${sha256}?${query}`,
+      method: 'POST',
+      key,
+      headers: { 'content-type': form.contentType, 'content-length': String(form.contentLength) },
+      body: form.body,
+      ctx,
+      context: { ...ctx.context, operation: 'upload (upload_file)' },
+    });
+    const answer = parseJson(uploaded.text) as { sha256?: unknown } | undefined;
+    if (answer?.sha256 !== sha256) {
+      throw new UfsError(
+        'UNEXPECTED',
+        `${describeContext(ctx.context)} upload_file answered HTTP ${uploaded.status} without confirming ${sha256}: ${JSON.stringify(excerpt(uploaded.text))}`,
+        { context: { ...ctx.context, status: uploaded.status }, retryable: false },
+      );
+    }
+  } else {
+    // The server already holds these bytes (dedup): nothing to send.
+    ctx.progress(ctx.source.size);
+  }
+  return { url: contentUrl(ctx.baseUrl, sha256), deleteToken: record._id };
+}
+
+/**
+ * A ufs dedup server (`@org/server`, PutPlace API), over HTTP only: the file is hashed (SHA-256, streaming), its
+ * record is sent with `POST /put_file` (hostname, filepath, size, mode, owner, times), and the content is uploaded
+ * (`POST /upload_file/{sha256}`, multipart field `file`, streamed) only when the server answers `upload_required`;
+ * otherwise the server already has those bytes and nothing is sent. The result is the server's content route
+ * `/files/{sha256}/content`, which needs `X-API-Key`: verification sends it (`verifyHeaders`); a plain GET of the
+ * URL is refused until the server serves content without a key. Delete removes the record (`DELETE /files/{id}`);
+ * the content goes at the server's next gc when no other record refers to it.
+ */
+export default defineProvider({
+  info: {
+    id: 'ufs',
+    name: 'ufs dedup server',
+    retention: "until the record is deleted; unreferenced content goes at the server's next gc",
+    auth: 'required',
+    env: ['UFS_SERVER', 'UFS_API_KEY'],
+    capabilities: { expiry: false, singleDownload: false, delete: true, streaming: true },
+  },
+  baseUrl: { env: 'UFS_SERVER', default: '' },
+  status(env, options) {
+    const server = optionOrEnv(options.baseUrl, env, 'UFS_SERVER');
+    if (!server) {
+      return {
+        ready: false,
+        reason: 'UFS_SERVER is not set',
+        help: 'export UFS_SERVER=<base URL of the ufs server, e.g. http://127.0.0.1:8000> and UFS_API_KEY',
+      };
+    }
+    if (!apiKeyOf(options, env)) {
+      return {
+        ready: false,
+        reason: 'UFS_API_KEY is not set',
+        help: 'create a key with `ufs server key create` (or POST /api_keys) and export UFS_API_KEY=<key>',
+      };
+    }
+    return { ready: true };
+  },
+  send,
+  verifyHeaders(env, options) {
+    const key = apiKeyOf(options, env);
+    return key ? { 'x-api-key': key } : undefined;
+  },
+  async delete(result, ctx) {
+    const id = result.deleteToken;
+    if (!id) {
+      throw new UfsError('INVALID_INPUT', `${describeContext(ctx.context)} no record id was kept for this upload`, {
+        context: ctx.context,
+      });
+    }
+    await serverCall({
+      url: `${ctx.baseUrl}/files/${encodeURIComponent(id)}`,
+      method: 'DELETE',
+      key: apiKeyOf(ctx.options, ctx.env) ?? '',
+      ctx,
+      context: ctx.context,
+    });
+  },
+});
