@@ -294,7 +294,7 @@ export function printTable(title: string, timings: Timings, rows: readonly Compa
     const padded = cells.map((cell, col) =>
       numeric.has(col) ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!),
     );
-    console.log(`  ${padded.join('  ')}`);
+    console.log(`  ${padded.join('  ')}`.trimEnd());
     if (i === 0) console.log(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   });
   return misses;
