@@ -43,6 +43,34 @@ describe('the ufs binary (real process, built dist)', () => {
   });
 });
 
+describe('every command', () => {
+  const manifest = JSON.parse(readFileSync(new URL('../oclif.manifest.json', import.meta.url), 'utf8')) as {
+    commands: Record<string, { examples?: unknown[]; flags: Record<string, unknown> }>;
+  };
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const ids = Object.keys(manifest.commands);
+
+  it('has examples, --json, --verbose and --config', () => {
+    expect(ids.length).toBeGreaterThanOrEqual(15);
+    for (const id of ids) {
+      const command = manifest.commands[id]!;
+      expect([id, (command.examples ?? []).length > 0]).toEqual([id, true]);
+      for (const flag of ['json', 'verbose', 'config']) expect([id, flag in command.flags]).toEqual([id, true]);
+    }
+  });
+
+  it('is in the generated reference of README.md (pnpm --filter @org/cli readme)', () => {
+    for (const id of ids) expect([id, readme.includes(`## \`ufs ${id.replaceAll(':', ' ')}`)]).toEqual([id, true]);
+  });
+
+  it('shows its examples in --help', async () => {
+    const run = await ufs(['scan', '--help']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('EXAMPLES');
+    expect(run.stdout).toContain('$ ufs scan --dry-run');
+  });
+});
+
 describe('exit statuses', () => {
   it('maps every error code to a non-zero status', () => {
     for (const code of ERROR_CODES) expect(EXIT_CODE_BY_CODE[code]).toBeGreaterThan(0);

@@ -1,0 +1,197 @@
+import { createReadStream } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { basename } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { UfsError, httpError, retry, toUfsError, type FileMetadataInput, type RetryPolicy } from '@org/core';
+
+export interface ServerTarget {
+  url: string;
+  apiKey?: string;
+}
+
+export interface BatchResult {
+  results: Array<{ hostname: string; filepath: string; sha256: string; upload_required: boolean }>;
+  upload_required: string[];
+}
+
+const RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 300, maxDelayMs: 5000 };
+
+/** Reads an error body (`{"detail": …}` or text) for the message, bounded. */
+async function detailOf(text: string): Promise<string> {
+  try {
+    const body = JSON.parse(text) as { detail?: unknown; message?: unknown };
+    const detail = body.detail ?? body.message;
+    if (typeof detail === 'string') return detail;
+    if (detail !== undefined) return JSON.stringify(detail).slice(0, 500);
+  } catch {
+    // not JSON
+  }
+  return text.slice(0, 500);
+}
+
+/**
+ * A client of the dedup server's HTTP API (the PutPlace API plus ufs's batch, tus and admin endpoints). Every
+ * failure is a UfsError: HTTP statuses through the core classification, network errors as UNAVAILABLE/TIMEOUT.
+ */
+export class DedupClient {
+  readonly base: string;
+  batchSupported: boolean | undefined;
+
+  constructor(
+    readonly target: ServerTarget,
+    private readonly options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ) {
+    this.base = target.url.replace(/\/+$/, '');
+  }
+
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.target.apiKey ? { 'x-api-key': this.target.apiKey } : {}), ...extra };
+  }
+
+  /** One JSON request with retries on transient failures (only for idempotent or dedup-safe calls). */
+  async json<T>(method: string, path: string, body?: unknown, policy: RetryPolicy = RETRY): Promise<T> {
+    const url = `${this.base}${path}`;
+    const context = { backend: 'server', operation: `${method} ${path.split('?')[0]}`, path: this.base };
+    return retry(
+      async () => {
+        let response: Response;
+        try {
+          const signals = [
+            this.options.signal,
+            this.options.timeoutMs ? AbortSignal.timeout(this.options.timeoutMs) : undefined,
+          ];
+          const active = signals.filter((s): s is AbortSignal => s !== undefined);
+          response = await fetch(url, {
+            method,
+            headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+            ...(active.length ? { signal: AbortSignal.any(active) } : {}),
+          });
+        } catch (err) {
+          throw toUfsError(err, context);
+        }
+        const text = await response.text();
+        if (!response.ok)
+          throw httpError(response.status, await detailOf(text), context, response.headers.get('retry-after'));
+        try {
+          return (text ? JSON.parse(text) : undefined) as T;
+        } catch (err) {
+          throw new UfsError('UNEXPECTED', `[ufs] [server] ${method} ${path}: the answer is not JSON`, {
+            cause: err,
+            context,
+          });
+        }
+      },
+      { ...policy, ...(this.options.signal ? { signal: this.options.signal } : {}) },
+    );
+  }
+
+  /**
+   * Sends metadata records in one batch (`POST /put_files`); a server without the batch endpoint (plain PutPlace)
+   * gets one `POST /put_file` per record instead.
+   */
+  async putFiles(records: readonly FileMetadataInput[]): Promise<BatchResult> {
+    if (this.batchSupported !== false) {
+      try {
+        const result = await this.json<BatchResult>('POST', '/put_files', { files: records });
+        this.batchSupported = true;
+        return result;
+      } catch (err) {
+        const error = toUfsError(err);
+        const status = error.context.status;
+        if (this.batchSupported === true || (status !== 404 && status !== 405)) throw error;
+        this.batchSupported = false;
+      }
+    }
+    const results: BatchResult['results'] = [];
+    for (const record of records) {
+      const r = await this.json<{ hostname: string; filepath: string; sha256: string; upload_required: boolean }>(
+        'POST',
+        '/put_file',
+        record,
+      );
+      results.push({
+        hostname: r.hostname,
+        filepath: r.filepath,
+        sha256: r.sha256,
+        upload_required: r.upload_required,
+      });
+    }
+    return { results, upload_required: [...new Set(results.filter((r) => r.upload_required).map((r) => r.sha256))] };
+  }
+
+  /**
+   * Uploads content with `POST /upload_file/{sha256}?hostname=&filepath=` (multipart field `file`), streamed from
+   * the file with an exact Content-Length; retried on transient failures (the file is opened again each time).
+   */
+  async uploadFile(
+    sha256: string,
+    path: string,
+    size: number,
+    record: { hostname: string; filepath: string },
+    onProgress?: (loaded: number) => void,
+  ): Promise<void> {
+    const query = new URLSearchParams(record).toString();
+    const url = new URL(`${this.base}/upload_file/${sha256}?${query}`);
+    const boundary = `----ufs${Math.random().toString(16).slice(2)}${Date.now().toString(16)}`;
+    const name = basename(path).replace(/["\r\n\\]/g, '_');
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const context = { backend: 'server', operation: 'upload', path };
+    await retry(
+      async () => {
+        const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+        const req = send(url, {
+          method: 'POST',
+          headers: this.headers({
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+            'content-length': String(head.length + size + tail.length),
+          }),
+          ...(this.options.signal ? { signal: this.options.signal } : {}),
+        });
+        const answered = new Promise<IncomingMessage>((resolve, reject) => {
+          req.once('response', resolve);
+          req.once('error', reject);
+        });
+        let loaded = 0;
+        const counter = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            loaded += chunk.length;
+            onProgress?.(loaded);
+            done(null, chunk);
+          },
+        });
+        try {
+          req.write(head);
+          await pipeline(
+            createReadStream(path),
+            counter,
+            async function* (source) {
+              for await (const chunk of source) yield chunk as Buffer;
+              yield tail;
+            },
+            req,
+          ).catch(async (err: unknown) => {
+            // The server may answer (e.g. 413) and close before the body is sent: prefer its answer.
+            const res = await Promise.race([answered, new Promise<undefined>((r) => setTimeout(r, 200, undefined))]);
+            if (!res) throw err;
+          });
+          const res = await answered;
+          let text = '';
+          for await (const chunk of res) if (text.length < 4096) text += String(chunk);
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300)
+            throw httpError(status, await detailOf(text), context, res.headers['retry-after'] as string | undefined);
+        } catch (err) {
+          req.destroy();
+          throw toUfsError(err, context);
+        }
+      },
+      { ...RETRY, ...(this.options.signal ? { signal: this.options.signal } : {}) },
+    );
+  }
+}

@@ -1,0 +1,75 @@
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { Upload } from 'tus-js-client';
+import { UfsError, classifyHttpStatus } from '@org/core';
+
+export interface TusUploadOptions {
+  /** The server's base URL; uploads are created at `<base>/tus`. */
+  base: string;
+  headers: Record<string, string>;
+  path: string;
+  sha256: string;
+  size: number;
+  /** An upload URL from an earlier, interrupted run: resumed from the offset the server reports. */
+  resumeUrl?: string;
+  /** Called as soon as the server has created the upload (to remember it for a later run). */
+  onUrl?: (url: string) => void;
+  onProgress?: (loaded: number, total: number) => void;
+  /** Bytes per PATCH request (each streamed from the file). Default 64 MiB. */
+  chunkSize?: number;
+  signal?: AbortSignal;
+}
+
+function errorFrom(
+  err: Error & { originalResponse?: { getStatus(): number; getBody(): string } | null },
+  path: string,
+): UfsError {
+  const status = err.originalResponse?.getStatus();
+  const classified = status ? classifyHttpStatus(status) : undefined;
+  const body = err.originalResponse?.getBody()?.slice(0, 300);
+  return new UfsError(
+    classified?.code ?? 'UNAVAILABLE',
+    `[ufs] [server] resumable upload "${path}": ${status ? `HTTP ${status}${body ? `: ${body}` : ''}` : err.message.split('\n')[0]}`,
+    {
+      cause: err,
+      retryable: classified?.retryable ?? true,
+      context: { backend: 'server', operation: 'tus', path, ...(status ? { status } : {}) },
+    },
+  );
+}
+
+/**
+ * A resumable upload with the tus 1.0 protocol (`tus-js-client`): the file is sent in streamed chunks; after a
+ * network failure the client asks the server for its offset (`HEAD`) and continues from there, and the upload URL
+ * survives the process (`onUrl` / `resumeUrl`) so the next run resumes instead of starting over.
+ */
+export function tusUpload(options: TusUploadOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const upload = new Upload(createReadStream(options.path), {
+      endpoint: `${options.base}/tus`,
+      ...(options.resumeUrl ? { uploadUrl: options.resumeUrl } : {}),
+      uploadSize: options.size,
+      chunkSize: options.chunkSize ?? 64 * 1024 * 1024,
+      headers: options.headers,
+      metadata: { sha256: options.sha256, filename: basename(options.path) },
+      retryDelays: [0, 500, 2000, 5000],
+      storeFingerprintForResuming: false,
+      removeFingerprintOnSuccess: false,
+      onUploadUrlAvailable: () => {
+        if (upload.url) options.onUrl?.(upload.url);
+      },
+      onProgress: (loaded, total) => options.onProgress?.(loaded, total),
+      onSuccess: () => resolve(),
+      onError: (err) => reject(errorFrom(err as never, options.path)),
+    });
+    options.signal?.addEventListener(
+      'abort',
+      () => {
+        void upload.abort(false);
+        reject(new UfsError('ABORTED', `[ufs] [server] resumable upload "${options.path}": aborted`));
+      },
+      { once: true },
+    );
+    upload.start();
+  });
+}

@@ -1,0 +1,100 @@
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import type { UfsError } from '@org/core';
+import { loadCliConfig, type CliConfig } from './config/cli-config.js';
+import { asUfsError, details, errorJson, exitCodeFor, oneLine } from './errors.js';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/**
+ * The base of every ufs command: the common flags (`--json`, `--verbose`, `--config`), the config file, stderr
+ * helpers, and the one `catch` that turns any failure into a one-line message on stderr and an exit status from
+ * `EXIT_CODE_BY_CODE` (details with `--verbose` or `DEBUG`).
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    verbose: Flags.boolean({
+      char: 'V',
+      description: 'Show details: every step, and the cause and stack of errors (also: env DEBUG).',
+      helpGroup: 'GLOBAL',
+    }),
+    config: Flags.string({
+      description: 'Config file (YAML or JSON). Default: env UFS_CONFIG, else ~/.config/ufs/config.yaml.',
+      helpGroup: 'GLOBAL',
+    }),
+  };
+
+  protected flags!: BaseFlags<T>;
+  protected args!: BaseArgs<T>;
+  /** Variadic arguments, in order (for commands with `strict = false`). */
+  protected argList: string[] = [];
+  private configPromise: Promise<CliConfig> | undefined;
+
+  override async init(): Promise<void> {
+    await super.init();
+    const { args, flags, argv } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as BaseFlags<T>;
+    this.args = args as BaseArgs<T>;
+    this.argList = argv as string[];
+  }
+
+  /** The config file, read once. */
+  protected cliConfig(): Promise<CliConfig> {
+    this.configPromise ??= loadCliConfig(this.flags.config);
+    return this.configPromise;
+  }
+
+  protected get verbose(): boolean {
+    return Boolean(this.flags?.verbose) || this.argv.includes('--verbose') || this.argv.includes('-V') || debugOn();
+  }
+
+  /** A line on stderr (never on stdout: stdout carries results only). Printed in JSON mode too. */
+  protected note(message: string): void {
+    process.stderr.write(`${message}\n`);
+  }
+
+  /** A line on stderr only with `--verbose` / `DEBUG`. */
+  protected debugNote(message: string): void {
+    if (this.verbose) process.stderr.write(`${message}\n`);
+  }
+
+  /** A result line on stdout (suppressed in JSON mode, where the returned value is printed instead). */
+  protected out(line: string): void {
+    if (!this.jsonEnabled()) process.stdout.write(`${line}\n`);
+  }
+
+  /** Prints an error the way `catch` does, without ending the command (for per-item failures). */
+  protected reportError(error: UfsError): void {
+    process.stderr.write(`${this.verbose ? details(error) : oneLine(error.message)}\n`);
+  }
+
+  /** Sets the exit status without throwing (the result is still printed). */
+  protected setExitStatus(code: number): void {
+    if (code !== 0) process.exitCode = code;
+  }
+
+  override async catch(err: Error & { exitCode?: number }): Promise<never> {
+    // `this.exit()` throws an ExitError: let it through untouched.
+    if ((err as { oclif?: { exit?: number } }).oclif?.exit !== undefined && err.message.startsWith('EEXIT')) throw err;
+    const error = asUfsError(err);
+    if (this.jsonEnabled()) this.logJson(errorJson(error));
+    const verbose = this.verbose;
+    process.stderr.write(`${verbose ? details(error) : oneLine(error.message)}\n`);
+    return this.exit(exitCodeFor(error));
+  }
+}
+
+export function debugOn(): boolean {
+  const value = process.env.DEBUG?.trim();
+  return Boolean(value) && value !== '0' && value !== 'false';
+}

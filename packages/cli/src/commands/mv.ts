@@ -1,0 +1,22 @@
+import { TransferCommand, transferArgs, type TransferJson } from '../storage/transfer-command.js';
+import { transferFlags } from '../storage/transfer.js';
+
+export default class Mv extends TransferCommand<typeof Mv> {
+  static override summary = 'Move files and folder trees, within a mount or across mounts.';
+  static override description =
+    'Like cp, and each file is removed from the source once it is in place (a native rename where the backend has one). Files that failed or were skipped stay where they were.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> data:inbox/report.pdf data:archive/2024/',
+    {
+      description: 'Move a local folder into S3',
+      command: '<%= config.bin %> <%= command.id %> ./exports s3:exports',
+    },
+  ];
+  static override strict = false;
+  static override args = transferArgs;
+  static override flags = { ...transferFlags };
+
+  async run(): Promise<TransferJson> {
+    return this.transfer('move');
+  }
+}

@@ -1,0 +1,87 @@
+import { Args, Flags } from '@oclif/core';
+import type { UfsError } from '@org/core';
+import {
+  assertKnownProviders,
+  checkOnline,
+  providerStatus,
+  providerStatuses,
+  type ProviderStatusReport,
+} from '@org/providers';
+import { BaseCommand } from '../../base-command.js';
+import { exitCodeForFailures } from '../../errors.js';
+import { table } from '../../output/table.js';
+
+interface StatusJson {
+  id: string;
+  name: string;
+  ready: boolean;
+  reason?: string;
+  help?: string;
+  online?: { ok: boolean; ms: number; url?: string; deleted?: boolean; error?: ReturnType<UfsError['toJSON']> };
+}
+
+export default class ProviderStatus extends BaseCommand<typeof ProviderStatus> {
+  static override summary = 'Show which providers are ready to upload, and why the others are not.';
+  static override description = [
+    'Without --online nothing is sent: readiness comes from configuration (env variables such as PIXELDRAIN_API_KEY).',
+    'With --online each ready provider (or each one named) gets a small test upload, verified by download and deleted where the service allows; the exit status is non-zero when any of those checks fails.',
+  ].join('\n\n');
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    { description: 'Check two services for real', command: '<%= config.bin %> <%= command.id %> --online catbox 0x0' },
+  ];
+  static override strict = false;
+  static override args = { provider: Args.string({ description: 'Provider id(s) (default: all)' }) };
+  static override flags = {
+    online: Flags.boolean({ description: 'Upload a small test file to each ready provider and verify it.' }),
+    timeout: Flags.integer({ description: 'Seconds per request of an online check.', default: 30, min: 1 }),
+  };
+
+  async run(): Promise<StatusJson[]> {
+    const ids = this.argList;
+    if (ids.length > 0) assertKnownProviders(ids, 'arguments');
+    const reports: ProviderStatusReport[] =
+      ids.length > 0 ? await Promise.all(ids.map((id) => providerStatus(id))) : await providerStatuses();
+    const results: StatusJson[] = reports.map((r) => ({
+      id: r.id,
+      name: r.name,
+      ready: r.ready,
+      ...(r.reason ? { reason: r.reason } : {}),
+      ...(r.help ? { help: r.help } : {}),
+    }));
+    const failures: UfsError[] = [];
+    if (this.flags.online) {
+      const config = await this.cliConfig();
+      for (const result of results) {
+        if (!result.ready) continue;
+        const check = await checkOnline(result.id, {
+          timeoutMs: this.flags.timeout * 1000,
+          maxAttempts: 1,
+          ...(config.upload.providerOptions ? { providerOptions: config.upload.providerOptions } : {}),
+        });
+        result.online = {
+          ok: check.ok,
+          ms: check.ms,
+          ...(check.result ? { url: check.result.url } : {}),
+          ...(check.deleted !== undefined ? { deleted: check.deleted } : {}),
+          ...(check.error ? { error: check.error.toJSON() } : {}),
+        };
+        if (check.error) failures.push(check.error);
+      }
+    }
+    const rows = results.map((r) => {
+      const state = r.ready ? 'ready' : 'not ready';
+      const online = r.online ? (r.online.ok ? `online (${r.online.ms} ms)` : 'FAILED') : '';
+      const why = r.online?.error
+        ? r.online.error.message.split('\n')[0]!
+        : r.ready
+          ? ''
+          : `${r.reason ?? ''}${r.help ? ` — ${r.help}` : ''}`;
+      return this.flags.online ? [r.id, state, online, why] : [r.id, state, why];
+    });
+    const header = this.flags.online ? ['ID', 'STATUS', 'ONLINE', 'DETAILS'] : ['ID', 'STATUS', 'DETAILS'];
+    this.out(table(rows, header));
+    this.setExitStatus(exitCodeForFailures(failures));
+    return results;
+  }
+}

@@ -1,0 +1,162 @@
+import { Args, Flags } from '@oclif/core';
+import { hostname as osHostname, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type { UfsError } from '@org/core';
+import { DedupClient } from '../api/dedup-client.js';
+import { serverFlags } from '../api/server-flags.js';
+import { serverTarget } from '../api/server-target.js';
+import { BaseCommand } from '../base-command.js';
+import { cacheDir, expandPath } from '../config/paths.js';
+import { exitCodeForFailures, oneLine } from '../errors.js';
+import { ProgressLine, progressWanted } from '../output/progress.js';
+import { parseSize } from '../output/size.js';
+import { HashCache } from '../scan/cache.js';
+import { HashPool, defaultHashThreads } from '../scan/hash-pool.js';
+import { runScan } from '../scan/scanner.js';
+import { progressText, summaryText, type ScanStats } from '../scan/stats.js';
+
+function ipAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const addr of list ?? []) if (addr.family === 'IPv4' && !addr.internal) return addr.address;
+  }
+  return '127.0.0.1';
+}
+
+export default class Scan extends BaseCommand<typeof Scan> {
+  static override summary = 'Catalogue files on a dedup server, uploading only content it does not have.';
+  static override description = [
+    'Walks each PATH (gitignore-style --exclude patterns and .ufsignore files apply; symbolic links are recorded as links, not followed, unless --follow-symlinks), hashes files on worker threads (SHA-256), and remembers hashes by (path, size, mtime, inode) in a local SQLite cache so unchanged files are not read again.',
+    'Records go to the server in batches; only content the server asks for is uploaded, once per run: small files in one request, large ones (--tus-threshold) with the resumable tus protocol, resumed on the next run if interrupted.',
+    "Prints a summary (files, bytes, new, deduplicated, uploaded, failed). The exit status is 0 when nothing failed; otherwise the status of the failures' common code, or 1 when they differ.",
+  ].join('\n\n');
+  static override examples = [
+    {
+      description: 'Scan a folder into a server',
+      command: '<%= config.bin %> <%= command.id %> ~/photos --server http://127.0.0.1:8000 --api-key $KEY',
+    },
+    {
+      description: 'See what would be catalogued, without contacting a server',
+      command: '<%= config.bin %> <%= command.id %> --dry-run --exclude "*.tmp" --exclude node_modules/ .',
+    },
+    {
+      description: 'JSON summary, as another host name',
+      command:
+        'UFS_SERVER=http://nas:8000 UFS_API_KEY=… <%= config.bin %> <%= command.id %> --hostname laptop --json /srv/data',
+    },
+  ];
+  static override strict = false;
+  static override args = { path: Args.string({ description: 'Folder(s) or file(s) to scan', required: true }) };
+  static override flags = {
+    ...serverFlags,
+    hostname: Flags.string({
+      description: 'Host name recorded with every file (default: config "scan.hostname", else this machine\'s).',
+    }),
+    exclude: Flags.string({
+      char: 'x',
+      description: 'gitignore-style pattern to leave out (repeatable), e.g. "*.tmp", "node_modules/".',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    'ignore-files': Flags.boolean({
+      description: 'Read .ufsignore files (gitignore syntax).',
+      default: true,
+      allowNo: true,
+    }),
+    'follow-symlinks': Flags.boolean({
+      char: 'L',
+      description: 'Follow symbolic links (loops are detected) instead of recording them as links.',
+    }),
+    'dry-run': Flags.boolean({ char: 'n', description: 'Walk and hash only; do not contact the server.' }),
+    concurrency: Flags.integer({
+      char: 'c',
+      description: 'Hashing threads (default: one per core, at most 8).',
+      min: 1,
+      max: 64,
+    }),
+    uploads: Flags.integer({ description: 'Uploads at once.', default: 4, min: 1, max: 32 }),
+    'batch-size': Flags.integer({
+      description: 'Records per metadata request (default: config, else 500).',
+      min: 1,
+      max: 10_000,
+    }),
+    cache: Flags.string({
+      description: 'Hash cache file (default: config "scan.cache", else ~/.cache/ufs/scan-cache.sqlite).',
+    }),
+    'no-cache': Flags.boolean({ description: 'Use no hash cache: hash everything, remember nothing.' }),
+    rehash: Flags.boolean({ description: 'Hash every file again (the cache is refreshed).' }),
+    'tus-threshold': Flags.string({
+      description: 'Files at least this large are uploaded resumably (tus).',
+      default: '64MiB',
+    }),
+    'tus-chunk-size': Flags.string({ description: 'Bytes per tus request.', default: '64MiB', hidden: true }),
+  };
+
+  async run(): Promise<{
+    stats: ScanStats;
+    dryRun: boolean;
+    hostname: string;
+    server?: string;
+    failures: ReturnType<UfsError['toJSON']>[];
+  }> {
+    const config = await this.cliConfig();
+    const f = this.flags;
+    const dryRun = f['dry-run'];
+    const client = dryRun ? undefined : new DedupClient(serverTarget(f, config));
+    const hostname = f.hostname ?? config.scan.hostname ?? osHostname();
+    const cachePath =
+      f.cache ?? (config.scan.cache ? expandPath(config.scan.cache) : join(cacheDir(), 'scan-cache.sqlite'));
+    const cache = f['no-cache'] ? undefined : new HashCache(cachePath);
+    const pool = new HashPool(f.concurrency ?? defaultHashThreads());
+    const progress = new ProgressLine(progressWanted(this.jsonEnabled()), 200);
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    const started = performance.now();
+    this.debugNote(
+      `scan: ${this.argList.join(', ')} as ${hostname}${client ? ` → ${client.base}` : ' (dry run)'}; cache ${cache?.path ?? 'off'}`,
+    );
+    let result: Awaited<ReturnType<typeof runScan>>;
+    try {
+      result = await runScan({
+        roots: this.argList,
+        exclude: [...(config.scan.exclude ?? []), ...(f.exclude ?? [])],
+        followSymlinks: f['follow-symlinks'],
+        ignoreFiles: f['ignore-files'],
+        hostname,
+        ipAddress: ipAddress(),
+        dryRun,
+        ...(client ? { client } : {}),
+        pool,
+        ...(cache ? { cache } : {}),
+        rehash: f.rehash,
+        uploadConcurrency: f.uploads,
+        batchSize: f['batch-size'] ?? config.scan.batchSize ?? 500,
+        tusThreshold: parseSize(f['tus-threshold'], '--tus-threshold'),
+        tusChunkSize: parseSize(f['tus-chunk-size'], '--tus-chunk-size'),
+        signal: controller.signal,
+        onProgress: (stats) => progress.update(progressText(stats, dryRun)),
+        onFailure: (error) => {
+          progress.done();
+          this.reportError(error);
+        },
+      });
+    } finally {
+      progress.done();
+      process.off('SIGINT', onSignal);
+      cache?.close();
+      await pool.close();
+    }
+    const { stats, errors } = result;
+    this.out(summaryText(stats, dryRun, (performance.now() - started) / 1000));
+    this.setExitStatus(exitCodeForFailures(errors));
+    if (errors.length > 0 && !this.jsonEnabled())
+      this.note(`${errors.length} failure(s); first: ${oneLine(errors[0]!.message)}`);
+    return {
+      stats,
+      dryRun,
+      hostname,
+      ...(client ? { server: client.base } : {}),
+      failures: errors.map((e) => e.toJSON()),
+    };
+  }
+}

@@ -1,0 +1,87 @@
+import { Flags } from '@oclif/core';
+import { createBootstrapKey, createDedupApp, openContentMount, openStore } from '@org/server';
+import { BaseCommand } from '../base-command.js';
+import { placeFlags } from '../serve/server-flags.js';
+import { serverPlaces } from '../serve/server-setup.js';
+import { parseSize } from '../output/size.js';
+
+export default class Serve extends BaseCommand<typeof Serve> {
+  static override summary = 'Run a dedup server with embedded defaults.';
+  static override description = [
+    'Starts the ufs dedup server (PutPlace-compatible API, batch put, tus uploads, OpenAPI at /docs). With no options it needs nothing else installed: metadata in an embedded SQLite store and content in a local folder, both under the data directory ($XDG_DATA_HOME/ufs, i.e. ~/.local/share/ufs).',
+    'On first start (no API key in the store yet) it creates a bootstrap key with every scope and prints it once. Prints the URL (and the key) on stdout; with --json one JSON line {url, apiKey?, dataDir, store, content}. Stops cleanly on SIGINT/SIGTERM.',
+  ].join('\n\n');
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    {
+      description: 'Listen on all interfaces, port 9000, data in /srv/ufs',
+      command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --port 9000 --data-dir /srv/ufs',
+    },
+    {
+      description: 'Content in S3 (credentials from the environment)',
+      command: '<%= config.bin %> <%= command.id %> --content "s3://bucket/ufs?region=eu-west-1"',
+    },
+  ];
+  static override flags = {
+    ...placeFlags,
+    host: Flags.string({ description: 'Address to listen on (default: config "serve.host", else 127.0.0.1).' }),
+    port: Flags.integer({
+      char: 'p',
+      description: 'Port (0: any free port; default: config "serve.port", else 8000).',
+      min: 0,
+      max: 65_535,
+    }),
+    'max-upload': Flags.string({ description: 'Largest accepted upload.', default: '10GiB' }),
+  };
+
+  async run(): Promise<void> {
+    const config = await this.cliConfig();
+    const places = await serverPlaces(this.flags, config);
+    const host = this.flags.host ?? config.serve.host ?? '127.0.0.1';
+    const port = this.flags.port ?? config.serve.port ?? 8000;
+
+    // First start: a bootstrap key, written straight into the store before the server opens it.
+    let apiKey: string | undefined;
+    {
+      const { store, close } = await openStore(places.store);
+      try {
+        if ((await store.listApiKeys()).length === 0)
+          apiKey = (await createBootstrapKey(store, { name: 'bootstrap' })).apiKey;
+      } finally {
+        await close();
+      }
+    }
+    const content = await openContentMount(places.content);
+    const app = await createDedupApp({
+      store: places.store,
+      content: content.backend,
+      contentDescription: content.description,
+      maxUploadBytes: parseSize(this.flags['max-upload'], '--max-upload'),
+    });
+    await app.listen({ port, host });
+    const address = app.getHttpServer().address();
+    const actualPort = typeof address === 'object' && address ? address.port : port;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+    if (this.jsonEnabled()) {
+      process.stdout.write(
+        `${JSON.stringify({ url, ...(apiKey ? { apiKey } : {}), dataDir: places.dataDir, store: places.storeDescription, content: content.description })}\n`,
+      );
+    } else {
+      process.stdout.write(`${url}\n`);
+      if (apiKey) process.stdout.write(`${apiKey}\n`);
+      this.note(`ufs server listening on ${url} (API docs at ${url}/docs)`);
+      this.note(`metadata: ${places.storeDescription}; content: ${content.description}`);
+      if (apiKey) this.note('the line above is the bootstrap API key (every scope): it is shown only once, keep it');
+    }
+    // Listeners stay on (`on`, not `once`): Nest's own shutdown hook re-raises the signal after its cleanup, and
+    // that second signal must not kill the process before the server is closed.
+    const signal = await new Promise<string>((resolve) => {
+      for (const name of ['SIGINT', 'SIGTERM'] as const) process.on(name, () => resolve(name));
+    });
+    this.note(`${signal}: stopping…`);
+    await app.close();
+    await content.dispose();
+    // Anything left open by then (keep-alive sockets of clients) must not hold the process.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+  }
+}

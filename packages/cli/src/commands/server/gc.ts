@@ -1,0 +1,46 @@
+import { Flags } from '@oclif/core';
+import type { GcReport } from '@org/server';
+import { DedupClient } from '../../api/dedup-client.js';
+import { serverFlags } from '../../api/server-flags.js';
+import { serverTarget } from '../../api/server-target.js';
+import { BaseCommand } from '../../base-command.js';
+
+export default class ServerGc extends BaseCommand<typeof ServerGc> {
+  static override summary = 'Remove stored content that no file record refers to.';
+  static override description =
+    'Runs garbage collection on the server (POST /admin/gc, admin scope). Content younger than the grace period is kept, and a concurrent upload of the same content is never lost.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --server http://127.0.0.1:8000 --api-key $ADMIN_KEY',
+    {
+      description: 'Only report what would go, counting content of any age',
+      command: '<%= config.bin %> <%= command.id %> --dry-run --grace 0',
+    },
+  ];
+  static override flags = {
+    ...serverFlags,
+    'dry-run': Flags.boolean({ char: 'n', description: 'Report what would be removed; remove nothing.' }),
+    grace: Flags.integer({
+      description: "Keep content younger than this many seconds (default: the server's, 1 h).",
+      min: 0,
+    }),
+  };
+
+  async run(): Promise<GcReport> {
+    const client = new DedupClient(serverTarget(this.flags, await this.cliConfig()));
+    const report = await client.json<GcReport>(
+      'POST',
+      '/admin/gc',
+      {
+        ...(this.flags['dry-run'] ? { dry_run: true } : {}),
+        ...(this.flags.grace !== undefined ? { grace_seconds: this.flags.grace } : {}),
+      },
+      { maxAttempts: 1 },
+    );
+    const verb = report.dryRun ? 'would remove' : 'removed';
+    this.out(
+      `scanned ${report.scanned} contents; ${verb} ${report.deleted.length} unreferenced, ${report.orphans.length} orphan objects, ${report.tempObjects} temporary objects, ${report.expiredUploads} expired uploads`,
+    );
+    for (const sha of report.deleted) this.debugNote(`${verb}: ${sha}`);
+    return report;
+  }
+}

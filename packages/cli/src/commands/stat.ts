@@ -1,0 +1,38 @@
+import { Args } from '@oclif/core';
+import { formatBytes } from '@org/providers';
+import { StorageCommand, statJson } from '../storage/storage-command.js';
+
+export default class Stat extends StorageCommand<typeof Stat> {
+  static override summary = 'Show what a mount knows about files and folders.';
+  static override description =
+    'Kind, size, modification time, and where the backend has them: ETag, content type, version, user metadata and stored checksum.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> s3:photos/beach.jpg',
+    '<%= config.bin %> <%= command.id %> --json ./README.md',
+  ];
+  static override strict = false;
+  static override args = { path: Args.string({ description: 'Path(s) (mount:path or local path)', required: true }) };
+
+  async run(): Promise<Array<ReturnType<typeof statJson>>> {
+    const results: Array<ReturnType<typeof statJson>> = [];
+    for (const arg of this.argList) {
+      const node = await this.node(arg);
+      const stat = await node.stat();
+      const item = statJson(this.show(node), stat);
+      results.push(item);
+      const lines = [
+        `path:  ${item.path}`,
+        `type:  ${stat.isDir ? 'folder' : 'file'}`,
+        ...(stat.isDir ? [] : [`size:  ${stat.size} (${formatBytes(stat.size)})`]),
+        ...(stat.mtime ? [`mtime: ${stat.mtime.toISOString()}`] : []),
+        ...(stat.etag ? [`etag:  ${stat.etag}`] : []),
+        ...(stat.contentType ? [`type:  ${stat.contentType}`] : []),
+        ...(stat.versionId ? [`version: ${stat.versionId}`] : []),
+        ...(stat.hash ? [`${stat.hash.algorithm}: ${stat.hash.value}`] : []),
+        ...Object.entries(stat.metadata ?? {}).map(([k, v]) => `meta.${k}: ${v}`),
+      ];
+      this.out(lines.join('\n') + (this.argList.length > 1 ? '\n' : ''));
+    }
+    return results;
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * The checked-in registry of heavy modules loaded only by the commands (or branches) that need them, so that
+ * `ufs upload`, `ufs ls` and the HTTP-only admin commands start without loading NestJS.
+ */
+export const loadServerPackage = () => import('@org/server');

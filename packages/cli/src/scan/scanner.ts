@@ -1,0 +1,219 @@
+import type { BigIntStats } from 'node:fs';
+import { UfsError, hashBytes, toUfsError, type FileMetadataInput } from '@org/core';
+import type { DedupClient } from '../api/dedup-client.js';
+import { tusUpload } from '../api/tus-upload.js';
+import type { HashCache } from './cache.js';
+import type { HashPool } from './hash-pool.js';
+import { Semaphore } from './semaphore.js';
+import { emptyStats, type ScanStats } from './stats.js';
+import { walk, type WalkOptions } from './walk.js';
+
+export interface ScanOptions extends WalkOptions {
+  roots: readonly string[];
+  hostname: string;
+  ipAddress: string;
+  /** Walk and hash only: the server is not contacted. */
+  dryRun: boolean;
+  client?: DedupClient;
+  pool: HashPool;
+  cache?: HashCache;
+  /** Hash every file again, ignoring remembered hashes. */
+  rehash?: boolean;
+  uploadConcurrency: number;
+  batchSize: number;
+  /** Files of at least this size are uploaded with tus (resumable). */
+  tusThreshold: number;
+  tusChunkSize?: number;
+  onProgress?: (stats: ScanStats) => void;
+  onFailure?: (error: UfsError) => void;
+  signal?: AbortSignal;
+}
+
+interface Pending {
+  path: string;
+  size: number;
+  meta: FileMetadataInput;
+}
+
+const EMPTY_SHA256 = hashBytes('');
+/**
+ * Server failures that no other file or batch would escape (bad key, server down or overloaded after retries):
+ * they stop the scan. Others (a refused record, a content over the size limit, a mismatch) count for their files.
+ */
+const FATAL = new Set(['PERMISSION_DENIED', 'CONFIG_INVALID', 'ABORTED', 'UNAVAILABLE', 'TIMEOUT', 'RATE_LIMITED']);
+
+function metadata(
+  path: string,
+  stats: BigIntStats,
+  sha256: string,
+  size: number,
+  o: ScanOptions,
+  link?: string,
+): FileMetadataInput {
+  const seconds = (ns: bigint) => Number(ns) / 1e9;
+  return {
+    filepath: path,
+    hostname: o.hostname,
+    ip_address: o.ipAddress,
+    sha256,
+    file_size: size,
+    file_mode: Number(stats.mode),
+    file_uid: Number(stats.uid),
+    file_gid: Number(stats.gid),
+    file_mtime: seconds(stats.mtimeNs),
+    file_atime: seconds(stats.atimeNs),
+    file_ctime: seconds(stats.ctimeNs),
+    is_symlink: link !== undefined,
+    link_target: link ?? null,
+  };
+}
+
+/**
+ * Walks the roots, hashes on the pool (bounded: at most two files per thread in flight), reuses cached hashes of
+ * unchanged files, sends records in batches while the walk goes on, and uploads (bounded) each content the server
+ * asks for once per run: small files as one multipart request, large ones with tus. Per-file failures are counted
+ * and reported; failures that would hit every request (bad key, abort) stop the scan with that error.
+ */
+export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; errors: UfsError[] }> {
+  const stats = emptyStats();
+  const errors: UfsError[] = [];
+  let fatal: UfsError | undefined;
+  const progress = () => o.onProgress?.(stats);
+  const fail = (err: unknown) => {
+    const error = toUfsError(err);
+    stats.failed++;
+    if (FATAL.has(error.code) && !o.dryRun && error.context.backend === 'server') {
+      // reported once, by whoever catches the scan's error
+      fatal ??= error;
+      return;
+    }
+    errors.push(error);
+    o.onFailure?.(error);
+    progress();
+  };
+
+  const hashSlots = new Semaphore(o.pool.threads * 2);
+  const uploadSlots = new Semaphore(o.uploadConcurrency);
+  const hashing = new Set<Promise<void>>();
+  const uploads = new Map<string, Promise<void>>();
+  let batch: Pending[] = [];
+  let sending: Promise<void> = Promise.resolve();
+  let queuedBatches = 0;
+
+  const upload = (sha256: string, item: Pending): Promise<void> =>
+    uploadSlots.run(async () => {
+      if (fatal || o.signal?.aborted) return;
+      const client = o.client!;
+      try {
+        if (item.size >= o.tusThreshold) {
+          await tusUpload({
+            base: client.base,
+            headers: client.headers(),
+            path: item.path,
+            sha256,
+            size: item.size,
+            ...(o.cache?.tusUrl(client.base, sha256) ? { resumeUrl: o.cache.tusUrl(client.base, sha256)! } : {}),
+            onUrl: (url) => o.cache?.setTusUrl(client.base, sha256, url),
+            ...(o.tusChunkSize ? { chunkSize: o.tusChunkSize } : {}),
+            ...(o.signal ? { signal: o.signal } : {}),
+          });
+          o.cache?.setTusUrl(client.base, sha256, undefined);
+        } else {
+          await client.uploadFile(sha256, item.path, item.size, { hostname: o.hostname, filepath: item.path });
+        }
+        stats.uploaded++;
+        stats.uploadedBytes += item.size;
+        progress();
+      } catch (err) {
+        fail(toUfsError(err, { backend: 'server', operation: 'upload', path: item.path }));
+      }
+    });
+
+  const send = async (items: Pending[]) => {
+    if (fatal) return;
+    try {
+      const answer = await o.client!.putFiles(items.map((i) => i.meta));
+      stats.sent += items.length;
+      const needed = new Set(answer.upload_required);
+      for (const item of items) {
+        const sha256 = item.meta.sha256;
+        if (item.meta.is_symlink) continue;
+        if (!needed.has(sha256) || uploads.has(sha256)) {
+          stats.deduplicated++;
+          continue;
+        }
+        stats.new++;
+        uploads.set(sha256, upload(sha256, item));
+      }
+      progress();
+    } catch (err) {
+      const error = toUfsError(err, { backend: 'server', operation: 'put_files' });
+      // One error for the batch, every file in it counted as failed.
+      fail(error);
+      stats.failed += items.length - 1;
+    }
+  };
+
+  const flushBatch = () => {
+    if (batch.length === 0) return;
+    const items = batch;
+    batch = [];
+    if (o.dryRun) return;
+    queuedBatches++;
+    sending = sending.then(() => send(items)).finally(() => void queuedBatches--);
+  };
+  const add = (item: Pending) => {
+    batch.push(item);
+    if (batch.length >= o.batchSize) flushBatch();
+  };
+
+  for await (const entry of walk(o.roots, o)) {
+    if (fatal || o.signal?.aborted) break;
+    if (entry.kind === 'error') {
+      fail(entry.error);
+      continue;
+    }
+    if (entry.kind === 'symlink') {
+      stats.symlinks++;
+      add({ path: entry.path, size: 0, meta: metadata(entry.path, entry.stats, EMPTY_SHA256, 0, o, entry.target) });
+      continue;
+    }
+    const { path, stats: st } = entry;
+    stats.files++;
+    stats.bytes += Number(st.size);
+    const id = { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, dev: st.dev };
+    const known = o.rehash ? undefined : o.cache?.lookup(path, id);
+    if (known) {
+      stats.cached++;
+      add({ path, size: Number(st.size), meta: metadata(path, st, known, Number(st.size), o) });
+      progress();
+    } else {
+      await hashSlots.acquire();
+      const task = o.pool
+        .hash(path)
+        .then(({ sha256, size }) => {
+          stats.hashed++;
+          stats.hashedBytes += size;
+          // Only remember a hash when the file did not change while it was read.
+          if (size === Number(st.size)) o.cache?.remember(path, id, sha256);
+          add({ path, size, meta: metadata(path, st, sha256, size, o) });
+          progress();
+        }, fail)
+        .finally(() => {
+          hashSlots.release();
+          hashing.delete(task);
+        });
+      hashing.add(task);
+    }
+    // Keep the walk from running far ahead of the server.
+    if (queuedBatches > 2) await sending;
+  }
+  await Promise.all(hashing);
+  flushBatch();
+  await sending;
+  await Promise.all(uploads.values());
+  o.cache?.flush();
+  if (o.signal?.aborted) throw new UfsError('ABORTED', '[ufs] scan: interrupted');
+  if (fatal) throw fatal;
+  return { stats, errors };
+}

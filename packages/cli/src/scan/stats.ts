@@ -1,0 +1,74 @@
+import { formatBytes } from '@org/providers';
+
+/** What a scan did. Counts are of files unless they say otherwise. */
+export interface ScanStats {
+  /** Regular files found (symbolic links not included). */
+  files: number;
+  /** Their bytes. */
+  bytes: number;
+  /** Symbolic links recorded as links (not followed). */
+  symlinks: number;
+  /** Files whose hash came from the local cache (unchanged since an earlier run). */
+  cached: number;
+  /** Files hashed in this run, and their bytes. */
+  hashed: number;
+  hashedBytes: number;
+  /** Records sent to the server. */
+  sent: number;
+  /** Files whose content the server did not hold yet. */
+  new: number;
+  /** Files whose content the server already held (or that share content with another file of this run). */
+  deduplicated: number;
+  /** Distinct contents uploaded, and their bytes. */
+  uploaded: number;
+  uploadedBytes: number;
+  /** Failures: unreadable paths, rejected batches, failed uploads. */
+  failed: number;
+}
+
+export function emptyStats(): ScanStats {
+  return {
+    files: 0,
+    bytes: 0,
+    symlinks: 0,
+    cached: 0,
+    hashed: 0,
+    hashedBytes: 0,
+    sent: 0,
+    new: 0,
+    deduplicated: 0,
+    uploaded: 0,
+    uploadedBytes: 0,
+    failed: 0,
+  };
+}
+
+/** The progress line. */
+export function progressText(s: ScanStats, dryRun: boolean): string {
+  const parts = [
+    `scan: ${s.files} files (${formatBytes(s.bytes)})`,
+    `hashed ${s.hashed} (${formatBytes(s.hashedBytes)}), cached ${s.cached}`,
+  ];
+  if (!dryRun) parts.push(`sent ${s.sent}`, `uploaded ${s.uploaded} (${formatBytes(s.uploadedBytes)})`);
+  if (s.failed) parts.push(`failed ${s.failed}`);
+  return parts.join(' | ');
+}
+
+/** The closing summary, one `name: value` per line. */
+export function summaryText(s: ScanStats, dryRun: boolean, seconds: number): string {
+  const rows: Array<[string, string]> = [
+    ['files', `${s.files} (${formatBytes(s.bytes)})`],
+    ['symlinks', String(s.symlinks)],
+    ['hashed', `${s.hashed} (${formatBytes(s.hashedBytes)}), ${s.cached} unchanged from cache`],
+  ];
+  if (dryRun) rows.push(['server', 'not contacted (--dry-run)']);
+  else
+    rows.push(
+      ['new', String(s.new)],
+      ['deduplicated', String(s.deduplicated)],
+      ['uploaded', `${s.uploaded} (${formatBytes(s.uploadedBytes)})`],
+    );
+  rows.push(['failed', String(s.failed)], ['time', `${seconds.toFixed(1)} s`]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`).join('\n');
+}

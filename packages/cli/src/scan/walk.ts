@@ -1,0 +1,140 @@
+import type { BigIntStats, Dirent } from 'node:fs';
+import { lstat, opendir, readFile, readlink, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import { toUfsError, type UfsError } from '@org/core';
+
+export const IGNORE_FILE = '.ufsignore';
+
+export interface WalkOptions {
+  /** gitignore-style patterns, relative to each root (e.g. `*.tmp`, `node_modules/`, `/build`). */
+  exclude?: readonly string[];
+  /** Follow symbolic links to files and folders (loops are detected). Default false: links are recorded as links. */
+  followSymlinks?: boolean;
+  /** Read `.ufsignore` files (gitignore syntax, applying to their folder and below). Default true. */
+  ignoreFiles?: boolean;
+}
+
+export type WalkEntry =
+  | { kind: 'file'; path: string; stats: BigIntStats }
+  | { kind: 'symlink'; path: string; stats: BigIntStats; target: string }
+  | { kind: 'error'; path: string; error: UfsError };
+
+interface Matcher {
+  base: string;
+  ig: Ignore;
+}
+
+function isIgnored(matchers: readonly Matcher[], path: string, isDir: boolean): boolean {
+  let ignored = false;
+  for (const { base, ig } of matchers) {
+    const rel = relative(base, path).split(sep).join('/');
+    if (!rel || rel.startsWith('..')) continue;
+    const result = ig.test(isDir ? `${rel}/` : rel);
+    if (result.ignored) ignored = true;
+    else if (result.unignored) ignored = false;
+  }
+  return ignored;
+}
+
+async function ignoreFileIn(dir: string): Promise<Matcher | undefined> {
+  try {
+    const text = await readFile(join(dir, IGNORE_FILE), 'utf8');
+    return { base: dir, ig: ignore().add(text) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Walks files under each root, depth first, one folder open at a time (memory holds the pending folder stack, not
+ * the tree). Yields regular files, symbolic links (when not followed) and per-path errors (unreadable folders,
+ * vanished entries) instead of stopping. Sockets, FIFOs and devices are skipped.
+ */
+export async function* walk(roots: readonly string[], options: WalkOptions = {}): AsyncGenerator<WalkEntry> {
+  const follow = options.followSymlinks ?? false;
+  const useIgnoreFiles = options.ignoreFiles ?? true;
+  for (const rootArg of roots) {
+    const root = resolve(rootArg);
+    const rootMatchers: Matcher[] = options.exclude?.length
+      ? [{ base: root, ig: ignore().add([...options.exclude]) }]
+      : [];
+    let rootStats: BigIntStats;
+    try {
+      rootStats = await (follow ? stat(root, { bigint: true }) : lstat(root, { bigint: true }));
+      // A root given on the command line is followed when it is a link to a folder, like `find -H`.
+      if (rootStats.isSymbolicLink()) {
+        const target = await stat(root, { bigint: true }).catch(() => undefined);
+        if (target?.isDirectory()) rootStats = target;
+      }
+    } catch (err) {
+      yield { kind: 'error', path: root, error: toUfsError(err, { operation: 'scan', path: root }) };
+      continue;
+    }
+    if (!rootStats.isDirectory()) {
+      yield* entryFor(root, rootStats, follow);
+      continue;
+    }
+    const visited = new Set<string>();
+    const stack: Array<{ dir: string; matchers: Matcher[] }> = [{ dir: root, matchers: rootMatchers }];
+    while (stack.length > 0) {
+      const { dir, matchers: inherited } = stack.pop()!;
+      let matchers = inherited;
+      let entries: Dirent[];
+      try {
+        const dirStats = await stat(dir, { bigint: true });
+        const id = `${dirStats.dev}:${dirStats.ino}`;
+        if (visited.has(id)) continue; // a followed link back up the tree
+        visited.add(id);
+        if (useIgnoreFiles) {
+          const own = await ignoreFileIn(dir);
+          if (own) matchers = [...inherited, own];
+        }
+        entries = [];
+        for await (const dirent of await opendir(dir)) entries.push(dirent);
+      } catch (err) {
+        yield { kind: 'error', path: dir, error: toUfsError(err, { operation: 'scan', path: dir }) };
+        continue;
+      }
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const subdirs: string[] = [];
+      for (const dirent of entries) {
+        const path = join(dir, dirent.name);
+        let isDir = dirent.isDirectory();
+        if (dirent.isSymbolicLink() && follow) {
+          const target = await stat(path, { bigint: true }).catch(() => undefined);
+          isDir = Boolean(target?.isDirectory());
+        }
+        if (isIgnored(matchers, path, isDir)) continue;
+        if (isDir) {
+          subdirs.push(path);
+          continue;
+        }
+        let stats: BigIntStats;
+        try {
+          stats = await (follow ? stat(path, { bigint: true }) : lstat(path, { bigint: true }));
+        } catch (err) {
+          // a dangling link is nothing to follow
+          if (!(follow && dirent.isSymbolicLink()))
+            yield { kind: 'error', path, error: toUfsError(err, { operation: 'scan', path }) };
+          continue;
+        }
+        yield* entryFor(path, stats, follow);
+      }
+      for (let i = subdirs.length - 1; i >= 0; i--) stack.push({ dir: subdirs[i]!, matchers });
+    }
+  }
+}
+
+async function* entryFor(path: string, stats: BigIntStats, follow: boolean): AsyncGenerator<WalkEntry> {
+  if (stats.isFile()) yield { kind: 'file', path, stats };
+  else if (stats.isSymbolicLink() && !follow) {
+    try {
+      yield { kind: 'symlink', path, stats, target: await readlink(path) };
+    } catch (err) {
+      yield { kind: 'error', path, error: toUfsError(err, { operation: 'scan', path }) };
+    }
+  }
+  // a dangling followed link, a socket, FIFO or device: nothing to catalogue
+}

@@ -1,0 +1,102 @@
+import { Flags } from '@oclif/core';
+import { UfsError } from '@org/core';
+import { formatBytes } from '@org/providers';
+import type { CopyOptions, CopySummary, StorageNode } from '@org/storage';
+import type { ProgressLine } from '../output/progress.js';
+
+/** Flags shared by `cp` and `mv`. */
+export const transferFlags = {
+  skip: Flags.string({
+    description:
+      'Leave a file alone when the destination has it: never, exists, size (same size), hash (same content).',
+    options: ['never', 'exists', 'size', 'hash'],
+    default: 'never',
+  }),
+  include: Flags.string({
+    char: 'i',
+    description: 'Only files matching this glob (relative to the source folder; repeatable).',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+  exclude: Flags.string({
+    char: 'x',
+    description: 'Leave out files matching this glob (repeatable; wins over --include).',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+  'no-clobber': Flags.boolean({
+    char: 'n',
+    description: 'Never replace an existing file (it is reported as ALREADY_EXISTS).',
+  }),
+  concurrency: Flags.integer({
+    char: 'c',
+    description: 'Files transferred at once.',
+    default: 4,
+    min: 1,
+    max: 64,
+  }),
+  'fail-fast': Flags.boolean({ description: 'Stop at the first failed file.' }),
+};
+
+export interface TransferFlags {
+  skip: string;
+  include?: string[];
+  exclude?: string[];
+  'no-clobber': boolean;
+  concurrency: number;
+  'fail-fast': boolean;
+}
+
+/**
+ * Where SRC goes. One folder: its contents go to DEST itself (like rclone/rsync `src/`), so running the same
+ * command again with --skip is a sync, not a nested copy. A file: into DEST when DEST is an existing folder or is
+ * written with a trailing `/` (or `mount:`), else to DEST itself. Several sources: each into the folder DEST under
+ * its own name.
+ */
+export async function destinationFor(
+  src: StorageNode,
+  dest: StorageNode,
+  destArg: string,
+  manySources: boolean,
+): Promise<StorageNode> {
+  if (manySources) {
+    if ((await dest.exists()) && !(await dest.isDir())) {
+      throw new UfsError(
+        'INVALID_INPUT',
+        `[ufs] "${destArg}" is not a folder: with several sources the destination must be one`,
+      );
+    }
+    return src.isRoot ? dest : dest.child(src.basename);
+  }
+  if (await src.isDir()) return dest;
+  const intoFolder = destArg.endsWith('/') || destArg.endsWith(':') || (await dest.isDir());
+  return intoFolder ? dest.child(src.basename) : dest;
+}
+
+export function copyOptions(flags: TransferFlags, progress: ProgressLine, onFile: (line: string) => void): CopyOptions {
+  return {
+    skip: flags.skip as CopyOptions['skip'],
+    ...(flags.include?.length ? { include: flags.include } : {}),
+    ...(flags.exclude?.length ? { exclude: flags.exclude } : {}),
+    overwrite: !flags['no-clobber'],
+    concurrency: flags.concurrency,
+    failFast: flags['fail-fast'],
+    onProgress: ({ loaded, total, item }) =>
+      progress.update(`${formatBytes(loaded)}${total !== undefined ? ` / ${formatBytes(total)}` : ''}  ${item ?? ''}`),
+    onFile: ({ src, dest, bytes, method }) =>
+      onFile(`${src.fullpath} → ${dest.fullpath} (${formatBytes(bytes)}, ${method})`),
+    onSkip: ({ src, reason }) => onFile(`skipped ${src.fullpath} (${reason})`),
+  };
+}
+
+/** Adds one summary into the running total. */
+export function addSummary(total: CopySummary, one: CopySummary): void {
+  total.files += one.files;
+  total.bytes += one.bytes;
+  total.skipped += one.skipped;
+  total.errors.push(...one.errors);
+}
+
+export function summaryLine(verb: string, s: CopySummary): string {
+  return `${verb} ${s.files} file${s.files === 1 ? '' : 's'} (${formatBytes(s.bytes)}), skipped ${s.skipped}, failed ${s.errors.length}`;
+}

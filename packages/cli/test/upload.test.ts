@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startHostingFake, type HostingFake } from './fakes/hosting.js';
+import { sandbox, ufs } from './helpers/ufs.js';
+
+let fake: HostingFake;
+let box: Awaited<ReturnType<typeof sandbox>>;
+let env: Record<string, string>;
+let fileA: string;
+let fileB: string;
+const bytesA = randomBytes(50_000);
+
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const fetchBytes = async (url: string) => Buffer.from(await (await fetch(url)).arrayBuffer());
+
+beforeAll(async () => {
+  fake = await startHostingFake();
+  box = await sandbox();
+  env = { ...box.env, ...fake.env };
+  fileA = join(box.dir, 'a.bin');
+  fileB = join(box.dir, 'b.txt');
+  await writeFile(fileA, bytesA);
+  await writeFile(fileB, 'hello from b\n');
+});
+afterAll(async () => {
+  await fake.close();
+  await box.cleanup();
+});
+beforeEach(() => {
+  fake.mode.catbox = 'ok';
+  fake.mode['0x0'] = 'ok';
+});
+
+describe('ufs upload', () => {
+  it('prints only the URL on stdout, and the URL serves the same bytes', async () => {
+    const run = await ufs(['upload', '--provider', 'catbox', fileA], { env });
+    expect(run.status).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^${fake.url}/catbox/f/\\w+\\.bin$`));
+    expect(sha(await fetchBytes(lines[0]!))).toBe(sha(bytesA));
+  });
+
+  it('gives structured results with --json, one per file in order', async () => {
+    const run = await ufs(['upload', '-p', '0x0,catbox', '--json', fileA, fileB], { env });
+    expect(run.status).toBe(0);
+    const items = run.json<Array<Record<string, unknown>>>();
+    expect(items.map((i) => [i.path, i.ok, i.provider, i.verified])).toEqual([
+      [fileA, true, '0x0', true],
+      [fileB, true, '0x0', true],
+    ]);
+    expect(items[0]).toMatchObject({ size: bytesA.length, sha256: sha(bytesA) });
+    expect(typeof items[0]!.deleteToken).toBe('string');
+  });
+
+  it('falls back to the next provider and says why on stderr', async () => {
+    fake.mode['0x0'] = 'error500';
+    const run = await ufs(['upload', '-p', '0x0', '-p', 'catbox', '--retries', '1', fileB], { env });
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toMatch(/\/catbox\/f\//);
+    expect(run.stderr).toMatch(/0x0: failed: .*HTTP 500/);
+  });
+
+  it('--fragile stops at the first failure: nothing on stdout, one line on stderr, status from the code', async () => {
+    fake.mode['0x0'] = 'error500';
+    const run = await ufs(['upload', '-p', '0x0,catbox', '--fragile', '--retries', '1', fileB], { env });
+    expect(run.status).toBe(69); // UNAVAILABLE
+    expect(run.stdout).toBe('');
+    const last = run.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^\[ufs\] upload ".*b\.txt": failed on 0x0 \(fragile: no fallback\): 0x0: .*HTTP 500/);
+  });
+
+  it('a corrupted upload is an INTEGRITY failure (65); --no-verify accepts it', async () => {
+    fake.mode.catbox = 'corrupt';
+    const run = await ufs(['upload', '-p', 'catbox', '--retries', '1', fileB], { env });
+    expect(run.status).toBe(65);
+    expect(run.stdout).toBe('');
+    const unverified = await ufs(['upload', '-p', 'catbox', '--no-verify', '--json', fileB], { env });
+    expect(unverified.status).toBe(0);
+    expect(unverified.json<Array<{ verified: boolean; verifySkipped: string }>>()[0]).toMatchObject({
+      verified: false,
+      verifySkipped: 'verification is turned off',
+    });
+  });
+
+  it('a permanent 400 is not retried and exits 64; --verbose shows code and context', async () => {
+    fake.mode.catbox = 'error400';
+    const before = fake.uploads.length;
+    const run = await ufs(['upload', '-p', 'catbox', '--verbose', fileB], { env });
+    expect(run.status).toBe(64);
+    expect(run.stderr).toContain('code: INVALID_INPUT');
+    expect(run.stderr).toContain('HTTP 400');
+    expect(fake.uploads.length).toBe(before); // the fake stores nothing on 400
+  });
+
+  it('takes providers from the config file, then UFS_PROVIDERS, then the flag', async () => {
+    await mkdir(join(box.env.XDG_CONFIG_HOME!, 'ufs'), { recursive: true });
+    await writeFile(join(box.env.XDG_CONFIG_HOME!, 'ufs', 'config.yaml'), 'upload:\n  providers: [0x0]\n');
+    const fromConfig = await ufs(['upload', '--json', fileB], { env });
+    expect(fromConfig.json<Array<{ provider: string }>>()[0]!.provider).toBe('0x0');
+    const fromEnv = await ufs(['upload', '--json', fileB], { env: { ...env, UFS_PROVIDERS: 'catbox' } });
+    expect(fromEnv.json<Array<{ provider: string }>>()[0]!.provider).toBe('catbox');
+    const fromFlag = await ufs(['upload', '--json', '-p', '0x0', fileB], { env: { ...env, UFS_PROVIDERS: 'catbox' } });
+    expect(fromFlag.json<Array<{ provider: string }>>()[0]!.provider).toBe('0x0');
+    const explicit = join(box.dir, 'other.yaml');
+    await writeFile(explicit, 'providers: catbox\n');
+    const fromFile = await ufs(['upload', '--json', '--config', explicit, fileB], { env });
+    expect(fromFile.json<Array<{ provider: string }>>()[0]!.provider).toBe('catbox');
+  });
+
+  it('refuses an unknown provider (78) naming the known ones, and a broken config file', async () => {
+    const run = await ufs(['upload', '-p', 'nope', fileB], { env });
+    expect(run.status).toBe(78);
+    expect(run.stderr).toMatch(/unknown provider "nope".*known providers: catbox, litterbox, 0x0/);
+    const bad = join(box.dir, 'bad.yaml');
+    await writeFile(bad, 'mounts: 3\nwhat: ever\n');
+    const broken = await ufs(['upload', '--config', bad, fileB], { env });
+    expect(broken.status).toBe(78);
+    expect(broken.stderr.trim()).toMatch(/^\[ufs\] config ".*bad\.yaml": .*what/);
+  });
+
+  it('several files: the good ones print, the bad one fails, the status says so', async () => {
+    const missing = join(box.dir, 'missing.txt');
+    const run = await ufs(['upload', '-p', 'catbox', fileB, missing], { env });
+    expect(run.status).toBe(66); // NOT_FOUND
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('missing.txt');
+    expect(run.stderr).toContain('1 of 2 uploads failed');
+  });
+
+  it('skips providers that cannot choose expiry', async () => {
+    const run = await ufs(['upload', '-p', 'catbox', '--expire', '24h', fileB], { env });
+    expect(run.status).toBe(69); // UNSUPPORTED
+    expect(run.stderr).toMatch(/catbox \(skipped\): cannot choose expiry 24h/);
+    const ok = await ufs(['upload', '-p', 'catbox,0x0', '--expire', '24h', '--json', fileB], { env });
+    expect(ok.status).toBe(0);
+    const item = ok.json<Array<{ provider: string; expiresAt: string }>>()[0]!;
+    expect(item.provider).toBe('0x0');
+    expect(fake.uploads.at(-1)!.fields.expires).toBe('24');
+  });
+});
