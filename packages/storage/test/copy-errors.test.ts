@@ -137,18 +137,21 @@ describe('an error in one file', () => {
 });
 
 /** Writes that consume their source slowly (abortably), to have transfers in flight; counts how writes end. */
-function throttled(inner: StorageBackend, msPerChunk: number) {
+function throttled(inner: StorageBackend, msPerChunk: number, fast?: { key: string; afterStarted: number }) {
   const state = { started: 0, completed: 0, aborted: 0 };
   const backend = interceptBackend(inner, async (call, next) => {
     if (call.op !== 'write') return next();
     const [key, source, options] = call.args as [string, AsyncIterable<Uint8Array>, { signal?: AbortSignal }];
+    const isFast = fast !== undefined && key.endsWith(fast.key);
     async function* slowly() {
       for await (const chunk of source) {
-        await sleep(msPerChunk, options?.signal);
+        if (!isFast) await sleep(msPerChunk, options?.signal);
         yield chunk;
       }
     }
     state.started++;
+    // The fast write finishes only once others are in flight, whatever the machine's load.
+    for (let waited = 0; isFast && state.started < fast.afterStarted && waited < 10_000; waited += 5) await sleep(5);
     try {
       const result = await next([key, Readable.from(slowly(), { objectMode: false }), options]);
       state.completed++;
@@ -163,7 +166,10 @@ function throttled(inner: StorageBackend, msPerChunk: number) {
 
 describe('abort', () => {
   it('stops scheduling, aborts in-flight transfers, rejects with ABORTED and leaves only whole files', async () => {
-    const { backend, state } = throttled(new MemoryBackend({ mountName: 'slowdisk' }), 15);
+    const { backend, state } = throttled(new MemoryBackend({ mountName: 'slowdisk' }), 100, {
+      key: 'f00.bin',
+      afterStarted: 3,
+    });
     await storage.mountBackend('slowdisk', backend);
     const big = Buffer.alloc(256 * 1024, 1);
     for (let i = 0; i < 12; i++) await storage.node(`local:many/f${String(i).padStart(2, '0')}.bin`).writeBytes(big);
