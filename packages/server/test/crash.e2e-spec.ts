@@ -111,5 +111,5 @@ describe('a server killed mid-upload (SIGKILL) and restarted', () => {
     const gc = await after.call('POST', '/admin/gc', {});
     expect(gc.status).toBe(200);
     expect(gc.json.deleted).toEqual([]);
-  });
+  }, 300_000);
 });
