@@ -29,7 +29,7 @@ import pLimit from 'p-limit';
 import { azureStatus, mapAzureError } from './errors.js';
 import { blobNamesBelow, dirEntry, hasChildren, listPage } from './list.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
-import { BlobPaths, byteRange, requireFileKey } from './paths.js';
+import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
 
 export interface AzureBackendSettings {
   container: ContainerClient;

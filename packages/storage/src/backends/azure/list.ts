@@ -1,6 +1,6 @@
 import type { BlobItem, ContainerClient } from '@azure/storage-blob';
 import type { EntryStat, Key, ListPage } from '@org/core';
-import type { BlobPaths } from './paths.js';
+import type { BlobPaths } from '../../util/blob-paths.js';
 
 /** Azure returns at most 5000 entries per page. */
 const MAX_PAGE = 5000;

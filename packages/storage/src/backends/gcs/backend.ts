@@ -22,7 +22,7 @@ import { lookup as lookupMime } from 'mime-types';
 import pLimit from 'p-limit';
 import { gcsStatus, isMissingBucket, mapGcsError } from './errors.js';
 import { dirEntry, generationsOf, hasChildren, listPage, namesBelow, objectEntry } from './list.js';
-import { BlobPaths, byteRange, requireFileKey } from './paths.js';
+import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
 
 export interface GcsBackendSettings {
   bucket: Bucket;

@@ -1,6 +1,6 @@
 import type { Bucket, FileMetadata } from '@google-cloud/storage';
 import type { EntryStat, Key, ListPage, VersionInfo } from '@org/core';
-import type { BlobPaths } from './paths.js';
+import type { BlobPaths } from '../../util/blob-paths.js';
 
 /** objects.list returns at most 1000 entries (items + prefixes) per page. */
 const MAX_PAGE = 1000;
