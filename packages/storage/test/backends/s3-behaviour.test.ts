@@ -3,38 +3,15 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { type StorageBackend } from '@org/core';
 import { expectUfsError, get, listAll, put, readAll } from '@org/storage-testing';
 import { freePort } from '@org/test-services';
 import definition from '../../src/backends/s3/index.js';
-import { createBucket, rawClient, removeBucket, s3Endpoint } from '../services/s3.js';
+import { s3Fixture } from '../services/s3.js';
 
-const s3 = await s3Endpoint();
-const raw = rawClient(s3);
-const bucket = `ufs-behaviour-${randomBytes(3).toString('hex')}`;
-const versionedBucket = `${bucket}-v`;
-await createBucket(raw, bucket);
-await createBucket(raw, versionedBucket, true);
+const { s3, raw, bucket, versionedBucket, connection, opened } = await s3Fixture('behaviour');
 
-const opened: StorageBackend[] = [];
-afterAll(async () => {
-  try {
-    for (const backend of opened) await backend.dispose?.();
-    await removeBucket(raw, bucket);
-    await removeBucket(raw, versionedBucket);
-  } finally {
-    raw.destroy();
-    await s3.stop();
-  }
-}, 60_000);
-
-const connection = {
-  endpoint: s3.endpoint,
-  region: s3.region,
-  accessKeyId: s3.accessKeyId,
-  secretAccessKey: s3.secretAccessKey,
-};
 async function create(options: Record<string, unknown> = {}): Promise<StorageBackend> {
   const parsed = definition.options.parse({ ...connection, bucket, ...options });
   const backend = await definition.create(parsed, { mountName: 's3-behaviour', env: {} });
@@ -139,7 +116,9 @@ describe('s3 folders and listings (radosgw)', () => {
   it('sees folders in prefixes and folder markers, and the root as a folder', async () => {
     const dir = folder();
     await put(b, `${dir}/implicit/file.txt`, 'x');
-    await raw.send(new PutObjectCommand({ Bucket: bucket, Key: `${dir}/marker/`, Body: Buffer.alloc(0), ContentLength: 0 }));
+    await raw.send(
+      new PutObjectCommand({ Bucket: bucket, Key: `${dir}/marker/`, Body: Buffer.alloc(0), ContentLength: 0 }),
+    );
     expect(await b.stat(`${dir}/implicit`)).toEqual({ key: `${dir}/implicit`, isFile: false, isDir: true, size: 0 });
     expect(await b.stat(`${dir}/marker`)).toMatchObject({ isDir: true });
     expect(await b.stat(`${dir}/nothing`)).toBeNull();

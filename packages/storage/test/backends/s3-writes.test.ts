@@ -1,40 +1,16 @@
 // s3 backend against a real Ceph radosgw: multipart writes, aborts and injected faults (no part may leak),
 // conditional writes, server-side and multipart copies, metadata.
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { HeadBucketCommand, HeadObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { hashStream, type StorageBackend } from '@org/core';
 import { expectUfsError, generated, generatedDigest, get, put } from '@org/storage-testing';
 import definition from '../../src/backends/s3/index.js';
-import { createBucket, faultyClient, openUploads, rawClient, removeBucket, s3Endpoint } from '../services/s3.js';
+import { faultyClient, openUploads, s3Fixture } from '../services/s3.js';
 
 const MiB = 1024 * 1024;
-const s3 = await s3Endpoint();
-const raw = rawClient(s3);
-const bucket = `ufs-writes-${randomBytes(3).toString('hex')}`;
-const versionedBucket = `${bucket}-v`;
-await createBucket(raw, bucket);
-await createBucket(raw, versionedBucket, true);
+const { raw, bucket, versionedBucket, connection, opened } = await s3Fixture('writes');
 
-const opened: StorageBackend[] = [];
-afterAll(async () => {
-  try {
-    for (const backend of opened) await backend.dispose?.();
-    await removeBucket(raw, bucket);
-    await removeBucket(raw, versionedBucket);
-  } finally {
-    raw.destroy();
-    await s3.stop();
-  }
-}, 60_000);
-
-const connection = {
-  endpoint: s3.endpoint,
-  region: s3.region,
-  accessKeyId: s3.accessKeyId,
-  secretAccessKey: s3.secretAccessKey,
-};
 async function create(options: Record<string, unknown> = {}): Promise<StorageBackend> {
   const withConnection = options.client ? options : { ...connection, ...options };
   const parsed = definition.options.parse({ bucket, ...withConnection });

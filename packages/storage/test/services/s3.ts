@@ -8,6 +8,9 @@ import {
   PutBucketVersioningCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { afterAll } from '@jest/globals';
+import type { StorageBackend } from '@org/core';
 import { ensureServices, stopServices, type S3Endpoint } from '@org/test-services';
 
 export interface S3TestEndpoint extends S3Endpoint {
@@ -94,4 +97,47 @@ export function faultyClient(client: S3Client, fail: (command: object, count: nu
     return (client.send as (c: object, o?: object) => Promise<unknown>)(command, options);
   }) as S3Client['send'];
   return new Proxy(client, { get: (target, p) => (p === 'send' ? send : Reflect.get(target, p, target)) });
+}
+
+export interface S3Fixture {
+  s3: S3TestEndpoint;
+  raw: S3Client;
+  /** A fresh plain bucket and a fresh versioned one (`<bucket>-v`). */
+  bucket: string;
+  versionedBucket: string;
+  /** Connection options for the s3 backend. */
+  connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+  /** Backends to dispose after the file's tests. */
+  opened: StorageBackend[];
+}
+
+/**
+ * The set-up shared by the s3 test files: the endpoint, a raw client, two fresh buckets named after `label`, and an
+ * afterAll that disposes the backends, removes the buckets and stops radosgw when this file started it.
+ */
+export async function s3Fixture(label: string): Promise<S3Fixture> {
+  const s3 = await s3Endpoint();
+  const raw = rawClient(s3);
+  const bucket = `ufs-${label}-${randomBytes(3).toString('hex')}`;
+  const versionedBucket = `${bucket}-v`;
+  await createBucket(raw, bucket);
+  await createBucket(raw, versionedBucket, true);
+  const opened: StorageBackend[] = [];
+  afterAll(async () => {
+    try {
+      for (const backend of opened) await backend.dispose?.();
+      await removeBucket(raw, bucket);
+      await removeBucket(raw, versionedBucket);
+    } finally {
+      raw.destroy();
+      await s3.stop();
+    }
+  }, 60_000);
+  const connection = {
+    endpoint: s3.endpoint,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  };
+  return { s3, raw, bucket, versionedBucket, connection, opened };
 }
