@@ -24,16 +24,27 @@ export function replayable(open: () => ByteSource | Promise<ByteSource>, size?: 
   };
 }
 
+const BYTES: unique symbol = Symbol.for('ufs.replayableBytes');
+
 /** In-memory bytes as a replayable source, yielded in chunks of at most 64 KiB. */
 export function replayableBytes(bytes: Uint8Array): ReplayableSource {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return {
+  const source: ReplayableSource & { [BYTES]: Buffer } = {
     [REPLAYABLE]: true,
+    [BYTES]: buffer,
     size: buffer.byteLength,
     async *[Symbol.asyncIterator]() {
       for (let offset = 0; offset < buffer.byteLength; offset += 65536) yield buffer.subarray(offset, offset + 65536);
     },
   };
+  return source;
+}
+
+/** The Buffer behind a `replayableBytes` source (content already in memory), or undefined for any other source. */
+export function bytesOf(source: unknown): Buffer | undefined {
+  if (!isReplayable(source)) return undefined;
+  const bytes = (source as { [BYTES]?: unknown })[BYTES];
+  return Buffer.isBuffer(bytes) ? bytes : undefined;
 }
 
 export function isReplayable(source: unknown): source is ReplayableSource {

@@ -9,6 +9,11 @@ export function toReadable(source: ByteSource): Readable {
   return source instanceof Readable ? source : Readable.from(source, { objectMode: false });
 }
 
+/** True for a Readable that emits Buffers (neither object mode nor a decoding text mode). */
+export function isByteStream(source: unknown): source is Readable {
+  return source instanceof Readable && !source.readableObjectMode && source.readableEncoding === null;
+}
+
 /** Iterates a source as Buffers (strings from a text-mode stream are encoded as UTF-8). */
 export async function* asBuffers(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Buffer> {
   for await (const chunk of source) {

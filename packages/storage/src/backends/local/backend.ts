@@ -105,7 +105,9 @@ export class LocalBackend implements StorageBackend {
         await handle.close();
         throw this.paths.error('INVALID_INPUT', 'read', key, 'is a folder, not a file');
       }
-      return handle.createReadStream({ start, end, signal: options.signal });
+      // A small file gets a buffer its size (plus one byte to see the end) rather than the default 64 KiB.
+      const highWaterMark = Math.min(65536, stats.size + 1);
+      return handle.createReadStream({ start, end, signal: options.signal, highWaterMark });
     } catch (err) {
       throw this.paths.fail(err, 'read', key);
     }
@@ -115,12 +117,16 @@ export class LocalBackend implements StorageBackend {
     try {
       options.signal?.throwIfAborted();
       if (key === '') throw this.paths.error('INVALID_INPUT', 'write', key, 'the mount root is a folder, not a file');
-      const target = await this.paths.forWrite(key, 'write');
-      const existing = await ifExists(lstat(target));
+      const { path: target, stats: existing, parentExists } = await this.paths.forWriteStat(key, 'write');
       if (existing?.isDirectory()) throw this.paths.error('INVALID_INPUT', 'write', key, 'is a folder, not a file');
       if (existing && options.ifNotExists)
         throw this.paths.error('ALREADY_EXISTS', 'write', key, 'already exists (ifNotExists)');
-      const size = await atomicWrite(target, source, { ...options, fsync: this.options.fsync ?? true });
+      const mode = existing?.isFile() ? existing.mode & 0o7777 : undefined;
+      const size = await atomicWrite(target, source, {
+        ...options,
+        fsync: this.options.fsync ?? true,
+        known: { mode, parentExists },
+      });
       return { key, size };
     } catch (err) {
       throw this.paths.fail(err, 'write', key);

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
 import { UfsError, describeContext, toUfsError } from '@org/core';
@@ -25,6 +26,9 @@ function isMissing(err: unknown): boolean {
  * Operations then use the resolved path, so a link is not followed a second time.
  */
 export class LocalPaths {
+  /** The resolved real path of a fixed (string) root, once known. */
+  private cachedRoot: string | undefined;
+
   constructor(private readonly options: { root?: LocalRoot; segmentRoot?: SegmentRoot; mountName: string }) {}
 
   /** `[ufs] [local] read "docs:a.txt":` context for errors. */
@@ -87,33 +91,55 @@ export class LocalPaths {
     return path === realRoot || path.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep);
   }
 
-  /** The real root folder (created when missing and `create`); null when it does not exist. */
+  /**
+   * The real root folder (created when missing and `create`); null when it does not exist. A fixed (string) root is
+   * resolved once and cached; callers that find the cached folder missing call `forgetRoot` and resolve again.
+   */
   async realRoot(root: string, create: boolean): Promise<string | null> {
+    const fixed = root === this.options.root;
+    if (fixed && this.cachedRoot !== undefined) return this.cachedRoot;
+    let real: string | null = null;
     try {
-      return await realpath(root);
+      real = await realpath(root);
     } catch (err) {
       if (!isMissing(err)) throw err;
     }
-    if (!create) return null;
-    await mkdir(root, { recursive: true });
-    return realpath(root);
+    if (real === null) {
+      if (!create) return null;
+      await mkdir(root, { recursive: true });
+      real = await realpath(root);
+    }
+    if (fixed) this.cachedRoot = real;
+    return real;
+  }
+
+  /** Drops the cached real root when it was `realRoot`; true when it was (so the caller may resolve afresh). */
+  private forgetRoot(realRoot: string): boolean {
+    if (this.cachedRoot !== realRoot) return false;
+    this.cachedRoot = undefined;
+    return true;
   }
 
   /** Real path of an existing key (links followed and checked), or null when nothing is there. */
   async existing(key: string, operation: string): Promise<string | null> {
     const { root, rel } = await this.locate(key, operation);
     if (root === null) return null;
-    const realRoot = await this.realRoot(root, false);
-    if (realRoot === null) return null;
-    let real: string;
-    try {
-      real = await realpath(rel === '' ? realRoot : join(realRoot, rel));
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
+    for (let retried = false; ; retried = true) {
+      const cached = !retried && this.cachedRoot !== undefined;
+      const realRoot = await this.realRoot(root, false);
+      if (realRoot === null) return null;
+      let real: string;
+      try {
+        real = await realpath(rel === '' ? realRoot : join(realRoot, rel));
+      } catch (err) {
+        if (!isMissing(err)) throw err;
+        // Missing: when the root came from the cache, resolve it again (it may have been removed or moved).
+        if (cached && this.forgetRoot(realRoot)) continue;
+        return null;
+      }
+      if (!LocalPaths.inside(realRoot, real)) throw this.escape(operation, key);
+      return real;
     }
-    if (!LocalPaths.inside(realRoot, real)) throw this.escape(operation, key);
-    return real;
   }
 
   /**
@@ -129,8 +155,27 @@ export class LocalPaths {
         key,
         'the top of a per-segment mount is not a folder one can write in',
       );
+    const cached = this.cachedRoot !== undefined;
     const realRoot = (await this.realRoot(root, true))!;
     const segments = rel === '' ? [] : rel.split('/');
+    const found = await this.resolveForWrite(realRoot, segments, operation, key);
+    if (found !== null) return found;
+    // Even the root is missing: the cached root was removed or moved; resolve (and create) it afresh.
+    if (cached && this.forgetRoot(realRoot)) {
+      const fresh = (await this.realRoot(root, true))!;
+      const again = await this.resolveForWrite(fresh, segments, operation, key);
+      if (again !== null) return again;
+    }
+    throw this.escape(operation, key);
+  }
+
+  /** The deepest existing part of `segments` under `realRoot`, resolved and checked, plus the rest; null if none. */
+  private async resolveForWrite(
+    realRoot: string,
+    segments: string[],
+    operation: string,
+    key: string,
+  ): Promise<string | null> {
     for (let depth = segments.length; depth >= 0; depth--) {
       let real: string;
       try {
@@ -150,7 +195,57 @@ export class LocalPaths {
       }
       return join(real, ...segments.slice(depth));
     }
-    throw this.escape(operation, key);
+    return null;
+  }
+
+  /**
+   * `forWrite` plus what is at the target now (its lstat, or of the link's target when it is a link), resolved from
+   * the parent folder first so that a new file in an existing folder costs one realpath and one lstat.
+   * `parentExists` tells whether the target's folder is known to exist already.
+   */
+  async forWriteStat(
+    key: string,
+    operation: string,
+  ): Promise<{ path: string; stats: Stats | undefined; parentExists: boolean }> {
+    const slash = key.lastIndexOf('/');
+    const parent = slash < 0 ? '' : key.slice(0, slash);
+    if (key !== '' && !(this.segmented && parent === '')) {
+      const realParent = await this.existing(parent, operation);
+      if (realParent !== null) {
+        const next = join(realParent, key.slice(slash + 1));
+        let stats: Stats | undefined;
+        let notDir = false;
+        try {
+          stats = await lstat(next);
+        } catch (err) {
+          if ((err as { code?: unknown }).code === 'ENOTDIR') notDir = true;
+          else if (!isMissing(err)) throw err;
+        }
+        // (ENOTDIR: the "folder" is a file; the general path below reports that as before.)
+        if (notDir) return this.forWriteGeneral(key, operation);
+        if (!stats) return { path: next, stats: undefined, parentExists: true };
+        if (!stats.isSymbolicLink()) return { path: next, stats, parentExists: true };
+        // A link: follow it as forWrite does (the real target, checked; a dangling link is refused).
+        const real = await this.existing(key, operation);
+        if (real === null) throw this.escape(operation, key);
+        return { path: real, stats: await lstat(real), parentExists: true };
+      }
+    }
+    return this.forWriteGeneral(key, operation);
+  }
+
+  private async forWriteGeneral(
+    key: string,
+    operation: string,
+  ): Promise<{ path: string; stats: Stats | undefined; parentExists: boolean }> {
+    const path = await this.forWrite(key, operation);
+    let stats: Stats | undefined;
+    try {
+      stats = await lstat(path);
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+    return { path, stats, parentExists: false };
   }
 
   /**

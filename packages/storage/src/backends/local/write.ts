@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { chmod, copyFile, link, mkdir, rm, stat, unlink, rename } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, open, rm, stat, unlink, rename } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { WriteOptions } from '@org/core';
-import { tap, type ByteSource } from '../../util/streams.js';
+import { bytesOf } from '../../util/replayable.js';
+import { countingTransform, type ByteSource } from '../../util/streams.js';
 
 function tempPath(dir: string): string {
   return join(dir, `.ufs-${randomBytes(8).toString('hex')}.tmp`);
@@ -25,15 +26,32 @@ async function existingMode(path: string): Promise<number | undefined> {
  * Moves a finished temporary file into place: `rename` (replacing atomically), or for `ifNotExists` a hard `link`,
  * which fails with EEXIST if anything appeared meanwhile, so the condition holds atomically.
  */
-async function commit(temp: string, target: string, ifNotExists: boolean): Promise<void> {
+async function commit(temp: string, target: string, ifNotExists: boolean, known?: KnownTarget): Promise<void> {
   if (ifNotExists) {
     await link(temp, target);
     await unlink(temp);
     return;
   }
-  const mode = await existingMode(target);
+  const mode = known ? known.mode : await existingMode(target);
   if (mode !== undefined) await chmod(temp, mode);
   await rename(temp, target);
+}
+
+/** What the caller already found at the target: its file mode (undefined: no file there) and whether its folder exists. */
+export interface KnownTarget {
+  mode: number | undefined;
+  parentExists: boolean;
+}
+
+/** Writes in-memory bytes to a new file: open, write, optionally fsync, close (no stream machinery). */
+async function writeBuffer(path: string, bytes: Buffer, fsync: boolean): Promise<void> {
+  const handle = await open(path, 'wx', 0o666);
+  try {
+    await handle.writeFile(bytes);
+    if (fsync) await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -43,19 +61,34 @@ async function commit(temp: string, target: string, ifNotExists: boolean): Promi
 export async function atomicWrite(
   target: string,
   source: ByteSource,
-  options: WriteOptions & { fsync: boolean },
+  options: WriteOptions & { fsync: boolean; known?: KnownTarget },
 ): Promise<number> {
-  await mkdir(dirname(target), { recursive: true });
+  const { known } = options;
+  if (!known?.parentExists) await mkdir(dirname(target), { recursive: true });
   const temp = tempPath(dirname(target));
+  const bytes = bytesOf(source);
+  if (bytes) {
+    try {
+      options.signal?.throwIfAborted();
+      await writeBuffer(temp, bytes, options.fsync);
+      options.signal?.throwIfAborted();
+      await commit(temp, target, options.ifNotExists === true, known);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    options.onProgress?.(bytes.byteLength);
+    return bytes.byteLength;
+  }
   let size = 0;
-  const counted = tap(source, (n) => {
+  const counter = countingTransform((n) => {
     size += n;
     options.onProgress?.(size);
   });
   const file = createWriteStream(temp, { flags: 'wx', flush: options.fsync });
   try {
-    await pipeline(counted, file, { signal: options.signal });
-    await commit(temp, target, options.ifNotExists === true);
+    await pipeline(source, counter, file, { signal: options.signal });
+    await commit(temp, target, options.ifNotExists === true, known);
   } catch (err) {
     // The stream opens its file asynchronously: wait until it is closed, or the file could appear after the rm.
     // (`once` rejects if the stream reports the same failure again: that error is already being thrown.)

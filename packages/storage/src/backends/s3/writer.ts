@@ -4,10 +4,12 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { UfsError, describeContext, type WriteOptions, type WriteResult } from '@org/core';
+import { bytesOf } from '../../util/replayable.js';
 import type { S3Context } from './context.js';
 import { abortedError, isMissingObject } from './errors.js';
 import { encodeMetadata, unquoteEtag } from './keys.js';
@@ -34,6 +36,61 @@ function cancellable(client: S3Client, signal: AbortSignal, beforeMultipart: () 
   return new Proxy(client, {
     get: (target, property) => (property === 'send' ? send : Reflect.get(target, property, target)),
   });
+}
+
+/** Refuses an existing key before writing, where the server does not enforce If-None-Match. */
+async function refuseExisting(s3: S3Context, key: string, objectKey: string, signal?: AbortSignal): Promise<void> {
+  const where = { operation: 'write', path: key, bucket: s3.bucket };
+  try {
+    await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: objectKey }), { abortSignal: signal });
+  } catch (err) {
+    if (isMissingObject(err)) return;
+    throw err;
+  }
+  throw new UfsError('ALREADY_EXISTS', `${describeContext({ backend: 's3', ...where })} the object already exists`, {
+    context: { backend: 's3', ...where },
+  });
+}
+
+/** In-memory content up to one part: a single PutObject with the Buffer (no stream, no Upload machinery). */
+async function putBytes(
+  s3: S3Context,
+  key: string,
+  objectKey: string,
+  body: Buffer,
+  metadata: Record<string, string> | undefined,
+  options: WriteOptions,
+): Promise<WriteResult> {
+  const where = { operation: 'write', path: key, bucket: s3.bucket };
+  const { signal } = options;
+  try {
+    if (options.ifNotExists && !s3.options.conditionalWrite) await refuseExisting(s3, key, objectKey, signal);
+    const result = await s3.client.send(
+      new PutObjectCommand({
+        Bucket: s3.bucket,
+        Key: objectKey,
+        Body: body,
+        ContentLength: body.byteLength,
+        ContentType: options.contentType,
+        CacheControl: options.cacheControl,
+        Metadata: metadata,
+        IfNoneMatch: options.ifNotExists ? '*' : undefined,
+      }),
+      { abortSignal: signal },
+    );
+    options.onProgress?.(body.byteLength);
+    const done: WriteResult = { key, size: body.byteLength };
+    const etag = unquoteEtag(result.ETag);
+    if (etag) done.etag = etag;
+    if (result.VersionId) done.versionId = result.VersionId;
+    return done;
+  } catch (err) {
+    if (signal?.aborted) {
+      throw new UfsError('ABORTED', abortedError(where).message, { context: { backend: 's3', ...where }, cause: err });
+    }
+    if (err instanceof UfsError) throw err;
+    throw s3.fail(err, 'write', key);
+  }
 }
 
 /**
@@ -64,6 +121,10 @@ export async function write(
     if (source instanceof Readable) source.destroy();
     throw err;
   }
+
+  const inMemory = bytesOf(source);
+  if (inMemory && inMemory.byteLength <= s3.options.partSize)
+    return putBytes(s3, key, objectKey, inMemory, metadata, options);
 
   let bytes = 0;
   const counter = new Transform({
