@@ -34,6 +34,7 @@ export async function buildApp(
       gcGraceMs: config.UFS_GC_GRACE_SECONDS * 1000,
       uploadExpiryMs: config.UFS_UPLOAD_EXPIRY_SECONDS * 1000,
       publicMetrics: config.UFS_PUBLIC_METRICS,
+      ...(config.UFS_SIGNING_SECRET !== undefined && { signingSecret: config.UFS_SIGNING_SECRET }),
       logLevels: LOG_LEVELS[config.UFS_LOG_LEVEL],
     });
     return {

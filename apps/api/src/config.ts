@@ -43,6 +43,8 @@ const envSchema = z.object({
   UFS_UPLOAD_EXPIRY_SECONDS: z.coerce.number().int().positive().default(86_400),
   /** Serve /metrics without an API key. */
   UFS_PUBLIC_METRICS: flag.default(false),
+  /** HMAC secret of signed content URLs (POST /files/{sha256}/share); default: one generated once in the store. */
+  UFS_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   UFS_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
 });
 

@@ -13,6 +13,8 @@ describe('API configuration from env', () => {
       UFS_PUBLIC_METRICS: false,
     });
     expect(loadConfig({}).UFS_MONGODB_URI).toBeUndefined();
+    expect(loadConfig({}).UFS_SIGNING_SECRET).toBeUndefined();
+    expect(loadConfig({ UFS_SIGNING_SECRET: 's'.repeat(32) }).UFS_SIGNING_SECRET).toBe('s'.repeat(32));
     expect(storeOptions(loadConfig({ UFS_DATA_DIR: '/srv/ufs' }))).toEqual({ sqlitePath: '/srv/ufs/ufs.db' });
   });
 
@@ -39,6 +41,7 @@ describe('API configuration from env', () => {
         UFS_MONGODB_URI: 'postgres://x',
         UFS_LOG_LEVEL: 'loud',
         UFS_RATE_LIMIT_PER_MINUTE: '-1',
+        UFS_SIGNING_SECRET: 'short',
       });
     } catch (err) {
       error = err;
@@ -49,5 +52,6 @@ describe('API configuration from env', () => {
     expect((error as UfsError).message).toMatch(/UFS_MONGODB_URI: must start with mongodb/);
     expect((error as UfsError).message).toMatch(/UFS_LOG_LEVEL/);
     expect((error as UfsError).message).toMatch(/UFS_RATE_LIMIT_PER_MINUTE/);
+    expect((error as UfsError).message).toMatch(/UFS_SIGNING_SECRET: must be at least 16 characters/);
   });
 });

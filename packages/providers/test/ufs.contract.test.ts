@@ -7,9 +7,6 @@ import { providerContract } from './contract/provider-contract.js';
 // back to catbox's fake. "2xx without a URL" is a put_file 2xx that holds no record (the URL is made from the
 // record's hash). The case that does not apply: "over the size limit", because the limit is the server's own
 // (`maxUploadBytes`, default 10 GiB), not a fixed `info.maxSize`; a 413 from a small limit is in ufs.test.ts.
-// The content route needs X-API-Key (verification sends it through the provider's `verifyHeaders`), so the
-// contract's own download sends it too.
+// The result is a signed URL (`POST /files/{sha256}/share`), so the contract's download sends no header.
 const { info } = await loadProvider('ufs');
-providerContract(info, ufsHarness, HARNESSES.catbox!, {
-  downloadHeaders: (h) => ({ 'x-api-key': h.env.UFS_API_KEY! }),
-});
+providerContract(info, ufsHarness, HARNESSES.catbox!);

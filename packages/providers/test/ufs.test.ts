@@ -17,8 +17,8 @@ import { UfsProxy, startUfsServer, type UfsServer } from './fakes/ufs-server.js'
 import { FAST_RETRY, download, randomFile, tempDir } from './helpers.js';
 
 // The ufs provider against a REAL dedup server (@org/server in process: embedded SQLite store, local content
-// folder, a bootstrap API key), through a counting/fault proxy: dedup, the records it writes, what the content URL
-// needs, errors from the server, delete, streaming.
+// folder, a bootstrap API key), through a counting/fault proxy: dedup, the records it writes, the signed content URL
+// (no key needed) and its expiry, errors from the server, delete, streaming.
 let server: UfsServer;
 let proxy: UfsProxy;
 let dir: string;
@@ -78,7 +78,7 @@ describe('ufs provider (real dedup server)', () => {
       opts({}, { onProgress: (e) => e.phase === 'upload' && progress.push(e.loaded) }),
     );
     expect([puts(), uploads()]).toEqual([2, 1]); // put_file answered upload_required: false
-    expect(second.url).toBe(first.url);
+    expect(new URL(second.url).pathname).toBe(new URL(first.url).pathname); // one content, two signed links
     expect(second.verified).toBe(true);
     expect(progress.at(-1)).toBe(40_000);
     expect(second.deleteToken).not.toBe(first.deleteToken); // two records, one content
@@ -108,15 +108,49 @@ describe('ufs provider (real dedup server)', () => {
     });
   });
 
-  it('the content URL is the server’s /files/{sha256}/content: it needs X-API-Key (a plain GET is refused)', async () => {
-    const file = await randomFile(dir, 'keyed.bin', 5000);
+  it('the URL is a signed /files/{sha256}/content link: a plain GET (no headers) gets the bytes; verification needs no key', async () => {
+    const file = await randomFile(dir, 'signed.bin', 5000);
+    const before = Date.now();
     const result = await uploadFile(file.path, opts());
-    expect(result.url).toBe(`${proxy.url}/files/${result.sha256}/content`);
-    expect((await download(result.url)).status).toBe(401);
-    const served = await download(result.url, { 'x-api-key': server.apiKey });
+    expect(result.verified).toBe(true);
+    expect(proxy.count('POST', /^\/files\/[0-9a-f]{64}\/share$/)).toBe(1);
+    const url = new URL(result.url);
+    expect(`${url.origin}${url.pathname}`).toBe(`${proxy.url}/files/${result.sha256}/content`);
+    expect(url.searchParams.get('signature')).toMatch(/^[0-9a-f]{64}$/);
+    // the server's default lifetime: 7 days
+    const week = 7 * 86_400_000;
+    expect(result.expiresAt!.getTime()).toBe(Number(url.searchParams.get('expires')) * 1000);
+    expect(result.expiresAt!.getTime() - before).toBeGreaterThan(week - 2000);
+    expect(result.expiresAt!.getTime() - before).toBeLessThan(week + 2000);
+
+    const served = await download(result.url);
+    expect(served.status).toBe(200);
     expect(served.bytes.equals(file.bytes)).toBe(true);
     const provider = await loadProvider('ufs');
-    expect(provider.verifyHeaders?.({ env: env() })).toEqual({ 'x-api-key': server.apiKey });
+    expect(provider.verifyHeaders).toBeUndefined();
+    expect(provider.info.capabilities.expiry).toBe(true);
+    await expect(
+      verifyDownload(result.url, { provider: 'ufs', sha256: file.sha256, size: 5000 }),
+    ).resolves.toBeUndefined();
+    // the bare content route still needs the key
+    expect((await download(`${proxy.url}/files/${result.sha256}/content`)).status).toBe(401);
+  });
+
+  it('expire sets the signed link’s lifetime (expires_in) and expiresAt; past 30 days is INVALID_INPUT before sending', async () => {
+    const file = await randomFile(dir, 'expiring.bin', 1000);
+    const before = Date.now();
+    const result = await uploadFile(file.path, opts({}, { expire: '1h' }));
+    expect(result.verified).toBe(true);
+    expect(result.expiresAt!.getTime() - before).toBeGreaterThan(3_600_000 - 2000);
+    expect(result.expiresAt!.getTime() - before).toBeLessThan(3_600_000 + 2000);
+    expect(Number(new URL(result.url).searchParams.get('expires')) * 1000).toBe(result.expiresAt!.getTime());
+    expect((await download(result.url)).status).toBe(200);
+
+    proxy.reset();
+    const error = await failure(uploadFile(file.path, opts({}, { expire: '31d' })));
+    expect(error.message).toMatch(/longer than the 30 days/);
+    expect(error.context.failures).toEqual([expect.objectContaining({ provider: 'ufs', code: 'INVALID_INPUT' })]);
+    expect(puts()).toBe(0);
   });
 
   it('a wrong API key is PERMISSION_DENIED, not retried, and says which variable to check', async () => {
@@ -216,9 +250,13 @@ describe('ufs provider (real dedup server)', () => {
       // --- README ---
       // UFS_SERVER=http://ufs.internal:8000 UFS_API_KEY=<key>
       const result = await uploadFile('build.tar.gz', { providers: ['ufs'] });
-      console.log(result.url); // http://ufs.internal:8000/files/<sha256>/content
+      console.log(result.url); // http://ufs.internal:8000/files/<sha256>/content?expires=…&signature=…
       // --- end ---
-      expect(log).toHaveBeenCalledWith(`${proxy.url}/files/${file.sha256}/content`);
+      expect(log).toHaveBeenCalledWith(
+        expect.stringMatching(
+          new RegExp(`^${proxy.url}/files/${file.sha256}/content\\?expires=\\d+&signature=[0-9a-f]{64}$`),
+        ),
+      );
       expect(result.verified).toBe(true);
     } finally {
       process.chdir(cwd);

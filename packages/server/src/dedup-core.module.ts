@@ -20,6 +20,7 @@ import { DedupExceptionFilter } from './http/exception.filter.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { timedStore } from './metrics/timed-store.js';
 import { MongoStoreModule } from './mongo/mongo-store.module.js';
+import { SignedUrls } from './signing/signed-urls.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import { RAW_STORE } from './store/raw-store.js';
 import { METADATA_STORE, type MetadataStore } from './store/store.js';
@@ -34,6 +35,7 @@ class OwnedStore implements OnApplicationShutdown {
 }
 
 function embeddedStore(options: DedupModuleOptions): MetadataStore {
+  resolveConfig(options); // invalid options fail here, before a store (and its checkpoint worker) is opened
   const store = options.store;
   if ('instance' in store) return store.instance;
   if ('sqlitePath' in store) return Object.assign(new SqliteStore({ path: store.sqlitePath }), { owned: true });
@@ -47,9 +49,18 @@ const SHARED: Provider[] = [
   MetricsService,
   { provide: METADATA_STORE, inject: [RAW_STORE, MetricsService], useFactory: timedStore },
   OwnedStore,
+  SignedUrls,
   { provide: APP_FILTER, useClass: DedupExceptionFilter },
 ];
-const EXPORTS = [DEDUP_CONFIG, DEDUP_OPTIONS, CONTENT_BACKEND, ContentStore, MetricsService, METADATA_STORE];
+const EXPORTS = [
+  DEDUP_CONFIG,
+  DEDUP_OPTIONS,
+  CONTENT_BACKEND,
+  ContentStore,
+  MetricsService,
+  METADATA_STORE,
+  SignedUrls,
+];
 
 export interface DedupModuleAsyncOptions {
   /** Which store the factory will configure: decides the module graph, so it is given up front. Default embedded. */

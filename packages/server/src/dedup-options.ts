@@ -1,4 +1,4 @@
-import type { StorageBackend } from '@org/core';
+import { UfsError, type StorageBackend } from '@org/core';
 import type { MetadataStore } from './store/store.js';
 
 /** Where metadata lives: MongoDB, the embedded SQLite file, or a ready store (tests, embedding). */
@@ -31,14 +31,32 @@ export interface DedupModuleOptions {
   publicMetrics?: boolean;
   /** Largest number of records in one batch put. Default 1000. */
   maxBatch?: number;
+  /**
+   * HMAC secret of signed content URLs (`POST /files/{sha256}/share`), at least 16 characters; every replica must
+   * have the same one. Default: a random secret created once in the store (insert-if-absent, shared by replicas).
+   */
+  signingSecret?: string;
 }
 
-export type DedupConfig = Required<Omit<DedupModuleOptions, 'store' | 'content' | 'contentDescription'>> & {
+export type DedupConfig = Required<
+  Omit<DedupModuleOptions, 'store' | 'content' | 'contentDescription' | 'signingSecret'>
+> & {
   contentDescription: string;
+  signingSecret: string | null;
 };
 
+const MIN_SECRET_LENGTH = 16;
+
 export function resolveConfig(options: DedupModuleOptions): DedupConfig {
+  const secret = options.signingSecret;
+  if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
+    throw new UfsError(
+      'CONFIG_INVALID',
+      `[ufs] signingSecret must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length})`,
+    );
+  }
   return {
+    signingSecret: secret ?? null,
     contentDescription: options.contentDescription ?? options.content.protocol,
     maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 ** 3,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 60_000,

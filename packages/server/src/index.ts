@@ -16,3 +16,11 @@ export { VerifyService, type VerifyOptions, type VerifyReport } from './content/
 export { MetricsService } from './metrics/metrics.service.js';
 export { openContentMount, type ContentMount } from './content/content-mount.js';
 export { openStore } from './store/open-store.js';
+export {
+  SignedUrls,
+  DEFAULT_SHARE_SECONDS,
+  MAX_SHARE_SECONDS,
+  shareRequestSchema,
+  shareResponseSchema,
+  type ShareResponse,
+} from './signing/signed-urls.js';

@@ -12,6 +12,7 @@ import {
   type UploadSource,
 } from '@org/core';
 import { defineProvider, type SendContext } from '../kit/define.js';
+import { parseDuration } from '../kit/expiry.js';
 import { parseJson } from '../kit/http-upload.js';
 import { multipartBody } from '../http/multipart.js';
 import { header, httpStream, readText, excerpt, type HttpBody } from '../http/transport.js';
@@ -34,9 +35,24 @@ function stringOption(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
 
-/** `GET {server}/files/{sha256}/content`: the server's download route for a content (needs `X-API-Key`). */
-export function contentUrl(baseUrl: string, sha256: string): string {
-  return `${baseUrl}/files/${sha256}/content`;
+/** Longest lifetime the server gives a signed URL (`POST /files/{sha256}/share`): 30 days. */
+const MAX_SHARE_MS = 30 * 86_400_000;
+
+/**
+ * `expire` as the `expires_in` (seconds) of the share request; undefined leaves the server's default (7 days).
+ * Any duration (`30m`, `12h`, `7d`, …) up to 30 days; INVALID_INPUT otherwise.
+ */
+export function shareSeconds(expire: string | undefined): number | undefined {
+  if (expire === undefined) return undefined;
+  const ms = parseDuration(expire, 'ufs');
+  if (ms > MAX_SHARE_MS) {
+    throw new UfsError(
+      'INVALID_INPUT',
+      `[ufs] [ufs] expire ${JSON.stringify(expire)} is longer than the 30 days a signed ufs URL can live`,
+      { context: { provider: 'ufs', operation: 'upload' }, retryable: false },
+    );
+  }
+  return Math.max(1, Math.ceil(ms / 1000));
 }
 
 /** Hashes per source, so the retries of one upload read the file once for its hash (the source is reused). */
@@ -112,8 +128,38 @@ async function serverCall(call: ServerCall): Promise<{ status: number; text: str
   });
 }
 
+/** `POST /files/{sha256}/share`: an absolute signed URL of the content (no key needed) and its expiry. */
+async function share(ctx: SendContext, key: string, sha256: string): Promise<{ url: string; expiresAt: Date }> {
+  const expiresIn = shareSeconds(ctx.options.expire);
+  const shared = await serverCall({
+    url: `${ctx.baseUrl}/files/${sha256}/share`,
+    method: 'POST',
+    key,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(expiresIn === undefined ? {} : { expires_in: expiresIn }),
+    ctx,
+    context: { ...ctx.context, operation: 'upload (share)' },
+  });
+  const answer = parseJson(shared.text) as { url?: unknown; expires_at?: unknown } | undefined;
+  const expiresAt = typeof answer?.expires_at === 'string' ? new Date(answer.expires_at) : undefined;
+  if (
+    typeof answer?.url !== 'string' ||
+    !answer.url.startsWith(`/files/${sha256}/content?`) ||
+    !expiresAt ||
+    Number.isNaN(expiresAt.getTime())
+  ) {
+    throw new UfsError(
+      'UNEXPECTED',
+      `${describeContext(ctx.context)} share answered HTTP ${shared.status} without a signed URL of ${sha256} (is the server older than signed URLs?): ${JSON.stringify(excerpt(shared.text))}`,
+      { context: { ...ctx.context, status: shared.status }, retryable: false },
+    );
+  }
+  return { url: `${ctx.baseUrl}${answer.url}`, expiresAt };
+}
+
 async function send(ctx: SendContext) {
   const key = apiKeyOf(ctx.options, ctx.env) ?? '';
+  shareSeconds(ctx.options.expire); // a bad expire fails before anything is sent
   const hostname = stringOption(ctx.options.hostname) ?? osHostname();
   const filepath =
     stringOption(ctx.options.filepath) ?? (ctx.source.path ? resolve(ctx.source.path) : ctx.source.filename);
@@ -167,26 +213,30 @@ async function send(ctx: SendContext) {
     // The server already holds these bytes (dedup): nothing to send.
     ctx.progress(ctx.source.size);
   }
-  return { url: contentUrl(ctx.baseUrl, sha256), deleteToken: record._id };
+  const { url, expiresAt } = await share(ctx, key, sha256);
+  return { url, expiresAt, deleteToken: record._id };
 }
 
 /**
  * A ufs dedup server (`@org/server`, PutPlace API), over HTTP only: the file is hashed (SHA-256, streaming), its
  * record is sent with `POST /put_file` (hostname, filepath, size, mode, owner, times), and the content is uploaded
  * (`POST /upload_file/{sha256}`, multipart field `file`, streamed) only when the server answers `upload_required`;
- * otherwise the server already has those bytes and nothing is sent. The result is the server's content route
- * `/files/{sha256}/content`, which needs `X-API-Key`: verification sends it (`verifyHeaders`); a plain GET of the
- * URL is refused until the server serves content without a key. Delete removes the record (`DELETE /files/{id}`);
- * the content goes at the server's next gc when no other record refers to it.
+ * otherwise the server already has those bytes and nothing is sent. Then `POST /files/{sha256}/share` (with
+ * `expires_in` from `expire`, any duration up to 30 days; server default 7 days) answers a signed URL
+ * `/files/{sha256}/content?expires=&signature=`: the result is that URL made absolute, which serves the bytes to
+ * anyone with the link (no key) until `expiresAt`. Delete removes the record (`DELETE /files/{id}`); the content
+ * goes at the server's next gc when no other record refers to it (the link then answers 404).
  */
 export default defineProvider({
   info: {
     id: 'ufs',
     name: 'ufs dedup server',
-    retention: "until the record is deleted; unreferenced content goes at the server's next gc",
+    retention:
+      "signed link: 7 days by default, expire up to 30 days; content: until the record is deleted and the server's next gc",
+    expiryChoices: ['1h', '12h', '24h', '72h', '7d', '30d'],
     auth: 'required',
     env: ['UFS_SERVER', 'UFS_API_KEY'],
-    capabilities: { expiry: false, singleDownload: false, delete: true, streaming: true },
+    capabilities: { expiry: true, singleDownload: false, delete: true, streaming: true },
   },
   baseUrl: { env: 'UFS_SERVER', default: '' },
   status(env, options) {
@@ -208,10 +258,6 @@ export default defineProvider({
     return { ready: true };
   },
   send,
-  verifyHeaders(env, options) {
-    const key = apiKeyOf(options, env);
-    return key ? { 'x-api-key': key } : undefined;
-  },
   async delete(result, ctx) {
     const id = result.deleteToken;
     if (!id) {

@@ -5,12 +5,20 @@ import type { FastifyRequest } from 'fastify';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import type { ApiKeyRecord, Scope } from '../store/store.js';
 import { ApiKeysService } from './api-keys.service.js';
-import { PUBLIC_ROUTE, PUBLIC_WHEN, REQUIRED_SCOPE } from './auth.decorators.js';
+import { SignedUrls } from '../signing/signed-urls.js';
+import { PUBLIC_ROUTE, PUBLIC_WHEN, REQUIRED_SCOPE, SIGNED_ACCESS } from './auth.decorators.js';
 import { RateLimiter } from './rate-limiter.js';
 
-export type AuthedRequest = FastifyRequest & { apiKey?: ApiKeyRecord };
+export type AuthedRequest = FastifyRequest & {
+  apiKey?: ApiKeyRecord;
+  /** Set when a signed URL (no API key) authorised the request: its expiry in epoch seconds. */
+  signedUntil?: number;
+};
 
-/** Global guard: X-API-Key on every route except those marked @Public; scope check; per-key rate limit. */
+/**
+ * Global guard: X-API-Key on every route except those marked @Public; scope check; per-key rate limit. Routes
+ * marked @SignedAccess also take a signed URL (`?expires=&signature=`) when no key header is sent.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
@@ -18,6 +26,7 @@ export class ApiKeyGuard implements CanActivate {
     @Inject(ApiKeysService) private readonly keys: ApiKeysService,
     @Inject(RateLimiter) private readonly limiter: RateLimiter,
     @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
+    @Inject(SignedUrls) private readonly signed: SignedUrls,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -26,6 +35,17 @@ export class ApiKeyGuard implements CanActivate {
     const when = this.reflector.getAllAndOverride<keyof DedupConfig | undefined>(PUBLIC_WHEN, targets);
     if (when && this.config[when] === true) return true;
     const request = context.switchToHttp().getRequest<AuthedRequest>();
+    if (
+      this.reflector.getAllAndOverride<boolean>(SIGNED_ACCESS, targets) &&
+      request.headers['x-api-key'] === undefined
+    ) {
+      const query = (request.query ?? {}) as Record<string, unknown>;
+      if (query.signature !== undefined || query.expires !== undefined) {
+        const params = (request.params ?? {}) as Record<string, unknown>;
+        request.signedUntil = await this.signed.verify(params.sha256, query.expires, query.signature);
+        return true;
+      }
+    }
     const key = await this.keys.authenticate(request.headers['x-api-key']);
     const scope = this.reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, targets) ?? 'admin';
     if (!key.scopes.includes(scope)) {

@@ -14,3 +14,11 @@ export const PUBLIC_WHEN = 'ufs:public-when';
 
 /** The route needs no API key when the named boolean option is on (e.g. `publicMetrics`). */
 export const PublicWhen = (option: 'publicMetrics') => SetMetadata(PUBLIC_WHEN, option);
+
+export const SIGNED_ACCESS = 'ufs:signed-access';
+
+/**
+ * The route also accepts, instead of an API key, a signed URL (`?expires=&signature=` from
+ * `POST /files/{sha256}/share`) for its `:sha256` parameter.
+ */
+export const SignedAccess = () => SetMetadata(SIGNED_ACCESS, true);

@@ -2,12 +2,18 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { fileMetadataSchema } from '@org/core';
 import { z } from 'zod';
+import { shareRequestSchema, shareResponseSchema } from '../signing/signed-urls.js';
 
 type JsonSchema = Record<string, unknown>;
 
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io }) as JsonSchema;
+  return rest;
+}
+
 /** Component schemas generated from the zod schemas the server validates with (one source of truth). */
 function componentSchemas(): Record<string, JsonSchema> {
-  const { $schema: _drop, ...fileMetadata } = z.toJSONSchema(fileMetadataSchema, { io: 'input' }) as JsonSchema;
+  const fileMetadata = jsonSchema(fileMetadataSchema, 'input');
   const server = {
     _id: { type: 'string' },
     has_file_content: { type: 'boolean' },
@@ -38,6 +44,8 @@ function componentSchemas(): Record<string, JsonSchema> {
         rate_limit_per_minute: { type: ['integer', 'null'], minimum: 1 },
       },
     },
+    ShareRequest: jsonSchema(shareRequestSchema, 'input'),
+    ShareResponse: jsonSchema(shareResponseSchema, 'output'),
     Error: {
       type: 'object',
       properties: { detail: { type: 'string' }, code: { type: 'string' }, retryable: { type: 'boolean' } },

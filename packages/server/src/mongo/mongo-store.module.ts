@@ -5,6 +5,7 @@ import { ApiKeyDoc, ApiKeySchema } from './schemas/api-key.schema.js';
 import { ContentDoc, ContentSchema } from './schemas/content.schema.js';
 import { CounterDoc, CounterSchema } from './schemas/counter.schema.js';
 import { FileDoc, FileSchema } from './schemas/file.schema.js';
+import { SettingDoc, SettingSchema } from './schemas/setting.schema.js';
 import { UploadDoc, UploadSchema } from './schemas/upload.schema.js';
 import { MongoStore } from './mongo-store.js';
 
@@ -24,6 +25,7 @@ const FEATURES = () =>
     { name: ApiKeyDoc.name, schema: ApiKeySchema },
     { name: CounterDoc.name, schema: CounterSchema },
     { name: UploadDoc.name, schema: UploadSchema },
+    { name: SettingDoc.name, schema: SettingSchema },
   ]);
 
 function connectionOptions(options: MongoStoreOptions) {

@@ -20,6 +20,7 @@ import { ApiKeyDoc } from './schemas/api-key.schema.js';
 import { ContentDoc } from './schemas/content.schema.js';
 import { CounterDoc } from './schemas/counter.schema.js';
 import { FileDoc } from './schemas/file.schema.js';
+import { SettingDoc } from './schemas/setting.schema.js';
 import { UploadDoc } from './schemas/upload.schema.js';
 import {
   apiKeyFromDoc,
@@ -49,6 +50,7 @@ export class MongoStore implements MetadataStore {
     @InjectModel(ApiKeyDoc.name) private readonly keys: Model<ApiKeyDoc>,
     @InjectModel(CounterDoc.name) private readonly counters: Model<CounterDoc>,
     @InjectModel(UploadDoc.name) private readonly uploads: Model<UploadDoc>,
+    @InjectModel(SettingDoc.name) private readonly settings: Model<SettingDoc>,
   ) {
     this.description = `mongo db ${connection.name}`;
   }
@@ -359,5 +361,24 @@ export class MongoStore implements MetadataStore {
           .exec()
       ).map((d: any) => uploadFromDoc(d)),
     );
+  }
+
+  // ---- settings
+  getOrInsertSetting(name: string, value: string): Promise<string> {
+    return this.run('get or insert setting', async () => {
+      const upsert = () =>
+        this.settings
+          .findOneAndUpdate({ _id: name }, { $setOnInsert: { value } }, { upsert: true, new: true, lean: true })
+          .exec();
+      let doc;
+      try {
+        doc = await upsert();
+      } catch (err) {
+        // Two concurrent upserts of a new _id: one inserts, the other gets a duplicate key and now finds it.
+        if (!isDuplicateKey(err)) throw err;
+        doc = await upsert();
+      }
+      return (doc as any).value as string;
+    });
   }
 }

@@ -62,4 +62,9 @@ CREATE TABLE IF NOT EXISTS uploads (
   expires_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS uploads_expiry ON uploads (expires_at);
+
+CREATE TABLE IF NOT EXISTS settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 `;

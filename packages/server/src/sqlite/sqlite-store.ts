@@ -346,4 +346,12 @@ export class SqliteStore implements MetadataStore {
       (this.sql.expiredUploads.all(now.toISOString(), limit) as UploadRow[]).map(uploadFromRow),
     );
   }
+
+  // ---- settings
+  getOrInsertSetting(name: string, value: string): Promise<string> {
+    return this.write('get or insert setting', () => {
+      this.sql.insertSetting.run(name, value);
+      return (this.sql.getSetting.get(name) as { value: string }).value;
+    });
+  }
 }

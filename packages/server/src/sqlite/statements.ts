@@ -22,7 +22,9 @@ type StatementName =
   | 'getUpload'
   | 'advanceUpload'
   | 'deleteUpload'
-  | 'expiredUploads';
+  | 'expiredUploads'
+  | 'insertSetting'
+  | 'getSetting';
 
 /** The embedded store's prepared statements (prepared once per connection). */
 export function sqliteStatements(db: Database.Database): Record<StatementName, Database.Statement> {
@@ -70,6 +72,8 @@ export function sqliteStatements(db: Database.Database): Record<StatementName, D
     advanceUpload: db.prepare('UPDATE uploads SET "offset" = ?, parts = ? WHERE id = ? AND "offset" = ? RETURNING *'),
     deleteUpload: db.prepare('DELETE FROM uploads WHERE id = ?'),
     expiredUploads: db.prepare('SELECT * FROM uploads WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
+    insertSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+    getSetting: db.prepare('SELECT value FROM settings WHERE name = ?'),
   };
 }
 

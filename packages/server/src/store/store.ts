@@ -137,6 +137,13 @@ export interface MetadataStore {
   advanceUpload(id: string, expectedOffset: number, offset: number, parts: UploadPart[]): Promise<UploadSession | null>;
   deleteUpload(id: string): Promise<boolean>;
   listExpiredUploads(now: Date, limit: number): Promise<UploadSession[]>;
+
+  // ---- settings: server-wide values shared by every replica (e.g. the content URL signing secret)
+  /**
+   * Inserts `value` under `name` unless a value is already stored, atomically; returns the stored value (the one
+   * given when this call inserted it), so concurrent callers on any replica all get the same value.
+   */
+  getOrInsertSetting(name: string, value: string): Promise<string>;
 }
 
 /** Nest injection token of the MetadataStore. */

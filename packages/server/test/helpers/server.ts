@@ -42,6 +42,9 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     content: backend,
     contentDescription: mount ? `local ${join(dir, 'content')}` : backend.protocol,
     ...rest,
+  }).catch(async (error: unknown) => {
+    await mount?.dispose();
+    throw error;
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };

@@ -216,6 +216,17 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       expect(await store.getUpload(session.id)).toBeNull();
     });
 
+    it('settings: insert-if-absent, concurrent callers on both connections agree on the first value', async () => {
+      const stores = [store, handle.second ?? store];
+      const values = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => stores[i % 2]!.getOrInsertSetting('shared-secret', `value-${i}`)),
+      );
+      expect(new Set(values).size).toBe(1);
+      expect(values[0]).toMatch(/^value-\d+$/);
+      expect(await store.getOrInsertSetting('shared-secret', 'later')).toBe(values[0]);
+      expect(await stores[1]!.getOrInsertSetting('other-setting', 'x')).toBe('x');
+    });
+
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
