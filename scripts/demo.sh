@@ -2,8 +2,8 @@
 # The demo on embedded defaults. From a fresh machine (Node 20 + npm): installs pnpm and the packages, builds the
 # CLI, starts `ufs serve` (embedded SQLite store, local content folder) in the background, scans a sample folder
 # twice (the first run uploads each distinct content once; the second is answered from the hash cache), uploads a
-# file through the `ufs` provider, fetches the URL it printed (with the API key), and stops the server. Everything lives in a temp
-# folder, removed at the end.
+# file through the `ufs` provider, fetches the URL it printed (a signed link: no API key needed), and stops the
+# server. Everything lives in a temp folder, removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,8 +59,8 @@ ufs scan "$demo/sample" --hostname demo-host
 step "ufs upload through the ufs provider"
 url=$(ufs upload "$demo/sample/hello.txt" --provider ufs)
 step "fetch the URL it printed"
-# The server's content route needs an API key (signed, key-less share URLs are the next step for the server).
-if curl -fsS -H "X-API-Key: $UFS_API_KEY" "$url" | cmp -s - "$demo/sample/hello.txt"; then
+# The ufs provider returns a signed share URL: it serves the bytes to anyone holding it, no API key.
+if curl -fsS "$url" | cmp -s - "$demo/sample/hello.txt"; then
   echo "the URL serves the uploaded bytes" >&2
 else
   echo "demo: $url does not serve the uploaded file" >&2
