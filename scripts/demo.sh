@@ -42,7 +42,8 @@ cp "$demo/sample/hello.txt" "$demo/sample/copies/hello-again.txt"
 cp "$demo/sample/docs/photo.raw" "$demo/sample/copies/photo-copy.raw"
 
 step "ufs serve (embedded defaults) in the background"
-ufs serve --port 0 --json >"$demo/serve.json" 2>"$demo/serve.log" &
+# node itself in the background (not the ufs function: $! would be a subshell, and killing it leaves node running).
+node packages/cli/bin/run.js serve --port 0 --json >"$demo/serve.json" 2>"$demo/serve.log" &
 server_pid=$!
 for _ in $(seq 1 100); do [ -s "$demo/serve.json" ] && break; sleep 0.2; done
 [ -s "$demo/serve.json" ] || { cat "$demo/serve.log" >&2; echo "demo: the server did not start" >&2; exit 1; }
