@@ -26,7 +26,8 @@ export class ProgressLine {
     const now = Date.now();
     if (!force && now - this.last < this.intervalMs) return;
     this.last = now;
-    const width = process.stderr.columns ?? 120;
+    // A pseudo-terminal without a size (`script`, some CI runners) reports 0 columns: treat it as unknown.
+    const width = process.stderr.columns || 120;
     const line = text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text;
     process.stderr.write(this.tty ? `\r\x1b[2K${line}` : `${line}\n`);
     this.shown = true;

@@ -1,9 +1,13 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** A pass-through HTTP proxy in front of a server that counts request body bytes per method. */
+/**
+ * A pass-through HTTP proxy in front of a server that counts request body bytes per method; `delayMs` holds back
+ * every answer that long (a slow server).
+ */
 export async function countingProxy(
   target: string,
+  options: { delayMs?: number } = {},
 ): Promise<{ url: string; bytes: Record<string, number>; close(): Promise<void> }> {
   const bytes: Record<string, number> = {};
   const to = new URL(target);
@@ -11,11 +15,19 @@ export async function countingProxy(
     const upstream = request(
       { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        const forward = () => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        };
+        if (options.delayMs) setTimeout(forward, options.delayMs);
+        else forward();
       },
     );
     upstream.on('error', () => res.destroy());
+    // A client that dies mid-request (killed scan) must not leave a half-sent request hanging on the server.
+    req.on('close', () => {
+      if (!req.complete) upstream.destroy();
+    });
     req.on('data', (chunk: Buffer) => (bytes[req.method!] = (bytes[req.method!] ?? 0) + chunk.length));
     req.pipe(upstream);
   });

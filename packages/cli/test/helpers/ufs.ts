@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,10 @@ export interface RunOptions {
   cwd?: string;
   input?: string;
   timeoutMs?: number;
+  /** Rewrites the command line (`[node, bin/run.js, ...args]`), e.g. to run it under `script` (see pty.ts). */
+  wrap?: (argv: string[]) => string[];
+  /** Called with the child process once it is spawned (to watch or signal it). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /**
@@ -52,7 +56,8 @@ export function ufs(args: readonly string[], options: RunOptions = {}): Promise<
   return new Promise((resolve, reject) => {
     const env = { ...baseEnv(), ...options.env };
     for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const [command, ...argv] = (options.wrap ?? ((a) => a))([process.execPath, BIN, ...args]);
+    const child = spawn(command!, argv, {
       env: env as NodeJS.ProcessEnv,
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -63,6 +68,7 @@ export function ufs(args: readonly string[], options: RunOptions = {}): Promise<
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', reject);
+    options.onSpawn?.(child);
     child.on('close', (status) => {
       clearTimeout(timer);
       resolve({
