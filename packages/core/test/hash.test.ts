@@ -11,6 +11,7 @@ import {
   contentKey,
   hashBytes,
   hashFile,
+  hashFileSync,
   hashFromContentKey,
   HashingStream,
   hashStream,
@@ -72,6 +73,45 @@ describe('hashFile', () => {
     controller.abort();
     const err = await hashFile(path, { bufferSize: 1024, signal: controller.signal }).catch((e: unknown) => e);
     expect((err as UfsError).code).toBe('ABORTED');
+  });
+});
+
+describe('hashFileSync', () => {
+  it.each([1, 64, 4096])('agrees with sha256sum and hashFile across buffer boundaries (buffer %i)', async (bufferSize) => {
+    const path = join(dir, `sync-${bufferSize}`);
+    await writeFile(path, randomBytes(bufferSize * 5 + 3));
+    const result = hashFileSync(path, { bufferSize });
+    expect(result).toEqual({ digest: sha256sum(path), size: bufferSize * 5 + 3 });
+    expect(result).toEqual(await hashFile(path, { bufferSize }));
+    await writeFile(join(dir, 'empty'), '');
+    expect(hashFileSync(join(dir, 'empty'))).toEqual({ digest: EMPTY_SHA256, size: 0 });
+  });
+
+  it('reuses its buffers safely while async hashes of other files are in flight', async () => {
+    const paths = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map(async (i) => {
+        const path = join(dir, `interleaved-${i}`);
+        await writeFile(path, randomBytes(300_000 * i));
+        return path;
+      }),
+    );
+    const pending = paths.map((path) => hashFile(path, { bufferSize: 65_536 }));
+    const sync = paths.map((path) => hashFileSync(path, { bufferSize: 65_536 }).digest);
+    expect((await Promise.all(pending)).map((r) => r.digest)).toEqual(paths.map(sha256sum));
+    expect(sync).toEqual(paths.map(sha256sum));
+  });
+
+  it('names the file when it is missing or a folder', () => {
+    expect(() => hashFileSync(join(dir, 'missing'))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }) as Error);
+    const err = (() => {
+      try {
+        return hashFileSync(dir);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(UfsError);
+    expect((err as UfsError).message).toContain(dir);
   });
 });
 

@@ -8,33 +8,86 @@ export function defaultHashThreads(): number {
   return Math.max(1, Math.min(8, availableParallelism()));
 }
 
+/** Files up to this size go to the workers in batches; larger ones alone. */
+export const SMALL_FILE = 4 * 1024 * 1024;
+/** A batch is sent when it holds this many files or bytes, or at the end of the current event-loop turn. */
+const BATCH_FILES = 64;
+const BATCH_BYTES = 16 * 1024 * 1024;
+
+interface Waiting {
+  path: string;
+  resolve: (value: { sha256: string; size: number }) => void;
+  reject: (err: unknown) => void;
+}
+
+function settle(item: Waiting, answer: HashAnswer): void {
+  if (answer.ok) item.resolve({ sha256: answer.sha256, size: answer.size });
+  else
+    item.reject(
+      new UfsError(answer.code, answer.message, {
+        retryable: answer.retryable,
+        context: { operation: 'hash', path: item.path },
+      }),
+    );
+}
+
 /**
  * Hashes files on a pool of worker threads, so every core hashes (SHA-256 in one thread is CPU-bound near
- * 1–2 GB/s). Each task streams its file through the core `hashFile` with two reused buffers.
+ * 1–2 GB/s). Small files travel in batches (one message per up to 64 files); large ones alone, streamed with two
+ * reused buffers.
  */
 export class HashPool {
-  private readonly pool: Piscina<HashTask, HashAnswer>;
+  private started: Piscina<HashTask, HashAnswer | HashAnswer[]> | undefined;
+  private batch: Waiting[] = [];
+  private batchBytes = 0;
+  private scheduled = false;
 
-  constructor(readonly threads = defaultHashThreads()) {
-    this.pool = new Piscina<HashTask, HashAnswer>({
+  constructor(readonly threads = defaultHashThreads()) {}
+
+  /** The workers start with the first file to hash (a rescan answered from the cache needs none). */
+  private get pool(): Piscina<HashTask, HashAnswer | HashAnswer[]> {
+    this.started ??= new Piscina<HashTask, HashAnswer | HashAnswer[]>({
       filename: new URL('./hash-worker.js', import.meta.url).href,
-      minThreads: 1,
-      maxThreads: threads,
+      minThreads: this.threads,
+      maxThreads: this.threads,
       idleTimeout: 1000,
+      // A second task queued on each worker, so it never waits for the main thread between two batches.
+      concurrentTasksPerWorker: 2,
+    });
+    return this.started;
+  }
+
+  /** `size`: what the walk saw; files up to SMALL_FILE are batched. */
+  hash(path: string, size?: number): Promise<{ sha256: string; size: number }> {
+    return new Promise((resolve, reject) => {
+      const item = { path, resolve, reject };
+      if (size === undefined || size > SMALL_FILE) {
+        this.pool.run({ path }).then((answer) => settle(item, answer as HashAnswer), reject);
+        return;
+      }
+      this.batch.push(item);
+      this.batchBytes += size;
+      if (this.batch.length >= BATCH_FILES || this.batchBytes >= BATCH_BYTES) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
     });
   }
 
-  async hash(path: string): Promise<{ sha256: string; size: number }> {
-    const answer = await this.pool.run({ path });
-    if (!answer.ok)
-      throw new UfsError(answer.code, answer.message, {
-        retryable: answer.retryable,
-        context: { operation: 'hash', path },
-      });
-    return { sha256: answer.sha256, size: answer.size };
+  private flush(): void {
+    this.scheduled = false;
+    const items = this.batch;
+    if (items.length === 0) return;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.pool.run({ paths: items.map((i) => i.path) }).then(
+      (answers) => (answers as HashAnswer[]).forEach((answer, i) => settle(items[i]!, answer)),
+      (err: unknown) => items.forEach((item) => item.reject(err)),
+    );
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await this.started?.destroy();
   }
 }

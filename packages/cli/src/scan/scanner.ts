@@ -92,7 +92,7 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
     progress();
   };
 
-  const hashSlots = new Semaphore(o.pool.threads * 2);
+  const hashSlots = new Semaphore(o.pool.threads * 256);
   const uploadSlots = new Semaphore(o.uploadConcurrency);
   const hashing = new Set<Promise<void>>();
   const uploads = new Map<string, Promise<void>>();
@@ -190,7 +190,7 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
     } else {
       await hashSlots.acquire();
       const task = o.pool
-        .hash(path)
+        .hash(path, Number(st.size))
         .then(({ sha256, size }) => {
           stats.hashed++;
           stats.hashedBytes += size;

@@ -1,5 +1,5 @@
-import type { BigIntStats, Dirent } from 'node:fs';
-import { lstat, opendir, readFile, readlink, stat } from 'node:fs/promises';
+import { lstatSync, readFileSync, readdirSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
+import { lstat, readlink, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { toUfsError, type UfsError } from '@org/core';
@@ -37,9 +37,18 @@ function isIgnored(matchers: readonly Matcher[], path: string, isDir: boolean): 
   return ignored;
 }
 
-async function ignoreFileIn(dir: string): Promise<Matcher | undefined> {
+/** Whether a path (a link being followed) leads to a folder; a dangling or unreadable link does not. */
+function isFolder(path: string): boolean {
   try {
-    const text = await readFile(join(dir, IGNORE_FILE), 'utf8');
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function ignoreFileIn(dir: string): Matcher | undefined {
+  try {
+    const text = readFileSync(join(dir, IGNORE_FILE), 'utf8');
     return { base: dir, ig: ignore().add(text) };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -83,16 +92,17 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
       let matchers = inherited;
       let entries: Dirent[];
       try {
-        const dirStats = await stat(dir, { bigint: true });
+        // Blocking calls throughout: file system metadata is usually cached, and each async call would cost a
+        // thread-pool round trip; with those the walk, not the hashing, was the slowest part of a scan.
+        const dirStats = statSync(dir, { bigint: true });
         const id = `${dirStats.dev}:${dirStats.ino}`;
         if (visited.has(id)) continue; // a followed link back up the tree
         visited.add(id);
         if (useIgnoreFiles) {
-          const own = await ignoreFileIn(dir);
+          const own = ignoreFileIn(dir);
           if (own) matchers = [...inherited, own];
         }
-        entries = [];
-        for await (const dirent of await opendir(dir)) entries.push(dirent);
+        entries = readdirSync(dir, { withFileTypes: true });
       } catch (err) {
         yield { kind: 'error', path: dir, error: toUfsError(err, { operation: 'scan', path: dir }) };
         continue;
@@ -103,8 +113,7 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
         const path = join(dir, dirent.name);
         let isDir = dirent.isDirectory();
         if (dirent.isSymbolicLink() && follow) {
-          const target = await stat(path, { bigint: true }).catch(() => undefined);
-          isDir = Boolean(target?.isDirectory());
+          isDir = isFolder(path);
         }
         if (isIgnored(matchers, path, isDir)) continue;
         if (isDir) {
@@ -113,7 +122,7 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
         }
         let stats: BigIntStats;
         try {
-          stats = await (follow ? stat(path, { bigint: true }) : lstat(path, { bigint: true }));
+          stats = follow ? statSync(path, { bigint: true }) : lstatSync(path, { bigint: true });
         } catch (err) {
           // a dangling link is nothing to follow
           if (!(follow && dirent.isSymbolicLink()))

@@ -1,23 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import { UfsError } from '@org/core';
-
-const COALESCE_BYTES = 1 << 20;
-
-async function* coalesce(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let bytes = 0;
-  for await (const chunk of source) {
-    pending.push(chunk);
-    bytes += chunk.byteLength;
-    if (bytes >= size) {
-      yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, bytes);
-      pending = [];
-      bytes = 0;
-    }
-  }
-  if (bytes > 0) yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, bytes);
-}
 
 /**
  * Streams `source` through a SHA-256 (and optional extra hashes) and a byte limit. Throws TOO_LARGE as soon as
@@ -33,32 +16,41 @@ export class LimitedHasher {
   ) {}
 
   /**
-   * The hashed bytes as a stream for a backend write, regrouped into chunks of about 1 MiB: sockets deliver 16-64 KiB
-   * pieces, and a file write stream issues one write at a time, so bigger pieces mean far fewer round trips.
+   * The hashed bytes as a stream for a backend write: one synchronous Transform (no per-chunk promises or copies).
+   * Socket pieces are small (16-64 KiB); a file write stream gathers those that arrive while a write is in flight
+   * into one `writev`, so they need no regrouping here.
    */
   stream(source: AsyncIterable<Uint8Array | string>): Readable {
-    return Readable.from(coalesce(this.pass(source), COALESCE_BYTES), {
-      objectMode: false,
-      highWaterMark: 8 * COALESCE_BYTES,
+    const hasher = new Transform({
+      highWaterMark: 4 << 20,
+      transform: (chunk: Buffer, _encoding, callback) => {
+        try {
+          this.take(chunk);
+          callback(null, chunk);
+        } catch (err) {
+          callback(err as Error);
+        }
+      },
     });
+    // Failures of either side (the client going away, TOO_LARGE) reach the consumer through `hasher`.
+    pipeline(source, hasher, () => undefined);
+    return hasher;
   }
 
-  private async *pass(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Buffer> {
-    for await (const chunk of source) {
-      const bytes =
-        typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      this.bytes += bytes.byteLength;
-      if (this.bytes > this.maxBytes) {
-        throw new UfsError('TOO_LARGE', `[ufs] upload is larger than the limit of ${this.maxBytes} bytes`);
-      }
-      this.sha256.update(bytes);
-      for (const hash of this.extra) hash.update(bytes);
-      yield bytes;
+  private take(chunk: Uint8Array | string): Buffer {
+    const bytes =
+      typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.bytes += bytes.byteLength;
+    if (this.bytes > this.maxBytes) {
+      throw new UfsError('TOO_LARGE', `[ufs] upload is larger than the limit of ${this.maxBytes} bytes`);
     }
+    this.sha256.update(bytes);
+    for (const hash of this.extra) hash.update(bytes);
+    return bytes;
   }
 
   /** Consumes the source without storing it (the content is already held): hash and count only. */
   async drain(source: AsyncIterable<Uint8Array | string>): Promise<void> {
-    for await (const _ of this.pass(source)) void _;
+    for await (const chunk of source) this.take(chunk as Uint8Array | string);
   }
 }
