@@ -125,7 +125,9 @@ try {
     const dry = await best(RUNS, async () => (await scan(['--dry-run', '--no-cache', tree.root], {})).seconds);
 
     const line = (label: string, seconds: number, extra = '') =>
-      console.log(`${label.padEnd(46)} ${seconds.toFixed(2).padStart(7)} s ${(treeMiB / seconds).toFixed(0).padStart(6)} MiB/s${extra}`);
+      console.log(
+        `${label.padEnd(46)} ${seconds.toFixed(2).padStart(7)} s ${(treeMiB / seconds).toFixed(0).padStart(6)} MiB/s${extra}`,
+      );
     console.log(
       `\ntree: ${tree.files} files, ${treeMiB.toFixed(0)} MiB, ${tree.duplicates} duplicates; best of ${RUNS}; page cache warm`,
     );

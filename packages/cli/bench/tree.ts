@@ -45,7 +45,7 @@ export async function generateTree(root: string, files: number, totalBytes: numb
     const handle = await open(join(folder, `f${i}.bin`), 'w');
     try {
       const header = Buffer.from(`ufs-bench-file-${id}:`);
-      const body = Buffer.concat([header, block.subarray(id % 64, id % 64 + size)]).subarray(0, size);
+      const body = Buffer.concat([header, block.subarray(id % 64, (id % 64) + size)]).subarray(0, size);
       await handle.write(body);
     } finally {
       await handle.close();

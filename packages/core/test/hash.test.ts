@@ -77,15 +77,18 @@ describe('hashFile', () => {
 });
 
 describe('hashFileSync', () => {
-  it.each([1, 64, 4096])('agrees with sha256sum and hashFile across buffer boundaries (buffer %i)', async (bufferSize) => {
-    const path = join(dir, `sync-${bufferSize}`);
-    await writeFile(path, randomBytes(bufferSize * 5 + 3));
-    const result = hashFileSync(path, { bufferSize });
-    expect(result).toEqual({ digest: sha256sum(path), size: bufferSize * 5 + 3 });
-    expect(result).toEqual(await hashFile(path, { bufferSize }));
-    await writeFile(join(dir, 'empty'), '');
-    expect(hashFileSync(join(dir, 'empty'))).toEqual({ digest: EMPTY_SHA256, size: 0 });
-  });
+  it.each([1, 64, 4096])(
+    'agrees with sha256sum and hashFile across buffer boundaries (buffer %i)',
+    async (bufferSize) => {
+      const path = join(dir, `sync-${bufferSize}`);
+      await writeFile(path, randomBytes(bufferSize * 5 + 3));
+      const result = hashFileSync(path, { bufferSize });
+      expect(result).toEqual({ digest: sha256sum(path), size: bufferSize * 5 + 3 });
+      expect(result).toEqual(await hashFile(path, { bufferSize }));
+      await writeFile(join(dir, 'empty'), '');
+      expect(hashFileSync(join(dir, 'empty'))).toEqual({ digest: EMPTY_SHA256, size: 0 });
+    },
+  );
 
   it('reuses its buffers safely while async hashes of other files are in flight', async () => {
     const paths = await Promise.all(

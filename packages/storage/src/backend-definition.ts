@@ -15,6 +15,8 @@ export interface BackendDefinition<Schema extends z.ZodType = z.ZodType> {
   fromUrl?(url: URL): Record<string, unknown>;
 }
 
-export function defineBackend<Schema extends z.ZodType>(definition: BackendDefinition<Schema>): BackendDefinition<Schema> {
+export function defineBackend<Schema extends z.ZodType>(
+  definition: BackendDefinition<Schema>,
+): BackendDefinition<Schema> {
   return definition;
 }

@@ -71,16 +71,14 @@ export class MemoryStore {
       this.files.delete(key);
       return;
     }
-    this.files
-      .get(key)!
-      .push({
-        versionId: newVersionId(),
-        data: Buffer.alloc(0),
-        md5: '',
-        mtime: new Date(),
-        metadata: {},
-        deleteMarker: true,
-      });
+    this.files.get(key)!.push({
+      versionId: newVersionId(),
+      data: Buffer.alloc(0),
+      md5: '',
+      mtime: new Date(),
+      metadata: {},
+      deleteMarker: true,
+    });
   }
 
   /** Keys of live files and folders strictly below `folder` (all depths). */
