@@ -31,6 +31,7 @@ export async function buildApp(
       maxUploadBytes: config.UFS_MAX_UPLOAD_BYTES,
       maxJsonBytes: config.UFS_MAX_JSON_BYTES,
       rateLimitPerMinute: config.UFS_RATE_LIMIT_PER_MINUTE,
+      keyCacheMs: config.UFS_KEY_CACHE_MS,
       gcGraceMs: config.UFS_GC_GRACE_SECONDS * 1000,
       uploadExpiryMs: config.UFS_UPLOAD_EXPIRY_SECONDS * 1000,
       publicMetrics: config.UFS_PUBLIC_METRICS,

@@ -37,6 +37,8 @@ const envSchema = z.object({
     .default(16 * 1024 ** 2),
   /** Requests per minute per API key (0 disables). */
   UFS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(60_000),
+  /** How long a replica reuses an API key record it read (revocation reaches other replicas within this). */
+  UFS_KEY_CACHE_MS: z.coerce.number().int().min(0).default(1000),
   /** Content younger than this is never garbage-collected. */
   UFS_GC_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
   /** Lifetime of an unfinished tus upload. */

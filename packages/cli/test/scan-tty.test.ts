@@ -9,7 +9,7 @@ import { sandbox, ufs } from './helpers/ufs.js';
 
 // The progress line of src/scan/stats.ts (progressText), with and without the server's part.
 const PROGRESS =
-  /^scan: \d+ files \([^)]+\) \| hashed \d+ \([^)]+\), cached \d+ \| sent \d+ \| uploaded \d+ \([^)]+\)$/;
+  /^scan: \d+ files \([^)]+\) \| hashed \d+ \([^)]+\), cached \d+ \| sent \d+, unchanged \d+ \| uploaded \d+ \([^)]+\)$/;
 const DRY_PROGRESS = /^scan: \d+ files \([^)]+\) \| hashed \d+ \([^)]+\), cached \d+$/;
 const CLEAR = '\r\x1b[2K';
 
@@ -47,7 +47,7 @@ describe('ufs scan on a terminal (a real pseudo-terminal from util-linux script)
       expect(drawn.length).toBeGreaterThanOrEqual(2);
       for (const text of drawn) expect(text).toMatch(PROGRESS);
       // counts only grow from one redraw to the next, and the server's answers show on the line
-      const sent = drawn.map((text) => Number(/\| sent (\d+) \|/.exec(text)![1]));
+      const sent = drawn.map((text) => Number(/\| sent (\d+), unchanged \d+ \|/.exec(text)![1]));
       expect(sent).toEqual([...sent].sort((a, b) => a - b));
       expect(sent[sent.length - 1]).toBeGreaterThanOrEqual(1);
       // every draw is carriage return + clear line; the last clear comes right before the summary
@@ -59,6 +59,7 @@ describe('ufs scan on a terminal (a real pseudo-terminal from util-linux script)
         'files',
         'symlinks',
         'hashed',
+        'unchanged',
         'new',
         'deduplicated',
         'uploaded',

@@ -93,20 +93,33 @@ describe('ufs scan', () => {
     expect(Buffer.from(await content.arrayBuffer()).equals(big)).toBe(true);
   });
 
-  it('a second run reads nothing again (cache) and uploads nothing', async () => {
+  it('a second run reads nothing again (cache), sends nothing (the server holds it all) and uploads nothing', async () => {
     const run = await ufs(['scan', '--hostname', 'host1', '-x', 'node_modules/', '--json', tree], { env });
     expect(run.status).toBe(0);
     expect(run.json<ScanJson>().stats).toMatchObject({
       files: 6,
+      symlinks: 1,
       cached: 6,
       hashed: 0,
+      unchanged: 6,
+      sent: 0,
       new: 0,
       uploaded: 0,
-      deduplicated: 6,
+      deduplicated: 0,
     });
     await writeFile(join(tree, 'docs/a.txt'), 'alpha changed\n');
     const changed = await ufs(['scan', '--hostname', 'host1', '-x', 'node_modules/', '--json', tree], { env });
-    expect(changed.json<ScanJson>().stats).toMatchObject({ cached: 5, hashed: 1, new: 1, uploaded: 1 });
+    expect(changed.json<ScanJson>().stats).toMatchObject({
+      cached: 5,
+      hashed: 1,
+      unchanged: 5,
+      sent: 1,
+      new: 1,
+      uploaded: 1,
+    });
+    const again = await ufs(['scan', '--hostname', 'host1', '-x', 'node_modules/', tree], { env });
+    expect(again.stdout).toMatch(/^unchanged:\s+6 \(already on the server, not sent\)$/m);
+    expect(again.stdout).toMatch(/^uploaded:\s+0 /m);
     const recs = await records('host1');
     expect(recs.find((r) => r.filepath === join(tree, 'docs/a.txt'))!.sha256).toBe(sha('alpha changed\n'));
   });

@@ -11,6 +11,7 @@ const app = await createDedupApp({
   rateLimitPerMinute: Number(process.env.UFS_BENCH_RATE_LIMIT ?? 60_000_000),
   maxJsonBytes: 64 * 1024 * 1024,
   maxBatch: 10_000,
+  keyCacheMs: Number(process.env.UFS_BENCH_KEY_CACHE_MS ?? 1000),
   openApi: false,
 });
 await app.listen({ port: 0, host: '127.0.0.1' });

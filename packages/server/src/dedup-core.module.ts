@@ -22,6 +22,7 @@ import { timedStore } from './metrics/timed-store.js';
 import { MongoStoreModule } from './mongo/mongo-store.module.js';
 import { SignedUrls } from './signing/signed-urls.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
+import { CatalogueEpoch } from './store/catalogue-epoch.js';
 import { RAW_STORE } from './store/raw-store.js';
 import { METADATA_STORE, type MetadataStore } from './store/store.js';
 
@@ -50,6 +51,7 @@ const SHARED: Provider[] = [
   { provide: METADATA_STORE, inject: [RAW_STORE, MetricsService], useFactory: timedStore },
   OwnedStore,
   SignedUrls,
+  CatalogueEpoch,
   { provide: APP_FILTER, useClass: DedupExceptionFilter },
 ];
 const EXPORTS = [
@@ -60,6 +62,7 @@ const EXPORTS = [
   MetricsService,
   METADATA_STORE,
   SignedUrls,
+  CatalogueEpoch,
 ];
 
 export interface DedupModuleAsyncOptions {

@@ -27,6 +27,12 @@ export interface DedupModuleOptions {
   uploadExpiryMs?: number;
   /** `last_used_at` of a key is written at most this often. Default 60 s (0: on every request). */
   keyTouchIntervalMs?: number;
+  /**
+   * How long a replica may reuse an API key record it read (per key hash) instead of reading it again. Revocation on
+   * the same replica is immediate; on other replicas it takes effect within this time. Default 1 s (0: read on every
+   * request).
+   */
+  keyCacheMs?: number;
   /** Serve /metrics without an API key (for Prometheus scrapers). Default false. */
   publicMetrics?: boolean;
   /** Largest number of records in one batch put. Default 1000. */
@@ -65,6 +71,7 @@ export function resolveConfig(options: DedupModuleOptions): DedupConfig {
     waitForGcMs: options.waitForGcMs ?? 30_000,
     uploadExpiryMs: options.uploadExpiryMs ?? 86_400_000,
     keyTouchIntervalMs: options.keyTouchIntervalMs ?? 60_000,
+    keyCacheMs: options.keyCacheMs ?? 1000,
     publicMetrics: options.publicMetrics ?? false,
     maxBatch: options.maxBatch ?? 1000,
   };

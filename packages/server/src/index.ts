@@ -4,6 +4,12 @@ export type { DedupModuleAsyncOptions } from './dedup-core.module.js';
 export { type DedupModuleOptions, type StoreOptions, type DedupConfig } from './dedup-options.js';
 export { createDedupApp, configureDedupApp, type DedupApp, type DedupAppOptions } from './create-app.js';
 export * from './store/store.js';
+export {
+  CatalogueEpoch,
+  CATALOGUE_EPOCH_SETTING,
+  catalogueResponseSchema,
+  type CatalogueResponse,
+} from './store/catalogue-epoch.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 export { MongoStore } from './mongo/mongo-store.js';
 export { MongoStoreModule, type MongoStoreOptions } from './mongo/mongo-store.module.js';

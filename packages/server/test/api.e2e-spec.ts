@@ -198,6 +198,8 @@ describe('dedup API over HTTP (embedded store, local content mount)', () => {
       expect.arrayContaining(['/put_file', '/upload_file/{sha256}', '/tus', '/api_keys']),
     );
     expect(doc.components.schemas.FileMetadata?.properties).toHaveProperty('sha256');
+    expect(Object.keys(doc.paths)).toContain('/catalogue');
+    expect(doc.components.schemas.Catalogue?.properties).toHaveProperty('catalogue_epoch');
     const ui = await fetch(`${server.url}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toMatch(/swagger/i);

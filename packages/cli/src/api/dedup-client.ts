@@ -89,6 +89,24 @@ export class DedupClient {
   }
 
   /**
+   * The server's catalogue epoch (`GET /catalogue`, any key with the read or write scope): it changes whenever the
+   * server may have lost a record or a content. Undefined when the server has no such endpoint (a plain PutPlace
+   * server, an older ufs). A wrong key fails here (401), like any request.
+   */
+  async catalogueEpoch(): Promise<string | undefined> {
+    let answer: { catalogue_epoch?: unknown } | undefined;
+    try {
+      answer = await this.json<{ catalogue_epoch?: unknown }>('GET', '/catalogue');
+    } catch (err) {
+      const error = toUfsError(err);
+      if (error.context.status === 404 || error.context.status === 405) return undefined;
+      throw error;
+    }
+    const epoch = answer?.catalogue_epoch;
+    return typeof epoch === 'string' && epoch !== '' ? epoch : undefined;
+  }
+
+  /**
    * Sends metadata records in one batch (`POST /put_files`); a server without the batch endpoint (plain PutPlace)
    * gets one `POST /put_file` per record instead.
    */

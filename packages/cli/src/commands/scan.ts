@@ -26,8 +26,9 @@ export default class Scan extends BaseCommand<typeof Scan> {
   static override summary = 'Catalogue files on a dedup server, uploading only content it does not have.';
   static override description = [
     'Walks each PATH (gitignore-style --exclude patterns and .ufsignore files apply; symbolic links are recorded as links, not followed, unless --follow-symlinks), hashes files on worker threads (SHA-256), and remembers hashes by (path, size, mtime, inode) in a local SQLite cache so unchanged files are not read again.',
-    'Records go to the server in batches; only content the server asks for is uploaded, once per run: small files in one request, large ones (--tus-threshold) with the resumable tus protocol, resumed on the next run if interrupted.',
-    "Prints a summary (files, bytes, new, deduplicated, uploaded, failed). The exit status is 0 when nothing failed; otherwise the status of the failures' common code, or 1 when they differ.",
+    'Records go to the server in batches (a few requests in flight); only content the server asks for is uploaded, once per run: small files in one request, large ones (--tus-threshold) with the resumable tus protocol, resumed on the next run if interrupted.',
+    "The cache also remembers which records each server accepted (and holds the content of), under the server's catalogue epoch: an unchanged file is not sent again (counted as unchanged) until the server reports a new epoch, which it does whenever it deletes a record or removes content (gc, verify --repair). --resend (or --rehash) sends everything again; --no-cache remembers nothing.",
+    "Prints a summary (files, bytes, unchanged, new, deduplicated, uploaded, failed). The exit status is 0 when nothing failed; otherwise the status of the failures' common code, or 1 when they differ.",
   ].join('\n\n');
   static override examples = [
     {
@@ -82,8 +83,9 @@ export default class Scan extends BaseCommand<typeof Scan> {
     cache: Flags.string({
       description: 'Hash cache file (default: config "scan.cache", else ~/.cache/ufs/scan-cache.sqlite).',
     }),
-    'no-cache': Flags.boolean({ description: 'Use no hash cache: hash everything, remember nothing.' }),
-    rehash: Flags.boolean({ description: 'Hash every file again (the cache is refreshed).' }),
+    'no-cache': Flags.boolean({ description: 'Use no cache: hash and send everything, remember nothing.' }),
+    rehash: Flags.boolean({ description: 'Hash every file again (the cache is refreshed); implies --resend.' }),
+    resend: Flags.boolean({ description: 'Send every record again, even unchanged ones.' }),
     'tus-threshold': Flags.string({
       description: 'Files at least this large are uploaded resumably (tus).',
       default: '64MiB',
@@ -129,6 +131,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
         pool,
         ...(cache ? { cache } : {}),
         rehash: f.rehash,
+        resend: f.resend || f.rehash,
         uploadConcurrency: f.uploads,
         batchSize: f['batch-size'] ?? config.scan.batchSize ?? 500,
         tusThreshold: parseSize(f['tus-threshold'], '--tus-threshold'),
@@ -139,6 +142,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
           progress.done();
           this.reportError(error);
         },
+        onDebug: (message) => this.debugNote(message),
       });
     } finally {
       progress.done();

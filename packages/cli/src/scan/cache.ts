@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UfsError } from '@org/core';
+import { SentRecords } from './sent-records.js';
 
 export interface FileIdentity {
   size: bigint;
@@ -17,7 +18,8 @@ interface Row {
 /**
  * The scan's local memory of hashes: (path, size, mtime, inode, device) → sha256 in an SQLite file (WAL), so an
  * unchanged file is never read again. Lookups are one indexed read each; writes are grouped into transactions.
- * Tus upload URLs are kept here too, so an interrupted large upload resumes on the next run.
+ * Tus upload URLs are kept here too, so an interrupted large upload resumes on the next run, and what each server
+ * was sent (SentRecords), so an unchanged record is not sent again.
  */
 export class HashCache {
   private readonly db: Database.Database;
@@ -25,6 +27,7 @@ export class HashCache {
   private readonly putStmt: Database.Statement<[string, string, string, string, string, string, number]>;
   private readonly pending: Array<[string, FileIdentity, string]> = [];
   private readonly flushEvery: number;
+  private readonly sent: SentRecords[] = [];
 
   constructor(
     readonly path: string,
@@ -71,7 +74,18 @@ export class HashCache {
     if (this.pending.length >= this.flushEvery) this.flush();
   }
 
+  /**
+   * The memory of records sent to `server` for `hostname`, under the server's current catalogue `epoch`: opening
+   * it forgets what that server was sent under another epoch.
+   */
+  sentRecords(server: string, hostname: string, epoch: string): SentRecords {
+    const sent = new SentRecords(this.db, server, hostname, epoch, this.flushEvery);
+    this.sent.push(sent);
+    return sent;
+  }
+
   flush(): void {
+    for (const sent of this.sent) sent.flush();
     if (this.pending.length === 0) return;
     const rows = this.pending.splice(0);
     const now = Date.now();

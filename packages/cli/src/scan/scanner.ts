@@ -5,6 +5,7 @@ import { tusUpload } from '../api/tus-upload.js';
 import type { HashCache } from './cache.js';
 import type { HashPool } from './hash-pool.js';
 import { Semaphore } from './semaphore.js';
+import { fingerprint, openSentRecords } from './sent-records.js';
 import { emptyStats, type ScanStats } from './stats.js';
 import { walk, type WalkOptions } from './walk.js';
 
@@ -19,13 +20,19 @@ export interface ScanOptions extends WalkOptions {
   cache?: HashCache;
   /** Hash every file again, ignoring remembered hashes. */
   rehash?: boolean;
+  /** Send every record again, even those the server holds unchanged (the memory of what was sent is refreshed). */
+  resend?: boolean;
   uploadConcurrency: number;
   batchSize: number;
+  /** Metadata requests (batches) in flight at once; default 3. */
+  sendConcurrency?: number;
   /** Files of at least this size are uploaded with tus (resumable). */
   tusThreshold: number;
   tusChunkSize?: number;
   onProgress?: (stats: ScanStats) => void;
   onFailure?: (error: UfsError) => void;
+  /** Details for --verbose. */
+  onDebug?: (message: string) => void;
   signal?: AbortSignal;
 }
 
@@ -33,6 +40,15 @@ interface Pending {
   path: string;
   size: number;
   meta: FileMetadataInput;
+  /** The record's fingerprint, when the memory of sent records is on. */
+  print?: string;
+}
+
+/** One content upload of this run, and the records of that content waiting for it before they count as held. */
+interface Upload {
+  done: Promise<void>;
+  state: 'running' | 'ok' | 'failed';
+  waiting: Pending[];
 }
 
 const EMPTY_SHA256 = hashBytes('');
@@ -69,10 +85,11 @@ function metadata(
 }
 
 /**
- * Walks the roots, hashes on the pool (bounded: at most two files per thread in flight), reuses cached hashes of
- * unchanged files, sends records in batches while the walk goes on, and uploads (bounded) each content the server
- * asks for once per run: small files as one multipart request, large ones with tus. Per-file failures are counted
- * and reported; failures that would hit every request (bad key, abort) stop the scan with that error.
+ * Walks the roots, hashes on the pool (bounded), reuses cached hashes of unchanged files, skips records the server
+ * already holds unchanged (SentRecords, checked against the server's catalogue epoch), sends the others in batches
+ * (a few in flight) while the walk goes on, and uploads (bounded) each content the server asks for once per run:
+ * small files as one multipart request, large ones with tus. Per-file failures are counted and reported; failures
+ * that would hit every request (bad key, server down, abort) stop the scan with that error.
  */
 export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; errors: UfsError[] }> {
   const stats = emptyStats();
@@ -92,17 +109,25 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
     progress();
   };
 
+  // What the server was sent before (with a cache, and a server that reports its catalogue epoch).
+  const sent = o.dryRun || !o.cache || !o.client ? undefined : await openSentRecords(o.client, o.cache, o);
   const hashSlots = new Semaphore(o.pool.threads * 256);
   const uploadSlots = new Semaphore(o.uploadConcurrency);
+  const sendConcurrency = o.sendConcurrency ?? 3;
+  const sendSlots = new Semaphore(sendConcurrency);
   const hashing = new Set<Promise<void>>();
-  const uploads = new Map<string, Promise<void>>();
+  const uploads = new Map<string, Upload>();
+  const sending = new Set<Promise<void>>();
   let batch: Pending[] = [];
-  let sending: Promise<void> = Promise.resolve();
-  let queuedBatches = 0;
 
-  const upload = (sha256: string, item: Pending): Promise<void> =>
+  /** The server holds this record and its content now: it need not be sent again while the epoch stays. */
+  const held = (item: Pending) => {
+    if (sent && item.print) sent.remember(item.path, item.print);
+  };
+
+  const upload = (sha256: string, item: Pending): Promise<boolean> =>
     uploadSlots.run(async () => {
-      if (fatal || o.signal?.aborted) return;
+      if (fatal || o.signal?.aborted) return false;
       const client = o.client!;
       try {
         if (item.size >= o.tusThreshold) {
@@ -124,10 +149,23 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
         stats.uploaded++;
         stats.uploadedBytes += item.size;
         progress();
+        return true;
       } catch (err) {
         fail(toUfsError(err, { backend: 'server', operation: 'upload', path: item.path }));
+        return false;
       }
     });
+
+  /** Uploads the content of `item` once per run; `item` (and every record waiting for that content) is held after. */
+  const startUpload = (sha256: string, item: Pending) => {
+    const entry: Upload = { done: Promise.resolve(), state: 'running', waiting: [item] };
+    entry.done = upload(sha256, item).then((ok) => {
+      entry.state = ok ? 'ok' : 'failed';
+      if (ok) entry.waiting.forEach(held);
+      entry.waiting = [];
+    });
+    uploads.set(sha256, entry);
+  };
 
   const send = async (items: Pending[]) => {
     if (fatal) return;
@@ -137,13 +175,21 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
       const needed = new Set(answer.upload_required);
       for (const item of items) {
         const sha256 = item.meta.sha256;
-        if (item.meta.is_symlink) continue;
-        if (!needed.has(sha256) || uploads.has(sha256)) {
-          stats.deduplicated++;
+        if (item.meta.is_symlink || !needed.has(sha256)) {
+          if (!item.meta.is_symlink) stats.deduplicated++;
+          held(item);
           continue;
         }
-        stats.new++;
-        uploads.set(sha256, upload(sha256, item));
+        const running = uploads.get(sha256);
+        if (!running) {
+          stats.new++;
+          startUpload(sha256, item);
+          continue;
+        }
+        // Content of this run, uploaded once: this record is held when (and if) that upload succeeds.
+        stats.deduplicated++;
+        if (running.state === 'running') running.waiting.push(item);
+        else if (running.state === 'ok') held(item);
       }
       progress();
     } catch (err) {
@@ -159,10 +205,19 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
     const items = batch;
     batch = [];
     if (o.dryRun) return;
-    queuedBatches++;
-    sending = sending.then(() => send(items)).finally(() => void queuedBatches--);
+    // send() catches its failures: a task never rejects.
+    const task: Promise<void> = sendSlots.run(() => send(items)).finally(() => sending.delete(task));
+    sending.add(task);
   };
+  /** Queues a record for the server, unless the server already holds it unchanged. */
   const add = (item: Pending) => {
+    if (sent) {
+      item.print = fingerprint(item.meta);
+      if (!o.resend && sent.has(item.path, item.print)) {
+        if (!item.meta.is_symlink) stats.unchanged++;
+        return;
+      }
+    }
     batch.push(item);
     if (batch.length >= o.batchSize) flushBatch();
   };
@@ -205,13 +260,13 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
         });
       hashing.add(task);
     }
-    // Keep the walk from running far ahead of the server.
-    if (queuedBatches > 2) await sending;
+    // Keep the walk from running far ahead of the server: as many batches waiting as in flight, at most.
+    while (sending.size > 2 * sendConcurrency) await Promise.race(sending);
   }
   await Promise.all(hashing);
   flushBatch();
-  await sending;
-  await Promise.all(uploads.values());
+  await Promise.all(sending);
+  await Promise.all([...uploads.values()].map((u) => u.done));
   o.cache?.flush();
   if (o.signal?.aborted) throw new UfsError('ABORTED', '[ufs] scan: interrupted');
   if (fatal) throw fatal;

@@ -15,6 +15,11 @@ export interface ScanStats {
   hashedBytes: number;
   /** Records sent to the server. */
   sent: number;
+  /**
+   * Files not sent: the server already holds their record, unchanged, and its content (sent by an earlier run under
+   * the server's current catalogue epoch). Unchanged symbolic links are not sent either; they count in `symlinks`.
+   */
+  unchanged: number;
   /** Files whose content the server did not hold yet. */
   new: number;
   /** Files whose content the server already held (or that share content with another file of this run). */
@@ -35,6 +40,7 @@ export function emptyStats(): ScanStats {
     hashed: 0,
     hashedBytes: 0,
     sent: 0,
+    unchanged: 0,
     new: 0,
     deduplicated: 0,
     uploaded: 0,
@@ -49,7 +55,8 @@ export function progressText(s: ScanStats, dryRun: boolean): string {
     `scan: ${s.files} files (${formatBytes(s.bytes)})`,
     `hashed ${s.hashed} (${formatBytes(s.hashedBytes)}), cached ${s.cached}`,
   ];
-  if (!dryRun) parts.push(`sent ${s.sent}`, `uploaded ${s.uploaded} (${formatBytes(s.uploadedBytes)})`);
+  if (!dryRun)
+    parts.push(`sent ${s.sent}, unchanged ${s.unchanged}`, `uploaded ${s.uploaded} (${formatBytes(s.uploadedBytes)})`);
   if (s.failed) parts.push(`failed ${s.failed}`);
   return parts.join(' | ');
 }
@@ -64,6 +71,7 @@ export function summaryText(s: ScanStats, dryRun: boolean, seconds: number): str
   if (dryRun) rows.push(['server', 'not contacted (--dry-run)']);
   else
     rows.push(
+      ['unchanged', `${s.unchanged} (already on the server, not sent)`],
       ['new', String(s.new)],
       ['deduplicated', String(s.deduplicated)],
       ['uploaded', `${s.uploaded} (${formatBytes(s.uploadedBytes)})`],

@@ -47,9 +47,10 @@ export class ApiKeyGuard implements CanActivate {
       }
     }
     const key = await this.keys.authenticate(request.headers['x-api-key']);
-    const scope = this.reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, targets) ?? 'admin';
-    if (!key.scopes.includes(scope)) {
-      throw new UfsError('PERMISSION_DENIED', `[ufs] this API key lacks the "${scope}" scope`);
+    const scopes = this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPE, targets) ?? ['admin'];
+    if (!scopes.some((scope) => key.scopes.includes(scope))) {
+      const wanted = scopes.map((scope) => `"${scope}"`).join(' or ');
+      throw new UfsError('PERMISSION_DENIED', `[ufs] this API key lacks the ${wanted} scope`);
     }
     await this.limiter.check(key);
     request.apiKey = key;

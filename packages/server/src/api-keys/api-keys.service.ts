@@ -3,6 +3,7 @@ import { UfsError } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { METADATA_STORE, type ApiKeyRecord, type MetadataStore, type Scope } from '../store/store.js';
 import { createApiKey, type CreatedApiKey, type NewKeyOptions } from './bootstrap.js';
+import { KeyCache } from './key-cache.js';
 import { hashApiKey, hashesEqual, isApiKeyFormat } from './key-hash.js';
 
 function unauthenticated(why: string): UfsError {
@@ -12,20 +13,30 @@ function unauthenticated(why: string): UfsError {
 /** API keys: created by admins, stored as hashes, checked on every request, revocable. */
 @Injectable()
 export class ApiKeysService {
+  private readonly cache: KeyCache;
+
   constructor(
     @Inject(METADATA_STORE) private readonly store: MetadataStore,
     @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
-  ) {}
+  ) {
+    this.cache = new KeyCache(config.keyCacheMs);
+  }
 
   /** The active key record for an `X-API-Key` header value; 401 (PERMISSION_DENIED/unauthenticated) otherwise. */
   async authenticate(header: unknown): Promise<ApiKeyRecord> {
     if (header === undefined) throw unauthenticated('missing X-API-Key header');
     if (!isApiKeyFormat(header)) throw unauthenticated('invalid API key');
     const keyHash = hashApiKey(header);
-    const record = await this.store.findApiKeyByHash(keyHash);
+    const now = Date.now();
+    let record = this.cache.get(keyHash, now);
+    if (!record) {
+      // Only a record read from the store starts a cache entry: a key in constant use is still read again each
+      // keyCacheMs, so a revocation on another replica reaches this one.
+      record = (await this.store.findApiKeyByHash(keyHash)) ?? undefined;
+      if (record && hashesEqual(record.key_hash, keyHash)) this.cache.set(keyHash, record, now);
+    }
     if (!record || !hashesEqual(record.key_hash, keyHash)) throw unauthenticated('invalid API key');
     if (!record.is_active) throw unauthenticated('API key has been revoked');
-    const now = Date.now();
     const last = record.last_used_at ? Date.parse(record.last_used_at) : 0;
     if (now - last >= this.config.keyTouchIntervalMs) {
       const iso = new Date(now).toISOString();
@@ -50,11 +61,15 @@ export class ApiKeysService {
   }
 
   async revoke(id: string): Promise<void> {
-    if (!(await this.store.updateApiKey(id, { is_active: false }))) throw this.notFound(id);
+    const found = await this.store.updateApiKey(id, { is_active: false });
+    this.cache.forget(id); // after the write: a request in between could have cached the record again
+    if (!found) throw this.notFound(id);
   }
 
   async remove(id: string): Promise<void> {
-    if (!(await this.store.deleteApiKey(id))) throw this.notFound(id);
+    const found = await this.store.deleteApiKey(id);
+    this.cache.forget(id);
+    if (!found) throw this.notFound(id);
   }
 
   private notFound(id: string): UfsError {

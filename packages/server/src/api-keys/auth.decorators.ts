@@ -7,8 +7,8 @@ export const REQUIRED_SCOPE = 'ufs:scope';
 /** The route needs no API key (`GET /`, `GET /health`). */
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 
-/** The scope a key needs for the route (`read`, `write`, `admin`). */
-export const RequireScope = (scope: Scope) => SetMetadata(REQUIRED_SCOPE, scope);
+/** The scope a key needs for the route (`read`, `write`, `admin`); given several, any one of them will do. */
+export const RequireScope = (...scopes: [Scope, ...Scope[]]) => SetMetadata(REQUIRED_SCOPE, scopes);
 
 export const PUBLIC_WHEN = 'ufs:public-when';
 

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { UfsError, isUfsError, sleep } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { CatalogueEpoch } from '../store/catalogue-epoch.js';
 import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
 import { ContentStore, integrityError } from './content-store.js';
 import { LimitedHasher } from './limit-hash.js';
@@ -25,6 +26,7 @@ export class ContentService {
     @Inject(ContentStore) readonly content: ContentStore,
     @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(CatalogueEpoch) private readonly epoch: CatalogueEpoch,
   ) {}
 
   /** True when verified content for the hash is held (`present`). */
@@ -95,7 +97,9 @@ export class ContentService {
   private async waitForDeletion(record: ContentRecord, deadline: number, attempt: number): Promise<void> {
     const leaseEnd = record.lease_until ? Date.parse(record.lease_until) : 0;
     if (leaseEnd < Date.now()) {
-      // The claimant died: drop its stale claim (compare-and-set, so only one taker wins).
+      // The claimant died: drop its stale claim (compare-and-set, so only one taker wins). It may have died before
+      // it changed the catalogue epoch, and the content is gone from the catalogue until this upload commits.
+      await this.epoch.bump();
       await this.store.deleteContentIf(record.sha256, record.version);
       return;
     }

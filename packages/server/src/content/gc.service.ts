@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { contentKey } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
+import { CatalogueEpoch } from '../store/catalogue-epoch.js';
 import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
 import { ContentStore, TEMP_PREFIX } from './content-store.js';
 import { TusSessions } from './tus/tus-sessions.js';
@@ -41,6 +42,7 @@ export class GcService {
     @Inject(ContentStore) private readonly content: ContentStore,
     @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
     @Inject(TusSessions) private readonly tus: TusSessions,
+    @Inject(CatalogueEpoch) private readonly epoch: CatalogueEpoch,
   ) {}
 
   async run(options: GcOptions = {}): Promise<GcReport> {
@@ -121,9 +123,13 @@ export class GcService {
     return this.removeClaimed(claim);
   }
 
-  /** Deletes the object of a hash this process has claimed, then the claim itself. */
+  /**
+   * Deletes the object of a hash this process has claimed, then the claim itself. The catalogue epoch changes
+   * between the claim and the removal (see CatalogueEpoch), once per removed hash: a crash mid-run loses no bump.
+   */
   async removeClaimed(claimed: ContentRecord): Promise<boolean> {
     if (claimed.lease_until && Date.parse(claimed.lease_until) < Date.now()) return false;
+    await this.epoch.bump();
     await this.content.remove(contentKey(claimed.sha256));
     await this.store.deleteContentIf(claimed.sha256, claimed.version);
     return true;

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } f
 import { ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../api-keys/auth.decorators.js';
 import { sha256Param, validate } from '../http/validate.js';
+import { CatalogueEpoch } from '../store/catalogue-epoch.js';
 import { listQuerySchema, putFileSchema, putFilesSchema } from './dto/file-input.js';
 import { FilesService } from './files.service.js';
 
@@ -12,7 +13,23 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 @ApiSecurity('api-key')
 @Controller()
 export class FilesController {
-  constructor(@Inject(FilesService) private readonly files: FilesService) {}
+  constructor(
+    @Inject(FilesService) private readonly files: FilesService,
+    @Inject(CatalogueEpoch) private readonly epoch: CatalogueEpoch,
+  ) {}
+
+  @Get('catalogue')
+  @RequireScope('read', 'write')
+  @ApiOperation({
+    summary: 'The catalogue epoch: changes whenever the server may have lost a record or content a client sent',
+    description:
+      'Any key with the read or write scope. `ufs scan` reads it once per run: while it is unchanged, records the ' +
+      'server accepted (with their content) in an earlier run need not be sent again.',
+  })
+  @ApiResponse({ status: 200, schema: ref('Catalogue') })
+  async catalogue() {
+    return { catalogue_epoch: await this.epoch.current() };
+  }
 
   @Post('put_file')
   @HttpCode(201)

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { UfsError, type FileMetadata, type FileMetadataResponse, type FileMetadataUploadResponse } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { validate } from '../http/validate.js';
+import { CatalogueEpoch } from '../store/catalogue-epoch.js';
 import { METADATA_STORE, type FileQuery, type MetadataStore } from '../store/store.js';
 import { putFileSchema } from './dto/file-input.js';
 import { fileResponse, uploadResponse } from './file-response.js';
@@ -24,6 +25,7 @@ export class FilesService {
   constructor(
     @Inject(METADATA_STORE) private readonly store: MetadataStore,
     @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
+    @Inject(CatalogueEpoch) private readonly epoch: CatalogueEpoch,
   ) {}
 
   async put(meta: FileMetadata): Promise<FileMetadataUploadResponse> {
@@ -70,10 +72,15 @@ export class FilesService {
     return { items: page.items.map((r) => fileResponse(r, contents.get(r.sha256))), next_cursor: page.cursor ?? null };
   }
 
-  /** Deletes a record; its content stays until `gc` finds no record refers to it. */
+  /**
+   * Deletes a record; its content stays until `gc` finds no record refers to it. The catalogue epoch changes before
+   * and after the deletion (see CatalogueEpoch), not when there was no such record.
+   */
   async remove(id: string): Promise<void> {
-    if (!(await this.store.deleteFile(id))) {
-      throw new UfsError('NOT_FOUND', `[ufs] no file with id ${JSON.stringify(id.slice(0, 100))}`);
-    }
+    const missing = () => new UfsError('NOT_FOUND', `[ufs] no file with id ${JSON.stringify(id.slice(0, 100))}`);
+    if (!(await this.store.getFile(id))) throw missing();
+    await this.epoch.bump();
+    if (!(await this.store.deleteFile(id))) throw missing(); // another request deleted it (and bumps itself)
+    await this.epoch.bump();
   }
 }

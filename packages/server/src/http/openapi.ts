@@ -3,6 +3,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { fileMetadataSchema } from '@org/core';
 import { z } from 'zod';
 import { shareRequestSchema, shareResponseSchema } from '../signing/signed-urls.js';
+import { catalogueResponseSchema } from '../store/catalogue-epoch.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -46,6 +47,7 @@ function componentSchemas(): Record<string, JsonSchema> {
     },
     ShareRequest: jsonSchema(shareRequestSchema, 'input'),
     ShareResponse: jsonSchema(shareResponseSchema, 'output'),
+    Catalogue: jsonSchema(catalogueResponseSchema, 'output'),
     Error: {
       type: 'object',
       properties: { detail: { type: 'string' }, code: { type: 'string' }, retryable: { type: 'boolean' } },

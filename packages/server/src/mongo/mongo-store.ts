@@ -381,4 +381,15 @@ export class MongoStore implements MetadataStore {
       return (doc as any).value as string;
     });
   }
+
+  setSetting(name: string, value: string): Promise<void> {
+    return this.run('set setting', async () => {
+      const upsert = () => this.settings.updateOne({ _id: name }, { $set: { value } }, { upsert: true }).exec();
+      // As above: of two concurrent upserts of a new _id, the loser gets a duplicate key and now updates.
+      await upsert().catch((err: unknown) => {
+        if (!isDuplicateKey(err)) throw err;
+        return upsert();
+      });
+    });
+  }
 }

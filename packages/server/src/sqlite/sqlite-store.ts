@@ -354,4 +354,8 @@ export class SqliteStore implements MetadataStore {
       return (this.sql.getSetting.get(name) as { value: string }).value;
     });
   }
+
+  setSetting(name: string, value: string): Promise<void> {
+    return this.write('set setting', () => void this.sql.setSetting.run(name, value));
+  }
 }

@@ -24,7 +24,8 @@ type StatementName =
   | 'deleteUpload'
   | 'expiredUploads'
   | 'insertSetting'
-  | 'getSetting';
+  | 'getSetting'
+  | 'setSetting';
 
 /** The embedded store's prepared statements (prepared once per connection). */
 export function sqliteStatements(db: Database.Database): Record<StatementName, Database.Statement> {
@@ -74,6 +75,7 @@ export function sqliteStatements(db: Database.Database): Record<StatementName, D
     expiredUploads: db.prepare('SELECT * FROM uploads WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
     insertSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?'),
+    setSetting: db.prepare('INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)'),
   };
 }
 

@@ -138,12 +138,14 @@ export interface MetadataStore {
   deleteUpload(id: string): Promise<boolean>;
   listExpiredUploads(now: Date, limit: number): Promise<UploadSession[]>;
 
-  // ---- settings: server-wide values shared by every replica (e.g. the content URL signing secret)
+  // ---- settings: server-wide values shared by every replica (the content URL signing secret, the catalogue epoch)
   /**
    * Inserts `value` under `name` unless a value is already stored, atomically; returns the stored value (the one
    * given when this call inserted it), so concurrent callers on any replica all get the same value.
    */
   getOrInsertSetting(name: string, value: string): Promise<string>;
+  /** Stores `value` under `name`, replacing any value stored before (every replica reads the new one). */
+  setSetting(name: string, value: string): Promise<void>;
 }
 
 /** Nest injection token of the MetadataStore. */

@@ -227,6 +227,21 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       expect(await stores[1]!.getOrInsertSetting('other-setting', 'x')).toBe('x');
     });
 
+    it('settings: set replaces the value for every connection, inserts a new name, last writer wins', async () => {
+      const stores = [store, handle.second ?? store];
+      expect(await store.getOrInsertSetting('epoch-like', 'first')).toBe('first');
+      await expect(store.setSetting('epoch-like', 'second')).resolves.toBeUndefined();
+      expect(await stores[1]!.getOrInsertSetting('epoch-like', 'ignored')).toBe('second');
+      await stores[1]!.setSetting('epoch-like', 'third');
+      expect(await store.getOrInsertSetting('epoch-like', 'ignored')).toBe('third');
+      await store.setSetting('set-before-get', 'fresh');
+      expect(await stores[1]!.getOrInsertSetting('set-before-get', 'ignored')).toBe('fresh');
+      await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % 2]!.setSetting('set-race', `value-${i}`)));
+      const seen = await Promise.all(stores.map((s) => s.getOrInsertSetting('set-race', 'ignored')));
+      expect(seen[0]).toMatch(/^value-\d+$/);
+      expect(seen[1]).toBe(seen[0]);
+    });
+
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
