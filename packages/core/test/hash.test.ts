@@ -105,16 +105,20 @@ describe('hashFileSync', () => {
   });
 
   it('names the file when it is missing or a folder', () => {
-    expect(() => hashFileSync(join(dir, 'missing'))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }) as Error);
-    const err = (() => {
+    const failure = (path: string): unknown => {
       try {
-        return hashFileSync(dir);
+        return hashFileSync(path);
       } catch (e) {
         return e;
       }
-    })();
-    expect(err).toBeInstanceOf(UfsError);
-    expect((err as UfsError).message).toContain(dir);
+    };
+    const missing = failure(join(dir, 'missing'));
+    expect(missing).toBeInstanceOf(UfsError);
+    expect((missing as UfsError).code).toBe('NOT_FOUND');
+    expect((missing as UfsError).message).toContain('missing');
+    const folder = failure(dir);
+    expect(folder).toBeInstanceOf(UfsError);
+    expect((folder as UfsError).message).toContain(dir);
   });
 });
 
