@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { ScanStats } from '../src/scan/stats.js';
 import { generateTree } from './tree.js';
 
 const FILES = Number(process.env.UFS_BENCH_FILES ?? 10_000);
@@ -16,19 +17,6 @@ const BYTES = Number(process.env.UFS_BENCH_BYTES ?? 1024 ** 3);
 const RUNS = Number(process.env.UFS_BENCH_RUNS ?? 3);
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const MB = 1024 * 1024;
-
-interface ScanStats {
-  files: number;
-  hashed: number;
-  cached: number;
-  sent: number;
-  unchanged: number;
-  new: number;
-  deduplicated: number;
-  uploaded: number;
-  uploadedBytes: number;
-  failed: number;
-}
 
 function sh(command: string): Promise<void> {
   return new Promise((resolve, reject) =>

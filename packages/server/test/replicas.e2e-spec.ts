@@ -74,6 +74,9 @@ function replicaSuite(name: string, mount: () => Promise<{ backend: StorageBacke
         statuses.push((await client(i % 2 ? b.url : a.url, key).call('GET', `/get_file/${sha256Of('q')}`)).status);
       expect(statuses).toEqual([404, 404, 404, 404, 429, 429]);
       await ca.call('PUT', `/api_keys/${created.json._id}/revoke`);
+      expect((await client(a.url, key).call('GET', '/files')).status).toBe(401);
+      // B may reuse the key record it read for keyCacheMs (default 1 s); after that it refuses the key too.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
       expect((await client(b.url, key).call('GET', '/files')).status).toBe(401);
 
       const data = 'tus across replicas';

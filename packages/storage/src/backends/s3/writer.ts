@@ -53,6 +53,29 @@ async function refuseExisting(s3: S3Context, key: string, objectKey: string, sig
 }
 
 /** In-memory content up to one part: a single PutObject with the Buffer (no stream, no Upload machinery). */
+/** The write's result from S3's answer (radosgw's CompleteMultipartUpload parses to an empty ETag: left out). */
+function writeResult(key: string, size: number, answer: { ETag?: string; VersionId?: string }): WriteResult {
+  const done: WriteResult = { key, size };
+  const etag = unquoteEtag(answer.ETag);
+  if (etag) done.etag = etag;
+  if (answer.VersionId) done.versionId = answer.VersionId;
+  return done;
+}
+
+/** A failed write as a UfsError: ABORTED when the caller's signal stopped it, else S3's error mapped. */
+function writeFailure(
+  s3: S3Context,
+  key: string,
+  where: { operation: string; path: string; bucket: string },
+  signal: AbortSignal | undefined,
+  err: unknown,
+): UfsError {
+  if (signal?.aborted) {
+    return new UfsError('ABORTED', abortedError(where).message, { context: { backend: 's3', ...where }, cause: err });
+  }
+  return s3.fail(err, 'write', key);
+}
+
 async function putBytes(
   s3: S3Context,
   key: string,
@@ -79,17 +102,10 @@ async function putBytes(
       { abortSignal: signal },
     );
     options.onProgress?.(body.byteLength);
-    const done: WriteResult = { key, size: body.byteLength };
-    const etag = unquoteEtag(result.ETag);
-    if (etag) done.etag = etag;
-    if (result.VersionId) done.versionId = result.VersionId;
-    return done;
+    return writeResult(key, body.byteLength, result);
   } catch (err) {
-    if (signal?.aborted) {
-      throw new UfsError('ABORTED', abortedError(where).message, { context: { backend: 's3', ...where }, cause: err });
-    }
-    if (err instanceof UfsError) throw err;
-    throw s3.fail(err, 'write', key);
+    if (err instanceof UfsError && !signal?.aborted) throw err;
+    throw writeFailure(s3, key, where, signal, err);
   }
 }
 
@@ -193,18 +209,9 @@ export async function write(
     });
   }
   try {
-    const result = await upload.done();
-    const done: WriteResult = { key, size: bytes };
-    // radosgw's CompleteMultipartUpload answer parses to an empty ETag: leave it out rather than report ''.
-    const etag = unquoteEtag(result.ETag);
-    if (etag) done.etag = etag;
-    if (result.VersionId) done.versionId = result.VersionId;
-    return done;
+    return writeResult(key, bytes, await upload.done());
   } catch (err) {
-    if (signal?.aborted) {
-      throw new UfsError('ABORTED', abortedError(where).message, { context: { backend: 's3', ...where }, cause: err });
-    }
-    throw s3.fail(err, 'write', key);
+    throw writeFailure(s3, key, where, signal, err);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (!counter.destroyed) counter.destroy();
