@@ -209,7 +209,8 @@ export async function write(
     });
   }
   try {
-    return writeResult(key, bytes, await upload.done());
+    const answer = await upload.done(); // first: `bytes` counts up while the upload runs
+    return writeResult(key, bytes, answer);
   } catch (err) {
     throw writeFailure(s3, key, where, signal, err);
   } finally {
