@@ -103,8 +103,8 @@ describe('ufs scan on a terminal (a real pseudo-terminal from util-linux script)
     // stderr to a file, stdout the terminal: no progress, a plain summary
     const errFile = join(box.dir, 'stderr.txt');
     const quiet = await ufsInPty(['scan', '--dry-run', '--no-cache', tree], { env: box.env, stderrTo: errFile });
-    expect(quiet.status).toBe(0);
-    expect(await readFile(errFile, 'utf8')).toBe('');
+    // (status and stderr together, so a failure shows why the process ended)
+    expect({ status: quiet.status, stderr: await readFile(errFile, 'utf8') }).toEqual({ status: 0, stderr: '' });
     expect(quiet.stdout).not.toContain('\x1b');
     expect(screen(quiet.stdout)[0]).toMatch(/^files:\s+3 /);
 

@@ -48,7 +48,8 @@ export class HashPool {
   private get pool(): Piscina<HashTask, HashAnswer | HashAnswer[]> {
     this.started ??= new Piscina<HashTask, HashAnswer | HashAnswer[]>({
       filename: new URL('./hash-worker.js', import.meta.url).href,
-      minThreads: this.threads,
+      // One worker starts at once, the others when work queues up (starting them all up front gained nothing).
+      minThreads: 1,
       maxThreads: this.threads,
       idleTimeout: 1000,
       // A second task queued on each worker, so it never waits for the main thread between two batches.
