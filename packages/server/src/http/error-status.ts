@@ -1,20 +1,13 @@
-import { toUfsError, type ErrorCode, type UfsError } from '@org/core';
+import { HTTP_STATUS_BY_CODE as CORE_HTTP_STATUS_BY_CODE, toUfsError, type ErrorCode, type UfsError } from '@org/core';
 
-/** The one mapping from error codes to HTTP statuses for the dedup server. */
+/**
+ * The one mapping from error codes to HTTP statuses for the dedup server: core's table, except that a hash mismatch
+ * is the uploader's fault (400) and a client that went away gets 499.
+ */
 export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
-  NOT_FOUND: 404,
-  ALREADY_EXISTS: 409,
-  PERMISSION_DENIED: 403,
-  UNSUPPORTED: 501,
-  CONFIG_INVALID: 500,
-  INVALID_INPUT: 400,
-  RATE_LIMITED: 429,
-  UNAVAILABLE: 503,
-  TOO_LARGE: 413,
+  ...CORE_HTTP_STATUS_BY_CODE,
   INTEGRITY: 400,
   ABORTED: 499,
-  TIMEOUT: 504,
-  UNEXPECTED: 500,
 });
 
 /**
