@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startServer, type TestServer } from './helpers/server.js';
+import { inOneRateWindow, startServer, type TestServer } from './helpers/server.js';
 import { client, fileRecord, sha256Of } from './helpers/records.js';
 
 describe('dedup API over HTTP (embedded store, local content mount)', () => {
@@ -215,6 +215,7 @@ describe('per-key rate limit (counted in the store)', () => {
 
   it('answers 429 with Retry-After past the limit; other keys are unaffected', async () => {
     const c = client(server.url, server.key);
+    await inOneRateWindow();
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) statuses.push((await c.call('GET', `/get_file/${sha256Of('r')}`)).status);
     expect(statuses.slice(0, 5)).toEqual([404, 404, 404, 404, 404]);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { contentKey, hashStream, type StorageBackend } from '@org/core';
 import { client, fileRecord, sha256Of } from './helpers/records.js';
 import { s3ContentMount } from './helpers/s3.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { inOneRateWindow, startServer, type TestServer } from './helpers/server.js';
 import { tusClient } from './helpers/tus.js';
 
 async function objectCount(backend: StorageBackend, sha: string): Promise<number> {
@@ -69,6 +69,7 @@ function replicaSuite(name: string, mount: () => Promise<{ backend: StorageBacke
       const ca = client(a.url, a.key);
       const created = await ca.call('POST', '/api_keys', { name: 'limited', rate_limit_per_minute: 4 });
       const key = created.json.api_key as string;
+      await inOneRateWindow();
       const statuses = [];
       for (let i = 0; i < 6; i++)
         statuses.push((await client(i % 2 ? b.url : a.url, key).call('GET', `/get_file/${sha256Of('q')}`)).status);

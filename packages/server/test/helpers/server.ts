@@ -65,3 +65,13 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     },
   };
 }
+
+/**
+ * The rate limit counts in fixed one-minute windows (src/api-keys/rate-limiter.ts). A test that sends a few requests
+ * and expects the limit to bite must not straddle a window boundary (CI once did: the counter restarted mid-test), so it
+ * first waits out the current window when less than `marginMs` of it is left.
+ */
+export async function inOneRateWindow(marginMs = 10_000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
