@@ -3,3 +3,6 @@
  * `ufs upload`, `ufs ls` and the HTTP-only admin commands start without loading NestJS.
  */
 export const loadServerPackage = () => import('@org/server');
+
+/** tus-js-client (~50 ms to load): only a scan that has a large file to upload needs it. */
+export const loadTusUpload = () => import('./api/tus-upload.js');

@@ -14,9 +14,10 @@ export {
   uploadFile,
   uploadWithSettings,
   uploadFailed,
-  formatBytes,
   type UploadFileResult,
 } from './orchestrator/upload-file.js';
+/** Re-exported from @org/core, where it now lives (kept here so existing imports keep working). */
+export { formatBytes } from '@org/core';
 export { uploadFiles, type UploadFilesOptions, type BatchItem } from './orchestrator/upload-files.js';
 export {
   resolveUploadSettings,

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { formatBytes } from '@org/providers';
+import { formatBytes } from '@org/core';
 import type { StorageNode } from '@org/storage';
 import { table } from '../output/table.js';
 import { StorageCommand } from '../storage/storage-command.js';

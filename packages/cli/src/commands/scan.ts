@@ -8,6 +8,7 @@ import { serverTarget } from '../api/server-target.js';
 import { BaseCommand } from '../base-command.js';
 import { cacheDir, expandPath } from '../config/paths.js';
 import { exitCodeForFailures, oneLine } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { parseSize } from '../output/size.js';
 import { HashCache } from '../scan/cache.js';
@@ -29,6 +30,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
     'Records go to the server in batches (a few requests in flight); only content the server asks for is uploaded, once per run: small files in one request, large ones (--tus-threshold) with the resumable tus protocol, resumed on the next run if interrupted.',
     "The cache also remembers which records each server accepted (and holds the content of), under the server's catalogue epoch: an unchanged file is not sent again (counted as unchanged) until the server reports a new epoch, which it does whenever it deletes a record or removes content (gc, verify --repair). --resend (or --rehash) sends everything again; --no-cache remembers nothing.",
     "Prints a summary (files, bytes, unchanged, new, deduplicated, uploaded, failed). The exit status is 0 when nothing failed; otherwise the status of the failures' common code, or 1 when they differ.",
+    'Ctrl-C stops the scan cleanly (hashes and upload URLs found so far are kept in the cache; exit status 130); a second Ctrl-C exits at once.',
   ].join('\n\n');
   static override examples = [
     {
@@ -110,9 +112,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
     const cache = f['no-cache'] ? undefined : new HashCache(cachePath);
     const pool = new HashPool(f.concurrency ?? defaultHashThreads());
     const progress = new ProgressLine(progressWanted(this.jsonEnabled()), 200);
-    const controller = new AbortController();
-    const onSignal = () => controller.abort();
-    process.once('SIGINT', onSignal);
+    const interrupt = onInterrupt();
     const started = performance.now();
     this.debugNote(
       `scan: ${this.argList.join(', ')} as ${hostname}${client ? ` → ${client.base}` : ' (dry run)'}; cache ${cache?.path ?? 'off'}`,
@@ -136,7 +136,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
         batchSize: f['batch-size'] ?? config.scan.batchSize ?? 500,
         tusThreshold: parseSize(f['tus-threshold'], '--tus-threshold'),
         tusChunkSize: parseSize(f['tus-chunk-size'], '--tus-chunk-size'),
-        signal: controller.signal,
+        signal: interrupt.signal,
         onProgress: (stats) => progress.update(progressText(stats, dryRun)),
         onFailure: (error) => {
           progress.done();
@@ -146,7 +146,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
       });
     } finally {
       progress.done();
-      process.off('SIGINT', onSignal);
+      interrupt.dispose();
       cache?.close();
       await pool.close();
     }

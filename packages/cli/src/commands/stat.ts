@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { formatBytes } from '@org/providers';
+import { formatBytes } from '@org/core';
 import { StorageCommand, statJson } from '../storage/storage-command.js';
 
 export default class Stat extends StorageCommand<typeof Stat> {

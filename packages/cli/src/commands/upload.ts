@@ -3,6 +3,7 @@ import { toUfsError, type UfsError } from '@org/core';
 import { formatBytes, uploadFiles, type BatchItem, type UploadEvent, type UploadFilesOptions } from '@org/providers';
 import { BaseCommand } from '../base-command.js';
 import { exitCodeForFailures } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 
 export interface UploadItemJson {
@@ -84,9 +85,7 @@ export default class Upload extends BaseCommand<typeof Upload> {
     const files = this.argList;
     const progress = new ProgressLine(progressWanted(this.jsonEnabled()));
     const loaded = new Map<string, string>();
-    const controller = new AbortController();
-    const onSignal = () => controller.abort(new Error('interrupted'));
-    process.once('SIGINT', onSignal);
+    const interrupt = onInterrupt(() => new Error('interrupted'));
     const options: UploadFilesOptions = {
       config: config.upload,
       ...(this.flags.provider?.length ? { providers: this.flags.provider } : {}),
@@ -96,7 +95,7 @@ export default class Upload extends BaseCommand<typeof Upload> {
       ...(this.flags.concurrency !== undefined ? { concurrency: this.flags.concurrency } : {}),
       ...(this.flags.timeout !== undefined ? { timeoutMs: this.flags.timeout * 1000 } : {}),
       ...(this.flags.retries !== undefined ? { maxAttempts: this.flags.retries } : {}),
-      signal: controller.signal,
+      signal: interrupt.signal,
       onEvent: (event) => this.onEvent(event),
       onProgress: ({ item, phase, loaded: bytes, total }) => {
         if (!item) return;
@@ -109,7 +108,7 @@ export default class Upload extends BaseCommand<typeof Upload> {
       items = await uploadFiles(files, options);
     } finally {
       progress.done();
-      process.off('SIGINT', onSignal);
+      interrupt.dispose();
     }
     const failures: UfsError[] = [];
     for (const item of items) {

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { UfsError, toUfsError } from '@org/core';
-import { parseUploadConfig, type UploadConfig } from '@org/providers';
+// The light entry point: validating the upload section must not load every provider (and @org/storage) at start-up.
+import { parseUploadConfig, type UploadConfig } from '@org/providers/config';
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { configDir } from './paths.js';

@@ -1,7 +1,7 @@
 import type { BigIntStats } from 'node:fs';
 import { UfsError, hashBytes, toUfsError, type FileMetadataInput } from '@org/core';
 import type { DedupClient } from '../api/dedup-client.js';
-import { tusUpload } from '../api/tus-upload.js';
+import { loadTusUpload } from '../lazy.js';
 import type { HashCache } from './cache.js';
 import type { HashPool } from './hash-pool.js';
 import { Semaphore } from './semaphore.js';
@@ -131,6 +131,7 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
       const client = o.client!;
       try {
         if (item.size >= o.tusThreshold) {
+          const { tusUpload } = await loadTusUpload();
           await tusUpload({
             base: client.base,
             headers: client.headers(),

@@ -1,4 +1,4 @@
-import { formatBytes } from '@org/providers';
+import { formatBytes } from '@org/core';
 
 /** What a scan did. Counts are of files unless they say otherwise. */
 export interface ScanStats {

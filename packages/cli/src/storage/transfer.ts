@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
-import { UfsError } from '@org/core';
-import { formatBytes } from '@org/providers';
+import { UfsError, formatBytes } from '@org/core';
 import type { CopyOptions, CopySummary, StorageNode } from '@org/storage';
 import type { ProgressLine } from '../output/progress.js';
 

@@ -1,5 +1,6 @@
 import {
   UfsError,
+  formatBytes,
   hashFile,
   isUfsError,
   retry,
@@ -21,18 +22,6 @@ export interface UploadFileResult extends UploadResult {
   verified: boolean;
   /** Every provider considered, in order: skipped, failed, and the one that succeeded. */
   report: ProviderReport[];
-}
-
-/** A size for people: `1.5 MiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 function skipReason(

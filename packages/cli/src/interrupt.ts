@@ -1,0 +1,16 @@
+/**
+ * Ctrl-C for long-running commands: the first SIGINT aborts the returned signal, so the command stops starting new
+ * work, keeps what it has (hash cache, tus upload URLs) and exits 130 with one line; a second SIGINT exits at once
+ * with 130. The listener stays installed until `dispose()`: a `once` listener would be gone by the time a library
+ * that re-raises the signal when it sees no other listener (signal-exit, loaded by tus-js-client's proper-lockfile)
+ * looks, and that library would then kill the process mid-cleanup.
+ */
+export function onInterrupt(reason: () => unknown = () => undefined): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const listener = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort(reason());
+  };
+  process.on('SIGINT', listener);
+  return { signal: controller.signal, dispose: () => void process.off('SIGINT', listener) };
+}
