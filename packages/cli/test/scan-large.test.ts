@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import { get } from 'node:http';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { countingProxy } from './helpers/counting-proxy.js';
 import { watchPeakRss } from './helpers/peak-rss.js';
 import { serve, type Served } from './helpers/serve.js';
@@ -126,7 +126,9 @@ describe('ufs scan of a 1 GiB file', () => {
 
       // The whole file was hashed before the upload, and the hash survived the interrupt.
       const db = new Database(cachePath, { readonly: true });
-      const cached = db.prepare('SELECT sha256 FROM files WHERE path = ?').get(file) as { sha256: string } | undefined;
+      const cached = db
+        .prepare('SELECT sha256 FROM file_hashes WHERE dir = ? AND name = ?')
+        .get(dirname(file), basename(file)) as { sha256: string } | undefined;
       db.close();
       expect(cached?.sha256).toBe(digest);
       // The upload URL is remembered for the next run, and the server holds a prefix of the file there.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { countingProxy } from './helpers/counting-proxy.js';
 import { serve, type Served } from './helpers/serve.js';
@@ -58,6 +58,33 @@ describe('ufs scan', () => {
     // a.txt, b.txt, copy-of-a.txt, empty.txt, big.bin, .ufsignore
     expect(stats).toMatchObject({ files: 6, symlinks: 1, hashed: 6, cached: 0, sent: 0, failed: 0 });
     expect(stats.bytes).toBe(6 + 6 + 6 + 0 + big.length + 6);
+  });
+
+  it('a cache from before hashes were kept by folder is migrated: its hashes are used, nothing is read again', async () => {
+    const file = join(box.dir, 'migrate', 'kept.txt');
+    await mkdir(join(box.dir, 'migrate'), { recursive: true });
+    await writeFile(file, 'kept\n');
+    const st = await lstat(file, { bigint: true });
+    const cachePath = join(box.dir, 'old-cache.sqlite');
+    const old = new Database(cachePath);
+    old.exec(`CREATE TABLE files (path TEXT PRIMARY KEY, size TEXT NOT NULL, mtime_ns TEXT NOT NULL, ino TEXT NOT NULL,
+      dev TEXT NOT NULL, sha256 TEXT NOT NULL, hashed_at INTEGER NOT NULL)`);
+    old
+      .prepare('INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(file, String(st.size), String(st.mtimeNs), String(st.ino), String(st.dev), sha('kept\n'), Date.now());
+    old.close();
+    const run = await ufs(['scan', '--dry-run', '--cache', cachePath, '--json', join(box.dir, 'migrate')], {
+      env: box.env,
+    });
+    expect(run.status).toBe(0);
+    expect(run.json<ScanJson>().stats).toMatchObject({ files: 1, cached: 1, hashed: 0 });
+    const db = new Database(cachePath, { readonly: true });
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+    expect(tables).not.toContain('files');
+    expect(db.prepare('SELECT dir, name, sha256 FROM file_hashes').all()).toEqual([
+      { dir: join(box.dir, 'migrate'), name: 'kept.txt', sha256: sha('kept\n') },
+    ]);
+    db.close();
   });
 
   it('--follow-symlinks hashes link targets as files; a forced progress display goes to stderr', async () => {

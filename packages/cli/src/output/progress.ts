@@ -21,11 +21,13 @@ export class ProgressLine {
     private readonly intervalMs = 100,
   ) {}
 
-  update(text: string, force = false): void {
+  /** `text` may be a function: then it is built only when the line is actually drawn (callers update per file). */
+  update(text: string | (() => string), force = false): void {
     if (!this.enabled) return;
     const now = Date.now();
     if (!force && now - this.last < this.intervalMs) return;
     this.last = now;
+    if (typeof text === 'function') text = text();
     // A pseudo-terminal without a size (`script`, some CI runners) reports 0 columns: treat it as unknown.
     const width = process.stderr.columns || 120;
     const line = text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text;

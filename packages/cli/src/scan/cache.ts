@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UfsError } from '@org/core';
 import { SentRecords } from './sent-records.js';
@@ -11,20 +11,24 @@ export interface FileIdentity {
   dev: bigint;
 }
 
-interface Row {
-  sha256: string;
-}
+/** A folder's remembered files: name → [size, mtime_ns, ino, dev, sha256] (numbers as decimal text). */
+type Folder = Map<string, [string, string, string, string, string]>;
+
+/** Folders whose rows are kept in memory at once (the walk yields a folder's files together). */
+const FOLDERS_KEPT = 64;
 
 /**
  * The scan's local memory of hashes: (path, size, mtime, inode, device) → sha256 in an SQLite file (WAL), so an
- * unchanged file is never read again. Lookups are one indexed read each; writes are grouped into transactions.
+ * unchanged file is never read again. Reads go by folder (one query for all the rows of a folder, a few folders kept:
+ * the walk yields a folder's files together), not one query per file; writes are grouped into transactions.
  * Tus upload URLs are kept here too, so an interrupted large upload resumes on the next run, and what each server
  * was sent (SentRecords), so an unchanged record is not sent again.
  */
 export class HashCache {
   private readonly db: Database.Database;
-  private readonly getStmt: Database.Statement<[string, string, string, string, string], Row>;
-  private readonly putStmt: Database.Statement<[string, string, string, string, string, string, number]>;
+  private readonly folderStmt: Database.Statement<[string], [string, string, string, string, string, string]>;
+  private readonly putStmt: Database.Statement<[string, string, string, string, string, string, string, number]>;
+  private readonly folders = new Map<string, Folder>();
   private readonly pending: Array<[string, FileIdentity, string]> = [];
   private readonly flushEvery: number;
   private readonly sent: SentRecords[] = [];
@@ -39,12 +43,13 @@ export class HashCache {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.exec(`
-        CREATE TABLE IF NOT EXISTS files (
-          path TEXT PRIMARY KEY, size TEXT NOT NULL, mtime_ns TEXT NOT NULL, ino TEXT NOT NULL, dev TEXT NOT NULL,
-          sha256 TEXT NOT NULL, hashed_at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS file_hashes (
+          dir TEXT NOT NULL, name TEXT NOT NULL, size TEXT NOT NULL, mtime_ns TEXT NOT NULL, ino TEXT NOT NULL,
+          dev TEXT NOT NULL, sha256 TEXT NOT NULL, hashed_at INTEGER NOT NULL, PRIMARY KEY (dir, name)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS tus_uploads (
           server TEXT NOT NULL, sha256 TEXT NOT NULL, url TEXT NOT NULL, created_at INTEGER NOT NULL,
           PRIMARY KEY (server, sha256));`);
+      migrateByPath(this.db);
     } catch (err) {
       throw new UfsError(
         'CONFIG_INVALID',
@@ -55,18 +60,35 @@ export class HashCache {
         },
       );
     }
-    this.getStmt = this.db.prepare(
-      'SELECT sha256 FROM files WHERE path = ? AND size = ? AND mtime_ns = ? AND ino = ? AND dev = ?',
-    );
+    this.folderStmt = this.db
+      .prepare<[string], [string, string, string, string, string, string]>(
+        'SELECT name, size, mtime_ns, ino, dev, sha256 FROM file_hashes WHERE dir = ?',
+      )
+      .raw();
     this.putStmt = this.db.prepare(
-      'INSERT OR REPLACE INTO files (path, size, mtime_ns, ino, dev, sha256, hashed_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      `INSERT OR REPLACE INTO file_hashes (dir, name, size, mtime_ns, ino, dev, sha256, hashed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.flushEvery = options.flushEvery ?? 500;
   }
 
   /** The remembered hash when the file looks unchanged (same size, mtime, inode and device). */
   lookup(path: string, id: FileIdentity): string | undefined {
-    return this.getStmt.get(path, String(id.size), String(id.mtimeNs), String(id.ino), String(id.dev))?.sha256;
+    const dir = dirname(path);
+    let folder = this.folders.get(dir);
+    if (!folder) {
+      folder = new Map(this.folderStmt.all(dir).map(([name, ...rest]) => [name, rest] as const));
+      if (this.folders.size >= FOLDERS_KEPT) this.folders.delete(this.folders.keys().next().value!);
+      this.folders.set(dir, folder);
+    }
+    const row = folder.get(basename(path));
+    return row &&
+      row[0] === String(id.size) &&
+      row[1] === String(id.mtimeNs) &&
+      row[2] === String(id.ino) &&
+      row[3] === String(id.dev)
+      ? row[4]
+      : undefined;
   }
 
   remember(path: string, id: FileIdentity, sha256: string): void {
@@ -91,7 +113,11 @@ export class HashCache {
     const now = Date.now();
     this.db.transaction(() => {
       for (const [path, id, sha256] of rows) {
-        this.putStmt.run(path, String(id.size), String(id.mtimeNs), String(id.ino), String(id.dev), sha256, now);
+        const size = String(id.size);
+        const mtime = String(id.mtimeNs);
+        const [ino, dev] = [String(id.ino), String(id.dev)];
+        this.putStmt.run(dirname(path), basename(path), size, mtime, ino, dev, sha256, now);
+        this.folders.get(dirname(path))?.set(basename(path), [size, mtime, ino, dev, sha256]);
       }
     })();
   }
@@ -115,4 +141,20 @@ export class HashCache {
     this.flush();
     this.db.close();
   }
+}
+
+/**
+ * Caches written before hashes were kept by folder had one `files` table keyed by path: their rows move to
+ * `file_hashes` once, so upgrading ufs does not make the next scan read every file again.
+ */
+function migrateByPath(db: Database.Database): void {
+  const old = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files'").get();
+  if (!old) return;
+  db.function('ufs_dirname', { deterministic: true }, (path) => dirname(String(path)));
+  db.function('ufs_basename', { deterministic: true }, (path) => basename(String(path)));
+  db.transaction(() => {
+    db.exec(`INSERT OR IGNORE INTO file_hashes (dir, name, size, mtime_ns, ino, dev, sha256, hashed_at)
+      SELECT ufs_dirname(path), ufs_basename(path), size, mtime_ns, ino, dev, sha256, hashed_at FROM files;
+      DROP TABLE files;`);
+  })();
 }
