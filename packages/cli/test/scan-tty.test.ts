@@ -7,9 +7,10 @@ import { frames, screen, ufsInPty } from './helpers/pty.js';
 import { serve, type Served } from './helpers/serve.js';
 import { sandbox, ufs } from './helpers/ufs.js';
 
-// The progress line of src/scan/stats.ts (progressText), with and without the server's part.
+// The progress line of src/scan/stats.ts (progressText), with and without the server's part (and the upload in
+// flight, when one is).
 const PROGRESS =
-  /^scan: \d+ files \([^)]+\) \| hashed \d+ \([^)]+\), cached \d+ \| sent \d+, unchanged \d+ \| uploaded \d+ \([^)]+\)$/;
+  /^scan: \d+ files \([^)]+\) (\| uploading \S+ [^|]+\/[^|]+ )?\| hashed \d+ \([^)]+\), cached \d+ \| sent \d+, unchanged \d+ \| uploaded \d+ \([^)]+\)$/;
 const DRY_PROGRESS = /^scan: \d+ files \([^)]+\) \| hashed \d+ \([^)]+\), cached \d+$/;
 const CLEAR = '\r\x1b[2K';
 

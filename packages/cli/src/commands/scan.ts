@@ -137,7 +137,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
         tusThreshold: parseSize(f['tus-threshold'], '--tus-threshold'),
         tusChunkSize: parseSize(f['tus-chunk-size'], '--tus-chunk-size'),
         signal: interrupt.signal,
-        onProgress: (stats) => progress.update(() => progressText(stats, dryRun)),
+        onProgress: (stats, uploading) => progress.update(() => progressText(stats, dryRun, uploading)),
         onFailure: (error) => {
           progress.done();
           this.reportError(error);

@@ -6,7 +6,7 @@ import type { HashCache } from './cache.js';
 import type { HashPool } from './hash-pool.js';
 import { Semaphore } from './semaphore.js';
 import { fingerprint, openSentRecords } from './sent-records.js';
-import { emptyStats, type ScanStats } from './stats.js';
+import { emptyStats, type ScanStats, type UploadProgress } from './stats.js';
 import { walk, type WalkOptions } from './walk.js';
 
 export interface ScanOptions extends WalkOptions {
@@ -29,7 +29,8 @@ export interface ScanOptions extends WalkOptions {
   /** Files of at least this size are uploaded with tus (resumable). */
   tusThreshold: number;
   tusChunkSize?: number;
-  onProgress?: (stats: ScanStats) => void;
+  /** Called as the scan goes (often: per file, per upload chunk); `uploading` lists the uploads in flight. */
+  onProgress?: (stats: ScanStats, uploading: ReadonlyMap<string, UploadProgress>) => void;
   onFailure?: (error: UfsError) => void;
   /** Details for --verbose. */
   onDebug?: (message: string) => void;
@@ -95,7 +96,12 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
   const stats = emptyStats();
   const errors: UfsError[] = [];
   let fatal: UfsError | undefined;
-  const progress = () => o.onProgress?.(stats);
+  const uploading = new Map<string, UploadProgress>();
+  const progress = () => o.onProgress?.(stats, uploading);
+  const uploadProgress = (path: string, total: number) => (loaded: number) => {
+    uploading.set(path, { loaded, total });
+    progress();
+  };
   const fail = (err: unknown) => {
     const error = toUfsError(err);
     stats.failed++;
@@ -142,10 +148,17 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
             onUrl: (url) => o.cache?.setTusUrl(client.base, sha256, url),
             ...(o.tusChunkSize ? { chunkSize: o.tusChunkSize } : {}),
             ...(o.signal ? { signal: o.signal } : {}),
+            onProgress: uploadProgress(item.path, item.size),
           });
           o.cache?.setTusUrl(client.base, sha256, undefined);
         } else {
-          await client.uploadFile(sha256, item.path, item.size, { hostname: o.hostname, filepath: item.path });
+          await client.uploadFile(
+            sha256,
+            item.path,
+            item.size,
+            { hostname: o.hostname, filepath: item.path },
+            uploadProgress(item.path, item.size),
+          );
         }
         stats.uploaded++;
         stats.uploadedBytes += item.size;
@@ -154,6 +167,8 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
       } catch (err) {
         fail(toUfsError(err, { backend: 'server', operation: 'upload', path: item.path }));
         return false;
+      } finally {
+        uploading.delete(item.path);
       }
     });
 

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { formatBytes } from '@org/core';
 
 /** What a scan did. Counts are of files unless they say otherwise. */
@@ -49,12 +50,32 @@ export function emptyStats(): ScanStats {
   };
 }
 
-/** The progress line. */
-export function progressText(s: ScanStats, dryRun: boolean): string {
+/** Bytes of one upload in flight sent so far, of its total. */
+export interface UploadProgress {
+  loaded: number;
+  total: number;
+}
+
+/**
+ * The progress line; with uploads in flight, the largest one's bytes (and how many others run) come second, so a
+ * line cut to the terminal's width still shows them.
+ */
+export function progressText(
+  s: ScanStats,
+  dryRun: boolean,
+  uploading: ReadonlyMap<string, UploadProgress> = new Map(),
+): string {
   const parts = [
     `scan: ${s.files} files (${formatBytes(s.bytes)})`,
     `hashed ${s.hashed} (${formatBytes(s.hashedBytes)}), cached ${s.cached}`,
   ];
+  let largest: [string, UploadProgress] | undefined;
+  for (const entry of uploading) if (!largest || entry[1].total > largest[1].total) largest = entry;
+  if (largest) {
+    const [path, { loaded, total }] = largest;
+    const others = uploading.size > 1 ? ` (+${uploading.size - 1} more)` : '';
+    parts.splice(1, 0, `uploading ${basename(path)} ${formatBytes(loaded)}/${formatBytes(total)}${others}`);
+  }
   if (!dryRun)
     parts.push(`sent ${s.sent}, unchanged ${s.unchanged}`, `uploaded ${s.uploaded} (${formatBytes(s.uploadedBytes)})`);
   if (s.failed) parts.push(`failed ${s.failed}`);

@@ -73,9 +73,12 @@ describe('s3 presigned URLs (radosgw)', () => {
   it('stop working once expired', async () => {
     const key = `${folder()}/soon-gone.txt`;
     await put(b, key, 'short-lived');
-    const url = await b.presignGet!(key, { expiresIn: 1 });
+    // X-Amz-Date has whole seconds, so a URL may lose up to a second at once: 3 s leaves the first fetch at least 2 s
+    // even on a loaded machine (CI once took over a second to fetch a 1-second URL).
+    const signedAt = Date.now();
+    const url = await b.presignGet!(key, { expiresIn: 3 });
     expect((await fetch(url)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await new Promise((resolve) => setTimeout(resolve, signedAt + 4100 - Date.now()));
     expect((await fetch(url)).status).toBe(403);
   });
 
