@@ -1,7 +1,10 @@
 /**
  * The checked-in registry of heavy modules loaded only by the commands (or branches) that need them, so that
- * `ufs upload`, `ufs ls` and the HTTP-only admin commands start without loading NestJS.
+ * `ufs upload`, `ufs ls` and the HTTP-only admin commands start without loading NestJS, and `ufs --version` without
+ * loading oclif.
  */
+export const loadCliRunner = () => import('./runner.js');
+
 export const loadServerPackage = () => import('@org/server');
 
 /** tus-js-client (~50 ms to load): only a scan that has a large file to upload needs it. */

@@ -1,8 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { flush, run } from '@oclif/core';
-import { asUfsError, details, exitCodeFor, oneLine } from './errors.js';
-import { debugOn } from './base-command.js';
-import { quietKnownWarnings } from './warnings.js';
+import { loadCliRunner } from './lazy.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -17,6 +14,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
+  // Everything else (oclif, the error table, the config loader) is loaded only past the bare version check.
+  const { flush, run, asUfsError, details, exitCodeFor, oneLine, debugOn, quietKnownWarnings } = await loadCliRunner();
   quietKnownWarnings();
   try {
     await run([...argv], import.meta.url);
