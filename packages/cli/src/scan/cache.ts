@@ -148,13 +148,14 @@ export class HashCache {
  * `file_hashes` once, so upgrading ufs does not make the next scan read every file again.
  */
 function migrateByPath(db: Database.Database): void {
-  const old = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files'").get();
-  if (!old) return;
+  const hasOld = () => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files'").get();
+  if (!hasOld()) return;
   db.function('ufs_dirname', { deterministic: true }, (path) => dirname(String(path)));
   db.function('ufs_basename', { deterministic: true }, (path) => basename(String(path)));
   db.transaction(() => {
+    if (!hasOld()) return; // another scan on this cache migrated it meanwhile
     db.exec(`INSERT OR IGNORE INTO file_hashes (dir, name, size, mtime_ns, ino, dev, sha256, hashed_at)
       SELECT ufs_dirname(path), ufs_basename(path), size, mtime_ns, ino, dev, sha256, hashed_at FROM files;
       DROP TABLE files;`);
-  })();
+  }).immediate();
 }
