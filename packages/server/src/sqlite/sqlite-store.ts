@@ -36,6 +36,12 @@ export interface SqliteStoreOptions {
   path: string;
   /** How long a writer waits for another process's lock before failing with UNAVAILABLE. Default 10 s. */
   busyTimeoutMs?: number;
+  /**
+   * Size the WAL file is cut back to each time it starts over after a checkpoint (SQLite's journal_size_limit).
+   * Without it the file keeps its high-water mark: a large import leaves a WAL of that size on disk for good.
+   * Default 64 MiB.
+   */
+  walSizeLimitBytes?: number;
 }
 
 const CONTENT_PATCH_FIELDS = ['state', 'lease_until', 'verified_at'] as const;
@@ -67,6 +73,11 @@ export class SqliteStore implements MetadataStore {
 
   constructor(options: SqliteStoreOptions) {
     this.description = `sqlite ${options.path}`;
+    const walLimit = options.walSizeLimitBytes ?? 64 * 1024 * 1024;
+    if (!Number.isSafeInteger(walLimit) || walLimit < 0)
+      throw new UfsError('CONFIG_INVALID', `[ufs] [sqlite] walSizeLimitBytes must be bytes >= 0 (got ${walLimit})`, {
+        context: { backend: 'sqlite', operation: 'open' },
+      });
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path);
@@ -78,6 +89,7 @@ export class SqliteStore implements MetadataStore {
       this.db.pragma('mmap_size = 268435456');
       this.db.pragma('cache_size = -65536');
       this.db.pragma('temp_store = MEMORY');
+      this.db.pragma(`journal_size_limit = ${walLimit}`);
       // Checkpoints run in a worker thread (Checkpointer) for file stores; in memory SQLite checkpoints itself.
       if (options.path !== ':memory:') this.db.pragma('wal_autocheckpoint = 0');
       this.db.exec(SQLITE_SCHEMA);
