@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UfsError } from '@org/core';
+import { FolderRows } from './folder-rows.js';
 import { SentRecords } from './sent-records.js';
 
 export interface FileIdentity {
@@ -11,24 +12,19 @@ export interface FileIdentity {
   dev: bigint;
 }
 
-/** A folder's remembered files: name → [size, mtime_ns, ino, dev, sha256] (numbers as decimal text). */
-type Folder = Map<string, [string, string, string, string, string]>;
-
-/** Folders whose rows are kept in memory at once (the walk yields a folder's files together). */
-const FOLDERS_KEPT = 64;
+/** A remembered file: [size, mtime_ns, ino, dev, sha256] (numbers as decimal text). */
+type Row = [string, string, string, string, string];
 
 /**
  * The scan's local memory of hashes: (path, size, mtime, inode, device) → sha256 in an SQLite file (WAL), so an
- * unchanged file is never read again. Reads go by folder (one query for all the rows of a folder, a few folders kept:
- * the walk yields a folder's files together), not one query per file; writes are grouped into transactions.
+ * unchanged file is never read again. Reads go by folder (FolderRows); writes are grouped into transactions.
  * Tus upload URLs are kept here too, so an interrupted large upload resumes on the next run, and what each server
  * was sent (SentRecords), so an unchanged record is not sent again.
  */
 export class HashCache {
   private readonly db: Database.Database;
-  private readonly folderStmt: Database.Statement<[string], [string, string, string, string, string, string]>;
   private readonly putStmt: Database.Statement<[string, string, string, string, string, string, string, number]>;
-  private readonly folders = new Map<string, Folder>();
+  private readonly rows: FolderRows<Row>;
   private readonly pending: Array<[string, FileIdentity, string]> = [];
   private readonly flushEvery: number;
   private readonly sent: SentRecords[] = [];
@@ -60,11 +56,12 @@ export class HashCache {
         },
       );
     }
-    this.folderStmt = this.db
-      .prepare<[string], [string, string, string, string, string, string]>(
+    const folderStmt = this.db
+      .prepare<[string], [string, ...Row]>(
         'SELECT name, size, mtime_ns, ino, dev, sha256 FROM file_hashes WHERE dir = ?',
       )
       .raw();
+    this.rows = new FolderRows((dir) => folderStmt.all(dir).map(([name, ...row]) => [name, row] as const));
     this.putStmt = this.db.prepare(
       `INSERT OR REPLACE INTO file_hashes (dir, name, size, mtime_ns, ino, dev, sha256, hashed_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -74,14 +71,7 @@ export class HashCache {
 
   /** The remembered hash when the file looks unchanged (same size, mtime, inode and device). */
   lookup(path: string, id: FileIdentity): string | undefined {
-    const dir = dirname(path);
-    let folder = this.folders.get(dir);
-    if (!folder) {
-      folder = new Map(this.folderStmt.all(dir).map(([name, ...rest]) => [name, rest] as const));
-      if (this.folders.size >= FOLDERS_KEPT) this.folders.delete(this.folders.keys().next().value!);
-      this.folders.set(dir, folder);
-    }
-    const row = folder.get(basename(path));
+    const row = this.rows.get(path);
     return row &&
       row[0] === String(id.size) &&
       row[1] === String(id.mtimeNs) &&
@@ -117,7 +107,7 @@ export class HashCache {
         const mtime = String(id.mtimeNs);
         const [ino, dev] = [String(id.ino), String(id.dev)];
         this.putStmt.run(dirname(path), basename(path), size, mtime, ino, dev, sha256, now);
-        this.folders.get(dirname(path))?.set(basename(path), [size, mtime, ino, dev, sha256]);
+        this.rows.update(path, [size, mtime, ino, dev, sha256]);
       }
     })();
   }

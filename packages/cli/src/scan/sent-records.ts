@@ -4,15 +4,13 @@ import type Database from 'better-sqlite3';
 import type { FileMetadataInput } from '@org/core';
 import type { DedupClient } from '../api/dedup-client.js';
 import type { HashCache } from './cache.js';
+import { FolderRows } from './folder-rows.js';
 
 /** DDL of the sent memory, in the scan cache's SQLite file. Keyed by folder, so one query reads a folder's rows. */
 export const SENT_RECORDS_SCHEMA = `
   CREATE TABLE IF NOT EXISTS sent_records (
     server TEXT NOT NULL, hostname TEXT NOT NULL, dir TEXT NOT NULL, name TEXT NOT NULL, fingerprint TEXT NOT NULL,
     epoch TEXT NOT NULL, sent_at INTEGER NOT NULL, PRIMARY KEY (server, hostname, dir, name)) WITHOUT ROWID;`;
-
-/** Folders whose rows are kept in memory at once (the walk yields a folder's files together). */
-const FOLDERS_KEPT = 64;
 
 /**
  * What a rescan would change in the server's record of a file: content hash, size, mode, owner, mtime, ctime and
@@ -40,15 +38,14 @@ export function fingerprint(meta: FileMetadataInput): string {
  * so an unchanged file found here need not be sent again — as long as the epoch has not changed: the server changes
  * it whenever it may have lost a record or a content, and then this memory of that server is forgotten.
  *
- * Reads go by folder (one query for all the rows of a folder, a few folders kept), not one query per file: on a
- * rescan of an unchanged tree this memory is asked about every file.
+ * Reads go by folder (FolderRows), not one query per file: on a rescan of an unchanged tree this memory is asked
+ * about every file.
  */
 export class SentRecords {
   /** Rows of this server forgotten when it was opened (remembered under another epoch). */
   readonly forgotten: number;
-  private readonly folderStmt: Database.Statement<[string, string, string, string], [string, string]>;
   private readonly putStmt: Database.Statement<[string, string, string, string, string, string, number]>;
-  private readonly folders = new Map<string, Map<string, string>>();
+  private readonly prints: FolderRows<string>;
   private readonly pending: Array<[string, string]> = [];
 
   constructor(
@@ -61,11 +58,12 @@ export class SentRecords {
     db.exec(SENT_RECORDS_SCHEMA);
     this.forgotten = db.prepare('DELETE FROM sent_records WHERE server = ? AND epoch <> ?').run(server, epoch).changes;
     // The epoch is checked on every read too: another scan with this cache may have remembered rows meanwhile.
-    this.folderStmt = db
+    const folderStmt = db
       .prepare<[string, string, string, string], [string, string]>(
         'SELECT name, fingerprint FROM sent_records WHERE server = ? AND hostname = ? AND dir = ? AND epoch = ?',
       )
       .raw();
+    this.prints = new FolderRows((dir) => folderStmt.all(server, hostname, dir, epoch));
     this.putStmt = db.prepare(
       `INSERT OR REPLACE INTO sent_records (server, hostname, dir, name, fingerprint, epoch, sent_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -74,14 +72,7 @@ export class SentRecords {
 
   /** True when the server accepted exactly this record for `path` (and holds its content) under this epoch. */
   has(path: string, print: string): boolean {
-    const dir = dirname(path);
-    let folder = this.folders.get(dir);
-    if (!folder) {
-      folder = new Map(this.folderStmt.all(this.server, this.hostname, dir, this.epoch));
-      if (this.folders.size >= FOLDERS_KEPT) this.folders.delete(this.folders.keys().next().value!);
-      this.folders.set(dir, folder);
-    }
-    return folder.get(basename(path)) === print;
+    return this.prints.get(path) === print;
   }
 
   /** Remembers that the server holds this record and its content (written in groups; see flush). */
