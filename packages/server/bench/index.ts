@@ -1,17 +1,19 @@
 // Benchmarks of the dedup server: `pnpm --filter @org/server bench` (tsx). Loopback only, embedded store.
 // UFS_BENCH_SECONDS (default 10), UFS_BENCH_UPLOAD_BYTES (default 1 GiB), UFS_BENCH_ONLY (put|batch|upload),
-// UFS_BENCH_DIR (where the data folders go; default the OS temp dir, e.g. /dev/shm to take the disk out).
+// UFS_BENCH_UPLOAD_MEMORY (warm,cold: see upload.ts), UFS_BENCH_DIR (where the data folders go; default the OS temp dir, e.g. /dev/shm to take the disk out).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchBatch } from './batch.js';
 import { startBenchServer } from './harness.js';
 import { benchPutFile } from './put-file.js';
-import { benchUpload } from './upload.js';
+import { benchUpload, type MemoryState } from './upload.js';
 
 const seconds = Number(process.env.UFS_BENCH_SECONDS ?? 10);
 const uploadBytes = Number(process.env.UFS_BENCH_UPLOAD_BYTES ?? 1024 ** 3);
 const only = process.env.UFS_BENCH_ONLY;
+// Which memory states the upload runs in (see MemoryState in upload.ts): "warm,cold" (default), "warm" or "cold".
+const uploadMemory = (process.env.UFS_BENCH_UPLOAD_MEMORY ?? 'warm,cold').split(',') as MemoryState[];
 const root = process.env.UFS_BENCH_DIR ?? tmpdir();
 const MB = 1024 * 1024;
 
@@ -41,18 +43,22 @@ if (!only || only === 'put' || only === 'batch') {
 if (!only || only === 'upload') {
   const dir = await mkdtemp(join(root, 'ufs-bench-upload-'));
   try {
-    const up = await benchUpload(dir, uploadBytes);
     const mibs = (bytesPerSecond: number) => `${(bytesPerSecond / MB).toFixed(0)} MiB/s`;
-    console.log(
-      `upload of ${(up.size / MB).toFixed(0)} MiB (fresh server each run, content fsynced): node:http ${mibs(up.viaNode)}` +
-        (up.viaCurl ? `, curl -T ${mibs(up.viaCurl)}` : '') +
-        `; node:fs copy ${mibs(up.rawNoSync)}, with fsync ${mibs(up.rawSync)}`,
-    );
-    const best = Math.max(up.viaNode, up.viaCurl ?? 0);
-    console.log(
-      `upload ratio: ${(up.viaNode / up.rawSync).toFixed(2)}x (node:http) / ${(best / up.rawSync).toFixed(2)}x (best client) ` +
-        `vs node:fs with fsync, ${(up.viaNode / up.rawNoSync).toFixed(2)}x / ${(best / up.rawNoSync).toFixed(2)}x vs node:fs without [target >= 0.8x]`,
-    );
+    for (const state of uploadMemory) {
+      const up = await benchUpload(dir, uploadBytes, state);
+      console.log(
+        `upload of ${(up.size / MB).toFixed(0)} MiB, ${state} memory (fresh server each run, content fsynced): ` +
+          `node:http ${mibs(up.viaNode)}` +
+          (up.viaCurl ? `, curl -T ${mibs(up.viaCurl)}` : '') +
+          `; node:fs copy ${mibs(up.rawNoSync)}, with fsync ${mibs(up.rawSync)}`,
+      );
+      const best = Math.max(up.viaNode, up.viaCurl ?? 0);
+      console.log(
+        `upload ratio (${state}): ${(up.viaNode / up.rawSync).toFixed(2)}x (node:http) / ${(best / up.rawSync).toFixed(2)}x ` +
+          `(best client) vs node:fs with fsync, ${(up.viaNode / up.rawNoSync).toFixed(2)}x / ` +
+          `${(best / up.rawNoSync).toFixed(2)}x vs node:fs without [target >= 0.8x]`,
+      );
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -25,8 +25,38 @@ async function generate(path: string, size: number): Promise<void> {
   }
 }
 
+/**
+ * How the memory the written file lands in was last used, set right before every timed run (baseline and upload
+ * alike). On a VM that hands freed memory back to its host (virtio-balloon free page reporting: these machines do
+ * so within ~2-3 s), page cache for a new file costs ~2.5 s/GiB of host page faults when the memory is "cold", and
+ * ~0.2 s/GiB when it was freed a moment ago ("warm"). Without this the baseline (runs back to back) wrote into warm
+ * memory and the uploads (a server start in between) into cold memory.
+ * - warm: a scratch file of the same size is written and removed just before the run;
+ * - cold: the run waits until freed memory has gone back to the host.
+ */
+export type MemoryState = 'warm' | 'cold';
+
+const COLD_WAIT_MS = 6000;
+
+async function prepareMemory(dir: string, size: number, state: MemoryState): Promise<void> {
+  if (state === 'cold') {
+    await new Promise((resolve) => setTimeout(resolve, COLD_WAIT_MS));
+    return;
+  }
+  const scratch = join(dir, 'scratch.bin');
+  const block = Buffer.alloc(CHUNK);
+  const handle = await open(scratch, 'w');
+  try {
+    for (let at = 0; at < size; at += CHUNK) await handle.write(block, 0, Math.min(CHUNK, size - at));
+  } finally {
+    await handle.close();
+  }
+  await rm(scratch);
+}
+
 /** The baseline: the same file written with node:fs streams (read → write), optionally fsynced like the server does. */
-async function rawCopy(file: string, target: string, fsync: boolean): Promise<number> {
+async function rawCopy(file: string, target: string, fsync: boolean, prepare: () => Promise<void>): Promise<number> {
+  await prepare();
   const started = performance.now();
   await pipeline(createReadStream(file, READ), createWriteStream(target, { flush: fsync }));
   const seconds = (performance.now() - started) / 1000;
@@ -69,7 +99,7 @@ async function hasCurl(): Promise<boolean> {
  * A fresh server per upload (so every upload stores new content instead of taking the dedup path), the file on disk
  * with the page cache warm. Best of `runs` for each figure.
  */
-export async function benchUpload(dir: string, size: number, runs = 3) {
+export async function benchUpload(dir: string, size: number, state: MemoryState, runs = 3) {
   const file = join(dir, 'upload.bin');
   await generate(file, size);
   const { digest: sha256 } = await hashFile(file); // also warms the page cache
@@ -82,6 +112,7 @@ export async function benchUpload(dir: string, size: number, runs = 3) {
     best(async () => {
       const server = await startBenchServer(dir);
       try {
+        await prepare();
         const started = performance.now();
         await send(`${server.url}/files/${sha256}/content`, server.key);
         return (performance.now() - started) / 1000;
@@ -90,10 +121,11 @@ export async function benchUpload(dir: string, size: number, runs = 3) {
         await rm(server.dir, { recursive: true, force: true });
       }
     });
-  const rawNoSync = await best(() => rawCopy(file, join(dir, 'raw.bin'), false));
-  const rawSync = await best(() => rawCopy(file, join(dir, 'raw.bin'), true));
+  const prepare = () => prepareMemory(dir, size, state);
+  const rawNoSync = await best(() => rawCopy(file, join(dir, 'raw.bin'), false, prepare));
+  const rawSync = await best(() => rawCopy(file, join(dir, 'raw.bin'), true, prepare));
   const viaNode = await upload((url, key) => nodeUpload(url, key, file, size));
   const viaCurl = (await hasCurl()) ? await upload((url, key) => curlUpload(url, key, file)) : undefined;
   await rm(file);
-  return { size, rawNoSync, rawSync, viaNode, viaCurl };
+  return { size, state, rawNoSync, rawSync, viaNode, viaCurl };
 }

@@ -11,7 +11,7 @@ import { shareRequestSchema, SignedUrls } from '../signing/signed-urls.js';
 import { METADATA_STORE, type MetadataStore } from '../store/store.js';
 import { ContentService } from './content.service.js';
 import { etagMatches, parseRange } from './range.js';
-import { multipartFile, rawBody } from './request-body.js';
+import { multipartFile } from './request-body.js';
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -67,7 +67,7 @@ export class ContentController {
   @ApiOperation({ summary: 'Upload content by hash as a raw body (no multipart)' })
   async putContent(@Param('sha256') sha: string, @Req() req: FastifyRequest) {
     const sha256 = sha256Param(sha);
-    const result = await this.uploads.ingest(sha256, rawBody(req.raw));
+    const result = await this.uploads.ingest(sha256, req.raw);
     return { message: 'File uploaded successfully', sha256, file_size: result.size, outcome: result.outcome };
   }
 

@@ -41,7 +41,7 @@ export class ContentService {
       // Already held: verify the bytes (the client must still send the right content) but store nothing.
       await hasher.drain(source);
       this.metrics.bytesIn.inc(hasher.bytes);
-      const actual = hasher.sha256.digest('hex');
+      const actual = hasher.digest();
       if (actual !== sha256) throw integrityError(sha256, actual);
       this.metrics.dedupHits.inc();
       return { sha256, size: hasher.bytes, outcome: 'deduplicated' };
@@ -50,7 +50,7 @@ export class ContentService {
     try {
       await this.content.write(tempKey, hasher.stream(source));
       this.metrics.bytesIn.inc(hasher.bytes);
-      const actual = hasher.sha256.digest('hex');
+      const actual = hasher.digest();
       if (actual !== sha256) throw integrityError(sha256, actual);
       const outcome = await this.commit(sha256, tempKey, hasher.bytes);
       if (outcome === 'deduplicated') this.metrics.dedupHits.inc();

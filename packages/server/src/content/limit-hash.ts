@@ -1,40 +1,109 @@
 import { createHash, type Hash } from 'node:crypto';
+import { IncomingMessage } from 'node:http';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { UfsError } from '@org/core';
+import { OffThreadSha256 } from './hash-worker.js';
+
+/** Uploads expected to be at least this large (or of unknown size) are hashed on the hashing thread. */
+const OFF_THREAD_BYTES = 8 * 1024 * 1024;
+
+export function clientAborted(): UfsError {
+  return new UfsError('ABORTED', '[ufs] the client closed the connection before the upload finished');
+}
+
+function declaredLength(source: unknown): number | undefined {
+  if (!(source instanceof IncomingMessage)) return undefined;
+  const header = source.headers['content-length'];
+  const length = header === undefined ? NaN : Number(header);
+  return Number.isSafeInteger(length) ? length : undefined;
+}
+
+/** A request that ended before its body did is a client that went away: ABORTED, whatever Node called it. */
+function bodyError(source: unknown, err: unknown): unknown {
+  return source instanceof IncomingMessage && !source.complete && !(err instanceof UfsError) ? clientAborted() : err;
+}
 
 /**
  * Streams `source` through a SHA-256 (and optional extra hashes) and a byte limit. Throws TOO_LARGE as soon as
- * more than `maxBytes` arrive, so an oversized body is refused without being stored.
+ * more than `maxBytes` arrive, so an oversized body is refused without being stored. Large bodies are hashed on a
+ * worker thread (see hash-worker.ts) while this thread reads the socket; `digest()` is ready when the stream ends.
  */
 export class LimitedHasher {
-  readonly sha256: Hash = createHash('sha256');
   bytes = 0;
+  private inline: Hash | undefined;
+  private offThread: OffThreadSha256 | undefined;
+  private hex: string | undefined;
 
   constructor(
     private readonly maxBytes: number,
     private readonly extra: Hash[] = [],
   ) {}
 
+  /** The SHA-256 (hex) of every byte, once `stream` has ended or `drain` resolved. */
+  digest(): string {
+    if (this.hex === undefined) throw new Error('LimitedHasher: the digest is read before the body ended');
+    return this.hex;
+  }
+
   /**
-   * The hashed bytes as a stream for a backend write: one synchronous Transform (no per-chunk promises or copies).
-   * Socket pieces are small (16-64 KiB); a file write stream gathers those that arrive while a write is in flight
-   * into one `writev`, so they need no regrouping here.
+   * The hashed bytes as a stream for a backend write: one Transform, no per-chunk promises or copies. Socket pieces
+   * are small (16-64 KiB); a file write stream gathers those that arrive while a write is in flight into one
+   * `writev`, so they need no regrouping here. An HTTP request is piped (not pipelined): a refusal such as TOO_LARGE
+   * leaves its socket open for the error response; the client going away fails the stream with ABORTED.
    */
-  stream(source: AsyncIterable<Uint8Array | string>): Readable {
+  stream(source: AsyncIterable<Uint8Array | string>, expectedBytes?: number): Readable {
+    this.choose(expectedBytes ?? declaredLength(source));
     const hasher = new Transform({
       highWaterMark: 4 << 20,
       transform: (chunk: Buffer, _encoding, callback) => {
         try {
-          this.take(chunk);
-          callback(null, chunk);
+          this.update(this.take(chunk), (err) => callback(err, chunk));
         } catch (err) {
           callback(err as Error);
         }
       },
+      flush: (callback) => {
+        this.finish().then(() => callback(), callback);
+      },
     });
-    // Failures of either side (the client going away, TOO_LARGE) reach the consumer through `hasher`.
-    pipeline(source, hasher, () => undefined);
+    // The consumer reads failures from the stream when it attaches (a backend write may first create folders):
+    // this only stops an early 'error' event from becoming an uncaught exception.
+    hasher.on('error', () => undefined);
+    // A stream that ends early (an error, a consumer that stopped) releases its job; after the digest this is a no-op.
+    hasher.once('close', () => this.offThread?.abandon());
+    if (source instanceof IncomingMessage) {
+      source.on('error', (err) => hasher.destroy(bodyError(source, err) as Error));
+      source.once('close', () => {
+        if (!source.complete) hasher.destroy(clientAborted());
+      });
+      if (source.destroyed && !source.complete) hasher.destroy(clientAborted());
+      else source.pipe(hasher);
+    } else {
+      // Failures of either side reach the consumer through `hasher`.
+      pipeline(source, hasher, () => undefined);
+    }
     return hasher;
+  }
+
+  /** Consumes the source without storing it (the content is already held): hash and count only. */
+  async drain(source: AsyncIterable<Uint8Array | string>, expectedBytes?: number): Promise<void> {
+    this.choose(expectedBytes ?? declaredLength(source));
+    try {
+      for await (const chunk of source) {
+        const bytes = this.take(chunk as Uint8Array | string);
+        await new Promise<void>((resolve, reject) => this.update(bytes, (err) => (err ? reject(err) : resolve())));
+      }
+      await this.finish();
+    } catch (err) {
+      this.offThread?.abandon();
+      throw bodyError(source, err);
+    }
+  }
+
+  private choose(expectedBytes: number | undefined): void {
+    if (this.inline || this.offThread) return;
+    if (expectedBytes !== undefined && expectedBytes < OFF_THREAD_BYTES) this.inline = createHash('sha256');
+    else this.offThread = new OffThreadSha256();
   }
 
   private take(chunk: Uint8Array | string): Buffer {
@@ -44,13 +113,17 @@ export class LimitedHasher {
     if (this.bytes > this.maxBytes) {
       throw new UfsError('TOO_LARGE', `[ufs] upload is larger than the limit of ${this.maxBytes} bytes`);
     }
-    this.sha256.update(bytes);
     for (const hash of this.extra) hash.update(bytes);
     return bytes;
   }
 
-  /** Consumes the source without storing it (the content is already held): hash and count only. */
-  async drain(source: AsyncIterable<Uint8Array | string>): Promise<void> {
-    for await (const chunk of source) this.take(chunk as Uint8Array | string);
+  private update(bytes: Buffer, callback: (err?: Error) => void): void {
+    if (this.offThread) return this.offThread.update(bytes, callback);
+    this.inline!.update(bytes);
+    callback();
+  }
+
+  private async finish(): Promise<void> {
+    this.hex = this.offThread ? await this.offThread.digest() : this.inline!.digest('hex');
   }
 }

@@ -2,26 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import { UfsError, isUfsError } from '@org/core';
+import { clientAborted } from './limit-hash.js';
 
 // Errors are read from the stream by its consumer (async iteration reports `errored`); this only stops an early
 // 'error' event from becoming an uncaught exception.
 const ignore = (): void => undefined;
-
-function clientAborted(): UfsError {
-  return new UfsError('ABORTED', '[ufs] the client closed the connection before the upload finished');
-}
-
-/** The raw request body as a stream that errors with ABORTED if the client goes away mid-upload. */
-export function rawBody(req: IncomingMessage): Readable {
-  const out = new PassThrough();
-  out.on('error', ignore);
-  req.on('error', (err) => out.destroy(req.complete ? err : clientAborted()));
-  req.once('close', () => {
-    if (!req.complete) out.destroy(clientAborted());
-  });
-  req.pipe(out);
-  return out;
-}
 
 function malformed(err: unknown): UfsError {
   return new UfsError('INVALID_INPUT', `[ufs] malformed multipart body: ${(err as Error).message}`, { cause: err });

@@ -111,9 +111,9 @@ export class TusSessions {
     const single = session.parts.length === 1 ? session.parts[0]!.key : undefined;
     const tempKey = single ?? this.content.newTempKey();
     try {
-      if (single) await hasher.drain(await this.content.readKey(single));
-      else await this.content.write(tempKey, hasher.stream(this.concat(session)), session.length);
-      const actual = hasher.sha256.digest('hex');
+      if (single) await hasher.drain(await this.content.readKey(single), session.length);
+      else await this.content.write(tempKey, hasher.stream(this.concat(session), session.length), session.length);
+      const actual = hasher.digest();
       if (actual !== session.sha256 || hasher.bytes !== session.length) {
         await this.terminate(session.id);
         throw new UfsError('INTEGRITY', integrityError(session.sha256, actual).message, {

@@ -4,7 +4,6 @@ import { UfsError } from '@org/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RequireScope } from '../../api-keys/auth.decorators.js';
 import { DEDUP_CONFIG, type DedupConfig } from '../../dedup-options.js';
-import { rawBody } from '../request-body.js';
 import {
   TUS_CHECKSUM_ALGORITHMS,
   TUS_EXTENSIONS,
@@ -91,7 +90,7 @@ export class TusController {
       throw new UfsError('INVALID_INPUT', '[ufs] [tus] PATCH needs Content-Type: application/offset+octet-stream');
     }
     const offset = intHeader(req.headers['upload-offset'], 'Upload-Offset');
-    const session = await this.sessions.patch(id, offset, req.headers['upload-checksum'], rawBody(req.raw));
+    const session = await this.sessions.patch(id, offset, req.headers['upload-checksum'], req.raw);
     return reply
       .status(204)
       .headers({
