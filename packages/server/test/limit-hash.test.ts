@@ -74,6 +74,16 @@ describe('LimitedHasher', () => {
     expect(next.digest()).toBe(sha256(data));
   });
 
+  it('without a SHA-256 only counts, checks the limit and feeds extra hashes', async () => {
+    const md5 = createHash('md5');
+    const hasher = new LimitedHasher(data.length, [md5], false);
+    expect(await collect(hasher.stream(pieces(data)))).toBe(data.length);
+    expect(md5.digest('hex')).toBe(createHash('md5').update(data).digest('hex'));
+    expect(() => hasher.digest()).toThrow(/without a SHA-256/);
+    const small = new LimitedHasher(MiB, [], false);
+    await expect(collect(small.stream(pieces(data)))).rejects.toMatchObject({ code: 'TOO_LARGE' });
+  });
+
   it('passes a failing source on, and also feeds extra hashes', async () => {
     const broken = new Readable({ read() {} });
     broken.push(data.subarray(0, MiB));

@@ -34,13 +34,19 @@ export class LimitedHasher {
   private offThread: OffThreadSha256 | undefined;
   private hex: string | undefined;
 
+  /**
+   * @param extra further hashes fed the same bytes (a tus Upload-Checksum)
+   * @param sha256 false: count and check the limit only (a tus chunk, hashed as a whole when the upload completes)
+   */
   constructor(
     private readonly maxBytes: number,
     private readonly extra: Hash[] = [],
+    private readonly sha256 = true,
   ) {}
 
   /** The SHA-256 (hex) of every byte, once `stream` has ended or `drain` resolved. */
   digest(): string {
+    if (!this.sha256) throw new Error('LimitedHasher: made without a SHA-256');
     if (this.hex === undefined) throw new Error('LimitedHasher: the digest is read before the body ended');
     return this.hex;
   }
@@ -101,7 +107,7 @@ export class LimitedHasher {
   }
 
   private choose(expectedBytes: number | undefined): void {
-    if (this.inline || this.offThread) return;
+    if (!this.sha256 || this.inline || this.offThread) return;
     if (expectedBytes !== undefined && expectedBytes < OFF_THREAD_BYTES) this.inline = createHash('sha256');
     else this.offThread = new OffThreadSha256();
   }
@@ -119,11 +125,12 @@ export class LimitedHasher {
 
   private update(bytes: Buffer, callback: (err?: Error) => void): void {
     if (this.offThread) return this.offThread.update(bytes, callback);
-    this.inline!.update(bytes);
+    this.inline?.update(bytes);
     callback();
   }
 
   private async finish(): Promise<void> {
-    this.hex = this.offThread ? await this.offThread.digest() : this.inline!.digest('hex');
+    if (this.offThread) this.hex = await this.offThread.digest();
+    else if (this.inline) this.hex = this.inline.digest('hex');
   }
 }
