@@ -10,19 +10,24 @@ import { startBenchServer } from './harness.js';
 const CHUNK = 1024 * 1024;
 const READ = { highWaterMark: CHUNK };
 
-/** Writes `size` bytes of pseudo-random data (a 1 MiB block with a counter per chunk) to `path`, streamed. */
-async function generate(path: string, size: number): Promise<void> {
-  const block = Buffer.alloc(CHUNK);
-  for (let i = 0; i < CHUNK; i += 4) block.writeUInt32LE((i * 2654435761 + 7) >>> 0, i);
+/** Writes `size` bytes to `path` from one reused 1 MiB block; `stamp` may change the block before each write. */
+async function writeBlocks(path: string, size: number, block: Buffer, stamp?: (index: number) => void): Promise<void> {
   const handle = await open(path, 'w');
   try {
     for (let at = 0; at < size; at += CHUNK) {
-      block.writeUInt32LE(at / CHUNK, 0);
+      stamp?.(at / CHUNK);
       await handle.write(block, 0, Math.min(CHUNK, size - at));
     }
   } finally {
     await handle.close();
   }
+}
+
+/** Writes `size` bytes of pseudo-random data (a 1 MiB block with a counter per chunk) to `path`, streamed. */
+async function generate(path: string, size: number): Promise<void> {
+  const block = Buffer.alloc(CHUNK);
+  for (let i = 0; i < CHUNK; i += 4) block.writeUInt32LE((i * 2654435761 + 7) >>> 0, i);
+  await writeBlocks(path, size, block, (index) => block.writeUInt32LE(index, 0));
 }
 
 /**
@@ -44,13 +49,7 @@ async function prepareMemory(dir: string, size: number, state: MemoryState): Pro
     return;
   }
   const scratch = join(dir, 'scratch.bin');
-  const block = Buffer.alloc(CHUNK);
-  const handle = await open(scratch, 'w');
-  try {
-    for (let at = 0; at < size; at += CHUNK) await handle.write(block, 0, Math.min(CHUNK, size - at));
-  } finally {
-    await handle.close();
-  }
+  await writeBlocks(scratch, size, Buffer.alloc(CHUNK));
   await rm(scratch);
 }
 

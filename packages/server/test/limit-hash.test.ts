@@ -76,11 +76,11 @@ describe('LimitedHasher', () => {
 
   it('without a SHA-256 only counts, checks the limit and feeds extra hashes', async () => {
     const md5 = createHash('md5');
-    const hasher = new LimitedHasher(data.length, [md5], false);
+    const hasher = new LimitedHasher(data.length, { extra: [md5], sha256: false });
     expect(await collect(hasher.stream(pieces(data)))).toBe(data.length);
     expect(md5.digest('hex')).toBe(createHash('md5').update(data).digest('hex'));
     expect(() => hasher.digest()).toThrow(/without a SHA-256/);
-    const small = new LimitedHasher(MiB, [], false);
+    const small = new LimitedHasher(MiB, { sha256: false });
     await expect(collect(small.stream(pieces(data)))).rejects.toMatchObject({ code: 'TOO_LARGE' });
   });
 
@@ -90,7 +90,7 @@ describe('LimitedHasher', () => {
     setImmediate(() => broken.destroy(new Error('disk went away')));
     await expect(collect(new LimitedHasher(Number.MAX_SAFE_INTEGER).stream(broken))).rejects.toThrow('disk went away');
     const md5 = createHash('md5');
-    const hasher = new LimitedHasher(Number.MAX_SAFE_INTEGER, [md5]);
+    const hasher = new LimitedHasher(Number.MAX_SAFE_INTEGER, { extra: [md5] });
     await collect(hasher.stream(pieces(data)));
     expect(md5.digest('hex')).toBe(createHash('md5').update(data).digest('hex'));
   });

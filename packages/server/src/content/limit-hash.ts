@@ -1,27 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
-import { IncomingMessage } from 'node:http';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { UfsError } from '@org/core';
 import { OffThreadSha256 } from './hash-worker.js';
+import { bodyError, declaredLength, pipeRequest } from './request-body.js';
 
 /** Uploads expected to be at least this large (or of unknown size) are hashed on the hashing thread. */
 const OFF_THREAD_BYTES = 8 * 1024 * 1024;
-
-export function clientAborted(): UfsError {
-  return new UfsError('ABORTED', '[ufs] the client closed the connection before the upload finished');
-}
-
-function declaredLength(source: unknown): number | undefined {
-  if (!(source instanceof IncomingMessage)) return undefined;
-  const header = source.headers['content-length'];
-  const length = header === undefined ? NaN : Number(header);
-  return Number.isSafeInteger(length) ? length : undefined;
-}
-
-/** A request that ended before its body did is a client that went away: ABORTED, whatever Node called it. */
-function bodyError(source: unknown, err: unknown): unknown {
-  return source instanceof IncomingMessage && !source.complete && !(err instanceof UfsError) ? clientAborted() : err;
-}
 
 /**
  * Streams `source` through a SHA-256 (and optional extra hashes) and a byte limit. Throws TOO_LARGE as soon as
@@ -34,15 +18,20 @@ export class LimitedHasher {
   private offThread: OffThreadSha256 | undefined;
   private hex: string | undefined;
 
+  private readonly extra: Hash[];
+  private readonly sha256: boolean;
+
   /**
-   * @param extra further hashes fed the same bytes (a tus Upload-Checksum)
-   * @param sha256 false: count and check the limit only (a tus chunk, hashed as a whole when the upload completes)
+   * @param options.extra further hashes fed the same bytes (a tus Upload-Checksum)
+   * @param options.sha256 false: count and check the limit only (a tus chunk: the upload is hashed whole at the end)
    */
   constructor(
     private readonly maxBytes: number,
-    private readonly extra: Hash[] = [],
-    private readonly sha256 = true,
-  ) {}
+    options: { extra?: Hash[]; sha256?: boolean } = {},
+  ) {
+    this.extra = options.extra ?? [];
+    this.sha256 = options.sha256 ?? true;
+  }
 
   /** The SHA-256 (hex) of every byte, once `stream` has ended or `drain` resolved. */
   digest(): string {
@@ -54,8 +43,8 @@ export class LimitedHasher {
   /**
    * The hashed bytes as a stream for a backend write: one Transform, no per-chunk promises or copies. Socket pieces
    * are small (16-64 KiB); a file write stream gathers those that arrive while a write is in flight into one
-   * `writev`, so they need no regrouping here. An HTTP request is piped (not pipelined): a refusal such as TOO_LARGE
-   * leaves its socket open for the error response; the client going away fails the stream with ABORTED.
+   * `writev`, so they need no regrouping here. An HTTP request is piped as `pipeRequest` says (ABORTED when the
+   * client leaves; a refusal such as TOO_LARGE leaves its socket open for the error response).
    */
   stream(source: AsyncIterable<Uint8Array | string>, expectedBytes?: number): Readable {
     this.choose(expectedBytes ?? declaredLength(source));
@@ -77,17 +66,8 @@ export class LimitedHasher {
     hasher.on('error', () => undefined);
     // A stream that ends early (an error, a consumer that stopped) releases its job; after the digest this is a no-op.
     hasher.once('close', () => this.offThread?.abandon());
-    if (source instanceof IncomingMessage) {
-      source.on('error', (err) => hasher.destroy(bodyError(source, err) as Error));
-      source.once('close', () => {
-        if (!source.complete) hasher.destroy(clientAborted());
-      });
-      if (source.destroyed && !source.complete) hasher.destroy(clientAborted());
-      else source.pipe(hasher);
-    } else {
-      // Failures of either side reach the consumer through `hasher`.
-      pipeline(source, hasher, () => undefined);
-    }
+    // Failures of either side reach the consumer through `hasher`.
+    if (!pipeRequest(source, hasher)) pipeline(source, hasher, () => undefined);
     return hasher;
   }
 

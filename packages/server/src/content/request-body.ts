@@ -1,12 +1,44 @@
-import type { IncomingMessage } from 'node:http';
-import { PassThrough, type Readable } from 'node:stream';
+import { IncomingMessage } from 'node:http';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import busboy from 'busboy';
 import { UfsError, isUfsError } from '@org/core';
-import { clientAborted } from './limit-hash.js';
 
 // Errors are read from the stream by its consumer (async iteration reports `errored`); this only stops an early
 // 'error' event from becoming an uncaught exception.
 const ignore = (): void => undefined;
+
+export function clientAborted(): UfsError {
+  return new UfsError('ABORTED', '[ufs] the client closed the connection before the upload finished');
+}
+
+/** The Content-Length of a request body (undefined for other sources, chunked or unparsable lengths). */
+export function declaredLength(source: unknown): number | undefined {
+  if (!(source instanceof IncomingMessage)) return undefined;
+  const header = source.headers['content-length'];
+  const length = header === undefined ? NaN : Number(header);
+  return Number.isSafeInteger(length) ? length : undefined;
+}
+
+/** A request that ended before its body did is a client that went away: ABORTED, whatever Node called it. */
+export function bodyError(source: unknown, err: unknown): unknown {
+  return source instanceof IncomingMessage && !source.complete && !(err instanceof UfsError) ? clientAborted() : err;
+}
+
+/**
+ * Pipes a request body into `into` (true), or returns false when `source` is not a request. Piped, not pipelined:
+ * when `into` fails (TOO_LARGE) the request is only unpiped, so its socket stays open for the error response. The
+ * client going away, before or during the body, destroys `into` with ABORTED.
+ */
+export function pipeRequest(source: unknown, into: Writable): boolean {
+  if (!(source instanceof IncomingMessage)) return false;
+  source.on('error', (err) => into.destroy(bodyError(source, err) as Error));
+  source.once('close', () => {
+    if (!source.complete) into.destroy(clientAborted());
+  });
+  if (source.destroyed && !source.complete) into.destroy(clientAborted());
+  else source.pipe(into);
+  return true;
+}
 
 function malformed(err: unknown): UfsError {
   return new UfsError('INVALID_INPUT', `[ufs] malformed multipart body: ${(err as Error).message}`, { cause: err });

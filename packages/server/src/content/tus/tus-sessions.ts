@@ -75,7 +75,10 @@ export class TusSessions {
       return session;
     }
     // The chunk's own SHA-256 is not needed: the whole upload is hashed when it completes.
-    const hasher = new LimitedHasher(session.length - offset, checksum ? [checksum.hash] : [], false);
+    const hasher = new LimitedHasher(session.length - offset, {
+      extra: checksum ? [checksum.hash] : [],
+      sha256: false,
+    });
     const key = `${TUS_PREFIX}/${id}/${offset}.${randomUUID()}`;
     try {
       await this.content.write(key, hasher.stream(body));
