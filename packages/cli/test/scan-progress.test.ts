@@ -17,7 +17,9 @@ describe('the scan progress line', () => {
       ['/data/big.iso', { loaded: 512 * 1024 ** 2, total: 2 * 1024 ** 3 }],
       ['/data/mid.bin', { loaded: 0, total: 1024 ** 2 }],
     ]);
-    expect(progressText(stats, false, uploading)).toMatch(/^scan: 3 files \(3\.0 GiB\) \| uploading big\.iso 512 MiB\/2\.0 GiB \(\+2 more\) \| hashed 3/);
+    expect(progressText(stats, false, uploading)).toMatch(
+      /^scan: 3 files \(3\.0 GiB\) \| uploading big\.iso 512 MiB\/2\.0 GiB \(\+2 more\) \| hashed 3/,
+    );
     expect(progressText(stats, false, new Map([['/data/one.bin', { loaded: 2048, total: 4096 }]]))).toMatch(
       /^scan: 3 files \(3\.0 GiB\) \| uploading one\.bin 2\.0 KiB\/4\.0 KiB \| hashed/,
     );

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { request } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,36 +7,11 @@ import { contentKey } from '@org/core';
 import { createBootstrapKey, SqliteStore } from '../src/index.js';
 import { startChild, type ChildServer } from './helpers/child.js';
 import { contentObjects } from './helpers/objects.js';
+import { partialUpload, tusPatchHeaders } from './helpers/partial-upload.js';
 import { client, fileRecord } from './helpers/records.js';
 import { tusClient } from './helpers/tus.js';
 
 const MiB = 1024 * 1024;
-
-/** Sends `head` bytes of a body announced as `total` bytes; resolves when they are written and when the socket dies. */
-function partialUpload(
-  url: string,
-  path: string,
-  key: string,
-  head: Buffer,
-  total: number,
-  headers: Record<string, string>,
-) {
-  let written!: () => void;
-  const sent = new Promise<void>((resolve) => (written = resolve));
-  const ended = new Promise<void>((resolve) => {
-    const req = request(`${url}${path}`, {
-      method: headers['x-method'] ?? 'PUT',
-      headers: { 'x-api-key': key, 'content-length': String(total), ...headers },
-    });
-    req.on('error', () => resolve());
-    req.on('response', (res) => {
-      res.resume();
-      resolve();
-    });
-    req.write(head, () => written());
-  });
-  return { sent, ended };
-}
 
 describe('a server killed mid-upload (SIGKILL) and restarted', () => {
   let dir: string;
@@ -70,12 +44,14 @@ describe('a server killed mid-upload (SIGKILL) and restarted', () => {
     const tus = tusClient(server.url, key);
     const { location } = await tus.create(sha, data.length);
     expect((await tus.patch(location!, 0, data.subarray(0, 8 * MiB))).status).toBe(204);
-    const tusCut = partialUpload(server.url, location!, key, data.subarray(8 * MiB, 12 * MiB), 16 * MiB, {
-      'x-method': 'PATCH',
-      'tus-resumable': '1.0.0',
-      'content-type': 'application/offset+octet-stream',
-      'upload-offset': String(8 * MiB),
-    });
+    const tusCut = partialUpload(
+      server.url,
+      location!,
+      key,
+      data.subarray(8 * MiB, 12 * MiB),
+      16 * MiB,
+      tusPatchHeaders(8 * MiB),
+    );
     // A plain upload, cut halfway by the same crash.
     const rawCut = partialUpload(server.url, `/files/${sha}/content`, key, data.subarray(0, 12 * MiB), data.length, {
       'content-type': 'application/octet-stream',

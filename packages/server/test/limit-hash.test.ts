@@ -45,7 +45,7 @@ describe('LimitedHasher', () => {
     ['inline (small)', 4 * MiB],
   ])('hashes and passes through every byte %s', async (_name, expected) => {
     const hasher = new LimitedHasher(Number.MAX_SAFE_INTEGER);
-    expect(await collect(hasher.stream(pieces(data), expected))).toBe(data.length);
+    expect(await collect(hasher.stream(pieces(data), { expectedBytes: expected }))).toBe(data.length);
     expect(hasher.bytes).toBe(data.length);
     expect(hasher.digest()).toBe(sha256(data));
   });

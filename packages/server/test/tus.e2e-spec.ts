@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { contentKey } from '@org/core';
+import { contentKey, sleep } from '@org/core';
 import { contentObjects, filesUnder } from './helpers/objects.js';
+import { partialUpload, tusPatchHeaders } from './helpers/partial-upload.js';
 import { client, fileRecord, sha256Of } from './helpers/records.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { tusClient } from './helpers/tus.js';
@@ -93,6 +94,51 @@ describe('tus 1.0 resumable uploads (sessions in the store)', () => {
     expect(JSON.parse(res.text).detail).toMatch(/mismatch/);
     expect(await server.store.getContent(sha)).toBeNull();
     expect((await tus.head(location!)).status).toBe(404);
+  });
+
+  it('a PATCH cut short by its client keeps the bytes that arrived; the upload resumes from there', async () => {
+    const data = randomBytes(600_000);
+    const sha = sha256Of(data);
+    const { location } = await tus.create(sha, data.length);
+    const cut = partialUpload(server.url, location!, server.key, data.subarray(0, 250_000), data.length, {
+      ...tusPatchHeaders(0),
+    });
+    await cut.sent;
+    await sleep(200);
+    cut.cut();
+    await cut.ended;
+    let offset = 0;
+    for (let i = 0; i < 100 && offset === 0; i++) {
+      offset = (await tus.head(location!)).offset;
+      if (offset === 0) await sleep(20);
+    }
+    expect(offset).toBe(250_000);
+    const rest = await tus.patch(location!, offset, data.subarray(offset));
+    expect(rest).toMatchObject({ status: 204, offset: data.length });
+    expect(await readFile(join(server.dir, 'content', contentKey(sha)))).toEqual(data);
+    expect((await filesUnder(join(server.dir, 'content'))).filter((p) => p.startsWith('_tus'))).toEqual([]);
+  });
+
+  it('a cut-short PATCH with an Upload-Checksum keeps nothing (a part of it cannot match)', async () => {
+    const data = randomBytes(600_000);
+    const { location } = await tus.create(sha256Of(data), data.length);
+    const checksum = `sha1 ${createHash('sha1').update(data).digest('base64')}`;
+    const cut = partialUpload(
+      server.url,
+      location!,
+      server.key,
+      data.subarray(0, 250_000),
+      data.length,
+      tusPatchHeaders(0, { 'upload-checksum': checksum }),
+    );
+    await cut.sent;
+    await sleep(200);
+    cut.cut();
+    await cut.ended;
+    await sleep(300);
+    expect((await tus.head(location!)).offset).toBe(0);
+    expect((await filesUnder(join(server.dir, 'content'))).filter((p) => p.includes(location!.slice(5)))).toEqual([]);
+    expect((await tus.patch(location!, 0, data, { 'upload-checksum': checksum })).status).toBe(204);
   });
 
   it('termination removes the session and its parts', async () => {

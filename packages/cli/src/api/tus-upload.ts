@@ -15,7 +15,11 @@ export interface TusUploadOptions {
   /** Called as soon as the server has created the upload (to remember it for a later run). */
   onUrl?: (url: string) => void;
   onProgress?: (loaded: number, total: number) => void;
-  /** Bytes per PATCH request (each streamed from the file). Default 64 MiB. */
+  /**
+   * Bytes per PATCH request (each streamed from the file). Default: the whole file in one request — the ufs server
+   * keeps the bytes of a request cut short, so a break costs nothing more than with chunks, and the server hashes
+   * the upload as it arrives instead of reading it again. Chunks suit proxies that limit request bodies.
+   */
   chunkSize?: number;
   signal?: AbortSignal;
 }
@@ -49,7 +53,7 @@ export function tusUpload(options: TusUploadOptions): Promise<void> {
       endpoint: `${options.base}/tus`,
       ...(options.resumeUrl ? { uploadUrl: options.resumeUrl } : {}),
       uploadSize: options.size,
-      chunkSize: options.chunkSize ?? 64 * 1024 * 1024,
+      chunkSize: options.chunkSize ?? Number.POSITIVE_INFINITY,
       headers: options.headers,
       metadata: { sha256: options.sha256, filename: basename(options.path) },
       retryDelays: [0, 500, 2000, 5000],

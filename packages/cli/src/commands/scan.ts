@@ -92,7 +92,10 @@ export default class Scan extends BaseCommand<typeof Scan> {
       description: 'Files at least this large are uploaded resumably (tus).',
       default: '64MiB',
     }),
-    'tus-chunk-size': Flags.string({ description: 'Bytes per tus request.', default: '64MiB', hidden: true }),
+    'tus-chunk-size': Flags.string({
+      description:
+        'Bytes per tus request (default: the whole file in one request; after a break the upload resumes from the bytes the server kept). Set it when a proxy limits request bodies.',
+    }),
   };
 
   async run(): Promise<{
@@ -135,7 +138,9 @@ export default class Scan extends BaseCommand<typeof Scan> {
         uploadConcurrency: f.uploads,
         batchSize: f['batch-size'] ?? config.scan.batchSize ?? 500,
         tusThreshold: parseSize(f['tus-threshold'], '--tus-threshold'),
-        tusChunkSize: parseSize(f['tus-chunk-size'], '--tus-chunk-size'),
+        ...(f['tus-chunk-size'] === undefined
+          ? {}
+          : { tusChunkSize: parseSize(f['tus-chunk-size'], '--tus-chunk-size') }),
         signal: interrupt.signal,
         onProgress: (stats, uploading) => progress.update(() => progressText(stats, dryRun, uploading)),
         onFailure: (error) => {

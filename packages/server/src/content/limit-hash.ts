@@ -45,9 +45,16 @@ export class LimitedHasher {
    * are small (16-64 KiB); a file write stream gathers those that arrive while a write is in flight into one
    * `writev`, so they need no regrouping here. An HTTP request is piped as `pipeRequest` says (ABORTED when the
    * client leaves; a refusal such as TOO_LARGE leaves its socket open for the error response).
+   *
+   * @param options.expectedBytes the size when the source is not a request with a Content-Length
+   * @param options.keepPartial a request whose client leaves ends the stream after the bytes that arrived (a tus
+   *   PATCH keeps them) instead of failing it with ABORTED
    */
-  stream(source: AsyncIterable<Uint8Array | string>, expectedBytes?: number): Readable {
-    this.choose(expectedBytes ?? declaredLength(source));
+  stream(
+    source: AsyncIterable<Uint8Array | string>,
+    options: { expectedBytes?: number; keepPartial?: boolean } = {},
+  ): Readable {
+    this.choose(options.expectedBytes ?? declaredLength(source));
     const hasher = new Transform({
       highWaterMark: 4 << 20,
       transform: (chunk: Buffer, _encoding, callback) => {
@@ -67,7 +74,8 @@ export class LimitedHasher {
     // A stream that ends early (an error, a consumer that stopped) releases its job; after the digest this is a no-op.
     hasher.once('close', () => this.offThread?.abandon());
     // Failures of either side reach the consumer through `hasher`.
-    if (!pipeRequest(source, hasher)) pipeline(source, hasher, () => undefined);
+    if (!pipeRequest(source, hasher, { endOnAbort: options.keepPartial ?? false }))
+      pipeline(source, hasher, () => undefined);
     return hasher;
   }
 

@@ -27,15 +27,21 @@ export function bodyError(source: unknown, err: unknown): unknown {
 /**
  * Pipes a request body into `into` (true), or returns false when `source` is not a request. Piped, not pipelined:
  * when `into` fails (TOO_LARGE) the request is only unpiped, so its socket stays open for the error response. The
- * client going away, before or during the body, destroys `into` with ABORTED.
+ * client going away, before or during the body, destroys `into` with ABORTED — or, with `endOnAbort` (a tus PATCH,
+ * whose received bytes are kept), ends it after the bytes that did arrive.
  */
-export function pipeRequest(source: unknown, into: Writable): boolean {
+export function pipeRequest(source: unknown, into: Writable, options: { endOnAbort?: boolean } = {}): boolean {
   if (!(source instanceof IncomingMessage)) return false;
-  source.on('error', (err) => into.destroy(bodyError(source, err) as Error));
+  const fail = (err: unknown) => {
+    if (options.endOnAbort && isUfsError(err, 'ABORTED')) {
+      if (!into.writableEnded && !into.destroyed) into.end();
+    } else into.destroy(err as Error);
+  };
+  source.on('error', (err) => fail(bodyError(source, err)));
   source.once('close', () => {
-    if (!source.complete) into.destroy(clientAborted());
+    if (!source.complete) fail(clientAborted());
   });
-  if (source.destroyed && !source.complete) into.destroy(clientAborted());
+  if (source.destroyed && !source.complete) fail(clientAborted());
   else source.pipe(into);
   return true;
 }

@@ -6,6 +6,7 @@ import { METADATA_STORE, type MetadataStore, type UploadSession } from '../../st
 import { ContentStore, TUS_PREFIX, integrityError } from '../content-store.js';
 import { ContentService } from '../content.service.js';
 import { LimitedHasher } from '../limit-hash.js';
+import { declaredLength } from '../request-body.js';
 import { parseUploadChecksum } from './tus-headers.js';
 
 function notFound(id: string): UfsError {
@@ -14,8 +15,10 @@ function notFound(id: string): UfsError {
 
 /**
  * tus 1.0 uploads with their sessions in the metadata store (any replica can serve any request). Each accepted
- * PATCH is one part object; the offset advances by compare-and-set, so of two PATCHes at one offset only one
- * counts. When the last byte arrives the parts are hashed, verified and committed like any upload.
+ * PATCH is one part object (also one cut short by its client: the bytes that arrived count); the offset advances by
+ * compare-and-set, so of two PATCHes at one offset only one counts. When the last byte arrives the upload is
+ * verified and committed like any upload; one PATCH that carried everything was hashed as it arrived, and its part
+ * becomes the content without another read or copy.
  */
 @Injectable()
 export class TusSessions {
@@ -74,14 +77,18 @@ export class TusSessions {
       await this.finish(session);
       return session;
     }
-    // The chunk's own SHA-256 is not needed: the whole upload is hashed when it completes.
+    // A PATCH that may carry the whole upload is hashed as it arrives, so the upload completes without reading its
+    // bytes again; other chunks are only counted (the upload is hashed whole when it completes).
+    const whole = offset === 0 && [undefined, session.length].includes(declaredLength(body));
     const hasher = new LimitedHasher(session.length - offset, {
       extra: checksum ? [checksum.hash] : [],
-      sha256: false,
+      sha256: whole,
     });
     const key = `${TUS_PREFIX}/${id}/${offset}.${randomUUID()}`;
     try {
-      await this.content.write(key, hasher.stream(body));
+      // A client that leaves mid-PATCH keeps what arrived (tus: resume from the new offset), unless the chunk has a
+      // checksum, which a part of it cannot match.
+      await this.content.write(key, hasher.stream(body, { keepPartial: !checksum }));
     } catch (err) {
       await this.content.discard(key);
       throw err;
@@ -105,20 +112,35 @@ export class TusSessions {
         `[ufs] [tus] another PATCH at offset ${offset} won; HEAD for the current offset`,
       );
     }
-    if (advanced.offset === advanced.length) await this.finish(advanced);
+    if (advanced.offset === advanced.length)
+      await this.finish(advanced, whole && advanced.parts.length === 1 ? hasher.digest() : undefined);
     return advanced;
   }
 
-  /** Hashes the parts in order, verifies against the expected SHA-256 and commits the content. */
-  private async finish(session: UploadSession): Promise<void> {
-    const hasher = new LimitedHasher(session.length);
-    const single = session.parts.length === 1 ? session.parts[0]!.key : undefined;
-    const tempKey = single ?? this.content.newTempKey();
+  /**
+   * Verifies the upload against its expected SHA-256 and commits the content: with `digest` (one PATCH carried it
+   * all and was hashed on arrival) at once, else by hashing the parts in order (several parts are joined into one
+   * temporary object on the way).
+   */
+  private async finish(session: UploadSession, digest?: string): Promise<void> {
+    const single = session.parts.length === 1 ? session.parts[0]! : undefined;
+    const tempKey = single?.key ?? this.content.newTempKey();
     try {
-      if (single) await hasher.drain(await this.content.readKey(single), session.length);
-      else await this.content.write(tempKey, hasher.stream(this.concat(session), session.length), session.length);
-      const actual = hasher.digest();
-      if (actual !== session.sha256 || hasher.bytes !== session.length) {
+      let actual = digest;
+      let bytes = single?.size ?? 0;
+      if (actual === undefined) {
+        const hasher = new LimitedHasher(session.length);
+        if (single) await hasher.drain(await this.content.readKey(single.key), session.length);
+        else
+          await this.content.write(
+            tempKey,
+            hasher.stream(this.concat(session), { expectedBytes: session.length }),
+            session.length,
+          );
+        actual = hasher.digest();
+        bytes = hasher.bytes;
+      }
+      if (actual !== session.sha256 || bytes !== session.length) {
         await this.terminate(session.id);
         throw new UfsError('INTEGRITY', integrityError(session.sha256, actual).message, {
           context: { reason: 'checksum-mismatch' },
