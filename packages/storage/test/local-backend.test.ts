@@ -1,4 +1,4 @@
-import { chmod, readdir, readFile, stat } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -39,6 +39,15 @@ describe('local backend: atomic writes', () => {
     await writing;
     expect(await readFile(join(dir.path, 'root/doc.txt'), 'utf8')).toBe('new content');
     expect(await readdir(join(dir.path, 'root'))).toEqual(['doc.txt']);
+  });
+
+  it('temporary files of a crashed write (this version or an older one) are not listed', async () => {
+    await put('kept.txt', 'x');
+    await writeFile(join(dir.path, 'root/.ufs-0123456789abcdef.tmp'), 'old-style leftover');
+    await writeFile(join(dir.path, 'root/.ufs-0123456789ab-1z.tmp'), 'leftover');
+    await writeFile(join(dir.path, 'root/.ufs-notes.tmp'), 'a file of the user');
+    const keys = ((await drain(listAll(backend, ''))) as { key: string }[]).map((e) => e.key).sort();
+    expect(keys).toEqual(['.ufs-notes.tmp', 'kept.txt']);
   });
 
   it('a failed write removes its temporary file and keeps the old content', async () => {

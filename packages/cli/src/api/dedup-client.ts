@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
@@ -17,6 +17,35 @@ export interface BatchResult {
 }
 
 const RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 300, maxDelayMs: 5000 };
+
+/**
+ * Files up to this size are uploaded from one blocking read, sent with one write: a read stream costs several
+ * thread-pool round trips and stream stages per file, which for a first scan of many small files took more CPU than
+ * sending the bytes. Memory stays bounded by this size per upload; larger files are streamed.
+ */
+export const SMALL_UPLOAD = 1024 * 1024;
+
+/** The `size` bytes of a small file, read at once; INTEGRITY when the file no longer has that size. */
+function readSmall(path: string, size: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    // One byte more than expected: a file that grew is caught without reading all of it.
+    const bytes = Buffer.allocUnsafe(size + 1);
+    let filled = 0;
+    for (let n = 1; n > 0 && filled < bytes.length; filled += n)
+      n = readSync(fd, bytes, filled, bytes.length - filled, null);
+    if (filled !== size) {
+      throw new UfsError(
+        'INTEGRITY',
+        `[ufs] [server] upload "${path}": the file changed since it was hashed (${size} bytes then, ${filled > size ? 'more' : filled} now)`,
+        { retryable: false },
+      );
+    }
+    return bytes.subarray(0, size);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Reads an error body (`{"detail": …}` or text) for the message, bounded. */
 async function detailOf(text: string): Promise<string> {
@@ -141,8 +170,9 @@ export class DedupClient {
   }
 
   /**
-   * Uploads content with `POST /upload_file/{sha256}?hostname=&filepath=` (multipart field `file`), streamed from
-   * the file with an exact Content-Length; retried on transient failures (the file is opened again each time).
+   * Uploads content with `POST /upload_file/{sha256}?hostname=&filepath=` (multipart field `file`) with an exact
+   * Content-Length: streamed from the file, or for a small file (SMALL_UPLOAD) read at once; retried on transient
+   * failures (the file is opened again each time).
    */
   async uploadFile(
     sha256: string,
@@ -162,6 +192,13 @@ export class DedupClient {
     const context = { backend: 'server', operation: 'upload', path };
     await retry(
       async () => {
+        // Read before the request: a file that changed fails without sending anything.
+        let bytes: Buffer | undefined;
+        try {
+          bytes = size <= SMALL_UPLOAD ? readSmall(path, size) : undefined;
+        } catch (err) {
+          throw toUfsError(err, context);
+        }
         const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
         const req = send(url, {
           method: 'POST',
@@ -175,29 +212,38 @@ export class DedupClient {
           req.once('response', resolve);
           req.once('error', reject);
         });
-        let loaded = 0;
-        const counter = new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            loaded += chunk.length;
-            onProgress?.(loaded);
-            done(null, chunk);
-          },
-        });
         try {
-          req.write(head);
-          await pipeline(
-            createReadStream(path),
-            counter,
-            async function* (source) {
-              for await (const chunk of source) yield chunk as Buffer;
-              yield tail;
-            },
-            req,
-          ).catch(async (err: unknown) => {
-            // The server may answer (e.g. 413) and close before the body is sent: prefer its answer.
-            const res = await Promise.race([answered, new Promise<undefined>((r) => setTimeout(r, 200, undefined))]);
-            if (!res) throw err;
-          });
+          if (bytes) {
+            // corked: head, bytes and tail leave in one writev
+            req.cork();
+            req.write(head);
+            req.write(bytes);
+            req.end(tail);
+            onProgress?.(size);
+          } else {
+            let loaded = 0;
+            const counter = new Transform({
+              transform(chunk: Buffer, _enc, done) {
+                loaded += chunk.length;
+                onProgress?.(loaded);
+                done(null, chunk);
+              },
+            });
+            req.write(head);
+            await pipeline(
+              createReadStream(path),
+              counter,
+              async function* (source) {
+                for await (const chunk of source) yield chunk as Buffer;
+                yield tail;
+              },
+              req,
+            ).catch(async (err: unknown) => {
+              // The server may answer (e.g. 413) and close before the body is sent: prefer its answer.
+              const res = await Promise.race([answered, new Promise<undefined>((r) => setTimeout(r, 200, undefined))]);
+              if (!res) throw err;
+            });
+          }
           const res = await answered;
           let text = '';
           for await (const chunk of res) if (text.length < 4096) text += String(chunk);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { link, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   UfsError,
@@ -41,10 +41,20 @@ export class ContentStore {
     const finalKey = contentKey(sha256);
     const backend = this.backend;
     if (backend.localPath) {
-      const [from, to] = await Promise.all([backend.localPath(tempKey), backend.localPath(finalKey)]);
-      await mkdir(dirname(to), { recursive: true });
+      // The folder is resolved, not the new file (one real-path lookup, not a failed one and a walk up); `link` never
+      // follows or replaces what is at its target, so the name is joined as is. The folder is made only when missing.
+      const slash = finalKey.lastIndexOf('/');
+      const [from, folder] = await Promise.all([
+        backend.localPath(tempKey),
+        backend.localPath(finalKey.slice(0, slash)),
+      ]);
+      const to = join(folder, finalKey.slice(slash + 1));
       try {
-        await link(from, to);
+        await link(from, to).catch(async (err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          await mkdir(folder, { recursive: true });
+          await link(from, to);
+        });
         return 'placed';
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') return 'existed';

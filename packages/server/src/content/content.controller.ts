@@ -11,7 +11,7 @@ import { shareRequestSchema, SignedUrls } from '../signing/signed-urls.js';
 import { METADATA_STORE, type MetadataStore } from '../store/store.js';
 import { ContentService } from './content.service.js';
 import { etagMatches, parseRange } from './range.js';
-import { multipartFile } from './request-body.js';
+import { declaredLength, multipartFile } from './request-body.js';
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -49,7 +49,8 @@ export class ContentController {
         `[ufs] no file record with sha256 ${sha256} at ${hostname}:${filepath}; put_file first`,
       );
     }
-    const result = await this.uploads.ingest(sha256, await multipartFile(req.raw));
+    // The request's length bounds the file's: small uploads are hashed inline, not on the hashing thread.
+    const result = await this.uploads.ingest(sha256, await multipartFile(req.raw), declaredLength(req.raw));
     return {
       message: 'File uploaded successfully',
       sha256,

@@ -34,12 +34,20 @@ export class ContentService {
     return (await this.store.getContent(sha256))?.state === 'present';
   }
 
-  /** Ingests an upload stream whose SHA-256 must be `sha256`. A mismatch stores nothing (INTEGRITY). */
-  async ingest(sha256: string, source: AsyncIterable<Uint8Array | string>): Promise<IngestResult> {
+  /**
+   * Ingests an upload stream whose SHA-256 must be `sha256`. A mismatch stores nothing (INTEGRITY). `sizeHint`: about
+   * how many bytes will come (an upper bound will do) when `source` is not a request with a Content-Length.
+   */
+  async ingest(
+    sha256: string,
+    source: AsyncIterable<Uint8Array | string>,
+    sizeHint?: number,
+  ): Promise<IngestResult> {
+    const expected = sizeHint === undefined ? {} : { expectedBytes: sizeHint };
     const hasher = new LimitedHasher(this.config.maxUploadBytes);
     if (await this.isPresent(sha256)) {
       // Already held: verify the bytes (the client must still send the right content) but store nothing.
-      await hasher.drain(source);
+      await hasher.drain(source, sizeHint);
       this.metrics.bytesIn.inc(hasher.bytes);
       const actual = hasher.digest();
       if (actual !== sha256) throw integrityError(sha256, actual);
@@ -48,7 +56,7 @@ export class ContentService {
     }
     const tempKey = this.content.newTempKey();
     try {
-      await this.content.write(tempKey, hasher.stream(source));
+      await this.content.write(tempKey, hasher.stream(source, expected));
       this.metrics.bytesIn.inc(hasher.bytes);
       const actual = hasher.digest();
       if (actual !== sha256) throw integrityError(sha256, actual);

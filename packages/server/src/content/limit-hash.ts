@@ -46,7 +46,8 @@ export class LimitedHasher {
    * `writev`, so they need no regrouping here. An HTTP request is piped as `pipeRequest` says (ABORTED when the
    * client leaves; a refusal such as TOO_LARGE leaves its socket open for the error response).
    *
-   * @param options.expectedBytes the size when the source is not a request with a Content-Length
+   * @param options.expectedBytes about how many bytes will come (an upper bound will do) when the source is not a
+   *   request with a Content-Length: small bodies are hashed inline, large or unknown ones on the hashing thread
    * @param options.keepPartial a request whose client leaves ends the stream after the bytes that arrived (a tus
    *   PATCH keeps them) instead of failing it with ABORTED
    */

@@ -3,8 +3,8 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { EntryStat } from '@org/core';
 
-/** Names of our own in-flight temporary files, never listed. */
-export const TEMP_NAME = /^\.ufs-[0-9a-f]{16}\.tmp$/;
+/** Names of our own in-flight temporary files (`.ufs-<process prefix>-<counter>.tmp`; before, `.ufs-<16 hex>.tmp`), never listed. */
+export const TEMP_NAME = /^\.ufs-(?:[0-9a-f]{12}-[0-9a-z]+|[0-9a-f]{16})\.tmp$/;
 
 export function entryOf(key: string, stats: Stats): EntryStat {
   return {

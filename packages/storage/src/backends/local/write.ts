@@ -15,8 +15,12 @@ import { countingTransform, type ByteSource } from '../../util/streams.js';
  */
 const WRITE_BUFFER = 1 << 20;
 
+/** Temporary names: a random prefix per process and a counter (random bytes per file cost more than the write). */
+const TEMP_PREFIX = `.ufs-${randomBytes(6).toString('hex')}-`;
+let tempCounter = 0;
+
 function tempPath(dir: string): string {
-  return join(dir, `.ufs-${randomBytes(8).toString('hex')}.tmp`);
+  return join(dir, `${TEMP_PREFIX}${(tempCounter++).toString(36)}.tmp`);
 }
 
 async function existingMode(path: string): Promise<number | undefined> {
