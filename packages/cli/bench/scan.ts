@@ -3,79 +3,16 @@
 // compared in the same script with `find … -print0 | xargs -0 openssl dgst -sha256`. Page cache warm for both (the
 // tree is read once before timing). UFS_BENCH_FILES, UFS_BENCH_BYTES, UFS_BENCH_RUNS (best of, default 3),
 // UFS_BENCH_DIR (where the tree and the server's data go; default the OS temp dir).
-import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { ScanStats } from '../src/scan/stats.js';
+import { MB, best, scan, serve, sh, timed } from './harness.js';
 import { generateTree } from './tree.js';
 
 const FILES = Number(process.env.UFS_BENCH_FILES ?? 10_000);
 const BYTES = Number(process.env.UFS_BENCH_BYTES ?? 1024 ** 3);
 const RUNS = Number(process.env.UFS_BENCH_RUNS ?? 3);
-const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
-const MB = 1024 * 1024;
-
-function sh(command: string): Promise<void> {
-  return new Promise((resolve, reject) =>
-    execFile('bash', ['-c', command], { maxBuffer: 1024 * MB }, (error) => (error ? reject(error) : resolve())),
-  );
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await fn();
-  return (performance.now() - started) / 1000;
-}
-
-async function best(runs: number, fn: (run: number) => Promise<number>): Promise<number> {
-  let min = Infinity;
-  for (let i = 0; i < runs; i++) min = Math.min(min, await fn(i));
-  return min;
-}
-
-/** Runs `ufs scan` as a real process; resolves with its JSON summary and wall time. */
-function scan(args: string[], env: Record<string, string>): Promise<{ seconds: number; stats: ScanStats }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [BIN, 'scan', '--json', ...args],
-      { env: { ...process.env, NODE_OPTIONS: '', UFS_PROGRESS: '0', ...env }, maxBuffer: 64 * MB },
-      (error, stdout, stderr) => {
-        const seconds = (performance.now() - started) / 1000;
-        if (error) return reject(new Error(`ufs scan failed: ${error.message}\n${stderr}`));
-        const { stats } = JSON.parse(stdout) as { stats: ScanStats };
-        if (stats.failed > 0) return reject(new Error(`ufs scan reported ${stats.failed} failures\n${stdout}`));
-        resolve({ seconds, stats });
-      },
-    );
-  });
-}
-
-/** `ufs serve --port 0 --json` in the background, data under `dir`. */
-async function serve(dir: string): Promise<{ url: string; apiKey: string; stop(): Promise<void> }> {
-  const env = { ...process.env, NODE_OPTIONS: '', XDG_DATA_HOME: join(dir, 'data'), HOME: dir };
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json'], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const line = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`ufs serve exited with ${code}`)));
-    createInterface({ input: child.stdout }).once('line', resolve);
-  });
-  const info = JSON.parse(line) as { url: string; apiKey: string };
-  return {
-    ...info,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 const work = await mkdtemp(join(process.env.UFS_BENCH_DIR ?? tmpdir(), 'ufs-scan-bench-'));
 try {
