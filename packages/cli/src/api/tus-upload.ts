@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { Upload } from 'tus-js-client';
+import { Readable } from 'node:stream';
+import { Upload, type UploadOptions } from 'tus-js-client';
 import { UfsError, classifyHttpStatus } from '@org/core';
 
 export interface TusUploadOptions {
@@ -43,13 +44,47 @@ function errorFrom(
 }
 
 /**
+ * Bytes per read of the file being sent: a sixteenth of the reads and buffers of the 64 KiB default, which cost the
+ * scanner ~1.7 CPU-seconds per GiB (on a 2-core machine, taken from the server it sends to).
+ */
+const READ_BUFFER = 1 << 20;
+
+/** The file to send, as tus-js-client is given it (read through `fileReader`). */
+interface FileInput {
+  path: string;
+  size: number;
+}
+
+/**
+ * tus-js-client's view of a file: each request body is a read stream of the byte range asked for, with larger reads
+ * than the library's own file source; `size` on the stream gives the request its Content-Length.
+ */
+const fileReader: NonNullable<UploadOptions['fileReader']> = {
+  openFile: (input: FileInput) =>
+    Promise.resolve({
+      size: input.size,
+      slice(start: number, end: number) {
+        const last = Math.min(end, input.size);
+        const stream =
+          last > start
+            ? createReadStream(input.path, { start, end: last - 1, highWaterMark: READ_BUFFER })
+            : Readable.from([]);
+        return Promise.resolve({ value: Object.assign(stream, { size: last - start }), done: last >= input.size });
+      },
+      close: () => undefined,
+    }),
+};
+
+/**
  * A resumable upload with the tus 1.0 protocol (`tus-js-client`): the file is sent in streamed chunks; after a
  * network failure the client asks the server for its offset (`HEAD`) and continues from there, and the upload URL
  * survives the process (`onUrl` / `resumeUrl`) so the next run resumes instead of starting over.
  */
 export function tusUpload(options: TusUploadOptions): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const upload = new Upload(createReadStream(options.path), {
+    const file: FileInput = { path: options.path, size: options.size };
+    const upload = new Upload(file as unknown as Buffer, {
+      fileReader,
       endpoint: `${options.base}/tus`,
       ...(options.resumeUrl ? { uploadUrl: options.resumeUrl } : {}),
       uploadSize: options.size,
