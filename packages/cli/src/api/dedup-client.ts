@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UfsError, httpError, retry, toUfsError, type FileMetadataInput, type RetryPolicy } from '@org/core';
+import { READ_BUFFER } from './file-reads.js';
 
 export interface ServerTarget {
   url: string;
@@ -231,7 +232,7 @@ export class DedupClient {
             });
             req.write(head);
             await pipeline(
-              createReadStream(path),
+              createReadStream(path, { highWaterMark: READ_BUFFER }),
               counter,
               async function* (source) {
                 for await (const chunk of source) yield chunk as Buffer;

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { Upload, type UploadOptions } from 'tus-js-client';
 import { UfsError, classifyHttpStatus } from '@org/core';
+import { READ_BUFFER } from './file-reads.js';
 
 export interface TusUploadOptions {
   /** The server's base URL; uploads are created at `<base>/tus`. */
@@ -42,12 +43,6 @@ function errorFrom(
     },
   );
 }
-
-/**
- * Bytes per read of the file being sent: a sixteenth of the reads and buffers of the 64 KiB default, which cost the
- * scanner ~1.7 CPU-seconds per GiB (on a 2-core machine, taken from the server it sends to).
- */
-const READ_BUFFER = 1 << 20;
 
 /** The file to send, as tus-js-client is given it (read through `fileReader`). */
 interface FileInput {
