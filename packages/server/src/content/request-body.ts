@@ -34,6 +34,8 @@ export function pipeRequest(source: unknown, into: Writable, options: { endOnAbo
   if (!(source instanceof IncomingMessage)) return false;
   const fail = (err: unknown) => {
     if (options.endOnAbort && isUfsError(err, 'ABORTED')) {
+      // Unpiped first: a piece still buffered in the request must not arrive after the end (it is not counted).
+      source.unpipe(into);
       if (!into.writableEnded && !into.destroyed) into.end();
     } else into.destroy(err as Error);
   };
