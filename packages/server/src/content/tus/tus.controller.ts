@@ -83,6 +83,8 @@ export class TusController {
   @RequireScope('write')
   @ApiOperation({
     summary: 'Append bytes at Upload-Offset (application/offset+octet-stream, optional Upload-Checksum)',
+    description:
+      'The bytes of a PATCH cut short by its client are kept (HEAD tells the new offset), unless it carries an Upload-Checksum. A PATCH may carry the whole upload.',
   })
   async patch(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     checkTusVersion(req.headers['tus-resumable']);
