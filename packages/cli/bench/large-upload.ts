@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MB, best, scan, serve, sh, timed } from './harness.js';
+import { MB, scan, serve, sh, timed } from './harness.js';
 
 const BYTES = Number(process.env.UFS_BENCH_LARGE_BYTES ?? 1024 ** 3);
 const RUNS = Number(process.env.UFS_BENCH_RUNS ?? 3);
@@ -76,7 +76,7 @@ try {
   // Variants take turns within each round, so a drift of the machine does not favour one of them.
   for (let run = 0; run < RUNS; run++)
     for (const [label, fn] of variants) {
-      const seconds = await best(1, () => onFreshServer(fn));
+      const seconds = await onFreshServer(fn);
       times.set(label, Math.min(times.get(label) ?? Infinity, seconds));
     }
   const baseline = times.get(variants[0]![0])!;

@@ -53,7 +53,7 @@ describe('LimitedHasher', () => {
   it('drain hashes without passing bytes on, on either thread', async () => {
     for (const expected of [undefined, 100]) {
       const hasher = new LimitedHasher(Number.MAX_SAFE_INTEGER);
-      await hasher.drain(pieces(data), expected);
+      await hasher.drain(pieces(data), { expectedBytes: expected });
       expect(hasher.digest()).toBe(sha256(data));
     }
   });

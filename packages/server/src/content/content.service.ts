@@ -38,16 +38,12 @@ export class ContentService {
    * Ingests an upload stream whose SHA-256 must be `sha256`. A mismatch stores nothing (INTEGRITY). `sizeHint`: about
    * how many bytes will come (an upper bound will do) when `source` is not a request with a Content-Length.
    */
-  async ingest(
-    sha256: string,
-    source: AsyncIterable<Uint8Array | string>,
-    sizeHint?: number,
-  ): Promise<IngestResult> {
+  async ingest(sha256: string, source: AsyncIterable<Uint8Array | string>, sizeHint?: number): Promise<IngestResult> {
     const expected = sizeHint === undefined ? {} : { expectedBytes: sizeHint };
     const hasher = new LimitedHasher(this.config.maxUploadBytes);
     if (await this.isPresent(sha256)) {
       // Already held: verify the bytes (the client must still send the right content) but store nothing.
-      await hasher.drain(source, sizeHint);
+      await hasher.drain(source, expected);
       this.metrics.bytesIn.inc(hasher.bytes);
       const actual = hasher.digest();
       if (actual !== sha256) throw integrityError(sha256, actual);

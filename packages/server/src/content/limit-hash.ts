@@ -81,8 +81,8 @@ export class LimitedHasher {
   }
 
   /** Consumes the source without storing it (the content is already held): hash and count only. */
-  async drain(source: AsyncIterable<Uint8Array | string>, expectedBytes?: number): Promise<void> {
-    this.choose(expectedBytes ?? declaredLength(source));
+  async drain(source: AsyncIterable<Uint8Array | string>, options: { expectedBytes?: number } = {}): Promise<void> {
+    this.choose(options.expectedBytes ?? declaredLength(source));
     try {
       for await (const chunk of source) {
         const bytes = this.take(chunk as Uint8Array | string);

@@ -130,7 +130,7 @@ export class TusSessions {
       let bytes = single?.size ?? 0;
       if (actual === undefined) {
         const hasher = new LimitedHasher(session.length);
-        if (single) await hasher.drain(await this.content.readKey(single.key), session.length);
+        if (single) await hasher.drain(await this.content.readKey(single.key), { expectedBytes: session.length });
         else
           await this.content.write(
             tempKey,
