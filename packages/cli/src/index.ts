@@ -1,5 +1,6 @@
 export { main } from './main.js';
 export { EXIT_CODE_BY_CODE } from './exit-codes.js';
 export { exitCodeFor, exitCodeForFailures } from './errors.js';
-export { loadCliConfig, parseCliConfig, configPath, type CliConfig } from './config/cli-config.js';
+export { loadCliConfig, configPath, defaultCliConfig, type CliConfig } from './config/cli-config.js';
+export { parseCliConfig } from './config/cli-config-file.js';
 export { configDir, dataDir, cacheDir } from './config/paths.js';

@@ -9,3 +9,6 @@ export const loadServerPackage = () => import('@org/server');
 
 /** tus-js-client (~50 ms to load): only a scan that has a large file to upload needs it. */
 export const loadTusUpload = () => import('./api/tus-upload.js');
+
+/** The config file parser (yaml, zod: ~100 ms to load): only when a config file exists. */
+export const loadConfigParser = () => import('./config/cli-config-file.js');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { fileMetadataSchema, parseFileMetadata, type FileMetadataInput } from '../src/index.js';
+import type { FileMetadataInput } from '../src/index.js';
+import { fileMetadataSchema, parseFileMetadata } from '../src/dedup/file-metadata-schema.js';
 
 const valid: FileMetadataInput = {
   filepath: '/var/log/syslog',

@@ -10,11 +10,11 @@ import {
   httpError,
   joinKey,
   normalizeKey,
-  parseFileMetadata,
   retry,
   toUfsError,
   UfsError,
 } from '../src/index.js';
+import { parseFileMetadata } from '../src/dedup/file-metadata-schema.js';
 
 describe('README examples', () => {
   it('errors', () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileMetadataSchema } from '@org/core';
+import { fileMetadataSchema } from '@org/core/dedup-schema';
 import { SqliteStore } from '../src/index.js';
 import { fileRecord, sha256Of } from './helpers/records.js';
 

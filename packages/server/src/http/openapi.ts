@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { fileMetadataSchema } from '@org/core';
+import { fileMetadataSchema } from '@org/core/dedup-schema';
 import { z } from 'zod';
 import { shareRequestSchema, shareResponseSchema } from '../signing/signed-urls.js';
 import { catalogueResponseSchema } from '../store/catalogue-epoch.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ApiKeyRecord, ContentRecord, MetadataStore, UploadSession } from '../../src/index.js';
 import { fileRecord, sha256Of } from '../helpers/records.js';
-import { fileMetadataSchema } from '@org/core';
+import { fileMetadataSchema } from '@org/core/dedup-schema';
 
 export interface StoreHandle {
   store: MetadataStore;

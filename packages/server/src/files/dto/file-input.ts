@@ -1,4 +1,4 @@
-import { fileMetadataSchema } from '@org/core';
+import { fileMetadataSchema } from '@org/core/dedup-schema';
 import { z } from 'zod';
 
 /** `..` or `.` as a path segment (either separator): traversal, refused at the edge. */
