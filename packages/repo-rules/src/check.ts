@@ -1,13 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { eagerLoads } from './eager-loads.js';
 import { importsOf, packageNameOf, sourceFiles } from './imports.js';
-import { ALLOWED_WORKSPACE_DEPS, CORE_ALLOWED_EXTERNALS, TEST_SUPPORT_PACKAGES } from './rules.js';
+import { ALLOWED_WORKSPACE_DEPS, CORE_ALLOWED_EXTERNALS, LAZY_LOADED, TEST_SUPPORT_PACKAGES } from './rules.js';
 
 export interface Violation {
   file: string;
   specifier: string;
-  rule: 'core-external' | 'graph' | 'internals' | 'escape' | 'undeclared' | 'test-support' | 'manifest';
+  rule: 'core-external' | 'graph' | 'internals' | 'escape' | 'undeclared' | 'test-support' | 'manifest' | 'eager-load';
   message: string;
 }
 
@@ -148,6 +149,7 @@ export function checkRepository(root: string): Violation[] {
       }
     }
   }
+  for (const found of eagerLoads(root, packages, LAZY_LOADED)) violations.push({ ...found, rule: 'eager-load' });
   return violations;
 }
 

@@ -23,3 +23,33 @@ export const TEST_SUPPORT_PACKAGES: readonly string[] = ['@org/test-services', '
  * (the dedup record is validated at run time).
  */
 export const CORE_ALLOWED_EXTERNALS: readonly string[] = ['zod'];
+
+/**
+ * What each entry point must not load when it is imported (following its own modules' static value imports): these
+ * are loaded on first use, through the package's checked-in lazy registry (`lazy.ts`, `registry.ts`), so that every
+ * program importing the entry does not pay for them. Package → export subpath → packages; `'*'`: any package but
+ * Node's own.
+ */
+export const LAZY_LOADED: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+  // Every ufs command and hashing thread imports @org/core; zod is in '@org/core/dedup-schema'.
+  '@org/core': { '.': ['*'] },
+  // Backend SDKs load per configured protocol; YAML, diff and zip libraries on first use.
+  '@org/storage': {
+    '.': [
+      '@aws-sdk/client-s3',
+      '@aws-sdk/lib-storage',
+      '@aws-sdk/s3-request-presigner',
+      '@azure/storage-blob',
+      '@google-cloud/storage',
+      'dropbox',
+      'ssh2-sftp-client',
+      'webdav',
+      'yaml',
+      'diff',
+      'yazl',
+      'yauzl',
+    ],
+  },
+  // A server on the embedded store never needs MongoDB; the MongoDB store is on '@org/server/mongo'.
+  '@org/server': { '.': ['mongoose', 'mongodb', '@nestjs/mongoose'] },
+};

@@ -38,7 +38,9 @@ function fixtureRepo(files: Record<string, string>): string {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), JSON.stringify(manifest));
   }
-  for (const [path, text] of Object.entries(files)) {
+  // The entry points LAZY_LOADED checks; a test may replace them.
+  const entries = { 'packages/core/src/index.ts': '', 'packages/storage/src/index.ts': '' };
+  for (const [path, text] of Object.entries({ ...entries, ...files })) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);
   }
@@ -60,10 +62,11 @@ describe('each rule fires when broken', () => {
   it('passes a clean fixture', () => {
     expect(
       check({
-        'packages/core/src/index.ts':
-          "import { z } from 'zod';\nimport { readFile } from 'node:fs/promises';\nexport { z, readFile };",
+        'packages/core/src/index.ts': "import { readFile } from 'node:fs/promises';\nexport { readFile };",
+        'packages/core/src/schema.ts': "import { z } from 'zod';\nexport { z };",
         'packages/storage/src/index.ts':
-          "import { UfsError } from '@org/core';\nimport { S3Client } from '@aws-sdk/client-s3';\nexport { UfsError, S3Client };",
+          "import { UfsError } from '@org/core';\nexport { UfsError };\nexport const s3 = () => import('./s3.js');",
+        'packages/storage/src/s3.ts': "import { S3Client } from '@aws-sdk/client-s3';\nexport { S3Client };",
       }),
     ).toEqual([]);
   });
@@ -112,6 +115,40 @@ describe('each rule fires when broken', () => {
       JSON.stringify({ name: '@org/core', dependencies: { '@org/storage': 'workspace:*' } }),
     );
     expect(checkRepository(root).map((x) => x.rule)).toEqual(['manifest']);
+  });
+});
+
+describe('entry points that must not load a package when imported (LAZY_LOADED)', () => {
+  it('names the package and the chain of modules that loads it', () => {
+    const v = check({
+      'packages/core/src/index.ts': "export * from './a.js';",
+      'packages/core/src/a.ts': "import { z } from 'zod';\nexport const schema = z.string();",
+    });
+    expect(v.map((x) => [x.rule, x.specifier, x.file])).toEqual([['eager-load', 'zod', 'packages/core/src/a.ts']]);
+    expect(v[0]?.message).toContain('importing @org/core loads "zod" (src/index.ts → src/a.ts)');
+  });
+
+  it('follows re-exports and side-effect imports; not type-only imports or import() in a function', () => {
+    const v = check({
+      'packages/storage/src/index.ts': [
+        "import type { Document } from 'yaml';",
+        "export type { Change } from 'diff';",
+        "export const zip = () => import('yazl');",
+        "import 'webdav';",
+        "export { S3Client } from '@aws-sdk/client-s3';",
+        'export type Doc = Document;',
+      ].join('\n'),
+    });
+    expect(v.filter((x) => x.rule === 'eager-load').map((x) => x.specifier)).toEqual(['webdav', '@aws-sdk/client-s3']);
+  });
+
+  it('an entry point whose source cannot be found', () => {
+    const root = fixtureRepo({});
+    roots.push(root);
+    rmSync(join(root, 'packages/storage/src/index.ts'));
+    const v = checkRepository(root);
+    expect(v.map((x) => [x.rule, x.specifier])).toEqual([['eager-load', '.']]);
+    expect(v[0]?.message).toContain('@org/storage: no source file found for this entry point');
   });
 });
 

@@ -19,7 +19,7 @@ import {
 import { DedupExceptionFilter } from './http/exception.filter.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { timedStore } from './metrics/timed-store.js';
-import { MongoStoreModule } from './mongo/mongo-store.module.js';
+import { loadMongoStoreModule } from './lazy.js';
 import { SignedUrls } from './signing/signed-urls.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import { CatalogueEpoch } from './store/catalogue-epoch.js';
@@ -82,7 +82,7 @@ export class DedupCoreModule {
     return {
       module: DedupCoreModule,
       global: true,
-      imports: mongo ? [MongoStoreModule.forRoot({ ...mongo, uri: mongo.mongoUri })] : [],
+      imports: mongo ? [loadMongoStoreModule().then((m) => m.forRoot({ ...mongo, uri: mongo.mongoUri }))] : [],
       providers: [
         { provide: DEDUP_OPTIONS, useValue: options },
         ...(mongo ? [] : [{ provide: RAW_STORE, useValue: embeddedStore(options) }]),
@@ -94,19 +94,20 @@ export class DedupCoreModule {
 
   static forRootAsync(options: DedupModuleAsyncOptions): DynamicModule {
     const mongo = options.store === 'mongo';
-    const mongoModule = MongoStoreModule.forRootAsync({
-      imports: options.imports ?? [],
-      inject: options.inject ?? [],
-      useFactory: async (...args: never[]) => {
-        const store = (await options.useFactory(...args)).store;
-        if (!('mongoUri' in store)) throw new Error('[ufs] DedupModule: store "mongo" needs store.mongoUri');
-        return { ...store, uri: store.mongoUri };
-      },
-    });
+    const mongoModule = async () =>
+      (await loadMongoStoreModule()).forRootAsync({
+        imports: options.imports ?? [],
+        inject: options.inject ?? [],
+        useFactory: async (...args: never[]) => {
+          const store = (await options.useFactory(...args)).store;
+          if (!('mongoUri' in store)) throw new Error('[ufs] DedupModule: store "mongo" needs store.mongoUri');
+          return { ...store, uri: store.mongoUri };
+        },
+      });
     return {
       module: DedupCoreModule,
       global: true,
-      imports: [...(options.imports ?? []), ...(mongo ? [mongoModule] : [])],
+      imports: [...(options.imports ?? []), ...(mongo ? [mongoModule()] : [])],
       providers: [
         { provide: DEDUP_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
         ...(mongo ? [] : [{ provide: RAW_STORE, inject: [DEDUP_OPTIONS], useFactory: embeddedStore }]),

@@ -3,7 +3,7 @@ import type { MetadataStore } from './store/store.js';
 
 /** Where metadata lives: MongoDB, the embedded SQLite file, or a ready store (tests, embedding). */
 export type StoreOptions =
-  | { mongoUri: string; dbName?: string; serverSelectionTimeoutMS?: number }
+  | { mongoUri: string; dbName?: string; serverSelectionTimeoutMS?: number; connectRetries?: number }
   | { sqlitePath: string }
   | { instance: MetadataStore };
 

@@ -11,8 +11,6 @@ export {
   type CatalogueResponse,
 } from './store/catalogue-epoch.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
-export { MongoStore } from './mongo/mongo-store.js';
-export { MongoStoreModule, type MongoStoreOptions } from './mongo/mongo-store.module.js';
 export { createBootstrapKey, createApiKey, type CreatedApiKey, type NewKeyOptions } from './api-keys/bootstrap.js';
 export { hashApiKey, generateApiKey } from './api-keys/key-hash.js';
 export { ContentStore, TEMP_PREFIX, TUS_PREFIX } from './content/content-store.js';

@@ -5,7 +5,8 @@ import { beforeAll } from '@jest/globals';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { NestFactory } from '@nestjs/core';
 import { mongoBanner, mongoTestUri } from '@org/test-services';
-import { MongoStoreModule, SqliteStore, type MetadataStore } from '../src/index.js';
+import { SqliteStore, type MetadataStore } from '../src/index.js';
+import { MongoStoreModule } from '../src/mongo.js';
 import { RAW_STORE } from '../src/store/raw-store.js';
 import { storeContract } from './store/contract.js';
 

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule, type InjectionToken, type ModuleMetadata } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { UfsError } from '@org/core';
+import { redactMongoUri } from './mongo-uri.js';
 import { RAW_STORE } from '../store/raw-store.js';
 import { ApiKeyDoc, ApiKeySchema } from './schemas/api-key.schema.js';
 import { ContentDoc, ContentSchema } from './schemas/content.schema.js';
@@ -13,8 +15,21 @@ export interface MongoStoreOptions {
   uri: string;
   /** Database name when the URI has none. */
   dbName?: string;
-  /** Milliseconds to wait for a server at start. Default 10 s. */
+  /**
+   * Milliseconds to wait for a server at start (the driver keeps trying meanwhile). Default: the URI's
+   * `serverSelectionTimeoutMS` parameter, else 10 s.
+   */
   serverSelectionTimeoutMS?: number;
+  /** Further connection attempts after the first one timed out, 3 s apart. Default 0: fail at once, clearly. */
+  connectRetries?: number;
+}
+
+/** The error start-up fails with when no MongoDB server answered (UNAVAILABLE, naming the redacted URI). */
+function unreachable(uri: string) {
+  return (error: Error) =>
+    new UfsError('UNAVAILABLE', `[ufs] cannot reach MongoDB at ${redactMongoUri(uri)}: ${error.message}`, {
+      cause: error,
+    });
 }
 
 /** Provides METADATA_STORE backed by MongoDB through @nestjs/mongoose. Indexes are built at start (autoIndex). */
@@ -29,11 +44,17 @@ const FEATURES = () =>
   ]);
 
 function connectionOptions(options: MongoStoreOptions) {
+  const timeoutInUri = /[?&]serverSelectionTimeoutMS=/i.test(options.uri);
   return {
     uri: options.uri,
     dbName: options.dbName,
-    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
+    ...(options.serverSelectionTimeoutMS !== undefined || !timeoutInUri
+      ? { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000 }
+      : {}),
     autoIndex: true,
+    // @nestjs/mongoose retries 9 times 3 s apart by default (over 2 minutes with a 10 s selection timeout).
+    retryAttempts: options.connectRetries ?? 0,
+    connectionErrorFactory: unreachable(options.uri),
   };
 }
 

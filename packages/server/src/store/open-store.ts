@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import { MongoStoreModule } from '../mongo/mongo-store.module.js';
+import { loadMongoStoreModule } from '../lazy.js';
 import { SqliteStore } from '../sqlite/sqlite-store.js';
 import type { StoreOptions } from '../dedup-options.js';
 import { RAW_STORE } from './raw-store.js';
@@ -15,9 +15,11 @@ export async function openStore(options: StoreOptions): Promise<{ store: Metadat
     const store = new SqliteStore({ path: options.sqlitePath });
     return { store, close: () => store.close() };
   }
+  const MongoStoreModule = await loadMongoStoreModule();
   const context = await NestFactory.createApplicationContext(
     MongoStoreModule.forRoot({ ...options, uri: options.mongoUri }),
-    { logger: ['error'] },
+    // Silent: a failure (UNAVAILABLE when no server answers) is thrown to the caller, not logged with its stack.
+    { logger: false, abortOnError: false },
   );
   return { store: context.get<MetadataStore>(RAW_STORE), close: () => context.close() };
 }

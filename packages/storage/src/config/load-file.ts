@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { configInvalid } from '../errors.js';
+import { loadYaml } from '../lazy.js';
 
 /**
  * Reads a mount list from a `.json`, `.yaml` or `.yml` file: either an array of mounts or `{ mounts: [...] }`.
@@ -19,7 +19,7 @@ export async function loadConfigFile(path: string): Promise<unknown[]> {
   }
   let data: unknown;
   try {
-    data = ext === '.json' ? JSON.parse(text) : parseYaml(text);
+    data = ext === '.json' ? JSON.parse(text) : (await loadYaml()).parse(text);
   } catch (err) {
     throw configInvalid(
       undefined,

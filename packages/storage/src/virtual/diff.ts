@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { UfsError } from '@org/core';
+import { loadDiff } from '../lazy.js';
 import type { ReadableNode, SourceStat } from './readable-node.js';
 import { VirtualNode } from './virtual-node.js';
 
@@ -82,8 +82,9 @@ export class DiffNode extends VirtualNode {
     return this.pending;
   }
 
-  private unified(before: string, after: string): Promise<string> {
-    if (before === after) return Promise.resolve('');
+  private async unified(before: string, after: string): Promise<string> {
+    if (before === after) return '';
+    const { createTwoFilesPatch, FILE_HEADERS_ONLY } = await loadDiff();
     const { context, ignoreWhitespace, timeoutMs } = this.options;
     return new Promise((resolve, reject) => {
       const callback = (patch: string | undefined): void => {

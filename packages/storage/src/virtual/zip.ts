@@ -1,6 +1,6 @@
 import type { PassThrough, Readable } from 'node:stream';
-import { ZipFile } from 'yazl';
 import { toUfsError, UfsError } from '@org/core';
+import { loadYazl } from '../lazy.js';
 import { stemOf } from '../node/names.js';
 import { isStorageNode, type ReadableNode, type SourceStat } from './readable-node.js';
 import { VirtualNode } from './virtual-node.js';
@@ -82,6 +82,7 @@ export class ZipNode extends VirtualNode {
 
   /** Size of the uncompressed archive, as yazl will write it (a dry run that reads no content). */
   private async computeSize(signal?: AbortSignal): Promise<number | undefined> {
+    const { ZipFile } = await loadYazl();
     const dry = new ZipFile();
     for await (const entry of this.entries(signal)) {
       dry.addReadStreamLazy(entry.name, this.entryOptions(entry), () => undefined);
@@ -130,6 +131,7 @@ export class ZipNode extends VirtualNode {
 
   protected async produce(signal: AbortSignal | undefined): Promise<Readable> {
     await this.checkSources(signal);
+    const { ZipFile } = await loadYazl();
     const zipfile = new ZipFile();
     const output = zipfile.outputStream as PassThrough;
     const stop = new AbortController();
