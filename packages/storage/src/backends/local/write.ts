@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { WriteOptions } from '@org/core';
 import { bytesOf } from '../../util/replayable.js';
 import { countingTransform, type ByteSource } from '../../util/streams.js';
+import { FileWriter } from './file-writer.js';
 
 /**
  * Bytes a file write stream takes before it asks its source to wait. Pieces that arrive while one write is in flight
@@ -92,7 +93,7 @@ export async function atomicWrite(
     return bytes.byteLength;
   }
   const { onProgress } = options;
-  const file = createWriteStream(temp, { flags: 'wx', flush: options.fsync, highWaterMark: WRITE_BUFFER });
+  const file = new FileWriter(temp, { flags: 'wx', fsync: options.fsync, highWaterMark: WRITE_BUFFER });
   try {
     // Every stage costs per piece (a socket gives 16-64 KiB pieces): count through a stage only for progress.
     if (onProgress) {
