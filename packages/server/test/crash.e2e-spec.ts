@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { contentKey } from '@org/core';
-import { createBootstrapKey, SqliteStore } from '../src/index.js';
+import { createBootstrapKey, SqliteStore, TUS_PREFIX } from '../src/index.js';
 import { startChild, type ChildServer } from './helpers/child.js';
 import { contentObjects } from './helpers/objects.js';
 import { partialUpload, tusPatchHeaders } from './helpers/partial-upload.js';
@@ -87,5 +87,41 @@ describe('a server killed mid-upload (SIGKILL) and restarted', () => {
     const gc = await after.call('POST', '/admin/gc', {});
     expect(gc.status).toBe(200);
     expect(gc.json.deleted).toEqual([]);
+  }, 300_000);
+
+  it('stopped after the last tus byte arrived but before the commit: HEAD finishes the upload', async () => {
+    // The state such a stop leaves (PATCH stored its part and advanced the offset to the length, then the process
+    // died before the content was placed), made with the store's own primitives while the server is down.
+    const bytes = randomBytes(3 * MiB + 17);
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    await server.kill();
+    const id = randomBytes(16).toString('hex');
+    const part = { start: 0, size: bytes.length, key: `${TUS_PREFIX}/${id}/0.part` };
+    await mkdir(dirname(join(dir, 'content', part.key)), { recursive: true });
+    await writeFile(join(dir, 'content', part.key), bytes);
+    const store = new SqliteStore({ path: join(dir, 'ufs.db') });
+    const now = new Date();
+    await store.insertUpload({
+      id,
+      sha256: digest,
+      length: bytes.length,
+      offset: bytes.length,
+      parts: [part],
+      metadata: {},
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + 3_600_000).toISOString(),
+    });
+    await store.close();
+
+    server = await startChild(dir);
+    const c = client(server.url, key);
+    expect((await c.call('GET', `/files/${digest}/content`)).status).toBe(404);
+    const tus = tusClient(server.url, key);
+    const head = await tus.head(`/tus/${id}`);
+    expect([head.status, head.offset]).toEqual([200, bytes.length]);
+    // What the client is told is now true: the content is held, and the finished session is gone.
+    expect((await readFile(join(dir, 'content', contentKey(digest)))).equals(bytes)).toBe(true);
+    expect((await c.call('GET', `/files/${digest}/content`)).status).toBe(200);
+    expect((await tus.head(`/tus/${id}`)).status).toBe(404);
   }, 300_000);
 });

@@ -58,6 +58,17 @@ export class TusSessions {
     return session;
   }
 
+  /**
+   * The upload as HEAD reports it. One whose every byte arrived but that is still here was not committed (its server
+   * stopped during the finish): it is finished now, so a client that sees offset = length (tus-js-client then
+   * reports success without another request) can trust that the content is held.
+   */
+  async status(id: string): Promise<UploadSession> {
+    const session = await this.get(id);
+    if (session.offset === session.length) await this.finish(session);
+    return session;
+  }
+
   /** Appends one PATCH body at `offset`; returns the new offset. Completes the upload on its last byte. */
   async patch(
     id: string,

@@ -63,10 +63,14 @@ export class TusController {
 
   @Head(':id')
   @RequireScope('write')
-  @ApiOperation({ summary: 'Current Upload-Offset of an upload' })
+  @ApiOperation({
+    summary: 'Current Upload-Offset of an upload',
+    description:
+      'An upload whose every byte arrived but that was not committed (its server stopped while finishing it) is finished by this request.',
+  })
   async head(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     checkTusVersion(req.headers['tus-resumable']);
-    const session = await this.sessions.get(id);
+    const session = await this.sessions.status(id);
     return reply
       .status(200)
       .headers({
