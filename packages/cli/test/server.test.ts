@@ -59,6 +59,14 @@ describe('ufs serve', () => {
     ]);
     expect(run.stderr).not.toContain('s3cret');
   });
+
+  it("--mongodb with a URI that is not MongoDB's: exit 78 and one line saying why", async () => {
+    const run = await ufs(['serve', '--port', '0', '--mongodb', 'postgres://bob:s3cret@db/ufs'], { env: box.env });
+    expect(run.status).toBe(78);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^\[ufs\] invalid MongoDB URI postgres:\/\/db\/ufs: Invalid scheme/),
+    ]);
+  });
 });
 
 describe('ufs server key', () => {

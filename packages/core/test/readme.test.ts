@@ -10,6 +10,7 @@ import {
   httpError,
   joinKey,
   normalizeKey,
+  redactUrl,
   retry,
   toUfsError,
   UfsError,
@@ -26,6 +27,7 @@ describe('README examples', () => {
       '[ufs] [catbox] upload: HTTP 429: slow down',
     ]);
     expect(toUfsError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })).code).toBe('UNAVAILABLE');
+    expect(redactUrl('mongodb://bob:s3cret@db:27017/ufs')).toBe('mongodb://db:27017/ufs');
   });
 
   it('keys', () => {

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { redactUrl } from '@org/core';
 import type { StoreOptions } from '@org/server';
 import type { CliConfig } from '../config/cli-config.js';
 import { dataDir, expandPath } from '../config/paths.js';
@@ -36,6 +37,6 @@ export async function serverPlaces(
     dataDir: dir,
     store,
     content,
-    storeDescription: flags.mongodb ? `mongodb ${flags.mongodb.replace(/\/\/[^@/]*@/, '//')}` : `sqlite ${sqlitePath}`,
+    storeDescription: flags.mongodb ? `mongodb ${redactUrl(flags.mongodb)}` : `sqlite ${sqlitePath}`,
   };
 }

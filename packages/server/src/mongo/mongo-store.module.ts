@@ -1,7 +1,6 @@
 import { Module, type DynamicModule, type InjectionToken, type ModuleMetadata } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { UfsError } from '@org/core';
-import { redactMongoUri } from './mongo-uri.js';
+import { UfsError, redactUrl } from '@org/core';
 import { RAW_STORE } from '../store/raw-store.js';
 import { ApiKeyDoc, ApiKeySchema } from './schemas/api-key.schema.js';
 import { ContentDoc, ContentSchema } from './schemas/content.schema.js';
@@ -24,12 +23,19 @@ export interface MongoStoreOptions {
   connectRetries?: number;
 }
 
-/** The error start-up fails with when no MongoDB server answered (UNAVAILABLE, naming the redacted URI). */
-function unreachable(uri: string) {
+/**
+ * The error start-up fails with, naming the URI without its password: CONFIG_INVALID when the driver cannot parse
+ * the URI or its options, UNAVAILABLE when no server answered.
+ */
+function connectionError(uri: string) {
   return (error: Error) =>
-    new UfsError('UNAVAILABLE', `[ufs] cannot reach MongoDB at ${redactMongoUri(uri)}: ${error.message}`, {
-      cause: error,
-    });
+    error.name === 'MongoParseError'
+      ? new UfsError('CONFIG_INVALID', `[ufs] invalid MongoDB URI ${redactUrl(uri)}: ${error.message}`, {
+          cause: error,
+        })
+      : new UfsError('UNAVAILABLE', `[ufs] cannot reach MongoDB at ${redactUrl(uri)}: ${error.message}`, {
+          cause: error,
+        });
 }
 
 /** Provides METADATA_STORE backed by MongoDB through @nestjs/mongoose. Indexes are built at start (autoIndex). */
@@ -54,7 +60,7 @@ function connectionOptions(options: MongoStoreOptions) {
     autoIndex: true,
     // @nestjs/mongoose retries 9 times 3 s apart by default (over 2 minutes with a 10 s selection timeout).
     retryAttempts: options.connectRetries ?? 0,
-    connectionErrorFactory: unreachable(options.uri),
+    connectionErrorFactory: connectionError(options.uri),
   };
 }
 

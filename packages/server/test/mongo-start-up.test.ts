@@ -5,8 +5,8 @@ import { isUfsError, type UfsError } from '@org/core';
 import { MemoryBackend } from '@org/storage';
 import { DedupModule, createDedupApp, openStore } from '../src/index.js';
 
-// No MongoDB is needed: these start the MongoDB store (loaded on demand, see src/lazy.ts) against a port nobody
-// listens on, the way an operator's typo or a database that is down would.
+// No MongoDB is needed: these start the MongoDB store (loaded on demand, see src/lazy.ts) with a URI it cannot parse
+// or against a port nobody listens on, the way an operator's typo or a database that is down would.
 
 /** A loopback port that refuses connections (bound once, then released). */
 async function closedPort(): Promise<number> {
@@ -65,5 +65,22 @@ describe('a MongoDB store that no server answers', () => {
     const err = await failure(NestFactory.createApplicationContext(module, { logger: false, abortOnError: false }));
     expect(err.code).toBe('UNAVAILABLE');
     expect(err.message).toContain(`127.0.0.1:${port}`);
+  }, 8000);
+});
+
+describe('a MongoDB URI the driver cannot parse', () => {
+  it('fails with CONFIG_INVALID naming the URI without its password, and what is wrong', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['postgres://bob:s3cret@db/ufs', 'postgres://db/ufs', /Invalid scheme/],
+      ['mongodb://bob:s3cret@db/ufs?nonsense=1', 'mongodb://db/ufs?nonsense=1', /option nonsense is not supported/],
+      ['mongodb://bob:s3c@ret@db/ufs', 'mongodb://db/ufs', /Invalid connection string/],
+    ];
+    for (const [uri, shown, why] of cases) {
+      const err = await failure(openStore({ mongoUri: uri, serverSelectionTimeoutMS: 300 }));
+      expect(err.code).toBe('CONFIG_INVALID');
+      expect(err.message).toContain(`[ufs] invalid MongoDB URI ${shown}: `);
+      expect(err.message).toMatch(why);
+      expect(err.message).not.toMatch(/s3c/);
+    }
   }, 8000);
 });
