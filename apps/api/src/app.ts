@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { LogLevel } from '@nestjs/common';
-import { createDedupApp, openContentMount, type DedupApp, type StoreOptions } from '@org/server';
+import { createDedupApp, openContentMount, openStore, type DedupApp, type StoreOptions } from '@org/server';
 import type { ApiConfig } from './config.js';
 
 const LOG_LEVELS: Record<ApiConfig['UFS_LOG_LEVEL'], LogLevel[]> = {
@@ -22,10 +22,14 @@ export async function buildApp(
   config: ApiConfig,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<{ app: DedupApp; close(): Promise<void> }> {
+  const store = storeOptions(config);
+  // The store is opened once on its own first (silently): a MongoDB that does not answer, or a URI it cannot parse,
+  // fails start-up with one clear error instead of Nest's logged stack traces.
+  await (await openStore(store)).close();
   const mount = await openContentMount(config.UFS_CONTENT_URL ?? join(resolve(config.UFS_DATA_DIR), 'content'), env);
   try {
     const app = await createDedupApp({
-      store: storeOptions(config),
+      store,
       content: mount.backend,
       contentDescription: mount.description,
       maxUploadBytes: config.UFS_MAX_UPLOAD_BYTES,

@@ -58,6 +58,25 @@ describe('apps/api: the deployable app', () => {
     expect(stderr).not.toMatch(/\bat \S+ \(/);
   });
 
+  it('a MongoDB that does not answer: exit 1 with one line naming it, never the password, no stack trace', async () => {
+    const port = await freePort();
+    const failure = await run(process.execPath, [...TSX, 'src/main.ts'], {
+      cwd: APP_DIR,
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        UFS_DATA_DIR: join(dir, 'mongo'),
+        UFS_MONGODB_URI: `mongodb://bob:s3cret@127.0.0.1:${port}/ufs?serverSelectionTimeoutMS=300`,
+      },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect(failure).toMatchObject({ code: 1 });
+    const stderr = (failure as { stderr: string }).stderr;
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^\\[ufs\\] cannot reach MongoDB at mongodb://127\\.0\\.0\\.1:${port}/ufs\\?`)),
+    ]);
+    expect(stderr).not.toContain('s3cret');
+  });
+
   it('the README quick start runs as written', async () => {
     const readme = await readFile(join(APP_DIR, 'README.md'), 'utf8');
     const script = await readFile(join(APP_DIR, 'examples/quickstart.sh'), 'utf8');
