@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freePort } from '@org/test-services';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { serve, type Served } from './helpers/serve.js';
 import { sandbox, ufs } from './helpers/ufs.js';
@@ -18,15 +18,6 @@ afterAll(async () => {
   await server?.stop();
   await box.cleanup();
 });
-
-/** A loopback port that refuses connections (bound once, then released). */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('ufs serve', () => {
   it('starts with embedded defaults under the data directory and prints a bootstrap key once', async () => {
@@ -47,7 +38,7 @@ describe('ufs serve', () => {
     }
   });
   it('--mongodb with no server answering: exit 69 and one line naming the host, never the password', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const uri = `mongodb://bob:s3cret@127.0.0.1:${port}/ufs?serverSelectionTimeoutMS=300`;
     const run = await ufs(['serve', '--port', '0', '--mongodb', uri], { env: box.env });
     expect(run.status).toBe(69);

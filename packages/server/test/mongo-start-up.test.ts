@@ -1,21 +1,12 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import { isUfsError, type UfsError } from '@org/core';
 import { MemoryBackend } from '@org/storage';
+import { freePort } from '@org/test-services';
 import { DedupModule, createDedupApp, openStore } from '../src/index.js';
 
 // No MongoDB is needed: these start the MongoDB store (loaded on demand, see src/lazy.ts) with a URI it cannot parse
 // or against a port nobody listens on, the way an operator's typo or a database that is down would.
-
-/** A loopback port that refuses connections (bound once, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function failure(promise: Promise<unknown>): Promise<UfsError> {
   const err = await promise.then(
@@ -28,7 +19,7 @@ async function failure(promise: Promise<unknown>): Promise<UfsError> {
 
 describe('a MongoDB store that no server answers', () => {
   it('openStore fails with UNAVAILABLE naming the host, never the password, after one attempt', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const err = await failure(
       openStore({ mongoUri: `mongodb://bob:s3cret@127.0.0.1:${port}/ufs`, serverSelectionTimeoutMS: 300 }),
     );
@@ -41,7 +32,7 @@ describe('a MongoDB store that no server answers', () => {
   // @nestjs/mongoose's default (9 more attempts, 3 s apart) or ignoring the URI's timeout (10 s) would run past the
   // test's 8 s limit: the URI parameter and the single attempt are what this checks.
   it("the app (DedupModule.forRoot) honours the URI's serverSelectionTimeoutMS", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const err = await failure(
       createDedupApp({
         store: { mongoUri: `mongodb://127.0.0.1:${port}/ufs?serverSelectionTimeoutMS=300` },
@@ -54,7 +45,7 @@ describe('a MongoDB store that no server answers', () => {
   }, 8000);
 
   it('DedupModule.forRootAsync with store "mongo" connects with the options its factory returns', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const module = DedupModule.forRootAsync({
       store: 'mongo',
       useFactory: () => ({
