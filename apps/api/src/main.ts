@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The deployable API: `node dist/main.js` (configuration from the environment, see README.md).
-import { isUfsError } from '@org/core';
+import { EXIT_CODE_BY_CODE, isUfsError } from '@org/core';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 
@@ -11,5 +11,6 @@ try {
   process.stdout.write(`ufs api listening on ${await app.getUrl()} (docs at /docs)\n`);
 } catch (err) {
   process.stderr.write(`${isUfsError(err) ? err.message : String((err as Error)?.stack ?? err)}\n`);
-  process.exit(1);
+  // The same statuses as the `ufs` command (78 bad configuration, 69 a service that does not answer, …).
+  process.exit(isUfsError(err) ? EXIT_CODE_BY_CODE[err.code] : 1);
 }

@@ -38,7 +38,7 @@ describe('apps/api: the deployable app', () => {
     }
   });
 
-  it('refuses to start on bad configuration, naming every bad variable', async () => {
+  it('refuses to start on bad configuration (exit 78), naming every bad variable', async () => {
     const failure = await run(process.execPath, [...TSX, 'src/main.ts'], {
       cwd: APP_DIR,
       env: {
@@ -49,7 +49,7 @@ describe('apps/api: the deployable app', () => {
         UFS_PUBLIC_METRICS: 'maybe',
       },
     }).catch((err: { code: number; stderr: string }) => err);
-    expect(failure).toMatchObject({ code: 1 });
+    expect(failure).toMatchObject({ code: 78 });
     const stderr = (failure as { stderr: string }).stderr;
     expect(stderr).toMatch(/invalid API configuration/);
     expect(stderr).toMatch(/UFS_PORT/);
@@ -58,7 +58,7 @@ describe('apps/api: the deployable app', () => {
     expect(stderr).not.toMatch(/\bat \S+ \(/);
   });
 
-  it('a MongoDB that does not answer: exit 1 with one line naming it, never the password, no stack trace', async () => {
+  it('a MongoDB that does not answer: exit 69 with one line naming it, never the password, no stack trace', async () => {
     const port = await freePort();
     const failure = await run(process.execPath, [...TSX, 'src/main.ts'], {
       cwd: APP_DIR,
@@ -69,7 +69,7 @@ describe('apps/api: the deployable app', () => {
         UFS_MONGODB_URI: `mongodb://bob:s3cret@127.0.0.1:${port}/ufs?serverSelectionTimeoutMS=300`,
       },
     }).catch((err: { code: number; stderr: string }) => err);
-    expect(failure).toMatchObject({ code: 1 });
+    expect(failure).toMatchObject({ code: 69 });
     const stderr = (failure as { stderr: string }).stderr;
     expect(stderr.trim().split('\n')).toEqual([
       expect.stringMatching(new RegExp(`^\\[ufs\\] cannot reach MongoDB at mongodb://127\\.0\\.0\\.1:${port}/ufs\\?`)),

@@ -1,6 +1,5 @@
 import { Errors } from '@oclif/core';
-import { UfsError, isUfsError, toUfsError } from '@org/core';
-import { EXIT_CODE_BY_CODE } from './exit-codes.js';
+import { EXIT_CODE_BY_CODE, UfsError, isUfsError, toUfsError } from '@org/core';
 
 /** oclif's own errors (bad flags, missing args, unknown commands) are usage errors. */
 function fromOclif(err: unknown): UfsError | undefined {
@@ -23,7 +22,7 @@ export function asUfsError(err: unknown): UfsError {
   return fromOclif(err) ?? toUfsError(err);
 }
 
-/** The process exit status for an error (the one mapping in `exit-codes.ts`). */
+/** The process exit status for an error (the one mapping, `EXIT_CODE_BY_CODE` in @org/core). */
 export function exitCodeFor(err: UfsError): number {
   return EXIT_CODE_BY_CODE[err.code];
 }

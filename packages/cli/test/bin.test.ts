@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { ERROR_CODES } from '@org/core';
-import { EXIT_CODE_BY_CODE } from '../src/exit-codes.js';
+import { EXIT_CODE_BY_CODE } from '@org/core';
 import { ufs } from './helpers/ufs.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })

@@ -1,6 +1,9 @@
-import type { ErrorCode } from '@org/core';
+import type { ErrorCode } from './codes.js';
 
-/** The one mapping from error codes to process exit statuses (sysexits-inspired; 1 is "something failed"). */
+/**
+ * The one mapping from error codes to process exit statuses (sysexits-inspired; 1 is "something failed"): the `ufs`
+ * command and the deployable API exit with these.
+ */
 export const EXIT_CODE_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
   INVALID_INPUT: 64, // EX_USAGE
   CONFIG_INVALID: 78, // EX_CONFIG
