@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isUfsError, type UfsError } from '@org/core';
+import { ufsFailure } from '@org/core/testing';
 import { StorageManager } from '@org/storage';
 import { fileSource, loadProvider, providerStatus, uploadFile, type UploadFileOptions } from '../src/index.js';
 import { adminClient, freshBucket, radosgw } from './fakes/s3-harness.js';
@@ -36,15 +36,6 @@ const opts = (mount: Record<string, unknown> = {}, extra: UploadFileOptions = {}
   providerOptions: { mount: { mounts: [localMount()], target: 'site:pub/files', ...mount } },
   ...extra,
 });
-
-async function failure(promise: Promise<unknown>): Promise<UfsError> {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!isUfsError(error)) throw new Error(`expected a UfsError, got ${String(error)}`);
-  return error;
-}
 
 async function s3Exists(key: string): Promise<boolean> {
   return admin.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
@@ -97,7 +88,7 @@ describe('mount provider: local mount with a public baseUrl', () => {
     const file = await randomFile(dir, 'keep.txt', 200);
     await uploadFile(file.path, opts({ ifNotExists: true }));
     const other = await randomFile(dir, 'other.bin', 200);
-    const error = await failure(uploadFile(other.path, opts({ ifNotExists: true }, { filename: 'keep.txt' })));
+    const error = await ufsFailure(uploadFile(other.path, opts({ ifNotExists: true }, { filename: 'keep.txt' })));
     expect(error.code).toBe('ALREADY_EXISTS');
     expect(error.context.failures).toEqual([expect.objectContaining({ provider: 'mount', attempts: 1 })]);
     expect((await readFile(join(root, 'pub/files/keep.txt'))).equals(file.bytes)).toBe(true);
@@ -105,14 +96,14 @@ describe('mount provider: local mount with a public baseUrl', () => {
 
   it('refuses before writing when the mount cannot give the URL asked for', async () => {
     const file = await randomFile(dir, 'nowhere.txt');
-    const presigned = await failure(uploadFile(file.path, opts({ urlMode: 'presigned', target: 'site:a' })));
+    const presigned = await ufsFailure(uploadFile(file.path, opts({ urlMode: 'presigned', target: 'site:a' })));
     expect(presigned.code).toBe('UNSUPPORTED');
     expect(presigned.message).toMatch(/mount "site" \(local\) cannot presign URLs: use urlMode public/);
-    const noBase = await failure(
+    const noBase = await ufsFailure(
       uploadFile(file.path, opts({ mounts: [localMount({ baseUrl: undefined })], target: 'site:b' })),
     );
     expect(noBase.message).toMatch(/gives no URLs/);
-    const expiring = await failure(uploadFile(file.path, opts({ target: 'site:c' }, { expire: '1h' })));
+    const expiring = await ufsFailure(uploadFile(file.path, opts({ target: 'site:c' }, { expire: '1h' })));
     expect(expiring.code).toBe('INVALID_INPUT');
     expect(expiring.message).toMatch(/expire applies to presigned URLs/);
     for (const folder of ['a', 'b', 'c']) expect(existsSync(join(root, folder))).toBe(false);
@@ -121,17 +112,19 @@ describe('mount provider: local mount with a public baseUrl', () => {
   it('errors name the provider and the mount: unknown mount, readonly mount, bad target', async () => {
     const file = await randomFile(dir, 'err.txt');
     const provider = await loadProvider('mount');
-    const unknown = await failure(
+    const unknown = await ufsFailure(
       provider.upload(await fileSource(file.path), { mounts: [localMount()], target: 'nope:x' }),
     );
     expect(unknown.code).toBe('CONFIG_INVALID');
     expect(unknown.message).toMatch(
       /^\[ufs\] \[mount\] upload "err.txt": no mount named "nope" \(target\); mounts: site$/,
     );
-    const readonly = await failure(uploadFile(file.path, opts({ mounts: [localMount({ permissions: 'readonly' })] })));
+    const readonly = await ufsFailure(
+      uploadFile(file.path, opts({ mounts: [localMount({ permissions: 'readonly' })] })),
+    );
     expect(readonly.code).toBe('PERMISSION_DENIED');
     expect(readonly.message).toMatch(/mount: \[ufs\] \[mount\] upload "err.txt": \[site\] write .*readonly/);
-    const traversal = await failure(uploadFile(file.path, opts({ target: 'site:../up' })));
+    const traversal = await ufsFailure(uploadFile(file.path, opts({ target: 'site:../up' })));
     expect(traversal.code).toBe('CONFIG_INVALID');
   });
 
@@ -199,7 +192,7 @@ describe('mount provider: S3 mount on radosgw', () => {
 
   it('public URLs come from the mount’s publicBaseUrl; without one, urlMode public is refused before writing', async () => {
     const file = await randomFile(dir, 'public.bin');
-    const refused = await failure(
+    const refused = await ufsFailure(
       uploadFile(file.path, opts({ mounts: [s3()], target: 'bucket:p', urlMode: 'public' })),
     );
     expect(refused.code).toBe('UNSUPPORTED');

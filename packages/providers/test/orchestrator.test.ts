@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isUfsError, type UfsError } from '@org/core';
+import { ufsFailure } from '@org/core/testing';
 import {
   DEFAULT_PROVIDERS,
   resolveUploadSettings,
@@ -23,15 +23,6 @@ let cleanup: () => Promise<void>;
 let env: Record<string, string>;
 
 const opts = (extra: UploadFileOptions = {}): UploadFileOptions => ({ env, retry: FAST_RETRY, ...extra });
-
-async function failure(promise: Promise<unknown>): Promise<UfsError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isUfsError(error)) throw new Error(`expected a UfsError, got ${String(error)}`);
-  return error;
-}
 
 beforeAll(async () => {
   [catbox, x0, litter] = await Promise.all([HARNESSES.catbox!(), HARNESSES['0x0']!(), HARNESSES.litterbox!()]);
@@ -85,24 +76,24 @@ describe('provider order and precedence', () => {
   });
 
   it('unknown ids are CONFIG_INVALID listing the known ones, wherever they come from', async () => {
-    const fromOptions = await failure(resolveUploadSettings({ providers: ['catbox', 'dropbx'], env: {} }));
+    const fromOptions = await ufsFailure(resolveUploadSettings({ providers: ['catbox', 'dropbx'], env: {} }));
     expect(fromOptions.code).toBe('CONFIG_INVALID');
     expect(fromOptions.message).toMatch(
       /unknown provider "dropbx" in options; known providers: catbox, litterbox, 0x0/,
     );
-    const fromEnv = await failure(resolveUploadSettings({ env: { UFS_PROVIDERS: 'nope' } }));
+    const fromEnv = await ufsFailure(resolveUploadSettings({ env: { UFS_PROVIDERS: 'nope' } }));
     expect(fromEnv.message).toContain('in env UFS_PROVIDERS');
-    const fromProviderOptions = await failure(resolveUploadSettings({ env: {}, providerOptions: { s4: {} } }));
+    const fromProviderOptions = await ufsFailure(resolveUploadSettings({ env: {}, providerOptions: { s4: {} } }));
     expect(fromProviderOptions.message).toContain('in providerOptions');
   });
 
   it('a bad config file is CONFIG_INVALID naming the key', async () => {
     const config = join(dir, 'bad.yaml');
     await writeFile(config, 'providers: [catbox]\nverfy: false\n');
-    const error = await failure(resolveUploadSettings({ configFile: config, env: {} }));
+    const error = await ufsFailure(resolveUploadSettings({ configFile: config, env: {} }));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain('verfy');
-    const missing = await failure(resolveUploadSettings({ configFile: join(dir, 'none.yaml'), env: {} }));
+    const missing = await ufsFailure(resolveUploadSettings({ configFile: join(dir, 'none.yaml'), env: {} }));
     expect(missing.code).toBe('CONFIG_INVALID');
   });
 });
@@ -141,7 +132,7 @@ describe('retry, fallback, fragile, verification', () => {
     const file = await randomFile(dir, 'allfail.bin');
     catbox.fake.fail(400);
     x0.fake.answerWithoutUrl();
-    const error = await failure(uploadFile(file.path, opts({ providers: ['catbox', '0x0'], expire: '1h' })));
+    const error = await ufsFailure(uploadFile(file.path, opts({ providers: ['catbox', '0x0'], expire: '1h' })));
     // catbox cannot choose expiry → skipped; 0x0 answered without URL.
     expect(error.message).toMatch(/all 2 providers failed/);
     expect(error.message).toMatch(/- catbox \(skipped\): cannot choose expiry 1h/);
@@ -153,13 +144,13 @@ describe('retry, fallback, fragile, verification', () => {
     const file = await randomFile(dir, 'mixed.bin');
     catbox.fake.fail(400);
     x0.fake.fail(404);
-    const error = await failure(uploadFile(file.path, opts({ providers: ['catbox', '0x0'] })));
+    const error = await ufsFailure(uploadFile(file.path, opts({ providers: ['catbox', '0x0'] })));
     expect(error.code).toBe('UNAVAILABLE');
     expect(error.message).toMatch(/catbox: .*HTTP 400/);
     expect(error.message).toMatch(/0x0: .*HTTP 404/);
     catbox.fake.fail(401);
     x0.fake.fail(403);
-    expect((await failure(uploadFile(file.path, opts({ providers: ['catbox', '0x0'] })))).code).toBe(
+    expect((await ufsFailure(uploadFile(file.path, opts({ providers: ['catbox', '0x0'] })))).code).toBe(
       'PERMISSION_DENIED',
     );
   });
@@ -175,7 +166,7 @@ describe('retry, fallback, fragile, verification', () => {
   it('oversize files skip providers whose limit is smaller (with the reason) and go to the next', async () => {
     const path = await sparseFile(dir, 'big.bin', 200_000_001);
     const events: UploadEvent[] = [];
-    const error = await failure(uploadFile(path, opts({ providers: ['catbox'], onEvent: (e) => events.push(e) })));
+    const error = await ufsFailure(uploadFile(path, opts({ providers: ['catbox'], onEvent: (e) => events.push(e) })));
     expect(error.code).toBe('TOO_LARGE');
     expect(events).toEqual([
       {
@@ -217,7 +208,7 @@ describe('retry, fallback, fragile, verification', () => {
   });
 
   it('a missing file is NOT_FOUND before any provider is tried', async () => {
-    const error = await failure(uploadFile(join(dir, 'does-not-exist.bin'), opts({ providers: ['catbox'] })));
+    const error = await ufsFailure(uploadFile(join(dir, 'does-not-exist.bin'), opts({ providers: ['catbox'] })));
     expect(error.code).toBe('NOT_FOUND');
     expect(catbox.fake.uploads).toBe(0);
   });

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { isUfsError, type UfsError } from '@org/core';
+import { ufsFailure } from '@org/core/testing';
 import {
   fileSource,
   loadProvider,
@@ -35,15 +35,6 @@ const opts = (ufs: Record<string, unknown> = {}, extra: UploadFileOptions = {}):
 });
 const uploads = () => proxy.count('POST', /^\/upload_file\//);
 const puts = () => proxy.count('POST', /^\/put_file$/);
-
-async function failure(promise: Promise<unknown>): Promise<UfsError> {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!isUfsError(error)) throw new Error(`expected a UfsError, got ${String(error)}`);
-  return error;
-}
 
 /** GET on the server with the key, as JSON. */
 async function api(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -147,7 +138,7 @@ describe('ufs provider (real dedup server)', () => {
     expect((await download(result.url)).status).toBe(200);
 
     proxy.reset();
-    const error = await failure(uploadFile(file.path, opts({}, { expire: '31d' })));
+    const error = await ufsFailure(uploadFile(file.path, opts({}, { expire: '31d' })));
     expect(error.message).toMatch(/longer than the 30 days/);
     expect(error.context.failures).toEqual([expect.objectContaining({ provider: 'ufs', code: 'INVALID_INPUT' })]);
     expect(puts()).toBe(0);
@@ -155,7 +146,7 @@ describe('ufs provider (real dedup server)', () => {
 
   it('a wrong API key is PERMISSION_DENIED, not retried, and says which variable to check', async () => {
     const file = await randomFile(dir, 'denied.bin');
-    const error = await failure(uploadFile(file.path, opts({}, { env: { ...env(), UFS_API_KEY: 'f'.repeat(64) } })));
+    const error = await ufsFailure(uploadFile(file.path, opts({}, { env: { ...env(), UFS_API_KEY: 'f'.repeat(64) } })));
     expect(error.code).toBe('PERMISSION_DENIED');
     expect(error.message).toMatch(/\[ufs\] \[ufs\] upload \(put_file\) "denied.bin": .*\(check UFS_API_KEY\)/);
     expect(puts()).toBe(1);
@@ -175,7 +166,7 @@ describe('ufs provider (real dedup server)', () => {
     const small = await startUfsServer({ maxUploadBytes: 1000 });
     try {
       const file = await randomFile(dir, 'too-big.bin', 5000);
-      const error = await failure(
+      const error = await ufsFailure(
         uploadFile(file.path, { ...opts(), env: { UFS_SERVER: small.url, UFS_API_KEY: small.apiKey } }),
       );
       expect(error.code).toBe('TOO_LARGE');
@@ -192,7 +183,7 @@ describe('ufs provider (real dedup server)', () => {
     const provider = await loadProvider('ufs');
     await provider.delete!(result, { env: env() });
     expect((await api(`/files/${encodeURIComponent(result.deleteToken!)}`)).status).toBe(404);
-    expect((await failure(provider.delete!(result, { env: env() }))).code).toBe('NOT_FOUND');
+    expect((await ufsFailure(provider.delete!(result, { env: env() }))).code).toBe('NOT_FOUND');
   });
 
   it('works on a source without a local path (hashes the stream) and names the record after the file', async () => {
@@ -210,7 +201,7 @@ describe('ufs provider (real dedup server)', () => {
     const source = { ...plain, open: () => (opens++, plain.open()) };
     const provider = await loadProvider('ufs');
     proxy.fail(503);
-    expect((await failure(provider.upload(source, { env: env() }))).code).toBe('UNAVAILABLE');
+    expect((await ufsFailure(provider.upload(source, { env: env() }))).code).toBe('UNAVAILABLE');
     expect(opens).toBe(1); // hashed, then put_file failed
     await provider.upload(source, { env: env() });
     expect(opens).toBe(2); // the content upload only
@@ -226,10 +217,12 @@ describe('ufs provider (real dedup server)', () => {
     try {
       const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/files/x/content`;
       const headers = { 'x-api-key': server.apiKey };
-      const error = await failure(verifyDownload(url, { provider: 'ufs', sha256: 'a'.repeat(64), size: 1, headers }));
+      const error = await ufsFailure(
+        verifyDownload(url, { provider: 'ufs', sha256: 'a'.repeat(64), size: 1, headers }),
+      );
       expect(error.message).toMatch(/HTTP 302/);
       expect(elsewhere).toEqual([]);
-      await failure(verifyDownload(url, { provider: 'ufs', sha256: 'a'.repeat(64), size: 1 }));
+      await ufsFailure(verifyDownload(url, { provider: 'ufs', sha256: 'a'.repeat(64), size: 1 }));
       expect(elsewhere).toEqual(['undefined']); // without headers the redirect is followed, as for every provider
     } finally {
       for (const srv of [other, redirecting]) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
-import { isUfsError, type UfsError } from '@org/core';
+import { ufsFailure } from '@org/core/testing';
 import { MemoryBackend } from '@org/storage';
 import { freePort } from '@org/test-services';
 import { DedupModule, createDedupApp, openStore } from '../src/index.js';
@@ -8,19 +8,10 @@ import { DedupModule, createDedupApp, openStore } from '../src/index.js';
 // No MongoDB is needed: these start the MongoDB store (loaded on demand, see src/lazy.ts) with a URI it cannot parse
 // or against a port nobody listens on, the way an operator's typo or a database that is down would.
 
-async function failure(promise: Promise<unknown>): Promise<UfsError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isUfsError(err)) throw new Error(`expected a UfsError, got ${String(err)}`);
-  return err;
-}
-
 describe('a MongoDB store that no server answers', () => {
   it('openStore fails with UNAVAILABLE naming the host, never the password, after one attempt', async () => {
     const port = await freePort();
-    const err = await failure(
+    const err = await ufsFailure(
       openStore({ mongoUri: `mongodb://bob:s3cret@127.0.0.1:${port}/ufs`, serverSelectionTimeoutMS: 300 }),
     );
     expect(err.code).toBe('UNAVAILABLE');
@@ -33,7 +24,7 @@ describe('a MongoDB store that no server answers', () => {
   // test's 8 s limit: the URI parameter and the single attempt are what this checks.
   it("the app (DedupModule.forRoot) honours the URI's serverSelectionTimeoutMS", async () => {
     const port = await freePort();
-    const err = await failure(
+    const err = await ufsFailure(
       createDedupApp({
         store: { mongoUri: `mongodb://127.0.0.1:${port}/ufs?serverSelectionTimeoutMS=300` },
         content: new MemoryBackend({ mountName: 'content' }),
@@ -53,7 +44,7 @@ describe('a MongoDB store that no server answers', () => {
         content: new MemoryBackend({ mountName: 'content' }),
       }),
     });
-    const err = await failure(NestFactory.createApplicationContext(module, { logger: false, abortOnError: false }));
+    const err = await ufsFailure(NestFactory.createApplicationContext(module, { logger: false, abortOnError: false }));
     expect(err.code).toBe('UNAVAILABLE');
     expect(err.message).toContain(`127.0.0.1:${port}`);
   }, 8000);
@@ -67,7 +58,7 @@ describe('a MongoDB URI the driver cannot parse', () => {
       ['mongodb://bob:s3c@ret@db/ufs', 'mongodb://db/ufs', /Invalid connection string/],
     ];
     for (const [uri, shown, why] of cases) {
-      const err = await failure(openStore({ mongoUri: uri, serverSelectionTimeoutMS: 300 }));
+      const err = await ufsFailure(openStore({ mongoUri: uri, serverSelectionTimeoutMS: 300 }));
       expect(err.code).toBe('CONFIG_INVALID');
       expect(err.message).toContain(`[ufs] invalid MongoDB URI ${shown}: `);
       expect(err.message).toMatch(why);

@@ -1,1 +1,2 @@
 export * from './hostile-paths.js';
+export * from './ufs-failure.js';
