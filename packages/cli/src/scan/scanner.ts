@@ -238,46 +238,49 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
     if (batch.length >= o.batchSize) flushBatch();
   };
 
-  for await (const entry of walk(o.roots, o)) {
-    if (fatal || o.signal?.aborted) break;
-    if (entry.kind === 'error') {
-      fail(entry.error);
-      continue;
+  walking: for await (const entries of walk(o.roots, o)) {
+    for (const entry of entries) {
+      if (fatal || o.signal?.aborted) break walking;
+      if (entry.kind === 'error') {
+        fail(entry.error);
+        continue;
+      }
+      if (entry.kind === 'symlink') {
+        stats.symlinks++;
+        add({ path: entry.path, size: 0, meta: metadata(entry.path, entry.stats, EMPTY_SHA256, 0, o, entry.target) });
+        continue;
+      }
+      const { path, stats: st } = entry;
+      stats.files++;
+      stats.bytes += Number(st.size);
+      const id = { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, dev: st.dev };
+      const known = o.rehash ? undefined : o.cache?.lookup(path, id);
+      if (known) {
+        stats.cached++;
+        add({ path, size: Number(st.size), meta: metadata(path, st, known, Number(st.size), o) });
+        progress();
+      } else {
+        await hashSlots.acquire();
+        const task = o.pool
+          .hash(path, Number(st.size))
+          .then(({ sha256, size }) => {
+            stats.hashed++;
+            stats.hashedBytes += size;
+            // Only remember a hash when the file did not change while it was read.
+            if (size === Number(st.size)) o.cache?.remember(path, id, sha256);
+            add({ path, size, meta: metadata(path, st, sha256, size, o) });
+            progress();
+          }, fail)
+          .finally(() => {
+            hashSlots.release();
+            hashing.delete(task);
+          });
+        hashing.add(task);
+      }
+      // Keep the walk from running far ahead of the server: as many batches waiting as in flight, at most (no await,
+      // so no turn of the event loop, while the server keeps up).
+      while (sending.size > 2 * sendConcurrency) await Promise.race(sending);
     }
-    if (entry.kind === 'symlink') {
-      stats.symlinks++;
-      add({ path: entry.path, size: 0, meta: metadata(entry.path, entry.stats, EMPTY_SHA256, 0, o, entry.target) });
-      continue;
-    }
-    const { path, stats: st } = entry;
-    stats.files++;
-    stats.bytes += Number(st.size);
-    const id = { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, dev: st.dev };
-    const known = o.rehash ? undefined : o.cache?.lookup(path, id);
-    if (known) {
-      stats.cached++;
-      add({ path, size: Number(st.size), meta: metadata(path, st, known, Number(st.size), o) });
-      progress();
-    } else {
-      await hashSlots.acquire();
-      const task = o.pool
-        .hash(path, Number(st.size))
-        .then(({ sha256, size }) => {
-          stats.hashed++;
-          stats.hashedBytes += size;
-          // Only remember a hash when the file did not change while it was read.
-          if (size === Number(st.size)) o.cache?.remember(path, id, sha256);
-          add({ path, size, meta: metadata(path, st, sha256, size, o) });
-          progress();
-        }, fail)
-        .finally(() => {
-          hashSlots.release();
-          hashing.delete(task);
-        });
-      hashing.add(task);
-    }
-    // Keep the walk from running far ahead of the server: as many batches waiting as in flight, at most.
-    while (sending.size > 2 * sendConcurrency) await Promise.race(sending);
   }
   await Promise.all(hashing);
   flushBatch();

@@ -1,5 +1,5 @@
-import { lstatSync, readFileSync, readdirSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
-import { lstat, readlink, stat } from 'node:fs/promises';
+import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
+import { lstat, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { toUfsError, type UfsError } from '@org/core';
@@ -58,10 +58,12 @@ function ignoreFileIn(dir: string): Matcher | undefined {
 
 /**
  * Walks files under each root, depth first, one folder open at a time (memory holds the pending folder stack, not
- * the tree). Yields regular files, symbolic links (when not followed) and per-path errors (unreadable folders,
- * vanished entries) instead of stopping. Sockets, FIFOs and devices are skipped.
+ * the tree). Yields a folder's entries together (one step of the iteration a folder, not one a file: on a rescan
+ * answered from the cache the per-file await was a large part of the time): regular files, symbolic links (when
+ * not followed) and per-path errors (unreadable folders, vanished entries) instead of stopping. Sockets, FIFOs and
+ * devices are skipped.
  */
-export async function* walk(roots: readonly string[], options: WalkOptions = {}): AsyncGenerator<WalkEntry> {
+export async function* walk(roots: readonly string[], options: WalkOptions = {}): AsyncGenerator<WalkEntry[]> {
   const follow = options.followSymlinks ?? false;
   const useIgnoreFiles = options.ignoreFiles ?? true;
   for (const rootArg of roots) {
@@ -78,11 +80,12 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
         if (target?.isDirectory()) rootStats = target;
       }
     } catch (err) {
-      yield { kind: 'error', path: root, error: toUfsError(err, { operation: 'scan', path: root }) };
+      yield [{ kind: 'error', path: root, error: toUfsError(err, { operation: 'scan', path: root }) }];
       continue;
     }
     if (!rootStats.isDirectory()) {
-      yield* entryFor(root, rootStats, follow);
+      const entry = entryFor(root, rootStats, follow);
+      if (entry) yield [entry];
       continue;
     }
     const visited = new Set<string>();
@@ -104,11 +107,12 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
         }
         entries = readdirSync(dir, { withFileTypes: true });
       } catch (err) {
-        yield { kind: 'error', path: dir, error: toUfsError(err, { operation: 'scan', path: dir }) };
+        yield [{ kind: 'error', path: dir, error: toUfsError(err, { operation: 'scan', path: dir }) }];
         continue;
       }
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const subdirs: string[] = [];
+      const found: WalkEntry[] = [];
       for (const dirent of entries) {
         const path = join(dir, dirent.name);
         let isDir = dirent.isDirectory();
@@ -126,24 +130,27 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
         } catch (err) {
           // a dangling link is nothing to follow
           if (!(follow && dirent.isSymbolicLink()))
-            yield { kind: 'error', path, error: toUfsError(err, { operation: 'scan', path }) };
+            found.push({ kind: 'error', path, error: toUfsError(err, { operation: 'scan', path }) });
           continue;
         }
-        yield* entryFor(path, stats, follow);
+        const entry = entryFor(path, stats, follow);
+        if (entry) found.push(entry);
       }
+      if (found.length > 0) yield found;
       for (let i = subdirs.length - 1; i >= 0; i--) stack.push({ dir: subdirs[i]!, matchers });
     }
   }
 }
 
-async function* entryFor(path: string, stats: BigIntStats, follow: boolean): AsyncGenerator<WalkEntry> {
-  if (stats.isFile()) yield { kind: 'file', path, stats };
-  else if (stats.isSymbolicLink() && !follow) {
+function entryFor(path: string, stats: BigIntStats, follow: boolean): WalkEntry | undefined {
+  if (stats.isFile()) return { kind: 'file', path, stats };
+  if (stats.isSymbolicLink() && !follow) {
     try {
-      yield { kind: 'symlink', path, stats, target: await readlink(path) };
+      return { kind: 'symlink', path, stats, target: readlinkSync(path) };
     } catch (err) {
-      yield { kind: 'error', path, error: toUfsError(err, { operation: 'scan', path }) };
+      return { kind: 'error', path, error: toUfsError(err, { operation: 'scan', path }) };
     }
   }
   // a dangling followed link, a socket, FIFO or device: nothing to catalogue
+  return undefined;
 }
