@@ -22,14 +22,14 @@ export async function buildApp(
   config: ApiConfig,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<{ app: DedupApp; close(): Promise<void> }> {
-  const store = storeOptions(config);
-  // The store is opened once on its own first (silently): a MongoDB that does not answer, or a URI it cannot parse,
-  // fails start-up with one clear error instead of Nest's logged stack traces.
-  await (await openStore(store)).close();
-  const mount = await openContentMount(config.UFS_CONTENT_URL ?? join(resolve(config.UFS_DATA_DIR), 'content'), env);
+  // The store is opened once, on its own and silently, before the app: a MongoDB that does not answer, or a URI it
+  // cannot parse, fails start-up with one clear error instead of Nest's logged stack traces; the app then runs on it.
+  const { store, close: closeStore } = await openStore(storeOptions(config));
+  let mount: Awaited<ReturnType<typeof openContentMount>> | undefined;
   try {
+    mount = await openContentMount(config.UFS_CONTENT_URL ?? join(resolve(config.UFS_DATA_DIR), 'content'), env);
     const app = await createDedupApp({
-      store,
+      store: { instance: store },
       content: mount.backend,
       contentDescription: mount.description,
       maxUploadBytes: config.UFS_MAX_UPLOAD_BYTES,
@@ -42,15 +42,18 @@ export async function buildApp(
       ...(config.UFS_SIGNING_SECRET !== undefined && { signingSecret: config.UFS_SIGNING_SECRET }),
       logLevels: LOG_LEVELS[config.UFS_LOG_LEVEL],
     });
+    const opened = mount;
     return {
       app,
       async close() {
         await app.close();
-        await mount.dispose();
+        await closeStore();
+        await opened.dispose();
       },
     };
   } catch (err) {
-    await mount.dispose();
+    await mount?.dispose();
+    await closeStore();
     throw err;
   }
 }

@@ -1,7 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -75,6 +78,28 @@ describe('apps/api: the deployable app', () => {
       expect.stringMatching(new RegExp(`^\\[ufs\\] cannot reach MongoDB at mongodb://127\\.0\\.0\\.1:${port}/ufs\\?`)),
     ]);
     expect(stderr).not.toContain('s3cret');
+  });
+
+  it('SIGTERM stops it cleanly: exit 0, the embedded store closed (its write-ahead log checkpointed away)', async () => {
+    const data = join(dir, 'sigterm');
+    const child = spawn(process.execPath, [...TSX, 'src/main.ts'], {
+      cwd: APP_DIR,
+      env: { ...process.env, NODE_OPTIONS: '', UFS_DATA_DIR: data, UFS_PORT: '0', UFS_LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = once(child, 'exit');
+    const lines = createInterface({ input: child.stdout });
+    const [first] = (await once(lines, 'line')) as [string];
+    const url = /listening on (\S+)/.exec(first)![1]!;
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect(existsSync(join(data, 'ufs.db-wal'))).toBe(true);
+    child.kill('SIGTERM');
+    const [code, signal] = (await exited) as [number | null, string | null];
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect(existsSync(join(data, 'ufs.db'))).toBe(true);
+    expect(existsSync(join(data, 'ufs.db-wal'))).toBe(false);
   });
 
   it('the README quick start runs as written', async () => {

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { createBootstrapKey, createDedupApp, openContentMount, openStore } from '@org/server';
+import { createBootstrapKey, createDedupApp, openContentMount, openStore, type DedupApp } from '@org/server';
 import { BaseCommand } from '../base-command.js';
 import { placeFlags } from '../serve/server-flags.js';
 import { serverPlaces } from '../serve/server-setup.js';
@@ -39,26 +39,33 @@ export default class Serve extends BaseCommand<typeof Serve> {
     const places = await serverPlaces(this.flags, config);
     const host = this.flags.host ?? config.serve.host ?? '127.0.0.1';
     const port = this.flags.port ?? config.serve.port ?? 8000;
+    const maxUploadBytes = parseSize(this.flags['max-upload'], '--max-upload');
 
-    // First start: a bootstrap key, written straight into the store before the server opens it.
-    let apiKey: string | undefined;
-    {
-      const { store, close } = await openStore(places.store);
-      try {
-        if ((await store.listApiKeys()).length === 0)
-          apiKey = (await createBootstrapKey(store, { name: 'bootstrap' })).apiKey;
-      } finally {
-        await close();
-      }
-    }
-    const content = await openContentMount(places.content);
-    const app = await createDedupApp({
-      store: places.store,
-      content: content.backend,
-      contentDescription: content.description,
-      maxUploadBytes: parseSize(this.flags['max-upload'], '--max-upload'),
+    // The store is opened once, here: the bootstrap key of a first start is written straight into it before the
+    // server answers, and the app then runs on that same store.
+    const { store, close: closeStore } = await openStore(places.store);
+    const content = await openContentMount(places.content).catch(async (err: unknown) => {
+      await closeStore();
+      throw err;
     });
-    await app.listen({ port, host });
+    let app: DedupApp | undefined;
+    let apiKey: string | undefined;
+    try {
+      if ((await store.listApiKeys()).length === 0)
+        apiKey = (await createBootstrapKey(store, { name: 'bootstrap' })).apiKey;
+      app = await createDedupApp({
+        store: { instance: store },
+        content: content.backend,
+        contentDescription: content.description,
+        maxUploadBytes,
+      });
+      await app.listen({ port, host });
+    } catch (err) {
+      await app?.close();
+      await closeStore();
+      await content.dispose();
+      throw err;
+    }
     const address = app.getHttpServer().address();
     const actualPort = typeof address === 'object' && address ? address.port : port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
@@ -80,6 +87,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
     });
     this.note(`${signal}: stopping…`);
     await app.close();
+    await closeStore();
     await content.dispose();
     // Anything left open by then (keep-alive sockets of clients) must not hold the process.
     setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
