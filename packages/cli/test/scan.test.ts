@@ -60,6 +60,22 @@ describe('ufs scan', () => {
     expect(stats.bytes).toBe(6 + 6 + 6 + 0 + big.length + 6);
   });
 
+  it('a folder of more files than one walk step (1,000) is scanned whole, every file once', async () => {
+    const wide = join(box.dir, 'wide');
+    await mkdir(wide, { recursive: true });
+    await Promise.all(Array.from({ length: 2500 }, (_, i) => writeFile(join(wide, `f${i}.txt`), `file ${i % 1250}\n`)));
+    await symlink('f0.txt', join(wide, 'link'));
+    const cache = join(box.dir, 'wide-cache.sqlite');
+    const run = await ufs(['scan', '--dry-run', '--cache', cache, '--json', wide], { env: box.env });
+    expect(run.status).toBe(0);
+    expect(run.json<ScanJson>().stats).toMatchObject({ files: 2500, symlinks: 1, hashed: 2500, failed: 0 });
+    const rescan = await ufs(['scan', '--dry-run', '--cache', cache, '--json', wide], { env: box.env });
+    expect(rescan.json<ScanJson>().stats).toMatchObject({ files: 2500, symlinks: 1, cached: 2500, hashed: 0 });
+    const db = new Database(cache, { readonly: true });
+    expect(db.prepare('SELECT count(*) FROM file_hashes WHERE dir = ?').pluck().get(wide)).toBe(2500);
+    db.close();
+  });
+
   it('a cache from before hashes were kept by folder is migrated: its hashes are used, nothing is read again', async () => {
     const file = join(box.dir, 'migrate', 'kept.txt');
     await mkdir(join(box.dir, 'migrate'), { recursive: true });

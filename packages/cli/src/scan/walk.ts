@@ -5,6 +5,8 @@ import ignore, { type Ignore } from 'ignore';
 import { toUfsError, type UfsError } from '@org/core';
 
 export const IGNORE_FILE = '.ufsignore';
+/** Most entries the walk yields in one step. */
+const WALK_STEP = 1000;
 
 export interface WalkOptions {
   /** gitignore-style patterns, relative to each root (e.g. `*.tmp`, `node_modules/`, `/build`). */
@@ -58,7 +60,7 @@ function ignoreFileIn(dir: string): Matcher | undefined {
 
 /**
  * Walks files under each root, depth first, one folder open at a time (memory holds the pending folder stack, not
- * the tree). Yields a folder's entries together (one step of the iteration a folder, not one a file: on a rescan
+ * the tree). Yields a folder's entries together (one step of the iteration a folder, up to WALK_STEP entries, not one a file: on a rescan
  * answered from the cache the per-file await was a large part of the time): regular files, symbolic links (when
  * not followed) and per-path errors (unreadable folders, vanished entries) instead of stopping. Sockets, FIFOs and
  * devices are skipped.
@@ -112,7 +114,7 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
       }
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const subdirs: string[] = [];
-      const found: WalkEntry[] = [];
+      let found: WalkEntry[] = [];
       for (const dirent of entries) {
         const path = join(dir, dirent.name);
         let isDir = dirent.isDirectory();
@@ -135,6 +137,11 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
         }
         const entry = entryFor(path, stats, follow);
         if (entry) found.push(entry);
+        // A folder of a million files is handed over in steps, not held whole with every file's stats.
+        if (found.length >= WALK_STEP) {
+          yield found;
+          found = [];
+        }
       }
       if (found.length > 0) yield found;
       for (let i = subdirs.length - 1; i >= 0; i--) stack.push({ dir: subdirs[i]!, matchers });
