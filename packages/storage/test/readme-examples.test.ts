@@ -281,9 +281,12 @@ describe('README examples', () => {
     for await (const node of docs.list({ glob: '**/*.md' })) markdown.push(node.path); // 'docs/a.md', 'docs/guide/b.md'
     const page = await docs.listPage({ recursive: true, pageSize: 2 }); // { nodes: [2 nodes], cursor: '…' }
     const next = await docs.listPage({ recursive: true, pageSize: 2, cursor: page.cursor });
-    await docs.child('guide').delete({ recursive: true });
+    const guide = docs.child('guide');
+    const notEmpty = await guide.delete().catch((e: UfsError) => e.code); // 'INVALID_INPUT': not empty
+    await guide.delete({ recursive: true });
 
     expect(kids).toEqual(['a.md', 'empty', 'guide']);
+    expect(notEmpty).toBe('INVALID_INPUT');
     expect(markdown).toEqual(['docs/a.md', 'docs/guide/b.md']);
     expect(page.nodes).toHaveLength(2);
     expect(page.cursor).toBeDefined();

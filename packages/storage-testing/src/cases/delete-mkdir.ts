@@ -22,6 +22,17 @@ export function deleteMkdirCases(c: ContractContext): void {
         expect(await c.backend.stat(`${folder}/keep.txt`)).not.toBeNull();
         if (caps.list) expect((await listAll(c.backend, folder)).map((e) => e.key)).toEqual([`${folder}/keep.txt`]);
       });
+      if (caps.directories) {
+        it('refuses to delete a folder that is not empty without recursive (INVALID_INPUT), deleting nothing', async () => {
+          const folder = c.folder();
+          await put(c.backend, `${folder}/full/a.txt`, 'a');
+          await expectUfsError(c.backend.delete(`${folder}/full`), 'INVALID_INPUT');
+          expect(await c.backend.stat(`${folder}/full/a.txt`)).not.toBeNull();
+          await c.backend.delete(`${folder}/full/a.txt`);
+          await c.backend.delete(`${folder}/full`);
+          expect(await c.backend.stat(`${folder}/full`)).toBeNull();
+        });
+      }
     } else {
       it('refuses deletes', async () => {
         const key = Object.keys(c.fixtures ?? {})[0] ?? `${c.folder()}/x`;

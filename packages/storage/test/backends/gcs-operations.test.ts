@@ -166,7 +166,7 @@ describe('gcs backend operations (fake JSON API server)', () => {
       await put(b, `${root}/d/e/f.txt`, 'f');
       expect(await b.stat(`${root}/d`)).toEqual({ key: `${root}/d`, isDir: true, isFile: false, size: 0 });
       expect(await b.stat('')).toMatchObject({ isDir: true });
-      await expectUfsError(b.delete(`${root}/d`), 'ALREADY_EXISTS');
+      await expectUfsError(b.delete(`${root}/d`), 'INVALID_INPUT');
       await b.delete(`${root}/d`, { recursive: true });
       expect(await b.stat(`${root}/d`)).toBeNull();
     });

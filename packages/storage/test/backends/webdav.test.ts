@@ -116,7 +116,7 @@ describe('webdav errors', () => {
     const backend = await create();
     await put(backend, 'full/a.txt', 'a');
     await expectUfsError(backend.list('full', { recursive: true }), 'UNSUPPORTED');
-    await expectUfsError(backend.delete('full'), 'ALREADY_EXISTS');
+    await expectUfsError(backend.delete('full'), 'INVALID_INPUT');
     expect(existsSync(join(server.dir, 'full', 'a.txt'))).toBe(true);
     await backend.delete('full', { recursive: true });
     expect(existsSync(join(server.dir, 'full'))).toBe(false);

@@ -266,7 +266,7 @@ export class AzureBackend implements StorageBackend {
       const { succeeded } = await this.blob(key).deleteIfExists({ abortSignal: options.signal });
       if (!succeeded && (await hasChildren(this.container, this.paths, key, options.signal))) {
         throw new UfsError(
-          'ALREADY_EXISTS',
+          'INVALID_INPUT',
           `[ufs] [azure] delete "${key}": it is a folder that is not empty (pass recursive: true to delete the tree)`,
           { context: { backend: 'azure', operation: 'delete', path: key } },
         );

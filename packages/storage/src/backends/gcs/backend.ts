@@ -241,7 +241,7 @@ export class GcsBackend implements StorageBackend {
       requireFileKey(key, 'gcs', 'delete');
       if (!(await this.deleteObject(this.file(key))) && (await hasChildren(this.bucket, this.paths, key))) {
         throw new UfsError(
-          'ALREADY_EXISTS',
+          'INVALID_INPUT',
           `[ufs] [gcs] delete "${key}": it is a folder that is not empty (pass recursive: true to delete the tree)`,
           { context: { backend: 'gcs', operation: 'delete', path: key } },
         );

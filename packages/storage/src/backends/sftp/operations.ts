@@ -193,7 +193,7 @@ export async function deleteKey(s: Session, key: string, options: DeleteOptions,
     const inside = ((await readFolder(s, path)) ?? []).filter((c) => c.filename !== '.' && c.filename !== '..');
     // Only what listings show counts: leftovers of interrupted uploads go with the folder.
     if (inside.some((c) => !c.filename.startsWith(TEMP_PREFIX))) {
-      throw ufsError('ALREADY_EXISTS', context, `folder "${key}" is not empty; delete it with { recursive: true }`);
+      throw ufsError('INVALID_INPUT', context, `folder "${key}" is not empty; delete it with { recursive: true }`);
     }
     await removeTree(s, path);
   }

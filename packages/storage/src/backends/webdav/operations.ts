@@ -173,7 +173,7 @@ export async function deleteKey(dav: Dav, key: string, options: DeleteOptions, c
   if (!stat) return;
   if (stat.type !== 'directory') return deleteQuietly(dav, key, signal);
   if (!options.recursive && (await children(dav, key, false, context, signal)).length > 0) {
-    throw ufsError('ALREADY_EXISTS', context, `folder "${key}" is not empty; delete it with { recursive: true }`);
+    throw ufsError('INVALID_INPUT', context, `folder "${key}" is not empty; delete it with { recursive: true }`);
   }
   await deleteQuietly(dav, key, signal);
   if (await statOrNull(dav, key, signal)) {
