@@ -31,6 +31,19 @@ export function readWriteCases(c: ContractContext): void {
       await expectUfsError(backend.read(key), 'NOT_FOUND');
     });
 
+    if (caps.directories && caps.write) {
+      it('a read of a folder is INVALID_INPUT; a write over one is refused and the folder keeps what it holds', async () => {
+        const { backend } = ctx();
+        const folder = `${ctx().folder()}/dir`;
+        await put(backend, `${folder}/inside.txt`, 'in');
+        await expectUfsError(backend.read(folder), 'INVALID_INPUT');
+        // Backends differ in the code (local and memory: INVALID_INPUT; sftp, webdav, dropbox: ALREADY_EXISTS).
+        await expectUfsError(put(backend, folder, 'over'), 'INVALID_INPUT', 'ALREADY_EXISTS');
+        expect(await backend.stat(folder)).toMatchObject({ isDir: true });
+        expect((await get(backend, `${folder}/inside.txt`)).toString()).toBe('in');
+      });
+    }
+
     it('round-trips bytes (or refuses writes when it cannot write)', async () => {
       const { backend } = ctx();
       if (!backend.capabilities.write) {

@@ -172,7 +172,7 @@ async function removeTree(s: Session, path: string): Promise<void> {
 
 /**
  * Deletes a file, a symlink (the link, never its target) or a folder. A non-empty folder needs `recursive`;
- * without it, ALREADY_EXISTS (like ENOTEMPTY). Deleting the root with `recursive` empties it and keeps it.
+ * without it, INVALID_INPUT (as on every backend). Deleting the root with `recursive` empties it and keeps it.
  */
 export async function deleteKey(s: Session, key: string, options: DeleteOptions, context: ErrorContext): Promise<void> {
   if (key === '' && !options.recursive) throw ufsError('INVALID_INPUT', context, 'cannot delete the mount root');

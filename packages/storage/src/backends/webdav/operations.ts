@@ -158,7 +158,7 @@ async function deleteQuietly(dav: Dav, key: string, signal?: AbortSignal): Promi
 
 /**
  * DELETE. Collections are deleted with everything below them (RFC 4918 §9.6), so a non-recursive delete of a
- * non-empty folder is refused here (ALREADY_EXISTS, like ENOTEMPTY). A 207 answer means some members could not be
+ * non-empty folder is refused here (INVALID_INPUT, as on every backend). A 207 answer means some members could not be
  * deleted: checked, and reported.
  */
 export async function deleteKey(dav: Dav, key: string, options: DeleteOptions, context: ErrorContext): Promise<void> {

@@ -94,7 +94,7 @@ async function verifyStored(dav: Dav, key: string, sent: number, context: ErrorC
 /**
  * Streams the source to the server. Atomic mode (default): PUT to a temporary name beside the target, then MOVE
  * it into place (`Overwrite: F` for ifNotExists: the server answers 412 when the target exists); the temporary
- * file is deleted on any failure. Plain mode: one PUT to the target (If-None-Match: * for ifNotExists). Either way the stored size is checked.
+ * file is deleted on any failure. A folder at the key is never replaced (ALREADY_EXISTS). Plain mode: one PUT to the target (If-None-Match: * for ifNotExists). Either way the stored size is checked.
  * User metadata is not stored (WebDAV dead properties are not used); content type and cache control are sent as
  * headers, which servers may or may not keep.
  */
@@ -109,9 +109,12 @@ export async function writeKey(
   options.signal?.throwIfAborted();
   const folder = parentKey(key);
   await makeFolders(dav, folder, context, options.signal);
-  if (options.ifNotExists && (await statOrNull(dav, key, options.signal))) {
-    throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`);
+  // A MOVE (or PUT) onto a collection would replace the whole folder with this file: refused before any byte is sent.
+  const existing = await statOrNull(dav, key, options.signal);
+  if (existing?.type === 'directory') {
+    throw ufsError('ALREADY_EXISTS', context, `a folder is at "${key}" and cannot be replaced`);
   }
+  if (options.ifNotExists && existing) throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`);
   const { body, loaded, failure } = countedBody(source, options, context, dav.atomicWrites);
   const exists = (err?: unknown) => ufsError('ALREADY_EXISTS', context, `"${key}" already exists`, err);
   try {
