@@ -90,6 +90,19 @@ export class DropboxBackend implements StorageBackend {
     const metadata = await upload(this.client, this.filePath(key, 'write'), source, this.settings, {
       ...options,
       context,
+    }).catch((error: unknown) => {
+      // Dropbox says "conflict" for a folder at the path too; that is a wrong kind of target, not an existing file.
+      if (error instanceof UfsError && hasSummary(error, /conflict\/folder/)) {
+        throw new UfsError(
+          'INVALID_INPUT',
+          `${describeContext(context)} is a folder, not a file: a write cannot replace it`,
+          {
+            context,
+            cause: error,
+          },
+        );
+      }
+      throw error;
     });
     return { key, size: metadata.size, etag: metadata.content_hash ? `"${metadata.content_hash}"` : undefined };
   }

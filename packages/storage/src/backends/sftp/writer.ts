@@ -104,7 +104,7 @@ export async function moveInto(
     if (!existing) throw err;
     if (exclusive) throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`, err);
     if (existing.isDirectory())
-      throw ufsError('ALREADY_EXISTS', context, `a folder is at "${key}" and cannot be replaced`, err);
+      throw ufsError('INVALID_INPUT', context, 'is a folder, not a file: a write cannot replace it', err);
     if (s.posixRename) throw err;
     await call((cb) => s.sftp.unlink(to, cb));
     await call((cb) => s.sftp.rename(from, to, cb));

@@ -94,7 +94,7 @@ async function verifyStored(dav: Dav, key: string, sent: number, context: ErrorC
 /**
  * Streams the source to the server. Atomic mode (default): PUT to a temporary name beside the target, then MOVE
  * it into place (`Overwrite: F` for ifNotExists: the server answers 412 when the target exists); the temporary
- * file is deleted on any failure. A folder at the key is never replaced (ALREADY_EXISTS). Plain mode: one PUT to the target (If-None-Match: * for ifNotExists). Either way the stored size is checked.
+ * file is deleted on any failure. A folder at the key is never replaced (INVALID_INPUT). Plain mode: one PUT to the target (If-None-Match: * for ifNotExists). Either way the stored size is checked.
  * User metadata is not stored (WebDAV dead properties are not used); content type and cache control are sent as
  * headers, which servers may or may not keep.
  */
@@ -112,7 +112,7 @@ export async function writeKey(
   // A MOVE (or PUT) onto a collection would replace the whole folder with this file: refused before any byte is sent.
   const existing = await statOrNull(dav, key, options.signal);
   if (existing?.type === 'directory') {
-    throw ufsError('ALREADY_EXISTS', context, `a folder is at "${key}" and cannot be replaced`);
+    throw ufsError('INVALID_INPUT', context, 'is a folder, not a file: a write cannot replace it');
   }
   if (options.ifNotExists && existing) throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`);
   const { body, loaded, failure } = countedBody(source, options, context, dav.atomicWrites);
