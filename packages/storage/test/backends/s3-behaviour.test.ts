@@ -186,6 +186,22 @@ describe('s3 folders and listings (radosgw)', () => {
     await expectUfsError(b.read(key, { start: 0, end: 1.5 }), 'INVALID_INPUT');
   });
 
+  it('refuses a delete of a folder that is not empty without recursive, like every backend, deleting nothing', async () => {
+    const dir = folder();
+    await put(b, `${dir}/full/a.txt`, 'a');
+    await expectUfsError(b.delete(`${dir}/full`), 'INVALID_INPUT');
+    expect(await b.stat(`${dir}/full/a.txt`)).not.toBeNull();
+    // An empty folder (its marker object only) goes, like rmdir; so does a file that has objects below its name.
+    await raw.send(new PutObjectCommand({ Bucket: bucket, Key: `${dir}/empty/`, Body: Buffer.alloc(0) }));
+    await b.delete(`${dir}/empty`);
+    expect(await b.stat(`${dir}/empty`)).toBeNull();
+    await put(b, `${dir}/full`, 'a file beside the folder');
+    await b.delete(`${dir}/full`);
+    expect(await b.stat(`${dir}/full`)).toMatchObject({ isDir: true });
+    expect(await b.stat(`${dir}/full/a.txt`)).not.toBeNull();
+    await expect(b.delete(`${dir}/never`)).resolves.toBeUndefined();
+  });
+
   it('deletes trees of more than 1000 objects in batches', async () => {
     const dir = folder();
     const keys = Array.from({ length: 1010 }, (_, i) => `${dir}/tree/${i % 3}/f${i}.txt`);

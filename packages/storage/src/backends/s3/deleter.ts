@@ -1,40 +1,72 @@
-import { DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describeContext, UfsError, type DeleteOptions } from '@org/core';
 import type { S3Context } from './context.js';
+import { isMissingObject } from './errors.js';
 
 /** DeleteObjects takes at most 1000 keys. */
 const BATCH = 1000;
 
 /**
- * Deletes one object (or one version of it); a missing key is not an error. `recursive` removes the object at
- * `key` and every object below `key/` (the whole mount for the root), listing and deleting 1000 keys at a time.
- * On a versioned bucket this leaves delete markers, like any S3 delete without a version id.
+ * Deletes one object (or one version of it); a missing key is not an error. Without `recursive`, a key with no
+ * object but objects below `key/` is a folder that is not empty: INVALID_INPUT, as on every backend, and nothing is
+ * deleted (an empty folder's marker object `key/` is deleted). `recursive` removes the object at `key` and every
+ * object below `key/` (the whole mount for the root), listing and deleting 1000 keys at a time. On a versioned
+ * bucket this leaves delete markers, like any S3 delete without a version id.
  */
 export async function remove(s3: S3Context, key: string, options: DeleteOptions = {}): Promise<void> {
   try {
     if (!options.recursive) {
-      await s3.client.send(
-        new DeleteObjectCommand({
-          Bucket: s3.bucket,
-          Key: s3.keys.object(key, 'delete'),
-          VersionId: options.versionId,
-        }),
-        { abortSignal: options.signal },
-      );
+      const objectKey = s3.keys.object(key, 'delete');
+      if (options.versionId === undefined) return await removeOne(s3, key, objectKey, options.signal);
+      await send(s3, objectKey, options.signal, options.versionId);
       return;
     }
     if (options.versionId !== undefined) {
       throw new UfsError('INVALID_INPUT', `[ufs] [s3] delete "${key}": a version id cannot be combined with recursive`);
     }
-    if (key !== '') {
-      await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: s3.keys.object(key, 'delete') }), {
-        abortSignal: options.signal,
-      });
-    }
+    if (key !== '') await send(s3, s3.keys.object(key, 'delete'), options.signal);
     await removeBelow(s3, key, options.signal);
   } catch (err) {
     throw s3.fail(err, 'delete', key);
   }
+}
+
+function send(s3: S3Context, objectKey: string, signal: AbortSignal | undefined, versionId?: string) {
+  return s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: objectKey, VersionId: versionId }), {
+    abortSignal: signal,
+  });
+}
+
+/**
+ * A file is deleted after a HeadObject finds it (S3's DeleteObject says nothing of what was there). With no file,
+ * one listing of `key/` tells a folder that is not empty (refused) from an empty one (its marker deleted) and from
+ * nothing at all. A HeadObject refused (a key allowed to delete but not to read) falls back to the plain delete.
+ */
+async function removeOne(s3: S3Context, key: string, objectKey: string, signal: AbortSignal | undefined) {
+  try {
+    await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: objectKey }), { abortSignal: signal });
+    await send(s3, objectKey, signal);
+    return;
+  } catch (err) {
+    if (!isMissingObject(err)) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 403) throw err;
+      await send(s3, objectKey, signal);
+      return;
+    }
+  }
+  const marker = s3.keys.folder(key);
+  const page = await s3.client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: marker, MaxKeys: 2 }), {
+    abortSignal: signal,
+  });
+  const below = (page.Contents ?? []).filter((o) => o.Key !== marker);
+  if (below.length > 0) {
+    throw new UfsError(
+      'INVALID_INPUT',
+      `[ufs] [s3] delete "${key}": it is a folder that is not empty (pass recursive: true to delete the tree)`,
+      { context: { backend: 's3', operation: 'delete', path: key } },
+    );
+  }
+  if (page.Contents?.length) await send(s3, marker, signal);
 }
 
 async function removeBelow(s3: S3Context, key: string, signal: AbortSignal | undefined): Promise<void> {
