@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '@org/test-services';
 import { DedupClient, SMALL_UPLOAD } from '../src/api/dedup-client.js';
 import { serve, type Served } from './helpers/serve.js';
 import { sandbox } from './helpers/ufs.js';
@@ -80,5 +83,124 @@ describe('DedupClient.uploadFile', () => {
       client.uploadFile(sha(bytes), path, bytes.length, { hostname: 'client-test', filepath: path }),
     ).rejects.toMatchObject({ code: 'INTEGRITY' });
     expect(await held(sha(bytes))).toEqual({ status: 404 });
+  });
+});
+
+/** A local HTTP server answering with `handler`; its URL and the requests it saw. */
+async function local(handler: (req: IncomingMessage, res: ServerResponse, seen: number) => void) {
+  const seen: string[] = [];
+  const http: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += String(chunk)));
+    req.on('end', () => {
+      seen.push(`${req.method} ${req.url} ${req.headers['x-api-key'] ?? '-'} ${body}`);
+      handler(req, res, seen.length);
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  return {
+    url,
+    seen,
+    close: () => {
+      http.closeAllConnections();
+      return new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+const ONCE = { maxAttempts: 1 };
+
+describe('DedupClient JSON requests', () => {
+  it('sends the key and the JSON body, and reads the JSON answer (real server)', async () => {
+    expect(await client.catalogueEpoch()).toMatch(/\S+/);
+    const bytes = randomBytes(10);
+    const answer = await client.putFiles([
+      {
+        filepath: '/json/a.bin',
+        hostname: 'json-test',
+        ip_address: '127.0.0.1',
+        sha256: sha(bytes),
+        file_size: 10,
+        file_mode: 0o100644,
+        file_uid: 0,
+        file_gid: 0,
+        file_mtime: 0,
+        file_atime: 0,
+        file_ctime: 0,
+      },
+    ]);
+    expect(answer.upload_required).toEqual([sha(bytes)]);
+  });
+
+  it('a wrong key is PERMISSION_DENIED, not retried (real server)', async () => {
+    const wrong = new DedupClient({ url: server.url, apiKey: 'not-a-key' });
+    await expect(wrong.catalogueEpoch()).rejects.toMatchObject({
+      code: 'PERMISSION_DENIED',
+      context: expect.objectContaining({ status: 401 }),
+    });
+  });
+
+  it('retries a 503 (after its Retry-After) and then takes the answer', async () => {
+    const srv = await local((_req, res, n) => {
+      if (n === 1)
+        res.writeHead(503, { 'retry-after': '0', 'content-type': 'application/json' }).end('{"detail":"busy"}');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"catalogue_epoch":"e1"}');
+    });
+    try {
+      const c = new DedupClient({ url: srv.url, apiKey: 'k1' });
+      expect(await c.catalogueEpoch()).toBe('e1');
+      expect(srv.seen).toEqual(['GET /catalogue k1 ', 'GET /catalogue k1 ']);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('an answer that is not JSON is UNEXPECTED; an error answer carries its detail; a redirect is CONFIG_INVALID', async () => {
+    const srv = await local((req, res) => {
+      if (req.url === '/text') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>proxy</html>');
+      else if (req.url === '/moved') res.writeHead(301, { location: 'https://dedup.example/moved' }).end();
+      else res.writeHead(422, { 'content-type': 'application/json' }).end('{"detail":"sha256 must be 64 hex"}');
+    });
+    try {
+      const c = new DedupClient({ url: srv.url });
+      await expect(c.json('GET', '/text', undefined, ONCE)).rejects.toMatchObject({
+        code: 'UNEXPECTED',
+        message: expect.stringContaining('not JSON'),
+      });
+      await expect(c.json('POST', '/put_file', { sha256: 'x' }, ONCE)).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining('sha256 must be 64 hex'),
+      });
+      expect(srv.seen[1]).toBe('POST /put_file - {"sha256":"x"}');
+      // A redirect is not followed (a POST would become a GET): the error names the address to use.
+      await expect(c.json('POST', '/moved', {}, ONCE)).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining(
+          'redirects (301) to https://dedup.example/moved: give the address it moved to as --server',
+        ),
+      });
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('a server that does not answer: TIMEOUT after timeoutMs, ABORTED by the signal; a closed port is UNAVAILABLE', async () => {
+    const srv = await local(() => undefined); // never answers
+    try {
+      const slow = new DedupClient({ url: srv.url }, { timeoutMs: 200 });
+      await expect(slow.json('GET', '/catalogue', undefined, ONCE)).rejects.toMatchObject({ code: 'TIMEOUT' });
+      const stop = new AbortController();
+      const stopped = new DedupClient({ url: srv.url }, { signal: stop.signal });
+      setTimeout(() => stop.abort(), 100);
+      await expect(stopped.json('GET', '/catalogue', undefined, ONCE)).rejects.toMatchObject({ code: 'ABORTED' });
+    } finally {
+      await srv.close();
+    }
+    const closed = new DedupClient({ url: `http://127.0.0.1:${await freePort()}` });
+    await expect(closed.json('GET', '/catalogue', undefined, ONCE)).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      retryable: true,
+    });
   });
 });

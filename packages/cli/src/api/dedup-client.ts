@@ -6,6 +6,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UfsError, httpError, retry, toUfsError, type FileMetadataInput, type RetryPolicy } from '@org/core';
 import { READ_BUFFER } from './file-reads.js';
+import { httpCall, type HttpAnswer } from './http-call.js';
 
 export interface ServerTarget {
   url: string;
@@ -48,6 +49,10 @@ function readSmall(path: string, size: number): Buffer {
   }
 }
 
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
 /** Reads an error body (`{"detail": …}` or text) for the message, bounded. */
 async function detailOf(text: string): Promise<string> {
   try {
@@ -86,25 +91,34 @@ export class DedupClient {
     const context = { backend: 'server', operation: `${method} ${path.split('?')[0]}`, path: this.base };
     return retry(
       async () => {
-        let response: Response;
+        let answer: HttpAnswer;
         try {
           const signals = [
             this.options.signal,
             this.options.timeoutMs ? AbortSignal.timeout(this.options.timeoutMs) : undefined,
           ];
           const active = signals.filter((s): s is AbortSignal => s !== undefined);
-          response = await fetch(url, {
+          answer = await httpCall(url, {
             method,
             headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
             ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-            ...(active.length ? { signal: AbortSignal.any(active) } : {}),
+            ...(active.length ? { signal: active.length === 1 ? active[0]! : AbortSignal.any(active) } : {}),
           });
         } catch (err) {
           throw toUfsError(err, context);
         }
-        const text = await response.text();
-        if (!response.ok)
-          throw httpError(response.status, await detailOf(text), context, response.headers.get('retry-after'));
+        const { status, text } = answer;
+        const location = headerValue(answer.headers.location);
+        if (status >= 300 && status < 400 && location) {
+          // Not followed (a POST would turn into a GET): the address is wrong, and the answer says which is right.
+          throw new UfsError(
+            'CONFIG_INVALID',
+            `[ufs] [server] ${method} ${path.split('?')[0]}: ${this.base} redirects (${status}) to ${location}: give the address it moved to as --server`,
+            { context: { ...context, status } },
+          );
+        }
+        if (status < 200 || status >= 300)
+          throw httpError(status, await detailOf(text), context, headerValue(answer.headers['retry-after']));
         try {
           return (text ? JSON.parse(text) : undefined) as T;
         } catch (err) {
@@ -250,7 +264,7 @@ export class DedupClient {
           for await (const chunk of res) if (text.length < 4096) text += String(chunk);
           const status = res.statusCode ?? 0;
           if (status < 200 || status >= 300)
-            throw httpError(status, await detailOf(text), context, res.headers['retry-after'] as string | undefined);
+            throw httpError(status, await detailOf(text), context, headerValue(res.headers['retry-after']));
         } catch (err) {
           req.destroy();
           throw toUfsError(err, context);
