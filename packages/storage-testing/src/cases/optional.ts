@@ -28,6 +28,21 @@ export function optionalCases(c: ContractContext): void {
       });
     }
 
+    if (caps.directories && (caps.copy || caps.rename)) {
+      it('refuses to copy or rename a file onto a folder (INVALID_INPUT), the folder and the file intact', async () => {
+        const folder = c.folder();
+        await put(b, `${folder}/file.txt`, 'file');
+        await put(b, `${folder}/dir/inside.txt`, 'in');
+        const ops = [caps.copy && b.copy!.bind(b), caps.rename && b.rename!.bind(b)].filter((op) => !!op);
+        for (const op of ops) {
+          await expectUfsError(op(`${folder}/file.txt`, `${folder}/dir`), 'INVALID_INPUT');
+          expect(await b.stat(`${folder}/dir`)).toMatchObject({ isDir: true });
+          expect((await get(b, `${folder}/dir/inside.txt`)).toString()).toBe('in');
+          expect((await get(b, `${folder}/file.txt`)).toString()).toBe('file');
+        }
+      });
+    }
+
     if (caps.append) {
       it('appends', async () => {
         const key = `${c.folder()}/log.txt`;

@@ -167,7 +167,7 @@ describe('dropbox backend', () => {
     expect((await get(box, 'moved.txt')).toString()).toBe('new');
     expect(await box.stat('src.txt')).toBeNull();
     await box.mkdir('folder', { parents: true });
-    await expectUfsError(box.copy!('moved.txt', 'folder'), 'ALREADY_EXISTS');
+    await expectUfsError(box.copy!('moved.txt', 'folder'), 'INVALID_INPUT');
     await expectUfsError(box.copy!('moved.txt', 'x.txt', { metadata: { a: 'b' } }), 'UNSUPPORTED');
   });
 

@@ -223,7 +223,10 @@ export class DropboxBackend implements StorageBackend {
     }
   }
 
-  /** copy_v2 / move_v2. An existing file at the destination is replaced (deleted, then the call is retried). */
+  /**
+   * copy_v2 / move_v2. An existing file at the destination is replaced (deleted, then the call is retried); a folder
+   * there is refused (INVALID_INPUT).
+   */
   private async transfer(operation: 'copy' | 'rename', from: string, to: string, options: CopyOptions): Promise<void> {
     const context = this.ctx(operation, from);
     if (options.metadata && Object.keys(options.metadata).length > 0) {
@@ -238,6 +241,16 @@ export class DropboxBackend implements StorageBackend {
       await call();
     } catch (err) {
       const error = dropboxError(err, { ...context, to });
+      if (hasSummary(error, /^to\/conflict\/folder/)) {
+        throw new UfsError(
+          'INVALID_INPUT',
+          `${describeContext(context)} a folder is at "${to}": it cannot be replaced`,
+          {
+            context: { ...context, to },
+            cause: error,
+          },
+        );
+      }
       if (!hasSummary(error, /^to\/conflict\/file/)) throw error;
       await this.delete(to, { signal: options.signal });
       try {

@@ -2,6 +2,7 @@ import { PassThrough, Readable, Transform, type TransformCallback } from 'node:s
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
   baseName,
+  isUfsError,
   isWithin,
   parentKey,
   type DeleteOptions,
@@ -211,7 +212,9 @@ export async function mkdirKey(dav: Dav, key: string, options: MkdirOptions, con
 }
 
 /**
- * COPY or MOVE with `Overwrite: T`. When it fails and the destination's parent is missing (RFC 4918 says 409;
+ * COPY or MOVE, first with `Overwrite: F`. When something is at the destination (412): a file is replaced (sent
+ * again with `Overwrite: T`), a folder is refused (INVALID_INPUT): the server would delete it and all it holds
+ * first (RFC 4918 §9.8.4). When the request fails and the destination's parent is missing (RFC 4918 says 409;
  * webdav-server answers 500), the parent is created and the request sent again (no body, so that is safe).
  */
 export async function transfer(
@@ -230,13 +233,24 @@ export async function transfer(
   }
   if (baseName(to).startsWith(TEMP_PREFIX))
     throw ufsError('INVALID_INPUT', context, `names starting with ${TEMP_PREFIX} are reserved`);
-  const send = () =>
+  const sendOnce = (overwrite: boolean) =>
     method === 'copy'
-      ? dav.client.copyFile(davPath(from), davPath(to), { overwrite: true, signal })
-      : dav.client.moveFile(davPath(from), davPath(to), { overwrite: true, signal });
+      ? dav.client.copyFile(davPath(from), davPath(to), { overwrite, signal })
+      : dav.client.moveFile(davPath(from), davPath(to), { overwrite, signal });
+  const send = async () => {
+    try {
+      await sendOnce(false);
+    } catch (err) {
+      if (statusOf(err) !== 412) throw err;
+      if ((await statOrNull(dav, to, signal))?.type === 'directory')
+        throw ufsError('INVALID_INPUT', context, `a folder is at "${to}": a ${method} cannot replace it`, err);
+      await sendOnce(true);
+    }
+  };
   try {
     await send();
   } catch (err) {
+    if (isUfsError(err)) throw err;
     if (statusOf(err) === 404 || !(await statOrNull(dav, from, signal))) {
       throw ufsError('NOT_FOUND', context, `"${from}" does not exist`, err);
     }
