@@ -44,6 +44,19 @@ export function readWriteCases(c: ContractContext): void {
       });
     }
 
+    if (caps.directories && caps.write) {
+      it('a write or mkdir below a file is INVALID_INPUT naming the file, which keeps its bytes', async () => {
+        const { backend } = ctx();
+        const file = `${ctx().folder()}/plain`;
+        await put(backend, file, 'plain');
+        const below = await expectUfsError(put(backend, `${file}/deeper/below.txt`, 'x'), 'INVALID_INPUT');
+        expect(below.message).toContain(`${file}" is a file, not a folder`);
+        await expectUfsError(backend.mkdir(`${file}/sub`, { parents: true }), 'INVALID_INPUT');
+        expect((await get(backend, file)).toString()).toBe('plain');
+        expect(await backend.stat(`${file}/deeper/below.txt`)).toBeNull();
+      });
+    }
+
     it('round-trips bytes (or refuses writes when it cannot write)', async () => {
       const { backend } = ctx();
       if (!backend.capabilities.write) {

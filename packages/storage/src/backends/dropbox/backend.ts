@@ -90,20 +90,9 @@ export class DropboxBackend implements StorageBackend {
     const metadata = await upload(this.client, this.filePath(key, 'write'), source, this.settings, {
       ...options,
       context,
-    }).catch((error: unknown) => {
-      // Dropbox says "conflict" for a folder at the path too; that is a wrong kind of target, not an existing file.
-      if (error instanceof UfsError && hasSummary(error, /conflict\/folder/)) {
-        throw new UfsError(
-          'INVALID_INPUT',
-          `${describeContext(context)} is a folder, not a file: a write cannot replace it`,
-          {
-            context,
-            cause: error,
-          },
-        );
-      }
-      throw error;
-    });
+    }).catch((error: unknown) =>
+      this.conflict(error, key, context, 'is a folder, not a file: a write cannot replace it'),
+    );
     return { key, size: metadata.size, etag: metadata.content_hash ? `"${metadata.content_hash}"` : undefined };
   }
 
@@ -191,7 +180,7 @@ export class DropboxBackend implements StorageBackend {
     } catch (err) {
       const error = dropboxError(err, context);
       if (error.code === 'ALREADY_EXISTS' && options.existOk && hasSummary(error, /conflict\/folder/)) return;
-      throw error;
+      return this.conflict(error, key, context);
     }
   }
 
@@ -259,6 +248,23 @@ export class DropboxBackend implements StorageBackend {
         throw dropboxError(again, { ...context, to });
       }
     }
+  }
+
+  /**
+   * Dropbox answers "conflict" for three things: a file at the key (ALREADY_EXISTS, as it came), a folder at the key
+   * where a file was to go (INVALID_INPUT with `folderDetail`), and a file above the key where a folder was needed
+   * (INVALID_INPUT naming that file, as on every backend).
+   */
+  private async conflict(error: unknown, key: string, context: ErrorContext, folderDetail?: string): Promise<never> {
+    if (!(error instanceof UfsError)) throw error;
+    const fail = (detail: string) =>
+      new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context, cause: error });
+    if (folderDetail && hasSummary(error, /conflict\/folder/)) throw fail(folderDetail);
+    if (!hasSummary(error, /conflict\/file/) || (await this.stat(key).catch(() => null))?.isFile) throw error;
+    for (let above = parentKey(key); above !== ''; above = parentKey(above)) {
+      if ((await this.stat(above).catch(() => null))?.isFile) throw fail(`"${above}" is a file, not a folder`);
+    }
+    throw error;
   }
 
   /** The Dropbox path of a key that must name a file or folder below the mount root (not the root itself). */

@@ -189,7 +189,15 @@ export class LocalPaths {
         const next = join(real, segments[depth]!);
         const dangling = await lstat(next).then(
           (s) => s.isSymbolicLink(),
-          () => false,
+          (err: unknown) => {
+            // The deepest part that exists is a file: nothing can be made below it.
+            if ((err as { code?: unknown }).code === 'ENOTDIR') {
+              const parts = key.split('/');
+              const file = parts.slice(0, parts.length - segments.length + depth).join('/');
+              throw this.error('INVALID_INPUT', operation, key, `"${file}" is a file, not a folder`);
+            }
+            return false;
+          },
         );
         if (dangling) throw this.escape(operation, key);
       }

@@ -200,7 +200,7 @@ export class MemoryBackend implements StorageBackend {
     }
     const ancestor = this.store.fileAncestor(key);
     if (ancestor !== undefined)
-      throw this.error('ALREADY_EXISTS', 'mkdir', key, `"${ancestor}" is a file, not a folder`);
+      throw this.error('INVALID_INPUT', 'mkdir', key, `"${ancestor}" is a file, not a folder`);
     const parent = key.includes('/') ? key.slice(0, key.lastIndexOf('/')) : '';
     if (!options.parents && !this.store.isDir(parent))
       throw this.error('NOT_FOUND', 'mkdir', key, 'the parent folder does not exist (use parents)');
