@@ -16,8 +16,8 @@ let server: Served;
 let client: DedupClient;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-async function record(path: string, bytes: Buffer, hostname = 'client-test') {
-  await client.putFiles([
+function record(path: string, bytes: Buffer, hostname = 'client-test') {
+  return client.putFiles([
     {
       filepath: path,
       hostname,
@@ -115,21 +115,7 @@ describe('DedupClient JSON requests', () => {
   it('sends the key and the JSON body, and reads the JSON answer (real server)', async () => {
     expect(await client.catalogueEpoch()).toMatch(/\S+/);
     const bytes = randomBytes(10);
-    const answer = await client.putFiles([
-      {
-        filepath: '/json/a.bin',
-        hostname: 'json-test',
-        ip_address: '127.0.0.1',
-        sha256: sha(bytes),
-        file_size: 10,
-        file_mode: 0o100644,
-        file_uid: 0,
-        file_gid: 0,
-        file_mtime: 0,
-        file_atime: 0,
-        file_ctime: 0,
-      },
-    ]);
+    const answer = await record('/json/a.bin', bytes, 'json-test');
     expect(answer.upload_required).toEqual([sha(bytes)]);
   });
 
