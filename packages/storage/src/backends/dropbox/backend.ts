@@ -230,16 +230,8 @@ export class DropboxBackend implements StorageBackend {
       await call();
     } catch (err) {
       const error = dropboxError(err, { ...context, to });
-      if (hasSummary(error, /^to\/conflict\/folder/)) {
-        throw new UfsError(
-          'INVALID_INPUT',
-          `${describeContext(context)} a folder is at "${to}": it cannot be replaced`,
-          {
-            context: { ...context, to },
-            cause: error,
-          },
-        );
-      }
+      if (hasSummary(error, /^to\/conflict\/folder/))
+        await this.conflict(error, to, { ...context, to }, `a folder is at "${to}": it cannot be replaced`);
       if (!hasSummary(error, /^to\/conflict\/file/)) throw error;
       await this.delete(to, { signal: options.signal });
       try {

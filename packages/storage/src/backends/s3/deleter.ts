@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describeContext, UfsError, type DeleteOptions } from '@org/core';
 import type { S3Context } from './context.js';
-import { isMissingObject } from './errors.js';
+import { isForbidden, isMissingObject } from './errors.js';
 
 /** DeleteObjects takes at most 1000 keys. */
 const BATCH = 1000;
@@ -49,7 +49,7 @@ async function removeOne(s3: S3Context, key: string, objectKey: string, signal: 
     return;
   } catch (err) {
     if (!isMissingObject(err)) {
-      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 403) throw err;
+      if (!isForbidden(err)) throw err;
       await send(s3, objectKey, signal);
       return;
     }

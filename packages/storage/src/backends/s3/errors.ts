@@ -123,6 +123,11 @@ export function isMissingObject(err: unknown): boolean {
   return name !== 'NoSuchBucket' && (err.$metadata!.httpStatusCode === 404 || name === 'NoSuchKey');
 }
 
+/** True for a 403 answer (AccessDenied, or a missing key when the credentials may not list the bucket). */
+export function isForbidden(err: unknown): boolean {
+  return isServiceError(err) && err.$metadata!.httpStatusCode === 403;
+}
+
 export function abortedError(ctx: S3ErrorContext): UfsError {
   const context = { backend: 's3', operation: ctx.operation, path: ctx.path, bucket: ctx.bucket };
   return new UfsError('ABORTED', `${describeContext(context)} aborted`, { context });
