@@ -6,11 +6,23 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** A write of the group failed: the optimistic pass is abandoned (see GroupCommit.flush). */
+class WriteFailed {
+  constructor(readonly error: unknown) {}
+}
+
 /**
  * Group commit for the embedded store: writes issued in the same event-loop turn run in ONE IMMEDIATE transaction,
- * each inside its own savepoint (a failing write rolls back alone and rejects only its caller). Every caller's
- * promise settles after the shared COMMIT, so a write is durable when it resolves. Fewer commits mean fewer WAL
- * frames and checkpoints: with many concurrent requests this is most of the store's cost.
+ * and every caller's promise settles after the shared COMMIT, so a write is durable when it resolves. Fewer commits
+ * mean fewer WAL frames and checkpoints: with many concurrent requests this is most of the store's cost.
+ *
+ * A failing write rolls back alone and rejects only its caller. That takes a savepoint around each write, and an
+ * open savepoint makes SQLite copy every page it changes into a sub-journal: measured on a catalogue of 70,000
+ * files, a batch of file records cost 28 µs a record without one and 65 µs inside one. So the group first runs
+ * with no savepoints; only when a write throws is that transaction rolled back and the group run again with one
+ * savepoint per write. Writes are plain statements on this connection, so running one again is safe.
  */
 export class GroupCommit {
   private queue: Pending[] = [];
@@ -32,27 +44,42 @@ export class GroupCommit {
     const batch = this.queue;
     this.queue = [];
     this.scheduled = false;
-    const results: { ok: boolean; value: unknown }[] = [];
-    const each = this.db.transaction((item: Pending) => item.fn());
-    const all = this.db.transaction(() => {
-      for (const item of batch) {
-        try {
-          results.push({ ok: true, value: each(item) });
-        } catch (err) {
-          results.push({ ok: false, value: err });
-        }
-      }
-    });
+    let results: Settled[];
     try {
-      all.immediate();
+      results = this.commit(batch, false);
     } catch (err) {
-      for (const item of batch) item.reject(err);
-      return;
+      if (!(err instanceof WriteFailed)) return batch.forEach((item) => item.reject(err));
+      // One write alone: its rollback was the whole transaction's.
+      if (batch.length === 1) return batch[0]!.reject(err.error);
+      try {
+        results = this.commit(batch, true);
+      } catch (again) {
+        return batch.forEach((item) => item.reject(again));
+      }
     }
     batch.forEach((item, i) => {
       const result = results[i]!;
       if (result.ok) item.resolve(result.value);
-      else item.reject(result.value);
+      else item.reject(result.error);
     });
+  }
+
+  /** Runs the writes in one IMMEDIATE transaction; `isolated` gives each its own savepoint, else one failure throws. */
+  private commit(batch: readonly Pending[], isolated: boolean): Settled[] {
+    const results: Settled[] = [];
+    const each = this.db.transaction((item: Pending) => item.fn());
+    this.db
+      .transaction(() => {
+        for (const item of batch) {
+          try {
+            results.push({ ok: true, value: isolated ? each(item) : item.fn() });
+          } catch (error) {
+            if (!isolated) throw new WriteFailed(error);
+            results.push({ ok: false, error });
+          }
+        }
+      })
+      .immediate();
+    return results;
   }
 }

@@ -149,10 +149,10 @@ export class SqliteStore implements MetadataStore {
 
   upsertFiles(metas: readonly FileMetadata[], now: Date): Promise<FileRecord[]> {
     const iso = now.toISOString();
-    const batch = this.db.transaction((items: readonly FileMetadata[]) =>
-      items.map((meta) => fileFromRow(this.sql.upsertFile.get(fileParams(meta, newId(), iso)) as FileRow)),
+    // All or nothing without a transaction of its own: a write of the group commit rolls back whole when it throws.
+    return this.write('upsert files', () =>
+      metas.map((meta) => fileFromRow(this.sql.upsertFile.get(fileParams(meta, newId(), iso)) as FileRow)),
     );
-    return this.write('upsert files', () => batch(metas));
   }
 
   getFile(id: string): Promise<FileRecord | null> {
@@ -220,12 +220,8 @@ export class SqliteStore implements MetadataStore {
 
   getContents(sha256s: readonly string[]): Promise<Map<string, ContentRecord>> {
     return this.run('get contents', () => {
-      const map = new Map<string, ContentRecord>();
-      for (const sha of new Set(sha256s)) {
-        const row = this.sql.getContent.get(sha) as ContentRow | undefined;
-        if (row) map.set(sha, row);
-      }
-      return map;
+      const rows = this.sql.getContents.all(JSON.stringify([...new Set(sha256s)])) as ContentRow[];
+      return new Map(rows.map((row) => [row.sha256, row]));
     });
   }
 

@@ -140,8 +140,9 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
     it('content: lists in hash order and fetches many at once', async () => {
       const shas = ['x1', 'x2', 'x3'].map(sha256Of);
       for (const sha of shas) await store.insertContentIfAbsent(content(sha));
-      const map = await store.getContents([...shas, sha256Of('absent')]);
+      const map = await store.getContents([...shas, shas[0]!, sha256Of('absent')]);
       expect([...map.keys()].sort()).toEqual([...shas].sort());
+      expect(map.get(shas[0]!)).toEqual(await store.getContent(shas[0]!));
       const all: string[] = [];
       let cursor: string | undefined;
       do {
