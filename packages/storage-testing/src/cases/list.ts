@@ -68,6 +68,16 @@ export function listCases(c: ContractContext): void {
       expect(entries.map((e) => baseName(e.key)).sort()).toEqual(names);
     });
 
+    if (caps.directories) {
+      it('listing a file is INVALID_INPUT saying it is a file (plain and recursive)', async () => {
+        const file = `${c.folder()}/plain.txt`;
+        await put(c.backend, file, 'plain');
+        const error = await expectUfsError(c.backend.list(file), 'INVALID_INPUT');
+        expect(error.message).toContain('is a file, not a folder');
+        if (caps.recursiveList) await expectUfsError(c.backend.list(file, { recursive: true }), 'INVALID_INPUT');
+      });
+    }
+
     it('lists a missing folder as empty', async () => {
       const page = await c.backend.list(`${c.folder()}/nothing-here`);
       expect(page.entries).toEqual([]);

@@ -113,8 +113,19 @@ export class DropboxBackend implements StorageBackend {
           ).result;
     } catch (err) {
       const error = dropboxError(err, context);
-      // A missing folder lists as empty; so does a file (nothing is below it).
-      if (!options.cursor && (error.code === 'NOT_FOUND' || hasSummary(error, /not_folder/))) return { entries: [] };
+      if (options.cursor) throw error;
+      // A missing folder lists as empty. not_folder: a file is at the key (refused, as on every backend with
+      // folders), or above it (then nothing is at the key).
+      if (error.code === 'NOT_FOUND') return { entries: [] };
+      if (hasSummary(error, /not_folder/)) {
+        if ((await this.stat(key).catch(() => null))?.isFile) {
+          throw new UfsError('INVALID_INPUT', `${describeContext(context)} "${key}" is a file, not a folder`, {
+            context,
+            cause: error,
+          });
+        }
+        return { entries: [] };
+      }
       throw error;
     }
     const self = path.toLowerCase();

@@ -85,16 +85,25 @@ function visible(name: string): boolean {
   }
 }
 
-async function readFolder(s: Session, path: string): Promise<SftpDirEntry[] | null> {
+/** A folder's entries; null when nothing is there, 'file' when a file is. */
+async function readFolder(s: Session, path: string): Promise<SftpDirEntry[] | 'file' | null> {
   try {
     return await call<SftpDirEntry[]>((cb) => s.sftp.readdir(path, cb));
   } catch (err) {
     const status = sftpStatus(err);
+    if (status !== STATUS.NO_SUCH_FILE && status !== STATUS.FAILURE) throw err;
+    // OpenSSH answers "no such file" for a file too (ENOTDIR), other servers a plain failure.
+    const stats = await statOrNull(s, path);
+    if (stats && !stats.isDirectory()) return 'file';
     if (status === STATUS.NO_SUCH_FILE) return null;
-    // Not a folder (a file): like an object store, a file has nothing below it.
-    if (status === STATUS.FAILURE && (await statOrNull(s, path))?.isDirectory() === false) return null;
     throw err;
   }
+}
+
+/** The entries of a folder known to be one (nothing when it went away meanwhile). */
+async function entriesOf(s: Session, path: string): Promise<SftpDirEntry[]> {
+  const entries = await readFolder(s, path);
+  return Array.isArray(entries) ? entries : [];
 }
 
 function encodeCursor(after: string): string {
@@ -129,6 +138,7 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
   const raw = await readFolder(s, folder);
   options.signal?.throwIfAborted();
   if (!raw) return { entries: [] };
+  if (raw === 'file') throw ufsError('INVALID_INPUT', context, `"${key}" is a file, not a folder`);
   const names = raw
     .filter((e) => visible(e.filename) && (after === undefined || e.filename > after))
     .sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
@@ -151,7 +161,7 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
 }
 
 async function removeTree(s: Session, path: string): Promise<void> {
-  const children = (await readFolder(s, path)) ?? [];
+  const children = await entriesOf(s, path);
   const files = children.filter((c) => c.filename !== '.' && c.filename !== '..' && !c.attrs.isDirectory());
   for (let i = 0; i < files.length; i += DELETE_CONCURRENCY) {
     await Promise.all(
@@ -190,7 +200,7 @@ export async function deleteKey(s: Session, key: string, options: DeleteOptions,
   if (options.recursive) {
     await removeTree(s, path);
   } else {
-    const inside = ((await readFolder(s, path)) ?? []).filter((c) => c.filename !== '.' && c.filename !== '..');
+    const inside = (await entriesOf(s, path)).filter((c) => c.filename !== '.' && c.filename !== '..');
     // Only what listings show counts: leftovers of interrupted uploads go with the folder.
     if (inside.some((c) => !c.filename.startsWith(TEMP_PREFIX))) {
       throw ufsError('INVALID_INPUT', context, `folder "${key}" is not empty; delete it with { recursive: true }`);

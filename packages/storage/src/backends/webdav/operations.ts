@@ -115,15 +115,17 @@ async function children(
     }
     throw err;
   }
-  return items
-    .map((item) => entryOf(item.filename.replace(/^\/+/, ''), item))
-    .filter(
-      (e) =>
-        e.key !== key &&
-        isWithin(key, e.key) &&
-        (deep || parentKey(e.key) === key) &&
-        !e.key.split('/').some((segment) => segment.startsWith(TEMP_PREFIX)),
-    );
+  const entries = items.map((item) => entryOf(item.filename.replace(/^\/+/, ''), item));
+  // PROPFIND on a file answers with the file itself.
+  if (entries.some((e) => e.key === key && e.isFile))
+    throw ufsError('INVALID_INPUT', context, `"${key}" is a file, not a folder`);
+  return entries.filter(
+    (e) =>
+      e.key !== key &&
+      isWithin(key, e.key) &&
+      (deep || parentKey(e.key) === key) &&
+      !e.key.split('/').some((segment) => segment.startsWith(TEMP_PREFIX)),
+  );
 }
 
 /**
