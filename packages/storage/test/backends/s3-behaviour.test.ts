@@ -1,8 +1,8 @@
 // s3 backend against a real Ceph radosgw: error mapping (credentials, missing bucket, unreachable endpoint),
-// presigned URLs (expiry, tampering), folders and listings, batched recursive delete, versions.
+// presigned URLs (expiry, tampering), folders and listings, deletes (batched, without read permission), versions.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteBucketPolicyCommand, PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from '@jest/globals';
 import { type StorageBackend } from '@org/core';
 import { expectUfsError, get, listAll, put, readAll } from '@org/storage-testing';
@@ -200,6 +200,24 @@ describe('s3 folders and listings (radosgw)', () => {
     expect(await b.stat(`${dir}/full`)).toMatchObject({ isDir: true });
     expect(await b.stat(`${dir}/full/a.txt`)).not.toBeNull();
     await expect(b.delete(`${dir}/never`)).resolves.toBeUndefined();
+  });
+
+  it('deletes a file it may delete but not read (its HEAD answers 403) with a plain delete', async () => {
+    const key = `${folder()}/write-only.txt`;
+    await put(b, key, 'x');
+    const Statement = [
+      { Effect: 'Deny', Principal: '*', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/${key}`] },
+    ];
+    await raw.send(
+      new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ Version: '2012-10-17', Statement }) }),
+    );
+    try {
+      await expectUfsError(b.read(key), 'PERMISSION_DENIED'); // the policy holds
+      await b.delete(key);
+    } finally {
+      await raw.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+    }
+    expect(await b.stat(key)).toBeNull();
   });
 
   it('deletes trees of more than 1000 objects in batches', async () => {
