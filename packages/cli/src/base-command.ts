@@ -73,8 +73,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!this.jsonEnabled()) process.stdout.write(`${line}\n`);
   }
 
+  /** An error as shown to the user (storage commands name local files by their paths). */
+  protected forUser(error: UfsError): UfsError {
+    return error;
+  }
+
   /** Prints an error the way `catch` does, without ending the command (for per-item failures). */
-  protected reportError(error: UfsError): void {
+  protected reportError(failure: UfsError): void {
+    const error = this.forUser(failure);
     process.stderr.write(`${this.verbose ? details(error) : oneLine(error.message)}\n`);
   }
 
@@ -86,7 +92,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   override async catch(err: Error & { exitCode?: number }): Promise<never> {
     // `this.exit()` throws an ExitError: let it through untouched.
     if ((err as { oclif?: { exit?: number } }).oclif?.exit !== undefined && err.message.startsWith('EEXIT')) throw err;
-    const error = asUfsError(err);
+    const error = this.forUser(asUfsError(err));
     if (this.jsonEnabled()) this.logJson(errorJson(error));
     const verbose = this.verbose;
     process.stderr.write(`${verbose ? details(error) : oneLine(error.message)}\n`);

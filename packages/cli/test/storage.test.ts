@@ -73,6 +73,20 @@ describe('ufs ls', () => {
     ]);
   });
 
+  it('names bare local paths in errors as the paths given, a named mount as mount:path', async () => {
+    const missing = join(data, 'docs/missing.md');
+    const cat = await ufs(['cat', missing], { env });
+    expect(cat.status).toBe(66);
+    expect(cat.stderr.trim()).toBe(`[ufs] [local] read "${missing}": no such file`);
+    const below = await ufs(['mkdir', '--json', join(data, 'notes.txt/sub')], { env });
+    expect(below.json<{ error: { message: string; context: { path: string } } }>().error).toMatchObject({
+      message: `[ufs] [local] mkdir "${join(data, 'notes.txt/sub')}": "${join(data, 'notes.txt')}" is a file, not a folder`,
+      context: { path: join(data, 'notes.txt/sub') },
+    });
+    const named = await ufs(['cat', 'data:docs/missing.md'], { env });
+    expect(named.stderr).toContain('"data:docs/missing.md"');
+  });
+
   it('an unknown mount is NOT_FOUND (66) naming the configured ones', async () => {
     const run = await ufs(['ls', 'nope:x'], { env });
     expect(run.status).toBe(66);

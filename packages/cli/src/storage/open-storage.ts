@@ -49,6 +49,29 @@ export class CliStorage {
     return node.mountName === this.localMount ? `/${node.path}` : node.fullpath;
   }
 
+  /**
+   * An error of the implicit local mount as the user would name it: `"/srv/a.txt"` instead of the mount's own
+   * `"local:srv/a.txt"` or `"srv/a.txt"`, in the message (the path and the folders above it) and the context.
+   */
+  forUser(error: UfsError): UfsError {
+    const { mount, path, to } = error.context;
+    if (mount !== this.localMount || typeof path !== 'string') return error;
+    const bare = (p: string) => (p.startsWith(`${mount}:`) ? p.slice(mount.length + 1) : p);
+    let message = error.message;
+    for (const p of [path, typeof to === 'string' ? to : undefined]) {
+      if (p === undefined) continue;
+      const key = bare(p);
+      const names = [p, ...key.split('/').map((_, i, parts) => parts.slice(0, parts.length - i).join('/'))];
+      for (const name of names) message = message.split(`"${name}"`).join(`"/${bare(name)}"`);
+    }
+    return new UfsError(error.code, message, {
+      retryable: error.retryable,
+      context: { ...error.context, path: `/${bare(path)}`, ...(typeof to === 'string' ? { to: `/${bare(to)}` } : {}) },
+      cause: error.cause,
+      retryAfterMs: error.retryAfterMs,
+    });
+  }
+
   dispose(): Promise<void> {
     return this.manager.dispose();
   }

@@ -1,4 +1,5 @@
 import type { Command } from '@oclif/core';
+import type { UfsError } from '@org/core';
 import type { StorageNode } from '@org/storage';
 import { BaseCommand } from '../base-command.js';
 import { CliStorage } from './open-storage.js';
@@ -14,6 +15,10 @@ export abstract class StorageCommand<T extends typeof Command> extends BaseComma
 
   protected async node(arg: string): Promise<StorageNode> {
     return (await this.storage()).node(arg);
+  }
+
+  protected override forUser(error: UfsError): UfsError {
+    return this.opened ? this.opened.forUser(error) : error;
   }
 
   protected show(node: StorageNode): string {

@@ -58,7 +58,7 @@ export abstract class TransferCommand<T extends typeof Command> extends StorageC
       errors: total.errors.map((e) => ({
         path: e.path,
         dest: e.dest,
-        error: e.error.toJSON(),
+        error: this.forUser(e.error).toJSON(),
       })),
     };
   }
