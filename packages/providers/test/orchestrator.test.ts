@@ -75,6 +75,22 @@ describe('provider order and precedence', () => {
     });
   });
 
+  it('a malformed expire is refused once, before any provider: INVALID_INPUT, or CONFIG_INVALID from the config', async () => {
+    const fromOptions = await ufsFailure(
+      resolveUploadSettings({ providers: 'litterbox,catbox', expire: '1x', env: {} }),
+    );
+    expect(fromOptions.code).toBe('INVALID_INPUT');
+    expect(fromOptions.message).toBe('[ufs] expire "1x" is not a duration like 30m, 1h, 72h, 7d or 2w');
+    const config = join(dir, 'bad-expire.yaml');
+    await writeFile(config, 'expire: -3h\n');
+    const fromConfig = await ufsFailure(resolveUploadSettings({ configFile: config, env: {} }));
+    expect(fromConfig.code).toBe('CONFIG_INVALID');
+    expect(fromConfig.message).toContain('"-3h" is not a duration');
+    expect(fromConfig.message).toContain('(expire in the upload config)');
+    // A good value in the options wins over a bad one in the config.
+    expect(await resolveUploadSettings({ configFile: config, expire: '1d', env: {} })).toMatchObject({ expire: '1d' });
+  });
+
   it('unknown ids are CONFIG_INVALID listing the known ones, wherever they come from', async () => {
     const fromOptions = await ufsFailure(resolveUploadSettings({ providers: ['catbox', 'dropbx'], env: {} }));
     expect(fromOptions.code).toBe('CONFIG_INVALID');

@@ -1,6 +1,7 @@
 import { UfsError, type ProgressListener, type RetryPolicy } from '@org/core';
 import type { Env } from '../env.js';
 import { envValue } from '../env.js';
+import { parseDuration } from '../kit/expiry.js';
 import { DEFAULT_PROVIDERS, assertKnownProviders } from '../registry.js';
 import { loadConfigFile, parseUploadConfig, providerList, type UploadConfig } from './config.js';
 import type { UploadEvent } from './events.js';
@@ -95,10 +96,13 @@ export async function resolveUploadSettings(options: UploadFileOptions = {}): Pr
   assertKnownProviders(Object.keys(providerOptions), 'providerOptions');
 
   const maxAttempts = options.maxAttempts ?? config.maxAttempts ?? DEFAULT_RETRY.maxAttempts;
+  const expire = options.expire ?? config.expire;
+  // Checked once here: a malformed value is the caller's mistake, not a reason to try (and skip) every provider.
+  if (expire !== undefined) checkExpire(expire, options.expire === undefined);
   return {
     providers,
     providersFrom,
-    expire: options.expire ?? config.expire,
+    expire,
     verify: options.verify ?? config.verify ?? true,
     fragile: options.fragile ?? config.fragile ?? false,
     timeoutMs: options.timeoutMs ?? config.timeoutMs,
@@ -107,4 +111,16 @@ export async function resolveUploadSettings(options: UploadFileOptions = {}): Pr
     providerOptions,
     env,
   };
+}
+
+function checkExpire(expire: string, fromConfig: boolean): void {
+  try {
+    parseDuration(expire);
+  } catch (err) {
+    if (!fromConfig) throw err;
+    throw new UfsError('CONFIG_INVALID', `${(err as Error).message} (expire in the upload config)`, {
+      context: { operation: 'configure' },
+      cause: err,
+    });
+  }
 }
