@@ -19,8 +19,8 @@ class WriteFailed {
  * mean fewer WAL frames and checkpoints: with many concurrent requests this is most of the store's cost.
  *
  * A failing write rolls back alone and rejects only its caller. That takes a savepoint around each write, and an
- * open savepoint makes SQLite copy every page it changes into a sub-journal: measured on a catalogue of 70,000
- * files, a batch of file records cost 28 µs a record without one and 65 µs inside one. So the group first runs
+ * open savepoint is costly (SQLite journals the pages changed under it): measured on a catalogue of 70,000 files, a
+ * batch of file records cost 28 µs a record without one and 65 µs inside one. So the group first runs
  * with no savepoints; only when a write throws is that transaction rolled back and the group run again with one
  * savepoint per write. Writes are plain statements on this connection, so running one again is safe.
  */
