@@ -83,6 +83,10 @@ describe('ufs ls', () => {
       message: `[ufs] [local] mkdir "${join(data, 'notes.txt/sub')}": "${join(data, 'notes.txt')}" is a file, not a folder`,
       context: { path: join(data, 'notes.txt/sub') },
     });
+    const url = await ufs(['url', join(data, 'notes.txt')], { env });
+    expect(url.stderr.trim()).toBe(
+      `[ufs] [local] url "${join(data, 'notes.txt')}": the local backend does not support url`,
+    );
     const named = await ufs(['cat', 'data:docs/missing.md'], { env });
     expect(named.stderr).toContain('"data:docs/missing.md"');
   });

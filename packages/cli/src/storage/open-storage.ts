@@ -57,7 +57,8 @@ export class CliStorage {
     const { mount, path, to } = error.context;
     if (mount !== this.localMount || typeof path !== 'string') return error;
     const bare = (p: string) => (p.startsWith(`${mount}:`) ? p.slice(mount.length + 1) : p);
-    let message = error.message;
+    // The user named a path, not the implicit mount.
+    let message = error.message.split(` of mount "${mount}"`).join('');
     for (const p of [path, typeof to === 'string' ? to : undefined]) {
       if (p === undefined) continue;
       const key = bare(p);
