@@ -10,7 +10,7 @@ export interface HttpAnswer {
 /**
  * One HTTP request with a small body, its answer read whole as text. node:http (kept-alive sockets of the global
  * agents) rather than fetch: the first fetch of a process loads undici and compiles its WebAssembly HTTP parser,
- * which cost a short `ufs` run ~0.2 s (and, at exit, a wait for the parser's optimised compile). An abort by
+ * ~0.1 s of a short `ufs scan` even with the baseline compiler that bin/run.js keeps (see there). An abort by
  * `signal` fails with the signal's reason when it has one (a TimeoutError for AbortSignal.timeout).
  */
 export function httpCall(

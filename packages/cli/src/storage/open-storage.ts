@@ -57,14 +57,13 @@ export class CliStorage {
     const { mount, path, to } = error.context;
     if (mount !== this.localMount || typeof path !== 'string') return error;
     const bare = (p: string) => (p.startsWith(`${mount}:`) ? p.slice(mount.length + 1) : p);
-    // The user named a path, not the implicit mount.
-    let message = error.message.split(` of mount "${mount}"`).join('');
-    for (const p of [path, typeof to === 'string' ? to : undefined]) {
-      if (p === undefined) continue;
-      const key = bare(p);
-      const names = [p, ...key.split('/').map((_, i, parts) => parts.slice(0, parts.length - i).join('/'))];
-      for (const name of names) message = message.split(`"${name}"`).join(`"/${bare(name)}"`);
-    }
+    const keys = [path, to].filter((k): k is string => typeof k === 'string').map(bare);
+    // A quoted key of this error, or a folder above one, becomes its path.
+    const named = (q: string) => keys.some((k) => k === bare(q) || k.startsWith(`${bare(q)}/`));
+    const message = error.message
+      .split(` of mount "${mount}"`) // the user named a path, not the implicit mount
+      .join('')
+      .replace(/"([^"]+)"/g, (quoted, q: string) => (named(q) ? `"/${bare(q)}"` : quoted));
     return new UfsError(error.code, message, {
       retryable: error.retryable,
       context: { ...error.context, path: `/${bare(path)}`, ...(typeof to === 'string' ? { to: `/${bare(to)}` } : {}) },

@@ -118,12 +118,7 @@ export class DropboxBackend implements StorageBackend {
       // folders), or above it (then nothing is at the key).
       if (error.code === 'NOT_FOUND') return { entries: [] };
       if (hasSummary(error, /not_folder/)) {
-        if ((await this.stat(key).catch(() => null))?.isFile) {
-          throw new UfsError('INVALID_INPUT', `${describeContext(context)} "${key}" is a file, not a folder`, {
-            context,
-            cause: error,
-          });
-        }
+        if (await this.isFile(key)) throw invalid(context, `"${key}" is a file, not a folder`, error);
         return { entries: [] };
       }
       throw error;
@@ -260,14 +255,17 @@ export class DropboxBackend implements StorageBackend {
    */
   private async conflict(error: unknown, key: string, context: ErrorContext, folderDetail?: string): Promise<never> {
     if (!(error instanceof UfsError)) throw error;
-    const fail = (detail: string) =>
-      new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context, cause: error });
-    if (folderDetail && hasSummary(error, /conflict\/folder/)) throw fail(folderDetail);
-    if (!hasSummary(error, /conflict\/file/) || (await this.stat(key).catch(() => null))?.isFile) throw error;
+    if (folderDetail && hasSummary(error, /conflict\/folder/)) throw invalid(context, folderDetail, error);
+    if (!hasSummary(error, /conflict\/file/) || (await this.isFile(key))) throw error;
     for (let above = parentKey(key); above !== ''; above = parentKey(above)) {
-      if ((await this.stat(above).catch(() => null))?.isFile) throw fail(`"${above}" is a file, not a folder`);
+      if (await this.isFile(above)) throw invalid(context, `"${above}" is a file, not a folder`, error);
     }
     throw error;
+  }
+
+  /** Whether a file (not a folder, not nothing) is at `key`; asked only on error paths. */
+  private async isFile(key: string): Promise<boolean> {
+    return (await this.stat(key).catch(() => null))?.isFile === true;
   }
 
   /** The Dropbox path of a key that must name a file or folder below the mount root (not the root itself). */
@@ -292,4 +290,8 @@ export class DropboxBackend implements StorageBackend {
     const context = this.ctx(operation, path);
     throw new UfsError('UNSUPPORTED', `${describeContext(context)} ${why}`, { context });
   }
+}
+
+function invalid(context: ErrorContext, detail: string, cause: unknown): UfsError {
+  return new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context, cause });
 }

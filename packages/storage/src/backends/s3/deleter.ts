@@ -48,11 +48,8 @@ async function removeOne(s3: S3Context, key: string, objectKey: string, signal: 
     await send(s3, objectKey, signal);
     return;
   } catch (err) {
-    if (!isMissingObject(err)) {
-      if (!isForbidden(err)) throw err;
-      await send(s3, objectKey, signal);
-      return;
-    }
+    if (isForbidden(err)) return void (await send(s3, objectKey, signal));
+    if (!isMissingObject(err)) throw err;
   }
   const marker = s3.keys.folder(key);
   const page = await s3.client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: marker, MaxKeys: 2 }), {
