@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isUfsError } from '@org/core';
 import { loadProvider, uploadFile, type UploadFileOptions } from '../src/index.js';
+import { MAX_PARTS, MAX_PART_SIZE, partSizeFor } from '../src/providers/s3.js';
 import { adminClient, freshBucket, radosgw } from './fakes/s3-harness.js';
 import { FAST_RETRY, download, randomFile, tempDir } from './helpers.js';
 
@@ -113,6 +114,32 @@ describe('s3 (radosgw)', () => {
     expect(result.verified).toBe(true);
     expect(seen.at(-1)).toBe(file.bytes.byteLength);
     expect(seen.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('the part size grows with the file so that 10,000 parts hold it (up to the 5 TiB an object may be)', () => {
+    const MiB = 1024 * 1024;
+    expect(partSizeFor({ partSize: 8 * MiB }, 11 * MiB)).toBe(8 * MiB);
+    expect(partSizeFor({ partSize: 8 * MiB }, 8 * MiB * MAX_PARTS)).toBe(8 * MiB);
+    const big = 100 * 1024 * MiB; // 100 GiB: 8 MiB parts would need 12,800
+    expect(Math.ceil(big / partSizeFor({ partSize: 8 * MiB }, big))).toBeLessThanOrEqual(MAX_PARTS);
+    const max = 5 * 1024 ** 4;
+    expect(partSizeFor({ partSize: 8 * MiB }, max) * MAX_PARTS).toBeGreaterThanOrEqual(max);
+    expect(partSizeFor({ partSize: 8 * MiB }, max)).toBeLessThanOrEqual(MAX_PART_SIZE);
+  });
+
+  it('a part size or queue size out of range is CONFIG_INVALID naming the option, before anything is sent', async () => {
+    const file = await randomFile(dir, 'parts.txt');
+    for (const [options, name] of [
+      [{ partSize: 1024 }, 'partSize'],
+      [{ partSize: 'big' }, 'partSize'],
+      [{ queueSize: 0 }, 'queueSize'],
+    ] as const) {
+      const err = await uploadFile(file.path, opts(options)).catch((e: unknown) => e);
+      expect(isUfsError(err, 'CONFIG_INVALID')).toBe(true);
+      expect((err as Error).message).toContain(`option ${name}`);
+    }
+    expect(await exists('parts.txt')).toBe(false);
+    expect((await uploadFile(file.path, opts({ partSize: String(6 * 1024 * 1024) }))).verified).toBe(true);
   });
 
   it('delete removes the object', async () => {

@@ -9,6 +9,11 @@ import type { ProviderCallOptions } from '../types.js';
 /** The longest life of a SigV4 presigned URL. */
 export const MAX_PRESIGN_MS = 7 * 86_400_000;
 const DEFAULT_PRESIGN_MS = 86_400_000;
+/** S3's multipart limits: parts of 5 MiB to 5 GiB, at most 10,000 of them. */
+const MiB = 1024 * 1024;
+export const MIN_PART_SIZE = 5 * MiB;
+export const MAX_PART_SIZE = 5 * 1024 * MiB;
+export const MAX_PARTS = 10_000;
 
 /** Everything the S3 half needs, resolved from options and env. */
 export interface S3Settings {
@@ -67,9 +72,30 @@ export function s3Settings(options: ProviderCallOptions, env: Env): S3Settings {
     urlMode,
     publicBaseUrl: optionOrEnv(options.publicUrl, env, 'UFS_S3_PUBLIC_URL')?.replace(/\/+$/, ''),
     acl: typeof options.acl === 'string' ? options.acl : undefined,
-    partSize: typeof options.partSize === 'number' ? options.partSize : 8 * 1024 * 1024,
-    queueSize: typeof options.queueSize === 'number' ? options.queueSize : 4,
+    partSize: integerOption(options.partSize, 'partSize', MIN_PART_SIZE, MAX_PART_SIZE) ?? 8 * MiB,
+    queueSize: integerOption(options.queueSize, 'queueSize', 1, 64) ?? 4,
   };
+}
+
+/** A whole-number option within bounds (a number, or its decimal text from a config file). */
+function integerOption(value: unknown, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new UfsError(
+      'CONFIG_INVALID',
+      `[ufs] [s3] option ${name} ${JSON.stringify(value)} must be a whole number from ${min} to ${max}`,
+    );
+  }
+  return n;
+}
+
+/**
+ * The part size for a file of `size` bytes: the configured one, raised so the file fits in S3's 10,000 parts (8 MiB
+ * parts alone would stop at ~78 GiB, far below the 5 TiB an object may hold).
+ */
+export function partSizeFor(settings: Pick<S3Settings, 'partSize'>, size: number): number {
+  return Math.min(MAX_PART_SIZE, Math.max(settings.partSize, Math.ceil(size / MAX_PARTS)));
 }
 
 /** The object key for a file: prefix + name (+ random suffix when `unique`). */

@@ -5,7 +5,7 @@ import { httpError, toUfsError, type ErrorContext, type UfsError } from '@org/co
 import type { DeleteContext, SendContext, SentUpload } from '../kit/define.js';
 import { encodeKeyPath } from '../kit/names.js';
 import { requestSignals, signalError } from '../http/signals.js';
-import { s3Token, type S3Settings } from '../providers/s3.js';
+import { partSizeFor, s3Token, type S3Settings } from '../providers/s3.js';
 
 interface SdkError {
   name?: string;
@@ -73,7 +73,7 @@ export async function s3Upload(
       ContentType: ctx.source.contentType ?? 'application/octet-stream',
       ...(settings.acl ? { ACL: settings.acl as ObjectCannedACL } : {}),
     },
-    partSize: settings.partSize,
+    partSize: partSizeFor(settings, ctx.source.size),
     queueSize: settings.queueSize,
     leavePartsOnError: false,
   });
