@@ -63,6 +63,16 @@ export {
 } from './util/streams.js';
 export { replayable, replayableBytes, isReplayable, mapSource, type ReplayableSource } from './util/replayable.js';
 export { unsupported, permissionDenied, configInvalid } from './errors.js';
+// What users of this package need from @org/core to catch errors and build backends, so one install is enough.
+export {
+  UfsError,
+  isUfsError,
+  applyLayers,
+  type ErrorCode,
+  type Layer,
+  type StorageBackend,
+  type EntryStat,
+} from '@org/core';
 
 // Content-in-the-key helpers of the base64/data backend (no SDK involved)
 export { dataUri, encodeKey, fromDataUri, keyFromDataUri } from './backends/base64/codec.js';

@@ -122,6 +122,20 @@ describe('validation errors name the mount and the key', () => {
     expect(err.message).toContain('unknown key "colour"');
   });
 
+  it.each([
+    ['s3', { bucket: 'photos', regoin: 'eu-west-1' }, 'regoin'],
+    ['azure', { container: 'photos', connectionString: 'UseDevelopmentStorage=true', prefx: 'a' }, 'prefx'],
+    ['gcs', { bucket: 'photos', projectID: 'p' }, 'projectID'],
+    ['sftp', { host: '127.0.0.1', username: 'u', password: 'p', prot: 22 }, 'prot'],
+    ['webdav', { url: 'webdav://127.0.0.1:1/dav', usename: 'u' }, 'usename'],
+  ])(
+    'a misspelled %s option is refused, not dropped (a default would silently take its place)',
+    async (protocol, options, key) => {
+      const err = await rejectsWith(storage.configure([{ name: 'm', protocol, ...options }]), 'CONFIG_INVALID');
+      expect(err.message).toContain(`unknown key "${key}"`);
+    },
+  );
+
   it('bad layer settings, with the path of the key', async () => {
     const err = await rejectsWith(
       storage.configure([{ name: 'm', protocol: 'memory', layers: [{ type: 'timeout', ms: -1 }] }]),
@@ -186,15 +200,17 @@ describe('environment interpolation', () => {
       storage.configure([{ name: 'photos', protocol: 'local', root: '${PHOTO_ROOT}' }]),
       'CONFIG_INVALID',
     );
-    expect(err.message).toBe('[ufs] mount "photos": "root": environment variable "PHOTO_ROOT" is not set');
+    expect(err.message).toBe(
+      '[ufs] mount "photos": "root": environment variable "PHOTO_ROOT" is not set (give a default: ${PHOTO_ROOT:-…})',
+    );
   });
 
-  it('an empty variable counts as unset; an unterminated reference is refused', async () => {
+  it('an empty variable is refused as unset is, and said to be empty; an unterminated reference is refused', async () => {
     const err = await rejectsWith(
       storage.configure([{ name: 'p', protocol: 'local', root: '${DATA_ROOT}' }]),
       'CONFIG_INVALID',
     );
-    expect(err.message).toContain('"DATA_ROOT" is not set');
+    expect(err.message).toContain('"DATA_ROOT" is set but empty');
     await rejectsWith(storage.configure([{ name: 'p', protocol: 'local', root: '/x/${OOPS' }]), 'CONFIG_INVALID');
   });
 

@@ -4,8 +4,16 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { applyLayers, hashBytes, type UfsError } from '@org/core';
-import { MemoryBackend, metricsLayer, retryLayer, StorageManager, type StorageLogger } from '../src/index.js';
+import { hashBytes } from '@org/core';
+import {
+  applyLayers,
+  MemoryBackend,
+  metricsLayer,
+  retryLayer,
+  StorageManager,
+  type StorageLogger,
+  type UfsError,
+} from '../src/index.js';
 import { tempDir } from './helpers.js';
 
 /**
@@ -37,7 +45,7 @@ beforeEach(async () => {
   process.env.HOME_ROOT = join(dir.path, 'home');
   storage = new StorageManager();
   await storage.configure([
-    { name: 'data', protocol: 'local', root: '${DATA_DIR}' },
+    { name: 'data', protocol: 'local', root: '${DATA_DIR:-./data}' },
     { name: 'cache', url: 'memory://' },
     { name: 'versioned', url: 'memory://?versioning=true' },
   ]);
@@ -85,7 +93,7 @@ describe('README examples', () => {
   it('quick start', async () => {
     const storage = new StorageManager();
     await storage.configure([
-      { name: 'data', protocol: 'local', root: '${DATA_DIR}' },
+      { name: 'data', protocol: 'local', root: '${DATA_DIR:-./data}' },
       { name: 'cache', url: 'memory://' },
     ]);
 

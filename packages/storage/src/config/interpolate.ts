@@ -28,13 +28,15 @@ function interpolateString(value: string, env: Env, mount: string | undefined, p
     const found = env[name];
     if (found !== undefined && found !== '') return found;
     if (fallback !== undefined) return fallback;
-    throw configInvalid(mount, `${where}: environment variable "${name}" is not set`);
+    // As `${NAME:?}` in a shell: an empty value is as unusable here as a missing one, and said apart from it.
+    const state = found === '' ? 'is set but empty' : 'is not set';
+    throw configInvalid(mount, `${where}: environment variable "${name}" ${state} (give a default: \${${name}:-…})`);
   });
 }
 
 /**
  * Replaces `${NAME}` (and `${NAME:-default}`) in every string of a mount config, at any depth, from `env`.
- * `$${` is a literal `${`. An unset variable without default is CONFIG_INVALID naming the mount and the key.
+ * `$${` is a literal `${`. An unset or empty variable without default is CONFIG_INVALID naming the mount and the key.
  * Functions and other non-plain values are left as they are.
  */
 export function interpolateEnv<T>(value: T, env: Env, mount?: string, path: readonly PropertyKey[] = []): T {

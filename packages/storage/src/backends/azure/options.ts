@@ -26,7 +26,7 @@ function isContainerClient(value: unknown): value is ContainerClient {
  * (AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN).
  */
 export const azureOptionsSchema = z
-  .object({
+  .strictObject({
     container: z
       .string({ error: 'container is required: the name of the blob container' })
       .regex(

@@ -24,7 +24,7 @@ const isBucket = (value: unknown): value is Bucket =>
  * (GOOGLE_APPLICATION_CREDENTIALS, gcloud, the metadata server) read by the SDK itself.
  */
 export const gcsOptionsSchema = z
-  .object({
+  .strictObject({
     bucket: z
       .string()
       .regex(

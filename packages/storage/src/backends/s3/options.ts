@@ -96,7 +96,7 @@ const CLIENT_OPTIONS = [
 ] as const;
 
 export const s3OptionsSchema = z
-  .object({
+  .strictObject({
     bucket: z
       .string({ error: 'bucket is required: the name of the S3 bucket, e.g. "photos"' })
       .regex(

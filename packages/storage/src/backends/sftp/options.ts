@@ -10,7 +10,7 @@ const oneOrMany = z
   .transform((v) => (Array.isArray(v) ? v : [v]));
 
 export const sftpOptionsSchema = z
-  .object({
+  .strictObject({
     host: z
       .string({ error: '"host" is required (the SFTP server name or address)' })
       .min(1, '"host" must not be empty'),

@@ -13,7 +13,7 @@ const httpUrl = (what: string) =>
     .refine((v) => /^https?:\/\//i.test(v), `${what} must start with http:// or https://`);
 
 export const webdavOptionsSchema = z
-  .object({
+  .strictObject({
     /** Base URL of the WebDAV collection that is the mount root: `https://dav.example.com/remote.php/dav/files/me`. */
     url: httpUrl('"url"').optional(),
     username: z.string().optional(),
