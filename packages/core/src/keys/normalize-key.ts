@@ -47,15 +47,21 @@ function checkSegment(input: string, segment: string): void {
   if (OVERLONG_ESCAPE.test(segment)) reject(input, 'overlong percent-encoding');
   if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES)
     reject(input, `a segment is longer than ${MAX_SEGMENT_BYTES} bytes`);
-  for (const form of decodings(segment)) {
-    // Unicode compatibility forms: fullwidth dots/solidus, two-dot leader, … fold to ASCII under NFKC.
-    const folded = form.normalize('NFKC');
-    for (const candidate of [form, folded]) {
-      if (candidate.includes('/') || candidate.includes('\\') || SEPARATOR_LOOKALIKES.test(candidate))
-        reject(input, 'encoded or look-alike path separator');
-      if (CONTROL_CHARS.test(candidate)) reject(input, 'encoded control character');
-      // Only dots and spaces (".. ", ". .", "...") : Windows strips trailing dots/spaces, making these traversal.
-      if (/^[. ]+$/.test(candidate) && candidate.includes('.')) reject(input, 'dot-only segment (traversal)');
+  for (const [depth, form] of decodings(segment).entries()) {
+    // A percent-encoded slash or backslash is a character of the name ("100%2Fdone.txt"); a layer that decoded it
+    // would see several segments, so each of those must be safe as well (no "..", ".", or empty part).
+    const parts = depth === 0 ? [form] : form.split(/[\\/]/);
+    for (const part of parts) {
+      if (part === '') reject(input, 'encoded path separator at the start or end of a segment, or doubled');
+      // Unicode compatibility forms: fullwidth dots/solidus, two-dot leader, … fold to ASCII under NFKC.
+      const folded = part.normalize('NFKC');
+      for (const candidate of [part, folded]) {
+        if (candidate.includes('/') || candidate.includes('\\') || SEPARATOR_LOOKALIKES.test(candidate))
+          reject(input, 'encoded or look-alike path separator');
+        if (CONTROL_CHARS.test(candidate)) reject(input, 'encoded control character');
+        // Only dots and spaces (".. ", ". .", "...") : Windows strips trailing dots/spaces, making these traversal.
+        if (/^[. ]+$/.test(candidate) && candidate.includes('.')) reject(input, 'dot-only segment (traversal)');
+      }
     }
   }
 }

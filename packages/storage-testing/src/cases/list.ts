@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { baseName } from '@org/core';
-import { expectUfsError, listAll, put, type ContractContext } from '../context.js';
+import { baseName, normalizeKey } from '@org/core';
+import { expectUfsError, get, listAll, put, type ContractContext } from '../context.js';
 
 export function listCases(c: ContractContext): void {
   const caps = c.backend.capabilities;
@@ -77,6 +77,19 @@ export function listCases(c: ContractContext): void {
         if (caps.recursiveList) await expectUfsError(c.backend.list(file, { recursive: true }), 'INVALID_INPUT');
       });
     }
+
+    it('keeps percent-escapes in names: a key such as "100%2Fdone.txt" is written, listed and read as it is', async () => {
+      const folder = c.folder();
+      const names = ['100%2Fdone.txt', '50%25 off%5Cx.txt', 'plain.txt'];
+      for (const name of names) expect(normalizeKey(`${folder}/${name}`)).toBe(`${folder}/${name}`);
+      for (const name of names) await put(c.backend, `${folder}/${name}`, name);
+      const entries = await listAll(c.backend, folder);
+      expect(entries.map((e) => baseName(e.key)).sort()).toEqual(names);
+      for (const name of names) expect((await get(c.backend, `${folder}/${name}`)).toString()).toBe(name);
+      // Never decoded on the way: no "100" folder, no "50% off" entry.
+      expect(await c.backend.stat(`${folder}/100`)).toBeNull();
+      expect(await c.backend.stat(`${folder}/50% off`)).toBeNull();
+    });
 
     it('lists a missing folder as empty', async () => {
       const page = await c.backend.list(`${c.folder()}/nothing-here`);

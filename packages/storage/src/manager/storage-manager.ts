@@ -155,6 +155,12 @@ export class StorageManager implements NodeHost {
     return this.resolveMount(name).metrics();
   }
 
+  /** Reports a problem that did not stop an operation (a listed name left out) to the `logger`, else the console. */
+  warn(message: string, fields?: Record<string, unknown>): void {
+    if (this.#logger) this.#logger.warn(message, fields);
+    else console.warn(message);
+  }
+
   /** The mount behind a name; NOT_FOUND listing the mounts when there is none. */
   resolveMount(name: string): Mount {
     const mount = this.#mounts.get(name);

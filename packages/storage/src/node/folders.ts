@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import type { ListPage } from '@org/core';
+import { normalizeKey, toUfsError, UfsError, type ListPage } from '@org/core';
 import { invalidInput } from '../errors.js';
 import { walkPage } from '../util/walk.js';
 import { backendFor, guard } from './access.js';
@@ -66,12 +66,33 @@ export async function listPage(node: StorageNode, options: ListNodeOptions = {})
   });
   const offset = node.path === '' ? 0 : node.path.length + 1;
   const nodes: StorageNode[] = [];
-  for (const entry of page.entries) {
-    if (matches && !matches(entry.key.slice(offset))) continue;
-    const { key, ...stat } = entry;
+  for (const { key: raw, ...stat } of page.entries) {
+    const key = listedKey(node, raw, options);
+    if (key === undefined || (matches && !matches(key.slice(offset)))) continue;
     nodes.push(node.nodeAt(key, stat));
   }
   return page.cursor === undefined ? { nodes } : { nodes, cursor: page.cursor };
+}
+
+/**
+ * The key of a listed entry. The one place where names from a backend (a local folder, a bucket, a server) become
+ * keys: a name that can never be one (a control character, a backslash, a look-alike separator) is left out and
+ * reported to `onInvalidName`, so that it never hides its siblings. Names in another Unicode form (NFD) become
+ * their NFC key.
+ */
+function listedKey(node: StorageNode, raw: string, options: ListNodeOptions): string | undefined {
+  try {
+    return normalizeKey(raw, { allowRoot: false });
+  } catch (err) {
+    const cause = toUfsError(err);
+    const prefix = `[ufs] invalid path ${JSON.stringify(raw)}: `;
+    const why = cause.message.startsWith(prefix) ? cause.message.slice(prefix.length) : cause.message;
+    const context = { backend: node.mountName, mount: node.mountName, operation: 'list', path: raw };
+    // The name is quoted as JSON: a control character in it is shown, not printed.
+    const message = `[ufs] [${node.mountName}] list ${JSON.stringify(raw)}: left out of the listing: ${why}`;
+    options.onInvalidName?.(new UfsError('INVALID_INPUT', message, { context, cause }));
+    return undefined;
+  }
 }
 
 /** Every entry, page after page (only one page in memory at a time). */
@@ -87,7 +108,7 @@ export async function* listNodes(node: StorageNode, options: ListNodeOptions = {
 /** The direct children of a folder, all pages. */
 export async function childrenOf(
   node: StorageNode,
-  options: Pick<ListNodeOptions, 'glob' | 'signal'> = {},
+  options: Pick<ListNodeOptions, 'glob' | 'signal' | 'onInvalidName'> = {},
 ): Promise<StorageNode[]> {
   const out: StorageNode[] = [];
   for await (const child of listNodes(node, { ...options, recursive: false })) out.push(child);

@@ -1,6 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { baseName, joinKey, normalizeKey, parentKey, type BackendCapabilities, type StorageBackend } from '@org/core';
+import {
+  baseName,
+  joinKey,
+  normalizeKey,
+  parentKey,
+  type BackendCapabilities,
+  type StorageBackend,
+  type UfsError,
+} from '@org/core';
 import { copyNode, moveNode } from '../copy/engine.js';
 import type { CopyOptions, CopySummary, MoveOptions } from '../copy/types.js';
 import { unsupported } from '../errors.js';
@@ -32,6 +40,8 @@ import { appendNode, NodeWriteStream, writeBytes, writeNode, writeText } from '.
 /** What a node needs from its manager: the mount behind a name (throws when there is none). */
 export interface NodeHost {
   resolveMount(name: string): Mount;
+  /** Where problems that do not stop an operation go (a listed name left out); `console.warn` when absent. */
+  warn?(message: string, fields?: Record<string, unknown>): void;
 }
 
 /**
@@ -212,17 +222,28 @@ export class StorageNode {
   mkdir(options: MkdirNodeOptions = {}): Promise<void> {
     return mkdirNode(this, options);
   }
-  /** Direct children (files and folders). */
-  children(options: Pick<ListNodeOptions, 'glob' | 'signal'> = {}): Promise<StorageNode[]> {
-    return childrenOf(this, options);
+  /** Direct children (files and folders). Names that cannot be keys are left out (see `onInvalidName`). */
+  children(options: Pick<ListNodeOptions, 'glob' | 'signal' | 'onInvalidName'> = {}): Promise<StorageNode[]> {
+    return childrenOf(this, this.#reporting(options));
   }
   /** Entries below this folder as an async iterator (`for await`), page by page. */
   list(options: ListNodeOptions = {}): AsyncGenerator<StorageNode> {
-    return listNodes(this, options);
+    return listNodes(this, this.#reporting(options));
   }
   /** One page of `list()` and the cursor of the next. */
   listPage(options: ListNodeOptions = {}): Promise<NodePage> {
-    return listPage(this, options);
+    return listPage(this, this.#reporting(options));
+  }
+  /** Listing options whose left-out names are reported: to the caller's `onInvalidName`, else as warnings. */
+  #reporting<T extends Pick<ListNodeOptions, 'onInvalidName'>>(options: T): T {
+    if (options.onInvalidName) return options;
+    const host = this.#host;
+    const onInvalidName = (error: UfsError) => {
+      const fields = { code: error.code, mount: this.mountName, path: error.context.path };
+      if (host.warn) host.warn(error.message, fields);
+      else console.warn(error.message);
+    };
+    return { ...options, onInvalidName };
   }
   /** Deletes the file or folder (`recursive` for a non-empty folder); missing is fine. */
   delete(options: DeleteNodeOptions = {}): Promise<void> {

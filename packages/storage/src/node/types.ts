@@ -1,4 +1,4 @@
-import type { EntryStat, VersionInfo } from '@org/core';
+import type { EntryStat, UfsError, VersionInfo } from '@org/core';
 import type { ByteSource } from '../util/streams.js';
 
 /** What `node.stat()` returns. */
@@ -61,6 +61,12 @@ export interface ListNodeOptions {
   /** Resume after a page returned by `listPage`. */
   cursor?: string;
   signal?: AbortSignal;
+  /**
+   * Called for each listed name that can never be a key (a control character or a backslash, which Linux allows
+   * in file names): that entry is left out and the listing goes on. The error is INVALID_INPUT and names the
+   * entry and why. Default: a warning through the manager's `logger` (else `console.warn`).
+   */
+  onInvalidName?: (error: UfsError) => void;
 }
 
 export interface DeleteNodeOptions {

@@ -217,6 +217,50 @@ describe('zip backend', () => {
     expect((await mem.stat('bundles/site.zip'))?.size).toBe(hostile.length);
   });
 
+  it('notices an overwritten archive: lists, stats and reads (ranges included) the new one', async () => {
+    const mem = await memory.create(memory.options.parse({}), { mountName: 'mem', env: {} });
+    const before = randomBytes(3000);
+    const after = randomBytes(3000);
+    await put(
+      mem,
+      'a.zip',
+      await buildZip([
+        { name: 'old.txt', data: Buffer.from('old') },
+        { name: 'data.bin', data: before, compress: false },
+      ]),
+    );
+    const backend = open(mem, 'a.zip');
+    expect((await listAll(backend, '')).map((e) => e.key)).toEqual(['data.bin', 'old.txt']);
+    expect(await get(backend, 'data.bin', { start: 10, end: 19 })).toEqual(before.subarray(10, 20));
+    // Same name and size, but at another offset (a longer entry comes first): the old index would read garbage.
+    await put(
+      mem,
+      'a.zip',
+      await buildZip([
+        { name: 'a-much-longer-first-entry.txt', data: randomBytes(5000), compress: false },
+        { name: 'data.bin', data: after, compress: false },
+      ]),
+    );
+    expect((await listAll(backend, '')).map((e) => e.key)).toEqual(['a-much-longer-first-entry.txt', 'data.bin']);
+    expect(await backend.stat('old.txt')).toBeNull();
+    expect(await get(backend, 'data.bin', { start: 10, end: 19 })).toEqual(after.subarray(10, 20));
+    expect(await get(backend, 'data.bin')).toEqual(after);
+    await mem.delete('a.zip');
+    await expectUfsError(backend.list(''), 'NOT_FOUND');
+    await backend.dispose();
+  });
+
+  it('reads the archive once while it stays the same (one stat per call, no new index)', async () => {
+    const counted = bufferSource({ 'same.zip': hostile });
+    const backend = open(counted, 'same.zip');
+    await listAll(backend, '');
+    const reads = counted.counters.reads;
+    expect(await backend.stat('readme.txt')).toMatchObject({ isFile: true });
+    await listAll(backend, 'docs');
+    expect(counted.counters.reads).toBe(reads);
+    await backend.dispose();
+  });
+
   it('reads an archive served over HTTP through the http backend, by ranges', async () => {
     const server = await startStaticServer({ 'pub/site.zip': hostile });
     try {

@@ -20,6 +20,53 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+async function realOrNull(path: string): Promise<string | null> {
+  try {
+    return await realpath(path);
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
+}
+
+/** A name whose NFD form differs (`café`): a file written on macOS may hold it decomposed. */
+function decomposable(name: string): boolean {
+  return name.normalize('NFD') !== name;
+}
+
+async function present(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if (isMissing(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * How a key's name is spelled in `dir`. Keys are NFC, but names copied from macOS are often NFD on disk: when the
+ * NFC name is not there and its NFD form is, that is the file the key means (so that a listed name can be read,
+ * overwritten and deleted). The name itself when neither is there.
+ */
+async function spelled(dir: string, name: string): Promise<string> {
+  if (!decomposable(name) || (await present(join(dir, name)))) return name;
+  const nfd = name.normalize('NFD');
+  return (await present(join(dir, nfd))) ? nfd : name;
+}
+
+/** `rel` with each existing segment spelled as it is on disk (see `spelled`). */
+async function onDisk(base: string, rel: string): Promise<string> {
+  if (!decomposable(rel)) return rel;
+  const segments = rel.split('/');
+  let dir = base;
+  for (let i = 0; i < segments.length; i++) {
+    segments[i] = await spelled(dir, segments[i]!);
+    dir = join(dir, segments[i]!);
+  }
+  return segments.join('/');
+}
+
 /**
  * Maps keys to real paths inside the mount root, never outside it: every path that exists is resolved with
  * `realpath` (symbolic links included) and must lie within the real root, or the operation is PERMISSION_DENIED.
@@ -128,11 +175,13 @@ export class LocalPaths {
       const cached = !retried && this.cachedRoot !== undefined;
       const realRoot = await this.realRoot(root, false);
       if (realRoot === null) return null;
-      let real: string;
-      try {
-        real = await realpath(rel === '' ? realRoot : join(realRoot, rel));
-      } catch (err) {
-        if (!isMissing(err)) throw err;
+      let real = await realOrNull(rel === '' ? realRoot : join(realRoot, rel));
+      // Not there under its NFC name: maybe under the NFD name a Mac gave it.
+      if (real === null && decomposable(rel)) {
+        const respelled = await onDisk(realRoot, rel);
+        if (respelled !== rel) real = await realOrNull(join(realRoot, respelled));
+      }
+      if (real === null) {
         // Missing: when the root came from the cache, resolve it again (it may have been removed or moved).
         if (cached && this.forgetRoot(realRoot)) continue;
         return null;
@@ -157,7 +206,7 @@ export class LocalPaths {
       );
     const cached = this.cachedRoot !== undefined;
     const realRoot = (await this.realRoot(root, true))!;
-    const segments = rel === '' ? [] : rel.split('/');
+    const segments = rel === '' ? [] : (await onDisk(realRoot, rel)).split('/');
     const found = await this.resolveForWrite(realRoot, segments, operation, key);
     if (found !== null) return found;
     // Even the root is missing: the cached root was removed or moved; resolve (and create) it afresh.
@@ -220,7 +269,7 @@ export class LocalPaths {
     if (key !== '' && !(this.segmented && parent === '')) {
       const realParent = await this.existing(parent, operation);
       if (realParent !== null) {
-        const next = join(realParent, key.slice(slash + 1));
+        const next = join(realParent, await spelled(realParent, key.slice(slash + 1)));
         let stats: Stats | undefined;
         let notDir = false;
         try {
@@ -273,6 +322,7 @@ export class LocalPaths {
       return real === null ? null : { path: real, isRoot: true };
     }
     const realParent = await this.existing(parent, operation);
-    return realParent === null ? null : { path: join(realParent, key.slice(slash + 1)), isRoot: false };
+    if (realParent === null) return null;
+    return { path: join(realParent, await spelled(realParent, key.slice(slash + 1))), isRoot: false };
   }
 }

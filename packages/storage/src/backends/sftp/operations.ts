@@ -1,7 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import {
   isWithin,
-  normalizeKey,
   parentKey,
   type DeleteOptions,
   type EntryStat,
@@ -75,14 +74,12 @@ export async function readKey(s: Session, key: string, options: ReadOptions, con
   return out;
 }
 
-/** Names a listing shows: no `.`/`..`, no in-progress uploads, and only names that are valid keys. */
+/**
+ * Names a listing shows: no `.`/`..` and no in-progress uploads. Other names are listed as they are, like every
+ * backend does: a name that cannot be a key is left out (and reported) where listings become nodes.
+ */
 function visible(name: string): boolean {
-  if (name === '.' || name === '..' || name.startsWith(TEMP_PREFIX)) return false;
-  try {
-    return normalizeKey(name) === name;
-  } catch {
-    return false;
-  }
+  return name !== '.' && name !== '..' && !name.startsWith(TEMP_PREFIX);
 }
 
 /** A folder's entries; null when nothing is there, 'file' when a file is. */

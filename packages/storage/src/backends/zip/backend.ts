@@ -38,13 +38,25 @@ interface OpenArchive {
   temp?: TempCopy;
 }
 
+/** The archive as one version of the source file: its index is valid while this stays the same. */
+function identityOf(stat: EntryStat): string {
+  return JSON.stringify([stat.size, stat.etag ?? null, stat.mtime?.getTime() ?? null, stat.versionId ?? null]);
+}
+
 const YAUZL_OPTIONS = { autoClose: false, lazyEntries: true, decodeStrings: false, validateEntrySizes: true };
 
-/** Read-only view of a zip archive stored on another backend. The central directory is read once, lazily. */
+/**
+ * Read-only view of a zip archive stored on another backend. The central directory is read lazily and kept while
+ * the archive stays the same: every stat, list and read first stats the archive (one request, shared by concurrent
+ * calls), and a changed size, ETag, mtime or version makes it read the new archive's index.
+ */
 export class ZipBackend implements StorageBackend {
   readonly protocol = PROTOCOL;
   readonly capabilities = capabilities({ read: true, list: true, recursiveList: true, range: true, directories: true });
-  private opening: Promise<OpenArchive> | undefined;
+  /** The open archive and the version of the source file it was read from. */
+  private opened: { identity: string; archive: Promise<OpenArchive> } | undefined;
+  /** The stat of the archive in flight, shared by concurrent calls. */
+  private checking: Promise<EntryStat | null> | undefined;
 
   constructor(
     private readonly options: ZipBackendOptions,
@@ -65,9 +77,25 @@ export class ZipBackend implements StorageBackend {
   async read(key: string, options: ReadOptions = {}): Promise<Readable> {
     const context = this.ctx('read', key);
     if (options.versionId !== undefined) this.refuse('read', key, 'zip entries have no versions');
-    const range = requestedRange(options, context);
+    requestedRange(options, context); // a bad range fails before the archive is opened
     if (options.signal?.aborted) throw new UfsError('ABORTED', `${describeContext(context)} aborted`, { context });
-    const { zipfile, catalog } = await this.archive('read', key);
+    const open = await this.archive('read', key);
+    try {
+      return await this.readEntry(open, key, options, context);
+    } catch (err) {
+      // The archive changed and its index was replaced (and closed) meanwhile: read the new one.
+      if (this.opened !== undefined && (await this.opened.archive.catch(() => undefined)) === open) throw err;
+      return this.readEntry(await this.archive('read', key), key, options, context);
+    }
+  }
+
+  private async readEntry(
+    { zipfile, catalog }: OpenArchive,
+    key: string,
+    options: ReadOptions,
+    context: ErrorContext,
+  ): Promise<Readable> {
+    const range = requestedRange(options, context);
     const node = catalog.get(key);
     if (!node) throw new UfsError('NOT_FOUND', `${describeContext(context)} no such entry in the archive`, { context });
     if (node.kind === 'dir')
@@ -133,17 +161,15 @@ export class ZipBackend implements StorageBackend {
   }
 
   async dispose(): Promise<void> {
-    const opening = this.opening;
-    this.opening = undefined;
-    const open = await opening?.catch(() => undefined);
-    if (!open) return;
-    open.zipfile.close();
-    await open.temp?.remove();
+    const opened = this.opened;
+    this.opened = undefined;
+    const open = await opened?.archive.catch(() => undefined);
+    if (open) await closeArchive(open);
   }
 
   /** Requests made to the source by range reads (tests, diagnostics); undefined before opening or for a temp copy. */
   async sourceRequestCount(): Promise<number | undefined> {
-    return (await this.opening?.catch(() => undefined))?.reader?.sourceReads;
+    return (await this.opened?.archive.catch(() => undefined))?.reader?.sourceReads;
   }
 
   private async *entryBytes(
@@ -178,33 +204,58 @@ export class ZipBackend implements StorageBackend {
     }
   }
 
-  private archive(operation: string, path = ''): Promise<OpenArchive> {
-    const opening = (this.opening ??= this.open());
-    return opening.catch((err: unknown) => {
-      // Not cached: a later call tries again (the archive may have been uploaded since).
-      if (this.opening === opening) this.opening = undefined;
+  /**
+   * The archive's index, checked against the source first: when the archive was replaced (another size, ETag,
+   * mtime or version) or removed, the old index is dropped and the current archive is opened.
+   */
+  private async archive(operation: string, path = ''): Promise<OpenArchive> {
+    const { key } = this.options;
+    let stat: EntryStat | null;
+    try {
+      stat = await (this.checking ??= this.options.source.stat(key).finally(() => (this.checking = undefined)));
+    } catch (err) {
       throw this.mapError(err, this.ctx(operation, path));
-    });
-  }
-
-  private async open(): Promise<OpenArchive> {
-    const { source, key } = this.options;
-    const context = this.ctx('open', key);
-    const stat = await source.stat(key);
+    }
     if (!stat?.isFile) {
+      this.retire();
+      const context = this.ctx('open', key);
       throw new UfsError('NOT_FOUND', `${describeContext(context)} the archive "${key}" is not on the source mount`, {
         context,
       });
     }
+    const identity = identityOf(stat);
+    if (this.opened?.identity !== identity) {
+      this.retire();
+      this.opened = { identity, archive: this.open(stat) };
+    }
+    const opened = this.opened;
+    return opened.archive.catch((err: unknown) => {
+      // Not cached: a later call tries again (the archive may have been uploaded since).
+      if (this.opened === opened) this.opened = undefined;
+      throw this.mapError(err, this.ctx(operation, path));
+    });
+  }
+
+  /** Drops the index of an archive that changed; reads already streaming from it finish first (yauzl's refcount). */
+  private retire(): void {
+    const old = this.opened;
+    this.opened = undefined;
+    void old?.archive.then(closeArchive, () => undefined);
+  }
+
+  private async open(stat: EntryStat): Promise<OpenArchive> {
+    const { source, key } = this.options;
+    // On a versioned source, every read is pinned to the version this index describes.
+    const versionId = source.capabilities.versioning ? stat.versionId : undefined;
     let reader: BackendRandomAccessReader | undefined;
     let temp: TempCopy | undefined;
     let zipfile: yauzl.ZipFile;
     try {
       if (source.capabilities.range) {
-        reader = new BackendRandomAccessReader(source, key, stat.size);
+        reader = new BackendRandomAccessReader(source, key, stat.size, versionId);
         zipfile = await yauzl.fromRandomAccessReaderPromise(reader, stat.size, YAUZL_OPTIONS);
       } else {
-        temp = await copyToTempFile(source, key, this.options.tempDir);
+        temp = await copyToTempFile(source, key, this.options.tempDir, versionId);
         zipfile = await yauzl.openPromise(temp.path, YAUZL_OPTIONS);
       }
     } catch (err) {
@@ -224,6 +275,13 @@ export class ZipBackend implements StorageBackend {
   }
 
   private mapError(err: unknown, context: ErrorContext): UfsError {
+    if (err instanceof Error && err.message === 'closed') {
+      return new UfsError('UNAVAILABLE', `${describeContext(context)} the archive changed during the read; retry`, {
+        context,
+        cause: err,
+        retryable: true,
+      });
+    }
     if (isUfsError(err)) return err.withContext(context);
     const message = err instanceof Error ? err.message : String(err);
     const code = (err as { code?: unknown }).code;
@@ -248,4 +306,9 @@ export class ZipBackend implements StorageBackend {
     const context = this.ctx(operation, path);
     throw new UfsError('UNSUPPORTED', `${describeContext(context)} ${why}`, { context });
   }
+}
+
+async function closeArchive(open: OpenArchive): Promise<void> {
+  open.zipfile.close();
+  await open.temp?.remove();
 }

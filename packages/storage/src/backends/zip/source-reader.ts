@@ -34,6 +34,8 @@ export class BackendRandomAccessReader extends yauzl.RandomAccessReader {
     private readonly source: StorageBackend,
     private readonly key: string,
     private readonly size: number,
+    /** The version of the archive to read, on a versioned source: an overwrite then never mixes two archives. */
+    private readonly versionId?: string,
   ) {
     super();
   }
@@ -41,7 +43,7 @@ export class BackendRandomAccessReader extends yauzl.RandomAccessReader {
   override _readStreamForRange(start: number, end: number): Readable {
     const out = new PassThrough();
     this.sourceReads += 1;
-    this.source.read(this.key, { start, end: end - 1 }).then(
+    this.source.read(this.key, { start, end: end - 1, versionId: this.versionId }).then(
       (stream) => {
         // yauzl may destroy the range stream before the source answers (a consumer stopped early).
         if (out.destroyed) return void stream.destroy();
@@ -91,7 +93,7 @@ export class BackendRandomAccessReader extends yauzl.RandomAccessReader {
     const start = index * BLOCK_BYTES;
     const end = Math.min(this.size, start + BLOCK_BYTES) - 1;
     this.sourceReads += 1;
-    const loading = this.source.read(this.key, { start, end }).then(readAll);
+    const loading = this.source.read(this.key, { start, end, versionId: this.versionId }).then(readAll);
     loading.catch(() => this.blocks.delete(index));
     this.blocks.set(index, loading);
     if (this.blocks.size > MAX_BLOCKS) this.blocks.delete(this.blocks.keys().next().value!);
@@ -111,12 +113,17 @@ export interface TempCopy {
 }
 
 /** Streams the archive to a temp file (never whole in memory) for sources without range reads. */
-export async function copyToTempFile(source: StorageBackend, key: string, tempDir = tmpdir()): Promise<TempCopy> {
+export async function copyToTempFile(
+  source: StorageBackend,
+  key: string,
+  tempDir = tmpdir(),
+  versionId?: string,
+): Promise<TempCopy> {
   const dir = await mkdtemp(join(tempDir, 'ufs-zip-'));
   const path = join(dir, 'archive.zip');
   const remove = () => rm(dir, { recursive: true, force: true });
   try {
-    await pipeline(await source.read(key), createWriteStream(path));
+    await pipeline(await source.read(key, { versionId }), createWriteStream(path));
   } catch (err) {
     await remove();
     throw err;
