@@ -28,6 +28,13 @@ export function listCases(c: ContractContext): void {
           ).toEqual([...keys].sort());
         }
       });
+      const file = Object.keys(c.fixtures ?? {})[0];
+      if (file && caps.directories) {
+        it('refuses to list a file: INVALID_INPUT "is a file, not a folder"', async () => {
+          const err = await expectUfsError(c.backend.list(file), 'INVALID_INPUT');
+          expect(err.message).toMatch(/is a file, not a folder/);
+        });
+      }
       return;
     }
 

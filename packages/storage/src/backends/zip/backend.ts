@@ -145,6 +145,8 @@ export class ZipBackend implements StorageBackend {
       throw new UfsError('INVALID_INPUT', `${describeContext(context)} bad cursor or page size`, { context });
     }
     const all = (await this.archive('list', key)).catalog.entriesUnder(key, options.recursive ?? false);
+    if (all === 'file')
+      throw new UfsError('INVALID_INPUT', `${describeContext(context)} "${key}" is a file, not a folder`, { context });
     const page = all.slice(offset, offset + pageSize);
     const next = offset + page.length;
     return { entries: page.map(statOf), cursor: next < all.length ? String(next) : undefined };

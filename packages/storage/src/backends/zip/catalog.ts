@@ -69,9 +69,13 @@ export class Catalog {
     for (const node of this.nodes.values()) if (node.kind === 'dir') node.children.sort();
   }
 
-  /** Entries directly under `key`, or every entry below it (depth first, sorted). Empty for a missing folder. */
-  entriesUnder(key: string, recursive: boolean): CatalogNode[] {
+  /**
+   * Entries directly under `key`, or every entry below it (depth first, sorted). Empty for a missing folder;
+   * `'file'` when `key` is a file (the caller refuses to list it, as every backend with folders does).
+   */
+  entriesUnder(key: string, recursive: boolean): CatalogNode[] | 'file' {
     const folder = this.nodes.get(key);
+    if (folder?.kind === 'file') return 'file';
     if (folder?.kind !== 'dir') return [];
     const out: CatalogNode[] = [];
     const visit = (dir: DirNode) => {
