@@ -72,6 +72,18 @@ describe('versions (memory with versioning)', () => {
     expect(await file.readText()).toBe('v4');
   });
 
+  it('compactVersions counts real versions: a deleted file keeps what it can be restored from', async () => {
+    const file = storage.node('v:deleted.txt');
+    await file.writeText('one');
+    await tick();
+    const two = await file.writeText('two');
+    await tick();
+    await file.delete();
+    expect(await file.compactVersions({ keep: 1 })).toBe(1);
+    expect((await file.versions()).map((v) => v.isDeleteMarker || v.versionId)).toEqual([true, two.versionId]);
+    expect(await file.atVersion(two.versionId!).readText()).toBe('two');
+  });
+
   it('past versions cannot be written; compaction needs the delete permission', async () => {
     const file = storage.node('v:ro.txt');
     const { versionId } = await file.writeText('x');

@@ -1,14 +1,19 @@
-import { sep } from 'node:path';
 import { describeContext, isWithin, UfsError } from '@org/core';
 import { backendFor } from '../node/access.js';
 import type { StorageNode } from '../node/storage-node.js';
 import { isStorageNode, type ReadableNode } from '../virtual/readable-node.js';
+import { insideFolder, sameFile } from './identity.js';
 
 /** One file to transfer: where it comes from, where it goes, its path relative to the source root. */
 export interface CopyItem {
   src: ReadableNode;
   dest: StorageNode;
   relative: string;
+  /**
+   * A file of a tree whose source and destination may still be one file under two names (a link inside the
+   * source folder): checked just before it is transferred.
+   */
+  checkSame?: boolean;
 }
 
 /** A single file, or a folder whose files are listed lazily (one listing page in memory at a time). */
@@ -26,6 +31,13 @@ export type Operation = 'copy' | 'move';
 function invalid(operation: Operation, src: ReadableNode, dest: StorageNode, detail: string): UfsError {
   const context = { operation, path: src.fullpath, dest: dest.fullpath };
   return new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context });
+}
+
+/** The refusal of a copy or move of a file onto itself: the same path, or another name for the same file. */
+export function sameFileError(operation: Operation, src: StorageNode, dest: StorageNode): UfsError {
+  const alias =
+    src.mountName === dest.mountName && src.path === dest.path ? '' : ` ("${dest.fullpath}" is another name for it)`;
+  return invalid(operation, src, dest, `source and destination are the same file${alias}`);
 }
 
 /** Two nodes of the same mount (one backend instance): paths compare directly. */
@@ -59,12 +71,12 @@ export async function planCopy(
   const stat = await src.stat({ signal });
   const same = sameBackend(src, dest);
   if (stat.isFile) {
-    if (same && src.path === dest.path && src.versionId === undefined)
-      throw invalid(operation, src, dest, 'source and destination are the same file');
+    if ((same && src.path === dest.path && src.versionId === undefined) || (await sameFile(src, dest)))
+      throw sameFileError(operation, src, dest);
     if (await dest.isDir()) throw invalid(operation, src, dest, folderInTheWay(dest, src));
     return { kind: 'file', item: { src, dest, relative: src.basename } };
   }
-  if ((same && isWithin(src.path, dest.path)) || (await insideOnDisk(src, dest)))
+  if ((same && isWithin(src.path, dest.path)) || (await insideFolder(src, dest)))
     throw invalid(operation, src, dest, 'the destination is inside the source folder');
   if (await dest.isFile())
     throw invalid(operation, src, dest, `the source is a folder and "${dest.fullpath}" is a file`);
@@ -76,22 +88,10 @@ export async function planCopy(
       for await (const node of src.list({ recursive: true, signal: listSignal })) {
         if (!node.listed?.isFile) continue;
         const relative = node.path.slice(offset);
-        yield { src: node, dest: dest.child(relative), relative };
+        yield { src: node, dest: dest.child(relative), relative, checkSame: true };
       }
     },
   };
-}
-
-/**
- * Two mounts over one disk (a relative mount, nested local roots): compares the real paths where both backends
- * have them, so a tree is never copied into itself through another mount.
- */
-async function insideOnDisk(src: StorageNode, dest: StorageNode): Promise<boolean> {
-  const from = src.backend;
-  const to = dest.backend;
-  if (typeof from.localPath !== 'function' || typeof to.localPath !== 'function') return false;
-  const [source, target] = await Promise.all([from.localPath(src.path), to.localPath(dest.path)]);
-  return target === source || target.startsWith(`${source}${sep}`);
 }
 
 function folderInTheWay(dest: StorageNode, src: ReadableNode): string {

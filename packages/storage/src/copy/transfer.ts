@@ -7,8 +7,9 @@ import type { NodeWriteOptions } from '../node/types.js';
 import { ensureParent } from '../node/write.js';
 import { replayable } from '../util/replayable.js';
 import { asBuffers } from '../util/streams.js';
-import type { SourceStat } from '../virtual/readable-node.js';
-import { sameBackend, type CopyItem, type Operation } from './plan.js';
+import { isStorageNode, type SourceStat } from '../virtual/readable-node.js';
+import { sameFile } from './identity.js';
+import { sameBackend, sameFileError, type CopyItem, type Operation } from './plan.js';
 import type { TransferMethod } from './types.js';
 
 export interface TransferContext {
@@ -132,11 +133,14 @@ async function streamed(item: CopyItem, stat: SourceStat, context: TransferConte
 
 /**
  * Transfers one file: a native rename for a move within one backend, a server-side copy within one backend, and a
- * streamed read → write otherwise (then, for a move, the source is deleted once the copy is in place).
+ * streamed read → write otherwise (then, for a move, the source is deleted once the copy is in place). A tree's
+ * file that turns out to be its own destination under another name (a link) is refused, never deleted.
  */
 export async function transferFile(item: CopyItem, stat: SourceStat, context: TransferContext): Promise<Transferred> {
   const { src } = item;
   const size = stat.size ?? 0;
+  if (item.checkSame && isStorageNode(src) && (await sameFile(src, item.dest)))
+    throw sameFileError(context.operation, src, item.dest);
   if (sameBackend(src, item.dest) && src.versionId === undefined) {
     const backend = src.backend;
     if (context.operation === 'move' && can(backend, 'rename'))

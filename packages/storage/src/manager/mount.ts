@@ -47,6 +47,11 @@ export abstract class Mount {
 
   /** The backend every node operation goes through. */
   abstract backend(): StorageBackend;
+  /**
+   * Where a key of this mount really lives: the backend instance that holds it (relative mounts resolved to their
+   * parent's, before layers) and the key in it. Two nodes with the same location are the same object.
+   */
+  abstract locate(key: string): { backend: StorageBackend; key: string };
   abstract info(): MountInfo;
   abstract dispose(): Promise<void>;
 
@@ -87,6 +92,10 @@ export class BackendMount extends Mount {
 
   backend(): StorageBackend {
     return this.effective;
+  }
+
+  locate(key: string): { backend: StorageBackend; key: string } {
+    return { backend: this.raw, key };
   }
 
   info(): MountInfo {
@@ -132,6 +141,11 @@ export class RelativeMount extends Mount {
     if (this.cache?.parent !== parent)
       this.cache = { parent, effective: this.wrap(subfolderBackend(parent, this.prefix)) };
     return this.cache.effective;
+  }
+
+  locate(key: string): { backend: StorageBackend; key: string } {
+    const prefix = this.prefix;
+    return this.parentMount().locate(prefix === '' ? key : key === '' ? prefix : `${prefix}/${key}`);
   }
 
   override denial(access: Access): Denial | undefined {

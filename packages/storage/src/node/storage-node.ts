@@ -297,7 +297,7 @@ export class StorageNode {
   deleteVersion(versionId: string): Promise<void> {
     return deleteVersionOf(this, versionId);
   }
-  /** Deletes all but the newest `keep` versions (default 1); returns how many went. */
+  /** Deletes old versions, keeping the newest `keep` real ones (default 1; delete markers do not count) and the current one; returns how many went. */
   compactVersions(options: { keep?: number } = {}): Promise<number> {
     return compactVersionsOf(this, options);
   }

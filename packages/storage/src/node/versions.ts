@@ -27,13 +27,27 @@ export async function deleteVersionOf(node: StorageNode, versionId: string): Pro
 }
 
 /**
- * Keeps the newest `keep` versions (at least 1: the current one is never removed) and deletes the older ones,
- * delete markers included. Returns how many were deleted.
+ * Keeps the newest `keep` real versions (at least 1; delete markers are not counted, as with S3's
+ * NoncurrentVersions retention) and deletes what is older than the last of them, delete markers included. The
+ * current version (even a delete marker) is never removed, and neither is anything between it and the kept
+ * versions, so a deleted file keeps its newest `keep` versions to be restored from. Deletes oldest first; returns
+ * how many were deleted.
  */
 export async function compactVersionsOf(node: StorageNode, options: { keep?: number } = {}): Promise<number> {
   const keep = Math.max(1, Math.floor(options.keep ?? 1));
   const versions = await versionsOf(node);
-  const doomed = versions.slice(keep).filter((v) => !v.isLatest);
+  let kept = 0;
+  let cut = 0;
+  for (const [index, version] of versions.entries()) {
+    if (kept === keep) break;
+    if (version.isDeleteMarker) continue;
+    kept++;
+    cut = index + 1;
+  }
+  const doomed = versions
+    .slice(Math.max(cut, 1))
+    .filter((v) => !v.isLatest)
+    .reverse();
   const backend = backendFor(node, 'compactVersions', 'delete', 'versioning', 'versions');
   for (const version of doomed)
     await guard(node, 'compactVersions', () => backend.delete(node.path, { versionId: version.versionId }));

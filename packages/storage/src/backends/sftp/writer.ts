@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { parentKey, type ErrorContext, type WriteOptions, type WriteResult } from '@org/core';
+import { parentKey, UfsError, type ErrorContext, type WriteOptions, type WriteResult } from '@org/core';
 import { call, type Session, type SftpStats } from './connection.js';
-import { sftpStatus, STATUS, ufsError } from './errors.js';
+import { sftpError, sftpStatus, STATUS, ufsError } from './errors.js';
 import { confine, lstatOrNull, makeFolders, remotePath, TEMP_PREFIX } from './paths.js';
 
 type Source = Readable | AsyncIterable<Uint8Array>;
@@ -84,7 +85,8 @@ async function closeQuietly(s: Session, handle: Buffer): Promise<void> {
  * Moves `from` onto `to`. `exclusive`: plain SSH_FXP_RENAME, which SFTP v3 defines to fail when `to` exists
  * (OpenSSH implements it with link(2)+unlink(2), so the check and the rename are one atomic step) →
  * ALREADY_EXISTS. Otherwise posix-rename@openssh.com (rename(2): atomic replace); servers without it get
- * rename, and when the target exists, unlink + rename (never partial, but the key is briefly missing).
+ * rename, and when the target exists, `replaceAside` (never partial and nothing lost, but the key is briefly
+ * missing).
  */
 export async function moveInto(
   s: Session,
@@ -106,9 +108,37 @@ export async function moveInto(
     if (existing.isDirectory())
       throw ufsError('INVALID_INPUT', context, 'is a folder, not a file: a write cannot replace it', err);
     if (s.posixRename) throw err;
-    await call((cb) => s.sftp.unlink(to, cb));
-    await call((cb) => s.sftp.rename(from, to, cb));
+    await replaceAside(s, from, to, context, key);
   }
+}
+
+/**
+ * Replaces the file `to` with `from` where rename cannot overwrite: `to` is renamed aside to a hidden backup beside
+ * it, `from` is renamed into place, then the backup is removed. When `from` cannot be put in place, the backup is
+ * renamed back and the error thrown; when even that fails, the error says where the previous content is kept.
+ */
+async function replaceAside(s: Session, from: string, to: string, context: ErrorContext, key: string): Promise<void> {
+  const folder = posix.dirname(to);
+  const backup = `${folder === '/' ? '' : folder}/${TEMP_PREFIX}${randomBytes(8).toString('hex')}.old`;
+  await call((cb) => s.sftp.rename(to, backup, cb));
+  try {
+    await call((cb) => s.sftp.rename(from, to, cb));
+  } catch (err) {
+    try {
+      await call((cb) => s.sftp.rename(backup, to, cb));
+    } catch (restoreError) {
+      const failed = sftpError(err, context);
+      const detail = restoreError instanceof Error ? restoreError.message : String(restoreError);
+      throw new UfsError(
+        failed.code,
+        `${failed.message}; the previous "${key}" could not be put back (${detail}) and is kept as "${backup}"`,
+        { context: { ...context, backup }, cause: err, retryable: false },
+      );
+    }
+    throw err;
+  }
+  // The new file is in place: a backup that cannot be removed is left hidden (listings skip TEMP_PREFIX names).
+  await call((cb) => s.sftp.unlink(backup, cb)).catch(() => undefined);
 }
 
 /**
