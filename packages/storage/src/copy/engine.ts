@@ -201,7 +201,10 @@ async function execute(
       run.endListing();
       if (await run.select(plan.item.relative, plan.item.src)) await run.process(plan.item, 0);
     } else {
-      await runTree(run, plan.items(run.signal), plan.root);
+      // A name in the source that can never be a key is that file's failure; its siblings are copied.
+      const onInvalidName = (error: UfsError) =>
+        run.fail(`${plan.root.mountName}:${String(error.context.path)}`, dest.fullpath, error);
+      await runTree(run, plan.items(run.signal, onInvalidName), plan.root);
     }
     if (external?.aborted) throw aborted();
     if (run.stoppedBy) throw run.stoppedBy;

@@ -22,8 +22,8 @@ export type CopyPlan =
   | {
       kind: 'tree';
       root: StorageNode;
-      /** The files below the root, as the listing yields them. */
-      items: (signal: AbortSignal) => AsyncGenerator<CopyItem>;
+      /** The files below the root, as the listing yields them; a name that can never be a key goes to `onInvalidName`. */
+      items: (signal: AbortSignal, onInvalidName: (error: UfsError) => void) => AsyncGenerator<CopyItem>;
     };
 
 export type Operation = 'copy' | 'move';
@@ -84,8 +84,8 @@ export async function planCopy(
   return {
     kind: 'tree',
     root: src,
-    items: async function* (listSignal) {
-      for await (const node of src.list({ recursive: true, signal: listSignal })) {
+    items: async function* (listSignal, onInvalidName) {
+      for await (const node of src.list({ recursive: true, signal: listSignal, onInvalidName })) {
         if (!node.listed?.isFile) continue;
         const relative = node.path.slice(offset);
         yield { src: node, dest: dest.child(relative), relative, checkSame: true };
