@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { knownProviders } from '@org/providers';
-import { startHostingFake, type HostingFake } from './fakes/hosting.js';
+import { PIXELDRAIN_KEY, startHostingFake, type HostingFake } from './fakes/hosting.js';
 import { sandbox, ufs } from './helpers/ufs.js';
 
 let fake: HostingFake;
@@ -22,6 +24,9 @@ describe('ufs provider', () => {
     const run = await ufs(['provider', 'list'], { env });
     expect(run.status).toBe(0);
     for (const id of knownProviders()) expect(run.stdout).toMatch(new RegExp(`^${id}\\s`, 'm'));
+    // 0x0 takes any number of hours (its `expires` field), litterbox a fixed list (the spec).
+    expect(run.stdout).toMatch(/^0x0\s+512 MiB\s.*\sany\s+none\s+yes\s*$/m);
+    expect(run.stdout).toMatch(/^litterbox\s.*\s1h 12h 24h 72h\s+none\s/m);
     const json = await ufs(['provider', 'list', '--json'], { env });
     const infos = json.json<Array<{ id: string; maxSize?: number; default: boolean }>>();
     expect(infos.map((i) => i.id)).toEqual(knownProviders());
@@ -54,6 +59,62 @@ describe('ufs provider', () => {
     fake.mode.catbox = 'ok';
     expect(run.status).toBe(70); // UNEXPECTED: a 2xx with no URL
     expect(run.stdout).toMatch(/^catbox\s+ready\s+FAILED/m);
+  });
+
+  it('status counts provider options from the config file, as upload does (status and --online)', async () => {
+    const www = join(box.dir, 'www');
+    await mkdir(www, { recursive: true });
+    const config = join(box.dir, 'status-config.yaml');
+    await writeFile(
+      config,
+      [
+        'upload:',
+        '  providerOptions:',
+        `    pixeldrain: { apiKey: ${PIXELDRAIN_KEY} }`,
+        '    s3: { bucket: my-bucket }',
+        `    mount: { mounts: [{ name: www, protocol: local, root: ${JSON.stringify(www)} }], target: 'www:drops' }`,
+        '',
+      ].join('\n'),
+    );
+    const run = await ufs(['provider', 'status', '--config', config], { env });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^pixeldrain\s+ready/m);
+    expect(run.stdout).toMatch(/^s3\s+ready/m);
+    expect(run.stdout).toMatch(/^mount\s+ready/m);
+    const named = await ufs(['provider', 'status', 'pixeldrain', 'mount', '--json'], {
+      env: { ...env, UFS_CONFIG: config },
+    });
+    expect(named.json()).toEqual([
+      expect.objectContaining({ id: 'pixeldrain', ready: true }),
+      expect.objectContaining({ id: 'mount', ready: true }),
+    ]);
+    // --online uses the key: the fake refuses anonymous uploads (401), so ok means the key was sent.
+    const before = fake.uploads.length;
+    const online = await ufs(['provider', 'status', '--online', 'pixeldrain', '--config', config, '--json'], { env });
+    expect(online.status).toBe(0);
+    expect(online.json()).toEqual([
+      expect.objectContaining({ id: 'pixeldrain', online: expect.objectContaining({ ok: true }) }),
+    ]);
+    expect(fake.uploads.slice(before).map((u) => u.service)).toEqual(['pixeldrain']);
+  });
+
+  it('status --online with a named provider that is not ready checks nothing and fails (78) saying why', async () => {
+    const before = fake.uploads.length;
+    const run = await ufs(['provider', 'status', '--online', 'pixeldrain', 'catbox'], { env });
+    expect(run.status).toBe(78); // CONFIG_INVALID: the configuration it needs is missing
+    expect(run.stderr.trim()).toMatch(/^\[ufs\] \[pixeldrain\] not checked: not ready: PIXELDRAIN_API_KEY is not set/);
+    expect(run.stdout).toMatch(/^pixeldrain\s+not ready\s+NOT CHECKED\s+PIXELDRAIN_API_KEY/m);
+    expect(run.stdout).toMatch(/^catbox\s+ready\s+online/m);
+    expect(fake.uploads.slice(before).map((u) => u.service)).toEqual(['catbox']);
+    const json = await ufs(['provider', 'status', '--online', 'pixeldrain', '--json'], { env });
+    expect(json.status).toBe(78);
+    expect(json.json()).toEqual([
+      expect.objectContaining({
+        id: 'pixeldrain',
+        ready: false,
+        online: expect.objectContaining({ ok: false, error: expect.objectContaining({ code: 'CONFIG_INVALID' }) }),
+      }),
+    ]);
   });
 
   it('refuses an unknown provider id', async () => {

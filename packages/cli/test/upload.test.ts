@@ -85,6 +85,21 @@ describe('ufs upload', () => {
     });
   });
 
+  it('a single-download service is not verified: the URL alone on stdout, a note on stderr saying why', async () => {
+    const run = await ufs(['upload', '-p', 'sendit', fileB], { env });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^${fake.url}/sendit/\\w+/b\\.txt\\n$`));
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'sendit: not verified: sendit.sh serves the link once: downloading it to verify would use it up',
+    ]);
+    // The link was left unused: its one download serves the bytes.
+    expect((await fetchBytes(run.stdout.trim())).toString()).toBe('hello from b\n');
+    // Verification turned off on purpose needs no note.
+    const off = await ufs(['upload', '-p', 'sendit', '--no-verify', fileB], { env });
+    expect(off.status).toBe(0);
+    expect(off.stderr).toBe('');
+  });
+
   it('a permanent 400 is not retried and exits 64; --verbose shows code and context', async () => {
     fake.mode.catbox = 'error400';
     const before = fake.uploads.length;

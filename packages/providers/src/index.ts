@@ -10,12 +10,7 @@ export {
   loadAllProviders,
 } from './registry.js';
 export { fileSource, contentTypeFor, type FileSourceOptions } from './source.js';
-export {
-  uploadFile,
-  uploadWithSettings,
-  uploadFailed,
-  type UploadFileResult,
-} from './orchestrator/upload-file.js';
+export { uploadFile, uploadWithSettings, uploadFailed, type UploadFileResult } from './orchestrator/upload-file.js';
 /** Re-exported from @org/core, where it now lives (kept here so existing imports keep working). */
 export { formatBytes } from '@org/core';
 export { uploadFiles, type UploadFilesOptions, type BatchItem } from './orchestrator/upload-files.js';
@@ -28,6 +23,8 @@ export {
 export {
   loadConfigFile,
   parseUploadConfig,
+  uploadSection,
+  OTHER_CONFIG_SECTIONS,
   uploadConfigSchema,
   providerList,
   type UploadConfig,

@@ -45,10 +45,16 @@ export async function listProviders(): Promise<ProviderInfo[]> {
   return infos;
 }
 
-/** The status of every registered provider. */
-export async function providerStatuses(env: Env = process.env): Promise<ProviderStatusReport[]> {
+/**
+ * The status of every registered provider; `providerOptions` (per id, as `uploadFile` takes them, e.g. from the
+ * config file) count as they do for an upload (`{ pixeldrain: { apiKey } }` makes pixeldrain ready).
+ */
+export async function providerStatuses(
+  env: Env = process.env,
+  providerOptions: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {},
+): Promise<ProviderStatusReport[]> {
   const reports: ProviderStatusReport[] = [];
-  for (const id of knownProviders()) reports.push(await providerStatus(id, env));
+  for (const id of knownProviders()) reports.push(await providerStatus(id, env, { ...providerOptions[id] }));
   return reports;
 }
 

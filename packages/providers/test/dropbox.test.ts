@@ -1,9 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { isUfsError } from '@org/core';
+import { createHash, randomBytes } from 'node:crypto';
+import { isUfsError, type UfsError } from '@org/core';
 import { loadProvider, uploadFile, type UploadFileOptions } from '../src/index.js';
 import { directDownload } from '../src/sdk/dropbox.js';
+import { contentHashOf } from '../src/sdk/dropbox-content-hash.js';
 import type { FakeService } from './fakes/base.js';
-import { dropboxFake, sessionCalls } from './fakes/dropbox.js';
+import { dropboxFake, loseAnswers, routeError, sessionCalls } from './fakes/dropbox.js';
 import { FAST_RETRY, download, randomFile, tempDir } from './helpers.js';
 
 // The Dropbox provider through the real `dropbox` SDK, its fetch pointed at a local server that follows API v2
@@ -70,9 +72,11 @@ describe('dropbox', () => {
   it('a name clash fails with ALREADY_EXISTS unless force (overwrite) or unique (new name)', async () => {
     const file = await randomFile(dir, 'clash.txt');
     await uploadFile(file.path, opts());
-    const error = await uploadFile(file.path, opts()).catch((e: unknown) => e);
+    const changed = await randomFile(dir, 'clash.txt', 4000);
+    const error = await uploadFile(changed.path, opts()).catch((e: unknown) => e);
     expect(isUfsError(error, 'ALREADY_EXISTS')).toBe(true);
-    expect((error as Error).message).toMatch(/force.*unique/);
+    expect((error as UfsError).retryable).toBe(false);
+    expect((error as Error).message).toMatch(/path\/conflict\/file.*force.*unique/);
 
     const other = await randomFile(dir, 'clash.txt', 5000);
     const forced = await uploadFile(other.path, opts({ force: true }));
@@ -83,6 +87,100 @@ describe('dropbox', () => {
 
     const unique = await uploadFile(file.path, opts({ unique: true }));
     expect(unique.deleteToken).toMatch(/^\/ufs\/clash-[0-9a-f]{8}\.txt$/);
+  });
+
+  it('the same bytes already at the path (same content_hash) are a success, not a clash', async () => {
+    const file = await randomFile(dir, 'again.txt', 6000);
+    const first = await uploadFile(file.path, opts());
+    const second = await uploadFile(file.path, opts());
+    expect(second).toMatchObject({ url: first.url, deleteToken: '/ufs/again.txt', verified: true });
+    expect(fake.requests.filter((r) => r.path === '/2/files/get_metadata')).toHaveLength(1);
+  });
+
+  it('a retry after a lost answer finds its own upload (path/conflict, same content_hash) and succeeds', async () => {
+    const small = await randomFile(dir, 'lost.bin', 20_000);
+    loseAnswers(fake);
+    const events: string[] = [];
+    const result = await uploadFile(small.path, opts({}, { onEvent: (e) => events.push(e.type) }));
+    expect(events.filter((e) => e === 'retry')).toHaveLength(1);
+    expect(fake.requests.filter((r) => r.path === '/2/files/upload')).toHaveLength(2);
+    expect(result).toMatchObject({ deleteToken: '/ufs/lost.bin', verified: true });
+    expect((await download(result.url)).bytes.equals(small.bytes)).toBe(true);
+
+    // Over 4 MiB (several content_hash blocks), through an upload session: the lost answer is finish's.
+    const large = await randomFile(dir, 'lost-large.bin', 9 * 1024 * 1024 + 123);
+    loseAnswers(fake);
+    const before = sessionCalls(fake).length;
+    const session = await uploadFile(
+      large.path,
+      opts({ sessionThreshold: 4 * 1024 * 1024, chunkSize: 4 * 1024 * 1024 }),
+    );
+    expect(sessionCalls(fake).slice(before)).toEqual(['start', 'append', 'finish', 'start', 'append', 'finish']);
+    expect(session.verified).toBe(true);
+  });
+
+  it('route errors (409) are mapped by error_summary, which the message keeps', async () => {
+    const file = await randomFile(dir, 'route.txt');
+    const cases: Array<[string, string, boolean]> = [
+      ['path/malformed_path', 'INVALID_INPUT', false],
+      ['path/too_many_write_operations', 'RATE_LIMITED', true],
+    ];
+    for (const [summary, code, retryable] of cases) {
+      routeError(fake, summary, 3);
+      const error = (await uploadFile(file.path, opts()).catch((e: unknown) => e)) as UfsError;
+      expect(error).toMatchObject({ code, retryable });
+      expect(error.message).toContain(`HTTP 409: ${summary}/`);
+      fake.reset();
+    }
+    // too_many_write_operations is retried: once, then the upload goes through.
+    routeError(fake, 'path/too_many_write_operations');
+    expect((await uploadFile(file.path, opts())).verified).toBe(true);
+    expect(fake.requests.filter((r) => r.path === '/2/files/upload')).toHaveLength(2);
+
+    const disallowed = await randomFile(dir, 'desktop.ini');
+    const refused = (await uploadFile(disallowed.path, opts()).catch((e: unknown) => e)) as UfsError;
+    expect(refused).toMatchObject({ code: 'INVALID_INPUT', retryable: false });
+    expect(refused.message).toContain('path/disallowed_name/');
+    expect(fake.requests.filter((r) => r.path === '/2/files/upload')).toHaveLength(3);
+
+    const provider = await loadProvider('dropbox');
+    const gone = await provider.delete!({ url: 'x', deleteToken: '/ufs/never-uploaded.txt' }, { env: env() }).catch(
+      (e: unknown) => e,
+    );
+    expect(gone).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('not_found/') });
+  });
+
+  it('a full account is TOO_LARGE (path/insufficient_space), not retried', async () => {
+    const full = await dropboxFake({ accessToken: TOKEN, quotaBytes: 10_000 }).start();
+    try {
+      const file = await randomFile(dir, 'roomy.bin', 12_000);
+      const error = (await uploadFile(
+        file.path,
+        opts({}, { env: { UFS_DROPBOX_URL: full.url, DROPBOX_ACCESS_TOKEN: TOKEN } }),
+      ).catch((e: unknown) => e)) as UfsError;
+      expect(error).toMatchObject({ code: 'TOO_LARGE', retryable: false });
+      expect(error.message).toContain('path/insufficient_space/');
+      expect(full.requests.filter((r) => r.path === '/2/files/upload')).toHaveLength(1);
+    } finally {
+      await full.stop();
+    }
+  });
+
+  it("computes Dropbox's content_hash chunk by chunk, across 4 MiB blocks", async () => {
+    const bytes = randomBytes(9 * 1024 * 1024 + 7);
+    const blocks: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += 4 * 1024 * 1024)
+      blocks.push(
+        createHash('sha256')
+          .update(bytes.subarray(at, at + 4 * 1024 * 1024))
+          .digest(),
+      );
+    const expected = createHash('sha256').update(Buffer.concat(blocks)).digest('hex');
+    async function* odd() {
+      for (let at = 0; at < bytes.length; at += 1_000_003) yield bytes.subarray(at, at + 1_000_003);
+    }
+    expect(await contentHashOf(odd())).toBe(expected);
+    expect(await contentHashOf((async function* () {})())).toBe(createHash('sha256').digest('hex'));
   });
 
   it('gets an access token from a refresh token + app key', async () => {

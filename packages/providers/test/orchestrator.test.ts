@@ -75,6 +75,47 @@ describe('provider order and precedence', () => {
     });
   });
 
+  it("UFS_CONFIG may name a full ufs config (the CLI's): its upload section is read, its other sections ignored", async () => {
+    const config = join(dir, 'cli-config.yaml');
+    await writeFile(
+      config,
+      [
+        'mounts:',
+        '  photos: { protocol: local, root: ~/Pictures }',
+        'upload:',
+        '  providers: [0x0, litterbox]',
+        '  expire: 24h',
+        '  providerOptions:',
+        "    '0x0': { secret: true }",
+        'maxAttempts: 4',
+        'server: { url: "http://127.0.0.1:8000", apiKey: k }',
+        'scan: { exclude: ["*.tmp"] }',
+        'serve: { port: 8000 }',
+        '',
+      ].join('\n'),
+    );
+    const settings = await resolveUploadSettings({ env: { UFS_CONFIG: config } });
+    expect(settings).toMatchObject({
+      providers: ['0x0', 'litterbox'],
+      providersFrom: 'config',
+      expire: '24h',
+      retry: { maxAttempts: 4 },
+      providerOptions: { '0x0': { secret: true } },
+    });
+    const file = await randomFile(dir, 'cli-config.bin');
+    const result = await uploadFile(file.path, { env: { ...env, UFS_CONFIG: config }, retry: FAST_RETRY });
+    expect(result).toMatchObject({ provider: '0x0', verified: true });
+
+    // Unknown keys are still refused, inside the upload section and at the top level.
+    const typo = join(dir, 'cli-typo.yaml');
+    await writeFile(typo, 'mounts: {}\nupload:\n  providers: [catbox]\n  verfy: false\n');
+    const inUpload = await ufsFailure(resolveUploadSettings({ env: { UFS_CONFIG: typo } }));
+    expect(inUpload).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/upload: .*"verfy"/) });
+    await writeFile(typo, 'upload:\n  providers: [catbox]\nuplaod: {}\n');
+    const atTop = await ufsFailure(resolveUploadSettings({ env: { UFS_CONFIG: typo } }));
+    expect(atTop).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('uplaod') });
+  });
+
   it('a malformed expire is refused once, before any provider: INVALID_INPUT, or CONFIG_INVALID from the config', async () => {
     const fromOptions = await ufsFailure(
       resolveUploadSettings({ providers: 'litterbox,catbox', expire: '1x', env: {} }),
@@ -142,6 +183,17 @@ describe('retry, fallback, fragile, verification', () => {
       }),
       { provider: '0x0', outcome: 'success', attempts: 1 },
     ]);
+  });
+
+  it('every 5xx of a hosting service is transient, 501 included (retried, then success)', async () => {
+    const file = await randomFile(dir, 'five-oh-one.bin');
+    catbox.fake.fail(501);
+    const events: UploadEvent[] = [];
+    const result = await uploadFile(file.path, opts({ providers: ['catbox'], onEvent: (e) => events.push(e) }));
+    expect(result.provider).toBe('catbox');
+    const retry = events.find((e) => e.type === 'retry');
+    expect(retry).toMatchObject({ provider: 'catbox', error: { code: 'UNAVAILABLE', retryable: true } });
+    expect(result.report).toEqual([{ provider: 'catbox', outcome: 'success', attempts: 2 }]);
   });
 
   it('when every provider fails, one error lists each provider and its reason', async () => {

@@ -21,6 +21,7 @@ let dir: string;
 let cleanup: () => Promise<void>;
 let removeBucket: () => Promise<void>;
 const savedEnv = { ...process.env };
+const fieldsOf = (id: string) => harnesses.find((h) => h.id === id)!.fake.lastFields;
 const savedCwd = process.cwd();
 
 beforeAll(async () => {
@@ -146,7 +147,7 @@ describe('README examples', () => {
 
   it('config file (YAML) and UFS_PROVIDERS', async () => {
     const yaml = `# ~/.config/ufs/upload.yaml — use with UFS_CONFIG=~/.config/ufs/upload.yaml or { configFile }
-providers: [catbox, 0x0, tempsh]
+providers: [litterbox, 0x0] # both can keep a file 72 h (catbox, tempsh… cannot choose: they would be skipped)
 expire: 72h
 verify: true
 fragile: false
@@ -159,16 +160,19 @@ providerOptions:
     await writeFile(join(dir, 'upload.yaml'), yaml);
     process.env.UFS_CONFIG = join(dir, 'upload.yaml');
     try {
-      // expire: 72h skips catbox and tempsh (no expiry choice): 0x0 takes it.
+      // expire: 72h: both providers can keep the file that long, so the first one takes it, for 72 h.
+      const started = Date.now();
       const fromFile = await uploadFile('photo.jpg');
-      expect(fromFile.provider).toBe('0x0');
-      expect(fromFile.report.map((r) => `${r.provider}:${r.outcome}`)).toEqual([
-        'catbox:skipped',
-        '0x0:success',
-        'tempsh:skipped',
-      ]);
-      process.env.UFS_PROVIDERS = 'litterbox,catbox';
-      expect((await uploadFile('photo.jpg')).provider).toBe('litterbox');
+      expect(fromFile.provider).toBe('litterbox');
+      expect(fromFile.report.map((r) => `${r.provider}:${r.outcome}`)).toEqual(['litterbox:success']);
+      expect(fieldsOf('litterbox').time).toBe('72h');
+      expect(fromFile.expiresAt!.getTime() - started).toBeGreaterThanOrEqual(72 * 3_600_000 - 1000);
+      expect(fromFile.expiresAt!.getTime() - started).toBeLessThan(72 * 3_600_000 + 60_000);
+      // UFS_PROVIDERS=0x0,catbox overrides the file's providers (catbox cannot keep it 72 h: skipped).
+      process.env.UFS_PROVIDERS = '0x0,catbox';
+      const fromEnv = await uploadFile('photo.jpg');
+      expect(fromEnv.provider).toBe('0x0');
+      expect(fieldsOf('0x0').expires).toBe('72');
       expect((await uploadFile('photo.jpg', { providers: ['0x0'] })).provider).toBe('0x0');
     } finally {
       delete process.env.UFS_CONFIG;

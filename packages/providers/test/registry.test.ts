@@ -18,7 +18,11 @@ describe('registry', () => {
       expect(provider.info.id).toBe(id);
       expect(provider.info.retention.length).toBeGreaterThan(0);
       expect(provider.info.capabilities.streaming).toBe(true);
-      if (provider.info.capabilities.expiry) expect(provider.info.expiryChoices?.length).toBeGreaterThan(0);
+      // Choices are listed where the service has a fixed list; 0x0 takes any number of hours (no list: "any").
+      if (provider.info.expiryChoices !== undefined) expect(provider.info.expiryChoices.length).toBeGreaterThan(0);
+      if (!provider.info.capabilities.expiry) expect(provider.info.expiryChoices).toBeUndefined();
+      if (id === '0x0')
+        expect([provider.info.capabilities.expiry, provider.info.expiryChoices]).toEqual([true, undefined]);
       expect(typeof provider.delete === 'function').toBe(provider.info.capabilities.delete);
       const ready = provider.status({}).ready;
       expect(ready).toBe(provider.info.auth !== 'required');

@@ -45,6 +45,11 @@ describe('providerStatus', () => {
       'ufs',
     ]);
   });
+
+  it('providerStatuses counts provider options (as uploadFile takes them, e.g. from a config file)', async () => {
+    const all = await providerStatuses({}, { pixeldrain: { apiKey: 'k' }, s3: { bucket: 'b' }, fal: { apiKey: 'f' } });
+    expect(all.filter((s) => !s.ready).map((s) => s.id)).toEqual(['dropbox', 'mount', 'ufs']);
+  });
 });
 
 describe('checkOnline', () => {

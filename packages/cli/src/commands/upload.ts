@@ -37,8 +37,8 @@ export default class Upload extends BaseCommand<typeof Upload> {
       command: '<%= config.bin %> <%= command.id %> photo.jpg',
     },
     {
-      description: 'Try 0x0 first, then catbox; keep the file 24 hours',
-      command: '<%= config.bin %> <%= command.id %> --provider 0x0,catbox --expire 24h report.pdf',
+      description: 'Try 0x0 first, then litterbox; keep the file 24 hours (both can choose how long)',
+      command: '<%= config.bin %> <%= command.id %> --provider 0x0,litterbox --expire 24h report.pdf',
     },
     {
       description: 'Three files, two at a time, structured results',
@@ -111,9 +111,15 @@ export default class Upload extends BaseCommand<typeof Upload> {
       interrupt.dispose();
     }
     const failures: UfsError[] = [];
+    // Verification the user did not turn off but that did not happen (single-download services) gets a note.
+    const verifyWanted = this.flags.verify !== false && config.upload.verify !== false;
     for (const item of items) {
-      if (item.ok) this.out(item.result.url);
-      else {
+      if (item.ok) {
+        this.out(item.result.url);
+        const { provider, verifySkipped } = item.result;
+        if (verifySkipped && verifyWanted)
+          this.note(`${files.length > 1 ? `${item.path}: ` : ''}${provider}: not verified: ${verifySkipped}`);
+      } else {
         failures.push(item.error);
         if (files.length > 1) this.reportError(item.error);
       }

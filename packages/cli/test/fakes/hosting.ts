@@ -9,12 +9,17 @@ import { extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
 /**
- * A minimal local stand-in for two hosting services, following the wire facts in shared/specs/hosting-providers.md:
+ * A minimal local stand-in for four hosting services, following the wire facts in shared/specs/hosting-providers.md:
  * catbox (`POST /user/api.php`, multipart `reqtype=fileupload` + `fileToUpload`, answer: the URL as text) and 0x0
  * (`POST /`, multipart `file`, optional `expires`; answer: the URL as text, a removal token in `X-Token`; `POST`
- * to the file URL with `token` + `delete` removes it). Each lives under its own prefix (`/catbox`, `/0x0`) so one
- * port serves both. Files are stored on disk and served back, so verification by download is real.
+ * to the file URL with `token` + `delete` removes it); also pixeldrain (`PUT /api/file/<name>`, raw body, the API key
+ * as the Basic password, anonymous uploads refused with 401; answer: 201 `{"id"}`, the file at `/api/file/<id>`) and
+ * sendit (`PUT /<name>`, raw body; answer: text with a `wget <url>` line; the link serves one download). Each lives
+ * under its own prefix (`/catbox`, `/0x0`, `/pixeldrain`, `/sendit`) so one port serves them all. Files are stored on
+ * disk and served back, so verification by download is real.
  */
+export const PIXELDRAIN_KEY = 'pd-cli-test-key';
+
 export type Mode = 'ok' | 'error500' | 'error400' | 'corrupt' | 'nourl';
 
 export interface HostingFake {
@@ -29,6 +34,8 @@ export interface HostingFake {
 interface Stored {
   path: string;
   token: string;
+  /** Downloads served (sendit serves one). */
+  downloads?: number;
 }
 
 export async function startHostingFake(): Promise<HostingFake> {
@@ -70,9 +77,50 @@ export async function startHostingFake(): Promise<HostingFake> {
     return { fields, saved };
   }
 
+  /** pixeldrain and sendit: a raw `PUT` of the bytes. */
+  async function rawPut(req: IncomingMessage, res: ServerResponse, service: string, name: string): Promise<void> {
+    if (service === 'pixeldrain') {
+      const auth = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (!auth || Buffer.from(auth, 'base64').toString() !== `:${PIXELDRAIN_KEY}`) {
+        for await (const chunk of req) void chunk; // read the body before answering, as a real server does
+        return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"success":false}');
+      }
+    }
+    const path = join(dir, randomBytes(8).toString('hex'));
+    await pipeline(req, createWriteStream(path));
+    const id = randomBytes(4).toString('hex');
+    const size = (await stat(path)).size;
+    fake.uploads.push({ service, name, size, fields: {} });
+    if (service === 'pixeldrain') {
+      files.set(`pixeldrain/api/file/${id}`, { path, token: '' });
+      return void res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id }));
+    }
+    files.set(`sendit/${id}/${name}`, { path, token: '', downloads: 0 });
+    res
+      .writeHead(200, { 'content-type': 'text/plain' })
+      .end(`Ready (one download):\n\n  wget ${base}/sendit/${id}/${name}\n`);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const [, service, ...rest] = url.pathname.split('/');
+    if (
+      req.method === 'PUT' &&
+      service === 'pixeldrain' &&
+      rest.length === 3 &&
+      rest[0] === 'api' &&
+      rest[1] === 'file'
+    )
+      return rawPut(req, res, service, rest[2]!);
+    if (req.method === 'PUT' && service === 'sendit' && rest.length === 1) return rawPut(req, res, service, rest[0]!);
+    if (req.method === 'GET' && (service === 'pixeldrain' || service === 'sendit')) {
+      const stored = files.get(`${service}/${rest.join('/')}`);
+      if (!stored || (stored.downloads !== undefined && stored.downloads++ >= 1))
+        return void res.writeHead(404).end('not found');
+      const { size } = await stat(stored.path);
+      res.writeHead(200, { 'content-length': String(size), 'content-type': 'application/octet-stream' });
+      return void (await pipeline(createReadStream(stored.path), res));
+    }
     if (service !== 'catbox' && service !== '0x0') return void res.writeHead(404).end('no such service');
     const restPath = rest.join('/');
     const isUpload = req.method === 'POST' && (service === 'catbox' ? restPath === 'user/api.php' : restPath === '');
@@ -119,7 +167,12 @@ export async function startHostingFake(): Promise<HostingFake> {
   return {
     ...fake,
     url: base,
-    env: { UFS_CATBOX_URL: `${base}/catbox`, UFS_0X0_URL: `${base}/0x0` },
+    env: {
+      UFS_CATBOX_URL: `${base}/catbox`,
+      UFS_0X0_URL: `${base}/0x0`,
+      UFS_PIXELDRAIN_URL: `${base}/pixeldrain`,
+      UFS_SENDIT_URL: `${base}/sendit`,
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

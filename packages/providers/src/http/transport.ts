@@ -1,5 +1,5 @@
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
-import { httpError, toUfsError, type ErrorContext } from '@org/core';
+import { UfsError, httpError, toUfsError, type ErrorContext } from '@org/core';
 import { requestSignals, signalError, type RequestSignals } from './signals.js';
 
 export type HttpBody = string | Uint8Array | AsyncIterable<Uint8Array>;
@@ -83,15 +83,35 @@ export async function readText(reply: HttpStreamReply, context: ErrorContext, li
 }
 
 /**
- * Sends a request and reads the answer as text. Any status ≥ 300 becomes a UfsError through the core
- * classification (429/5xx retryable, other 4xx permanent), with `Retry-After` honoured and a short excerpt of
- * the body in the message.
+ * The error for a hosting service's HTTP answer: the core classification, except that every 5xx is transient, 501
+ * included (the hosting spec: "other 5xx are transient"; the core maps 501 to UNSUPPORTED, which is right for ufs's
+ * own servers and storage backends but not for a public upload service having a bad moment).
+ */
+export function serviceHttpError(
+  status: number,
+  detail: string,
+  context: ErrorContext,
+  retryAfter?: string | null,
+): UfsError {
+  const error = httpError(status, detail, context, retryAfter);
+  if (status !== 501) return error;
+  return new UfsError('UNAVAILABLE', error.message, {
+    context: error.context,
+    retryable: true,
+    retryAfterMs: error.retryAfterMs,
+  });
+}
+
+/**
+ * Sends a request and reads the answer as text. Any status ≥ 300 becomes a UfsError through `serviceHttpError`
+ * (429/5xx retryable, other 4xx permanent), with `Retry-After` honoured and a short excerpt of the body in the
+ * message.
  */
 export async function httpCall(call: HttpCall): Promise<HttpReply> {
   const reply = await httpStream(call);
   const text = await readText(reply, call.context);
   if (reply.status >= 300) {
-    throw httpError(reply.status, excerpt(text), call.context, header(reply.headers, 'retry-after'));
+    throw serviceHttpError(reply.status, excerpt(text), call.context, header(reply.headers, 'retry-after'));
   }
   return { status: reply.status, headers: reply.headers, text };
 }

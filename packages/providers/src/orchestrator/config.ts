@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { UfsError, toUfsError } from '@org/core';
-import { isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 
 /**
@@ -49,21 +49,65 @@ export function parseUploadConfig(value: unknown, where = 'config'): UploadConfi
 }
 
 /**
- * YAML reads `0x0` as the number 0 (hex). Provider ids are names, so the `providers` entries keep the text as
- * written.
+ * The top-level sections of a full ufs config file (the `ufs` command's, see @org/cli) that are not about uploads:
+ * a config file written for the CLI may hold them, and the library ignores them (the CLI validates them).
+ */
+export const OTHER_CONFIG_SECTIONS = ['mounts', 'server', 'scan', 'serve'] as const;
+
+/**
+ * A config file as the library reads it: the upload settings at the top level (the library's own format), under
+ * `upload:` (the CLI's format), or both (`upload:` wins); the CLI's other sections are ignored. Unknown keys are
+ * refused, at the top level and inside `upload:`.
+ */
+const configFileSchema = z.strictObject({
+  ...uploadConfigSchema.shape,
+  upload: uploadConfigSchema.optional(),
+  ...Object.fromEntries(OTHER_CONFIG_SECTIONS.map((key) => [key, z.unknown().optional()])),
+});
+
+/**
+ * The upload settings of a config file's content (the library's format or a full ufs config); CONFIG_INVALID names
+ * each wrong key and where it is.
+ */
+export function uploadSection(value: unknown, where = 'config'): UploadConfig {
+  const parsed = configFileSchema.safeParse(value ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new UfsError('CONFIG_INVALID', `[ufs] ${where}: ${problems.join('; ')}`, {
+      context: { operation: 'configure', path: where },
+    });
+  }
+  const { upload, ...rest } = parsed.data as UploadConfig & { upload?: UploadConfig } & Record<string, unknown>;
+  const top = Object.fromEntries(
+    Object.entries(rest).filter(([key]) => !(OTHER_CONFIG_SECTIONS as readonly string[]).includes(key)),
+  );
+  return parseUploadConfig({ ...top, ...upload }, where);
+}
+
+/**
+ * YAML reads `0x0` as the number 0 (hex). Provider ids are names, so the `providers` entries (top level and under
+ * `upload:`) keep the text as written.
  */
 function yamlConfig(doc: Document): unknown {
   const value = doc.toJS() as Record<string, unknown> | null;
-  const node = doc.get('providers', true);
-  if (value && typeof value === 'object' && node !== undefined) {
+  if (!value || typeof value !== 'object') return value;
+  const keepIds = (holder: Record<string, unknown>, node: unknown) => {
     if (isSeq(node))
-      value.providers = node.items.map((item) => (isScalar(item) ? (item.source ?? String(item.value)) : item));
-    else if (isScalar(node)) value.providers = node.source ?? node.value;
+      holder.providers = node.items.map((item) => (isScalar(item) ? (item.source ?? String(item.value)) : item));
+    else if (isScalar(node)) holder.providers = node.source ?? node.value;
+  };
+  keepIds(value, doc.get('providers', true));
+  const upload = doc.get('upload', true);
+  if (isMap(upload) && value.upload && typeof value.upload === 'object') {
+    keepIds(value.upload as Record<string, unknown>, upload.get('providers', true));
   }
   return value;
 }
 
-/** Reads a config file: `.json` as JSON, `.yaml`/`.yml` (and anything else) as YAML, which also reads JSON. */
+/**
+ * Reads a config file: `.json` as JSON, `.yaml`/`.yml` (and anything else) as YAML, which also reads JSON. The file
+ * may be the library's upload config or a full ufs config (see `uploadSection`).
+ */
 export async function loadConfigFile(path: string): Promise<UploadConfig> {
   let text: string;
   try {
@@ -91,7 +135,7 @@ export async function loadConfigFile(path: string): Promise<UploadConfig> {
       },
     );
   }
-  return parseUploadConfig(value, `config "${path}"`);
+  return uploadSection(value, `config "${path}"`);
 }
 
 /** `"a, b"` or `["a","b"]` → `['a','b']` (trimmed, empties dropped, duplicates removed). */

@@ -11,7 +11,10 @@ export interface UploadFileOptions {
   providers?: readonly string[] | string;
   /** Config already parsed (instead of `configFile`). */
   config?: UploadConfig;
-  /** Config file (JSON/YAML); default: the `UFS_CONFIG` env variable, else none. */
+  /**
+   * Config file (JSON/YAML): the upload config, or a full ufs config (its `upload` section is read, its other
+   * sections ignored); default: the `UFS_CONFIG` env variable, else none.
+   */
   configFile?: string;
   /** Environment to read (`UFS_PROVIDERS`, `UFS_CONFIG`, provider keys and base URLs). Default `process.env`. */
   env?: Env;

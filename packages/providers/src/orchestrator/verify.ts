@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { UfsError, describeContext, httpError, toUfsError, type ProgressListener } from '@org/core';
-import { header, httpStream, readText, excerpt } from '../http/transport.js';
+import { UfsError, describeContext, toUfsError, type ProgressListener } from '@org/core';
+import { header, httpStream, readText, excerpt, serviceHttpError } from '../http/transport.js';
 import { signalError } from '../http/signals.js';
 
 export interface VerifyOptions {
@@ -32,7 +32,7 @@ export async function verifyDownload(url: string, options: VerifyOptions): Promi
   });
   if (reply.status !== 200) {
     const text = await readText(reply, context, 4096);
-    throw httpError(reply.status, excerpt(text), context, header(reply.headers, 'retry-after'));
+    throw serviceHttpError(reply.status, excerpt(text), context, header(reply.headers, 'retry-after'));
   }
   const hash = createHash('sha256');
   let loaded = 0;

@@ -27,7 +27,7 @@ export default defineProvider({
     homepage: 'https://0x0.st',
     maxSize: MAX_SIZE,
     retention: '30 days (at 512 MiB) to 1 year (tiny files), or the chosen expiry if shorter',
-    expiryChoices: ['1h', '24h', '7d', '30d', '365d'],
+    // No fixed choices: `expires` takes any whole number of hours (capped by the size-based retention above).
     auth: 'none',
     env: ['UFS_0X0_URL'],
     capabilities: { expiry: true, singleDownload: false, delete: true, streaming: true },

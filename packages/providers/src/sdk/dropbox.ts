@@ -1,10 +1,12 @@
 import { Readable } from 'node:stream';
 import { Dropbox, DropboxResponseError } from 'dropbox';
 import { fetch as undiciFetch } from 'undici';
-import { UfsError, describeContext, httpError, toUfsError, type ErrorContext } from '@org/core';
+import { UfsError, describeContext, toUfsError, type ErrorCode, type ErrorContext } from '@org/core';
 import { checkedUrl, noUrlError, type DeleteContext, type SendContext, type SentUpload } from '../kit/define.js';
 import { ChunkReader } from '../kit/chunks.js';
 import { requestSignals, signalError, type RequestSignals } from '../http/signals.js';
+import { serviceHttpError } from '../http/transport.js';
+import { DropboxContentHash, contentHashOf, hashedAsSent } from './dropbox-content-hash.js';
 import type { DropboxSettings } from '../providers/dropbox.js';
 
 const DROPBOX_HOSTS = /^https:\/\/(?:api|content|notify)\.dropboxapi\.com/;
@@ -28,25 +30,51 @@ interface DropboxErrorBody {
   error?: unknown;
 }
 
-/** Maps SDK errors: HTTP status through the core classification with Dropbox's `error_summary` as detail. */
+// Dropbox answers 409 for every route error; its `error_summary` (`path/conflict/file/..`) says which. First match
+// wins; the hint is added to the message.
+const ROUTE_ERRORS: Array<[RegExp, ErrorCode, boolean, string?]> = [
+  [/too_many_write_operations|too_many_requests/, 'RATE_LIMITED', true],
+  [/(^|\/)conflict(\/|$)/, 'ALREADY_EXISTS', false, ' (use force to overwrite or unique for a new name)'],
+  [/insufficient_space|insufficient_quota/, 'TOO_LARGE', false, ' (the Dropbox account has not enough space left)'],
+  [/not_found/, 'NOT_FOUND', false],
+  [/no_write_permission|restricted_content|team_folder|access_denied|email_not_verified/, 'PERMISSION_DENIED', false],
+  [/malformed_path|disallowed_name|not_folder|not_file|invalid/, 'INVALID_INPUT', false],
+  [/content_hash_mismatch|incorrect_offset/, 'INTEGRITY', false],
+];
+
+function summaryOf(err: DropboxResponseError<unknown>): string {
+  const body = err.error as DropboxErrorBody | string | undefined;
+  return typeof body === 'string' ? body : (body?.error_summary ?? JSON.stringify(body ?? ''));
+}
+
+/** True for a Dropbox route error whose `error_summary` matches. */
+function hasSummary(err: unknown, pattern: RegExp): err is DropboxResponseError<unknown> {
+  return err instanceof DropboxResponseError && err.status === 409 && pattern.test(summaryOf(err));
+}
+
+/**
+ * Maps SDK errors: a 409 route error by its `error_summary` (kept in the message), any other status through the
+ * hosting classification (429/5xx retryable, `Retry-After` honoured).
+ */
 export function dropboxError(err: unknown, context: ErrorContext, signals?: RequestSignals): UfsError {
   const fired = signals && signalError(signals, context, err);
   if (fired) return fired;
-  if (err instanceof DropboxResponseError) {
-    const body = err.error as DropboxErrorBody | string | undefined;
-    const summary = typeof body === 'string' ? body : (body?.error_summary ?? JSON.stringify(body ?? ''));
-    const headers = err.headers as { get?: (name: string) => string | null } | undefined;
-    const error = httpError(err.status, summary.slice(0, 300), context, headers?.get?.('retry-after'));
-    if (err.status === 409 && /path\/conflict/.test(summary)) {
-      return new UfsError('ALREADY_EXISTS', `${error.message} (use force to overwrite or unique for a new name)`, {
-        context: error.context,
-        retryable: false,
-        cause: err,
-      });
-    }
-    return error;
-  }
-  return toUfsError(err, context);
+  if (!(err instanceof DropboxResponseError)) return toUfsError(err, context);
+  const summary = summaryOf(err).slice(0, 300);
+  const headers = err.headers as { get?: (name: string) => string | null } | undefined;
+  const error = serviceHttpError(err.status, summary, context, headers?.get?.('retry-after'));
+  if (err.status !== 409) return error;
+  const [, code, retryable, hint] = ROUTE_ERRORS.find(([pattern]) => pattern.test(summary)) ?? [
+    undefined,
+    'UNEXPECTED' as const,
+    false,
+  ];
+  return new UfsError(code, `${error.message}${hint ?? ''}`, {
+    context: error.context,
+    retryable,
+    cause: err,
+    retryAfterMs: error.retryAfterMs,
+  });
 }
 
 /** `?dl=0` (or none) → `dl=1`: the link downloads the file instead of showing a preview page. */
@@ -60,42 +88,72 @@ function body(piece: AsyncIterable<Uint8Array>): Readable {
   return Readable.from(piece, { objectMode: false });
 }
 
+type FileMetadata = Awaited<ReturnType<Dropbox['filesUpload']>>['result'];
+
 async function sendContents(
   dbx: Dropbox,
   path: string,
   settings: DropboxSettings,
   ctx: SendContext,
   signals: RequestSignals,
-) {
+): Promise<FileMetadata> {
   const mode = settings.force ? { '.tag': 'overwrite' as const } : { '.tag': 'add' as const };
   const commit = { path, mode, autorename: false, mute: true };
   const options = { ...(signals.signal ? { signal: signals.signal } : {}) };
   const size = ctx.source.size;
-  if (size <= settings.sessionThreshold) {
-    const res = await dbx.filesUpload({ ...commit, contents: body(ctx.bytes()) }, options);
-    return res.result;
-  }
-  const reader = new ChunkReader(ctx.bytes());
+  // Dropbox's content_hash of what is sent, computed on the way (see `alreadyThere`).
+  const hash = new DropboxContentHash();
+  const bytes = hashedAsSent(ctx.bytes(), hash);
   try {
-    const first = Math.min(settings.chunkSize, size);
-    const start = await dbx.filesUploadSessionStart({ close: false, contents: body(reader.piece(first)) }, options);
-    const sessionId = start.result.session_id;
-    let offset = first;
-    while (size - offset > settings.chunkSize) {
-      await dbx.filesUploadSessionAppendV2(
-        { cursor: { session_id: sessionId, offset }, close: false, contents: body(reader.piece(settings.chunkSize)) },
+    if (size <= settings.sessionThreshold) {
+      const res = await dbx.filesUpload({ ...commit, contents: body(bytes) }, options);
+      return res.result;
+    }
+    const reader = new ChunkReader(bytes);
+    try {
+      const first = Math.min(settings.chunkSize, size);
+      const start = await dbx.filesUploadSessionStart({ close: false, contents: body(reader.piece(first)) }, options);
+      const sessionId = start.result.session_id;
+      let offset = first;
+      while (size - offset > settings.chunkSize) {
+        await dbx.filesUploadSessionAppendV2(
+          { cursor: { session_id: sessionId, offset }, close: false, contents: body(reader.piece(settings.chunkSize)) },
+          options,
+        );
+        offset += settings.chunkSize;
+      }
+      const finish = await dbx.filesUploadSessionFinish(
+        { cursor: { session_id: sessionId, offset }, commit, contents: body(reader.piece(size - offset)) },
         options,
       );
-      offset += settings.chunkSize;
+      return finish.result;
+    } finally {
+      await reader.close();
     }
-    const finish = await dbx.filesUploadSessionFinish(
-      { cursor: { session_id: sessionId, offset }, commit, contents: body(reader.piece(size - offset)) },
-      options,
-    );
-    return finish.result;
-  } finally {
-    await reader.close();
+  } catch (err) {
+    if (settings.force || !hasSummary(err, /(^|\/)conflict\/file/)) throw err;
+    const existing = await alreadyThere(dbx, path, ctx, hash, options);
+    if (existing) return existing;
+    throw err;
   }
+}
+
+/**
+ * After `path/conflict/file`: the file at `path` when it holds exactly our bytes (same size and content_hash), e.g.
+ * stored by an earlier attempt whose answer was lost; else undefined (a real clash).
+ */
+async function alreadyThere(
+  dbx: Dropbox,
+  path: string,
+  ctx: SendContext,
+  sent: DropboxContentHash,
+  options: { signal?: AbortSignal },
+): Promise<FileMetadata | undefined> {
+  const { result } = await dbx.filesGetMetadata({ path }, options);
+  if (result['.tag'] !== 'file' || result.size !== ctx.source.size || !result.content_hash) return undefined;
+  // The request body may not have been read to its end before the answer: then hash the file again.
+  const ours = sent.bytes === ctx.source.size ? sent.digest() : await contentHashOf(ctx.source.open());
+  return ours === result.content_hash ? result : undefined;
 }
 
 async function sharedLink(dbx: Dropbox, path: string, signals: RequestSignals, context: ErrorContext): Promise<string> {

@@ -1,7 +1,7 @@
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FakeService, drain, send } from './base.js';
@@ -10,6 +10,7 @@ interface Entry {
   fileId: string;
   pathDisplay: string;
   size: number;
+  contentHash: string;
   link?: string;
 }
 
@@ -18,9 +19,23 @@ export interface DropboxFakeOptions {
   /** Accept this refresh token (with `appKey`) at `/oauth2/token` and hand out `accessToken`. */
   refreshToken?: string;
   appKey?: string;
+  /** Space of the account: a commit that would go over it is `path/insufficient_space`. */
+  quotaBytes?: number;
 }
 
 const MiB = 1024 * 1024;
+
+/** Names Dropbox will not save (`path/disallowed_name`), compared case-insensitively. */
+const DISALLOWED_NAMES = new Set(['desktop.ini', 'thumbs.db', '.ds_store', 'icon\r', '.dropbox', '.dropbox.attr']);
+
+/** Dropbox's content_hash of a stored file: SHA-256 of the SHA-256 digests of its 4 MiB blocks. */
+async function contentHash(path: string): Promise<string> {
+  const blocks: Buffer[] = [];
+  for await (const block of createReadStream(path, { highWaterMark: 4 * MiB }) as AsyncIterable<Buffer>) {
+    blocks.push(createHash('sha256').update(block).digest());
+  }
+  return createHash('sha256').update(Buffer.concat(blocks)).digest('hex');
+}
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
   const chunks: Buffer[] = [];
@@ -39,15 +54,20 @@ function apiError(res: ServerResponse, status: number, summary: string, error: o
 /**
  * Dropbox API v2, the calls ufs uses, on one host (the SDK's `api.` and `content.` hosts both map here):
  * `files/upload`, `files/upload_session/{start,append_v2,finish}`, `sharing/create_shared_link_with_settings`,
- * `sharing/list_shared_links`, `files/delete_v2`, `oauth2/token` (refresh grant). Checks the bearer token, the
- * content types, `Dropbox-API-Arg`, session offsets and name conflicts (`mode: add` vs `overwrite`). Shared links
- * `/scl/fi/<id>/<name>?dl=0` show a page, `dl=1` redirects to the bytes. Faults apply to `files/upload` and
- * `upload_session/start`; "no URL" makes the shared-link call answer without `url`.
+ * `sharing/list_shared_links`, `files/get_metadata` (with `content_hash`), `files/delete_v2`, `oauth2/token`
+ * (refresh grant). Checks the bearer token, the content types, `Dropbox-API-Arg`, session offsets, name conflicts
+ * (`mode: add` vs `overwrite`), names Dropbox refuses (`path/disallowed_name`) and the account's space
+ * (`quotaBytes`: `path/insufficient_space`); route errors are 409 with `error_summary` as Dropbox sends them. Shared
+ * links `/scl/fi/<id>/<name>?dl=0` show a page, `dl=1` redirects to the bytes. Faults apply to `files/upload` and
+ * `upload_session/start` (see `routeError`); "no URL" makes the shared-link call answer without `url`;
+ * `loseAnswers` stores a commit but cuts the connection instead of answering (the client never learns).
  */
 export function dropboxFake(options: DropboxFakeOptions): FakeService {
   const entries = new Map<string, Entry>();
   const sessions = new Map<string, { path: string; offset: number }>();
   const sessionRequests: string[] = [];
+  const lost = { answers: 0 };
+  const routeErrors: string[] = [];
 
   function authorized(req: IncomingMessage): boolean {
     return req.headers.authorization === `Bearer ${options.accessToken}`;
@@ -62,6 +82,7 @@ export function dropboxFake(options: DropboxFakeOptions): FakeService {
       path_lower: entry.pathDisplay.toLowerCase(),
       path_display: entry.pathDisplay,
       size: entry.size,
+      content_hash: entry.contentHash,
       is_downloadable: true,
     };
   }
@@ -77,9 +98,22 @@ export function dropboxFake(options: DropboxFakeOptions): FakeService {
         reason: { '.tag': 'conflict', conflict: { '.tag': 'file' } },
       });
     }
+    if (DISALLOWED_NAMES.has(path.slice(path.lastIndexOf('/') + 1).toLowerCase())) {
+      return apiError(res, 409, 'path/disallowed_name', { '.tag': 'path', reason: { '.tag': 'disallowed_name' } });
+    }
+    const size = (await stat(tempPath)).size;
+    if (options.quotaBytes !== undefined) {
+      let used = 0;
+      for (const entry of entries.values()) if (entry !== existing) used += entry.size;
+      if (used + size > options.quotaBytes) {
+        return apiError(res, 409, 'path/insufficient_space', {
+          '.tag': 'path',
+          reason: { '.tag': 'insufficient_space' },
+        });
+      }
+    }
     const fileId = existing?.fileId ?? randomBytes(6).toString('hex');
     await rename(tempPath, join(fake.dir, fileId));
-    const size = (await stat(join(fake.dir, fileId))).size;
     fake.files.set(fileId, {
       id: fileId,
       name: path,
@@ -88,8 +122,18 @@ export function dropboxFake(options: DropboxFakeOptions): FakeService {
       contentType: 'application/octet-stream',
       downloads: 0,
     });
-    const entry: Entry = { fileId, pathDisplay: path, size, ...(existing?.link ? { link: existing.link } : {}) };
+    const entry: Entry = {
+      fileId,
+      pathDisplay: path,
+      size,
+      contentHash: await contentHash(join(fake.dir, fileId)),
+      ...(existing?.link ? { link: existing.link } : {}),
+    };
     entries.set(path.toLowerCase(), entry);
+    if (lost.answers > 0) {
+      lost.answers--;
+      return void res.destroy();
+    }
     send(res, 200, metadata(entry));
   }
 
@@ -133,6 +177,12 @@ export function dropboxFake(options: DropboxFakeOptions): FakeService {
         }
         if (route === '/2/files/upload' || route === '/2/files/upload_session/start') {
           if (await fake.intercept(req, res)) return;
+          const summary = routeErrors.shift();
+          if (summary !== undefined) {
+            await drain(req);
+            const [tag, reason] = summary.split('/');
+            return apiError(res, 409, summary, { '.tag': tag, ...(reason ? { reason: { '.tag': reason } } : {}) });
+          }
         }
         const temp = join(fake.dir, `tmp-${randomBytes(6).toString('hex')}`);
         if (route === '/2/files/upload') {
@@ -195,6 +245,10 @@ export function dropboxFake(options: DropboxFakeOptions): FakeService {
           : [];
         return send(res, 200, { links, has_more: false });
       }
+      if (route === '/2/files/get_metadata') {
+        if (!entry) return apiError(res, 409, 'path/not_found', { '.tag': 'path', path: { '.tag': 'not_found' } });
+        return send(res, 200, metadata(entry));
+      }
       if (route === '/2/files/delete_v2') {
         if (!entry) return apiError(res, 409, 'path_lookup/not_found', { '.tag': 'path_lookup' });
         entries.delete(String(body.path).toLowerCase());
@@ -214,8 +268,29 @@ export function dropboxFake(options: DropboxFakeOptions): FakeService {
     await drain(req);
     send(res, 404, 'not found');
   });
-  (fake as FakeService & { sessionRequests: string[] }).sessionRequests = sessionRequests;
+  Object.assign(fake, { sessionRequests, lost, routeErrors });
+  const reset = fake.reset.bind(fake);
+  fake.reset = () => {
+    reset();
+    lost.answers = 0;
+    routeErrors.length = 0;
+  };
   return fake;
+}
+
+/** The next `times` commits are stored but their answer is lost (the connection is cut instead). */
+export function loseAnswers(fake: FakeService, times = 1): void {
+  (fake as FakeService & { lost: { answers: number } }).lost.answers += times;
+}
+
+/**
+ * The next `times` uploads (`files/upload`, `upload_session/start`) answer a route error as Dropbox does: HTTP 409,
+ * JSON `{"error_summary": "<summary>/...", "error": {".tag": "path", "reason": {".tag": …}}}`, e.g.
+ * `path/too_many_write_operations` or `path/malformed_path`.
+ */
+export function routeError(fake: FakeService, summary: string, times = 1): void {
+  const queue = (fake as FakeService & { routeErrors: string[] }).routeErrors;
+  for (let i = 0; i < times; i++) queue.push(summary);
 }
 
 /** Session calls seen by a dropbox fake (`start`, `append`, `finish`), in order. */

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import type { UfsError } from '@org/core';
+import { UfsError } from '@org/core';
 import {
   assertKnownProviders,
   checkOnline,
@@ -24,7 +24,8 @@ export default class ProviderStatus extends BaseCommand<typeof ProviderStatus> {
   static override summary = 'Show which providers are ready to upload, and why the others are not.';
   static override description = [
     'Without --online nothing is sent: readiness comes from configuration (env variables such as PIXELDRAIN_API_KEY).',
-    'With --online each ready provider (or each one named) gets a small test upload, verified by download and deleted where the service allows; the exit status is non-zero when any of those checks fails.',
+    'Provider options in the config file (upload.providerOptions, e.g. a pixeldrain apiKey, an s3 bucket, mount mounts and target) count, as they do for upload.',
+    'With --online each ready provider (or each one named) gets a small test upload, verified by download and deleted where the service allows; the exit status is non-zero when any of those checks fails, or when a provider named is not ready (78, CONFIG_INVALID).',
   ].join('\n\n');
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -40,8 +41,13 @@ export default class ProviderStatus extends BaseCommand<typeof ProviderStatus> {
   async run(): Promise<StatusJson[]> {
     const ids = this.argList;
     if (ids.length > 0) assertKnownProviders(ids, 'arguments');
+    // Provider options of the config file (a pixeldrain apiKey, s3 bucket, mount mounts/target…) count as for upload.
+    const config = await this.cliConfig();
+    const providerOptions = config.upload.providerOptions ?? {};
     const reports: ProviderStatusReport[] =
-      ids.length > 0 ? await Promise.all(ids.map((id) => providerStatus(id))) : await providerStatuses();
+      ids.length > 0
+        ? await Promise.all(ids.map((id) => providerStatus(id, process.env, { ...providerOptions[id] })))
+        : await providerStatuses(process.env, providerOptions);
     const results: StatusJson[] = reports.map((r) => ({
       id: r.id,
       name: r.name,
@@ -51,13 +57,17 @@ export default class ProviderStatus extends BaseCommand<typeof ProviderStatus> {
     }));
     const failures: UfsError[] = [];
     if (this.flags.online) {
-      const config = await this.cliConfig();
       for (const result of results) {
-        if (!result.ready) continue;
+        if (!result.ready) {
+          // Named on the command line but not ready: nothing can be checked, and that is a failure, not a pass.
+          if (ids.length > 0) failures.push(this.notChecked(result));
+          continue;
+        }
         const check = await checkOnline(result.id, {
           timeoutMs: this.flags.timeout * 1000,
           maxAttempts: 1,
-          ...(config.upload.providerOptions ? { providerOptions: config.upload.providerOptions } : {}),
+          // The config file already read (--config, UFS_CONFIG or the default): the library reads no other.
+          config: { providerOptions },
         });
         result.online = {
           ok: check.ok,
@@ -71,17 +81,30 @@ export default class ProviderStatus extends BaseCommand<typeof ProviderStatus> {
     }
     const rows = results.map((r) => {
       const state = r.ready ? 'ready' : 'not ready';
-      const online = r.online ? (r.online.ok ? `online (${r.online.ms} ms)` : 'FAILED') : '';
-      const why = r.online?.error
-        ? r.online.error.message.split('\n')[0]!
-        : r.ready
-          ? ''
-          : `${r.reason ?? ''}${r.help ? ` — ${r.help}` : ''}`;
+      const online = r.online ? (r.online.ok ? `online (${r.online.ms} ms)` : r.ready ? 'FAILED' : 'NOT CHECKED') : '';
+      const why =
+        r.online?.error && r.ready
+          ? r.online.error.message.split('\n')[0]!
+          : r.ready
+            ? ''
+            : `${r.reason ?? ''}${r.help ? ` — ${r.help}` : ''}`;
       return this.flags.online ? [r.id, state, online, why] : [r.id, state, why];
     });
     const header = this.flags.online ? ['ID', 'STATUS', 'ONLINE', 'DETAILS'] : ['ID', 'STATUS', 'DETAILS'];
     this.out(table(rows, header));
     this.setExitStatus(exitCodeForFailures(failures));
     return results;
+  }
+
+  /** The failure of a provider named for --online that is not ready (CONFIG_INVALID: its configuration is missing). */
+  private notChecked(result: StatusJson): UfsError {
+    const error = new UfsError(
+      'CONFIG_INVALID',
+      `[ufs] [${result.id}] not checked: not ready: ${result.reason ?? 'not configured'}${result.help ? ` (${result.help})` : ''}`,
+      { context: { provider: result.id, operation: 'check' } },
+    );
+    result.online = { ok: false, ms: 0, error: error.toJSON() };
+    this.reportError(error);
+    return error;
   }
 }
