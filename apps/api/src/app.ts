@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { LogLevel } from '@nestjs/common';
 import { createDedupApp, openContentMount, openStore, type DedupApp, type StoreOptions } from '@org/server';
-import type { ApiConfig } from './config.js';
+import { mongoDatabaseName, type ApiConfig } from './config.js';
 
 const LOG_LEVELS: Record<ApiConfig['UFS_LOG_LEVEL'], LogLevel[]> = {
   error: ['fatal', 'error'],
@@ -12,9 +12,10 @@ const LOG_LEVELS: Record<ApiConfig['UFS_LOG_LEVEL'], LogLevel[]> = {
 
 /** The metadata store the configuration selects: MongoDB when a URI is given, else SQLite under UFS_DATA_DIR. */
 export function storeOptions(config: ApiConfig): StoreOptions {
-  return config.UFS_MONGODB_URI
-    ? { mongoUri: config.UFS_MONGODB_URI, dbName: config.UFS_MONGODB_DB }
-    : { sqlitePath: join(resolve(config.UFS_DATA_DIR), 'ufs.db') };
+  if (!config.UFS_MONGODB_URI) return { sqlitePath: join(resolve(config.UFS_DATA_DIR), 'ufs.db') };
+  // The driver's dbName wins over the URI's database, so it is passed only when set or when the URI names none.
+  const dbName = mongoDatabaseName(config.UFS_MONGODB_URI, config.UFS_MONGODB_DB);
+  return dbName === undefined ? { mongoUri: config.UFS_MONGODB_URI } : { mongoUri: config.UFS_MONGODB_URI, dbName };
 }
 
 /** Builds the API (not listening yet) from a validated configuration. */

@@ -14,11 +14,11 @@ const envSchema = z.object({
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
     .optional(),
-  /** Database name when the URI names none. */
+  /** Database name; unset: the one the URI names, else `ufs` (see mongoDatabaseName). */
   UFS_MONGODB_DB: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be a MongoDB database name')
-    .default('ufs'),
+    .optional(),
   /** Folder for the embedded store and the default content mount. */
   UFS_DATA_DIR: z.string().min(1).default('./ufs-data'),
   /** Content mount as a URL (`file:///srv/ufs`, `s3://bucket/prefix?…`); default: a folder under UFS_DATA_DIR. */
@@ -58,4 +58,27 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   throw new UfsError('CONFIG_INVALID', `[ufs] invalid API configuration: ${problems.join('; ')}`);
+}
+
+/** The database a MongoDB URI names (`mongodb://host/prod?…` → `prod`), or undefined when it names none. */
+export function uriDatabase(uri: string): string | undefined {
+  const [beforeQuery = ''] = uri.replace(/^mongodb(\+srv)?:\/\//, '').split('?');
+  // The path starts at the first `/` after the hosts; user info (up to the last `@`) is skipped, `/` in a password too.
+  const hostsAndPath = beforeQuery.slice(beforeQuery.lastIndexOf('@') + 1);
+  const slash = hostsAndPath.indexOf('/');
+  const name = slash < 0 ? '' : hostsAndPath.slice(slash + 1);
+  if (name === '') return undefined;
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}
+
+/**
+ * The `dbName` to give the driver for `uri` (it overrides the URI's database): UFS_MONGODB_DB when set, `ufs` when the
+ * URI names no database, else none, so that the URI's database is used.
+ */
+export function mongoDatabaseName(uri: string, configured: string | undefined): string | undefined {
+  return configured ?? (uriDatabase(uri) === undefined ? 'ufs' : undefined);
 }

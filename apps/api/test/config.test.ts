@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { UfsError } from '@org/core';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, mongoDatabaseName, uriDatabase } from '../src/config.js';
 import { storeOptions } from '../src/app.js';
 
 describe('API configuration from env', () => {
@@ -30,7 +30,32 @@ describe('API configuration from env', () => {
     expect(config.UFS_MAX_UPLOAD_BYTES).toBe(1024);
     expect(config.UFS_PUBLIC_METRICS).toBe(true);
     expect(config.UFS_GC_GRACE_SECONDS).toBe(0);
-    expect(storeOptions(config)).toEqual({ mongoUri: 'mongodb://db:27017/ufs', dbName: 'ufs' });
+    // The URI names its database: no dbName, which would override it.
+    expect(storeOptions(config)).toEqual({ mongoUri: 'mongodb://db:27017/ufs' });
+  });
+
+  it('MongoDB database: the one the URI names, else UFS_MONGODB_DB, else ufs; UFS_MONGODB_DB when set wins', () => {
+    const mongo = (env: Record<string, string>) => storeOptions(loadConfig(env));
+    expect(mongo({ UFS_MONGODB_URI: 'mongodb://h/prod' })).toEqual({ mongoUri: 'mongodb://h/prod' });
+    expect(mongo({ UFS_MONGODB_URI: 'mongodb://h:27017' })).toEqual({ mongoUri: 'mongodb://h:27017', dbName: 'ufs' });
+    expect(mongo({ UFS_MONGODB_URI: 'mongodb://h/?replicaSet=rs0', UFS_MONGODB_DB: 'cat' })).toEqual({
+      mongoUri: 'mongodb://h/?replicaSet=rs0',
+      dbName: 'cat',
+    });
+    expect(mongo({ UFS_MONGODB_URI: 'mongodb://h/prod', UFS_MONGODB_DB: 'other' })).toMatchObject({ dbName: 'other' });
+    expect(loadConfig({}).UFS_MONGODB_DB).toBeUndefined();
+    for (const [uri, db] of [
+      ['mongodb://h', undefined],
+      ['mongodb://h/', undefined],
+      ['mongodb://h/?w=majority', undefined],
+      ['mongodb+srv://u:p%2Fw@cluster.example.net/?retryWrites=true&appName=a@b', undefined],
+      ['mongodb://u:p@h1:27017,h2:27017/prod?replicaSet=rs0', 'prod'],
+      ['mongodb+srv://cluster.example.net/inventory', 'inventory'],
+      ['mongodb://u:pa/ss@h/prod', 'prod'],
+    ] as const) {
+      expect([uri, uriDatabase(uri)]).toEqual([uri, db]);
+      expect([uri, mongoDatabaseName(uri, undefined)]).toEqual([uri, db === undefined ? 'ufs' : undefined]);
+    }
   });
 
   it('names every bad variable', () => {

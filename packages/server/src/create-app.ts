@@ -20,6 +20,14 @@ export interface DedupAppOptions extends DedupModuleOptions {
 const STREAMED_TYPES = ['multipart/form-data', 'application/octet-stream', 'application/offset+octet-stream'];
 
 /**
+ * Routes whose handlers stream the request body themselves, whatever its Content-Type: the raw content upload (a
+ * JSON or text file is content, not a document to parse), the multipart upload (busboy reads the real header) and a
+ * tus PATCH (415 for a wrong type, from its handler). Fastify would otherwise parse a JSON, text or form body whole
+ * before the handler (which then found the body consumed), or refuse other types itself.
+ */
+const STREAMED_ROUTES = new Set(['PUT /files/:sha256/content', 'POST /upload_file/:sha256', 'PATCH /tus/:id']);
+
+/**
  * Fastify-level wiring that a Nest module cannot declare: upload bodies are left unread for the handlers to stream,
  * errors (parse errors included) reach DedupExceptionFilter through Nest's handler, every response is counted in the metrics, OpenAPI is
  * served. Call after NestFactory.create and before listen().
@@ -27,6 +35,14 @@ const STREAMED_TYPES = ['multipart/form-data', 'application/octet-stream', 'appl
 export function configureDedupApp(app: NestFastifyApplication, options: { openApi?: boolean } = {}): void {
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   fastify.addContentTypeParser(STREAMED_TYPES, (_request, _payload, done) => done(null));
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    // Fastify picks the body parser by `request.headers`, which this overlays (documented Fastify behaviour): the
+    // streamed type's parser reads nothing. `request.raw.headers` keeps the Content-Type the client sent.
+    if (STREAMED_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) {
+      request.headers = { 'content-type': 'application/octet-stream' };
+    }
+    done();
+  });
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -11,7 +11,10 @@ export interface DedupModuleOptions {
   store: StoreOptions;
   /** The content mount: any StorageBackend (a folder by default, S3 in production). */
   content: StorageBackend;
-  /** Shown by /health (never secrets), e.g. `local /srv/ufs/content`. */
+  /**
+   * Where the content lives, for the embedder's own logs (e.g. `local /srv/ufs/content`). Not shown by /health, which
+   * anyone may read: it names only the mount's protocol.
+   */
   contentDescription?: string;
   /** Largest accepted upload in bytes (413 past it). Default 10 GiB. */
   maxUploadBytes?: number;

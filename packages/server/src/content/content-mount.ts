@@ -3,7 +3,7 @@ import { StorageManager, type MountConfig } from '@org/storage';
 
 export interface ContentMount {
   backend: StorageBackend;
-  /** For /health and logs: protocol and where (never credentials). */
+  /** For logs: protocol and where (never credentials). /health, which needs no key, shows only the protocol. */
   description: string;
   dispose(): Promise<void>;
 }

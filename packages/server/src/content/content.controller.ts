@@ -11,7 +11,7 @@ import { shareRequestSchema, SignedUrls } from '../signing/signed-urls.js';
 import { METADATA_STORE, type MetadataStore } from '../store/store.js';
 import { ContentService } from './content.service.js';
 import { etagMatches, parseRange } from './range.js';
-import { declaredLength, multipartFile } from './request-body.js';
+import { declaredLength, multipartFile, unreadBody } from './request-body.js';
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -50,7 +50,7 @@ export class ContentController {
       );
     }
     // The request's length bounds the file's: small uploads are hashed inline, not on the hashing thread.
-    const result = await this.uploads.ingest(sha256, await multipartFile(req.raw), declaredLength(req.raw));
+    const result = await this.uploads.ingest(sha256, await multipartFile(unreadBody(req.raw)), declaredLength(req.raw));
     return {
       message: 'File uploaded successfully',
       sha256,
@@ -65,10 +65,14 @@ export class ContentController {
   @HttpCode(200)
   @RequireScope('write')
   @ApiConsumes('application/octet-stream')
-  @ApiOperation({ summary: 'Upload content by hash as a raw body (no multipart)' })
+  @ApiOperation({
+    summary: 'Upload content by hash as a raw body (no multipart)',
+    description: 'The body is the content whatever its Content-Type (JSON and text are stored, not parsed).',
+  })
   async putContent(@Param('sha256') sha: string, @Req() req: FastifyRequest) {
     const sha256 = sha256Param(sha);
-    const result = await this.uploads.ingest(sha256, req.raw);
+    // Any Content-Type: the body is the content, streamed as it arrives (see configureDedupApp).
+    const result = await this.uploads.ingest(sha256, unreadBody(req.raw));
     return { message: 'File uploaded successfully', sha256, file_size: result.size, outcome: result.outcome };
   }
 

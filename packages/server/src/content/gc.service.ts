@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { contentKey } from '@org/core';
+import { contentKey, type EntryStat } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { CatalogueEpoch } from '../store/catalogue-epoch.js';
 import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
@@ -69,18 +69,25 @@ export class GcService {
       cursor = page.cursor;
     } while (cursor !== undefined);
 
+    // An object the mount cannot date counts as young and is kept: it may belong to an upload in progress.
+    let undated = 0;
     for await (const entry of this.content.walkContent()) {
-      if ((entry.mtime?.getTime() ?? 0) > cutoff) continue;
+      const written = await this.writtenAt(entry);
+      if (written === undefined) undated++;
+      if (written === undefined || written > cutoff) continue;
       if (await this.store.getContent(entry.sha256)) continue;
       if (dryRun || (await this.removeOrphan(entry.sha256))) report.orphans.push(entry.sha256);
     }
     // Temp objects belong to uploads in flight: never younger than TEMP_MIN_AGE_MS, whatever the grace period.
     const tempCutoff = Math.min(cutoff, now - TEMP_MIN_AGE_MS);
     for await (const entry of this.content.walk(TEMP_PREFIX)) {
-      if ((entry.mtime?.getTime() ?? 0) > tempCutoff) continue;
+      const written = await this.writtenAt(entry);
+      if (written === undefined) undated++;
+      if (written === undefined || written > tempCutoff) continue;
       report.tempObjects++;
       if (!dryRun) await this.content.remove(entry.key);
     }
+    if (undated > 0) this.log.warn(`gc: kept ${undated} objects the content mount gives no modification time`);
     if (!dryRun) {
       report.expiredUploads = await this.tus.removeExpired(new Date(now));
       report.counters = await this.store.purgeExpiredCounters(new Date(now));
@@ -90,6 +97,11 @@ export class GcService {
         `${report.tempObjects} temp objects, ${report.expiredUploads} expired uploads`,
     );
     return report;
+  }
+
+  /** When an object was last written (ms): its listing's mtime, else a stat's; undefined when the mount cannot say. */
+  private async writtenAt(entry: EntryStat): Promise<number | undefined> {
+    return (entry.mtime ?? (await this.content.backend.stat(entry.key))?.mtime)?.getTime();
   }
 
   /** Removes one unreferenced content; false when a reference or another actor won the race. */

@@ -19,6 +19,18 @@ export function declaredLength(source: unknown): number | undefined {
   return Number.isSafeInteger(length) ? length : undefined;
 }
 
+/**
+ * The request, whose body nothing has read yet. A body read before its handler (parsed by Fastify: the route is
+ * missing from configureDedupApp's streamed routes, or the app was not configured by it) would hash as empty and be
+ * answered as a mismatch, blaming the client: that is a server fault instead.
+ */
+export function unreadBody(req: IncomingMessage): IncomingMessage {
+  if (req.readableDidRead || req.readableEnded) {
+    throw new UfsError('UNEXPECTED', `[ufs] the body of ${req.method} ${req.url} was read before its handler`);
+  }
+  return req;
+}
+
 /** A request that ended before its body did is a client that went away: ABORTED, whatever Node called it. */
 export function bodyError(source: unknown, err: unknown): unknown {
   return source instanceof IncomingMessage && !source.complete && !(err instanceof UfsError) ? clientAborted() : err;

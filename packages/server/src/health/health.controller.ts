@@ -2,7 +2,6 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../api-keys/auth.decorators.js';
 import { ContentStore } from '../content/content-store.js';
-import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { METADATA_STORE, type MetadataStore } from '../store/store.js';
 
 /** `GET /` and `GET /health` (PutPlace shapes; ufs adds the storage status). No API key needed. */
@@ -12,7 +11,6 @@ export class HealthController {
   constructor(
     @Inject(METADATA_STORE) private readonly store: MetadataStore,
     @Inject(ContentStore) private readonly content: ContentStore,
-    @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
   ) {}
 
   @Get()
@@ -37,7 +35,8 @@ export class HealthController {
     return {
       status: database === 'connected' && storage === 'available' ? 'healthy' : 'degraded',
       database: { status: database, type: this.store.kind },
-      storage: { status: storage, type: this.content.backend.protocol, mount: this.config.contentDescription },
+      // Anyone may ask: the mount is named by its kind only, never by its path, bucket or host.
+      storage: { status: storage, type: this.content.backend.protocol, mount: this.content.backend.protocol },
     };
   }
 }

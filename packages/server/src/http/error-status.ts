@@ -13,14 +13,39 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.f
 /**
  * Protocol-specific statuses for a few error reasons (`error.context.reason`), set only by this server's code:
  * a missing/unknown/revoked API key is 401 (PutPlace), tus answers 412 for a wrong `Tus-Resumable` and 460 for a
- * checksum mismatch, a download answers 416 for a range past the end.
+ * checksum mismatch, a download answers 416 for a range past the end, a body of a Content-Type the endpoint does not
+ * take is 415.
  */
 export const HTTP_STATUS_BY_REASON: Readonly<Record<string, number>> = Object.freeze({
   unauthenticated: 401,
   'tus-version': 412,
   'checksum-mismatch': 460,
   'range-not-satisfiable': 416,
+  'unsupported-media-type': 415,
 });
+
+/**
+ * What a client is told of a server-side failure (5xx): the stable code says what kind, this says what to do. The
+ * error's own message (driver messages with host names and addresses, storage paths) goes to the log only, unless
+ * this server wrote it for clients (`context.reason: 'busy'`: wait and retry, and why).
+ */
+function serverSideDetail(error: UfsError): string {
+  // Written by this server for its clients (content being collected, an upload being finished elsewhere): kept.
+  if (error.context.reason === 'busy') return error.message.replace(/^\[ufs\]\s*/, '');
+  const backend = error.context.backend;
+  switch (error.code) {
+    case 'UNAVAILABLE':
+      return backend === 'mongo' || backend === 'sqlite'
+        ? 'metadata store unavailable, try again'
+        : 'temporarily unavailable, try again';
+    case 'TIMEOUT':
+      return 'the server timed out, try again';
+    case 'UNSUPPORTED':
+      return 'not supported by this server';
+    default:
+      return 'internal error';
+  }
+}
 
 export interface ErrorBody {
   /** PutPlace clients read `detail`. */
@@ -31,16 +56,13 @@ export interface ErrorBody {
 
 /**
  * Status and JSON body for any error. The body never carries a stack trace, a cause or an internal path:
- * server-side failures (5xx) get a generic message; the full error is for the log only.
+ * server-side failures (5xx) get a generic message by code (serverSideDetail); the full error is for the log only.
  */
 export function errorResponse(err: unknown): { status: number; body: ErrorBody; error: UfsError } {
   const error = toUfsError(err);
   const reason = error.context.reason;
   const status =
     (typeof reason === 'string' ? HTTP_STATUS_BY_REASON[reason] : undefined) ?? HTTP_STATUS_BY_CODE[error.code];
-  const detail =
-    status >= 500 && error.code !== 'UNAVAILABLE' && error.code !== 'TIMEOUT' && error.code !== 'UNSUPPORTED'
-      ? 'internal error'
-      : error.message.replace(/^\[ufs\]\s*/, '');
+  const detail = status >= 500 ? serverSideDetail(error) : error.message.replace(/^\[ufs\]\s*/, '');
   return { status, body: { detail, code: error.code, retryable: error.retryable }, error };
 }

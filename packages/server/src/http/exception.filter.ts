@@ -1,6 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { UfsError, classifyHttpStatus, isUfsError } from '@org/core';
 import type { FastifyReply } from 'fastify';
+import { TUS_VERSION } from '../content/tus/tus-headers.js';
 import { errorResponse } from './error-status.js';
 
 /** Turns a Nest HttpException (unknown route, …) or a Fastify 4xx into a UfsError with a clear message. */
@@ -45,8 +46,10 @@ export function sendError(err: unknown, reply: FastifyReply, log: Logger): void 
   if (status === 416 && typeof error.context.size === 'number')
     reply.header('content-range', `bytes */${error.context.size}`);
   if (reply.getHeader('tus-resumable') === undefined && reply.request.url.startsWith('/tus')) {
-    reply.header('tus-resumable', '1.0.0');
+    reply.header('tus-resumable', TUS_VERSION);
   }
+  // tus 1.0: a 412 for an unsupported Tus-Resumable lists the versions the server supports.
+  if (error.context.reason === 'tus-version') reply.header('tus-version', TUS_VERSION);
   // An unread request body (refused upload) must not be parsed as the next request on this connection.
   if (!reply.request.raw.readableEnded) reply.header('connection', 'close');
   void reply.status(status).type('application/json; charset=utf-8').send(body);

@@ -42,6 +42,29 @@ export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
 }
 
+/**
+ * The index (in the operations sent) of the upsert that failed with a duplicate key in an ORDERED bulk write, whose
+ * only write error it is; undefined for any other error.
+ */
+export function duplicateKeyIndex(err: unknown): number | undefined {
+  const writeErrors = (err as { writeErrors?: unknown } | null)?.writeErrors;
+  if (!Array.isArray(writeErrors) || writeErrors.length !== 1) return undefined;
+  // The driver's WriteError has getters over `err`; read both.
+  const first = writeErrors[0] as { index?: unknown; code?: unknown; err?: { index?: unknown; code?: unknown } };
+  const index = first.index ?? first.err?.index;
+  const code = first.code ?? first.err?.code;
+  return code === 11000 && typeof index === 'number' && Number.isInteger(index) && index >= 0 ? index : undefined;
+}
+
+/** The driver reached no server: network, server selection, not connected (also when a bulk write wraps it). */
+export function isUnreachable(err: unknown): boolean {
+  // A bulk write that failed for a reason other than its writes wraps the driver's error in `errorResponse`.
+  const inner = (err as { errorResponse?: unknown } | null)?.errorResponse;
+  return [err, inner].some((e) =>
+    /MongoNetwork|MongoServerSelection|MongoNotConnected/.test(String((e as { name?: unknown } | null)?.name ?? '')),
+  );
+}
+
 export function isObjectIdHex(id: string): boolean {
   return /^[0-9a-f]{24}$/.test(id);
 }

@@ -2,8 +2,9 @@ import { Controller, Delete, Head, Inject, Options, Param, Patch, Post, Req, Res
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { UfsError } from '@org/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RequireScope } from '../../api-keys/auth.decorators.js';
+import { Public, RequireScope } from '../../api-keys/auth.decorators.js';
 import { DEDUP_CONFIG, type DedupConfig } from '../../dedup-options.js';
+import { unreadBody } from '../request-body.js';
 import {
   TUS_CHECKSUM_ALGORITHMS,
   TUS_EXTENSIONS,
@@ -24,9 +25,11 @@ export class TusController {
     @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
   ) {}
 
-  @Options()
-  @RequireScope('write')
-  @ApiOperation({ summary: 'tus discovery: version, extensions, checksum algorithms, max size' })
+  // No key: tus clients and CORS preflights send OPTIONS without credentials, and the answer reveals only what the
+  // server supports. On an upload's URL too (a preflight goes to the URL of the request it precedes).
+  @Options(['', ':id'])
+  @Public()
+  @ApiOperation({ summary: 'tus discovery: version, extensions, checksum algorithms, max size (no key needed)' })
   options(@Res() reply: FastifyReply) {
     return reply
       .status(204)
@@ -92,11 +95,15 @@ export class TusController {
   })
   async patch(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     checkTusVersion(req.headers['tus-resumable']);
-    if (req.headers['content-type'] !== 'application/offset+octet-stream') {
-      throw new UfsError('INVALID_INPUT', '[ufs] [tus] PATCH needs Content-Type: application/offset+octet-stream');
+    // The header as sent (the body is left unread whatever its type; see configureDedupApp), 415 as tus 1.0 says.
+    const type = req.raw.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/offset+octet-stream') {
+      throw new UfsError('INVALID_INPUT', '[ufs] [tus] PATCH needs Content-Type: application/offset+octet-stream', {
+        context: { reason: 'unsupported-media-type' },
+      });
     }
     const offset = intHeader(req.headers['upload-offset'], 'Upload-Offset');
-    const session = await this.sessions.patch(id, offset, req.headers['upload-checksum'], req.raw);
+    const session = await this.sessions.patch(id, offset, req.headers['upload-checksum'], unreadBody(req.raw));
     return reply
       .status(204)
       .headers({
