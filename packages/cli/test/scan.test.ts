@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { countingProxy } from './helpers/counting-proxy.js';
 import { serve, type Served } from './helpers/serve.js';
@@ -285,5 +285,23 @@ describe('ufs scan', () => {
     expect(repair.json()).toMatchObject({ repaired: [digest] });
     const rescan = await ufs(['scan', '--hostname', 'host1', '-x', 'node_modules/', '--json', tree], { env });
     expect(rescan.json<ScanJson>().stats).toMatchObject({ new: 1, uploaded: 1 });
+  });
+
+  it('server verify reports content it cannot read (69), repairs nothing of it, and checks the rest', async () => {
+    const digest = sha('bravo\n');
+    const object = join(server.dataDir, 'content', digest.slice(0, 2), digest);
+    const bytes = await readFile(object);
+    await rm(object);
+    await mkdir(object); // a folder where the object should be: unreadable, not missing
+    try {
+      const verify = await ufs(['server', 'verify', '--repair'], { env });
+      expect(verify.status).toBe(69);
+      expect(verify.stdout).toMatch(/0 missing, 0 corrupt, 0 repaired, 1 unreadable/);
+      expect(verify.stderr).toContain(`unreadable (see the server log): ${digest}`);
+    } finally {
+      await rm(object, { recursive: true });
+      await writeFile(object, bytes);
+    }
+    expect((await ufs(['server', 'verify', digest], { env })).status).toBe(0);
   });
 });

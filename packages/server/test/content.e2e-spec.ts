@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { readFile, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -136,6 +136,39 @@ describe('race-safe content (embedded store, local mount)', () => {
     if (held) expect(await readFile(join(root, contentKey(sha)), 'utf8')).toBe(data);
   });
 
+  it.each([
+    ['a copy cut short', (data: string) => data.slice(0, 10)],
+    ['corrupt bytes of the same size', (data: string) => data.replace('l', 'L')],
+  ])('an object no record vouches for is adopted only if it holds the content: %s is replaced', async (what, bad) => {
+    const data = `left over from an upload that died (${what})`;
+    const sha = sha256Of(data);
+    await mkdir(join(root, contentKey(sha), '..'), { recursive: true });
+    await writeFile(join(root, contentKey(sha)), bad(data));
+    await c.call(
+      'POST',
+      '/put_file',
+      fileRecord({ hostname: 'adopt', filepath: `/${what}`, sha256: sha, file_size: data.length }),
+    );
+    expect((await c.upload(sha, data, 'adopt', `/${what}`)).json.outcome).toBe('stored');
+    expect(await readFile(join(root, contentKey(sha)), 'utf8')).toBe(data);
+    expect((await c.call('GET', `/get_file/${sha}`)).json.has_file_content).toBe(true);
+  });
+
+  it('an intact object no record vouches for (its uploader died before the record) is adopted', async () => {
+    const data = 'placed, then the server stopped';
+    const sha = sha256Of(data);
+    await mkdir(join(root, contentKey(sha), '..'), { recursive: true });
+    await writeFile(join(root, contentKey(sha)), data);
+    await c.call(
+      'POST',
+      '/put_file',
+      fileRecord({ hostname: 'adopt', filepath: '/b', sha256: sha, file_size: data.length }),
+    );
+    expect((await c.upload(sha, data, 'adopt', '/b')).json.outcome).toBe('stored');
+    expect((await server.store.getContent(sha))?.state).toBe('present');
+    expect(await readFile(join(root, contentKey(sha)), 'utf8')).toBe(data);
+  });
+
   it('verify reports corrupt and missing content; repair removes it so clients upload again', async () => {
     const data = 'will be corrupted';
     const sha = sha256Of(data);
@@ -146,7 +179,7 @@ describe('race-safe content (embedded store, local mount)', () => {
     );
     await c.upload(sha, data, 'v', '/v');
     const clean = await c.call('POST', '/admin/verify', { sha256: [sha] });
-    expect(clean.json).toEqual({ checked: 1, ok: 1, missing: [], corrupt: [], repaired: [] });
+    expect(clean.json).toEqual({ checked: 1, ok: 1, missing: [], corrupt: [], repaired: [], unreadable: [] });
     await writeFile(join(root, contentKey(sha)), 'tampered on disk');
     const report = await c.call('POST', '/admin/verify', {});
     expect(report.json.corrupt).toEqual([sha]);
@@ -156,6 +189,33 @@ describe('race-safe content (embedded store, local mount)', () => {
     expect((await c.call('GET', `/get_file/${sha}`)).json.has_file_content).toBe(false);
     expect((await c.upload(sha, data, 'v', '/v')).json.outcome).toBe('stored');
     expect(await readFile(join(root, contentKey(sha)), 'utf8')).toBe(data);
+  });
+
+  it('verify goes on past content it cannot read, reports it unreadable and leaves it alone, even with repair', async () => {
+    const [a, b] = ['readable content', 'unreadable content'];
+    for (const [i, data] of [a, b].entries()) {
+      await c.call(
+        'POST',
+        '/put_file',
+        fileRecord({ hostname: 'r', filepath: `/${i}`, sha256: sha256Of(data), file_size: data.length }),
+      );
+      await c.upload(sha256Of(data), data, 'r', `/${i}`);
+    }
+    // A folder where the object should be: reading it fails, but not as missing.
+    await rm(join(root, contentKey(sha256Of(b))));
+    await mkdir(join(root, contentKey(sha256Of(b))));
+    const report = await c.call('POST', '/admin/verify', { sha256: [sha256Of(b), sha256Of(a)], repair: true });
+    expect(report.status).toBe(200);
+    expect(report.json).toEqual({
+      checked: 2,
+      ok: 1,
+      missing: [],
+      corrupt: [],
+      repaired: [],
+      unreadable: [sha256Of(b)],
+    });
+    expect((await server.store.getContent(sha256Of(b)))?.state).toBe('present');
+    await rm(join(root, contentKey(sha256Of(b))), { recursive: true });
   });
 
   // 4 MiB is hashed on the event loop, 16 MiB on the hashing thread.

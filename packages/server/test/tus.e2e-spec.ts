@@ -141,6 +141,41 @@ describe('tus 1.0 resumable uploads (sessions in the store)', () => {
     expect((await tus.patch(location!, 0, data, { 'upload-checksum': checksum })).status).toBe(204);
   });
 
+  it('one request finishes an upload: others answer 503 with Retry-After while it holds the lease, a dead one is taken over', async () => {
+    const data = randomBytes(300_000);
+    const sha = sha256Of(data);
+    const { location } = await tus.create(sha, data.length);
+    const id = location!.slice('/tus/'.length);
+    expect((await tus.patch(location!, 0, data.subarray(0, 100_000))).status).toBe(204);
+    // Another request (on any replica) is finishing this upload: it holds the lease.
+    const now = new Date();
+    expect(await server.store.claimLease(`tus-finish:${id}`, 'other', new Date(now.getTime() + 60_000), now)).toBe(
+      true,
+    );
+    const last = await tus.patch(location!, 100_000, data.subarray(100_000));
+    expect(last.status).toBe(503);
+    // A 503 this server means for its clients keeps its detail (other 5xx details are generic).
+    expect(JSON.parse(last.text)).toMatchObject({
+      code: 'UNAVAILABLE',
+      detail: expect.stringMatching(/being finished by another request; retry$/),
+    });
+    const head = await tus.head(location!);
+    expect(head.status).toBe(503);
+    expect(head.headers.get('retry-after')).toBe('1');
+    expect(await server.store.getContent(sha)).toBeNull();
+    // The holder died: its lease expires, and the next HEAD takes it over and finishes the upload.
+    await server.store.releaseLease(`tus-finish:${id}`, 'other');
+    const past = new Date(Date.now() - 120_000);
+    expect(await server.store.claimLease(`tus-finish:${id}`, 'dead', new Date(past.getTime() + 60_000), past)).toBe(
+      true,
+    );
+    expect(await tus.head(location!)).toMatchObject({ status: 200, offset: data.length });
+    expect(await readFile(join(server.dir, 'content', contentKey(sha)))).toEqual(data);
+    expect((await server.store.getContent(sha))?.state).toBe('present');
+    expect((await tus.head(location!)).status).toBe(404);
+    expect((await filesUnder(join(server.dir, 'content'))).filter((p) => p.includes(id))).toEqual([]);
+  });
+
   it('termination removes the session and its parts', async () => {
     const { location } = await tus.create(sha256Of('xyz123'), 6);
     expect((await tus.patch(location!, 0, 'xyz')).status).toBe(204);

@@ -11,6 +11,7 @@ import {
   type EntryStat,
   type StorageBackend,
 } from '@org/core';
+import { LimitedHasher } from './limit-hash.js';
 
 /** Prefix of objects being written or assembled; never a content key (those start with two hex characters). */
 export const TEMP_PREFIX = '_tmp';
@@ -76,6 +77,23 @@ export class ContentStore {
     if (backend.copy && backend.capabilities.copy) await backend.copy(tempKey, finalKey);
     else await backend.write(finalKey, await backend.read(tempKey), { size });
     return 'placed';
+  }
+
+  /**
+   * Whether the object at the content key of `sha256` really holds that content (`size` bytes with that hash): read
+   * and hashed in full, for an object no record vouches for.
+   */
+  async holds(sha256: string, size: number): Promise<boolean> {
+    const found = await this.stat(sha256);
+    if (!found || found.size !== size) return false;
+    const hasher = new LimitedHasher(size);
+    try {
+      await hasher.drain(await this.read(sha256), { expectedBytes: size });
+    } catch (err) {
+      if (isUfsError(err, 'TOO_LARGE') || isUfsError(err, 'NOT_FOUND')) return false;
+      throw err;
+    }
+    return hasher.digest() === sha256;
   }
 
   /** Deletes an object; a missing one is fine. */

@@ -77,12 +77,30 @@ export class ContentService {
         await this.waitForDeletion(record, deadline, attempt);
         continue;
       }
-      await this.content.place(tempKey, sha256, size).catch((err: unknown) => {
+      const placed = await this.content.place(tempKey, sha256, size).catch((err: unknown) => {
         if (!isUfsError(err, 'NOT_FOUND')) throw err;
         throw new UfsError('UNAVAILABLE', `[ufs] the upload of ${sha256} lost its temporary object; retry`, {
           cause: err,
+          context: { reason: 'busy' },
         });
       });
+      // An object no record vouches for: usually a racing upload's, between its place and its record, but it may be
+      // a leftover (a copy cut short on a backend without atomic placing, a corrupt object a repair could not
+      // remove). It is adopted only if it holds this content; else it is replaced by these verified bytes.
+      if (placed === 'existed' && !(await this.content.holds(sha256, size))) {
+        if (attempt >= 5) {
+          throw new UfsError(
+            'UNAVAILABLE',
+            `[ufs] the object of ${sha256} in the content mount keeps changing; retry`,
+            {
+              retryAfterMs: 1000,
+              context: { reason: 'busy' },
+            },
+          );
+        }
+        await this.content.removeContent(sha256);
+        continue;
+      }
       const now = new Date().toISOString();
       const inserted = await this.store.insertContentIfAbsent({
         sha256,
@@ -110,6 +128,7 @@ export class ContentService {
     if (Date.now() > deadline) {
       throw new UfsError('UNAVAILABLE', `[ufs] content ${record.sha256} is being garbage-collected; retry shortly`, {
         retryAfterMs: 1000,
+        context: { reason: 'busy' },
       });
     }
     await sleep(Math.min(25 * 2 ** attempt, 250));

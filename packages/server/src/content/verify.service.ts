@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { hashStream, isUfsError } from '@org/core';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { hashStream, isUfsError, toUfsError } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { METADATA_STORE, type MetadataStore } from '../store/store.js';
 import { ContentStore } from './content-store.js';
@@ -18,11 +18,18 @@ export interface VerifyReport {
   missing: string[];
   corrupt: string[];
   repaired: string[];
+  /**
+   * Content that could not be read for another reason than being missing (permission, an unreachable mount, …):
+   * neither counted ok nor repaired, since the fault may pass; the run goes on to the next hash.
+   */
+  unreadable: string[];
 }
 
 /** Re-hashes stored content and reports (optionally repairs) what no longer matches its hash. */
 @Injectable()
 export class VerifyService {
+  private readonly log = new Logger('ufs.verify');
+
   constructor(
     @Inject(METADATA_STORE) private readonly store: MetadataStore,
     @Inject(ContentStore) private readonly content: ContentStore,
@@ -31,7 +38,7 @@ export class VerifyService {
   ) {}
 
   async run(options: VerifyOptions = {}): Promise<VerifyReport> {
-    const report: VerifyReport = { checked: 0, ok: 0, missing: [], corrupt: [], repaired: [] };
+    const report: VerifyReport = { checked: 0, ok: 0, missing: [], corrupt: [], repaired: [], unreadable: [] };
     for await (const record of this.records(options.sha256s)) {
       if (record.state !== 'present') continue;
       report.checked++;
@@ -39,7 +46,11 @@ export class VerifyService {
       try {
         actual = (await hashStream(await this.content.read(record.sha256))).digest;
       } catch (err) {
-        if (!isUfsError(err, 'NOT_FOUND')) throw err;
+        if (!isUfsError(err, 'NOT_FOUND')) {
+          this.log.warn(`content ${record.sha256} could not be read: ${toUfsError(err).message}`);
+          report.unreadable.push(record.sha256);
+          continue;
+        }
       }
       if (actual === record.sha256) {
         report.ok++;

@@ -6,6 +6,7 @@ import { ApiKeyDoc, ApiKeySchema } from './schemas/api-key.schema.js';
 import { ContentDoc, ContentSchema } from './schemas/content.schema.js';
 import { CounterDoc, CounterSchema } from './schemas/counter.schema.js';
 import { FileDoc, FileSchema } from './schemas/file.schema.js';
+import { LeaseDoc, LeaseSchema } from './schemas/lease.schema.js';
 import { SettingDoc, SettingSchema } from './schemas/setting.schema.js';
 import { UploadDoc, UploadSchema } from './schemas/upload.schema.js';
 import { MongoStore } from './mongo-store.js';
@@ -47,6 +48,7 @@ const FEATURES = () =>
     { name: CounterDoc.name, schema: CounterSchema },
     { name: UploadDoc.name, schema: UploadSchema },
     { name: SettingDoc.name, schema: SettingSchema },
+    { name: LeaseDoc.name, schema: LeaseSchema },
   ]);
 
 function connectionOptions(options: MongoStoreOptions) {

@@ -20,18 +20,26 @@ import { ApiKeyDoc } from './schemas/api-key.schema.js';
 import { ContentDoc } from './schemas/content.schema.js';
 import { CounterDoc } from './schemas/counter.schema.js';
 import { FileDoc } from './schemas/file.schema.js';
+import { LeaseDoc } from './schemas/lease.schema.js';
 import { SettingDoc } from './schemas/setting.schema.js';
 import { UploadDoc } from './schemas/upload.schema.js';
 import {
   apiKeyFromDoc,
   contentFromDoc,
+  duplicateKeyIndex,
   fileFromDoc,
   isDuplicateKey,
   isObjectIdHex,
+  isUnreachable,
   uploadFromDoc,
 } from './mongo-records.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- lean documents are mapped by mongo-records.ts */
+
+/** The fields an upsert of `meta` sets (all but created_at, set on insert only). */
+function fileFields(meta: FileMetadata, now: string) {
+  return { ...meta, link_target: meta.link_target ?? null, updated_at: now };
+}
 
 /**
  * MongoDB store: a thin adapter. Each primitive is one native atomic operation: `findOneAndUpdate` with upsert
@@ -51,6 +59,7 @@ export class MongoStore implements MetadataStore {
     @InjectModel(CounterDoc.name) private readonly counters: Model<CounterDoc>,
     @InjectModel(UploadDoc.name) private readonly uploads: Model<UploadDoc>,
     @InjectModel(SettingDoc.name) private readonly settings: Model<SettingDoc>,
+    @InjectModel(LeaseDoc.name) private readonly leases: Model<LeaseDoc>,
   ) {
     this.description = `mongo db ${connection.name}`;
   }
@@ -60,10 +69,18 @@ export class MongoStore implements MetadataStore {
       return await fn();
     } catch (err) {
       if (err instanceof UfsError) throw err;
-      const name = (err as { name?: string }).name ?? '';
-      if (/MongoNetwork|MongoServerSelection|MongoNotConnected/.test(name)) {
+      // The driver's message (host names, addresses) is for the log: clients get a generic one (errorResponse).
+      if (isUnreachable(err)) {
         throw new UfsError('UNAVAILABLE', `[ufs] [mongo] ${operation}: ${(err as Error).message}`, {
           cause: err,
+          context: { backend: 'mongo', operation },
+        });
+      }
+      // A unique-index race that outlasted its retries: transient, not the server's fault nor the client's.
+      if (isDuplicateKey(err)) {
+        throw new UfsError('UNAVAILABLE', `[ufs] [mongo] ${operation}: concurrent writes of the same key; retry`, {
+          cause: err,
+          retryable: true,
           context: { backend: 'mongo', operation },
         });
       }
@@ -93,7 +110,7 @@ export class MongoStore implements MetadataStore {
         .findOneAndUpdate(
           { hostname: meta.hostname, filepath: meta.filepath },
           {
-            $set: { ...meta, link_target: meta.link_target ?? null, updated_at: now },
+            $set: fileFields(meta, now),
             $setOnInsert: { created_at: now },
           },
           { upsert: true, new: true, lean: true },
@@ -110,30 +127,54 @@ export class MongoStore implements MetadataStore {
   upsertFiles(metas: readonly FileMetadata[], now: Date): Promise<FileRecord[]> {
     const iso = now.toISOString();
     return this.run('upsert files', async () => {
-      await this.files.bulkWrite(
-        metas.map((meta) => ({
-          updateOne: {
-            filter: { hostname: meta.hostname, filepath: meta.filepath },
-            update: {
-              $set: { ...meta, link_target: meta.link_target ?? null, updated_at: iso },
-              $setOnInsert: { created_at: iso },
-            },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      );
+      if (metas.length === 0) return [];
+      await this.bulkUpsert(metas, iso);
       const found = await this.files
         .find({ $or: metas.map((m) => ({ hostname: m.hostname, filepath: m.filepath })) })
         .lean()
         .exec();
-      const byKey = new Map(found.map((d: any) => [`${d.hostname}\u0000${d.filepath}`, fileFromDoc(d)]));
+      const byKey = new Map(found.map((d: any) => [`${d.hostname}\u0000${d.filepath}`, d]));
       return metas.map((m) => {
-        const record = byKey.get(`${m.hostname}\u0000${m.filepath}`);
-        if (!record) throw new UfsError('UNAVAILABLE', `[ufs] [mongo] upsert files: "${m.filepath}" vanished`);
-        return record;
+        const doc = byKey.get(`${m.hostname}\u0000${m.filepath}`);
+        if (!doc) throw new UfsError('UNAVAILABLE', `[ufs] [mongo] upsert files: "${m.filepath}" vanished`);
+        // Each result is the record as its own upsert left it (as SQLite's RETURNING gives), not a later write of
+        // that key by another item of the batch or another replica: only _id and created_at come from the read.
+        return fileFromDoc({ ...doc, ...fileFields(m, iso) });
       });
     });
+  }
+
+  /**
+   * The upserts as one ORDERED bulk write, so that a key repeated in the batch ends as its last occurrence, as in
+   * SQLite. An upsert of a new key that loses the insert race to another writer fails on the unique
+   * (hostname, filepath) index (E11000) and stops the ordered batch there: the operations before it are written,
+   * none after it. The rest is sent again from that one, which now finds the record and updates it — a few times at
+   * the same operation at most, as upsertOne does.
+   */
+  private async bulkUpsert(metas: readonly FileMetadata[], iso: string): Promise<void> {
+    let from = 0;
+    let attempt = 0;
+    while (from < metas.length) {
+      try {
+        await this.files.bulkWrite(
+          metas.slice(from).map((meta) => ({
+            updateOne: {
+              filter: { hostname: meta.hostname, filepath: meta.filepath },
+              update: { $set: fileFields(meta, iso), $setOnInsert: { created_at: iso } },
+              upsert: true,
+            },
+          })),
+          { ordered: true },
+        );
+        return;
+      } catch (err) {
+        const failed = duplicateKeyIndex(err);
+        if (failed === undefined) throw err;
+        attempt = failed === 0 ? attempt + 1 : 1;
+        if (attempt > 2) throw err;
+        from += failed;
+      }
+    }
   }
 
   getFile(id: string): Promise<FileRecord | null> {
@@ -364,6 +405,31 @@ export class MongoStore implements MetadataStore {
   }
 
   // ---- settings
+  // ---- leases
+  claimLease(name: string, token: string, until: Date, now: Date): Promise<boolean> {
+    return this.run('claim lease', async () => {
+      try {
+        // Matches a lease that is expired or ours; a live lease of another token does not match, so the upsert tries
+        // to insert a second document with that _id and fails with a duplicate key: not claimed.
+        await this.leases
+          .updateOne(
+            { _id: name, $or: [{ until: { $lt: now.toISOString() } }, { token }] },
+            { $set: { token, until: until.toISOString() } },
+            { upsert: true },
+          )
+          .exec();
+        return true;
+      } catch (err) {
+        if (isDuplicateKey(err)) return false;
+        throw err;
+      }
+    });
+  }
+
+  releaseLease(name: string, token: string): Promise<void> {
+    return this.run('release lease', async () => void (await this.leases.deleteOne({ _id: name, token }).exec()));
+  }
+
   getOrInsertSetting(name: string, value: string): Promise<string> {
     return this.run('get or insert setting', async () => {
       const upsert = () =>

@@ -63,6 +63,12 @@ CREATE TABLE IF NOT EXISTS uploads (
 );
 CREATE INDEX IF NOT EXISTS uploads_expiry ON uploads (expires_at);
 
+CREATE TABLE IF NOT EXISTS leases (
+  name TEXT PRIMARY KEY,
+  token TEXT NOT NULL,
+  until TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS settings (
   name TEXT PRIMARY KEY,
   value TEXT NOT NULL

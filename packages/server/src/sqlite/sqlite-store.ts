@@ -356,6 +356,18 @@ export class SqliteStore implements MetadataStore {
   }
 
   // ---- settings
+  // ---- leases
+  claimLease(name: string, token: string, until: Date, now: Date): Promise<boolean> {
+    return this.write('claim lease', () => {
+      const row = this.sql.claimLease.get({ name, token, until: until.toISOString(), now: now.toISOString() });
+      return row !== undefined;
+    });
+  }
+
+  releaseLease(name: string, token: string): Promise<void> {
+    return this.write('release lease', () => void this.sql.releaseLease.run(name, token));
+  }
+
   getOrInsertSetting(name: string, value: string): Promise<string> {
     return this.write('get or insert setting', () => {
       this.sql.insertSetting.run(name, value);

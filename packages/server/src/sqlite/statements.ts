@@ -24,6 +24,8 @@ type StatementName =
   | 'advanceUpload'
   | 'deleteUpload'
   | 'expiredUploads'
+  | 'claimLease'
+  | 'releaseLease'
   | 'insertSetting'
   | 'getSetting'
   | 'setSetting';
@@ -76,6 +78,11 @@ export function sqliteStatements(db: Database.Database): Record<StatementName, D
     advanceUpload: db.prepare('UPDATE uploads SET "offset" = ?, parts = ? WHERE id = ? AND "offset" = ? RETURNING *'),
     deleteUpload: db.prepare('DELETE FROM uploads WHERE id = ?'),
     expiredUploads: db.prepare('SELECT * FROM uploads WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
+    claimLease: db.prepare(`
+      INSERT INTO leases (name, token, until) VALUES (@name, @token, @until)
+      ON CONFLICT (name) DO UPDATE SET token = excluded.token, until = excluded.until
+      WHERE leases.until < @now OR leases.token = excluded.token RETURNING token`),
+    releaseLease: db.prepare('DELETE FROM leases WHERE name = ? AND token = ?'),
     insertSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?'),
     setSetting: db.prepare('INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)'),

@@ -138,6 +138,15 @@ export interface MetadataStore {
   deleteUpload(id: string): Promise<boolean>;
   listExpiredUploads(now: Date, limit: number): Promise<UploadSession[]>;
 
+  // ---- leases: short claims shared by every replica (one request finishes a tus upload)
+  /**
+   * Takes the lease `name` for `token` until `until` when it is free, expired at `now`, or held by `token` already
+   * (a renewal), atomically; true when `token` holds it now.
+   */
+  claimLease(name: string, token: string, until: Date, now: Date): Promise<boolean>;
+  /** Gives the lease up if `token` still holds it. */
+  releaseLease(name: string, token: string): Promise<void>;
+
   // ---- settings: server-wide values shared by every replica (the content URL signing secret, the catalogue epoch)
   /**
    * Inserts `value` under `name` unless a value is already stored, atomically; returns the stored value (the one

@@ -72,6 +72,55 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       expect(records.map((r) => r.filepath)).toEqual(['/f3', '/f1', '/f2']);
     });
 
+    it('a key repeated in one batch: each answer is its own upsert, the last one stays', async () => {
+      const [v1, v2] = [sha256Of('rep1'), sha256Of('rep2')];
+      const records = await store.upsertFiles(
+        [
+          meta({ hostname: 'rep', filepath: '/a', sha256: v1 }),
+          meta({ hostname: 'rep', filepath: '/b', sha256: v1 }),
+          meta({ hostname: 'rep', filepath: '/a', sha256: v2 }),
+        ],
+        new Date(),
+      );
+      expect(records.map((r) => [r.filepath, r.sha256])).toEqual([
+        ['/a', v1],
+        ['/b', v1],
+        ['/a', v2],
+      ]);
+      expect(records[2]!.id).toBe(records[0]!.id);
+      expect((await store.findFile('rep', '/a'))?.sha256).toBe(v2);
+    });
+
+    it('concurrent batch upserts of the same new records on both connections all succeed, one record per key', async () => {
+      const stores = [store, handle.second ?? store];
+      const paths = Array.from({ length: 40 }, (_, i) => `/new/${i}`);
+      // Each batch in its own order and with its own hash, so that every answer can be checked against its request.
+      const batches = Array.from({ length: 8 }, (_, b) => ({
+        sha256: sha256Of(`batch-race-${b}`),
+        order: b % 2 ? [...paths].reverse() : b % 4 ? [...paths.slice(20), ...paths.slice(0, 20)] : paths,
+      }));
+      const answers = await Promise.all(
+        batches.map(({ sha256, order }, b) =>
+          stores[b % 2]!.upsertFiles(
+            order.map((filepath) => meta({ hostname: 'batch-race', filepath, sha256 })),
+            new Date(),
+          ),
+        ),
+      );
+      const ids = new Map<string, string>();
+      answers.forEach((records, b) => {
+        expect(records.map((r) => r.filepath)).toEqual(batches[b]!.order);
+        expect(records.every((r) => r.sha256 === batches[b]!.sha256 && r.hostname === 'batch-race')).toBe(true);
+        for (const r of records) {
+          if (!ids.has(r.filepath)) ids.set(r.filepath, r.id);
+          expect(r.id).toBe(ids.get(r.filepath));
+        }
+      });
+      const listed = await store.listFiles({ hostname: 'batch-race' }, { limit: 100 });
+      expect(listed.items.map((r) => r.filepath).sort()).toEqual([...paths].sort());
+      expect(listed.items.map((r) => r.id).sort()).toEqual([...ids.values()].sort());
+    });
+
     it('lists by host, path prefix and hash with cursor pagination', async () => {
       for (let i = 0; i < 7; i++) {
         await store.upsertFile(meta({ hostname: 'list', filepath: `/dir/${i}`, sha256: sha256Of('same') }), new Date());
@@ -215,6 +264,31 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       expect((await store.listExpiredUploads(new Date(), 10)).map((u) => u.id)).toContain(session.id);
       expect(await store.deleteUpload(session.id)).toBe(true);
       expect(await store.getUpload(session.id)).toBeNull();
+    });
+
+    it('leases: one of many concurrent claimants on both connections holds it; renewal, expiry, release', async () => {
+      const stores = [store, handle.second ?? store];
+      const now = new Date();
+      const until = new Date(now.getTime() + 60_000);
+      const claims = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => stores[i % 2]!.claimLease('finish:a', `t${i}`, until, now)),
+      );
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      const holder = `t${claims.indexOf(true)}`;
+      const other = holder === 't0' ? 't1' : 't0';
+      // The holder renews; another token cannot take a live lease, nor release it.
+      expect(await stores[1]!.claimLease('finish:a', holder, new Date(now.getTime() + 120_000), now)).toBe(true);
+      expect(await store.claimLease('finish:a', other, until, now)).toBe(false);
+      await store.releaseLease('finish:a', other);
+      expect(await store.claimLease('finish:a', other, until, now)).toBe(false);
+      // Once it has expired, anyone takes it over; once released, it is free at once.
+      const later = new Date(now.getTime() + 121_000);
+      expect(await store.claimLease('finish:a', other, new Date(later.getTime() + 60_000), later)).toBe(true);
+      expect(await stores[1]!.claimLease('finish:a', holder, new Date(later.getTime() + 60_000), later)).toBe(false);
+      await stores[1]!.releaseLease('finish:a', other);
+      expect(await store.claimLease('finish:a', holder, until, now)).toBe(true);
+      // Leases are independent by name.
+      expect(await store.claimLease('finish:b', other, until, now)).toBe(true);
     });
 
     it('settings: insert-if-absent, concurrent callers on both connections agree on the first value', async () => {

@@ -9,6 +9,9 @@ import { LimitedHasher } from '../limit-hash.js';
 import { declaredLength } from '../request-body.js';
 import { parseUploadChecksum } from './tus-headers.js';
 
+/** How long a finishing request holds an upload; it renews the lease every third of that while it works. */
+const FINISH_LEASE_MS = 60_000;
+
 function notFound(id: string): UfsError {
   return new UfsError('NOT_FOUND', `[ufs] [tus] no upload "${id}" (finished, terminated or expired)`);
 }
@@ -134,6 +137,45 @@ export class TusSessions {
    * temporary object on the way).
    */
   private async finish(session: UploadSession, digest?: string): Promise<void> {
+    await this.whileFinishing(session.id, async () => {
+      // The lease may have been taken after another request finished and removed the upload: then its content is
+      // held (or it failed verification and is gone).
+      const current = await this.store.getUpload(session.id);
+      if (!current) {
+        if (await this.uploads.isPresent(session.sha256)) return;
+        throw notFound(session.id);
+      }
+      await this.verifyAndCommit(current, digest);
+    });
+  }
+
+  /**
+   * Runs `work` holding the upload's finish lease (renewed while it runs), so of the requests that may finish an
+   * upload at once (its last PATCH, a HEAD after a client timeout, a repeated PATCH, on any replica) one does: the
+   * others answer 503 with Retry-After (tus clients retry) instead of hashing the upload again and racing on its
+   * parts. A finisher that died leaves a lease that expires, and the next request takes it over.
+   */
+  private async whileFinishing(id: string, work: () => Promise<void>): Promise<void> {
+    const name = `tus-finish:${id}`;
+    const token = randomUUID();
+    const claim = () => this.store.claimLease(name, token, new Date(Date.now() + FINISH_LEASE_MS), new Date());
+    if (!(await claim())) {
+      throw new UfsError('UNAVAILABLE', `[ufs] [tus] upload "${id}" is being finished by another request; retry`, {
+        retryAfterMs: 1000,
+        context: { reason: 'busy' },
+      });
+    }
+    const renew = setInterval(() => void claim().catch(() => undefined), FINISH_LEASE_MS / 3);
+    renew.unref();
+    try {
+      await work();
+    } finally {
+      clearInterval(renew);
+      await this.store.releaseLease(name, token).catch(() => undefined);
+    }
+  }
+
+  private async verifyAndCommit(session: UploadSession, digest?: string): Promise<void> {
     const single = session.parts.length === 1 ? session.parts[0]! : undefined;
     const tempKey = single?.key ?? this.content.newTempKey();
     try {
