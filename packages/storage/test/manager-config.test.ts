@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { StorageManager, knownProtocols } from '../src/index.js';
+import { MemoryBackend, StorageManager, interceptBackend, knownProtocols, type StorageBackend } from '../src/index.js';
 import { rejectsWith, tempDir, throwsWith } from './helpers.js';
 
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -251,6 +251,74 @@ describe('mounts given as URLs', () => {
     const err = await rejectsWith(storage.addMount('x', 'file://remote-host/etc'), 'CONFIG_INVALID');
     expect(err.message).toContain('[ufs] mount "x": "url"');
     await rejectsWith(storage.addMount({ name: 'x', url: 'memory://', protocol: 'local' }), 'CONFIG_INVALID');
+  });
+});
+
+describe('a replaced or removed mount closes its backend once the work running on it ends', () => {
+  /** A memory backend that counts its dispose calls. */
+  function counted(): { backend: StorageBackend; disposed: () => number } {
+    const inner = new MemoryBackend({ mountName: 'm' });
+    let disposed = 0;
+    const backend = interceptBackend(inner, (_call, next) => next());
+    backend.dispose = async () => {
+      disposed++;
+      await inner.dispose?.();
+    };
+    return { backend, disposed: () => disposed };
+  }
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('a read stream opened before the mount is replaced reads to its end; then the old backend closes', async () => {
+    const s = new StorageManager();
+    const old = counted();
+    await s.mountBackend('m', old.backend);
+    const bytes = Buffer.alloc(3 * 1024 * 1024, 7);
+    await s.node('m:big.bin').writeBytes(bytes);
+    const stream = await s.node('m:big.bin').openReadStream();
+    await s.configure([{ name: 'm', protocol: 'memory' }]);
+    await settle();
+    expect(old.disposed()).toBe(0);
+    let read = 0;
+    for await (const chunk of stream) read += (chunk as Buffer).length;
+    expect(read).toBe(bytes.length);
+    await settle();
+    expect(old.disposed()).toBe(1);
+    expect(await s.node('m:big.bin').exists()).toBe(false); // the new mount
+    await s.dispose();
+    expect(old.disposed()).toBe(1);
+  });
+
+  it('removeMount lets a running write finish; dispose() closes what is still draining at once', async () => {
+    const s = new StorageManager();
+    const first = counted();
+    await s.mountBackend('a', first.backend);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    async function* slow() {
+      yield Buffer.from('first half, ');
+      await gate;
+      yield Buffer.from('second half');
+    }
+    const writing = s.node('a:f.txt').write(slow());
+    await settle();
+    expect(await s.removeMount('a')).toBe(true);
+    await settle();
+    expect(first.disposed()).toBe(0);
+    release();
+    expect(await writing).toMatchObject({ written: true, size: 23 });
+    await settle();
+    expect(first.disposed()).toBe(1);
+
+    const second = counted();
+    await s.mountBackend('b', second.backend);
+    await s.node('b:g.txt').writeText('g');
+    const open = await s.node('b:g.txt').openReadStream(); // never read
+    await s.removeMount('b');
+    await settle();
+    expect(second.disposed()).toBe(0);
+    await s.dispose();
+    expect(second.disposed()).toBe(1);
+    open.destroy();
   });
 });
 

@@ -2,6 +2,7 @@ import { applyLayers, type BackendCapabilities, type Layer, type StorageBackend 
 import { configInvalid } from '../errors.js';
 import type { MetricsLayer, MetricsSnapshot } from '../layers/metrics.js';
 import { permissionLayer, permits, type Access, type Permission } from '../layers/permission.js';
+import { InFlight } from './in-flight.js';
 import { subfolderBackend } from './subfolder-backend.js';
 
 /** What the manager tells about a mount. */
@@ -53,7 +54,10 @@ export abstract class Mount {
    */
   abstract locate(key: string): { backend: StorageBackend; key: string };
   abstract info(): MountInfo;
+  /** Closes the backend now (operations still running on it may fail). Idempotent. */
   abstract dispose(): Promise<void>;
+  /** Closes the backend once the operations running on it have ended (a replaced or removed mount). */
+  abstract retire(): Promise<void>;
 
   get capabilities(): BackendCapabilities {
     return this.backend().capabilities;
@@ -82,12 +86,15 @@ export class BackendMount extends Mount {
   readonly protocol: string;
   readonly raw: StorageBackend;
   private readonly effective: StorageBackend;
+  private readonly inFlight = new InFlight();
+  private disposed: Promise<void> | undefined;
 
   constructor(settings: MountSettings & { protocol: string; backend: StorageBackend }) {
     super(settings);
     this.protocol = settings.protocol;
     this.raw = settings.backend;
-    this.effective = this.wrap(settings.backend);
+    // Counted below the layers: the operations of relative mounts on this one go through it too.
+    this.effective = this.wrap(this.inFlight.layer(settings.backend));
   }
 
   backend(): StorageBackend {
@@ -108,8 +115,14 @@ export class BackendMount extends Mount {
     };
   }
 
-  async dispose(): Promise<void> {
-    await this.raw.dispose?.();
+  dispose(): Promise<void> {
+    this.disposed ??= Promise.resolve().then(() => this.raw.dispose?.());
+    return this.disposed;
+  }
+
+  async retire(): Promise<void> {
+    await this.inFlight.drained();
+    await this.dispose();
   }
 }
 
@@ -166,5 +179,10 @@ export class RelativeMount extends Mount {
 
   async dispose(): Promise<void> {
     this.cache = undefined;
+  }
+
+  /** Owns nothing: its operations run on the parent's backend, which drains them. */
+  retire(): Promise<void> {
+    return this.dispose();
   }
 }

@@ -43,6 +43,8 @@ export type MountsSource = readonly MountConfig[] | { mounts: readonly MountConf
  */
 export class StorageManager implements NodeHost {
   readonly #mounts = new Map<string, Mount>();
+  /** Replaced or removed mounts whose backends close once their running operations end. */
+  readonly #retiring = new Set<Mount>();
   readonly #env: Env;
   readonly #logger: StorageLogger | undefined;
 
@@ -112,7 +114,7 @@ export class StorageManager implements NodeHost {
     this.#checkRelatives([mount]);
     const old = this.#mounts.get(name);
     this.#mounts.set(name, mount);
-    await old?.dispose();
+    if (old) this.#retire([old]);
   }
 
   /** Removes a mount and disposes its backend. Refused while relative mounts still use it. */
@@ -129,7 +131,7 @@ export class StorageManager implements NodeHost {
       );
     }
     this.#mounts.delete(name);
-    await mount.dispose();
+    this.#retire([mount]);
     return true;
   }
 
@@ -192,9 +194,14 @@ export class StorageManager implements NodeHost {
   }
 
   /** Disposes every mount's backend and forgets the mounts. */
+  /**
+   * Closes every backend now, including those of replaced or removed mounts still finishing their work: operations
+   * still running fail.
+   */
   async dispose(): Promise<void> {
-    const mounts = [...this.#mounts.values()];
+    const mounts = [...this.#mounts.values(), ...this.#retiring];
     this.#mounts.clear();
+    this.#retiring.clear();
     const results = await Promise.allSettled(mounts.map((m) => m.dispose()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -227,7 +234,24 @@ export class StorageManager implements NodeHost {
       if (old) replaced.push(old);
       this.#mounts.set(mount.name, mount);
     }
-    await Promise.allSettled(replaced.map((m) => m.dispose()));
+    this.#retire(replaced);
+  }
+
+  /**
+   * Mounts that are no longer in the table (replaced or removed) close their backends once the operations already
+   * running on them end, not under them: a read stream, an upload or a listing started before keeps going. Nodes
+   * resolve their mount at each call, so nothing new starts on them.
+   */
+  #retire(mounts: readonly Mount[]): void {
+    for (const mount of mounts) {
+      this.#retiring.add(mount);
+      void mount
+        .retire()
+        .catch((err: unknown) =>
+          this.warn(`[ufs] mount "${mount.name}": closing the replaced backend failed: ${(err as Error).message}`),
+        )
+        .finally(() => this.#retiring.delete(mount));
+    }
   }
 
   async #createBackendMount(plan: BackendMountPlan, lookup: (name: string) => Mount | undefined): Promise<Mount> {
