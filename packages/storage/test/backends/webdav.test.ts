@@ -195,6 +195,35 @@ describe('webdav names and writes', () => {
     expect(readdirSync(join(server.dir, 'sized'))).toEqual([]);
   });
 
+  it('reads a folder once for all its pages (PROPFIND has no paging); a cursor whose rest is gone still resumes', async () => {
+    const client = createClient(server.url, { username: server.username, password: server.password });
+    let propfinds = 0;
+    const original = client.getDirectoryContents.bind(client);
+    client.getDirectoryContents = ((...args: Parameters<typeof original>) => {
+      propfinds++;
+      return original(...args);
+    }) as typeof client.getDirectoryContents;
+    const backend = await create({ url: undefined, username: undefined, password: undefined, client });
+    const names = Array.from({ length: 25 }, (_, i) => `paged/f${String(i).padStart(2, '0')}.txt`);
+    for (const name of names) await put(backend, name, name);
+    propfinds = 0;
+    const seen: string[] = [];
+    const cursors: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await backend.list('paged', { pageSize: 10, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.entries.map((e) => e.key));
+      cursor = page.cursor;
+      if (cursor) cursors.push(cursor);
+    } while (cursor);
+    expect(seen).toEqual(names);
+    expect(propfinds).toBe(1);
+    // The same cursor again (a retried page): its rest was used, so the folder is read again, from after it.
+    const again = await backend.list('paged', { pageSize: 10, cursor: cursors[1]! });
+    expect(again.entries.map((e) => e.key)).toEqual(names.slice(20));
+    expect(propfinds).toBe(2);
+  });
+
   it('accepts a ready client', async () => {
     const client = createClient(server.url, { username: server.username, password: server.password });
     const backend = await create({ url: undefined, username: undefined, password: undefined, client });

@@ -1,6 +1,7 @@
 import { parentKey, type EntryStat, type ErrorContext } from '@org/core';
 import type { FileStat, WebDAVClient } from 'webdav';
 import { statusOf, ufsError } from './errors.js';
+import type { ListingRest } from '../../util/listing-rest.js';
 
 /** Prefix of the temporary uploads that writes MOVE into place; listings hide them. */
 export const TEMP_PREFIX = '.ufs-upload-';
@@ -10,6 +11,8 @@ export interface Dav {
   readonly client: WebDAVClient;
   readonly atomicWrites: boolean;
   readonly depthInfinity: boolean;
+  /** What remains of folders listed page by page (PROPFIND answers a folder whole). */
+  readonly rests: ListingRest<EntryStat>;
 }
 
 /** The client path of a key (the client percent-encodes each segment). */

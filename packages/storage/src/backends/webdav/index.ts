@@ -18,6 +18,7 @@ import {
 } from '@org/core';
 import { AuthType, createClient, type WebDAVClient } from 'webdav';
 import { defineBackend } from '../../backend-definition.js';
+import { ListingRest } from '../../util/listing-rest.js';
 import { ufsError, webdavError } from './errors.js';
 import type { Dav } from './folders.js';
 import { deleteKey, listKey, mkdirKey, readKey, statKey, transfer } from './operations.js';
@@ -173,7 +174,12 @@ export default defineBackend({
         httpsAgent,
       });
     }
-    const dav: Dav = { client, atomicWrites: options.atomicWrites, depthInfinity: options.depthInfinity };
+    const dav: Dav = {
+      client,
+      atomicWrites: options.atomicWrites,
+      depthInfinity: options.depthInfinity,
+      rests: new ListingRest(),
+    };
     return new WebdavBackend(dav, options, { mountName, agents });
   },
 });

@@ -130,7 +130,8 @@ async function children(
 
 /**
  * One page of a folder (PROPFIND Depth 1; Depth infinity for recursive listings when the mount allows it). WebDAV
- * has no paging: each page re-reads the folder and resumes after the cursor (the last key of the previous page).
+ * has no paging: the folder is read whole, and what follows a page is kept briefly for the next one (ListingRest).
+ * A cursor (the last key of the previous page) whose rest is gone re-reads the folder and resumes after it.
  */
 export async function listKey(dav: Dav, key: string, options: ListOptions, context: ErrorContext): Promise<ListPage> {
   if (options.recursive && !dav.depthInfinity) {
@@ -144,11 +145,17 @@ export async function listKey(dav: Dav, key: string, options: ListOptions, conte
   if (!Number.isSafeInteger(pageSize) || pageSize < 1)
     throw ufsError('INVALID_INPUT', context, `invalid pageSize ${pageSize}`);
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, context);
-  const all = (await children(dav, key, options.recursive === true, context, options.signal))
-    .filter((e) => after === undefined || e.key > after)
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const listing = `${options.recursive === true}\u0000${key}`;
+  const all =
+    (options.cursor === undefined ? undefined : dav.rests.take(listing, options.cursor)) ??
+    (await children(dav, key, options.recursive === true, context, options.signal))
+      .filter((e) => after === undefined || e.key > after)
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  if (all.length <= pageSize) return { entries: all };
   const entries = all.slice(0, pageSize);
-  return all.length > pageSize ? { entries, cursor: encodeCursor(entries.at(-1)!.key) } : { entries };
+  const cursor = encodeCursor(entries.at(-1)!.key);
+  dav.rests.keep(listing, cursor, all.slice(pageSize));
+  return { entries, cursor };
 }
 
 async function deleteQuietly(dav: Dav, key: string, signal?: AbortSignal): Promise<void> {
