@@ -14,6 +14,7 @@ import { call, type Session, type SftpDirEntry, type SftpStats } from './connect
 import { sftpError, sftpStatus, STATUS, ufsError } from './errors.js';
 import { confine, lstatOrNull, makeFolders, remotePath, statOrNull, TEMP_PREFIX } from './paths.js';
 import { moveInto } from './writer.js';
+import { ListingRest } from '../../util/listing-rest.js';
 
 const DEFAULT_PAGE_SIZE = 1000;
 /** Unlinks in flight at once while deleting a tree. */
@@ -117,10 +118,20 @@ function decodeCursor(cursor: string, context: ErrorContext): string {
   throw ufsError('INVALID_INPUT', context, `invalid list cursor ${JSON.stringify(cursor)}`);
 }
 
+/** What remains of folders listed page by page, per connection (SFTP reads a folder whole). */
+const RESTS = new WeakMap<Session, ListingRest<SftpDirEntry>>();
+
+function restsOf(s: Session): ListingRest<SftpDirEntry> {
+  let rests = RESTS.get(s);
+  if (!rests) RESTS.set(s, (rests = new ListingRest()));
+  return rests;
+}
+
 /**
- * One page of the folder, sorted by name. SFTP lists a folder only whole, so each page re-reads it and resumes
- * after the cursor (the last name of the previous page): entries added or removed between pages do not shift it.
- * Symlinks are shown as what they point to, and hidden when they point outside the root or nowhere.
+ * One page of the folder, sorted by name. SFTP lists a folder only whole: what follows a page is kept briefly for
+ * the next one (ListingRest), and a cursor (the last name of the previous page) whose rest is gone re-reads the
+ * folder and resumes after it, so entries added or removed between pages do not shift it. Symlinks are shown as
+ * what they point to, and hidden when they point outside the root or nowhere.
  */
 export async function listKey(s: Session, key: string, options: ListOptions, context: ErrorContext): Promise<ListPage> {
   if (options.recursive) {
@@ -130,15 +141,18 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
   if (!Number.isSafeInteger(pageSize) || pageSize < 1)
     throw ufsError('INVALID_INPUT', context, `invalid pageSize ${pageSize}`);
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, context);
-  await confine(s, key, context);
   const folder = remotePath(s, key);
-  const raw = await readFolder(s, folder);
-  options.signal?.throwIfAborted();
-  if (!raw) return { entries: [] };
-  if (raw === 'file') throw ufsError('INVALID_INPUT', context, `"${key}" is a file, not a folder`);
-  const names = raw
-    .filter((e) => visible(e.filename) && (after === undefined || e.filename > after))
-    .sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
+  let names = options.cursor === undefined ? undefined : restsOf(s).take(key, options.cursor);
+  if (!names) {
+    await confine(s, key, context);
+    const raw = await readFolder(s, folder);
+    options.signal?.throwIfAborted();
+    if (!raw) return { entries: [] };
+    if (raw === 'file') throw ufsError('INVALID_INPUT', context, `"${key}" is a file, not a folder`);
+    names = raw
+      .filter((e) => visible(e.filename) && (after === undefined || e.filename > after))
+      .sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
+  }
   const entries: EntryStat[] = [];
   let index = 0;
   for (; index < names.length && entries.length < pageSize; index++) {
@@ -153,8 +167,10 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
     const target = await statOrNull(s, real);
     if (target) entries.push(entryOf(k, target));
   }
-  const last = entries.at(-1);
-  return index < names.length && last ? { entries, cursor: encodeCursor(names[index - 1]!.filename) } : { entries };
+  if (index >= names.length || entries.length === 0) return { entries };
+  const cursor = encodeCursor(names[index - 1]!.filename);
+  restsOf(s).keep(key, cursor, names.slice(index));
+  return { entries, cursor };
 }
 
 async function removeTree(s: Session, path: string): Promise<void> {
