@@ -31,10 +31,12 @@ function describe(err: unknown, status: number): string {
   return /^[^\n]{1,200}$/.test(message) ? message : `bad request (HTTP ${status})`;
 }
 
-/** Sends the JSON error body of errorResponse(); logs 5xx with the full error (never sent to the client). */
+/** Sends the JSON error body of errorResponse(); logs 5xx with the full error (never sent to the client), a busy 503 as a warning. */
 export function sendError(err: unknown, reply: FastifyReply, log: Logger): void {
   const { status, body, error } = errorResponse(fromHttpException(err));
-  if (status >= 500)
+  // A busy 503 (content being collected, an upload being finished elsewhere) is the protocol working: no stack.
+  if (status >= 500 && error.context.reason === 'busy') log.warn(`${error.code}: ${error.message}`);
+  else if (status >= 500)
     log.error(`${error.code}: ${error.message}`, (error.cause as Error | undefined)?.stack ?? error.stack);
   if (reply.sent || reply.raw.headersSent) {
     reply.raw.destroy();
