@@ -75,6 +75,16 @@ const PROBES: Partial<Record<keyof BackendCapabilities, { works: Probe; refused?
     },
     refused: (n) => n.versions(),
   },
+  versionDelete: {
+    works: async (n) => {
+      await n.writeText('1');
+      await n.writeText('2');
+      const old = (await n.versions()).find((v) => !v.isLatest)!;
+      await n.deleteVersion(old.versionId);
+      expect((await n.versions()).map((v) => v.versionId)).not.toContain(old.versionId);
+    },
+    refused: (n) => n.deleteVersion('v1'),
+  },
   metadata: {
     works: async (n) => {
       await n.writeText('m', { metadata: { k: 'v' } });
@@ -191,5 +201,5 @@ it('declares what we expect of each backend', () => {
     versioning: false,
     presignGet: false,
   });
-  expect(storage.capabilities('memory-versions').versioning).toBe(true);
+  expect(storage.capabilities('memory-versions')).toMatchObject({ versioning: true, versionDelete: true });
 });

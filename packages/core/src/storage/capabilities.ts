@@ -18,6 +18,8 @@ export interface BackendCapabilities {
   /** Public (non-signed) URLs for objects. */
   publicUrl: boolean;
   versioning: boolean;
+  /** One version can be deleted on its own (`delete(key, { versionId })`); Dropbox revisions cannot. */
+  versionDelete: boolean;
   /** User metadata on objects. */
   metadata: boolean;
   /** Real folders that exist on their own (not only as key prefixes). */
@@ -45,6 +47,7 @@ export const NO_CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze({
   presignPut: false,
   publicUrl: false,
   versioning: false,
+  versionDelete: false,
   metadata: false,
   directories: false,
   storedHash: 'none',
@@ -66,4 +69,5 @@ export const WRITE_CAPABILITIES = [
   'presignPut',
   'conditionalWrite',
   'atomicWrite',
+  'versionDelete',
 ] as const satisfies readonly (keyof BackendCapabilities)[];

@@ -21,8 +21,9 @@ export async function asOfNode(node: StorageNode, date: Date): Promise<StorageNo
   return node.atVersion(at.versionId);
 }
 
-/** Deletes one version for good. */
+/** Deletes one version for good (UNSUPPORTED where versions cannot be deleted one by one, e.g. Dropbox). */
 export async function deleteVersionOf(node: StorageNode, versionId: string): Promise<void> {
+  backendFor(node, 'deleteVersion', 'delete', 'versionDelete');
   await node.atVersion(versionId).delete();
 }
 
@@ -34,6 +35,7 @@ export async function deleteVersionOf(node: StorageNode, versionId: string): Pro
  * how many were deleted.
  */
 export async function compactVersionsOf(node: StorageNode, options: { keep?: number } = {}): Promise<number> {
+  const backend = backendFor(node, 'compactVersions', 'delete', 'versionDelete', 'versions');
   const keep = Math.max(1, Math.floor(options.keep ?? 1));
   const versions = await versionsOf(node);
   let kept = 0;
@@ -48,7 +50,6 @@ export async function compactVersionsOf(node: StorageNode, options: { keep?: num
     .slice(Math.max(cut, 1))
     .filter((v) => !v.isLatest)
     .reverse();
-  const backend = backendFor(node, 'compactVersions', 'delete', 'versioning', 'versions');
   for (const version of doomed)
     await guard(node, 'compactVersions', () => backend.delete(node.path, { versionId: version.versionId }));
   return doomed.length;

@@ -11,7 +11,12 @@ import { DropboxApiError, DropboxStore, dropboxContentHash } from './dropbox-sto
  * 400 text for malformed calls, 401 `invalid_access_token`, 409 `{error_summary, error}` for endpoint errors, 429
  * with `Retry-After`. OAuth refresh (`/oauth2/token`) and temporary links (`/temp/<token>`) are served too.
  *
- * Not covered: list_folder/longpoll and get_latest_cursor, list_revisions and `rev:`/`id:`/`ns:` paths, sharing,
+ * Revisions: files/list_revisions (path mode: newest first, `limit` 1..100, `before_rev` pages, `is_deleted` and
+ * `server_deleted` for a file deleted or moved away) and `rev:<rev>` paths on get_metadata and download (other
+ * routes refuse them, as their path pattern does), answering the revision's metadata with the path it was written
+ * at; an unknown rev is `path/not_found`.
+ *
+ * Not covered: list_folder/longpoll and get_latest_cursor, list_revisions in id mode and `id:`/`ns:` paths, sharing,
  * team spaces and Dropbox-API-Path-Root, content-hash-based dedup of sessions, upload size limits (150 MiB per
  * request, 350 GB per file), concurrent upload sessions, batch endpoints, the 4-hour expiry of temporary links
  * and of short-lived tokens, and the approximate (not exact) `limit` of real list_folder pages.
@@ -42,7 +47,10 @@ const RPC_ROUTES = new Set([
   'files/copy_v2',
   'files/move_v2',
   'files/get_temporary_link',
+  'files/list_revisions',
 ]);
+/** Routes whose path is a ReadPath, which may be `rev:<rev>`. */
+const REV_ROUTES = new Set(['files/get_metadata', 'files/download']);
 const CONTENT_ROUTES = new Set([
   'files/upload',
   'files/download',
@@ -147,6 +155,7 @@ export async function startDropboxFake(): Promise<DropboxFake> {
     for (const field of ['path', 'from_path', 'to_path']) {
       const value = arg[field] ?? (arg.commit as Record<string, unknown> | undefined)?.[field];
       if (value === undefined) continue;
+      if (typeof value === 'string' && REV_ROUTES.has(route) && /^rev:[0-9a-f]{9,}$/.test(value)) continue;
       if (
         typeof value !== 'string' ||
         (value !== '' && !value.startsWith('/')) ||
@@ -192,6 +201,25 @@ export async function startDropboxFake(): Promise<DropboxFake> {
           const next = { ...state, offset: state.offset + entries.length };
           const cursor = Buffer.from(JSON.stringify(next)).toString('base64url');
           return json(200, { entries, cursor, has_more: next.offset < all.length });
+        }
+        case 'files/list_revisions': {
+          const limit = arg.limit === undefined ? 10 : Number(arg.limit);
+          if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+            return text(
+              400,
+              `Error in call to API function "files/list_revisions": request body: limit: ${String(arg.limit)} is not between 1 and 100`,
+            );
+          }
+          if (arg.mode !== undefined && modeOf(arg.mode) !== 'path')
+            return text(400, 'the fake covers files/list_revisions in path mode only');
+          const beforeRev = arg.before_rev;
+          if (beforeRev !== undefined && (typeof beforeRev !== 'string' || !/^[0-9a-f]{9,}$/.test(beforeRev))) {
+            return text(
+              400,
+              `Error in call to API function "files/list_revisions": request body: before_rev: '${String(beforeRev)}' did not match pattern`,
+            );
+          }
+          return json(200, store.listRevisions(arg.path as string, limit, beforeRev));
         }
         case 'files/delete_v2':
           return json(200, { metadata: store.delete(arg.path as string) });

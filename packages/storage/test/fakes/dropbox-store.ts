@@ -44,13 +44,24 @@ const tagged = (tag: string, inner?: Record<string, unknown>) => ({ '.tag': tag,
  * The files of one fake Dropbox account, with Dropbox's rules: paths are case-insensitive (keyed by path_lower,
  * shown by path_display), parent folders are created by uploads, copies and moves, deleting a folder deletes its
  * tree, every write of a file gets a new rev, and an upload of identical content is not a conflict unless
- * `strict_conflict` is set.
+ * `strict_conflict` is set (nor a new revision). Every revision of a file is kept under its path (a copy or move
+ * puts one at the destination), readable by `rev:<rev>` even once the file is deleted; a delete or a move away
+ * dates the deletion of each file it removes (`server_deleted` of list_revisions) until a file is there again.
  */
 export class DropboxStore {
   private readonly items = new Map<string, Item>();
+  /** path_lower → the revisions written there, oldest first. */
+  private readonly history = new Map<string, Item[]>();
+  /** rev → its revision. */
+  private readonly revisions = new Map<string, Item>();
+  /** path_lower → when the file there was deleted or moved away (while nothing is there again). */
+  private readonly deleted = new Map<string, Date>();
   private revCounter = 0x10000000;
+  /** The server's clock (tests set it to date revisions). */
+  now: () => Date = () => new Date();
 
   metadata(path: string): Record<string, unknown> {
+    if (path.startsWith('rev:')) return this.describe(this.revision(path.slice(4), 'path'));
     const item = this.items.get(lower(path));
     if (!item) throw notFound('path');
     return this.describe(item);
@@ -76,6 +87,7 @@ export class DropboxStore {
   }
 
   file(path: string, where = 'path'): Item {
+    if (path.startsWith('rev:')) return this.revision(path.slice(4), where);
     const item = this.items.get(lower(path));
     if (!item) throw notFound(where);
     if (item.tag !== 'file')
@@ -102,6 +114,41 @@ export class DropboxStore {
     return out.sort((a, b) => (lower(a.pathDisplay) < lower(b.pathDisplay) ? -1 : 1)).map((i) => this.describe(i));
   }
 
+  /** One kept revision, by rev (of a file that may since have been overwritten, moved or deleted). */
+  revision(rev: string, where = 'path'): Item {
+    const item = this.revisions.get(rev);
+    if (!item) throw notFound(where);
+    return item;
+  }
+
+  /**
+   * files/list_revisions in path mode: the revisions at `path`, newest first, `limit` at a time, those older than
+   * `beforeRev` when given. `is_deleted` (with `server_deleted`) when no file is at the path now, on every page
+   * (what Dropbox says on later pages, of the newest revision before `before_rev`, is not modelled).
+   */
+  listRevisions(path: string, limit: number, beforeRev?: string): Record<string, unknown> {
+    const key = lower(path);
+    const current = this.items.get(key);
+    if (current?.tag === 'folder')
+      throw new DropboxApiError('path/not_file/', tagged('path', { path: tagged('not_file') }));
+    const all = [...(this.history.get(key) ?? [])].reverse();
+    if (all.length === 0) throw notFound('path');
+    let from = 0;
+    if (beforeRev !== undefined) {
+      from = all.findIndex((item) => item.rev === beforeRev) + 1;
+      if (from === 0) throw new DropboxApiError('invalid_before_rev/', tagged('invalid_before_rev'));
+    }
+    const entries = all.slice(from, from + limit);
+    const isDeleted = !current;
+    const deletedAt = this.deleted.get(key);
+    return {
+      is_deleted: isDeleted,
+      ...(isDeleted && deletedAt ? { server_deleted: iso(deletedAt) } : {}),
+      entries: entries.map((item) => this.describe(item)),
+      has_more: from + entries.length < all.length,
+    };
+  }
+
   upload(path: string, content: Buffer, mode: string, strictConflict: boolean): Record<string, unknown> {
     const existing = this.items.get(lower(path));
     if (existing?.tag === 'folder') throw conflict('path', 'folder');
@@ -115,10 +162,11 @@ export class DropboxStore {
     Object.assign(item, {
       content,
       rev: this.nextRev(),
-      serverModified: new Date(),
+      serverModified: this.now(),
       contentHash: dropboxContentHash(content),
     });
     this.items.set(lower(path), item);
+    this.keep(item);
     return this.describe(item);
   }
 
@@ -135,8 +183,7 @@ export class DropboxStore {
     const key = lower(path);
     const item = this.items.get(key);
     if (!item) throw notFound('path_lookup');
-    for (const other of [...this.items.keys()])
-      if (other === key || other.startsWith(`${key}/`)) this.items.delete(other);
+    for (const other of [...this.items.keys()]) if (other === key || other.startsWith(`${key}/`)) this.remove(other);
     return this.describe(item);
   }
 
@@ -159,9 +206,29 @@ export class DropboxStore {
         { ...item, pathDisplay: display, id: move ? item.id : newId(), rev: item.rev && this.nextRev() },
       ]);
     }
-    if (move) for (const [key] of moved) this.items.delete(key);
-    for (const [, item] of moved) this.items.set(lower(item.pathDisplay), item);
+    if (move) for (const [key] of moved) this.remove(key);
+    for (const [, item] of moved) {
+      this.items.set(lower(item.pathDisplay), item);
+      if (item.tag === 'file') this.keep(item);
+    }
     return this.metadata(to);
+  }
+
+  /** Keeps a new revision (a snapshot: later changes to the item do not change it). */
+  private keep(item: Item): void {
+    const key = lower(item.pathDisplay);
+    const revision = { ...item };
+    const kept = this.history.get(key) ?? [];
+    kept.push(revision);
+    this.history.set(key, kept);
+    this.revisions.set(revision.rev!, revision);
+    this.deleted.delete(key);
+  }
+
+  /** Removes what is at `key`; a file's deletion is dated for list_revisions. */
+  private remove(key: string): void {
+    if (this.items.get(key)?.tag === 'file') this.deleted.set(key, this.now());
+    this.items.delete(key);
   }
 
   private ensureParents(path: string, where: string): void {

@@ -16,6 +16,7 @@ import {
   type PresignOptions,
   type ReadOptions,
   type StorageBackend,
+  type VersionInfo,
   type WriteOptions,
   type WriteResult,
 } from '@org/core';
@@ -23,6 +24,7 @@ import { requestedRange } from '../http/range.js';
 import type { DropboxClient } from './client.js';
 import { dropboxError, hasSummary } from './errors.js';
 import { DropboxPaths, statOf } from './paths.js';
+import { DropboxRevisions } from './revisions.js';
 import { download, upload, type TransferSettings } from './transfer.js';
 
 export const PROTOCOL = 'dropbox';
@@ -32,7 +34,8 @@ const MAX_PAGE = 2000;
 
 /**
  * Dropbox through its SDK: metadata, listing, folders, copy/move and temporary links by RPC calls; downloads
- * (streamed, ranged) and uploads (single call or upload session) on the content host.
+ * (streamed, ranged) and uploads (single call or upload session) on the content host. File revisions are versions
+ * (see revisions.ts): listed, stat'ed and read, but never deleted one by one, which Dropbox cannot do.
  */
 export class DropboxBackend implements StorageBackend {
   readonly protocol = PROTOCOL;
@@ -49,8 +52,13 @@ export class DropboxBackend implements StorageBackend {
     directories: true,
     atomicWrite: true,
     conditionalWrite: true,
+    // Revisions are listed and read; one cannot be deleted on its own (delete with versionId, deleteVersion and
+    // compactVersions whenever they have something to remove are UNSUPPORTED).
+    versioning: true,
+    versionDelete: false,
   });
   private readonly paths: DropboxPaths;
+  private readonly revisions: DropboxRevisions;
 
   constructor(
     private readonly client: DropboxClient,
@@ -59,12 +67,14 @@ export class DropboxBackend implements StorageBackend {
     private readonly mountName = PROTOCOL,
   ) {
     this.paths = new DropboxPaths(root);
+    this.revisions = new DropboxRevisions(client);
   }
 
   async stat(key: string, options: { versionId?: string; signal?: AbortSignal } = {}): Promise<EntryStat | null> {
     const context = this.ctx('stat', key);
-    if (options.versionId !== undefined) this.refuse('stat', key, 'revisions are not supported');
     const path = this.paths.toPath(key);
+    if (options.versionId !== undefined)
+      return this.revisions.stat(key, path, options.versionId, this.request(options.signal), context);
     if (path === '') return { key, isFile: false, isDir: true, size: 0 };
     try {
       const { result } = await this.client.sdk.filesGetMetadata({ path }, this.request(options.signal));
@@ -78,9 +88,11 @@ export class DropboxBackend implements StorageBackend {
 
   async read(key: string, options: ReadOptions = {}): Promise<Readable> {
     const context = this.ctx('read', key);
-    if (options.versionId !== undefined) this.refuse('read', key, 'revisions are not supported');
     const range = requestedRange(options, context);
-    return download(this.client, this.filePath(key, 'read'), range, this.settings, { signal: options.signal, context });
+    let path = this.filePath(key, 'read');
+    if (options.versionId !== undefined)
+      path = await this.revisions.readPath(path, options.versionId, this.request(options.signal), context);
+    return download(this.client, path, range, this.settings, { signal: options.signal, context });
   }
 
   async write(
@@ -95,7 +107,8 @@ export class DropboxBackend implements StorageBackend {
     }).catch((error: unknown) =>
       this.conflict(error, key, context, 'is a folder, not a file: a write cannot replace it'),
     );
-    return { key, size: metadata.size, etag: metadata.content_hash ? `"${metadata.content_hash}"` : undefined };
+    const etag = metadata.content_hash ? `"${metadata.content_hash}"` : undefined;
+    return { key, size: metadata.size, etag, versionId: metadata.rev };
   }
 
   async list(key: string, options: ListOptions = {}): Promise<ListPage> {
@@ -138,7 +151,14 @@ export class DropboxBackend implements StorageBackend {
 
   async delete(key: string, options: DeleteOptions = {}): Promise<void> {
     const context = this.ctx('delete', key);
-    if (options.versionId !== undefined) this.refuse('delete', key, 'revisions cannot be deleted one by one');
+    if (options.versionId !== undefined) {
+      this.refuse(
+        'delete',
+        key,
+        'Dropbox cannot delete one revision of a file (files/permanently_delete removes the whole file, on team ' +
+          "accounts only); old revisions expire with the account's version history",
+      );
+    }
     if (key === '') {
       if (!options.recursive) {
         throw new UfsError('INVALID_INPUT', `${describeContext(context)} deleting the mount root needs recursive`, {
@@ -198,6 +218,12 @@ export class DropboxBackend implements StorageBackend {
 
   async rename(from: string, to: string): Promise<void> {
     await this.transfer('rename', from, to, {});
+  }
+
+  /** Revisions of the file, newest first; a deleted (or moved away) file's latest entry is a delete marker. */
+  async versions(key: string): Promise<VersionInfo[]> {
+    const context = this.ctx('versions', key);
+    return this.revisions.list(this.filePath(key, 'versions'), this.request(), context);
   }
 
   async presignGet(key: string, options: PresignOptions): Promise<string> {

@@ -38,5 +38,6 @@ export function statOf(key: string, metadata: Metadata): EntryStat | undefined {
     mtime: Number.isNaN(mtime.getTime()) ? undefined : mtime,
     // Dropbox's content_hash (SHA-256 of 4 MiB block hashes) is no md5/sha256 of the file: exposed as the etag only.
     etag: metadata.content_hash ? `"${metadata.content_hash}"` : undefined,
+    versionId: metadata.rev,
   };
 }

@@ -65,6 +65,7 @@ export class GcsBackend implements StorageBackend {
       presignGet: settings.canSign,
       presignPut: settings.canSign,
       versioning: settings.versioning,
+      versionDelete: settings.versioning,
       metadata: true,
       storedHash: 'md5',
       atomicWrite: true,

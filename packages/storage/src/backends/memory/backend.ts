@@ -47,6 +47,7 @@ export class MemoryBackend implements StorageBackend {
       copy: true,
       rename: true,
       versioning: options.versioning === true,
+      versionDelete: options.versioning === true,
       metadata: true,
       directories: true,
       storedHash: 'md5',

@@ -46,6 +46,7 @@ export async function createS3Backend(options: S3Options, choice: ClientChoice):
       presignPut: true,
       publicUrl: publicBase !== undefined,
       versioning,
+      versionDelete: versioning,
       metadata: true,
       storedHash: 'md5',
       atomicWrite: true,
