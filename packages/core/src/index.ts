@@ -10,6 +10,7 @@ export * from './progress.js';
 export * from './keys/normalize-key.js';
 export * from './hash/hash-file.js';
 export * from './hash/hash-stream.js';
+export * from './hash/dropbox-content-hash.js';
 export * from './hash/content-key.js';
 export * from './retry/retry.js';
 export * from './dedup/file-metadata.js';

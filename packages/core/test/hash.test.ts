@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   assertSha256Hex,
+  DropboxContentHash,
   contentKey,
   hashBytes,
   hashFile,
@@ -158,5 +159,28 @@ describe('content addressing', () => {
       expect(() => assertSha256Hex(bad)).toThrow(/64 lowercase hex/);
     }
     expect(() => contentKey('zz')).toThrow(UfsError);
+  });
+});
+
+describe('DropboxContentHash', () => {
+  const sha = (data: Uint8Array) => createHash('sha256').update(data).digest();
+  it('is SHA-256 over the SHA-256 of each 4 MiB block, whatever the chunking', () => {
+    const data = randomBytes(9 * 1024 * 1024 + 17);
+    const block = 4 * 1024 * 1024;
+    const expected = createHash('sha256')
+      .update(
+        Buffer.concat([
+          sha(data.subarray(0, block)),
+          sha(data.subarray(block, 2 * block)),
+          sha(data.subarray(2 * block)),
+        ]),
+      )
+      .digest('hex');
+    for (const size of [1, 65_536, block, block + 1, 5_000_000]) {
+      const hash = new DropboxContentHash();
+      for (let at = 0; at < data.length; at += size) hash.update(data.subarray(at, at + size));
+      expect([size, hash.digest(), hash.bytes]).toEqual([size, expected, data.length]);
+    }
+    expect(new DropboxContentHash().digest()).toBe(createHash('sha256').digest('hex'));
   });
 });

@@ -1,12 +1,19 @@
 import { Readable } from 'node:stream';
 import { Dropbox, DropboxResponseError } from 'dropbox';
 import { fetch as undiciFetch } from 'undici';
-import { UfsError, describeContext, toUfsError, type ErrorCode, type ErrorContext } from '@org/core';
+import {
+  DropboxContentHash,
+  UfsError,
+  describeContext,
+  toUfsError,
+  type ErrorCode,
+  type ErrorContext,
+} from '@org/core';
 import { checkedUrl, noUrlError, type DeleteContext, type SendContext, type SentUpload } from '../kit/define.js';
 import { ChunkReader } from '../kit/chunks.js';
 import { requestSignals, signalError, type RequestSignals } from '../http/signals.js';
 import { serviceHttpError } from '../http/transport.js';
-import { DropboxContentHash, contentHashOf, hashedAsSent } from './dropbox-content-hash.js';
+import { contentHashOf, hashedAsSent } from './dropbox-content-hash.js';
 import type { DropboxSettings } from '../providers/dropbox.js';
 
 const DROPBOX_HOSTS = /^https:\/\/(?:api|content|notify)\.dropboxapi\.com/;

@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream';
-import { describeContext, UfsError, type ErrorContext, type WriteOptions } from '@org/core';
+import { DropboxContentHash, describeContext, UfsError, type ErrorContext, type WriteOptions } from '@org/core';
 import { DropboxFileUploader, readerUpload, sizedReaderUpload, type files } from 'dropbox';
 import { parseContentRange, rangeHeader, rangeLength, type ByteRange } from '../http/range.js';
 import { contentCall, resultHeader, type DropboxClient } from './client.js';
-import { DropboxContentHash } from './content-hash.js';
 import { dropboxError } from './errors.js';
 
 export interface TransferSettings {

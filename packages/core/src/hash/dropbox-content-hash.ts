@@ -2,16 +2,21 @@ import { createHash, type Hash } from 'node:crypto';
 
 const BLOCK = 4 * 1024 * 1024;
 
-/** Dropbox's content_hash: SHA-256 over the SHA-256 digests of each 4 MiB block, fed chunk by chunk. */
+/**
+ * Dropbox's `content_hash`: SHA-256 over the concatenated SHA-256 digests of each 4 MiB block of the file, fed chunk
+ * by chunk (https://www.dropbox.com/developers/reference/content-hash). `bytes` counts what was fed.
+ */
 export class DropboxContentHash {
+  bytes = 0;
   private readonly overall = createHash('sha256');
   private block: Hash = createHash('sha256');
   private filled = 0;
 
-  update(chunk: Buffer): void {
+  update(chunk: Uint8Array): void {
+    this.bytes += chunk.byteLength;
     let at = 0;
-    while (at < chunk.length) {
-      const take = Math.min(BLOCK - this.filled, chunk.length - at);
+    while (at < chunk.byteLength) {
+      const take = Math.min(BLOCK - this.filled, chunk.byteLength - at);
       this.block.update(chunk.subarray(at, at + take));
       this.filled += take;
       at += take;
@@ -19,6 +24,7 @@ export class DropboxContentHash {
     }
   }
 
+  /** The hex digest (call once). */
   digest(): string {
     if (this.filled > 0) this.flush();
     return this.overall.digest('hex');
