@@ -1,38 +1,15 @@
 // Listing a large SFTP folder page by page against the real OpenSSH sshd: SFTP reads a folder only whole, so the
 // folder is read once for all its pages (counted on the real session's channel), and a cursor whose kept rest is
 // gone still resumes where it left off.
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from '@jest/globals';
-import { SftpConnection, type Session, type SFTPWrapper } from '../../src/backends/sftp/connection.js';
+import type { Session, SftpConnection, SFTPWrapper } from '../../src/backends/sftp/connection.js';
 import { SftpBackend } from '../../src/backends/sftp/index.js';
-import { sftpEndpoint } from '../services/sftp.js';
+import { sftpConnectionAt } from '../services/sftp.js';
 
-const sshd = await sftpEndpoint();
-const base = realpathSync(mkdtempSync(join(tmpdir(), 'ufs-sftp-pages-')));
-const connection = new SftpConnection({
-  mountName: 'pages',
-  host: sshd.host,
-  port: sshd.port,
-  username: sshd.username,
-  privateKey: await readFile(sshd.privateKeyPath),
-  root: base,
-  readyTimeout: 10_000,
-  keepaliveInterval: 0,
-  fingerprints: [sshd.hostFingerprint],
-  hostKeys: [],
-  insecureSkipHostKeyCheck: false,
-});
-afterAll(async () => {
-  try {
-    await connection.dispose();
-  } finally {
-    rmSync(base, { recursive: true, force: true });
-    await sshd.stop();
-  }
-}, 30_000);
+const { connection, base, close } = await sftpConnectionAt('ufs-sftp-pages-');
+afterAll(close, 30_000);
 
 it('reads a folder once for all its pages; a repeated cursor reads it again and resumes after that cursor', async () => {
   const real = await connection.session();

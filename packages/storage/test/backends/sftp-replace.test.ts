@@ -1,41 +1,18 @@
 // Replacing a file on SFTP servers without posix-rename@openssh.com (plain rename cannot overwrite), against the real
 // OpenSSH sshd: the session is the real one with the extension marked absent, and faults are injected by wrapping
 // its SFTP channel. Whatever fails, the previous content or the new one is at the key, never neither.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { expectUfsError } from '@org/storage-testing';
-import { SftpConnection, type Session, type SFTPWrapper } from '../../src/backends/sftp/connection.js';
+import type { Session, SftpConnection, SFTPWrapper } from '../../src/backends/sftp/connection.js';
 import { SftpBackend } from '../../src/backends/sftp/index.js';
 import { TEMP_PREFIX } from '../../src/backends/sftp/paths.js';
-import { sftpEndpoint } from '../services/sftp.js';
+import { sftpConnectionAt } from '../services/sftp.js';
 
-const sshd = await sftpEndpoint();
-const base = realpathSync(mkdtempSync(join(tmpdir(), 'ufs-sftp-replace-')));
-const connection = new SftpConnection({
-  mountName: 'replace',
-  host: sshd.host,
-  port: sshd.port,
-  username: sshd.username,
-  privateKey: await readFile(sshd.privateKeyPath),
-  root: base,
-  readyTimeout: 10_000,
-  keepaliveInterval: 0,
-  fingerprints: [sshd.hostFingerprint],
-  hostKeys: [],
-  insecureSkipHostKeyCheck: false,
-});
-afterAll(async () => {
-  try {
-    await connection.dispose();
-  } finally {
-    rmSync(base, { recursive: true, force: true });
-    await sshd.stop();
-  }
-}, 30_000);
+const { connection, base, close } = await sftpConnectionAt('ufs-sftp-replace-');
+afterAll(close, 30_000);
 
 type Rename = (from: string, to: string, cb: (err?: Error | null) => void) => void;
 

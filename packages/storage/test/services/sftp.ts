@@ -1,5 +1,10 @@
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer, connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ensureServices, stopServices, type ServiceInfo } from '@org/test-services';
+import { SftpConnection } from '../../src/backends/sftp/connection.js';
 
 export type SftpEndpoint = ServiceInfo<'sftp'>;
 
@@ -53,6 +58,44 @@ export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
     close() {
       for (const socket of open) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A real SFTP connection (key auth, host key pinned) to the test sshd, rooted at a fresh temp folder, for tests that
+ * drive the backend on a session they wrap (faults, counting). `close()` ends it, removes the folder, stops sshd.
+ */
+export async function sftpConnectionAt(prefix: string): Promise<{
+  connection: SftpConnection;
+  base: string;
+  close(): Promise<void>;
+}> {
+  const sshd = await sftpEndpoint();
+  const base = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+  const connection = new SftpConnection({
+    mountName: prefix,
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.username,
+    privateKey: await readFile(sshd.privateKeyPath),
+    root: base,
+    readyTimeout: 10_000,
+    keepaliveInterval: 0,
+    fingerprints: [sshd.hostFingerprint],
+    hostKeys: [],
+    insecureSkipHostKeyCheck: false,
+  });
+  return {
+    connection,
+    base,
+    async close() {
+      try {
+        await connection.dispose();
+      } finally {
+        rmSync(base, { recursive: true, force: true });
+        await sshd.stop();
+      }
     },
   };
 }
