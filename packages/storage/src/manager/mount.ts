@@ -58,6 +58,8 @@ export abstract class Mount {
   abstract dispose(): Promise<void>;
   /** Closes the backend once the operations running on it have ended (a replaced or removed mount). */
   abstract retire(): Promise<void>;
+  /** No operation is running on the backend (retiring closes it at once). */
+  abstract get idle(): boolean;
 
   get capabilities(): BackendCapabilities {
     return this.backend().capabilities;
@@ -124,6 +126,10 @@ export class BackendMount extends Mount {
     await this.inFlight.drained();
     await this.dispose();
   }
+
+  get idle(): boolean {
+    return this.inFlight.count === 0;
+  }
 }
 
 /** A folder of another mount, seen as a mount; its parent is looked up by name on each access. */
@@ -184,5 +190,9 @@ export class RelativeMount extends Mount {
   /** Owns nothing: its operations run on the parent's backend, which drains them. */
   retire(): Promise<void> {
     return this.dispose();
+  }
+
+  get idle(): boolean {
+    return true;
   }
 }

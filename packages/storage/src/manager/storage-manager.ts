@@ -114,7 +114,7 @@ export class StorageManager implements NodeHost {
     this.#checkRelatives([mount]);
     const old = this.#mounts.get(name);
     this.#mounts.set(name, mount);
-    if (old) this.#retire([old]);
+    if (old) await this.#retire([old]);
   }
 
   /** Removes a mount and disposes its backend. Refused while relative mounts still use it. */
@@ -131,7 +131,7 @@ export class StorageManager implements NodeHost {
       );
     }
     this.#mounts.delete(name);
-    this.#retire([mount]);
+    await this.#retire([mount]);
     return true;
   }
 
@@ -234,24 +234,29 @@ export class StorageManager implements NodeHost {
       if (old) replaced.push(old);
       this.#mounts.set(mount.name, mount);
     }
-    this.#retire(replaced);
+    await this.#retire(replaced);
   }
 
   /**
    * Mounts that are no longer in the table (replaced or removed) close their backends once the operations already
    * running on them end, not under them: a read stream, an upload or a listing started before keeps going. Nodes
-   * resolve their mount at each call, so nothing new starts on them.
+   * resolve their mount at each call, so nothing new starts on them. An idle one is closed before this returns; a
+   * busy one drains in the background.
    */
-  #retire(mounts: readonly Mount[]): void {
+  async #retire(mounts: readonly Mount[]): Promise<void> {
+    const closing: Promise<void>[] = [];
     for (const mount of mounts) {
+      const idle = mount.idle;
       this.#retiring.add(mount);
-      void mount
+      const retired = mount
         .retire()
         .catch((err: unknown) =>
           this.warn(`[ufs] mount "${mount.name}": closing the replaced backend failed: ${(err as Error).message}`),
         )
         .finally(() => this.#retiring.delete(mount));
+      if (idle) closing.push(retired);
     }
+    await Promise.all(closing);
   }
 
   async #createBackendMount(plan: BackendMountPlan, lookup: (name: string) => Mount | undefined): Promise<Mount> {
