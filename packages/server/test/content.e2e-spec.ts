@@ -7,6 +7,7 @@ import { contentKey } from '@org/core';
 import { contentObjects, filesUnder } from './helpers/objects.js';
 import { client, fileRecord, sha256Of } from './helpers/records.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { GcService } from '../src/content/gc.service.js';
 
 describe('race-safe content (embedded store, local mount)', () => {
   let server: TestServer;
@@ -166,6 +167,40 @@ describe('race-safe content (embedded store, local mount)', () => {
     );
     expect((await c.upload(sha, data, 'adopt', '/b')).json.outcome).toBe('stored');
     expect((await server.store.getContent(sha))?.state).toBe('present');
+    expect(await readFile(join(root, contentKey(sha)), 'utf8')).toBe(data);
+  });
+
+  it('a gc that stalled past its lease while an upload took the hash over leaves no record promising gone content', async () => {
+    const data = 'uploaded again while gc stalled';
+    const sha = sha256Of(data);
+    const gc = server.app.get(GcService);
+    // A gc claimed the (unreferenced) content, then stalled: its claim is what removeClaimed will act on.
+    const lease = new Date(Date.now() + 60_000).toISOString();
+    const claim = {
+      sha256: sha,
+      size: data.length,
+      state: 'deleting' as const,
+      version: 1,
+      uploaded_at: lease,
+      lease_until: lease,
+      verified_at: null,
+    };
+    expect(await server.store.insertContentIfAbsent(claim)).toBe(true);
+    // Meanwhile the lease ran out for everyone else: an upload dropped the stale claim and stored the content.
+    expect(await server.store.deleteContentIf(sha, 1)).toBe(true);
+    await c.call(
+      'POST',
+      '/put_file',
+      fileRecord({ hostname: 'stall', filepath: '/s', sha256: sha, file_size: data.length }),
+    );
+    expect((await c.upload(sha, data, 'stall', '/s')).json.outcome).toBe('stored');
+    const stored = (await server.store.getContent(sha))!;
+    await server.store.updateContentIf(sha, stored.version, { verified_at: new Date().toISOString() });
+    // The stalled gc wakes up and deletes the object: the record must not stay "present" with nothing behind it.
+    expect(await gc.removeClaimed(claim)).toBe(false);
+    expect(await server.store.getContent(sha)).toBeNull();
+    expect((await c.call('GET', `/get_file/${sha}`)).json.has_file_content).toBe(false);
+    expect((await c.upload(sha, data, 'stall', '/s')).json.outcome).toBe('stored');
     expect(await readFile(join(root, contentKey(sha)), 'utf8')).toBe(data);
   });
 

@@ -143,7 +143,16 @@ export class GcService {
     if (claimed.lease_until && Date.parse(claimed.lease_until) < Date.now()) return false;
     await this.epoch.bump();
     await this.content.remove(contentKey(claimed.sha256));
-    await this.store.deleteContentIf(claimed.sha256, claimed.version);
-    return true;
+    if (await this.store.deleteContentIf(claimed.sha256, claimed.version)) return true;
+    // The claim was taken over while this ran (the process stalled past its lease): an upload may have placed the
+    // object again, and the delete above removed it. The catalogue must not promise content that is gone: such a
+    // record is removed too, so that clients are asked to upload the content again.
+    const current = await this.store.getContent(claimed.sha256);
+    if (current?.state === 'present' && !(await this.content.stat(claimed.sha256))) {
+      this.log.warn(`gc: content ${claimed.sha256} was re-uploaded while its removal stalled; asking for it again`);
+      await this.epoch.bump();
+      await this.store.deleteContentIf(current.sha256, current.version);
+    }
+    return false;
   }
 }
