@@ -63,6 +63,17 @@ describe('raw uploads take any Content-Type; tus answers 415, 412 with Tus-Versi
     });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
+    // A type no parser takes is 415, with the usual JSON error.
+    const xml = await fetch(`${server.url}/put_file`, {
+      method: 'POST',
+      headers: { 'x-api-key': server.key, 'content-type': 'application/xml' },
+      body: '<file/>',
+    });
+    expect(xml.status).toBe(415);
+    expect(await xml.json()).toMatchObject({
+      code: 'INVALID_INPUT',
+      detail: 'unsupported Content-Type for this endpoint',
+    });
   });
 
   it('a tus PATCH with another Content-Type (or none) is 415 and stores nothing', async () => {

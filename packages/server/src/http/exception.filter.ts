@@ -16,7 +16,16 @@ export function fromHttpException(err: unknown): unknown {
   if (status === undefined || status >= 500) return err;
   const classified = classifyHttpStatus(status) ?? { code: 'INVALID_INPUT' as const, retryable: false };
   const message = describe(err, status);
-  return new UfsError(classified.code, `[ufs] ${message}`, { cause: err, retryable: classified.retryable });
+  // Fastify's own 415 (no parser for the Content-Type) stays a 415, not the 400 of INVALID_INPUT.
+  const unsupportedType =
+    status === 415 || (err as { code?: unknown }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+      ? { context: { reason: 'unsupported-media-type' } }
+      : {};
+  return new UfsError(classified.code, `[ufs] ${message}`, {
+    cause: err,
+    retryable: classified.retryable,
+    ...unsupportedType,
+  });
 }
 
 function describe(err: unknown, status: number): string {
