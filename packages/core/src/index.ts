@@ -1,6 +1,7 @@
 export * from './errors/codes.js';
 export * from './errors/ufs-error.js';
 export * from './errors/classify.js';
+export * from './errors/dropbox-route-errors.js';
 export * from './errors/redact-url.js';
 export * from './errors/exit-codes.js';
 export * from './storage/capabilities.js';

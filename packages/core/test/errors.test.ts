@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  classifyDropboxSummary,
   classifyHttpStatus,
   classifyNodeError,
   ERROR_CODES,
@@ -176,5 +177,22 @@ describe('network error classification (real sockets)', () => {
     expect(toUfsError(original).code).toBe('TOO_LARGE');
     expect(toUfsError('weird').code).toBe('UNEXPECTED');
     expect(toUfsError(new TypeError('bad')).cause).toBeInstanceOf(TypeError);
+  });
+});
+
+describe('classifyDropboxSummary', () => {
+  it('maps route error summaries to codes; an unknown one is UNEXPECTED', () => {
+    const cases: Array<[string, string, boolean]> = [
+      ['path/conflict/file/..', 'ALREADY_EXISTS', false],
+      ['path/not_found/..', 'NOT_FOUND', false],
+      ['path/insufficient_space/..', 'TOO_LARGE', false],
+      ['too_many_write_operations/..', 'RATE_LIMITED', true],
+      ['path/malformed_path/..', 'INVALID_INPUT', false],
+      ['path/no_write_permission/..', 'PERMISSION_DENIED', false],
+      ['lookup_failed/incorrect_offset/..', 'INTEGRITY', false],
+      ['something_new/..', 'UNEXPECTED', false],
+    ];
+    for (const [summary, code, retryable] of cases)
+      expect([summary, classifyDropboxSummary(summary)]).toEqual([summary, { code, retryable }]);
   });
 });

@@ -4,9 +4,9 @@ import { fetch as undiciFetch } from 'undici';
 import {
   DropboxContentHash,
   UfsError,
+  classifyDropboxSummary,
   describeContext,
   toUfsError,
-  type ErrorCode,
   type ErrorContext,
 } from '@org/core';
 import { checkedUrl, noUrlError, type DeleteContext, type SendContext, type SentUpload } from '../kit/define.js';
@@ -37,16 +37,10 @@ interface DropboxErrorBody {
   error?: unknown;
 }
 
-// Dropbox answers 409 for every route error; its `error_summary` (`path/conflict/file/..`) says which. First match
-// wins; the hint is added to the message.
-const ROUTE_ERRORS: Array<[RegExp, ErrorCode, boolean, string?]> = [
-  [/too_many_write_operations|too_many_requests/, 'RATE_LIMITED', true],
-  [/(^|\/)conflict(\/|$)/, 'ALREADY_EXISTS', false, ' (use force to overwrite or unique for a new name)'],
-  [/insufficient_space|insufficient_quota/, 'TOO_LARGE', false, ' (the Dropbox account has not enough space left)'],
-  [/not_found/, 'NOT_FOUND', false],
-  [/no_write_permission|restricted_content|team_folder|access_denied|email_not_verified/, 'PERMISSION_DENIED', false],
-  [/malformed_path|disallowed_name|not_folder|not_file|invalid/, 'INVALID_INPUT', false],
-  [/content_hash_mismatch|incorrect_offset/, 'INTEGRITY', false],
+/** What a user can do about some route errors, added to the message. */
+const ROUTE_HINTS: Array<[RegExp, string]> = [
+  [/(^|\/)conflict(\/|$)/, ' (use force to overwrite or unique for a new name)'],
+  [/insufficient_space|insufficient_quota/, ' (the Dropbox account has not enough space left)'],
 ];
 
 function summaryOf(err: DropboxResponseError<unknown>): string {
@@ -71,12 +65,9 @@ export function dropboxError(err: unknown, context: ErrorContext, signals?: Requ
   const headers = err.headers as { get?: (name: string) => string | null } | undefined;
   const error = serviceHttpError(err.status, summary, context, headers?.get?.('retry-after'));
   if (err.status !== 409) return error;
-  const [, code, retryable, hint] = ROUTE_ERRORS.find(([pattern]) => pattern.test(summary)) ?? [
-    undefined,
-    'UNEXPECTED' as const,
-    false,
-  ];
-  return new UfsError(code, `${error.message}${hint ?? ''}`, {
+  const { code, retryable } = classifyDropboxSummary(summary);
+  const hint = ROUTE_HINTS.find(([pattern]) => pattern.test(summary))?.[1] ?? '';
+  return new UfsError(code, `${error.message}${hint}`, {
     context: error.context,
     retryable,
     cause: err,

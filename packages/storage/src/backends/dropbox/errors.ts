@@ -1,4 +1,5 @@
 import {
+  classifyDropboxSummary,
   classifyHttpStatus,
   describeContext,
   isUfsError,
@@ -32,26 +33,6 @@ export function summaryOf(failure: DropboxFailure): string {
   return '';
 }
 
-// Endpoint errors (HTTP 409) by the tags in their summary; first match wins.
-const SUMMARY_CODES: [RegExp, ErrorCode, boolean][] = [
-  [/too_many_write_operations|too_many_requests/, 'RATE_LIMITED', true],
-  [/not_found/, 'NOT_FOUND', false],
-  [/conflict|already_exists/, 'ALREADY_EXISTS', false],
-  [
-    /no_write_permission|restricted_content|cant_copy|cant_move|team_folder|access_denied|email_not_verified/,
-    'PERMISSION_DENIED',
-    false,
-  ],
-  [/payload_too_large|too_large|too_many_files/, 'TOO_LARGE', false],
-  [/insufficient_space|insufficient_quota/, 'UNAVAILABLE', false],
-  [/content_hash_mismatch|incorrect_offset/, 'INTEGRITY', false],
-  [
-    /malformed_path|disallowed_name|not_folder|not_file|duplicated_or_nested_paths|cant_nest|invalid/,
-    'INVALID_INPUT',
-    false,
-  ],
-];
-
 function retryAfterOf(failure: DropboxFailure): number | undefined {
   const headers = failure.headers;
   const header =
@@ -74,8 +55,7 @@ export function dropboxError(err: unknown, context: ErrorContext): UfsError {
   let code: ErrorCode;
   let retryable: boolean;
   if (status === 409) {
-    const found = SUMMARY_CODES.find(([pattern]) => pattern.test(summary));
-    [code, retryable] = found ? [found[1], found[2]] : ['UNEXPECTED', false];
+    ({ code, retryable } = classifyDropboxSummary(summary));
   } else if (status === 400 && /invalid_grant/.test(summary)) {
     [code, retryable] = ['PERMISSION_DENIED', false];
   } else {
