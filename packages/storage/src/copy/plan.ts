@@ -1,4 +1,4 @@
-import { describeContext, isWithin, UfsError } from '@org/core';
+import { describeContext, UfsError } from '@org/core';
 import { backendFor } from '../node/access.js';
 import type { StorageNode } from '../node/storage-node.js';
 import { isStorageNode, type ReadableNode } from '../virtual/readable-node.js';
@@ -69,14 +69,13 @@ export async function planCopy(
     backendFor(src, 'move', 'delete', 'delete');
   }
   const stat = await src.stat({ signal });
-  const same = sameBackend(src, dest);
   if (stat.isFile) {
-    if ((same && src.path === dest.path && src.versionId === undefined) || (await sameFile(src, dest)))
-      throw sameFileError(operation, src, dest);
+    // sameFile covers one path of one mount too (same backend instance and key).
+    if (await sameFile(src, dest)) throw sameFileError(operation, src, dest);
     if (await dest.isDir()) throw invalid(operation, src, dest, folderInTheWay(dest, src));
     return { kind: 'file', item: { src, dest, relative: src.basename } };
   }
-  if ((same && isWithin(src.path, dest.path)) || (await insideFolder(src, dest)))
+  if (await insideFolder(src, dest))
     throw invalid(operation, src, dest, 'the destination is inside the source folder');
   if (await dest.isFile())
     throw invalid(operation, src, dest, `the source is a folder and "${dest.fullpath}" is a file`);
