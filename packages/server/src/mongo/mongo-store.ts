@@ -20,13 +20,13 @@ import { ApiKeyDoc } from './schemas/api-key.schema.js';
 import { ContentDoc } from './schemas/content.schema.js';
 import { CounterDoc } from './schemas/counter.schema.js';
 import { FileDoc } from './schemas/file.schema.js';
+import { upsertFileBatch, upsertOneFile } from './file-upserts.js';
 import { LeaseDoc } from './schemas/lease.schema.js';
 import { SettingDoc } from './schemas/setting.schema.js';
 import { UploadDoc } from './schemas/upload.schema.js';
 import {
   apiKeyFromDoc,
   contentFromDoc,
-  duplicateKeyIndex,
   fileFromDoc,
   isDuplicateKey,
   isObjectIdHex,
@@ -35,11 +35,6 @@ import {
 } from './mongo-records.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- lean documents are mapped by mongo-records.ts */
-
-/** The fields an upsert of `meta` sets (all but created_at, set on insert only). */
-function fileFields(meta: FileMetadata, now: string) {
-  return { ...meta, link_target: meta.link_target ?? null, updated_at: now };
-}
 
 /**
  * MongoDB store: a thin adapter. Each primitive is one native atomic operation: `findOneAndUpdate` with upsert
@@ -101,80 +96,11 @@ export class MongoStore implements MetadataStore {
 
   // ---- files
   upsertFile(meta: FileMetadata, now: Date): Promise<FileRecord> {
-    return this.run('upsert file', () => this.upsertOne(meta, now.toISOString()));
-  }
-
-  private async upsertOne(meta: FileMetadata, now: string, attempt = 0): Promise<FileRecord> {
-    try {
-      const doc = await this.files
-        .findOneAndUpdate(
-          { hostname: meta.hostname, filepath: meta.filepath },
-          {
-            $set: fileFields(meta, now),
-            $setOnInsert: { created_at: now },
-          },
-          { upsert: true, new: true, lean: true },
-        )
-        .exec();
-      return fileFromDoc(doc as any);
-    } catch (err) {
-      // Two concurrent upserts of a new key: one inserts, the other hits the unique index; retrying updates.
-      if (isDuplicateKey(err) && attempt < 2) return this.upsertOne(meta, now, attempt + 1);
-      throw err;
-    }
+    return this.run('upsert file', () => upsertOneFile(this.files, meta, now.toISOString()));
   }
 
   upsertFiles(metas: readonly FileMetadata[], now: Date): Promise<FileRecord[]> {
-    const iso = now.toISOString();
-    return this.run('upsert files', async () => {
-      if (metas.length === 0) return [];
-      await this.bulkUpsert(metas, iso);
-      const found = await this.files
-        .find({ $or: metas.map((m) => ({ hostname: m.hostname, filepath: m.filepath })) })
-        .lean()
-        .exec();
-      const byKey = new Map(found.map((d: any) => [`${d.hostname}\u0000${d.filepath}`, d]));
-      return metas.map((m) => {
-        const doc = byKey.get(`${m.hostname}\u0000${m.filepath}`);
-        if (!doc) throw new UfsError('UNAVAILABLE', `[ufs] [mongo] upsert files: "${m.filepath}" vanished`);
-        // Each result is the record as its own upsert left it (as SQLite's RETURNING gives), not a later write of
-        // that key by another item of the batch or another replica: only _id and created_at come from the read.
-        return fileFromDoc({ ...doc, ...fileFields(m, iso) });
-      });
-    });
-  }
-
-  /**
-   * The upserts as one ORDERED bulk write, so that a key repeated in the batch ends as its last occurrence, as in
-   * SQLite. An upsert of a new key that loses the insert race to another writer fails on the unique
-   * (hostname, filepath) index (E11000) and stops the ordered batch there: the operations before it are written,
-   * none after it. The rest is sent again from that one, which now finds the record and updates it — a few times at
-   * the same operation at most, as upsertOne does.
-   */
-  private async bulkUpsert(metas: readonly FileMetadata[], iso: string): Promise<void> {
-    let from = 0;
-    let attempt = 0;
-    while (from < metas.length) {
-      try {
-        await this.files.bulkWrite(
-          metas.slice(from).map((meta) => ({
-            updateOne: {
-              filter: { hostname: meta.hostname, filepath: meta.filepath },
-              update: { $set: fileFields(meta, iso), $setOnInsert: { created_at: iso } },
-              upsert: true,
-            },
-          })),
-          { ordered: true },
-        );
-        return;
-      } catch (err) {
-        const failed = duplicateKeyIndex(err);
-        if (failed === undefined) throw err;
-        attempt = failed === 0 ? attempt + 1 : 1;
-        if (attempt > 2) throw err;
-        from += failed;
-      }
-    }
+    return this.run('upsert files', () => upsertFileBatch(this.files, metas, now.toISOString()));
   }
 
   getFile(id: string): Promise<FileRecord | null> {
