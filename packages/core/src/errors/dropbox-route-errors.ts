@@ -28,3 +28,17 @@ export function classifyDropboxSummary(summary: string): { code: ErrorCode; retr
   const found = ROUTE_CODES.find(([pattern]) => pattern.test(summary));
   return found ? { code: found[1], retryable: found[2] } : { code: 'UNEXPECTED', retryable: false };
 }
+
+/**
+ * The text of a Dropbox error body: a route error's `error_summary` (`path/not_found/..`), an auth error's `error`
+ * and `error_description`, or the body itself when it is text (a 400).
+ */
+export function dropboxErrorSummary(body: unknown): string {
+  if (typeof body === 'string') return body.slice(0, 300);
+  if (body && typeof body === 'object') {
+    const { error_summary: summary, error, error_description: description } = body as Record<string, unknown>;
+    if (typeof summary === 'string') return summary;
+    if (typeof error === 'string') return typeof description === 'string' ? `${error}: ${description}` : error;
+  }
+  return '';
+}

@@ -5,6 +5,7 @@ import {
   DropboxContentHash,
   UfsError,
   classifyDropboxSummary,
+  dropboxErrorSummary,
   describeContext,
   toUfsError,
   type ErrorContext,
@@ -44,8 +45,7 @@ const ROUTE_HINTS: Array<[RegExp, string]> = [
 ];
 
 function summaryOf(err: DropboxResponseError<unknown>): string {
-  const body = err.error as DropboxErrorBody | string | undefined;
-  return typeof body === 'string' ? body : (body?.error_summary ?? JSON.stringify(body ?? ''));
+  return dropboxErrorSummary(err.error) || JSON.stringify(err.error ?? '');
 }
 
 /** True for a Dropbox route error whose `error_summary` matches. */

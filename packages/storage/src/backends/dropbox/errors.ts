@@ -1,6 +1,7 @@
 import {
   classifyDropboxSummary,
   classifyHttpStatus,
+  dropboxErrorSummary,
   describeContext,
   isUfsError,
   parseRetryAfter,
@@ -23,14 +24,7 @@ export function isDropboxFailure(err: unknown): err is DropboxFailure {
 
 /** `error_summary` of a 409 body (`path/not_found/..`), or the text of a 400 body. */
 export function summaryOf(failure: DropboxFailure): string {
-  const body = failure.error;
-  if (typeof body === 'string') return body.slice(0, 300);
-  if (body && typeof body === 'object') {
-    const { error_summary: summary, error, error_description: description } = body as Record<string, unknown>;
-    if (typeof summary === 'string') return summary;
-    if (typeof error === 'string') return typeof description === 'string' ? `${error}: ${description}` : error;
-  }
-  return '';
+  return dropboxErrorSummary(failure.error);
 }
 
 function retryAfterOf(failure: DropboxFailure): number | undefined {
