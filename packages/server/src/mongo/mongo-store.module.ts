@@ -13,7 +13,10 @@ import { MongoStore } from './mongo-store.js';
 
 export interface MongoStoreOptions {
   uri: string;
-  /** Database name when the URI has none. */
+  /**
+   * Database name. The driver uses it even when the URI names another database; leave it unset to use the URI's
+   * (the driver's default, `test`, when the URI names none).
+   */
   dbName?: string;
   /**
    * Milliseconds to wait for a server at start (the driver keeps trying meanwhile). Default: the URI's
