@@ -86,7 +86,7 @@ describe('provider order and precedence', () => {
         '  providers: [0x0, litterbox]',
         '  expire: 24h',
         '  providerOptions:',
-        "    '0x0': { secret: true }",
+        '    0x0: { secret: true }', // unquoted: a name, not the number 0
         'maxAttempts: 4',
         'server: { url: "http://127.0.0.1:8000", apiKey: k }',
         'scan: { exclude: ["*.tmp"] }',

@@ -1,7 +1,6 @@
 import { dirname, extname, join } from 'node:path';
 // The light entry point: validating the upload section must not load every provider (and @org/storage) at start-up.
-import { parseUploadConfig } from '@org/providers/config';
-import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { parseUploadConfig, parseYamlConfig } from '@org/providers/config';
 import { z } from 'zod';
 import { invalidConfig as invalid, type CliConfig } from './cli-config.js';
 
@@ -51,22 +50,6 @@ const cliConfigSchema = z.strictObject({
 export type ScanSection = z.infer<typeof cliConfigSchema>['scan'] & object;
 export type ServeSection = z.infer<typeof cliConfigSchema>['serve'] & object;
 
-/** YAML reads `0x0` as a number; provider ids keep the text as written. */
-function keepProviderIds(doc: Document): unknown {
-  const value = doc.toJS() as Record<string, unknown> | null;
-  if (!value || typeof value !== 'object') return value;
-  const fix = (holder: Record<string, unknown>, node: unknown) => {
-    if (isSeq(node)) holder.providers = node.items.map((i) => (isScalar(i) ? (i.source ?? String(i.value)) : i));
-    else if (isScalar(node)) holder.providers = node.source ?? node.value;
-  };
-  fix(value, doc.get('providers', true));
-  const upload = doc.get('upload', true);
-  if (isMap(upload) && value.upload && typeof value.upload === 'object') {
-    fix(value.upload as Record<string, unknown>, upload.get('providers', true));
-  }
-  return value;
-}
-
 /** Validates a parsed config object (exported for tests and for callers that build config in code). */
 export function parseCliConfig(raw: unknown, path: string | undefined): CliConfig {
   const where = path ?? '(defaults)';
@@ -109,9 +92,7 @@ export function parseCliConfigText(text: string, path: string): CliConfig {
   try {
     if (extname(path).toLowerCase() === '.json') raw = JSON.parse(text);
     else {
-      const doc = parseDocument(text);
-      if (doc.errors.length > 0) throw doc.errors[0]!;
-      raw = keepProviderIds(doc);
+      raw = parseYamlConfig(text);
     }
   } catch (err) {
     throw invalid(path, `not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`, err);

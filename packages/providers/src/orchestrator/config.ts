@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { UfsError, toUfsError } from '@org/core';
-import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
+import { parseYamlConfig } from './yaml-config.js';
+
+export { parseYamlConfig };
 
 /**
  * The upload config file (JSON or YAML). Unknown keys are refused so a typo is an error, not a silent default.
@@ -85,26 +87,6 @@ export function uploadSection(value: unknown, where = 'config'): UploadConfig {
 }
 
 /**
- * YAML reads `0x0` as the number 0 (hex). Provider ids are names, so the `providers` entries (top level and under
- * `upload:`) keep the text as written.
- */
-function yamlConfig(doc: Document): unknown {
-  const value = doc.toJS() as Record<string, unknown> | null;
-  if (!value || typeof value !== 'object') return value;
-  const keepIds = (holder: Record<string, unknown>, node: unknown) => {
-    if (isSeq(node))
-      holder.providers = node.items.map((item) => (isScalar(item) ? (item.source ?? String(item.value)) : item));
-    else if (isScalar(node)) holder.providers = node.source ?? node.value;
-  };
-  keepIds(value, doc.get('providers', true));
-  const upload = doc.get('upload', true);
-  if (isMap(upload) && value.upload && typeof value.upload === 'object') {
-    keepIds(value.upload as Record<string, unknown>, upload.get('providers', true));
-  }
-  return value;
-}
-
-/**
  * Reads a config file: `.json` as JSON, `.yaml`/`.yml` (and anything else) as YAML, which also reads JSON. The file
  * may be the library's upload config or a full ufs config (see `uploadSection`).
  */
@@ -121,9 +103,7 @@ export async function loadConfigFile(path: string): Promise<UploadConfig> {
     if (extname(path).toLowerCase() === '.json') {
       value = JSON.parse(text);
     } else {
-      const doc = parseDocument(text);
-      if (doc.errors.length > 0) throw doc.errors[0]!;
-      value = yamlConfig(doc);
+      value = parseYamlConfig(text);
     }
   } catch (err) {
     throw new UfsError(
