@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { UfsError, type FileMetadata } from '@org/core';
 import { decodeCursor, encodeCursor } from '../store/cursor.js';
+import { prefixUpperBound } from '../store/prefix-range.js';
 import type {
   ApiKeyRecord,
   ContentPatch,
@@ -182,8 +183,9 @@ export class SqliteStore implements MetadataStore {
         params.push(query.sha256);
       }
       if (query.pathPrefix !== undefined && query.pathPrefix !== '') {
-        where.push('filepath >= ? AND filepath < ?');
-        params.push(query.pathPrefix, `${query.pathPrefix}\u{10FFFF}`);
+        const upper = prefixUpperBound(query.pathPrefix);
+        where.push(upper === undefined ? 'filepath >= ?' : 'filepath >= ? AND filepath < ?');
+        params.push(query.pathPrefix, ...(upper === undefined ? [] : [upper]));
       }
       if (page.cursor !== undefined) {
         const [host, path] = decodeCursor(page.cursor, 2) as [string, string];

@@ -154,6 +154,17 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       expect(page.items.map((r) => r.filepath)).toEqual(['/a.b%_[x]/1']);
     });
 
+    it('prefix queries find paths with the highest code points right after the prefix', async () => {
+      const top = '\u{10FFFF}';
+      const paths = [`/p/${top}z`, `/p/${top}`, '/p/\u{FFFF}', `/p${top}`, `/q/${top}${top}`];
+      for (const filepath of paths) await store.upsertFile(meta({ hostname: 'top', filepath }), new Date());
+      const list = async (pathPrefix: string) =>
+        (await store.listFiles({ hostname: 'top', pathPrefix }, { limit: 10 })).items.map((r) => r.filepath).sort();
+      expect(await list('/p/')).toEqual([`/p/${top}`, `/p/${top}z`, '/p/\u{FFFF}'].sort());
+      expect(await list(`/p/${top}`)).toEqual([`/p/${top}`, `/p/${top}z`].sort());
+      expect(await list(`/q/${top}${top}`)).toEqual([`/q/${top}${top}`]);
+    });
+
     it('deletes records', async () => {
       const record = await store.upsertFile(meta({ hostname: 'del', filepath: '/x' }), new Date());
       expect((await store.deleteFile(record.id))?.id).toBe(record.id);
