@@ -21,7 +21,7 @@ export const BACKEND_LOADERS: Readonly<Record<string, Loader>> = Object.freeze({
   zip: async () => (await import('./backends/zip/index.js')).default,
 });
 
-/** Other names accepted for a protocol (`file://` URLs, `data:` URIs, `https`). */
+/** Other names accepted for a protocol (`file://` URLs, `data:` URIs, `https`, `webdavs://` for WebDAV over TLS). */
 export const PROTOCOL_ALIASES: Readonly<Record<string, string>> = Object.freeze({
   file: 'local',
   fs: 'local',
@@ -31,6 +31,8 @@ export const PROTOCOL_ALIASES: Readonly<Record<string, string>> = Object.freeze(
   azblob: 'azure',
   gs: 'gcs',
   dav: 'webdav',
+  webdavs: 'webdav',
+  davs: 'webdav',
 });
 
 export function knownProtocols(): string[] {
