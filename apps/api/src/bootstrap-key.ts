@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Creates the first API key (every scope) directly in the configured store and prints it once.
 // `node dist/bootstrap-key.js [name]`: an admin command with store access, never an HTTP endpoint.
-import { isUfsError } from '@org/core';
 import { createBootstrapKey, openStore } from '@org/server';
 import { storeOptions } from './app.js';
 import { loadConfig } from './config.js';
+import { exitWithError } from './fail.js';
 
 try {
   const { store, close } = await openStore(storeOptions(loadConfig(process.env)));
@@ -18,6 +18,5 @@ try {
     await close();
   }
 } catch (err) {
-  process.stderr.write(`${isUfsError(err) ? err.message : String(err)}\n`);
-  process.exit(1);
+  exitWithError(err, 'create the bootstrap key');
 }

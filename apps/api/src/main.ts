@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The deployable API: `node dist/main.js` (configuration from the environment, see README.md).
-import { EXIT_CODE_BY_CODE, isUfsError } from '@org/core';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
+import { exitWithError } from './fail.js';
 
 try {
   const config = loadConfig(process.env);
@@ -25,7 +25,5 @@ try {
   // Keep-alive sockets of clients must not hold the process.
   setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
 } catch (err) {
-  process.stderr.write(`${isUfsError(err) ? err.message : String((err as Error)?.stack ?? err)}\n`);
-  // The same statuses as the `ufs` command (78 bad configuration, 69 a service that does not answer, …).
-  process.exit(isUfsError(err) ? EXIT_CODE_BY_CODE[err.code] : 1);
+  exitWithError(err, 'start the API');
 }

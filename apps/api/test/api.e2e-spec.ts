@@ -2,6 +2,8 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -78,6 +80,36 @@ describe('apps/api: the deployable app', () => {
       expect.stringMatching(new RegExp(`^\\[ufs\\] cannot reach MongoDB at mongodb://127\\.0\\.0\\.1:${port}/ufs\\?`)),
     ]);
     expect(stderr).not.toContain('s3cret');
+  });
+
+  it('a port already in use: exit 70, a line naming it, no stack trace', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = holder.address() as AddressInfo;
+      const failure = await run(process.execPath, [...TSX, 'src/main.ts'], {
+        cwd: APP_DIR,
+        env: { ...process.env, NODE_OPTIONS: '', DEBUG: '', UFS_DATA_DIR: join(dir, 'taken'), UFS_PORT: String(port) },
+      }).catch((err: { code: number; stderr: string }) => err);
+      expect(failure).toMatchObject({ code: 70 });
+      const stderr = (failure as { stderr: string }).stderr;
+      // Nest logs the failed listen itself; the last line is the API's own, and no line is a stack frame.
+      expect(stderr.trim().split('\n').at(-1)).toMatch(/^\[ufs\] start the API: .*EADDRINUSE/);
+      expect(stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('bootstrap-key ends with the same statuses: 78 on bad configuration, one line', async () => {
+    const failure = await run(process.execPath, [...TSX, 'src/bootstrap-key.ts'], {
+      cwd: APP_DIR,
+      env: { ...process.env, NODE_OPTIONS: '', UFS_PORT: 'eighty' },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect(failure).toMatchObject({ code: 78 });
+    expect((failure as { stderr: string }).stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/invalid API configuration: UFS_PORT/),
+    ]);
   });
 
   it('SIGTERM stops it cleanly: exit 0, the embedded store closed (its write-ahead log checkpointed away)', async () => {
