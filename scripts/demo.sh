@@ -61,7 +61,11 @@ step "ufs upload through the ufs provider"
 url=$(ufs upload "$demo/sample/hello.txt" --provider ufs)
 step "fetch the URL it printed"
 # The ufs provider returns a signed share URL: it serves the bytes to anyone holding it, no API key.
-if curl -fsS "$url" | cmp -s - "$demo/sample/hello.txt"; then
+# Fetched with Node (no curl needed on a fresh machine): the body on stdout, a failure status on error.
+fetch_url() {
+  node -e 'fetch(process.argv[1]).then(async (r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); for await (const c of r.body) process.stdout.write(c); }).catch((e) => { console.error(`demo: ${e.message}`); process.exit(1); })' "$1"
+}
+if fetch_url "$url" | cmp -s - "$demo/sample/hello.txt"; then
   echo "the URL serves the uploaded bytes" >&2
 else
   echo "demo: $url does not serve the uploaded file" >&2

@@ -3,13 +3,14 @@
 #   ceph-mon ceph-osd radosgw  -> throwaway S3 (radosgw) cluster on 127.0.0.1
 #   openssh-server             -> sshd for SFTP tests
 #   python3-httpx              -> the PutPlace-style Python client run against the dedup server (Debian python3)
+#   curl                       -> apps/api's examples/quickstart.sh, run by its tests
 #   bsdutils                   -> util-linux `script`: a real pseudo-terminal for the CLI's terminal output tests
 #                                 (essential on Debian, so normally present already)
 # Idempotent and non-interactive: installs only what is missing, runs `apt-get update` only when something is.
 # Run as root (or with sudo available).
 set -euo pipefail
 
-PACKAGES=(ceph-mon ceph-osd radosgw openssh-server python3-httpx bsdutils)
+PACKAGES=(ceph-mon ceph-osd radosgw openssh-server python3-httpx curl bsdutils)
 # Commands each package brings (directly or through its dependencies ceph-base / ceph-common): a package counts
 # as installed only if dpkg says so AND these commands exist.
 declare -A COMMANDS=(
@@ -18,6 +19,7 @@ declare -A COMMANDS=(
   [radosgw]="radosgw radosgw-admin"
   [openssh-server]="/usr/sbin/sshd"
   [python3-httpx]="/usr/bin/python3"
+  [curl]="curl"
   [bsdutils]="/usr/bin/script"
 )
 
