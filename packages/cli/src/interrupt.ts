@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * Ctrl-C for long-running commands: the first SIGINT aborts the returned signal, so the command stops starting new
  * work, keeps what it has (hash cache, tus upload URLs) and exits 130 with one line; a second SIGINT exits at once
@@ -7,6 +9,9 @@
  */
 export function onInterrupt(reason: () => unknown = () => undefined): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
+  // Every request, wait and stream of the command listens to this one signal (e.g. `upload -c 12`: a dozen uploads,
+  // each with its requests): many listeners are expected here, not a leak, so no MaxListenersExceededWarning.
+  setMaxListeners(0, controller.signal);
   const listener = () => {
     if (controller.signal.aborted) process.exit(130);
     controller.abort(reason());

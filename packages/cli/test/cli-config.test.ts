@@ -25,13 +25,14 @@ describe('the config file', () => {
     await mkdir(join(dir, 'ufs'), { recursive: true });
     await writeFile(
       join(dir, 'ufs', 'config.yaml'),
-      'providers: [0x0, catbox]\nproviderOptions:\n  0x0: { secret: true }\nscan:\n  batchSize: 200\nmounts:\n  data: { protocol: local, root: ./d }\n',
+      'providers: [0x0, catbox]\nidleTimeoutMs: 30000\nproviderOptions:\n  0x0: { secret: true }\nscan:\n  batchSize: 200\nmounts:\n  data: { protocol: local, root: ./d }\n',
     );
     const config = await loadCliConfig(undefined, env());
     expect(config.path).toBe(join(dir, 'ufs', 'config.yaml'));
     expect(config.upload.providers).toEqual(['0x0', 'catbox']);
     expect(config.upload.providerOptions).toEqual({ '0x0': { secret: true } }); // unquoted: a name, not 0
     expect(config.scan).toEqual({ batchSize: 200 });
+    expect(config.upload.idleTimeoutMs).toBe(30000); // a top-level upload key, like timeoutMs
     expect(config.mounts).toEqual([{ name: 'data', protocol: 'local', root: join(dir, 'ufs', 'd') }]);
   });
 

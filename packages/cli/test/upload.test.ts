@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startHostingFake, type HostingFake } from './fakes/hosting.js';
 import { sandbox, ufs } from './helpers/ufs.js';
@@ -63,11 +63,11 @@ describe('ufs upload', () => {
     expect(run.stderr).toMatch(/0x0: failed: .*HTTP 500/);
   });
 
-  it('--fragile stops at the first failure: nothing on stdout, one line on stderr, status from the code', async () => {
+  it('--fragile stops at the first failure: an empty line on stdout, one line on stderr, status from the code', async () => {
     fake.mode['0x0'] = 'error500';
     const run = await ufs(['upload', '-p', '0x0,catbox', '--fragile', '--retries', '1', fileB], { env });
     expect(run.status).toBe(69); // UNAVAILABLE
-    expect(run.stdout).toBe('');
+    expect(run.stdout).toBe('\n');
     const last = run.stderr.trim().split('\n').at(-1)!;
     expect(last).toMatch(/^\[ufs\] upload ".*b\.txt": failed on 0x0 \(fragile: no fallback\): 0x0: .*HTTP 500/);
   });
@@ -76,7 +76,7 @@ describe('ufs upload', () => {
     fake.mode.catbox = 'corrupt';
     const run = await ufs(['upload', '-p', 'catbox', '--retries', '1', fileB], { env });
     expect(run.status).toBe(65);
-    expect(run.stdout).toBe('');
+    expect(run.stdout).toBe('\n');
     const unverified = await ufs(['upload', '-p', 'catbox', '--no-verify', '--json', fileB], { env });
     expect(unverified.status).toBe(0);
     expect(unverified.json<Array<{ verified: boolean; verifySkipped: string }>>()[0]).toMatchObject({
@@ -136,19 +136,93 @@ describe('ufs upload', () => {
     expect(broken.stderr.trim()).toMatch(/^\[ufs\] config ".*bad\.yaml": .*what/);
   });
 
-  it('several files: the good ones print, the bad one fails, the status says so', async () => {
+  it('several files: one stdout line per file in order, an empty one for a failure (named on stderr)', async () => {
     const missing = join(box.dir, 'missing.txt');
-    const run = await ufs(['upload', '-p', 'catbox', fileB, missing], { env });
+    const run = await ufs(['upload', '-p', 'catbox', missing, fileB, missing, fileA], { env });
     expect(run.status).toBe(66); // NOT_FOUND
-    expect(run.stdout.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toContain('missing.txt');
-    expect(run.stderr).toContain('1 of 2 uploads failed');
+    const lines = run.stdout.split('\n');
+    expect(lines).toHaveLength(5); // four lines, each ended by a newline
+    expect(lines[0]).toBe('');
+    expect(lines[1]).toMatch(/\/catbox\/f\/\w+\.txt$/);
+    expect(lines[2]).toBe('');
+    expect(lines[3]).toMatch(/\/catbox\/f\/\w+\.bin$/);
+    expect(sha(await fetchBytes(lines[3]!))).toBe(sha(bytesA));
+    expect(run.stderr.split('\n').filter((l) => l.includes(`"${missing}"`))).toHaveLength(2);
+    expect(run.stderr).toContain('2 of 4 uploads failed');
+  });
+
+  it('--json always prints the array of items and sets the status, for one file too', async () => {
+    fake.mode.catbox = 'error400';
+    const one = await ufs(['upload', '-p', 'catbox', '--json', fileB], { env });
+    expect(one.status).toBe(64);
+    const [item] = one.json<Array<{ path: string; ok: boolean; error: { code: string; message: string } }>>();
+    expect(item).toMatchObject({ path: fileB, ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(item!.error.message).toContain('HTTP 400');
+    fake.mode.catbox = 'ok';
+    const missing = join(box.dir, 'missing.txt');
+    const two = await ufs(['upload', '-p', 'catbox', '--json', missing, fileB], { env });
+    expect(two.status).toBe(66);
+    expect(two.json<Array<{ path: string; ok: boolean }>>().map((i) => [i.path, i.ok])).toEqual([
+      [missing, false],
+      [fileB, true],
+    ]);
+    // An error that is not about one file keeps the documented shape: {error: {…, exitCode}}.
+    const badFlag = await ufs(['upload', '--json', '--concurrency', '0', fileB], { env });
+    expect(badFlag.status).toBe(64);
+    expect(badFlag.json<{ error: { code: string; exitCode: number } }>().error).toMatchObject({
+      code: 'INVALID_INPUT',
+      exitCode: 64,
+    });
+  });
+
+  it('"-" uploads stdin (spooled to a temporary file, removed afterwards) with retry and verification', async () => {
+    const input = randomBytes(300_000);
+    fake.mode['0x0'] = 'error500';
+    const run = await ufs(['upload', '-p', '0x0,catbox', '--retries', '2', '--json', '-'], {
+      env: { ...env, TMPDIR: box.dir },
+      input,
+    });
+    expect(run.status).toBe(0);
+    const [item] = run.json<Array<{ path: string; provider: string; verified: boolean; url: string }>>();
+    expect(item).toMatchObject({ path: '-', provider: 'catbox', verified: true });
+    expect(sha(await fetchBytes(item!.url))).toBe(sha(input));
+    expect(run.stderr).toMatch(/0x0: retrying in \d+ ms/);
+    expect((await readdir(box.dir)).filter((name) => name.startsWith('ufs-stdin-'))).toEqual([]);
+    // A failure names it as "-", not by the temporary file.
+    fake.mode.catbox = 'error400';
+    const failed = await ufs(['upload', '-p', 'catbox', '-'], { env: { ...env, TMPDIR: box.dir }, input: 'x' });
+    expect(failed.status).toBe(64);
+    expect(failed.stderr).toMatch(/^\[ufs\] upload "-": /m);
+    expect(failed.stderr).not.toContain('ufs-stdin-');
+    const twice = await ufs(['upload', '-', '-'], { env, input: 'x' });
+    expect(twice.status).toBe(64);
+  });
+
+  it('a retried verification download is shown like an upload retry', async () => {
+    fake.mode.catbox = 'verify503once';
+    const run = await ufs(['upload', '-p', 'catbox', fileB], { env });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/^catbox: retrying the verification in \d+ ms: .*verify .*HTTP 503/m);
+  });
+
+  it('many files at once print no MaxListenersExceededWarning', async () => {
+    const many = await Promise.all(
+      Array.from({ length: 14 }, async (_, i) => {
+        const path = join(box.dir, `many-${i}.txt`);
+        await writeFile(path, `file ${i}\n`);
+        return path;
+      }),
+    );
+    const run = await ufs(['upload', '-p', 'catbox', '-c', '12', ...many], { env });
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim().split('\n')).toHaveLength(14);
+    expect(run.stderr).not.toContain('MaxListenersExceededWarning');
   });
 
   it('skips providers that cannot choose expiry', async () => {
     const run = await ufs(['upload', '-p', 'catbox', '--expire', '24h', fileB], { env });
     expect(run.status).toBe(69); // UNSUPPORTED
-    expect(run.stderr).toMatch(/catbox \(skipped\): cannot choose expiry 24h/);
+    expect(run.stderr).toMatch(/no provider can take this file: catbox: cannot choose expiry 24h/);
     const ok = await ufs(['upload', '-p', 'catbox,0x0', '--expire', '24h', '--json', fileB], { env });
     expect(ok.status).toBe(0);
     const item = ok.json<Array<{ provider: string; expiresAt: string }>>()[0]!;

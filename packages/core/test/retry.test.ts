@@ -88,6 +88,11 @@ describe('retry', () => {
     ).catch((e: unknown) => e);
     expect(calls).toBe(1);
     expect((err as UfsError).code).toBe('RATE_LIMITED');
+    // The reason is in the message: a retryable error that was never retried would be a puzzle otherwise.
+    expect((err as UfsError).message).toBe(
+      'come back tomorrow (the server asked to retry after 86400 s, more than the 60 s limit)',
+    );
+    expect((err as UfsError).context.attempts).toBe(1);
   });
 
   it('respects the overall deadline', async () => {
@@ -129,6 +134,40 @@ describe('retry', () => {
     ).catch((e: unknown) => e);
     expect((err as UfsError).code).toBe('ABORTED');
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('keeps the context of the failed attempt in the message of an abort (during the wait and during an attempt)', async () => {
+    const context = { provider: '0x0', operation: 'upload', path: 'a.bin' };
+    const waiting = new AbortController();
+    setTimeout(() => waiting.abort(), 30);
+    const duringWait = await retry(
+      async () => {
+        throw new UfsError('UNAVAILABLE', 'busy', { context });
+      },
+      { baseDelayMs: 10_000, jitter: 'none', signal: waiting.signal },
+    ).catch((e: unknown) => e as UfsError);
+    expect(duringWait).toMatchObject({ code: 'ABORTED', context: { ...context, attempts: 1 } });
+    expect(duringWait.message).toBe('[ufs] [0x0] upload "a.bin": aborted while waiting to retry');
+
+    const attempt = new AbortController();
+    const duringAttempt = await retry(
+      async () => {
+        attempt.abort();
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      },
+      { signal: attempt.signal },
+    ).catch((e: unknown) => e as UfsError);
+    expect(duringAttempt.code).toBe('ABORTED');
+    expect(duringAttempt.message).toBe('[ufs] aborted');
+    const withContext = new AbortController();
+    const named = await retry(
+      async () => {
+        withContext.abort();
+        throw new UfsError('UNAVAILABLE', 'x', { context });
+      },
+      { signal: withContext.signal },
+    ).catch((e: unknown) => e as UfsError);
+    expect(named.message).toBe('[ufs] [0x0] upload "a.bin": aborted');
   });
 
   it('turns an aborted timeout signal into TIMEOUT', async () => {

@@ -105,12 +105,12 @@ describe('README examples', () => {
     } catch (err) {
       if (!isUfsError(err)) throw err;
       console.error(err.code); // e.g. TOO_LARGE when both limits are below the file's size
-      console.error(err.message); // [ufs] upload "big.iso": all 2 providers failed:\n  - catbox (skipped): file is …
+      console.error(err.message); // [ufs] upload "big.iso": no provider can take this file:\n  - catbox: file is …
     }
     // --- end ---
     expect(error).toHaveBeenCalledWith('TOO_LARGE');
     expect(error).toHaveBeenCalledWith(
-      expect.stringMatching(/^\[ufs\] upload "big.iso": all 2 providers failed:\n {2}- catbox \(skipped\): file is/),
+      expect.stringMatching(/^\[ufs\] upload "big.iso": no provider can take this file:\n {2}- catbox: file is/),
     );
     error.mockRestore();
   });

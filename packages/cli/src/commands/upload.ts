@@ -1,10 +1,18 @@
 import { Args, Flags } from '@oclif/core';
-import { toUfsError, type UfsError } from '@org/core';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { UfsError, toUfsError } from '@org/core';
 import { formatBytes, uploadFiles, type BatchItem, type UploadEvent, type UploadFilesOptions } from '@org/providers';
 import { BaseCommand } from '../base-command.js';
-import { exitCodeForFailures } from '../errors.js';
+import { exitCodeForFailures, oneLine } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
+
+/** The argument that means stdin. */
+const STDIN = '-';
 
 export interface UploadItemJson {
   path: string;
@@ -28,7 +36,8 @@ export default class Upload extends BaseCommand<typeof Upload> {
   static override description = [
     'Providers are tried in order, each with retries on transient failures, falling back to the next on failure (unless --fragile). Every URL is downloaded and compared by SHA-256 before it is printed (unless --no-verify).',
     'Provider order: --provider, else env UFS_PROVIDERS, else the config file ("providers"), else the defaults.',
-    'Only the URLs go to stdout, one line per uploaded file in the order given; everything else goes to stderr. With several files, the exit status is non-zero when any failed.',
+    "Only the URLs go to stdout: exactly one line per file, in the order given, and an empty line for a file that failed (its error goes to stderr, naming it), so line N is always the URL of file N. Everything else goes to stderr. With --json, an array with one item per file in the same order (a failed one with ok: false and its error). The exit status is 0 when every file was uploaded, else the status of the failures' common code (1 when their codes differ).",
+    'FILE "-" reads stdin: it is spooled to a temporary file (streamed, removed afterwards) so that retries, fallback and verification can read it again; the services see the name "stdin".',
   ].join('\n\n');
 
   static override examples = [
@@ -44,10 +53,16 @@ export default class Upload extends BaseCommand<typeof Upload> {
       description: 'Three files, two at a time, structured results',
       command: '<%= config.bin %> <%= command.id %> --concurrency 2 --json a.png b.png c.png',
     },
+    {
+      description: 'Upload what a command writes (stdin)',
+      command: 'tar cz src | <%= config.bin %> <%= command.id %> -p 0x0 -',
+    },
   ];
 
   static override strict = false;
-  static override args = { file: Args.file({ description: 'File(s) to upload', required: true, exists: false }) };
+  static override args = {
+    file: Args.file({ description: 'File(s) to upload ("-" for stdin)', required: true, exists: false }),
+  };
 
   static override flags = {
     provider: Flags.string({
@@ -74,18 +89,31 @@ export default class Upload extends BaseCommand<typeof Upload> {
       max: 64,
     }),
     timeout: Flags.integer({
-      description: 'Seconds before one request (upload attempt or verification) is abandoned.',
+      description:
+        'Seconds before one request (upload attempt or verification) is abandoned, whatever its progress (default: none; --idle-timeout applies in any case).',
       min: 1,
+    }),
+    'idle-timeout': Flags.integer({
+      description:
+        'Seconds a request may go without progress: no answer after the file was sent, the server taking none of it, or no data in an answer (default: config idleTimeoutMs, else 60; 0: off).',
+      min: 0,
     }),
     retries: Flags.integer({ description: 'Attempts per provider, the first included (default 3).', min: 1, max: 20 }),
   };
 
+  /** The temporary file holding stdin, while it exists (its path is shown as "-"). */
+  private spooled: string | undefined;
+
   async run(): Promise<UploadItemJson[]> {
     const config = await this.cliConfig();
-    const files = this.argList;
+    const files = inputOrder(this.argv, this.argList, { ...Upload.baseFlags, ...Upload.flags });
+    if (files.filter((file) => file === STDIN).length > 1) {
+      throw new UfsError('INVALID_INPUT', '[ufs] "-" (stdin) can be given once only (see --help)');
+    }
     const progress = new ProgressLine(progressWanted(this.jsonEnabled()));
     const loaded = new Map<string, string>();
     const interrupt = onInterrupt(() => new Error('interrupted'));
+    const show = (path: string) => (path === this.spooled ? STDIN : path);
     const options: UploadFilesOptions = {
       config: config.upload,
       ...(this.flags.provider?.length ? { providers: this.flags.provider } : {}),
@@ -94,41 +122,82 @@ export default class Upload extends BaseCommand<typeof Upload> {
       ...(this.flags.verify === false ? { verify: false } : {}),
       ...(this.flags.concurrency !== undefined ? { concurrency: this.flags.concurrency } : {}),
       ...(this.flags.timeout !== undefined ? { timeoutMs: this.flags.timeout * 1000 } : {}),
+      ...(this.flags['idle-timeout'] !== undefined ? { idleTimeoutMs: this.flags['idle-timeout'] * 1000 } : {}),
       ...(this.flags.retries !== undefined ? { maxAttempts: this.flags.retries } : {}),
       signal: interrupt.signal,
       onEvent: (event) => this.onEvent(event),
       onProgress: ({ item, phase, loaded: bytes, total }) => {
         if (!item) return;
-        loaded.set(item, `${phase ?? ''} ${formatBytes(bytes)}${total ? `/${formatBytes(total)}` : ''}`);
+        loaded.set(show(item), `${phase ?? ''} ${formatBytes(bytes)}${total ? `/${formatBytes(total)}` : ''}`);
         progress.update([...loaded].map(([file, state]) => `${file}: ${state}`).join(' | '));
       },
     };
     let items: BatchItem[];
     try {
-      items = await uploadFiles(files, options);
+      const paths = files.includes(STDIN) ? await this.spoolStdin(files, interrupt.signal) : files;
+      items = await uploadFiles(paths, options);
     } finally {
       progress.done();
       interrupt.dispose();
+      if (this.spooled) await rm(join(this.spooled, '..'), { recursive: true, force: true });
     }
     const failures: UfsError[] = [];
     // Verification the user did not turn off but that did not happen (single-download services) gets a note.
     const verifyWanted = this.flags.verify !== false && config.upload.verify !== false;
-    for (const item of items) {
+    const results = items.map((item, index) => ({ ...item, path: files[index]! }) as BatchItem);
+    for (const item of results) {
       if (item.ok) {
         this.out(item.result.url);
         const { provider, verifySkipped } = item.result;
         if (verifySkipped && verifyWanted)
           this.note(`${files.length > 1 ? `${item.path}: ` : ''}${provider}: not verified: ${verifySkipped}`);
       } else {
-        failures.push(item.error);
-        if (files.length > 1) this.reportError(item.error);
+        // An empty line keeps line N of stdout the URL of file N; the error (naming the file) goes to stderr.
+        this.out('');
+        const error = this.forUser(item.error);
+        failures.push(error);
+        this.reportError(error.message.includes(`"${item.path}"`) ? error : this.named(item.path, error));
       }
     }
-    // One file: its error is the command's error (JSON printed by catch). Several: results plus a status.
-    if (files.length === 1 && failures[0]) throw failures[0];
     this.setExitStatus(exitCodeForFailures(failures));
-    if (failures.length > 0) this.note(`${failures.length} of ${files.length} uploads failed`);
-    return items.map(toJson);
+    if (failures.length > 0 && files.length > 1) this.note(`${failures.length} of ${files.length} uploads failed`);
+    return results.map((item) => toJson(item, this.forUser.bind(this)));
+  }
+
+  /** Reads stdin into a temporary file (streamed; the upload needs a file it can read again). */
+  private async spoolStdin(files: readonly string[], signal: AbortSignal): Promise<string[]> {
+    const dir = await mkdtemp(join(tmpdir(), 'ufs-stdin-'));
+    const path = join(dir, 'stdin');
+    this.spooled = path;
+    if (process.stdin.isTTY) this.note('reading stdin (end with Ctrl-D)');
+    try {
+      await pipeline(process.stdin, createWriteStream(path, { mode: 0o600 }), { signal });
+    } catch (err) {
+      if (signal.aborted) throw new UfsError('ABORTED', '[ufs] read "stdin": aborted', { cause: err });
+      throw toUfsError(err, { operation: 'read', path: 'stdin' });
+    }
+    return files.map((file) => (file === STDIN ? path : file));
+  }
+
+  /** The temporary file of stdin shown as "-" in messages. */
+  protected override forUser(error: UfsError): UfsError {
+    const spooled = this.spooled;
+    if (!spooled || !error.message.includes(spooled)) return error;
+    return new UfsError(error.code, error.message.split(spooled).join(STDIN), {
+      context: { ...error.context, ...(error.context.path === spooled ? { path: STDIN } : {}) },
+      cause: error.cause,
+      retryable: error.retryable,
+      retryAfterMs: error.retryAfterMs,
+    });
+  }
+
+  /** An error whose message does not name the file, prefixed with it. */
+  private named(path: string, error: UfsError): UfsError {
+    return new UfsError(error.code, `[ufs] upload "${path}": ${oneLine(error.message).replace(/^\[ufs\]\s*/, '')}`, {
+      context: { ...error.context, path },
+      cause: error,
+      retryable: error.retryable,
+    });
   }
 
   private onEvent(event: UploadEvent): void {
@@ -141,12 +210,16 @@ export default class Upload extends BaseCommand<typeof Upload> {
         break;
       case 'retry':
         this.note(
-          `${event.provider}: retrying in ${Math.round(event.delayMs)} ms: ${event.error.message.split('\n')[0]}`,
+          `${event.provider}: retrying ${event.phase === 'verify' ? 'the verification ' : ''}in ${Math.round(event.delayMs)} ms: ${this.forUser(event.error).message.split('\n')[0]}`,
         );
         break;
-      case 'failure':
-        this.note(`${event.provider}: failed: ${event.error.message.split('\n')[0]}`);
+      case 'failure': {
+        const copy = event.copy
+          ? ` (the uploaded copy ${event.copy.url} ${event.copy.deleted ? 'was deleted' : 'is still there'})`
+          : '';
+        this.note(`${event.provider}: failed: ${this.forUser(event.error).message.split('\n')[0]}${copy}`);
         break;
+      }
       case 'verify':
         this.debugNote(`${event.provider}: verifying ${event.url}`);
         break;
@@ -157,8 +230,37 @@ export default class Upload extends BaseCommand<typeof Upload> {
   }
 }
 
-function toJson(item: BatchItem): UploadItemJson {
-  if (!item.ok) return { path: item.path, ok: false, error: toUfsError(item.error).toJSON() };
+type FlagSpecs = Record<string, { type: string; char?: string }>;
+
+/**
+ * The files in the order they were given. oclif sorts its argv by each value's first position, which groups
+ * repeated values (`a b a` comes back `a a b`); with repeats the order is read again from the raw command line,
+ * skipping flags and their values, and used when it holds the same files.
+ */
+export function inputOrder(raw: readonly string[], parsed: readonly string[], flags: FlagSpecs): string[] {
+  if (new Set(parsed).size === parsed.length) return [...parsed];
+  const takesValue = new Set<string>();
+  for (const [name, spec] of Object.entries(flags)) {
+    if (spec.type !== 'option') continue;
+    takesValue.add(`--${name}`);
+    if (spec.char) takesValue.add(`-${spec.char}`);
+  }
+  const files: string[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const token = raw[i]!;
+    if (token === '--') {
+      files.push(...raw.slice(i + 1));
+      break;
+    }
+    if (token === STDIN || !token.startsWith('-')) files.push(token);
+    else if (takesValue.has(token)) i++; // `--flag value`; `--flag=value` and `-xvalue` are one token
+  }
+  const same = [...files].sort().join('\0') === [...parsed].sort().join('\0');
+  return same ? files : [...parsed];
+}
+
+function toJson(item: BatchItem, forUser: (error: UfsError) => UfsError): UploadItemJson {
+  if (!item.ok) return { path: item.path, ok: false, error: forUser(toUfsError(item.error)).toJSON() };
   const r = item.result;
   return {
     path: item.path,

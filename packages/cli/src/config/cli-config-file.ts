@@ -12,6 +12,7 @@ const UPLOAD_KEYS = [
   'verify',
   'fragile',
   'timeoutMs',
+  'idleTimeoutMs',
   'maxAttempts',
   'concurrency',
   'providerOptions',

@@ -20,7 +20,8 @@ import { pipeline } from 'node:stream/promises';
  */
 export const PIXELDRAIN_KEY = 'pd-cli-test-key';
 
-export type Mode = 'ok' | 'error500' | 'error400' | 'corrupt' | 'nourl';
+/** `verify503once`: uploads succeed, the first download of each file answers 503 (Retry-After: 0). */
+export type Mode = 'ok' | 'error500' | 'error400' | 'corrupt' | 'nourl' | 'verify503once';
 
 export interface HostingFake {
   url: string;
@@ -41,6 +42,7 @@ interface Stored {
 export async function startHostingFake(): Promise<HostingFake> {
   const dir = await mkdtemp(join(tmpdir(), 'ufs-cli-hosting-'));
   const files = new Map<string, Stored>();
+  const failedOnce = new Set<string>();
   const fake: Omit<HostingFake, 'url' | 'env' | 'close'> = {
     mode: { catbox: 'ok', '0x0': 'ok' },
     uploads: [],
@@ -151,6 +153,10 @@ export async function startHostingFake(): Promise<HostingFake> {
       return void res.writeHead(200).end('deleted');
     }
     if (req.method !== 'GET') return void res.writeHead(405).end();
+    if (fake.mode[service] === 'verify503once' && !failedOnce.has(restPath)) {
+      failedOnce.add(restPath);
+      return void res.writeHead(503, { 'retry-after': '0' }).end('warming up');
+    }
     const { size } = await stat(stored.path);
     res.writeHead(200, { 'content-length': String(size), 'content-type': 'application/octet-stream' });
     await pipeline(createReadStream(stored.path), res);

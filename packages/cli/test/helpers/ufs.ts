@@ -17,7 +17,8 @@ export interface Run {
 export interface RunOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
-  input?: string;
+  /** Bytes for stdin (a string is sent as UTF-8). */
+  input?: string | Buffer;
   timeoutMs?: number;
   /** Rewrites the command line (`[node, bin/run.js, ...args]`), e.g. to run it under `script` (see pty.ts). */
   wrap?: (argv: string[]) => string[];

@@ -1,5 +1,5 @@
 import { toUfsError } from '../errors/classify.js';
-import { UfsError } from '../errors/ufs-error.js';
+import { UfsError, describeContext, type ErrorContext } from '../errors/ufs-error.js';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. Default 4. */
@@ -48,15 +48,26 @@ export function backoffDelay(attempt: number, policy: RetryPolicy = {}, random: 
   }
 }
 
-function abortError(signal: AbortSignal): UfsError {
+/**
+ * The error for a fired signal: TIMEOUT when its reason is a TimeoutError, else ABORTED. With a context (the failed
+ * attempt's: provider, operation, path) the message says where, e.g. `[ufs] [0x0] upload "a.bin": aborted`.
+ */
+function abortError(signal: AbortSignal, context: ErrorContext = {}, when = ''): UfsError {
   const reason: unknown = signal.reason;
   // Duck-typed: the DOMException of AbortSignal.timeout() may come from another realm.
   const timeout =
     typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
-  return new UfsError(timeout ? 'TIMEOUT' : 'ABORTED', timeout ? '[ufs] timed out' : '[ufs] aborted', {
-    cause: reason,
-    retryable: false,
-  });
+  return new UfsError(
+    timeout ? 'TIMEOUT' : 'ABORTED',
+    `${describeContext(context)} ${timeout ? 'timed out' : 'aborted'}${when}`,
+    { cause: reason, context, retryable: false },
+  );
+}
+
+/** Whole seconds for messages (`3600 s`), one decimal under 10 s. */
+function seconds(ms: number): string {
+  const s = ms / 1000;
+  return `${s < 10 && !Number.isInteger(s) ? s.toFixed(1) : Math.round(s)} s`;
 }
 
 /** A sleep that ends early (rejecting with ABORTED) when the signal aborts. */
@@ -91,18 +102,39 @@ export async function retry<T>(fn: (info: AttemptInfo) => Promise<T>, policy: Re
     try {
       return await fn({ attempt, signal: policy.signal });
     } catch (err) {
-      if (policy.signal?.aborted) throw abortError(policy.signal);
       const error = toUfsError(err);
+      // The attempt's context (provider, operation, path) stays in the message of the abort.
+      if (policy.signal?.aborted) throw abortError(policy.signal, { ...error.context, attempts: attempt });
       const final = () => error.withContext({ attempts: attempt });
       if (attempt >= maxAttempts || !retryOn(error, attempt)) throw final();
       let delayMs = backoffDelay(attempt, policy, random);
       if (error.retryAfterMs !== undefined) {
-        if (error.retryAfterMs > (policy.maxRetryAfterMs ?? 60_000)) throw final();
+        const cap = policy.maxRetryAfterMs ?? 60_000;
+        if (error.retryAfterMs > cap) {
+          // Giving up on a retryable error: say why, or the caller sees a transient error that was never retried.
+          throw new UfsError(
+            error.code,
+            `${error.message} (the server asked to retry after ${seconds(error.retryAfterMs)}, more than the ${seconds(cap)} limit)`,
+            {
+              context: { ...error.context, attempts: attempt },
+              cause: error.cause,
+              retryable: error.retryable,
+              retryAfterMs: error.retryAfterMs,
+            },
+          );
+        }
         delayMs = error.retryAfterMs;
       }
       if (policy.deadlineMs !== undefined && Date.now() - started + delayMs > policy.deadlineMs) throw final();
       policy.onRetry?.({ error, attempt, delayMs });
-      await wait(delayMs, policy.signal);
+      try {
+        await wait(delayMs, policy.signal);
+      } catch (waitErr) {
+        if (policy.signal?.aborted) {
+          throw abortError(policy.signal, { ...error.context, attempts: attempt }, ' while waiting to retry');
+        }
+        throw waitErr;
+      }
     }
   }
 }

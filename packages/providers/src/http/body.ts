@@ -30,6 +30,16 @@ export async function* countedBytes(
     return;
   }
   const stream = source.open();
+  // A source must give a fresh stream on each `open()` (retries and fallbacks read it again): one already read or
+  // closed would send nothing, which would look like a file that changed.
+  if (stream.readableDidRead || stream.readableEnded || stream.destroyed) {
+    stream.destroy();
+    throw new UfsError(
+      'INVALID_INPUT',
+      `${describeContext(context)} the source cannot be re-read for a retry: its open() returned a stream that was already read (open() must return a fresh stream of the whole content on every call)`,
+      { context, retryable: false },
+    );
+  }
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       loaded += chunk.byteLength;

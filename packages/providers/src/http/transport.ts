@@ -1,5 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
-import { UfsError, httpError, toUfsError, type ErrorContext } from '@org/core';
+import { UfsError, describeContext, httpError, toUfsError, type ErrorContext } from '@org/core';
 import { requestSignals, signalError, type RequestSignals } from './signals.js';
 
 export type HttpBody = string | Uint8Array | AsyncIterable<Uint8Array>;
@@ -13,6 +14,11 @@ export interface HttpCall {
   signal?: AbortSignal;
   /** Whole-request deadline: TIMEOUT when it passes. */
   timeoutMs?: number;
+  /**
+   * Longest wait with nothing happening (see `DEFAULT_IDLE_TIMEOUT_MS`); 0 turns it off. Default: the one set by
+   * `withIdleTimeout` around the call, else `DEFAULT_IDLE_TIMEOUT_MS`.
+   */
+  idleTimeoutMs?: number;
   /** Follow redirects (downloads). Default false. */
   followRedirects?: boolean;
   /** Where the call happens, for error messages. */
@@ -31,14 +37,84 @@ export interface HttpStreamReply {
   headers: Record<string, string | string[] | undefined>;
   body: Dispatcher.ResponseData['body'];
   signals: RequestSignals;
+  /** The idle timeout of this request (for the message when reading the body stalls). */
+  idleTimeoutMs: number;
 }
 
 const USER_AGENT = 'ufs/0.1 (+https://github.com/org/ufs)';
 const MAX_TEXT_BYTES = 1024 * 1024;
+/** Redirects a download follows. */
+export const MAX_REDIRECTS = 5;
 
-// One agent for uploads (keep-alive, no redirects) and one that follows redirects for downloads.
-const uploadAgent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
-const downloadAgent = new Agent({ keepAliveTimeout: 10_000 }).compose(interceptors.redirect({ maxRedirections: 5 }));
+/**
+ * Default of the idle timeout of every request: no answer this long after the request body was sent (or, while it is
+ * being sent, the server taking none of it: one chunk of up to 1 MiB must leave within it), or no data this long
+ * while an answer is read. Hosting services answer promptly once the body is in; without it undici's own 300 s
+ * would apply, silently, on each attempt.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+// One agent for uploads (keep-alive, no redirects) and one that follows redirects for downloads; both with explicit
+// timeouts (each request may set its own, see `idleTimeoutMs`).
+const timeouts = { headersTimeout: DEFAULT_IDLE_TIMEOUT_MS, bodyTimeout: DEFAULT_IDLE_TIMEOUT_MS };
+const uploadAgent = new Agent({ keepAliveTimeout: 10_000, connections: 64, ...timeouts });
+const downloadAgent = new Agent({ keepAliveTimeout: 10_000, ...timeouts }).compose(
+  interceptors.redirect({ maxRedirections: MAX_REDIRECTS }),
+);
+
+const idleTimeouts = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `fn` with `idleTimeoutMs` as the idle timeout of every request it sends through this transport (providers
+ * pass their requests only the caller's signal and deadline; the orchestrator sets this around them).
+ */
+export function withIdleTimeout<T>(idleTimeoutMs: number | undefined, fn: () => Promise<T>): Promise<T> {
+  return idleTimeoutMs === undefined ? fn() : idleTimeouts.run(idleTimeoutMs, fn);
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+/**
+ * The error for a failed request or body read: ABORTED/TIMEOUT when a signal fired, TIMEOUT naming the idle timeout
+ * when undici's fired, else the classified error.
+ */
+export function transportError(
+  err: unknown,
+  signals: RequestSignals,
+  context: ErrorContext,
+  idleTimeoutMs: number,
+): UfsError {
+  const fired = signalError(signals, context, err);
+  if (fired) return fired;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    const what =
+      code === 'UND_ERR_HEADERS_TIMEOUT'
+        ? `no answer within ${seconds(idleTimeoutMs)} of sending the request (or the server stopped taking its body)`
+        : `no data for ${seconds(idleTimeoutMs)} while reading the answer`;
+    return new UfsError('TIMEOUT', `${describeContext(context)} ${what} (idle timeout)`, {
+      context,
+      cause: err,
+      retryable: true,
+    });
+  }
+  return toUfsError(err, context);
+}
+
+/** The error for a download that was redirected more than `MAX_REDIRECTS` times, or in a loop. */
+function tooManyRedirects(url: string, context: ErrorContext, detail: string, cause?: unknown): UfsError {
+  return new UfsError(
+    'UNEXPECTED',
+    `${describeContext(context)} too many redirects (limit ${MAX_REDIRECTS}) at ${url}: ${detail}`,
+    {
+      context,
+      cause,
+      retryable: false,
+    },
+  );
+}
 
 /** A header value as one string. */
 export function header(headers: HttpReply['headers'], name: string): string | undefined {
@@ -50,34 +126,61 @@ export function header(headers: HttpReply['headers'], name: string): string | un
 export async function httpStream(call: HttpCall): Promise<HttpStreamReply> {
   const signals = requestSignals(call.signal, call.timeoutMs);
   const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...call.headers };
+  const idleTimeoutMs = call.idleTimeoutMs ?? idleTimeouts.getStore() ?? DEFAULT_IDLE_TIMEOUT_MS;
+  let response: Dispatcher.ResponseData;
   try {
-    const response = await request(call.url, {
+    response = await request(call.url, {
       method: call.method,
       headers,
       body: call.body as Dispatcher.DispatchOptions['body'],
       signal: signals.signal,
       dispatcher: call.followRedirects ? downloadAgent : uploadAgent,
+      headersTimeout: idleTimeoutMs,
+      bodyTimeout: idleTimeoutMs,
     });
-    return { status: response.statusCode, headers: response.headers, body: response.body, signals };
   } catch (err) {
-    throw signalError(signals, call.context, err) ?? toUfsError(err, call.context);
+    if (call.followRedirects && !signals.signal?.aborted && /^Redirect loop detected/.test((err as Error).message)) {
+      throw tooManyRedirects(call.url, call.context, 'it redirects back to an address already visited', err);
+    }
+    throw transportError(err, signals, call.context, idleTimeoutMs);
   }
+  const location = header(response.headers, 'location');
+  if (call.followRedirects && response.statusCode >= 300 && response.statusCode < 400 && location) {
+    // The redirect interceptor hands back the answer it stopped at: the limit was reached.
+    discard(response.body);
+    throw tooManyRedirects(
+      call.url,
+      call.context,
+      `the last answer (HTTP ${response.statusCode}) redirects to ${location}`,
+    );
+  }
+  return { status: response.statusCode, headers: response.headers, body: response.body, signals, idleTimeoutMs };
 }
 
-/** Reads at most `limit` bytes of a body as UTF-8 text, then discards the rest. */
+/** Closes a body that will not be read (its abort error has nowhere to go). */
+export function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+/**
+ * Reads at most `limit` bytes of a body as UTF-8 text; a longer body is cut there and the rest is not read (the
+ * connection is closed), so an answer that never ends cannot hold the call.
+ */
 export async function readText(reply: HttpStreamReply, context: ErrorContext, limit = MAX_TEXT_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
   let kept = 0;
   try {
     for await (const chunk of reply.body as AsyncIterable<Buffer>) {
-      if (kept < limit) {
-        const piece = chunk.subarray(0, limit - kept);
-        chunks.push(piece);
-        kept += piece.byteLength;
-      }
+      const piece = chunk.subarray(0, limit - kept);
+      chunks.push(piece);
+      kept += piece.byteLength;
+      if (kept >= limit) break; // leaving the loop destroys the body
     }
   } catch (err) {
-    throw signalError(reply.signals, context, err) ?? toUfsError(err, context);
+    throw transportError(err, reply.signals, context, reply.idleTimeoutMs);
+  } finally {
+    if (!reply.body.destroyed && !reply.body.readableEnded) discard(reply.body);
   }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -15,6 +15,7 @@ export { parseYamlConfig };
  * verify: true
  * fragile: false
  * timeoutMs: 600000
+ * idleTimeoutMs: 60000
  * maxAttempts: 3
  * concurrency: 3
  * providerOptions:
@@ -31,6 +32,7 @@ export const uploadConfigSchema = z.strictObject({
   verify: z.boolean().optional(),
   fragile: z.boolean().optional(),
   timeoutMs: z.number().int().positive().optional(),
+  idleTimeoutMs: z.number().int().min(0).optional(),
   maxAttempts: z.number().int().min(1).max(20).optional(),
   concurrency: z.number().int().min(1).max(64).optional(),
   providerOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),

@@ -4,8 +4,10 @@ import type { UfsError } from '@org/core';
 export type UploadEvent =
   | { type: 'skip'; provider: string; reason: string }
   | { type: 'attempt'; provider: string; attempt: number }
-  | { type: 'retry'; provider: string; attempt: number; delayMs: number; error: UfsError }
-  | { type: 'failure'; provider: string; error: UfsError }
+  /** A retry of the upload (`phase: 'upload'`) or of the verification download (`phase: 'verify'`). */
+  | { type: 'retry'; provider: string; phase: 'upload' | 'verify'; attempt: number; delayMs: number; error: UfsError }
+  /** `copy`: the upload had succeeded when a later step failed; where it is and whether it was deleted. */
+  | { type: 'failure'; provider: string; error: UfsError; copy?: { url: string; deleted: boolean } }
   | { type: 'verify'; provider: string; url: string }
   | { type: 'success'; provider: string; url: string };
 
@@ -19,4 +21,14 @@ export interface ProviderReport {
   reason?: string;
   code?: UfsError['code'];
   retryable?: boolean;
+  /**
+   * Set when the upload succeeded but a later step (verification) failed: the copy's URL and what the service gave
+   * to delete it. `deleted` says whether it was deleted (best effort, where the provider can delete; `deleteError`
+   * says why not when the delete failed); when false the copy is still there.
+   */
+  url?: string;
+  deleteUrl?: string;
+  deleteToken?: string;
+  deleted?: boolean;
+  deleteError?: string;
 }

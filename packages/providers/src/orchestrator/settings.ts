@@ -3,6 +3,7 @@ import type { Env } from '../env.js';
 import { envValue } from '../env.js';
 import { parseDuration } from '../kit/expiry.js';
 import { DEFAULT_PROVIDERS, assertKnownProviders } from '../registry.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../http/transport.js';
 import { loadConfigFile, parseUploadConfig, providerList, type UploadConfig } from './config.js';
 import type { UploadEvent } from './events.js';
 
@@ -26,6 +27,12 @@ export interface UploadFileOptions {
   fragile?: boolean;
   /** Per-request deadline in ms (each upload attempt, each verification download). Default none. */
   timeoutMs?: number;
+  /**
+   * Idle timeout in ms of each request: no answer this long after the file was sent (or the server taking none of
+   * it for this long while it is sent), or no data this long while an answer or a verification download is read.
+   * TIMEOUT (retried) when it passes. Default 60 000; 0 turns it off.
+   */
+  idleTimeoutMs?: number;
   /** Attempts per provider, the first included. Default 3. */
   maxAttempts?: number;
   /** Backoff tuning passed to the core `retry()` (base/max delay, jitter, Retry-After cap). */
@@ -51,6 +58,7 @@ export interface UploadSettings {
   verify: boolean;
   fragile: boolean;
   timeoutMs: number | undefined;
+  idleTimeoutMs: number;
   retry: RetryPolicy;
   concurrency: number;
   providerOptions: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
@@ -58,6 +66,20 @@ export interface UploadSettings {
 }
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 };
+
+/**
+ * Checks a numeric option of a call: a whole number of at least `min` (Infinity only where `infinite`), else
+ * CONFIG_INVALID naming it (instead of a library's raw TypeError, or a value quietly rounded).
+ */
+export function checkWholeNumber(name: string, value: number | undefined, min: number, infinite = false): void {
+  if (value === undefined) return;
+  if ((Number.isInteger(value) && value >= min) || (infinite && value === Infinity)) return;
+  throw new UfsError(
+    'CONFIG_INVALID',
+    `[ufs] option ${name} must be a whole number of at least ${min}, got ${String(value)}`,
+    { context: { operation: 'configure', option: name } },
+  );
+}
 
 /**
  * Resolves settings. Precedence, highest first: the options of the call; for the provider order, the env
@@ -98,6 +120,9 @@ export async function resolveUploadSettings(options: UploadFileOptions = {}): Pr
   const providerOptions = { ...config.providerOptions, ...options.providerOptions };
   assertKnownProviders(Object.keys(providerOptions), 'providerOptions');
 
+  checkWholeNumber('maxAttempts', options.maxAttempts, 1);
+  checkWholeNumber('timeoutMs', options.timeoutMs, 1);
+  checkWholeNumber('idleTimeoutMs', options.idleTimeoutMs, 0);
   const maxAttempts = options.maxAttempts ?? config.maxAttempts ?? DEFAULT_RETRY.maxAttempts;
   const expire = options.expire ?? config.expire;
   // Checked once here: a malformed value is the caller's mistake, not a reason to try (and skip) every provider.
@@ -109,6 +134,7 @@ export async function resolveUploadSettings(options: UploadFileOptions = {}): Pr
     verify: options.verify ?? config.verify ?? true,
     fragile: options.fragile ?? config.fragile ?? false,
     timeoutMs: options.timeoutMs ?? config.timeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? config.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     retry: { ...DEFAULT_RETRY, ...options.retry, maxAttempts },
     concurrency: config.concurrency ?? 3,
     providerOptions,

@@ -2,7 +2,6 @@ import {
   UfsError,
   formatBytes,
   hashFile,
-  isUfsError,
   retry,
   toUfsError,
   type ErrorCode,
@@ -10,6 +9,7 @@ import {
   type UploadSource,
 } from '@org/core';
 import { fileSource } from '../source.js';
+import { withIdleTimeout } from '../http/transport.js';
 import { loadProvider } from '../registry.js';
 import type { Provider, ProviderCallOptions } from '../types.js';
 import type { ProviderReport } from './events.js';
@@ -49,22 +49,100 @@ function skipReason(
   return undefined;
 }
 
-/** One error for a failed upload, listing every provider's reason. */
+/** The distinct codes of some report entries, in order. */
+function codesOf(entries: readonly ProviderReport[]): ErrorCode[] {
+  return [...new Set(entries.map((r) => r.code ?? 'UNEXPECTED'))];
+}
+
+/**
+ * One error for a failed upload, listing every provider's reason. Its code comes from the providers actually tried:
+ * their common code, else UNAVAILABLE (with `fragile`, the code of the failure that stopped it). When none could be
+ * tried (all skipped) it says so, with the skips' common code (TOO_LARGE when the file is over every limit,
+ * UNSUPPORTED for an expiry none can choose, CONFIG_INVALID when none is configured), else UNSUPPORTED.
+ */
 export function uploadFailed(path: string, report: readonly ProviderReport[], fragile: boolean): UfsError {
   const failed = report.filter((r) => r.outcome !== 'success');
-  const codes = [...new Set(failed.map((r) => r.code ?? 'UNEXPECTED'))];
-  const code: ErrorCode = codes.length === 1 ? codes[0]! : 'UNAVAILABLE';
-  const last = failed.filter((r) => r.outcome === 'failed').at(-1);
-  const headline =
-    fragile && last
-      ? `failed on ${last.provider} (fragile: no fallback)`
-      : `all ${failed.length} provider${failed.length === 1 ? '' : 's'} failed`;
+  const tried = failed.filter((r) => r.outcome === 'failed');
+  const context = { operation: 'upload', path, failures: failed };
+  if (tried.length === 0) {
+    const codes = codesOf(failed);
+    const lines = failed.map((r) => `  - ${r.provider}: ${r.reason ?? 'unknown reason'}`);
+    return new UfsError(
+      codes.length === 1 ? codes[0]! : 'UNSUPPORTED',
+      `[ufs] upload "${path}": no provider can take this file:\n${lines.join('\n')}`,
+      { context, retryable: false },
+    );
+  }
+  const last = tried.at(-1)!;
+  const codes = codesOf(tried);
+  const code: ErrorCode = fragile ? (last.code ?? 'UNEXPECTED') : codes.length === 1 ? codes[0]! : 'UNAVAILABLE';
+  const headline = fragile
+    ? `failed on ${last.provider} (fragile: no fallback)`
+    : `all ${failed.length} provider${failed.length === 1 ? '' : 's'} failed`;
   const lines = failed.map(
     (r) => `  - ${r.provider}${r.outcome === 'skipped' ? ' (skipped)' : ''}: ${r.reason ?? 'unknown reason'}`,
   );
   return new UfsError(code, `[ufs] upload "${path}": ${headline}:\n${lines.join('\n')}`, {
-    context: { operation: 'upload', path, failures: failed },
-    retryable: failed.some((r) => r.retryable),
+    context,
+    retryable: tried.some((r) => r.retryable),
+  });
+}
+
+type CopyFields = Pick<ProviderReport, 'url' | 'deleteUrl' | 'deleteToken' | 'deleted' | 'deleteError'>;
+
+/**
+ * After a failure that followed a successful upload (verification): deletes the copy where the provider can
+ * (best effort, one attempt), and returns where it is and whether it is gone, for the report.
+ */
+async function removeCopy(
+  provider: Provider,
+  uploaded: UploadResult,
+  callOptions: ProviderCallOptions,
+  settings: UploadSettings,
+): Promise<CopyFields> {
+  const kept: CopyFields = {
+    url: uploaded.url,
+    ...(uploaded.deleteUrl ? { deleteUrl: uploaded.deleteUrl } : {}),
+    ...(uploaded.deleteToken ? { deleteToken: uploaded.deleteToken } : {}),
+  };
+  const remove = provider.delete;
+  if (!remove || !provider.info.capabilities.delete || !(uploaded.deleteToken || uploaded.deleteUrl)) {
+    return { ...kept, deleted: false };
+  }
+  try {
+    const { onProgress: _progress, ...options } = callOptions;
+    await withIdleTimeout(settings.idleTimeoutMs, () => remove(uploaded, options));
+    return { ...kept, deleted: true };
+  } catch (err) {
+    const error = toUfsError(err, { provider: provider.info.id, operation: 'delete', path: uploaded.url });
+    return { ...kept, deleted: false, deleteError: error.message };
+  }
+}
+
+/**
+ * The error for an upload ended by the caller's signal: the file and where it stood (provider, step) in the
+ * message, and the copy when one had been uploaded (it is left as it is: the caller asked to stop).
+ */
+function stoppedError(path: string, error: UfsError, where: string, uploaded?: UploadResult): UfsError {
+  const code = error.code === 'TIMEOUT' ? 'TIMEOUT' : 'ABORTED';
+  const copy = uploaded ? ` (left a copy at ${uploaded.url}, not verified)` : '';
+  return new UfsError(code, `[ufs] upload "${path}": ${code === 'TIMEOUT' ? 'timed out' : 'aborted'} ${where}${copy}`, {
+    context: {
+      operation: 'upload',
+      path,
+      ...(error.context.provider ? { provider: error.context.provider } : {}),
+      ...(uploaded
+        ? {
+            uploaded: {
+              url: uploaded.url,
+              ...(uploaded.deleteUrl ? { deleteUrl: uploaded.deleteUrl } : {}),
+              ...(uploaded.deleteToken ? { deleteToken: uploaded.deleteToken } : {}),
+            },
+          }
+        : {}),
+    },
+    cause: error,
+    retryable: false,
   });
 }
 
@@ -73,6 +151,25 @@ export async function uploadWithSettings(
   path: string,
   settings: UploadSettings,
   options: UploadFileOptions = {},
+): Promise<UploadFileResult> {
+  const { signal } = options;
+  const where = { stage: 'before it started', uploaded: undefined as UploadResult | undefined };
+  try {
+    if (signal?.aborted) throw toUfsError(signal.reason, { operation: 'upload', path });
+    return await attemptProviders(path, settings, options, where);
+  } catch (err) {
+    const error = toUfsError(err, { operation: 'upload', path });
+    // The caller's abort ends the whole upload: no fallback, and the message says which file and where.
+    if (signal?.aborted || error.code === 'ABORTED') throw stoppedError(path, error, where.stage, where.uploaded);
+    throw error;
+  }
+}
+
+async function attemptProviders(
+  path: string,
+  settings: UploadSettings,
+  options: UploadFileOptions,
+  where: { stage: string; uploaded: UploadResult | undefined },
 ): Promise<UploadFileResult> {
   const { signal, onEvent, onProgress } = options;
   const source = await fileSource(path, { filename: options.filename, contentType: options.contentType });
@@ -108,6 +205,7 @@ export async function uploadWithSettings(
   const ordered = () => report.sort((a, b) => position.get(a.provider)! - position.get(b.provider)!);
   if (candidates.length === 0) throw uploadFailed(path, ordered(), false);
 
+  where.stage = 'while hashing the file';
   const readStarted = performance.now();
   const { digest: sha256 } = await hashFile(path, {
     signal,
@@ -118,20 +216,27 @@ export async function uploadWithSettings(
   for (const { provider, callOptions } of candidates) {
     const id = provider.info.id;
     let attempts = 0;
+    let uploaded: UploadResult | undefined;
+    where.stage = `during the upload to ${id}`;
+    where.uploaded = undefined;
     try {
       const started = performance.now();
-      const result = await retry(
-        async ({ attempt }) => {
-          attempts = attempt;
-          onEvent?.({ type: 'attempt', provider: id, attempt });
-          return provider.upload(source, callOptions);
-        },
-        {
-          ...settings.retry,
-          signal,
-          onRetry: ({ error, attempt, delayMs }) => onEvent?.({ type: 'retry', provider: id, attempt, delayMs, error }),
-        },
+      const result = await withIdleTimeout(settings.idleTimeoutMs, () =>
+        retry(
+          async ({ attempt }) => {
+            attempts = attempt;
+            onEvent?.({ type: 'attempt', provider: id, attempt });
+            return provider.upload(source, callOptions);
+          },
+          {
+            ...settings.retry,
+            signal,
+            onRetry: ({ error, attempt, delayMs }) =>
+              onEvent?.({ type: 'retry', provider: id, phase: 'upload', attempt, delayMs, error }),
+          },
+        ),
       );
+      uploaded = result;
       const uploadMs = Math.round(performance.now() - started);
       let verifyMs: number | undefined;
       let verifySkipped: string | undefined;
@@ -140,6 +245,8 @@ export async function uploadWithSettings(
       } else if (provider.info.capabilities.singleDownload) {
         verifySkipped = `${provider.info.name} serves the link once: downloading it to verify would use it up`;
       } else {
+        where.stage = `while verifying the upload to ${id}`;
+        where.uploaded = result;
         onEvent?.({ type: 'verify', provider: id, url: result.url });
         const headers = provider.verifyHeaders?.(callOptions);
         const verifyStarted = performance.now();
@@ -151,10 +258,16 @@ export async function uploadWithSettings(
               size: source.size,
               signal,
               timeoutMs: settings.timeoutMs,
+              idleTimeoutMs: settings.idleTimeoutMs,
               onProgress: callOptions.onProgress,
               ...(headers ? { headers } : {}),
             }),
-          { ...settings.retry, signal },
+          {
+            ...settings.retry,
+            signal,
+            onRetry: ({ error, attempt, delayMs }) =>
+              onEvent?.({ type: 'retry', provider: id, phase: 'verify', attempt, delayMs, error }),
+          },
         );
         verifyMs = Math.round(performance.now() - verifyStarted);
       }
@@ -170,8 +283,9 @@ export async function uploadWithSettings(
       };
     } catch (err) {
       const error = toUfsError(err, { provider: id });
-      // The caller's abort ends the whole upload: no fallback.
-      if (signal?.aborted || (isUfsError(error) && error.code === 'ABORTED')) throw error;
+      if (signal?.aborted || error.code === 'ABORTED') throw error;
+      // The upload went through but a later step failed: the copy must not be lost (nor, where possible, left).
+      const copy = uploaded ? await removeCopy(provider, uploaded, callOptions, settings) : undefined;
       report.push({
         provider: id,
         outcome: 'failed',
@@ -179,8 +293,14 @@ export async function uploadWithSettings(
         reason: error.message,
         code: error.code,
         retryable: error.retryable,
+        ...copy,
       });
-      onEvent?.({ type: 'failure', provider: id, error });
+      onEvent?.({
+        type: 'failure',
+        provider: id,
+        error,
+        ...(copy ? { copy: { url: copy.url!, deleted: copy.deleted === true } } : {}),
+      });
       if (settings.fragile) throw uploadFailed(path, ordered(), true);
     }
   }
