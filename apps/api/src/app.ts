@@ -41,6 +41,7 @@ export async function buildApp(
       uploadExpiryMs: config.UFS_UPLOAD_EXPIRY_SECONDS * 1000,
       publicMetrics: config.UFS_PUBLIC_METRICS,
       ...(config.UFS_SIGNING_SECRET !== undefined && { signingSecret: config.UFS_SIGNING_SECRET }),
+      ...(config.UFS_TUS_CORS_ORIGIN !== undefined && { tusCorsOrigin: config.UFS_TUS_CORS_ORIGIN }),
       logLevels: LOG_LEVELS[config.UFS_LOG_LEVEL],
     });
     const opened = mount;

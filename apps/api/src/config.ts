@@ -5,6 +5,27 @@ const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** An origin as a browser sends it in `Origin`: scheme and host, optional port, nothing after. */
+const ORIGIN = /^https?:\/\/[^/\s?#]+$/;
+
+/** `*`, or a comma-separated list of origins (spaces around the commas are fine). */
+const corsOrigins = z.string().transform((value, ctx): '*' | string[] => {
+  if (value.trim() === '*') return '*';
+  const origins = value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  const bad = origins.filter((origin) => !ORIGIN.test(origin));
+  if (origins.length === 0 || bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be "*" or comma-separated origins like https://app.example (not ${JSON.stringify(bad[0] ?? value)})`,
+    });
+    return z.NEVER;
+  }
+  return origins;
+});
+
 /** Environment of the deployable API. Every variable is documented in apps/api/README.md. */
 const envSchema = z.object({
   UFS_HOST: z.string().default('0.0.0.0'),
@@ -47,6 +68,8 @@ const envSchema = z.object({
   UFS_PUBLIC_METRICS: flag.default(false),
   /** HMAC secret of signed content URLs (POST /files/{sha256}/share); default: one generated once in the store. */
   UFS_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Origins allowed to use /tus from a browser (CORS): `*` or comma-separated origins; default none. */
+  UFS_TUS_CORS_ORIGIN: corsOrigins.optional(),
   UFS_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
 });
 

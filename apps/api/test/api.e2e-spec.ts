@@ -43,6 +43,32 @@ describe('apps/api: the deployable app', () => {
     }
   });
 
+  it('UFS_TUS_CORS_ORIGIN answers CORS preflights of /tus for the listed origins only', async () => {
+    const { app, close } = await buildApp(
+      loadConfig({
+        UFS_DATA_DIR: join(dir, 'cors'),
+        UFS_LOG_LEVEL: 'error',
+        UFS_TUS_CORS_ORIGIN: 'https://app.example,http://localhost:5173',
+      }),
+    );
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const url = await app.getUrl();
+      const preflight = (origin: string) =>
+        fetch(`${url}/tus`, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'PATCH' },
+        });
+      const allowed = await preflight('http://localhost:5173');
+      expect(allowed.status).toBe(204);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+      expect(allowed.headers.get('access-control-allow-methods')).toMatch(/PATCH/);
+      expect((await preflight('https://other.example')).headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await close();
+    }
+  });
+
   it('refuses to start on bad configuration (exit 78), naming every bad variable', async () => {
     const failure = await run(process.execPath, [...TSX, 'src/main.ts'], {
       cwd: APP_DIR,

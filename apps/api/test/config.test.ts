@@ -79,4 +79,22 @@ describe('API configuration from env', () => {
     expect((error as UfsError).message).toMatch(/UFS_RATE_LIMIT_PER_MINUTE/);
     expect((error as UfsError).message).toMatch(/UFS_SIGNING_SECRET: must be at least 16 characters/);
   });
+
+  it('UFS_TUS_CORS_ORIGIN: unset (no CORS), "*", or comma-separated origins; anything else named clearly', () => {
+    expect(loadConfig({}).UFS_TUS_CORS_ORIGIN).toBeUndefined();
+    expect(loadConfig({ UFS_TUS_CORS_ORIGIN: '*' }).UFS_TUS_CORS_ORIGIN).toBe('*');
+    expect(
+      loadConfig({ UFS_TUS_CORS_ORIGIN: 'https://app.example, http://localhost:5173,' }).UFS_TUS_CORS_ORIGIN,
+    ).toEqual(['https://app.example', 'http://localhost:5173']);
+    for (const [value, shown] of [
+      ['app.example', '"app.example"'],
+      ['https://app.example/path', '"https://app.example/path"'],
+      ['https://ok.example,ftp://x', '"ftp://x"'],
+      [' , ', '" , "'],
+    ] as const) {
+      expect(() => loadConfig({ UFS_TUS_CORS_ORIGIN: value })).toThrow(
+        `UFS_TUS_CORS_ORIGIN: must be "*" or comma-separated origins like https://app.example (not ${shown})`,
+      );
+    }
+  });
 });

@@ -1,10 +1,13 @@
 import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DedupModule } from './dedup.module.js';
-import type { DedupModuleOptions } from './dedup-options.js';
+import { DEDUP_CONFIG, type DedupConfig, type DedupModuleOptions } from './dedup-options.js';
+import { continueOnRead, replaceDefaultClientErrorHandler, writeClientError } from './http/connection.js';
+import { tusCorsHook } from './http/cors.js';
 import { sendError } from './http/exception.filter.js';
+import { useJsonBodyParser } from './http/json-body.js';
 import { setupOpenApi } from './http/openapi.js';
 import { MetricsService } from './metrics/metrics.service.js';
 
@@ -27,13 +30,22 @@ const STREAMED_TYPES = ['multipart/form-data', 'application/octet-stream', 'appl
  */
 const STREAMED_ROUTES = new Set(['PUT /files/:sha256/content', 'POST /upload_file/:sha256', 'PATCH /tus/:id']);
 
+/** Status label of a request whose client went away before its response was sent (nginx's convention). */
+const CLIENT_CLOSED = '499';
+const COUNTED = Symbol('ufs.counted');
+
 /**
  * Fastify-level wiring that a Nest module cannot declare: upload bodies are left unread for the handlers to stream,
- * errors (parse errors included) reach DedupExceptionFilter through Nest's handler, every response is counted in the metrics, OpenAPI is
- * served. Call after NestFactory.create and before listen().
+ * `100 Continue` is sent only when a handler reads the body (after the key, scope, rate and size checks), errors
+ * (parse errors and unparsable requests included) get the API's JSON body, every request is counted in the metrics
+ * (one whose client left before the answer as status 499), CORS for tus when configured, OpenAPI is served. Call
+ * after NestFactory.create and before listen().
  */
 export function configureDedupApp(app: NestFastifyApplication, options: { openApi?: boolean } = {}): void {
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  continueOnRead(fastify.server);
+  replaceDefaultClientErrorHandler(fastify.server);
+  useJsonBodyParser(app);
   fastify.addContentTypeParser(STREAMED_TYPES, (_request, _payload, done) => done(null));
   fastify.addHook('onRequest', (request, _reply, done) => {
     // Fastify picks the body parser by `request.headers`, which this overlays (documented Fastify behaviour): the
@@ -43,11 +55,26 @@ export function configureDedupApp(app: NestFastifyApplication, options: { openAp
     }
     done();
   });
+  const config = app.get<DedupConfig>(DEDUP_CONFIG, { strict: false });
+  if (config.tusCorsOrigin !== null) fastify.addHook('onRequest', tusCorsHook(config.tusCorsOrigin));
   const metrics = app.get(MetricsService);
-  fastify.addHook('onResponse', (request, reply, done) => {
+  const count = (request: FastifyRequest, status: string, seconds: number) => {
+    const counted = request as FastifyRequest & { [COUNTED]?: true };
+    if (counted[COUNTED]) return;
+    counted[COUNTED] = true;
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.requests.labels(request.method, route, String(reply.statusCode)).inc();
-    metrics.requestDuration.labels(request.method, route).observe(reply.elapsedTime / 1000);
+    metrics.requests.labels(request.method, route, status).inc();
+    metrics.requestDuration.labels(request.method, route).observe(seconds);
+  };
+  fastify.addHook('onRequest', (request, reply, done) => {
+    // A client that leaves mid-upload (or before its answer) gets no response, so onResponse never runs for it.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) count(request, CLIENT_CLOSED, reply.elapsedTime / 1000);
+    });
+    done();
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    count(request, String(reply.statusCode), reply.elapsedTime / 1000);
     done();
   });
   if (options.openApi !== false) setupOpenApi(app, '0.1.0');
@@ -62,6 +89,8 @@ export async function createDedupApp(options: DedupAppOptions): Promise<DedupApp
   const adapter = new FastifyAdapter({
     // Errors Fastify raises before routing (malformed URL encoding, …) get the same JSON body too.
     frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => sendError(error, reply, log),
+    // Requests Node cannot parse (oversized headers, malformed lines) too.
+    clientErrorHandler: writeClientError,
     bodyLimit: options.maxJsonBytes ?? 16 * 1024 * 1024,
     return503OnClosing: true,
     // Keep-alive sockets would hold close() open until they time out.

@@ -1,4 +1,5 @@
 import { UfsError, type StorageBackend } from '@org/core';
+import { parseCorsOrigins } from './http/cors.js';
 import type { MetadataStore } from './store/store.js';
 
 /** Where metadata lives: MongoDB, the embedded SQLite file, or a ready store (tests, embedding). */
@@ -45,13 +46,21 @@ export interface DedupModuleOptions {
    * have the same one. Default: a random secret created once in the store (insert-if-absent, shared by replicas).
    */
   signingSecret?: string;
+  /**
+   * CORS for browser tus clients on other origins: `*`, or the allowed origins (`https://app.example`). Responses
+   * under `/tus` then carry `Access-Control-Allow-Origin`, expose the tus headers, and preflights are answered.
+   * Default: none (no `Access-Control-*` headers).
+   */
+  tusCorsOrigin?: string | readonly string[];
 }
 
 export type DedupConfig = Required<
-  Omit<DedupModuleOptions, 'store' | 'content' | 'contentDescription' | 'signingSecret'>
+  Omit<DedupModuleOptions, 'store' | 'content' | 'contentDescription' | 'signingSecret' | 'tusCorsOrigin'>
 > & {
   contentDescription: string;
   signingSecret: string | null;
+  /** `*`, the allowed origins, or null (no CORS headers). */
+  tusCorsOrigin: '*' | readonly string[] | null;
 };
 
 const MIN_SECRET_LENGTH = 16;
@@ -66,6 +75,7 @@ export function resolveConfig(options: DedupModuleOptions): DedupConfig {
   }
   return {
     signingSecret: secret ?? null,
+    tusCorsOrigin: parseCorsOrigins(options.tusCorsOrigin),
     contentDescription: options.contentDescription ?? options.content.protocol,
     maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 ** 3,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 60_000,

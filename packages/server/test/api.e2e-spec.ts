@@ -231,4 +231,60 @@ describe('per-key rate limit (counted in the store)', () => {
     );
     expect((await client(server.url, apiKey).call('GET', `/get_file/${sha256Of('r')}`)).status).toBe(404);
   });
+
+  it('every answer to a limited key carries RateLimit-Limit, -Remaining and -Reset, the 429 too', async () => {
+    const { apiKey } = await import('../src/index.js').then((m) =>
+      m.createBootstrapKey(server.store, { name: 'headers' }),
+    );
+    const c = client(server.url, apiKey);
+    await inOneRateWindow();
+    const seen: Array<[number, string | null, string | null]> = [];
+    let reset = 0;
+    for (let i = 0; i < 6; i++) {
+      const res = await c.call('GET', `/get_file/${sha256Of('h')}`);
+      seen.push([res.status, res.headers.get('ratelimit-limit'), res.headers.get('ratelimit-remaining')]);
+      reset = Number(res.headers.get('ratelimit-reset'));
+      expect(reset).toBeGreaterThanOrEqual(1);
+      expect(reset).toBeLessThanOrEqual(60);
+    }
+    expect(seen).toEqual([
+      [404, '5', '4'],
+      [404, '5', '3'],
+      [404, '5', '2'],
+      [404, '5', '1'],
+      [404, '5', '0'],
+      [429, '5', '0'],
+    ]);
+    // A request refused before the key is known (no key) counts against nothing: no RateLimit headers.
+    const anonymous = await fetch(`${server.url}/get_file/${sha256Of('h')}`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('ratelimit-limit')).toBeNull();
+  });
+
+  it("a created key's rate limit may not exceed its creator's; without one it inherits the creator's", async () => {
+    const { apiKey } = await import('../src/index.js').then((m) =>
+      m.createBootstrapKey(server.store, { name: 'creator', rateLimitPerMinute: 1000 }),
+    );
+    const admin = client(server.url, apiKey);
+    await inOneRateWindow();
+    const higher = await admin.call('POST', '/api_keys', { name: 'greedy', rate_limit_per_minute: 1001 });
+    expect(higher.status).toBe(403);
+    expect(higher.json).toMatchObject({ code: 'PERMISSION_DENIED', retryable: false });
+    expect(higher.json.detail).toMatch(/rate limit of 1001 .*limited to 1000/);
+    const equal = await admin.call('POST', '/api_keys', { name: 'equal', rate_limit_per_minute: 1000 });
+    expect([equal.status, equal.json.rate_limit_per_minute]).toEqual([201, 1000]);
+    const lower = await admin.call('POST', '/api_keys', { name: 'lower', rate_limit_per_minute: 2 });
+    expect([lower.status, lower.json.rate_limit_per_minute]).toEqual([201, 2]);
+    // The server default (5) is below the creator's 1000: a key without a limit of its own keeps the default.
+    const unset = await admin.call('POST', '/api_keys', { name: 'unset' });
+    expect([unset.status, unset.json.rate_limit_per_minute]).toEqual([201, null]);
+    // A creator limited below the server default passes its own limit on.
+    const { apiKey: slow } = await import('../src/index.js').then((m) =>
+      m.createBootstrapKey(server.store, { name: 'slow creator', rateLimitPerMinute: 3 }),
+    );
+    const inherited = await client(server.url, slow).call('POST', '/api_keys', { name: 'child' });
+    expect([inherited.status, inherited.json.rate_limit_per_minute]).toEqual([201, 3]);
+    const child = client(server.url, inherited.json.api_key as string);
+    expect((await child.call('GET', `/get_file/${sha256Of('c')}`)).headers.get('ratelimit-limit')).toBe('3');
+  });
 });

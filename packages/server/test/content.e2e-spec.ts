@@ -214,7 +214,19 @@ describe('race-safe content (embedded store, local mount)', () => {
     );
     await c.upload(sha, data, 'v', '/v');
     const clean = await c.call('POST', '/admin/verify', { sha256: [sha] });
-    expect(clean.json).toEqual({ checked: 1, ok: 1, missing: [], corrupt: [], repaired: [], unreadable: [] });
+    expect(clean.json).toEqual({
+      checked: 1,
+      ok: 1,
+      missing: [],
+      missingCount: 0,
+      corrupt: [],
+      corruptCount: 0,
+      repaired: [],
+      repairedCount: 0,
+      unreadable: [],
+      unreadableCount: 0,
+      truncated: false,
+    });
     await writeFile(join(root, contentKey(sha)), 'tampered on disk');
     const report = await c.call('POST', '/admin/verify', {});
     expect(report.json.corrupt).toEqual([sha]);
@@ -245,9 +257,14 @@ describe('race-safe content (embedded store, local mount)', () => {
       checked: 2,
       ok: 1,
       missing: [],
+      missingCount: 0,
       corrupt: [],
+      corruptCount: 0,
       repaired: [],
+      repairedCount: 0,
       unreadable: [sha256Of(b)],
+      unreadableCount: 1,
+      truncated: false,
     });
     expect((await server.store.getContent(sha256Of(b)))?.state).toBe('present');
     await rm(join(root, contentKey(sha256Of(b))), { recursive: true });

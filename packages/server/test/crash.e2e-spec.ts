@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -119,9 +119,13 @@ describe('a server killed mid-upload (SIGKILL) and restarted', () => {
     const tus = tusClient(server.url, key);
     const head = await tus.head(`/tus/${id}`);
     expect([head.status, head.offset]).toEqual([200, bytes.length]);
-    // What the client is told is now true: the content is held, and the finished session is gone.
+    // What the client is told is now true: the content is held, and the session is kept only as the marker of a
+    // finished upload (no parts: the part object is gone), so the next HEAD answers the same without finishing again.
     expect((await readFile(join(dir, 'content', contentKey(digest)))).equals(bytes)).toBe(true);
     expect((await c.call('GET', `/files/${digest}/content`)).status).toBe(200);
-    expect((await tus.head(`/tus/${id}`)).status).toBe(404);
+    const again = await tus.head(`/tus/${id}`);
+    expect([again.status, again.offset]).toEqual([200, bytes.length]);
+    expect(again.headers.get('upload-length')).toBe(String(bytes.length));
+    await expect(stat(join(dir, 'content', part.key))).rejects.toThrow();
   }, 300_000);
 });

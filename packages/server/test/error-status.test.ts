@@ -10,6 +10,13 @@ describe('error to HTTP status', () => {
     expect(HTTP_STATUS_BY_CODE.RATE_LIMITED).toBe(429);
   });
 
+  it('a failed If-Match is 412 through its reason', () => {
+    const failed = new UfsError('ALREADY_EXISTS', '[ufs] If-Match "x" does not match', {
+      context: { reason: 'precondition-failed' },
+    });
+    expect(errorResponse(failed)).toMatchObject({ status: 412, body: { code: 'ALREADY_EXISTS', retryable: false } });
+  });
+
   it('answers client errors with their message and no internals', () => {
     const { status, body } = errorResponse(
       new UfsError('INVALID_INPUT', '[ufs] sha256 must be 64 lowercase hex characters'),

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { contentKey, sleep } from '@org/core';
@@ -8,6 +8,12 @@ import { partialUpload, tusPatchHeaders } from './helpers/partial-upload.js';
 import { client, fileRecord, sha256Of } from './helpers/records.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { tusClient } from './helpers/tus.js';
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 describe('tus 1.0 resumable uploads (sessions in the store)', () => {
   let server: TestServer;
@@ -51,7 +57,10 @@ describe('tus 1.0 resumable uploads (sessions in the store)', () => {
       if (offset < data.length) expect((await tus.head(location)).offset).toBe(offset);
     }
     expect(offset).toBe(data.length);
-    expect((await tus.head(location)).status).toBe(404);
+    // The finished upload stays answerable until it expires: a client that lost the last answer sees it complete.
+    const done = await tus.head(location);
+    expect(done).toMatchObject({ status: 200, offset: data.length });
+    expect(done.headers.get('upload-length')).toBe(String(data.length));
     expect((await c.call('GET', `/get_file/${sha}`)).json.has_file_content).toBe(true);
     expect(await readFile(join(server.dir, 'content', contentKey(sha)))).toEqual(data);
     expect(
@@ -93,6 +102,7 @@ describe('tus 1.0 resumable uploads (sessions in the store)', () => {
     expect(res.status).toBe(460);
     expect(JSON.parse(res.text).detail).toMatch(/mismatch/);
     expect(await server.store.getContent(sha)).toBeNull();
+    // Failed verification removes the upload: nothing to resume.
     expect((await tus.head(location!)).status).toBe(404);
   });
 
@@ -172,8 +182,10 @@ describe('tus 1.0 resumable uploads (sessions in the store)', () => {
     expect(await tus.head(location!)).toMatchObject({ status: 200, offset: data.length });
     expect(await readFile(join(server.dir, 'content', contentKey(sha)))).toEqual(data);
     expect((await server.store.getContent(sha))?.state).toBe('present');
-    expect((await tus.head(location!)).status).toBe(404);
+    // Finished once: the next HEAD answers the completed upload without finishing it again.
+    expect(await tus.head(location!)).toMatchObject({ status: 200, offset: data.length });
     expect((await filesUnder(join(server.dir, 'content'))).filter((p) => p.includes(id))).toEqual([]);
+    expect(await exists(join(server.dir, 'content', '_tus', id))).toBe(false);
   });
 
   it('termination removes the session and its parts', async () => {
@@ -183,6 +195,22 @@ describe('tus 1.0 resumable uploads (sessions in the store)', () => {
     expect((await tus.head(location!)).status).toBe(404);
     expect(await tus.terminate(location!)).toBe(404);
     expect((await filesUnder(join(server.dir, 'content'))).filter((p) => p.startsWith('_tus'))).toEqual([]);
+    // No empty folder of the upload is left in the local mount either.
+    expect(await exists(join(server.dir, 'content', '_tus', location!.slice('/tus/'.length)))).toBe(false);
+  });
+
+  it('terminating a finished upload removes its marker only: the content stays held', async () => {
+    const data = 'finished, then terminated';
+    const sha = sha256Of(data);
+    const { location } = await tus.create(sha, data.length);
+    expect((await tus.patch(location!, 0, data)).status).toBe(204);
+    expect(await tus.head(location!)).toMatchObject({ status: 200, offset: data.length });
+    // A repeated last PATCH (its answer was lost) at the final offset answers the offset, nothing is stored again.
+    expect(await tus.patch(location!, data.length, '')).toMatchObject({ status: 204, offset: data.length });
+    expect(await tus.terminate(location!)).toBe(204);
+    expect((await tus.head(location!)).status).toBe(404);
+    expect(await readFile(join(server.dir, 'content', contentKey(sha)), 'utf8')).toBe(data);
+    expect(await exists(join(server.dir, 'content', '_tus', location!.slice('/tus/'.length)))).toBe(false);
   });
 
   it('refuses bad creations and oversize bodies', async () => {
@@ -196,5 +224,38 @@ describe('tus 1.0 resumable uploads (sessions in the store)', () => {
     const { location } = await tus.create(sha256Of('abc'), 3);
     expect((await tus.patch(location!, 0, 'abcdef')).status).toBe(413);
     expect((await tus.head(location!)).offset).toBe(0);
+  });
+});
+
+describe('tus: a finished upload is answered until it expires, then gc removes its marker', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ uploadExpiryMs: 1500 });
+  });
+  afterAll(async () => server?.close());
+
+  it('HEAD is 200 with Upload-Offset = Upload-Length, 404 once expired; gc deletes the session', async () => {
+    const tus = tusClient(server.url, server.key);
+    const data = 'expiring marker';
+    const sha = sha256Of(data);
+    const { location } = await tus.create(sha, data.length);
+    const id = location!.slice('/tus/'.length);
+    expect((await tus.patch(location!, 0, data)).status).toBe(204);
+    const head = await tus.head(location!);
+    expect([head.status, head.offset, head.headers.get('upload-length')]).toEqual([
+      200,
+      data.length,
+      String(data.length),
+    ]);
+    expect(await server.store.getUpload(id)).toMatchObject({ offset: data.length, length: data.length, parts: [] });
+    await sleep(1700);
+    expect((await tus.head(location!)).status).toBe(404);
+    const gc = await client(server.url, server.key).call('POST', '/admin/gc', {});
+    expect(gc.status).toBe(200);
+    expect(gc.json.expiredUploads).toBeGreaterThanOrEqual(1);
+    expect(await server.store.getUpload(id)).toBeNull();
+    // The content is held still.
+    expect(await readFile(join(server.dir, 'content', contentKey(sha)), 'utf8')).toBe(data);
+    expect(await exists(join(server.dir, 'content', '_tus', id))).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { UfsError } from '@org/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import type { ApiKeyRecord, Scope } from '../store/store.js';
 import { ApiKeysService } from './api-keys.service.js';
@@ -52,7 +52,13 @@ export class ApiKeyGuard implements CanActivate {
       const wanted = scopes.map((scope) => `"${scope}"`).join(' or ');
       throw new UfsError('PERMISSION_DENIED', `[ufs] this API key lacks the ${wanted} scope`);
     }
-    await this.limiter.check(key);
+    // The IETF draft's RateLimit-* headers (on a 429 too), from the counter in the store.
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    await this.limiter.check(key, Date.now(), (state) => {
+      reply.header('ratelimit-limit', String(state.limit));
+      reply.header('ratelimit-remaining', String(state.remaining));
+      reply.header('ratelimit-reset', String(state.resetSeconds));
+    });
     request.apiKey = key;
     return true;
   }

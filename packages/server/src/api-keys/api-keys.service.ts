@@ -46,14 +46,31 @@ export class ApiKeysService {
     return record;
   }
 
-  /** A new key; its scopes may not exceed the creator's. */
+  /**
+   * A new key; its scopes and its rate limit may not exceed the creator's. A key made by a rate-limited key without a
+   * limit of its own gets the creator's limit when the server default would be higher (or none).
+   */
   create(creator: ApiKeyRecord, options: NewKeyOptions): Promise<CreatedApiKey> {
     const scopes: Scope[] = [...(options.scopes ?? ['read', 'write'])];
     const extra = scopes.filter((s) => !creator.scopes.includes(s));
     if (extra.length) {
       throw new UfsError('PERMISSION_DENIED', `[ufs] cannot grant scopes this key does not have: ${extra.join(', ')}`);
     }
-    return createApiKey(this.store, { ...options, scopes });
+    let rateLimitPerMinute = options.rateLimitPerMinute ?? null;
+    const serverDefault = this.config.rateLimitPerMinute;
+    const creatorLimit = creator.rate_limit_per_minute ?? serverDefault;
+    if (creatorLimit > 0) {
+      if (rateLimitPerMinute !== null && rateLimitPerMinute > creatorLimit) {
+        throw new UfsError(
+          'PERMISSION_DENIED',
+          `[ufs] cannot grant a rate limit of ${rateLimitPerMinute} requests per minute: this API key is limited to ${creatorLimit}`,
+        );
+      }
+      if (rateLimitPerMinute === null && (serverDefault === 0 || serverDefault > creatorLimit)) {
+        rateLimitPerMinute = creatorLimit;
+      }
+    }
+    return createApiKey(this.store, { ...options, scopes, rateLimitPerMinute });
   }
 
   list(): Promise<ApiKeyRecord[]> {

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
-import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { RequireScope } from '../api-keys/auth.decorators.js';
 import { validate } from '../http/validate.js';
@@ -32,7 +32,12 @@ export class AdminController {
   @Post('gc')
   @HttpCode(200)
   @RequireScope('admin')
-  @ApiOperation({ summary: 'Remove content no record refers to (safe against concurrent uploads)' })
+  @ApiOperation({
+    summary: 'Remove content no record refers to (safe against concurrent uploads)',
+    description:
+      'Lists at most 1000 hashes per kind (`deleted`, `orphans`); `deletedCount` and `orphansCount` are exact and ' +
+      '`truncated` is true when a list was cut.',
+  })
   runGc(@Body() body: unknown) {
     const options = validate(gcSchema, body ?? {}, 'gc options');
     return this.gc.run({
@@ -44,7 +49,17 @@ export class AdminController {
   @Post('verify')
   @HttpCode(200)
   @RequireScope('admin')
-  @ApiOperation({ summary: 'Re-hash stored content; report (and with repair, remove) missing or corrupt content' })
+  @ApiOperation({
+    summary: 'Re-hash stored content; report (and with repair, remove) missing or corrupt content',
+    description:
+      'Lists at most 1000 hashes per kind (`missing`, `corrupt`, `repaired`, `unreadable`); the `…Count` fields are ' +
+      'exact and `truncated` is true when a list was cut. Naming a hash the server does not hold is 404 NOT_FOUND.',
+  })
+  @ApiResponse({
+    status: 404,
+    description: 'a named sha256 is not held by the server',
+    schema: { $ref: '#/components/schemas/Error' },
+  })
   runVerify(@Body() body: unknown) {
     const options = validate(verifySchema, body ?? {}, 'verify options');
     return this.verify.run({

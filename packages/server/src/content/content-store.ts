@@ -145,6 +145,22 @@ export class ContentStore {
     } while (cursor !== undefined);
   }
 
+  /**
+   * Removes every object below `prefix` and, on a backend with real folders (a local mount), the folder itself, so
+   * that no empty folder is left behind. The folder goes only when empty: an object written into it meanwhile stays.
+   */
+  async removePrefix(prefix: string): Promise<void> {
+    for await (const entry of this.walk(prefix)) await this.remove(entry.key);
+    if (!this.backend.capabilities.directories) return;
+    try {
+      await this.backend.delete(prefix);
+    } catch (err) {
+      // NOT_FOUND: no folder was ever made. Anything else (a part written meanwhile): the folder stays, and goes with
+      // that part.
+      if (!isUfsError(err, 'NOT_FOUND') && !isUfsError(err, 'INVALID_INPUT')) throw err;
+    }
+  }
+
   /** Content objects (keys of the `aa/aabb…` layout) with their hash. */
   async *walkContent(): AsyncGenerator<EntryStat & { sha256: string }> {
     for await (const entry of this.walk('')) {

@@ -1,19 +1,34 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import {
+  Body,
+  Controller,
+  Get,
+  Head,
+  HttpCode,
+  Inject,
+  Logger,
+  Param,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { UfsError } from '@org/core';
+import { UfsError, isUfsError } from '@org/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthedRequest } from '../api-keys/api-key.guard.js';
 import { RequireScope, SignedAccess } from '../api-keys/auth.decorators.js';
 import { uploadQuerySchema } from '../files/dto/file-input.js';
+import { EMPTY_SHA256 } from '../files/file-response.js';
 import { sha256Param, validate } from '../http/validate.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { shareRequestSchema, SignedUrls } from '../signing/signed-urls.js';
 import { METADATA_STORE, type MetadataStore } from '../store/store.js';
 import { ContentService } from './content.service.js';
-import { etagMatches, parseRange } from './range.js';
+import { planDownload } from './range.js';
 import { declaredLength, multipartFile, unreadBody } from './request-body.js';
 
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 /** Content upload (PutPlace multipart, raw PUT) and download with ETag, Range and 304. */
@@ -21,6 +36,8 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 @ApiSecurity('api-key')
 @Controller()
 export class ContentController {
+  private readonly log = new Logger('ufs.content');
+
   constructor(
     @Inject(ContentService) private readonly uploads: ContentService,
     @Inject(METADATA_STORE) private readonly store: MetadataStore,
@@ -51,6 +68,16 @@ export class ContentController {
     }
     // The request's length bounds the file's: small uploads are hashed inline, not on the hashing thread.
     const result = await this.uploads.ingest(sha256, await multipartFile(unreadBody(req.raw)), declaredLength(req.raw));
+    // The record may have been deleted, or changed to another hash by a rescan, while the bytes came in: then there
+    // is no record to attach them to any more (spec: 404). The verified content stays; gc removes it if unreferenced.
+    const after = await this.store.findFile(hostname, filepath);
+    if (!after || after.sha256 !== sha256) {
+      throw new UfsError(
+        'NOT_FOUND',
+        `[ufs] the file record at ${hostname}:${filepath} was deleted or changed to another hash during the upload; ` +
+          `no file record with sha256 ${sha256} is there any more`,
+      );
+    }
     return {
       message: 'File uploaded successfully',
       sha256,
@@ -97,11 +124,26 @@ export class ContentController {
     return this.signed.sign(sha256, expires_in);
   }
 
+  // Declared before the GET: Fastify then adds no automatic HEAD route of its own (which would run the GET handler,
+  // open the object and read it through to discard it).
+  @Head('files/:sha256/content')
+  @RequireScope('read')
+  @SignedAccess()
+  @ApiOperation({
+    summary: 'The headers of a download without its body (the object is not read)',
+    description: 'The same status and headers as GET, with the same preconditions, Range and signed URLs.',
+  })
+  @ApiQuery({ name: 'expires', required: false, description: 'signed URL: expiry (epoch seconds)' })
+  @ApiQuery({ name: 'signature', required: false, description: 'signed URL: hex HMAC-SHA256' })
+  async downloadHead(@Param('sha256') sha: string, @Req() req: AuthedRequest, @Res() reply: FastifyReply) {
+    await this.serveContent(sha, req, reply, false);
+  }
+
   @Get('files/:sha256/content')
   @RequireScope('read')
   @SignedAccess()
   @ApiOperation({
-    summary: 'Download content: ETag, Content-Length, Range (206), If-None-Match (304)',
+    summary: 'Download content: ETag, Content-Length, Range (206), If-Range, If-None-Match (304), If-Match (412)',
     description:
       'Needs X-API-Key, or instead the `expires` and `signature` of a signed URL from POST /files/{sha256}/share ' +
       '(403 when expired or invalid).',
@@ -109,23 +151,89 @@ export class ContentController {
   @ApiQuery({ name: 'expires', required: false, description: 'signed URL: expiry (epoch seconds)' })
   @ApiQuery({ name: 'signature', required: false, description: 'signed URL: hex HMAC-SHA256' })
   @ApiResponse({ status: 403, description: 'signed URL expired or invalid', schema: ref('Error') })
+  @ApiResponse({ status: 412, description: 'If-Match does not match the ETag', schema: ref('Error') })
   async download(@Param('sha256') sha: string, @Req() req: AuthedRequest, @Res() reply: FastifyReply) {
+    await this.serveContent(sha, req, reply, true);
+  }
+
+  /**
+   * GET (`withBody`) or HEAD of held content. Preconditions and Range are settled before anything is opened; the
+   * caching headers (ETag, Cache-Control) go only on 200, 206 and 304, never on a refusal. HEAD opens no stream: it
+   * only checks that the object is there, so that it answers what GET would.
+   */
+  private async serveContent(sha: string, req: AuthedRequest, reply: FastifyReply, withBody: boolean): Promise<void> {
     const sha256 = sha256Param(sha);
     const etag = `"${sha256}"`;
     const size = await this.heldSize(sha256);
     if (size === undefined) throw new UfsError('NOT_FOUND', `[ufs] the server holds no content for ${sha256}`);
-    // A signed URL must stop working when it expires, so shared caches may keep its answer only until then.
+    const plan = planDownload(req.headers, etag, size);
+    // 412 through the error map (the reason's status), with the API's error body and no caching headers.
+    if (plan.status === 412) {
+      throw new UfsError('ALREADY_EXISTS', `[ufs] ${plan.reason}`, { context: { reason: 'precondition-failed' } });
+    }
+    // Answers to a key are private: a shared cache must not hand them to requests without one. A signed URL must stop
+    // working when it expires, so its answer may be kept only until then.
     const cache =
       req.signedUntil === undefined
-        ? 'public, max-age=31536000, immutable'
+        ? 'private, max-age=31536000, immutable'
         : `private, max-age=${Math.max(0, req.signedUntil - Math.floor(Date.now() / 1000))}`;
-    reply.header('etag', etag).header('accept-ranges', 'bytes').header('cache-control', cache);
-    if (etagMatches(req.headers['if-none-match'], etag)) return reply.status(304).send();
-    const range = parseRange(req.headers.range, size);
+    if (plan.status === 304) {
+      await reply.status(304).header('etag', etag).header('cache-control', cache).send();
+      return;
+    }
+    const range = plan.status === 206 ? plan.range : undefined;
     const length = range ? range.end - range.start + 1 : size;
-    const body = size === 0 ? '' : await this.uploads.content.read(sha256, range);
-    if (range) reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
-    if (req.method !== 'HEAD') this.metrics.bytesOut.inc(length);
-    return reply.header('content-length', String(length)).type('application/octet-stream').send(body);
+    let body: Readable | string | undefined;
+    if (size === 0) body = withBody ? '' : undefined;
+    else if (withBody) body = await this.openContent(sha256, range);
+    else await this.checkContent(sha256);
+    reply.status(range ? 206 : 200);
+    if (range) reply.header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+    if (withBody) this.metrics.bytesOut.inc(length);
+    await reply
+      .header('etag', etag)
+      .header('accept-ranges', 'bytes')
+      .header('cache-control', cache)
+      .header('content-length', String(length))
+      .type('application/octet-stream')
+      .send(body);
+  }
+
+  /** A stream of the object of `sha256` (or of a range of it); a missing object is NOT_FOUND by hash only. */
+  private async openContent(sha256: string, range?: { start: number; end: number }): Promise<Readable> {
+    try {
+      return await this.uploads.content.read(sha256, range);
+    } catch (err) {
+      throw this.unavailable(sha256, err);
+    }
+  }
+
+  /** NOT_FOUND (by hash only) unless the object of `sha256` is in the content mount: a stat, nothing is read. */
+  private async checkContent(sha256: string): Promise<void> {
+    let found;
+    try {
+      found = await this.uploads.content.stat(sha256);
+    } catch (err) {
+      throw this.unavailable(sha256, err);
+    }
+    if (!found) throw this.notAvailable(sha256, 'no object at its key');
+  }
+
+  /**
+   * What a client is told when the object of held content cannot be read: the backend's error names the mount and the
+   * storage key, so it goes to the log and the client gets the hash. A missing object (a record whose object went
+   * away: see `POST /admin/verify`) is NOT_FOUND; a transient failure stays what it is (a 5xx says only its kind);
+   * anything else is the server's failure, not the client's (a folder at the key is not a bad request).
+   */
+  private unavailable(sha256: string, err: unknown): UfsError {
+    if (isUfsError(err, 'NOT_FOUND')) return this.notAvailable(sha256, err.message, err);
+    if (isUfsError(err, 'UNAVAILABLE') || isUfsError(err, 'TIMEOUT') || isUfsError(err, 'ABORTED')) return err;
+    const detail = err instanceof Error ? err.message : String(err);
+    return new UfsError('UNEXPECTED', `[ufs] reading content ${sha256} failed: ${detail}`, { cause: err });
+  }
+
+  private notAvailable(sha256: string, detail: string, cause?: unknown): UfsError {
+    this.log.warn(`content ${sha256} is held by the store but its object cannot be read: ${detail}`);
+    return new UfsError('NOT_FOUND', `[ufs] content ${sha256} is not available`, { cause });
   }
 }

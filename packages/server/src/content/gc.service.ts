@@ -4,6 +4,7 @@ import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { CatalogueEpoch } from '../store/catalogue-epoch.js';
 import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
 import { ContentStore, TEMP_PREFIX } from './content-store.js';
+import { listCapped } from './report-list.js';
 import { TusSessions } from './tus/tus-sessions.js';
 
 /** Youngest temp object GC may remove: an upload takes moments between finishing its temp object and placing it. */
@@ -18,10 +19,16 @@ export interface GcOptions {
 
 export interface GcReport {
   scanned: number;
-  /** Hashes whose content was removed because no record refers to them. */
+  /** Hashes whose content was removed because no record refers to them (the first REPORT_LIST_LIMIT). */
   deleted: string[];
-  /** Objects in the mount without a content record (e.g. left by a crash), removed. */
+  /** How many were removed (exact, also past the listed ones). */
+  deletedCount: number;
+  /** Objects in the mount without a content record (e.g. left by a crash), removed (the first REPORT_LIST_LIMIT). */
   orphans: string[];
+  /** How many orphan objects were removed (exact). */
+  orphansCount: number;
+  /** True when `deleted` or `orphans` lists fewer hashes than its count. */
+  truncated: boolean;
   tempObjects: number;
   expiredUploads: number;
   counters: number;
@@ -52,7 +59,10 @@ export class GcService {
     const report: GcReport = {
       scanned: 0,
       deleted: [],
+      deletedCount: 0,
       orphans: [],
+      orphansCount: 0,
+      truncated: false,
       tempObjects: 0,
       expiredUploads: 0,
       counters: 0,
@@ -64,7 +74,9 @@ export class GcService {
       for (const record of page.items) {
         report.scanned++;
         if (record.state !== 'present' || Date.parse(record.uploaded_at) > cutoff) continue;
-        if (await this.collect(record, dryRun)) report.deleted.push(record.sha256);
+        if (!(await this.collect(record, dryRun))) continue;
+        report.deletedCount++;
+        if (!listCapped(report.deleted, record.sha256)) report.truncated = true;
       }
       cursor = page.cursor;
     } while (cursor !== undefined);
@@ -76,7 +88,9 @@ export class GcService {
       if (written === undefined) undated++;
       if (written === undefined || written > cutoff) continue;
       if (await this.store.getContent(entry.sha256)) continue;
-      if (dryRun || (await this.removeOrphan(entry.sha256))) report.orphans.push(entry.sha256);
+      if (!dryRun && !(await this.removeOrphan(entry.sha256))) continue;
+      report.orphansCount++;
+      if (!listCapped(report.orphans, entry.sha256)) report.truncated = true;
     }
     // Temp objects belong to uploads in flight: never younger than TEMP_MIN_AGE_MS, whatever the grace period.
     const tempCutoff = Math.min(cutoff, now - TEMP_MIN_AGE_MS);
@@ -93,7 +107,7 @@ export class GcService {
       report.counters = await this.store.purgeExpiredCounters(new Date(now));
     }
     this.log.log(
-      `gc${dryRun ? ' (dry run)' : ''}: ${report.deleted.length} unreferenced, ${report.orphans.length} orphans, ` +
+      `gc${dryRun ? ' (dry run)' : ''}: ${report.deletedCount} unreferenced, ${report.orphansCount} orphans, ` +
         `${report.tempObjects} temp objects, ${report.expiredUploads} expired uploads`,
     );
     return report;

@@ -66,13 +66,14 @@ function malformed(err: unknown): UfsError {
 
 /**
  * The stream of the multipart field `field` (PutPlace: `file`), parsed with busboy while it arrives: nothing is
- * buffered. Other fields are skipped. INVALID_INPUT when the body is not multipart or has no such field.
+ * buffered. Other fields and file parts (before or after it) are read past and dropped. INVALID_INPUT when the body is not multipart or has no such field.
  */
 export function multipartFile(req: IncomingMessage, field = 'file'): Promise<Readable> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { files: 1, fields: 20, fieldSize: 65_536, parts: 32 } });
+      // No `files` limit: other file parts before the wanted one are drained below, not counted against it.
+      parser = busboy({ headers: req.headers, limits: { fields: 20, fieldSize: 65_536, parts: 32 } });
     } catch (err) {
       reject(
         new UfsError('INVALID_INPUT', '[ufs] expected a multipart/form-data body with a boundary', { cause: err }),

@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { hashStream, isUfsError, toUfsError } from '@org/core';
+import { UfsError, hashStream, isUfsError, toUfsError } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
-import { METADATA_STORE, type MetadataStore } from '../store/store.js';
+import { EMPTY_SHA256 } from '../files/file-response.js';
+import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
 import { ContentStore } from './content-store.js';
 import { GcService } from './gc.service.js';
+import { listCapped } from './report-list.js';
 
 export interface VerifyOptions {
   /** Remove missing or corrupt content (record and object) so clients are asked to upload it again. */
@@ -12,17 +14,30 @@ export interface VerifyOptions {
   sha256s?: string[];
 }
 
+/**
+ * What a verify run found. Each list names at most REPORT_LIST_LIMIT hashes (the first found); its `…Count` is exact
+ * and `truncated` says that some list was cut. `repaired` lists only hashes that `missing` or `corrupt` list, so a
+ * listed hash absent from `repaired` was not repaired.
+ */
 export interface VerifyReport {
   checked: number;
   ok: number;
+  /** Content whose object is gone. */
   missing: string[];
+  missingCount: number;
+  /** Content whose object does not hash to its name. */
   corrupt: string[];
+  corruptCount: number;
+  /** Missing or corrupt content removed (with `repair`) so that clients upload it again. */
   repaired: string[];
+  repairedCount: number;
   /**
    * Content that could not be read for another reason than being missing (permission, an unreachable mount, …):
    * neither counted ok nor repaired, since the fault may pass; the run goes on to the next hash.
    */
   unreadable: string[];
+  unreadableCount: number;
+  truncated: boolean;
 }
 
 /** Re-hashes stored content and reports (optionally repairs) what no longer matches its hash. */
@@ -37,9 +52,29 @@ export class VerifyService {
     @Inject(GcService) private readonly gc: GcService,
   ) {}
 
+  /** NOT_FOUND, before anything is read, when `sha256s` names content the server does not hold. */
   async run(options: VerifyOptions = {}): Promise<VerifyReport> {
-    const report: VerifyReport = { checked: 0, ok: 0, missing: [], corrupt: [], repaired: [], unreadable: [] };
-    for await (const record of this.records(options.sha256s)) {
+    const report: VerifyReport = {
+      checked: 0,
+      ok: 0,
+      missing: [],
+      missingCount: 0,
+      corrupt: [],
+      corruptCount: 0,
+      repaired: [],
+      repairedCount: 0,
+      unreadable: [],
+      unreadableCount: 0,
+      truncated: false,
+    };
+    const note = (kind: 'missing' | 'corrupt' | 'repaired' | 'unreadable', sha256: string): boolean => {
+      report[`${kind}Count`]++;
+      const listed = listCapped(report[kind], sha256);
+      if (!listed) report.truncated = true;
+      return listed;
+    };
+    const records = options.sha256s ? await this.named(options.sha256s, report) : this.all();
+    for await (const record of records) {
       if (record.state !== 'present') continue;
       report.checked++;
       let actual: string | undefined;
@@ -48,7 +83,7 @@ export class VerifyService {
       } catch (err) {
         if (!isUfsError(err, 'NOT_FOUND')) {
           this.log.warn(`content ${record.sha256} could not be read: ${toUfsError(err).message}`);
-          report.unreadable.push(record.sha256);
+          note('unreadable', record.sha256);
           continue;
         }
       }
@@ -57,22 +92,44 @@ export class VerifyService {
         await this.store.updateContentIf(record.sha256, record.version, { verified_at: new Date().toISOString() });
         continue;
       }
-      (actual === undefined ? report.missing : report.corrupt).push(record.sha256);
+      const listed = note(actual === undefined ? 'missing' : 'corrupt', record.sha256);
       if (!options.repair) continue;
       const claimed = await this.store.updateContentIf(record.sha256, record.version, {
         state: 'deleting',
         lease_until: new Date(Date.now() + this.config.deleteLeaseMs).toISOString(),
       });
-      if (claimed && (await this.gc.removeClaimed(claimed))) report.repaired.push(record.sha256);
+      if (!claimed || !(await this.gc.removeClaimed(claimed))) continue;
+      report.repairedCount++;
+      if (listed) report.repaired.push(record.sha256);
     }
     return report;
   }
 
-  private async *records(only?: string[]) {
-    if (only) {
-      for (const record of (await this.store.getContents(only)).values()) yield record;
-      return;
+  /**
+   * The records of the named hashes; NOT_FOUND naming the hashes the server does not hold (no content record, or
+   * content being removed), so that a check of unknown content is not reported as a success. The empty content is
+   * held without a record or an object: it counts as checked and ok.
+   */
+  private async named(sha256s: readonly string[], report: VerifyReport): Promise<ContentRecord[]> {
+    const unique = [...new Set(sha256s)];
+    const found = await this.store.getContents(unique.filter((sha) => sha !== EMPTY_SHA256));
+    const unknown = unique.filter((sha) => sha !== EMPTY_SHA256 && found.get(sha)?.state !== 'present');
+    if (unknown.length > 0) {
+      const shown = unknown.slice(0, 10).join(', ');
+      const more = unknown.length > 10 ? ` and ${unknown.length - 10} more` : '';
+      throw new UfsError(
+        'NOT_FOUND',
+        `[ufs] the server holds no content for ${unknown.length === 1 ? '' : `${unknown.length} of the named hashes: `}${shown}${more}; nothing was verified`,
+      );
     }
+    if (unique.includes(EMPTY_SHA256)) {
+      report.checked++;
+      report.ok++;
+    }
+    return [...found.values()];
+  }
+
+  private async *all(): AsyncGenerator<ContentRecord> {
     let cursor: string | undefined;
     do {
       const page = await this.store.listContent(cursor === undefined ? { limit: 200 } : { limit: 200, cursor });

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { UfsError, classifyHttpStatus, isUfsError } from '@org/core';
 import type { FastifyReply } from 'fastify';
@@ -40,6 +41,16 @@ function describe(err: unknown, status: number): string {
   return /^[^\n]{1,200}$/.test(message) ? message : `bad request (HTTP ${status})`;
 }
 
+/**
+ * True while part of a declared request body has not arrived: a Content-Length above 0 or a chunked body, not yet
+ * complete. (`readableEnded` is no test: it stays false for a body nothing read, empty or not.)
+ */
+export function bodyPending(raw: IncomingMessage): boolean {
+  if (raw.complete) return false;
+  const length = raw.headers['content-length'];
+  return raw.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) !== 0);
+}
+
 /** Sends the JSON error body of errorResponse(); logs 5xx with the full error (never sent to the client), a busy 503 as a warning. */
 export function sendError(err: unknown, reply: FastifyReply, log: Logger): void {
   const { status, body, error } = errorResponse(fromHttpException(err));
@@ -61,8 +72,9 @@ export function sendError(err: unknown, reply: FastifyReply, log: Logger): void 
   }
   // tus 1.0: a 412 for an unsupported Tus-Resumable lists the versions the server supports.
   if (error.context.reason === 'tus-version') reply.header('tus-version', TUS_VERSION);
-  // An unread request body (refused upload) must not be parsed as the next request on this connection.
-  if (!reply.request.raw.readableEnded) reply.header('connection', 'close');
+  // An unread request body (refused upload) must not be parsed as the next request on this connection. A request
+  // without a body (a GET) keeps the connection: the requests pipelined after it are answered.
+  if (bodyPending(reply.request.raw)) reply.header('connection', 'close');
   void reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 

@@ -5,9 +5,17 @@ import type { z } from 'zod';
 export function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues
-    .slice(0, 10)
-    .map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`);
+  // A query (`what` names it) has parameters, a body has fields.
+  const isQuery = /\bquery\b/.test(what);
+  const issues = result.error.issues.slice(0, 10).map((i) => {
+    const at = i.path.map(String).join('.');
+    if (i.code === 'unrecognized_keys') {
+      const noun = isQuery && !at ? 'query parameter' : 'field';
+      const names = i.keys.map((k) => JSON.stringify(k.slice(0, 100))).join(', ');
+      return `unknown ${noun}${i.keys.length > 1 ? 's' : ''} ${names}${at ? ` in ${at}` : ''}`;
+    }
+    return `${at || (isQuery ? '(query)' : '(body)')}: ${i.message}`;
+  });
   throw new UfsError('INVALID_INPUT', `[ufs] invalid ${what}: ${issues.join('; ')}`);
 }
 

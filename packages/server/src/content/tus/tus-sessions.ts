@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { UfsError, isUfsError } from '@org/core';
+import { UfsError } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../../dedup-options.js';
 import { METADATA_STORE, type MetadataStore, type UploadSession } from '../../store/store.js';
 import { ContentStore, TUS_PREFIX, integrityError } from '../content-store.js';
@@ -13,7 +13,18 @@ import { parseUploadChecksum } from './tus-headers.js';
 const FINISH_LEASE_MS = 60_000;
 
 function notFound(id: string): UfsError {
-  return new UfsError('NOT_FOUND', `[ufs] [tus] no upload "${id}" (finished, terminated or expired)`);
+  return new UfsError('NOT_FOUND', `[ufs] [tus] no upload "${id}" (terminated, expired or failed verification)`);
+}
+
+/**
+ * A finished upload: its content is committed and its parts are gone, but its session stays in the store until it
+ * expires, so that a client that lost the answer to its last PATCH learns from HEAD (200, Upload-Offset =
+ * Upload-Length) that the upload is complete instead of starting over. A session at offset = length that still has
+ * parts was not committed (its server stopped while finishing it). An empty upload has no parts ever: it is
+ * finished again when asked (nothing to read, and committing held content changes nothing).
+ */
+export function isCompleted(session: UploadSession): boolean {
+  return session.length > 0 && session.offset === session.length && session.parts.length === 0;
 }
 
 /**
@@ -62,13 +73,14 @@ export class TusSessions {
   }
 
   /**
-   * The upload as HEAD reports it. One whose every byte arrived but that is still here was not committed (its server
-   * stopped during the finish): it is finished now, so a client that sees offset = length (tus-js-client then
-   * reports success without another request) can trust that the content is held.
+   * The upload as HEAD reports it. A finished upload answers offset = length until it expires (isCompleted). One
+   * whose every byte arrived but that was not committed (its server stopped during the finish) is finished now, so
+   * a client that sees offset = length (tus-js-client then reports success without another request) can trust that
+   * the content is held.
    */
   async status(id: string): Promise<UploadSession> {
     const session = await this.get(id);
-    if (session.offset === session.length) await this.finish(session);
+    if (session.offset === session.length && !isCompleted(session)) await this.finish(session);
     return session;
   }
 
@@ -87,13 +99,24 @@ export class TusSessions {
         `[ufs] [tus] Upload-Offset ${offset} does not match the upload's offset ${session.offset}`,
       );
     }
+    // A PATCH that announces more than the upload still lacks is refused before its body is read.
+    const declared = declaredLength(body);
+    const remaining = session.length - offset;
+    if (declared !== undefined && declared > remaining) {
+      throw new UfsError(
+        'TOO_LARGE',
+        `[ufs] [tus] the PATCH body (Content-Length ${declared}) is larger than the ${remaining} bytes the upload lacks (Upload-Length ${session.length}, Upload-Offset ${offset})`,
+      );
+    }
+    // Nothing left to send: a finished upload answers its offset (a client repeating its last PATCH), one whose
+    // commit was cut short is finished now.
     if (offset === session.length) {
-      await this.finish(session);
+      if (!isCompleted(session)) await this.finish(session);
       return session;
     }
     // A PATCH that may carry the whole upload is hashed as it arrives, so the upload completes without reading its
     // bytes again; other chunks are only counted (the upload is hashed whole when it completes).
-    const whole = offset === 0 && [undefined, session.length].includes(declaredLength(body));
+    const whole = offset === 0 && (declared === undefined || declared === session.length);
     const hasher = new LimitedHasher(session.length - offset, {
       extra: checksum ? [checksum.hash] : [],
       sha256: whole,
@@ -145,6 +168,7 @@ export class TusSessions {
         if (await this.uploads.isPresent(session.sha256)) return;
         throw notFound(session.id);
       }
+      if (isCompleted(current)) return;
       await this.verifyAndCommit(current, digest);
     });
   }
@@ -203,22 +227,35 @@ export class TusSessions {
     } finally {
       if (!single) await this.content.discard(tempKey);
     }
-    // A concurrent finish on another replica may have removed the session already.
-    await this.terminate(session.id).catch((err: unknown) => {
-      if (!isUfsError(err, 'NOT_FOUND')) throw err;
-    });
+    await this.markCompleted(session);
+  }
+
+  /**
+   * Keeps the session as the marker of a finished upload (offset = length, no parts: see isCompleted) and removes
+   * its part objects. The marker goes when the session expires (removeExpired, run by `gc`); a part object left by a
+   * failed removal goes then too (terminate removes everything under the upload's prefix).
+   */
+  private async markCompleted(session: UploadSession): Promise<void> {
+    // Null when the session was terminated meanwhile: then there is nothing to mark.
+    await this.store.advanceUpload(session.id, session.length, session.length, []);
+    for (const part of session.parts) await this.content.discard(part.key);
+    // Best effort: the expiry of the session removes what is left.
+    await this.content.removePrefix(`${TUS_PREFIX}/${session.id}`).catch(() => undefined);
   }
 
   private async *concat(session: UploadSession): AsyncGenerator<Uint8Array> {
     for (const part of session.parts) yield* await this.content.readKey(part.key);
   }
 
-  /** Removes the session and every part object (including parts of PATCHes that lost or crashed). */
+  /**
+   * Removes the session and every part object (including parts of PATCHes that lost or crashed) with the upload's
+   * folder: nothing is left under `_tus/<id>`. A finished upload's marker goes the same way; its content stays held.
+   */
   async terminate(id: string): Promise<void> {
     const session = await this.store.getUpload(id);
     if (!session) throw notFound(id);
     for (const part of session.parts) await this.content.remove(part.key);
-    for await (const entry of this.content.walk(`${TUS_PREFIX}/${id}`)) await this.content.remove(entry.key);
+    await this.content.removePrefix(`${TUS_PREFIX}/${id}`);
     await this.store.deleteUpload(id);
   }
 

@@ -69,7 +69,7 @@ export class TusController {
   @ApiOperation({
     summary: 'Current Upload-Offset of an upload',
     description:
-      'An upload whose every byte arrived but that was not committed (its server stopped while finishing it) is finished by this request.',
+      'A finished upload answers Upload-Offset = Upload-Length until it expires. An upload whose every byte arrived but that was not committed (its server stopped while finishing it) is finished by this request.',
   })
   async head(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     checkTusVersion(req.headers['tus-resumable']);

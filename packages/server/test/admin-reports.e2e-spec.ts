@@ -1,0 +1,94 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { contentKey } from '@org/core';
+import { client, sha256Of, type TestClient } from './helpers/records.js';
+import { startServer, type TestServer } from './helpers/server.js';
+
+const EMPTY = sha256Of('');
+
+/** Reports of gc and verify over a large catalogue: bounded lists, exact counts; verify of unknown content is 404. */
+describe('gc and verify reports', () => {
+  let server: TestServer;
+  let c: TestClient;
+  beforeAll(async () => {
+    server = await startServer({ gcGraceMs: 0 });
+    c = client(server.url, server.key);
+  });
+  afterAll(async () => server?.close());
+
+  it('verify of a hash the server does not hold is 404 NOT_FOUND naming it; nothing is verified', async () => {
+    const data = 'held content';
+    const held = sha256Of(data);
+    const put = await fetch(`${server.url}/files/${held}/content`, {
+      method: 'PUT',
+      headers: { 'x-api-key': server.key, 'content-type': 'application/octet-stream' },
+      body: data,
+    });
+    expect(put.status).toBe(200);
+    const unknown = sha256Of('never uploaded');
+    const one = await c.call('POST', '/admin/verify', { sha256: [unknown] });
+    expect(one.status).toBe(404);
+    expect(one.json).toEqual({
+      code: 'NOT_FOUND',
+      retryable: false,
+      detail: `the server holds no content for ${unknown}; nothing was verified`,
+    });
+    const mixed = await c.call('POST', '/admin/verify', { sha256: [held, unknown, sha256Of('neither')] });
+    expect(mixed.status).toBe(404);
+    expect(mixed.json.detail).toBe(
+      `the server holds no content for 2 of the named hashes: ${unknown}, ${sha256Of('neither')}; nothing was verified`,
+    );
+    // Held content, and the empty content (held without a record or an object), verify as before.
+    const ok = await c.call('POST', '/admin/verify', { sha256: [held, EMPTY, held] });
+    expect(ok.status).toBe(200);
+    expect(ok.json).toMatchObject({ checked: 2, ok: 2, missingCount: 0, corruptCount: 0, truncated: false });
+  });
+
+  it('gc lists at most 1000 orphans, counts them all, and says the list was cut', async () => {
+    const root = join(server.dir, 'content');
+    const orphans: string[] = [];
+    for (let i = 0; i < 1005; i++) {
+      const data = `orphan ${i}`;
+      const sha = sha256Of(data);
+      orphans.push(sha);
+      const path = join(root, contentKey(sha));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, data);
+    }
+    const dry = await c.call('POST', '/admin/gc', { dry_run: true, grace_seconds: 0 });
+    expect(dry.status).toBe(200);
+    // (The content of the first test has no record: it is `deleted`, a list of its own.)
+    expect(dry.json).toMatchObject({ orphansCount: 1005, deletedCount: 1, truncated: true, dryRun: true });
+    expect(dry.json.orphans).toHaveLength(1000);
+    for (const sha of dry.json.orphans as string[]) expect(orphans).toContain(sha);
+    const gc = await c.call('POST', '/admin/gc', { grace_seconds: 0 });
+    expect(gc.json).toMatchObject({ orphansCount: 1005, truncated: true });
+    expect(gc.json.orphans).toHaveLength(1000);
+    const again = await c.call('POST', '/admin/gc', { grace_seconds: 0 });
+    expect(again.json).toMatchObject({ orphans: [], orphansCount: 0, deletedCount: 0, truncated: false });
+  }, 120_000);
+
+  it('verify lists at most 1000 missing hashes and repaired only among the listed; the counts are exact', async () => {
+    const now = new Date().toISOString();
+    for (let i = 0; i < 1002; i++) {
+      await server.store.insertContentIfAbsent({
+        sha256: sha256Of(`lost ${i}`),
+        size: 10,
+        state: 'present',
+        version: 1,
+        uploaded_at: now,
+        lease_until: null,
+        verified_at: null,
+      });
+    }
+    const report = await c.call('POST', '/admin/verify', {});
+    expect(report.status).toBe(200);
+    expect(report.json).toMatchObject({ missingCount: 1002, repairedCount: 0, truncated: true });
+    expect(report.json.missing).toHaveLength(1000);
+    const repaired = await c.call('POST', '/admin/verify', { repair: true });
+    expect(repaired.json).toMatchObject({ missingCount: 1002, repairedCount: 1002, truncated: true });
+    expect(repaired.json.repaired).toEqual(repaired.json.missing);
+    expect((await c.call('POST', '/admin/verify', {})).json).toMatchObject({ missingCount: 0, truncated: false });
+  }, 120_000);
+});
