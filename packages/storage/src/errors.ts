@@ -23,6 +23,18 @@ export function configInvalid(mount: string | undefined, detail: string, cause?:
   });
 }
 
+/**
+ * A path written with a trailing `/` names a folder: `[ufs] [b] delete "t.txt/": "t.txt" is a file, not a folder`
+ * when a file is there, or, for an operation on files (write, append), that the path names a folder.
+ */
+export function notAFolder(mount: string, operation: string, path: string, file: boolean): UfsError {
+  const context = { backend: mount, mount, operation, path: `${path}/` };
+  const detail = file
+    ? `"${path}" is a file, not a folder (a path ending in "/" names a folder)`
+    : 'a path ending in "/" names a folder, not a file';
+  return new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context });
+}
+
 export function invalidInput(mount: string, operation: string, path: string, detail: string): UfsError {
   const context = { backend: mount, mount, operation, path };
   return new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context });

@@ -50,6 +50,7 @@ export {
   listAll,
 } from './util/paginate.js';
 export { walkPage } from './util/walk.js';
+export { unreadableEntry, unreadableOf, type UnreadableEntry } from './util/unreadable.js';
 export {
   toReadable,
   asBuffers,

@@ -201,10 +201,11 @@ async function execute(
       run.endListing();
       if (await run.select(plan.item.relative, plan.item.src)) await run.process(plan.item, 0);
     } else {
-      // A name in the source that can never be a key is that file's failure; its siblings are copied.
-      const onInvalidName = (error: UfsError) =>
+      // A name in the source that can never be a key, or an entry that cannot be read (a link loop, a refused
+      // stat, a folder that cannot be listed), is that entry's failure; its siblings are copied.
+      const onLeftOut = (error: UfsError) =>
         run.fail(`${plan.root.mountName}:${String(error.context.path)}`, dest.fullpath, error);
-      await runTree(run, plan.items(run.signal, onInvalidName), plan.root);
+      await runTree(run, plan.items(run.signal, onLeftOut), plan.root);
     }
     if (external?.aborted) throw aborted();
     if (run.stoppedBy) throw run.stoppedBy;

@@ -22,8 +22,11 @@ export type CopyPlan =
   | {
       kind: 'tree';
       root: StorageNode;
-      /** The files below the root, as the listing yields them; a name that can never be a key goes to `onInvalidName`. */
-      items: (signal: AbortSignal, onInvalidName: (error: UfsError) => void) => AsyncGenerator<CopyItem>;
+      /**
+       * The files below the root, as the listing yields them; a name that can never be a key, or an entry that
+       * cannot be read, goes to `onLeftOut`.
+       */
+      items: (signal: AbortSignal, onLeftOut: (error: UfsError) => void) => AsyncGenerator<CopyItem>;
     };
 
 export type Operation = 'copy' | 'move';
@@ -60,7 +63,7 @@ export async function planCopy(
   if (dest.versionId !== undefined) throw invalid(operation, src, dest, 'cannot write to a past version');
   if (!isStorageNode(src)) {
     if (operation === 'move') throw invalid(operation, src, dest, 'a virtual node cannot be moved; copy it');
-    if (await dest.isDir()) throw invalid(operation, src, dest, folderInTheWay(dest, src));
+    if (dest.folderOnly || (await dest.isDir())) throw invalid(operation, src, dest, folderInTheWay(dest, src));
     return { kind: 'file', item: { src, dest, relative: src.basename } };
   }
   if (operation === 'move') {
@@ -72,19 +75,20 @@ export async function planCopy(
   if (stat.isFile) {
     // sameFile covers one path of one mount too (same backend instance and key).
     if (await sameFile(src, dest)) throw sameFileError(operation, src, dest);
-    if (await dest.isDir()) throw invalid(operation, src, dest, folderInTheWay(dest, src));
+    // A destination written with a trailing `/` names a folder: the file would need its own name below it.
+    if (dest.folderOnly || (await dest.isDir())) throw invalid(operation, src, dest, folderInTheWay(dest, src));
     return { kind: 'file', item: { src, dest, relative: src.basename } };
   }
-  if (await insideFolder(src, dest))
-    throw invalid(operation, src, dest, 'the destination is inside the source folder');
+  if (await insideFolder(src, dest)) throw invalid(operation, src, dest, 'the destination is inside the source folder');
   if (await dest.isFile())
     throw invalid(operation, src, dest, `the source is a folder and "${dest.fullpath}" is a file`);
   const offset = src.path === '' ? 0 : src.path.length + 1;
   return {
     kind: 'tree',
     root: src,
-    items: async function* (listSignal, onInvalidName) {
-      for await (const node of src.list({ recursive: true, signal: listSignal, onInvalidName })) {
+    items: async function* (listSignal, onLeftOut) {
+      const listing = { recursive: true, signal: listSignal, onInvalidName: onLeftOut, onUnreadable: onLeftOut };
+      for await (const node of src.list(listing)) {
         if (!node.listed?.isFile) continue;
         const relative = node.path.slice(offset);
         yield { src: node, dest: dest.child(relative), relative, checkSame: true };

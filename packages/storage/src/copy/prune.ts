@@ -29,8 +29,11 @@ export class EmptiedFolders {
       signal?.throwIfAborted();
       const folder = this.root.nodeAt(path);
       try {
-        const page = await folder.listPage({ pageSize: 1, signal });
-        if (page.nodes.length === 0) await folder.delete({ signal });
+        // An entry a listing leaves out (a name that cannot be a key, an unreadable link) still fills the folder.
+        let held = false;
+        const hold = () => void (held = true);
+        const page = await folder.listPage({ pageSize: 1, signal, onInvalidName: hold, onUnreadable: hold });
+        if (page.nodes.length === 0 && !held) await folder.delete({ signal });
       } catch (error) {
         failures.push({ node: folder, error });
       }

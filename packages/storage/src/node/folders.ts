@@ -1,8 +1,10 @@
 import picomatch from 'picomatch';
-import { normalizeKey, toUfsError, UfsError, type ListPage } from '@org/core';
-import { invalidInput } from '../errors.js';
+import { describeContext, normalizeKey, toUfsError, UfsError, type ListPage } from '@org/core';
+import { invalidInput, notAFolder } from '../errors.js';
+import { unreadableOf } from '../util/unreadable.js';
 import { walkPage } from '../util/walk.js';
 import { backendFor, guard } from './access.js';
+import { statOrNull } from './stat.js';
 import type { StorageNode } from './storage-node.js';
 import type { DeleteNodeOptions, ListNodeOptions, MkdirNodeOptions } from './types.js';
 
@@ -19,6 +21,7 @@ export async function mkdirNode(node: StorageNode, options: MkdirNodeOptions = {
  */
 export async function deleteNode(node: StorageNode, options: DeleteNodeOptions = {}): Promise<void> {
   if (node.versionId !== undefined) {
+    if (node.folderOnly) throw notAFolder(node.mountName, 'deleteVersion', node.path, false);
     const backend = backendFor(node, 'deleteVersion', 'delete', 'versioning', 'versions');
     await guard(node, 'deleteVersion', () =>
       backend.delete(node.path, { versionId: node.versionId, signal: options.signal }),
@@ -26,6 +29,8 @@ export async function deleteNode(node: StorageNode, options: DeleteNodeOptions =
     return;
   }
   const backend = backendFor(node, 'delete', 'delete', 'delete');
+  // `t.txt/` names a folder: a file there is INVALID_INPUT, never deleted.
+  if (node.folderOnly) await statOrNull(node, options.signal, 'delete');
   await guard(node, 'delete', () =>
     backend.delete(node.path, { recursive: options.recursive ?? false, signal: options.signal }),
   );
@@ -66,9 +71,17 @@ export async function listPage(node: StorageNode, options: ListNodeOptions = {})
   });
   const offset = node.path === '' ? 0 : node.path.length + 1;
   const nodes: StorageNode[] = [];
-  for (const { key: raw, ...stat } of page.entries) {
-    const key = listedKey(node, raw, options);
+  for (const entry of page.entries) {
+    const key = listedKey(node, entry.key, options);
     if (key === undefined || (matches && !matches(key.slice(offset)))) continue;
+    const { key: _raw, ...stat } = entry;
+    const unreadable = unreadableOf(entry);
+    if (unreadable) {
+      delete (stat as { unreadable?: unknown }).unreadable;
+      options.onUnreadable?.(leftOut(node, key, unreadable, stat.isDir));
+      // Nothing is known of an entry that is neither file nor folder: it is left out. A folder is there, unread.
+      if (!stat.isDir) continue;
+    }
     nodes.push(node.nodeAt(key, stat));
   }
   return page.cursor === undefined ? { nodes } : { nodes, cursor: page.cursor };
@@ -95,6 +108,18 @@ function listedKey(node: StorageNode, raw: string, options: ListNodeOptions): st
   }
 }
 
+/**
+ * The report of a listed entry the backend could not read: `[ufs] [mount] list "key": left out of the listing: why`
+ * (for a folder: `its contents are left out of the listing: why`), with the backend's code and error as the cause.
+ */
+function leftOut(node: StorageNode, key: string, cause: UfsError, isDir: boolean): UfsError {
+  const prefix = `${describeContext(cause.context)} `;
+  const why = cause.message.startsWith(prefix) ? cause.message.slice(prefix.length) : cause.message;
+  const context = { backend: node.mountName, mount: node.mountName, operation: 'list', path: key };
+  const what = isDir ? 'its contents are left out of the listing' : 'left out of the listing';
+  return new UfsError(cause.code, `${describeContext(context)} ${what}: ${why}`, { context, cause });
+}
+
 /** Every entry, page after page (only one page in memory at a time). */
 export async function* listNodes(node: StorageNode, options: ListNodeOptions = {}): AsyncGenerator<StorageNode> {
   let cursor = options.cursor;
@@ -108,7 +133,7 @@ export async function* listNodes(node: StorageNode, options: ListNodeOptions = {
 /** The direct children of a folder, all pages. */
 export async function childrenOf(
   node: StorageNode,
-  options: Pick<ListNodeOptions, 'glob' | 'signal' | 'onInvalidName'> = {},
+  options: Pick<ListNodeOptions, 'glob' | 'signal' | 'onInvalidName' | 'onUnreadable'> = {},
 ): Promise<StorageNode[]> {
   const out: StorageNode[] = [];
   for await (const child of listNodes(node, { ...options, recursive: false })) out.push(child);

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { checkRange, collectBytes, sliceStream } from '../util/streams.js';
 import { backendFor, guard } from './access.js';
+import { statOrNull } from './stat.js';
 import type { StorageNode } from './storage-node.js';
 import type { ReadStreamOptions } from './types.js';
 
@@ -11,6 +12,8 @@ import type { ReadStreamOptions } from './types.js';
  */
 export async function openRead(node: StorageNode, options: ReadStreamOptions = {}): Promise<Readable> {
   const backend = backendFor(node, 'read', 'read', 'read');
+  // A path written with a trailing `/` names a folder: a file there is not read (a folder fails as it always does).
+  if (node.folderOnly) await statOrNull(node, options.signal, 'read');
   return guard(node, 'read', async () => {
     const ranged = options.start !== undefined || options.end !== undefined;
     const { start, end } = checkRange(options);

@@ -1,15 +1,23 @@
 import { hashStream, type StorageBackend } from '@org/core';
-import { invalidInput, notFound } from '../errors.js';
+import { invalidInput, notAFolder, notFound } from '../errors.js';
 import { backendFor, guard } from './access.js';
 import type { StorageNode } from './storage-node.js';
 import type { HashKind, NodeStat } from './types.js';
 
-/** The stat of a node, or null when nothing is there. */
-export async function statOrNull(node: StorageNode, signal?: AbortSignal): Promise<NodeStat | null> {
-  return guard(node, 'stat', async () => {
+/**
+ * The stat of a node, or null when nothing is there. On a node written with a trailing `/` (`folderOnly`), a file
+ * there is INVALID_INPUT: the path names a folder.
+ */
+export async function statOrNull(
+  node: StorageNode,
+  signal?: AbortSignal,
+  operation = 'stat',
+): Promise<NodeStat | null> {
+  return guard(node, operation, async () => {
     const backend = node.mount.backend();
     const stat = await backend.stat(node.path, { versionId: node.versionId, signal });
     if (!stat) return null;
+    if (node.folderOnly && stat.isFile) throw notAFolder(node.mountName, operation, node.path, true);
     const { key: _key, ...rest } = stat;
     return rest;
   });

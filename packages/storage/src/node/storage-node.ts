@@ -59,6 +59,12 @@ export class StorageNode {
   readonly versionId: string | undefined;
   /** The entry's stat as the listing gave it (nodes yielded by `list()`/`children()`), to spare a `stat()`. */
   readonly listed: NodeStat | undefined;
+  /**
+   * True when the path was written with a trailing `/` (`b:docs/`): it names a folder. A file there makes
+   * every operation but `mkdir` fail with INVALID_INPUT ("… is a file, not a folder"), and writing or appending
+   * to it is refused; `path` stays the normalised key (no trailing `/`).
+   */
+  readonly folderOnly: boolean;
   readonly #host: NodeHost;
 
   /** Use `storage.node()`; keys given here are normalised again. */
@@ -66,13 +72,15 @@ export class StorageNode {
     host: NodeHost,
     mountName: string,
     path: string,
-    options: { versionId?: string; listed?: NodeStat } = {},
+    options: { versionId?: string; listed?: NodeStat; folderOnly?: boolean } = {},
   ) {
     this.#host = host;
     this.mountName = mountName;
     this.path = normalizeKey(path);
     this.versionId = options.versionId;
     this.listed = options.listed;
+    // The root is a folder anyway.
+    this.folderOnly = this.path !== '' && (options.folderOnly ?? path.endsWith('/'));
   }
 
   // ---- names -------------------------------------------------------------------------------------------------
@@ -114,9 +122,10 @@ export class StorageNode {
   }
   /** A node below this one; every part is checked (`..` and other escapes are INVALID_INPUT). */
   child(...parts: string[]): StorageNode {
-    return this.nodeAt(joinKey(this.path, ...parts));
+    const folderOnly = parts.length > 0 && parts[parts.length - 1]!.endsWith('/');
+    return new StorageNode(this.#host, this.mountName, joinKey(this.path, ...parts), { folderOnly });
   }
-  /** A node of the same mount at another path (normalised). */
+  /** A node of the same mount at another path (normalised; a trailing `/` makes it `folderOnly`). */
   nodeAt(path: string, listed?: NodeStat): StorageNode {
     return new StorageNode(this.#host, this.mountName, path, { listed });
   }
@@ -222,8 +231,10 @@ export class StorageNode {
   mkdir(options: MkdirNodeOptions = {}): Promise<void> {
     return mkdirNode(this, options);
   }
-  /** Direct children (files and folders). Names that cannot be keys are left out (see `onInvalidName`). */
-  children(options: Pick<ListNodeOptions, 'glob' | 'signal' | 'onInvalidName'> = {}): Promise<StorageNode[]> {
+  /** Direct children (files and folders). Names that cannot be keys and unreadable entries are left out (see `onInvalidName`, `onUnreadable`). */
+  children(
+    options: Pick<ListNodeOptions, 'glob' | 'signal' | 'onInvalidName' | 'onUnreadable'> = {},
+  ): Promise<StorageNode[]> {
     return childrenOf(this, this.#reporting(options));
   }
   /** Entries below this folder as an async iterator (`for await`), page by page. */
@@ -234,16 +245,19 @@ export class StorageNode {
   listPage(options: ListNodeOptions = {}): Promise<NodePage> {
     return listPage(this, this.#reporting(options));
   }
-  /** Listing options whose left-out names are reported: to the caller's `onInvalidName`, else as warnings. */
-  #reporting<T extends Pick<ListNodeOptions, 'onInvalidName'>>(options: T): T {
-    if (options.onInvalidName) return options;
+  /**
+   * Listing options whose left-out names and unreadable entries are reported: to the caller's `onInvalidName` and
+   * `onUnreadable`, else as warnings.
+   */
+  #reporting<T extends Pick<ListNodeOptions, 'onInvalidName' | 'onUnreadable'>>(options: T): T {
+    if (options.onInvalidName && options.onUnreadable) return options;
     const host = this.#host;
-    const onInvalidName = (error: UfsError) => {
+    const warn = (error: UfsError) => {
       const fields = { code: error.code, mount: this.mountName, path: error.context.path };
       if (host.warn) host.warn(error.message, fields);
       else console.warn(error.message);
     };
-    return { ...options, onInvalidName };
+    return { ...options, onInvalidName: options.onInvalidName ?? warn, onUnreadable: options.onUnreadable ?? warn };
   }
   /** Deletes the file or folder (`recursive` for a non-empty folder); missing is fine. */
   delete(options: DeleteNodeOptions = {}): Promise<void> {

@@ -67,6 +67,13 @@ export interface ListNodeOptions {
    * entry and why. Default: a warning through the manager's `logger` (else `console.warn`).
    */
   onInvalidName?: (error: UfsError) => void;
+  /**
+   * Called for each listed entry the backend could not read (a symbolic link in a loop, a name too long to resolve,
+   * a stat or a folder refused): such an entry is left out (a folder that could not be read is listed, with nothing
+   * below it) and the listing goes on. The error has the backend's code (`INVALID_INPUT` for a loop,
+   * `PERMISSION_DENIED` for a refusal) and names the entry and why. Default: a warning, as for `onInvalidName`.
+   */
+  onUnreadable?: (error: UfsError) => void;
 }
 
 export interface DeleteNodeOptions {

@@ -1,4 +1,4 @@
-import { invalidInput } from '../errors.js';
+import { invalidInput, notAFolder } from '../errors.js';
 import { backendFor, guard } from './access.js';
 import { statNode } from './stat.js';
 import type { StorageNode } from './storage-node.js';
@@ -30,6 +30,7 @@ export async function urlOf(node: StorageNode, options: UrlOptions = {}): Promis
 
 /** A presigned PUT URL through which a client can upload the node's content. */
 export async function uploadUrlOf(node: StorageNode, options: UrlOptions = {}): Promise<string> {
+  if (node.folderOnly) throw notAFolder(node.mountName, 'uploadUrl', node.path, false);
   const backend = backendFor(node, 'uploadUrl', 'write', 'presignPut', 'presignPut');
   return guard(node, 'uploadUrl', () =>
     backend.presignPut!(node.path, { expiresIn: options.expiresIn ?? 3600, contentType: options.contentType }),

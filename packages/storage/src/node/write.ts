@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { HashingStream, parentKey, UfsError, type StorageBackend } from '@org/core';
-import { invalidInput, unsupported } from '../errors.js';
+import { invalidInput, notAFolder, unsupported } from '../errors.js';
 import { isReplayable, mapSource, replayable, replayableBytes } from '../util/replayable.js';
 import { makeTempDir } from '../util/temp.js';
 import { asBuffers, isByteStream, type ByteSource } from '../util/streams.js';
@@ -76,6 +76,7 @@ export async function writeNode(
   source: ByteSource,
   options: NodeWriteOptions = {},
 ): Promise<WriteOutcome> {
+  if (node.folderOnly) throw notAFolder(node.mountName, 'write', node.path, false);
   if (node.versionId !== undefined)
     throw invalidInput(
       node.mountName,
@@ -146,6 +147,7 @@ export async function appendNode(
   source: ByteSource,
   options: { signal?: AbortSignal } = {},
 ): Promise<void> {
+  if (node.folderOnly) throw notAFolder(node.mountName, 'append', node.path, false);
   if (node.versionId !== undefined)
     throw invalidInput(node.mountName, 'append', node.path, 'cannot append to a past version');
   const backend = backendFor(node, 'append', 'write', 'append', 'append');

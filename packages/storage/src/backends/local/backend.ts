@@ -161,6 +161,7 @@ export class LocalBackend implements StorageBackend {
         recursive: options.recursive ?? false,
         realRoot,
         signal: options.signal,
+        fail: (err, entryKey) => this.paths.fail(err, 'list', entryKey),
       });
       return await pageFromSequence(sequence, options);
     } catch (err) {

@@ -1,7 +1,9 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
-import type { EntryStat } from '@org/core';
+import { join } from 'node:path';
+import type { EntryStat, UfsError } from '@org/core';
+import { unreadableEntry, type UnreadableEntry } from '../../util/unreadable.js';
+import { isInside } from './paths.js';
 
 /** Names of our own in-flight temporary files (`.ufs-<process prefix>-<counter>.tmp`; before, `.ufs-<16 hex>.tmp`), never listed. */
 export const TEMP_NAME = /^\.ufs-(?:[0-9a-f]{12}-[0-9a-z]+|[0-9a-f]{16})\.tmp$/;
@@ -22,6 +24,23 @@ interface WalkOptions {
   /** The real root: links resolving outside it are left out of listings. */
   realRoot: string;
   signal?: AbortSignal;
+  /** The error of one entry, with the mount and key in its context. */
+  fail: (err: unknown, key: string) => UfsError;
+}
+
+/** Removed while listing, or a dangling link (or a folder replaced by a file): left out silently. */
+function vanished(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * The error of one entry that must not end the listing (a link loop, a refused stat, a name too long to resolve),
+ * or undefined when the error is transient (too many open files, busy) and the whole listing fails with it, as before.
+ */
+function entryError(err: unknown, key: string, options: WalkOptions): UfsError | undefined {
+  const error = options.fail(err, key);
+  return error.retryable ? undefined : error;
 }
 
 async function describe(
@@ -33,7 +52,7 @@ async function describe(
   try {
     if (dirent.isSymbolicLink()) {
       const target = await realpath(path);
-      if (target !== options.realRoot && !target.startsWith(options.realRoot + sep)) return undefined;
+      if (!isInside(options.realRoot, target)) return undefined;
       const stats = await stat(target);
       // Links are listed as what they point to, but never walked into (no cycles, no double counting).
       return stats.isFile() || stats.isDirectory() ? { entry: entryOf(key, stats), descend: false } : undefined;
@@ -42,26 +61,36 @@ async function describe(
     const stats = await stat(path);
     return { entry: entryOf(key, stats), descend: stats.isDirectory() };
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined; // removed while listing, or a dangling link
-    throw err;
+    if (vanished(err)) return undefined;
+    // Listed by its key alone, with the reason: the node layer reports it and the listing goes on.
+    const error = entryError(err, key, options);
+    if (!error) throw err;
+    return { entry: unreadableEntry(key, error), descend: false };
   }
+}
+
+/** A folder's entries, our temporary files left out, sorted by name. */
+async function readFolder(dir: string): Promise<Dirent[]> {
+  const dirents = (await readdir(dir, { withFileTypes: true })).filter((d) => !TEMP_NAME.test(d.name));
+  return dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**
  * Walks a folder depth-first in sorted order (names compared as strings, folders entered right after their own
  * entry), which is the order of `compareKeys`. `after` holds the segments of the last key already returned: the walk
- * resumes right after it, reading only the folders on the way down to it.
+ * resumes right after it, reading only the folders on the way down to it. An entry that cannot be described is
+ * yielded as an unreadable entry, a folder whose contents cannot be read as a folder marked unreadable (nothing
+ * below it), and one removed meanwhile is left out: one entry never ends the listing.
  */
 export async function* walk(
   dir: string,
   dirKey: string,
   after: string[] | undefined,
   options: WalkOptions,
+  read?: Dirent[],
 ): AsyncGenerator<EntryStat> {
   options.signal?.throwIfAborted();
-  const dirents = (await readdir(dir, { withFileTypes: true })).filter((d) => !TEMP_NAME.test(d.name));
-  dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const dirents = read ?? (await readFolder(dir));
   let pending = after;
   for (const dirent of dirents) {
     let emit = true;
@@ -80,7 +109,20 @@ export async function* walk(
     const key = dirKey === '' ? dirent.name : `${dirKey}/${dirent.name}`;
     const found = await describe(dirent, path, key, options);
     if (!found) continue;
+    let children: Dirent[] | undefined;
+    if (found.descend && options.recursive) {
+      // Read before the folder is yielded, so that a folder that cannot be read is yielded with the reason.
+      try {
+        children = await readFolder(path);
+      } catch (err) {
+        if (vanished(err)) continue;
+        const error = entryError(err, key, options);
+        if (!error) throw err;
+        const unread: UnreadableEntry = { ...found.entry, unreadable: error };
+        found.entry = unread;
+      }
+    }
     if (emit) yield found.entry;
-    if (found.descend && options.recursive) yield* walk(path, key, childAfter, options);
+    if (children) yield* walk(path, key, childAfter, options, children);
   }
 }

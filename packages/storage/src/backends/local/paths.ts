@@ -29,6 +29,14 @@ async function realOrNull(path: string): Promise<string | null> {
   }
 }
 
+/**
+ * Whether `path` is the folder `realRoot` or lies below it (both real, absolute paths). A root that ends in a
+ * separator (`/` itself) is not given a second one: below `/` is every absolute path.
+ */
+export function isInside(realRoot: string, path: string): boolean {
+  return path === realRoot || path.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep);
+}
+
 /** A name whose NFD form differs (`café`): a file written on macOS may hold it decomposed. */
 function decomposable(name: string): boolean {
   return name.normalize('NFD') !== name;
@@ -115,7 +123,17 @@ export class LocalPaths {
     return root;
   }
 
+  /**
+   * Keys reach a backend normalised; one with a trailing `/` (a caller that skipped the node layer) names a folder and
+   * would otherwise resolve to the file before it (`t.txt/` to `t.txt`): refused, never acted on.
+   */
+  private checkKey(key: string, operation: string): void {
+    if (key.endsWith('/'))
+      throw this.error('INVALID_INPUT', operation, key, 'a key ending in "/" names a folder; keys must be normalised');
+  }
+
   async locate(key: string, operation: string): Promise<Located> {
+    this.checkKey(key, operation);
     const { root, segmentRoot } = this.options;
     if (segmentRoot) {
       if (key === '') return { root: null, rel: '' };
@@ -132,10 +150,6 @@ export class LocalPaths {
 
   private escape(operation: string, key: string): UfsError {
     return this.error('PERMISSION_DENIED', operation, key, 'resolves outside the mount root (symbolic link); refused');
-  }
-
-  private static inside(realRoot: string, path: string): boolean {
-    return path === realRoot || path.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep);
   }
 
   /**
@@ -186,7 +200,7 @@ export class LocalPaths {
         if (cached && this.forgetRoot(realRoot)) continue;
         return null;
       }
-      if (!LocalPaths.inside(realRoot, real)) throw this.escape(operation, key);
+      if (!isInside(realRoot, real)) throw this.escape(operation, key);
       return real;
     }
   }
@@ -233,7 +247,7 @@ export class LocalPaths {
         if (isMissing(err)) continue;
         throw err;
       }
-      if (!LocalPaths.inside(realRoot, real)) throw this.escape(operation, key);
+      if (!isInside(realRoot, real)) throw this.escape(operation, key);
       if (depth < segments.length) {
         const next = join(real, segments[depth]!);
         const dangling = await lstat(next).then(
@@ -264,6 +278,7 @@ export class LocalPaths {
     key: string,
     operation: string,
   ): Promise<{ path: string; stats: Stats | undefined; parentExists: boolean }> {
+    this.checkKey(key, operation);
     const slash = key.lastIndexOf('/');
     const parent = slash < 0 ? '' : key.slice(0, slash);
     if (key !== '' && !(this.segmented && parent === '')) {
@@ -310,6 +325,7 @@ export class LocalPaths {
    * what delete and rename act on, so that a link is removed or moved itself. Null when its folder is missing.
    */
   async entry(key: string, operation: string): Promise<{ path: string; isRoot: boolean } | null> {
+    this.checkKey(key, operation);
     const slash = key.lastIndexOf('/');
     if (key === '') {
       const { root } = await this.locate(key, operation);
