@@ -3,9 +3,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
 import { freePort } from '@org/test-services';
 import { DedupClient, SMALL_UPLOAD } from '../src/api/dedup-client.js';
+import { tusUpload } from '../src/api/tus-upload.js';
 import { serve, type Served } from './helpers/serve.js';
 import { sandbox } from './helpers/ufs.js';
 
@@ -188,5 +190,86 @@ describe('DedupClient JSON requests', () => {
       code: 'UNAVAILABLE',
       retryable: true,
     });
+  });
+});
+
+describe('answers too large to read', () => {
+  it('an endless or oversized answer fails with TOO_LARGE naming the URL, after at most 64 MiB', async () => {
+    let sent = 0;
+    const http: Server = createServer((req, res) => {
+      if (req.url === '/declared') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(1024 ** 3) }).end();
+        return;
+      }
+      // 1 GiB as it is asked for (no length given): a client that reads it all holds it all
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      const more = () => {
+        while (sent < 1024 ** 3 && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const c = new DedupClient({ url });
+      await expect(c.json('GET', '/endless', undefined, ONCE)).rejects.toMatchObject({
+        code: 'TOO_LARGE',
+        message: expect.stringContaining(`GET ${url}/endless: the answer is too large (more than 64 MiB)`),
+      });
+      expect(sent).toBeLessThan(200 * 1024 * 1024);
+      await expect(c.json('GET', '/declared', undefined, ONCE)).rejects.toMatchObject({
+        code: 'TOO_LARGE',
+        message: expect.stringContaining(`${url}/declared: the answer is too large (1.0 GiB, more than 64 MiB)`),
+      });
+    } finally {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  });
+});
+
+describe('tusUpload', () => {
+  it('many uploads on one signal leave no abort listener behind', async () => {
+    const signal = new AbortController().signal;
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 15; i++) {
+        const bytes = randomBytes(1000 + i);
+        const path = join(box.dir, `tus-${i}.bin`);
+        await writeFile(path, bytes);
+        await record(path, bytes);
+        await tusUpload({
+          base: server.url,
+          headers: client.headers(),
+          path,
+          sha256: sha(bytes),
+          size: bytes.length,
+          signal,
+        });
+        expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+      }
+      // a failed upload too
+      await expect(
+        tusUpload({
+          base: server.url,
+          headers: { 'x-api-key': 'wrong' },
+          path: join(box.dir, 'tus-0.bin'),
+          sha256: 'ab'.repeat(32),
+          size: 1000,
+          signal,
+        }),
+      ).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 });

@@ -198,4 +198,33 @@ describe('ufs scan: records the server holds are not sent again', () => {
     expect(down.stderr.trim().split('\n')).toHaveLength(1);
     expect(down.stderr).toMatch(/GET \/catalogue.*503/);
   });
+
+  it('an error that stops the scan midway still prints the summary of what was done (and with --json, both)', async () => {
+    // the first two batches go through, every later one is refused (401: the key was revoked meanwhile)
+    let batches = 0;
+    fault = (req) => (req.url === '/put_files' && ++batches > 2 ? 401 : undefined);
+    const text = await ufs(['scan', '--hostname', 'sent-host', '--resend', '--batch-size', '2', tree], { env });
+    batches = 0;
+    const json = await scan(['--resend', '--batch-size', '2']).finally(() => (fault = undefined));
+    expect(text.status).toBe(77);
+    expect(text.stdout).toMatch(/^files:\s+\d+ /m);
+    expect(text.stdout).toMatch(/^failed:\s+\d+$/m);
+    expect(text.stderr.trim().split('\n')).toEqual([expect.stringContaining('401')]);
+    expect(json.status).toBe(77);
+    const out = json.json<ScanJson & { error: { code: string; exitCode: number } }>();
+    expect(out.stats.sent).toBe(4); // the two batches that went through
+    expect(out.stats.failed).toBeGreaterThan(0);
+    expect(out.error).toMatchObject({ code: 'PERMISSION_DENIED', exitCode: 77 });
+    expect(json.stderr.trim().split('\n')).toHaveLength(1);
+    expect((await scan([])).json<ScanJson>().stats).toMatchObject({ unchanged: FILES, sent: 0 });
+  });
+
+  it('the memory is kept per server whatever way its URL is written (trailing /, upper-case scheme)', async () => {
+    proxy.reset();
+    const other = `${proxy.url.replace(/^http:/, 'HTTP:')}/`;
+    const run = await ufs(['scan', '--hostname', 'sent-host', '--server', other, '--json', tree], { env });
+    expect(run.status).toBe(0);
+    expect(run.json<ScanJson>().stats).toMatchObject({ unchanged: FILES, sent: 0 });
+    expect(proxy.requests).toEqual({ 'GET /catalogue': 1 });
+  });
 });

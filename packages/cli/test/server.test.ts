@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '@org/test-services';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { serve, type Served } from './helpers/serve.js';
 import { sandbox, ufs } from './helpers/ufs.js';
@@ -51,6 +55,56 @@ describe('ufs serve', () => {
     expect(run.stderr).not.toContain('s3cret');
   });
 
+  it('a port in use: exit 70 and one line naming the address (no Nest log); the key is not used up', async () => {
+    const dir = join(box.dir, 'busy-port');
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = holder.address() as { port: number };
+      const run = await ufs(['serve', '--port', String(port), '--data-dir', dir], { env: box.env });
+      expect(run.status).toBe(70);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trim().split('\n')).toEqual([
+        `[ufs] serve: cannot listen on 127.0.0.1:${port}: the address is already in use (another server listens there; choose another --port)`,
+      ]);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+    // the failed start created no key: the first start that listens prints the bootstrap key
+    const next = await serve(['--data-dir', dir], box.env);
+    try {
+      expect(next.apiKey).toMatch(/^[0-9a-f]{64}$/);
+      const res = await fetch(`${next.url}/api_keys`, { headers: { 'x-api-key': next.apiKey! } });
+      expect(res.status).toBe(200);
+    } finally {
+      await next.stop();
+    }
+  });
+
+  it('--data-dir or --content that is a file: exit 64 and one line naming the path', async () => {
+    const file = join(box.dir, 'a-file');
+    await writeFile(file, 'not a folder\n');
+    const cases: Array<[string[], string]> = [
+      [['--data-dir', file], `[ufs] --data-dir "${file}" is a file, not a folder`],
+      [['--data-dir', join(file, 'below')], `[ufs] --data-dir "${join(file, 'below')}" is below a file, not a folder`],
+      [
+        ['--data-dir', join(box.dir, 'content-file'), '--content', file],
+        `[ufs] --content "${file}" is a file: give a folder or a storage URL`,
+      ],
+    ];
+    for (const [args, line] of cases) {
+      const run = await ufs(['serve', '--port', '0', ...args], { env: box.env });
+      expect({ status: run.status, stdout: run.stdout, stderr: run.stderr.trim().split('\n') }).toEqual({
+        status: 64,
+        stdout: '',
+        stderr: [line],
+      });
+    }
+    const bootstrap = await ufs(['server', 'key', 'create', 'k', '--bootstrap', '--data-dir', file], { env: box.env });
+    expect(bootstrap.status).toBe(64);
+    expect(bootstrap.stderr).toContain(file);
+  });
+
   it("--mongodb with a URI that is not MongoDB's: exit 78 and one line saying why", async () => {
     const run = await ufs(['serve', '--port', '0', '--mongodb', 'postgres://bob:s3cret@db/ufs'], { env: box.env });
     expect(run.status).toBe(78);
@@ -74,13 +128,29 @@ describe('ufs server key', () => {
     expect(res.status).toBe(403); // a read/write key is no admin
   });
 
+  it('--scope repeats (the name may follow it) or takes a comma-separated list', async () => {
+    const repeated = await ufs(['server', 'key', 'create', '--scope', 'read', '--scope', 'write', 'rw', '--json'], {
+      env: admin,
+    });
+    expect(repeated.status).toBe(0);
+    expect(repeated.json()).toMatchObject({ name: 'rw', scopes: ['read', 'write'] });
+    const one = await ufs(['server', 'key', 'create', '--scope', 'read', 'reader', '--json'], { env: admin });
+    expect(one.json()).toMatchObject({ name: 'reader', scopes: ['read'] });
+    const listed = await ufs(['server', 'key', 'create', 'ra', '--scope', 'read,admin', '--json'], { env: admin });
+    expect(listed.json()).toMatchObject({ name: 'ra', scopes: ['read', 'admin'] });
+    const bad = await ufs(['server', 'key', 'create', '--scope', 'root', 'x'], { env: admin });
+    expect(bad.status).toBe(64);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('root');
+  });
+
   it('list shows the keys, never the secrets', async () => {
     const run = await ufs(['server', 'key', 'list'], { env: admin });
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/\blaptop\s+active\s+read,write/);
     expect(run.stdout).not.toContain(created.api_key);
     const keys = (await ufs(['server', 'key', 'list', '--json'], { env: admin })).json<Array<{ name: string }>>();
-    expect(keys.map((k) => k.name).sort()).toEqual(['bootstrap', 'laptop', 'second']);
+    expect(keys.map((k) => k.name).sort()).toEqual(['bootstrap', 'laptop', 'ra', 'reader', 'rw', 'second']);
   });
 
   it('revoke makes the key fail with 401; --delete removes it; an unknown id is 66', async () => {
@@ -129,5 +199,53 @@ describe('ufs server gc / verify', () => {
     const verify = await ufs(['server', 'verify', '--json'], { env: admin });
     expect(verify.status).toBe(0);
     expect(verify.json()).toMatchObject({ missing: [], corrupt: [] });
+  });
+
+  it('verify of a hash the server does not hold fails with NOT_FOUND (66) and names it', async () => {
+    const dir = join(box.dir, 'held');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'held.txt'), 'held\n');
+    expect((await ufs(['scan', '--no-cache', dir], { env: admin })).status).toBe(0);
+    const held = createHash('sha256').update('held\n').digest('hex');
+    const unknown = 'ab'.repeat(32);
+    // The server may refuse the request (404) or check the rest and leave the unknown hash out of its report (the
+    // CLI then finds it): either way 66 and a line naming the hash.
+    const run = await ufs(['server', 'verify', held, unknown], { env: admin });
+    expect(run.status).toBe(66);
+    expect(run.stderr).toContain(unknown);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    const json = await ufs(['server', 'verify', '--json', unknown], { env: admin });
+    expect(json.status).toBe(66);
+    expect(JSON.stringify(json.json())).toContain(unknown);
+    expect((await ufs(['server', 'verify', held], { env: admin })).status).toBe(0);
+  });
+
+  it('verify against a server that leaves an unknown hash out of its report (an older ufs): still 66, named', async () => {
+    const unknown = 'cd'.repeat(32);
+    // what such a server answers: 200, nothing checked; and 404 for the content of that hash
+    const old = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.method === 'POST' && req.url === '/admin/verify')
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end('{"checked":0,"ok":0,"missing":[],"corrupt":[],"repaired":[],"unreadable":[]}');
+        else res.writeHead(404, { 'content-type': 'application/json' }).end('{"detail":"no such content"}');
+      });
+    });
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(old.address() as { port: number }).port}`;
+      const run = await ufs(['server', 'verify', '--server', url, unknown], { env: admin });
+      expect(run.status).toBe(66);
+      expect(run.stdout.trim()).toBe('checked 0: 0 ok, 0 missing, 0 corrupt, 0 repaired, 0 unreadable, 1 not found');
+      expect(run.stderr.trim().split('\n')).toEqual([`not found (the server holds no such content): ${unknown}`]);
+      const json = await ufs(['server', 'verify', '--server', url, '--json', unknown], { env: admin });
+      expect(json.status).toBe(66);
+      expect(json.json()).toMatchObject({ checked: 0, notFound: [unknown] });
+    } finally {
+      old.closeAllConnections();
+      await new Promise((resolve) => old.close(resolve));
+    }
   });
 });

@@ -76,6 +76,14 @@ const fileReader: NonNullable<UploadOptions['fileReader']> = {
  * survives the process (`onUrl` / `resumeUrl`) so the next run resumes instead of starting over.
  */
 export function tusUpload(options: TusUploadOptions): Promise<void> {
+  const { signal } = options;
+  const aborted = () => new UfsError('ABORTED', `[ufs] [server] resumable upload "${options.path}": aborted`);
+  if (signal?.aborted) return Promise.reject(aborted());
+  let onAbort: (() => void) | undefined;
+  // The listener goes when the upload settles: a scan's uploads share one signal, and each would otherwise leave one.
+  const settled = () => {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  };
   return new Promise<void>((resolve, reject) => {
     const file: FileInput = { path: options.path, size: options.size };
     const upload = new Upload(file as unknown as Buffer, {
@@ -96,14 +104,11 @@ export function tusUpload(options: TusUploadOptions): Promise<void> {
       onSuccess: () => resolve(),
       onError: (err) => reject(errorFrom(err as never, options.path)),
     });
-    options.signal?.addEventListener(
-      'abort',
-      () => {
-        void upload.abort(false);
-        reject(new UfsError('ABORTED', `[ufs] [server] resumable upload "${options.path}": aborted`));
-      },
-      { once: true },
-    );
+    onAbort = () => {
+      void upload.abort(false);
+      reject(aborted());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     upload.start();
-  });
+  }).finally(settled);
 }

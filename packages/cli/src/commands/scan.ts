@@ -7,13 +7,13 @@ import { serverFlags } from '../api/server-flags.js';
 import { serverTarget } from '../api/server-target.js';
 import { BaseCommand } from '../base-command.js';
 import { cacheDir, expandPath } from '../config/paths.js';
-import { exitCodeForFailures, oneLine } from '../errors.js';
+import { errorJson, exitCodeFor, exitCodeForFailures, oneLine } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { parseSize } from '../output/size.js';
 import { HashCache } from '../scan/cache.js';
 import { HashPool, defaultHashThreads } from '../scan/hash-pool.js';
-import { runScan } from '../scan/scanner.js';
+import { runScan, type ScanResult } from '../scan/scanner.js';
 import { progressText, summaryText, type ScanStats } from '../scan/stats.js';
 
 function ipAddress(): string {
@@ -30,7 +30,8 @@ export default class Scan extends BaseCommand<typeof Scan> {
     'Records go to the server in batches (a few requests in flight); only content the server asks for is uploaded, once per run: small files in one request, large ones (--tus-threshold) with the resumable tus protocol, resumed on the next run if interrupted.',
     "The cache also remembers which records each server accepted (and holds the content of), under the server's catalogue epoch: an unchanged file is not sent again (counted as unchanged) until the server reports a new epoch, which it does whenever it deletes a record or removes content (gc, verify --repair). --resend (or --rehash) sends everything again; --no-cache remembers nothing.",
     "Prints a summary (files, bytes, unchanged, new, deduplicated, uploaded, failed). The exit status is 0 when nothing failed; otherwise the status of the failures' common code, or 1 when they differ.",
-    'Ctrl-C stops the scan cleanly (hashes and upload URLs found so far are kept in the cache; exit status 130); a second Ctrl-C exits at once.',
+    "An error that stops the scan (a bad API key, a server that no longer answers) still prints the summary of what was done until then (with --json, the summary together with the error), then exits with that error's status.",
+    'Ctrl-C stops the scan cleanly (hashes and upload URLs found so far are kept in the cache; the summary is printed; exit status 130); a second Ctrl-C exits at once.',
   ].join('\n\n');
   static override examples = [
     {
@@ -120,7 +121,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
     this.debugNote(
       `scan: ${this.argList.join(', ')} as ${hostname}${client ? ` → ${client.base}` : ' (dry run)'}; cache ${cache?.path ?? 'off'}`,
     );
-    let result: Awaited<ReturnType<typeof runScan>>;
+    let result: ScanResult;
     try {
       result = await runScan({
         roots: this.argList,
@@ -155,17 +156,24 @@ export default class Scan extends BaseCommand<typeof Scan> {
       cache?.close();
       await pool.close();
     }
-    const { stats, errors } = result;
+    const { stats, errors, stopped } = result;
     this.out(summaryText(stats, dryRun, (performance.now() - started) / 1000));
-    this.setExitStatus(exitCodeForFailures(errors));
-    if (errors.length > 0 && !this.jsonEnabled())
-      this.note(`${errors.length} failure(s); first: ${oneLine(errors[0]!.message)}`);
-    return {
+    const summary = {
       stats,
       dryRun,
       hostname,
       ...(client ? { server: client.base } : {}),
       failures: errors.map((e) => e.toJSON()),
     };
+    if (stopped) {
+      // What was done before the error, then the error: one line, and its exit status.
+      if (this.jsonEnabled()) this.logJson({ ...summary, ...errorJson(stopped) });
+      this.reportError(stopped);
+      return this.exit(exitCodeFor(stopped));
+    }
+    this.setExitStatus(exitCodeForFailures(errors));
+    if (errors.length > 0 && !this.jsonEnabled())
+      this.note(`${errors.length} failure(s); first: ${oneLine(errors[0]!.message)}`);
+    return summary;
   }
 }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { createBootstrapKey, createDedupApp, openContentMount, openStore, type DedupApp } from '@org/server';
 import { BaseCommand } from '../base-command.js';
+import { hostPort, listen } from '../serve/listen.js';
 import { placeFlags } from '../serve/server-flags.js';
 import { serverPlaces } from '../serve/server-setup.js';
 import { parseSize } from '../output/size.js';
@@ -9,7 +10,8 @@ export default class Serve extends BaseCommand<typeof Serve> {
   static override summary = 'Run a dedup server with embedded defaults.';
   static override description = [
     'Starts the ufs dedup server (PutPlace-compatible API, batch put, tus uploads, OpenAPI at /docs). With no options it needs nothing else installed: metadata in an embedded SQLite store and content in a local folder, both under the data directory ($XDG_DATA_HOME/ufs, i.e. ~/.local/share/ufs).',
-    'On first start (no API key in the store yet) it creates a bootstrap key with every scope and prints it once. Prints the URL (and the key) on stdout; with --json one JSON line {url, apiKey?, dataDir, store, content}. Stops cleanly on SIGINT/SIGTERM.',
+    'On first start (no API key in the store yet) it creates a bootstrap key with every scope, once it is listening, and prints it once (a start that fails creates none). Prints the URL (and the key) on stdout; with --json one JSON line {url, apiKey?, dataDir, store, content}. Stops cleanly on SIGINT/SIGTERM.',
+    'A port already in use ends it with one line naming the address and exit status 70 (as the ufs API server); a --data-dir or --content that is a file, with exit status 64.',
   ].join('\n\n');
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -41,8 +43,8 @@ export default class Serve extends BaseCommand<typeof Serve> {
     const port = this.flags.port ?? config.serve.port ?? 8000;
     const maxUploadBytes = parseSize(this.flags['max-upload'], '--max-upload');
 
-    // The store is opened once, here: the bootstrap key of a first start is written straight into it before the
-    // server answers, and the app then runs on that same store.
+    // The store is opened once, here, and the app runs on it; the bootstrap key of a first start is written straight
+    // into it once the server listens, so a start that fails (a port in use) does not use it up unseen.
     const { store, close: closeStore } = await openStore(places.store);
     const content = await openContentMount(places.content).catch(async (err: unknown) => {
       await closeStore();
@@ -51,15 +53,15 @@ export default class Serve extends BaseCommand<typeof Serve> {
     let app: DedupApp | undefined;
     let apiKey: string | undefined;
     try {
-      if ((await store.listApiKeys()).length === 0)
-        apiKey = (await createBootstrapKey(store, { name: 'bootstrap' })).apiKey;
       app = await createDedupApp({
         store: { instance: store },
         content: content.backend,
         contentDescription: content.description,
         maxUploadBytes,
       });
-      await app.listen({ port, host });
+      await listen(app, host, port);
+      if ((await store.listApiKeys()).length === 0)
+        apiKey = (await createBootstrapKey(store, { name: 'bootstrap' })).apiKey;
     } catch (err) {
       await app?.close();
       await closeStore();
@@ -68,7 +70,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
     }
     const address = app.getHttpServer().address();
     const actualPort = typeof address === 'object' && address ? address.port : port;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+    const url = `http://${hostPort(host, actualPort)}`;
     if (this.jsonEnabled()) {
       process.stdout.write(
         `${JSON.stringify({ url, ...(apiKey ? { apiKey } : {}), dataDir: places.dataDir, store: places.storeDescription, content: content.description })}\n`,

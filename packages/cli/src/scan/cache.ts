@@ -3,27 +3,38 @@ import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UfsError } from '@org/core';
 import { FolderRows } from './folder-rows.js';
-import { SentRecords } from './sent-records.js';
+import { SentRecords, serverKey } from './sent-records.js';
 
 export interface FileIdentity {
   size: bigint;
   mtimeNs: bigint;
+  /**
+   * The inode change time: any write, and any change of the times (`touch -r` putting an old mtime back), sets it
+   * to now, and no program can set it back. A file whose size and mtime were restored after a change still differs
+   * here (git and restic compare it too).
+   */
+  ctimeNs: bigint;
   ino: bigint;
   dev: bigint;
 }
 
-/** A remembered file: [size, mtime_ns, ino, dev, sha256] (numbers as decimal text). */
-type Row = [string, string, string, string, string];
+/**
+ * A remembered file: [size, mtime_ns, ino, dev, sha256, ctime_ns] (numbers as decimal text). An empty ctime_ns is a
+ * row written before the ctime was kept.
+ */
+type Row = [string, string, string, string, string, string];
 
 /**
- * The scan's local memory of hashes: (path, size, mtime, inode, device) → sha256 in an SQLite file (WAL), so an
- * unchanged file is never read again. Reads go by folder (FolderRows); writes are grouped into transactions.
+ * The scan's local memory of hashes: (path, size, mtime, ctime, inode, device) → sha256 in an SQLite file (WAL), so
+ * an unchanged file is never read again. Reads go by folder (FolderRows); writes are grouped into transactions.
  * Tus upload URLs are kept here too, so an interrupted large upload resumes on the next run, and what each server
  * was sent (SentRecords), so an unchanged record is not sent again.
  */
 export class HashCache {
   private readonly db: Database.Database;
-  private readonly putStmt: Database.Statement<[string, string, string, string, string, string, string, number]>;
+  private readonly putStmt: Database.Statement<
+    [string, string, string, string, string, string, string, number, string]
+  >;
   private readonly rows: FolderRows<Row>;
   private readonly pending: Array<[string, FileIdentity, string]> = [];
   private readonly flushEvery: number;
@@ -41,10 +52,12 @@ export class HashCache {
       this.db.exec(`
         CREATE TABLE IF NOT EXISTS file_hashes (
           dir TEXT NOT NULL, name TEXT NOT NULL, size TEXT NOT NULL, mtime_ns TEXT NOT NULL, ino TEXT NOT NULL,
-          dev TEXT NOT NULL, sha256 TEXT NOT NULL, hashed_at INTEGER NOT NULL, PRIMARY KEY (dir, name)) WITHOUT ROWID;
+          dev TEXT NOT NULL, sha256 TEXT NOT NULL, hashed_at INTEGER NOT NULL, ctime_ns TEXT NOT NULL DEFAULT '',
+          PRIMARY KEY (dir, name)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS tus_uploads (
           server TEXT NOT NULL, sha256 TEXT NOT NULL, url TEXT NOT NULL, created_at INTEGER NOT NULL,
           PRIMARY KEY (server, sha256));`);
+      addCtime(this.db);
       migrateByPath(this.db);
     } catch (err) {
       throw new UfsError(
@@ -58,27 +71,37 @@ export class HashCache {
     }
     const folderStmt = this.db
       .prepare<[string], [string, ...Row]>(
-        'SELECT name, size, mtime_ns, ino, dev, sha256 FROM file_hashes WHERE dir = ?',
+        'SELECT name, size, mtime_ns, ino, dev, sha256, ctime_ns FROM file_hashes WHERE dir = ?',
       )
       .raw();
     this.rows = new FolderRows((dir) => folderStmt.all(dir).map(([name, ...row]) => [name, row] as const));
     this.putStmt = this.db.prepare(
-      `INSERT OR REPLACE INTO file_hashes (dir, name, size, mtime_ns, ino, dev, sha256, hashed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO file_hashes (dir, name, size, mtime_ns, ino, dev, sha256, hashed_at, ctime_ns)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.flushEvery = options.flushEvery ?? 500;
   }
 
-  /** The remembered hash when the file looks unchanged (same size, mtime, inode and device). */
+  /** The remembered hash when the file looks unchanged (same size, mtime, ctime, inode and device). */
   lookup(path: string, id: FileIdentity): string | undefined {
     const row = this.rows.get(path);
-    return row &&
-      row[0] === String(id.size) &&
-      row[1] === String(id.mtimeNs) &&
-      row[2] === String(id.ino) &&
-      row[3] === String(id.dev)
-      ? row[4]
-      : undefined;
+    if (
+      !row ||
+      row[0] !== String(id.size) ||
+      row[1] !== String(id.mtimeNs) ||
+      row[2] !== String(id.ino) ||
+      row[3] !== String(id.dev)
+    )
+      return undefined;
+    const ctime = row[5];
+    if (ctime === String(id.ctimeNs)) return row[4];
+    // A row from before the ctime was kept is trusted as it was then, once: its ctime is written now, so the next
+    // change is seen (upgrading does not make a scan read every file again).
+    if (ctime === '') {
+      this.remember(path, id, row[4]);
+      return row[4];
+    }
+    return undefined;
   }
 
   remember(path: string, id: FileIdentity, sha256: string): void {
@@ -104,21 +127,23 @@ export class HashCache {
     this.db.transaction(() => {
       for (const [path, id, sha256] of rows) {
         const size = String(id.size);
-        const mtime = String(id.mtimeNs);
+        const [mtime, ctime] = [String(id.mtimeNs), String(id.ctimeNs)];
         const [ino, dev] = [String(id.ino), String(id.dev)];
-        this.putStmt.run(dirname(path), basename(path), size, mtime, ino, dev, sha256, now);
-        this.rows.update(path, [size, mtime, ino, dev, sha256]);
+        this.putStmt.run(dirname(path), basename(path), size, mtime, ino, dev, sha256, now, ctime);
+        this.rows.update(path, [size, mtime, ino, dev, sha256, ctime]);
       }
     })();
   }
 
   tusUrl(server: string, sha256: string): string | undefined {
-    const row = this.db.prepare('SELECT url FROM tus_uploads WHERE server = ? AND sha256 = ?').get(server, sha256) as
-      { url: string } | undefined;
+    const row = this.db
+      .prepare('SELECT url FROM tus_uploads WHERE server = ? AND sha256 = ?')
+      .get(serverKey(server), sha256) as { url: string } | undefined;
     return row?.url;
   }
 
   setTusUrl(server: string, sha256: string, url: string | undefined): void {
+    server = serverKey(server);
     if (url === undefined)
       this.db.prepare('DELETE FROM tus_uploads WHERE server = ? AND sha256 = ?').run(server, sha256);
     else
@@ -130,6 +155,18 @@ export class HashCache {
   close(): void {
     this.flush();
     this.db.close();
+  }
+}
+
+/** Caches written before the ctime was kept get the column, empty: their rows are trusted once (see lookup). */
+function addCtime(db: Database.Database): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('file_hashes');
+  if (columns.includes('ctime_ns')) return;
+  try {
+    db.exec(`ALTER TABLE file_hashes ADD COLUMN ctime_ns TEXT NOT NULL DEFAULT ''`);
+  } catch (err) {
+    // another scan on this cache added it meanwhile
+    if (!/duplicate column/i.test((err as Error).message)) throw err;
   }
 }
 

@@ -23,6 +23,11 @@ export interface ScanOptions extends WalkOptions {
   /** Send every record again, even those the server holds unchanged (the memory of what was sent is refreshed). */
   resend?: boolean;
   uploadConcurrency: number;
+  /**
+   * Most uploads waiting for a slot before the walk waits for them (default: 16 per upload slot, at least 64): each
+   * waiting upload holds its record, so an unbounded queue grows with the tree when uploads are slower than the walk.
+   */
+  uploadQueue?: number;
   batchSize: number;
   /** Metadata requests (batches) in flight at once; default 3. */
   sendConcurrency?: number;
@@ -48,8 +53,17 @@ interface Pending {
 /** One content upload of this run, and the records of that content waiting for it before they count as held. */
 interface Upload {
   done: Promise<void>;
-  state: 'running' | 'ok' | 'failed';
+  state: 'running';
   waiting: Pending[];
+}
+
+/** What a scan did, the failures it counted, and the error that stopped it early (a fatal one, or an interrupt). */
+export interface ScanResult {
+  stats: ScanStats;
+  errors: UfsError[];
+  stopped?: UfsError;
+  /** Most uploads that waited for a slot at once (bounded by `uploadQueue`, plus the batches in flight). */
+  maxQueuedUploads: number;
 }
 
 const EMPTY_SHA256 = hashBytes('');
@@ -89,10 +103,12 @@ function metadata(
  * Walks the roots, hashes on the pool (bounded), reuses cached hashes of unchanged files, skips records the server
  * already holds unchanged (SentRecords, checked against the server's catalogue epoch), sends the others in batches
  * (a few in flight) while the walk goes on, and uploads (bounded) each content the server asks for once per run:
- * small files as one multipart request, large ones with tus. Per-file failures are counted and reported; failures
- * that would hit every request (bad key, server down, abort) stop the scan with that error.
+ * small files as one multipart request, large ones with tus. The walk waits while too many uploads wait for a slot
+ * (`uploadQueue`), so memory stays flat however large the tree. Per-file failures are counted and reported;
+ * failures that would hit every request (bad key, server down, abort) stop the scan: the result then says so in
+ * `stopped`, with the figures of what was done until then.
  */
-export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; errors: UfsError[] }> {
+export async function runScan(o: ScanOptions): Promise<ScanResult> {
   const stats = emptyStats();
   const errors: UfsError[] = [];
   let fatal: UfsError | undefined;
@@ -115,14 +131,27 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
     progress();
   };
 
-  // What the server was sent before (with a cache, and a server that reports its catalogue epoch).
-  const sent = o.dryRun || !o.cache || !o.client ? undefined : await openSentRecords(o.client, o.cache, o);
   const hashSlots = new Semaphore(o.pool.threads * 256);
   const uploadSlots = new Semaphore(o.uploadConcurrency);
+  const uploadQueue = o.uploadQueue ?? Math.max(64, 16 * o.uploadConcurrency);
+  const ended = (): ScanResult => {
+    const stopped = o.signal?.aborted ? new UfsError('ABORTED', '[ufs] scan: interrupted') : fatal;
+    return { stats, errors, ...(stopped ? { stopped } : {}), maxQueuedUploads: uploadSlots.maxWaiting };
+  };
+  // What the server was sent before (with a cache, and a server that reports its catalogue epoch).
+  let sent: Awaited<ReturnType<typeof openSentRecords>>;
+  try {
+    sent = o.dryRun || !o.cache || !o.client ? undefined : await openSentRecords(o.client, o.cache, o);
+  } catch (err) {
+    fatal = toUfsError(err);
+    return ended();
+  }
   const sendConcurrency = o.sendConcurrency ?? 3;
   const sendSlots = new Semaphore(sendConcurrency);
   const hashing = new Set<Promise<void>>();
-  const uploads = new Map<string, Upload>();
+  // Contents of this run: uploading, or uploaded (or failed) — a finished upload keeps only its outcome.
+  const uploads = new Map<string, Upload | 'ok' | 'failed'>();
+  const running = new Set<Promise<void>>();
   const sending = new Set<Promise<void>>();
   let batch: Pending[] = [];
 
@@ -176,11 +205,13 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
   const startUpload = (sha256: string, item: Pending) => {
     const entry: Upload = { done: Promise.resolve(), state: 'running', waiting: [item] };
     entry.done = upload(sha256, item).then((ok) => {
-      entry.state = ok ? 'ok' : 'failed';
       if (ok) entry.waiting.forEach(held);
       entry.waiting = [];
+      uploads.set(sha256, ok ? 'ok' : 'failed');
+      running.delete(entry.done);
     });
     uploads.set(sha256, entry);
+    running.add(entry.done);
   };
 
   const send = async (items: Pending[]) => {
@@ -196,16 +227,16 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
           held(item);
           continue;
         }
-        const running = uploads.get(sha256);
-        if (!running) {
+        const known = uploads.get(sha256);
+        if (!known) {
           stats.new++;
           startUpload(sha256, item);
           continue;
         }
         // Content of this run, uploaded once: this record is held when (and if) that upload succeeds.
         stats.deduplicated++;
-        if (running.state === 'running') running.waiting.push(item);
-        else if (running.state === 'ok') held(item);
+        if (known === 'ok') held(item);
+        else if (known !== 'failed') known.waiting.push(item);
       }
       progress();
     } catch (err) {
@@ -253,7 +284,7 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
       const { path, stats: st } = entry;
       stats.files++;
       stats.bytes += Number(st.size);
-      const id = { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, dev: st.dev };
+      const id = { size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino, dev: st.dev };
       const known = o.rehash ? undefined : o.cache?.lookup(path, id);
       if (known) {
         stats.cached++;
@@ -278,16 +309,16 @@ export async function runScan(o: ScanOptions): Promise<{ stats: ScanStats; error
         hashing.add(task);
       }
       // Keep the walk from running far ahead of the server: as many batches waiting as in flight, at most (no await,
-      // so no turn of the event loop, while the server keeps up).
+      // so no turn of the event loop, while the server keeps up), and no more uploads waiting than `uploadQueue`.
       while (sending.size > 2 * sendConcurrency) await Promise.race(sending);
+      if (uploadSlots.waiting >= uploadQueue) await uploadSlots.whenWaitingBelow(uploadQueue);
     }
   }
   await Promise.all(hashing);
   flushBatch();
   await Promise.all(sending);
-  await Promise.all([...uploads.values()].map((u) => u.done));
+  while (running.size > 0) await Promise.all(running);
   o.cache?.flush();
-  if (o.signal?.aborted) throw new UfsError('ABORTED', '[ufs] scan: interrupted');
-  if (fatal) throw fatal;
-  return { stats, errors };
+  o.onDebug?.(`scan: at most ${uploadSlots.maxWaiting} uploads waited for a slot (the walk waits at ${uploadQueue})`);
+  return ended();
 }

@@ -13,6 +13,21 @@ export const SENT_RECORDS_SCHEMA = `
     epoch TEXT NOT NULL, sent_at INTEGER NOT NULL, PRIMARY KEY (server, hostname, dir, name)) WITHOUT ROWID;`;
 
 /**
+ * The server a memory is kept for, as one key whatever way its URL was written: scheme and host in lower case, no
+ * default port, no user or password (never stored), no trailing `/`, no query or fragment. `http://Nas:80/ufs/` and
+ * `http://nas/ufs` are one server, with one memory.
+ */
+export function serverKey(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url.replace(/\/+$/, '');
+  }
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`;
+}
+
+/**
  * What a rescan would change in the server's record of a file: content hash, size, mode, owner, mtime, ctime and
  * link target. Not atime (reading a file changes it; the record would never be "unchanged") and not ip_address
  * (it describes the scanning host, not the file), like the hostname and path that key the memory.
@@ -44,17 +59,20 @@ export function fingerprint(meta: FileMetadataInput): string {
 export class SentRecords {
   /** Rows of this server forgotten when it was opened (remembered under another epoch). */
   readonly forgotten: number;
+  /** The server's key (serverKey of the URL it was opened for). */
+  readonly server: string;
   private readonly putStmt: Database.Statement<[string, string, string, string, string, string, number]>;
   private readonly prints: FolderRows<string>;
   private readonly pending: Array<[string, string]> = [];
 
   constructor(
     private readonly db: Database.Database,
-    readonly server: string,
+    server: string,
     readonly hostname: string,
     readonly epoch: string,
     private readonly flushEvery = 500,
   ) {
+    this.server = server = serverKey(server);
     db.exec(SENT_RECORDS_SCHEMA);
     this.forgotten = db.prepare('DELETE FROM sent_records WHERE server = ? AND epoch <> ?').run(server, epoch).changes;
     // The epoch is checked on every read too: another scan with this cache may have remembered rows meanwhile.

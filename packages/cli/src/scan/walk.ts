@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
 import { lstat, stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { toUfsError, type UfsError } from '@org/core';
 
@@ -11,7 +11,10 @@ const WALK_STEP = 1000;
 export interface WalkOptions {
   /** gitignore-style patterns, relative to each root (e.g. `*.tmp`, `node_modules/`, `/build`). */
   exclude?: readonly string[];
-  /** Follow symbolic links to files and folders (loops are detected). Default false: links are recorded as links. */
+  /**
+   * Follow symbolic links to files and folders. A link to a folder on the path walked (a loop) is cut; a folder
+   * reached through several links is walked under each. Default false: links are recorded as links.
+   */
   followSymlinks?: boolean;
   /** Read `.ufsignore` files (gitignore syntax, applying to their folder and below). Default true. */
   ignoreFiles?: boolean;
@@ -27,11 +30,23 @@ interface Matcher {
   ig: Ignore;
 }
 
+/** A folder on the path being walked (device:inode), with the folder above it: the chain up to the root. */
+interface Ancestor {
+  id: string;
+  parent: Ancestor | undefined;
+}
+
+function onPath(chain: Ancestor | undefined, id: string): boolean {
+  for (let at = chain; at; at = at.parent) if (at.id === id) return true;
+  return false;
+}
+
 function isIgnored(matchers: readonly Matcher[], path: string, isDir: boolean): boolean {
   let ignored = false;
   for (const { base, ig } of matchers) {
     const rel = relative(base, path).split(sep).join('/');
-    if (!rel || rel.startsWith('..')) continue;
+    // Outside this matcher's folder: `..` or `../…` (a name such as `..hidden` is inside).
+    if (!rel || rel === '..' || rel.startsWith('../') || isAbsolute(rel)) continue;
     const result = ig.test(isDir ? `${rel}/` : rel);
     if (result.ignored) ignored = true;
     else if (result.unignored) ignored = false;
@@ -90,19 +105,23 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
       if (entry) yield [entry];
       continue;
     }
-    const visited = new Set<string>();
-    const stack: Array<{ dir: string; matchers: Matcher[] }> = [{ dir: root, matchers: rootMatchers }];
+    const stack: Array<{ dir: string; matchers: Matcher[]; above: Ancestor | undefined }> = [
+      { dir: root, matchers: rootMatchers, above: undefined },
+    ];
     while (stack.length > 0) {
-      const { dir, matchers: inherited } = stack.pop()!;
+      const { dir, matchers: inherited, above } = stack.pop()!;
       let matchers = inherited;
       let entries: Dirent[];
+      let here: Ancestor;
       try {
         // Blocking calls throughout: file system metadata is usually cached, and each async call would cost a
         // thread-pool round trip; with those the walk, not the hashing, was the slowest part of a scan.
         const dirStats = statSync(dir, { bigint: true });
         const id = `${dirStats.dev}:${dirStats.ino}`;
-        if (visited.has(id)) continue; // a followed link back up the tree
-        visited.add(id);
+        // A loop (a followed link, or a bind mount, back to a folder on the current path) is cut; the same folder
+        // reached again elsewhere (two links to it) is walked again, as `find -L` does.
+        if (onPath(above, id)) continue;
+        here = { id, parent: above };
         if (useIgnoreFiles) {
           const own = ignoreFileIn(dir);
           if (own) matchers = [...inherited, own];
@@ -144,7 +163,7 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
         }
       }
       if (found.length > 0) yield found;
-      for (let i = subdirs.length - 1; i >= 0; i--) stack.push({ dir: subdirs[i]!, matchers });
+      for (let i = subdirs.length - 1; i >= 0; i--) stack.push({ dir: subdirs[i]!, matchers, above: here });
     }
   }
 }

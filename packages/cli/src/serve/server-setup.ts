@@ -1,6 +1,7 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { redactUrl } from '@org/core';
+import { fileURLToPath } from 'node:url';
+import { UfsError, redactUrl, toUfsError } from '@org/core';
 import type { StoreOptions } from '@org/server';
 import type { CliConfig } from '../config/cli-config.js';
 import { dataDir, expandPath } from '../config/paths.js';
@@ -15,6 +16,50 @@ export interface ServerPlaces {
 }
 
 /**
+ * A folder the server keeps data in, created when missing. A file in the way is a clear error naming the path:
+ * a usage error (64) when the path came from a flag, a configuration error (78) otherwise.
+ */
+async function ensureFolder(path: string, what: string, fromFlag: boolean): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true });
+  } catch (err) {
+    const errno = (err as NodeJS.ErrnoException).code;
+    if (errno === 'EEXIST' || errno === 'ENOTDIR') {
+      const why = errno === 'EEXIST' ? 'is a file, not a folder' : 'is below a file, not a folder';
+      throw new UfsError(fromFlag ? 'INVALID_INPUT' : 'CONFIG_INVALID', `[ufs] ${what} "${path}" ${why}`, {
+        cause: err,
+        context: { operation: 'serve', path },
+      });
+    }
+    throw toUfsError(err, { operation: `create ${what}`, path });
+  }
+}
+
+/** The folder a content target names: a plain path or a `file://` URL; undefined for other storage URLs. */
+function contentFolder(target: string): string | undefined {
+  if (/^file:\/\//i.test(target)) {
+    try {
+      return fileURLToPath(target);
+    } catch (err) {
+      throw new UfsError('INVALID_INPUT', `[ufs] --content "${target}" is not a usable file:// URL`, { cause: err });
+    }
+  }
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? undefined : target;
+}
+
+/** `--content` naming something that exists must name a folder (a missing one is created by the mount). */
+async function checkContentFolder(target: string): Promise<void> {
+  const folder = contentFolder(target);
+  if (folder === undefined) return;
+  const found = await stat(folder).catch(() => undefined);
+  if (found && !found.isDirectory()) {
+    throw new UfsError('INVALID_INPUT', `[ufs] --content "${folder}" is a file: give a folder or a storage URL`, {
+      context: { operation: 'serve', path: folder },
+    });
+  }
+}
+
+/**
  * Where `ufs serve` (and the local admin commands) keep things: `--data-dir`, else config `serve.dataDir`, else
  * `$XDG_DATA_HOME/ufs` (`~/.local/share/ufs`) holding `metadata.sqlite` and `content/`. `--mongodb` and
  * `--content` replace either part.
@@ -23,16 +68,19 @@ export async function serverPlaces(
   flags: { 'data-dir'?: string; mongodb?: string; content?: string },
   config: CliConfig,
 ): Promise<ServerPlaces> {
+  const fromFlag = flags['data-dir'] !== undefined;
   const dir = flags['data-dir']
     ? expandPath(flags['data-dir'])
     : config.serve.dataDir
       ? expandPath(config.serve.dataDir)
       : dataDir();
-  await mkdir(dir, { recursive: true });
+  const named = fromFlag ? '--data-dir' : config.serve.dataDir ? 'data folder (config "serve.dataDir")' : 'data folder';
+  await ensureFolder(dir, named, fromFlag);
   const sqlitePath = join(dir, 'metadata.sqlite');
   const store: StoreOptions = flags.mongodb ? { mongoUri: flags.mongodb } : { sqlitePath };
   const content = flags.content ?? join(dir, 'content');
-  if (!flags.content) await mkdir(content, { recursive: true });
+  if (flags.content) await checkContentFolder(flags.content);
+  else await ensureFolder(content, 'content folder', fromFlag);
   return {
     dataDir: dir,
     store,

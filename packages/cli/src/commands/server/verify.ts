@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { UfsError } from '@org/core';
+import { UfsError, toUfsError } from '@org/core';
 import type { VerifyReport } from '@org/server';
 import { DedupClient } from '../../api/dedup-client.js';
 import { serverFlags } from '../../api/server-flags.js';
@@ -7,10 +7,37 @@ import { serverTarget } from '../../api/server-target.js';
 import { BaseCommand } from '../../base-command.js';
 import { exitCodeFor } from '../../errors.js';
 
+/** The report, with the given hashes the server holds no content for. */
+type Report = VerifyReport & { notFound: string[] };
+
+/**
+ * Which of the `asked` hashes the server holds no content for. The server checks only content it holds and says
+ * nothing of the rest, so a hash it did not check (neither counted ok nor listed) is asked about with `HEAD
+ * /files/{sha256}/content` (404: not held). A server that reports `notFound` itself is taken at its word.
+ * Undefined when some cannot be told apart (the key may not read content): then only their number is known.
+ */
+async function notFoundOf(client: DedupClient, asked: string[], report: VerifyReport): Promise<string[] | undefined> {
+  const told =
+    (report as { notFound?: unknown; not_found?: unknown }).notFound ?? (report as { not_found?: unknown }).not_found;
+  if (Array.isArray(told)) return told.filter((sha): sha is string => typeof sha === 'string');
+  if (report.checked >= asked.length) return [];
+  const seen = new Set([...report.missing, ...report.corrupt, ...(report.unreadable ?? [])]);
+  const unknown: string[] = [];
+  for (const sha256 of asked.filter((sha) => !seen.has(sha))) {
+    try {
+      await client.json('HEAD', `/files/${sha256}/content`, undefined, { maxAttempts: 1 });
+    } catch (err) {
+      if (toUfsError(err).code !== 'NOT_FOUND') return undefined;
+      unknown.push(sha256);
+    }
+  }
+  return unknown;
+}
+
 export default class ServerVerify extends BaseCommand<typeof ServerVerify> {
   static override summary = 'Re-hash stored content and report what is missing or corrupt.';
   static override description =
-    'Runs the integrity check on the server (POST /admin/verify, admin scope). With --repair, missing or corrupt content is removed so that clients are asked to upload it again. The exit status is 65 (INTEGRITY) when problems were found and not repaired, 69 (UNAVAILABLE) when some content could not be read (the server log says why).';
+    'Runs the integrity check on the server (POST /admin/verify, admin scope). With --repair, missing or corrupt content is removed so that clients are asked to upload it again. The exit status is 65 (INTEGRITY) when problems were found and not repaired, 66 (NOT_FOUND) when a given hash is not held by the server, 69 (UNAVAILABLE) when some content could not be read (the server log says why).';
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     {
@@ -26,25 +53,32 @@ export default class ServerVerify extends BaseCommand<typeof ServerVerify> {
     repair: Flags.boolean({ description: 'Remove missing or corrupt content so it is uploaded again.' }),
   };
 
-  async run(): Promise<VerifyReport> {
+  async run(): Promise<Report> {
     const client = new DedupClient(serverTarget(this.flags, await this.cliConfig()));
+    const asked = [...new Set(this.argList)];
     const report = await client.json<VerifyReport>(
       'POST',
       '/admin/verify',
-      { ...(this.flags.repair ? { repair: true } : {}), ...(this.argList.length ? { sha256: this.argList } : {}) },
+      { ...(this.flags.repair ? { repair: true } : {}), ...(asked.length ? { sha256: asked } : {}) },
       { maxAttempts: 1 },
     );
     // A server older than this CLI does not report unreadable content.
     const unreadable = (report as Partial<VerifyReport>).unreadable ?? [];
+    const notFound = asked.length ? await notFoundOf(client, asked, report) : [];
+    const unknownCount = notFound?.length ?? Math.max(0, asked.length - report.checked);
     this.out(
-      `checked ${report.checked}: ${report.ok} ok, ${report.missing.length} missing, ${report.corrupt.length} corrupt, ${report.repaired.length} repaired, ${unreadable.length} unreadable`,
+      `checked ${report.checked}: ${report.ok} ok, ${report.missing.length} missing, ${report.corrupt.length} corrupt, ${report.repaired.length} repaired, ${unreadable.length} unreadable${unknownCount ? `, ${unknownCount} not found` : ''}`,
     );
     for (const sha of report.missing) this.note(`missing: ${sha}`);
     for (const sha of report.corrupt) this.note(`corrupt: ${sha}`);
     for (const sha of unreadable) this.note(`unreadable (see the server log): ${sha}`);
+    for (const sha of notFound ?? []) this.note(`not found (the server holds no such content): ${sha}`);
+    if (notFound === undefined && unknownCount > 0)
+      this.note(`${unknownCount} of the ${asked.length} given hashes are not held by the server`);
     const unrepaired = [...report.missing, ...report.corrupt].filter((sha) => !report.repaired.includes(sha));
     if (unrepaired.length > 0) this.setExitStatus(exitCodeFor(new UfsError('INTEGRITY', 'unrepaired content')));
+    else if (unknownCount > 0) this.setExitStatus(exitCodeFor(new UfsError('NOT_FOUND', 'unknown content')));
     else if (unreadable.length > 0) this.setExitStatus(exitCodeFor(new UfsError('UNAVAILABLE', 'unreadable content')));
-    return report;
+    return { ...report, notFound: notFound ?? [] };
   }
 }

@@ -37,8 +37,11 @@ export default class KeyCreate extends BaseCommand<typeof KeyCreate> {
     ...placeFlags,
     description: Flags.string({ char: 'd', description: 'What the key is for.' }),
     scope: Flags.string({
-      description: 'Scopes (default read,write; --bootstrap: every scope).',
+      description:
+        'Scopes, repeatable or comma-separated: --scope read --scope write, or --scope read,write (default read,write; --bootstrap: every scope).',
       multiple: true,
+      // One value per --scope: the key's name may follow the flag.
+      multipleNonGreedy: true,
       delimiter: ',',
       options: ['read', 'write', 'admin'] satisfies Scope[],
     }),

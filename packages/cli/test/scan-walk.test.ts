@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sandbox, ufs } from './helpers/ufs.js';
+
+// What `ufs scan` walks and what it reads again: exclude patterns at the root, followed links, the hash cache's
+// test of an unchanged file. Dry runs: no server.
+
+interface ScanJson {
+  stats: Record<string, number>;
+}
+
+let box: Awaited<ReturnType<typeof sandbox>>;
+
+beforeAll(async () => {
+  box = await sandbox();
+});
+afterAll(async () => {
+  await box.cleanup();
+});
+
+async function dryScan(args: readonly string[]) {
+  const run = await ufs(['scan', '--dry-run', '--json', ...args], { env: box.env });
+  expect(run.status).toBe(0);
+  return run.json<ScanJson>().stats;
+}
+
+describe('ufs scan: the walk', () => {
+  it('an exclude pattern matches a root name starting with ".." (e.g. "..hidden")', async () => {
+    const root = join(box.dir, 'dots');
+    await mkdir(join(root, '..folder'), { recursive: true });
+    await writeFile(join(root, '..hidden'), 'left out\n');
+    await writeFile(join(root, '..folder', 'inner.txt'), 'left out\n');
+    await writeFile(join(root, 'kept.txt'), 'kept\n');
+    expect(await dryScan(['--no-cache', root])).toMatchObject({ files: 3 });
+    expect(await dryScan(['--no-cache', '-x', '..hidden', '-x', '..folder/', root])).toMatchObject({ files: 1 });
+    // the same from a .ufsignore file at the root
+    await writeFile(join(root, '.ufsignore'), '..*\n');
+    expect(await dryScan(['--no-cache', root])).toMatchObject({ files: 2 }); // kept.txt and .ufsignore
+  });
+
+  it('-L walks a folder under each link to it, and cuts only real loops (a link to a folder above)', async () => {
+    const root = join(box.dir, 'links');
+    await mkdir(join(root, 'real', 'deep'), { recursive: true });
+    await mkdir(join(root, 'a'), { recursive: true });
+    await mkdir(join(root, 'b'), { recursive: true });
+    await writeFile(join(root, 'real', 'f.txt'), 'f\n');
+    await writeFile(join(root, 'real', 'deep', 'g.txt'), 'g\n');
+    await symlink('../real', join(root, 'a', 'to-real'));
+    await symlink('../real', join(root, 'b', 'to-real'));
+    // loops: back to the root, and back to the folder itself
+    await symlink('../..', join(root, 'real', 'deep', 'up'));
+    await symlink('.', join(root, 'real', 'self'));
+    // real/, a/to-real/ and b/to-real/: f.txt and deep/g.txt under each; the loops add nothing
+    expect(await dryScan(['--no-cache', '-L', root])).toMatchObject({ files: 6, symlinks: 0, failed: 0 });
+    // without -L the four links are recorded as links
+    expect(await dryScan(['--no-cache', root])).toMatchObject({ files: 2, symlinks: 4 });
+  });
+});
+
+describe('ufs scan: the hash cache', () => {
+  it('a file changed with its size and mtime put back (touch -r) is hashed again: the ctime differs', async () => {
+    const dir = join(box.dir, 'ctime');
+    const file = join(dir, 'same-size.txt');
+    const reference = join(dir, 'reference');
+    const cache = join(box.dir, 'ctime-cache.sqlite');
+    await mkdir(dir, { recursive: true });
+    await writeFile(file, 'version 1\n');
+    await writeFile(reference, '');
+    execFileSync('touch', ['-r', file, reference]); // keep the file's times
+    expect(await dryScan(['--cache', cache, '-x', 'reference', dir])).toMatchObject({ files: 1, hashed: 1 });
+    expect(await dryScan(['--cache', cache, '-x', 'reference', dir])).toMatchObject({ cached: 1, hashed: 0 });
+    const before = await stat(file, { bigint: true });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // past the clock's granularity
+    await writeFile(file, 'version 2\n'); // same size, same inode
+    execFileSync('touch', ['-r', reference, file]); // the old mtime back
+    const after = await stat(file, { bigint: true });
+    expect([after.size, after.mtimeNs, after.ino]).toEqual([before.size, before.mtimeNs, before.ino]);
+    expect(after.ctimeNs).not.toBe(before.ctimeNs);
+    expect(await dryScan(['--cache', cache, '-x', 'reference', dir])).toMatchObject({ cached: 0, hashed: 1 });
+    expect(await dryScan(['--cache', cache, '-x', 'reference', dir])).toMatchObject({ cached: 1, hashed: 0 });
+  });
+});
