@@ -248,4 +248,53 @@ describe('ufs server gc / verify', () => {
       await new Promise((resolve) => old.close(resolve));
     }
   });
+  it('gc and verify print the exact counts of a report whose lists the server cut; unrepaired past the lists is 65', async () => {
+    const listed = 'ab'.repeat(32);
+    const reports: Record<string, unknown> = {
+      '/admin/verify': {
+        checked: 2000,
+        ok: 500,
+        missing: [listed],
+        corrupt: [],
+        repaired: [listed],
+        unreadable: [],
+        missingCount: 1500,
+        corruptCount: 0,
+        repairedCount: 1000,
+        unreadableCount: 0,
+        truncated: true,
+      },
+      '/admin/gc': {
+        scanned: 6000,
+        dryRun: true,
+        deleted: [listed],
+        orphans: [],
+        tempObjects: 0,
+        expiredUploads: 0,
+        deletedCount: 5000,
+        orphansCount: 0,
+        truncated: true,
+      },
+    };
+    const fake = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reports[req.url ?? '']));
+      });
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(fake.address() as { port: number }).port}`;
+      const verify = await ufs(['server', 'verify', '--server', url], { env: admin });
+      expect(verify.stdout.trim()).toBe('checked 2000: 500 ok, 1500 missing, 0 corrupt, 1000 repaired, 0 unreadable');
+      expect(verify.stderr).toContain('the counts above are exact');
+      expect(verify.status).toBe(65); // 1500 missing, 1000 repaired: the first list alone would say all were repaired
+      const gc = await ufs(['server', 'gc', '--server', url, '--dry-run'], { env: admin });
+      expect(gc.status).toBe(0);
+      expect(gc.stdout).toContain('would remove 5000 unreferenced, 0 orphan objects');
+    } finally {
+      fake.closeAllConnections();
+      await new Promise((resolve) => fake.close(resolve));
+    }
+  });
 });

@@ -37,10 +37,14 @@ export default class ServerGc extends BaseCommand<typeof ServerGc> {
       { maxAttempts: 1 },
     );
     const verb = report.dryRun ? 'would remove' : 'removed';
+    // `deleted` and `orphans` name at most the server's first 1000 hashes; the counts are exact (older servers: none).
+    const deleted = report.deletedCount ?? report.deleted.length;
+    const orphans = report.orphansCount ?? report.orphans.length;
     this.out(
-      `scanned ${report.scanned} contents; ${verb} ${report.deleted.length} unreferenced, ${report.orphans.length} orphan objects, ${report.tempObjects} temporary objects, ${report.expiredUploads} expired uploads`,
+      `scanned ${report.scanned} contents; ${verb} ${deleted} unreferenced, ${orphans} orphan objects, ${report.tempObjects} temporary objects, ${report.expiredUploads} expired uploads`,
     );
     for (const sha of report.deleted) this.debugNote(`${verb}: ${sha}`);
+    if (report.truncated) this.debugNote(`(the list above is cut at the server's limit of ${report.deleted.length})`);
     return report;
   }
 }

@@ -66,19 +66,25 @@ export default class ServerVerify extends BaseCommand<typeof ServerVerify> {
     const unreadable = (report as Partial<VerifyReport>).unreadable ?? [];
     const notFound = asked.length ? await notFoundOf(client, asked, report) : [];
     const unknownCount = notFound?.length ?? Math.max(0, asked.length - report.checked);
+    // The lists name at most the server's first 1000 hashes each; the counts are exact (older servers: the lengths).
+    const missing = report.missingCount ?? report.missing.length;
+    const corrupt = report.corruptCount ?? report.corrupt.length;
+    const repaired = report.repairedCount ?? report.repaired.length;
+    const unreadableCount = report.unreadableCount ?? unreadable.length;
     this.out(
-      `checked ${report.checked}: ${report.ok} ok, ${report.missing.length} missing, ${report.corrupt.length} corrupt, ${report.repaired.length} repaired, ${unreadable.length} unreadable${unknownCount ? `, ${unknownCount} not found` : ''}`,
+      `checked ${report.checked}: ${report.ok} ok, ${missing} missing, ${corrupt} corrupt, ${repaired} repaired, ${unreadableCount} unreadable${unknownCount ? `, ${unknownCount} not found` : ''}`,
     );
+    if (report.truncated) this.note("the lists below are cut at the server's limit; the counts above are exact");
     for (const sha of report.missing) this.note(`missing: ${sha}`);
     for (const sha of report.corrupt) this.note(`corrupt: ${sha}`);
     for (const sha of unreadable) this.note(`unreadable (see the server log): ${sha}`);
     for (const sha of notFound ?? []) this.note(`not found (the server holds no such content): ${sha}`);
     if (notFound === undefined && unknownCount > 0)
       this.note(`${unknownCount} of the ${asked.length} given hashes are not held by the server`);
-    const unrepaired = [...report.missing, ...report.corrupt].filter((sha) => !report.repaired.includes(sha));
-    if (unrepaired.length > 0) this.setExitStatus(exitCodeFor(new UfsError('INTEGRITY', 'unrepaired content')));
+    const unrepaired = missing + corrupt - repaired;
+    if (unrepaired > 0) this.setExitStatus(exitCodeFor(new UfsError('INTEGRITY', 'unrepaired content')));
     else if (unknownCount > 0) this.setExitStatus(exitCodeFor(new UfsError('NOT_FOUND', 'unknown content')));
-    else if (unreadable.length > 0) this.setExitStatus(exitCodeFor(new UfsError('UNAVAILABLE', 'unreadable content')));
+    else if (unreadableCount > 0) this.setExitStatus(exitCodeFor(new UfsError('UNAVAILABLE', 'unreadable content')));
     return { ...report, notFound: notFound ?? [] };
   }
 }
