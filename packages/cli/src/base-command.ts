@@ -2,6 +2,8 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import type { UfsError } from '@org/core';
 import { loadCliConfig, type CliConfig } from './config/cli-config.js';
 import { asUfsError, details, errorJson, exitCodeFor, oneLine } from './errors.js';
+import type { JsonArrayOut } from './output/json-stream.js';
+import { BROKEN_PIPE_STATUS, stdoutBroken } from './output/stdout.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -33,6 +35,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Variadic arguments, in order (for commands with `strict = false`). */
   protected argList: string[] = [];
   private configPromise: Promise<CliConfig> | undefined;
+  /** A `--json` array the command streams (ls, cat): a failure once it has begun closes it instead. */
+  protected jsonOut: JsonArrayOut | undefined;
 
   override async init(): Promise<void> {
     await super.init();
@@ -92,8 +96,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   override async catch(err: Error & { exitCode?: number }): Promise<never> {
     // `this.exit()` throws an ExitError: let it through untouched.
     if ((err as { oclif?: { exit?: number } }).oclif?.exit !== undefined && err.message.startsWith('EEXIT')) throw err;
+    // The reader of stdout went away (`ufs cat big | head`): stop quietly, as `cat` does (see output/stdout.ts).
+    if (stdoutBroken()) return this.exit(BROKEN_PIPE_STATUS);
     const error = this.forUser(asUfsError(err));
-    if (this.jsonEnabled()) this.logJson(errorJson(error));
+    // A streamed array already begun stays valid JSON; the error is on stderr and in the exit status.
+    if (this.jsonOut?.started) await this.jsonOut.end();
+    else if (this.jsonEnabled()) this.logJson(errorJson(error));
     const verbose = this.verbose;
     process.stderr.write(`${verbose ? details(error) : oneLine(error.message)}\n`);
     return this.exit(exitCodeFor(error));

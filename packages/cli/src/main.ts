@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadCliRunner } from './lazy.js';
+import { BROKEN_PIPE_STATUS, drained, stdoutBroken, watchStdout } from './output/stdout.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -15,14 +16,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   // Everything else (oclif, the error table, the config loader) is loaded only past the bare version check.
-  const { flush, run, asUfsError, details, exitCodeFor, oneLine, debugOn, quietKnownWarnings } = await loadCliRunner();
+  const { run, asUfsError, details, exitCodeFor, oneLine, debugOn, quietKnownWarnings } = await loadCliRunner();
   quietKnownWarnings();
+  watchStdout();
   try {
     await run([...argv], import.meta.url);
-    await flush();
+    // Waits for stdout to take the output; a reader that went away (`| head`) ends the wait (no unsettled await).
+    await drained();
+    if (stdoutBroken()) return BROKEN_PIPE_STATUS;
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    await flush().catch(() => undefined);
+    await drained();
+    // The reader of stdout went away: stop quietly, as a C tool killed by SIGPIPE would (141, no message).
+    if (stdoutBroken()) return BROKEN_PIPE_STATUS;
     const exit = exitOf(err);
     if (exit !== undefined) return exit;
     // Failures before a command runs (unknown command, broken plugin): same one-line rule as the base command.

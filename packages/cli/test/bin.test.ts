@@ -63,6 +63,18 @@ describe('every command', () => {
     for (const id of ids) expect([id, readme.includes(`## \`ufs ${id.replaceAll(':', ' ')}`)]).toEqual([id, true]);
   });
 
+  it('shows cp and mv as SOURCE... DEST in their usage; autocomplete --help succeeds', async () => {
+    for (const id of ['cp', 'mv']) {
+      const run = await ufs([id, '--help']);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain(`$ ufs ${id} SOURCE... DEST [--json]`);
+    }
+    expect((await ufs(['autocomplete', '--help'])).status).toBe(0);
+    const missing = await ufs(['cp', 'only-one']);
+    expect(missing.status).toBe(64);
+    expect(missing.stderr).toContain('Missing 1 required arg');
+  });
+
   it('shows its examples in --help', async () => {
     const run = await ufs(['scan', '--help']);
     expect(run.status).toBe(0);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { mkdir, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stringify } from 'yaml';
+import { sandbox, ufs } from './helpers/ufs.js';
 
 const INTERRUPT = new URL('../dist/interrupt.js', import.meta.url).href;
 
@@ -55,5 +60,72 @@ describe('Ctrl-C in long commands (onInterrupt)', () => {
     p.child.kill('SIGINT');
     expect(await p.exited).toEqual({ code: 130, signal: null });
     expect(p.lines).not.toContain('cleaned up');
+  });
+});
+
+describe('Ctrl-C during ufs cp / mv (a real process, a large streamed copy)', () => {
+  const TEMP = /^\.ufs-.*\.tmp$/;
+
+  /** Two local mounts (so bytes are streamed, not copied by the OS) and a 4 GiB sparse file (no disk used). */
+  async function setUp() {
+    const box = await sandbox();
+    const [a, b] = [join(box.dir, 'a'), join(box.dir, 'b')];
+    await mkdir(a, { recursive: true });
+    await mkdir(b, { recursive: true });
+    await writeFile(join(a, 'big.bin'), '');
+    await truncate(join(a, 'big.bin'), 4 * 1024 ** 3);
+    await mkdir(join(box.env.XDG_CONFIG_HOME!, 'ufs'), { recursive: true });
+    await writeFile(
+      join(box.env.XDG_CONFIG_HOME!, 'ufs', 'config.yaml'),
+      stringify({ mounts: { a: { protocol: 'local', root: a }, b: { protocol: 'local', root: b } } }),
+    );
+    return { box, a, b };
+  }
+
+  /** Runs `ufs <args>` and sends SIGINT as soon as a temporary file shows up in `dir`. */
+  async function interruptWhileWriting(args: string[], env: Record<string, string>, dir: string) {
+    let sawTemp = false;
+    const run = await ufs(args, {
+      env,
+      timeoutMs: 60_000,
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          if (readdirSync(dir).some((name) => TEMP.test(name))) {
+            sawTemp = true;
+            clearInterval(poll);
+            child.kill('SIGINT');
+          }
+        }, 5);
+        child.once('exit', () => clearInterval(poll));
+      },
+    });
+    return { run, sawTemp };
+  }
+
+  it('cp: the first SIGINT removes the file being written and exits 130 with one line', async () => {
+    const { box, b } = await setUp();
+    try {
+      const { run, sawTemp } = await interruptWhileWriting(['cp', 'a:big.bin', 'b:'], box.env, b);
+      expect(sawTemp).toBe(true);
+      expect(run.status).toBe(130);
+      expect(readdirSync(b)).toEqual([]); // neither the temporary file nor a partial big.bin
+      expect(run.stderr.trim()).toMatch(/^\[ufs\] copy "a:big\.bin".*aborted/);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
+  it('mv: same, and the source stays where it was', async () => {
+    const { box, a, b } = await setUp();
+    try {
+      const { run, sawTemp } = await interruptWhileWriting(['mv', 'a:big.bin', 'b:moved.bin'], box.env, b);
+      expect(sawTemp).toBe(true);
+      expect(run.status).toBe(130);
+      expect(readdirSync(b)).toEqual([]);
+      expect(statSync(join(a, 'big.bin')).size).toBe(4 * 1024 ** 3);
+    } finally {
+      await box.cleanup();
+    }
   });
 });

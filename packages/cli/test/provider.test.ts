@@ -117,9 +117,19 @@ describe('ufs provider', () => {
     ]);
   });
 
-  it('refuses an unknown provider id', async () => {
+  it('refuses an unknown provider id as a usage error (64)', async () => {
     const run = await ufs(['provider', 'status', 'nope'], { env });
-    expect(run.status).toBe(78);
+    expect(run.status).toBe(64);
     expect(run.stderr).toContain('unknown provider "nope"');
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('status --online shows the whole reason of a failed check on its one line', async () => {
+    fake.mode.catbox = 'error500';
+    const run = await ufs(['provider', 'status', '--online', 'catbox'], { env });
+    fake.mode.catbox = 'ok';
+    expect(run.status).toBe(69);
+    // the cause is on the message's second line: it used to be cut off after "failed on catbox (…):"
+    expect(run.stdout).toMatch(/^catbox\s+ready\s+FAILED\s+.*failed on catbox.*HTTP 500: internal error$/m);
   });
 });

@@ -1,11 +1,11 @@
 import { TransferCommand, transferArgs, type TransferJson } from '../storage/transfer-command.js';
-import { transferFlags } from '../storage/transfer.js';
+import { transferFlags, transferUsage } from '../storage/transfer.js';
 
 export default class Cp extends TransferCommand<typeof Cp> {
   static override summary = 'Copy files and folder trees, within a mount or across mounts.';
   static override description = [
-    'SRC and DEST are mount:path or local paths. A folder is copied with everything in it, its contents going to DEST itself (so the same command run again with --skip works as a sync). A file goes into DEST when DEST is an existing folder or ends with "/", else to DEST itself. With several sources, each goes into the folder DEST under its own name.',
-    'Inside one backend the copy is server-side where it can be; across backends bytes are streamed, never held whole. --skip decides which existing files are left alone (exists, size, hash: stored checksums are used when both sides have comparable ones). Prints a summary; failed files are reported one line each and decide the exit status.',
+    'SOURCE and DEST are mount:path or local paths. A folder is copied with everything in it, its contents going to DEST itself (so the same command run again with --skip works as a sync). A file goes into DEST when DEST is an existing folder or ends with "/", else to DEST itself. With several sources, each goes into the folder DEST under its own name.',
+    'Inside one backend the copy is server-side where it can be; across backends bytes are streamed, never held whole. --skip decides which existing files are left alone (exists, size, hash: stored checksums are used when both sides have comparable ones). Prints a summary; failed files are reported one line each and decide the exit status. A source that fails as a whole (missing, unreadable) does not stop the other sources. Ctrl-C stops cleanly: files being written are removed (finished ones stay), and the exit status is 130.',
   ].join('\n\n');
   static override examples = [
     {
@@ -21,7 +21,7 @@ export default class Cp extends TransferCommand<typeof Cp> {
       command: '<%= config.bin %> <%= command.id %> a.txt b.txt s3:inbox/',
     },
   ];
-  static override strict = false;
+  static override usage = transferUsage();
   static override args = transferArgs;
   static override flags = { ...transferFlags };
 

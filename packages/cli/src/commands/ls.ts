@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { formatBytes } from '@org/core';
 import type { StorageNode } from '@org/storage';
-import { table } from '../output/table.js';
+import { JsonArrayOut } from '../output/json-stream.js';
+import { stdoutBroken, writeOut } from '../output/stdout.js';
 import { StorageCommand } from '../storage/storage-command.js';
 
 interface Entry {
@@ -15,7 +16,7 @@ interface Entry {
 export default class Ls extends StorageCommand<typeof Ls> {
   static override summary = 'List a folder of a mount (or a local folder).';
   static override description =
-    'PATH is mount:path with mounts from the config file, or a local path. Folders are shown with a trailing "/". With --recursive every file below is listed with its path relative to PATH.';
+    'PATH is mount:path with mounts from the config file, or a local path. Folders are shown with a trailing "/". With --recursive every file below is listed with its path relative to PATH. Entries are printed as the mount lists them (in its order), never held whole, so a folder of any size lists in constant memory; --json is one array, written entry by entry.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> photos:2024',
     {
@@ -37,22 +38,16 @@ export default class Ls extends StorageCommand<typeof Ls> {
     }),
   };
 
-  async run(): Promise<Entry[]> {
+  async run(): Promise<void> {
     const folder = await this.node(this.args.path);
     const stat = await folder.stat();
-    const entries: Entry[] = [];
-    const toEntry = (node: StorageNode, name: string): Entry => {
-      const s = node.listed;
-      return {
-        path: this.show(node),
-        name,
-        isDir: Boolean(s?.isDir),
-        size: s?.size ?? 0,
-        ...(s?.mtime ? { mtime: s.mtime.toISOString() } : {}),
-      };
+    const json = this.jsonEnabled() ? (this.jsonOut = new JsonArrayOut()) : undefined;
+    const print = async (entry: Entry) => {
+      if (json) await json.item(entry);
+      else await writeOut(`${this.flags.long ? longLine(entry) : label(entry)}\n`);
     };
     if (!stat.isDir) {
-      entries.push({
+      await print({
         path: this.show(folder),
         name: folder.basename,
         isDir: false,
@@ -65,18 +60,30 @@ export default class Ls extends StorageCommand<typeof Ls> {
         ...(this.flags.recursive ? { recursive: true } : {}),
         ...(this.flags.glob ? { glob: this.flags.glob } : {}),
       };
-      for await (const node of folder.list(options)) entries.push(toEntry(node, node.path.slice(prefix.length)));
+      for await (const node of folder.list(options)) {
+        await print(this.entry(node, node.path.slice(prefix.length)));
+        if (stdoutBroken()) return; // `ufs ls -r | head`: nobody reads the rest
+      }
     }
-    const label = (e: Entry) => (e.isDir ? `${e.name}/` : e.name);
-    if (this.flags.long) {
-      this.out(
-        table(
-          entries.map((e) => [e.isDir ? 'dir' : 'file', e.isDir ? '-' : formatBytes(e.size), e.mtime ?? '-', label(e)]),
-        ),
-      );
-    } else {
-      for (const e of entries) this.out(label(e));
-    }
-    return entries;
+    await json?.end();
   }
+
+  private entry(node: StorageNode, name: string): Entry {
+    const s = node.listed;
+    return {
+      path: this.show(node),
+      name,
+      isDir: Boolean(s?.isDir),
+      size: s?.size ?? 0,
+      ...(s?.mtime ? { mtime: s.mtime.toISOString() } : {}),
+    };
+  }
+}
+
+const label = (e: Entry) => (e.isDir ? `${e.name}/` : e.name);
+
+/** `--long`: fixed-width columns (type, size, mtime, name), so each line is printed as soon as it is listed. */
+function longLine(e: Entry): string {
+  const size = e.isDir ? '-' : formatBytes(e.size);
+  return `${e.isDir ? 'dir ' : 'file'}  ${size.padStart(10)}  ${(e.mtime ?? '-').padEnd(24)}  ${label(e)}`;
 }

@@ -1,10 +1,12 @@
 import { Args, Flags } from '@oclif/core';
-import { StorageCommand } from '../storage/storage-command.js';
+import { UfsError } from '@org/core';
+import { asUfsError } from '../errors.js';
+import { StorageCommand, type ArgFailure } from '../storage/storage-command.js';
 
 export default class Mkdir extends StorageCommand<typeof Mkdir> {
   static override summary = 'Create folders.';
   static override description =
-    'Without --parents the parent must exist and the folder must not (ALREADY_EXISTS). On object stores folders are markers.';
+    'Without --parents the parent must exist (NOT_FOUND, use -p) and the folder must not (ALREADY_EXISTS). On object stores folders are markers. With several folders a failed one does not stop the others; the exit status is that of the failures.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> data:reports',
     '<%= config.bin %> <%= command.id %> -p data:reports/2024/q1',
@@ -15,14 +17,27 @@ export default class Mkdir extends StorageCommand<typeof Mkdir> {
     parents: Flags.boolean({ char: 'p', description: 'Create missing parents; an existing folder is fine.' }),
   };
 
-  async run(): Promise<Array<{ path: string }>> {
-    const made: Array<{ path: string }> = [];
-    for (const arg of this.argList) {
+  async run(): Promise<Array<{ path: string } | ArgFailure>> {
+    return this.eachArg(this.argList, async (arg) => {
       const node = await this.node(arg);
-      await node.mkdir(this.flags.parents ? { parents: true, existOk: true } : {});
-      made.push({ path: this.show(node) });
-      this.debugNote(`created ${this.show(node)}`);
-    }
-    return made;
+      try {
+        await node.mkdir(this.flags.parents ? { parents: true, existOk: true } : {});
+      } catch (err) {
+        throw this.flags.parents ? err : suggestParents(asUfsError(err));
+      }
+      this.debugNote(`created ${this.named(node)}`);
+      return { path: this.show(node) };
+    });
   }
+}
+
+/** A missing parent without -p: the message says which flag creates it (the storage says "use parents"). */
+function suggestParents(error: UfsError): UfsError {
+  if (error.code !== 'NOT_FOUND' || !/parent/.test(error.message)) return error;
+  const message = error.message.replace(/ \(use parents\)$/, '');
+  return new UfsError(error.code, `${message} (use -p to create it)`, {
+    context: error.context,
+    cause: error.cause,
+    retryable: error.retryable,
+  });
 }

@@ -1,10 +1,10 @@
 import { TransferCommand, transferArgs, type TransferJson } from '../storage/transfer-command.js';
-import { transferFlags } from '../storage/transfer.js';
+import { transferFlags, transferUsage } from '../storage/transfer.js';
 
 export default class Mv extends TransferCommand<typeof Mv> {
   static override summary = 'Move files and folder trees, within a mount or across mounts.';
   static override description =
-    'Like cp, and each file is removed from the source once it is in place (a native rename where the backend has one). Files that failed or were skipped stay where they were.';
+    'Like cp, and each file is removed from the source once it is in place (a native rename where the backend has one). Files that failed or were skipped stay where they were. A moved folder leaves nothing behind: its empty folders are made at the destination and removed from the source (not with --include/--exclude, which move only the files chosen).';
   static override examples = [
     '<%= config.bin %> <%= command.id %> data:inbox/report.pdf data:archive/2024/',
     {
@@ -12,7 +12,7 @@ export default class Mv extends TransferCommand<typeof Mv> {
       command: '<%= config.bin %> <%= command.id %> ./exports s3:exports',
     },
   ];
-  static override strict = false;
+  static override usage = transferUsage();
   static override args = transferArgs;
   static override flags = { ...transferFlags };
 

@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { UfsError } from '@org/core';
-import { StorageCommand } from '../storage/storage-command.js';
+import { StorageCommand, type ArgFailure } from '../storage/storage-command.js';
 
 export default class Rm extends StorageCommand<typeof Rm> {
   static override summary = 'Delete files (and folders with -r).';
-  static override description = 'A missing path is NOT_FOUND unless --force. A folder needs --recursive.';
+  static override description =
+    'A missing path is NOT_FOUND unless --force. A folder needs --recursive. With several paths a failed one does not stop the others: each failure is reported, the others are deleted, and the exit status is that of the failures (with --json every path gets its result or its error).';
   static override examples = [
     '<%= config.bin %> <%= command.id %> s3:tmp/old.zip',
     '<%= config.bin %> <%= command.id %> -r data:cache',
@@ -17,29 +18,22 @@ export default class Rm extends StorageCommand<typeof Rm> {
     force: Flags.boolean({ char: 'f', description: 'A missing path is not an error.' }),
   };
 
-  async run(): Promise<Array<{ path: string; deleted: boolean }>> {
-    const results: Array<{ path: string; deleted: boolean }> = [];
-    for (const arg of this.argList) {
+  async run(): Promise<Array<{ path: string; deleted: boolean } | ArgFailure>> {
+    return this.eachArg(this.argList, async (arg) => {
       const node = await this.node(arg);
       if (node.isRoot) throw new UfsError('INVALID_INPUT', `[ufs] rm "${arg}": refusing to delete the root of a mount`);
-      const exists = await node.exists();
-      if (!exists) {
+      const context = { operation: 'rm', path: this.show(node) };
+      if (!(await node.exists())) {
         if (!this.flags.force)
-          throw new UfsError('NOT_FOUND', `[ufs] rm "${this.show(node)}": no such file or folder`, {
-            context: { operation: 'rm', path: this.show(node) },
-          });
-        results.push({ path: this.show(node), deleted: false });
-        continue;
+          throw new UfsError('NOT_FOUND', `[ufs] rm "${this.named(node)}": no such file or folder`, { context });
+        return { path: this.show(node), deleted: false };
       }
       if (!this.flags.recursive && (await node.isDir())) {
-        throw new UfsError('INVALID_INPUT', `[ufs] rm "${this.show(node)}": is a folder (use -r)`, {
-          context: { operation: 'rm', path: this.show(node) },
-        });
+        throw new UfsError('INVALID_INPUT', `[ufs] rm "${this.named(node)}": is a folder (use -r)`, { context });
       }
       await node.delete({ recursive: this.flags.recursive });
-      results.push({ path: this.show(node), deleted: true });
-      this.debugNote(`deleted ${this.show(node)}`);
-    }
-    return results;
+      this.debugNote(`deleted ${this.named(node)}`);
+      return { path: this.show(node), deleted: true };
+    });
   }
 }

@@ -1,11 +1,11 @@
 import { Args } from '@oclif/core';
 import { formatBytes } from '@org/core';
-import { StorageCommand, statJson } from '../storage/storage-command.js';
+import { StorageCommand, statJson, type ArgFailure } from '../storage/storage-command.js';
 
 export default class Stat extends StorageCommand<typeof Stat> {
   static override summary = 'Show what a mount knows about files and folders.';
   static override description =
-    'Kind, size, modification time, and where the backend has them: ETag, content type, version, user metadata and stored checksum.';
+    'Kind, size, modification time, and where the backend has them: ETag, content type, version, user metadata and stored checksum. With several paths a failed one does not stop the others; the exit status is that of the failures.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> s3:photos/beach.jpg',
     '<%= config.bin %> <%= command.id %> --json ./README.md',
@@ -13,13 +13,12 @@ export default class Stat extends StorageCommand<typeof Stat> {
   static override strict = false;
   static override args = { path: Args.string({ description: 'Path(s) (mount:path or local path)', required: true }) };
 
-  async run(): Promise<Array<ReturnType<typeof statJson>>> {
-    const results: Array<ReturnType<typeof statJson>> = [];
-    for (const arg of this.argList) {
+  async run(): Promise<Array<ReturnType<typeof statJson> | ArgFailure>> {
+    const many = this.argList.length > 1;
+    return this.eachArg(this.argList, async (arg) => {
       const node = await this.node(arg);
       const stat = await node.stat();
       const item = statJson(this.show(node), stat);
-      results.push(item);
       const lines = [
         `path:  ${item.path}`,
         `type:  ${stat.isDir ? 'folder' : 'file'}`,
@@ -31,8 +30,8 @@ export default class Stat extends StorageCommand<typeof Stat> {
         ...(stat.hash ? [`${stat.hash.algorithm}: ${stat.hash.value}`] : []),
         ...Object.entries(stat.metadata ?? {}).map(([k, v]) => `meta.${k}: ${v}`),
       ];
-      this.out(lines.join('\n') + (this.argList.length > 1 ? '\n' : ''));
-    }
-    return results;
+      this.out(lines.join('\n') + (many ? '\n' : ''));
+      return item;
+    });
   }
 }

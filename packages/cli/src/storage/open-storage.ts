@@ -23,6 +23,9 @@ export class CliStorage {
     return new CliStorage(manager, localMount);
   }
 
+  /** Local paths as the user typed them (`docs/`, `./a.txt`, `~/x`), by their key on the implicit local mount. */
+  private readonly typed = new Map<string, string>();
+
   /** `mount:path`, or a local path (absolute, `./`, `../`, `~`, or relative without a known `mount:` prefix). */
   node(arg: string): StorageNode {
     if (arg === '') throw new UfsError('INVALID_INPUT', '[ufs] an empty path was given');
@@ -41,32 +44,76 @@ export class CliStorage {
       return this.manager.node(`${name}:${path}`);
     }
     const absolute = expandPath(arg);
-    return this.manager.node(`${this.localMount}:${absolute.slice(1)}`);
+    const node = this.manager.node(`${this.localMount}:${absolute.slice(1)}`);
+    if (!this.typed.has(node.path)) this.typed.set(node.path, arg);
+    return node;
   }
 
-  /** How to show a node: local paths as paths, others as `mount:path`. */
+  /** How to show a node in results (JSON, listings): local paths as absolute paths, others as `mount:path`. */
   display(node: StorageNode): string {
     return node.mountName === this.localMount ? `/${node.path}` : node.fullpath;
   }
 
+  /** `display` for a `mount:path` string (the paths of copy failures). */
+  displayPath(full: string): string {
+    const prefix = `${this.localMount}:`;
+    return full.startsWith(prefix) ? `/${full.slice(prefix.length)}` : full;
+  }
+
   /**
-   * An error of the implicit local mount as the user would name it: `"/srv/a.txt"` instead of the mount's own
-   * `"local:srv/a.txt"` or `"srv/a.txt"`, in the message (the path and the folders above it) and the context.
+   * How to name a node (or a `mount:path`) in messages: a local path as the user typed it, or below what they typed
+   * (`docs/a.md` for `docs`), else absolute; others as `mount:path`. Never the implicit mount's `local:…`.
+   */
+  named(node: StorageNode | string): string {
+    const full = typeof node === 'string' ? node : node.fullpath;
+    const prefix = `${this.localMount}:`;
+    return full.startsWith(prefix) ? this.userPath(full.slice(prefix.length)) : full;
+  }
+
+  /** A key of the implicit local mount as the user typed it, or below an argument they typed, else absolute. */
+  private userPath(key: string): string {
+    const exact = this.typed.get(key);
+    if (exact !== undefined) return exact;
+    let best: [string, string] | undefined;
+    for (const [typedKey, arg] of this.typed) {
+      const above = typedKey === '' || key.startsWith(`${typedKey}/`);
+      if (above && (!best || typedKey.length > best[0].length)) best = [typedKey, arg];
+    }
+    if (!best) return `/${key}`;
+    const rest = best[0] === '' ? key : key.slice(best[0].length + 1);
+    return `${best[1].replace(/\/+$/, '')}/${rest}`;
+  }
+
+  /**
+   * An error as the user would name things: a local path as typed (`"docs/a.md"`, `"/srv/a.txt"`) instead of the
+   * implicit mount's `"local:srv/a.txt"` or `"srv/a.txt"`, in the message (the path and the folders above it), and
+   * as an absolute path in the context. Keys of other mounts stay as they are.
    */
   forUser(error: UfsError): UfsError {
-    const { mount, path, to } = error.context;
-    if (mount !== this.localMount || typeof path !== 'string') return error;
-    const bare = (p: string) => (p.startsWith(`${mount}:`) ? p.slice(mount.length + 1) : p);
-    const keys = [path, to].filter((k): k is string => typeof k === 'string').map(bare);
-    // A quoted key of this error, or a folder above one, becomes its path.
-    const named = (q: string) => keys.some((k) => k === bare(q) || k.startsWith(`${bare(q)}/`));
+    const prefix = `${this.localMount}:`;
+    const { mount } = error.context;
+    const ours = mount === this.localMount;
+    const bare = (p: string) => (p.startsWith(prefix) ? p.slice(prefix.length) : p);
+    // Keys of the local mount this error is about: its own (path, to), or those of a copy/move (`local:…` values).
+    const fields = ['path', 'to', 'dest'] as const;
+    const localField = (name: (typeof fields)[number], value: unknown): value is string =>
+      typeof value === 'string' && (value.startsWith(prefix) || (ours && name !== 'dest' && !value.startsWith('/')));
+    const keys = fields.flatMap((f) => (localField(f, error.context[f]) ? [bare(error.context[f] as string)] : []));
+    if (keys.length === 0 && !error.message.includes(`"${prefix}`)) return error;
+    // A bare quoted key stands for a local file only in what the local mount itself said.
+    const speaksLocal = ours || error.message.includes(`[${this.localMount}] `);
+    const named = (q: string) => keys.some((k) => k === q || k.startsWith(`${q}/`));
     const message = error.message
-      .split(` of mount "${mount}"`) // the user named a path, not the implicit mount
+      .split(` of mount "${this.localMount}"`) // the user named a path, not the implicit mount
       .join('')
-      .replace(/"([^"]+)"/g, (quoted, q: string) => (named(q) ? `"/${bare(q)}"` : quoted));
+      .replace(/"([^"]+)"/g, (quoted, q: string) =>
+        q.startsWith(prefix) || (speaksLocal && named(q)) ? `"${this.userPath(bare(q))}"` : quoted,
+      );
+    const context = { ...error.context };
+    for (const f of fields) if (localField(f, context[f])) context[f] = `/${bare(context[f] as string)}`;
     return new UfsError(error.code, message, {
       retryable: error.retryable,
-      context: { ...error.context, path: `/${bare(path)}`, ...(typeof to === 'string' ? { to: `/${bare(to)}` } : {}) },
+      context,
       cause: error.cause,
       retryAfterMs: error.retryAfterMs,
     });

@@ -2,7 +2,15 @@ import type { Command } from '@oclif/core';
 import type { UfsError } from '@org/core';
 import type { StorageNode } from '@org/storage';
 import { BaseCommand } from '../base-command.js';
+import { asUfsError, errorJson, exitCodeForFailures } from '../errors.js';
+import { stdoutBroken } from '../output/stdout.js';
 import { CliStorage } from './open-storage.js';
+
+/** The `--json` item of an argument that failed. */
+export interface ArgFailure {
+  path: string;
+  error: ReturnType<typeof errorJson>['error'];
+}
 
 /** A command over `mount:path` nodes: opens the configured mounts once and disposes them at the end. */
 export abstract class StorageCommand<T extends typeof Command> extends BaseCommand<T> {
@@ -21,8 +29,59 @@ export abstract class StorageCommand<T extends typeof Command> extends BaseComma
     return this.opened ? this.opened.forUser(error) : error;
   }
 
+  /** A node in results (JSON, listings): a local path absolute, others `mount:path`. */
   protected show(node: StorageNode): string {
     return this.opened ? this.opened.display(node) : node.fullpath;
+  }
+
+  /** A node in messages: a local path as the user typed it (see CliStorage.named). */
+  protected named(node: StorageNode): string {
+    return this.opened ? this.opened.named(node) : node.fullpath;
+  }
+
+  /**
+   * Runs `one` for each argument in order and goes on past a failed one, as coreutils `rm a b c` and `cat` do: each
+   * failure is reported on stderr when it happens and is `{path, error}` among the results (`--json`); the exit
+   * status is that of the failures (their common code's, else 1: `exitCodeForFailures`). With a single argument its
+   * failure is the command's error, as for any command. A closed stdout stops everything (see output/stdout.ts).
+   * Results go to `emit` as they come when it is given (streamed output), else they are returned.
+   */
+  protected async eachArg<R>(
+    args: readonly string[],
+    one: (arg: string) => Promise<R>,
+    emit?: (result: R | ArgFailure) => Promise<void>,
+  ): Promise<Array<R | ArgFailure>> {
+    const results: Array<R | ArgFailure> = [];
+    const add = async (result: R | ArgFailure) => (emit ? emit(result) : void results.push(result));
+    if (args.length === 1) {
+      await add(await one(args[0]!));
+      return results;
+    }
+    const failures: UfsError[] = [];
+    for (const arg of args) {
+      let result: R | ArgFailure;
+      try {
+        result = await one(arg);
+      } catch (err) {
+        if (stdoutBroken()) throw err;
+        const error = asUfsError(err);
+        failures.push(error);
+        this.reportError(error);
+        result = { path: await this.pathOf(arg), error: errorJson(this.forUser(error)).error };
+      }
+      await add(result);
+    }
+    this.setExitStatus(exitCodeForFailures(failures));
+    return results;
+  }
+
+  /** An argument as results show it (the argument itself when it names no node, e.g. an unknown mount). */
+  private async pathOf(arg: string): Promise<string> {
+    try {
+      return this.show(await this.node(arg));
+    } catch {
+      return arg;
+    }
   }
 
   override async finally(err: Error | undefined): Promise<unknown> {

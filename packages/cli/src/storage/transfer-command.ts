@@ -1,10 +1,19 @@
 import { Args, type Command } from '@oclif/core';
 import { UfsError } from '@org/core';
-import type { CopySummary } from '@org/storage';
-import { exitCodeForFailures } from '../errors.js';
+import type { CopySummary, StorageNode } from '@org/storage';
+import { asUfsError, exitCodeForFailures } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { StorageCommand } from './storage-command.js';
-import { addSummary, copyOptions, destinationFor, summaryLine, type TransferFlags } from './transfer.js';
+import {
+  addSummary,
+  checkFolderDestination,
+  copyOptions,
+  destinationFor,
+  moveEmptyFolders,
+  summaryLine,
+  type TransferFlags,
+} from './transfer.js';
 
 export interface TransferJson {
   files: number;
@@ -17,47 +26,80 @@ export interface TransferJson {
   }>;
 }
 
+/** `SOURCE... DEST`: every argument but the last is a source (the help shows them so). */
 export const transferArgs = {
-  src: Args.string({
-    description: 'Source file(s) or folder(s)',
-    required: true,
-  }),
+  source: Args.string({ description: 'Source file(s) or folder(s): one or more', required: true, multiple: true }),
   dest: Args.string({ description: 'Destination', required: true }),
 };
 
-/** `cp` and `mv`: SRC… DEST through the storage copy engine, with progress, a summary and per-file failures. */
+/**
+ * `cp` and `mv`: SOURCE… DEST through the storage copy engine, with progress, a summary and per-file failures. A
+ * source that fails as a whole (missing, unreadable) is a failure among the others, and the remaining sources go on.
+ * Ctrl-C stops the transfers cleanly (no temporary file is left at the destination) and exits 130.
+ */
 export abstract class TransferCommand<T extends typeof Command> extends StorageCommand<T> {
   protected async transfer(operation: 'copy' | 'move'): Promise<TransferJson> {
     const name = operation === 'copy' ? 'cp' : 'mv';
-    if (this.argList.length < 2)
-      throw new UfsError('INVALID_INPUT', `[ufs] ${name}: give at least one source and a destination`);
+    const { source, dest: destArg } = this.args as unknown as { source: string | string[]; dest: string };
+    const sources = Array.isArray(source) ? source : [source];
     const flags = this.flags as unknown as TransferFlags;
-    const destArg = this.argList.at(-1)!;
-    const sources = this.argList.slice(0, -1);
+    const storage = await this.storage();
     const dest = await this.node(destArg);
+    if (sources.length > 1) await checkFolderDestination(dest, destArg);
+    // The first Ctrl-C aborts the transfers: each removes its temporary file, then the command ends with 130.
+    const interrupt = onInterrupt(() => new UfsError('ABORTED', `[ufs] ${name}: interrupted`));
     const progress = new ProgressLine(progressWanted(this.jsonEnabled()));
     const total: CopySummary = { files: 0, bytes: 0, skipped: 0, errors: [] };
-    const options = copyOptions(flags, progress, (line) => {
-      progress.done();
-      this.debugNote(line);
-    });
+    const filtered = Boolean(flags.include?.length || flags.exclude?.length);
+    const options = {
+      ...copyOptions(
+        flags,
+        progress,
+        (node) => storage.named(node),
+        (line) => {
+          progress.done();
+          this.debugNote(line);
+        },
+      ),
+      signal: interrupt.signal,
+    };
+    let aborted: UfsError | undefined;
     try {
       for (const srcArg of sources) {
-        const src = await this.node(srcArg);
-        const target = await destinationFor(src, dest, destArg, sources.length > 1);
-        addSummary(total, operation === 'copy' ? await src.copyTo(target, options) : await src.moveTo(target, options));
+        let src: StorageNode | undefined;
+        try {
+          src = await this.node(srcArg);
+          const target = await destinationFor(src, dest, destArg, sources.length > 1);
+          if (operation === 'copy') addSummary(total, await src.copyTo(target, options));
+          else {
+            addSummary(total, await src.moveTo(target, options));
+            // A whole tree moves, its empty folders too (with --include/--exclude only the files chosen move).
+            if (!filtered) total.errors.push(...(await moveEmptyFolders(src, target, interrupt.signal)));
+          }
+        } catch (err) {
+          if (interrupt.signal.aborted) {
+            aborted = asUfsError(err);
+            break;
+          }
+          // One source: its failure is the command's (as before); several: one failure among the others.
+          if (sources.length === 1) throw err;
+          const error = asUfsError(err);
+          total.errors.push({ path: src?.fullpath ?? srcArg, dest: dest.fullpath, error });
+        }
       }
     } finally {
       progress.done();
+      interrupt.dispose();
     }
     for (const failure of total.errors) this.reportError(failure.error);
     this.out(summaryLine(operation === 'copy' ? 'copied' : 'moved', total));
+    if (aborted) throw aborted.code === 'ABORTED' ? aborted : new UfsError('ABORTED', `[ufs] ${name}: interrupted`);
     this.setExitStatus(exitCodeForFailures(total.errors.map((e) => e.error)));
     return {
       ...total,
       errors: total.errors.map((e) => ({
-        path: e.path,
-        dest: e.dest,
+        path: storage.displayPath(e.path),
+        dest: storage.displayPath(e.dest),
         error: this.forUser(e.error).toJSON(),
       })),
     };

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { UfsError, formatBytes } from '@org/core';
-import type { CopyOptions, CopySummary, StorageNode } from '@org/storage';
+import { UfsError, formatBytes, toUfsError } from '@org/core';
+import type { CopyError, CopyOptions, CopySummary, StorageNode } from '@org/storage';
 import type { ProgressLine } from '../output/progress.js';
 
 /** Flags shared by `cp` and `mv`. */
@@ -37,6 +37,20 @@ export const transferFlags = {
   'fail-fast': Flags.boolean({ description: 'Stop at the first failed file.' }),
 };
 
+/**
+ * The USAGE line of `cp`/`mv`: `SOURCE... DEST [flags]`. Written here because the manifest oclif builds drops the
+ * variadic mark of an argument, and its help would then show `SOURCE DEST` (or, without it, `SRC... DEST...`).
+ */
+export function transferUsage(): string {
+  const flags = Object.entries(transferFlags).map(([name, flag]) => {
+    const f = flag as { char?: string; type: string; options?: readonly string[]; multiple?: boolean };
+    const switchName = f.char ? `-${f.char}` : `--${name}`;
+    if (f.type === 'boolean') return `[${switchName}]`;
+    return `[${switchName} ${f.options ? f.options.join('|') : '<value>'}${f.multiple ? '...' : ''}]`;
+  });
+  return ['<%= command.id %> SOURCE... DEST [--json] [-V] [--config <value>]', ...flags].join(' ');
+}
+
 export interface TransferFlags {
   skip: string;
   include?: string[];
@@ -52,27 +66,61 @@ export interface TransferFlags {
  * written with a trailing `/` (or `mount:`), else to DEST itself. Several sources: each into the folder DEST under
  * its own name.
  */
-export async function destinationFor(
-  src: StorageNode,
-  dest: StorageNode,
-  destArg: string,
-  manySources: boolean,
-): Promise<StorageNode> {
-  if (manySources) {
-    if ((await dest.exists()) && !(await dest.isDir())) {
-      throw new UfsError(
-        'INVALID_INPUT',
-        `[ufs] "${destArg}" is not a folder: with several sources the destination must be one`,
-      );
-    }
-    return src.isRoot ? dest : dest.child(src.basename);
-  }
+export async function destinationFor(src: StorageNode, dest: StorageNode, destArg: string, manySources: boolean) {
+  if (manySources) return src.isRoot ? dest : dest.child(src.basename);
   if (await src.isDir()) return dest;
   const intoFolder = destArg.endsWith('/') || destArg.endsWith(':') || (await dest.isDir());
   return intoFolder ? dest.child(src.basename) : dest;
 }
 
-export function copyOptions(flags: TransferFlags, progress: ProgressLine, onFile: (line: string) => void): CopyOptions {
+/** With several sources DEST must be a folder (or not exist yet): checked once, before anything is transferred. */
+export async function checkFolderDestination(dest: StorageNode, destArg: string): Promise<void> {
+  if ((await dest.exists()) && !(await dest.isDir())) {
+    throw new UfsError(
+      'INVALID_INPUT',
+      `[ufs] "${destArg}" is not a folder: with several sources the destination must be one`,
+    );
+  }
+}
+
+/**
+ * After a folder was moved: the folders still in the source that hold nothing (those that were empty before the
+ * move; the engine already removed the ones it emptied) are made at the destination and removed from the source,
+ * deepest first, so the whole tree moves as `mv` moves it. Folders that still hold a file (skipped, failed) stay.
+ * Returns the failures. Nothing to do where folders are only key prefixes.
+ */
+export async function moveEmptyFolders(src: StorageNode, dest: StorageNode, signal: AbortSignal): Promise<CopyError[]> {
+  const failures: CopyError[] = [];
+  if (!src.capabilities.directories || !(await src.exists()) || !(await src.isDir())) return failures;
+  /** True when `folder` held nothing and was moved. */
+  const visit = async (folder: StorageNode, target: StorageNode): Promise<boolean> => {
+    let empty = true;
+    for await (const child of folder.list({ signal })) {
+      const moved = child.listed?.isDir ? await visit(child, target.child(child.basename)) : false;
+      if (!moved) empty = false;
+    }
+    if (!empty) return false;
+    try {
+      signal.throwIfAborted();
+      await target.mkdir({ parents: true, existOk: true });
+      if (!folder.isRoot) await folder.delete({ signal });
+      return true;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      failures.push({ path: folder.fullpath, dest: target.fullpath, error: toUfsError(err, { operation: 'move' }) });
+      return false;
+    }
+  };
+  await visit(src, dest);
+  return failures;
+}
+
+export function copyOptions(
+  flags: TransferFlags,
+  progress: ProgressLine,
+  named: (node: StorageNode | string) => string,
+  onFile: (line: string) => void,
+): CopyOptions {
   return {
     skip: flags.skip as CopyOptions['skip'],
     ...(flags.include?.length ? { include: flags.include } : {}),
@@ -81,10 +129,13 @@ export function copyOptions(flags: TransferFlags, progress: ProgressLine, onFile
     concurrency: flags.concurrency,
     failFast: flags['fail-fast'],
     onProgress: ({ loaded, total, item }) =>
-      progress.update(`${formatBytes(loaded)}${total !== undefined ? ` / ${formatBytes(total)}` : ''}  ${item ?? ''}`),
+      progress.update(
+        () =>
+          `${formatBytes(loaded)}${total !== undefined ? ` / ${formatBytes(total)}` : ''}  ${item ? named(item) : ''}`,
+      ),
     onFile: ({ src, dest, bytes, method }) =>
-      onFile(`${src.fullpath} → ${dest.fullpath} (${formatBytes(bytes)}, ${method})`),
-    onSkip: ({ src, reason }) => onFile(`skipped ${src.fullpath} (${reason})`),
+      onFile(`${named(src.fullpath)} → ${named(dest)} (${formatBytes(bytes)}, ${method})`),
+    onSkip: ({ src, reason }) => onFile(`skipped ${named(src.fullpath)} (${reason})`),
   };
 }
 

@@ -8,7 +8,7 @@ import {
   type ProviderStatusReport,
 } from '@org/providers';
 import { BaseCommand } from '../../base-command.js';
-import { exitCodeForFailures } from '../../errors.js';
+import { asUfsError, exitCodeForFailures, oneLine } from '../../errors.js';
 import { table } from '../../output/table.js';
 
 interface StatusJson {
@@ -25,7 +25,7 @@ export default class ProviderStatus extends BaseCommand<typeof ProviderStatus> {
   static override description = [
     'Without --online nothing is sent: readiness comes from configuration (env variables such as PIXELDRAIN_API_KEY).',
     'Provider options in the config file (upload.providerOptions, e.g. a pixeldrain apiKey, an s3 bucket, mount mounts and target) count, as they do for upload.',
-    'With --online each ready provider (or each one named) gets a small test upload, verified by download and deleted where the service allows; the exit status is non-zero when any of those checks fails, or when a provider named is not ready (78, CONFIG_INVALID).',
+    'With --online each ready provider (or each one named) gets a small test upload, verified by download and deleted where the service allows; the exit status is non-zero when any of those checks fails, or when a provider named is not ready (78, CONFIG_INVALID). An unknown provider id is a usage error (64).',
   ].join('\n\n');
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -40,7 +40,7 @@ export default class ProviderStatus extends BaseCommand<typeof ProviderStatus> {
 
   async run(): Promise<StatusJson[]> {
     const ids = this.argList;
-    if (ids.length > 0) assertKnownProviders(ids, 'arguments');
+    if (ids.length > 0) checkIds(ids);
     // Provider options of the config file (a pixeldrain apiKey, s3 bucket, mount mounts/target…) count as for upload.
     const config = await this.cliConfig();
     const providerOptions = config.upload.providerOptions ?? {};
@@ -82,12 +82,14 @@ export default class ProviderStatus extends BaseCommand<typeof ProviderStatus> {
     const rows = results.map((r) => {
       const state = r.ready ? 'ready' : 'not ready';
       const online = r.online ? (r.online.ok ? `online (${r.online.ms} ms)` : r.ready ? 'FAILED' : 'NOT CHECKED') : '';
-      const why =
+      // The whole reason on the row's one line (a failed check's message lists its causes on lines of their own).
+      const why = oneLine(
         r.online?.error && r.ready
-          ? r.online.error.message.split('\n')[0]!
+          ? r.online.error.message
           : r.ready
             ? ''
-            : `${r.reason ?? ''}${r.help ? ` — ${r.help}` : ''}`;
+            : `${r.reason ?? ''}${r.help ? ` — ${r.help}` : ''}`,
+      );
       return this.flags.online ? [r.id, state, online, why] : [r.id, state, why];
     });
     const header = this.flags.online ? ['ID', 'STATUS', 'ONLINE', 'DETAILS'] : ['ID', 'STATUS', 'DETAILS'];
@@ -106,5 +108,18 @@ export default class ProviderStatus extends BaseCommand<typeof ProviderStatus> {
     result.online = { ok: false, ms: 0, error: error.toJSON() };
     this.reportError(error);
     return error;
+  }
+}
+
+/** An unknown provider id on the command line is a usage error (64), not a broken configuration. */
+function checkIds(ids: readonly string[]): void {
+  try {
+    assertKnownProviders(ids, 'arguments');
+  } catch (err) {
+    const error = asUfsError(err);
+    throw new UfsError('INVALID_INPUT', `${error.message} (see ufs provider list)`, {
+      context: error.context,
+      cause: error,
+    });
   }
 }
