@@ -67,9 +67,14 @@ describe('every command', () => {
     for (const id of ['cp', 'mv']) {
       const run = await ufs([id, '--help']);
       expect(run.status).toBe(0);
-      expect(run.stdout).toContain(`$ ufs ${id} SOURCE... DEST [--json]`);
+      expect(run.stdout).toContain(`$ ufs ${id} SOURCE... DEST [FLAGS]`);
     }
     expect((await ufs(['autocomplete', '--help'])).status).toBe(0);
+    const short = await ufs(['cp', '-h']); // -h is --help, as in most command-line tools
+    expect({ status: short.status, usage: short.stdout.includes('$ ufs cp SOURCE... DEST') }).toEqual({
+      status: 0,
+      usage: true,
+    });
     const missing = await ufs(['cp', 'only-one']);
     expect(missing.status).toBe(64);
     expect(missing.stderr).toContain('Missing 1 required arg');

@@ -114,6 +114,21 @@ describe('messages name paths as they were typed', () => {
   });
 });
 
+describe('a local path ending in / names a folder', () => {
+  it('rm ./t.txt/ and cat t.txt/ fail on a file and leave it; ls of a folder with / works', async () => {
+    const root = await fresh('slash', { 't.txt': 'keep me', 'sub/a.txt': 'a' });
+    const rm = await ufs(['rm', './t.txt/'], { env, cwd: root });
+    expect(rm.status).toBe(64);
+    expect(rm.stderr).toContain('is a file, not a folder');
+    expect(existsSync(join(root, 't.txt'))).toBe(true);
+    const cat = await ufs(['cat', 't.txt/'], { env, cwd: root });
+    expect(cat.status).toBe(64);
+    expect(cat.stdout).toBe('');
+    const ls = await ufs(['ls', 'sub/'], { env, cwd: root });
+    expect({ status: ls.status, stdout: ls.stdout }).toEqual({ status: 0, stdout: 'a.txt\n' });
+  });
+});
+
 describe('mv of a folder tree', () => {
   it('leaves no folder behind: empty ones are made at the destination', async () => {
     const root = await fresh('mv', { 'src/a/b/f.txt': 'f', 'src/c/g.txt': 'g' });

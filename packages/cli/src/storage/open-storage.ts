@@ -44,7 +44,9 @@ export class CliStorage {
       return this.manager.node(`${name}:${path}`);
     }
     const absolute = expandPath(arg);
-    const node = this.manager.node(`${this.localMount}:${absolute.slice(1)}`);
+    // resolve() drops a trailing `/`, which says the path names a folder (`rm ./t.txt/` must not remove a file).
+    const folder = arg.endsWith('/') && absolute !== '/' ? '/' : '';
+    const node = this.manager.node(`${this.localMount}:${absolute.slice(1)}${folder}`);
     if (!this.typed.has(node.path)) this.typed.set(node.path, arg);
     return node;
   }

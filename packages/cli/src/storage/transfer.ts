@@ -42,13 +42,8 @@ export const transferFlags = {
  * variadic mark of an argument, and its help would then show `SOURCE DEST` (or, without it, `SRC... DEST...`).
  */
 export function transferUsage(): string {
-  const flags = Object.entries(transferFlags).map(([name, flag]) => {
-    const f = flag as { char?: string; type: string; options?: readonly string[]; multiple?: boolean };
-    const switchName = f.char ? `-${f.char}` : `--${name}`;
-    if (f.type === 'boolean') return `[${switchName}]`;
-    return `[${switchName} ${f.options ? f.options.join('|') : '<value>'}${f.multiple ? '...' : ''}]`;
-  });
-  return ['<%= command.id %> SOURCE... DEST [--json] [-V] [--config <value>]', ...flags].join(' ');
+  // The flags are listed under FLAGS; a usage line with all of them made the README heading a paragraph.
+  return '<%= command.id %> SOURCE... DEST [FLAGS]';
 }
 
 export interface TransferFlags {
