@@ -38,7 +38,7 @@ const COUNTED = Symbol('ufs.counted');
  * Fastify-level wiring that a Nest module cannot declare: upload bodies are left unread for the handlers to stream,
  * `100 Continue` is sent only when a handler reads the body (after the key, scope, rate and size checks), errors
  * (parse errors and unparsable requests included) get the API's JSON body, every request is counted in the metrics
- * (one whose client left before the answer as status 499), CORS for tus when configured, OpenAPI is served. Call
+ * (one whose client left before it was processed as status 499), CORS for tus when configured, OpenAPI is served. Call
  * after NestFactory.create and before listen().
  */
 export function configureDedupApp(app: NestFastifyApplication, options: { openApi?: boolean } = {}): void {
@@ -58,19 +58,18 @@ export function configureDedupApp(app: NestFastifyApplication, options: { openAp
   const config = app.get<DedupConfig>(DEDUP_CONFIG, { strict: false });
   if (config.tusCorsOrigin !== null) fastify.addHook('onRequest', tusCorsHook(config.tusCorsOrigin));
   const metrics = app.get(MetricsService);
-  const count = (request: FastifyRequest, status: string, seconds: number) => {
+  const count = (request: FastifyRequest, status: string, seconds?: number) => {
     const counted = request as FastifyRequest & { [COUNTED]?: true };
     if (counted[COUNTED]) return;
     counted[COUNTED] = true;
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.labels(request.method, route, status).inc();
-    metrics.requestDuration.labels(request.method, route).observe(seconds);
+    if (seconds !== undefined) metrics.requestDuration.labels(request.method, route).observe(seconds);
   };
-  fastify.addHook('onRequest', (request, reply, done) => {
-    // A client that leaves mid-upload (or before its answer) gets no response, so onResponse never runs for it.
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) count(request, CLIENT_CLOSED, reply.elapsedTime / 1000);
-    });
+  // A client that leaves mid-request (an abandoned upload) gets no response, so onResponse never runs for it.
+  // Fastify's own hook for that, rather than a listener on every response.
+  fastify.addHook('onRequestAbort', (request, done) => {
+    count(request, CLIENT_CLOSED); // no duration: it did not end with an answer
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
