@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { expect } from '@jest/globals';
 import { UfsError, type ErrorCode } from '@org/core';
+import type { StorageLogger } from '../src/index.js';
 
 /** A fresh temporary folder per test, removed by `cleanup`. */
 export async function tempDir(prefix = 'ufs-storage-test-'): Promise<{ path: string; cleanup: () => Promise<void> }> {
@@ -52,4 +53,20 @@ export async function readAll(stream: AsyncIterable<Uint8Array | string>): Promi
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks);
+}
+
+export interface Warning {
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+/** A storage logger that keeps the warnings it gets (debug and info lines are dropped), for tests to assert on. */
+export function warningLogger(): { logger: StorageLogger; warnings: Warning[] } {
+  const warnings: Warning[] = [];
+  const logger: StorageLogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message, fields) => void warnings.push({ message, fields }),
+  };
+  return { logger, warnings };
 }

@@ -2,26 +2,21 @@ import { mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { UfsError } from '@org/core';
-import { LocalBackend, listAll, StorageManager, unreadableOf, type StorageLogger } from '../src/index.js';
-import { drain, tempDir } from './helpers.js';
+import { LocalBackend, listAll, StorageManager, unreadableOf } from '../src/index.js';
+import { drain, tempDir, warningLogger, type Warning } from './helpers.js';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 /** The temporary folder, real (no link on the way), so that a mount rooted at `/` reaches it by its own key. */
 let real: string;
-let warnings: { message: string; fields?: Record<string, unknown> }[];
+let warnings: Warning[];
 let storage: StorageManager;
-
-const logger: StorageLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message, fields) => void warnings.push({ message, fields }),
-};
 
 beforeEach(async () => {
   dir = await tempDir();
   real = await realpath(dir.path);
-  warnings = [];
-  storage = new StorageManager({ logger });
+  const log = warningLogger();
+  warnings = log.warnings;
+  storage = new StorageManager({ logger: log.logger });
 });
 afterEach(async () => {
   await storage.dispose();

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { UfsError } from '@org/core';
-import { StorageManager, type StorageLogger } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { StorageManager } from '../src/index.js';
+import { tempDir, warningLogger, type Warning } from './helpers.js';
 
 // Names Linux allows that can never be keys: one hides nothing, it is left out and reported.
 const BACKSLASH = 'back\\slash.txt';
@@ -17,20 +17,15 @@ const RESUME = 'r\u00e9sum\u00e9';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 let root: string;
-let warnings: { message: string; fields?: Record<string, unknown> }[];
+let warnings: Warning[];
 let storage: StorageManager;
-
-const logger: StorageLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message, fields) => void warnings.push({ message, fields }),
-};
 
 beforeEach(async () => {
   dir = await tempDir();
   root = join(dir.path, 'root');
-  warnings = [];
-  storage = new StorageManager({ logger });
+  const log = warningLogger();
+  warnings = log.warnings;
+  storage = new StorageManager({ logger: log.logger });
   await storage.configure([
     { name: 'disk', protocol: 'local', root },
     { name: 'mem', protocol: 'memory' },
