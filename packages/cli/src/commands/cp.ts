@@ -1,5 +1,5 @@
 import { TransferCommand, transferArgs, type TransferJson } from '../storage/transfer-command.js';
-import { transferFlags, transferUsage } from '../storage/transfer.js';
+import { transferFlags, TRANSFER_USAGE } from '../storage/transfer.js';
 
 export default class Cp extends TransferCommand<typeof Cp> {
   static override summary = 'Copy files and folder trees, within a mount or across mounts.';
@@ -21,7 +21,7 @@ export default class Cp extends TransferCommand<typeof Cp> {
       command: '<%= config.bin %> <%= command.id %> a.txt b.txt s3:inbox/',
     },
   ];
-  static override usage = transferUsage();
+  static override usage = TRANSFER_USAGE;
   static override args = transferArgs;
   static override flags = { ...transferFlags };
 

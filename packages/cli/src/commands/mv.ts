@@ -1,5 +1,5 @@
 import { TransferCommand, transferArgs, type TransferJson } from '../storage/transfer-command.js';
-import { transferFlags, transferUsage } from '../storage/transfer.js';
+import { transferFlags, TRANSFER_USAGE } from '../storage/transfer.js';
 
 export default class Mv extends TransferCommand<typeof Mv> {
   static override summary = 'Move files and folder trees, within a mount or across mounts.';
@@ -12,7 +12,7 @@ export default class Mv extends TransferCommand<typeof Mv> {
       command: '<%= config.bin %> <%= command.id %> ./exports s3:exports',
     },
   ];
-  static override usage = transferUsage();
+  static override usage = TRANSFER_USAGE;
   static override args = transferArgs;
   static override flags = { ...transferFlags };
 

@@ -21,14 +21,6 @@ export function stdoutBroken(): boolean {
   return broken || (process.stdout.destroyed && !process.stdout.writableFinished);
 }
 
-/** An EPIPE, however wrapped (a pipeline's rejection, a UfsError's cause). */
-export function isBrokenPipe(err: unknown): boolean {
-  for (let e = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
-    if ((e as { code?: unknown }).code === 'EPIPE') return true;
-  }
-  return false;
-}
-
 /** Writes to stdout and waits while its buffer is full (so a slow reader never makes ufs hold a whole listing). */
 export async function writeOut(text: string): Promise<void> {
   if (stdoutBroken()) return;

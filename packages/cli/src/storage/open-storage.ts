@@ -53,7 +53,7 @@ export class CliStorage {
 
   /** How to show a node in results (JSON, listings): local paths as absolute paths, others as `mount:path`. */
   display(node: StorageNode): string {
-    return node.mountName === this.localMount ? `/${node.path}` : node.fullpath;
+    return this.displayPath(node.fullpath);
   }
 
   /** `display` for a `mount:path` string (the paths of copy failures). */

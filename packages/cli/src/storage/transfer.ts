@@ -41,10 +41,7 @@ export const transferFlags = {
  * The USAGE line of `cp`/`mv`: `SOURCE... DEST [flags]`. Written here because the manifest oclif builds drops the
  * variadic mark of an argument, and its help would then show `SOURCE DEST` (or, without it, `SRC... DEST...`).
  */
-export function transferUsage(): string {
-  // The flags are listed under FLAGS; a usage line with all of them made the README heading a paragraph.
-  return '<%= command.id %> SOURCE... DEST [FLAGS]';
-}
+export const TRANSFER_USAGE = '<%= command.id %> SOURCE... DEST [FLAGS]';
 
 export interface TransferFlags {
   skip: string;

@@ -31,7 +31,7 @@ export async function verifyDownload(url: string, options: VerifyOptions): Promi
     followRedirects: options.headers === undefined,
     signal: options.signal,
     timeoutMs: options.timeoutMs,
-    ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+    idleTimeoutMs: options.idleTimeoutMs,
     context,
   });
   if (reply.status !== 200) {

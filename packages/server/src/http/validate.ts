@@ -6,7 +6,7 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, what: s
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   // A query (`what` names it) has parameters, a body has fields.
-  const isQuery = /\bquery\b/.test(what);
+  const isQuery = what === 'query';
   const issues = result.error.issues.slice(0, 10).map((i) => {
     const at = i.path.map(String).join('.');
     if (i.code === 'unrecognized_keys') {

@@ -1,7 +1,7 @@
 import picomatch from 'picomatch';
 import { describeContext, normalizeKey, toUfsError, UfsError, type ListPage } from '@org/core';
 import { invalidInput, notAFolder } from '../errors.js';
-import { unreadableOf } from '../util/unreadable.js';
+import type { UnreadableEntry } from '../util/unreadable.js';
 import { walkPage } from '../util/walk.js';
 import { backendFor, guard } from './access.js';
 import { statOrNull } from './stat.js';
@@ -74,10 +74,8 @@ export async function listPage(node: StorageNode, options: ListNodeOptions = {})
   for (const entry of page.entries) {
     const key = listedKey(node, entry.key, options);
     if (key === undefined || (matches && !matches(key.slice(offset)))) continue;
-    const { key: _raw, ...stat } = entry;
-    const unreadable = unreadableOf(entry);
+    const { key: _raw, unreadable, ...stat } = entry as Partial<UnreadableEntry> & typeof entry;
     if (unreadable) {
-      delete (stat as { unreadable?: unknown }).unreadable;
       options.onUnreadable?.(leftOut(node, key, unreadable, stat.isDir));
       // Nothing is known of an entry that is neither file nor folder: it is left out. A folder is there, unread.
       if (!stat.isDir) continue;

@@ -238,7 +238,6 @@ export class TusSessions {
   private async markCompleted(session: UploadSession): Promise<void> {
     // Null when the session was terminated meanwhile: then there is nothing to mark.
     await this.store.advanceUpload(session.id, session.length, session.length, []);
-    for (const part of session.parts) await this.content.discard(part.key);
     // Best effort: the expiry of the session removes what is left.
     await this.content.removePrefix(`${TUS_PREFIX}/${session.id}`).catch(() => undefined);
   }
@@ -254,7 +253,6 @@ export class TusSessions {
   async terminate(id: string): Promise<void> {
     const session = await this.store.getUpload(id);
     if (!session) throw notFound(id);
-    for (const part of session.parts) await this.content.remove(part.key);
     await this.content.removePrefix(`${TUS_PREFIX}/${id}`);
     await this.store.deleteUpload(id);
   }

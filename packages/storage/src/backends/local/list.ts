@@ -3,7 +3,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntryStat, UfsError } from '@org/core';
 import { unreadableEntry, type UnreadableEntry } from '../../util/unreadable.js';
-import { isInside } from './paths.js';
+import { isInside, isMissing } from './paths.js';
 
 /** Names of our own in-flight temporary files (`.ufs-<process prefix>-<counter>.tmp`; before, `.ufs-<16 hex>.tmp`), never listed. */
 export const TEMP_NAME = /^\.ufs-(?:[0-9a-f]{12}-[0-9a-z]+|[0-9a-f]{16})\.tmp$/;
@@ -26,12 +26,6 @@ interface WalkOptions {
   signal?: AbortSignal;
   /** The error of one entry, with the mount and key in its context. */
   fail: (err: unknown, key: string) => UfsError;
-}
-
-/** Removed while listing, or a dangling link (or a folder replaced by a file): left out silently. */
-function vanished(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 /**
@@ -61,7 +55,7 @@ async function describe(
     const stats = await stat(path);
     return { entry: entryOf(key, stats), descend: stats.isDirectory() };
   } catch (err) {
-    if (vanished(err)) return undefined;
+    if (isMissing(err)) return undefined;
     // Listed by its key alone, with the reason: the node layer reports it and the listing goes on.
     const error = entryError(err, key, options);
     if (!error) throw err;
@@ -115,7 +109,7 @@ export async function* walk(
       try {
         children = await readFolder(path);
       } catch (err) {
-        if (vanished(err)) continue;
+        if (isMissing(err)) continue;
         const error = entryError(err, key, options);
         if (!error) throw err;
         const unread: UnreadableEntry = { ...found.entry, unreadable: error };

@@ -15,7 +15,8 @@ export interface Located {
   rel: string;
 }
 
-function isMissing(err: unknown): boolean {
+/** ENOENT or ENOTDIR: nothing is at the path (or it vanished meanwhile). */
+export function isMissing(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
