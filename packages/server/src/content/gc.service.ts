@@ -4,7 +4,7 @@ import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { CatalogueEpoch } from '../store/catalogue-epoch.js';
 import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
 import { ContentStore, TEMP_PREFIX } from './content-store.js';
-import { listCapped } from './report-list.js';
+import { noteCapped } from './report-list.js';
 import { TusSessions } from './tus/tus-sessions.js';
 
 /** Youngest temp object GC may remove: an upload takes moments between finishing its temp object and placing it. */
@@ -75,8 +75,7 @@ export class GcService {
         report.scanned++;
         if (record.state !== 'present' || Date.parse(record.uploaded_at) > cutoff) continue;
         if (!(await this.collect(record, dryRun))) continue;
-        report.deletedCount++;
-        if (!listCapped(report.deleted, record.sha256)) report.truncated = true;
+        noteCapped(report, 'deleted', record.sha256);
       }
       cursor = page.cursor;
     } while (cursor !== undefined);
@@ -89,8 +88,7 @@ export class GcService {
       if (written === undefined || written > cutoff) continue;
       if (await this.store.getContent(entry.sha256)) continue;
       if (!dryRun && !(await this.removeOrphan(entry.sha256))) continue;
-      report.orphansCount++;
-      if (!listCapped(report.orphans, entry.sha256)) report.truncated = true;
+      noteCapped(report, 'orphans', entry.sha256);
     }
     // Temp objects belong to uploads in flight: never younger than TEMP_MIN_AGE_MS, whatever the grace period.
     const tempCutoff = Math.min(cutoff, now - TEMP_MIN_AGE_MS);

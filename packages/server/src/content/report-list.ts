@@ -10,3 +10,17 @@ export function listCapped(list: string[], sha256: string): boolean {
   list.push(sha256);
   return true;
 }
+
+/** A report with capped lists of hashes by kind, each with its exact `<kind>Count`, and `truncated`. */
+export type CappedReport<K extends string> = { [P in K]: string[] } & { [P in `${K}Count`]: number } & {
+  truncated: boolean;
+};
+
+/** Counts `sha256` as one of `kind` and lists it while the list is under the cap (else marks the report truncated). */
+export function noteCapped<K extends string>(report: CappedReport<K>, kind: K, sha256: string): boolean {
+  const counts = report as unknown as Record<string, number>;
+  counts[`${kind}Count`] = (counts[`${kind}Count`] ?? 0) + 1;
+  const listed = listCapped((report as unknown as Record<K, string[]>)[kind], sha256);
+  if (!listed) report.truncated = true;
+  return listed;
+}

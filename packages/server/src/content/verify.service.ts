@@ -5,7 +5,7 @@ import { EMPTY_SHA256 } from '../files/file-response.js';
 import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
 import { ContentStore } from './content-store.js';
 import { GcService } from './gc.service.js';
-import { listCapped } from './report-list.js';
+import { noteCapped } from './report-list.js';
 
 export interface VerifyOptions {
   /** Remove missing or corrupt content (record and object) so clients are asked to upload it again. */
@@ -67,12 +67,8 @@ export class VerifyService {
       unreadableCount: 0,
       truncated: false,
     };
-    const note = (kind: 'missing' | 'corrupt' | 'repaired' | 'unreadable', sha256: string): boolean => {
-      report[`${kind}Count`]++;
-      const listed = listCapped(report[kind], sha256);
-      if (!listed) report.truncated = true;
-      return listed;
-    };
+    const note = (kind: 'missing' | 'corrupt' | 'repaired' | 'unreadable', sha256: string): boolean =>
+      noteCapped(report, kind, sha256);
     const records = options.sha256s ? await this.named(options.sha256s, report) : this.all();
     for await (const record of records) {
       if (record.state !== 'present') continue;
