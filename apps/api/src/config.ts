@@ -1,29 +1,29 @@
 import { UfsError } from '@org/core';
+import { parseCorsOrigins } from '@org/server';
 import { z } from 'zod';
+
+const CORS_VARIABLE = 'UFS_TUS_CORS_ORIGIN';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-/** An origin as a browser sends it in `Origin`: scheme and host, optional port, nothing after. */
-const ORIGIN = /^https?:\/\/[^/\s?#]+$/;
-
-/** `*`, or a comma-separated list of origins (spaces around the commas are fine). */
-const corsOrigins = z.string().transform((value, ctx): '*' | string[] => {
-  if (value.trim() === '*') return '*';
+/**
+ * `*`, or a comma-separated list of origins (spaces around the commas are fine), checked by the server's own
+ * parseCorsOrigins: the message is the one createDedupApp's `tusCorsOrigin` option gives, naming the variable.
+ */
+const corsOrigins = z.string().transform((value, ctx): '*' | readonly string[] => {
   const origins = value
     .split(',')
     .map((origin) => origin.trim())
     .filter((origin) => origin !== '');
-  const bad = origins.filter((origin) => !ORIGIN.test(origin));
-  if (origins.length === 0 || bad.length > 0) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `must be "*" or comma-separated origins like https://app.example (not ${JSON.stringify(bad[0] ?? value)})`,
-    });
+  try {
+    // A list without any origin is shown as it was given.
+    return parseCorsOrigins(value.trim() === '*' ? '*' : origins.length ? origins : value, CORS_VARIABLE) ?? z.NEVER;
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
     return z.NEVER;
   }
-  return origins;
 });
 
 /** Environment of the deployable API. Every variable is documented in apps/api/README.md. */
@@ -79,7 +79,12 @@ export type ApiConfig = z.output<typeof envSchema>;
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): ApiConfig {
   const result = envSchema.safeParse(env);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    // A message from the server's own checks names its variable already: `UFS_X must be …`.
+    const message = issue.message.replace(/^\[ufs\] /, '');
+    return message.startsWith(`${name} `) ? message : `${name}: ${message}`;
+  });
   throw new UfsError('CONFIG_INVALID', `[ufs] invalid API configuration: ${problems.join('; ')}`);
 }
 

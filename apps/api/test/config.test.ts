@@ -67,6 +67,7 @@ describe('API configuration from env', () => {
         UFS_LOG_LEVEL: 'loud',
         UFS_RATE_LIMIT_PER_MINUTE: '-1',
         UFS_SIGNING_SECRET: 'short',
+        UFS_TUS_CORS_ORIGIN: 'app.example',
       });
     } catch (err) {
       error = err;
@@ -78,6 +79,7 @@ describe('API configuration from env', () => {
     expect((error as UfsError).message).toMatch(/UFS_LOG_LEVEL/);
     expect((error as UfsError).message).toMatch(/UFS_RATE_LIMIT_PER_MINUTE/);
     expect((error as UfsError).message).toMatch(/UFS_SIGNING_SECRET: must be at least 16 characters/);
+    expect((error as UfsError).message).toMatch(/; UFS_TUS_CORS_ORIGIN must be "\*" or origins like/);
   });
 
   it('UFS_TUS_CORS_ORIGIN: unset (no CORS), "*", or comma-separated origins; anything else named clearly', () => {
@@ -93,7 +95,7 @@ describe('API configuration from env', () => {
       [' , ', '" , "'],
     ] as const) {
       expect(() => loadConfig({ UFS_TUS_CORS_ORIGIN: value })).toThrow(
-        `UFS_TUS_CORS_ORIGIN: must be "*" or comma-separated origins like https://app.example (not ${shown})`,
+        `[ufs] invalid API configuration: UFS_TUS_CORS_ORIGIN must be "*" or origins like "https://app.example" (got ${shown})`,
       );
     }
   });

@@ -4,7 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DedupModule } from './dedup.module.js';
 import { DEDUP_CONFIG, type DedupConfig, type DedupModuleOptions } from './dedup-options.js';
-import { continueOnRead, replaceDefaultClientErrorHandler, writeClientError } from './http/connection.js';
+import { continueOnRead, useClientErrorHandler } from './http/connection.js';
 import { tusCorsHook } from './http/cors.js';
 import { sendError } from './http/exception.filter.js';
 import { useJsonBodyParser } from './http/json-body.js';
@@ -37,14 +37,15 @@ const COUNTED = Symbol('ufs.counted');
 /**
  * Fastify-level wiring that a Nest module cannot declare: upload bodies are left unread for the handlers to stream,
  * `100 Continue` is sent only when a handler reads the body (after the key, scope, rate and size checks), errors
- * (parse errors and unparsable requests included) get the API's JSON body, every request is counted in the metrics
+ * (parse errors and unparsable requests included: this replaces the server's `clientError` listeners, a
+ * `clientErrorHandler` the adapter was given too) get the API's JSON body, every request is counted in the metrics
  * (one whose client left before it was processed as status 499), CORS for tus when configured, OpenAPI is served. Call
  * after NestFactory.create and before listen().
  */
 export function configureDedupApp(app: NestFastifyApplication, options: { openApi?: boolean } = {}): void {
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   continueOnRead(fastify.server);
-  replaceDefaultClientErrorHandler(fastify.server);
+  useClientErrorHandler(fastify.server);
   useJsonBodyParser(app);
   fastify.addContentTypeParser(STREAMED_TYPES, (_request, _payload, done) => done(null));
   fastify.addHook('onRequest', (request, _reply, done) => {
@@ -88,8 +89,6 @@ export async function createDedupApp(options: DedupAppOptions): Promise<DedupApp
   const adapter = new FastifyAdapter({
     // Errors Fastify raises before routing (malformed URL encoding, …) get the same JSON body too.
     frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => sendError(error, reply, log),
-    // Requests Node cannot parse (oversized headers, malformed lines) too.
-    clientErrorHandler: writeClientError,
     bodyLimit: options.maxJsonBytes ?? 16 * 1024 * 1024,
     return503OnClosing: true,
     // Keep-alive sockets would hold close() open until they time out.

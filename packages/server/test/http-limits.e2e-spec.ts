@@ -1,4 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DedupModule, configureDedupApp, openContentMount } from '../src/index.js';
 import { RawConnection, rawRequest } from './helpers/raw-http.js';
 import { sha256Of } from './helpers/records.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -215,6 +221,49 @@ describe('connection-level errors answer the API error shape', () => {
       expect(await connection.closedWithin(5000)).toBe(true);
     } finally {
       connection.close();
+    }
+  });
+});
+
+describe('connection-level errors on an app built on an adapter of its own (configureDedupApp)', () => {
+  it.each([
+    ['a plain adapter', false],
+    ['an adapter given a clientErrorHandler', true],
+  ])('%s: the API error shape, from the one clientError listener', async (_what, ownHandler) => {
+    const dir = await mkdtemp(join(tmpdir(), 'ufs-embedded-'));
+    const mount = await openContentMount(join(dir, 'content'));
+    const calls: string[] = [];
+    const app = await NestFactory.create<NestFastifyApplication>(
+      DedupModule.forRoot({ store: { sqlitePath: join(dir, 'ufs.db') }, content: mount.backend }),
+      new FastifyAdapter({
+        forceCloseConnections: true,
+        ...(ownHandler && { clientErrorHandler: (err: Error) => void calls.push(err.message) }),
+      }),
+      { logger: false },
+    );
+    try {
+      configureDedupApp(app, { openApi: false });
+      expect(app.getHttpServer().listenerCount('clientError')).toBe(1);
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const connection = await RawConnection.open(await app.getUrl());
+      try {
+        await connection.write(rawRequest('GET', '/health', { 'x-big': 'a'.repeat(20_000) }));
+        const res = await connection.response();
+        expect(res?.status).toBe(431);
+        expect(JSON.parse(res!.body)).toEqual({
+          detail: 'the request headers are larger than the server accepts',
+          code: 'TOO_LARGE',
+          retryable: false,
+        });
+        expect(await connection.closedWithin(5000)).toBe(true);
+      } finally {
+        connection.close();
+      }
+      expect(calls).toEqual([]);
+    } finally {
+      await app.close();
+      await mount.dispose();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

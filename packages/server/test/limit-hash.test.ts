@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from '@jest/globals';
@@ -93,5 +95,33 @@ describe('LimitedHasher', () => {
     const hasher = new LimitedHasher(Number.MAX_SAFE_INTEGER, { extra: [md5] });
     await collect(hasher.stream(pieces(data)));
     expect(md5.digest('hex')).toBe(createHash('md5').update(data).digest('hex'));
+  });
+
+  it('refuses a request declaring more than the limit before reading any of it, worded as the caller says', async () => {
+    const request = (contentLength?: string) => {
+      const req = new IncomingMessage(new Socket());
+      if (contentLength !== undefined) req.headers['content-length'] = contentLength;
+      req.push(Buffer.from('abc'));
+      req.push(null);
+      return req;
+    };
+    const hasher = new LimitedHasher(100);
+    expect(hasher.admit(request('100'))).toBe(100);
+    expect(hasher.admit(request())).toBeUndefined();
+    expect(hasher.admit(request('chunked?'))).toBeUndefined();
+    expect(hasher.admit(pieces(data))).toBeUndefined(); // not a request: checked as its bytes arrive
+    expect(() => hasher.admit(request('101'))).toThrow(
+      expect.objectContaining({
+        code: 'TOO_LARGE',
+        message: '[ufs] the request body (Content-Length 101) is larger than the limit of 100 bytes',
+      }),
+    );
+    // stream and drain check it themselves, before reading.
+    const over = request('5000');
+    expect(() => hasher.stream(over)).toThrow(/Content-Length 5000/);
+    await expect(hasher.drain(over)).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    expect([over.readableDidRead, hasher.bytes]).toEqual([false, 0]);
+    const worded = new LimitedHasher(2, { sha256: false, overLimit: (n) => `[ufs] ${n} is more than 2` });
+    expect(() => worded.admit(request('3'))).toThrow('[ufs] 3 is more than 2');
   });
 });

@@ -207,6 +207,13 @@ describe('tus 1.0 resumable uploads (sessions in the store)', () => {
     expect(await tus.head(location!)).toMatchObject({ status: 200, offset: data.length });
     // A repeated last PATCH (its answer was lost) at the final offset answers the offset, nothing is stored again.
     expect(await tus.patch(location!, data.length, '')).toMatchObject({ status: 204, offset: data.length });
+    // One that announces bytes there is refused: the upload lacks none.
+    const extra = await tus.patch(location!, data.length, 'more');
+    expect(extra.status).toBe(413);
+    expect(JSON.parse(extra.text)).toMatchObject({
+      code: 'TOO_LARGE',
+      detail: expect.stringMatching(/Content-Length 4\) is larger than the 0 bytes the upload lacks/),
+    });
     expect(await tus.terminate(location!)).toBe(204);
     expect((await tus.head(location!)).status).toBe(404);
     expect(await readFile(join(server.dir, 'content', contentKey(sha)), 'utf8')).toBe(data);

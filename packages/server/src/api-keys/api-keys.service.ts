@@ -5,6 +5,7 @@ import { METADATA_STORE, type ApiKeyRecord, type MetadataStore, type Scope } fro
 import { createApiKey, type CreatedApiKey, type NewKeyOptions } from './bootstrap.js';
 import { KeyCache } from './key-cache.js';
 import { hashApiKey, hashesEqual, isApiKeyFormat } from './key-hash.js';
+import { RateLimiter } from './rate-limiter.js';
 
 function unauthenticated(why: string): UfsError {
   return new UfsError('PERMISSION_DENIED', `[ufs] ${why}`, { context: { reason: 'unauthenticated' } });
@@ -18,6 +19,7 @@ export class ApiKeysService {
   constructor(
     @Inject(METADATA_STORE) private readonly store: MetadataStore,
     @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
+    @Inject(RateLimiter) private readonly limiter: RateLimiter,
   ) {
     this.cache = new KeyCache(config.keyCacheMs);
   }
@@ -58,7 +60,7 @@ export class ApiKeysService {
     }
     let rateLimitPerMinute = options.rateLimitPerMinute ?? null;
     const serverDefault = this.config.rateLimitPerMinute;
-    const creatorLimit = creator.rate_limit_per_minute ?? serverDefault;
+    const creatorLimit = this.limiter.limitOf(creator);
     if (creatorLimit > 0) {
       if (rateLimitPerMinute !== null && rateLimitPerMinute > creatorLimit) {
         throw new UfsError(

@@ -6,7 +6,6 @@ import { CatalogueEpoch } from '../store/catalogue-epoch.js';
 import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
 import { ContentStore, integrityError } from './content-store.js';
 import { LimitedHasher } from './limit-hash.js';
-import { declaredLength } from './request-body.js';
 
 export interface IngestResult {
   sha256: string;
@@ -40,16 +39,10 @@ export class ContentService {
    * how many bytes will come (an upper bound will do) when `source` is not a request with a Content-Length.
    */
   async ingest(sha256: string, source: AsyncIterable<Uint8Array | string>, sizeHint?: number): Promise<IngestResult> {
-    // A request that announces more than the limit is refused before its body is read (and before `100 Continue`).
-    const declared = declaredLength(source);
-    if (declared !== undefined && declared > this.config.maxUploadBytes) {
-      throw new UfsError(
-        'TOO_LARGE',
-        `[ufs] the request body (Content-Length ${declared}) is larger than the limit of ${this.config.maxUploadBytes} bytes`,
-      );
-    }
-    const expected = sizeHint === undefined ? {} : { expectedBytes: sizeHint };
     const hasher = new LimitedHasher(this.config.maxUploadBytes);
+    // A request that announces more than the limit is refused first, its body unread (and no `100 Continue`).
+    hasher.admit(source);
+    const expected = sizeHint === undefined ? {} : { expectedBytes: sizeHint };
     if (await this.isPresent(sha256)) {
       // Already held: verify the bytes (the client must still send the right content) but store nothing.
       await hasher.drain(source, expected);

@@ -9,7 +9,8 @@ const OFF_THREAD_BYTES = 8 * 1024 * 1024;
 
 /**
  * Streams `source` through a SHA-256 (and optional extra hashes) and a byte limit. Throws TOO_LARGE as soon as
- * more than `maxBytes` arrive, so an oversized body is refused without being stored. Large bodies are hashed on a
+ * more than `maxBytes` arrive, so an oversized body is refused without being stored, or before reading a request
+ * whose Content-Length is over the limit (`admit`: the one place that check is made). Large bodies are hashed on a
  * worker thread (see hash-worker.ts) while this thread reads the socket; `digest()` is ready when the stream ends.
  */
 export class LimitedHasher {
@@ -20,17 +21,35 @@ export class LimitedHasher {
 
   private readonly extra: Hash[];
   private readonly sha256: boolean;
+  private readonly overLimit: (declared: number) => string;
 
   /**
    * @param options.extra further hashes fed the same bytes (a tus Upload-Checksum)
    * @param options.sha256 false: count and check the limit only (a tus chunk: the upload is hashed whole at the end)
+   * @param options.overLimit the message refusing a request whose Content-Length is over the limit (see `admit`)
    */
   constructor(
     private readonly maxBytes: number,
-    options: { extra?: Hash[]; sha256?: boolean } = {},
+    options: { extra?: Hash[]; sha256?: boolean; overLimit?: (declared: number) => string } = {},
   ) {
     this.extra = options.extra ?? [];
     this.sha256 = options.sha256 ?? true;
+    this.overLimit =
+      options.overLimit ??
+      ((declared) =>
+        `[ufs] the request body (Content-Length ${declared}) is larger than the limit of ${maxBytes} bytes`);
+  }
+
+  /**
+   * The Content-Length `source` declares when it is a request (see declaredLength). One that declares more than the
+   * limit is refused here with TOO_LARGE before any of its body is read, so also without `100 Continue` (sent when
+   * the body is first read: see continueOnRead). `stream` and `drain` check this themselves; a caller calls it first
+   * to refuse such a request before any other work.
+   */
+  admit(source: unknown): number | undefined {
+    const declared = declaredLength(source);
+    if (declared !== undefined && declared > this.maxBytes) throw new UfsError('TOO_LARGE', this.overLimit(declared));
+    return declared;
   }
 
   /** The SHA-256 (hex) of every byte, once `stream` has ended or `drain` resolved. */
@@ -55,7 +74,8 @@ export class LimitedHasher {
     source: AsyncIterable<Uint8Array | string>,
     options: { expectedBytes?: number; keepPartial?: boolean } = {},
   ): Readable {
-    this.choose(options.expectedBytes ?? declaredLength(source));
+    const declared = this.admit(source);
+    this.choose(options.expectedBytes ?? declared);
     const hasher = new Transform({
       highWaterMark: 4 << 20,
       transform: (chunk: Buffer, _encoding, callback) => {
@@ -82,7 +102,8 @@ export class LimitedHasher {
 
   /** Consumes the source without storing it (the content is already held): hash and count only. */
   async drain(source: AsyncIterable<Uint8Array | string>, options: { expectedBytes?: number } = {}): Promise<void> {
-    this.choose(options.expectedBytes ?? declaredLength(source));
+    const declared = this.admit(source);
+    this.choose(options.expectedBytes ?? declared);
     try {
       for await (const chunk of source) {
         const bytes = this.take(chunk as Uint8Array | string);

@@ -51,9 +51,9 @@ function describeClientError(code: string | undefined): { status: number; body: 
 }
 
 /**
- * The server's `clientError` handler (Fastify's `clientErrorHandler`): a request Node cannot parse (oversized
- * headers, a malformed request line or header, a timeout) gets the API's error body `{detail, code, retryable}`
- * rather than Fastify's, and the connection is closed (what follows on it cannot be trusted).
+ * The server's `clientError` handler (see useClientErrorHandler): a request Node cannot parse (oversized headers, a
+ * malformed request line or header, a timeout) gets the API's error body `{detail, code, retryable}` rather than
+ * Fastify's, and the connection is closed (what follows on it cannot be trusted).
  */
 export function writeClientError(err: Error & { code?: string }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
@@ -77,13 +77,12 @@ export function writeClientError(err: Error & { code?: string }, socket: Duplex)
 }
 
 /**
- * Installs writeClientError on an app that was built without it (configureDedupApp on an embedder's adapter):
- * replaces Fastify's default `clientError` listener only, never one the embedder gave.
+ * Makes writeClientError the server's one `clientError` listener, on any Fastify server (whoever made its adapter):
+ * the listener Fastify installed when it was created (its default, or a `clientErrorHandler` option) is removed with
+ * any other, since Node runs every listener on the same socket and a second answer would garble the first. Nothing
+ * depends on how Fastify names or binds its handler. Called again, it still leaves one listener.
  */
-export function replaceDefaultClientErrorHandler(server: Server): void {
-  const listeners = server.listeners('clientError');
-  const fastifyDefault = listeners.find((l) => l.name === 'bound defaultClientErrorHandler');
-  if (!fastifyDefault) return;
-  server.off('clientError', fastifyDefault as (...args: unknown[]) => void);
+export function useClientErrorHandler(server: Server): void {
+  server.removeAllListeners('clientError');
   server.on('clientError', writeClientError);
 }

@@ -70,8 +70,14 @@ export function tusCorsHook(allowed: '*' | readonly string[]) {
   };
 }
 
-/** The `tusCorsOrigin` option checked: `*`, or origins like `https://app.example` (scheme, host, optional port). */
-export function parseCorsOrigins(value: string | readonly string[] | undefined): '*' | readonly string[] | null {
+/**
+ * The `tusCorsOrigin` option checked: `*`, or origins like `https://app.example` (scheme, host, optional port); null
+ * when unset. CONFIG_INVALID names `setting`, where the value came from (apps/api: its environment variable).
+ */
+export function parseCorsOrigins(
+  value: string | readonly string[] | undefined,
+  setting = 'tusCorsOrigin',
+): '*' | readonly string[] | null {
   if (value === undefined) return null;
   if (value === '*') return '*';
   const list = typeof value === 'string' ? [value] : [...value];
@@ -79,7 +85,7 @@ export function parseCorsOrigins(value: string | readonly string[] | undefined):
   if (list.length === 0 || bad.length) {
     throw new UfsError(
       'CONFIG_INVALID',
-      `[ufs] tusCorsOrigin must be "*" or origins like "https://app.example" (got ${JSON.stringify(bad[0] ?? value)})`,
+      `[ufs] ${setting} must be "*" or origins like "https://app.example" (got ${JSON.stringify(bad[0] ?? value)})`,
     );
   }
   return list;

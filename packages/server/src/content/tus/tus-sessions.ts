@@ -99,28 +99,25 @@ export class TusSessions {
         `[ufs] [tus] Upload-Offset ${offset} does not match the upload's offset ${session.offset}`,
       );
     }
-    // A PATCH that announces more than the upload still lacks is refused before its body is read.
+    // A PATCH that may carry the whole upload is hashed as it arrives, so the upload completes without reading its
+    // bytes again; other chunks are only counted (the upload is hashed whole when it completes).
     const declared = declaredLength(body);
+    const whole = offset === 0 && (declared === undefined || declared === session.length);
     const remaining = session.length - offset;
-    if (declared !== undefined && declared > remaining) {
-      throw new UfsError(
-        'TOO_LARGE',
-        `[ufs] [tus] the PATCH body (Content-Length ${declared}) is larger than the ${remaining} bytes the upload lacks (Upload-Length ${session.length}, Upload-Offset ${offset})`,
-      );
-    }
+    const hasher = new LimitedHasher(remaining, {
+      extra: checksum ? [checksum.hash] : [],
+      sha256: whole,
+      overLimit: (length) =>
+        `[ufs] [tus] the PATCH body (Content-Length ${length}) is larger than the ${remaining} bytes the upload lacks (Upload-Length ${session.length}, Upload-Offset ${offset})`,
+    });
+    // A PATCH that announces more than the upload still lacks is refused before its body is read.
+    hasher.admit(body);
     // Nothing left to send: a finished upload answers its offset (a client repeating its last PATCH), one whose
     // commit was cut short is finished now.
     if (offset === session.length) {
       if (!isCompleted(session)) await this.finish(session);
       return session;
     }
-    // A PATCH that may carry the whole upload is hashed as it arrives, so the upload completes without reading its
-    // bytes again; other chunks are only counted (the upload is hashed whole when it completes).
-    const whole = offset === 0 && (declared === undefined || declared === session.length);
-    const hasher = new LimitedHasher(session.length - offset, {
-      extra: checksum ? [checksum.hash] : [],
-      sha256: whole,
-    });
     const key = `${TUS_PREFIX}/${id}/${offset}.${randomUUID()}`;
     try {
       // A client that leaves mid-PATCH keeps what arrived (tus: resume from the new offset), unless the chunk has a
