@@ -125,10 +125,15 @@ describe('ufs upload', () => {
     expect(fromFile.json<Array<{ provider: string }>>()[0]!.provider).toBe('catbox');
   });
 
-  it('refuses an unknown provider (78) naming the known ones, and a broken config file', async () => {
+  it('refuses an unknown provider naming the known ones (64 from -p, 78 from the config), and a broken config file', async () => {
     const run = await ufs(['upload', '-p', 'nope', fileB], { env });
-    expect(run.status).toBe(78);
+    expect(run.status).toBe(64);
     expect(run.stderr).toMatch(/unknown provider "nope".*known providers: catbox, litterbox, 0x0/);
+    const configured = join(box.dir, 'nope.yaml');
+    await writeFile(configured, 'providers: nope\n');
+    const fromConfig = await ufs(['upload', '--config', configured, fileB], { env });
+    expect(fromConfig.status).toBe(78);
+    expect(fromConfig.stderr).toMatch(/unknown provider "nope"/);
     const bad = join(box.dir, 'bad.yaml');
     await writeFile(bad, 'mounts: 3\nwhat: ever\n');
     const broken = await ufs(['upload', '--config', bad, fileB], { env });

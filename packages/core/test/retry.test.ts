@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { backoffDelay, retry, sleep, UfsError, type RetryPolicy } from '../src/index.js';
+import { backoffDelay, formatSeconds, retry, sleep, UfsError, type RetryPolicy } from '../src/index.js';
 
 function recorder(): { delays: number[]; sleep: NonNullable<RetryPolicy['sleep']> } {
   const delays: number[] = [];
@@ -18,6 +18,26 @@ describe('backoffDelay', () => {
     expect(backoffDelay(3, { baseDelayMs: 100 }, () => 0.5)).toBe(200);
     expect(backoffDelay(3, { baseDelayMs: 100, jitter: 'equal' }, () => 0)).toBe(200);
     expect(backoffDelay(3, { baseDelayMs: 100, jitter: 'equal' }, () => 1)).toBe(400);
+  });
+});
+
+describe('formatSeconds', () => {
+  it.each([
+    [0, '0 ms'],
+    [40, '40 ms'],
+    [99.4, '99 ms'],
+    [99.6, '0.1 s'],
+    [300, '0.3 s'],
+    [1250, '1.3 s'],
+    [2000, '2 s'],
+    [2040, '2 s'],
+    [9940, '9.9 s'],
+    [9960, '10 s'],
+    [10_400, '10 s'],
+    [60_000, '60 s'],
+    [3_600_000, '3600 s'],
+  ])('%d ms reads as %s', (ms, text) => {
+    expect(formatSeconds(ms)).toBe(text);
   });
 });
 
@@ -93,6 +113,18 @@ describe('retry', () => {
       'come back tomorrow (the server asked to retry after 86400 s, more than the 60 s limit)',
     );
     expect((err as UfsError).context.attempts).toBe(1);
+  });
+
+  it('names a Retry-After and a cap under 10 s with one decimal, as the transport names its timeouts', async () => {
+    const err = await retry(
+      async () => {
+        throw new UfsError('RATE_LIMITED', 'slow down', { retryAfterMs: 2040 });
+      },
+      { sleep: recorder().sleep, maxRetryAfterMs: 1500 },
+    ).catch((e: unknown) => e);
+    expect((err as UfsError).message).toBe(
+      'slow down (the server asked to retry after 2 s, more than the 1.5 s limit)',
+    );
   });
 
   it('respects the overall deadline', async () => {

@@ -83,6 +83,7 @@ try {
     context: { provider: 'catbox', operation: 'upload' },
     signal: undefined,
     timeoutMs: undefined,
+    idleTimeoutMs: undefined,
     bytes: (options) => countedBytes(source, () => undefined, {}, options),
     progress: () => undefined,
   };

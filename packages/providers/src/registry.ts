@@ -60,12 +60,26 @@ export function isKnownProvider(id: string): boolean {
   return Object.hasOwn(PROVIDER_LOADERS, id);
 }
 
-/** CONFIG_INVALID for ids that are not registered, listing the known ones. */
-export function assertKnownProviders(ids: readonly string[], where = 'providers'): void {
+/**
+ * Where provider ids given by a caller come from (the options of a call, a command's arguments): an unknown one there
+ * is a usage error, INVALID_INPUT (exit 64), not a broken configuration.
+ */
+const INPUT_SOURCES: readonly string[] = ['options', 'arguments'];
+
+/**
+ * Throws for ids that are not registered, listing the known ones: INVALID_INPUT when they came from the caller
+ * (`source` `input`; by default when `where` is `options` or `arguments`), else CONFIG_INVALID (a config file, the
+ * environment: `config`, `env UFS_PROVIDERS`, …).
+ */
+export function assertKnownProviders(
+  ids: readonly string[],
+  where = 'providers',
+  source: 'input' | 'config' = INPUT_SOURCES.includes(where) ? 'input' : 'config',
+): void {
   const unknown = ids.filter((id) => !isKnownProvider(id));
   if (unknown.length > 0) {
     throw new UfsError(
-      'CONFIG_INVALID',
+      source === 'input' ? 'INVALID_INPUT' : 'CONFIG_INVALID',
       `[ufs] unknown provider${unknown.length > 1 ? 's' : ''} ${unknown.map((id) => JSON.stringify(id)).join(', ')} in ${where}; known providers: ${knownProviders().join(', ')}`,
       { context: { operation: 'configure', unknown } },
     );

@@ -7,6 +7,12 @@ import type { Env } from './env.js';
  */
 export interface ProviderCallOptions extends UploadOptions {
   env?: Env;
+  /**
+   * Idle timeout in ms of each HTTP request the provider sends (no answer, or no data, this long: TIMEOUT); 0 turns
+   * it off. Default: the transport's, 60 s. Passed on like `timeoutMs`; the providers that go through an SDK or a
+   * storage backend (s3, dropbox, mount) do not use it.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** A provider as the registry hands it out: core contract, with `status` always present. */

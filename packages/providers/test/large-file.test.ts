@@ -60,6 +60,7 @@ describe('large file', () => {
         context: { provider: 'catbox', operation: 'upload', path: source.filename },
         signal: undefined,
         timeoutMs: 120_000,
+        idleTimeoutMs: undefined,
         bytes: (options) => countedBytes(source, (loaded) => (lastProgress = loaded), { provider: 'catbox' }, options),
         progress: () => undefined,
       };

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { join } from 'node:path';
 import { ufsFailure } from '@org/core/testing';
-import { uploadFile, uploadFiles, type UploadEvent, type UploadFileOptions } from '../src/index.js';
+import { uploadFile, uploadFiles, type UploadConfig, type UploadEvent, type UploadFileOptions } from '../src/index.js';
 import { HARNESSES, type Harness } from './fakes/index.js';
 import { FAST_RETRY, randomFile, sparseFile, tempDir } from './helpers.js';
 
@@ -140,5 +141,41 @@ describe('abort, Retry-After and options', () => {
       expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('option maxAttempts') });
     }
     expect(catbox.fake.uploads).toBe(0);
+  });
+
+  it('options and the config file have the same bounds and say the same of a value out of them', async () => {
+    const file = await randomFile(dir, 'bounds.bin');
+    const cases: Array<[keyof UploadConfig, number, string]> = [
+      ['maxAttempts', 21, 'maxAttempts must be a whole number from 1 to 20, got 21'],
+      ['concurrency', 65, 'concurrency must be a whole number from 1 to 64, got 65'],
+      ['concurrency', Infinity, 'concurrency must be a whole number from 1 to 64, got Infinity'],
+      ['timeoutMs', 0, 'timeoutMs must be a whole number of at least 1, got 0'],
+      ['idleTimeoutMs', -1, 'idleTimeoutMs must be a whole number of at least 0, got -1'],
+    ];
+    for (const [name, value, problem] of cases) {
+      const fromOptions = await ufsFailure(
+        uploadFiles([file.path], { ...opts({ providers: ['catbox'] }), [name]: value }),
+      );
+      const fromConfig = await ufsFailure(
+        uploadFiles([file.path], opts({ providers: ['catbox'], config: { [name]: value } })),
+      );
+      expect([fromOptions.code, fromOptions.message]).toEqual(['CONFIG_INVALID', `[ufs] option ${problem}`]);
+      // The config's message has the same words, after where the value was (`config:`) and the key.
+      expect([fromConfig.code, fromConfig.message]).toEqual([
+        'CONFIG_INVALID',
+        `[ufs] config: ${problem.replace(' ', ': ')}`,
+      ]);
+    }
+    expect(catbox.fake.uploads).toBe(0);
+    // The bounds themselves are allowed either way (the missing file fails on its own, nothing is thrown).
+    const missing = join(dir, 'missing.bin');
+    for (const [name, value] of [
+      ['maxAttempts', 20],
+      ['concurrency', 64],
+    ] as const) {
+      const viaOptions = await uploadFiles([missing], { ...opts({ providers: ['catbox'] }), [name]: value });
+      const viaConfig = await uploadFiles([missing], opts({ providers: ['catbox'], config: { [name]: value } }));
+      expect([viaOptions[0]!.ok, viaConfig[0]!.ok]).toEqual([false, false]);
+    }
   });
 });

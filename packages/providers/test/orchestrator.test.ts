@@ -1,6 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { getEventListeners } from 'node:events';
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { ufsFailure } from '@org/core/testing';
 import {
   DEFAULT_PROVIDERS,
@@ -22,6 +26,7 @@ let dir: string;
 let cleanup: () => Promise<void>;
 let env: Record<string, string>;
 
+const execFileAsync = promisify(execFile);
 const opts = (extra: UploadFileOptions = {}): UploadFileOptions => ({ env, retry: FAST_RETRY, ...extra });
 
 beforeAll(async () => {
@@ -132,16 +137,27 @@ describe('provider order and precedence', () => {
     expect(await resolveUploadSettings({ configFile: config, expire: '1d', env: {} })).toMatchObject({ expire: '1d' });
   });
 
-  it('unknown ids are CONFIG_INVALID listing the known ones, wherever they come from', async () => {
+  it('unknown ids are refused listing the known ones: INVALID_INPUT from the options, CONFIG_INVALID from config', async () => {
     const fromOptions = await ufsFailure(resolveUploadSettings({ providers: ['catbox', 'dropbx'], env: {} }));
-    expect(fromOptions.code).toBe('CONFIG_INVALID');
+    expect(fromOptions.code).toBe('INVALID_INPUT');
     expect(fromOptions.message).toMatch(
       /unknown provider "dropbx" in options; known providers: catbox, litterbox, 0x0/,
     );
     const fromEnv = await ufsFailure(resolveUploadSettings({ env: { UFS_PROVIDERS: 'nope' } }));
-    expect(fromEnv.message).toContain('in env UFS_PROVIDERS');
+    expect([fromEnv.code, fromEnv.message]).toEqual([
+      'CONFIG_INVALID',
+      expect.stringContaining('in env UFS_PROVIDERS'),
+    ]);
+    const fromConfig = await ufsFailure(resolveUploadSettings({ env: {}, config: { providers: ['nope'] } }));
+    expect([fromConfig.code, fromConfig.message]).toEqual(['CONFIG_INVALID', expect.stringContaining('in config')]);
     const fromProviderOptions = await ufsFailure(resolveUploadSettings({ env: {}, providerOptions: { s4: {} } }));
+    expect(fromProviderOptions.code).toBe('INVALID_INPUT');
     expect(fromProviderOptions.message).toContain('in providerOptions');
+    const fromConfigOptions = await ufsFailure(
+      resolveUploadSettings({ env: {}, config: { providerOptions: { s4: {} } } }),
+    );
+    expect(fromConfigOptions.code).toBe('CONFIG_INVALID');
+    expect(fromConfigOptions.message).toContain('in providerOptions');
   });
 
   it('a bad config file is CONFIG_INVALID naming the key', async () => {
@@ -314,5 +330,27 @@ describe('uploadFiles', () => {
     for (const [i, item] of items.slice(0, 5).entries()) {
       if (item.ok) expect(item.result.sha256).toBe(files[i]!.sha256);
     }
+  });
+
+  it("many files at once under the caller's signal: no MaxListenersExceededWarning, no listener left on it", async () => {
+    const files = await Promise.all(Array.from({ length: 14 }, (_, i) => randomFile(dir, `many-${i}.bin`, 1000)));
+    catbox.fake.stall(50); // all twelve in flight at once
+    const script = fileURLToPath(new URL('./fixtures/upload-many.ts', import.meta.url));
+    const { NODE_OPTIONS: _jest, ...parentEnv } = process.env;
+    const run = await execFileAsync(process.execPath, ['--import', 'tsx', script, ...files.map((f) => f.path)], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...parentEnv, ...catbox.env },
+    });
+    expect(run.stdout.trim()).toBe('14');
+    expect(run.stderr).not.toContain('MaxListenersExceededWarning');
+
+    // In this process: the caller's signal is left as it was.
+    const caller = new AbortController();
+    const items = await uploadFiles(
+      files.slice(0, 3).map((f) => f.path),
+      { ...opts({ providers: ['catbox'], signal: caller.signal }), concurrency: 12 },
+    );
+    expect(items.every((i) => i.ok)).toBe(true);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
   });
 });

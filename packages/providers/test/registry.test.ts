@@ -1,7 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_PROVIDERS, PROVIDER_LOADERS, knownProviders, listProviders, loadProvider } from '../src/index.js';
+import type { UfsError } from '@org/core';
+import {
+  DEFAULT_PROVIDERS,
+  PROVIDER_LOADERS,
+  assertKnownProviders,
+  knownProviders,
+  listProviders,
+  loadProvider,
+} from '../src/index.js';
 import { HARNESSES } from './fakes/index.js';
 
 const providersDir = fileURLToPath(new URL('../src/providers/', import.meta.url));
@@ -35,6 +43,28 @@ describe('registry', () => {
 
   it('every provider has a local server in the tests (s3 and mount use radosgw, ufs a real dedup server)', () => {
     expect([...Object.keys(HARNESSES), 's3', 'mount', 'ufs'].sort()).toEqual(knownProviders().sort());
+  });
+
+  it("an unknown id from the caller (options, a command's arguments) is INVALID_INPUT, from configuration CONFIG_INVALID", () => {
+    const codeOf = (call: () => void) => {
+      try {
+        call();
+      } catch (err) {
+        return [(err as UfsError).code, (err as UfsError).message];
+      }
+      return undefined;
+    };
+    const known = `known providers: ${knownProviders().join(', ')}`;
+    expect(codeOf(() => assertKnownProviders(['nope'], 'arguments'))).toEqual([
+      'INVALID_INPUT',
+      `[ufs] unknown provider "nope" in arguments; ${known}`,
+    ]);
+    expect(codeOf(() => assertKnownProviders(['nope', 'catbox'], 'options'))?.[0]).toBe('INVALID_INPUT');
+    expect(codeOf(() => assertKnownProviders(['nope'], 'config'))?.[0]).toBe('CONFIG_INVALID');
+    expect(codeOf(() => assertKnownProviders(['nope'], 'env UFS_PROVIDERS'))?.[0]).toBe('CONFIG_INVALID');
+    expect(codeOf(() => assertKnownProviders(['nope']))?.[0]).toBe('CONFIG_INVALID');
+    expect(codeOf(() => assertKnownProviders(['nope'], 'providerOptions', 'input'))?.[0]).toBe('INVALID_INPUT');
+    expect(codeOf(() => assertKnownProviders(['catbox'], 'arguments'))).toBeUndefined();
   });
 
   it('defaults are known, need no account, and are not single-download', async () => {

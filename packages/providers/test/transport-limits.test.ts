@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { ufsFailure } from '@org/core/testing';
 import {
@@ -11,26 +10,18 @@ import {
   type UploadEvent,
   type UploadFileOptions,
 } from '../src/index.js';
+import type { StoredFile } from './fakes/base.js';
+import { HARNESSES, type Harness } from './fakes/index.js';
 import { FAST_RETRY, randomFile, tempDir } from './helpers.js';
 
-// Answers that never end, never come, or redirect forever, from a temp.sh-like server written for these cases
-// (PUT /<name> stores the body and answers its URL; GET /f/<id> serves it, unless a case overrides an answer).
-type Answer = (req: IncomingMessage, res: ServerResponse, stored: Buffer | undefined) => void | Promise<void>;
-
-let server: Server;
-let base = '';
-const stored = new Map<string, Buffer>();
-const requests: string[] = [];
-let onPut: Answer | undefined;
-let onGet: Answer | undefined;
+// Answers that never end, never come, or redirect forever, from the temp.sh fake (PUT /<name> stores the body and
+// answers its URL; GET /<id>/<name> serves it) with its answers replaced case by case (answerUploads/answerDownloads).
+let tempsh: Harness;
 let dir: string;
 let cleanup: () => Promise<void>;
 
-async function body(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
+/** The bytes of a stored file. */
+const bytesOf = (file: StoredFile | undefined): Promise<Buffer> => readFile(file!.path);
 
 /** Writes `chunk` every millisecond until the client goes away. */
 function endless(res: ServerResponse, chunk: Buffer): void {
@@ -39,42 +30,18 @@ function endless(res: ServerResponse, chunk: Buffer): void {
 }
 
 beforeAll(async () => {
+  tempsh = await HARNESSES.tempsh!();
   ({ dir, cleanup } = await tempDir());
-  server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    void (async () => {
-      if (req.method === 'PUT') {
-        const bytes = await body(req);
-        const id = randomBytes(4).toString('hex');
-        stored.set(id, bytes);
-        if (onPut) return onPut(req, res, bytes);
-        res.writeHead(200, { 'content-type': 'text/plain' }).end(`${base}/f/${id}\n`);
-        return;
-      }
-      const bytes = stored.get(req.url!.split('/')[2]?.replace(/\?.*/, '') ?? '');
-      if (onGet) return onGet(req, res, bytes);
-      if (!bytes) return void res.writeHead(404).end('not found');
-      res.writeHead(200, { 'content-length': String(bytes.length) }).end(bytes);
-    })().catch(() => res.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-  await cleanup();
+  await Promise.all([tempsh.stop(), cleanup()]);
 });
-beforeEach(() => {
-  onPut = undefined;
-  onGet = undefined;
-  requests.length = 0;
-});
+afterEach(() => tempsh.fake.reset());
 
 // A safety net: a hang fails the test in 15 s with ABORTED instead of running into jest's timeout.
 const opts = (extra: UploadFileOptions = {}): UploadFileOptions => ({
   providers: 'tempsh',
-  env: { UFS_TEMPSH_URL: base },
+  env: tempsh.env,
   retry: FAST_RETRY,
   signal: AbortSignal.timeout(15_000),
   ...extra,
@@ -84,11 +51,11 @@ describe('answers without end', () => {
   it('a verification download with the wrong Content-Length fails at once with INTEGRITY', async () => {
     const file = await randomFile(dir, 'length.bin', 100_000);
     let served = 0;
-    onGet = (_req, res) => {
+    tempsh.fake.answerDownloads((res) => {
       res.writeHead(200, { 'content-length': '100001' });
       served = 1;
       res.write(Buffer.alloc(1000)); // and never the rest: only the header is needed to know
-    };
+    });
     const error = await ufsFailure(uploadFile(file.path, opts({ maxAttempts: 1 })));
     expect(served).toBe(1);
     expect(error.code).toBe('INTEGRITY');
@@ -98,11 +65,11 @@ describe('answers without end', () => {
 
   it('a verification download that never ends stops as soon as it passes the size (progress never past total)', async () => {
     const file = await randomFile(dir, 'endless.bin', 100_000);
-    onGet = (_req, res, bytes) => {
+    tempsh.fake.answerDownloads(async (res, stored) => {
       res.writeHead(200); // chunked: no length to compare first
-      res.write(bytes);
+      res.write(await bytesOf(stored));
       endless(res, Buffer.alloc(65_536));
-    };
+    });
     let most = 0;
     const started = Date.now();
     const error = await ufsFailure(
@@ -119,12 +86,11 @@ describe('answers without end', () => {
 
   it('an upload answer that never ends is read up to its limit, then closed', async () => {
     const file = await randomFile(dir, 'endless-answer.bin', 1000);
-    onPut = (_req, res) => {
-      const id = [...stored.keys()].at(-1)!;
+    tempsh.fake.answerUploads((res, _stored, url) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
-      res.write(`${base}/f/${id}\n`);
+      res.write(`${url}\n`);
       endless(res, Buffer.alloc(65_536, 0x20));
-    };
+    });
     const result = await uploadFile(file.path, opts());
     expect(result).toMatchObject({ provider: 'tempsh', verified: true });
   });
@@ -141,42 +107,66 @@ describe('idle timeout', () => {
 
   it('a server that takes the file and never answers: TIMEOUT after the idle timeout, naming it', async () => {
     const file = await randomFile(dir, 'silent.bin', 50_000);
-    onPut = () => undefined; // the body was read; no answer ever
+    tempsh.fake.answerUploads(() => undefined); // the body was read; no answer ever
     const started = Date.now();
     const error = await ufsFailure(uploadFile(file.path, opts({ idleTimeoutMs: 300, maxAttempts: 2 })));
     expect(error.code).toBe('TIMEOUT');
     expect(error.message).toContain('no answer within 0.3 s of sending the request');
     expect(error.message).toContain('(idle timeout)');
-    expect(requests.filter((r) => r.startsWith('PUT'))).toHaveLength(2);
+    expect(tempsh.fake.requests.filter((r) => r.method === 'PUT')).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('a verification download that stalls: TIMEOUT after the idle timeout', async () => {
     const file = await randomFile(dir, 'stall.bin', 50_000);
-    onGet = (_req, res, bytes) => {
-      res.writeHead(200, { 'content-length': String(bytes!.length) });
-      res.write(bytes!.subarray(0, 1000)); // then nothing
-    };
+    tempsh.fake.answerDownloads(async (res, stored) => {
+      res.writeHead(200, { 'content-length': String(stored!.size) });
+      res.write((await bytesOf(stored)).subarray(0, 1000)); // then nothing
+    });
     const error = await ufsFailure(uploadFile(file.path, opts({ idleTimeoutMs: 300, maxAttempts: 1 })));
     expect(error.code).toBe('TIMEOUT');
     expect(error.message).toContain('no data for 0.3 s while reading the answer');
   });
 });
 
+describe('idle timeout of a provider called directly', () => {
+  it('comes from ProviderCallOptions.idleTimeoutMs, passed like timeoutMs', async () => {
+    const provider = await loadProvider('tempsh');
+    const data = Buffer.alloc(5000, 1);
+    const source = { filename: 'direct.bin', size: data.length, open: () => Readable.from([data]) };
+    tempsh.fake.answerUploads(() => undefined); // the body was read; no answer ever
+    const started = Date.now();
+    const error = await ufsFailure(
+      provider.upload(source, { env: tempsh.env, idleTimeoutMs: 300, signal: AbortSignal.timeout(15_000) }),
+    );
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toContain('no answer within 0.3 s of sending the request');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('a timeout under 0.1 s is named in ms, not rounded to "0 s"', async () => {
+    const file = await randomFile(dir, 'short.bin', 1000);
+    tempsh.fake.answerUploads(() => undefined);
+    const error = await ufsFailure(uploadFile(file.path, opts({ idleTimeoutMs: 40, maxAttempts: 1 })));
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toContain('no answer within 40 ms of sending the request');
+  });
+});
+
 describe('redirects at verification', () => {
   it('a redirect loop and a chain past the limit are "too many redirects (limit 5)"', async () => {
     const file = await randomFile(dir, 'loop.bin', 1000);
-    onGet = (req, res) => void res.writeHead(302, { location: req.url! }).end();
+    tempsh.fake.answerDownloads((res, _stored, url) => void res.writeHead(302, { location: url }).end());
     const loop = await ufsFailure(uploadFile(file.path, opts()));
     expect(loop.code).toBe('UNEXPECTED');
     expect(loop.message).toMatch(
-      /too many redirects \(limit 5\) at http:\/\/127\.0\.0\.1:\d+\/f\/\w+: it redirects back/,
+      /too many redirects \(limit 5\) at http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]+\/loop\.bin: it redirects back/,
     );
 
-    onGet = (req, res) => {
-      const hop = Number(/\?r(\d+)$/.exec(req.url!)?.[1] ?? 0);
-      res.writeHead(302, { location: `${req.url!.replace(/\?.*/, '')}?r${hop + 1}` }).end();
-    };
+    tempsh.fake.answerDownloads((res, _stored, url) => {
+      const hop = Number(/\?r(\d+)$/.exec(url)?.[1] ?? 0);
+      res.writeHead(302, { location: `${url.replace(/\?.*/, '')}?r${hop + 1}` }).end();
+    });
     const chain = await ufsFailure(uploadFile(file.path, opts()));
     expect(chain.code).toBe('UNEXPECTED');
     expect(chain.message).toMatch(/too many redirects \(limit 5\) at .*: the last answer \(HTTP 302\) redirects to/);
@@ -185,32 +175,27 @@ describe('redirects at verification', () => {
 
 describe('sources', () => {
   it('a source whose open() hands back a stream already read is refused for the retry, saying so', async () => {
-    let puts = 0;
-    onPut = (_req, res) => {
-      if (++puts === 1) return void res.writeHead(500).end('try again');
-      res.writeHead(200).end(`${base}/f/${[...stored.keys()].at(-1)!}\n`);
-    };
-    const tempsh = await loadProvider('tempsh');
+    tempsh.fake.fail(500, { body: 'try again' });
+    const provider = await loadProvider('tempsh');
     const data = Buffer.alloc(5000, 7);
     const once = Readable.from([data]);
     const source = { filename: 'x.bin', size: data.length, open: () => once };
-    const callOptions = { env: { UFS_TEMPSH_URL: base } };
-    expect((await ufsFailure(tempsh.upload(source, callOptions))).code).toBe('UNAVAILABLE');
-    const second = await ufsFailure(tempsh.upload(source, callOptions));
+    const callOptions = { env: tempsh.env };
+    expect((await ufsFailure(provider.upload(source, callOptions))).code).toBe('UNAVAILABLE');
+    const second = await ufsFailure(provider.upload(source, callOptions));
     expect(second.code).toBe('INVALID_INPUT');
     expect(second.message).toContain('the source cannot be re-read for a retry');
-    expect(puts).toBe(1); // nothing was sent the second time
+    expect(tempsh.fake.requests.filter((r) => r.method === 'PUT')).toHaveLength(1); // nothing was sent the second time
   });
 });
 
 describe('events', () => {
   it('retries of the verification download are retry events with phase "verify"', async () => {
     const file = await randomFile(dir, 'verify-retry.bin', 1000);
-    let gets = 0;
-    onGet = (_req, res, bytes) => {
-      if (++gets === 1) return void res.writeHead(503, { 'retry-after': '0' }).end('warming up');
-      res.writeHead(200, { 'content-length': String(bytes!.length) }).end(bytes);
-    };
+    tempsh.fake.answerDownloads((res) => {
+      tempsh.fake.answerDownloads(undefined); // the next download is served
+      res.writeHead(503, { 'retry-after': '0' }).end('warming up');
+    });
     const events: UploadEvent[] = [];
     const result = await uploadFile(file.path, opts({ onEvent: (e) => events.push(e) }));
     expect(result.verified).toBe(true);

@@ -64,10 +64,16 @@ function abortError(signal: AbortSignal, context: ErrorContext = {}, when = ''):
   );
 }
 
-/** Whole seconds for messages (`3600 s`), one decimal under 10 s. */
-function seconds(ms: number): string {
-  const s = ms / 1000;
-  return `${s < 10 && !Number.isInteger(s) ? s.toFixed(1) : Math.round(s)} s`;
+/**
+ * A duration in milliseconds for messages: whole seconds from 10 s (`3600 s`), one decimal below (`0.3 s`, `2.5 s`,
+ * `2 s` for 2000), milliseconds below 0.1 s (`40 ms`), so a short timeout never reads as `0 s`. Rounded to the
+ * nearest unit shown (9960 ms is `10 s`).
+ */
+export function formatSeconds(ms: number): string {
+  const whole = Math.round(ms);
+  if (Math.abs(whole) < 100) return `${whole} ms`;
+  const tenths = Math.round(ms / 100);
+  return `${Math.abs(tenths) < 100 ? tenths / 10 : Math.round(ms / 1000)} s`;
 }
 
 /** A sleep that ends early (rejecting with ABORTED) when the signal aborts. */
@@ -114,7 +120,7 @@ export async function retry<T>(fn: (info: AttemptInfo) => Promise<T>, policy: Re
           // Giving up on a retryable error: say why, or the caller sees a transient error that was never retried.
           throw new UfsError(
             error.code,
-            `${error.message} (the server asked to retry after ${seconds(error.retryAfterMs)}, more than the ${seconds(cap)} limit)`,
+            `${error.message} (the server asked to retry after ${formatSeconds(error.retryAfterMs)}, more than the ${formatSeconds(cap)} limit)`,
             {
               context: { ...error.context, attempts: attempt },
               cause: error.cause,

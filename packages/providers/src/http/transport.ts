@@ -1,6 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
-import { UfsError, describeContext, httpError, toUfsError, type ErrorContext } from '@org/core';
+import { UfsError, describeContext, formatSeconds, httpError, toUfsError, type ErrorContext } from '@org/core';
 import { requestSignals, signalError, type RequestSignals } from './signals.js';
 
 export type HttpBody = string | Uint8Array | AsyncIterable<Uint8Array>;
@@ -14,10 +13,7 @@ export interface HttpCall {
   signal?: AbortSignal;
   /** Whole-request deadline: TIMEOUT when it passes. */
   timeoutMs?: number;
-  /**
-   * Longest wait with nothing happening (see `DEFAULT_IDLE_TIMEOUT_MS`); 0 turns it off. Default: the one set by
-   * `withIdleTimeout` around the call, else `DEFAULT_IDLE_TIMEOUT_MS`.
-   */
+  /** Longest wait with nothing happening (see `DEFAULT_IDLE_TIMEOUT_MS`, the default); 0 turns it off. */
   idleTimeoutMs?: number;
   /** Follow redirects (downloads). Default false. */
   followRedirects?: boolean;
@@ -54,27 +50,12 @@ export const MAX_REDIRECTS = 5;
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
-// One agent for uploads (keep-alive, no redirects) and one that follows redirects for downloads; both with explicit
-// timeouts (each request may set its own, see `idleTimeoutMs`).
-const timeouts = { headersTimeout: DEFAULT_IDLE_TIMEOUT_MS, bodyTimeout: DEFAULT_IDLE_TIMEOUT_MS };
-const uploadAgent = new Agent({ keepAliveTimeout: 10_000, connections: 64, ...timeouts });
-const downloadAgent = new Agent({ keepAliveTimeout: 10_000, ...timeouts }).compose(
+// One agent for uploads (keep-alive, no redirects) and one that follows redirects for downloads. Their timeouts are
+// set on each request, from `idleTimeoutMs` (undici's own defaults on the agents never apply).
+const uploadAgent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+const downloadAgent = new Agent({ keepAliveTimeout: 10_000 }).compose(
   interceptors.redirect({ maxRedirections: MAX_REDIRECTS }),
 );
-
-const idleTimeouts = new AsyncLocalStorage<number>();
-
-/**
- * Runs `fn` with `idleTimeoutMs` as the idle timeout of every request it sends through this transport (providers
- * pass their requests only the caller's signal and deadline; the orchestrator sets this around them).
- */
-export function withIdleTimeout<T>(idleTimeoutMs: number | undefined, fn: () => Promise<T>): Promise<T> {
-  return idleTimeoutMs === undefined ? fn() : idleTimeouts.run(idleTimeoutMs, fn);
-}
-
-function seconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10} s`;
-}
 
 /**
  * The error for a failed request or body read: ABORTED/TIMEOUT when a signal fired, TIMEOUT naming the idle timeout
@@ -92,8 +73,8 @@ export function transportError(
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     const what =
       code === 'UND_ERR_HEADERS_TIMEOUT'
-        ? `no answer within ${seconds(idleTimeoutMs)} of sending the request (or the server stopped taking its body)`
-        : `no data for ${seconds(idleTimeoutMs)} while reading the answer`;
+        ? `no answer within ${formatSeconds(idleTimeoutMs)} of sending the request (or the server stopped taking its body)`
+        : `no data for ${formatSeconds(idleTimeoutMs)} while reading the answer`;
     return new UfsError('TIMEOUT', `${describeContext(context)} ${what} (idle timeout)`, {
       context,
       cause: err,
@@ -126,7 +107,7 @@ export function header(headers: HttpReply['headers'], name: string): string | un
 export async function httpStream(call: HttpCall): Promise<HttpStreamReply> {
   const signals = requestSignals(call.signal, call.timeoutMs);
   const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...call.headers };
-  const idleTimeoutMs = call.idleTimeoutMs ?? idleTimeouts.getStore() ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const idleTimeoutMs = call.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   let response: Dispatcher.ResponseData;
   try {
     response = await request(call.url, {

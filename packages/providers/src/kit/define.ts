@@ -31,6 +31,8 @@ export interface SendContext {
   context: ErrorContext;
   signal: AbortSignal | undefined;
   timeoutMs: number | undefined;
+  /** The idle timeout of each request (`ProviderCallOptions.idleTimeoutMs`); undefined: the transport's default. */
+  idleTimeoutMs: number | undefined;
   /**
    * A fresh stream of the file's bytes, reporting upload progress as they are sent. `reuseBuffers` only for undici's
    * `request` body (see `recycledFileChunks`).
@@ -47,6 +49,7 @@ export interface DeleteContext {
   context: ErrorContext;
   signal: AbortSignal | undefined;
   timeoutMs: number | undefined;
+  idleTimeoutMs: number | undefined;
 }
 
 export interface ProviderSpec {
@@ -154,6 +157,7 @@ export function defineProvider(spec: ProviderSpec): Provider {
         context,
         signal: options.signal,
         timeoutMs: options.timeoutMs,
+        idleTimeoutMs: options.idleTimeoutMs,
         bytes: (bytesOptions) => countedBytes(source, progress, context, bytesOptions),
         progress,
       });
@@ -190,7 +194,8 @@ export function defineProvider(spec: ProviderSpec): Provider {
       try {
         throwIfAborted(options.signal, context);
         const baseUrl = baseUrlOf(spec, options, env);
-        await remove(result, { options, env, baseUrl, context, signal: options.signal, timeoutMs: options.timeoutMs });
+        const { signal, timeoutMs, idleTimeoutMs } = options;
+        await remove(result, { options, env, baseUrl, context, signal, timeoutMs, idleTimeoutMs });
       } catch (err) {
         throw toUfsError(err, context);
       }

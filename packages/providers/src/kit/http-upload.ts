@@ -28,6 +28,7 @@ export function postMultipart(ctx: SendContext, req: MultipartRequest): Promise<
     body: form.body,
     signal: ctx.signal,
     timeoutMs: ctx.timeoutMs,
+    idleTimeoutMs: ctx.idleTimeoutMs,
     context: ctx.context,
   });
 }
@@ -45,6 +46,7 @@ export function putRaw(ctx: SendContext, url: string, headers: Record<string, st
     body: ctx.bytes({ reuseBuffers: true }),
     signal: ctx.signal,
     timeoutMs: ctx.timeoutMs,
+    idleTimeoutMs: ctx.idleTimeoutMs,
     context: ctx.context,
   });
 }

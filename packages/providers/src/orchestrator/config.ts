@@ -7,6 +7,37 @@ import { parseYamlConfig } from './yaml-config.js';
 export { parseYamlConfig };
 
 /**
+ * The numeric settings, whole numbers within these bounds: one table for the config file (`uploadConfigSchema`) and
+ * the options of a call (`checkNumberOption`), so both accept the same values and refuse others with the same words.
+ */
+export const NUMBER_SETTINGS: Readonly<Record<NumberSetting, { min: number; max?: number }>> = Object.freeze({
+  timeoutMs: { min: 1 },
+  idleTimeoutMs: { min: 0 },
+  maxAttempts: { min: 1, max: 20 },
+  concurrency: { min: 1, max: 64 },
+});
+
+export type NumberSetting = 'timeoutMs' | 'idleTimeoutMs' | 'maxAttempts' | 'concurrency';
+
+/** What is wrong with `value` as the setting `name` (`must be a whole number from 1 to 20, got 25`), if anything. */
+export function numberProblem(name: NumberSetting, value: unknown): string | undefined {
+  const { min, max } = NUMBER_SETTINGS[name];
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && (max === undefined || value <= max)) {
+    return undefined;
+  }
+  const range = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+  return `must be a whole number ${range}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`;
+}
+
+/** The schema of a numeric setting: an integer in its bounds, every refusal worded by `numberProblem`. */
+function numberSetting(name: NumberSetting) {
+  const { min, max } = NUMBER_SETTINGS[name];
+  const error = (issue: { input?: unknown }) => numberProblem(name, issue.input);
+  const schema = z.number({ error }).int({ error }).min(min, { error });
+  return (max === undefined ? schema : schema.max(max, { error })).optional();
+}
+
+/**
  * The upload config file (JSON or YAML). Unknown keys are refused so a typo is an error, not a silent default.
  *
  * ```yaml
@@ -31,10 +62,10 @@ export const uploadConfigSchema = z.strictObject({
   expire: z.string().min(1).optional(),
   verify: z.boolean().optional(),
   fragile: z.boolean().optional(),
-  timeoutMs: z.number().int().positive().optional(),
-  idleTimeoutMs: z.number().int().min(0).optional(),
-  maxAttempts: z.number().int().min(1).max(20).optional(),
-  concurrency: z.number().int().min(1).max(64).optional(),
+  timeoutMs: numberSetting('timeoutMs'),
+  idleTimeoutMs: numberSetting('idleTimeoutMs'),
+  maxAttempts: numberSetting('maxAttempts'),
+  concurrency: numberSetting('concurrency'),
   providerOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 

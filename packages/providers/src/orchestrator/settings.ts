@@ -4,7 +4,14 @@ import { envValue } from '../env.js';
 import { parseDuration } from '../kit/expiry.js';
 import { DEFAULT_PROVIDERS, assertKnownProviders } from '../registry.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../http/transport.js';
-import { loadConfigFile, parseUploadConfig, providerList, type UploadConfig } from './config.js';
+import {
+  loadConfigFile,
+  numberProblem,
+  parseUploadConfig,
+  providerList,
+  type NumberSetting,
+  type UploadConfig,
+} from './config.js';
 import type { UploadEvent } from './events.js';
 
 export interface UploadFileOptions {
@@ -68,23 +75,24 @@ export interface UploadSettings {
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 };
 
 /**
- * Checks a numeric option of a call: a whole number of at least `min` (Infinity only where `infinite`), else
- * CONFIG_INVALID naming it (instead of a library's raw TypeError, or a value quietly rounded).
+ * Checks a numeric option of a call by the rules of the config file (`NUMBER_SETTINGS`): CONFIG_INVALID naming it,
+ * e.g. `[ufs] option maxAttempts must be a whole number from 1 to 20, got 25` (instead of a library's raw TypeError,
+ * or a value quietly rounded).
  */
-export function checkWholeNumber(name: string, value: number | undefined, min: number, infinite = false): void {
+export function checkNumberOption(name: NumberSetting, value: number | undefined): void {
   if (value === undefined) return;
-  if ((Number.isInteger(value) && value >= min) || (infinite && value === Infinity)) return;
-  throw new UfsError(
-    'CONFIG_INVALID',
-    `[ufs] option ${name} must be a whole number of at least ${min}, got ${String(value)}`,
-    { context: { operation: 'configure', option: name } },
-  );
+  const problem = numberProblem(name, value);
+  if (problem === undefined) return;
+  throw new UfsError('CONFIG_INVALID', `[ufs] option ${name} ${problem}`, {
+    context: { operation: 'configure', option: name },
+  });
 }
 
 /**
  * Resolves settings. Precedence, highest first: the options of the call; for the provider order, the env
  * variable `UFS_PROVIDERS`; the config (`config`, else `configFile`, else the file named by `UFS_CONFIG`);
- * built-in defaults. Unknown provider ids are CONFIG_INVALID listing the known ones.
+ * built-in defaults. Unknown provider ids are refused listing the known ones: INVALID_INPUT when the options name them,
+ * CONFIG_INVALID when `UFS_PROVIDERS` or the config does.
  */
 export async function resolveUploadSettings(options: UploadFileOptions = {}): Promise<UploadSettings> {
   const env = options.env ?? process.env;
@@ -117,12 +125,14 @@ export async function resolveUploadSettings(options: UploadFileOptions = {}): Pr
     });
   }
   assertKnownProviders(providers, providersFrom);
+  // The caller's mistake (INVALID_INPUT) or the config file's (CONFIG_INVALID): each part is checked as what it is.
+  assertKnownProviders(Object.keys(options.providerOptions ?? {}), 'providerOptions', 'input');
+  assertKnownProviders(Object.keys(config.providerOptions ?? {}), 'providerOptions', 'config');
   const providerOptions = { ...config.providerOptions, ...options.providerOptions };
-  assertKnownProviders(Object.keys(providerOptions), 'providerOptions');
 
-  checkWholeNumber('maxAttempts', options.maxAttempts, 1);
-  checkWholeNumber('timeoutMs', options.timeoutMs, 1);
-  checkWholeNumber('idleTimeoutMs', options.idleTimeoutMs, 0);
+  checkNumberOption('maxAttempts', options.maxAttempts);
+  checkNumberOption('timeoutMs', options.timeoutMs);
+  checkNumberOption('idleTimeoutMs', options.idleTimeoutMs);
   const maxAttempts = options.maxAttempts ?? config.maxAttempts ?? DEFAULT_RETRY.maxAttempts;
   const expire = options.expire ?? config.expire;
   // Checked once here: a malformed value is the caller's mistake, not a reason to try (and skip) every provider.

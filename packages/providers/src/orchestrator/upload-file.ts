@@ -9,7 +9,6 @@ import {
   type UploadSource,
 } from '@org/core';
 import { fileSource } from '../source.js';
-import { withIdleTimeout } from '../http/transport.js';
 import { loadProvider } from '../registry.js';
 import type { Provider, ProviderCallOptions } from '../types.js';
 import type { ProviderReport } from './events.js';
@@ -98,7 +97,6 @@ async function removeCopy(
   provider: Provider,
   uploaded: UploadResult,
   callOptions: ProviderCallOptions,
-  settings: UploadSettings,
 ): Promise<CopyFields> {
   const kept: CopyFields = {
     url: uploaded.url,
@@ -111,7 +109,7 @@ async function removeCopy(
   }
   try {
     const { onProgress: _progress, ...options } = callOptions;
-    await withIdleTimeout(settings.idleTimeoutMs, () => remove(uploaded, options));
+    await remove(uploaded, options);
     return { ...kept, deleted: true };
   } catch (err) {
     const error = toUfsError(err, { provider: provider.info.id, operation: 'delete', path: uploaded.url });
@@ -183,6 +181,7 @@ async function attemptProviders(
       ...(settings.expire !== undefined ? { expire: settings.expire } : {}),
       signal,
       timeoutMs: settings.timeoutMs,
+      idleTimeoutMs: settings.idleTimeoutMs,
       onProgress: onProgress && ((event) => onProgress({ ...event, item: path })),
     };
     const skip = skipReason(provider, source, settings, callOptions);
@@ -221,20 +220,18 @@ async function attemptProviders(
     where.uploaded = undefined;
     try {
       const started = performance.now();
-      const result = await withIdleTimeout(settings.idleTimeoutMs, () =>
-        retry(
-          async ({ attempt }) => {
-            attempts = attempt;
-            onEvent?.({ type: 'attempt', provider: id, attempt });
-            return provider.upload(source, callOptions);
-          },
-          {
-            ...settings.retry,
-            signal,
-            onRetry: ({ error, attempt, delayMs }) =>
-              onEvent?.({ type: 'retry', provider: id, phase: 'upload', attempt, delayMs, error }),
-          },
-        ),
+      const result = await retry(
+        async ({ attempt }) => {
+          attempts = attempt;
+          onEvent?.({ type: 'attempt', provider: id, attempt });
+          return provider.upload(source, callOptions);
+        },
+        {
+          ...settings.retry,
+          signal,
+          onRetry: ({ error, attempt, delayMs }) =>
+            onEvent?.({ type: 'retry', provider: id, phase: 'upload', attempt, delayMs, error }),
+        },
       );
       uploaded = result;
       const uploadMs = Math.round(performance.now() - started);
@@ -285,7 +282,7 @@ async function attemptProviders(
       const error = toUfsError(err, { provider: id });
       if (signal?.aborted || error.code === 'ABORTED') throw error;
       // The upload went through but a later step failed: the copy must not be lost (nor, where possible, left).
-      const copy = uploaded ? await removeCopy(provider, uploaded, callOptions, settings) : undefined;
+      const copy = uploaded ? await removeCopy(provider, uploaded, callOptions) : undefined;
       report.push({
         provider: id,
         outcome: 'failed',

@@ -1,11 +1,11 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { toUfsError, type UfsError } from '@org/core';
-import { checkWholeNumber, resolveUploadSettings, type UploadFileOptions } from './settings.js';
+import { checkNumberOption, resolveUploadSettings, type UploadFileOptions } from './settings.js';
 import { uploadWithSettings, type UploadFileResult } from './upload-file.js';
 
 export interface UploadFilesOptions extends UploadFileOptions {
-  /** Files uploaded at once (a whole number ≥ 1). Default: config `concurrency`, else 3. */
+  /** Files uploaded at once (a whole number from 1 to 64, as in the config). Default: config `concurrency`, else 3. */
   concurrency?: number;
 }
 
@@ -13,17 +13,15 @@ export type BatchItem =
   { path: string; ok: true; result: UploadFileResult } | { path: string; ok: false; error: UfsError };
 
 /**
- * A signal of the batch's own that follows the caller's: the files in flight listen to it (many listeners, which is
- * expected here), and the caller's signal gets one listener whatever the concurrency.
+ * The batch's own signal, following the caller's (`AbortSignal.any` adds no listener to the caller's signal, so
+ * nothing is left on it afterwards): the files in flight, each with its requests and waits, listen to this one, which
+ * many listeners are expected on (`-c 12`), so it gets no MaxListenersExceededWarning.
  */
-function batchSignal(caller: AbortSignal | undefined): { signal: AbortSignal | undefined; dispose(): void } {
-  if (!caller) return { signal: undefined, dispose: () => undefined };
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
-  const follow = () => controller.abort(caller.reason);
-  if (caller.aborted) follow();
-  else caller.addEventListener('abort', follow, { once: true });
-  return { signal: controller.signal, dispose: () => caller.removeEventListener('abort', follow) };
+function batchSignal(caller: AbortSignal | undefined): AbortSignal | undefined {
+  if (!caller) return undefined;
+  const signal = AbortSignal.any([caller]);
+  setMaxListeners(0, signal);
+  return signal;
 }
 
 /**
@@ -32,24 +30,19 @@ function batchSignal(caller: AbortSignal | undefined): { signal: AbortSignal | u
  * Items come back in the order of `paths`.
  */
 export async function uploadFiles(paths: readonly string[], options: UploadFilesOptions = {}): Promise<BatchItem[]> {
-  checkWholeNumber('concurrency', options.concurrency, 1, true);
+  checkNumberOption('concurrency', options.concurrency);
   const settings = await resolveUploadSettings(options);
   const limit = pLimit(options.concurrency ?? settings.concurrency);
-  const batch = batchSignal(options.signal);
-  const fileOptions = { ...options, signal: batch.signal };
-  try {
-    return await Promise.all(
-      paths.map((path) =>
-        limit(async (): Promise<BatchItem> => {
-          try {
-            return { path, ok: true, result: await uploadWithSettings(path, settings, fileOptions) };
-          } catch (err) {
-            return { path, ok: false, error: toUfsError(err, { operation: 'upload', path }) };
-          }
-        }),
-      ),
-    );
-  } finally {
-    batch.dispose();
-  }
+  const fileOptions = { ...options, signal: batchSignal(options.signal) };
+  return Promise.all(
+    paths.map((path) =>
+      limit(async (): Promise<BatchItem> => {
+        try {
+          return { path, ok: true, result: await uploadWithSettings(path, settings, fileOptions) };
+        } catch (err) {
+          return { path, ok: false, error: toUfsError(err, { operation: 'upload', path }) };
+        }
+      }),
+    ),
+  );
 }

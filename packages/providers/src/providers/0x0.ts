@@ -62,6 +62,7 @@ export default defineProvider({
       body: new URLSearchParams({ token: result.deleteToken, delete: '' }).toString(),
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
+      idleTimeoutMs: ctx.idleTimeoutMs,
       context: ctx.context,
     });
   },

@@ -43,6 +43,7 @@ export default defineProvider({
       body: JSON.stringify({ file_name: ctx.source.filename, content_type: contentType }),
       signal: ctx.signal,
       timeoutMs: ctx.timeoutMs,
+      idleTimeoutMs: ctx.idleTimeoutMs,
       context: { ...ctx.context, operation: 'upload (initiate)' },
     });
     const answer = parseJson(initiate.text) as InitiateAnswer | undefined;

@@ -51,6 +51,7 @@ export default defineProvider({
       throw new UfsError('INVALID_INPUT', `[ufs] [filebin] delete "${result.url}": no bin URL was kept`, {
         context: ctx.context,
       });
-    await httpCall({ url, method: 'DELETE', signal: ctx.signal, timeoutMs: ctx.timeoutMs, context: ctx.context });
+    const { signal, timeoutMs, idleTimeoutMs, context } = ctx;
+    await httpCall({ url, method: 'DELETE', signal, timeoutMs, idleTimeoutMs, context });
   },
 });

@@ -95,7 +95,7 @@ interface ServerCall {
   key: string;
   headers?: Record<string, string>;
   body?: HttpBody;
-  ctx: Pick<SendContext, 'signal' | 'timeoutMs'>;
+  ctx: Pick<SendContext, 'signal' | 'timeoutMs' | 'idleTimeoutMs'>;
   context: ErrorContext;
 }
 
@@ -112,6 +112,7 @@ async function serverCall(call: ServerCall): Promise<{ status: number; text: str
     ...(call.body !== undefined ? { body: call.body } : {}),
     signal: call.ctx.signal,
     timeoutMs: call.ctx.timeoutMs,
+    idleTimeoutMs: call.ctx.idleTimeoutMs,
     context: call.context,
   });
   const text = await readText(reply, call.context);

@@ -26,6 +26,13 @@ export interface StoredFile {
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
+/**
+ * An answer that replaces the fake's own, for answers no real service should give (that never end, never come,
+ * stall, or redirect): `file` is the one uploaded (an upload's, after its body is stored) or asked for (a
+ * download's, undefined when unknown); `url` is its download URL (uploads) or the request's path and query.
+ */
+export type Answer = (res: ServerResponse, file: StoredFile | undefined, url: string) => Promise<void> | void;
+
 /** Reads and discards a request body (so an early answer never resets the connection). */
 export async function drain(req: IncomingMessage): Promise<void> {
   if (req.readableEnded) return;
@@ -88,6 +95,8 @@ export class FakeService {
   private empties = 0;
   private corrupt = false;
   private delayMs = 0;
+  private uploadAnswer: Answer | undefined;
+  private downloadAnswer: Answer | undefined;
 
   constructor(
     name: string,
@@ -147,7 +156,30 @@ export class FakeService {
     return this;
   }
 
+  /**
+   * Upload requests that get through (no fault) are stored, then answered by `answer` instead of the fake's own
+   * answer; undefined restores it. Fakes that support it call `answerUpload` (tempsh's does).
+   */
+  answerUploads(answer: Answer | undefined): this {
+    this.uploadAnswer = answer;
+    return this;
+  }
+
+  /** Downloads (`serve`) are answered by `answer` instead of the stored bytes; undefined restores them. */
+  answerDownloads(answer: Answer | undefined): this {
+    this.downloadAnswer = answer;
+    return this;
+  }
+
+  /** Answers a stored upload: the answer set by `answerUploads`, else `own` (the fake's answer with the URL). */
+  async answerUpload(res: ServerResponse, file: StoredFile, url: string, own: () => void): Promise<void> {
+    if (this.uploadAnswer) await this.uploadAnswer(res, file, url);
+    else own();
+  }
+
   reset(): void {
+    this.uploadAnswer = undefined;
+    this.downloadAnswer = undefined;
     this.faults = [];
     this.empties = 0;
     this.corrupt = false;
@@ -195,9 +227,10 @@ export class FakeService {
     return file;
   }
 
-  /** Serves a stored file (corrupted when switched on); 404 when unknown. */
+  /** Serves a stored file (corrupted when switched on, or as `answerDownloads` says); 404 when unknown. */
   async serve(res: ServerResponse, id: string | undefined): Promise<void> {
     const file = id === undefined ? undefined : this.files.get(id);
+    if (this.downloadAnswer) return this.downloadAnswer(res, file, res.req.url ?? '/');
     if (!file) return send(res, 404, 'not found');
     file.downloads++;
     res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.size) });

@@ -9,7 +9,8 @@ export function tempshFake(): FakeService {
       const file = await storeRaw(fake, req, nameFrom(url.pathname));
       if (!file) return send(res, 411, 'length required');
       if (fake.takeEmpty()) return send(res, 200, '');
-      return send(res, 200, `${fake.url}/${file.id}/${encodeURIComponent(file.name)}`);
+      const link = `${fake.url}/${file.id}/${encodeURIComponent(file.name)}`;
+      return fake.answerUpload(res, file, link, () => send(res, 200, link));
     }
     if (req.method === 'GET') return fake.serve(res, /^\/([0-9a-f]+)\/[^/]+$/.exec(url.pathname)?.[1]);
     await drain(req);
