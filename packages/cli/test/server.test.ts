@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { countingProxy } from './helpers/counting-proxy.js';
 import { serve, type Served } from './helpers/serve.js';
 import { sandbox, ufs } from './helpers/ufs.js';
 
@@ -201,49 +202,106 @@ describe('ufs server gc / verify', () => {
     expect(verify.json()).toMatchObject({ missing: [], corrupt: [] });
   });
 
-  it('verify of a hash the server does not hold fails with NOT_FOUND (66) and names it', async () => {
+  it('verify of held and unknown hashes: the server names the unknown ones (no HEADs); 66; a lone unknown hash is 404', async () => {
     const dir = join(box.dir, 'held');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'held.txt'), 'held\n');
     expect((await ufs(['scan', '--no-cache', dir], { env: admin })).status).toBe(0);
     const held = createHash('sha256').update('held\n').digest('hex');
-    const unknown = 'ab'.repeat(32);
-    // The server may refuse the request (404) or check the rest and leave the unknown hash out of its report (the
-    // CLI then finds it): either way 66 and a line naming the hash.
-    const run = await ufs(['server', 'verify', held, unknown], { env: admin });
-    expect(run.status).toBe(66);
-    expect(run.stderr).toContain(unknown);
-    expect(run.stderr).not.toMatch(/^\s+at /m);
-    const json = await ufs(['server', 'verify', '--json', unknown], { env: admin });
-    expect(json.status).toBe(66);
-    expect(JSON.stringify(json.json())).toContain(unknown);
+    const unknown = ['ab'.repeat(32), 'ef'.repeat(32)];
+    const proxy = await countingProxy(server.url);
+    try {
+      const via = { ...admin, UFS_SERVER: proxy.url };
+      const run = await ufs(['server', 'verify', unknown[0]!, held, unknown[1]!], { env: via });
+      expect(run.status).toBe(66);
+      expect(run.stdout.trim()).toBe('checked 1: 1 ok, 0 missing, 0 corrupt, 0 repaired, 0 unreadable, 2 not found');
+      expect(run.stderr.trim().split('\n')).toEqual(
+        unknown.map((sha) => `not found (the server holds no such content): ${sha}`),
+      );
+      const json = await ufs(['server', 'verify', '--json', held, ...unknown], { env: via });
+      expect(json.status).toBe(66);
+      expect(json.json()).toMatchObject({ checked: 1, ok: 1, notFound: unknown, notFoundCount: 2 });
+      // The report named them: the CLI asked the server nothing else.
+      expect(proxy.requests).toEqual({ 'POST /admin': 2 });
+    } finally {
+      await proxy.close();
+    }
+    const lone = await ufs(['server', 'verify', '--json', unknown[0]!], { env: admin });
+    expect(lone.status).toBe(66);
+    expect(JSON.stringify(lone.json())).toContain(unknown[0]);
+    const text = await ufs(['server', 'verify', unknown[0]!], { env: admin });
+    expect(text.status).toBe(66);
+    expect(text.stderr).toContain(unknown[0]);
+    expect(text.stderr).not.toMatch(/^\s+at /m);
     expect((await ufs(['server', 'verify', held], { env: admin })).status).toBe(0);
   });
 
-  it('verify against a server that leaves an unknown hash out of its report (an older ufs): still 66, named', async () => {
-    const unknown = 'cd'.repeat(32);
-    // what such a server answers: 200, nothing checked; and 404 for the content of that hash
+  it('verify of more unknown hashes than the server lists prints the exact count and says the list was cut', async () => {
+    const held = createHash('sha256').update('held\n').digest('hex');
+    const unknown = Array.from({ length: 1003 }, (_, i) => createHash('sha256').update(`not held ${i}`).digest('hex'));
+    const run = await ufs(['server', 'verify', held, ...unknown], { env: admin });
+    expect(run.status).toBe(66);
+    expect(run.stdout.trim()).toBe('checked 1: 1 ok, 0 missing, 0 corrupt, 0 repaired, 0 unreadable, 1003 not found');
+    const lines = run.stderr.trim().split('\n');
+    expect(lines[0]).toContain('the counts above are exact');
+    expect(lines.slice(1)).toEqual(
+      unknown.slice(0, 1000).map((sha) => `not found (the server holds no such content): ${sha}`),
+    );
+    const json = await ufs(['server', 'verify', '--json', held, ...unknown], { env: admin });
+    expect(json.json()).toMatchObject({ notFoundCount: 1003, truncated: true });
+  });
+
+  it('verify against an older server that leaves unknown hashes out of its report: HEADs, 8 at a time; 66, named', async () => {
+    const hash = (i: number) => createHash('sha256').update(`old ${i}`).digest('hex');
+    const asked = Array.from({ length: 20 }, (_, i) => hash(i));
+    const held = new Set([asked[3]!, asked[10]!, asked[17]!]);
+    const unreadable = asked[5]!;
+    const unknown = asked.filter((sha) => !held.has(sha) && sha !== unreadable);
+    // What such a server answers: the report of what it checked (the held hashes, one unreadable), without the
+    // unknown ones; HEAD of the content: 200 if held, else 404.
+    const heads: string[] = [];
     const old = createHttpServer((req, res) => {
       req.resume();
       req.on('end', () => {
-        if (req.method === 'POST' && req.url === '/admin/verify')
+        if (req.method === 'POST' && req.url === '/admin/verify') {
           res
             .writeHead(200, { 'content-type': 'application/json' })
-            .end('{"checked":0,"ok":0,"missing":[],"corrupt":[],"repaired":[],"unreadable":[]}');
+            .end(`{"checked":4,"ok":3,"missing":[],"corrupt":[],"repaired":[],"unreadable":["${unreadable}"]}`);
+          return;
+        }
+        const sha = /^\/files\/([0-9a-f]{64})\/content$/.exec(req.url ?? '')?.[1];
+        if (req.method === 'HEAD' && sha) heads.push(sha);
+        if (req.method === 'HEAD' && sha && held.has(sha)) res.writeHead(200, { 'content-length': '4' }).end();
         else res.writeHead(404, { 'content-type': 'application/json' }).end('{"detail":"no such content"}');
       });
     });
     await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    // Every answer held back a while: HEADs sent one after another would never overlap.
+    const proxy = await countingProxy(`http://127.0.0.1:${(old.address() as { port: number }).port}`, {
+      delayMs: 150,
+    });
     try {
-      const url = `http://127.0.0.1:${(old.address() as { port: number }).port}`;
-      const run = await ufs(['server', 'verify', '--server', url, unknown], { env: admin });
+      const run = await ufs(['server', 'verify', '--server', proxy.url, ...asked], { env: admin });
       expect(run.status).toBe(66);
-      expect(run.stdout.trim()).toBe('checked 0: 0 ok, 0 missing, 0 corrupt, 0 repaired, 0 unreadable, 1 not found');
-      expect(run.stderr.trim().split('\n')).toEqual([`not found (the server holds no such content): ${unknown}`]);
-      const json = await ufs(['server', 'verify', '--server', url, '--json', unknown], { env: admin });
+      expect(run.stdout.trim()).toBe(
+        `checked 4: 3 ok, 0 missing, 0 corrupt, 0 repaired, 1 unreadable, ${unknown.length} not found`,
+      );
+      expect(run.stderr.trim().split('\n')).toEqual([
+        `unreadable (see the server log): ${unreadable}`,
+        ...unknown.map((sha) => `not found (the server holds no such content): ${sha}`),
+      ]);
+      // One HEAD for each hash the report did not name, none for the listed one; several at once, at most 8.
+      expect([...heads].sort()).toEqual(asked.filter((sha) => sha !== unreadable).sort());
+      expect(proxy.requests['HEAD /files']).toBe(19);
+      expect(proxy.peak['HEAD /files']).toBeGreaterThan(1);
+      expect(proxy.peak['HEAD /files']).toBeLessThanOrEqual(8);
+      heads.length = 0;
+      const json = await ufs(['server', 'verify', '--server', proxy.url, '--json', ...asked], { env: admin });
       expect(json.status).toBe(66);
-      expect(json.json()).toMatchObject({ checked: 0, notFound: [unknown] });
+      expect(json.json()).toMatchObject({ checked: 4, notFound: unknown, notFoundCount: unknown.length });
+      expect(heads).toHaveLength(19);
     } finally {
+      await proxy.close();
       old.closeAllConnections();
       await new Promise((resolve) => old.close(resolve));
     }

@@ -7,7 +7,10 @@ import { startServer, type TestServer } from './helpers/server.js';
 
 const EMPTY = sha256Of('');
 
-/** Reports of gc and verify over a large catalogue: bounded lists, exact counts; verify of unknown content is 404. */
+/**
+ * Reports of gc and verify over a large catalogue: bounded lists, exact counts; verify lists the named hashes the
+ * server does not hold (a lone one is 404).
+ */
 describe('gc and verify reports', () => {
   let server: TestServer;
   let c: TestClient;
@@ -17,7 +20,7 @@ describe('gc and verify reports', () => {
   });
   afterAll(async () => server?.close());
 
-  it('verify of a hash the server does not hold is 404 NOT_FOUND naming it; nothing is verified', async () => {
+  it('verify of a lone hash the server does not hold is 404 NOT_FOUND naming it; nothing is verified', async () => {
     const data = 'held content';
     const held = sha256Of(data);
     const put = await fetch(`${server.url}/files/${held}/content`, {
@@ -27,22 +30,20 @@ describe('gc and verify reports', () => {
     });
     expect(put.status).toBe(200);
     const unknown = sha256Of('never uploaded');
-    const one = await c.call('POST', '/admin/verify', { sha256: [unknown] });
-    expect(one.status).toBe(404);
-    expect(one.json).toEqual({
-      code: 'NOT_FOUND',
-      retryable: false,
-      detail: `the server holds no content for ${unknown}; nothing was verified`,
-    });
-    const mixed = await c.call('POST', '/admin/verify', { sha256: [held, unknown, sha256Of('neither')] });
-    expect(mixed.status).toBe(404);
-    expect(mixed.json.detail).toBe(
-      `the server holds no content for 2 of the named hashes: ${unknown}, ${sha256Of('neither')}; nothing was verified`,
-    );
-    // Held content, and the empty content (held without a record or an object), verify as before.
+    for (const named of [[unknown], [unknown, unknown]]) {
+      const one = await c.call('POST', '/admin/verify', { sha256: named });
+      expect(one.status).toBe(404);
+      expect(one.json).toEqual({
+        code: 'NOT_FOUND',
+        retryable: false,
+        detail: `the server holds no content for ${unknown}; nothing was verified`,
+      });
+    }
+    // Held content, and the empty content (held without a record or an object), verify as before: `notFound` is empty.
     const ok = await c.call('POST', '/admin/verify', { sha256: [held, EMPTY, held] });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ checked: 2, ok: 2, missingCount: 0, corruptCount: 0, truncated: false });
+    expect(ok.json).toMatchObject({ notFound: [], notFoundCount: 0 });
   });
 
   it('gc lists at most 1000 orphans, counts them all, and says the list was cut', async () => {
@@ -91,4 +92,74 @@ describe('gc and verify reports', () => {
     expect(repaired.json.repaired).toEqual(repaired.json.missing);
     expect((await c.call('POST', '/admin/verify', {})).json).toMatchObject({ missingCount: 0, truncated: false });
   }, 120_000);
+});
+
+/** Verify of named hashes some of which the server does not hold: the report names them (`notFound`). */
+describe('verify of hashes the server does not hold', () => {
+  let server: TestServer;
+  let c: TestClient;
+  beforeAll(async () => {
+    server = await startServer();
+    c = client(server.url, server.key);
+  });
+  afterAll(async () => server?.close());
+
+  /** Stores `data` as content (no file record) and returns its hash. */
+  async function put(data: string): Promise<string> {
+    const sha = sha256Of(data);
+    const answer = await fetch(`${server.url}/files/${sha}/content`, {
+      method: 'PUT',
+      headers: { 'x-api-key': server.key, 'content-type': 'application/octet-stream' },
+      body: data,
+    });
+    expect(answer.status).toBe(200);
+    return sha;
+  }
+
+  it('verify of held and unknown hashes checks the held ones and lists exactly the unknown ones, counted', async () => {
+    const held = [await put('mixed a'), await put('mixed b')];
+    const unknown = ['unknown 1', 'unknown 2', 'unknown 3'].map(sha256Of);
+    // A record of content being removed is not held either.
+    const removing = sha256Of('being removed');
+    await server.store.insertContentIfAbsent({
+      sha256: removing,
+      size: 13,
+      state: 'deleting',
+      version: 1,
+      uploaded_at: new Date().toISOString(),
+      lease_until: new Date(Date.now() + 60_000).toISOString(),
+      verified_at: null,
+    });
+    const named = [unknown[0]!, held[0]!, unknown[1]!, EMPTY, removing, held[1]!, unknown[2]!, unknown[0]!];
+    const report = await c.call('POST', '/admin/verify', { sha256: named });
+    expect(report.status).toBe(200);
+    expect(report.json).toEqual({
+      checked: 3,
+      ok: 3,
+      missing: [],
+      missingCount: 0,
+      corrupt: [],
+      corruptCount: 0,
+      repaired: [],
+      repairedCount: 0,
+      unreadable: [],
+      unreadableCount: 0,
+      notFound: [unknown[0], unknown[1], removing, unknown[2]],
+      notFoundCount: 4,
+      truncated: false,
+    });
+    // Several hashes none of which is held: a report that checked nothing, not a 404.
+    const none = await c.call('POST', '/admin/verify', { sha256: unknown, repair: true });
+    expect(none.status).toBe(200);
+    expect(none.json).toMatchObject({ checked: 0, ok: 0, notFound: unknown, notFoundCount: 3, truncated: false });
+  });
+
+  it('verify lists at most 1000 unknown hashes; notFoundCount is exact and the report says the list was cut', async () => {
+    const unknown = Array.from({ length: 1003 }, (_, i) => sha256Of(`not held ${i}`));
+    const held = await put('mixed a');
+    const report = await c.call('POST', '/admin/verify', { sha256: [held, ...unknown] });
+    expect(report.status).toBe(200);
+    expect(report.json).toMatchObject({ checked: 1, ok: 1, notFoundCount: 1003, missingCount: 0, truncated: true });
+    expect(report.json.notFound).toEqual(unknown.slice(0, 1000));
+  });
 });

@@ -225,6 +225,8 @@ describe('race-safe content (embedded store, local mount)', () => {
       repairedCount: 0,
       unreadable: [],
       unreadableCount: 0,
+      notFound: [],
+      notFoundCount: 0,
       truncated: false,
     });
     await writeFile(join(root, contentKey(sha)), 'tampered on disk');
@@ -264,6 +266,8 @@ describe('race-safe content (embedded store, local mount)', () => {
       repairedCount: 0,
       unreadable: [sha256Of(b)],
       unreadableCount: 1,
+      notFound: [],
+      notFoundCount: 0,
       truncated: false,
     });
     expect((await server.store.getContent(sha256Of(b)))?.state).toBe('present');

@@ -52,12 +52,14 @@ export class AdminController {
   @ApiOperation({
     summary: 'Re-hash stored content; report (and with repair, remove) missing or corrupt content',
     description:
-      'Lists at most 1000 hashes per kind (`missing`, `corrupt`, `repaired`, `unreadable`); the `…Count` fields are ' +
-      'exact and `truncated` is true when a list was cut. Naming a hash the server does not hold is 404 NOT_FOUND.',
+      'Lists at most 1000 hashes per kind (`missing`, `corrupt`, `repaired`, `unreadable`, `notFound`); the `…Count` ' +
+      'fields are exact and `truncated` is true when a list was cut. Named hashes (`sha256`) the server does not ' +
+      'hold are listed in `notFound` (with `notFoundCount`; both empty when it holds them all) and the rest are ' +
+      'checked; naming a single hash the server does not hold is 404 NOT_FOUND.',
   })
   @ApiResponse({
     status: 404,
-    description: 'a named sha256 is not held by the server',
+    description: 'the only named sha256 is not held by the server',
     schema: { $ref: '#/components/schemas/Error' },
   })
   runVerify(@Body() body: unknown) {

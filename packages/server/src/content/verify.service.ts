@@ -10,7 +10,10 @@ import { noteCapped } from './report-list.js';
 export interface VerifyOptions {
   /** Remove missing or corrupt content (record and object) so clients are asked to upload it again. */
   repair?: boolean;
-  /** Only these hashes (default: all held content). */
+  /**
+   * Only these hashes (default: all held content). Those the server does not hold are listed in `notFound`; a lone
+   * named hash it does not hold is NOT_FOUND.
+   */
   sha256s?: string[];
 }
 
@@ -37,6 +40,12 @@ export interface VerifyReport {
    */
   unreadable: string[];
   unreadableCount: number;
+  /**
+   * Named hashes (`sha256s`) the server does not hold: no content record, or content being removed. Neither checked
+   * nor counted ok. Empty when every named hash was found (and when none was named: all held content is checked).
+   */
+  notFound: string[];
+  notFoundCount: number;
   truncated: boolean;
 }
 
@@ -52,7 +61,10 @@ export class VerifyService {
     @Inject(GcService) private readonly gc: GcService,
   ) {}
 
-  /** NOT_FOUND, before anything is read, when `sha256s` names content the server does not hold. */
+  /**
+   * NOT_FOUND, before anything is read, when `sha256s` names a single hash and the server does not hold it; with
+   * several, those it does not hold are listed in `notFound` and the rest are checked.
+   */
   async run(options: VerifyOptions = {}): Promise<VerifyReport> {
     const report: VerifyReport = {
       checked: 0,
@@ -65,6 +77,8 @@ export class VerifyService {
       repairedCount: 0,
       unreadable: [],
       unreadableCount: 0,
+      notFound: [],
+      notFoundCount: 0,
       truncated: false,
     };
     const note = (kind: 'missing' | 'corrupt' | 'repaired' | 'unreadable', sha256: string): boolean =>
@@ -102,22 +116,18 @@ export class VerifyService {
   }
 
   /**
-   * The records of the named hashes; NOT_FOUND naming the hashes the server does not hold (no content record, or
-   * content being removed), so that a check of unknown content is not reported as a success. The empty content is
-   * held without a record or an object: it counts as checked and ok.
+   * The records of the named hashes the server holds. Those it does not hold (no content record, or content being
+   * removed) go to `notFound`, so that a check of unknown content is not reported as a success; a lone named hash it
+   * does not hold is NOT_FOUND. The empty content is held without a record or an object: it counts as checked and ok.
    */
   private async named(sha256s: readonly string[], report: VerifyReport): Promise<ContentRecord[]> {
     const unique = [...new Set(sha256s)];
     const found = await this.store.getContents(unique.filter((sha) => sha !== EMPTY_SHA256));
     const unknown = unique.filter((sha) => sha !== EMPTY_SHA256 && found.get(sha)?.state !== 'present');
-    if (unknown.length > 0) {
-      const shown = unknown.slice(0, 10).join(', ');
-      const more = unknown.length > 10 ? ` and ${unknown.length - 10} more` : '';
-      throw new UfsError(
-        'NOT_FOUND',
-        `[ufs] the server holds no content for ${unknown.length === 1 ? '' : `${unknown.length} of the named hashes: `}${shown}${more}; nothing was verified`,
-      );
+    if (unique.length === 1 && unknown.length === 1) {
+      throw new UfsError('NOT_FOUND', `[ufs] the server holds no content for ${unknown[0]}; nothing was verified`);
     }
+    for (const sha of unknown) noteCapped(report, 'notFound', sha);
     if (unique.includes(EMPTY_SHA256)) {
       report.checked++;
       report.ok++;

@@ -7,31 +7,51 @@ import { serverTarget } from '../../api/server-target.js';
 import { BaseCommand } from '../../base-command.js';
 import { exitCodeFor } from '../../errors.js';
 
-/** The report, with the given hashes the server holds no content for. */
-type Report = VerifyReport & { notFound: string[] };
+/** The report, with the given hashes the server holds no content for (`notFound` lists at most the server's cap). */
+type Report = VerifyReport & { notFound: string[]; notFoundCount: number };
+
+/** How many `HEAD /files/{sha256}/content` an older server is asked at a time. */
+const HEAD_CONCURRENCY = 8;
 
 /**
- * Which of the `asked` hashes the server holds no content for. The server checks only content it holds and says
- * nothing of the rest, so a hash it did not check (neither counted ok nor listed) is asked about with `HEAD
- * /files/{sha256}/content` (404: not held). A server that reports `notFound` itself is taken at its word.
- * Undefined when some cannot be told apart (the key may not read content): then only their number is known.
+ * Which of the `asked` hashes the server holds no content for, and how many. A server that reports `notFound` is
+ * taken at its word (its list is cut at its limit; `notFoundCount` is exact), and one that leaves it out while it
+ * checked every asked hash found them all. An older server checks only content it holds and says nothing of the
+ * rest, so a hash it did not check (neither counted ok nor listed) is asked about with `HEAD /files/{sha256}/content`
+ * (404: not held), HEAD_CONCURRENCY at a time. The list is undefined when some cannot be told apart (the key may
+ * not read content): then only their number is known.
  */
-async function notFoundOf(client: DedupClient, asked: string[], report: VerifyReport): Promise<string[] | undefined> {
-  const told =
-    (report as { notFound?: unknown; not_found?: unknown }).notFound ?? (report as { not_found?: unknown }).not_found;
-  if (Array.isArray(told)) return told.filter((sha): sha is string => typeof sha === 'string');
-  if (report.checked >= asked.length) return [];
-  const seen = new Set([...report.missing, ...report.corrupt, ...(report.unreadable ?? [])]);
-  const unknown: string[] = [];
-  for (const sha256 of asked.filter((sha) => !seen.has(sha))) {
-    try {
-      await client.json('HEAD', `/files/${sha256}/content`, undefined, { maxAttempts: 1 });
-    } catch (err) {
-      if (toUfsError(err).code !== 'NOT_FOUND') return undefined;
-      unknown.push(sha256);
-    }
+async function notFoundOf(
+  client: DedupClient,
+  asked: string[],
+  report: VerifyReport,
+): Promise<{ list: string[] | undefined; count: number }> {
+  if (Array.isArray(report.notFound)) {
+    const list = report.notFound.filter((sha): sha is string => typeof sha === 'string');
+    return { list, count: report.notFoundCount ?? list.length };
   }
-  return unknown;
+  if (report.checked >= asked.length) return { list: [], count: 0 };
+  const seen = new Set([...report.missing, ...report.corrupt, ...(report.unreadable ?? [])]);
+  const unchecked = asked.filter((sha) => !seen.has(sha));
+  const held = new Array<boolean>(unchecked.length);
+  let next = 0;
+  let undecided = false;
+  const worker = async (): Promise<void> => {
+    while (!undecided && next < unchecked.length) {
+      const i = next++;
+      try {
+        await client.json('HEAD', `/files/${unchecked[i]}/content`, undefined, { maxAttempts: 1 });
+        held[i] = true;
+      } catch (err) {
+        if (toUfsError(err).code !== 'NOT_FOUND') undecided = true;
+        held[i] = false;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HEAD_CONCURRENCY, unchecked.length) }, worker));
+  if (undecided) return { list: undefined, count: Math.max(0, asked.length - report.checked) };
+  const list = unchecked.filter((_, i) => !held[i]);
+  return { list, count: list.length };
 }
 
 export default class ServerVerify extends BaseCommand<typeof ServerVerify> {
@@ -64,8 +84,9 @@ export default class ServerVerify extends BaseCommand<typeof ServerVerify> {
     );
     // A server older than this CLI does not report unreadable content.
     const unreadable = (report as Partial<VerifyReport>).unreadable ?? [];
-    const notFound = asked.length ? await notFoundOf(client, asked, report) : [];
-    const unknownCount = notFound?.length ?? Math.max(0, asked.length - report.checked);
+    const { list: notFound, count: unknownCount } = asked.length
+      ? await notFoundOf(client, asked, report)
+      : { list: [], count: 0 };
     // The lists name at most the server's first 1000 hashes each; the counts are exact (older servers: the lengths).
     const missing = report.missingCount ?? report.missing.length;
     const corrupt = report.corruptCount ?? report.corrupt.length;
@@ -85,6 +106,6 @@ export default class ServerVerify extends BaseCommand<typeof ServerVerify> {
     if (unrepaired > 0) this.setExitStatus(exitCodeFor(new UfsError('INTEGRITY', 'unrepaired content')));
     else if (unknownCount > 0) this.setExitStatus(exitCodeFor(new UfsError('NOT_FOUND', 'unknown content')));
     else if (unreadableCount > 0) this.setExitStatus(exitCodeFor(new UfsError('UNAVAILABLE', 'unreadable content')));
-    return { ...report, notFound: notFound ?? [] };
+    return { ...report, notFound: notFound ?? [], notFoundCount: unknownCount };
   }
 }
