@@ -32,7 +32,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: BaseFlags<T>;
   protected args!: BaseArgs<T>;
-  /** Variadic arguments, in order (for commands with `strict = false`). */
+  /** The positional arguments in the order they were typed, repeats included (see `typedOrder`). */
   protected argList: string[] = [];
   private configPromise: Promise<CliConfig> | undefined;
   /** A `--json` array the command streams (ls, cat): a failure once it has begun closes it instead. */
@@ -40,7 +40,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   override async init(): Promise<void> {
     await super.init();
-    const { args, flags, argv } = await this.parse({
+    const { args, flags, argv, raw } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -49,7 +49,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     });
     this.flags = flags as BaseFlags<T>;
     this.args = args as BaseArgs<T>;
-    this.argList = argv as string[];
+    this.argList = typedOrder(argv as string[], raw);
   }
 
   /** The config file, read once. */
@@ -106,6 +106,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stderr.write(`${verbose ? details(error) : oneLine(error.message)}\n`);
     return this.exit(exitCodeFor(error));
   }
+}
+
+/**
+ * The positional arguments in the order they were typed. oclif sorts its `argv` by each value's first position on
+ * the command line, which groups repeated values (`cat a b a` comes back `a a b`) and misplaces a value that is also
+ * a flag's value (`-p x y x`); its parse tokens keep the typed order, and tell a flag's value from an argument. They
+ * are used when they hold the same values as `argv` (not so when an argument's default filled it in, or its `parse`
+ * changed the value).
+ */
+export function typedOrder(argv: readonly string[], raw: Interfaces.ParserOutput['raw']): string[] {
+  const typed = raw.flatMap((token) => (token.type === 'arg' ? [token.input] : []));
+  const same = typed.length === argv.length && [...typed].sort().join('\0') === [...argv].sort().join('\0');
+  return same ? typed : [...argv];
 }
 
 export function debugOn(): boolean {

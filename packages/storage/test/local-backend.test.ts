@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { hashStream } from '@org/core';
 import { generated, generatedDigest } from '@org/storage-testing';
 import { compareKeys, LocalBackend, listAll, StorageManager } from '../src/index.js';
+import { keyBelow } from '../src/backends/local/paths.js';
 import { drain, readAll, rejectsWith, tempDir } from './helpers.js';
 
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -217,4 +218,20 @@ describe('memory stays flat while streaming a large file', () => {
     }
     expect(peak).toBeLessThan(96 * 1024 * 1024);
   }, 120_000);
+});
+
+describe('local backend: keyBelow names the entry a whole-tree failure was about', () => {
+  const err = (path?: string) => Object.assign(new Error('EACCES'), path === undefined ? {} : { path });
+  it('the entry below the key, when the error has a path below its folder', () => {
+    expect(keyBelow('a', '/m/a', err('/m/a/locked'))).toBe('a/locked');
+    expect(keyBelow('a', '/m/a', err('/m/a/x/y'))).toBe('a/x/y');
+    expect(keyBelow('', '/m', err('/m/locked'))).toBe('locked');
+    expect(keyBelow('etc', '/etc', err('/etc/ssl'))).toBe('etc/ssl');
+  });
+  it('the key itself otherwise: the folder itself, a sibling with a common prefix, no path', () => {
+    expect(keyBelow('a', '/m/a', err('/m/a'))).toBe('a');
+    expect(keyBelow('a', '/m/a', err('/m/ab/c'))).toBe('a');
+    expect(keyBelow('a', '/m/a', err())).toBe('a');
+    expect(keyBelow('a', '/m/a', null)).toBe('a');
+  });
 });

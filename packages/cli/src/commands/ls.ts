@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { formatBytes } from '@org/core';
+import { formatBytes, type UfsError } from '@org/core';
+import { exitCodeForFailures } from '../errors.js';
 import type { StorageNode } from '@org/storage';
 import { JsonArrayOut } from '../output/json-stream.js';
 import { stdoutBroken, writeOut } from '../output/stdout.js';
@@ -16,7 +17,7 @@ interface Entry {
 export default class Ls extends StorageCommand<typeof Ls> {
   static override summary = 'List a folder of a mount (or a local folder).';
   static override description =
-    'PATH is mount:path with mounts from the config file, or a local path. Folders are shown with a trailing "/". With --recursive every file below is listed with its path relative to PATH. Entries are printed as the mount lists them (in its order), never held whole, so a folder of any size lists in constant memory; --json is one array, written entry by entry.';
+    'PATH is mount:path with mounts from the config file, or a local path. Folders are shown with a trailing "/". With --recursive every file below is listed with its path relative to PATH. Entries are printed as the mount lists them (in its order), never held whole, so a folder of any size lists in constant memory; --json is one array, written entry by entry. An entry that cannot be read (a folder refused, a link in a loop, a name that can never be a key) is one line on stderr and left out; the listing goes on, and the exit status is that of those failures.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> photos:2024',
     {
@@ -42,6 +43,7 @@ export default class Ls extends StorageCommand<typeof Ls> {
     const folder = await this.node(this.args.path);
     const stat = await folder.stat();
     const json = this.jsonEnabled() ? (this.jsonOut = new JsonArrayOut()) : undefined;
+    const unreadable: UfsError[] = [];
     const print = async (entry: Entry) => {
       if (json) await json.item(entry);
       else await writeOut(`${this.flags.long ? longLine(entry) : label(entry)}\n`);
@@ -59,6 +61,16 @@ export default class Ls extends StorageCommand<typeof Ls> {
       const options = {
         ...(this.flags.recursive ? { recursive: true } : {}),
         ...(this.flags.glob ? { glob: this.flags.glob } : {}),
+        // An entry that cannot be read (a folder refused, a link loop) is one line on stderr; the listing goes on,
+        // and the exit status says something was left out, as `ls -R` does.
+        onUnreadable: (error: UfsError) => {
+          unreadable.push(error);
+          this.reportError(error);
+        },
+        onInvalidName: (error: UfsError) => {
+          unreadable.push(error);
+          this.reportError(error);
+        },
       };
       for await (const node of folder.list(options)) {
         await print(this.entry(node, node.path.slice(prefix.length)));
@@ -66,6 +78,7 @@ export default class Ls extends StorageCommand<typeof Ls> {
       }
     }
     await json?.end();
+    this.setExitStatus(exitCodeForFailures(unreadable));
   }
 
   private entry(node: StorageNode, name: string): Entry {

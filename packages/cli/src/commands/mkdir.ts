@@ -31,10 +31,14 @@ export default class Mkdir extends StorageCommand<typeof Mkdir> {
   }
 }
 
-/** A missing parent without -p: the message says which flag creates it (the storage says "use parents"). */
-function suggestParents(error: UfsError): UfsError {
-  if (error.code !== 'NOT_FOUND' || !/parent/.test(error.message)) return error;
-  const message = error.message.replace(/ \(use parents\)$/, '');
+/**
+ * A missing parent without -p: the message says which flag creates it. Decided by what the storage says in the
+ * error's fields (NOT_FOUND with `context.missing`, the folder that is not there), never by its wording; the hint
+ * for API callers that ends the storage's message ("(use parents)") gives way to the flag's.
+ */
+export function suggestParents(error: UfsError): UfsError {
+  if (error.code !== 'NOT_FOUND' || typeof error.context.missing !== 'string') return error;
+  const message = error.message.replace(/ \(use [^()]*\)$/, '');
   return new UfsError(error.code, `${message} (use -p to create it)`, {
     context: error.context,
     cause: error.cause,

@@ -106,7 +106,7 @@ export default class Upload extends BaseCommand<typeof Upload> {
 
   async run(): Promise<UploadItemJson[]> {
     const config = await this.cliConfig();
-    const files = inputOrder(this.argv, this.argList, { ...Upload.baseFlags, ...Upload.flags });
+    const files = this.argList;
     if (files.filter((file) => file === STDIN).length > 1) {
       throw new UfsError('INVALID_INPUT', '[ufs] "-" (stdin) can be given once only (see --help)');
     }
@@ -228,35 +228,6 @@ export default class Upload extends BaseCommand<typeof Upload> {
         break;
     }
   }
-}
-
-type FlagSpecs = Record<string, { type: string; char?: string }>;
-
-/**
- * The files in the order they were given. oclif sorts its argv by each value's first position, which groups
- * repeated values (`a b a` comes back `a a b`); with repeats the order is read again from the raw command line,
- * skipping flags and their values, and used when it holds the same files.
- */
-export function inputOrder(raw: readonly string[], parsed: readonly string[], flags: FlagSpecs): string[] {
-  if (new Set(parsed).size === parsed.length) return [...parsed];
-  const takesValue = new Set<string>();
-  for (const [name, spec] of Object.entries(flags)) {
-    if (spec.type !== 'option') continue;
-    takesValue.add(`--${name}`);
-    if (spec.char) takesValue.add(`-${spec.char}`);
-  }
-  const files: string[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    const token = raw[i]!;
-    if (token === '--') {
-      files.push(...raw.slice(i + 1));
-      break;
-    }
-    if (token === STDIN || !token.startsWith('-')) files.push(token);
-    else if (takesValue.has(token)) i++; // `--flag value`; `--flag=value` and `-xvalue` are one token
-  }
-  const same = [...files].sort().join('\0') === [...parsed].sort().join('\0');
-  return same ? files : [...parsed];
 }
 
 function toJson(item: BatchItem, forUser: (error: UfsError) => UfsError): UploadItemJson {

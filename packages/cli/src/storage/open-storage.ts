@@ -96,8 +96,9 @@ export class CliStorage {
     const { mount } = error.context;
     const ours = mount === this.localMount;
     const bare = (p: string) => (p.startsWith(prefix) ? p.slice(prefix.length) : p);
-    // Keys of the local mount this error is about: its own (path, to), or those of a copy/move (`local:…` values).
-    const fields = ['path', 'to', 'dest'] as const;
+    // Keys of the local mount this error is about: its own (path, to, the missing folder of a mkdir), or those of a
+    // copy/move (`local:…` values).
+    const fields = ['path', 'to', 'dest', 'missing'] as const;
     const localField = (name: (typeof fields)[number], value: unknown): value is string =>
       typeof value === 'string' && (value.startsWith(prefix) || (ours && name !== 'dest' && !value.startsWith('/')));
     const keys = fields.flatMap((f) => (localField(f, error.context[f]) ? [bare(error.context[f] as string)] : []));

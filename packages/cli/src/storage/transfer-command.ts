@@ -10,7 +10,6 @@ import {
   checkFolderDestination,
   copyOptions,
   destinationFor,
-  moveEmptyFolders,
   summaryLine,
   type TransferFlags,
 } from './transfer.js';
@@ -50,7 +49,6 @@ export abstract class TransferCommand<T extends typeof Command> extends StorageC
     const interrupt = onInterrupt(() => new UfsError('ABORTED', `[ufs] ${name}: interrupted`));
     const progress = new ProgressLine(progressWanted(this.jsonEnabled()));
     const total: CopySummary = { files: 0, bytes: 0, skipped: 0, errors: [] };
-    const filtered = Boolean(flags.include?.length || flags.exclude?.length);
     const options = {
       ...copyOptions(
         flags,
@@ -70,12 +68,9 @@ export abstract class TransferCommand<T extends typeof Command> extends StorageC
         try {
           src = await this.node(srcArg);
           const target = await destinationFor(src, dest, destArg, sources.length > 1);
-          if (operation === 'copy') addSummary(total, await src.copyTo(target, options));
-          else {
-            addSummary(total, await src.moveTo(target, options));
-            // A whole tree moves, its empty folders too (with --include/--exclude only the files chosen move).
-            if (!filtered) total.errors.push(...(await moveEmptyFolders(src, target, interrupt.signal)));
-          }
+          // A moved tree takes its empty folders along (the storage's move does it, unless --include/--exclude).
+          const done = operation === 'copy' ? src.copyTo(target, options) : src.moveTo(target, options);
+          addSummary(total, await done);
         } catch (err) {
           if (interrupt.signal.aborted) {
             aborted = asUfsError(err);

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { UfsError, formatBytes, toUfsError } from '@org/core';
-import type { CopyError, CopyOptions, CopySummary, StorageNode } from '@org/storage';
+import { UfsError, formatBytes } from '@org/core';
+import type { CopyOptions, CopySummary, StorageNode } from '@org/storage';
 import type { ProgressLine } from '../output/progress.js';
 
 /** Flags shared by `cp` and `mv`. */
@@ -73,38 +73,6 @@ export async function checkFolderDestination(dest: StorageNode, destArg: string)
       `[ufs] "${destArg}" is not a folder: with several sources the destination must be one`,
     );
   }
-}
-
-/**
- * After a folder was moved: the folders still in the source that hold nothing (those that were empty before the
- * move; the engine already removed the ones it emptied) are made at the destination and removed from the source,
- * deepest first, so the whole tree moves as `mv` moves it. Folders that still hold a file (skipped, failed) stay.
- * Returns the failures. Nothing to do where folders are only key prefixes.
- */
-export async function moveEmptyFolders(src: StorageNode, dest: StorageNode, signal: AbortSignal): Promise<CopyError[]> {
-  const failures: CopyError[] = [];
-  if (!src.capabilities.directories || !(await src.exists()) || !(await src.isDir())) return failures;
-  /** True when `folder` held nothing and was moved. */
-  const visit = async (folder: StorageNode, target: StorageNode): Promise<boolean> => {
-    let empty = true;
-    for await (const child of folder.list({ signal })) {
-      const moved = child.listed?.isDir ? await visit(child, target.child(child.basename)) : false;
-      if (!moved) empty = false;
-    }
-    if (!empty) return false;
-    try {
-      signal.throwIfAborted();
-      await target.mkdir({ parents: true, existOk: true });
-      if (!folder.isRoot) await folder.delete({ signal });
-      return true;
-    } catch (err) {
-      if (signal.aborted) throw err;
-      failures.push({ path: folder.fullpath, dest: target.fullpath, error: toUfsError(err, { operation: 'move' }) });
-      return false;
-    }
-  };
-  await visit(src, dest);
-  return failures;
 }
 
 export function copyOptions(

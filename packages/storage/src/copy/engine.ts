@@ -5,7 +5,7 @@ import type { StorageNode } from '../node/storage-node.js';
 import type { ReadableNode } from '../virtual/readable-node.js';
 import { selector, type Selector } from './filters.js';
 import { planCopy, type CopyItem, type Operation } from './plan.js';
-import { EmptiedFolders } from './prune.js';
+import { EmptiedFolders, moveEmptyFolders } from './prune.js';
 import { checkSkip, skipReason } from './skip.js';
 import { transferFile } from './transfer.js';
 import type { CopyOptions, CopySummary, MoveOptions, SkipStrategy } from './types.js';
@@ -176,6 +176,12 @@ async function runTree(run: Run, items: AsyncGenerator<CopyItem>, root: Readable
   }
 }
 
+/** No file is left out by `include`, `exclude` or `filter`. */
+function wholeTree(options: CopyOptions): boolean {
+  const none = (patterns: string | readonly string[] | undefined) => patterns === undefined || patterns.length === 0;
+  return none(options.include) && none(options.exclude) && options.filter === undefined;
+}
+
 async function execute(
   operation: Operation,
   src: ReadableNode,
@@ -211,6 +217,11 @@ async function execute(
     if (run.stoppedBy) throw run.stoppedBy;
     for (const failure of (await run.emptied?.prune(run.signal)) ?? [])
       run.fail(failure.node.fullpath, dest.fullpath, failure.error);
+    // A whole tree moves with its empty folders; a filtered move takes only the files chosen.
+    if (operation === 'move' && plan.kind === 'tree' && wholeTree(options)) {
+      for (const failure of await moveEmptyFolders(plan.root, dest, run.signal))
+        run.fail(failure.node.fullpath, failure.dest.fullpath, failure.error);
+    }
     return run.summary;
   } catch (err) {
     if (external?.aborted) throw aborted();
@@ -233,7 +244,9 @@ export function copyNode(src: ReadableNode, dest: StorageNode, options: CopyOpti
 /**
  * Moves a file or a folder's files: a native rename when both are on one mount whose backend has one, else a copy
  * (server-side or streamed) then deletion of the source file once the copy is in place. Skipped, filtered and failed
- * files stay at the source; folders the move emptied are removed.
+ * files stay at the source; folders the move emptied are removed. A whole folder (no include/exclude/filter) moves
+ * with its empty folders: they are made at the destination and removed from the source, so nothing is left behind
+ * but what was skipped or failed (see `moveEmptyFolders`).
  */
 export function moveNode(src: StorageNode, dest: StorageNode, options: MoveOptions = {}): Promise<CopySummary> {
   return execute('move', src, dest, options);

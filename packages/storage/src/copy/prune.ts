@@ -41,3 +41,49 @@ export class EmptiedFolders {
     return failures;
   }
 }
+
+/** A folder `moveEmptyFolders` could not list, make at the destination or remove. */
+export interface FolderFailure {
+  node: StorageNode;
+  dest: StorageNode;
+  error: unknown;
+}
+
+/**
+ * After a whole tree moved (nothing left out by include/exclude/filter): the folders still in the source that hold
+ * nothing — those that were empty before the move; `EmptiedFolders` already removed the ones the move emptied — are
+ * made at the destination and removed from the source, deepest first, so that the tree moves as `mv` moves it. A
+ * folder that still holds something (a skipped or failed file, an entry its listing could not read) stays, and so do
+ * the folders above it; the mount's root is never removed. Nothing to do where folders are only key prefixes.
+ * Returns the failures; an abort rejects.
+ */
+export async function moveEmptyFolders(
+  src: StorageNode,
+  dest: StorageNode,
+  signal?: AbortSignal,
+): Promise<FolderFailure[]> {
+  const failures: FolderFailure[] = [];
+  if (!src.capabilities.directories || !(await src.isDir())) return failures;
+  /** True when `folder` held nothing (or only folders that were moved) and was moved. */
+  const visit = async (folder: StorageNode, target: StorageNode): Promise<boolean> => {
+    let empty = true;
+    const hold = () => void (empty = false);
+    try {
+      for await (const child of folder.list({ signal, onInvalidName: hold, onUnreadable: hold })) {
+        const moved = child.listed?.isDir ? await visit(child, target.child(child.basename)) : false;
+        if (!moved) empty = false;
+      }
+      if (!empty) return false;
+      signal?.throwIfAborted();
+      await target.mkdir({ parents: true, existOk: true });
+      if (!folder.isRoot) await folder.delete({ signal });
+      return true;
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      failures.push({ node: folder, dest: target, error });
+      return false;
+    }
+  };
+  await visit(src, dest);
+  return failures;
+}

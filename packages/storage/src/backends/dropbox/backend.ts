@@ -200,7 +200,8 @@ export class DropboxBackend implements StorageBackend {
       if (!parent?.isDir) {
         const code = parent ? 'INVALID_INPUT' : 'NOT_FOUND';
         const why = parent ? 'the parent is a file' : 'the parent folder does not exist (use parents)';
-        throw new UfsError(code, `${describeContext(context)} ${why}`, { context });
+        const missing = parent ? {} : { missing: parentKey(key) };
+        throw new UfsError(code, `${describeContext(context)} ${why}`, { context: { ...context, ...missing } });
       }
     }
     try {

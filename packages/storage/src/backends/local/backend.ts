@@ -1,9 +1,10 @@
-import type { Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { access, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   capabilities,
+  parentKey,
   type BackendCapabilities,
   type DeleteOptions,
   type EntryStat,
@@ -18,7 +19,7 @@ import {
 import { decodeCursor, pageFromSequence } from '../../util/paginate.js';
 import { checkRange, type ByteSource } from '../../util/streams.js';
 import { entryOf, walk } from './list.js';
-import { LocalPaths, type LocalRoot, type SegmentRoot } from './paths.js';
+import { LocalPaths, keyBelow, type LocalRoot, type SegmentRoot } from './paths.js';
 import { appendTo, atomicCopy, atomicWrite } from './write.js';
 
 export interface LocalBackendOptions {
@@ -177,14 +178,23 @@ export class LocalBackend implements StorageBackend {
       if (entry.isRoot) {
         if (!options.recursive)
           throw this.paths.error('INVALID_INPUT', 'delete', key, 'the mount root can only be emptied (recursive)');
-        for (const name of await readdir(entry.path))
-          await rm(join(entry.path, name), { recursive: true, force: true });
+        for (const name of await readdir(entry.path)) {
+          const child = key ? `${key}/${name}` : name;
+          await rm(join(entry.path, name), { recursive: true, force: true }).catch((err: unknown) => {
+            throw this.paths.fail(err, 'delete', keyBelow(child, join(entry.path, name), err));
+          });
+        }
         return;
       }
       const stats = await ifExists(lstat(entry.path));
       if (!stats) return;
       if (!stats.isDirectory()) return await unlink(entry.path);
-      if (options.recursive) return await rm(entry.path, { recursive: true, force: true });
+      if (options.recursive) {
+        // The entry that could not be removed is named (`a/locked`), not only the folder asked for (`a`).
+        return await rm(entry.path, { recursive: true, force: true }).catch((err: unknown) => {
+          throw this.paths.fail(err, 'delete', keyBelow(key, entry.path, err));
+        });
+      }
       try {
         await rmdir(entry.path);
       } catch (err) {
@@ -211,8 +221,12 @@ export class LocalBackend implements StorageBackend {
       try {
         await mkdir(target, { recursive: options.parents ?? false });
       } catch (err) {
-        if ((err as { code?: unknown }).code === 'ENOENT')
-          throw this.paths.error('NOT_FOUND', 'mkdir', key, 'the parent folder does not exist (use parents)');
+        if ((err as { code?: unknown }).code === 'ENOENT') {
+          const missing = this.paths.context('mkdir', parentKey(key)).path;
+          throw this.paths
+            .error('NOT_FOUND', 'mkdir', key, 'the parent folder does not exist (use parents)')
+            .withContext({ missing });
+        }
         if ((err as { code?: unknown }).code === 'EEXIST' && options.existOk) return;
         throw err;
       }
@@ -227,7 +241,11 @@ export class LocalBackend implements StorageBackend {
       if (source === null) throw this.paths.error('NOT_FOUND', 'copy', from, 'no such file');
       if (!(await stat(source)).isFile())
         throw this.paths.error('INVALID_INPUT', 'copy', from, 'is a folder; copy files one by one');
-      await atomicCopy(source, await this.paths.forWrite(to, 'copy'));
+      const target = await this.paths.forWrite(to, 'copy');
+      // A failure of the OS copy does not say which side refused: with the source readable, it was the destination.
+      await atomicCopy(source, target).catch(async (err: unknown) => {
+        throw (await allowed(source, constants.R_OK)) ? this.paths.fail(err, 'write', to) : err;
+      });
     } catch (err) {
       throw this.paths.fail(err, 'copy', from);
     }
@@ -240,8 +258,12 @@ export class LocalBackend implements StorageBackend {
       const exists = entry && (await ifExists(lstat(entry.path)));
       if (!entry || !exists) throw this.paths.error('NOT_FOUND', 'rename', from, 'no such file or folder');
       const target = await this.paths.forWrite(to, 'rename');
-      await mkdir(dirname(target), { recursive: true });
-      await rename(entry.path, target);
+      // As for copy: with the source's folder writable (the entry can leave it), the destination refused.
+      const intoTarget = async (err: unknown) => {
+        throw (await allowed(dirname(entry.path), constants.W_OK)) ? this.paths.fail(err, 'write', to) : err;
+      };
+      await mkdir(dirname(target), { recursive: true }).catch(intoTarget);
+      await rename(entry.path, target).catch(intoTarget);
     } catch (err) {
       throw this.paths.fail(err, 'rename', from);
     }
@@ -266,4 +288,12 @@ export class LocalBackend implements StorageBackend {
       throw this.paths.fail(err, 'localPath', key);
     }
   }
+}
+
+/** Whether this process may access `path` so (`constants.R_OK`, `W_OK`): used to say which side of a copy refused. */
+function allowed(path: string, mode: number): Promise<boolean> {
+  return access(path, mode).then(
+    () => true,
+    () => false,
+  );
 }

@@ -15,6 +15,20 @@ export interface Located {
   rel: string;
 }
 
+/**
+ * The key of the entry a failure of a whole-tree operation on `key` (at `path` on disk) was about: the error's own
+ * `path` when it lies below (`a/locked` for `a`), else `key` itself.
+ */
+export function keyBelow(key: string, path: string, err: unknown): string {
+  const failed = (err as { path?: unknown } | null)?.path;
+  if (typeof failed !== 'string' || failed === path || !isInside(path, failed)) return key;
+  const rest = failed
+    .slice(path.endsWith(sep) ? path.length : path.length + 1)
+    .split(sep)
+    .join('/');
+  return key ? `${key}/${rest}` : rest;
+}
+
 /** ENOENT or ENOTDIR: nothing is at the path (or it vanished meanwhile). */
 export function isMissing(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;

@@ -203,8 +203,12 @@ export class MemoryBackend implements StorageBackend {
     if (ancestor !== undefined)
       throw this.error('INVALID_INPUT', 'mkdir', key, `"${ancestor}" is a file, not a folder`);
     const parent = key.includes('/') ? key.slice(0, key.lastIndexOf('/')) : '';
-    if (!options.parents && !this.store.isDir(parent))
-      throw this.error('NOT_FOUND', 'mkdir', key, 'the parent folder does not exist (use parents)');
+    if (!options.parents && !this.store.isDir(parent)) {
+      const missing = `${this.options.mountName}:${parent}`;
+      throw this.error('NOT_FOUND', 'mkdir', key, 'the parent folder does not exist (use parents)').withContext({
+        missing,
+      });
+    }
     this.store.addParents(key);
     this.store.dirs.add(key);
   }

@@ -242,10 +242,14 @@ export async function mkdirKey(s: Session, key: string, options: MkdirOptions, c
     await call((cb) => s.sftp.mkdir(path, cb));
   } catch (err) {
     if (sftpStatus(err) === STATUS.NO_SUCH_FILE) {
+      const parent = parentKey(key);
+      // OpenSSH answers "no such file" below a file too: that parent is there, but is no folder.
+      if ((await statOrNull(s, remotePath(s, parent)))?.isDirectory() === false)
+        throw ufsError('INVALID_INPUT', context, `"${parent}" is a file, not a folder`, err);
       throw ufsError(
         'NOT_FOUND',
-        context,
-        `parent folder "${parentKey(key)}" does not exist (use { parents: true })`,
+        { ...context, missing: parent },
+        `parent folder "${parent}" does not exist (use { parents: true })`,
         err,
       );
     }

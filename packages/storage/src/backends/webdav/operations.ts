@@ -209,7 +209,7 @@ export async function mkdirKey(dav: Dav, key: string, options: MkdirOptions, con
     if (status === 409)
       throw ufsError(
         'NOT_FOUND',
-        context,
+        { ...context, missing: parentKey(key) },
         `parent folder "${parentKey(key)}" does not exist (use { parents: true })`,
         err,
       );

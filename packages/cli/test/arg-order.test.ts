@@ -1,0 +1,74 @@
+// Repeated arguments keep the order they were typed in, in every command (oclif hands its argv back sorted by each
+// value's first position, `a b a` as `a a b`; BaseCommand takes the order from its parse tokens instead).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sandbox, ufs } from './helpers/ufs.js';
+
+let box: Awaited<ReturnType<typeof sandbox>>;
+let env: Record<string, string>;
+let root: string;
+
+beforeAll(async () => {
+  box = await sandbox();
+  env = box.env;
+  root = join(box.dir, 'work');
+  await mkdir(root, { recursive: true });
+  await writeFile(join(root, 'a'), 'A\n');
+  await writeFile(join(root, 'b'), 'B\n');
+  await writeFile(join(root, 'c'), 'C\n');
+});
+afterAll(() => box.cleanup());
+
+describe('repeated arguments keep their order', () => {
+  it('cat a b a prints a, b, a (flags anywhere on the line)', async () => {
+    const run = await ufs(['cat', 'a', 'b', 'a'], { env, cwd: root });
+    expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: 'A\nB\nA\n' });
+    const mixed = await ufs(['cat', 'b', '--verbose', 'a', 'c', 'b', '-V', 'a'], { env, cwd: root });
+    expect({ status: mixed.status, stdout: mixed.stdout }).toEqual({ status: 0, stdout: 'B\nA\nC\nB\nA\n' });
+  });
+
+  it('stat --json gives one item per argument in the order typed', async () => {
+    const run = await ufs(['stat', '--json', 'c', 'a', 'c', 'b', 'a'], { env, cwd: root });
+    expect(run.status).toBe(0);
+    expect(run.json<Array<{ path: string }>>().map((item) => item.path)).toEqual(
+      ['c', 'a', 'c', 'b', 'a'].map((name) => join(root, name)),
+    );
+  });
+
+  it('rm a b a deletes a, then b, then finds a gone (the failure is the third item)', async () => {
+    const dir = join(root, 'rm');
+    await mkdir(dir);
+    await writeFile(join(dir, 'a'), 'a');
+    await writeFile(join(dir, 'b'), 'b');
+    const run = await ufs(['rm', '--json', 'a', 'b', 'a'], { env, cwd: dir });
+    expect(run.status).toBe(66);
+    const items = run.json<Array<{ path: string; deleted?: boolean; error?: { code: string } }>>();
+    expect(items.map((item) => [item.path, item.deleted ?? item.error?.code])).toEqual([
+      [join(dir, 'a'), true],
+      [join(dir, 'b'), true],
+      [join(dir, 'a'), 'NOT_FOUND'],
+    ]);
+  });
+
+  it('mkdir x y x makes x, y, then finds x there', async () => {
+    const dir = join(root, 'mk');
+    await mkdir(dir);
+    const run = await ufs(['mkdir', '--json', 'x', 'y', 'x'], { env, cwd: dir });
+    expect(run.status).toBe(73); // ALREADY_EXISTS
+    const items = run.json<Array<{ path: string; error?: { code: string } }>>();
+    expect(items.map((item) => [item.path, item.error?.code])).toEqual([
+      [join(dir, 'x'), undefined],
+      [join(dir, 'y'), undefined],
+      [join(dir, 'x'), 'ALREADY_EXISTS'],
+    ]);
+  });
+
+  it('cp a b a DEST copies in the order typed', async () => {
+    const run = await ufs(['cp', '-V', '--concurrency', '1', 'a', 'b', 'a', 'out'], { env, cwd: root });
+    expect(run.status).toBe(0);
+    const lines = run.stderr.split('\n').filter((line) => line.includes(' → '));
+    expect(lines.map((line) => line.split(' → ')[0])).toEqual(['a', 'b', 'a']);
+    expect(run.stdout.trim()).toBe('copied 3 files (6 bytes), skipped 0, failed 0');
+  });
+});
