@@ -124,6 +124,13 @@ describe('ufs provider', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('status --timeout past the longest timer Node.js can set is a usage error (64) naming the bound', async () => {
+    const run = await ufs(['provider', 'status', '--online', '--timeout', '2147484', '0x0'], { env });
+    expect(run.status).toBe(64);
+    expect(run.stderr).toContain('Expected whole seconds from 1 to 2147483');
+    expect(run.stdout).toBe('');
+  });
+
   it('status --online shows the whole reason of a failed check on its one line', async () => {
     fake.mode.catbox = 'error500';
     const run = await ufs(['provider', 'status', '--online', 'catbox'], { env });

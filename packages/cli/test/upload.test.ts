@@ -180,6 +180,25 @@ describe('ufs upload', () => {
     });
   });
 
+  it('--timeout and --idle-timeout are at most 2147483 s (the longest Node.js timer): more is a usage error', async () => {
+    const uploads = fake.uploads.length;
+    for (const flag of ['--timeout', '--idle-timeout']) {
+      const run = await ufs(['upload', '-p', 'catbox', flag, '2147484', fileB], { env });
+      expect(run.status).toBe(64);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(
+        `[ufs] Parsing ${flag} Expected whole seconds from ${flag === '--timeout' ? 1 : 0} to 2147483 (about 24.8 days, the longest timer Node.js can set) but received: 2147484`,
+      );
+    }
+    expect(fake.uploads).toHaveLength(uploads); // refused before anything was sent
+    // The bound itself waits as asked: the upload goes through, no immediate TIMEOUT from an overflowing timer.
+    const ok = await ufs(['upload', '-p', 'catbox', '--timeout', '2147483', '--idle-timeout', '2147483', fileB], {
+      env,
+    });
+    expect(ok.status).toBe(0);
+    expect(ok.stderr).not.toContain('TimeoutOverflowWarning');
+  });
+
   it('"-" uploads stdin (spooled to a temporary file, removed afterwards) with retry and verification', async () => {
     const input = randomBytes(300_000);
     fake.mode['0x0'] = 'error500';

@@ -27,6 +27,7 @@ export {
   OTHER_CONFIG_SECTIONS,
   uploadConfigSchema,
   providerList,
+  MAX_TIMEOUT_MS,
   type UploadConfig,
 } from './orchestrator/config.js';
 export { verifyDownload, type VerifyOptions } from './orchestrator/verify.js';

@@ -86,9 +86,12 @@ export function assertKnownProviders(
   }
 }
 
-/** Loads a provider by id; an unknown id is CONFIG_INVALID listing the known ones. */
+/**
+ * Loads a provider by id; an unknown id is INVALID_INPUT listing the known ones: the id is the caller's (of
+ * `loadProvider`, `providerStatus`, `checkOnline`), the ones from a config are checked before they get here.
+ */
 export async function loadProvider(id: string): Promise<Provider> {
-  assertKnownProviders([id]);
+  assertKnownProviders([id], 'providers', 'input');
   return PROVIDER_LOADERS[id]!();
 }
 

@@ -6,7 +6,7 @@ import { toUfsError, type ProviderInfo, type UfsError } from '@org/core';
 import type { Env } from './env.js';
 import { knownProviders, loadProvider } from './registry.js';
 import { uploadFile, type UploadFileResult } from './orchestrator/upload-file.js';
-import type { UploadFileOptions } from './orchestrator/settings.js';
+import { resolveUploadSettings, type UploadFileOptions } from './orchestrator/settings.js';
 
 export interface ProviderStatusReport {
   id: string;
@@ -88,11 +88,14 @@ export async function checkOnline(
     const check: OnlineCheck = { id, ok: true, ms: Math.round(performance.now() - started), result };
     if (provider.delete && (result.deleteToken || result.deleteUrl)) {
       try {
+        // The settings the upload had (options over config over defaults): the same timeouts, provider options, env.
+        const settings = await resolveUploadSettings({ ...options, providers: [id], fragile: true });
         await provider.delete(result, {
-          ...options.providerOptions?.[id],
-          env: options.env ?? process.env,
+          ...settings.providerOptions[id],
+          env: settings.env,
           signal: options.signal,
-          timeoutMs: options.timeoutMs,
+          timeoutMs: settings.timeoutMs,
+          idleTimeoutMs: settings.idleTimeoutMs,
         });
         check.deleted = true;
       } catch (err) {

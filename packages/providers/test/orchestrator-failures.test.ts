@@ -144,13 +144,33 @@ describe('abort, Retry-After and options', () => {
   });
 
   it('options and the config file have the same bounds and say the same of a value out of them', async () => {
+    const NODE_TIMER = 'the longest timer Node.js can set, about 24.8 days';
     const file = await randomFile(dir, 'bounds.bin');
     const cases: Array<[keyof UploadConfig, number, string]> = [
       ['maxAttempts', 21, 'maxAttempts must be a whole number from 1 to 20, got 21'],
       ['concurrency', 65, 'concurrency must be a whole number from 1 to 64, got 65'],
       ['concurrency', Infinity, 'concurrency must be a whole number from 1 to 64, got Infinity'],
-      ['timeoutMs', 0, 'timeoutMs must be a whole number of at least 1, got 0'],
-      ['idleTimeoutMs', -1, 'idleTimeoutMs must be a whole number of at least 0, got -1'],
+      ['timeoutMs', 0, 'timeoutMs must be a whole number from 1 to 2147483647, got 0'],
+      ['idleTimeoutMs', -1, 'idleTimeoutMs must be a whole number from 0 to 2147483647, got -1'],
+      // Node's timers cannot wait longer than 2^31 - 1 ms: a larger timeout would fire at once, so it is refused.
+      ['timeoutMs', 2 ** 31, `timeoutMs must be a whole number from 1 to 2147483647 (${NODE_TIMER}), got 2147483648`],
+      [
+        'idleTimeoutMs',
+        2 ** 31,
+        `idleTimeoutMs must be a whole number from 0 to 2147483647 (${NODE_TIMER}), got 2147483648`,
+      ],
+      // Not a safe integer: refused by the same words either way (zod's own check used to word it differently).
+      [
+        'timeoutMs',
+        1e20,
+        `timeoutMs must be a whole number from 1 to 2147483647 (${NODE_TIMER}), got 100000000000000000000`,
+      ],
+      [
+        'idleTimeoutMs',
+        1e20,
+        `idleTimeoutMs must be a whole number from 0 to 2147483647 (${NODE_TIMER}), got 100000000000000000000`,
+      ],
+      ['maxAttempts', 1e20, 'maxAttempts must be a whole number from 1 to 20, got 100000000000000000000'],
     ];
     for (const [name, value, problem] of cases) {
       const fromOptions = await ufsFailure(
@@ -172,6 +192,8 @@ describe('abort, Retry-After and options', () => {
     for (const [name, value] of [
       ['maxAttempts', 20],
       ['concurrency', 64],
+      ['timeoutMs', 2 ** 31 - 1],
+      ['idleTimeoutMs', 2 ** 31 - 1],
     ] as const) {
       const viaOptions = await uploadFiles([missing], { ...opts({ providers: ['catbox'] }), [name]: value });
       const viaConfig = await uploadFiles([missing], opts({ providers: ['catbox'], config: { [name]: value } }));

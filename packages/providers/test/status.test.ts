@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { checkOnline, listProviders, providerStatus, providerStatuses } from '../src/index.js';
 import { HARNESSES, type Harness } from './fakes/index.js';
 import { FAST_RETRY, download } from './helpers.js';
@@ -11,6 +11,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([x0.stop(), sendit.stop()]);
 });
+afterEach(() => x0.fake.reset());
 
 describe('providerStatus', () => {
   it('no-auth providers are ready with an empty environment; keyed ones say what is missing and how to fix it', async () => {
@@ -26,10 +27,14 @@ describe('providerStatus', () => {
     expect((await providerStatus('fal', {}, { apiKey: 'k' })).ready).toBe(true);
   });
 
-  it('an unknown id is CONFIG_INVALID listing the known ones', async () => {
+  it("an unknown id is the caller's mistake, INVALID_INPUT listing the known ones", async () => {
     await expect(providerStatus('imgur', {})).rejects.toMatchObject({
-      code: 'CONFIG_INVALID',
-      message: expect.stringContaining('known providers: catbox'),
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('unknown provider "imgur" in providers; known providers: catbox'),
+    });
+    await expect(checkOnline('nope', { env: x0.env })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('unknown provider "nope" in providers; known providers: catbox'),
     });
   });
 
@@ -58,6 +63,22 @@ describe('checkOnline', () => {
     expect(check).toMatchObject({ id: '0x0', ok: true, deleted: true });
     expect(check.result!.verified).toBe(true);
     expect((await download(check.result!.url)).status).toBe(404);
+  });
+
+  it('the delete of the test upload has the idle timeout of the check (option or config), not the 60 s default', async () => {
+    x0.fake.answerDeletes(() => undefined); // the delete request is read, and never answered
+    // The signal is a safety net: without the check's idle timeout the delete would wait 60 s, and end ABORTED.
+    const base = { env: x0.env, retry: FAST_RETRY, maxAttempts: 1, signal: AbortSignal.timeout(20_000) };
+    for (const options of [
+      { ...base, idleTimeoutMs: 300 },
+      { ...base, config: { idleTimeoutMs: 300 } },
+    ]) {
+      const started = Date.now();
+      const check = await checkOnline('0x0', options);
+      expect(check).toMatchObject({ ok: true, deleted: false, deleteError: { code: 'TIMEOUT' } });
+      expect(check.deleteError!.message).toContain('no answer within 0.3 s of sending the request');
+      expect(Date.now() - started).toBeLessThan(8_000);
+    }
   });
 
   it('single-download services are checked without consuming the link', async () => {

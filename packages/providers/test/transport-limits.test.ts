@@ -153,6 +153,16 @@ describe('idle timeout of a provider called directly', () => {
   });
 });
 
+describe('the deadline of a request (timeoutMs)', () => {
+  it('names the deadline in seconds, like the other durations', async () => {
+    const file = await randomFile(dir, 'deadline.bin', 1000);
+    tempsh.fake.answerUploads(() => undefined); // no answer ever; the idle timeout is off, the deadline ends it
+    const error = await ufsFailure(uploadFile(file.path, opts({ timeoutMs: 1500, idleTimeoutMs: 0, maxAttempts: 1 })));
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toContain('no complete answer within 1.5 s');
+  });
+});
+
 describe('redirects at verification', () => {
   it('a redirect loop and a chain past the limit are "too many redirects (limit 5)"', async () => {
     const file = await randomFile(dir, 'loop.bin', 1000);

@@ -10,6 +10,7 @@ import { BaseCommand } from '../base-command.js';
 import { exitCodeForFailures, oneLine } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
+import { timeoutFlag } from '../timeout-flag.js';
 
 /** The argument that means stdin. */
 const STDIN = '-';
@@ -88,16 +89,14 @@ export default class Upload extends BaseCommand<typeof Upload> {
       min: 1,
       max: 64,
     }),
-    timeout: Flags.integer({
-      description:
-        'Seconds before one request (upload attempt or verification) is abandoned, whatever its progress (default: none; --idle-timeout applies in any case).',
-      min: 1,
-    }),
-    'idle-timeout': Flags.integer({
-      description:
-        'Seconds a request may go without progress: no answer after the file was sent, the server taking none of it, or no data in an answer (default: config idleTimeoutMs, else 60; 0: off).',
-      min: 0,
-    }),
+    timeout: timeoutFlag(
+      'Seconds before one request (upload attempt or verification) is abandoned, whatever its progress (default: none; --idle-timeout applies in any case; at most 2147483, about 24.8 days).',
+      1,
+    ),
+    'idle-timeout': timeoutFlag(
+      'Seconds a request may go without progress: no answer after the file was sent, the server taking none of it, or no data in an answer (default: config idleTimeoutMs, else 60; 0: off; at most 2147483, about 24.8 days).',
+      0,
+    ),
     retries: Flags.integer({ description: 'Attempts per provider, the first included (default 3).', min: 1, max: 20 }),
   };
 

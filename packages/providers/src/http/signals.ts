@@ -1,4 +1,4 @@
-import { UfsError, type ErrorContext, describeContext } from '@org/core';
+import { UfsError, type ErrorContext, describeContext, formatSeconds } from '@org/core';
 
 /** The signals of one request: the caller's, an optional timeout, and the one to hand to the transport. */
 export interface RequestSignals {
@@ -28,11 +28,15 @@ export function signalError(signals: RequestSignals, context: ErrorContext, caus
     });
   }
   if (signals.timeout?.aborted) {
-    return new UfsError('TIMEOUT', `${describeContext(context)} no complete answer within ${signals.timeoutMs} ms`, {
-      context,
-      cause,
-      retryable: true,
-    });
+    return new UfsError(
+      'TIMEOUT',
+      `${describeContext(context)} no complete answer within ${formatSeconds(signals.timeoutMs!)}`,
+      {
+        context,
+        cause,
+        retryable: true,
+      },
+    );
   }
   return undefined;
 }

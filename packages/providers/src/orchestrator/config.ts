@@ -7,34 +7,49 @@ import { parseYamlConfig } from './yaml-config.js';
 export { parseYamlConfig };
 
 /**
+ * The longest a timeout may be, in ms: 2^31 - 1, about 24.8 days. Node's timers (and so `AbortSignal.timeout` and
+ * undici's timeouts) cannot wait longer: a larger delay fires almost at once (TimeoutOverflowWarning), so a huge
+ * "wait forever" value would time every request out.
+ */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/**
  * The numeric settings, whole numbers within these bounds: one table for the config file (`uploadConfigSchema`) and
  * the options of a call (`checkNumberOption`), so both accept the same values and refuse others with the same words.
+ * `why` explains an upper bound that is not obvious (said when a value is over it).
  */
-export const NUMBER_SETTINGS: Readonly<Record<NumberSetting, { min: number; max?: number }>> = Object.freeze({
-  timeoutMs: { min: 1 },
-  idleTimeoutMs: { min: 0 },
-  maxAttempts: { min: 1, max: 20 },
-  concurrency: { min: 1, max: 64 },
-});
+export const NUMBER_SETTINGS: Readonly<Record<NumberSetting, { min: number; max: number; why?: string }>> =
+  Object.freeze({
+    timeoutMs: { min: 1, max: MAX_TIMEOUT_MS, why: 'the longest timer Node.js can set, about 24.8 days' },
+    idleTimeoutMs: { min: 0, max: MAX_TIMEOUT_MS, why: 'the longest timer Node.js can set, about 24.8 days' },
+    maxAttempts: { min: 1, max: 20 },
+    concurrency: { min: 1, max: 64 },
+  });
 
 export type NumberSetting = 'timeoutMs' | 'idleTimeoutMs' | 'maxAttempts' | 'concurrency';
 
-/** What is wrong with `value` as the setting `name` (`must be a whole number from 1 to 20, got 25`), if anything. */
+/**
+ * What is wrong with `value` as the setting `name` (`must be a whole number from 1 to 20, got 25`), if anything.
+ * The one test of a value, for options and config alike.
+ */
 export function numberProblem(name: NumberSetting, value: unknown): string | undefined {
-  const { min, max } = NUMBER_SETTINGS[name];
-  if (typeof value === 'number' && Number.isInteger(value) && value >= min && (max === undefined || value <= max)) {
-    return undefined;
-  }
-  const range = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
-  return `must be a whole number ${range}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`;
+  const { min, max, why } = NUMBER_SETTINGS[name];
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max) return undefined;
+  const got = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  const reason = why && typeof value === 'number' && value > max ? ` (${why})` : '';
+  return `must be a whole number from ${min} to ${max}${reason}, got ${got}`;
 }
 
-/** The schema of a numeric setting: an integer in its bounds, every refusal worded by `numberProblem`. */
+/**
+ * The schema of a numeric setting: a number that `numberProblem` accepts, one refusal worded by it (not zod's own
+ * checks, whose limits and words could differ, e.g. `.int()` refusing unsafe integers as "Too big").
+ */
 function numberSetting(name: NumberSetting) {
-  const { min, max } = NUMBER_SETTINGS[name];
   const error = (issue: { input?: unknown }) => numberProblem(name, issue.input);
-  const schema = z.number({ error }).int({ error }).min(min, { error });
-  return (max === undefined ? schema : schema.max(max, { error })).optional();
+  return z
+    .number({ error })
+    .refine((value) => numberProblem(name, value) === undefined, { error })
+    .optional();
 }
 
 /**

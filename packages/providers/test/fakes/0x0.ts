@@ -31,8 +31,10 @@ export function zeroXZeroFake(): FakeService {
       const form = await parseForm(fake, req, '__none__').catch(() => undefined);
       if (!form || form.fields.delete === undefined || form.fields.token !== tokens.get(id))
         return send(res, 401, 'bad token');
-      fake.files.delete(id);
-      return send(res, 200, '');
+      return fake.answerDelete(res, fake.files.get(id), () => {
+        fake.files.delete(id);
+        send(res, 200, '');
+      });
     }
     if (req.method === 'GET') return fake.serve(res, id);
     await drain(req);

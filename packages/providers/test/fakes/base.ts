@@ -97,6 +97,7 @@ export class FakeService {
   private delayMs = 0;
   private uploadAnswer: Answer | undefined;
   private downloadAnswer: Answer | undefined;
+  private deleteAnswer: Answer | undefined;
 
   constructor(
     name: string,
@@ -171,6 +172,21 @@ export class FakeService {
     return this;
   }
 
+  /**
+   * Delete requests (after their body is read) are answered by `answer` instead of the fake's own answer, and delete
+   * nothing; undefined restores them. Fakes that support it call `answerDelete` (0x0's does).
+   */
+  answerDeletes(answer: Answer | undefined): this {
+    this.deleteAnswer = answer;
+    return this;
+  }
+
+  /** Answers a delete of `file`: the answer set by `answerDeletes`, else `own` (the fake's delete and answer). */
+  async answerDelete(res: ServerResponse, file: StoredFile | undefined, own: () => void): Promise<void> {
+    if (this.deleteAnswer) await this.deleteAnswer(res, file, res.req.url ?? '/');
+    else own();
+  }
+
   /** Answers a stored upload: the answer set by `answerUploads`, else `own` (the fake's answer with the URL). */
   async answerUpload(res: ServerResponse, file: StoredFile, url: string, own: () => void): Promise<void> {
     if (this.uploadAnswer) await this.uploadAnswer(res, file, url);
@@ -180,6 +196,7 @@ export class FakeService {
   reset(): void {
     this.uploadAnswer = undefined;
     this.downloadAnswer = undefined;
+    this.deleteAnswer = undefined;
     this.faults = [];
     this.empties = 0;
     this.corrupt = false;

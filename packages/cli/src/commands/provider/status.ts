@@ -10,6 +10,7 @@ import {
 import { BaseCommand } from '../../base-command.js';
 import { asUfsError, exitCodeForFailures, oneLine } from '../../errors.js';
 import { table } from '../../output/table.js';
+import { timeoutFlagWithDefault } from '../../timeout-flag.js';
 
 interface StatusJson {
   id: string;
@@ -35,7 +36,11 @@ export default class ProviderStatus extends BaseCommand<typeof ProviderStatus> {
   static override args = { provider: Args.string({ description: 'Provider id(s) (default: all)' }) };
   static override flags = {
     online: Flags.boolean({ description: 'Upload a small test file to each ready provider and verify it.' }),
-    timeout: Flags.integer({ description: 'Seconds per request of an online check.', default: 30, min: 1 }),
+    timeout: timeoutFlagWithDefault(
+      'Seconds per request of an online check (at most 2147483, about 24.8 days).',
+      1,
+      30,
+    ),
   };
 
   async run(): Promise<StatusJson[]> {
