@@ -19,7 +19,7 @@ const corsOrigins = z.string().transform((value, ctx): '*' | readonly string[] =
     .filter((origin) => origin !== '');
   try {
     // A list without any origin is shown as it was given.
-    return parseCorsOrigins(value.trim() === '*' ? '*' : origins.length ? origins : value, CORS_VARIABLE) ?? z.NEVER;
+    return parseCorsOrigins(value.trim() === '*' ? '*' : origins.length ? origins : value, CORS_VARIABLE);
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
     return z.NEVER;

@@ -237,7 +237,12 @@ describe('ufs server gc / verify', () => {
   });
 
   it('verify of more unknown hashes than the server lists prints the exact count and says the list was cut', async () => {
-    const held = createHash('sha256').update('held\n').digest('hex');
+    // Its own held content: the test runs alone too (-t).
+    const dir = join(box.dir, 'held-cut');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'held.txt'), 'held for the cut list\n');
+    expect((await ufs(['scan', '--no-cache', dir], { env: admin })).status).toBe(0);
+    const held = createHash('sha256').update('held for the cut list\n').digest('hex');
     const unknown = Array.from({ length: 1003 }, (_, i) => createHash('sha256').update(`not held ${i}`).digest('hex'));
     const run = await ufs(['server', 'verify', held, ...unknown], { env: admin });
     expect(run.status).toBe(66);

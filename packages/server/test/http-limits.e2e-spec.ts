@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DedupModule, configureDedupApp, openContentMount } from '../src/index.js';
 import { RawConnection, rawRequest } from './helpers/raw-http.js';
-import { sha256Of } from './helpers/records.js';
+import { client, fileRecord, sha256Of } from './helpers/records.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { tusClient } from './helpers/tus.js';
 
@@ -149,6 +149,81 @@ describe('keep-alive after an error, size limits before the body, 100 Continue a
       }),
     );
     expect((await connection.response())?.status).toBe(401);
+  });
+
+  it('a multipart upload of a recorded file declaring more than the limit gets 413 and no 100 Continue', async () => {
+    const sha256 = sha256Of('big multipart');
+    const record = fileRecord({ hostname: 'h', filepath: '/big', sha256, file_size: 100_000_000 });
+    expect((await client(server.url, server.key).call('POST', '/put_file', record)).status).toBe(201);
+    const connection = await connect();
+    const q = new URLSearchParams({ hostname: 'h', filepath: '/big' });
+    await connection.write(
+      rawRequest('POST', `/upload_file/${sha256}?${q}`, {
+        'x-api-key': server.key,
+        'content-type': 'multipart/form-data; boundary=x',
+        'content-length': 100_000_000,
+        expect: '100-continue',
+      }),
+    );
+    // The first answer is the refusal: no `100 Continue` came before it, and no byte of the body was sent.
+    const res = await connection.response({ timeoutMs: 5000 });
+    expect(res?.status).toBe(413);
+    expect(JSON.parse(res!.body)).toMatchObject({ code: 'TOO_LARGE', retryable: false });
+    expect(JSON.parse(res!.body).detail).toMatch(new RegExp(`Content-Length 100000000\\).*limit of ${LIMIT} bytes`));
+    expect(res?.headers.connection).toBe('close');
+  });
+
+  it('a multipart upload of a file of exactly the limit is admitted: its framing is allowed for', async () => {
+    const data = Buffer.alloc(LIMIT, 7);
+    const sha256 = sha256Of(data);
+    const record = fileRecord({ hostname: 'h', filepath: '/at-limit', sha256, file_size: LIMIT });
+    expect((await client(server.url, server.key).call('POST', '/put_file', record)).status).toBe(201);
+    const head = Buffer.from(
+      `--x\r\nContent-Disposition: form-data; name="file"; filename="${'n'.repeat(2000)}.bin"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n',
+    );
+    const body = Buffer.concat([head, data, Buffer.from('\r\n--x--\r\n')]);
+    const connection = await connect();
+    const q = new URLSearchParams({ hostname: 'h', filepath: '/at-limit' });
+    await connection.write(
+      rawRequest('POST', `/upload_file/${sha256}?${q}`, {
+        'x-api-key': server.key,
+        'content-type': 'multipart/form-data; boundary=x',
+        'content-length': body.length,
+        expect: '100-continue',
+      }),
+    );
+    expect((await connection.response())?.status).toBe(100);
+    await connection.write(body);
+    const res = await connection.response({ timeoutMs: 10_000 });
+    expect(res?.status).toBe(200);
+    expect(JSON.parse(res!.body)).toMatchObject({ sha256, file_size: LIMIT, outcome: 'stored' });
+  });
+
+  it('a chunked tus PATCH sending more than the upload lacks is 413 in the tus wording', async () => {
+    const tus = tusClient(server.url, server.key);
+    const { location } = await tus.create(sha256Of('c'.repeat(1000)), 1000);
+    const connection = await connect();
+    const chunk = 'c'.repeat(1500);
+    await connection.write(
+      rawRequest('PATCH', location!, {
+        'x-api-key': server.key,
+        'tus-resumable': '1.0.0',
+        'content-type': 'application/offset+octet-stream',
+        'upload-offset': 0,
+        'transfer-encoding': 'chunked',
+      }) + `${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`,
+    );
+    const res = await connection.response();
+    expect(res?.status).toBe(413);
+    expect(res?.headers['tus-resumable']).toBe('1.0.0');
+    expect(JSON.parse(res!.body)).toEqual({
+      code: 'TOO_LARGE',
+      retryable: false,
+      detail:
+        '[tus] the PATCH body is larger than the 1000 bytes the upload lacks (Upload-Length 1000, Upload-Offset 0)',
+    });
+    expect((await tus.head(location!)).offset).toBe(0);
   });
 
   it('a tus PATCH declaring more than the bytes left is 413 naming both, before its body is read', async () => {

@@ -121,7 +121,18 @@ describe('LimitedHasher', () => {
     expect(() => hasher.stream(over)).toThrow(/Content-Length 5000/);
     await expect(hasher.drain(over)).rejects.toMatchObject({ code: 'TOO_LARGE' });
     expect([over.readableDidRead, hasher.bytes]).toEqual([false, 0]);
-    const worded = new LimitedHasher(2, { sha256: false, overLimit: (n) => `[ufs] ${n} is more than 2` });
+    const worded = new LimitedHasher(2, {
+      sha256: false,
+      overLimit: (n) => `[ufs] ${n ?? 'what came'} is more than 2`,
+    });
     expect(() => worded.admit(request('3'))).toThrow('[ufs] 3 is more than 2');
+    // The same words when the bytes that came, not a Content-Length, go over the limit.
+    await expect(collect(worded.stream(request()))).rejects.toMatchObject({
+      code: 'TOO_LARGE',
+      message: '[ufs] what came is more than 2',
+    });
+    await expect(new LimitedHasher(2).drain(pieces(data))).rejects.toMatchObject({
+      message: '[ufs] upload is larger than the limit of 2 bytes',
+    });
   });
 });

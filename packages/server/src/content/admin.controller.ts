@@ -54,8 +54,8 @@ export class AdminController {
     description:
       'Lists at most 1000 hashes per kind (`missing`, `corrupt`, `repaired`, `unreadable`, `notFound`); the `…Count` ' +
       'fields are exact and `truncated` is true when a list was cut. Named hashes (`sha256`) the server does not ' +
-      'hold are listed in `notFound` (with `notFoundCount`; both empty when it holds them all) and the rest are ' +
-      'checked; naming a single hash the server does not hold is 404 NOT_FOUND.',
+      'hold are listed in `notFound` (with `notFoundCount`; when it holds them all, `notFound` is empty and ' +
+      '`notFoundCount` 0) and the rest are checked; naming a single hash the server does not hold is 404 NOT_FOUND.',
   })
   @ApiResponse({
     status: 404,

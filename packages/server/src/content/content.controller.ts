@@ -59,6 +59,8 @@ export class ContentController {
   async uploadFile(@Param('sha256') sha: string, @Query() query: unknown, @Req() req: FastifyRequest) {
     const sha256 = sha256Param(sha);
     const { hostname, filepath } = validate(uploadQuerySchema, query, 'query');
+    // Refused on its Content-Length before the body is read: busboy reads it (and `100 Continue` goes) at once.
+    this.uploads.admitMultipart(req.raw);
     const record = await this.store.findFile(hostname, filepath);
     if (!record || record.sha256 !== sha256) {
       throw new UfsError(

@@ -7,6 +7,16 @@ import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store
 import { ContentStore, integrityError } from './content-store.js';
 import { LimitedHasher } from './limit-hash.js';
 
+/**
+ * What a multipart upload (`POST /upload_file`) may carry on top of its file and still be admitted on its
+ * Content-Length: the boundaries, the part headers (a long file name included) and a few small fields, which for the
+ * PutPlace client come to well under 1 KiB. Bounded, so a request announcing far more than `maxUploadBytes` is refused
+ * before its body is read; generous, so a file of exactly `maxUploadBytes` is never refused on its framing. A request
+ * that carries more besides its file (large extra fields or parts) is admitted only while the total is under the
+ * limit plus this; the file itself is held to `maxUploadBytes` as it arrives either way.
+ */
+export const MULTIPART_ALLOWANCE_BYTES = 64 * 1024;
+
 export interface IngestResult {
   sha256: string;
   size: number;
@@ -32,6 +42,21 @@ export class ContentService {
   /** True when verified content for the hash is held (`present`). */
   async isPresent(sha256: string): Promise<boolean> {
     return (await this.store.getContent(sha256))?.state === 'present';
+  }
+
+  /**
+   * Refuses with TOO_LARGE, before any of its body is read (so also without `100 Continue`), a multipart upload whose
+   * Content-Length is over `maxUploadBytes` plus MULTIPART_ALLOWANCE_BYTES. `ingest` cannot: it is given the file
+   * part, which busboy reads out of the request, and by then the body is being read.
+   */
+  admitMultipart(req: unknown): void {
+    const limit = this.config.maxUploadBytes;
+    new LimitedHasher(limit + MULTIPART_ALLOWANCE_BYTES, {
+      sha256: false,
+      overLimit: (declared) =>
+        `[ufs] the request body (Content-Length ${declared}) is larger than the limit of ${limit} bytes ` +
+        `(plus ${MULTIPART_ALLOWANCE_BYTES} bytes for the multipart framing)`,
+    }).admit(req);
   }
 
   /**

@@ -21,23 +21,27 @@ export class LimitedHasher {
 
   private readonly extra: Hash[];
   private readonly sha256: boolean;
-  private readonly overLimit: (declared: number) => string;
+  private readonly overLimit: (declared: number | undefined) => string;
 
   /**
    * @param options.extra further hashes fed the same bytes (a tus Upload-Checksum)
    * @param options.sha256 false: count and check the limit only (a tus chunk: the upload is hashed whole at the end)
-   * @param options.overLimit the message refusing a request whose Content-Length is over the limit (see `admit`)
+   * @param options.overLimit the message refusing a body over the limit: `declared` is the Content-Length of a
+   *   request refused before its body is read (see `admit`), undefined when more bytes arrived than the limit (a body
+   *   without a Content-Length, or a source that is not a request). One builder, so both refusals read alike.
    */
   constructor(
     private readonly maxBytes: number,
-    options: { extra?: Hash[]; sha256?: boolean; overLimit?: (declared: number) => string } = {},
+    options: { extra?: Hash[]; sha256?: boolean; overLimit?: (declared: number | undefined) => string } = {},
   ) {
     this.extra = options.extra ?? [];
     this.sha256 = options.sha256 ?? true;
     this.overLimit =
       options.overLimit ??
       ((declared) =>
-        `[ufs] the request body (Content-Length ${declared}) is larger than the limit of ${maxBytes} bytes`);
+        declared === undefined
+          ? `[ufs] upload is larger than the limit of ${maxBytes} bytes`
+          : `[ufs] the request body (Content-Length ${declared}) is larger than the limit of ${maxBytes} bytes`);
   }
 
   /**
@@ -126,9 +130,7 @@ export class LimitedHasher {
     const bytes =
       typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.bytes += bytes.byteLength;
-    if (this.bytes > this.maxBytes) {
-      throw new UfsError('TOO_LARGE', `[ufs] upload is larger than the limit of ${this.maxBytes} bytes`);
-    }
+    if (this.bytes > this.maxBytes) throw new UfsError('TOO_LARGE', this.overLimit(undefined));
     for (const hash of this.extra) hash.update(bytes);
     return bytes;
   }

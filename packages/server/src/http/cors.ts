@@ -74,6 +74,11 @@ export function tusCorsHook(allowed: '*' | readonly string[]) {
  * The `tusCorsOrigin` option checked: `*`, or origins like `https://app.example` (scheme, host, optional port); null
  * when unset. CONFIG_INVALID names `setting`, where the value came from (apps/api: its environment variable).
  */
+export function parseCorsOrigins(value: string | readonly string[], setting?: string): '*' | readonly string[];
+export function parseCorsOrigins(
+  value: string | readonly string[] | undefined,
+  setting?: string,
+): '*' | readonly string[] | null;
 export function parseCorsOrigins(
   value: string | readonly string[] | undefined,
   setting = 'tusCorsOrigin',

@@ -1,14 +1,12 @@
 import { Args, Flags } from '@oclif/core';
 import { UfsError, toUfsError } from '@org/core';
 import type { VerifyReport } from '@org/server';
+import pLimit from 'p-limit';
 import { DedupClient } from '../../api/dedup-client.js';
 import { serverFlags } from '../../api/server-flags.js';
 import { serverTarget } from '../../api/server-target.js';
 import { BaseCommand } from '../../base-command.js';
 import { exitCodeFor } from '../../errors.js';
-
-/** The report, with the given hashes the server holds no content for (`notFound` lists at most the server's cap). */
-type Report = VerifyReport & { notFound: string[]; notFoundCount: number };
 
 /** How many `HEAD /files/{sha256}/content` an older server is asked at a time. */
 const HEAD_CONCURRENCY = 8;
@@ -33,22 +31,23 @@ async function notFoundOf(
   if (report.checked >= asked.length) return { list: [], count: 0 };
   const seen = new Set([...report.missing, ...report.corrupt, ...(report.unreadable ?? [])]);
   const unchecked = asked.filter((sha) => !seen.has(sha));
-  const held = new Array<boolean>(unchecked.length);
-  let next = 0;
+  const limit = pLimit(HEAD_CONCURRENCY);
+  // After an answer other than 404 the hashes still queued are not asked about (their HEADs would not decide).
   let undecided = false;
-  const worker = async (): Promise<void> => {
-    while (!undecided && next < unchecked.length) {
-      const i = next++;
-      try {
-        await client.json('HEAD', `/files/${unchecked[i]}/content`, undefined, { maxAttempts: 1 });
-        held[i] = true;
-      } catch (err) {
-        if (toUfsError(err).code !== 'NOT_FOUND') undecided = true;
-        held[i] = false;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(HEAD_CONCURRENCY, unchecked.length) }, worker));
+  const held = await Promise.all(
+    unchecked.map((sha) =>
+      limit(async () => {
+        if (undecided) return false;
+        try {
+          await client.json('HEAD', `/files/${sha}/content`, undefined, { maxAttempts: 1 });
+          return true;
+        } catch (err) {
+          if (toUfsError(err).code !== 'NOT_FOUND') undecided = true;
+          return false;
+        }
+      }),
+    ),
+  );
   if (undecided) return { list: undefined, count: Math.max(0, asked.length - report.checked) };
   const list = unchecked.filter((_, i) => !held[i]);
   return { list, count: list.length };
@@ -73,7 +72,7 @@ export default class ServerVerify extends BaseCommand<typeof ServerVerify> {
     repair: Flags.boolean({ description: 'Remove missing or corrupt content so it is uploaded again.' }),
   };
 
-  async run(): Promise<Report> {
+  async run(): Promise<VerifyReport> {
     const client = new DedupClient(serverTarget(this.flags, await this.cliConfig()));
     const asked = [...new Set(this.argList)];
     const report = await client.json<VerifyReport>(

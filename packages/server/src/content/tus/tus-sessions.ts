@@ -108,7 +108,7 @@ export class TusSessions {
       extra: checksum ? [checksum.hash] : [],
       sha256: whole,
       overLimit: (length) =>
-        `[ufs] [tus] the PATCH body (Content-Length ${length}) is larger than the ${remaining} bytes the upload lacks (Upload-Length ${session.length}, Upload-Offset ${offset})`,
+        `[ufs] [tus] the PATCH body ${length === undefined ? '' : `(Content-Length ${length}) `}is larger than the ${remaining} bytes the upload lacks (Upload-Length ${session.length}, Upload-Offset ${offset})`,
     });
     // A PATCH that announces more than the upload still lacks is refused before its body is read.
     hasher.admit(body);
