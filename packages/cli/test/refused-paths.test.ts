@@ -68,6 +68,15 @@ describe('a folder that cannot be read, inside the tree a command walks', () => 
     expect((await readdir(join(box.dir, 'dst'), { recursive: true })).sort()).toEqual(['c.txt', 'ok', 'ok/a.txt']);
   });
 
+  it('mv moves everything else, counts it as failed once, and it stays with the folder above it', async () => {
+    const r = await run(['mv', 'src', 'dst']);
+    expect(r.stdout).toContain('failed 1');
+    expect(r.stderr.split(refused).length - 1).toBe(1);
+    expect(r.status).toBe(77);
+    expect((await readdir(join(box.dir, 'dst'), { recursive: true })).sort()).toEqual(['c.txt', 'ok', 'ok/a.txt']);
+    expect(await readdir(src)).toEqual(['locked']);
+  });
+
   it('rm -r removes everything else and names the entry it could not remove', async () => {
     const r = await run(['rm', '-r', 'src']);
     expect(r.stderr.trim()).toBe('[ufs] [local] delete "src/locked": permission denied (EACCES)');

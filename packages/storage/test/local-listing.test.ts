@@ -40,7 +40,9 @@ describe('a local mount rooted at "/"', () => {
     const { entries } = await backend.list(key);
     expect(keysOf(entries)).toEqual([`${key}/a.txt`, `${key}/link-dir`, `${key}/link.txt`, `${key}/sub`]);
     expect(entries.find((e) => e.key === `${key}/link.txt`)).toMatchObject({ isFile: true, size: 1 });
-    expect(entries.find((e) => e.key === `${key}/link-dir`)).toMatchObject({ isDir: true });
+    expect(entries.find((e) => e.key === `${key}/link-dir`)).toMatchObject({ isDir: true, isLink: true });
+    expect(entries.find((e) => e.key === `${key}/link.txt`)).toMatchObject({ isLink: true });
+    expect(entries.find((e) => e.key === `${key}/sub`)).not.toHaveProperty('isLink');
     const all = (await drain(listAll(backend, key, { recursive: true }))) as { key: string }[];
     expect(keysOf(all)).toEqual([
       `${key}/a.txt`,

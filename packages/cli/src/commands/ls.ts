@@ -17,7 +17,7 @@ interface Entry {
 export default class Ls extends StorageCommand<typeof Ls> {
   static override summary = 'List a folder of a mount (or a local folder).';
   static override description =
-    'PATH is mount:path with mounts from the config file, or a local path. Folders are shown with a trailing "/". With --recursive every file below is listed with its path relative to PATH. Entries are printed as the mount lists them (in its order), never held whole, so a folder of any size lists in constant memory; --json is one array, written entry by entry. An entry that cannot be read (a folder refused, a link in a loop, a name that can never be a key) is one line on stderr and left out; the listing goes on, and the exit status is that of those failures.';
+    'PATH is mount:path with mounts from the config file, or a local path. Folders are shown with a trailing "/". With --recursive every file below is listed with its path relative to PATH. Entries are printed as the mount lists them (in its order), never held whole, so a folder of any size lists in constant memory; --json is one array, written entry by entry. A folder whose contents cannot be read is listed (with nothing below it) and reported on stderr; an entry that cannot be read at all (a link in a loop, a refused stat) or a name that can never be a key is reported and left out. The listing goes on, and the exit status is that of those failures.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> photos:2024',
     {
@@ -43,7 +43,14 @@ export default class Ls extends StorageCommand<typeof Ls> {
     const folder = await this.node(this.args.path);
     const stat = await folder.stat();
     const json = this.jsonEnabled() ? (this.jsonOut = new JsonArrayOut()) : undefined;
-    const unreadable: UfsError[] = [];
+    // One error per code reported: all the exit status needs, so memory stays constant however many there are.
+    const failed = new Map<UfsError['code'], UfsError>();
+    // A folder that cannot be read (listed, nothing below it), an entry that cannot be read or a name that can never
+    // be a key (left out): one line on stderr each; the listing goes on, and the exit status says so, as `ls -R` does.
+    const report = (error: UfsError) => {
+      if (!failed.has(error.code)) failed.set(error.code, error);
+      this.reportError(error);
+    };
     const print = async (entry: Entry) => {
       if (json) await json.item(entry);
       else await writeOut(`${this.flags.long ? longLine(entry) : label(entry)}\n`);
@@ -61,16 +68,8 @@ export default class Ls extends StorageCommand<typeof Ls> {
       const options = {
         ...(this.flags.recursive ? { recursive: true } : {}),
         ...(this.flags.glob ? { glob: this.flags.glob } : {}),
-        // An entry that cannot be read (a folder refused, a link loop) is one line on stderr; the listing goes on,
-        // and the exit status says something was left out, as `ls -R` does.
-        onUnreadable: (error: UfsError) => {
-          unreadable.push(error);
-          this.reportError(error);
-        },
-        onInvalidName: (error: UfsError) => {
-          unreadable.push(error);
-          this.reportError(error);
-        },
+        onUnreadable: report,
+        onInvalidName: report,
       };
       for await (const node of folder.list(options)) {
         await print(this.entry(node, node.path.slice(prefix.length)));
@@ -78,7 +77,7 @@ export default class Ls extends StorageCommand<typeof Ls> {
       }
     }
     await json?.end();
-    this.setExitStatus(exitCodeForFailures(unreadable));
+    this.setExitStatus(exitCodeForFailures([...failed.values()]));
   }
 
   private entry(node: StorageNode, name: string): Entry {

@@ -217,10 +217,16 @@ async function execute(
     if (run.stoppedBy) throw run.stoppedBy;
     for (const failure of (await run.emptied?.prune(run.signal)) ?? [])
       run.fail(failure.node.fullpath, dest.fullpath, failure.error);
-    // A whole tree moves with its empty folders; a filtered move takes only the files chosen.
+    // With failFast, a folder that could not be removed stops the run as a file does (whether or not empty folders
+    // are moved next).
+    if (run.stoppedBy) throw run.stoppedBy;
+    // A whole tree moves with its empty folders; a filtered move takes only the files chosen. What already failed
+    // (a folder that could not be listed or removed) is held as it is, not reported a second time.
     if (operation === 'move' && plan.kind === 'tree' && wholeTree(options)) {
-      for (const failure of await moveEmptyFolders(plan.root, dest, run.signal))
+      const failed = new Set(run.summary.errors.map((e) => e.path));
+      for (const failure of await moveEmptyFolders(plan.root, dest, { signal: run.signal, failed }))
         run.fail(failure.node.fullpath, failure.dest.fullpath, failure.error);
+      if (run.stoppedBy) throw run.stoppedBy;
     }
     return run.summary;
   } catch (err) {
@@ -246,7 +252,9 @@ export function copyNode(src: ReadableNode, dest: StorageNode, options: CopyOpti
  * (server-side or streamed) then deletion of the source file once the copy is in place. Skipped, filtered and failed
  * files stay at the source; folders the move emptied are removed. A whole folder (no include/exclude/filter) moves
  * with its empty folders: they are made at the destination and removed from the source, so nothing is left behind
- * but what was skipped or failed (see `moveEmptyFolders`).
+ * but what was skipped or failed (see `moveEmptyFolders`). A symbolic link to a folder is never entered: it stays at
+ * the source with the folders above it. Where the destination has no real folders (`capabilities.directories` false:
+ * S3, GCS, Azure), empty source folders stay where they are (nothing could hold them at the destination).
  */
 export function moveNode(src: StorageNode, dest: StorageNode, options: MoveOptions = {}): Promise<CopySummary> {
   return execute('move', src, dest, options);

@@ -49,28 +49,44 @@ export interface FolderFailure {
   error: unknown;
 }
 
+export interface MoveEmptyFoldersOptions {
+  signal?: AbortSignal;
+  /**
+   * Source paths (`mount:path`, as `fullpath`) the move already reported as failed (a folder that could not be
+   * listed, a folder `EmptiedFolders` could not remove): such a folder is held as it is, neither listed nor removed
+   * again, so that one entry is one failure.
+   */
+  failed?: ReadonlySet<string>;
+}
+
 /**
  * After a whole tree moved (nothing left out by include/exclude/filter): the folders still in the source that hold
  * nothing — those that were empty before the move; `EmptiedFolders` already removed the ones the move emptied — are
  * made at the destination and removed from the source, deepest first, so that the tree moves as `mv` moves it. A
- * folder that still holds something (a skipped or failed file, an entry its listing could not read) stays, and so do
- * the folders above it; the mount's root is never removed. Nothing to do where folders are only key prefixes.
- * Returns the failures; an abort rejects.
+ * folder that still holds something (a skipped or failed file, an entry its listing could not read, a symbolic link)
+ * stays, and so do the folders above it; the mount's root is never removed. A symbolic link to a folder is never
+ * entered (the tree walk does not enter it either: what it points to is not part of the tree). A folder in `failed`
+ * is held without being listed again. Nothing to do where folders are only key prefixes, at the source or at the
+ * destination (there `mkdir` makes nothing: the empty source folders stay). Returns the failures; an abort rejects.
  */
 export async function moveEmptyFolders(
   src: StorageNode,
   dest: StorageNode,
-  signal?: AbortSignal,
+  options: MoveEmptyFoldersOptions = {},
 ): Promise<FolderFailure[]> {
+  const { signal, failed } = options;
   const failures: FolderFailure[] = [];
-  if (!src.capabilities.directories || !(await src.isDir())) return failures;
+  if (!src.capabilities.directories || !dest.capabilities.directories || !(await src.isDir())) return failures;
   /** True when `folder` held nothing (or only folders that were moved) and was moved. */
   const visit = async (folder: StorageNode, target: StorageNode): Promise<boolean> => {
+    if (failed?.has(folder.fullpath)) return false;
     let empty = true;
     const hold = () => void (empty = false);
     try {
       for await (const child of folder.list({ signal, onInvalidName: hold, onUnreadable: hold })) {
-        const moved = child.listed?.isDir ? await visit(child, target.child(child.basename)) : false;
+        // A link (even to a folder) is something the folder holds: never entered, never removed.
+        const folderBelow = child.listed?.isDir === true && child.listed.isLink !== true;
+        const moved = folderBelow ? await visit(child, target.child(child.basename)) : false;
         if (!moved) empty = false;
       }
       if (!empty) return false;

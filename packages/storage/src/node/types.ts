@@ -2,7 +2,14 @@ import type { EntryStat, UfsError, VersionInfo } from '@org/core';
 import type { ByteSource } from '../util/streams.js';
 
 /** What `node.stat()` returns. */
-export type NodeStat = Omit<EntryStat, 'key'>;
+export type NodeStat = Omit<EntryStat, 'key'> & {
+  /**
+   * True for a symbolic link in a listing (`node.listed`) of a local or SFTP folder: the entry is described as what
+   * it points to (`isFile` or `isDir`). A local recursive listing never enters a link to a folder, and a move never
+   * enters one to carry empty folders. Absent elsewhere (`stat()` follows links).
+   */
+  isLink?: boolean;
+};
 
 export type { VersionInfo, ByteSource };
 

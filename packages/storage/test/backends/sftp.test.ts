@@ -208,7 +208,9 @@ describe('sftp root confinement', () => {
     expect(names).not.toContain('etc-link');
     expect(names).not.toContain('outside-link');
     expect(names).not.toContain('secret-link.txt');
-    expect((await backend.list('')).entries.find((e) => e.key === 'inner-link')).toMatchObject({ isDir: true });
+    const entries = (await backend.list('')).entries;
+    expect(entries.find((e) => e.key === 'inner-link')).toMatchObject({ isDir: true, isLink: true });
+    expect(entries.find((e) => e.key === 'inner')).not.toHaveProperty('isLink');
     expect((await get(backend, 'inner-link/real.txt')).toString()).toBe('inside');
   });
 

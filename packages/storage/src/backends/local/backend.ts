@@ -15,6 +15,7 @@ import {
   type StorageBackend,
   type WriteOptions,
   type WriteResult,
+  type UfsError,
 } from '@org/core';
 import { decodeCursor, pageFromSequence } from '../../util/paginate.js';
 import { checkRange, type ByteSource } from '../../util/streams.js';
@@ -178,12 +179,15 @@ export class LocalBackend implements StorageBackend {
       if (entry.isRoot) {
         if (!options.recursive)
           throw this.paths.error('INVALID_INPUT', 'delete', key, 'the mount root can only be emptied (recursive)');
-        for (const name of await readdir(entry.path)) {
+        // Every child is tried (as `rm -r` goes on past what it cannot remove); the first refusal is thrown at the end.
+        let first: UfsError | undefined;
+        for (const name of (await readdir(entry.path)).sort()) {
           const child = key ? `${key}/${name}` : name;
           await rm(join(entry.path, name), { recursive: true, force: true }).catch((err: unknown) => {
-            throw this.paths.fail(err, 'delete', keyBelow(child, join(entry.path, name), err));
+            first ??= this.paths.fail(err, 'delete', keyBelow(child, join(entry.path, name), err));
           });
         }
+        if (first) throw first;
         return;
       }
       const stats = await ifExists(lstat(entry.path));
@@ -242,9 +246,9 @@ export class LocalBackend implements StorageBackend {
       if (!(await stat(source)).isFile())
         throw this.paths.error('INVALID_INPUT', 'copy', from, 'is a folder; copy files one by one');
       const target = await this.paths.forWrite(to, 'copy');
-      // A failure of the OS copy does not say which side refused: with the source readable, it was the destination.
+      await this.fileGoesTo(target, to);
       await atomicCopy(source, target).catch(async (err: unknown) => {
-        throw (await allowed(source, constants.R_OK)) ? this.paths.fail(err, 'write', to) : err;
+        throw await this.refusedBy(err, target, to);
       });
     } catch (err) {
       throw this.paths.fail(err, 'copy', from);
@@ -258,12 +262,14 @@ export class LocalBackend implements StorageBackend {
       const exists = entry && (await ifExists(lstat(entry.path)));
       if (!entry || !exists) throw this.paths.error('NOT_FOUND', 'rename', from, 'no such file or folder');
       const target = await this.paths.forWrite(to, 'rename');
-      // As for copy: with the source's folder writable (the entry can leave it), the destination refused.
-      const intoTarget = async (err: unknown) => {
-        throw (await allowed(dirname(entry.path), constants.W_OK)) ? this.paths.fail(err, 'write', to) : err;
-      };
-      await mkdir(dirname(target), { recursive: true }).catch(intoTarget);
-      await rename(entry.path, target).catch(intoTarget);
+      if (exists.isDirectory()) {
+        await mkdir(dirname(target), { recursive: true }).catch((err: unknown) => {
+          throw this.paths.fail(err, 'write', to);
+        });
+      } else await this.fileGoesTo(target, to);
+      await rename(entry.path, target).catch(async (err: unknown) => {
+        throw await this.refusedBy(err, target, to);
+      });
     } catch (err) {
       throw this.paths.fail(err, 'rename', from);
     }
@@ -280,6 +286,31 @@ export class LocalBackend implements StorageBackend {
     }
   }
 
+  /**
+   * Makes the folder a file is copied or renamed into; a folder that cannot be made, or a folder where the file
+   * would go, is always the destination's refusal (`write "to"`).
+   */
+  private async fileGoesTo(target: string, to: string): Promise<void> {
+    await mkdir(dirname(target), { recursive: true }).catch((err: unknown) => {
+      throw this.paths.fail(err, 'write', to);
+    });
+    if ((await stat(target).catch(() => undefined))?.isDirectory())
+      throw this.paths.error('INVALID_INPUT', 'write', to, 'is a folder, not a file');
+  }
+
+  /**
+   * A failed OS copy or rename does not say which side refused. It names the destination (`write "to"`) when the
+   * destination's folder may not be written by this process; otherwise the error stays the source's (the caller
+   * names it `copy` or `rename "from"`): a sticky folder, another device, a source that cannot be read or leave.
+   */
+  private async refusedBy(err: unknown, target: string, to: string): Promise<unknown> {
+    const writable = await access(dirname(target), constants.W_OK).then(
+      () => true,
+      () => false,
+    );
+    return writable ? err : this.paths.fail(err, 'write', to);
+  }
+
   /** The real path of a key inside the root (it may not exist yet). */
   async localPath(key: string): Promise<string> {
     try {
@@ -288,12 +319,4 @@ export class LocalBackend implements StorageBackend {
       throw this.paths.fail(err, 'localPath', key);
     }
   }
-}
-
-/** Whether this process may access `path` so (`constants.R_OK`, `W_OK`): used to say which side of a copy refused. */
-function allowed(path: string, mode: number): Promise<boolean> {
-  return access(path, mode).then(
-    () => true,
-    () => false,
-  );
 }

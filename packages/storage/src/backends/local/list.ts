@@ -2,6 +2,7 @@ import type { Dirent, Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntryStat, UfsError } from '@org/core';
+import { linkEntry } from '../../util/links.js';
 import { unreadableEntry, type UnreadableEntry } from '../../util/unreadable.js';
 import { isInside, isMissing } from './paths.js';
 
@@ -48,8 +49,10 @@ async function describe(
       const target = await realpath(path);
       if (!isInside(options.realRoot, target)) return undefined;
       const stats = await stat(target);
-      // Links are listed as what they point to, but never walked into (no cycles, no double counting).
-      return stats.isFile() || stats.isDirectory() ? { entry: entryOf(key, stats), descend: false } : undefined;
+      // Links are listed as what they point to (marked isLink), but never walked into (no cycles, no double counting).
+      return stats.isFile() || stats.isDirectory()
+        ? { entry: linkEntry(entryOf(key, stats)), descend: false }
+        : undefined;
     }
     if (!dirent.isFile() && !dirent.isDirectory()) return undefined; // sockets, fifos, devices
     const stats = await stat(path);

@@ -15,6 +15,7 @@ import { sftpError, sftpStatus, STATUS, ufsError } from './errors.js';
 import { confine, lstatOrNull, makeFolders, remotePath, statOrNull, TEMP_PREFIX } from './paths.js';
 import { moveInto } from './writer.js';
 import { ListingRest } from '../../util/listing-rest.js';
+import { linkEntry } from '../../util/links.js';
 
 const DEFAULT_PAGE_SIZE = 1000;
 /** Unlinks in flight at once while deleting a tree. */
@@ -131,7 +132,7 @@ function restsOf(s: Session): ListingRest<SftpDirEntry> {
  * One page of the folder, sorted by name. SFTP lists a folder only whole: what follows a page is kept briefly for
  * the next one (ListingRest), and a cursor (the last name of the previous page) whose rest is gone re-reads the
  * folder and resumes after it, so entries added or removed between pages do not shift it. Symlinks are shown as
- * what they point to, and hidden when they point outside the root or nowhere.
+ * what they point to (marked `isLink`), and hidden when they point outside the root or nowhere.
  */
 export async function listKey(s: Session, key: string, options: ListOptions, context: ErrorContext): Promise<ListPage> {
   if (options.recursive) {
@@ -165,7 +166,7 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
     const real = await call<string>((cb) => s.sftp.realpath(`${folder}/${item.filename}`, cb)).catch(() => undefined);
     if (real === undefined || !(real === s.root || real.startsWith(s.root === '/' ? '/' : `${s.root}/`))) continue;
     const target = await statOrNull(s, real);
-    if (target) entries.push(entryOf(k, target));
+    if (target) entries.push(linkEntry(entryOf(k, target)));
   }
   if (index >= names.length || entries.length === 0) return { entries };
   const cursor = encodeCursor(names[index - 1]!.filename);

@@ -206,13 +206,18 @@ export async function mkdirKey(dav: Dav, key: string, options: MkdirOptions, con
     await dav.client.createDirectory(davPath(key));
   } catch (err) {
     const status = statusOf(err);
-    if (status === 409)
+    if (status === 409) {
+      // 409 is a parent that is not a folder (RFC 4918 §9.3.1): missing, or a file (Apache mod_dav answers so).
+      const parent = await statOrNull(dav, parentKey(key)).catch(() => null);
+      if (parent && parent.type !== 'directory')
+        throw ufsError('INVALID_INPUT', context, `"${parentKey(key)}" is a file, not a folder`, err);
       throw ufsError(
         'NOT_FOUND',
         { ...context, missing: parentKey(key) },
         `parent folder "${parentKey(key)}" does not exist (use { parents: true })`,
         err,
       );
+    }
     if (status !== 405) throw err;
     const now = await statOrNull(dav, key);
     if (now?.type === 'directory' && options.existOk) return;
