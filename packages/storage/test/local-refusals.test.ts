@@ -2,12 +2,12 @@
 // cannot remove. Real refusals: another device (/dev/shm is tmpfs, the temporary folder is not), an immutable file
 // (chattr +i, for root, who may remove anything else) or a folder without write permission (for other users).
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { UfsError } from '@org/core';
-import { LocalBackend } from '../src/index.js';
+import { LocalBackend, StorageManager } from '../src/index.js';
 import { rejectsWith, tempDir } from './helpers.js';
 
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -20,14 +20,16 @@ beforeEach(async () => {
 afterEach(() => dir.cleanup());
 
 describe('a copy or rename names the side that refused', () => {
-  it('a rename to another device is refused by neither folder: the source is named, not the destination', async () => {
+  it('a rename to another file system is UNSUPPORTED naming both (a move then copies and deletes)', async () => {
     const shm = await mkdtemp('/dev/shm/ufs-local-refusals-');
     try {
       expect((await stat(shm)).dev).not.toBe((await stat(real)).dev);
       await writeFile(join(real, 'a.txt'), 'a');
       const slash = new LocalBackend({ root: '/', mountName: 'slash' });
-      const error = await rejectsWith(slash.rename(`${real.slice(1)}/a.txt`, `${shm.slice(1)}/a.txt`), 'UNEXPECTED');
-      expect(error.message).toMatch(/^\[ufs\] \[local\] rename "slash:.*\/a\.txt": .*EXDEV/);
+      const error = await rejectsWith(slash.rename(`${real.slice(1)}/a.txt`, `${shm.slice(1)}/a.txt`), 'UNSUPPORTED');
+      expect(error.message).toBe(
+        `[ufs] [local] rename "slash:${real.slice(1)}/a.txt": is on another file system than "${shm.slice(1)}/a.txt": it cannot be renamed there`,
+      );
       expect(error.context).toMatchObject({ operation: 'rename', path: `slash:${real.slice(1)}/a.txt` });
       expect(await readdir(real)).toEqual(['a.txt']);
     } finally {
@@ -78,5 +80,32 @@ describe('deleting everything in the mount root', () => {
     expect(error!.message).toMatch(/^\[ufs\] \[local\] delete "disk:locked\/inner\.txt": /);
     expect(await readdir(join(real, 'root'))).toEqual(['locked']);
     expect(await readdir(locked)).toEqual(['inner.txt']);
+  });
+});
+
+describe('a move across file systems under one local mount (`/tmp` and `/dev/shm` below `/`)', () => {
+  it('copies and deletes, as mv does: a file, and a tree with its empty folders', async () => {
+    const shm = await mkdtemp('/dev/shm/ufs-local-move-');
+    const storage = new StorageManager();
+    try {
+      await storage.configure([{ name: 'slash', protocol: 'local', root: '/' }]);
+      const at = (path: string) => storage.node(`slash:${path.slice(1)}`);
+      await writeFile(join(real, 'a.txt'), 'alpha');
+      await mkdir(join(real, 'tree', 'deep'), { recursive: true });
+      await mkdir(join(real, 'tree', 'empty'));
+      await writeFile(join(real, 'tree', 'deep', 'b.txt'), 'bravo');
+
+      const file = await at(join(real, 'a.txt')).moveTo(at(join(shm, 'a.txt')));
+      expect(file).toMatchObject({ files: 1, errors: [] });
+      expect(await readFile(join(shm, 'a.txt'), 'utf8')).toBe('alpha');
+      const tree = await at(join(real, 'tree')).moveTo(at(join(shm, 'tree')));
+      expect(tree).toMatchObject({ files: 1, errors: [] });
+      expect(await readFile(join(shm, 'tree', 'deep', 'b.txt'), 'utf8')).toBe('bravo');
+      expect((await stat(join(shm, 'tree', 'empty'))).isDirectory()).toBe(true);
+      expect(await readdir(real)).toEqual([]);
+    } finally {
+      await storage.dispose();
+      await rm(shm, { recursive: true, force: true });
+    }
   });
 });

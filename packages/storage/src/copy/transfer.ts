@@ -143,8 +143,14 @@ export async function transferFile(item: CopyItem, stat: SourceStat, context: Tr
     throw sameFileError(context.operation, src, item.dest);
   if (sameBackend(src, item.dest) && src.versionId === undefined) {
     const backend = src.backend;
-    if (context.operation === 'move' && can(backend, 'rename'))
-      return inPlace({ ...item, src }, 'rename', size, context);
+    if (context.operation === 'move' && can(backend, 'rename')) {
+      try {
+        return await inPlace({ ...item, src }, 'rename', size, context);
+      } catch (err) {
+        // This rename cannot be done (two file systems under one local mount): copy, then delete, below.
+        if (toUfsError(err).code !== 'UNSUPPORTED') throw err;
+      }
+    }
     if (can(backend, 'copy')) {
       const done = await inPlace({ ...item, src }, 'copy', size, context);
       if (context.operation === 'move') await src.delete({ signal: context.signal });

@@ -268,6 +268,15 @@ export class LocalBackend implements StorageBackend {
         });
       } else await this.fileGoesTo(target, to);
       await rename(entry.path, target).catch(async (err: unknown) => {
+        // Two file systems under one mount (`/tmp` and `/dev/shm` below `/`): no rename can join them. UNSUPPORTED
+        // says so, and a move then copies and deletes instead (see copy/transfer.ts), as `mv` does.
+        if ((err as { code?: unknown }).code === 'EXDEV')
+          throw this.paths.error(
+            'UNSUPPORTED',
+            'rename',
+            from,
+            `is on another file system than "${to}": it cannot be renamed there`,
+          );
         throw await this.refusedBy(err, target, to);
       });
     } catch (err) {
