@@ -125,3 +125,16 @@ describe('a folder the user may not write', () => {
     expect(await readdir(join(box.dir, 'dst'))).toEqual([]);
   });
 });
+
+describe('a file the user may not read', () => {
+  it('upload names the file as the upload that failed (77), before any provider is asked', async () => {
+    const secret = join(box.dir, 'secret.txt');
+    await writeFile(secret, 'secret\n');
+    if (asRoot) execFileSync('chown', [`${NOBODY}:${NOBODY}`, secret]);
+    await chmod(secret, 0o000);
+    const r = await run(['upload', '-p', '0x0', 'secret.txt']);
+    expect(r.stderr.trim()).toBe('[ufs] upload "secret.txt": permission denied (EACCES)');
+    expect(r.stdout).toBe('\n');
+    expect(r.status).toBe(77);
+  });
+});

@@ -209,6 +209,12 @@ async function attemptProviders(
   const { digest: sha256 } = await hashFile(path, {
     signal,
     onProgress: onProgress && ((loaded) => onProgress({ loaded, total: source.size, item: path, phase: 'read' })),
+  }).catch((err: unknown) => {
+    // A file that cannot be read (no read permission) is this upload's failure, worded as the others.
+    const error = toUfsError(err);
+    throw error.code === 'ABORTED' || error.code === 'TIMEOUT'
+      ? error
+      : toUfsError(error.cause ?? err, { operation: 'upload', path });
   });
   const readMs = Math.round(performance.now() - readStarted);
 
