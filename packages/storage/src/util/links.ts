@@ -12,3 +12,8 @@ export interface LinkEntry extends EntryStat {
 export function linkEntry(target: EntryStat): LinkEntry {
   return { ...target, isLink: true };
 }
+
+/** Whether a listed entry is a symbolic link (see linkEntry): a walk lists it but does not go below it. */
+export function isLinkEntry(entry: EntryStat): boolean {
+  return (entry as Partial<LinkEntry>).isLink === true;
+}

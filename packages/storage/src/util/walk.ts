@@ -1,5 +1,6 @@
 import { UfsError, type EntryStat, type ListOptions, type ListPage, type StorageBackend } from '@org/core';
 import { pageSizeOf } from './paginate.js';
+import { isLinkEntry } from './links.js';
 
 interface WalkState {
   /** Folders still to list, in order. */
@@ -41,7 +42,8 @@ export async function walkPage(backend: StorageBackend, key: string, options: Li
     });
     for (const entry of page.entries) {
       entries.push(entry);
-      if (entry.isDir) state.queue.push(entry.key);
+      // A link to a folder is listed, not walked into (as the local backend's own recursive listing does).
+      if (entry.isDir && !isLinkEntry(entry)) state.queue.push(entry.key);
     }
     if (page.cursor === undefined) {
       state.queue.shift();

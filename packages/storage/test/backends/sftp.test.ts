@@ -20,6 +20,7 @@ import type { StorageBackend } from '@org/core';
 import { describeBackendContract, expectUfsError, get, put, readAll } from '@org/storage-testing';
 import { freePort } from '@org/test-services';
 import definition from '../../src/backends/sftp/index.js';
+import { StorageManager } from '../../src/index.js';
 import { sftpEndpoint, tcpProxy } from '../services/sftp.js';
 
 const MiB = 1024 * 1024;
@@ -212,6 +213,20 @@ describe('sftp root confinement', () => {
     expect(entries.find((e) => e.key === 'inner-link')).toMatchObject({ isDir: true, isLink: true });
     expect(entries.find((e) => e.key === 'inner')).not.toHaveProperty('isLink');
     expect((await get(backend, 'inner-link/real.txt')).toString()).toBe('inside');
+  });
+
+  it('a recursive listing shows a link to a folder but does not walk into it (as on a local mount)', async () => {
+    const storage = new StorageManager();
+    try {
+      await storage.configure([{ name: 'remote', protocol: 'sftp', ...connection, root }]);
+      const keys: string[] = [];
+      for await (const node of storage.node('remote:').list({ recursive: true })) keys.push(node.path);
+      expect(keys).toContain('inner-link');
+      expect(keys).toContain('inner/real.txt');
+      expect(keys).not.toContain('inner-link/real.txt');
+    } finally {
+      await storage.dispose();
+    }
   });
 
   it('deletes a symlink itself, never what it points to', async () => {
