@@ -5,7 +5,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { CatalogueEpoch } from '../store/catalogue-epoch.js';
 import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
 import { ContentStore, integrityError } from './content-store.js';
-import { LimitedHasher } from './limit-hash.js';
+import { LimitedHasher, admitDeclared } from './limit-hash.js';
 
 /**
  * What a multipart upload (`POST /upload_file`) may carry on top of its file and still be admitted on its
@@ -51,12 +51,13 @@ export class ContentService {
    */
   admitMultipart(req: unknown): void {
     const limit = this.config.maxUploadBytes;
-    new LimitedHasher(limit + MULTIPART_ALLOWANCE_BYTES, {
-      sha256: false,
-      overLimit: (declared) =>
+    admitDeclared(
+      req,
+      limit + MULTIPART_ALLOWANCE_BYTES,
+      (declared) =>
         `[ufs] the request body (Content-Length ${declared}) is larger than the limit of ${limit} bytes ` +
         `(plus ${MULTIPART_ALLOWANCE_BYTES} bytes for the multipart framing)`,
-    }).admit(req);
+    );
   }
 
   /**

@@ -8,6 +8,21 @@ import { bodyError, declaredLength, pipeRequest } from './request-body.js';
 const OFF_THREAD_BYTES = 8 * 1024 * 1024;
 
 /**
+ * The Content-Length `source` declares when it is a request (see declaredLength); TOO_LARGE with `overLimit`'s
+ * message, before any of the body is read, when that is over `maxBytes`. LimitedHasher.admit, and the multipart
+ * upload's check of its whole request.
+ */
+export function admitDeclared(
+  source: unknown,
+  maxBytes: number,
+  overLimit: (declared: number) => string,
+): number | undefined {
+  const declared = declaredLength(source);
+  if (declared !== undefined && declared > maxBytes) throw new UfsError('TOO_LARGE', overLimit(declared));
+  return declared;
+}
+
+/**
  * Streams `source` through a SHA-256 (and optional extra hashes) and a byte limit. Throws TOO_LARGE as soon as
  * more than `maxBytes` arrive, so an oversized body is refused without being stored, or before reading a request
  * whose Content-Length is over the limit (`admit`: the one place that check is made). Large bodies are hashed on a
@@ -51,9 +66,7 @@ export class LimitedHasher {
    * to refuse such a request before any other work.
    */
   admit(source: unknown): number | undefined {
-    const declared = declaredLength(source);
-    if (declared !== undefined && declared > this.maxBytes) throw new UfsError('TOO_LARGE', this.overLimit(declared));
-    return declared;
+    return admitDeclared(source, this.maxBytes, this.overLimit);
   }
 
   /** The SHA-256 (hex) of every byte, once `stream` has ended or `drain` resolved. */
