@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ApiKeyRecord, ContentRecord, MetadataStore, UploadSession } from '../../src/index.js';
+import type { ApiKeyRecord, ContentRecord, FileRecord, MetadataStore, UploadSession } from '../../src/index.js';
 import { fileRecord, sha256Of } from '../helpers/records.js';
 import { fileMetadataSchema } from '@org/core/dedup-schema';
 
@@ -23,6 +23,13 @@ const content = (sha256: string, o: Partial<ContentRecord> = {}): ContentRecord 
 });
 const hex = (n: number, width = 24) => n.toString(16).padStart(width, '0');
 
+/** A record's fields (a store may keep more, such as a document version). */
+const stored = (record: FileRecord | null) =>
+  record &&
+  Object.fromEntries(
+    [...Object.keys(meta()), 'id', 'created_at', 'updated_at'].map((k) => [k, record[k as keyof FileRecord]]),
+  );
+
 /** The one contract every metadata store passes (embedded SQLite always, MongoDB when one is given). */
 export function storeContract(name: string, open: () => Promise<StoreHandle>): void {
   describe(`metadata store contract: ${name}`, () => {
@@ -44,6 +51,14 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       expect(second.sha256).toBe(sha256Of('v2'));
       expect(second.created_at).toBe('2024-01-01T00:00:00.000Z');
       expect(second.updated_at).toBe('2024-02-01T00:00:00.000Z');
+      // What an upsert answers is the record as stored, field for field (a symlink record and its target included).
+      expect(stored(second)).toEqual(stored(await store.getFile(first.id)));
+      const link = await store.upsertFile(
+        meta({ hostname: 'h1', filepath: '/link', is_symlink: true, link_target: '/a', file_mtime: 1.25 }),
+        new Date('2024-03-01T00:00:00Z'),
+      );
+      expect(stored(link)).toEqual(stored(await store.getFile(link.id)));
+      expect(link).toMatchObject({ is_symlink: true, link_target: '/a', file_mtime: 1.25 });
       expect(await store.findFile('h1', '/a')).toMatchObject({
         id: first.id,
         sha256: sha256Of('v2'),
