@@ -59,7 +59,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected get verbose(): boolean {
-    return Boolean(this.flags?.verbose) || this.argv.includes('--verbose') || this.argv.includes('-V') || debugOn();
+    if (debugOn()) return true;
+    // Once parsed, the flags say; before (a command line oclif refused), the words typed before any `--` (after it,
+    // `-V` is an argument: `ufs cat -- -V` prints the file "-V").
+    if (this.flags) return Boolean(this.flags.verbose);
+    const end = this.argv.indexOf('--');
+    const words = end === -1 ? this.argv : this.argv.slice(0, end);
+    return words.includes('--verbose') || words.includes('-V');
   }
 
   /** A line on stderr (never on stdout: stdout carries results only). Printed in JSON mode too. */
@@ -112,8 +118,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
  * The positional arguments in the order they were typed. oclif sorts its `argv` by each value's first position on
  * the command line, which groups repeated values (`cat a b a` comes back `a a b`) and misplaces a value that is also
  * a flag's value (`-p x y x`); its parse tokens keep the typed order, and tell a flag's value from an argument. They
- * are used when they hold the same values as `argv` (not so when an argument's default filled it in, or its `parse`
- * changed the value).
+ * are used when they hold the same values as `argv`; they do not when no argument was typed and oclif filled one in
+ * (an argument's default, or piped stdin read as the argument) or an argument's `parse` changed the value, and then
+ * oclif's order is used. An unknown flag never gets here, even with `strict = false` (which only allows more
+ * arguments than declared): oclif refuses it as "Nonexistent flag" (exit 64) whatever `strict` says. Words after
+ * `--` are argument tokens, in their place (`cat a -- --nope b a`).
  */
 export function typedOrder(argv: readonly string[], raw: Interfaces.ParserOutput['raw']): string[] {
   const typed = raw.flatMap((token) => (token.type === 'arg' ? [token.input] : []));

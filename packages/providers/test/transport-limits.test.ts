@@ -1,9 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { ufsFailure } from '@org/core/testing';
 import {
+  MAX_TIMEOUT_MS,
   loadProvider,
   resolveUploadSettings,
   uploadFile,
@@ -12,7 +14,7 @@ import {
 } from '../src/index.js';
 import type { StoredFile } from './fakes/base.js';
 import { HARNESSES, type Harness } from './fakes/index.js';
-import { FAST_RETRY, randomFile, tempDir } from './helpers.js';
+import { FAST_RETRY, download, randomFile, tempDir } from './helpers.js';
 
 // Answers that never end, never come, or redirect forever, from the temp.sh fake (PUT /<name> stores the body and
 // answers its URL; GET /<id>/<name> serves it) with its answers replaced case by case (answerUploads/answerDownloads).
@@ -150,6 +152,100 @@ describe('idle timeout of a provider called directly', () => {
     const error = await ufsFailure(uploadFile(file.path, opts({ idleTimeoutMs: 40, maxAttempts: 1 })));
     expect(error.code).toBe('TIMEOUT');
     expect(error.message).toContain('no answer within 40 ms of sending the request');
+  });
+});
+
+describe('timeouts of a provider called directly', () => {
+  // Checked as uploadFile checks its options (the orchestrator's rules and words), as INVALID_INPUT: before this, a
+  // timer past 2^31-1 ms fired at once (a "wait forever" 1e12 timed the upload out at once) and NaN meant no deadline.
+  const NODE_TIMER = 'the longest timer Node.js can set, about 24.8 days';
+  const cases: Array<[name: 'timeoutMs' | 'idleTimeoutMs', value: number, problem: string]> = [
+    ['timeoutMs', 1e12, `must be a whole number from 1 to 2147483647 (${NODE_TIMER}), got 1000000000000`],
+    ['timeoutMs', MAX_TIMEOUT_MS + 1, `must be a whole number from 1 to 2147483647 (${NODE_TIMER}), got 2147483648`],
+    ['timeoutMs', Infinity, `must be a whole number from 1 to 2147483647 (${NODE_TIMER}), got Infinity`],
+    ['timeoutMs', Number.NaN, 'must be a whole number from 1 to 2147483647, got NaN'],
+    ['timeoutMs', 0, 'must be a whole number from 1 to 2147483647, got 0'],
+    ['idleTimeoutMs', -5, 'must be a whole number from 0 to 2147483647, got -5'],
+    ['idleTimeoutMs', 1.5, 'must be a whole number from 0 to 2147483647, got 1.5'],
+    ['idleTimeoutMs', 3e9, `must be a whole number from 0 to 2147483647 (${NODE_TIMER}), got 3000000000`],
+  ];
+  const sourceOf = (filename: string, data = Buffer.alloc(3000, 5)) => ({
+    filename,
+    size: data.length,
+    open: () => Readable.from([data]),
+  });
+  let filebin: Harness;
+  let dropbox: Harness;
+  beforeAll(async () => {
+    [filebin, dropbox] = await Promise.all([HARNESSES.filebin!(), HARNESSES.dropbox!()]);
+  });
+  afterAll(async () => {
+    await Promise.all([filebin.stop(), dropbox.stop()]);
+  });
+  afterEach(() => {
+    filebin.fake.reset();
+    dropbox.fake.reset();
+  });
+
+  it('out of range, not whole or not a number: INVALID_INPUT naming the option and the value, nothing sent', async () => {
+    const provider = await loadProvider('tempsh');
+    for (const [name, value, problem] of cases) {
+      const error = await ufsFailure(
+        provider.upload(sourceOf('bad.bin'), { env: tempsh.env, signal: AbortSignal.timeout(15_000), [name]: value }),
+      );
+      expect([error.code, error.message]).toEqual([
+        'INVALID_INPUT',
+        `[ufs] [tempsh] upload "bad.bin": option ${name} ${problem}`,
+      ]);
+      expect(error.context).toMatchObject({ provider: 'tempsh', operation: 'upload', option: name });
+      // The same words as uploadFile's options (which are checked before any provider is called).
+      const fromOptions = await ufsFailure(resolveUploadSettings({ env: {}, [name]: value }));
+      expect(error.message).toContain(fromOptions.message.replace('[ufs] ', ''));
+    }
+    expect(tempsh.fake.requests).toHaveLength(0);
+  });
+
+  it('a provider through an SDK (dropbox) and a delete are checked the same way, before any request', async () => {
+    const viaSdk = await loadProvider('dropbox');
+    const upload = await ufsFailure(viaSdk.upload(sourceOf('sdk.bin'), { env: dropbox.env, timeoutMs: 1e12 }));
+    expect([upload.code, upload.message]).toEqual([
+      'INVALID_INPUT',
+      `[ufs] [dropbox] upload "sdk.bin": option timeoutMs ${cases[0]![2]}`,
+    ]);
+    const withDelete = await loadProvider('filebin');
+    const result = await withDelete.upload(sourceOf('kept.bin'), { env: filebin.env });
+    const before = filebin.fake.requests.length;
+    const remove = await ufsFailure(withDelete.delete!(result, { env: filebin.env, idleTimeoutMs: Number.NaN }));
+    expect([remove.code, remove.message]).toEqual([
+      'INVALID_INPUT',
+      `[ufs] [filebin] delete "${result.url}": option idleTimeoutMs must be a whole number from 0 to 2147483647, got NaN`,
+    ]);
+    expect(dropbox.fake.requests).toHaveLength(0);
+    expect(filebin.fake.requests).toHaveLength(before);
+    await withDelete.delete!(result, { env: filebin.env }); // the bin is still there to delete
+  });
+
+  it('the longest allowed (MAX_TIMEOUT_MS, about 24.8 days) waits as asked: the upload goes through', async () => {
+    const longest = { timeoutMs: MAX_TIMEOUT_MS, idleTimeoutMs: MAX_TIMEOUT_MS };
+    const data = randomBytes(4000);
+    const result = await (
+      await loadProvider('tempsh')
+    ).upload(sourceOf('long.bin', data), {
+      env: tempsh.env,
+      ...longest,
+    });
+    expect((await download(result.url)).bytes.equals(data)).toBe(true);
+    const viaSdk = await (
+      await loadProvider('dropbox')
+    ).upload(sourceOf('long.bin', data), {
+      env: dropbox.env,
+      ...longest,
+    });
+    expect(viaSdk.provider).toBe('dropbox');
+    const withDelete = await loadProvider('filebin');
+    const kept = await withDelete.upload(sourceOf('long.bin', data), { env: filebin.env, ...longest });
+    await withDelete.delete!(kept, { env: filebin.env, ...longest });
+    expect(filebin.fake.requests.map((r) => r.method)).toEqual(['PUT', 'DELETE']);
   });
 });
 

@@ -11,6 +11,7 @@ import {
 import { countedBytes, type CountedBytesOptions } from '../http/body.js';
 import { throwIfAborted } from '../http/signals.js';
 import { resolveBaseUrl, type Env } from '../env.js';
+import { numberProblem } from '../orchestrator/config.js';
 import type { Provider, ProviderCallOptions } from '../types.js';
 
 /** What a provider's `send` returns: the URL and whatever the service gave to manage the upload. */
@@ -93,14 +94,33 @@ function envOf(options: ProviderCallOptions): Env {
   return options.env ?? process.env;
 }
 
+/**
+ * Refuses the timeouts of a call (`timeoutMs`, `idleTimeoutMs`) that `uploadFile` would refuse: the same rules and
+ * words (`numberProblem`, the table of the options and the config file), as INVALID_INPUT naming the option and the
+ * value. Every upload and delete of every provider passes here before any request: a direct call is checked like the
+ * orchestrator's options (Node's timers cannot wait past 2^31-1 ms, a longer one fires at once).
+ */
+function checkTimeouts(options: ProviderCallOptions, context: ErrorContext): void {
+  for (const name of ['timeoutMs', 'idleTimeoutMs'] as const) {
+    const value: unknown = options[name];
+    if (value === undefined) continue;
+    const problem = numberProblem(name, value);
+    if (problem === undefined) continue;
+    throw new UfsError('INVALID_INPUT', `${describeContext(context)} option ${name} ${problem}`, {
+      context: { ...context, option: name },
+      retryable: false,
+    });
+  }
+}
+
 function baseUrlOf(spec: ProviderSpec, options: ProviderCallOptions, env: Env): string {
   return spec.baseUrl ? resolveBaseUrl(spec.info.id, options.baseUrl, env, spec.baseUrl.env, spec.baseUrl.default) : '';
 }
 
 /**
- * Turns a provider spec into a provider: checks readiness, size and expiry support before any request, prepares
- * the counted byte stream and base URL, times the upload, refuses answers without a URL, and gives every error
- * the provider's context.
+ * Turns a provider spec into a provider: checks timeouts, readiness, size and expiry support before any request,
+ * prepares the counted byte stream and base URL, times the upload, refuses answers without a URL, and gives every
+ * error the provider's context.
  */
 export function defineProvider(spec: ProviderSpec): Provider {
   const { info } = spec;
@@ -112,6 +132,7 @@ export function defineProvider(spec: ProviderSpec): Provider {
     const env = envOf(options);
     try {
       throwIfAborted(options.signal, context);
+      checkTimeouts(options, context);
       const state = status(env, options);
       if (!state.ready) {
         throw new UfsError(
@@ -193,6 +214,7 @@ export function defineProvider(spec: ProviderSpec): Provider {
       const env = envOf(options);
       try {
         throwIfAborted(options.signal, context);
+        checkTimeouts(options, context);
         const baseUrl = baseUrlOf(spec, options, env);
         const { signal, timeoutMs, idleTimeoutMs } = options;
         await remove(result, { options, env, baseUrl, context, signal, timeoutMs, idleTimeoutMs });
