@@ -44,7 +44,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       flags: this.ctor.flags,
       baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
-      args: this.ctor.args,
+      args: withoutStdin(this.ctor.args),
       strict: this.ctor.strict,
     });
     this.flags = flags as BaseFlags<T>;
@@ -128,6 +128,15 @@ export function typedOrder(argv: readonly string[], raw: Interfaces.ParserOutput
   const typed = raw.flatMap((token) => (token.type === 'arg' ? [token.input] : []));
   const same = typed.length === argv.length && [...typed].sort().join('\0') === [...argv].sort().join('\0');
   return same ? typed : [...argv];
+}
+
+/**
+ * The arguments, none of them read from stdin: oclif fills a missing argument with what is piped in, so
+ * `printf 'b' | ufs cat` printed the file "b" and `somecmd | ufs upload` took its output for a file name. A missing
+ * argument is a usage error instead (64); data comes from stdin only where a command says so (`ufs upload -`).
+ */
+function withoutStdin(args: Interfaces.ArgInput | undefined): Interfaces.ArgInput {
+  return Object.fromEntries(Object.entries(args ?? {}).map(([name, arg]) => [name, { ...arg, ignoreStdin: true }]));
 }
 
 export function debugOn(): boolean {

@@ -1,9 +1,9 @@
 import { Args } from '@oclif/core';
 import { UfsError, formatBytes } from '@org/core';
 import type { StorageNode } from '@org/storage';
-import { pipeline } from 'node:stream/promises';
 import { asUfsError } from '../errors.js';
 import { JsonArrayOut } from '../output/json-stream.js';
+import { streamOut } from '../output/stdout.js';
 import { StorageCommand } from '../storage/storage-command.js';
 
 const JSON_LIMIT = 16 * 1024 * 1024;
@@ -37,7 +37,7 @@ export default class Cat extends StorageCommand<typeof Cat> {
       const node = await this.node(arg);
       // NOT_FOUND before any byte is written
       const stream = await node.openReadStream();
-      await pipeline(stream, process.stdout, { end: false });
+      await streamOut(stream);
     });
   }
 

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { UfsError } from '@org/core';
 
 /**
  * stdout closed by its reader (`ufs cat big | head -c 10`, `ufs ls -r | head`). A C tool dies of SIGPIPE there, which
@@ -26,6 +27,20 @@ export async function writeOut(text: string): Promise<void> {
   if (stdoutBroken()) return;
   if (process.stdout.write(text)) return;
   await drained();
+}
+
+/**
+ * Streams `source` to stdout without ending it (the next file follows), waiting while its buffer is full. Leaves no
+ * listener on stdout behind: `pipeline(source, process.stdout, { end: false })` left five per call, and a `cat` of
+ * eleven files printed MaxListenersExceededWarning. Throws once the reader of stdout has gone (the command then ends
+ * with BROKEN_PIPE_STATUS); leaving the loop destroys the source.
+ */
+export async function streamOut(source: AsyncIterable<Uint8Array | string>): Promise<void> {
+  for await (const chunk of source) {
+    if (stdoutBroken()) throw new UfsError('ABORTED', '[ufs] stdout was closed by its reader');
+    if (!process.stdout.write(chunk)) await drained();
+  }
+  if (stdoutBroken()) throw new UfsError('ABORTED', '[ufs] stdout was closed by its reader');
 }
 
 /** Resolves once what was written to stdout is handed to the OS, or stdout has gone (never hangs on a closed pipe). */
