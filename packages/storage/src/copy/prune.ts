@@ -66,8 +66,10 @@ export interface MoveEmptyFoldersOptions {
  * folder that still holds something (a skipped or failed file, an entry its listing could not read, a symbolic link)
  * stays, and so do the folders above it; the mount's root is never removed. A symbolic link to a folder is never
  * entered (the tree walk does not enter it either: what it points to is not part of the tree). A folder in `failed`
- * is held without being listed again. Nothing to do where folders are only key prefixes, at the source or at the
- * destination (there `mkdir` makes nothing: the empty source folders stay). Returns the failures; an abort rejects.
+ * is held without being listed again; one that is gone when its turn comes (removed meanwhile by someone else) is
+ * neither a failure nor made at the destination. Nothing to do where folders are only key prefixes, at the source or
+ * at the destination (there `mkdir` makes nothing: the empty source folders stay). Returns the failures; an abort
+ * rejects.
  */
 export async function moveEmptyFolders(
   src: StorageNode,
@@ -81,9 +83,11 @@ export async function moveEmptyFolders(
   const visit = async (folder: StorageNode, target: StorageNode): Promise<boolean> => {
     if (failed?.has(folder.fullpath)) return false;
     let empty = true;
+    let listed = false;
     const hold = () => void (empty = false);
     try {
       for await (const child of folder.list({ signal, onInvalidName: hold, onUnreadable: hold })) {
+        listed = true;
         // A link (even to a folder) is something the folder holds: never entered, never removed.
         const folderBelow = child.listed?.isDir === true && child.listed.isLink !== true;
         const moved = folderBelow ? await visit(child, target.child(child.basename)) : false;
@@ -91,6 +95,9 @@ export async function moveEmptyFolders(
       }
       if (!empty) return false;
       signal?.throwIfAborted();
+      // A missing folder lists as empty: one removed meanwhile (by another process) is gone, not made at the
+      // destination.
+      if (!listed && !folder.isRoot && !(await folder.exists())) return true;
       await target.mkdir({ parents: true, existOk: true });
       if (!folder.isRoot) await folder.delete({ signal });
       return true;

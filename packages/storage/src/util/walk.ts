@@ -1,4 +1,4 @@
-import { UfsError, type EntryStat, type ListOptions, type ListPage, type StorageBackend } from '@org/core';
+import { isUfsError, UfsError, type EntryStat, type ListOptions, type ListPage, type StorageBackend } from '@org/core';
 import { pageSizeOf } from './paginate.js';
 import { isLinkEntry } from './links.js';
 
@@ -24,9 +24,25 @@ function decodeWalk(cursor: string): WalkState {
 }
 
 /**
+ * Whether a folder below the walked one failed to list because a file now stands there (it was replaced since it
+ * was listed): like a folder that is gone, it has nothing below it to walk, and the walk goes on.
+ */
+async function replacedByFile(
+  backend: StorageBackend,
+  folder: string,
+  err: unknown,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  if (!isUfsError(err, 'INVALID_INPUT')) return false;
+  const now = await backend.stat(folder, { signal }).catch(() => null);
+  return now?.isFile === true;
+}
+
+/**
  * A recursive listing page built from one-level listings, for backends without native recursive listing.
  * Folders are walked breadth first; the cursor holds the folders still to visit (and the position in the current
- * one), so a listing can stop and resume across calls without holding the tree in memory.
+ * one), so a listing can stop and resume across calls without holding the tree in memory. A folder removed (or
+ * replaced by a file) after it was listed, before its turn, adds nothing: the walk goes on.
  */
 export async function walkPage(backend: StorageBackend, key: string, options: ListOptions = {}): Promise<ListPage> {
   const size = pageSizeOf(options);
@@ -35,11 +51,17 @@ export async function walkPage(backend: StorageBackend, key: string, options: Li
   while (state.queue.length > 0 && entries.length < size) {
     options.signal?.throwIfAborted();
     const folder = state.queue[0]!;
-    const page = await backend.list(folder, {
-      pageSize: size - entries.length,
-      cursor: state.inner,
-      signal: options.signal,
-    });
+    let page: ListPage;
+    try {
+      page = await backend.list(folder, {
+        pageSize: size - entries.length,
+        cursor: state.inner,
+        signal: options.signal,
+      });
+    } catch (err) {
+      if (folder === key || !(await replacedByFile(backend, folder, err, options.signal))) throw err;
+      page = { entries: [] };
+    }
     for (const entry of page.entries) {
       entries.push(entry);
       // A link to a folder is listed, not walked into (as the local backend's own recursive listing does).
