@@ -130,15 +130,15 @@ describe('abort, Retry-After and options', () => {
     expect(catbox.fake.uploads).toBe(1);
   });
 
-  it('concurrency and maxAttempts must be whole numbers ≥ 1 (CONFIG_INVALID naming the option)', async () => {
+  it('concurrency and maxAttempts must be whole numbers ≥ 1 (INVALID_INPUT naming the option)', async () => {
     const file = await randomFile(dir, 'options.bin');
     for (const concurrency of [0, -1, 1.5, Number.NaN]) {
       const error = await ufsFailure(uploadFiles([file.path], { ...opts({ providers: ['catbox'] }), concurrency }));
-      expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('option concurrency') });
+      expect(error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('option concurrency') });
     }
     for (const maxAttempts of [0, 2.5]) {
       const error = await ufsFailure(uploadFile(file.path, opts({ providers: ['catbox'], maxAttempts })));
-      expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('option maxAttempts') });
+      expect(error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('option maxAttempts') });
     }
     expect(catbox.fake.uploads).toBe(0);
   });
@@ -179,7 +179,7 @@ describe('abort, Retry-After and options', () => {
       const fromConfig = await ufsFailure(
         uploadFiles([file.path], opts({ providers: ['catbox'], config: { [name]: value } })),
       );
-      expect([fromOptions.code, fromOptions.message]).toEqual(['CONFIG_INVALID', `[ufs] option ${problem}`]);
+      expect([fromOptions.code, fromOptions.message]).toEqual(['INVALID_INPUT', `[ufs] option ${problem}`]);
       // The config's message has the same words, after where the value was (`config:`) and the key.
       expect([fromConfig.code, fromConfig.message]).toEqual([
         'CONFIG_INVALID',

@@ -104,7 +104,7 @@ describe('idle timeout', () => {
     expect((await resolveUploadSettings({ env: {}, config: { idleTimeoutMs: 0 } })).idleTimeoutMs).toBe(0);
     expect((await resolveUploadSettings({ env: {}, idleTimeoutMs: 5000 })).idleTimeoutMs).toBe(5000);
     const bad = await ufsFailure(resolveUploadSettings({ env: {}, idleTimeoutMs: -1 }));
-    expect(bad).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('idleTimeoutMs') });
+    expect(bad).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('idleTimeoutMs') });
   });
 
   it('a server that takes the file and never answers: TIMEOUT after the idle timeout, naming it', async () => {

@@ -75,15 +75,16 @@ export interface UploadSettings {
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 };
 
 /**
- * Checks a numeric option of a call by the rules of the config file (`NUMBER_SETTINGS`): CONFIG_INVALID naming it,
- * e.g. `[ufs] option maxAttempts must be a whole number from 1 to 20, got 25` (instead of a library's raw TypeError,
- * or a value quietly rounded).
+ * Checks a numeric option of a call by the rules of the config file (`NUMBER_SETTINGS`): INVALID_INPUT naming it
+ * (the caller's mistake, as for an unknown provider id in the options; the same value in the config file is
+ * CONFIG_INVALID), e.g. `[ufs] option maxAttempts must be a whole number from 1 to 20, got 25` (instead of a
+ * library's raw TypeError, or a value quietly rounded).
  */
 export function checkNumberOption(name: NumberSetting, value: number | undefined): void {
   if (value === undefined) return;
   const problem = numberProblem(name, value);
   if (problem === undefined) return;
-  throw new UfsError('CONFIG_INVALID', `[ufs] option ${name} ${problem}`, {
+  throw new UfsError('INVALID_INPUT', `[ufs] option ${name} ${problem}`, {
     context: { operation: 'configure', option: name },
   });
 }
