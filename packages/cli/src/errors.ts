@@ -9,11 +9,32 @@ function fromOclif(err: unknown): UfsError | undefined {
   if (unknown) {
     return new UfsError('INVALID_INPUT', `[ufs] unknown command "${unknown[1]}" (see ufs --help)`, { cause: err });
   }
+  const keepNote = multipleFlagTyped(err);
   const lines = message
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line && !/^See more help with/.test(line));
+    .filter((line) => line && !/^See more help with/.test(line))
+    .filter((line) => keepNote || !/^(Note: .* multiple values|Alternatively, you can use "--")/.test(line));
   return new UfsError('INVALID_INPUT', `[ufs] ${lines.join(' ').replace(/\s+/g, ' ')} (see --help)`, { cause: err });
+}
+
+interface ParseFacts {
+  parse?: {
+    input?: { flags?: Record<string, { type?: string; multiple?: boolean }> };
+    output?: { raw?: Array<{ type: string; flag?: string }> };
+  };
+}
+
+/**
+ * Whether a flag that takes several values was typed. oclif's "Missing required arg" notes every such flag the
+ * command has ("--provider allows multiple values ..."), typed or not; the note explains a missing argument only
+ * when one was (`ufs upload -p catbox a.txt` takes a.txt as a provider).
+ */
+function multipleFlagTyped(err: unknown): boolean {
+  const { input, output } = (err as ParseFacts).parse ?? {};
+  if (!input?.flags || !output?.raw) return true;
+  const flags = input.flags;
+  return output.raw.some((token) => token.type === 'flag' && Boolean(token.flag && flags[token.flag]?.multiple));
 }
 
 /** Anything thrown, as a UfsError: ours pass through, oclif's are usage errors, the rest are classified. */

@@ -26,7 +26,11 @@ describe('arguments are not read from stdin', () => {
   it('upload with text piped in and no FILE is a usage error, not an upload of a file named by it', async () => {
     const run = await ufs(['upload', '--no-verify'], { env: box.env, cwd: root, input: 'f01' });
     expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 64, stdout: '' });
-    expect(run.stderr).toContain('Missing 1 required arg: file');
+    // One line, without oclif's note on flags that take several values when none was typed
+    expect(run.stderr.trim()).toBe('[ufs] Missing 1 required arg: file File(s) to upload ("-" for stdin) (see --help)');
+    const withProvider = await ufs(['upload', '-p', 'catbox'], { env: box.env, cwd: root });
+    expect(withProvider.status).toBe(64);
+    expect(withProvider.stderr).toContain('Note: --provider allows multiple values');
   });
 
   it('stat with a path piped in is a usage error too', async () => {
