@@ -33,7 +33,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (exit !== undefined) return exit;
     // Failures before a command runs (unknown command, broken plugin): same one-line rule as the base command.
     const error = asUfsError(err);
-    const verbose = argv.includes('--verbose') || debugOn();
+    const end = argv.indexOf('--');
+    const flags = end === -1 ? argv : argv.slice(0, end);
+    const verbose = flags.includes('--verbose') || flags.includes('-V') || debugOn();
     process.stderr.write(`${verbose ? details(error) : oneLine(error.message)}\n`);
     return exitCodeFor(error);
   }

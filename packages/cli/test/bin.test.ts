@@ -27,6 +27,11 @@ describe('the ufs binary (real process, built dist)', () => {
     expect(run.status).toBe(64);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim()).toBe('[ufs] unknown command "frobnicate" (see ufs --help)');
+    // -V (as --verbose) adds the details; after "--" it is only an argument
+    const verbose = await ufs(['frobnicate', '-V']);
+    expect(verbose.stderr).toContain('code: INVALID_INPUT');
+    const after = await ufs(['frobnicate', '--', '-V']);
+    expect(after.stderr.trim()).toBe('[ufs] unknown command "frobnicate" (see ufs --help)');
   });
 
   it('refuses a bad flag with one line and status 64; --json puts the error on stdout', async () => {
