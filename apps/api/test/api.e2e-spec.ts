@@ -182,5 +182,7 @@ describe('apps/api: the deployable app', () => {
     expect(stdout).toMatch(/"message":"File uploaded successfully"/);
     expect(stdout).toMatch(/hello ufs/);
     expect(stdout).toMatch(/Swagger UI at/);
-  });
+    // The script starts the app under tsx (compiled on the fly): longer than jest's default on a busy machine, and
+    // never longer than the script's own limit above.
+  }, 90_000);
 });
