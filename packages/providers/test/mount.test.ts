@@ -123,7 +123,7 @@ describe('mount provider: local mount with a public baseUrl', () => {
       uploadFile(file.path, opts({ mounts: [localMount({ permissions: 'readonly' })] })),
     );
     expect(readonly.code).toBe('PERMISSION_DENIED');
-    expect(readonly.message).toMatch(/mount: \[ufs\] \[mount\] upload "err.txt": \[site\] write .*readonly/);
+    expect(readonly.message).toMatch(/mount: \[ufs\] \[mount\] upload "err.txt": \[local\] write "site:.*readonly/);
     const traversal = await ufsFailure(uploadFile(file.path, opts({ target: 'site:../up' })));
     expect(traversal.code).toBe('CONFIG_INVALID');
   });

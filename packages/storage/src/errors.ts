@@ -1,17 +1,46 @@
-import { UfsError, describeContext } from '@org/core';
+import { UfsError, describeContext, type ErrorContext } from '@org/core';
 
-/** `[ufs] [photos] presignGet "a.jpg": the local backend does not support this operation`. */
-export function unsupported(mount: string, operation: string, path: string, why?: string): UfsError {
-  const context = { backend: mount, mount, operation, path };
-  return new UfsError('UNSUPPORTED', `${describeContext(context)} ${why ?? 'not supported by this mount'}`, {
-    context,
-  });
+/**
+ * Which mount an error is about, and the protocol of the backend behind it (for a relative mount, its parent's).
+ * A bare string is a mount name whose protocol is not known.
+ */
+export type ErrorSite = string | { mount: string; protocol?: string };
+
+/**
+ * The context of an error about a key of a mount, filled as the backends fill theirs:
+ * `{ backend: 'local', mount: 'docs', operation: 'read', path: 'docs:a.txt' }`, so that its message reads
+ * `[ufs] [local] read "docs:a.txt": …` whichever layer raised it. Without a known protocol there is no `backend`
+ * (`[ufs] read "docs:a.txt": …`): the mount is named once, in the path.
+ */
+export function keyContext(site: ErrorSite, operation: string, key: string): ErrorContext {
+  const { mount, protocol } = typeof site === 'string' ? { mount: site, protocol: undefined } : site;
+  return { ...(protocol ? { backend: protocol } : {}), mount, operation, path: `${mount}:${key}` };
 }
 
-/** `[ufs] [photos] write "a.jpg": mount "photos" is readonly`. */
-export function permissionDenied(mount: string, operation: string, path: string, why: string): UfsError {
-  const context = { backend: mount, mount, operation, path };
-  return new UfsError('PERMISSION_DENIED', `${describeContext(context)} ${why}`, { context });
+/** An error about a key of a mount: `[ufs] [local] stat "docs:a.txt": no such file or folder`. */
+export function keyError(
+  code: UfsError['code'],
+  site: ErrorSite,
+  operation: string,
+  key: string,
+  detail: string,
+  extra: { context?: ErrorContext; cause?: unknown } = {},
+): UfsError {
+  const context = { ...keyContext(site, operation, key), ...extra.context };
+  return new UfsError(code, `${describeContext(context)} ${detail}`, { context, cause: extra.cause });
+}
+
+/**
+ * `[ufs] [s3] presignGet "photos:a.jpg": the s3 backend of mount "photos" does not support presignGet`. `site` is the
+ * mount (`{ mount, protocol }`, or its name alone) and `path` the key in it.
+ */
+export function unsupported(site: ErrorSite, operation: string, path: string, why?: string): UfsError {
+  return keyError('UNSUPPORTED', site, operation, path, why ?? 'not supported by this mount');
+}
+
+/** `[ufs] [local] write "photos:a.jpg": mount "photos" is readonly` (`site` and `path` as for `unsupported`). */
+export function permissionDenied(site: ErrorSite, operation: string, path: string, why: string): UfsError {
+  return keyError('PERMISSION_DENIED', site, operation, path, why);
 }
 
 /** `[ufs] mount "photos": "bucket" is required`. */
@@ -24,23 +53,25 @@ export function configInvalid(mount: string | undefined, detail: string, cause?:
 }
 
 /**
- * A path written with a trailing `/` names a folder: `[ufs] [b] delete "t.txt/": "t.txt" is a file, not a folder`
- * when a file is there, or, for an operation on files (write, append), that the path names a folder.
+ * A path written with a trailing `/` names a folder: `[ufs] [memory] delete "b:t.txt/": "t.txt" is a file, not a
+ * folder` when a file is there, or, for an operation on files (write, append), that the path names a folder.
  */
-export function notAFolder(mount: string, operation: string, path: string, file: boolean): UfsError {
-  const context = { backend: mount, mount, operation, path: `${path}/` };
+export function notAFolder(site: ErrorSite, operation: string, path: string, file: boolean): UfsError {
   const detail = file
     ? `"${path}" is a file, not a folder (a path ending in "/" names a folder)`
     : 'a path ending in "/" names a folder, not a file';
-  return new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context });
+  return keyError('INVALID_INPUT', site, operation, `${path}/`, detail);
 }
 
-export function invalidInput(mount: string, operation: string, path: string, detail: string): UfsError {
-  const context = { backend: mount, mount, operation, path };
-  return new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context });
+export function invalidInput(site: ErrorSite, operation: string, path: string, detail: string): UfsError {
+  return keyError('INVALID_INPUT', site, operation, path, detail);
 }
 
-export function notFound(mount: string, operation: string, path: string, detail = 'no such file or folder'): UfsError {
-  const context = { backend: mount, mount, operation, path };
-  return new UfsError('NOT_FOUND', `${describeContext(context)} ${detail}`, { context });
+export function notFound(
+  site: ErrorSite,
+  operation: string,
+  path: string,
+  detail = 'no such file or folder',
+): UfsError {
+  return keyError('NOT_FOUND', site, operation, path, detail);
 }

@@ -159,7 +159,8 @@ describe.each(['local', 'local-public', 'memory', 'memory-versions'])('mount %s'
       const refusal = probe.refused?.(fresh());
       if (!refusal) return;
       const err = await rejectsWith(refusal, 'UNSUPPORTED');
-      expect(err.message).toContain(`[${mount}]`);
+      expect(err.message).toContain(`[${storage.getMount(mount).protocol}] `);
+      expect(err.message).toContain(` "${mount}:cap-`);
     });
   }
 

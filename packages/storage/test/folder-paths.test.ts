@@ -23,7 +23,10 @@ afterEach(async () => {
   await dir.cleanup();
 });
 
-describe.each(['disk', 'mem'])('"x/" when x is a file (%s)', (mount) => {
+describe.each([
+  ['disk', 'local'],
+  ['mem', 'memory'],
+])('"x/" when x is a file (%s, %s)', (mount, protocol) => {
   beforeEach(async () => {
     await storage.node(`${mount}:t.txt`).writeText('keep me');
     await storage.node(`${mount}:folder/inner.txt`).writeText('inner');
@@ -34,7 +37,7 @@ describe.each(['disk', 'mem'])('"x/" when x is a file (%s)', (mount) => {
   it('delete fails with INVALID_INPUT and the file stays', async () => {
     const error = await rejectsWith(slashed().delete(), 'INVALID_INPUT');
     expect(error.message).toBe(
-      `[ufs] [${mount}] delete "t.txt/": "t.txt" is a file, not a folder (a path ending in "/" names a folder)`,
+      `[ufs] [${protocol}] delete "${mount}:t.txt/": "t.txt" is a file, not a folder (a path ending in "/" names a folder)`,
     );
     await rejectsWith(slashed().delete({ recursive: true }), 'INVALID_INPUT');
     await rejectsWith(storage.node(`${mount}:`, 't.txt/').delete(), 'INVALID_INPUT');
@@ -54,7 +57,9 @@ describe.each(['disk', 'mem'])('"x/" when x is a file (%s)', (mount) => {
 
   it('writes and appends are refused, whatever is there', async () => {
     const error = await rejectsWith(slashed().writeText('lost'), 'INVALID_INPUT');
-    expect(error.message).toBe(`[ufs] [${mount}] write "t.txt/": a path ending in "/" names a folder, not a file`);
+    expect(error.message).toBe(
+      `[ufs] [${protocol}] write "${mount}:t.txt/": a path ending in "/" names a folder, not a file`,
+    );
     await rejectsWith(storage.node(`${mount}:new.txt/`).writeText('x'), 'INVALID_INPUT');
     await rejectsWith(slashed().append(Readable.from([Buffer.from('more')])), 'INVALID_INPUT');
     expect(await file().readText()).toBe('keep me');

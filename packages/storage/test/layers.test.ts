@@ -240,7 +240,7 @@ describe('read-only layer', () => {
     expect(ro.setMetadata).toBeUndefined();
     expect((await readAll(await ro.read('a.txt'))).toString()).toBe('a');
     const err = await rejectsWith(put(ro, 'b.txt', 'b'), 'PERMISSION_DENIED');
-    expect(err.message).toContain('[archive] write "b.txt"');
+    expect(err.message).toContain('[memory] write "archive:b.txt"');
     await rejectsWith(ro.delete('a.txt'), 'PERMISSION_DENIED');
     await rejectsWith(ro.mkdir('d'), 'PERMISSION_DENIED');
     expect(await inner.stat('b.txt')).toBeNull();

@@ -112,7 +112,7 @@ describe('entries that cannot be described do not end a listing', () => {
       ['INVALID_INPUT', 'sub/loop2'],
     ]);
     expect(reported[1]!.message).toBe(
-      '[ufs] [disk] list "loop": left out of the listing: too many symbolic links (ELOOP)',
+      '[ufs] [local] list "disk:loop": left out of the listing: too many symbolic links (ELOOP)',
     );
     expect(warnings).toEqual([]);
   });

@@ -94,7 +94,7 @@ describe('localPath()', () => {
 
   it('write mode needs write permission', async () => {
     const err = await rejectsWith(storage.node('ro:x.txt').localPath({ mode: 'write' }), 'PERMISSION_DENIED');
-    expect(err.message).toContain('[ro] localPath "x.txt"');
+    expect(err.message).toContain('[memory] localPath "ro:x.txt"');
   });
 });
 

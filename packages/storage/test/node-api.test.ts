@@ -262,7 +262,7 @@ describe.each(['local', 'memory'])('node API on %s', (mount) => {
     await node('u.txt').writeText('u');
     const err = await rejectsWith(node('u.txt').url(), 'UNSUPPORTED');
     expect(err.message).toBe(
-      `[ufs] [${mount}] url "u.txt": the ${mount} backend of mount "${mount}" does not support url`,
+      `[ufs] [${mount}] url "${mount}:u.txt": the ${mount} backend of mount "${mount}" does not support url`,
     );
     await rejectsWith(node('u.txt').uploadUrl(), 'UNSUPPORTED');
   });

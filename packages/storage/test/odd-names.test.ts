@@ -72,10 +72,10 @@ describe('names that are legal on disk', () => {
       ['INVALID_INPUT', `src/${CONTROL}`],
     ]);
     expect(reported[0]!.message).toBe(
-      '[ufs] [disk] list "src/back\\\\slash.txt": left out of the listing: backslashes are not allowed (use "/")',
+      '[ufs] [local] list "disk:src/back\\\\slash.txt": left out of the listing: backslashes are not allowed (use "/")',
     );
     expect(reported[1]!.message).toBe(
-      '[ufs] [disk] list "src/bell\\u0007.txt": left out of the listing: contains NUL or a control character',
+      '[ufs] [local] list "disk:src/bell\\u0007.txt": left out of the listing: contains NUL or a control character',
     );
     expect(warnings).toEqual([]);
 
@@ -83,9 +83,15 @@ describe('names that are legal on disk', () => {
     const all = [];
     for await (const node of storage.node('disk:').list({ recursive: true })) all.push(node.path);
     expect(all).toEqual(['src', 'src/100%2Fdone.txt', 'src/ok.txt', 'src/sub', 'src/sub/deep.txt']);
-    expect(warnings.map((w) => [w.message.replace(/:.*/, ''), w.fields])).toEqual([
-      ['[ufs] [disk] list "src/back\\\\slash.txt"', { code: 'INVALID_INPUT', mount: 'disk', path: `src/${BACKSLASH}` }],
-      ['[ufs] [disk] list "src/bell\\u0007.txt"', { code: 'INVALID_INPUT', mount: 'disk', path: `src/${CONTROL}` }],
+    expect(warnings.map((w) => [w.message.replace(/: left out .*/, ''), w.fields])).toEqual([
+      [
+        '[ufs] [local] list "disk:src/back\\\\slash.txt"',
+        { code: 'INVALID_INPUT', mount: 'disk', path: `src/${BACKSLASH}` },
+      ],
+      [
+        '[ufs] [local] list "disk:src/bell\\u0007.txt"',
+        { code: 'INVALID_INPUT', mount: 'disk', path: `src/${CONTROL}` },
+      ],
     ]);
   });
 

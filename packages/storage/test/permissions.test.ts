@@ -67,7 +67,7 @@ describe.each(cases)('%s mount with %s permission', (protocol, permission) => {
       expect(await node.readText()).toBe('new+');
     } else {
       const err = await rejectsWith(node.writeText('new'), 'PERMISSION_DENIED');
-      expect(err.message).toBe(`[ufs] [${name}] write "new.txt": mount "${name}" is readonly`);
+      expect(err.message).toBe(`[ufs] [${protocol}] write "${name}:new.txt": mount "${name}" is readonly`);
       await rejectsWith(node.append(Readable.from([Buffer.from('+')])), 'PERMISSION_DENIED');
       await rejectsWith(storage.node(name, 'made').mkdir(), 'PERMISSION_DENIED');
       await rejectsWith(node.localPath({ mode: 'write' }), 'PERMISSION_DENIED');
@@ -89,7 +89,7 @@ describe.each(cases)('%s mount with %s permission', (protocol, permission) => {
       return;
     }
     const err = await rejectsWith(seed.delete(), 'PERMISSION_DENIED');
-    expect(err.message).toContain(`[${name}] delete "seed.txt"`);
+    expect(err.message).toContain(`[${protocol}] delete "${name}:seed.txt"`);
     expect(err.message).toContain(`mount "${name}" is ${permission}`);
     await rejectsWith(storage.node(name, 'dir').delete({ recursive: true }), 'PERMISSION_DENIED');
     expect(await seed.exists()).toBe(true);

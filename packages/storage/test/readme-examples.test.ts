@@ -159,10 +159,10 @@ describe('README examples', () => {
       .then(
         () => 'written',
         (err: UfsError) => err.message,
-      ); // '[ufs] [shared] write "plan.md": mount "shared" is readonly'
+      ); // '[ufs] [local] write "shared:plan.md": mount "shared" is readonly'
     const canWrite = storage.capabilities('shared').write; // false
 
-    expect(denied).toBe('[ufs] [shared] write "plan.md": mount "shared" is readonly');
+    expect(denied).toBe('[ufs] [local] write "shared:plan.md": mount "shared" is readonly');
     expect(canWrite).toBe(false);
     expect(await readFile(join(dir.path, 'home/team/inbox/hello.txt'), 'utf8')).toBe('hi');
   });

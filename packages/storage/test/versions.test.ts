@@ -98,7 +98,7 @@ describe('versions (memory with versioning)', () => {
     const file = storage.node('plain:p.txt');
     await file.writeText('p');
     const err = await rejectsWith(file.versions(), 'UNSUPPORTED');
-    expect(err.message).toContain('[plain] versions "p.txt"');
+    expect(err.message).toContain('[memory] versions "plain:p.txt"');
     throwsWith(() => file.atVersion('x'), 'UNSUPPORTED');
     await rejectsWith(file.asOf(new Date()), 'UNSUPPORTED');
     await rejectsWith(file.compactVersions(), 'UNSUPPORTED');

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { describeContext, toUfsError, UfsError, type StorageBackend } from '@org/core';
-import { guard } from '../node/access.js';
+import { toUfsError, type StorageBackend, type UfsError } from '@org/core';
+import { guard, siteOf } from '../node/access.js';
+import { keyError } from '../errors.js';
 import type { StorageNode } from '../node/storage-node.js';
 import type { NodeWriteOptions } from '../node/types.js';
 import { ensureParent } from '../node/write.js';
@@ -28,8 +29,7 @@ export interface Transferred {
 }
 
 function alreadyExists(dest: StorageNode, operation: Operation): UfsError {
-  const context = { backend: dest.mountName, mount: dest.mountName, operation, path: dest.path };
-  return new UfsError('ALREADY_EXISTS', `${describeContext(context)} already exists (overwrite: false)`, { context });
+  return keyError('ALREADY_EXISTS', siteOf(dest), operation, dest.path, 'already exists (overwrite: false)');
 }
 
 function can(backend: StorageBackend, op: 'copy' | 'rename'): boolean {

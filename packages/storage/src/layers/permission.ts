@@ -1,4 +1,5 @@
 import { UfsError, describeContext, type BackendCapabilities, type Layer } from '@org/core';
+import { keyContext } from '../errors.js';
 import { interceptBackend, type BackendOperation } from './intercept.js';
 
 /**
@@ -60,7 +61,8 @@ const OPTIONAL_WRITES = ['copy', 'rename', 'append', 'presignPut', 'setMetadata'
 
 /**
  * Enforces a permission level: denied operations throw PERMISSION_DENIED naming the label (the mount) and the
- * operation; denied optional operations disappear and the capabilities say so.
+ * operation (`[ufs] [local] write "docs:a.txt": mount "docs" is readonly (…)`; without a label, the protocol and the
+ * bare key); denied optional operations disappear and the capabilities say so.
  */
 export function permissionLayer(permission: Permission, label?: string): Layer {
   return (inner) => {
@@ -70,7 +72,12 @@ export function permissionLayer(permission: Permission, label?: string): Layer {
       (call, next) => {
         const access = OPERATION_ACCESS[call.op];
         if (!permits(permission, access)) {
-          const context = { backend: name, mount: name, operation: call.op, path: call.key, permission };
+          // Labelled with its mount (as the manager does), it names the key as the mount's other errors do.
+          const where =
+            label === undefined
+              ? { backend: name, operation: call.op, path: call.key }
+              : keyContext({ mount: label, protocol: inner.protocol }, call.op, call.key);
+          const context = { ...where, permission };
           throw new UfsError(
             'PERMISSION_DENIED',
             `${describeContext(context)} mount "${name}" is ${permission} (${call.op} needs ${access === 'write' ? 'readwrite' : 'delete'} permission)`,

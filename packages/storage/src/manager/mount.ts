@@ -54,6 +54,11 @@ export abstract class Mount {
    */
   abstract locate(key: string): { backend: StorageBackend; key: string };
   abstract info(): MountInfo;
+  /**
+   * The protocol errors about this mount name in brackets, as its backend's own errors do (`[local] read "docs:a"`):
+   * the backend's, or for a relative mount its parent's; undefined when it cannot be known (the parent is gone).
+   */
+  abstract protocolName(): string | undefined;
   /** Closes the backend now (operations still running on it may fail). Idempotent. */
   abstract dispose(): Promise<void>;
   /** Closes the backend once the operations running on it have ended (a replaced or removed mount). */
@@ -105,6 +110,10 @@ export class BackendMount extends Mount {
 
   locate(key: string): { backend: StorageBackend; key: string } {
     return { backend: this.raw, key };
+  }
+
+  protocolName(): string {
+    return this.protocol;
   }
 
   info(): MountInfo {
@@ -165,6 +174,10 @@ export class RelativeMount extends Mount {
   locate(key: string): { backend: StorageBackend; key: string } {
     const prefix = this.prefix;
     return this.parentMount().locate(prefix === '' ? key : key === '' ? prefix : `${prefix}/${key}`);
+  }
+
+  protocolName(): string | undefined {
+    return this.lookup(this.parent)?.protocolName();
   }
 
   override denial(access: Access): Denial | undefined {

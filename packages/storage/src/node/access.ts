@@ -1,5 +1,5 @@
 import { toUfsError, type BackendCapabilities, type StorageBackend } from '@org/core';
-import { permissionDenied, unsupported } from '../errors.js';
+import { keyContext, permissionDenied, unsupported, type ErrorSite } from '../errors.js';
 import type { Access } from '../layers/permission.js';
 import type { StorageNode } from './storage-node.js';
 
@@ -26,13 +26,27 @@ export function backendFor(
   const present = method === undefined || typeof backend[method] === 'function';
   if (capable && present && !mount.denial(access)) return backend;
   const denial = mount.denial(access);
-  if (denial) throw permissionDenied(node.mountName, operation, node.path, denial.reason);
+  if (denial) throw permissionDenied(siteOf(node), operation, node.path, denial.reason);
   throw unsupported(
-    node.mountName,
+    siteOf(node),
     operation,
     node.path,
     `the ${backend.protocol} backend of mount "${node.mountName}" does not support ${operation}`,
   );
+}
+
+/**
+ * The node's mount and its protocol, for errors about the node: they then read as its backend's own errors do,
+ * `[ufs] [local] stat "docs:a.txt": …` (see `keyContext`). A mount that is gone by now is named without protocol.
+ */
+export function siteOf(node: StorageNode): ErrorSite {
+  let protocol: string | undefined;
+  try {
+    protocol = node.mount.protocolName();
+  } catch {
+    // Removed since: the error names the mount only.
+  }
+  return { mount: node.mountName, protocol };
 }
 
 /** Runs a node operation so that any failure is a UfsError that names the node. */
@@ -40,6 +54,6 @@ export async function guard<T>(node: StorageNode, operation: string, run: () => 
   try {
     return await run();
   } catch (err) {
-    throw toUfsError(err, { backend: node.mountName, mount: node.mountName, operation, path: node.path });
+    throw toUfsError(err, keyContext(siteOf(node), operation, node.path));
   }
 }

@@ -1,9 +1,9 @@
 import picomatch from 'picomatch';
-import { describeContext, normalizeKey, toUfsError, UfsError, type ListPage } from '@org/core';
-import { invalidInput, notAFolder } from '../errors.js';
+import { describeContext, normalizeKey, toUfsError, UfsError, type ErrorContext, type ListPage } from '@org/core';
+import { invalidInput, keyContext, notAFolder } from '../errors.js';
 import type { UnreadableEntry } from '../util/unreadable.js';
 import { walkPage } from '../util/walk.js';
-import { backendFor, guard } from './access.js';
+import { backendFor, guard, siteOf } from './access.js';
 import { statOrNull } from './stat.js';
 import type { StorageNode } from './storage-node.js';
 import type { DeleteNodeOptions, ListNodeOptions, MkdirNodeOptions } from './types.js';
@@ -21,7 +21,7 @@ export async function mkdirNode(node: StorageNode, options: MkdirNodeOptions = {
  */
 export async function deleteNode(node: StorageNode, options: DeleteNodeOptions = {}): Promise<void> {
   if (node.versionId !== undefined) {
-    if (node.folderOnly) throw notAFolder(node.mountName, 'deleteVersion', node.path, false);
+    if (node.folderOnly) throw notAFolder(siteOf(node), 'deleteVersion', node.path, false);
     const backend = backendFor(node, 'deleteVersion', 'delete', 'versioning', 'versions');
     await guard(node, 'deleteVersion', () =>
       backend.delete(node.path, { versionId: node.versionId, signal: options.signal }),
@@ -61,7 +61,7 @@ export interface NodePage {
 export async function listPage(node: StorageNode, options: ListNodeOptions = {}): Promise<NodePage> {
   const backend = backendFor(node, 'list', 'read', 'list');
   if (node.versionId !== undefined)
-    throw invalidInput(node.mountName, 'list', node.path, 'a file version cannot be listed');
+    throw invalidInput(siteOf(node), 'list', node.path, 'a file version cannot be listed');
   const recursive = options.recursive ?? isDeepGlob(options.glob);
   const matches = matcherFor(options.glob);
   const page: ListPage = await guard(node, 'list', () => {
@@ -98,24 +98,36 @@ function listedKey(node: StorageNode, raw: string, options: ListNodeOptions): st
     const cause = toUfsError(err);
     const prefix = `[ufs] invalid path ${JSON.stringify(raw)}: `;
     const why = cause.message.startsWith(prefix) ? cause.message.slice(prefix.length) : cause.message;
-    const context = { backend: node.mountName, mount: node.mountName, operation: 'list', path: raw };
+    const { context, named } = reportContext(node, raw);
     // The name is quoted as JSON: a control character in it is shown, not printed.
-    const message = `[ufs] [${node.mountName}] list ${JSON.stringify(raw)}: left out of the listing: ${why}`;
+    const shown = describeContext({ ...named, path: JSON.stringify(named.path).slice(1, -1) });
+    const message = `${shown} left out of the listing: ${why}`;
     options.onInvalidName?.(new UfsError('INVALID_INPUT', message, { context, cause }));
     return undefined;
   }
 }
 
 /**
- * The report of a listed entry the backend could not read: `[ufs] [mount] list "key": left out of the listing: why`
- * (for a folder: `its contents are left out of the listing: why`), with the backend's code and error as the cause.
+ * The report of a listed entry the backend could not read: `[ufs] [local] list "docs:key": left out of the listing:
+ * why` (for a folder: `its contents are left out of the listing: why`), with the backend's code and error as the
+ * cause.
  */
 function leftOut(node: StorageNode, key: string, cause: UfsError, isDir: boolean): UfsError {
   const prefix = `${describeContext(cause.context)} `;
   const why = cause.message.startsWith(prefix) ? cause.message.slice(prefix.length) : cause.message;
-  const context = { backend: node.mountName, mount: node.mountName, operation: 'list', path: key };
+  const { context, named } = reportContext(node, key);
   const what = isDir ? 'its contents are left out of the listing' : 'left out of the listing';
-  return new UfsError(cause.code, `${describeContext(context)} ${what}: ${why}`, { context, cause });
+  return new UfsError(cause.code, `${describeContext(named)} ${what}: ${why}`, { context, cause });
+}
+
+/**
+ * A listing report names the entry as every error about a key does (`named`: `[ufs] [local] list "docs:key":`), but
+ * its `context.path` stays the key in the mount: the copy engine reads it back to name the entry (`onLeftOut` in
+ * copy/engine.ts builds `mount:path` from it), so it changes together with that code.
+ */
+function reportContext(node: StorageNode, key: string): { context: ErrorContext; named: ErrorContext } {
+  const named = keyContext(siteOf(node), 'list', key);
+  return { context: { ...named, path: key }, named };
 }
 
 /** Every entry, page after page (only one page in memory at a time). */

@@ -2,11 +2,10 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { UfsError } from '@org/core';
-import { permissionDenied, unsupported } from '../errors.js';
+import { notFound, permissionDenied, unsupported } from '../errors.js';
 import { replayable } from '../util/replayable.js';
 import { makeTempDir } from '../util/temp.js';
-import { guard } from './access.js';
+import { guard, siteOf } from './access.js';
 import { openRead } from './read.js';
 import { ensureParent } from './write.js';
 import type { StorageNode } from './storage-node.js';
@@ -58,23 +57,22 @@ export async function localPathOf(node: StorageNode, options: LocalPathOptions =
   const backend = mount.backend();
   if (mode === 'write') {
     const denial = mount.denial('write');
-    if (denial) throw permissionDenied(node.mountName, 'localPath', node.path, denial.reason);
+    if (denial) throw permissionDenied(siteOf(node), 'localPath', node.path, denial.reason);
     if (!backend.capabilities.write)
       throw unsupported(
-        node.mountName,
+        siteOf(node),
         'localPath',
         node.path,
         `mount "${node.mountName}" cannot write, so no path for writing`,
       );
     if (node.versionId !== undefined)
-      throw unsupported(node.mountName, 'localPath', node.path, 'a past version cannot be written');
+      throw unsupported(siteOf(node), 'localPath', node.path, 'a past version cannot be written');
   }
   if (backend.localPath && node.versionId === undefined) {
     const localPath = backend.localPath.bind(backend);
     return guard(node, 'localPath', async () => {
       if (mode === 'write') await ensureParent(node, backend);
-      else if (!(await node.exists()))
-        throw new UfsError('NOT_FOUND', `[ufs] [${node.mountName}] localPath "${node.path}": no such file`);
+      else if (!(await node.exists())) throw notFound(siteOf(node), 'localPath', node.path, 'no such file');
       return handle(await localPath(node.path), false, async () => undefined);
     });
   }
@@ -84,8 +82,7 @@ export async function localPathOf(node: StorageNode, options: LocalPathOptions =
     try {
       const current = await node.exists();
       if (current) await pipeline(await openRead(node), createWriteStream(file, { mode: 0o600 }));
-      else if (mode === 'read')
-        throw new UfsError('NOT_FOUND', `[ufs] [${node.mountName}] localPath "${node.path}": no such file`);
+      else if (mode === 'read') throw notFound(siteOf(node), 'localPath', node.path, 'no such file');
     } catch (err) {
       await temp.remove();
       throw err;

@@ -1,6 +1,6 @@
 import { hashStream, type StorageBackend } from '@org/core';
 import { invalidInput, notAFolder, notFound } from '../errors.js';
-import { backendFor, guard } from './access.js';
+import { backendFor, guard, siteOf } from './access.js';
 import type { StorageNode } from './storage-node.js';
 import type { HashKind, NodeStat } from './types.js';
 
@@ -17,7 +17,7 @@ export async function statOrNull(
     const backend = node.mount.backend();
     const stat = await backend.stat(node.path, { versionId: node.versionId, signal });
     if (!stat) return null;
-    if (node.folderOnly && stat.isFile) throw notAFolder(node.mountName, operation, node.path, true);
+    if (node.folderOnly && stat.isFile) throw notAFolder(siteOf(node), operation, node.path, true);
     const { key: _key, ...rest } = stat;
     return rest;
   });
@@ -25,7 +25,7 @@ export async function statOrNull(
 
 export async function statNode(node: StorageNode, signal?: AbortSignal): Promise<NodeStat> {
   const stat = await statOrNull(node, signal);
-  if (!stat) throw notFound(node.mountName, 'stat', node.path);
+  if (!stat) throw notFound(siteOf(node), 'stat', node.path);
   return stat;
 }
 
@@ -43,7 +43,7 @@ export async function hashNode(
   signal?: AbortSignal,
 ): Promise<string> {
   const stat = await statNode(node, signal);
-  if (!stat.isFile) throw invalidInput(node.mountName, 'hash', node.path, 'is a folder, not a file');
+  if (!stat.isFile) throw invalidInput(siteOf(node), 'hash', node.path, 'is a folder, not a file');
   if (stat.hash?.algorithm === algorithm) return stat.hash.value;
   const backend = backendFor(node, 'hash', 'read', 'read');
   return guard(node, 'hash', async () => (await hashStream(await readFor(node, backend, signal), algorithm)).digest);

@@ -14,6 +14,7 @@ import type { CopyOptions, CopySummary, MoveOptions } from '../copy/types.js';
 import { unsupported } from '../errors.js';
 import { serveNode, type ServeOptions, type ServeResult } from '../serve/serve.js';
 import type { Mount } from '../manager/mount.js';
+import { siteOf } from './access.js';
 import { callProgram, type CallArgument, type CallOptions, type CallResult } from './call.js';
 import { childrenOf, deleteNode, listNodes, listPage, mkdirNode, type NodePage } from './folders.js';
 import { localPathOf, type LocalPathHandle, type LocalPathOptions } from './local-path.js';
@@ -301,7 +302,7 @@ export class StorageNode {
   /** This file at one version: reads, stat and hash see it; `delete()` deletes that version. */
   atVersion(versionId: string): StorageNode {
     if (!this.capabilities.versioning)
-      throw unsupported(this.mountName, 'atVersion', this.path, `mount "${this.mountName}" keeps no versions`);
+      throw unsupported(siteOf(this), 'atVersion', this.path, `mount "${this.mountName}" keeps no versions`);
     return new StorageNode(this.#host, this.mountName, this.path, { versionId });
   }
   /** The node as it was at `date` (the newest version written at or before it). */

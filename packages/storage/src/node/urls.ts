@@ -1,5 +1,5 @@
 import { invalidInput, notAFolder } from '../errors.js';
-import { backendFor, guard } from './access.js';
+import { backendFor, guard, siteOf } from './access.js';
 import { statNode } from './stat.js';
 import type { StorageNode } from './storage-node.js';
 import type { UrlOptions } from './types.js';
@@ -10,7 +10,7 @@ import type { UrlOptions } from './types.js';
  */
 export async function urlOf(node: StorageNode, options: UrlOptions = {}): Promise<string> {
   if (node.versionId !== undefined)
-    throw invalidInput(node.mountName, 'url', node.path, 'URLs of past versions are not supported');
+    throw invalidInput(siteOf(node), 'url', node.path, 'URLs of past versions are not supported');
   const backend = node.mount.backend();
   const caps = backend.capabilities;
   const wantsPublic = options.public === true || !(caps.presignGet && backend.presignGet);
@@ -30,7 +30,7 @@ export async function urlOf(node: StorageNode, options: UrlOptions = {}): Promis
 
 /** A presigned PUT URL through which a client can upload the node's content. */
 export async function uploadUrlOf(node: StorageNode, options: UrlOptions = {}): Promise<string> {
-  if (node.folderOnly) throw notAFolder(node.mountName, 'uploadUrl', node.path, false);
+  if (node.folderOnly) throw notAFolder(siteOf(node), 'uploadUrl', node.path, false);
   const backend = backendFor(node, 'uploadUrl', 'write', 'presignPut', 'presignPut');
   return guard(node, 'uploadUrl', () =>
     backend.presignPut!(node.path, { expiresIn: options.expiresIn ?? 3600, contentType: options.contentType }),

@@ -1,6 +1,6 @@
 import type { VersionInfo } from '@org/core';
 import { notFound } from '../errors.js';
-import { backendFor, guard } from './access.js';
+import { backendFor, guard, siteOf } from './access.js';
 import type { StorageNode } from './storage-node.js';
 
 /** Versions of the file, newest first. */
@@ -17,7 +17,7 @@ export async function asOfNode(node: StorageNode, date: Date): Promise<StorageNo
   const versions = await versionsOf(node);
   const at = versions.find((v) => v.mtime !== undefined && v.mtime.getTime() <= date.getTime());
   if (!at || at.isDeleteMarker)
-    throw notFound(node.mountName, 'asOf', node.path, `no version existed at ${date.toISOString()}`);
+    throw notFound(siteOf(node), 'asOf', node.path, `no version existed at ${date.toISOString()}`);
   return node.atVersion(at.versionId);
 }
 

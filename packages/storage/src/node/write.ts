@@ -7,7 +7,7 @@ import { invalidInput, notAFolder, unsupported } from '../errors.js';
 import { isReplayable, mapSource, replayable, replayableBytes } from '../util/replayable.js';
 import { makeTempDir } from '../util/temp.js';
 import { asBuffers, isByteStream, type ByteSource } from '../util/streams.js';
-import { backendFor, guard } from './access.js';
+import { backendFor, guard, siteOf } from './access.js';
 import { knownMimetype } from './names.js';
 import { statOrNull } from './stat.js';
 import type { StorageNode } from './storage-node.js';
@@ -76,10 +76,10 @@ export async function writeNode(
   source: ByteSource,
   options: NodeWriteOptions = {},
 ): Promise<WriteOutcome> {
-  if (node.folderOnly) throw notAFolder(node.mountName, 'write', node.path, false);
+  if (node.folderOnly) throw notAFolder(siteOf(node), 'write', node.path, false);
   if (node.versionId !== undefined)
     throw invalidInput(
-      node.mountName,
+      siteOf(node),
       'write',
       node.path,
       `cannot write to version "${node.versionId}" (a past version)`,
@@ -87,14 +87,13 @@ export async function writeNode(
   const backend = backendFor(node, 'write', 'write', 'write');
   if (options.metadata && Object.keys(options.metadata).length > 0 && !backend.capabilities.metadata) {
     throw unsupported(
-      node.mountName,
+      siteOf(node),
       'write',
       node.path,
       `mount "${node.mountName}" (${backend.protocol}) cannot store user metadata`,
     );
   }
-  if (node.path === '')
-    throw invalidInput(node.mountName, 'write', node.path, 'the mount root is a folder, not a file');
+  if (node.path === '') throw invalidInput(siteOf(node), 'write', node.path, 'the mount root is a folder, not a file');
   return guard(node, 'write', async () => {
     let prepared: Prepared | undefined;
     try {
@@ -147,9 +146,9 @@ export async function appendNode(
   source: ByteSource,
   options: { signal?: AbortSignal } = {},
 ): Promise<void> {
-  if (node.folderOnly) throw notAFolder(node.mountName, 'append', node.path, false);
+  if (node.folderOnly) throw notAFolder(siteOf(node), 'append', node.path, false);
   if (node.versionId !== undefined)
-    throw invalidInput(node.mountName, 'append', node.path, 'cannot append to a past version');
+    throw invalidInput(siteOf(node), 'append', node.path, 'cannot append to a past version');
   const backend = backendFor(node, 'append', 'write', 'append', 'append');
   await guard(node, 'append', async () => {
     await ensureParent(node, backend);
