@@ -59,6 +59,30 @@ describe('dedup API over HTTP (embedded store, local content mount)', () => {
     expect(empty.json).toMatchObject({ upload_required: false });
   });
 
+  it('a file path may hold any character a Linux file name can (tab, newline, CR, ESC, DEL), not NUL', async () => {
+    const paths = ['/srv/a\tb.txt', '/srv/line\nbreak', '/srv/cr\r.txt', '/srv/esc\u001b[31m', '/srv/del\u007f'];
+    const batch = await c.call('POST', '/put_files', {
+      files: paths.map((filepath) => fileRecord({ hostname: 'h-odd', filepath, sha256: sha256Of(filepath) })),
+    });
+    expect(batch.status).toBe(200);
+    const one = await c.call('POST', '/put_file', fileRecord({ hostname: 'h-odd', filepath: '/srv/one\ttab' }));
+    expect(one.status).toBe(201);
+    const listed = await c.call('GET', '/files?hostname=h-odd');
+    expect(listed.json.items.map((item: { filepath: string }) => item.filepath).sort()).toEqual(
+      [...paths, '/srv/one\ttab'].sort(),
+    );
+    // Its content is uploaded by that path like any other.
+    const upload = await c.upload(sha256Of(paths[1]!), paths[1]!, 'h-odd', paths[1]!);
+    expect(upload.status).toBe(200);
+    const nul = await c.call('POST', '/put_file', fileRecord({ hostname: 'h-odd', filepath: '/srv/a\u0000b' }));
+    expect(nul.status).toBe(400);
+    const host = await c.call('POST', '/put_file', fileRecord({ hostname: 'h\todd', filepath: '/srv/x' }));
+    expect({ status: host.status, detail: host.json.detail }).toEqual({
+      status: 400,
+      detail: 'invalid file metadata: hostname: hostname must not contain control characters',
+    });
+  });
+
   it('upload_file: 400 on bad hash or wrong content, 404 without a record', async () => {
     const sha = sha256Of('bbb');
     await c.call('POST', '/put_file', fileRecord({ hostname: 'h-up', filepath: '/b', sha256: sha, file_size: 3 }));
