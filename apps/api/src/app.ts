@@ -43,6 +43,9 @@ export async function buildApp(
       ...(config.UFS_SIGNING_SECRET !== undefined && { signingSecret: config.UFS_SIGNING_SECRET }),
       ...(config.UFS_TUS_CORS_ORIGIN !== undefined && { tusCorsOrigin: config.UFS_TUS_CORS_ORIGIN }),
       logLevels: LOG_LEVELS[config.UFS_LOG_LEVEL],
+      // A container's log: log, warn and debug on stdout, error and fatal on stderr (where a log collector often
+      // reads every line as an error); stdout carries nothing a program reads. Colours only on a terminal.
+      logStream: 'split',
     });
     const opened = mount;
     return {

@@ -160,6 +160,36 @@ describe('apps/api: the deployable app', () => {
     expect(existsSync(join(data, 'ufs.db-wal'))).toBe(false);
   });
 
+  it('logs as a container app: Nest lines on stdout (errors on stderr), without ANSI colours when not a terminal', async () => {
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      NODE_OPTIONS: '',
+      UFS_DATA_DIR: join(dir, 'logs'),
+      UFS_PORT: '0',
+      UFS_LOG_LEVEL: 'info',
+    };
+    delete env.NO_COLOR; // only stdout and stderr not being terminals keep the colours out
+    const child = spawn(process.execPath, [...TSX, 'src/main.ts'], {
+      cwd: APP_DIR,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = once(child, 'exit');
+    while (!/listening on \S+/.test(stdout)) {
+      if (child.exitCode !== null) throw new Error(`the API did not start:\n${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill('SIGTERM');
+    await exited;
+    expect(stdout).toMatch(/^\[Nest\] \d+ {2}- .* {5}LOG \[NestApplication\] Nest application successfully started/m);
+    expect(stdout).not.toContain('\u001b[');
+    expect(stderr).toBe('');
+  });
+
   it('the README quick start runs as written', async () => {
     const readme = await readFile(join(APP_DIR, 'README.md'), 'utf8');
     const script = await readFile(join(APP_DIR, 'examples/quickstart.sh'), 'utf8');

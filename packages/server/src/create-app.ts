@@ -7,6 +7,7 @@ import { DEDUP_CONFIG, type DedupConfig, type DedupModuleOptions } from './dedup
 import { continueOnRead, useClientErrorHandler } from './http/connection.js';
 import { tusCorsHook } from './http/cors.js';
 import { sendError } from './http/exception.filter.js';
+import { DedupLogger, type LogStream } from './http/logger.js';
 import { useJsonBodyParser } from './http/json-body.js';
 import { setupOpenApi } from './http/openapi.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -16,6 +17,11 @@ export interface DedupAppOptions extends DedupModuleOptions {
   maxJsonBytes?: number;
   /** Nest log levels; default error and warn. */
   logLevels?: LogLevel[];
+  /**
+   * Where log lines go (Nest's `Logger`, process-wide): `'stderr'` (default), every line; `'split'`, log, warn and debug
+   * on stdout and error and fatal on stderr. ANSI colours only on a terminal and without NO_COLOR.
+   */
+  logStream?: LogStream;
   /** Serve `/docs` and `/openapi.json`. Default true. */
   openApi?: boolean;
 }
@@ -95,7 +101,7 @@ export async function createDedupApp(options: DedupAppOptions): Promise<DedupApp
     forceCloseConnections: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(DedupModule.forRoot(options), adapter, {
-    logger: options.logLevels ?? ['error', 'warn'],
+    logger: new DedupLogger(options.logStream ?? 'stderr', options.logLevels ?? ['error', 'warn']),
     abortOnError: false,
   });
   configureDedupApp(app, options.openApi === undefined ? {} : { openApi: options.openApi });

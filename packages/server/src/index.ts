@@ -4,6 +4,7 @@ export type { DedupModuleAsyncOptions } from './dedup-core.module.js';
 export { type DedupModuleOptions, type StoreOptions, type DedupConfig } from './dedup-options.js';
 export { createDedupApp, configureDedupApp, type DedupApp, type DedupAppOptions } from './create-app.js';
 export { parseCorsOrigins } from './http/cors.js';
+export { DedupLogger, colorsFor, type LogStream } from './http/logger.js';
 export * from './store/store.js';
 export {
   CatalogueEpoch,

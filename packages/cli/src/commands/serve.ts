@@ -10,7 +10,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
   static override summary = 'Run a dedup server with embedded defaults.';
   static override description = [
     'Starts the ufs dedup server (PutPlace-compatible API, batch put, tus uploads, OpenAPI at /docs). With no options it needs nothing else installed: metadata in an embedded SQLite store and content in a local folder, both under the data directory ($XDG_DATA_HOME/ufs, i.e. ~/.local/share/ufs).',
-    'On first start (no API key in the store yet) it creates a bootstrap key with every scope, once it is listening, and prints it once (a start that fails creates none). Prints the URL (and the key) on stdout; with --json one JSON line {url, apiKey?, dataDir, store, content}. Stops cleanly on SIGINT/SIGTERM.',
+    'On first start (no API key in the store yet) it creates a bootstrap key with every scope, once it is listening, and prints it once (a start that fails creates none). Prints the URL (and the key) on stdout; with --json one JSON line {url, apiKey?, dataDir, store, content}. Log lines (warnings, errors) go to stderr, coloured only when it is a terminal and NO_COLOR is unset. Stops cleanly on SIGINT/SIGTERM.',
     'A port already in use ends it with one line naming the address and exit status 70 (as the ufs API server); a --data-dir or --content that is a file, with exit status 64.',
   ].join('\n\n');
   static override examples = [
@@ -58,6 +58,8 @@ export default class Serve extends BaseCommand<typeof Serve> {
         content: content.backend,
         contentDescription: content.description,
         maxUploadBytes,
+        // stdout is the command's output (the URL and key, or the --json line): every log line goes to stderr.
+        logStream: 'stderr',
       });
       await listen(app, host, port);
       if ((await store.listApiKeys()).length === 0)

@@ -11,6 +11,7 @@ import {
   type EntryStat,
   type StorageBackend,
 } from '@org/core';
+import { serverFault } from '../http/server-fault.js';
 import { LimitedHasher } from './limit-hash.js';
 
 /** Prefix of objects being written or assembled; never a content key (those start with two hex characters). */
@@ -20,17 +21,41 @@ export const TUS_PREFIX = '_tus';
 /**
  * The content side of the dedup server, over any StorageBackend: temporary keys, placing verified content at
  * `contentKey(sha256)` without ever overwriting an existing object, reads with ranges, listing for GC.
+ *
+ * The one gateway to the content mount: a failure of the mount is the server's, never the client's, and leaves here
+ * as a serverFault (500, or 503 when it may pass), whatever the backend called it. Only what callers act on passes as
+ * the backend said it: NOT_FOUND where a missing object is an answer (reads, stat, place), and the failure of a
+ * source given to `write` (a body over the limit, a client that went away: the client's).
  */
 export class ContentStore {
   constructor(readonly backend: StorageBackend) {}
+
+  private fault(err: unknown, operation: string, key: string): UfsError {
+    return serverFault(err, { backend: this.backend.protocol, operation, path: key });
+  }
+
+  /** NOT_FOUND as is (the caller decides what a missing object means), anything else a fault. */
+  private faultUnlessMissing(err: unknown, operation: string, key: string): UfsError {
+    return isUfsError(err, 'NOT_FOUND') ? err : this.fault(err, operation, key);
+  }
 
   newTempKey(): string {
     return `${TEMP_PREFIX}/${randomUUID()}`;
   }
 
-  /** Writes a stream to a key (a temp key or a tus part). */
+  /**
+   * Writes a stream to a key (a temp key or a tus part). A source that failed on its own (a UfsError of this server's,
+   * not a backend's: TOO_LARGE, ABORTED, a malformed multipart body) fails the write with its error; a backend that
+   * fails destroys the source with its own error, and that is a fault.
+   */
   async write(key: string, source: Readable, size?: number): Promise<void> {
-    await this.backend.write(key, source, size === undefined ? {} : { size });
+    try {
+      await this.backend.write(key, source, size === undefined ? {} : { size });
+    } catch (err) {
+      const own = source.errored;
+      if (isUfsError(own) && own.context.backend === undefined) throw own;
+      throw this.fault(err, 'write', key);
+    }
   }
 
   /**
@@ -39,6 +64,15 @@ export class ContentStore {
    * check-then-copy (racing writers then both write the same verified bytes). The temp object is left in place.
    */
   async place(tempKey: string, sha256: string, size: number): Promise<'placed' | 'existed'> {
+    try {
+      return await this.placeOnce(tempKey, sha256, size);
+    } catch (err) {
+      // NOT_FOUND: the temp object is gone (ContentService.commit tells the client to retry).
+      throw this.faultUnlessMissing(err, 'place', contentKey(sha256));
+    }
+  }
+
+  private async placeOnce(tempKey: string, sha256: string, size: number): Promise<'placed' | 'existed'> {
     const finalKey = contentKey(sha256);
     const backend = this.backend;
     if (backend.localPath) {
@@ -60,6 +94,7 @@ export class ContentStore {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') return 'existed';
         if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EMLINK'].includes((err as NodeJS.ErrnoException).code ?? '')) {
+          // ENOENT after the folder was made: the temp object is gone (NOT_FOUND, see place).
           throw toUfsError(err, { backend: backend.protocol, operation: 'place', path: finalKey });
         }
       }
@@ -91,9 +126,22 @@ export class ContentStore {
       await hasher.drain(await this.read(sha256), { expectedBytes: size });
     } catch (err) {
       if (isUfsError(err, 'TOO_LARGE') || isUfsError(err, 'NOT_FOUND')) return false;
-      throw err;
+      throw this.fault(err, 'read', contentKey(sha256));
     }
     return hasher.digest() === sha256;
+  }
+
+  /**
+   * Hashes the object at `key` (an object this server wrote: a tus part) into `hasher`. NOT_FOUND as is; anything else,
+   * a hasher refusing more bytes than expected included, is a fault.
+   */
+  async hashKey(key: string, hasher: LimitedHasher, expectedBytes: number): Promise<void> {
+    const stream = await this.readKey(key);
+    try {
+      await hasher.drain(stream, { expectedBytes });
+    } catch (err) {
+      throw this.faultUnlessMissing(err, 'read', key);
+    }
   }
 
   /** Deletes an object; a missing one is fine. */
@@ -101,7 +149,7 @@ export class ContentStore {
     try {
       await this.backend.delete(key);
     } catch (err) {
-      if (!isUfsError(err, 'NOT_FOUND')) throw err;
+      if (!isUfsError(err, 'NOT_FOUND')) throw this.fault(err, 'delete', key);
     }
   }
 
@@ -111,15 +159,32 @@ export class ContentStore {
   }
 
   stat(sha256: string): Promise<EntryStat | null> {
-    return this.backend.stat(contentKey(sha256));
+    return this.statKey(contentKey(sha256));
   }
 
+  async statKey(key: string): Promise<EntryStat | null> {
+    try {
+      return await this.backend.stat(key);
+    } catch (err) {
+      throw this.fault(err, 'stat', key);
+    }
+  }
+
+  /** A stream of the object of `sha256`; NOT_FOUND as is when it is missing. */
   read(sha256: string, range?: { start: number; end: number }): Promise<Readable> {
-    return this.backend.read(contentKey(sha256), range ?? {});
+    return this.readAt(contentKey(sha256), range);
   }
 
   readKey(key: string): Promise<Readable> {
-    return this.backend.read(key);
+    return this.readAt(key);
+  }
+
+  private async readAt(key: string, range?: { start: number; end: number }): Promise<Readable> {
+    try {
+      return await this.backend.read(key, range ?? {});
+    } catch (err) {
+      throw this.faultUnlessMissing(err, 'read', key);
+    }
   }
 
   removeContent(sha256: string): Promise<void> {
@@ -138,7 +203,7 @@ export class ContentStore {
         );
       } catch (err) {
         if (isUfsError(err, 'NOT_FOUND')) return;
-        throw err;
+        throw this.fault(err, 'list', prefix);
       }
       for (const entry of page.entries) if (entry.isFile) yield entry;
       cursor = page.cursor;
@@ -157,7 +222,7 @@ export class ContentStore {
     } catch (err) {
       // NOT_FOUND: no folder was ever made. Anything else (a part written meanwhile): the folder stays, and goes with
       // that part.
-      if (!isUfsError(err, 'NOT_FOUND') && !isUfsError(err, 'INVALID_INPUT')) throw err;
+      if (!isUfsError(err, 'NOT_FOUND') && !isUfsError(err, 'INVALID_INPUT')) throw this.fault(err, 'delete', prefix);
     }
   }
 

@@ -21,6 +21,7 @@ import type { AuthedRequest } from '../api-keys/api-key.guard.js';
 import { RequireScope, SignedAccess } from '../api-keys/auth.decorators.js';
 import { uploadQuerySchema } from '../files/dto/file-input.js';
 import { EMPTY_SHA256 } from '../files/file-response.js';
+import { serverFault } from '../http/server-fault.js';
 import { sha256Param, validate } from '../http/validate.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { shareRequestSchema, SignedUrls } from '../signing/signed-urls.js';
@@ -224,14 +225,12 @@ export class ContentController {
   /**
    * What a client is told when the object of held content cannot be read: the backend's error names the mount and the
    * storage key, so it goes to the log and the client gets the hash. A missing object (a record whose object went
-   * away: see `POST /admin/verify`) is NOT_FOUND; a transient failure stays what it is (a 5xx says only its kind);
-   * anything else is the server's failure, not the client's (a folder at the key is not a bad request).
+   * away: see `POST /admin/verify`) is NOT_FOUND; anything else is the server's failure, not the client's (a
+   * serverFault of the ContentStore: 500, or 503 when it may pass, saying only its kind).
    */
   private unavailable(sha256: string, err: unknown): UfsError {
     if (isUfsError(err, 'NOT_FOUND')) return this.notAvailable(sha256, err.message, err);
-    if (isUfsError(err, 'UNAVAILABLE') || isUfsError(err, 'TIMEOUT') || isUfsError(err, 'ABORTED')) return err;
-    const detail = err instanceof Error ? err.message : String(err);
-    return new UfsError('UNEXPECTED', `[ufs] reading content ${sha256} failed: ${detail}`, { cause: err });
+    return serverFault(err, { operation: 'read', path: sha256 });
   }
 
   private notAvailable(sha256: string, detail: string, cause?: unknown): UfsError {

@@ -113,7 +113,7 @@ export class GcService {
 
   /** When an object was last written (ms): its listing's mtime, else a stat's; undefined when the mount cannot say. */
   private async writtenAt(entry: EntryStat): Promise<number | undefined> {
-    return (entry.mtime ?? (await this.content.backend.stat(entry.key))?.mtime)?.getTime();
+    return (entry.mtime ?? (await this.content.statKey(entry.key))?.mtime)?.getTime();
   }
 
   /** Removes one unreferenced content; false when a reference or another actor won the race. */

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Connection, Model } from 'mongoose';
 import { Types } from 'mongoose';
-import { UfsError, toUfsError, type FileMetadata } from '@org/core';
+import { UfsError, type FileMetadata } from '@org/core';
+import { serverFault } from '../http/server-fault.js';
 import { decodeCursor, encodeCursor, escapeRegExp } from '../store/cursor.js';
 import type {
   ApiKeyRecord,
@@ -79,7 +80,8 @@ export class MongoStore implements MetadataStore {
           context: { backend: 'mongo', operation },
         });
       }
-      throw toUfsError(err, { backend: 'mongo', operation });
+      // Whatever the driver called it, a failure of the store is the server's (never a client's 4xx).
+      throw serverFault(err, { backend: 'mongo', operation });
     }
   }
 

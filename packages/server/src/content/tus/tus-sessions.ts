@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { UfsError } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../../dedup-options.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { METADATA_STORE, type MetadataStore, type UploadSession } from '../../store/store.js';
 import { ContentStore, TUS_PREFIX, integrityError } from '../content-store.js';
 import { ContentService } from '../content.service.js';
@@ -41,6 +42,7 @@ export class TusSessions {
     @Inject(ContentStore) private readonly content: ContentStore,
     @Inject(ContentService) private readonly uploads: ContentService,
     @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   async create(sha256: string, length: number, metadata: Record<string, string>): Promise<UploadSession> {
@@ -146,6 +148,9 @@ export class TusSessions {
         `[ufs] [tus] another PATCH at offset ${offset} won; HEAD for the current offset`,
       );
     }
+    // Counted once they belong to the upload: a PATCH that failed, lost or was refused stored nothing, and its retry
+    // counts the bytes it stores.
+    this.metrics.bytesIn.inc(hasher.bytes);
     if (advanced.offset === advanced.length)
       await this.finish(advanced, whole && advanced.parts.length === 1 ? hasher.digest() : undefined);
     return advanced;
@@ -204,7 +209,7 @@ export class TusSessions {
       let bytes = single?.size ?? 0;
       if (actual === undefined) {
         const hasher = new LimitedHasher(session.length);
-        if (single) await hasher.drain(await this.content.readKey(single.key), { expectedBytes: session.length });
+        if (single) await this.content.hashKey(single.key, hasher, session.length);
         else
           await this.content.write(
             tempKey,
