@@ -144,8 +144,9 @@ describe('ufs scan: records the server holds are not sent again', () => {
     // the server refuses the batch (400): nothing reached it
     fault = (req) => (req.url === '/put_files' ? 400 : undefined);
     const refused = await scan([], dir).finally(() => (fault = undefined));
-    expect(refused.status).toBe(64);
+    expect(refused.status).toBe(65); // the files' failure, not a usage error
     expect(refused.json<ScanJson>().stats).toMatchObject({ sent: 0, failed: 3 });
+    expect(refused.json<ScanJson>().failures).toHaveLength(3); // each file counted is listed
     // the content of dup1/dup2 is refused (413); fine.txt goes through
     fault = (req) => (req.url?.startsWith(`/upload_file/${sha('retry me\n')}?`) ? 413 : undefined);
     const failed = await scan([], dir).finally(() => (fault = undefined));

@@ -4,8 +4,17 @@ import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { UfsError, httpError, retry, toUfsError, type FileMetadataInput, type RetryPolicy } from '@org/core';
+import {
+  UfsError,
+  httpError,
+  isUfsError,
+  retry,
+  toUfsError,
+  type FileMetadataInput,
+  type RetryPolicy,
+} from '@org/core';
 import { READ_BUFFER } from './file-reads.js';
+import { changeOf, fileChangedError, type FileStamp } from './file-stamp.js';
 import { httpCall, type HttpAnswer } from './http-call.js';
 
 export interface ServerTarget {
@@ -27,8 +36,11 @@ const RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 300, maxDelayMs: 5000 
  */
 export const SMALL_UPLOAD = 1024 * 1024;
 
-/** The `size` bytes of a small file, read at once; INTEGRITY when the file no longer has that size. */
-function readSmall(path: string, size: number): Buffer {
+/**
+ * The `size` bytes of a small file, read at once; INTEGRITY when the file no longer has that size (or, with a
+ * `stamp`, was modified since it was scanned).
+ */
+function readSmall(path: string, size: number, stamp?: FileStamp): Buffer {
   const fd = openSync(path, 'r');
   try {
     // One byte more than expected: a file that grew is caught without reading all of it.
@@ -37,12 +49,11 @@ function readSmall(path: string, size: number): Buffer {
     for (let n = 1; n > 0 && filled < bytes.length; filled += n)
       n = readSync(fd, bytes, filled, bytes.length - filled, null);
     if (filled !== size) {
-      throw new UfsError(
-        'INTEGRITY',
-        `[ufs] [server] upload "${path}": the file changed since it was hashed (${size} bytes then, ${filled > size ? 'more' : filled} now)`,
-        { retryable: false },
-      );
+      const now = filled > size ? 'more' : filled;
+      throw fileChangedError(path, `changed since it was hashed: ${size} bytes then, ${now} now`);
     }
+    const change = stamp ? changeOf(path, stamp) : undefined;
+    if (change) throw fileChangedError(path, change);
     return bytes.subarray(0, size);
   } finally {
     closeSync(fd);
@@ -64,6 +75,40 @@ async function detailOf(text: string): Promise<string> {
     // not JSON
   }
   return text.slice(0, 500);
+}
+
+/** Statuses with which a server refuses a record it finds invalid (PutPlace answers 422, ufs 400). */
+const REFUSED_RECORD = new Set([400, 422]);
+
+/** The error, saying that record `index` (of the records sent) is the one refused, and why. */
+function recordAt(error: UfsError, index: number, reason: string): UfsError {
+  return new UfsError(error.code, error.message, {
+    retryable: false,
+    cause: error.cause,
+    context: { ...error.context, record: index, reason },
+  });
+}
+
+/**
+ * A batch refused because of one record: the ufs server answers `invalid record files[3]: filepath: …` (it names
+ * the first bad record). The error then carries the record's index and the server's reason; others pass unchanged.
+ */
+function withRecord(error: UfsError, count: number): UfsError {
+  if (!REFUSED_RECORD.has(error.context.status as number)) return error;
+  const named = /\bfiles\[(\d+)\](?::\s*)?(.*)$/s.exec(error.message);
+  const index = named ? Number(named[1]) : NaN;
+  if (!Number.isSafeInteger(index) || index >= count) return error;
+  return recordAt(error, index, named![2]?.trim() || error.message);
+}
+
+/**
+ * Which record (its index in the records sent) a server refused, and why, when an error of putFiles is about one
+ * record; undefined when it is about the batch.
+ */
+export function refusedRecord(error: UfsError): { index: number; reason: string } | undefined {
+  const { record, reason } = error.context;
+  if (typeof record !== 'number') return undefined;
+  return { index: record, reason: typeof reason === 'string' ? reason : error.message };
 }
 
 /**
@@ -152,7 +197,8 @@ export class DedupClient {
 
   /**
    * Sends metadata records in one batch (`POST /put_files`); a server without the batch endpoint (plain PutPlace)
-   * gets one `POST /put_file` per record instead.
+   * gets one `POST /put_file` per record instead. When the server refuses one record (400 or 422 naming
+   * `files[i]`, or the `put_file` of that record), the error says which in `context.record` (see refusedRecord).
    */
   async putFiles(records: readonly FileMetadataInput[]): Promise<BatchResult> {
     if (this.batchSupported !== false) {
@@ -163,17 +209,20 @@ export class DedupClient {
       } catch (err) {
         const error = toUfsError(err);
         const status = error.context.status;
-        if (this.batchSupported === true || (status !== 404 && status !== 405)) throw error;
+        if (this.batchSupported === true || (status !== 404 && status !== 405)) throw withRecord(error, records.length);
         this.batchSupported = false;
       }
     }
     const results: BatchResult['results'] = [];
-    for (const record of records) {
-      const r = await this.json<{ hostname: string; filepath: string; sha256: string; upload_required: boolean }>(
-        'POST',
-        '/put_file',
-        record,
-      );
+    for (const [i, record] of records.entries()) {
+      let r: { hostname: string; filepath: string; sha256: string; upload_required: boolean };
+      try {
+        r = await this.json('POST', '/put_file', record);
+      } catch (err) {
+        const error = toUfsError(err);
+        if (!REFUSED_RECORD.has(error.context.status as number)) throw error;
+        throw recordAt(error, i, /HTTP \d{3}: (.*)$/s.exec(error.message)?.[1] ?? error.message);
+      }
       results.push({
         hostname: r.hostname,
         filepath: r.filepath,
@@ -187,7 +236,9 @@ export class DedupClient {
   /**
    * Uploads content with `POST /upload_file/{sha256}?hostname=&filepath=` (multipart field `file`) with an exact
    * Content-Length: streamed from the file, or for a small file (SMALL_UPLOAD) read at once; retried on transient
-   * failures (the file is opened again each time).
+   * failures (the file is opened again each time). Exactly `size` bytes are sent: a file that changed since it was
+   * hashed (another size, or with `stamp` another mtime) fails with INTEGRITY before the request is complete, so
+   * the server stores nothing.
    */
   async uploadFile(
     sha256: string,
@@ -195,6 +246,7 @@ export class DedupClient {
     size: number,
     record: { hostname: string; filepath: string },
     onProgress?: (loaded: number) => void,
+    stamp?: FileStamp,
   ): Promise<void> {
     const query = new URLSearchParams(record).toString();
     const url = new URL(`${this.base}/upload_file/${sha256}?${query}`);
@@ -210,7 +262,7 @@ export class DedupClient {
         // Read before the request: a file that changed fails without sending anything.
         let bytes: Buffer | undefined;
         try {
-          bytes = size <= SMALL_UPLOAD ? readSmall(path, size) : undefined;
+          bytes = size <= SMALL_UPLOAD ? readSmall(path, size, stamp) : undefined;
         } catch (err) {
           throw toUfsError(err, context);
         }
@@ -227,6 +279,8 @@ export class DedupClient {
           req.once('response', resolve);
           req.once('error', reject);
         });
+        // Not awaited when the body fails first (a file that changed): its rejection is that failure's.
+        answered.catch(() => undefined);
         try {
           if (bytes) {
             // corked: head, bytes and tail leave in one writev
@@ -246,14 +300,22 @@ export class DedupClient {
             });
             req.write(head);
             await pipeline(
-              createReadStream(path, { highWaterMark: READ_BUFFER }),
+              // The bytes hashed, no more: a file that grows meanwhile (a log) must not overrun the Content-Length.
+              createReadStream(path, { start: 0, end: size - 1, highWaterMark: READ_BUFFER }),
               counter,
               async function* (source) {
                 for await (const chunk of source) yield chunk as Buffer;
+                // Checked before the tail: a changed file leaves the request incomplete, and the server stores nothing.
+                const change =
+                  loaded === size
+                    ? changeOf(path, stamp ?? { size: BigInt(size) })
+                    : `changed since it was hashed: ${size} bytes then, ${loaded} now`;
+                if (change) throw fileChangedError(path, change);
                 yield tail;
               },
               req,
             ).catch(async (err: unknown) => {
+              if (isUfsError(err) && err.code === 'INTEGRITY') throw err;
               // The server may answer (e.g. 413) and close before the body is sent: prefer its answer.
               const res = await Promise.race([answered, new Promise<undefined>((r) => setTimeout(r, 200, undefined))]);
               if (!res) throw err;
@@ -266,6 +328,8 @@ export class DedupClient {
           if (status < 200 || status >= 300)
             throw httpError(status, await detailOf(text), context, headerValue(res.headers['retry-after']));
         } catch (err) {
+          // A request given up on may still report its socket closing (`socket hang up`): nobody listens any more.
+          req.on('error', () => undefined);
           req.destroy();
           throw toUfsError(err, context);
         }

@@ -18,11 +18,21 @@ export function serverTarget(
       },
     );
   }
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)');
-  } catch {
-    throw new UfsError('CONFIG_INVALID', `[ufs] server ${JSON.stringify(url)} is not an http(s) URL`);
+  if (!isHttpUrl(url)) {
+    // A value typed on the command line is a usage error; one from the environment or the config file is a
+    // configuration error, naming where it came from. (--server and UFS_SERVER give one value: the same value in
+    // both is taken for the environment's.)
+    const shown = JSON.stringify(url);
+    if (flags.server !== undefined && flags.server !== process.env.UFS_SERVER) {
+      throw new UfsError('INVALID_INPUT', `[ufs] --server ${shown} is not an http(s) URL, e.g. http://nas:8000`, {
+        context: { operation: 'configure' },
+      });
+    }
+    const where =
+      flags.server !== undefined ? 'env UFS_SERVER' : `"server.url" in config "${config.path ?? '(defaults)'}"`;
+    throw new UfsError('CONFIG_INVALID', `[ufs] server ${shown} (${where}) is not an http(s) URL`, {
+      context: { operation: 'configure' },
+    });
   }
   const apiKey = flags['api-key'] ?? config.server.apiKey;
   if (needKey && !apiKey) {
@@ -35,4 +45,13 @@ export function serverTarget(
     );
   }
   return { url, ...(apiKey ? { apiKey } : {}) };
+}
+
+function isHttpUrl(url: string): boolean {
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
 }

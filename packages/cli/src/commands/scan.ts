@@ -1,17 +1,19 @@
 import { Args, Flags } from '@oclif/core';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import type { UfsError } from '@org/core';
+import { UfsError } from '@org/core';
 import { DedupClient } from '../api/dedup-client.js';
 import { serverFlags } from '../api/server-flags.js';
 import { serverTarget } from '../api/server-target.js';
 import { BaseCommand } from '../base-command.js';
 import { cacheDir, expandPath } from '../config/paths.js';
-import { errorJson, exitCodeFor, exitCodeForFailures, oneLine } from '../errors.js';
+import type { CliConfig } from '../config/cli-config.js';
+import { errorJson, exitCodeFor, oneLine } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { parseSize } from '../output/size.js';
 import { HashCache } from '../scan/cache.js';
+import { scanExitStatus } from '../scan/exit-status.js';
 import { HashPool, defaultHashThreads } from '../scan/hash-pool.js';
 import { runScan, type ScanResult } from '../scan/scanner.js';
 import { progressText, summaryText, type ScanStats } from '../scan/stats.js';
@@ -23,13 +25,39 @@ function ipAddress(): string {
   return '127.0.0.1';
 }
 
+/** Why a host name cannot be recorded (the server refuses it), or undefined. */
+function hostnameProblem(name: string): string | undefined {
+  if (name === '') return 'must not be empty';
+  if (name.length > 255) return `is longer than 255 characters (${name.length})`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'must not contain control characters';
+  return undefined;
+}
+
+/** The host name to record: --hostname (a bad one is a usage error), else the config's, else this machine's. */
+function scanHostname(flag: string | undefined, config: CliConfig): string {
+  if (flag !== undefined) {
+    const problem = hostnameProblem(flag);
+    if (problem) throw new UfsError('INVALID_INPUT', `[ufs] --hostname ${problem} (see --help)`);
+    return flag;
+  }
+  const configured = config.scan.hostname;
+  if (configured !== undefined) {
+    const problem = hostnameProblem(configured);
+    if (problem) throw new UfsError('CONFIG_INVALID', `[ufs] config "${config.path}": scan.hostname ${problem}`);
+    return configured;
+  }
+  return osHostname();
+}
+
 export default class Scan extends BaseCommand<typeof Scan> {
   static override summary = 'Catalogue files on a dedup server, uploading only content it does not have.';
   static override description = [
     'Walks each PATH (gitignore-style --exclude patterns and .ufsignore files apply; symbolic links are recorded as links, not followed, unless --follow-symlinks), hashes files on worker threads (SHA-256), and remembers hashes by (path, size, mtime, inode) in a local SQLite cache so unchanged files are not read again.',
     'Records go to the server in batches (a few requests in flight); only content the server asks for is uploaded, once per run: small files in one request, large ones (--tus-threshold) with the resumable tus protocol, resumed on the next run if interrupted.',
     "The cache also remembers which records each server accepted (and holds the content of), under the server's catalogue epoch: an unchanged file is not sent again (counted as unchanged) until the server reports a new epoch, which it does whenever it deletes a record or removes content (gc, verify --repair). --resend (or --rehash) sends everything again; --no-cache remembers nothing.",
-    "Prints a summary (files, bytes, unchanged, new, deduplicated, uploaded, failed). The exit status is 0 when nothing failed; otherwise the status of the failures' common code, or 1 when they differ.",
+    "A file that cannot be catalogued fails alone, named by its path, and the others go on: a record the server refuses (checked before it is sent, and again when the server names it), content over the server's size limit, a file that changed while it was being scanned (scan again). A batch larger than the server takes (413) is sent in smaller ones.",
+    "Prints a summary (files, bytes, unchanged, new, deduplicated, uploaded, failed). The exit status is 0 when nothing failed; otherwise the status the failures share, or 1 when they differ. A file's failure is never a usage error: a record the server refuses exits 65 (data error), as does a file that changed while it was scanned or content over the server's limit.",
     "An error that stops the scan (a bad API key, a server that no longer answers) still prints the summary of what was done until then (with --json, the summary together with the error), then exits with that error's status.",
     'Ctrl-C stops the scan cleanly (hashes and upload URLs found so far are kept in the cache; the summary is printed; exit status 130); a second Ctrl-C exits at once.',
   ].join('\n\n');
@@ -53,7 +81,8 @@ export default class Scan extends BaseCommand<typeof Scan> {
   static override flags = {
     ...serverFlags,
     hostname: Flags.string({
-      description: 'Host name recorded with every file (default: config "scan.hostname", else this machine\'s).',
+      description:
+        'Host name recorded with every file, 1 to 255 characters, no control characters (default: config "scan.hostname", else this machine\'s).',
     }),
     exclude: Flags.string({
       char: 'x',
@@ -79,9 +108,10 @@ export default class Scan extends BaseCommand<typeof Scan> {
     }),
     uploads: Flags.integer({ description: 'Uploads at once.', default: 4, min: 1, max: 32 }),
     'batch-size': Flags.integer({
-      description: 'Records per metadata request (default: config, else 500).',
+      description:
+        "Records per metadata request, at most 1000, a ufs server's limit (default: config, else 500). A server that takes fewer gets smaller batches.",
       min: 1,
-      max: 10_000,
+      max: 1000,
     }),
     cache: Flags.string({
       description: 'Hash cache file (default: config "scan.cache", else ~/.cache/ufs/scan-cache.sqlite).',
@@ -110,7 +140,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
     const f = this.flags;
     const dryRun = f['dry-run'];
     const client = dryRun ? undefined : new DedupClient(serverTarget(f, config));
-    const hostname = f.hostname ?? config.scan.hostname ?? osHostname();
+    const hostname = scanHostname(f.hostname, config);
     const cachePath =
       f.cache ?? (config.scan.cache ? expandPath(config.scan.cache) : join(cacheDir(), 'scan-cache.sqlite'));
     const cache = f['no-cache'] ? undefined : new HashCache(cachePath);
@@ -171,7 +201,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
       this.reportError(stopped);
       return this.exit(exitCodeFor(stopped));
     }
-    this.setExitStatus(exitCodeForFailures(errors));
+    this.setExitStatus(scanExitStatus(errors));
     if (errors.length > 0 && !this.jsonEnabled())
       this.note(`${errors.length} failure(s); first: ${oneLine(errors[0]!.message)}`);
     return summary;

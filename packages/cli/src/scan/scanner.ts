@@ -1,9 +1,11 @@
 import type { BigIntStats } from 'node:fs';
 import { UfsError, hashBytes, toUfsError, type FileMetadataInput } from '@org/core';
 import type { DedupClient } from '../api/dedup-client.js';
+import { changeOf, fileChangedError, type FileStamp } from '../api/file-stamp.js';
 import { loadTusUpload } from '../lazy.js';
 import type { HashCache } from './cache.js';
 import type { HashPool } from './hash-pool.js';
+import { invalidRecord, notCatalogued, putRecords } from './put-records.js';
 import { Semaphore } from './semaphore.js';
 import { fingerprint, openSentRecords } from './sent-records.js';
 import { emptyStats, type ScanStats, type UploadProgress } from './stats.js';
@@ -48,6 +50,8 @@ interface Pending {
   meta: FileMetadataInput;
   /** The record's fingerprint, when the memory of sent records is on. */
   print?: string;
+  /** The file as the walk found it (an upload of a file changed since fails as such). */
+  stamp?: FileStamp;
 }
 
 /** One content upload of this run, and the records of that content waiting for it before they count as held. */
@@ -118,18 +122,21 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     uploading.set(path, { loaded, total });
     progress();
   };
-  const fail = (err: unknown) => {
+  /** Counts and lists one failure; `report: false` when it was reported already (one line for a batch). */
+  const fail = (err: unknown, report = true) => {
     const error = toUfsError(err);
     stats.failed++;
-    if (FATAL.has(error.code) && !o.dryRun && error.context.backend === 'server') {
+    // Every failure counted is listed, a fatal one too (the file or record it failed).
+    errors.push(error);
+    if (isFatal(error)) {
       // reported once, by whoever catches the scan's error
       fatal ??= error;
       return;
     }
-    errors.push(error);
-    o.onFailure?.(error);
+    if (report) o.onFailure?.(error);
     progress();
   };
+  const isFatal = (error: UfsError) => FATAL.has(error.code) && !o.dryRun && error.context.backend === 'server';
 
   const hashSlots = new Semaphore(o.pool.threads * 256);
   const uploadSlots = new Semaphore(o.uploadConcurrency);
@@ -138,14 +145,27 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     const stopped = o.signal?.aborted ? new UfsError('ABORTED', '[ufs] scan: interrupted') : fatal;
     return { stats, errors, ...(stopped ? { stopped } : {}), maxQueuedUploads: uploadSlots.maxWaiting };
   };
-  // What the server was sent before (with a cache, and a server that reports its catalogue epoch).
+  // What the server was sent before (with a cache, and a server that reports its catalogue epoch); the schema of
+  // records (zod), loaded meanwhile, checks each record before it is sent.
+  const schema = o.dryRun ? undefined : import('@org/core/dedup-schema');
+  schema?.catch(() => undefined); // awaited below, unless the scan stops first
   let sent: Awaited<ReturnType<typeof openSentRecords>>;
+  let parseRecord: Awaited<NonNullable<typeof schema>>['parseFileMetadata'] | undefined;
   try {
     sent = o.dryRun || !o.cache || !o.client ? undefined : await openSentRecords(o.client, o.cache, o);
+    parseRecord = (await schema)?.parseFileMetadata;
   } catch (err) {
     fatal = toUfsError(err);
     return ended();
   }
+  /** Why the server would refuse this record (the shared schema), or undefined when it would not. */
+  const invalid = (meta: FileMetadataInput): string | undefined => {
+    const parsed = parseRecord?.(meta);
+    if (!parsed || parsed.ok) return undefined;
+    return parsed.issues.map((i) => (i.message.startsWith(i.path) ? i.message : `${i.path}: ${i.message}`)).join('; ');
+  };
+  /** Records per request: --batch-size, or fewer once a server refused that many as too large (413). */
+  let batchLimit = o.batchSize;
   const sendConcurrency = o.sendConcurrency ?? 3;
   const sendSlots = new Semaphore(sendConcurrency);
   const hashing = new Set<Promise<void>>();
@@ -187,6 +207,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
             item.size,
             { hostname: o.hostname, filepath: item.path },
             uploadProgress(item.path, item.size),
+            item.stamp,
           );
         }
         stats.uploaded++;
@@ -194,7 +215,12 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
         progress();
         return true;
       } catch (err) {
-        fail(toUfsError(err, { backend: 'server', operation: 'upload', path: item.path }));
+        const error = toUfsError(err, { backend: 'server', operation: 'upload', path: item.path });
+        // However it failed (the server found another hash, a tus request broke), a file changed meanwhile is
+        // reported as such: scanning again is what helps. Not an error that stops the scan (server down, Ctrl-C).
+        const own = error.code === 'INTEGRITY' || error.code === 'ABORTED' || isFatal(error) || !item.stamp;
+        const change = own ? undefined : changeOf(item.path, item.stamp!);
+        fail(change ? fileChangedError(item.path, change, error) : error);
         return false;
       } finally {
         uploading.delete(item.path);
@@ -214,36 +240,47 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     running.add(entry.done);
   };
 
+  /** The server's answer for records it took: each one held, or waiting for its content's upload. */
+  const answered = (items: readonly Pending[], needed: ReadonlySet<string>) => {
+    stats.sent += items.length;
+    for (const item of items) {
+      const sha256 = item.meta.sha256;
+      if (item.meta.is_symlink || !needed.has(sha256)) {
+        if (!item.meta.is_symlink) stats.deduplicated++;
+        held(item);
+        continue;
+      }
+      const known = uploads.get(sha256);
+      if (!known) {
+        stats.new++;
+        startUpload(sha256, item);
+        continue;
+      }
+      // Content of this run, uploaded once: this record is held when (and if) that upload succeeds.
+      stats.deduplicated++;
+      if (known === 'ok') held(item);
+      else if (known !== 'failed') known.waiting.push(item);
+    }
+    progress();
+  };
+
   const send = async (items: Pending[]) => {
     if (fatal) return;
-    try {
-      const answer = await o.client!.putFiles(items.map((i) => i.meta));
-      stats.sent += items.length;
-      const needed = new Set(answer.upload_required);
-      for (const item of items) {
-        const sha256 = item.meta.sha256;
-        if (item.meta.is_symlink || !needed.has(sha256)) {
-          if (!item.meta.is_symlink) stats.deduplicated++;
-          held(item);
-          continue;
-        }
-        const known = uploads.get(sha256);
-        if (!known) {
-          stats.new++;
-          startUpload(sha256, item);
-          continue;
-        }
-        // Content of this run, uploaded once: this record is held when (and if) that upload succeeds.
-        stats.deduplicated++;
-        if (known === 'ok') held(item);
-        else if (known !== 'failed') known.waiting.push(item);
-      }
-      progress();
-    } catch (err) {
-      const error = toUfsError(err, { backend: 'server', operation: 'put_files' });
-      // One error for the batch, every file in it counted as failed.
-      fail(error);
-      stats.failed += items.length - 1;
+    const outcome = await putRecords(o.client!, items);
+    for (const part of outcome.answered) answered(part.items, part.uploadRequired);
+    for (const { error } of outcome.refused) fail(error);
+    if (outcome.tooLarge !== undefined && outcome.tooLarge <= batchLimit) {
+      batchLimit = Math.max(1, Math.ceil(outcome.tooLarge / 2));
+      o.onDebug?.(
+        `scan: the server refused ${outcome.tooLarge} records at once as too large (413): batches of ${batchLimit} from now on`,
+      );
+    }
+    if (outcome.failed) {
+      // One line for the batch; every record of it counted and listed, by its path.
+      const { error, items: lost } = outcome.failed;
+      if (isFatal(error)) fatal ??= error;
+      else o.onFailure?.(error);
+      for (const item of lost) fail(notCatalogued(item.path, error), false);
     }
   };
 
@@ -265,8 +302,13 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
         return;
       }
     }
+    const refused = invalid(item.meta);
+    if (refused) {
+      fail(invalidRecord(item.path, refused));
+      return;
+    }
     batch.push(item);
-    if (batch.length >= o.batchSize) flushBatch();
+    if (batch.length >= batchLimit) flushBatch();
   };
 
   walking: for await (const entries of walk(o.roots, o)) {
@@ -285,10 +327,11 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
       stats.files++;
       stats.bytes += Number(st.size);
       const id = { size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino, dev: st.dev };
+      const stamp = { size: st.size, mtimeNs: st.mtimeNs };
       const known = o.rehash ? undefined : o.cache?.lookup(path, id);
       if (known) {
         stats.cached++;
-        add({ path, size: Number(st.size), meta: metadata(path, st, known, Number(st.size), o) });
+        add({ path, size: Number(st.size), meta: metadata(path, st, known, Number(st.size), o), stamp });
         progress();
       } else {
         await hashSlots.acquire();
@@ -299,7 +342,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
             stats.hashedBytes += size;
             // Only remember a hash when the file did not change while it was read.
             if (size === Number(st.size)) o.cache?.remember(path, id, sha256);
-            add({ path, size, meta: metadata(path, st, sha256, size, o) });
+            add({ path, size, meta: metadata(path, st, sha256, size, o), stamp });
             progress();
           }, fail)
           .finally(() => {
