@@ -59,6 +59,25 @@ describe('ufs scan: the walk', () => {
   });
 });
 
+describe('ufs scan: names that are not valid UTF-8', () => {
+  it('a file or folder so named fails alone, saying why (it was "no such file"), and the rest is scanned', async () => {
+    const root = join(box.dir, 'latin1');
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, 'ok.txt'), 'ok\n');
+    // Names as bytes: "caf\xe9" (Latin-1 é) and "d\xff".
+    await writeFile(Buffer.concat([Buffer.from(`${root}/caf`), Buffer.from([0xe9])]), 'y\n');
+    await mkdir(Buffer.concat([Buffer.from(`${root}/d`), Buffer.from([0xff])]));
+    const run = await ufs(['scan', '--dry-run', '--no-cache', '--json', root], { env: box.env });
+    expect(run.status).toBe(65);
+    const result = run.json<{ stats: Record<string, number>; failures: Array<{ path: string; message: string }> }>();
+    expect(result.stats).toMatchObject({ files: 1, hashed: 1, failed: 2 });
+    expect(result.failures.map((f) => f.message)).toEqual([
+      `[ufs] scan "${root}/caf\uFFFD": the name is not valid UTF-8 (shown with \uFFFD); records hold paths as text, so it cannot be catalogued: rename it`,
+      `[ufs] scan "${root}/d\uFFFD": the name is not valid UTF-8 (shown with \uFFFD); records hold paths as text, so it cannot be catalogued: rename it`,
+    ]);
+  });
+});
+
 describe('ufs scan: the hash cache', () => {
   it('a file changed with its size and mtime put back (touch -r) is hashed again: the ctime differs', async () => {
     const dir = join(box.dir, 'ctime');

@@ -2,7 +2,7 @@ import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, type BigI
 import { lstat, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { toUfsError, type UfsError } from '@org/core';
+import { UfsError, toUfsError } from '@org/core';
 
 export const IGNORE_FILE = '.ufsignore';
 /** Most entries the walk yields in one step. */
@@ -128,7 +128,7 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
         }
         entries = readdirSync(dir, { withFileTypes: true });
       } catch (err) {
-        yield [{ kind: 'error', path: dir, error: toUfsError(err, { operation: 'scan', path: dir }) }];
+        yield [{ kind: 'error', path: dir, error: walkError(err, dir) }];
         continue;
       }
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -150,8 +150,7 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
           stats = follow ? statSync(path, { bigint: true }) : lstatSync(path, { bigint: true });
         } catch (err) {
           // a dangling link is nothing to follow
-          if (!(follow && dirent.isSymbolicLink()))
-            found.push({ kind: 'error', path, error: toUfsError(err, { operation: 'scan', path }) });
+          if (!(follow && dirent.isSymbolicLink())) found.push({ kind: 'error', path, error: walkError(err, path) });
           continue;
         }
         const entry = entryFor(path, stats, follow);
@@ -166,6 +165,21 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
       for (let i = subdirs.length - 1; i >= 0; i--) stack.push({ dir: subdirs[i]!, matchers, above: here });
     }
   }
+}
+
+/**
+ * An entry the walk cannot read, as its failure. A name that is not valid UTF-8 comes back from the folder listing
+ * with U+FFFD in place of its bad bytes, and then names no file (ENOENT): said as such, since the file is there.
+ */
+function walkError(err: unknown, path: string): UfsError {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT' && path.includes('\uFFFD')) {
+    return new UfsError(
+      'INVALID_INPUT',
+      `[ufs] scan "${path}": the name is not valid UTF-8 (shown with \uFFFD); records hold paths as text, so it cannot be catalogued: rename it`,
+      { context: { operation: 'scan', path }, cause: err },
+    );
+  }
+  return toUfsError(err, { operation: 'scan', path });
 }
 
 function entryFor(path: string, stats: BigIntStats, follow: boolean): WalkEntry | undefined {
