@@ -10,6 +10,10 @@ import { Semaphore } from './semaphore.js';
 import { fingerprint, openSentRecords } from './sent-records.js';
 import { emptyStats, type ScanStats, type UploadProgress } from './stats.js';
 import { walk, type WalkOptions } from './walk.js';
+// Types only (erased): the schema module itself is loaded with the first batch.
+import type * as DedupSchema from '@org/core/dedup-schema';
+
+type ParseRecord = typeof DedupSchema.parseFileMetadata;
 
 export interface ScanOptions extends WalkOptions {
   roots: readonly string[];
@@ -145,23 +149,21 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     const stopped = o.signal?.aborted ? new UfsError('ABORTED', '[ufs] scan: interrupted') : fatal;
     return { stats, errors, ...(stopped ? { stopped } : {}), maxQueuedUploads: uploadSlots.maxWaiting };
   };
-  // What the server was sent before (with a cache, and a server that reports its catalogue epoch); the schema of
-  // records (zod), loaded meanwhile, checks each record before it is sent.
-  const schema = o.dryRun ? undefined : import('@org/core/dedup-schema');
-  schema?.catch(() => undefined); // awaited below, unless the scan stops first
+  // What the server was sent before (with a cache, and a server that reports its catalogue epoch).
   let sent: Awaited<ReturnType<typeof openSentRecords>>;
-  let parseRecord: Awaited<NonNullable<typeof schema>>['parseFileMetadata'] | undefined;
   try {
     sent = o.dryRun || !o.cache || !o.client ? undefined : await openSentRecords(o.client, o.cache, o);
-    parseRecord = (await schema)?.parseFileMetadata;
   } catch (err) {
     fatal = toUfsError(err);
     return ended();
   }
+  // The schema of records (zod, ~90 ms to load) checks each record before it is sent: loaded with the first batch,
+  // so a rescan that sends nothing never loads it.
+  let schema: Promise<typeof DedupSchema> | undefined;
   /** Why the server would refuse this record (the shared schema), or undefined when it would not. */
-  const invalid = (meta: FileMetadataInput): string | undefined => {
-    const parsed = parseRecord?.(meta);
-    if (!parsed || parsed.ok) return undefined;
+  const invalid = (parse: ParseRecord, meta: FileMetadataInput): string | undefined => {
+    const parsed = parse(meta);
+    if (parsed.ok) return undefined;
     return parsed.issues.map((i) => (i.message.startsWith(i.path) ? i.message : `${i.path}: ${i.message}`)).join('; ');
   };
   /** Records per request: --batch-size, or fewer once a server refused that many as too large (413). */
@@ -264,8 +266,21 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     progress();
   };
 
-  const send = async (items: Pending[]) => {
+  const send = async (batchItems: Pending[]) => {
     if (fatal) return;
+    let parse: ParseRecord;
+    try {
+      parse = (await (schema ??= import('@org/core/dedup-schema'))).parseFileMetadata;
+    } catch (err) {
+      fatal ??= toUfsError(err);
+      return;
+    }
+    const items = batchItems.filter((item) => {
+      const refused = invalid(parse, item.meta);
+      if (refused) fail(invalidRecord(item.path, refused));
+      return !refused;
+    });
+    if (items.length === 0) return;
     const outcome = await putRecords(o.client!, items);
     for (const part of outcome.answered) answered(part.items, part.uploadRequired);
     for (const { error } of outcome.refused) fail(error);
@@ -301,11 +316,6 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
         if (!item.meta.is_symlink) stats.unchanged++;
         return;
       }
-    }
-    const refused = invalid(item.meta);
-    if (refused) {
-      fail(invalidRecord(item.path, refused));
-      return;
     }
     batch.push(item);
     if (batch.length >= batchLimit) flushBatch();
