@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
@@ -14,7 +14,7 @@ import {
   type RetryPolicy,
 } from '@org/core';
 import { READ_BUFFER } from './file-reads.js';
-import { changeOf, fileChangedError, type FileStamp } from './file-stamp.js';
+import { changeBetween, changeOf, fileChangedError, type FileStamp } from './file-stamp.js';
 import { httpCall, type HttpAnswer } from './http-call.js';
 
 export interface ServerTarget {
@@ -52,7 +52,8 @@ function readSmall(path: string, size: number, stamp?: FileStamp): Buffer {
       const now = filled > size ? 'more' : filled;
       throw fileChangedError(path, `changed since it was hashed: ${size} bytes then, ${now} now`);
     }
-    const change = stamp ? changeOf(path, stamp) : undefined;
+    // The open file's own stats: no second lookup of the path.
+    const change = stamp ? changeBetween(stamp, fstatSync(fd, { bigint: true })) : undefined;
     if (change) throw fileChangedError(path, change);
     return bytes.subarray(0, size);
   } finally {

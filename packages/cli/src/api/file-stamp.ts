@@ -18,6 +18,11 @@ export function changeOf(path: string, stamp: FileStamp): string | undefined {
   } catch {
     return undefined;
   }
+  return changeBetween(stamp, now);
+}
+
+/** How `now` (the file's stats, e.g. from fstat of a file already open) differs from `stamp`, or undefined. */
+export function changeBetween(stamp: FileStamp, now: { size: bigint; mtimeNs: bigint }): string | undefined {
   if (now.size !== stamp.size) return `${stamp.size} bytes when scanned, ${now.size} now`;
   if (stamp.mtimeNs !== undefined && now.mtimeNs !== stamp.mtimeNs) return 'modified since it was scanned';
   return undefined;
