@@ -20,6 +20,20 @@ describe('keep-alive after an error, size limits before the body, 100 Continue a
     open.push(connection);
     return connection;
   };
+  /** A new connection that has sent the head of a multipart `upload_file` (Expect: 100-continue), not its body. */
+  const multipartHead = async (sha256: string, filepath: string, length: number, key = server.key) => {
+    const connection = await connect();
+    const q = new URLSearchParams({ hostname: 'h', filepath });
+    await connection.write(
+      rawRequest('POST', `/upload_file/${sha256}?${q}`, {
+        'x-api-key': key,
+        'content-type': 'multipart/form-data; boundary=x',
+        'content-length': length,
+        expect: '100-continue',
+      }),
+    );
+    return connection;
+  };
   beforeAll(async () => {
     server = await startServer({ maxUploadBytes: LIMIT });
   });
@@ -138,16 +152,7 @@ describe('keep-alive after an error, size limits before the body, 100 Continue a
   });
 
   it('a multipart upload with Expect and a bad key gets 401 and no 100 Continue', async () => {
-    const connection = await connect();
-    const q = new URLSearchParams({ hostname: 'h', filepath: '/f' });
-    await connection.write(
-      rawRequest('POST', `/upload_file/${sha256Of('m')}?${q}`, {
-        'x-api-key': '0'.repeat(64),
-        'content-type': 'multipart/form-data; boundary=x',
-        'content-length': 5000,
-        expect: '100-continue',
-      }),
-    );
+    const connection = await multipartHead(sha256Of('m'), '/f', 5000, '0'.repeat(64));
     expect((await connection.response())?.status).toBe(401);
   });
 
@@ -155,16 +160,7 @@ describe('keep-alive after an error, size limits before the body, 100 Continue a
     const sha256 = sha256Of('big multipart');
     const record = fileRecord({ hostname: 'h', filepath: '/big', sha256, file_size: 100_000_000 });
     expect((await client(server.url, server.key).call('POST', '/put_file', record)).status).toBe(201);
-    const connection = await connect();
-    const q = new URLSearchParams({ hostname: 'h', filepath: '/big' });
-    await connection.write(
-      rawRequest('POST', `/upload_file/${sha256}?${q}`, {
-        'x-api-key': server.key,
-        'content-type': 'multipart/form-data; boundary=x',
-        'content-length': 100_000_000,
-        expect: '100-continue',
-      }),
-    );
+    const connection = await multipartHead(sha256, '/big', 100_000_000);
     // The first answer is the refusal: no `100 Continue` came before it, and no byte of the body was sent.
     const res = await connection.response({ timeoutMs: 5000 });
     expect(res?.status).toBe(413);
@@ -183,16 +179,7 @@ describe('keep-alive after an error, size limits before the body, 100 Continue a
         'Content-Type: application/octet-stream\r\n\r\n',
     );
     const body = Buffer.concat([head, data, Buffer.from('\r\n--x--\r\n')]);
-    const connection = await connect();
-    const q = new URLSearchParams({ hostname: 'h', filepath: '/at-limit' });
-    await connection.write(
-      rawRequest('POST', `/upload_file/${sha256}?${q}`, {
-        'x-api-key': server.key,
-        'content-type': 'multipart/form-data; boundary=x',
-        'content-length': body.length,
-        expect: '100-continue',
-      }),
-    );
+    const connection = await multipartHead(sha256, '/at-limit', body.length);
     expect((await connection.response())?.status).toBe(100);
     await connection.write(body);
     const res = await connection.response({ timeoutMs: 10_000 });
