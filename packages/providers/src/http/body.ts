@@ -40,12 +40,22 @@ export async function* countedBytes(
       { context, retryable: false },
     );
   }
+  // Each chunk is held back until the next one arrives (or the stream ends with the expected size): the body's
+  // last byte goes out only once the size is known to be right, so a service never receives a complete body of a
+  // file that changed, which it could store and acknowledge before this iterator's failure aborted the request.
+  let held: Buffer | undefined;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (loaded + chunk.byteLength > source.size) {
+        loaded += chunk.byteLength;
+        break;
+      }
+      if (held) {
+        yield held;
+        onSent(loaded);
+      }
       loaded += chunk.byteLength;
-      if (loaded > source.size) break;
-      yield chunk;
-      onSent(loaded);
+      held = chunk;
     }
   } finally {
     stream.destroy();
@@ -56,5 +66,9 @@ export async function* countedBytes(
       `${describeContext(context)} the file changed while uploading: expected ${source.size} bytes, read ${loaded > source.size ? 'more' : loaded}`,
       { context, retryable: false },
     );
+  }
+  if (held) {
+    yield held;
+    onSent(loaded);
   }
 }

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { UfsError, describeContext, toUfsError, type ErrorContext } from '@org/core';
 
 /** Buffers in the ring: one being sent, one being read, and slack for a small chunk still being flushed. */
@@ -40,20 +40,27 @@ export async function* recycledFileChunks(
       position += bytesRead;
       index = (index + 1) % RING;
       if (position < size) pending = handle.read(ring[index]!, 0, Math.min(chunkSize, size - position), position);
+      // The size is checked before the last chunk goes out: once a body has all its Content-Length bytes the
+      // service may store it and answer before a failure of this iterator could abort the request.
+      if (position >= size) await checkSize(handle, position, size, context);
       yield buffer.subarray(0, bytesRead);
     }
-    const now = (await handle.stat()).size;
-    if (position !== size || now !== size) {
-      throw new UfsError(
-        'INTEGRITY',
-        `${describeContext(context)} the file changed while uploading: expected ${size} bytes, now ${now}`,
-        { context, retryable: false },
-      );
-    }
+    if (position < size) await checkSize(handle, position, size, context);
   } catch (err) {
     throw toUfsError(err, context);
   } finally {
     await pending?.catch(() => undefined);
     await handle.close();
+  }
+}
+
+async function checkSize(handle: FileHandle, read: number, size: number, context: ErrorContext): Promise<void> {
+  const now = (await handle.stat()).size;
+  if (read !== size || now !== size) {
+    throw new UfsError(
+      'INTEGRITY',
+      `${describeContext(context)} the file changed while uploading: expected ${size} bytes, now ${now}`,
+      { context, retryable: false },
+    );
   }
 }
