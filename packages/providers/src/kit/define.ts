@@ -11,7 +11,7 @@ import {
 import { countedBytes, type CountedBytesOptions } from '../http/body.js';
 import { throwIfAborted } from '../http/signals.js';
 import { resolveBaseUrl, type Env } from '../env.js';
-import { numberProblem } from '../orchestrator/config.js';
+import { checkNumberOption } from '../orchestrator/config.js';
 import type { Provider, ProviderCallOptions } from '../types.js';
 
 /** What a provider's `send` returns: the URL and whatever the service gave to manage the upload. */
@@ -95,22 +95,12 @@ function envOf(options: ProviderCallOptions): Env {
 }
 
 /**
- * Refuses the timeouts of a call (`timeoutMs`, `idleTimeoutMs`) that `uploadFile` would refuse: the same rules and
- * words (`numberProblem`, the table of the options and the config file), as INVALID_INPUT naming the option and the
- * value. Every upload and delete of every provider passes here before any request: a direct call is checked like the
- * orchestrator's options (Node's timers cannot wait past 2^31-1 ms, a longer one fires at once).
+ * Refuses the timeouts of a call that `uploadFile` would refuse, with the same rules and words. Every upload and
+ * delete of every provider passes here before any request (Node's timers cannot wait past 2^31-1 ms: a longer one
+ * fires at once).
  */
 function checkTimeouts(options: ProviderCallOptions, context: ErrorContext): void {
-  for (const name of ['timeoutMs', 'idleTimeoutMs'] as const) {
-    const value: unknown = options[name];
-    if (value === undefined) continue;
-    const problem = numberProblem(name, value);
-    if (problem === undefined) continue;
-    throw new UfsError('INVALID_INPUT', `${describeContext(context)} option ${name} ${problem}`, {
-      context: { ...context, option: name },
-      retryable: false,
-    });
-  }
+  for (const name of ['timeoutMs', 'idleTimeoutMs'] as const) checkNumberOption(name, options[name], context);
 }
 
 function baseUrlOf(spec: ProviderSpec, options: ProviderCallOptions, env: Env): string {

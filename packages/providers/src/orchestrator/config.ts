@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { UfsError, toUfsError } from '@org/core';
+import { UfsError, describeContext, toUfsError, type ErrorContext } from '@org/core';
 import { z } from 'zod';
 import { parseYamlConfig } from './yaml-config.js';
 
@@ -38,6 +38,24 @@ export function numberProblem(name: NumberSetting, value: unknown): string | und
   const got = typeof value === 'string' ? JSON.stringify(value) : String(value);
   const reason = why && typeof value === 'number' && value > max ? ` (${why})` : '';
   return `must be a whole number from ${min} to ${max}${reason}, got ${got}`;
+}
+
+/**
+ * Checks a numeric option of a call by the rules of the config file (`NUMBER_SETTINGS`): INVALID_INPUT naming it
+ * (the caller's mistake, as for an unknown provider id in the options; the same value in the config file is
+ * CONFIG_INVALID), e.g. `[ufs] option maxAttempts must be a whole number from 1 to 20, got 25` (instead of a
+ * library's raw TypeError, or a value quietly rounded). With `context` (a provider called directly) the message and
+ * the error's context name the provider and operation too.
+ */
+export function checkNumberOption(name: NumberSetting, value: unknown, context?: ErrorContext): void {
+  if (value === undefined) return;
+  const problem = numberProblem(name, value);
+  if (problem === undefined) return;
+  const where = context ? describeContext(context) : '[ufs]';
+  throw new UfsError('INVALID_INPUT', `${where} option ${name} ${problem}`, {
+    context: { ...(context ?? { operation: 'configure' }), option: name },
+    retryable: false,
+  });
 }
 
 /**

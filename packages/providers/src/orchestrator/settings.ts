@@ -6,10 +6,9 @@ import { DEFAULT_PROVIDERS, assertKnownProviders } from '../registry.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../http/transport.js';
 import {
   loadConfigFile,
-  numberProblem,
+  checkNumberOption,
   parseUploadConfig,
   providerList,
-  type NumberSetting,
   type UploadConfig,
 } from './config.js';
 import type { UploadEvent } from './events.js';
@@ -73,21 +72,6 @@ export interface UploadSettings {
 }
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 };
-
-/**
- * Checks a numeric option of a call by the rules of the config file (`NUMBER_SETTINGS`): INVALID_INPUT naming it
- * (the caller's mistake, as for an unknown provider id in the options; the same value in the config file is
- * CONFIG_INVALID), e.g. `[ufs] option maxAttempts must be a whole number from 1 to 20, got 25` (instead of a
- * library's raw TypeError, or a value quietly rounded).
- */
-export function checkNumberOption(name: NumberSetting, value: number | undefined): void {
-  if (value === undefined) return;
-  const problem = numberProblem(name, value);
-  if (problem === undefined) return;
-  throw new UfsError('INVALID_INPUT', `[ufs] option ${name} ${problem}`, {
-    context: { operation: 'configure', option: name },
-  });
-}
 
 /**
  * Resolves settings. Precedence, highest first: the options of the call; for the provider order, the env

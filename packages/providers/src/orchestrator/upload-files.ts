@@ -1,7 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { toUfsError, type UfsError } from '@org/core';
-import { checkNumberOption, resolveUploadSettings, type UploadFileOptions } from './settings.js';
+import { checkNumberOption } from './config.js';
+import { resolveUploadSettings, type UploadFileOptions } from './settings.js';
 import { uploadWithSettings, type UploadFileResult } from './upload-file.js';
 
 export interface UploadFilesOptions extends UploadFileOptions {
