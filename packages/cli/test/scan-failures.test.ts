@@ -109,7 +109,7 @@ describe('ufs scan: one file fails alone', () => {
     expect((await records('schema')).map((r) => r.filepath).sort()).toEqual([join(dir, 'f0.txt'), join(dir, 'f2.txt')]);
   });
 
-  it('a batch larger than the server takes (413) is sent in halves; --batch-size over 1000 is a usage error', async () => {
+  it('a batch larger than the server takes (413) is sent in halves; --batch-size over 10000 is a usage error', async () => {
     const count = 1200;
     const dir = await folder('many', count, () => 'same\n');
     // The config may ask for more records per request than the server takes (1000 by default).
@@ -122,9 +122,14 @@ describe('ufs scan: one file fails alone', () => {
     expect(proxy.requests['POST /put_files']).toBe(3); // 1200 refused, then 600 and 600
     expect(run.stderr).toMatch(/refused 1200 records at once as too large \(413\): batches of 600/);
     expect(await records('many')).toHaveLength(1000); // the listing's page; all were taken (sent: 1200)
-    const flag = await scan('many', ['--batch-size', '1001'], dir);
+    const flag = await scan('many', ['--batch-size', '10001'], dir);
     expect(flag.status).toBe(64);
-    expect(flag.stderr).toMatch(/--batch-size .*1000/);
+    expect(flag.stderr).toMatch(/--batch-size .*10000/);
+    // The flag and the config take the same values.
+    await writeFile(config, 'scan:\n  batchSize: 10001\n');
+    const configured = await scan('many', ['--config', config], dir);
+    expect(configured.status).toBe(78);
+    expect(configured.stderr).toMatch(/scan\.batchSize/);
   });
 
   it('a file that changes while it is uploaded fails as such (65), stores nothing, and the others go on', async () => {

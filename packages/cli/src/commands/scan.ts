@@ -109,9 +109,9 @@ export default class Scan extends BaseCommand<typeof Scan> {
     uploads: Flags.integer({ description: 'Uploads at once.', default: 4, min: 1, max: 32 }),
     'batch-size': Flags.integer({
       description:
-        "Records per metadata request, at most 1000, a ufs server's limit (default: config, else 500). A server that takes fewer gets smaller batches.",
+        'Records per metadata request, 1 to 10000 (default: config, else 500). A server that takes fewer (a ufs server takes 1000 unless configured otherwise) gets smaller batches.',
       min: 1,
-      max: 1000,
+      max: 10_000,
     }),
     cache: Flags.string({
       description: 'Hash cache file (default: config "scan.cache", else ~/.cache/ufs/scan-cache.sqlite).',
