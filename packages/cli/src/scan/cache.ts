@@ -18,6 +18,8 @@ export interface FileIdentity {
   dev: bigint;
 }
 
+const SHA256 = /^[0-9a-f]{64}$/;
+
 /**
  * A remembered file: [size, mtime_ns, ino, dev, sha256, ctime_ns] (numbers as decimal text). An empty ctime_ns is a
  * row written before the ctime was kept.
@@ -90,9 +92,10 @@ export class HashCache {
       row[0] !== String(id.size) ||
       row[1] !== String(id.mtimeNs) ||
       row[2] !== String(id.ino) ||
-      row[3] !== String(id.dev)
+      row[3] !== String(id.dev) ||
+      !SHA256.test(row[4])
     )
-      return undefined;
+      return undefined; // changed, or a damaged row (hashed again, and the row replaced)
     const ctime = row[5];
     if (ctime === String(id.ctimeNs)) return row[4];
     // A row from before the ctime was kept is trusted as it was then, once: its ctime is written now, so the next
