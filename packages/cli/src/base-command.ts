@@ -34,6 +34,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected args!: BaseArgs<T>;
   /** The positional arguments in the order they were typed, repeats included (see `typedOrder`). */
   protected argList: string[] = [];
+  /** The flags typed on the command line (a value from a flag's env variable or default is not typed). */
+  protected typedFlags: ReadonlySet<string> = new Set();
   private configPromise: Promise<CliConfig> | undefined;
   /** A `--json` array the command streams (ls, cat): a failure once it has begun closes it instead. */
   protected jsonOut: JsonArrayOut | undefined;
@@ -50,6 +52,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as BaseFlags<T>;
     this.args = args as BaseArgs<T>;
     this.argList = typedOrder(argv as string[], raw);
+    this.typedFlags = new Set(raw.flatMap((token) => (token.type === 'flag' ? [token.flag] : [])));
   }
 
   /** The config file, read once. */

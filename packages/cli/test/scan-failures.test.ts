@@ -191,6 +191,10 @@ describe('ufs scan: one file fails alone', () => {
     const fromEnv = await ufs(['scan', dir], { env: { ...env, UFS_SERVER: 'not-a-url' } });
     expect(fromEnv.status).toBe(78);
     expect(fromEnv.stderr).toContain('env UFS_SERVER');
+    // The same bad value in both: the typed flag is the one used, and named (it was taken for the environment's).
+    const both = await ufs(['scan', '--server=not-a-url', dir], { env: { ...env, UFS_SERVER: 'not-a-url' } });
+    expect(both.status).toBe(64);
+    expect(both.stderr).toMatch(/--server "not-a-url" is not an http\(s\) URL/);
     const empty = await ufs(['scan', '--hostname', '', dir], { env });
     expect(empty.status).toBe(64);
     expect(empty.stderr).toContain('--hostname must not be empty');

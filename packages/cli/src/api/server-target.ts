@@ -2,10 +2,14 @@ import { UfsError } from '@org/core';
 import type { CliConfig } from '../config/cli-config.js';
 import type { ServerTarget } from './dedup-client.js';
 
-/** The server to talk to: `--server`/`--api-key` (or env UFS_SERVER/UFS_API_KEY, read by the flags), else the config file. */
+/**
+ * The server to talk to: `--server`/`--api-key` (or env UFS_SERVER/UFS_API_KEY, read by the flags), else the config
+ * file. `typed` holds the flags typed on the command line, to say where a bad URL came from.
+ */
 export function serverTarget(
   flags: { server?: string; 'api-key'?: string },
   config: CliConfig,
+  typed: ReadonlySet<string>,
   needKey = true,
 ): ServerTarget {
   const url = flags.server ?? config.server.url;
@@ -20,10 +24,9 @@ export function serverTarget(
   }
   if (!isHttpUrl(url)) {
     // A value typed on the command line is a usage error; one from the environment or the config file is a
-    // configuration error, naming where it came from. (--server and UFS_SERVER give one value: the same value in
-    // both is taken for the environment's.)
+    // configuration error, naming where it came from.
     const shown = JSON.stringify(url);
-    if (flags.server !== undefined && flags.server !== process.env.UFS_SERVER) {
+    if (typed.has('server')) {
       throw new UfsError('INVALID_INPUT', `[ufs] --server ${shown} is not an http(s) URL, e.g. http://nas:8000`, {
         context: { operation: 'configure' },
       });

@@ -139,7 +139,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
     const config = await this.cliConfig();
     const f = this.flags;
     const dryRun = f['dry-run'];
-    const client = dryRun ? undefined : new DedupClient(serverTarget(f, config));
+    const client = dryRun ? undefined : new DedupClient(serverTarget(f, config, this.typedFlags));
     const hostname = scanHostname(f.hostname, config);
     const cachePath =
       f.cache ?? (config.scan.cache ? expandPath(config.scan.cache) : join(cacheDir(), 'scan-cache.sqlite'));

@@ -26,7 +26,7 @@ export default class ServerGc extends BaseCommand<typeof ServerGc> {
   };
 
   async run(): Promise<GcReport> {
-    const client = new DedupClient(serverTarget(this.flags, await this.cliConfig()));
+    const client = new DedupClient(serverTarget(this.flags, await this.cliConfig(), this.typedFlags));
     const report = await client.json<GcReport>(
       'POST',
       '/admin/gc',

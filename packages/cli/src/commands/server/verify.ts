@@ -73,7 +73,7 @@ export default class ServerVerify extends BaseCommand<typeof ServerVerify> {
   };
 
   async run(): Promise<VerifyReport> {
-    const client = new DedupClient(serverTarget(this.flags, await this.cliConfig()));
+    const client = new DedupClient(serverTarget(this.flags, await this.cliConfig(), this.typedFlags));
     const asked = [...new Set(this.argList)];
     const report = await client.json<VerifyReport>(
       'POST',

@@ -75,7 +75,7 @@ export default class KeyCreate extends BaseCommand<typeof KeyCreate> {
         `created key "${name}" (id ${created._id}, scopes ${created.scopes.join(',')}) in ${places.storeDescription}`,
       );
     } else {
-      const client = new DedupClient(serverTarget(this.flags, await this.cliConfig()));
+      const client = new DedupClient(serverTarget(this.flags, await this.cliConfig(), this.typedFlags));
       created = await client.json<Created>(
         'POST',
         '/api_keys',

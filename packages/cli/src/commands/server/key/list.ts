@@ -23,7 +23,7 @@ export default class KeyList extends BaseCommand<typeof KeyList> {
   static override flags = { ...serverFlags };
 
   async run(): Promise<KeyView[]> {
-    const client = new DedupClient(serverTarget(this.flags, await this.cliConfig()));
+    const client = new DedupClient(serverTarget(this.flags, await this.cliConfig(), this.typedFlags));
     const keys = await client.json<KeyView[]>('GET', '/api_keys');
     const rows = keys.map((k) => [
       k._id,

@@ -21,7 +21,7 @@ export default class KeyRevoke extends BaseCommand<typeof KeyRevoke> {
   };
 
   async run(): Promise<{ id: string; action: 'revoked' | 'deleted'; message: string }> {
-    const client = new DedupClient(serverTarget(this.flags, await this.cliConfig()));
+    const client = new DedupClient(serverTarget(this.flags, await this.cliConfig(), this.typedFlags));
     const id = encodeURIComponent(this.args.id);
     const answer = this.flags.delete
       ? await client.json<{ message: string }>('DELETE', `/api_keys/${id}`, undefined, { maxAttempts: 1 })
