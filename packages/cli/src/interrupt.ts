@@ -11,7 +11,9 @@ export function onInterrupt(reason: () => unknown = () => undefined): { signal: 
   const controller = new AbortController();
   // Every request, wait and stream of the command listens to this one signal (e.g. `upload -c 12`: a dozen uploads,
   // each with its requests): many listeners are expected here, not a leak, so no MaxListenersExceededWarning.
-  setMaxListeners(0, controller.signal);
+  // A finite limit, not 0: Node 20's `getMaxListeners` throws for an AbortSignal whose limit is 0, and undici's
+  // `new Request` asks it (every Dropbox upload failed).
+  setMaxListeners(100_000, controller.signal);
   const listener = () => {
     if (controller.signal.aborted) process.exit(130);
     controller.abort(reason());

@@ -1,11 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { getMaxListeners } from 'node:events';
 import { readdirSync, statSync } from 'node:fs';
 import { mkdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
 import { sandbox, ufs } from './helpers/ufs.js';
+import type * as Interrupt from '../src/interrupt.js';
 
 const INTERRUPT = new URL('../dist/interrupt.js', import.meta.url).href;
 
@@ -42,6 +44,17 @@ function start() {
 }
 
 describe('Ctrl-C in long commands (onInterrupt)', () => {
+  it("its signal works with fetch's Request (Node 20 throws on a listener limit of 0: every Dropbox upload failed)", async () => {
+    const { onInterrupt } = (await import(INTERRUPT)) as typeof Interrupt;
+    const interrupt = onInterrupt();
+    try {
+      expect(getMaxListeners(interrupt.signal)).toBeGreaterThan(1000);
+      expect(new Request('http://127.0.0.1/', { signal: interrupt.signal }).signal.aborted).toBe(false);
+    } finally {
+      interrupt.dispose();
+    }
+  });
+
   it('the first SIGINT aborts the work and the process lives on to clean up, even with signal-exit loaded', async () => {
     const p = start();
     await p.line('ready');

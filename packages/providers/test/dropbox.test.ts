@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { isUfsError, type UfsError } from '@org/core';
-import { loadProvider, uploadFile, type UploadFileOptions } from '../src/index.js';
+import { loadProvider, uploadFile, uploadFiles, type UploadFileOptions } from '../src/index.js';
 import { directDownload } from '../src/sdk/dropbox.js';
 import { contentHashOf } from '../src/sdk/dropbox-content-hash.js';
 import type { FakeService } from './fakes/base.js';
@@ -50,6 +50,14 @@ describe('dropbox', () => {
     expect(result.verified).toBe(true);
     expect(fake.requests.map((r) => r.path)).toContain('/2/files/upload');
     expect(sessionCalls(fake)).toHaveLength(0);
+  });
+
+  it('uploads in a batch given an abort signal (a signal with many listeners allowed, as `ufs upload` passes)', async () => {
+    const file = await randomFile(dir, 'batch.txt', 1000);
+    const controller = new AbortController();
+    const [item] = await uploadFiles([file.path], { ...opts(), signal: controller.signal });
+    expect(item!.ok ? 'ok' : item!.error.message).toBe('ok');
+    expect(item!.ok && item!.result.verified).toBe(true);
   });
 
   it('uploads a large file through an upload session: start, append…, finish, in chunks', async () => {

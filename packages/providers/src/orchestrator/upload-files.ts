@@ -13,6 +13,9 @@ export interface UploadFilesOptions extends UploadFileOptions {
 export type BatchItem =
   { path: string; ok: true; result: UploadFileResult } | { path: string; ok: false; error: UfsError };
 
+/** Listeners expected on a batch's signal: far more than `-c 64` uploads with their requests and waits ever add. */
+const MANY_LISTENERS = 100_000;
+
 /**
  * The batch's own signal, following the caller's (`AbortSignal.any` adds no listener to the caller's signal, so
  * nothing is left on it afterwards): the files in flight, each with its requests and waits, listen to this one, which
@@ -21,7 +24,9 @@ export type BatchItem =
 function batchSignal(caller: AbortSignal | undefined): AbortSignal | undefined {
   if (!caller) return undefined;
   const signal = AbortSignal.any([caller]);
-  setMaxListeners(0, signal);
+  // A finite limit: Node 20's `getMaxListeners` throws for an AbortSignal whose limit is 0 ("unlimited"), and undici's
+  // `new Request` asks it (the Dropbox SDK's fetch failed every upload with "The emitter argument must be ...").
+  setMaxListeners(MANY_LISTENERS, signal);
   return signal;
 }
 
