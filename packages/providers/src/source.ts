@@ -13,6 +13,37 @@ export interface FileSourceOptions {
   chunkSize?: number;
 }
 
+/** What says a file is still the one an upload began with: size, times (ns) and inode. */
+export interface FileStamp {
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  ino: bigint;
+}
+
+/** An upload source over a local file, with the stamp taken when it was made. */
+export interface FileUploadSource extends UploadSource {
+  path: string;
+  readonly stamp: FileStamp;
+  /**
+   * What changed in the file since the source was made (`size`, `modified`, `replaced`), or undefined when nothing
+   * did; a file that cannot be stat'ed any more (deleted) is `gone`.
+   */
+  changed(): Promise<string | undefined>;
+}
+
+function stampOf(info: { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint }): FileStamp {
+  return { size: info.size, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs, ino: info.ino };
+}
+
+/** How `now` differs from `then` (the first difference found), or undefined. */
+function difference(then: FileStamp, now: FileStamp): string | undefined {
+  if (now.ino !== then.ino) return 'it was replaced by another file';
+  if (now.size !== then.size) return `its size went from ${then.size} to ${now.size} bytes`;
+  if (now.mtimeNs !== then.mtimeNs || now.ctimeNs !== then.ctimeNs) return 'it was modified';
+  return undefined;
+}
+
 /** The MIME type for a file name, `application/octet-stream` when unknown. */
 export function contentTypeFor(filename: string): string {
   return lookup(filename) || 'application/octet-stream';
@@ -22,10 +53,10 @@ export function contentTypeFor(filename: string): string {
  * An upload source over a local file: stat once, and open a fresh read stream for every attempt (so retries and
  * fallbacks read the file again instead of holding it in memory).
  */
-export async function fileSource(path: string, options: FileSourceOptions = {}): Promise<UploadSource> {
+export async function fileSource(path: string, options: FileSourceOptions = {}): Promise<FileUploadSource> {
   let info;
   try {
-    info = await stat(path);
+    info = await stat(path, { bigint: true });
   } catch (err) {
     throw toUfsError(err, { operation: 'upload', path });
   }
@@ -35,10 +66,24 @@ export async function fileSource(path: string, options: FileSourceOptions = {}):
     });
   }
   const filename = options.filename ?? basename(path);
+  if (filename === '') {
+    throw new UfsError('INVALID_INPUT', `[ufs] upload "${path}": the file name to upload under (filename) is empty`, {
+      context: { operation: 'upload', path },
+    });
+  }
   const highWaterMark = options.chunkSize ?? 1024 * 1024;
+  const stamp = stampOf(info);
   return {
     filename,
-    size: info.size,
+    size: Number(info.size),
+    stamp,
+    changed: async () => {
+      try {
+        return difference(stamp, stampOf(await stat(path, { bigint: true })));
+      } catch {
+        return 'it can no longer be read';
+      }
+    },
     contentType: options.contentType ?? contentTypeFor(filename),
     path,
     open: () => createReadStream(path, { highWaterMark }),

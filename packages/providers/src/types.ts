@@ -25,6 +25,12 @@ export interface Provider extends UploadProvider {
    * not serve a plain GET. Asked at verification time so secrets never sit in the result.
    */
   verifyHeaders?(options?: ProviderCallOptions): Record<string, string> | undefined;
+  /**
+   * For providers that store a file under a key made from its name alone (`s3`, `mount`, `dropbox` without
+   * `unique`): that key (case-folded where the service ignores case), so a batch can find two files that would land
+   * on one key. Undefined when the key has a random part, or the provider is not configured.
+   */
+  nameKey?(filename: string, options?: ProviderCallOptions): string | undefined;
 }
 
 export type { Env };

@@ -1,7 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { ufsFailure } from '@org/core/testing';
-import { uploadFile, uploadFiles, type UploadConfig, type UploadEvent, type UploadFileOptions } from '../src/index.js';
+import {
+  fileSource,
+  loadProvider,
+  uploadFile,
+  uploadFiles,
+  type UploadConfig,
+  type UploadEvent,
+  type UploadFileOptions,
+} from '../src/index.js';
 import { HARNESSES, type Harness } from './fakes/index.js';
 import { FAST_RETRY, randomFile, sparseFile, tempDir } from './helpers.js';
 
@@ -199,5 +207,36 @@ describe('abort, Retry-After and options', () => {
       const viaConfig = await uploadFiles([missing], opts({ providers: ['catbox'], config: { [name]: value } }));
       expect([viaOptions[0]!.ok, viaConfig[0]!.ok]).toEqual([false, false]);
     }
+  });
+});
+
+describe('small refusals and wording', () => {
+  it('an empty filename is INVALID_INPUT before any request (not `PUT /`)', async () => {
+    const file = await randomFile(dir, 'named.bin');
+    const error = await ufsFailure(uploadFile(file.path, opts({ providers: ['catbox'], filename: '' })));
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toMatch(/filename\) is empty/);
+    expect(catbox.fake.uploads).toBe(0);
+    // A provider called directly refuses a source without a name too.
+    const provider = await loadProvider('0x0');
+    const direct = await ufsFailure(
+      provider.upload({ ...(await fileSource(file.path)), filename: '' }, { env: x0.env }),
+    );
+    expect([direct.code, direct.message]).toEqual([
+      'INVALID_INPUT',
+      "[ufs] [0x0] upload: the source's filename is empty",
+    ]);
+    expect(x0.fake.uploads).toBe(0);
+  });
+
+  it('one provider tried: "the provider failed"; several: "all 3 providers failed"', async () => {
+    const file = await randomFile(dir, 'wording.bin');
+    catbox.fake.fail(401);
+    const one = await ufsFailure(uploadFile(file.path, opts({ providers: ['catbox'] })));
+    expect(one.message).toContain(`[ufs] upload "${file.path}": the provider failed:\n  - catbox: `);
+    catbox.fake.fail(401);
+    x0.fake.fail(401);
+    const three = await ufsFailure(uploadFile(file.path, opts({ providers: ['pixeldrain', 'catbox', '0x0'] })));
+    expect(three.message).toContain('all 3 providers failed:\n  - pixeldrain (skipped): ');
   });
 });

@@ -131,13 +131,16 @@ describe('s3 (radosgw)', () => {
     const file = await randomFile(dir, 'parts.txt');
     for (const [options, name] of [
       [{ partSize: 1024 }, 'partSize'],
-      [{ partSize: 'big' }, 'partSize'],
       [{ queueSize: 0 }, 'queueSize'],
     ] as const) {
       const err = await uploadFile(file.path, opts(options)).catch((e: unknown) => e);
       expect(isUfsError(err, 'CONFIG_INVALID')).toBe(true);
       expect((err as Error).message).toContain(`option ${name}`);
     }
+    // Not a number at all: the declared type of the option refuses it first (the caller's mistake).
+    const typed = await uploadFile(file.path, opts({ partSize: 'big' })).catch((e: unknown) => e);
+    expect(isUfsError(typed, 'INVALID_INPUT')).toBe(true);
+    expect((typed as Error).message).toContain('providerOptions.s3.partSize: must be a whole number, got "big"');
     expect(await exists('parts.txt')).toBe(false);
     expect((await uploadFile(file.path, opts({ partSize: String(6 * 1024 * 1024) }))).verified).toBe(true);
   });

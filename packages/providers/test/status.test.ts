@@ -27,6 +27,26 @@ describe('providerStatus', () => {
     expect((await providerStatus('fal', {}, { apiKey: 'k' })).ready).toBe(true);
   });
 
+  it('a base URL the upload would refuse makes the provider not ready, with the same reason', async () => {
+    for (const value of ['notaurl', 'ftp://x']) {
+      const status = await providerStatus('tempsh', { UFS_TEMPSH_URL: value });
+      expect(status).toMatchObject({
+        ready: false,
+        reason: expect.stringMatching(
+          /^base URL .* \(option baseUrl or UFS_TEMPSH_URL\) (is not a URL|must be http\(s\))$/,
+        ),
+        help: expect.stringContaining('https://temp.sh'),
+      });
+      expect(status.reason).toContain(JSON.stringify(value));
+    }
+    expect(await providerStatus('0x0', {}, { baseUrl: 'notaurl' })).toMatchObject({ ready: false });
+    expect((await providerStatus('ufs', { UFS_SERVER: 'ftp://x', UFS_API_KEY: 'k' })).ready).toBe(false);
+    expect((await providerStatus('tempsh', { UFS_TEMPSH_URL: 'http://127.0.0.1:1' })).ready).toBe(true);
+    // The upload says the same.
+    const upload = await checkOnline('tempsh', { env: { UFS_TEMPSH_URL: 'notaurl' } });
+    expect(upload.error?.message).toContain('base URL "notaurl" (option baseUrl or UFS_TEMPSH_URL) is not a URL');
+  });
+
   it("an unknown id is the caller's mistake, INVALID_INPUT listing the known ones", async () => {
     await expect(providerStatus('imgur', {})).rejects.toMatchObject({
       code: 'INVALID_INPUT',

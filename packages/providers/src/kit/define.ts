@@ -12,6 +12,7 @@ import { countedBytes, type CountedBytesOptions } from '../http/body.js';
 import { throwIfAborted } from '../http/signals.js';
 import { resolveBaseUrl, type Env } from '../env.js';
 import { checkNumberOption } from '../orchestrator/config.js';
+import { providerOptionProblems } from '../provider-options.js';
 import type { Provider, ProviderCallOptions } from '../types.js';
 
 /** What a provider's `send` returns: the URL and whatever the service gave to manage the upload. */
@@ -20,7 +21,15 @@ export interface SentUpload {
   deleteUrl?: string;
   deleteToken?: string;
   expiresAt?: Date;
+  /**
+   * What identifies the object this upload wrote (an ETag), for providers that store under a name another writer can
+   * use too: the orchestrator's clean-up after a failed verification deletes only while the object is still this one.
+   */
+  written?: string;
 }
+
+/** The `written` identity of each result `upload` returned (kept out of the result: it is not for display). */
+const WRITTEN = new WeakMap<object, string>();
 
 /** Everything `send` needs, prepared once per attempt. */
 export interface SendContext {
@@ -51,6 +60,11 @@ export interface DeleteContext {
   signal: AbortSignal | undefined;
   timeoutMs: number | undefined;
   idleTimeoutMs: number | undefined;
+  /**
+   * The identity of the object the upload wrote (`SentUpload.written`) when the result passed to `delete` is the very
+   * one `upload` returned: delete only while the object is still that one (another writer may have replaced it).
+   */
+  written: string | undefined;
 }
 
 export interface ProviderSpec {
@@ -63,6 +77,8 @@ export interface ProviderSpec {
   delete?(result: Pick<UploadResult, 'url' | 'deleteUrl' | 'deleteToken'>, ctx: DeleteContext): Promise<void>;
   /** Headers the verification download needs (see `Provider.verifyHeaders`); default none. */
   verifyHeaders?(env: Env, options: ProviderCallOptions): Record<string, string> | undefined;
+  /** See `Provider.nameKey`: where a file of this name would be stored, when that comes from the name alone. */
+  nameKey?(filename: string, env: Env, options: ProviderCallOptions): string | undefined;
 }
 
 /** A URL the service answered with, checked: http(s) and parseable, else undefined. */
@@ -103,6 +119,31 @@ function checkTimeouts(options: ProviderCallOptions, context: ErrorContext): voi
   for (const name of ['timeoutMs', 'idleTimeoutMs'] as const) checkNumberOption(name, options[name], context);
 }
 
+/** The options every call may carry besides the provider's own (`ProviderCallOptions`). */
+const CALL_OPTIONS: ReadonlySet<string> = new Set([
+  'env',
+  'expire',
+  'signal',
+  'timeoutMs',
+  'idleTimeoutMs',
+  'onProgress',
+]);
+
+/**
+ * Refuses options the provider does not declare (`provider-options.ts`), or of the wrong type, in a direct call:
+ * INVALID_INPUT naming each and listing the known ones, as `uploadFile` does for `providerOptions`.
+ */
+function checkProviderOptions(id: string, options: ProviderCallOptions, context: ErrorContext): void {
+  const own = Object.fromEntries(Object.entries(options).filter(([key]) => !CALL_OPTIONS.has(key)));
+  const problems = providerOptionProblems(id, own);
+  if (problems.length === 0) return;
+  throw new UfsError(
+    'INVALID_INPUT',
+    `${describeContext(context)} ${problems.map(({ key, problem }) => `option ${key}: ${problem}`).join('; ')}`,
+    { context, retryable: false },
+  );
+}
+
 function baseUrlOf(spec: ProviderSpec, options: ProviderCallOptions, env: Env): string {
   return spec.baseUrl ? resolveBaseUrl(spec.info.id, options.baseUrl, env, spec.baseUrl.env, spec.baseUrl.default) : '';
 }
@@ -114,8 +155,21 @@ function baseUrlOf(spec: ProviderSpec, options: ProviderCallOptions, env: Env): 
  */
 export function defineProvider(spec: ProviderSpec): Provider {
   const { info } = spec;
-  const status = (env: Env, options: ProviderCallOptions): ProviderStatus =>
-    spec.status?.(env, options) ?? { ready: true };
+  const status = (env: Env, options: ProviderCallOptions): ProviderStatus => {
+    const state = spec.status?.(env, options) ?? { ready: true };
+    if (!state.ready || !spec.baseUrl) return state;
+    // A base URL the upload would refuse (not a URL, not http(s)) makes the provider not ready, for the same reason.
+    try {
+      baseUrlOf(spec, options, env);
+    } catch (err) {
+      return {
+        ready: false,
+        reason: (err as Error).message.replace(/^\[ufs\] \[[^\]]+\] /, ''),
+        help: `set ${spec.baseUrl.env} (or the option baseUrl) to an http(s) URL${spec.baseUrl.default ? `, or unset it for ${spec.baseUrl.default}` : ''}`,
+      };
+    }
+    return state;
+  };
 
   async function upload(source: UploadSource, options: ProviderCallOptions = {}): Promise<UploadResult> {
     const context: ErrorContext = { provider: info.id, operation: 'upload', path: source.filename };
@@ -123,6 +177,14 @@ export function defineProvider(spec: ProviderSpec): Provider {
     try {
       throwIfAborted(options.signal, context);
       checkTimeouts(options, context);
+      checkProviderOptions(info.id, options, context);
+      if (source.filename === '') {
+        // Services build the URL from it: an empty one would be `PUT /`, a request for something else entirely.
+        throw new UfsError('INVALID_INPUT', `${describeContext(context)} the source's filename is empty`, {
+          context,
+          retryable: false,
+        });
+      }
       const state = status(env, options);
       if (!state.ready) {
         throw new UfsError(
@@ -174,7 +236,7 @@ export function defineProvider(spec: ProviderSpec): Provider {
       });
       const url = checkedUrl(sent.url);
       if (!url) throw noUrlError(context, 200, String(sent.url));
-      return {
+      const result: UploadResult = {
         url,
         provider: info.id,
         size: source.size,
@@ -183,6 +245,8 @@ export function defineProvider(spec: ProviderSpec): Provider {
         ...(sent.deleteToken ? { deleteToken: sent.deleteToken } : {}),
         timings: { uploadMs: Math.round(performance.now() - started) },
       };
+      if (sent.written !== undefined) WRITTEN.set(result, sent.written);
+      return result;
     } catch (err) {
       throw toUfsError(err, context);
     }
@@ -197,6 +261,16 @@ export function defineProvider(spec: ProviderSpec): Provider {
     const headers = spec.verifyHeaders;
     provider.verifyHeaders = (options: ProviderCallOptions = {}) => headers(envOf(options), options);
   }
+  if (spec.nameKey) {
+    const nameKey = spec.nameKey;
+    provider.nameKey = (filename: string, options: ProviderCallOptions = {}) => {
+      try {
+        return nameKey(filename, envOf(options), options);
+      } catch {
+        return undefined; // not configured (or misconfigured): the upload itself will say so
+      }
+    };
+  }
   if (spec.delete) {
     const remove = spec.delete;
     provider.delete = async (result, options: ProviderCallOptions = {}) => {
@@ -205,9 +279,11 @@ export function defineProvider(spec: ProviderSpec): Provider {
       try {
         throwIfAborted(options.signal, context);
         checkTimeouts(options, context);
+        checkProviderOptions(info.id, options, context);
         const baseUrl = baseUrlOf(spec, options, env);
         const { signal, timeoutMs, idleTimeoutMs } = options;
-        await remove(result, { options, env, baseUrl, context, signal, timeoutMs, idleTimeoutMs });
+        const written = WRITTEN.get(result);
+        await remove(result, { options, env, baseUrl, context, signal, timeoutMs, idleTimeoutMs, written });
       } catch (err) {
         throw toUfsError(err, context);
       }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { UfsError, describeContext, toUfsError, type ErrorContext } from '@org/core';
 import { z } from 'zod';
+import { providerOptionProblems } from '../provider-options.js';
 import { parseYamlConfig } from './yaml-config.js';
 
 export { parseYamlConfig };
@@ -99,7 +100,19 @@ export const uploadConfigSchema = z.strictObject({
   idleTimeoutMs: numberSetting('idleTimeoutMs'),
   maxAttempts: numberSetting('maxAttempts'),
   concurrency: numberSetting('concurrency'),
-  providerOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  // Each provider's declared options (provider-options.ts): an unknown key or a wrong type is refused by name,
+  // `providerOptions.s3.prefx: unknown option (s3 takes: …)`. Unknown provider ids are refused when settings are
+  // resolved, listing the known ones.
+  providerOptions: z
+    .record(z.string(), z.record(z.string(), z.unknown()))
+    .superRefine((all, ctx) => {
+      for (const [id, options] of Object.entries(all)) {
+        for (const { key, problem } of providerOptionProblems(id, options)) {
+          ctx.addIssue({ code: 'custom', message: problem, path: [id, key] });
+        }
+      }
+    })
+    .optional(),
 });
 
 export type UploadConfig = z.infer<typeof uploadConfigSchema>;

@@ -3,14 +3,9 @@ import type { Env } from '../env.js';
 import { envValue } from '../env.js';
 import { parseDuration } from '../kit/expiry.js';
 import { DEFAULT_PROVIDERS, assertKnownProviders } from '../registry.js';
+import { checkProviderOptions } from '../provider-options.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../http/transport.js';
-import {
-  loadConfigFile,
-  checkNumberOption,
-  parseUploadConfig,
-  providerList,
-  type UploadConfig,
-} from './config.js';
+import { loadConfigFile, checkNumberOption, parseUploadConfig, providerList, type UploadConfig } from './config.js';
 import type { UploadEvent } from './events.js';
 
 export interface UploadFileOptions {
@@ -113,6 +108,8 @@ export async function resolveUploadSettings(options: UploadFileOptions = {}): Pr
   // The caller's mistake (INVALID_INPUT) or the config file's (CONFIG_INVALID): each part is checked as what it is.
   assertKnownProviders(Object.keys(options.providerOptions ?? {}), 'providerOptions', 'input');
   assertKnownProviders(Object.keys(config.providerOptions ?? {}), 'providerOptions', 'config');
+  // The config's were checked with the config (CONFIG_INVALID); the call's are the caller's mistake.
+  checkProviderOptions(options.providerOptions);
   const providerOptions = { ...config.providerOptions, ...options.providerOptions };
 
   checkNumberOption('maxAttempts', options.maxAttempts);

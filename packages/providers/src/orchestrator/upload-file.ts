@@ -8,7 +8,7 @@ import {
   type UploadResult,
   type UploadSource,
 } from '@org/core';
-import { fileSource } from '../source.js';
+import { fileSource, type FileUploadSource } from '../source.js';
 import { loadProvider } from '../registry.js';
 import type { Provider, ProviderCallOptions } from '../types.js';
 import type { ProviderReport } from './events.js';
@@ -77,7 +77,9 @@ export function uploadFailed(path: string, report: readonly ProviderReport[], fr
   const code: ErrorCode = fragile ? (last.code ?? 'UNEXPECTED') : codes.length === 1 ? codes[0]! : 'UNAVAILABLE';
   const headline = fragile
     ? `failed on ${last.provider} (fragile: no fallback)`
-    : `all ${failed.length} provider${failed.length === 1 ? '' : 's'} failed`;
+    : failed.length === 1
+      ? 'the provider failed'
+      : `all ${failed.length} providers failed`;
   const lines = failed.map(
     (r) => `  - ${r.provider}${r.outcome === 'skipped' ? ' (skipped)' : ''}: ${r.reason ?? 'unknown reason'}`,
   );
@@ -85,6 +87,22 @@ export function uploadFailed(path: string, report: readonly ProviderReport[], fr
     context,
     retryable: tried.some((r) => r.retryable),
   });
+}
+
+/**
+ * The error for a file that changed since its upload began (edited in place, truncated, replaced): the bytes sent (or
+ * hashed) are not one version of the file, so no provider is to blame and none is tried after it.
+ */
+function changedError(path: string, how: string, report: readonly ProviderReport[], provider?: string): UfsError {
+  const at = provider ? ` (during the upload to ${provider})` : '';
+  return new UfsError(
+    'INTEGRITY',
+    `[ufs] upload "${path}": the file changed while uploading${at}: ${how}; no other provider was tried (upload it again once it is no longer being written)`,
+    {
+      context: { operation: 'upload', path, ...(provider ? { provider } : {}), failures: [...report] },
+      retryable: false,
+    },
+  );
 }
 
 type CopyFields = Pick<ProviderReport, 'url' | 'deleteUrl' | 'deleteToken' | 'deleted' | 'deleteError'>;
@@ -170,7 +188,10 @@ async function attemptProviders(
   where: { stage: string; uploaded: UploadResult | undefined },
 ): Promise<UploadFileResult> {
   const { signal, onEvent, onProgress } = options;
-  const source = await fileSource(path, { filename: options.filename, contentType: options.contentType });
+  const source: FileUploadSource = await fileSource(path, {
+    filename: options.filename,
+    contentType: options.contentType,
+  });
   const report: ProviderReport[] = [];
   const candidates: Array<{ provider: Provider; callOptions: ProviderCallOptions }> = [];
   for (const id of settings.providers) {
@@ -218,8 +239,11 @@ async function attemptProviders(
   });
   const readMs = Math.round(performance.now() - readStarted);
 
-  for (const { provider, callOptions } of candidates) {
+  for (const [index, { provider, callOptions }] of candidates.entries()) {
     const id = provider.info.id;
+    // A file changed since the upload began (while hashed, or sent to the provider before) would fail here too.
+    const before = index > 0 ? await source.changed() : undefined;
+    if (before !== undefined) throw changedError(path, before, ordered());
     let attempts = 0;
     let uploaded: UploadResult | undefined;
     where.stage = `during the upload to ${id}`;
@@ -274,6 +298,15 @@ async function attemptProviders(
         );
         verifyMs = Math.round(performance.now() - verifyStarted);
       }
+      // Also when nothing was downloaded (verification off, single-download services): a file changed while it was
+      // sent is not what was hashed, and its URL would be handed out with a SHA-256 it does not serve.
+      const after = await source.changed();
+      if (after !== undefined) {
+        throw new UfsError('INTEGRITY', `[ufs] [${id}] upload "${path}": the file changed while uploading: ${after}`, {
+          context: { provider: id, operation: 'upload', path },
+          retryable: false,
+        });
+      }
       report.push({ provider: id, outcome: 'success', attempts });
       onEvent?.({ type: 'success', provider: id, url: result.url });
       return {
@@ -285,8 +318,22 @@ async function attemptProviders(
         report: ordered(),
       };
     } catch (err) {
-      const error = toUfsError(err, { provider: id });
+      let error = toUfsError(err, { provider: id });
       if (signal?.aborted || error.code === 'ABORTED') throw error;
+      // A file edited while it was sent makes the URL serve other bytes than were hashed: the file's fault, not the
+      // provider's, and the next provider would fail the same way.
+      const changed = await source.changed();
+      if (changed !== undefined) {
+        error = new UfsError(
+          'INTEGRITY',
+          `[ufs] [${id}] upload "${path}": the file changed while uploading: ${changed}`,
+          {
+            context: { provider: id, operation: 'upload', path },
+            cause: error,
+            retryable: false,
+          },
+        );
+      }
       // The upload went through but a later step failed: the copy must not be lost (nor, where possible, left).
       const copy = uploaded ? await removeCopy(provider, uploaded, callOptions) : undefined;
       report.push({
@@ -304,6 +351,7 @@ async function attemptProviders(
         error,
         ...(copy ? { copy: { url: copy.url!, deleted: copy.deleted === true } } : {}),
       });
+      if (changed !== undefined) throw changedError(path, changed, ordered(), id);
       if (settings.fragile) throw uploadFailed(path, ordered(), true);
     }
   }

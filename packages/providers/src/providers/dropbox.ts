@@ -113,6 +113,11 @@ export default defineProvider({
     }
     return { ready: true };
   },
+  nameKey: (filename, env, options) => {
+    const settings = dropboxSettings(options, env);
+    // Dropbox paths ignore case.
+    return settings.unique ? undefined : dropboxPath(settings, filename).toLowerCase();
+  },
   async send(ctx) {
     const settings = dropboxSettings(ctx.options, ctx.env);
     const sdk = await SDK_LOADERS.dropbox();

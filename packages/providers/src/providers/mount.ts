@@ -160,6 +160,10 @@ export default defineProvider({
     }
     return { ready: true };
   },
+  nameKey: (filename, env, options) => {
+    const settings = mountSettings(options, env);
+    return settings.unique ? undefined : `${settings.mount}:${mountKey(settings, filename)}`;
+  },
   send,
   async delete(result, ctx) {
     const token = result.deleteToken ?? '';

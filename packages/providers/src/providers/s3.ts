@@ -29,6 +29,8 @@ export interface S3Settings {
   acl: string | undefined;
   partSize: number;
   queueSize: number;
+  /** Create only (`If-None-Match: *`): ALREADY_EXISTS instead of replacing an object already under the key. */
+  ifNotExists: boolean;
 }
 
 function bucketOf(options: ProviderCallOptions, env: Env): string | undefined {
@@ -74,6 +76,7 @@ export function s3Settings(options: ProviderCallOptions, env: Env): S3Settings {
     acl: typeof options.acl === 'string' ? options.acl : undefined,
     partSize: integerOption(options.partSize, 'partSize', MIN_PART_SIZE, MAX_PART_SIZE) ?? 8 * MiB,
     queueSize: integerOption(options.queueSize, 'queueSize', 1, 64) ?? 4,
+    ifNotExists: parseBoolean(options.ifNotExists as boolean | string | undefined, 'option ifNotExists') ?? false,
   };
 }
 
@@ -185,6 +188,10 @@ export default defineProvider({
     }
     return { ready: true };
   },
+  nameKey: (filename, env, options) => {
+    const settings = s3Settings(options, env);
+    return settings.unique ? undefined : `${settings.bucket}/${s3Key(settings, filename)}`;
+  },
   send,
   async delete(result, ctx) {
     const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(result.deleteToken ?? '');
@@ -195,6 +202,6 @@ export default defineProvider({
     }
     const settings = s3Settings({ ...ctx.options, bucket: match[1] }, ctx.env);
     const sdk = await SDK_LOADERS.s3();
-    await sdk.s3Delete(settings, match[2]!, ctx);
+    await sdk.s3Delete(settings, match[2]!, ctx, ctx.written);
   },
 });

@@ -1,7 +1,13 @@
-import { DeleteObjectCommand, GetObjectCommand, S3Client, type ObjectCannedACL } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  S3Client,
+  type ObjectCannedACL,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { httpError, toUfsError, type ErrorContext, type UfsError } from '@org/core';
+import { UfsError, describeContext, httpError, toUfsError, type ErrorContext } from '@org/core';
 import type { DeleteContext, SendContext, SentUpload } from '../kit/define.js';
 import { encodeKeyPath } from '../kit/names.js';
 import { requestSignals, signalError } from '../http/signals.js';
@@ -63,6 +69,31 @@ export async function s3Upload(
   const context = { ...ctx.context, bucket: settings.bucket, key };
   const s3 = client(settings);
   const signals = requestSignals(ctx.signal, ctx.timeoutMs);
+  const partSize = partSizeFor(settings, ctx.source.size);
+  const exists = () =>
+    new UfsError(
+      'ALREADY_EXISTS',
+      `${describeContext(context)} s3://${settings.bucket}/${key} already exists (ifNotExists: not replaced)`,
+      { context, retryable: false },
+    );
+  if (settings.ifNotExists && ctx.source.size > partSize) {
+    // A multipart upload sends If-None-Match with its CompleteMultipartUpload, which some S3-compatible servers
+    // (radosgw) ignore: look first, so that an object already there is not replaced there either.
+    const found = await s3
+      .send(new HeadObjectCommand({ Bucket: settings.bucket, Key: key }), { abortSignal: signals.signal })
+      .then(
+        () => true,
+        (err: unknown) => {
+          if ((err as SdkError)?.$metadata?.httpStatusCode === 404) return false;
+          s3.destroy();
+          throw signalError(signals, context, err) ?? s3Error(err, context);
+        },
+      );
+    if (found) {
+      s3.destroy();
+      throw exists();
+    }
+  }
   const body = ctx.source.open();
   const upload = new Upload({
     client: s3,
@@ -72,8 +103,10 @@ export async function s3Upload(
       Body: body,
       ContentType: ctx.source.contentType ?? 'application/octet-stream',
       ...(settings.acl ? { ACL: settings.acl as ObjectCannedACL } : {}),
+      // Sent with the PutObject, or the CompleteMultipartUpload of a multipart upload.
+      ...(settings.ifNotExists ? { IfNoneMatch: '*' } : {}),
     },
-    partSize: partSizeFor(settings, ctx.source.size),
+    partSize,
     queueSize: settings.queueSize,
     leavePartsOnError: false,
   });
@@ -84,17 +117,27 @@ export async function s3Upload(
   signals.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (signals.signal?.aborted) onAbort();
-    await upload.done();
+    const done = await upload.done();
+    // The object's ETag as written: a clean-up deletes the object only while it is still this one.
+    const written = 'ETag' in done && typeof done.ETag === 'string' ? { written: done.ETag } : {};
     const started = Date.now();
     if (settings.urlMode === 'public')
-      return { url: publicUrl(settings, key), deleteToken: s3Token(settings.bucket, key) };
+      return { url: publicUrl(settings, key), deleteToken: s3Token(settings.bucket, key), ...written };
     const seconds = Math.round((lifetimeMs ?? 86_400_000) / 1000);
     const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: settings.bucket, Key: key }), {
       expiresIn: seconds,
     });
-    return { url, deleteToken: s3Token(settings.bucket, key), expiresAt: new Date(started + seconds * 1000) };
+    return {
+      url,
+      deleteToken: s3Token(settings.bucket, key),
+      expiresAt: new Date(started + seconds * 1000),
+      ...written,
+    };
   } catch (err) {
-    throw signalError(signals, context, err) ?? s3Error(err, context);
+    const stopped = signalError(signals, context, err);
+    if (stopped) throw stopped;
+    if (settings.ifNotExists && (err as SdkError)?.$metadata?.httpStatusCode === 412) throw exists();
+    throw s3Error(err, context);
   } finally {
     signals.signal?.removeEventListener('abort', onAbort);
     body.destroy();
@@ -102,14 +145,34 @@ export async function s3Upload(
   }
 }
 
-/** Deletes the object. */
-export async function s3Delete(settings: S3Settings, key: string, ctx: DeleteContext): Promise<void> {
+/**
+ * Deletes the object; with `written` (the ETag an upload got), only while the object still has it: another writer
+ * that stored under the same key since then keeps its object (INTEGRITY, nothing deleted).
+ */
+export async function s3Delete(settings: S3Settings, key: string, ctx: DeleteContext, written?: string): Promise<void> {
   const context = { ...ctx.context, bucket: settings.bucket, key };
   const s3 = client(settings);
   const signals = requestSignals(ctx.signal, ctx.timeoutMs);
   try {
+    if (written !== undefined) {
+      const head = await s3
+        .send(new HeadObjectCommand({ Bucket: settings.bucket, Key: key }), { abortSignal: signals.signal })
+        .catch((err: unknown) => {
+          if ((err as SdkError)?.$metadata?.httpStatusCode === 404) return undefined;
+          throw err;
+        });
+      if (head === undefined) return; // already gone
+      if (head.ETag !== written) {
+        throw new UfsError(
+          'INTEGRITY',
+          `${describeContext(context)} not deleted: s3://${settings.bucket}/${key} is no longer the object this upload wrote (ETag ${head.ETag ?? 'none'}, not ${written}): another upload replaced it`,
+          { context, retryable: false },
+        );
+      }
+    }
     await s3.send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: key }), { abortSignal: signals.signal });
   } catch (err) {
+    if (err instanceof UfsError) throw err;
     throw signalError(signals, context, err) ?? s3Error(err, context);
   } finally {
     s3.destroy();

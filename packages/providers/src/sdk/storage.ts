@@ -94,20 +94,24 @@ export async function mountUpload(
       );
     }
     const node = storage.node(fullpath);
-    await node.write(ctx.bytes(), {
+    const outcome = await node.write(ctx.bytes(), {
       size: ctx.source.size,
       ...(ctx.source.contentType ? { contentType: ctx.source.contentType } : {}),
       ifNotExists: settings.ifNotExists,
       ...(signals.signal ? { signal: signals.signal } : {}),
     });
+    // What identifies the file as written (its ETag; from a stat where the write gives none): a clean-up deletes
+    // the file only while it is still this one.
+    const etag = outcome.etag ?? (await node.stat().catch(() => undefined))?.etag;
+    const written = etag !== undefined ? { written: etag } : {};
     let sent: SentUpload;
     if (mode === 'public') {
-      sent = { url: await node.url({ public: true }), deleteToken: fullpath };
+      sent = { url: await node.url({ public: true }), deleteToken: fullpath, ...written };
     } else {
       const seconds = Math.max(1, Math.round((lifetimeMs ?? settings.expiresInMs) / 1000));
       const started = Date.now();
       const url = await node.url({ expiresIn: seconds });
-      sent = { url, deleteToken: fullpath, expiresAt: new Date(started + seconds * 1000) };
+      sent = { url, deleteToken: fullpath, expiresAt: new Date(started + seconds * 1000), ...written };
     }
     await opened.done();
     return sent;
@@ -126,7 +130,25 @@ export async function mountDelete(settings: MountSettings, fullpath: string, ctx
   try {
     opened = await openStorage(settings, ctx.env);
     checkMount(opened.storage, settings, context);
-    await opened.storage.node(fullpath).delete(signals.signal ? { signal: signals.signal } : {});
+    const node = opened.storage.node(fullpath);
+    if (ctx.written !== undefined) {
+      const stat = await node.stat(signals.signal ? { signal: signals.signal } : {}).catch((err: unknown) => {
+        if (isUfsError(err) && err.code === 'NOT_FOUND') return undefined;
+        throw err;
+      });
+      if (stat === undefined) {
+        await opened.done();
+        return; // already gone
+      }
+      if (stat.etag !== undefined && stat.etag !== ctx.written) {
+        throw new UfsError(
+          'INTEGRITY',
+          `${describeContext(context)} not deleted: ${fullpath} is no longer the file this upload wrote (ETag ${stat.etag}, not ${ctx.written}): another upload replaced it`,
+          { context, retryable: false },
+        );
+      }
+    }
+    await node.delete(signals.signal ? { signal: signals.signal } : {});
     await opened.done();
   } catch (err) {
     // The failure is what the caller needs; a clean-up failure after it would only hide it.
