@@ -157,6 +157,31 @@ describe('dedup API over HTTP (embedded store, local content mount)', () => {
     expect(bad.json.detail).toMatch(/files\[1\]/);
   });
 
+  it('a batch refused because of one record names its index as a field, `record` (and in the message)', async () => {
+    const files = Array.from({ length: 6 }, (_, i) =>
+      fileRecord({ hostname: 'h-refused', filepath: `/r/${i}`, sha256: sha256Of(`r-${i}`), file_size: 3 }),
+    );
+    // the first bad record is named: the 4th (a traversal) comes before the 6th (a bad hash)
+    files[3] = { ...files[3]!, filepath: '/r/../etc/passwd' };
+    files[5] = { ...files[5]!, sha256: 'x' };
+    const bad = await c.call('POST', '/put_files', { files });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toEqual({
+      detail: 'invalid record files[3]: filepath: filepath must not contain "." or ".." segments',
+      code: 'INVALID_INPUT',
+      retryable: false,
+      record: 3,
+    });
+    expect((await c.call('GET', '/files?hostname=h-refused')).json.items).toEqual([]);
+    // only a refusal of one record carries it
+    const empty = await c.call('POST', '/put_files', { files: [] });
+    expect(empty.status).toBe(400);
+    expect(empty.json).not.toHaveProperty('record');
+    const single = await c.call('POST', '/put_file', files[5]);
+    expect(single.status).toBe(400);
+    expect(single.json).not.toHaveProperty('record');
+  });
+
   it('lists by host, path prefix and hash with pagination; deletes records', async () => {
     const pages: unknown[] = [];
     let cursor: string | null = null;
@@ -227,6 +252,8 @@ describe('dedup API over HTTP (embedded store, local content mount)', () => {
     expect(doc.components.schemas.FileMetadata?.properties).toHaveProperty('sha256');
     expect(Object.keys(doc.paths)).toContain('/catalogue');
     expect(doc.components.schemas.Catalogue?.properties).toHaveProperty('catalogue_epoch');
+    expect(doc.components.schemas.Error?.properties).toHaveProperty('record');
+    expect(JSON.stringify(doc.paths['/put_files'])).toContain('#/components/schemas/Error');
     const ui = await fetch(`${server.url}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toMatch(/swagger/i);

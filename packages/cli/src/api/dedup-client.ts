@@ -78,6 +78,19 @@ async function detailOf(text: string): Promise<string> {
   return text.slice(0, 500);
 }
 
+/**
+ * The `record` field of an error body (a ufs server refusing a batch because of one record: that record's index), as
+ * error context (`bodyRecord`); nothing when the body has none (PutPlace, older ufs servers).
+ */
+function recordField(text: string): { bodyRecord?: number } {
+  try {
+    const record = (JSON.parse(text) as { record?: unknown } | null)?.record;
+    return typeof record === 'number' && Number.isSafeInteger(record) && record >= 0 ? { bodyRecord: record } : {};
+  } catch {
+    return {};
+  }
+}
+
 /** Statuses with which a server refuses a record it finds invalid (PutPlace answers 422, ufs 400). */
 const REFUSED_RECORD = new Set([400, 422]);
 
@@ -91,15 +104,19 @@ function recordAt(error: UfsError, index: number, reason: string): UfsError {
 }
 
 /**
- * A batch refused because of one record: the ufs server answers `invalid record files[3]: filepath: …` (it names
- * the first bad record). The error then carries the record's index and the server's reason; others pass unchanged.
+ * A batch refused because of one record: the ufs server answers `{"detail": "invalid record files[3]: filepath: …",
+ * "record": 3}` (the first bad record); servers before the `record` field name it only in the message, which is read
+ * then. The error then carries the record's index and the server's reason; others pass unchanged.
  */
 function withRecord(error: UfsError, count: number): UfsError {
   if (!REFUSED_RECORD.has(error.context.status as number)) return error;
   const named = /\bfiles\[(\d+)\](?::\s*)?(.*)$/s.exec(error.message);
-  const index = named ? Number(named[1]) : NaN;
-  if (!Number.isSafeInteger(index) || index >= count) return error;
-  return recordAt(error, index, named![2]?.trim() || error.message);
+  const field = error.context.bodyRecord;
+  const index = typeof field === 'number' ? field : named ? Number(named[1]) : NaN;
+  if (!Number.isSafeInteger(index) || index < 0 || index >= count) return error;
+  // The reason: what the message says after `files[i]:`, else the server's whole detail.
+  const reason = named && Number(named[1]) === index ? named[2]?.trim() : undefined;
+  return recordAt(error, index, reason || (/HTTP \d{3}: (.*)$/s.exec(error.message)?.[1] ?? error.message));
 }
 
 /**
@@ -163,8 +180,10 @@ export class DedupClient {
             { context: { ...context, status } },
           );
         }
-        if (status < 200 || status >= 300)
-          throw httpError(status, await detailOf(text), context, headerValue(answer.headers['retry-after']));
+        if (status < 200 || status >= 300) {
+          const where = { ...context, ...recordField(text) };
+          throw httpError(status, await detailOf(text), where, headerValue(answer.headers['retry-after']));
+        }
         try {
           return (text ? JSON.parse(text) : undefined) as T;
         } catch (err) {
@@ -198,8 +217,9 @@ export class DedupClient {
 
   /**
    * Sends metadata records in one batch (`POST /put_files`); a server without the batch endpoint (plain PutPlace)
-   * gets one `POST /put_file` per record instead. When the server refuses one record (400 or 422 naming
-   * `files[i]`, or the `put_file` of that record), the error says which in `context.record` (see refusedRecord).
+   * gets one `POST /put_file` per record instead. When the server refuses one record (400 or 422 with `record: i`
+   * in the body or `files[i]` in the message, or the `put_file` of that record), the error says which in
+   * `context.record` (see refusedRecord).
    */
   async putFiles(records: readonly FileMetadataInput[]): Promise<BatchResult> {
     if (this.batchSupported !== false) {

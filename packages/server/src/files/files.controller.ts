@@ -46,6 +46,11 @@ export class FilesController {
   @RequireScope('write')
   @ApiOperation({ summary: 'Batch put_file: many records in one request; answers which hashes need upload' })
   @ApiBody({ schema: { type: 'object', properties: { files: { type: 'array', items: ref('FileMetadata') } } } })
+  @ApiResponse({
+    status: 400,
+    description: 'A bad batch, or one bad record: then `record` is its index in `files`',
+    schema: ref('Error'),
+  })
   putFiles(@Body() body: unknown) {
     return this.files.putMany(validate(putFilesSchema, body, 'batch').files);
   }

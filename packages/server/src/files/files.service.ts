@@ -40,7 +40,8 @@ export class FilesService {
         `[ufs] a batch holds at most ${this.config.maxBatch} records (got ${items.length})`,
       );
     }
-    const metas = items.map((item, i) => validate(putFileSchema, item, `record files[${i}]`));
+    // The index is in the message (older clients parse it) and, as `record`, in the error body.
+    const metas = items.map((item, i) => validate(putFileSchema, item, `record files[${i}]`, { record: i }));
     const records = await this.store.upsertFiles(metas, new Date());
     const contents = await this.store.getContents(records.map((r) => r.sha256));
     const results = records.map((record) => {

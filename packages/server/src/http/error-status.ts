@@ -53,6 +53,11 @@ export interface ErrorBody {
   detail: string;
   code: ErrorCode;
   retryable: boolean;
+  /**
+   * A batch (`POST /put_files`) refused because of one record: that record's index in `files` (also named in
+   * `detail` as `files[i]`, for clients that read only the message). Absent otherwise.
+   */
+  record?: number;
 }
 
 /**
@@ -65,5 +70,8 @@ export function errorResponse(err: unknown): { status: number; body: ErrorBody; 
   const status =
     (typeof reason === 'string' ? HTTP_STATUS_BY_REASON[reason] : undefined) ?? HTTP_STATUS_BY_CODE[error.code];
   const detail = status >= 500 ? serverSideDetail(error) : error.message.replace(/^\[ufs\]\s*/, '');
-  return { status, body: { detail, code: error.code, retryable: error.retryable }, error };
+  const body: ErrorBody = { detail, code: error.code, retryable: error.retryable };
+  const record = error.context.record;
+  if (status < 500 && typeof record === 'number' && Number.isSafeInteger(record) && record >= 0) body.record = record;
+  return { status, body, error };
 }

@@ -50,7 +50,17 @@ function componentSchemas(): Record<string, JsonSchema> {
     Catalogue: jsonSchema(catalogueResponseSchema, 'output'),
     Error: {
       type: 'object',
-      properties: { detail: { type: 'string' }, code: { type: 'string' }, retryable: { type: 'boolean' } },
+      required: ['detail', 'code', 'retryable'],
+      properties: {
+        detail: { type: 'string' },
+        code: { type: 'string' },
+        retryable: { type: 'boolean' },
+        record: {
+          type: 'integer',
+          minimum: 0,
+          description: 'POST /put_files refused because of one record: its index in `files` (the first bad one)',
+        },
+      },
     },
   };
 }

@@ -1,8 +1,16 @@
-import { UfsError, isSha256Hex } from '@org/core';
+import { UfsError, isSha256Hex, type ErrorContext } from '@org/core';
 import type { z } from 'zod';
 
-/** Parses input with a zod schema; INVALID_INPUT naming each bad field otherwise (never a 500). */
-export function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+/**
+ * Parses input with a zod schema; INVALID_INPUT naming each bad field otherwise (never a 500). `context` goes on the
+ * error (e.g. `record`: the index of a batch record, which errorResponse puts in the body).
+ */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what: string,
+  context?: ErrorContext,
+): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   // A query (`what` names it) has parameters, a body has fields.
@@ -16,7 +24,7 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, what: s
     }
     return `${at || (isQuery ? '(query)' : '(body)')}: ${i.message}`;
   });
-  throw new UfsError('INVALID_INPUT', `[ufs] invalid ${what}: ${issues.join('; ')}`);
+  throw new UfsError('INVALID_INPUT', `[ufs] invalid ${what}: ${issues.join('; ')}`, context ? { context } : {});
 }
 
 export function sha256Param(value: unknown): string {
