@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
-import { UfsError } from '@org/core';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { UfsError, isUfsError } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../../dedup-options.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { METADATA_STORE, type MetadataStore, type UploadSession } from '../../store/store.js';
@@ -15,6 +15,18 @@ const FINISH_LEASE_MS = 60_000;
 
 function notFound(id: string): UfsError {
   return new UfsError('NOT_FOUND', `[ufs] [tus] no upload "${id}" (terminated, expired or failed verification)`);
+}
+
+/**
+ * An upload whose every byte arrived but whose stored bytes (part objects) are gone before it was finished (removed
+ * from the content mount): said in the client's terms, without the mount's keys. 404 like an unknown upload, so a tus
+ * client starts again.
+ */
+function partsGone(id: string): UfsError {
+  return new UfsError(
+    'NOT_FOUND',
+    `[ufs] [tus] upload "${id}": the bytes stored for this upload are gone; start the upload again`,
+  );
 }
 
 /**
@@ -37,6 +49,8 @@ export function isCompleted(session: UploadSession): boolean {
  */
 @Injectable()
 export class TusSessions {
+  private readonly log = new Logger('ufs.tus');
+
   constructor(
     @Inject(METADATA_STORE) private readonly store: MetadataStore,
     @Inject(ContentStore) private readonly content: ContentStore,
@@ -208,8 +222,12 @@ export class TusSessions {
       let actual = digest;
       let bytes = single?.size ?? 0;
       if (actual === undefined) {
+        await this.expectParts(session);
         const hasher = new LimitedHasher(session.length);
-        if (single) await this.content.hashKey(single.key, hasher, session.length);
+        if (single)
+          await this.content.hashKey(single.key, hasher, session.length).catch(async (err: unknown) => {
+            throw isUfsError(err, 'NOT_FOUND') ? await this.lost(session, single.key) : err;
+          });
         else
           await this.content.write(
             tempKey,
@@ -230,6 +248,19 @@ export class TusSessions {
       if (!single) await this.content.discard(tempKey);
     }
     await this.markCompleted(session);
+  }
+
+  /** NOT_FOUND in the client's terms (partsGone), the session removed, when a part object of the upload is missing. */
+  private async expectParts(session: UploadSession): Promise<void> {
+    for (const part of session.parts)
+      if (!(await this.content.statKey(part.key))) throw await this.lost(session, part.key);
+  }
+
+  /** Logs which part is missing (for the operator), removes the upload (it cannot be finished) and says so. */
+  private async lost(session: UploadSession, key: string): Promise<UfsError> {
+    this.log.warn(`tus upload "${session.id}": its part object "${key}" is missing; the upload is removed`);
+    await this.terminate(session.id).catch(() => undefined);
+    return partsGone(session.id);
   }
 
   /**
