@@ -4,13 +4,20 @@ import { Worker } from 'node:worker_threads';
 // Runs in a worker thread (CommonJS eval): its own connection checkpoints the WAL every `intervalMs`.
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
+const { accessSync, constants } = require('node:fs');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 5000');
+// A checkpoint writes the database file and its progress into the mapped WAL index (-shm): skipped while either
+// cannot be written (an immutable -shm would fault the process with SIGBUS; see StoreFiles).
+const writable = () => [workerData.path, workerData.path + '-shm'].every((file) => {
+  try { accessSync(file, constants.W_OK); return true; } catch (err) { return err.code === 'ENOENT'; }
+});
 const timer = setInterval(() => {
+  if (!writable()) return;
   try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (err) { parentPort.postMessage(String(err && err.message)); }
 }, workerData.intervalMs);
-parentPort.on('message', (m) => { if (m === 'stop') { clearInterval(timer); try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} db.close(); process.exit(0); } });
+parentPort.on('message', (m) => { if (m === 'stop') { clearInterval(timer); if (writable()) { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} } db.close(); process.exit(0); } });
 `;
 
 /**

@@ -28,7 +28,11 @@ export class GroupCommit {
   private queue: Pending[] = [];
   private scheduled = false;
 
-  constructor(private readonly db: Database.Database) {}
+  /** `beforeCommit` runs before each transaction; when it throws, the group fails with its error (nothing runs). */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly beforeCommit: () => void = () => undefined,
+  ) {}
 
   run<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -66,6 +70,7 @@ export class GroupCommit {
 
   /** Runs the writes in one IMMEDIATE transaction; `isolated` gives each its own savepoint, else one failure throws. */
   private commit(batch: readonly Pending[], isolated: boolean): Settled[] {
+    this.beforeCommit();
     const results: Settled[] = [];
     const each = this.db.transaction((item: Pending) => item.fn());
     this.db

@@ -31,6 +31,7 @@ import {
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { sqliteStatements, type SqliteStatements } from './statements.js';
+import { StoreFiles, unwritableError } from './store-files.js';
 
 export interface SqliteStoreOptions {
   /** Database file; `:memory:` only for unit tests (not durable, not shared). */
@@ -71,9 +72,12 @@ export class SqliteStore implements MetadataStore {
   private readonly sql: SqliteStatements;
   private readonly group: GroupCommit;
   private readonly checkpointer: Checkpointer | undefined;
+  /** Asked before SQLite writes to the store's files (see StoreFiles); none in memory. */
+  private readonly files: StoreFiles | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.description = `sqlite ${options.path}`;
+    this.files = options.path === ':memory:' ? undefined : new StoreFiles(options.path);
     const walLimit = options.walSizeLimitBytes ?? 64 * 1024 * 1024;
     if (!Number.isSafeInteger(walLimit) || walLimit < 0)
       throw new UfsError('CONFIG_INVALID', `[ufs] [sqlite] walSizeLimitBytes must be bytes >= 0 (got ${walLimit})`, {
@@ -98,7 +102,7 @@ export class SqliteStore implements MetadataStore {
       throw this.fail(err, 'open');
     }
     this.sql = sqliteStatements(this.db);
-    this.group = new GroupCommit(this.db);
+    this.group = new GroupCommit(this.db, () => this.files?.assertWritable('write'));
     if (options.path !== ':memory:') {
       this.checkpointer = new Checkpointer(options.path, 1000, () => {
         // The worker cannot checkpoint: fall back to SQLite's own checkpoints on this connection.
@@ -109,6 +113,10 @@ export class SqliteStore implements MetadataStore {
 
   private fail(err: unknown, operation: string): UfsError {
     const code = (err as { code?: unknown }).code;
+    // An I/O error of SQLite's (a WAL or database file it may not write): name the file when that is why.
+    const io = typeof code === 'string' && /^SQLITE_(IOERR|READONLY|CANTOPEN)/.test(code);
+    const problem = io ? this.files?.diagnose() : undefined;
+    if (problem) return unwritableError(operation, problem.file, problem.code, err);
     const busy = typeof code === 'string' && code.startsWith('SQLITE_BUSY');
     return new UfsError(busy ? 'UNAVAILABLE' : 'UNEXPECTED', `[ufs] [sqlite] ${operation}: ${(err as Error).message}`, {
       cause: err,
@@ -119,6 +127,8 @@ export class SqliteStore implements MetadataStore {
 
   private run<T>(operation: string, fn: () => T): Promise<T> {
     try {
+      // A read writes its read mark into the WAL index: checked too, at most once a millisecond.
+      this.files?.assertWritable(operation, 1);
       return Promise.resolve(fn());
     } catch (err) {
       return Promise.reject(err instanceof UfsError ? err : this.fail(err, operation));
