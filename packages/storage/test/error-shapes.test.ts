@@ -2,13 +2,24 @@
 // file) or the node layer above it (a stat of a missing file, a path that names a folder, an operation the mount
 // refuses). Both read `[ufs] [<protocol>] <operation> "<mount>:<key>": …` with the context filled alike, so that
 // the two cannot drift apart again.
-import { symlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { describeContext, type UfsError } from '@org/core';
+import { Readable } from 'node:stream';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describeContext, type ErrorCode, type StorageBackend, type UfsError, type WriteOptions } from '@org/core';
 import { copyNode } from '../src/copy/index.js';
 import { MemoryBackend, StorageManager } from '../src/index.js';
+import { startDropboxFake } from './fakes/dropbox-server.js';
+import { startGcsFixture } from './fakes/gcs-fixture.js';
+import { startStaticServer } from './fakes/static-http-server.js';
+import { buildZip } from './fakes/zip-builder.js';
+import { slow } from './fault.js';
 import { rejectsWith, tempDir } from './helpers.js';
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from './services/azurite.js';
+import { createBucket, rawClient, removeBucket, s3Endpoint } from './services/s3.js';
+import { sftpEndpoint } from './services/sftp.js';
+import { startWebdavServer } from './services/webdav.js';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 let storage: StorageManager;
@@ -106,6 +117,14 @@ describe('mounts that are not a plain backend mount', () => {
     expect(error.message).toBe('[ufs] [memory] read "own:x.txt": broken');
   });
 
+  it('a timeout layer names the key in its mount', async () => {
+    const slowed = slow(new MemoryBackend({ mountName: 'slow' }), 5_000, ['stat']).backend;
+    await storage.mountBackend('slow', slowed, { layers: [{ type: 'timeout', ms: 30 }] });
+    const error = await rejectsWith(storage.node('slow:a.txt').stat(), 'TIMEOUT');
+    expectShape(error, 'memory', 'slow', 'stat', 'a.txt');
+    expect(error.message).toBe('[ufs] [memory] stat "slow:a.txt": timed out after 30 ms');
+  });
+
   it('a listing report of an entry that cannot be read names it as the backend does', async () => {
     await storage.node('disk:ok.txt').writeText('ok');
     await symlink('loop', join(dir.path, 'disk', 'loop'));
@@ -114,9 +133,147 @@ describe('mounts that are not a plain backend mount', () => {
     expect(reported).toHaveLength(1);
     const [report] = reported as [UfsError];
     expect(report.message).toMatch(/^\[ufs\] \[local\] list "disk:loop": left out of the listing: /);
-    // Its context.path is still the key alone: the copy engine reads it back (see reportContext in node/folders.ts).
-    expect(report.context).toMatchObject({ backend: 'local', mount: 'disk', operation: 'list', path: 'loop' });
+    expectShape(report, 'local', 'disk', 'list', 'loop');
     // The backend's own error, kept as the cause, names the entry the same way.
     expect((report.cause as UfsError).message).toMatch(/^\[ufs\] \[local\] \w+ "disk:loop": /);
+  });
+});
+
+// Every backend that can run here, each against its real server, emulator or local fake (as its own test file
+// runs it): an error the backend raises itself and one the node layer raises have the same shape, and so do the
+// backend's other errors about a key.
+const sshd = await sftpEndpoint();
+const s3 = await s3Endpoint();
+const s3raw = rawClient(s3);
+const bucket = `ufs-shapes-${randomBytes(3).toString('hex')}`;
+await createBucket(s3raw, bucket);
+const dav = await startWebdavServer();
+const azurite = await startAzurite();
+const gcs = await startGcsFixture();
+const dropbox = await startDropboxFake();
+dropbox.tokens.add('shapes-token');
+const web = await startStaticServer({ 'here.txt': Buffer.from('here') });
+const remote = await tempDir('ufs-error-shapes-remote-');
+const sftpRoot = join(remote.path, 'sftp');
+await mkdir(sftpRoot);
+await mkdir(join(remote.path, 'disk'));
+await writeFile(join(remote.path, 'disk', 'a.zip'), await buildZip([{ name: 'in.txt', data: Buffer.from('in') }]));
+const remoteStorage = new StorageManager();
+await remoteStorage.configure([
+  { name: 'disk', protocol: 'local', root: join(remote.path, 'disk') },
+  { name: 'archive', protocol: 'zip', archive: 'disk:a.zip' },
+  { name: 'inline', protocol: 'base64' },
+  { name: 'web', protocol: 'http', baseUrl: web.url },
+  {
+    name: 'bucket',
+    protocol: 's3',
+    bucket,
+    endpoint: s3.endpoint,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  },
+  {
+    name: 'ssh',
+    protocol: 'sftp',
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.username,
+    privateKeyPath: sshd.privateKeyPath,
+    hostFingerprint: sshd.hostFingerprint,
+    root: sftpRoot,
+  },
+  { name: 'dav', url: dav.url.replace('http://', `webdav://${dav.username}:${dav.password}@`) },
+  {
+    name: 'blobs',
+    protocol: 'azure',
+    accountName: AZURITE_ACCOUNT,
+    accountKey: AZURITE_KEY,
+    endpoint: azurite.blobEndpoint,
+    container: `ufs-shapes-${randomBytes(3).toString('hex')}`,
+    createContainer: true,
+  },
+  { name: 'cloud', protocol: 'gcs', ...gcs.base, bucket: 'ufs-plain', prefix: 'shapes' },
+  { name: 'box', protocol: 'dropbox', accessToken: 'shapes-token', apiBaseUrl: dropbox.url, root: 'Apps/shapes' },
+]);
+afterAll(async () => {
+  try {
+    await remoteStorage.dispose();
+    await removeBucket(s3raw, bucket);
+  } finally {
+    s3raw.destroy();
+    await Promise.all([s3.stop(), sshd.stop(), dav.stop(), azurite.stop(), gcs.close(), dropbox.close(), web.close()]);
+    await remote.cleanup();
+  }
+}, 60_000);
+
+/** `missing` is a key with nothing there (for base64, a key that cannot be content). */
+describe.each([
+  ['archive', 'zip', 'missing.txt'],
+  ['inline', 'base64', 'missing.txt'],
+  ['web', 'http', 'missing.txt'],
+  ['bucket', 's3', 'missing.txt'],
+  ['ssh', 'sftp', 'missing.txt'],
+  ['dav', 'webdav', 'missing.txt'],
+  ['blobs', 'azure', 'missing.txt'],
+  ['cloud', 'gcs', 'missing.txt'],
+  ['box', 'dropbox', 'missing.txt'],
+])('errors of mount %s (%s)', (mount, protocol, missing) => {
+  it('a backend error and a node-layer error of the same mount have the same shape', async () => {
+    const node = remoteStorage.node(`${mount}:${missing}`);
+    const read = await rejectsWith(node.readText(), 'NOT_FOUND');
+    const stat = await rejectsWith(node.stat(), 'NOT_FOUND');
+    expectShape(read, protocol, mount, 'read', missing);
+    expectShape(stat, protocol, mount, 'stat', missing);
+    const where = (e: UfsError) => ({ backend: e.context.backend, mount: e.context.mount, path: e.context.path });
+    expect(where(stat)).toEqual(where(read));
+  });
+});
+
+describe('the other errors of a backend name the key in its mount too', () => {
+  const backendOf = (mount: string) => remoteStorage.node(`${mount}:`).backend;
+  const write = (b: StorageBackend, key: string, text: string, options: WriteOptions = {}) =>
+    b.write(key, Readable.from([Buffer.from(text)]), options);
+  const check = async (site: [string, string], code: ErrorCode, op: string, key: string, run: Promise<unknown>) =>
+    expectShape(await rejectsWith(run, code), site[1], site[0], op, key);
+
+  it('s3: refusals before a request, and refusals of S3', async () => {
+    const site: [string, string] = ['bucket', 's3'];
+    const b = backendOf('bucket');
+    await check(site, 'INVALID_INPUT', 'read', '', b.read(''));
+    await check(site, 'INVALID_INPUT', 'read', 'a.txt', b.read('a.txt', { start: -1 }));
+    await check(site, 'INVALID_INPUT', 'list', 'f', b.list('f', { pageSize: 0 }));
+    await check(site, 'INVALID_INPUT', 'list', 'f', b.list('f', { cursor: 'nope' }));
+    await check(site, 'INVALID_INPUT', 'list', 'f', b.list('f', { recursive: true, cursor: 'r.nope' }));
+    await check(site, 'INVALID_INPUT', 'delete', 'f', b.delete('f', { recursive: true, versionId: 'v1' }));
+    await check(site, 'INVALID_INPUT', 'presignGet', 'a.txt', b.presignGet!('a.txt', { expiresIn: 0 }));
+    await check(site, 'INVALID_INPUT', 'write', 'a.txt', write(b, 'a.txt', 'a', { metadata: { 'bad name': 'x' } }));
+    await check(site, 'UNSUPPORTED', 'versions', 'a.txt', b.versions!('a.txt'));
+    await write(b, 'f/in.txt', 'in');
+    await check(site, 'INVALID_INPUT', 'delete', 'f', b.delete('f'));
+    await write(b, 'a.txt', 'a');
+    await check(site, 'ALREADY_EXISTS', 'write', 'a.txt', write(b, 'a.txt', 'again', { ifNotExists: true }));
+  });
+
+  it.each([
+    ['cloud', 'gcs'],
+    ['blobs', 'azure'],
+  ])('%s (%s): refusals before a request, and refusals of the service', async (mount, protocol) => {
+    const site: [string, string] = [mount, protocol];
+    const b = backendOf(mount);
+    await check(site, 'INVALID_INPUT', 'read', '', b.read(''));
+    await check(site, 'INVALID_INPUT', 'read', 'a.txt', b.read('a.txt', { start: -1 }));
+    await check(site, 'UNSUPPORTED', 'stat', 'a.txt', b.stat('a.txt', { versionId: '1' }));
+    await check(site, 'INVALID_INPUT', 'presignGet', 'a.txt', b.presignGet!('a.txt', { expiresIn: 0 }));
+    await write(b, 'f/in.txt', 'in');
+    await check(site, 'INVALID_INPUT', 'delete', 'f', b.delete('f'));
+    if (b.versions) await check(site, 'UNSUPPORTED', 'versions', 'a.txt', b.versions('a.txt'));
+  });
+
+  it('zip: a missing archive is named as the key asked for', async () => {
+    await remoteStorage.node('disk:a.zip').delete();
+    const error = await rejectsWith(remoteStorage.node('archive:in.txt').readText(), 'NOT_FOUND');
+    expectShape(error, 'zip', 'archive', 'read', 'in.txt');
+    expect(error.message).toBe('[ufs] [zip] read "archive:in.txt": the archive "a.zip" is not on the source mount');
   });
 });

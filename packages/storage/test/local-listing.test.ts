@@ -107,9 +107,9 @@ describe('entries that cannot be described do not end a listing', () => {
       paths.push(node.path);
     expect(paths).toEqual(['a.txt', 'sub', 'sub/b.txt', 'z.txt']);
     expect(reported.map((e) => [e.code, e.context.path])).toEqual([
-      ['INVALID_INPUT', 'long'],
-      ['INVALID_INPUT', 'loop'],
-      ['INVALID_INPUT', 'sub/loop2'],
+      ['INVALID_INPUT', 'disk:long'],
+      ['INVALID_INPUT', 'disk:loop'],
+      ['INVALID_INPUT', 'disk:sub/loop2'],
     ]);
     expect(reported[1]!.message).toBe(
       '[ufs] [local] list "disk:loop": left out of the listing: too many symbolic links (ELOOP)',
@@ -120,8 +120,8 @@ describe('entries that cannot be described do not end a listing', () => {
   it('without onUnreadable, each is a warning through the logger', async () => {
     expect((await storage.node('disk:').children()).map((n) => n.basename)).toEqual(['a.txt', 'sub', 'z.txt']);
     expect(warnings.map((w) => w.fields)).toEqual([
-      { code: 'INVALID_INPUT', mount: 'disk', path: 'long' },
-      { code: 'INVALID_INPUT', mount: 'disk', path: 'loop' },
+      { code: 'INVALID_INPUT', mount: 'disk', path: 'disk:long' },
+      { code: 'INVALID_INPUT', mount: 'disk', path: 'disk:loop' },
     ]);
     expect(warnings[0]!.message).toContain('left out of the listing: name too long (ENAMETOOLONG)');
   });

@@ -1,5 +1,5 @@
 // mkdir without `parents` below a folder that is not there is NOT_FOUND with `context.missing`: the folder that is
-// missing, in the form of `context.path`, so that callers (the CLI's "use -p" hint) decide on it, not on the wording.
+// missing, in the form of `context.path` (`mount:key`), so that callers (the CLI's "use -p" hint) decide on it, not on the wording.
 // Other refusals of mkdir carry no `missing`. On real backends: local (temp folder), memory, WebDAV (webdav-server),
 // SFTP (OpenSSH sshd), Dropbox (the local fake of its API).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -53,7 +53,7 @@ const MOUNTS: [string, string, (parent: string) => string][] = [
         env: {},
       }),
     ),
-    (parent) => parent,
+    (parent) => `dav:${parent}`,
   ],
   [
     'sftp',
@@ -71,7 +71,7 @@ const MOUNTS: [string, string, (parent: string) => string][] = [
         { mountName: 'sftp', env: {} },
       ),
     ),
-    (parent) => parent,
+    (parent) => `sftp:${parent}`,
   ],
   [
     'dropbox',
@@ -82,7 +82,7 @@ const MOUNTS: [string, string, (parent: string) => string][] = [
         env: {},
       }),
     ),
-    (parent) => parent,
+    (parent) => `box:${parent}`,
   ],
 ];
 

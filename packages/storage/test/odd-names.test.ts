@@ -68,8 +68,8 @@ describe('names that are legal on disk', () => {
     );
     expect(names).toEqual(['src/100%2Fdone.txt', 'src/ok.txt', 'src/sub']);
     expect(reported.map((e) => [e.code, e.context.path])).toEqual([
-      ['INVALID_INPUT', `src/${BACKSLASH}`],
-      ['INVALID_INPUT', `src/${CONTROL}`],
+      ['INVALID_INPUT', `disk:src/${BACKSLASH}`],
+      ['INVALID_INPUT', `disk:src/${CONTROL}`],
     ]);
     expect(reported[0]!.message).toBe(
       '[ufs] [local] list "disk:src/back\\\\slash.txt": left out of the listing: backslashes are not allowed (use "/")',
@@ -86,11 +86,11 @@ describe('names that are legal on disk', () => {
     expect(warnings.map((w) => [w.message.replace(/: left out .*/, ''), w.fields])).toEqual([
       [
         '[ufs] [local] list "disk:src/back\\\\slash.txt"',
-        { code: 'INVALID_INPUT', mount: 'disk', path: `src/${BACKSLASH}` },
+        { code: 'INVALID_INPUT', mount: 'disk', path: `disk:src/${BACKSLASH}` },
       ],
       [
         '[ufs] [local] list "disk:src/bell\\u0007.txt"',
-        { code: 'INVALID_INPUT', mount: 'disk', path: `src/${CONTROL}` },
+        { code: 'INVALID_INPUT', mount: 'disk', path: `disk:src/${CONTROL}` },
       ],
     ]);
   });

@@ -51,6 +51,6 @@ describe('WebDAV mkdir answered 409', () => {
 
   it('below a folder that is not there: still NOT_FOUND naming it in context.missing', async () => {
     const error = await rejectsWith(storage.node('dav:gone/sub').mkdir(), 'NOT_FOUND');
-    expect(error.context.missing).toBe('gone');
+    expect(error.context.missing).toBe('dav:gone');
   });
 });

@@ -72,7 +72,7 @@ export function buildLayers(
         break;
       }
       case 'timeout':
-        built.layers.push(timeoutLayer({ ms: config.ms, operations: config.operations }));
+        built.layers.push(timeoutLayer({ ms: config.ms, operations: config.operations, mount: options.mountName }));
         break;
       case 'concurrency':
         built.layers.push(concurrencyLayer(config.limit));

@@ -209,8 +209,7 @@ async function execute(
     } else {
       // A name in the source that can never be a key, or an entry that cannot be read (a link loop, a refused
       // stat, a folder that cannot be listed), is that entry's failure; its siblings are copied.
-      const onLeftOut = (error: UfsError) =>
-        run.fail(`${plan.root.mountName}:${String(error.context.path)}`, dest.fullpath, error);
+      const onLeftOut = (error: UfsError) => run.fail(String(error.context.path), dest.fullpath, error);
       await runTree(run, plan.items(run.signal, onLeftOut), plan.root);
     }
     if (external?.aborted) throw aborted();

@@ -1,4 +1,4 @@
-import { describeContext, UfsError } from '@org/core';
+import { describeContext, toUfsError, UfsError } from '@org/core';
 import { backendFor } from '../node/access.js';
 import type { StorageNode } from '../node/storage-node.js';
 import { isStorageNode, type ReadableNode } from '../virtual/readable-node.js';
@@ -91,10 +91,29 @@ export async function planCopy(
       for await (const node of src.list(listing)) {
         if (!node.listed?.isFile) continue;
         const relative = node.path.slice(offset);
-        yield { src: node, dest: dest.child(relative), relative, checkSame: true };
+        let target: StorageNode;
+        try {
+          // The whole key is checked, as the listing's own keys are: a name below a folder may look like a drive
+          // letter (`tc/c:x.txt`), a key of the mount root may not (`c:x.txt`).
+          target = dest.nodeAt(dest.path === '' ? relative : `${dest.path}/${relative}`);
+        } catch (err) {
+          // A name the destination cannot take fails that file alone; the listing goes on.
+          onLeftOut(leftOut(operation, node, err));
+          continue;
+        }
+        yield { src: node, dest: target, relative, checkSame: true };
       }
     },
   };
+}
+
+/** The failure of a listed file that cannot be planned, naming it (`context.path`) as a left-out entry does. */
+function leftOut(operation: Operation, node: StorageNode, err: unknown): UfsError {
+  const inner = toUfsError(err);
+  return new UfsError(inner.code, inner.message, {
+    context: { ...inner.context, operation, path: node.fullpath },
+    cause: inner,
+  });
 }
 
 function folderInTheWay(dest: StorageNode, src: ReadableNode): string {

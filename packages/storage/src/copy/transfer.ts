@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { toUfsError, type StorageBackend, type UfsError } from '@org/core';
+import { describeContext, toUfsError, UfsError, type StorageBackend } from '@org/core';
 import { guard, siteOf } from '../node/access.js';
 import { keyError } from '../errors.js';
 import type { StorageNode } from '../node/storage-node.js';
@@ -81,12 +81,71 @@ async function commit(temp: StorageNode, dest: StorageNode, context: TransferCon
   });
 }
 
-async function* counted(source: Readable, context: TransferContext): AsyncGenerator<Buffer> {
+/**
+ * How a stored source differs from the stat the transfer started from (size, modification time, ETag), or
+ * undefined when it looks the same.
+ */
+function changeOf(before: SourceStat, after: SourceStat): string | undefined {
+  if (before.size !== undefined && after.size !== before.size)
+    return `size changed from ${before.size} to ${String(after.size)} bytes`;
+  const [was, now] = [before.mtime?.getTime(), after.mtime?.getTime()];
+  if (was !== undefined && now !== undefined && was !== now)
+    return `modification time changed from ${before.mtime!.toISOString()} to ${after.mtime!.toISOString()}`;
+  if (before.etag !== undefined && after.etag !== undefined && before.etag !== after.etag)
+    return `ETag changed from ${before.etag} to ${after.etag}`;
+  return undefined;
+}
+
+function sourceChanged(operation: Operation, src: StorageNode, detail: string): UfsError {
+  const context = { operation, path: src.fullpath };
+  return new UfsError('INTEGRITY', `${describeContext(context)} ${detail}`, { context, retryable: false });
+}
+
+/**
+ * Fails when a stored source is not what its stat said when the transfer started: a different number of bytes was
+ * read, or its size, modification time or ETag differ now (rclone's "source file is being updated").
+ */
+async function checkUnchanged(item: CopyItem, stat: SourceStat, read: number, context: TransferContext): Promise<void> {
+  const { src } = item;
+  if (!isStorageNode(src)) return;
+  const now = await src.stat({ signal: context.signal });
+  const change =
+    changeOf(stat, now) ??
+    (stat.size !== undefined && read !== stat.size ? `${read} bytes were read, not ${stat.size}` : undefined);
+  if (change) throw sourceChanged(context.operation, src, `the source file changed while it was read (${change})`);
+}
+
+async function* counted(
+  source: Readable,
+  item: CopyItem,
+  stat: SourceStat,
+  context: TransferContext,
+): AsyncGenerator<Buffer> {
+  let read = 0;
   for await (const chunk of asBuffers(source)) {
     context.signal.throwIfAborted();
     context.onBytes(chunk.byteLength);
+    read += chunk.byteLength;
     yield chunk;
   }
+  // Before the write ends: a failure here abandons it, as an abort does (no destination file).
+  await checkUnchanged(item, stat, read, context);
+}
+
+/**
+ * A moved file's source is deleted only when it is still what was read: after a copy onto the same object under
+ * a name no location could tell (a local folder served by SFTP under another path), the source has been replaced
+ * by the write, and deleting it would delete the only copy.
+ */
+async function deleteMoved(src: StorageNode, stat: SourceStat, context: TransferContext): Promise<void> {
+  const change = changeOf(stat, await src.stat({ signal: context.signal }));
+  if (change) {
+    const detail =
+      `the source changed after it was copied (${change}): it may be the destination under another name, ` +
+      'or was updated meanwhile; it was not deleted';
+    throw sourceChanged(context.operation, src, detail);
+  }
+  await src.delete({ signal: context.signal });
 }
 
 /**
@@ -109,7 +168,7 @@ async function streamed(item: CopyItem, stat: SourceStat, context: TransferConte
     if (passes++ > 0) context.onRestart();
     const stream = first ?? (await src.openReadStream({ signal: context.signal }));
     first = undefined;
-    return counted(stream, context);
+    return counted(stream, item, stat, context);
   }, stat.size);
   const options: NodeWriteOptions = {
     contentType: stat.contentType,
@@ -158,6 +217,6 @@ export async function transferFile(item: CopyItem, stat: SourceStat, context: Tr
     }
   }
   const done = await streamed(item, stat, context);
-  if (context.operation === 'move') await (src as StorageNode).delete({ signal: context.signal });
+  if (context.operation === 'move') await deleteMoved(src as StorageNode, stat, context);
   return done;
 }

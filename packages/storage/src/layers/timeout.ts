@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { UfsError, describeContext, type Layer } from '@org/core';
+import { keyContext } from '../errors.js';
 import { interceptBackend, signalOf, withSignal, type BackendOperation } from './intercept.js';
 
 export interface TimeoutLayerOptions {
@@ -7,6 +8,11 @@ export interface TimeoutLayerOptions {
   ms: number;
   /** Per-operation limits overriding `ms` (e.g. a longer one for `write`); 0 means no limit. */
   operations?: Partial<Record<BackendOperation, number>>;
+  /**
+   * The mount the layer is on (the manager passes it): its errors then name the key as the mount's other errors do,
+   * `[ufs] [s3] read "photos:a.jpg": timed out after 5000 ms`. Without it, the protocol and the bare key.
+   */
+  mount?: string;
 }
 
 /**
@@ -29,7 +35,10 @@ export function timeoutLayer(options: TimeoutLayerOptions): Layer {
       const expiry = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           timedOut = true;
-          const context = { backend: inner.protocol, operation: call.op, path: call.key };
+          const context =
+            options.mount === undefined
+              ? { backend: inner.protocol, operation: call.op, path: call.key }
+              : keyContext({ mount: options.mount, protocol: inner.protocol }, call.op, call.key);
           const error = new UfsError('TIMEOUT', `${describeContext(context)} timed out after ${limit} ms`, {
             context,
             retryable: true,

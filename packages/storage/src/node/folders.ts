@@ -98,9 +98,9 @@ function listedKey(node: StorageNode, raw: string, options: ListNodeOptions): st
     const cause = toUfsError(err);
     const prefix = `[ufs] invalid path ${JSON.stringify(raw)}: `;
     const why = cause.message.startsWith(prefix) ? cause.message.slice(prefix.length) : cause.message;
-    const { context, named } = reportContext(node, raw);
+    const context = reportContext(node, raw);
     // The name is quoted as JSON: a control character in it is shown, not printed.
-    const shown = describeContext({ ...named, path: JSON.stringify(named.path).slice(1, -1) });
+    const shown = describeContext({ ...context, path: JSON.stringify(context.path).slice(1, -1) });
     const message = `${shown} left out of the listing: ${why}`;
     options.onInvalidName?.(new UfsError('INVALID_INPUT', message, { context, cause }));
     return undefined;
@@ -115,19 +115,17 @@ function listedKey(node: StorageNode, raw: string, options: ListNodeOptions): st
 function leftOut(node: StorageNode, key: string, cause: UfsError, isDir: boolean): UfsError {
   const prefix = `${describeContext(cause.context)} `;
   const why = cause.message.startsWith(prefix) ? cause.message.slice(prefix.length) : cause.message;
-  const { context, named } = reportContext(node, key);
+  const context = reportContext(node, key);
   const what = isDir ? 'its contents are left out of the listing' : 'left out of the listing';
-  return new UfsError(cause.code, `${describeContext(named)} ${what}: ${why}`, { context, cause });
+  return new UfsError(cause.code, `${describeContext(context)} ${what}: ${why}`, { context, cause });
 }
 
 /**
- * A listing report names the entry as every error about a key does (`named`: `[ufs] [local] list "docs:key":`), but
- * its `context.path` stays the key in the mount: the copy engine reads it back to name the entry (`onLeftOut` in
- * copy/engine.ts builds `mount:path` from it), so it changes together with that code.
+ * A listing report names the entry as every error about a key does: `[ufs] [local] list "docs:key":`, with
+ * `context.path` `docs:key` (the copy engine takes it as the failed entry's path, see `onLeftOut` in copy/engine.ts).
  */
-function reportContext(node: StorageNode, key: string): { context: ErrorContext; named: ErrorContext } {
-  const named = keyContext(siteOf(node), 'list', key);
-  return { context: { ...named, path: key }, named };
+function reportContext(node: StorageNode, key: string): ErrorContext {
+  return keyContext(siteOf(node), 'list', key);
 }
 
 /** Every entry, page after page (only one page in memory at a time). */

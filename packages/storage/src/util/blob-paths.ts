@@ -1,4 +1,5 @@
-import { normalizeKey, UfsError, type Key } from '@org/core';
+import { normalizeKey, type Key } from '@org/core';
+import { keyError, type ErrorSite } from '../errors.js';
 
 /** Maps mount keys to blob names under the mount's prefix, and back. */
 export class BlobPaths {
@@ -27,25 +28,18 @@ export class BlobPaths {
 }
 
 /** Operations that need a file key refuse the root, which is always a folder. */
-export function requireFileKey(key: Key, backend: string, operation: string): void {
-  if (key === '') {
-    throw new UfsError('INVALID_INPUT', `[ufs] [${backend}] ${operation}: the root is a folder, not a file`, {
-      context: { backend, operation, path: key },
-    });
-  }
+export function requireFileKey(key: Key, site: ErrorSite, operation: string): void {
+  if (key === '') throw keyError('INVALID_INPUT', site, operation, key, 'the root is a folder, not a file');
 }
 
 /** Checks `{start, end}` of a range read and returns the offset and byte count (count undefined: to the end). */
 export function byteRange(
   options: { start?: number; end?: number },
-  backend: string,
+  site: ErrorSite,
   key: Key,
 ): { offset: number; count: number | undefined } {
   const { start, end } = options;
-  const bad = (why: string) =>
-    new UfsError('INVALID_INPUT', `[ufs] [${backend}] read "${key}": ${why}`, {
-      context: { backend, operation: 'read', path: key },
-    });
+  const bad = (why: string) => keyError('INVALID_INPUT', site, 'read', key, why);
   if (start !== undefined && (!Number.isSafeInteger(start) || start < 0)) throw bad('start must be an integer ≥ 0');
   if (end !== undefined && (!Number.isSafeInteger(end) || end < 0)) throw bad('end must be an integer ≥ 0');
   const offset = start ?? 0;

@@ -107,7 +107,7 @@ describe('dropbox revisions (backend)', () => {
     fake.calls.length = 0;
     for (const versionId of ['xyz', '12345678', 'A1C10CE0DD78', 'rev:a1c10ce0dd78', '../a1c10ce0dd78', '']) {
       const error = await expectUfsError(box.read('bad.txt', { versionId }), 'INVALID_INPUT');
-      expect(error.message).toMatch(/^\[ufs\] \[dropbox\] read "bad\.txt": .* is not a Dropbox revision/);
+      expect(error.message).toMatch(/^\[ufs\] \[dropbox\] read "box:bad\.txt": .* is not a Dropbox revision/);
       await expectUfsError(box.stat('bad.txt', { versionId }), 'INVALID_INPUT');
     }
     expect(fake.calls).toEqual([]);

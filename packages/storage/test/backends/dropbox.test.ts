@@ -40,7 +40,9 @@ describe('dropbox backend', () => {
     const calls = [() => bad.stat('a.txt'), () => bad.read('a.txt'), () => put(bad, 'a.txt', 'x'), () => bad.list('')];
     for (const call of calls) {
       const error = await expectUfsError(call(), 'PERMISSION_DENIED');
-      expect(error.message).toMatch(/^\[ufs\] \[dropbox\] (stat|read|write|list)( "a\.txt")?: invalid_access_token/);
+      expect(error.message).toMatch(
+        /^\[ufs\] \[dropbox\] (stat|read|write|list) "box:(a\.txt)?": invalid_access_token/,
+      );
       expect(error.context.status).toBe(401);
     }
   });

@@ -88,8 +88,14 @@ describe('http backend', () => {
     await expectUfsError(backend.read('missing.bin'), 'NOT_FOUND');
     const broken = await expectUfsError(backend.read('__500/hello.txt'), 'UNAVAILABLE');
     expect(broken.retryable).toBe(true);
-    expect(broken.context).toMatchObject({ backend: 'http', operation: 'read', path: '__500/hello.txt', status: 500 });
-    expect(broken.message).toMatch(/^\[ufs\] \[http\] read "__500\/hello.txt": HTTP 500/);
+    expect(broken.context).toMatchObject({
+      backend: 'http',
+      mount: 'web',
+      operation: 'read',
+      path: 'web:__500/hello.txt',
+      status: 500,
+    });
+    expect(broken.message).toMatch(/^\[ufs\] \[http\] read "web:__500\/hello.txt": HTTP 500/);
     await expectUfsError(backend.stat('__500/hello.txt'), 'UNAVAILABLE');
     const limited = await expectUfsError(backend.read('__429/hello.txt'), 'RATE_LIMITED');
     expect(limited.retryAfterMs).toBe(7000);

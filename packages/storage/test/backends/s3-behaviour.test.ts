@@ -28,7 +28,7 @@ describe('s3 error mapping (radosgw)', () => {
     const wrong = await create({ accessKeyId: 'NOSUCHKEY', secretAccessKey: 'nope', versioning: false });
     const error = await expectUfsError(wrong.list(''), 'PERMISSION_DENIED');
     expect(error.message).toMatch(
-      /^\[ufs\] \[s3\] list: the access key id is not known .*check accessKeyId.*InvalidAccessKeyId/,
+      /^\[ufs\] \[s3\] list "s3-behaviour:": the access key id is not known .*check accessKeyId.*InvalidAccessKeyId/,
     );
     expect(error.retryable).toBe(false);
     await expectUfsError(wrong.read('a.txt'), 'PERMISSION_DENIED');
@@ -40,7 +40,13 @@ describe('s3 error mapping (radosgw)', () => {
     const wrong = await create({ secretAccessKey: `${s3.secretAccessKey}x`, versioning: false });
     const error = await expectUfsError(wrong.read('a.txt'), 'PERMISSION_DENIED');
     expect(error.message).toMatch(/signature does not match \(check secretAccessKey and region\)/);
-    expect(error.context).toMatchObject({ backend: 's3', operation: 'read', path: 'a.txt', status: 403 });
+    expect(error.context).toMatchObject({
+      backend: 's3',
+      mount: 's3-behaviour',
+      operation: 'read',
+      path: 's3-behaviour:a.txt',
+      status: 403,
+    });
   });
 
   it('names a missing bucket in NOT_FOUND errors', async () => {
@@ -49,7 +55,7 @@ describe('s3 error mapping (radosgw)', () => {
     expect(gone.capabilities.versioning).toBe(false);
     const expected = `bucket "${missing}" does not exist`;
     expect((await expectUfsError(gone.list('photos'), 'NOT_FOUND')).message).toBe(
-      `[ufs] [s3] list "photos": ${expected}`,
+      `[ufs] [s3] list "s3-behaviour:photos": ${expected}`,
     );
     expect((await expectUfsError(gone.stat('a.txt'), 'NOT_FOUND')).message).toContain(expected);
     expect((await expectUfsError(gone.read('a.txt'), 'NOT_FOUND')).message).toContain(expected);
@@ -59,8 +65,14 @@ describe('s3 error mapping (radosgw)', () => {
 
   it('maps a missing key to NOT_FOUND with context, and an unreachable endpoint to retryable UNAVAILABLE', async () => {
     const error = await expectUfsError(b.read('no/such/key.txt'), 'NOT_FOUND');
-    expect(error.message).toBe('[ufs] [s3] read "no/such/key.txt": no such object (HTTP 404 NoSuchKey)');
-    expect(error.context).toMatchObject({ backend: 's3', operation: 'read', path: 'no/such/key.txt', bucket });
+    expect(error.message).toBe('[ufs] [s3] read "s3-behaviour:no/such/key.txt": no such object (HTTP 404 NoSuchKey)');
+    expect(error.context).toMatchObject({
+      backend: 's3',
+      mount: 's3-behaviour',
+      operation: 'read',
+      path: 's3-behaviour:no/such/key.txt',
+      bucket,
+    });
     const port = await freePort();
     const offline = await create({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1, versioning: false });
     const down = await expectUfsError(offline.stat('a.txt'), 'UNAVAILABLE');

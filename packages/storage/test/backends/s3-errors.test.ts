@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import { UfsError } from '@org/core';
 import { s3Error } from '../../src/backends/s3/errors.js';
 
-const where = { operation: 'write', path: 'a/b.txt', bucket: 'photos' };
+const where = { operation: 'write', path: 'a/b.txt', bucket: 'photos', mount: 'pics' };
 function serviceError(name: string, status: number, headers: Record<string, string> = {}) {
   const err = new S3ServiceException({
     name,
@@ -36,11 +36,12 @@ describe('s3 error mapping', () => {
     const error = s3Error(serviceError(name, status), where);
     expect(error).toBeInstanceOf(UfsError);
     expect({ code: error.code, retryable: error.retryable }).toEqual({ code, retryable });
-    expect(error.message).toBe(`[ufs] [s3] write "a/b.txt": ${what}`);
+    expect(error.message).toBe(`[ufs] [s3] write "pics:a/b.txt": ${what}`);
     expect(error.context).toMatchObject({
       backend: 's3',
+      mount: 'pics',
       operation: 'write',
-      path: 'a/b.txt',
+      path: 'pics:a/b.txt',
       bucket: 'photos',
       status,
     });
@@ -49,7 +50,7 @@ describe('s3 error mapping', () => {
   it('names the bucket when it is missing, and keeps the server request id', () => {
     const error = s3Error(serviceError('NoSuchBucket', 404), where);
     expect(error.code).toBe('NOT_FOUND');
-    expect(error.message).toBe('[ufs] [s3] write "a/b.txt": bucket "photos" does not exist');
+    expect(error.message).toBe('[ufs] [s3] write "pics:a/b.txt": bucket "photos" does not exist');
     expect(error.context).toMatchObject({ requestId: 'req-1', s3Code: 'NoSuchBucket' });
   });
 
@@ -63,7 +64,7 @@ describe('s3 error mapping', () => {
     expect({ code: reset.code, retryable: reset.retryable }).toEqual({ code: 'UNAVAILABLE', retryable: true });
     const wrapped = s3Error(new Error('AWS SDK error wrapper for Error: connect ECONNREFUSED 127.0.0.1:9'), where);
     expect(wrapped.code).toBe('UNAVAILABLE');
-    expect(wrapped.message).toBe('[ufs] [s3] write "a/b.txt": connection refused (ECONNREFUSED)');
+    expect(wrapped.message).toBe('[ufs] [s3] write "pics:a/b.txt": connection refused (ECONNREFUSED)');
     const aborted = s3Error(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }), where);
     expect(aborted.code).toBe('ABORTED');
     expect(s3Error(new Error('something odd'), where).code).toBe('UNEXPECTED');

@@ -84,7 +84,7 @@ describe('s3 multipart writes (radosgw)', () => {
       b.write(key, source, { signal: controller.signal, onProgress: () => controller.abort() }),
       'ABORTED',
     );
-    expect(error.message).toBe(`[ufs] [s3] write "${key}": aborted`);
+    expect(error.message).toBe(`[ufs] [s3] write "s3-writes:${key}": aborted`);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(source.destroyed).toBe(true);
     expect(sent).toContain('UploadPartCommand');
@@ -102,7 +102,12 @@ describe('s3 multipart writes (radosgw)', () => {
     const key = `${folder()}/faulty.bin`;
     const error = await expectUfsError(b.write(key, generated(22 * MiB)), 'UNEXPECTED');
     expect(error.message).toMatch(/^\[ufs\] \[s3\] write ".*faulty\.bin": injected fault in part 3$/);
-    expect(error.context).toMatchObject({ backend: 's3', operation: 'write', path: key });
+    expect(error.context).toMatchObject({
+      backend: 's3',
+      mount: 's3-writes',
+      operation: 'write',
+      path: `s3-writes:${key}`,
+    });
     expect(await openUploads(raw, bucket, key)).toEqual([]);
     expect(await b.stat(key)).toBeNull();
     await b.dispose!();
@@ -136,7 +141,9 @@ describe('s3 conditional writes (radosgw)', () => {
       b.write(key, Readable.from([Buffer.from('second')]), { ifNotExists: true }),
       'ALREADY_EXISTS',
     );
-    expect(error.message).toBe(`[ufs] [s3] write "${key}": the object already exists (HTTP 412 PreconditionFailed)`);
+    expect(error.message).toBe(
+      `[ufs] [s3] write "s3-writes:${key}": the object already exists (HTTP 412 PreconditionFailed)`,
+    );
     expect(error.context).toMatchObject({ status: 412, bucket });
     expect((await get(b, key)).toString()).toBe('first');
   });
@@ -181,7 +188,7 @@ describe('s3 copies and metadata (radosgw)', () => {
     await b.copy!(`${dir}/src.json`, `${dir}/src.json`);
     expect((await b.stat(`${dir}/src.json`))?.metadata).toEqual({ colour: 'red', size: 'xl' });
     const missing = await expectUfsError(b.copy!(`${dir}/absent`, `${dir}/x`), 'NOT_FOUND');
-    expect(missing.context).toMatchObject({ operation: 'copy', path: `${dir}/absent`, to: `${dir}/x` });
+    expect(missing.context).toMatchObject({ operation: 'copy', path: `s3-writes:${dir}/absent`, to: `${dir}/x` });
   });
 
   it('copies objects above multipartCopyThreshold part by part (UploadPartCopy)', async () => {

@@ -7,10 +7,10 @@ import {
   type ContainerClient,
   type StorageSharedKeyCredential,
 } from '@azure/storage-blob';
+import type { UfsError } from '@org/core';
 import {
   capabilities,
   HashingStream,
-  UfsError,
   type BackendCapabilities,
   type CopyOptions,
   type DeleteOptions,
@@ -29,6 +29,7 @@ import pLimit from 'p-limit';
 import { azureStatus, mapAzureError } from './errors.js';
 import { blobNamesBelow, dirEntry, hasChildren, listPage } from './list.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
+import { keyContext, keyError, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
 
 export interface AzureBackendSettings {
@@ -38,6 +39,8 @@ export interface AzureBackendSettings {
   prefix: string | undefined;
   blockSize: number;
   concurrency: number;
+  /** The mount's name, for errors (`[ufs] [azure] read "photos:a.jpg": …`). Default `azure`. */
+  mountName?: string;
 }
 
 const DELETE_CONCURRENCY = 16;
@@ -84,8 +87,13 @@ export class AzureBackend implements StorageBackend {
     });
   }
 
-  private fail(err: unknown, operation: string, path: Key): UfsError {
-    return mapAzureError(err, { backend: 'azure', operation, path }, this.container.containerName);
+  /** The mount and protocol errors name: `[ufs] [azure] read "photos:a.jpg": …`. */
+  private get site(): ErrorSite {
+    return { mount: this.settings.mountName ?? 'azure', protocol: 'azure' };
+  }
+
+  private fail(err: unknown, operation: string, key: Key): UfsError {
+    return mapAzureError(err, keyContext(this.site, operation, key), this.container.containerName);
   }
 
   private blob(key: Key) {
@@ -130,9 +138,9 @@ export class AzureBackend implements StorageBackend {
   }
 
   async read(key: Key, options: ReadOptions = {}): Promise<Readable> {
-    requireFileKey(key, 'azure', 'read');
+    requireFileKey(key, this.site, 'read');
     if (options.versionId !== undefined) throw this.noVersions('read', key);
-    const { offset, count } = byteRange(options, 'azure', key);
+    const { offset, count } = byteRange(options, this.site, key);
     let response;
     try {
       response = await this.blob(key).download(offset, count, { abortSignal: options.signal, maxRetryRequests: 3 });
@@ -142,7 +150,7 @@ export class AzureBackend implements StorageBackend {
       throw this.fail(err, 'read', key);
     }
     const body = response.readableStreamBody as Readable | undefined;
-    if (!body) throw new UfsError('UNEXPECTED', `[ufs] [azure] read "${key}": the response has no body`);
+    if (!body) throw keyError('UNEXPECTED', this.site, 'read', key, 'the response has no body');
     return this.mapStreamErrors(body, key);
   }
 
@@ -170,7 +178,7 @@ export class AzureBackend implements StorageBackend {
   ): Promise<WriteResult> {
     const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
     try {
-      requireFileKey(key, 'azure', 'write');
+      requireFileKey(key, this.site, 'write');
       options.signal?.throwIfAborted();
       const blob = this.blob(key);
       if (options.ifNotExists && (await blob.exists({ abortSignal: options.signal }))) {
@@ -262,13 +270,15 @@ export class AzureBackend implements StorageBackend {
         }
         return;
       }
-      requireFileKey(key, 'azure', 'delete');
+      requireFileKey(key, this.site, 'delete');
       const { succeeded } = await this.blob(key).deleteIfExists({ abortSignal: options.signal });
       if (!succeeded && (await hasChildren(this.container, this.paths, key, options.signal))) {
-        throw new UfsError(
+        throw keyError(
           'INVALID_INPUT',
-          `[ufs] [azure] delete "${key}": it is a folder that is not empty (pass recursive: true to delete the tree)`,
-          { context: { backend: 'azure', operation: 'delete', path: key } },
+          this.site,
+          'delete',
+          key,
+          'it is a folder that is not empty (pass recursive: true to delete the tree)',
         );
       }
     } catch (err) {
@@ -280,8 +290,8 @@ export class AzureBackend implements StorageBackend {
   async mkdir(): Promise<void> {}
 
   async copy(from: Key, to: Key, options: CopyOptions = {}): Promise<void> {
-    requireFileKey(from, 'azure', 'copy');
-    requireFileKey(to, 'azure', 'copy');
+    requireFileKey(from, this.site, 'copy');
+    requireFileKey(to, this.site, 'copy');
     try {
       // Same account: the destination request's own credential authorises the source (its URL carries the SAS
       // when the mount uses one). Properties (Content-MD5, type) and, unless replaced, metadata are copied.
@@ -291,10 +301,8 @@ export class AzureBackend implements StorageBackend {
       });
       const result = await poller.pollUntilDone();
       if (result.copyStatus !== 'success') {
-        throw new UfsError(
-          'UNEXPECTED',
-          `[ufs] [azure] copy "${from}" to "${to}": copy ended with status ${result.copyStatus ?? 'unknown'}`,
-        );
+        const why = `copy to "${to}" ended with status ${result.copyStatus ?? 'unknown'}`;
+        throw keyError('UNEXPECTED', this.site, 'copy', from, why, { context: { to } });
       }
     } catch (err) {
       throw this.fail(err, 'copy', from);
@@ -302,7 +310,7 @@ export class AzureBackend implements StorageBackend {
   }
 
   async setMetadata(key: Key, metadata: Record<string, string>): Promise<void> {
-    requireFileKey(key, 'azure', 'setMetadata');
+    requireFileKey(key, this.site, 'setMetadata');
     try {
       await this.blob(key).setMetadata(encodeMetadata(metadata));
     } catch (err) {
@@ -319,20 +327,13 @@ export class AzureBackend implements StorageBackend {
   }
 
   private presign(key: Key, options: PresignOptions, operation: string, permissions: string): string {
-    requireFileKey(key, 'azure', operation);
-    const context = { backend: 'azure', operation, path: key };
+    requireFileKey(key, this.site, operation);
     if (!this.sharedKey) {
-      throw new UfsError(
-        'UNSUPPORTED',
-        `[ufs] [azure] ${operation} "${key}": signing SAS URLs needs the account key (this mount has none)`,
-        { context },
-      );
+      const why = 'signing SAS URLs needs the account key (this mount has none)';
+      throw keyError('UNSUPPORTED', this.site, operation, key, why);
     }
-    if (!Number.isFinite(options.expiresIn) || options.expiresIn <= 0) {
-      throw new UfsError('INVALID_INPUT', `[ufs] [azure] ${operation} "${key}": expiresIn must be > 0 seconds`, {
-        context,
-      });
-    }
+    if (!Number.isFinite(options.expiresIn) || options.expiresIn <= 0)
+      throw keyError('INVALID_INPUT', this.site, operation, key, 'expiresIn must be > 0 seconds');
     const blob = this.blob(key);
     const sas = generateBlobSASQueryParameters(
       {
@@ -349,8 +350,6 @@ export class AzureBackend implements StorageBackend {
   }
 
   private noVersions(operation: string, key: Key): UfsError {
-    return new UfsError('UNSUPPORTED', `[ufs] [azure] ${operation} "${key}": blob versions are not supported`, {
-      context: { backend: 'azure', operation, path: key },
-    });
+    return keyError('UNSUPPORTED', this.site, operation, key, 'blob versions are not supported');
   }
 }

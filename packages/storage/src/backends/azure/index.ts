@@ -55,7 +55,11 @@ export default defineBackend({
       try {
         await container.createIfNotExists();
       } catch (err) {
-        throw mapAzureError(err, { backend: 'azure', operation: 'createContainer' }, options.container);
+        throw mapAzureError(
+          err,
+          { backend: 'azure', mount: context.mountName, operation: 'createContainer' },
+          options.container,
+        );
       }
     }
     return new AzureBackend({
@@ -64,6 +68,7 @@ export default defineBackend({
       prefix: options.prefix,
       blockSize: options.blockSize,
       concurrency: options.concurrency,
+      mountName: context.mountName,
     });
   },
 });

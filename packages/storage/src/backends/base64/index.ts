@@ -12,6 +12,7 @@ import {
 } from '@org/core';
 import { z } from 'zod';
 import { defineBackend } from '../../backend-definition.js';
+import { keyContext } from '../../errors.js';
 import { decodeRange, explainInvalidKey, parseContentKey, type ContentKey } from './codec.js';
 
 export { dataUri, encodeKey, EMPTY_CONTENT_KEY, fromDataUri, keyFromDataUri, KEY_CHUNK_LENGTH } from './codec.js';
@@ -34,7 +35,7 @@ export type Base64Options = z.output<typeof optionsSchema>;
  * delete, and no namespace to list. Reads decode lazily, chunk by chunk, and ranges decode only what they cover.
  */
 export function createBase64Backend(options: Base64Options, mountName = PROTOCOL): StorageBackend {
-  const ctx = (operation: string, path: string) => ({ backend: PROTOCOL, mount: mountName, operation, path });
+  const ctx = (operation: string, key: string) => keyContext({ mount: mountName, protocol: PROTOCOL }, operation, key);
 
   function contentOf(key: string, operation: string): ContentKey {
     if (key === '') {

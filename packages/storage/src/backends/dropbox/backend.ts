@@ -20,6 +20,7 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '@org/core';
+import { keyContext } from '../../errors.js';
 import { requestedRange } from '../http/range.js';
 import type { DropboxClient } from './client.js';
 import { dropboxError, hasSummary } from './errors.js';
@@ -200,7 +201,7 @@ export class DropboxBackend implements StorageBackend {
       if (!parent?.isDir) {
         const code = parent ? 'INVALID_INPUT' : 'NOT_FOUND';
         const why = parent ? 'the parent is a file' : 'the parent folder does not exist (use parents)';
-        const missing = parent ? {} : { missing: parentKey(key) };
+        const missing = parent ? {} : { missing: this.ctx('mkdir', parentKey(key)).path };
         throw new UfsError(code, `${describeContext(context)} ${why}`, { context: { ...context, ...missing } });
       }
     }
@@ -361,8 +362,8 @@ export class DropboxBackend implements StorageBackend {
     return { signal, timeout: this.settings.timeoutMs };
   }
 
-  private ctx(operation: string, path: string): ErrorContext {
-    return { backend: PROTOCOL, mount: this.mountName, operation, path };
+  private ctx(operation: string, key: string): ErrorContext {
+    return keyContext({ mount: this.mountName, protocol: PROTOCOL }, operation, key);
   }
 
   private refuse(operation: string, path: string, why: string): never {

@@ -1,9 +1,9 @@
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, File, FileMetadata } from '@google-cloud/storage';
+import type { UfsError } from '@org/core';
 import {
   capabilities,
-  UfsError,
   type BackendCapabilities,
   type CopyOptions,
   type DeleteOptions,
@@ -22,6 +22,7 @@ import { lookup as lookupMime } from 'mime-types';
 import pLimit from 'p-limit';
 import { gcsStatus, isMissingBucket, mapGcsError } from './errors.js';
 import { dirEntry, generationsOf, hasChildren, listPage, namesBelow, objectEntry } from './list.js';
+import { keyContext, keyError, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
 
 export interface GcsBackendSettings {
@@ -31,6 +32,8 @@ export interface GcsBackendSettings {
   versioning: boolean;
   resumableThreshold: number;
   chunkSize: number | undefined;
+  /** The mount's name, for errors (`[ufs] [gcs] read "photos:a.jpg": …`). Default `gcs`. */
+  mountName?: string;
 }
 
 const DELETE_CONCURRENCY = 16;
@@ -73,22 +76,21 @@ export class GcsBackend implements StorageBackend {
     });
   }
 
-  private fail(err: unknown, operation: string, path: Key): UfsError {
-    return mapGcsError(err, { backend: 'gcs', operation, path }, this.bucket.name);
+  /** The mount and protocol errors name: `[ufs] [gcs] read "photos:a.jpg": …`. */
+  private get site(): ErrorSite {
+    return { mount: this.settings.mountName ?? 'gcs', protocol: 'gcs' };
   }
 
-  private file(key: Key, versionId?: string): File {
+  private fail(err: unknown, operation: string, key: Key): UfsError {
+    return mapGcsError(err, keyContext(this.site, operation, key), this.bucket.name);
+  }
+
+  private file(key: Key, versionId?: string, operation = 'read'): File {
     if (versionId === undefined) return this.bucket.file(this.paths.blob(key));
-    if (!this.settings.versioning) {
-      throw new UfsError('UNSUPPORTED', `[ufs] [gcs] "${key}": this mount does not declare versioning`, {
-        context: { backend: 'gcs', path: key },
-      });
-    }
-    if (!/^\d+$/.test(versionId)) {
-      throw new UfsError('INVALID_INPUT', `[ufs] [gcs] "${key}": versionId must be a GCS generation number`, {
-        context: { backend: 'gcs', path: key },
-      });
-    }
+    if (!this.settings.versioning)
+      throw keyError('UNSUPPORTED', this.site, operation, key, 'this mount does not declare versioning');
+    if (!/^\d+$/.test(versionId))
+      throw keyError('INVALID_INPUT', this.site, operation, key, 'versionId must be a GCS generation number');
     return this.bucket.file(this.paths.blob(key), { generation: Number(versionId) });
   }
 
@@ -111,7 +113,7 @@ export class GcsBackend implements StorageBackend {
         if (!exists) throw this.fail({ code: 404, message: 'The specified bucket does not exist.' }, 'stat', key);
         return dirEntry('');
       }
-      const metadata = await this.metadataOf(this.file(key, options.versionId));
+      const metadata = await this.metadataOf(this.file(key, options.versionId, 'stat'));
       if (metadata) return objectEntry(key, metadata);
       if (options.versionId !== undefined) return null;
       return (await hasChildren(this.bucket, this.paths, key)) ? dirEntry(key) : null;
@@ -121,8 +123,8 @@ export class GcsBackend implements StorageBackend {
   }
 
   async read(key: Key, options: ReadOptions = {}): Promise<Readable> {
-    requireFileKey(key, 'gcs', 'read');
-    const { offset, count } = byteRange(options, 'gcs', key);
+    requireFileKey(key, this.site, 'read');
+    const { offset, count } = byteRange(options, this.site, key);
     let stream: Readable;
     try {
       options.signal?.throwIfAborted();
@@ -161,7 +163,7 @@ export class GcsBackend implements StorageBackend {
   ): Promise<WriteResult> {
     const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
     try {
-      requireFileKey(key, 'gcs', 'write');
+      requireFileKey(key, this.site, 'write');
       options.signal?.throwIfAborted();
       const file = this.bucket.file(this.paths.blob(key));
       const small = options.size !== undefined && options.size <= this.settings.resumableThreshold;
@@ -226,8 +228,8 @@ export class GcsBackend implements StorageBackend {
     try {
       options.signal?.throwIfAborted();
       if (options.versionId !== undefined) {
-        requireFileKey(key, 'gcs', 'delete');
-        await this.deleteObject(this.file(key, options.versionId));
+        requireFileKey(key, this.site, 'delete');
+        await this.deleteObject(this.file(key, options.versionId, 'delete'));
         return;
       }
       if (options.recursive) {
@@ -239,12 +241,14 @@ export class GcsBackend implements StorageBackend {
         }
         return;
       }
-      requireFileKey(key, 'gcs', 'delete');
+      requireFileKey(key, this.site, 'delete');
       if (!(await this.deleteObject(this.file(key))) && (await hasChildren(this.bucket, this.paths, key))) {
-        throw new UfsError(
+        throw keyError(
           'INVALID_INPUT',
-          `[ufs] [gcs] delete "${key}": it is a folder that is not empty (pass recursive: true to delete the tree)`,
-          { context: { backend: 'gcs', operation: 'delete', path: key } },
+          this.site,
+          'delete',
+          key,
+          'it is a folder that is not empty (pass recursive: true to delete the tree)',
         );
       }
     } catch (err) {
@@ -256,8 +260,8 @@ export class GcsBackend implements StorageBackend {
   async mkdir(): Promise<void> {}
 
   async copy(from: Key, to: Key, options: CopyOptions = {}): Promise<void> {
-    requireFileKey(from, 'gcs', 'copy');
-    requireFileKey(to, 'gcs', 'copy');
+    requireFileKey(from, this.site, 'copy');
+    requireFileKey(to, this.site, 'copy');
     try {
       options.signal?.throwIfAborted();
       const source = this.file(from);
@@ -284,7 +288,7 @@ export class GcsBackend implements StorageBackend {
   }
 
   async setMetadata(key: Key, metadata: Record<string, string>): Promise<void> {
-    requireFileKey(key, 'gcs', 'setMetadata');
+    requireFileKey(key, this.site, 'setMetadata');
     try {
       const file = this.file(key);
       const [current] = await file.getMetadata();
@@ -299,11 +303,9 @@ export class GcsBackend implements StorageBackend {
   }
 
   async versions(key: Key): Promise<VersionInfo[]> {
-    requireFileKey(key, 'gcs', 'versions');
+    requireFileKey(key, this.site, 'versions');
     if (!this.settings.versioning) {
-      throw new UfsError('UNSUPPORTED', `[ufs] [gcs] versions "${key}": this mount does not declare versioning`, {
-        context: { backend: 'gcs', operation: 'versions', path: key },
-      });
+      throw keyError('UNSUPPORTED', this.site, 'versions', key, 'this mount does not declare versioning');
     }
     try {
       return await generationsOf(this.bucket, this.paths.blob(key));
@@ -321,21 +323,14 @@ export class GcsBackend implements StorageBackend {
   }
 
   private async presign(key: Key, options: PresignOptions, operation: 'presignGet' | 'presignPut'): Promise<string> {
-    requireFileKey(key, 'gcs', operation);
-    const context = { backend: 'gcs', operation, path: key };
+    requireFileKey(key, this.site, operation);
     if (!this.settings.canSign) {
-      throw new UfsError(
-        'UNSUPPORTED',
-        `[ufs] [gcs] ${operation} "${key}": signing URLs needs a service-account key (credentials or keyFilename)`,
-        { context },
-      );
+      const why = 'signing URLs needs a service-account key (credentials or keyFilename)';
+      throw keyError('UNSUPPORTED', this.site, operation, key, why);
     }
     if (!Number.isFinite(options.expiresIn) || options.expiresIn <= 0 || options.expiresIn > MAX_SIGNED_SECONDS) {
-      throw new UfsError(
-        'INVALID_INPUT',
-        `[ufs] [gcs] ${operation} "${key}": expiresIn must be between 1 second and 7 days (V4 signed URLs)`,
-        { context },
-      );
+      const why = 'expiresIn must be between 1 second and 7 days (V4 signed URLs)';
+      throw keyError('INVALID_INPUT', this.site, operation, key, why);
     }
     try {
       const [url] = await this.file(key).getSignedUrl({

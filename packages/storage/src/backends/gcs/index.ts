@@ -51,6 +51,7 @@ export default defineBackend({
       versioning: options.versioning,
       resumableThreshold: options.resumableThreshold,
       chunkSize: options.chunkSize,
+      mountName: context.mountName,
     });
   },
 });

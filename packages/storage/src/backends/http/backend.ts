@@ -12,6 +12,7 @@ import {
   type StorageBackend,
   type WriteResult,
 } from '@org/core';
+import { keyContext } from '../../errors.js';
 import { timedFetch, type FetchFunction, type TimedResponse } from './fetch-stream.js';
 import { parseContentRange, rangeHeader, rangeLength, requestedRange } from './range.js';
 
@@ -44,12 +45,8 @@ export function createHttpBackend(options: HttpBackendOptions, mountName = PROTO
   const base = folderUrl(options.baseUrl);
   const baseQuery = base.search;
   const basePath = base.pathname;
-  const ctx = (operation: string, path: string): ErrorContext => ({
-    backend: PROTOCOL,
-    mount: mountName,
-    operation,
-    path,
-  });
+  const ctx = (operation: string, key: string): ErrorContext =>
+    keyContext({ mount: mountName, protocol: PROTOCOL }, operation, key);
 
   function urlOf(key: string, operation: string): URL {
     let valid = false;

@@ -1,11 +1,14 @@
 import { GetBucketVersioningCommand } from '@aws-sdk/client-s3';
-import { capabilities, UfsError, type StorageBackend } from '@org/core';
+import { capabilities, type StorageBackend } from '@org/core';
+import type { LocatedBackend } from '../../util/location.js';
 import type { ClientChoice } from './client.js';
 import { s3Context, type S3Context } from './context.js';
 import { copy, setMetadata } from './copier.js';
 import { remove } from './deleter.js';
+import { mkdir } from './folders.js';
 import { encodePath, KeyMap } from './keys.js';
 import { list } from './lister.js';
+import { s3Location } from './location.js';
 import type { S3Options } from './options.js';
 import { presignGet, presignPut } from './presigner.js';
 import { read, stat } from './reader.js';
@@ -24,15 +27,20 @@ async function versioningEnabled(s3: S3Context, setting: S3Options['versioning']
 }
 
 /**
- * The s3 backend object. S3 has a flat namespace: folders are common prefixes (`directories: false`, mkdir is a
- * no-op); there is no native rename (`rename: false`: the node layer copies then deletes) and no append.
+ * The s3 backend object. S3 has a flat namespace: folders are common prefixes (`directories: false`; mkdir writes a
+ * `key/` marker object, as OpenDAL and the AWS console do); there is no native rename (`rename: false`: the node
+ * layer copies then deletes) and no append.
  */
-export async function createS3Backend(options: S3Options, choice: ClientChoice): Promise<StorageBackend> {
-  const keys = new KeyMap(options.bucket, options.prefix);
+export async function createS3Backend(
+  options: S3Options,
+  choice: ClientChoice,
+  mountName = 's3',
+): Promise<StorageBackend> {
+  const keys = new KeyMap(options.bucket, options.prefix, mountName);
   const s3 = s3Context(choice.client, keys, options);
   const versioning = await versioningEnabled(s3, options.versioning);
   const publicBase = options.publicBaseUrl?.replace(/\/+$/, '');
-  const backend: StorageBackend = {
+  const backend: LocatedBackend = {
     protocol: 's3',
     capabilities: capabilities({
       read: true,
@@ -57,22 +65,19 @@ export async function createS3Backend(options: S3Options, choice: ClientChoice):
     write: (key, source, opts) => write(s3, key, source, opts),
     list: (key, opts) => list(s3, key, opts),
     delete: (key, opts) => remove(s3, key, opts),
-    // Folders exist while objects lie below them; there is nothing to create.
-    mkdir: async () => undefined,
+    // A folder exists while objects lie below it; mkdir writes the marker object `key/` (see folders.ts).
+    mkdir: (key, opts) => mkdir(s3, key, opts),
     copy: (from, to, opts) => copy(s3, from, to, opts),
     presignGet: (key, opts) => presignGet(s3, key, opts),
     presignPut: (key, opts) => presignPut(s3, key, opts),
     setMetadata: (key, metadata) => setMetadata(s3, key, metadata),
     versions: async (key) => {
       if (!versioning) {
-        throw new UfsError(
-          'UNSUPPORTED',
-          `[ufs] [s3] versions "${key}": versioning is not enabled on bucket "${options.bucket}"`,
-          { context: { backend: 's3', operation: 'versions', path: key } },
-        );
+        throw s3.error('UNSUPPORTED', 'versions', key, `versioning is not enabled on bucket "${options.bucket}"`);
       }
       return versions(s3, key);
     },
+    location: async (key) => s3Location(options, keys, key),
     dispose: async () => {
       if (choice.owned) choice.client.destroy();
     },

@@ -8,7 +8,7 @@ import {
   type CompletedPart,
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
-import { UfsError, type CopyOptions } from '@org/core';
+import type { CopyOptions } from '@org/core';
 import type { S3Context } from './context.js';
 import { encodeMetadata } from './keys.js';
 import { MAX_PARTS } from './options.js';
@@ -20,6 +20,9 @@ interface CopyJob {
   /** Replace user metadata with this (already encoded); undefined keeps the source's. */
   metadata?: Record<string, string>;
   signal?: AbortSignal;
+  /** The operation and key its errors name. */
+  operation: string;
+  key: string;
 }
 
 /** Content headers that a metadata REPLACE would otherwise reset. */
@@ -42,10 +45,10 @@ export async function copy(s3: S3Context, from: string, to: string, options: Cop
     const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: source }), {
       abortSignal: options.signal,
     });
-    const metadata = encodeMetadata(options.metadata, { operation: 'copy', path: to });
+    const metadata = encodeMetadata(options.metadata, { operation: 'copy', path: to, mount: s3.mount });
     // S3 refuses to copy an object onto itself unchanged; the copy is already there.
     if (source === target && metadata === undefined) return;
-    await copyObject(s3, { source, target, head, metadata, signal: options.signal });
+    await copyObject(s3, { source, target, head, metadata, signal: options.signal, operation: 'copy', key: from });
   } catch (err) {
     throw s3.fail(err, 'copy', from).withContext({ to });
   }
@@ -56,8 +59,15 @@ export async function setMetadata(s3: S3Context, key: string, metadata: Record<s
   try {
     const objectKey = s3.keys.object(key, 'setMetadata');
     const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: objectKey }));
-    const encoded = encodeMetadata(metadata, { operation: 'setMetadata', path: key }) ?? {};
-    await copyObject(s3, { source: objectKey, target: objectKey, head, metadata: encoded });
+    const encoded = encodeMetadata(metadata, { operation: 'setMetadata', path: key, mount: s3.mount }) ?? {};
+    await copyObject(s3, {
+      source: objectKey,
+      target: objectKey,
+      head,
+      metadata: encoded,
+      operation: 'setMetadata',
+      key,
+    });
   } catch (err) {
     throw s3.fail(err, 'setMetadata', key);
   }
@@ -129,7 +139,7 @@ async function multipartCopy(s3: S3Context, job: CopyJob, size: number): Promise
   try {
     const settled = await Promise.allSettled(Array.from({ length: Math.min(s3.options.queueSize, count) }, worker));
     const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (rejected) throw sourceChanged(rejected.reason);
+    if (rejected) throw sourceChanged(s3, job, rejected.reason);
     await s3.client.send(
       new CompleteMultipartUploadCommand({
         Bucket: s3.bucket,
@@ -149,11 +159,9 @@ async function multipartCopy(s3: S3Context, job: CopyJob, size: number): Promise
 }
 
 /** A 412 on UploadPartCopy means the source changed while it was being copied. */
-function sourceChanged(err: unknown): unknown {
+function sourceChanged(s3: S3Context, job: CopyJob, err: unknown): unknown {
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   if (status !== 412) return err;
-  return new UfsError('UNAVAILABLE', '[ufs] [s3] copy: the source changed while it was being copied; try again', {
-    cause: err,
-    retryable: true,
-  });
+  const why = 'the source changed while it was being copied; try again';
+  return s3.error('UNAVAILABLE', job.operation, job.key, why, err);
 }

@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describeContext, UfsError, type DeleteOptions } from '@org/core';
 import type { S3Context } from './context.js';
-import { isForbidden, isMissingObject } from './errors.js';
+import { isForbidden, isMissingObject, s3ErrorContext } from './errors.js';
 
 /** DeleteObjects takes at most 1000 keys. */
 const BATCH = 1000;
@@ -22,7 +22,7 @@ export async function remove(s3: S3Context, key: string, options: DeleteOptions 
       return;
     }
     if (options.versionId !== undefined) {
-      throw new UfsError('INVALID_INPUT', `[ufs] [s3] delete "${key}": a version id cannot be combined with recursive`);
+      throw s3.error('INVALID_INPUT', 'delete', key, 'a version id cannot be combined with recursive');
     }
     if (key !== '') await send(s3, s3.keys.object(key, 'delete'), options.signal);
     await removeBelow(s3, key, options.signal);
@@ -57,11 +57,8 @@ async function removeOne(s3: S3Context, key: string, objectKey: string, signal: 
   });
   const below = (page.Contents ?? []).filter((o) => o.Key !== marker);
   if (below.length > 0) {
-    throw new UfsError(
-      'INVALID_INPUT',
-      `[ufs] [s3] delete "${key}": it is a folder that is not empty (pass recursive: true to delete the tree)`,
-      { context: { backend: 's3', operation: 'delete', path: key } },
-    );
+    const why = 'it is a folder that is not empty (pass recursive: true to delete the tree)';
+    throw s3.error('INVALID_INPUT', 'delete', key, why);
   }
   if (page.Contents?.length) await send(s3, marker, signal);
 }
@@ -93,7 +90,7 @@ async function removeBelow(s3: S3Context, key: string, signal: AbortSignal | und
         const name = (failed.Key && s3.keys.relative(failed.Key)) ?? failed.Key;
         const more = result.Errors!.length > 1 ? ` and ${result.Errors!.length - 1} more` : '';
         const why = [failed.Code, failed.Message].filter(Boolean).join(': ') || 'refused';
-        const context = { backend: 's3', operation: 'delete', path: key, s3Code: failed.Code };
+        const context = { ...s3ErrorContext(s3.where('delete', key)), s3Code: failed.Code };
         throw new UfsError(
           failed.Code === 'AccessDenied' ? 'PERMISSION_DENIED' : 'UNAVAILABLE',
           `${describeContext(context)} could not delete "${name}"${more} (${why})`,

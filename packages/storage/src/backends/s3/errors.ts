@@ -1,10 +1,31 @@
-import { classifyHttpStatus, describeContext, parseRetryAfter, toUfsError, UfsError, type ErrorCode } from '@org/core';
+import {
+  classifyHttpStatus,
+  describeContext,
+  parseRetryAfter,
+  toUfsError,
+  UfsError,
+  type ErrorCode,
+  type ErrorContext,
+} from '@org/core';
+import { keyContext } from '../../errors.js';
 
 export interface S3ErrorContext {
   operation: string;
   /** The backend key the operation was about. */
   path?: string;
   bucket: string;
+  /** The mount's name (default `s3`): errors name the key as `mount:key`, as every backend's do. */
+  mount?: string;
+}
+
+/** `{ backend: 's3', mount, operation, path: 'mount:key', bucket }`: the context of an s3 error. */
+export function s3ErrorContext(ctx: S3ErrorContext): ErrorContext {
+  const mount = ctx.mount ?? 's3';
+  const where =
+    ctx.path === undefined
+      ? { backend: 's3', mount, operation: ctx.operation }
+      : keyContext({ mount, protocol: 's3' }, ctx.operation, ctx.path);
+  return { ...where, bucket: ctx.bucket };
 }
 
 interface ServiceErrorShape {
@@ -71,13 +92,14 @@ function isServiceError(err: unknown): err is ServiceErrorShape {
 }
 
 /**
- * Turns anything the S3 SDK throws into a UfsError with `{backend: 's3', operation, path}` context and a message
- * saying what went wrong: NoSuchKey → NOT_FOUND, NoSuchBucket → NOT_FOUND naming the bucket, AccessDenied /
- * InvalidAccessKeyId / SignatureDoesNotMatch → PERMISSION_DENIED, PreconditionFailed → ALREADY_EXISTS, SlowDown →
- * RATE_LIMITED, 5xx → UNAVAILABLE (retryable); network errors and aborts through `toUfsError`.
+ * Turns anything the S3 SDK throws into a UfsError with `{backend: 's3', mount, operation, path: 'mount:key'}`
+ * context and a message saying what went wrong: NoSuchKey → NOT_FOUND, NoSuchBucket → NOT_FOUND naming the
+ * bucket, AccessDenied / InvalidAccessKeyId / SignatureDoesNotMatch → PERMISSION_DENIED, PreconditionFailed →
+ * ALREADY_EXISTS, SlowDown → RATE_LIMITED, 5xx → UNAVAILABLE (retryable); network errors and aborts through
+ * `toUfsError`.
  */
 export function s3Error(err: unknown, ctx: S3ErrorContext): UfsError {
-  const context = { backend: 's3', operation: ctx.operation, path: ctx.path, bucket: ctx.bucket };
+  const context = s3ErrorContext(ctx);
   if (err instanceof UfsError) return err.withContext(context);
   if (!isServiceError(err)) return toUfsError(withNetworkCode(err), context);
   const status = err.$metadata!.httpStatusCode!;
@@ -129,6 +151,6 @@ export function isForbidden(err: unknown): boolean {
 }
 
 export function abortedError(ctx: S3ErrorContext): UfsError {
-  const context = { backend: 's3', operation: ctx.operation, path: ctx.path, bucket: ctx.bucket };
+  const context = s3ErrorContext(ctx);
   return new UfsError('ABORTED', `${describeContext(context)} aborted`, { context });
 }

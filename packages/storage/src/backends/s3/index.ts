@@ -12,6 +12,6 @@ export default defineBackend({
   protocol: 's3',
   description: 'S3-compatible object storage (AWS S3, Ceph radosgw, MinIO, R2, …) via the AWS SDK',
   options: s3OptionsSchema,
-  create: (options, context) => createS3Backend(options, s3Client(options, context.env)),
+  create: (options, context) => createS3Backend(options, s3Client(options, context.env), context.mountName),
   fromUrl: s3OptionsFromUrl,
 });

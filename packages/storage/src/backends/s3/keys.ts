@@ -1,4 +1,4 @@
-import { UfsError } from '@org/core';
+import { keyError } from '../../errors.js';
 
 /**
  * Maps backend keys (normalised, relative, '' = root) to object keys inside the bucket under the mount's prefix,
@@ -11,6 +11,8 @@ export class KeyMap {
   constructor(
     readonly bucket: string,
     prefix: string | undefined,
+    /** The mount's name, for errors. */
+    readonly mount = 's3',
   ) {
     this.base = prefix ? `${prefix}/` : '';
   }
@@ -18,9 +20,15 @@ export class KeyMap {
   /** The object key of a file. The root is a folder, never an object. */
   object(key: string, operation: string): string {
     if (key === '') {
-      throw new UfsError('INVALID_INPUT', `[ufs] [s3] ${operation} "": the root is a folder, not an object`, {
-        context: { backend: 's3', operation, path: key },
-      });
+      const context = { bucket: this.bucket };
+      throw keyError(
+        'INVALID_INPUT',
+        { mount: this.mount, protocol: 's3' },
+        operation,
+        key,
+        'the root is a folder, not an object',
+        { context },
+      );
     }
     return this.base + key;
   }
@@ -74,17 +82,14 @@ const ENCODED_WORD = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$/i;
  */
 export function encodeMetadata(
   metadata: Record<string, string> | undefined,
-  context: { operation: string; path: string },
+  where: { operation: string; path: string; mount: string },
 ): Record<string, string> | undefined {
   if (!metadata) return undefined;
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(metadata)) {
     if (!HEADER_TOKEN.test(name)) {
-      throw new UfsError(
-        'INVALID_INPUT',
-        `[ufs] [s3] ${context.operation} "${context.path}": metadata name ${JSON.stringify(name)} is not allowed in an HTTP header (use letters, digits and "-")`,
-        { context: { backend: 's3', ...context } },
-      );
+      const why = `metadata name ${JSON.stringify(name)} is not allowed in an HTTP header (use letters, digits and "-")`;
+      throw keyError('INVALID_INPUT', { mount: where.mount, protocol: 's3' }, where.operation, where.path, why);
     }
     const text = String(value);
     out[name.toLowerCase()] =

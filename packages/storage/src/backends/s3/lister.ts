@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, type _Object } from '@aws-sdk/client-s3';
-import { UfsError, type EntryStat, type ListOptions, type ListPage } from '@org/core';
+import type { EntryStat, ListOptions, ListPage } from '@org/core';
 import type { S3Context } from './context.js';
 import { unquoteEtag } from './keys.js';
 
@@ -18,26 +18,22 @@ function folderEntry(key: string): EntryStat {
   return { key, isFile: false, isDir: true, size: 0 };
 }
 
-function pageSizeOf(options: ListOptions): number {
+function pageSizeOf(s3: S3Context, key: string, options: ListOptions): number {
   const size = options.pageSize ?? MAX_PAGE;
-  if (!Number.isInteger(size) || size < 1) {
-    throw new UfsError('INVALID_INPUT', `[ufs] [s3] list: pageSize must be a positive whole number, got ${size}`);
-  }
+  if (!Number.isInteger(size) || size < 1)
+    throw s3.error('INVALID_INPUT', 'list', key, `pageSize must be a positive whole number, got ${size}`);
   return Math.min(size, MAX_PAGE);
 }
 
 // Cursors say which kind of listing made them: `l.<continuation token>` (one level) or `r.<base64url JSON>` holding
 // the object key to resume after and the last key listed (whose folders are already out).
-function badCursor(kind: string): never {
-  throw new UfsError(
-    'INVALID_INPUT',
-    `[ufs] [s3] list: this cursor does not come from a ${kind} listing of this backend`,
-  );
+function badCursor(s3: S3Context, key: string, kind: string): never {
+  throw s3.error('INVALID_INPUT', 'list', key, `this cursor does not come from a ${kind} listing of this backend`);
 }
 
-function levelCursor(cursor: string | undefined): string | undefined {
+function levelCursor(s3: S3Context, key: string, cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
-  if (!cursor.startsWith('l.') || cursor.length < 3) badCursor('one-level');
+  if (!cursor.startsWith('l.') || cursor.length < 3) badCursor(s3, key, 'one-level');
   return cursor.slice(2);
 }
 
@@ -47,16 +43,16 @@ interface TreeCursor {
   last: string;
 }
 
-function treeCursor(cursor: string | undefined): TreeCursor | undefined {
+function treeCursor(s3: S3Context, key: string, cursor: string | undefined): TreeCursor | undefined {
   if (cursor === undefined) return undefined;
-  if (!cursor.startsWith('r.')) badCursor('recursive');
+  if (!cursor.startsWith('r.')) badCursor(s3, key, 'recursive');
   try {
     const [after, last] = JSON.parse(Buffer.from(cursor.slice(2), 'base64url').toString('utf8')) as unknown[];
     if (typeof after === 'string' && typeof last === 'string') return { after, last };
   } catch {
     // fall through
   }
-  return badCursor('recursive');
+  return badCursor(s3, key, 'recursive');
 }
 
 function encodeTreeCursor(cursor: TreeCursor): string {
@@ -79,8 +75,8 @@ async function listLevel(s3: S3Context, key: string, options: ListOptions): Prom
       Bucket: s3.bucket,
       Prefix: prefix || undefined,
       Delimiter: '/',
-      MaxKeys: pageSizeOf(options),
-      ContinuationToken: levelCursor(options.cursor),
+      MaxKeys: pageSizeOf(s3, key, options),
+      ContinuationToken: levelCursor(s3, key, options.cursor),
     }),
     { abortSignal: options.signal },
   );
@@ -116,8 +112,8 @@ function foldersOf(relative: string): string[] {
  */
 async function listTree(s3: S3Context, key: string, options: ListOptions): Promise<ListPage> {
   const prefix = s3.keys.folder(key);
-  const pageSize = pageSizeOf(options);
-  const resume = treeCursor(options.cursor);
+  const pageSize = pageSizeOf(s3, key, options);
+  const resume = treeCursor(s3, key, options.cursor);
   let startAfter = resume?.after;
   let last = resume?.last ?? '';
   let previous = foldersOf(last);

@@ -1,24 +1,21 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { UfsError, type PresignOptions } from '@org/core';
+import type { PresignOptions } from '@org/core';
 import type { S3Context } from './context.js';
 
 /** SigV4 presigned URLs live at most 7 days. */
 const MAX_EXPIRY = 7 * 24 * 3600;
 
-function checkExpiry(operation: string, key: string, expiresIn: number): void {
+function checkExpiry(s3: S3Context, operation: string, key: string, expiresIn: number): void {
   if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRY) {
-    throw new UfsError(
-      'INVALID_INPUT',
-      `[ufs] [s3] ${operation} "${key}": expiresIn must be a whole number of seconds from 1 to ${MAX_EXPIRY} (7 days), got ${expiresIn}`,
-      { context: { backend: 's3', operation, path: key } },
-    );
+    const why = `expiresIn must be a whole number of seconds from 1 to ${MAX_EXPIRY} (7 days), got ${expiresIn}`;
+    throw s3.error('INVALID_INPUT', operation, key, why);
   }
 }
 
 /** A presigned GET; `disposition` and `contentType` become the response's headers. */
 export async function presignGet(s3: S3Context, key: string, options: PresignOptions): Promise<string> {
-  checkExpiry('presignGet', key, options.expiresIn);
+  checkExpiry(s3, 'presignGet', key, options.expiresIn);
   try {
     const command = new GetObjectCommand({
       Bucket: s3.bucket,
@@ -37,7 +34,7 @@ export async function presignGet(s3: S3Context, key: string, options: PresignOpt
  * flexible checksum of the (empty) body is left out: it would make every non-empty upload fail its checksum.
  */
 export async function presignPut(s3: S3Context, key: string, options: PresignOptions): Promise<string> {
-  checkExpiry('presignPut', key, options.expiresIn);
+  checkExpiry(s3, 'presignPut', key, options.expiresIn);
   try {
     const command = new PutObjectCommand({
       Bucket: s3.bucket,

@@ -5,7 +5,7 @@ import {
   ListObjectsV2Command,
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
-import { UfsError, type EntryStat, type ReadOptions } from '@org/core';
+import type { EntryStat, ReadOptions } from '@org/core';
 import type { S3Context } from './context.js';
 import { abortedError, isMissingObject } from './errors.js';
 import { decodeMetadata, md5FromEtag, unquoteEtag } from './keys.js';
@@ -68,19 +68,13 @@ function rangeHeader(options: ReadOptions): string | undefined {
 /** GetObject as a Node stream; ranges are inclusive and may be open-ended; a start past the end reads nothing. */
 export async function read(s3: S3Context, key: string, options: ReadOptions = {}): Promise<Readable> {
   const { signal } = options;
-  if (signal?.aborted) throw abortedError({ operation: 'read', path: key, bucket: s3.bucket });
+  if (signal?.aborted) throw abortedError(s3.where('read', key));
   for (const [name, value] of [
     ['start', options.start],
     ['end', options.end],
   ] as const) {
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-      throw new UfsError(
-        'INVALID_INPUT',
-        `[ufs] [s3] read "${key}": ${name} must be a byte offset (a whole number ≥ 0), got ${value}`,
-        {
-          context: { backend: 's3', operation: 'read', path: key },
-        },
-      );
+      throw s3.error('INVALID_INPUT', 'read', key, `${name} must be a byte offset (a whole number ≥ 0), got ${value}`);
     }
   }
   const range = rangeHeader(options);
@@ -104,7 +98,7 @@ export async function read(s3: S3Context, key: string, options: ReadOptions = {}
     return guarded(
       body,
       (err) => s3.fail(err, 'read', key),
-      () => abortedError({ operation: 'read', path: key, bucket: s3.bucket }),
+      () => abortedError(s3.where('read', key)),
       signal,
     );
   } catch (err) {

@@ -8,10 +8,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { UfsError, describeContext, type WriteOptions, type WriteResult } from '@org/core';
+import { UfsError, type WriteOptions, type WriteResult } from '@org/core';
 import { bytesOf } from '../../util/replayable.js';
 import type { S3Context } from './context.js';
-import { abortedError, isMissingObject } from './errors.js';
+import { abortedError, isMissingObject, s3ErrorContext, type S3ErrorContext } from './errors.js';
 import { encodeMetadata, unquoteEtag } from './keys.js';
 import { MAX_PARTS, MAX_PART_SIZE } from './options.js';
 
@@ -40,16 +40,13 @@ function cancellable(client: S3Client, signal: AbortSignal, beforeMultipart: () 
 
 /** Refuses an existing key before writing, where the server does not enforce If-None-Match. */
 async function refuseExisting(s3: S3Context, key: string, objectKey: string, signal?: AbortSignal): Promise<void> {
-  const where = { operation: 'write', path: key, bucket: s3.bucket };
   try {
     await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: objectKey }), { abortSignal: signal });
   } catch (err) {
     if (isMissingObject(err)) return;
     throw err;
   }
-  throw new UfsError('ALREADY_EXISTS', `${describeContext({ backend: 's3', ...where })} the object already exists`, {
-    context: { backend: 's3', ...where },
-  });
+  throw s3.error('ALREADY_EXISTS', 'write', key, 'the object already exists');
 }
 
 /** In-memory content up to one part: a single PutObject with the Buffer (no stream, no Upload machinery). */
@@ -66,12 +63,12 @@ function writeResult(key: string, size: number, answer: { ETag?: string; Version
 function writeFailure(
   s3: S3Context,
   key: string,
-  where: { operation: string; path: string; bucket: string },
+  where: S3ErrorContext,
   signal: AbortSignal | undefined,
   err: unknown,
 ): UfsError {
   if (signal?.aborted) {
-    return new UfsError('ABORTED', abortedError(where).message, { context: { backend: 's3', ...where }, cause: err });
+    return new UfsError('ABORTED', abortedError(where).message, { context: s3ErrorContext(where), cause: err });
   }
   return s3.fail(err, 'write', key);
 }
@@ -84,7 +81,7 @@ async function putBytes(
   metadata: Record<string, string> | undefined,
   options: WriteOptions,
 ): Promise<WriteResult> {
-  const where = { operation: 'write', path: key, bucket: s3.bucket };
+  const where = s3.where('write', key);
   const { signal } = options;
   try {
     if (options.ifNotExists && !s3.options.conditionalWrite) await refuseExisting(s3, key, objectKey, signal);
@@ -124,7 +121,7 @@ export async function write(
   source: Readable | AsyncIterable<Uint8Array>,
   options: WriteOptions = {},
 ): Promise<WriteResult> {
-  const where = { operation: 'write', path: key, bucket: s3.bucket };
+  const where = s3.where('write', key);
   const { signal } = options;
   let objectKey: string;
   let metadata: Record<string, string> | undefined;
@@ -166,9 +163,7 @@ export async function write(
       if (isMissingObject(err)) return;
       throw err;
     }
-    throw new UfsError('ALREADY_EXISTS', `${describeContext({ backend: 's3', ...where })} the object already exists`, {
-      context: { backend: 's3', ...where },
-    });
+    throw s3.error('ALREADY_EXISTS', 'write', key, 'the object already exists');
   };
   const onAbort = () => {
     cancel.abort();

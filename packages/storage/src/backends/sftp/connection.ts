@@ -19,6 +19,95 @@ export function call<T = void>(fn: (cb: (err: Error | undefined | null, value?: 
   });
 }
 
+/** The SFTP requests of ssh2's channel: each takes a callback as its last argument and sends one request. */
+const REQUESTS = new Set([
+  'open',
+  'close',
+  'read',
+  'write',
+  'fstat',
+  'fsetstat',
+  'futimes',
+  'fchown',
+  'fchmod',
+  'opendir',
+  'readdir',
+  'unlink',
+  'rename',
+  'mkdir',
+  'rmdir',
+  'stat',
+  'lstat',
+  'setstat',
+  'utimes',
+  'chown',
+  'chmod',
+  'readlink',
+  'symlink',
+  'realpath',
+  'ext_openssh_rename',
+  'ext_openssh_statvfs',
+  'ext_openssh_fstatvfs',
+  'ext_openssh_hardlink',
+  'ext_openssh_fsync',
+  'ext_openssh_lsetstat',
+  'ext_openssh_expandPath',
+  'ext_copy_data',
+  'ext_home_dir',
+  'ext_users_groups',
+]);
+
+type Callback = (err: Error | undefined | null, ...values: unknown[]) => void;
+
+/** The error of a request on a channel that closed: its callback would never have been called. */
+function channelClosed(): Error {
+  return Object.assign(new Error('the SFTP channel is closed (connection lost)'), { code: STATUS.CONNECTION_LOST });
+}
+
+/**
+ * The channel as the backend uses it: once the connection is lost (`dropped()`), ssh2 answers the requests then
+ * pending with an error but silently drops any later one, whose callback never runs (a promise awaiting it never
+ * settles, and Node exits with nothing said). Here a request on a closed channel fails at once, and requests still
+ * pending when it drops fail then, whatever ssh2 does with them.
+ */
+export function guardedChannel(sftp: SFTPWrapper): { sftp: SFTPWrapper; dropped: () => void } {
+  const pending = new Set<Callback>();
+  let closed = false;
+  const isOpen = () => !closed && (sftp as unknown as { outgoing?: { state?: string } }).outgoing?.state === 'open';
+  const proxy: SFTPWrapper = new Proxy(sftp, {
+    get: (target, p) => {
+      const value: unknown = Reflect.get(target, p, target);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      // Streams keep the channel they were made on: made on this one, their own requests are guarded too.
+      if (p === 'createReadStream' || p === 'createWriteStream') return method.bind(proxy);
+      if (typeof p !== 'string' || !REQUESTS.has(p)) return method.bind(target);
+      return (...args: unknown[]) => {
+        const cb = args[args.length - 1];
+        if (typeof cb !== 'function') return method.apply(target, args);
+        let done = false;
+        const once: Callback = (err, ...values) => {
+          if (done) return;
+          done = true;
+          pending.delete(once);
+          (cb as Callback)(err, ...values);
+        };
+        if (!isOpen()) {
+          process.nextTick(() => once(channelClosed()));
+          return false;
+        }
+        pending.add(once);
+        return method.apply(target, [...args.slice(0, -1), once]);
+      };
+    },
+  });
+  const dropped = () => {
+    closed = true;
+    for (const cb of [...pending]) cb(channelClosed());
+  };
+  return { sftp: proxy, dropped };
+}
+
 /** One live SSH connection with its SFTP channel and the resolved mount root. */
 export interface Session {
   readonly sftp: SFTPWrapper;
@@ -28,6 +117,11 @@ export interface Session {
   readonly fsync: boolean;
   /** False once the connection dropped or was closed; operations then need a new session. */
   alive: boolean;
+  /**
+   * Removes a remote file (a write's temporary file) once a new session is up, when this one died before it could:
+   * the next connection unlinks it before any operation runs on it.
+   */
+  removeLater?(path: string): void;
 }
 
 export interface ConnectionConfig {
@@ -68,9 +162,16 @@ export class SftpConnection {
   #live: Session | undefined;
   #client: SftpClient | undefined;
   #disposed = false;
+  /** Temporary files a lost session could not remove; the next session removes them. */
+  readonly #leftovers = new Set<string>();
 
   constructor(config: ConnectionConfig) {
     this.#config = config;
+  }
+
+  /** The server's host name, as configured. */
+  get host(): string {
+    return this.#config.host;
   }
 
   get target(): string {
@@ -146,22 +247,29 @@ export class SftpConnection {
     }
 
     const extensions = (sftp as unknown as { _extensions?: Record<string, string> })._extensions ?? {};
+    const channel = guardedChannel(sftp);
     let session: Session;
     try {
       const root = await resolveRoot(sftp, cfg.root, context);
       session = {
-        sftp,
+        sftp: channel.sftp,
         root,
         posixRename: extensions['posix-rename@openssh.com'] === '1',
         fsync: extensions['fsync@openssh.com'] === '1',
         alive: true,
+        removeLater: (path) => this.#leftovers.add(path),
       };
+      for (const path of [...this.#leftovers]) {
+        this.#leftovers.delete(path);
+        await call((cb) => channel.sftp.unlink(path, cb)).catch(() => undefined);
+      }
     } catch (err) {
       await client.end().catch(() => undefined);
       throw err;
     }
 
     const dropped = () => {
+      channel.dropped();
       if (!session.alive) return;
       session.alive = false;
       if (this.#client === client) this.#client = undefined;
@@ -171,6 +279,7 @@ export class SftpConnection {
     client.on('end', dropped);
     client.on('error', dropped);
     sftp.on('close', dropped);
+    sftp.on('end', dropped);
     this.#client = client;
     this.#live = session;
     return session;

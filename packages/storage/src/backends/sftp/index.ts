@@ -18,10 +18,13 @@ import {
   type WriteResult,
 } from '@org/core';
 import { defineBackend } from '../../backend-definition.js';
+import { keyContext } from '../../errors.js';
+import { isThisMachine, type KeyLocation } from '../../util/location.js';
 import { hostKeyBlob, SftpConnection, type Session } from './connection.js';
 import { sftpError } from './errors.js';
 import { deleteKey, listKey, mkdirKey, readKey, renameKey, statKey } from './operations.js';
 import { sftpOptionsFromUrl, sftpOptionsSchema, type SftpOptions } from './options.js';
+import { remotePath } from './paths.js';
 import { appendFile, writeFile } from './writer.js';
 
 type Source = Readable | AsyncIterable<Uint8Array>;
@@ -52,6 +55,8 @@ export class SftpBackend implements StorageBackend {
   readonly #connection: SftpConnection;
   readonly #mountName: string;
   readonly #fsync: boolean;
+  /** Whether the server's host is this machine (asked once). */
+  #local: Promise<boolean> | undefined;
 
   constructor(connection: SftpConnection, options: { mountName: string; fsync: boolean }) {
     this.#connection = connection;
@@ -69,7 +74,7 @@ export class SftpBackend implements StorageBackend {
     fn: (session: Session, context: ErrorContext) => Promise<T>,
     options: { idempotent: boolean; signal?: AbortSignal },
   ): Promise<T> {
-    const context: ErrorContext = { backend: 'sftp', mount: this.#mountName, operation, path };
+    const context: ErrorContext = keyContext({ mount: this.#mountName, protocol: 'sftp' }, operation, path);
     for (let attempt = 1; ; attempt++) {
       if (options.signal?.aborted) throw sftpError(options.signal.reason, context, false, options.signal);
       let session: Session;
@@ -127,6 +132,17 @@ export class SftpBackend implements StorageBackend {
 
   rename(from: string, to: string): Promise<void> {
     return this.#run('rename', from, (s, c) => renameKey(s, from, to, { ...c, to }), { idempotent: false });
+  }
+
+  /**
+   * Where a key lives: `sftp://user@host:port/absolute/path`; on a host that is this machine, also the path it may
+   * have here (two mounts of one folder, local and SFTP, are then recognised as one; see `copy/identity.ts`).
+   */
+  async location(key: string): Promise<KeyLocation> {
+    const path = remotePath(await this.#connection.session(), key);
+    this.#local ??= isThisMachine(this.#connection.host);
+    const local = (await this.#local) ? path : undefined;
+    return { url: `sftp://${this.#connection.target}${path}`, localCandidate: local };
   }
 
   dispose(): Promise<void> {

@@ -249,7 +249,7 @@ export async function mkdirKey(s: Session, key: string, options: MkdirOptions, c
         throw ufsError('INVALID_INPUT', context, `"${parent}" is a file, not a folder`, err);
       throw ufsError(
         'NOT_FOUND',
-        { ...context, missing: parent },
+        { ...context, missing: `${String(context.mount)}:${parent}` },
         `parent folder "${parent}" does not exist (use { parents: true })`,
         err,
       );

@@ -177,7 +177,10 @@ export async function writeFile(
     return { key, size };
   } catch (err) {
     if (handle) await closeQuietly(s, handle);
-    await call((cb) => s.sftp.unlink(temp, cb)).catch(() => undefined);
+    await call((cb) => s.sftp.unlink(temp, cb)).catch(() => {
+      // The connection is gone (the request failed at once): the next session removes the temporary file.
+      if (!s.alive) s.removeLater?.(temp);
+    });
     throw err;
   }
 }

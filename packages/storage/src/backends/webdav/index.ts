@@ -18,6 +18,7 @@ import {
 } from '@org/core';
 import { AuthType, createClient, type WebDAVClient } from 'webdav';
 import { defineBackend } from '../../backend-definition.js';
+import { keyContext } from '../../errors.js';
 import { ListingRest } from '../../util/listing-rest.js';
 import { ufsError, webdavError } from './errors.js';
 import type { Dav } from './folders.js';
@@ -95,7 +96,7 @@ export class WebdavBackend implements StorageBackend {
     signal: AbortSignal | undefined,
     fn: (context: ErrorContext) => Promise<T>,
   ): Promise<T> {
-    const context: ErrorContext = { backend: 'webdav', mount: this.#mountName, operation, path };
+    const context: ErrorContext = keyContext({ mount: this.#mountName, protocol: 'webdav' }, operation, path);
     try {
       signal?.throwIfAborted();
       await this.#authenticate(context);

@@ -213,7 +213,7 @@ export async function mkdirKey(dav: Dav, key: string, options: MkdirOptions, con
         throw ufsError('INVALID_INPUT', context, `"${parentKey(key)}" is a file, not a folder`, err);
       throw ufsError(
         'NOT_FOUND',
-        { ...context, missing: parentKey(key) },
+        { ...context, missing: `${String(context.mount)}:${parentKey(key)}` },
         `parent folder "${parentKey(key)}" does not exist (use { parents: true })`,
         err,
       );

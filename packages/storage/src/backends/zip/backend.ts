@@ -15,6 +15,7 @@ import {
   type WriteResult,
 } from '@org/core';
 import yauzl from 'yauzl';
+import { keyContext } from '../../errors.js';
 import { rangeLength, requestedRange } from '../http/range.js';
 import { Catalog, statOf, type FileNode } from './catalog.js';
 import { BackendRandomAccessReader, copyToTempFile, type TempCopy } from './source-reader.js';
@@ -220,7 +221,8 @@ export class ZipBackend implements StorageBackend {
     }
     if (!stat?.isFile) {
       this.retire();
-      const context = this.ctx('open', key);
+      // Named as the key asked for in this mount, as every error of the mount is; the archive is in the message.
+      const context = { ...this.ctx(operation, path), archive: key };
       throw new UfsError('NOT_FOUND', `${describeContext(context)} the archive "${key}" is not on the source mount`, {
         context,
       });
@@ -300,8 +302,8 @@ export class ZipBackend implements StorageBackend {
     return toUfsError(err, context);
   }
 
-  private ctx(operation: string, path: string): ErrorContext {
-    return { backend: PROTOCOL, mount: this.mountName, operation, path };
+  private ctx(operation: string, key: string): ErrorContext {
+    return keyContext({ mount: this.mountName, protocol: PROTOCOL }, operation, key);
   }
 
   private refuse(operation: string, path: string, why: string): never {
