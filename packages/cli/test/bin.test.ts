@@ -82,7 +82,7 @@ describe('every command', () => {
     });
     const missing = await ufs(['cp', 'only-one']);
     expect(missing.status).toBe(64);
-    expect(missing.stderr).toContain('Missing 1 required arg');
+    expect(missing.stderr).toContain('a destination is needed after "only-one"');
   });
 
   it('shows its examples in --help', async () => {

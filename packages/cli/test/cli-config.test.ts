@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCliConfig } from '../src/config/cli-config-file.js';
+import { sandbox, ufs } from './helpers/ufs.js';
 import { defaultCliConfig, loadCliConfig } from '../src/config/cli-config.js';
 
 let dir: string;
@@ -50,5 +51,26 @@ describe('the config file', () => {
       message: expect.stringContaining('not valid JSON'),
     });
     await expect(loadCliConfig(join(dir, 'missing.yaml'), env())).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+});
+
+describe('a bad mounts section says what is expected', () => {
+  it.each([
+    ['mounts: 5\n', /: mounts: expected a list of mounts or a map of name → mount \(e\.g\. .*\), got number 5$/],
+    ['mounts: s3://b\n', /: mounts: expected a list of mounts or a map of name → mount .*, got the text "s3:\/\/b"$/],
+    ['mounts:\n  data: 5\n', /: mounts\.data: expected a mount: a URL or a map of options \(e\.g\. /],
+    ['mounts:\n  - 5\n', /: mounts\.0: expected a mount: a map of options with its name /],
+  ])('%j', async (text, message) => {
+    const box = await sandbox();
+    try {
+      const file = join(box.dir, 'config.yaml');
+      await writeFile(file, text);
+      const run = await ufs(['ls', '--config', file, 'x:'], { env: box.env });
+      expect(run.status).toBe(78);
+      expect(run.stderr.trim()).toMatch(message);
+      expect(run.stderr).not.toMatch(/Invalid input/);
+    } finally {
+      await box.cleanup();
+    }
   });
 });

@@ -62,7 +62,7 @@ describe('several arguments: a failed one does not stop the others', () => {
     expect(cat.status).toBe(66);
     const json = await ufs(['cat', '--json', 'a.txt', 'missing'], { env, cwd: root });
     const items = json.json<Array<{ path: string; text?: string } & Partial<Failure>>>();
-    expect(items[0]).toEqual({ path: join(root, 'a.txt'), text: 'A\n' });
+    expect(items[0]).toEqual({ path: join(root, 'a.txt'), text: 'A\n', encoding: 'utf8' });
     expect(items[1]).toMatchObject({ path: join(root, 'missing'), error: { code: 'NOT_FOUND' } });
     const stat = await ufs(['stat', '--json', 'missing', 'b.txt'], { env, cwd: root });
     expect(stat.status).toBe(66);

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Args } from '@oclif/core';
 import { UfsError, formatBytes } from '@org/core';
 import type { StorageNode } from '@org/storage';
@@ -10,7 +11,7 @@ const JSON_LIMIT = 16 * 1024 * 1024;
 
 export default class Cat extends StorageCommand<typeof Cat> {
   static override summary = 'Write files to stdout.';
-  static override description = `Streams each file (mount:path or local path) to stdout in order, whatever its size. With --json the files are returned as text (UTF-8) and limited to ${JSON_LIMIT / 1024 / 1024} MiB each (TOO_LARGE). A file that fails does not stop the others: it is reported on stderr (with --json, as its item's error) and decides the exit status.`;
+  static override description = `Streams each file (mount:path or local path) to stdout in order, whatever its size. With --json each file is an item {path, text, encoding} of an array, limited to ${JSON_LIMIT / 1024 / 1024} MiB per file (TOO_LARGE): text is the content itself with encoding "utf8" when the bytes are valid UTF-8, else the bytes in base64 with encoding "base64" (nothing is replaced or lost). A file that fails does not stop the others: it is reported on stderr (with --json, as its item's error) and decides the exit status.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> notes:todo.txt',
     '<%= config.bin %> <%= command.id %> s3:logs/app.log | grep ERROR',
@@ -26,7 +27,7 @@ export default class Cat extends StorageCommand<typeof Cat> {
         this.argList,
         async (arg) => {
           const node = await this.node(arg);
-          return { path: this.show(node), text: await this.text(node) };
+          return { path: this.show(node), ...contentJson(await this.bytes(node)) };
         },
         (item) => out.item(item),
       );
@@ -36,15 +37,32 @@ export default class Cat extends StorageCommand<typeof Cat> {
     await this.eachArg(this.argList, async (arg) => {
       const node = await this.node(arg);
       // NOT_FOUND before any byte is written
-      const stream = await node.openReadStream();
+      const stream = await this.read(node, () => node.openReadStream());
       await streamOut(stream);
     });
   }
 
-  /** A file's text for --json; one over the limit is TOO_LARGE naming it. */
-  private async text(node: StorageNode): Promise<string> {
+  /**
+   * Opens or reads a file. A folder is refused as such on every backend: local and SFTP say "is a folder" (64), but
+   * where folders are only key prefixes (S3, GCS, Azure) the read finds no object and says NOT_FOUND (66); a
+   * NOT_FOUND read of a path that is a folder is that usage error too.
+   */
+  private async read<R>(node: StorageNode, read: () => Promise<R>): Promise<R> {
     try {
-      return (await node.readBytes({ maxBytes: JSON_LIMIT })).toString('utf8');
+      return await read();
+    } catch (err) {
+      if (asUfsError(err).code !== 'NOT_FOUND' || !(await node.isDir().catch(() => false))) throw err;
+      throw new UfsError('INVALID_INPUT', `[ufs] cat "${this.named(node)}": is a folder, not a file`, {
+        context: { operation: 'read', path: this.show(node) },
+        cause: err,
+      });
+    }
+  }
+
+  /** A file's bytes for --json; one over the limit is TOO_LARGE naming it. */
+  private async bytes(node: StorageNode): Promise<Buffer> {
+    try {
+      return await this.read(node, () => node.readBytes({ maxBytes: JSON_LIMIT }));
     } catch (err) {
       const error = asUfsError(err);
       if (error.code !== 'TOO_LARGE') throw err;
@@ -55,4 +73,15 @@ export default class Cat extends StorageCommand<typeof Cat> {
       );
     }
   }
+}
+
+/**
+ * A file's content in `--json`: its text when the bytes are valid UTF-8, else base64 (decoding them as UTF-8 would
+ * replace every invalid byte by U+FFFD, silently). `isUtf8` checks the bytes in place, in one pass, without a copy
+ * or a decoded string.
+ */
+function contentJson(bytes: Buffer): { text: string; encoding: 'utf8' | 'base64' } {
+  return isUtf8(bytes)
+    ? { text: bytes.toString('utf8'), encoding: 'utf8' }
+    : { text: bytes.toString('base64'), encoding: 'base64' };
 }

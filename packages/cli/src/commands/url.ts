@@ -1,11 +1,27 @@
 import { Args, Flags } from '@oclif/core';
-import { parseDuration } from '@org/providers';
+import { UfsError } from '@org/core';
+import type { StorageNode } from '@org/storage';
+import { asUfsError } from '../errors.js';
 import { StorageCommand } from '../storage/storage-command.js';
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 7 * 86_400 };
+const UNITS: Record<string, string> = { sec: 's', min: 'm' };
+
+/**
+ * The longest presigned URL each backend signs: SigV4 (S3) and GCS V4 signed URLs last at most 7 days, Dropbox
+ * temporary links 4 hours. Checked before signing, so that the answer names --expires (the backends refuse with
+ * their own wording of the library's `expiresIn`).
+ */
+const MAX_EXPIRY: Record<string, { seconds: number; flag: string; spoken: string }> = {
+  s3: { seconds: 7 * 86_400, flag: '7d', spoken: '7 days' },
+  gcs: { seconds: 7 * 86_400, flag: '7d', spoken: '7 days' },
+  dropbox: { seconds: 4 * 3600, flag: '4h', spoken: '4 hours' },
+};
 
 export default class Url extends StorageCommand<typeof Url> {
   static override summary = 'Print a URL for a file: presigned where the backend signs, else its public URL.';
   static override description =
-    'S3, GCS and Azure give presigned URLs valid for --expires; local and HTTP mounts with a baseUrl give public URLs. With --upload the URL accepts a PUT of new content. Mounts without URLs answer UNSUPPORTED (exit 69).';
+    'S3, GCS and Azure give presigned URLs valid for --expires (S3 and GCS: at most 7 days); local and HTTP mounts with a baseUrl give public URLs. With --upload the URL accepts a PUT of new content. Mounts without URLs answer UNSUPPORTED (exit 69).';
   static override examples = [
     '<%= config.bin %> <%= command.id %> s3:reports/q1.pdf --expires 2h',
     {
@@ -17,17 +33,67 @@ export default class Url extends StorageCommand<typeof Url> {
   static override flags = {
     expires: Flags.string({
       char: 'e',
-      description: 'How long a presigned URL stays valid (e.g. 30m, 24h, 7d).',
+      description:
+        'How long a presigned URL stays valid: seconds (90s, or 90 as aws s3 presign takes), 30m, 24h, 7d, 1w.',
       default: '1h',
     }),
     upload: Flags.boolean({ description: 'A presigned PUT URL for uploading instead of a GET URL.' }),
   };
 
   async run(): Promise<{ path: string; url: string; method: 'GET' | 'PUT'; expiresIn: number }> {
+    const expiresIn = expirySeconds(this.flags.expires);
     const node = await this.node(this.args.path);
-    const expiresIn = Math.round(parseDuration(this.flags.expires, 'url') / 1000);
-    const url = this.flags.upload ? await node.uploadUrl({ expiresIn }) : await node.url({ expiresIn });
+    checkMaximum(node, this.flags.expires, expiresIn);
+    let url: string;
+    try {
+      url = this.flags.upload ? await node.uploadUrl({ expiresIn }) : await node.url({ expiresIn });
+    } catch (err) {
+      throw refusedExpiry(asUfsError(err), this.flags.expires, expiresIn);
+    }
     this.out(url);
     return { path: this.show(node), url, method: this.flags.upload ? 'PUT' : 'GET', expiresIn };
   }
+}
+
+function usage(message: string): UfsError {
+  return new UfsError('INVALID_INPUT', `[ufs] url: ${message}`, { context: { operation: 'url' } });
+}
+
+/** `--expires` in whole seconds: `90`, `90s`, `30m`, `1.5h`, `7d`, `1w`; a usage error otherwise. */
+function expirySeconds(value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(s|sec|m|min|h|d|w)?\s*$/i.exec(value);
+  if (/^\s*-\s*[\d.]/.test(value)) throw usage(`--expires must be positive, got ${JSON.stringify(value)}`);
+  if (!match) {
+    throw usage(
+      `--expires ${JSON.stringify(value)} is not a duration like 90s, 30m, 24h or 7d (or a number of seconds)`,
+    );
+  }
+  const unit = match[2]?.toLowerCase() ?? 's';
+  const seconds = Math.round(Number(match[1]) * UNIT_SECONDS[UNITS[unit] ?? unit]!);
+  if (Number(match[1]) === 0) throw usage(`--expires must be positive, got ${JSON.stringify(value)}`);
+  if (seconds < 1) throw usage(`--expires must be at least 1 second, got ${JSON.stringify(value)}`);
+  return seconds;
+}
+
+/** A value over what the mount's backend can sign is a usage error naming --expires and the maximum. */
+function checkMaximum(node: StorageNode, value: string, expiresIn: number): void {
+  const protocol = node.backend.protocol;
+  const max = MAX_EXPIRY[protocol];
+  if (max === undefined || expiresIn <= max.seconds) return;
+  throw usage(
+    `--expires ${value} is too long: ${protocol} presigned URLs last at most ${max.spoken} (--expires ${max.flag})`,
+  );
+}
+
+/**
+ * A backend that refuses the expiry itself (its message speaks of `expiresIn`, the library's option): a usage error
+ * naming --expires, the backend's reason kept.
+ */
+function refusedExpiry(error: UfsError, value: string, expiresIn: number): UfsError {
+  if (error.code !== 'INVALID_INPUT' || !/expiresIn/.test(error.message)) return error;
+  return new UfsError(
+    'INVALID_INPUT',
+    `[ufs] url: --expires ${value} (${expiresIn} s) is refused by the mount: ${error.message.replace(/^\[ufs\] /, '')}`,
+    { context: { ...error.context, operation: 'url' }, cause: error },
+  );
 }

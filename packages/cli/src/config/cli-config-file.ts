@@ -18,14 +18,49 @@ const UPLOAD_KEYS = [
   'providerOptions',
 ] as const;
 
-const mountSchema = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
+const MOUNT_EXAMPLE = 'data: { protocol: local, root: ./data } or backup: s3://bucket/prefix';
+
+/** A mount of the map form: a URL, or its options. */
+const mountSchema = z.union([z.string().min(1), z.record(z.string(), z.unknown())], {
+  error: `expected a mount: a URL or a map of options (e.g. ${MOUNT_EXAMPLE})`,
+});
+/** A mount of the list form: its options with its name. */
+const listedMountSchema = z.record(z.string(), z.unknown(), {
+  error: 'expected a mount: a map of options with its name (e.g. { name: data, protocol: local, root: ./data })',
+});
+const mountList = z.array(listedMountSchema);
+const mountMap = z.record(z.string(), mountSchema);
+
+/**
+ * `mounts`: a list of mounts or a map of name → mount. The form is chosen by the value's shape, so that a problem is
+ * told precisely (a union of both says only "Invalid input", for `mounts: 5` as for one bad mount).
+ */
+const mountsSchema = z.unknown().transform((value, ctx): z.infer<typeof mountList> | z.infer<typeof mountMap> => {
+  const schema = Array.isArray(value) ? mountList : typeof value === 'object' && value !== null ? mountMap : undefined;
+  if (!schema) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a list of mounts or a map of name → mount (e.g. ${MOUNT_EXAMPLE}), got ${describeValue(value)}`,
+    });
+    return z.NEVER;
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  return typeof value === 'string' ? `the text ${JSON.stringify(value)}` : `${typeof value} ${String(value)}`;
+}
 
 /**
  * The ufs config file (`~/.config/ufs/config.yaml`, `--config`, or `UFS_CONFIG`). Unknown keys are refused.
  * Upload settings may sit under `upload:` or at the top level (the format `@org/providers` reads).
  */
 const cliConfigSchema = z.strictObject({
-  mounts: z.union([z.array(z.record(z.string(), z.unknown())), z.record(z.string(), mountSchema)]).optional(),
+  mounts: mountsSchema.optional(),
   upload: z.record(z.string(), z.unknown()).optional(),
   server: z.strictObject({ url: z.string().url().optional(), apiKey: z.string().min(1).optional() }).optional(),
   scan: z

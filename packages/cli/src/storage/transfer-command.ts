@@ -1,6 +1,6 @@
 import { Args, type Command } from '@oclif/core';
 import { UfsError } from '@org/core';
-import type { CopySummary, StorageNode } from '@org/storage';
+import type { CopyOptions, CopySummary, StorageNode } from '@org/storage';
 import { asUfsError, exitCodeForFailures } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
@@ -37,6 +37,10 @@ export const transferArgs = {
  * Ctrl-C stops the transfers cleanly (no temporary file is left at the destination) and exits 130.
  */
 export abstract class TransferCommand<T extends typeof Command> extends StorageCommand<T> {
+  override async catch(err: Error & { exitCode?: number }): Promise<never> {
+    return super.catch(missingArgs(err, this.id ?? 'cp') ?? err);
+  }
+
   protected async transfer(operation: 'copy' | 'move'): Promise<TransferJson> {
     const name = operation === 'copy' ? 'cp' : 'mv';
     const { source, dest: destArg } = this.args as unknown as { source: string | string[]; dest: string };
@@ -49,33 +53,51 @@ export abstract class TransferCommand<T extends typeof Command> extends StorageC
     const interrupt = onInterrupt(() => new UfsError('ABORTED', `[ufs] ${name}: interrupted`));
     const progress = new ProgressLine(progressWanted(this.jsonEnabled()));
     const total: CopySummary = { files: 0, bytes: 0, skipped: 0, errors: [] };
-    const options = {
-      ...copyOptions(
-        flags,
-        progress,
-        (node) => storage.named(node),
-        (line) => {
-          progress.done();
-          this.debugNote(line);
-        },
-      ),
+    // What the source being transferred has done so far, counted file by file: an interrupted copy rejects without
+    // its summary, and the files already in place must still be counted (rclone prints its real stats too).
+    let current: CopySummary = { files: 0, bytes: 0, skipped: 0, errors: [] };
+    const base = copyOptions(
+      flags,
+      progress,
+      (node) => storage.named(node),
+      (line) => {
+        progress.done();
+        this.debugNote(line);
+      },
+    );
+    const options: CopyOptions = {
+      ...base,
       signal: interrupt.signal,
+      onFile: (event) => {
+        current.files++;
+        current.bytes += event.bytes;
+        base.onFile?.(event);
+      },
+      onSkip: (event) => {
+        current.skipped++;
+        base.onSkip?.(event);
+      },
     };
     let aborted: UfsError | undefined;
     try {
       for (const srcArg of sources) {
         let src: StorageNode | undefined;
+        current = { files: 0, bytes: 0, skipped: 0, errors: [] };
         try {
           src = await this.node(srcArg);
           const target = await destinationFor(src, dest, destArg, sources.length > 1);
           // A moved tree takes its empty folders along (the storage's move does it, unless --include/--exclude).
           const done = operation === 'copy' ? src.copyTo(target, options) : src.moveTo(target, options);
-          addSummary(total, await done);
+          current = await done;
+          addSummary(total, current);
         } catch (err) {
           if (interrupt.signal.aborted) {
+            addSummary(total, current);
             aborted = asUfsError(err);
             break;
           }
+          // A source that failed as a whole may still have transferred some files (--fail-fast): they count.
+          addSummary(total, { ...current, errors: [] });
           // One source: its failure is the command's (as before); several: one failure among the others.
           if (sources.length === 1) throw err;
           const error = asUfsError(err);
@@ -88,9 +110,7 @@ export abstract class TransferCommand<T extends typeof Command> extends StorageC
     }
     for (const failure of total.errors) this.reportError(failure.error);
     this.out(summaryLine(operation === 'copy' ? 'copied' : 'moved', total));
-    if (aborted) throw aborted.code === 'ABORTED' ? aborted : new UfsError('ABORTED', `[ufs] ${name}: interrupted`);
-    this.setExitStatus(exitCodeForFailures(total.errors.map((e) => e.error)));
-    return {
+    const result: TransferJson = {
       ...total,
       errors: total.errors.map((e) => ({
         path: storage.displayPath(e.path),
@@ -98,5 +118,39 @@ export abstract class TransferCommand<T extends typeof Command> extends StorageC
         error: this.forUser(e.error).toJSON(),
       })),
     };
+    if (aborted) throw interrupted(aborted, name, result);
+    this.setExitStatus(exitCodeForFailures(total.errors.map((e) => e.error)));
+    return result;
   }
+}
+
+/**
+ * The error of an interrupted `cp`/`mv` (ABORTED, exit 130), with what was done before the interruption in its
+ * context (`files`, `bytes`, `skipped`, `errors`: the result's fields), so that `--json` gives the counts too.
+ */
+function interrupted(error: UfsError, name: string, done: TransferJson): UfsError {
+  const aborted = error.code === 'ABORTED' ? error : new UfsError('ABORTED', `[ufs] ${name}: interrupted`);
+  return new UfsError('ABORTED', aborted.message, {
+    context: { ...aborted.context, ...done },
+    cause: aborted.cause,
+    retryable: aborted.retryable,
+  });
+}
+
+/**
+ * oclif fills the arguments after a variadic one first, from the end: `cp a.txt` gives a.txt to DEST and says
+ * "Missing 1 required arg: source" when it is the destination that is missing. Says what is needed instead.
+ */
+function missingArgs(err: Error, name: string): UfsError | undefined {
+  const { args, parse } = err as { args?: unknown; parse?: { output?: { args?: { dest?: unknown } } } };
+  if (!Array.isArray(args) || !args.some((arg) => (arg as { name?: string }).name === 'source')) return undefined;
+  const typed = parse?.output?.args?.dest;
+  const message =
+    typeof typed === 'string'
+      ? `a destination is needed after ${JSON.stringify(typed)}`
+      : 'a source and a destination are needed';
+  return new UfsError('INVALID_INPUT', `[ufs] ${name}: ${message}: ${name} SOURCE... DEST (see --help)`, {
+    context: { operation: name },
+    cause: err,
+  });
 }
