@@ -1,9 +1,9 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import type { UfsError } from '@org/core';
 import { loadCliConfig, type CliConfig } from './config/cli-config.js';
-import { asUfsError, details, errorJson, exitCodeFor, oneLine } from './errors.js';
+import { asUfsError, details, errorJson, exitCodeFor, namesOf, oneLine } from './errors.js';
 import type { JsonArrayOut } from './output/json-stream.js';
-import { BROKEN_PIPE_STATUS, stdoutBroken } from './output/stdout.js';
+import { guardStdout, stdoutEndStatus, watchStdout, writeStdout } from './output/stdout.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -41,6 +41,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected jsonOut: JsonArrayOut | undefined;
 
   override async init(): Promise<void> {
+    // oclif's Command module, loaded by now, rethrows stdout errors other than EPIPE: ours records them instead.
+    watchStdout();
     await super.init();
     const { args, flags, argv, raw } = await this.parse({
       flags: this.ctor.flags,
@@ -83,7 +85,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** A result line on stdout (suppressed in JSON mode, where the returned value is printed instead). */
   protected out(line: string): void {
-    if (!this.jsonEnabled()) process.stdout.write(`${line}\n`);
+    if (!this.jsonEnabled()) writeStdout(`${line}\n`);
+  }
+
+  /** oclif's JSON printer, its write errors recorded (`--json > /dev/full`), not thrown (see output/stdout.ts). */
+  protected override logJson(json: unknown): void {
+    guardStdout(() => super.logJson(json));
   }
 
   /** An error as shown to the user (storage commands name local files by their paths). */
@@ -94,7 +101,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Prints an error the way `catch` does, without ending the command (for per-item failures). */
   protected reportError(failure: UfsError): void {
     const error = this.forUser(failure);
-    process.stderr.write(`${this.verbose ? details(error) : oneLine(error.message)}\n`);
+    process.stderr.write(`${this.verbose ? details(error) : this.oneLine(error)}\n`);
+  }
+
+  /** An error's message on one line, the names it quotes escaped when they hold control characters (`new\nline`). */
+  protected oneLine(error: UfsError): string {
+    return oneLine(error.message, [...namesOf(error), ...this.argList]);
   }
 
   /** Sets the exit status without throwing (the result is still printed). */
@@ -105,14 +117,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   override async catch(err: Error & { exitCode?: number }): Promise<never> {
     // `this.exit()` throws an ExitError: let it through untouched.
     if ((err as { oclif?: { exit?: number } }).oclif?.exit !== undefined && err.message.startsWith('EEXIT')) throw err;
-    // The reader of stdout went away (`ufs cat big | head`): stop quietly, as `cat` does (see output/stdout.ts).
-    if (stdoutBroken()) return this.exit(BROKEN_PIPE_STATUS);
+    // stdout failed: its reader went away (`ufs cat big | head`: 141 quietly, as `cat`), or a write error (one line
+    // naming it, and its status), see output/stdout.ts.
+    const stdoutStatus = stdoutEndStatus();
+    if (stdoutStatus !== undefined) return this.exit(stdoutStatus);
     const error = this.forUser(asUfsError(err));
     // A streamed array already begun stays valid JSON; the error is on stderr and in the exit status.
     if (this.jsonOut?.started) await this.jsonOut.end();
     else if (this.jsonEnabled()) this.logJson(errorJson(error));
-    const verbose = this.verbose;
-    process.stderr.write(`${verbose ? details(error) : oneLine(error.message)}\n`);
+    process.stderr.write(`${this.verbose ? details(error) : this.oneLine(error)}\n`);
     return this.exit(exitCodeFor(error));
   }
 }

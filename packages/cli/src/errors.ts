@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Errors } from '@oclif/core';
 import { EXIT_CODE_BY_CODE, UfsError, isUfsError, toUfsError } from '@org/core';
 
@@ -58,9 +59,55 @@ export function exitCodeForFailures(errors: readonly UfsError[]): number {
   return codes.size === 1 ? EXIT_CODE_BY_CODE[errors[0]!.code] : 1;
 }
 
-/** A message on one line: multi-line messages (e.g. every provider's reason) are joined with "; ". */
-export function oneLine(message: string): string {
-  const [first = '', ...rest] = message
+/** A control character (a newline, a tab, an escape…), as in a file name that holds one. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * The names (paths) an error is about, from its context and those of its causes and per-provider failures: the
+ * ones a message quotes (core's `describeContext` writes `upload "<path>":`).
+ */
+export function namesOf(error: unknown): string[] {
+  const names = new Set<string>();
+  const visit = (err: unknown, depth: number) => {
+    if (!err || typeof err !== 'object' || depth > 6) return;
+    const context = (err as { context?: Record<string, unknown> }).context;
+    for (const key of ['path', 'dest', 'source']) {
+      const value = context?.[key];
+      if (typeof value === 'string') names.add(value);
+    }
+    const failures = context?.failures;
+    if (Array.isArray(failures)) for (const failure of failures) visit(failure, depth + 1);
+    visit((err as { cause?: unknown }).cause, depth + 1);
+  };
+  visit(error, 0);
+  return [...names];
+}
+
+/**
+ * `message` with each quoted name that holds control characters (`upload "new<LF>line.txt"`) shown escaped, as
+ * `JSON.stringify` writes it (`upload "new\nline.txt"`): a newline in a name is no line break of the message, and a
+ * terminal escape in a name is not run. Names without control characters are left as they are.
+ */
+export function escapeNames(message: string, names: readonly string[]): string {
+  let text = message;
+  // A file's base name too: the providers' messages name the file as the services see it (`upload "b.txt"`).
+  const all = new Set(names.flatMap((name) => [name, basename(name)]));
+  // Longest first: a name that contains another is replaced whole.
+  for (const name of [...all].sort((a, b) => b.length - a.length)) {
+    if (!CONTROL.test(name)) continue;
+    text = text.split(`"${name}"`).join(JSON.stringify(name));
+  }
+  return text;
+}
+
+/**
+ * A message on one line: multi-line messages (e.g. every provider's reason) are joined with "; ". `names`: the file
+ * names the message may quote, escaped first (see `escapeNames`) so that their newlines are not taken for the
+ * message's.
+ */
+export function oneLine(message: string, names: readonly string[] = []): string {
+  const [first = '', ...rest] = escapeNames(message, names)
     .split('\n')
     .map((line) => line.trim().replace(/^- /, ''))
     .filter(Boolean);

@@ -1,15 +1,19 @@
 import { Args, Flags } from '@oclif/core';
-import { createWriteStream } from 'node:fs';
+import { setMaxListeners } from 'node:events';
+import { createWriteStream, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UfsError, toUfsError } from '@org/core';
-import { formatBytes, uploadFiles, type BatchItem, type UploadEvent, type UploadFilesOptions } from '@org/providers';
+import { formatBytes, type BatchItem, type UploadFilesOptions } from '@org/providers';
 import { BaseCommand } from '../base-command.js';
-import { exitCodeForFailures, oneLine } from '../errors.js';
-import { onInterrupt } from '../interrupt.js';
+import { exitCodeForFailures, namesOf, oneLine } from '../errors.js';
+import { interruptedBy, onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
+import { whenStdoutFails } from '../output/stdout.js';
+import { InOrder, uploadEach } from '../upload/batch.js';
+import { FileNotes, providerFlag, shownName } from '../upload/notes.js';
 import { timeoutFlag } from '../timeout-flag.js';
 
 /** The argument that means stdin. */
@@ -37,7 +41,8 @@ export default class Upload extends BaseCommand<typeof Upload> {
   static override description = [
     'Providers are tried in order, each with retries on transient failures, falling back to the next on failure (unless --fragile). Every URL is downloaded and compared by SHA-256 before it is printed (unless --no-verify).',
     'Provider order: --provider, else env UFS_PROVIDERS, else the config file ("providers"), else the defaults.',
-    "Only the URLs go to stdout: exactly one line per file, in the order given, and an empty line for a file that failed (its error goes to stderr, naming it), so line N is always the URL of file N. Everything else goes to stderr. With --json, an array with one item per file in the same order (a failed one with ok: false and its error). The exit status is 0 when every file was uploaded, else the status of the failures' common code (1 when their codes differ).",
+    "Only the URLs go to stdout: exactly one line per file, in the order given, and an empty line for a file that failed (its error goes to stderr, one line naming it), so line N is always the URL of file N; line N is printed as soon as files 1 to N are done. Everything else goes to stderr (a provider that failed is told when a later one took the file; every attempt with --verbose). With --json, an array with one item per file in the same order (a failed one with ok: false and its error). The exit status is 0 when every file was uploaded, else the status of the failures' common code (1 when their codes differ).",
+    'SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the uploads in flight, keep the URLs already printed (an empty line for each file stopped), remove the spooled stdin, and exit 130, 143 or 129; a second signal exits at once.',
     'FILE "-" reads stdin: it is spooled to a temporary file (streamed, removed afterwards) so that retries, fallback and verification can read it again; the services see the name "stdin".',
   ].join('\n\n');
 
@@ -79,7 +84,8 @@ export default class Upload extends BaseCommand<typeof Upload> {
     }),
     fragile: Flags.boolean({ description: 'Stop at the first provider that fails instead of falling back.' }),
     verify: Flags.boolean({
-      description: 'Download each URL and compare SHA-256 before printing it.',
+      description:
+        "Download each URL and compare SHA-256 before printing it (typed, it wins over the config's verify).",
       default: true,
       allowNo: true,
     }),
@@ -109,58 +115,102 @@ export default class Upload extends BaseCommand<typeof Upload> {
     if (files.filter((file) => file === STDIN).length > 1) {
       throw new UfsError('INVALID_INPUT', '[ufs] "-" (stdin) can be given once only (see --help)');
     }
+    const providers = this.flags.provider === undefined ? undefined : providerFlag(this.flags.provider);
     const progress = new ProgressLine(progressWanted(this.jsonEnabled()));
     const loaded = new Map<string, string>();
-    const interrupt = onInterrupt(() => new Error('interrupted'));
+    // SIGINT, SIGTERM, SIGHUP: stop, keep the URLs printed so far, remove the spool; a second one: remove it, exit.
+    const interrupt = onInterrupt(
+      (signal) => new UfsError('ABORTED', `[ufs] upload: interrupted (${signal})`),
+      () => this.removeSpoolSync(),
+    );
+    // A stdout that fails (its reader gone, a full disk) stops the uploads too: nobody would see their URLs.
+    const stop = new AbortController();
+    const unwatch = whenStdoutFails(() => stop.abort(new UfsError('ABORTED', '[ufs] upload: stdout failed')));
+    const signal = AbortSignal.any([interrupt.signal, stop.signal]);
+    setMaxListeners(100_000, signal);
     const show = (path: string) => (path === this.spooled ? STDIN : path);
     const options: UploadFilesOptions = {
       config: config.upload,
-      ...(this.flags.provider?.length ? { providers: this.flags.provider } : {}),
+      ...(providers ? { providers } : {}),
       ...(this.flags.expire !== undefined ? { expire: this.flags.expire } : {}),
       ...(this.flags.fragile ? { fragile: true } : {}),
-      ...(this.flags.verify === false ? { verify: false } : {}),
+      // A typed --verify or --no-verify wins over the config's `verify` (the flag's default does not).
+      ...(this.typedFlags.has('verify') ? { verify: this.flags.verify } : {}),
       ...(this.flags.concurrency !== undefined ? { concurrency: this.flags.concurrency } : {}),
       ...(this.flags.timeout !== undefined ? { timeoutMs: this.flags.timeout * 1000 } : {}),
       ...(this.flags['idle-timeout'] !== undefined ? { idleTimeoutMs: this.flags['idle-timeout'] * 1000 } : {}),
       ...(this.flags.retries !== undefined ? { maxAttempts: this.flags.retries } : {}),
-      signal: interrupt.signal,
-      onEvent: (event) => this.onEvent(event),
+      signal,
       onProgress: ({ item, phase, loaded: bytes, total }) => {
         if (!item) return;
         loaded.set(show(item), `${phase ?? ''} ${formatBytes(bytes)}${total ? `/${formatBytes(total)}` : ''}`);
         progress.update([...loaded].map(([file, state]) => `${file}: ${state}`).join(' | '));
       },
     };
+    // Verification the user did not turn off but that did not happen (single-download services) gets a note.
+    const verifyWanted = this.typedFlags.has('verify') ? this.flags.verify : config.upload.verify !== false;
+    const failures: UfsError[] = [];
+    const notes = new FileNotes(
+      files,
+      (line) => {
+        progress.done();
+        this.note(line);
+      },
+      this.verbose,
+      (error) => this.forUser(error),
+    );
+    // Line N of stdout is the URL of file N (empty when it failed), printed once files 1..N are done.
+    const lines = new InOrder<string>((line) => this.out(line));
+    const settle = (index: number, batchItem: BatchItem) => {
+      const item = { ...batchItem, path: files[index]! } as BatchItem;
+      progress.done();
+      if (item.ok) {
+        notes.succeeded(index);
+        const { provider, verifySkipped } = item.result;
+        if (verifySkipped && verifyWanted)
+          this.note(
+            `${files.length > 1 ? `${shownName(item.path)}: ` : ''}${provider}: not verified: ${verifySkipped}`,
+          );
+      } else {
+        const error = this.forUser(item.error);
+        failures.push(error);
+        notes.failed(index);
+        // Stopped (a signal, stdout gone): one line at the end says so, not one per file, unless a copy was left.
+        const stopped = signal.aborted && error.code === 'ABORTED' && !error.context.uploaded;
+        if (!stopped) this.reportError(error.message.includes(`"${item.path}"`) ? error : this.named(item.path, error));
+      }
+      lines.add(index, item.ok ? item.result.url : '');
+    };
     let items: BatchItem[];
     try {
-      const paths = files.includes(STDIN) ? await this.spoolStdin(files, interrupt.signal) : files;
-      items = await uploadFiles(paths, options);
+      const paths = files.includes(STDIN) ? await this.spoolStdin(files, signal) : files;
+      items = await uploadEach(paths, options, {
+        onEvent: (index, event) => notes.event(index, event),
+        onSettled: settle,
+      });
     } finally {
       progress.done();
       interrupt.dispose();
+      unwatch();
       if (this.spooled) await rm(join(this.spooled, '..'), { recursive: true, force: true });
     }
-    const failures: UfsError[] = [];
-    // Verification the user did not turn off but that did not happen (single-download services) gets a note.
-    const verifyWanted = this.flags.verify !== false && config.upload.verify !== false;
-    const results = items.map((item, index) => ({ ...item, path: files[index]! }) as BatchItem);
-    for (const item of results) {
-      if (item.ok) {
-        this.out(item.result.url);
-        const { provider, verifySkipped } = item.result;
-        if (verifySkipped && verifyWanted)
-          this.note(`${files.length > 1 ? `${item.path}: ` : ''}${provider}: not verified: ${verifySkipped}`);
-      } else {
-        // An empty line keeps line N of stdout the URL of file N; the error (naming the file) goes to stderr.
-        this.out('');
-        const error = this.forUser(item.error);
-        failures.push(error);
-        this.reportError(error.message.includes(`"${item.path}"`) ? error : this.named(item.path, error));
-      }
+    const by = interruptedBy();
+    const done = items.filter((item) => item.ok).length;
+    if (by) {
+      this.note(
+        `[ufs] upload: interrupted (${by}): ${done} of ${files.length} file${files.length === 1 ? '' : 's'} uploaded`,
+      );
+    } else if (failures.length > 0 && files.length > 1 && !stop.signal.aborted) {
+      // (stdout failed: its own line, or none for a reader gone, ends the command; see output/stdout.ts)
+      this.note(`${failures.length} of ${files.length} uploads failed`);
     }
     this.setExitStatus(exitCodeForFailures(failures));
-    if (failures.length > 0 && files.length > 1) this.note(`${failures.length} of ${files.length} uploads failed`);
-    return results.map((item) => toJson(item, this.forUser.bind(this)));
+    return items.map((item, index) => toJson({ ...item, path: files[index]! } as BatchItem, this.forUser.bind(this)));
+  }
+
+  /** Removes the spooled stdin at once (a second signal exits without waiting for the asynchronous clean-up). */
+  private removeSpoolSync(): void {
+    if (this.spooled) rmSync(join(this.spooled, '..'), { recursive: true, force: true });
   }
 
   /** Reads stdin into a temporary file (streamed; the upload needs a file it can read again). */
@@ -192,40 +242,12 @@ export default class Upload extends BaseCommand<typeof Upload> {
 
   /** An error whose message does not name the file, prefixed with it. */
   private named(path: string, error: UfsError): UfsError {
-    return new UfsError(error.code, `[ufs] upload "${path}": ${oneLine(error.message).replace(/^\[ufs\]\s*/, '')}`, {
+    const message = oneLine(error.message, [...namesOf(error), path]).replace(/^\[ufs\]\s*/, '');
+    return new UfsError(error.code, `[ufs] upload "${path}": ${message}`, {
       context: { ...error.context, path },
       cause: error,
       retryable: error.retryable,
     });
-  }
-
-  private onEvent(event: UploadEvent): void {
-    switch (event.type) {
-      case 'skip':
-        this.debugNote(`${event.provider}: skipped: ${event.reason}`);
-        break;
-      case 'attempt':
-        if (event.attempt > 1 || this.verbose) this.debugNote(`${event.provider}: attempt ${event.attempt}`);
-        break;
-      case 'retry':
-        this.note(
-          `${event.provider}: retrying ${event.phase === 'verify' ? 'the verification ' : ''}in ${Math.round(event.delayMs)} ms: ${this.forUser(event.error).message.split('\n')[0]}`,
-        );
-        break;
-      case 'failure': {
-        const copy = event.copy
-          ? ` (the uploaded copy ${event.copy.url} ${event.copy.deleted ? 'was deleted' : 'is still there'})`
-          : '';
-        this.note(`${event.provider}: failed: ${this.forUser(event.error).message.split('\n')[0]}${copy}`);
-        break;
-      }
-      case 'verify':
-        this.debugNote(`${event.provider}: verifying ${event.url}`);
-        break;
-      case 'success':
-        this.debugNote(`${event.provider}: ok ${event.url}`);
-        break;
-    }
   }
 }
 

@@ -1,0 +1,117 @@
+import { UfsError } from '@org/core';
+import { isKnownProvider, knownProviders, providerList, type UploadEvent } from '@org/providers';
+import { escapeNames, namesOf } from '../errors.js';
+
+/** A name as messages show it: escaped as `JSON.stringify` does when it holds control characters (`new\nline`). */
+export function shownName(name: string): string {
+  return escapeNames(`"${name}"`, [name]) === `"${name}"` ? name : JSON.stringify(name);
+}
+
+/**
+ * The providers of `--provider`: ids, comma-separated or repeated. None (`-p ''`, `-p ,`) or an unknown one is a usage
+ * error naming the flag (64; the library would blame "options", and call an empty list a broken config, 78).
+ */
+export function providerFlag(values: readonly string[]): string[] {
+  const ids = providerList(values);
+  const known = `known providers: ${knownProviders().join(', ')}`;
+  if (ids.length === 0) {
+    const got = values.length > 0 ? values.map((value) => JSON.stringify(value)).join(', ') : 'nothing';
+    throw new UfsError('INVALID_INPUT', `[ufs] --provider names no provider (got ${got}); ${known} (see --help)`, {
+      context: { operation: 'configure' },
+    });
+  }
+  const unknown = ids.filter((id) => !isKnownProvider(id));
+  if (unknown.length > 0) {
+    throw new UfsError(
+      'INVALID_INPUT',
+      `[ufs] unknown provider${unknown.length > 1 ? 's' : ''} ${unknown.map((id) => JSON.stringify(id)).join(', ')} in --provider; ${known}`,
+      { context: { operation: 'configure', unknown } },
+    );
+  }
+  return ids;
+}
+
+interface Held {
+  line: string;
+  /** The provider left a copy of the file (uploaded, then verification failed, and not deleted). */
+  copyLeft: boolean;
+}
+
+/**
+ * The stderr lines of what happens while files upload (the events of @org/providers). Retries are shown as they
+ * happen (they explain a wait). A provider that failed is shown as it happens only with --verbose (with every step);
+ * otherwise its line waits for the file's end: when the file was then uploaded by a later provider, the lines say
+ * which providers failed and why; when the file failed, its one error line already lists every provider's reason,
+ * so only a line about a copy left on a service (which that error does not tell) is printed. So a failed file is one
+ * line on stderr, not one per provider and then all of them again.
+ */
+export class FileNotes {
+  private readonly held = new Map<number, Held[]>();
+
+  constructor(
+    private readonly files: readonly string[],
+    private readonly print: (line: string) => void,
+    private readonly verbose: boolean,
+    private readonly forUser: (error: UfsError) => UfsError,
+  ) {}
+
+  event(index: number, event: UploadEvent): void {
+    const who = `${this.files.length > 1 ? `${shownName(this.files[index]!)}: ` : ''}${event.provider}`;
+    switch (event.type) {
+      case 'skip':
+        if (this.verbose) this.print(`${who}: skipped: ${event.reason}`);
+        break;
+      case 'attempt':
+        if (this.verbose) this.print(`${who}: attempt ${event.attempt}`);
+        break;
+      case 'retry':
+        this.print(
+          `${who}: retrying ${event.phase === 'verify' ? 'the verification ' : ''}in ${Math.round(event.delayMs)} ms: ${this.reason(event.error)}`,
+        );
+        break;
+      case 'failure': {
+        const copy = event.copy
+          ? ` (the uploaded copy ${event.copy.url} ${event.copy.deleted ? 'was deleted' : 'is still there'})`
+          : '';
+        const line = `${who}: failed: ${this.reason(event.error)}${copy}`;
+        if (this.verbose) this.print(line);
+        else this.hold(index, { line, copyLeft: Boolean(event.copy && !event.copy.deleted) });
+        break;
+      }
+      case 'verify':
+        if (this.verbose) this.print(`${who}: verifying ${event.url}`);
+        break;
+      case 'success':
+        if (this.verbose) this.print(`${who}: ok ${event.url}`);
+        break;
+    }
+  }
+
+  /** File `index` was uploaded: the providers that failed before are told. */
+  succeeded(index: number): void {
+    for (const held of this.take(index)) this.print(held.line);
+  }
+
+  /** File `index` failed (its error line follows): only copies left behind are told. */
+  failed(index: number): void {
+    for (const held of this.take(index)) if (held.copyLeft) this.print(held.line);
+  }
+
+  private hold(index: number, held: Held): void {
+    const list = this.held.get(index) ?? [];
+    list.push(held);
+    this.held.set(index, list);
+  }
+
+  private take(index: number): Held[] {
+    const list = this.held.get(index) ?? [];
+    this.held.delete(index);
+    return list;
+  }
+
+  /** The first line of an error's message, names with control characters escaped (not cut at their newline). */
+  private reason(error: UfsError): string {
+    const shown = this.forUser(error);
+    return escapeNames(shown.message, [...namesOf(shown), ...this.files]).split('\n')[0]!;
+  }
+}
