@@ -124,6 +124,25 @@ describe('one batch, two files with one name', () => {
     const unique = await uploadFiles([a!.path, b!.path], mountOpts({ unique: 'prefix' }));
     expect(unique.map((item) => item.ok)).toEqual([true, true]);
   });
+
+  it('the per-file hooks see every file by index, the refused one too', async () => {
+    const [a, b] = await twins('hooks');
+    const settled: Array<[number, boolean]> = [];
+    const attempts: number[] = [];
+    const items = await uploadFiles([a!.path, b!.path], {
+      ...mountOpts(),
+      onSettled: (index, item) => settled.push([index, item.ok]),
+      onFileEvent: (index, event) => {
+        if (event.type === 'attempt') attempts.push(index);
+      },
+    });
+    expect(items.map((item) => item.ok)).toEqual([true, false]);
+    expect(settled.sort()).toEqual([
+      [0, true],
+      [1, false],
+    ]);
+    expect(attempts).toEqual([0]); // the refused file was never attempted
+  });
 });
 
 describe('ifNotExists: create only', () => {

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UfsError, toUfsError } from '@org/core';
-import { formatBytes, type BatchItem, type UploadFilesOptions } from '@org/providers';
+import { formatBytes, uploadFiles, type BatchItem, type UploadFilesOptions } from '@org/providers';
 import { BaseCommand } from '../base-command.js';
 import { exitCodeForFailures, namesOf, oneLine } from '../errors.js';
 import { interruptedBy, onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { whenStdoutFails } from '../output/stdout.js';
-import { InOrder, uploadEach } from '../upload/batch.js';
+import { InOrder } from '../upload/in-order.js';
 import { FileNotes, providerFlag, shownName } from '../upload/notes.js';
 import { timeoutFlag } from '../timeout-flag.js';
 
@@ -184,8 +184,9 @@ export default class Upload extends BaseCommand<typeof Upload> {
     let items: BatchItem[];
     try {
       const paths = files.includes(STDIN) ? await this.spoolStdin(files, signal) : files;
-      items = await uploadEach(paths, options, {
-        onEvent: (index, event) => notes.event(index, event),
+      items = await uploadFiles(paths, {
+        ...options,
+        onFileEvent: (index, event) => notes.event(index, event),
         onSettled: settle,
       });
     } finally {

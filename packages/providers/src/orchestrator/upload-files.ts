@@ -4,12 +4,17 @@ import pLimit from 'p-limit';
 import { UfsError, toUfsError } from '@org/core';
 import { loadProvider } from '../registry.js';
 import { checkNumberOption } from './config.js';
+import type { UploadEvent } from './events.js';
 import { resolveUploadSettings, type UploadFileOptions, type UploadSettings } from './settings.js';
 import { uploadWithSettings, type UploadFileResult } from './upload-file.js';
 
 export interface UploadFilesOptions extends UploadFileOptions {
   /** Files uploaded at once (a whole number from 1 to 64, as in the config). Default: config `concurrency`, else 3. */
   concurrency?: number;
+  /** The events of file `index` (an UploadEvent names no file). `onEvent` gets them too, without the index. */
+  onFileEvent?: (index: number, event: UploadEvent) => void;
+  /** File `index` is done, uploaded or failed: called as each one ends, in any order (e.g. to print its URL at once). */
+  onSettled?: (index: number, item: BatchItem) => void;
 }
 
 export type BatchItem =
@@ -82,17 +87,34 @@ export async function uploadFiles(paths: readonly string[], options: UploadFiles
   checkNumberOption('concurrency', options.concurrency);
   const settings = await resolveUploadSettings(options);
   const limit = pLimit(options.concurrency ?? settings.concurrency);
-  const fileOptions = { ...options, signal: batchSignal(options.signal) };
+  const { onFileEvent, onSettled, onEvent } = options;
+  const signal = batchSignal(options.signal);
   const clashes = await nameClashes(paths, settings, options.filename);
+  const settled = (index: number, item: BatchItem): BatchItem => {
+    onSettled?.(index, item);
+    return item;
+  };
   return Promise.all(
     paths.map((path, index) =>
       limit(async (): Promise<BatchItem> => {
         const clash = clashes.get(index);
-        if (clash) return { path, ok: false, error: clash };
+        if (clash) return settled(index, { path, ok: false, error: clash });
+        const fileOptions: UploadFileOptions = {
+          ...options,
+          signal,
+          ...(onFileEvent
+            ? {
+                onEvent: (event: UploadEvent) => {
+                  onEvent?.(event);
+                  onFileEvent(index, event);
+                },
+              }
+            : {}),
+        };
         try {
-          return { path, ok: true, result: await uploadWithSettings(path, settings, fileOptions) };
+          return settled(index, { path, ok: true, result: await uploadWithSettings(path, settings, fileOptions) });
         } catch (err) {
-          return { path, ok: false, error: toUfsError(err, { operation: 'upload', path }) };
+          return settled(index, { path, ok: false, error: toUfsError(err, { operation: 'upload', path }) });
         }
       }),
     ),
