@@ -1,5 +1,5 @@
-import { setMaxListeners } from 'node:events';
 import { constants } from 'node:os';
+import { allowManyListeners } from '@org/core';
 
 /** The signals that stop a long-running command cleanly: Ctrl-C, `kill` / `timeout`, a closed terminal. */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -32,10 +32,8 @@ export function onInterrupt(
 ): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   // Every request, wait and stream of the command listens to this one signal (e.g. `upload -c 12`: a dozen uploads,
-  // each with its requests): many listeners are expected here, not a leak, so no MaxListenersExceededWarning.
-  // A finite limit, not 0: Node 20's `getMaxListeners` throws for an AbortSignal whose limit is 0, and undici's
-  // `new Request` asks it (every Dropbox upload failed).
-  setMaxListeners(100_000, controller.signal);
+  // each with its requests): many listeners are expected here, not a leak.
+  allowManyListeners(controller.signal);
   const listener = (signal: StopSignal) => {
     if (controller.signal.aborted) {
       try {

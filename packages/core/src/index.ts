@@ -15,3 +15,5 @@ export * from './hash/dropbox-content-hash.js';
 export * from './hash/content-key.js';
 export * from './retry/retry.js';
 export * from './dedup/file-metadata.js';
+export * from './time/duration.js';
+export * from './abort/many-listeners.js';

@@ -10,6 +10,7 @@ import {
   httpError,
   joinKey,
   normalizeKey,
+  readDuration,
   redactUrl,
   retry,
   toUfsError,
@@ -18,6 +19,13 @@ import {
 import { parseFileMetadata } from '../src/dedup/file-metadata-schema.js';
 
 describe('README examples', () => {
+  it('durations', () => {
+    expect(readDuration('1.5h')).toEqual({ ok: true, ms: 5_400_000 });
+    expect(readDuration('90', { bare: 's' })).toEqual({ ok: true, ms: 90_000 });
+    expect(readDuration('90s', { units: ['m', 'h', 'd', 'w'] })).toEqual({ ok: false, problem: 'syntax' });
+    expect(readDuration('-5m')).toEqual({ ok: false, problem: 'not-positive' });
+  });
+
   it('errors', () => {
     const err = httpError(429, 'slow down', { provider: 'catbox', operation: 'upload' }, '7');
     expect([err.code, err.retryable, err.retryAfterMs, err.message]).toEqual([

@@ -1,11 +1,10 @@
 import { Args, Flags } from '@oclif/core';
-import { setMaxListeners } from 'node:events';
 import { createWriteStream, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { UfsError, toUfsError } from '@org/core';
+import { UfsError, allowManyListeners, toUfsError } from '@org/core';
 import { formatBytes, uploadFiles, type BatchItem, type UploadFilesOptions } from '@org/providers';
 import { BaseCommand } from '../base-command.js';
 import { exitCodeForFailures, namesOf, oneLine } from '../errors.js';
@@ -126,8 +125,7 @@ export default class Upload extends BaseCommand<typeof Upload> {
     // A stdout that fails (its reader gone, a full disk) stops the uploads too: nobody would see their URLs.
     const stop = new AbortController();
     const unwatch = whenStdoutFails(() => stop.abort(new UfsError('ABORTED', '[ufs] upload: stdout failed')));
-    const signal = AbortSignal.any([interrupt.signal, stop.signal]);
-    setMaxListeners(100_000, signal);
+    const signal = allowManyListeners(AbortSignal.any([interrupt.signal, stop.signal]));
     const show = (path: string) => (path === this.spooled ? STDIN : path);
     const options: UploadFilesOptions = {
       config: config.upload,

@@ -1,11 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { UfsError } from '@org/core';
+import { UfsError, readDuration } from '@org/core';
 import type { StorageNode } from '@org/storage';
 import { asUfsError } from '../errors.js';
 import { StorageCommand } from '../storage/storage-command.js';
-
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 7 * 86_400 };
-const UNITS: Record<string, string> = { sec: 's', min: 'm' };
 
 /**
  * The longest presigned URL each backend signs: SigV4 (S3) and GCS V4 signed URLs last at most 7 days, Dropbox
@@ -61,16 +58,16 @@ function usage(message: string): UfsError {
 
 /** `--expires` in whole seconds: `90`, `90s`, `30m`, `1.5h`, `7d`, `1w`; a usage error otherwise. */
 function expirySeconds(value: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(s|sec|m|min|h|d|w)?\s*$/i.exec(value);
-  if (/^\s*-\s*[\d.]/.test(value)) throw usage(`--expires must be positive, got ${JSON.stringify(value)}`);
-  if (!match) {
+  // A bare number is seconds, as `aws s3 presign --expires-in` takes it.
+  const reading = readDuration(value, { bare: 's' });
+  if (!reading.ok && reading.problem === 'not-positive')
+    throw usage(`--expires must be positive, got ${JSON.stringify(value)}`);
+  if (!reading.ok) {
     throw usage(
       `--expires ${JSON.stringify(value)} is not a duration like 90s, 30m, 24h or 7d (or a number of seconds)`,
     );
   }
-  const unit = match[2]?.toLowerCase() ?? 's';
-  const seconds = Math.round(Number(match[1]) * UNIT_SECONDS[UNITS[unit] ?? unit]!);
-  if (Number(match[1]) === 0) throw usage(`--expires must be positive, got ${JSON.stringify(value)}`);
+  const seconds = Math.round(reading.ms / 1000);
   if (seconds < 1) throw usage(`--expires must be at least 1 second, got ${JSON.stringify(value)}`);
   return seconds;
 }

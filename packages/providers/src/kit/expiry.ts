@@ -1,26 +1,19 @@
-import { UfsError } from '@org/core';
+import { UfsError, readDuration } from '@org/core';
 
-const UNIT_MS: Record<string, number> = {
-  m: 60_000,
-  min: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-};
+/** Upload expiries are minutes to weeks (no hosting service keeps a file for seconds). */
+const UNITS = ['m', 'h', 'd', 'w'] as const;
 
 /** `30m`, `1h`, `72h`, `7d`, `2w` → milliseconds; anything else is INVALID_INPUT naming the accepted forms. */
 export function parseDuration(value: string, provider?: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$/i.exec(value);
-  const amount = match ? Number(match[1]) : NaN;
-  const unit = match?.[2]?.toLowerCase();
-  if (!unit || !(amount > 0)) {
+  const reading = readDuration(value, { units: UNITS });
+  if (!reading.ok) {
     throw new UfsError(
       'INVALID_INPUT',
       `[ufs]${provider ? ` [${provider}]` : ''} expire ${JSON.stringify(value)} is not a duration like 30m, 1h, 72h, 7d or 2w`,
       { context: { provider, operation: 'upload' } },
     );
   }
-  return Math.round(amount * UNIT_MS[unit]!);
+  return reading.ms;
 }
 
 /** Picks the choice whose duration equals `expire` (so `1d` matches `24h`), else INVALID_INPUT listing them. */

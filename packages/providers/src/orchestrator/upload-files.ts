@@ -1,7 +1,6 @@
-import { setMaxListeners } from 'node:events';
 import { basename } from 'node:path';
 import pLimit from 'p-limit';
-import { UfsError, toUfsError } from '@org/core';
+import { UfsError, allowManyListeners, toUfsError } from '@org/core';
 import { loadProvider } from '../registry.js';
 import { checkNumberOption } from './config.js';
 import type { UploadEvent } from './events.js';
@@ -20,9 +19,6 @@ export interface UploadFilesOptions extends UploadFileOptions {
 export type BatchItem =
   { path: string; ok: true; result: UploadFileResult } | { path: string; ok: false; error: UfsError };
 
-/** Listeners expected on a batch's signal: far more than `-c 64` uploads with their requests and waits ever add. */
-const MANY_LISTENERS = 100_000;
-
 /**
  * The batch's own signal, following the caller's (`AbortSignal.any` adds no listener to the caller's signal, so
  * nothing is left on it afterwards): the files in flight, each with its requests and waits, listen to this one, which
@@ -30,11 +26,7 @@ const MANY_LISTENERS = 100_000;
  */
 function batchSignal(caller: AbortSignal | undefined): AbortSignal | undefined {
   if (!caller) return undefined;
-  const signal = AbortSignal.any([caller]);
-  // A finite limit: Node 20's `getMaxListeners` throws for an AbortSignal whose limit is 0 ("unlimited"), and undici's
-  // `new Request` asks it (the Dropbox SDK's fetch failed every upload with "The emitter argument must be ...").
-  setMaxListeners(MANY_LISTENERS, signal);
-  return signal;
+  return allowManyListeners(AbortSignal.any([caller]));
 }
 
 /**
