@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { Errors } from '@oclif/core';
 import { EXIT_CODE_BY_CODE, UfsError, isUfsError, toUfsError } from '@org/core';
+import { interruptedBy, signalStatus } from './interrupt.js';
 
 /** oclif's own errors (bad flags, missing args, unknown commands) are usage errors. */
 function fromOclif(err: unknown): UfsError | undefined {
@@ -44,9 +45,13 @@ export function asUfsError(err: unknown): UfsError {
   return fromOclif(err) ?? toUfsError(err);
 }
 
-/** The process exit status for an error (the one mapping, `EXIT_CODE_BY_CODE` in @org/core). */
+/**
+ * The process exit status for an error (the one mapping, `EXIT_CODE_BY_CODE` in @org/core); an ABORTED that a stop
+ * signal caused has that signal's status (SIGTERM 143, SIGHUP 129), as the process exits with it.
+ */
 export function exitCodeFor(err: UfsError): number {
-  return EXIT_CODE_BY_CODE[err.code];
+  const signal = err.code === 'ABORTED' ? interruptedBy() : undefined;
+  return signal ? signalStatus(signal) : EXIT_CODE_BY_CODE[err.code];
 }
 
 /**

@@ -267,7 +267,8 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   };
 
   const send = async (batchItems: Pending[]) => {
-    if (fatal) return;
+    // Stopped (Ctrl-C, SIGTERM, a fatal answer): batches still waiting for a slot are not sent; the hashes are kept.
+    if (fatal || o.signal?.aborted) return;
     let parse: ParseRecord;
     try {
       parse = (await (schema ??= import('@org/core/dedup-schema'))).parseFileMetadata;
@@ -303,7 +304,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     if (batch.length === 0) return;
     const items = batch;
     batch = [];
-    if (o.dryRun) return;
+    if (o.dryRun || fatal || o.signal?.aborted) return;
     // send() catches its failures: a task never rejects.
     const task: Promise<void> = sendSlots.run(() => send(items)).finally(() => sending.delete(task));
     sending.add(task);
