@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { readDuration } from '../src/index.js';
 
 describe('readDuration', () => {
