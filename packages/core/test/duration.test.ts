@@ -10,6 +10,13 @@ describe('readDuration', () => {
     expect(readDuration('.5h')).toEqual({ ok: true, ms: 1_800_000 });
     expect(readDuration('7d')).toEqual({ ok: true, ms: 604_800_000 });
     expect(readDuration('2w')).toEqual({ ok: true, ms: 1_209_600_000 });
+    expect(readDuration('250ms')).toEqual({ ok: true, ms: 250 });
+  });
+
+  it('takes zero only where the caller allows it (a tolerance may be none)', () => {
+    expect(readDuration('0', { bare: 's', zero: true })).toEqual({ ok: true, ms: 0 });
+    expect(readDuration('0ms', { zero: true })).toEqual({ ok: true, ms: 0 });
+    expect(readDuration('-1s', { zero: true })).toEqual({ ok: false, problem: 'not-positive' });
   });
 
   it('takes a bare number only when the caller names its unit', () => {

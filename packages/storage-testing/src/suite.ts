@@ -2,6 +2,7 @@ import { afterAll, describe } from '@jest/globals';
 import { newRunId, uniqueFolder, type ContractContext, type ContractOptions, type ContractSetup } from './context.js';
 import { deleteMkdirCases } from './cases/delete-mkdir.js';
 import { listCases } from './cases/list.js';
+import { modifiedCases } from './cases/modified.js';
 import { capabilityTruthCases, optionalCases } from './cases/optional.js';
 import { rangeCases } from './cases/range.js';
 import { readWriteCases } from './cases/read-write.js';
@@ -40,6 +41,7 @@ export function describeBackendContract(name: string, setup: ContractSetup, opti
     rangeCases(context);
     listCases(context);
     deleteMkdirCases(context);
+    modifiedCases(context);
     optionalCases(context);
     capabilityTruthCases(context);
   });

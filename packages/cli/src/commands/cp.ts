@@ -5,12 +5,16 @@ export default class Cp extends TransferCommand<typeof Cp> {
   static override summary = 'Copy files and folder trees, within a mount or across mounts.';
   static override description = [
     'SOURCE and DEST are mount:path or local paths. A folder is copied with everything in it, its contents going to DEST itself (so the same command run again with --skip works as a sync). A file goes into DEST when DEST is an existing folder or ends with "/", else to DEST itself. With several sources, each goes into the folder DEST under its own name.',
-    'Inside one backend the copy is server-side where it can be; across backends bytes are streamed, never held whole. --skip decides which existing files are left alone (exists, size, hash: stored checksums are used when both sides have comparable ones). Prints a summary; failed files are reported one line each and decide the exit status. A source that fails as a whole (missing, unreadable) does not stop the other sources. Ctrl-C stops cleanly: files being written are removed (finished ones stay), and the exit status is 130.',
+    'Inside one backend the copy is server-side where it can be; across backends bytes are streamed, never held whole. Copies keep the modification time of their source where the destination can (local, memory, SFTP, S3, GCS, Azure; see --no-modtime). --skip decides which existing files are left alone (exists, size, modtime: same size and modification time within --modify-window, the check rclone makes by default; hash: stored checksums are used when both sides have comparable ones). Prints a summary; failed files are reported one line each and decide the exit status. A source that fails as a whole (missing, unreadable) does not stop the other sources. Ctrl-C stops cleanly: files being written are removed (finished ones stay), and the exit status is 130.',
   ].join('\n\n');
   static override examples = [
     {
       description: 'Back up a local folder to S3, skipping files already there with the same content',
       command: '<%= config.bin %> <%= command.id %> --skip hash ~/photos backup:photos',
+    },
+    {
+      description: 'Sync a folder to SFTP again, leaving files with the same size and modification time (as rclone)',
+      command: '<%= config.bin %> <%= command.id %> --skip modtime ./site web:public',
     },
     {
       description: 'Only the Markdown files of a tree',

@@ -59,7 +59,7 @@ function usage(message: string): UfsError {
 /** `--expires` in whole seconds: `90`, `90s`, `30m`, `1.5h`, `7d`, `1w`; a usage error otherwise. */
 function expirySeconds(value: string): number {
   // A bare number is seconds, as `aws s3 presign --expires-in` takes it.
-  const reading = readDuration(value, { bare: 's' });
+  const reading = readDuration(value, { units: ['s', 'm', 'h', 'd', 'w'], bare: 's' });
   if (!reading.ok && reading.problem === 'not-positive')
     throw usage(`--expires must be positive, got ${JSON.stringify(value)}`);
   if (!reading.ok) {

@@ -54,7 +54,8 @@ export abstract class TransferCommand<T extends typeof Command> extends StorageC
     const progress = new ProgressLine(progressWanted(this.jsonEnabled()));
     const total: CopySummary = { files: 0, bytes: 0, skipped: 0, errors: [] };
     // What the source being transferred has done so far, counted file by file: an interrupted copy rejects without
-    // its summary, and the files already in place must still be counted (rclone prints its real stats too).
+    // its summary, and the files already in place, skipped or failed must still be counted (rclone prints its real
+    // stats too).
     let current: CopySummary = { files: 0, bytes: 0, skipped: 0, errors: [] };
     const base = copyOptions(
       flags,
@@ -77,6 +78,7 @@ export abstract class TransferCommand<T extends typeof Command> extends StorageC
         current.skipped++;
         base.onSkip?.(event);
       },
+      onError: (failure) => current.errors.push(failure),
     };
     let aborted: UfsError | undefined;
     try {
@@ -96,7 +98,8 @@ export abstract class TransferCommand<T extends typeof Command> extends StorageC
             aborted = asUfsError(err);
             break;
           }
-          // A source that failed as a whole may still have transferred some files (--fail-fast): they count.
+          // A source that failed as a whole may still have transferred some files (--fail-fast): they count. Its
+          // failure (with --fail-fast, the file that stopped it) is reported once, below.
           addSummary(total, { ...current, errors: [] });
           // One source: its failure is the command's (as before); several: one failure among the others.
           if (sources.length === 1) throw err;

@@ -1,5 +1,5 @@
-import { Flags } from '@oclif/core';
-import { UfsError, formatBytes } from '@org/core';
+import { Errors, Flags } from '@oclif/core';
+import { UfsError, formatBytes, readDuration } from '@org/core';
 import type { CopyOptions, CopySummary, StorageNode } from '@org/storage';
 import type { ProgressLine } from '../output/progress.js';
 
@@ -7,9 +7,22 @@ import type { ProgressLine } from '../output/progress.js';
 export const transferFlags = {
   skip: Flags.string({
     description:
-      'Leave a file alone when the destination has it: never, exists, size (same size), hash (same content).',
-    options: ['never', 'exists', 'size', 'hash'],
+      'Leave a file alone when the destination has it: never, exists, size (same size), modtime (same size and modification time, as rclone; by size alone where the destination cannot keep times), hash (same content).',
+    options: ['never', 'exists', 'size', 'modtime', 'hash'],
     default: 'never',
+  }),
+  'modify-window': Flags.string({
+    description:
+      'How far apart two modification times may be and still be equal, for --skip modtime: 0, 500ms, 2s (a bare number is seconds).',
+    default: '1s',
+    helpValue: '<duration>',
+    parse: async (input: string) => {
+      modifyWindowMs(input); // refused here, as a usage error, before anything is copied
+      return input;
+    },
+  }),
+  'no-modtime': Flags.boolean({
+    description: "Do not give copies their source's modification time (by default they keep it where they can).",
   }),
   include: Flags.string({
     char: 'i',
@@ -45,6 +58,8 @@ export const TRANSFER_USAGE = '<%= command.id %> SOURCE... DEST [FLAGS]';
 
 export interface TransferFlags {
   skip: string;
+  'modify-window': string;
+  'no-modtime': boolean;
   include?: string[];
   exclude?: string[];
   'no-clobber': boolean;
@@ -75,6 +90,15 @@ export async function checkFolderDestination(dest: StorageNode, destArg: string)
   }
 }
 
+/** `--modify-window` in milliseconds: `0`, `250ms`, `1s`, `1.5s`; a bare number is seconds (as rclone). */
+export function modifyWindowMs(value: string): number {
+  const reading = readDuration(value, { bare: 's', zero: true });
+  if (!reading.ok) {
+    throw new Errors.CLIError(`Expected --modify-window as a duration such as 0, 500ms or 2s but received: ${value}`);
+  }
+  return reading.ms;
+}
+
 export function copyOptions(
   flags: TransferFlags,
   progress: ProgressLine,
@@ -83,6 +107,8 @@ export function copyOptions(
 ): CopyOptions {
   return {
     skip: flags.skip as CopyOptions['skip'],
+    modifyWindow: modifyWindowMs(flags['modify-window']),
+    preserveModified: !flags['no-modtime'],
     ...(flags.include?.length ? { include: flags.include } : {}),
     ...(flags.exclude?.length ? { exclude: flags.exclude } : {}),
     overwrite: !flags['no-clobber'],

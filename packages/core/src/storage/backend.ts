@@ -40,6 +40,11 @@ export interface WriteOptions {
   ifNotExists?: boolean;
   /** Total size when known (lets backends choose single vs multipart). */
   size?: number;
+  /**
+   * The file's modification time, kept by backends with `capabilities.setModified` (and returned by `stat()` as
+   * `mtime`); others ignore it.
+   */
+  mtime?: Date;
   signal?: AbortSignal;
   onProgress?: (loaded: number) => void;
 }
@@ -79,6 +84,8 @@ export interface MkdirOptions {
 export interface CopyOptions {
   /** Replace user metadata instead of copying it. */
   metadata?: Record<string, string>;
+  /** The copy's modification time, on backends with `capabilities.setModified` (others ignore it). */
+  mtime?: Date;
   signal?: AbortSignal;
 }
 

@@ -30,6 +30,11 @@ export interface BackendCapabilities {
   atomicWrite: boolean;
   /** `ifNotExists` writes are enforced by the backend itself. */
   conditionalWrite: boolean;
+  /**
+   * Writes (and server-side copies) keep a given modification time (`WriteOptions.mtime`), which `stat()` then
+   * returns as `mtime`. Without it the file's time is when it was written and `mtime` options are ignored.
+   */
+  setModified: boolean;
 }
 
 /** A capabilities object with everything off; backends spread their own flags over it. */
@@ -53,6 +58,7 @@ export const NO_CAPABILITIES: Readonly<BackendCapabilities> = Object.freeze({
   storedHash: 'none',
   atomicWrite: false,
   conditionalWrite: false,
+  setModified: false,
 });
 
 export function capabilities(flags: Partial<BackendCapabilities>): BackendCapabilities {
@@ -70,4 +76,5 @@ export const WRITE_CAPABILITIES = [
   'conditionalWrite',
   'atomicWrite',
   'versionDelete',
+  'setModified',
 ] as const satisfies readonly (keyof BackendCapabilities)[];

@@ -6,7 +6,7 @@ import type { ReadableNode } from '../virtual/readable-node.js';
 import { selector, type Selector } from './filters.js';
 import { planCopy, type CopyItem, type Operation } from './plan.js';
 import { EmptiedFolders, moveEmptyFolders } from './prune.js';
-import { checkSkip, skipReason } from './skip.js';
+import { checkModifyWindow, checkSkip, skipReason } from './skip.js';
 import { transferFile } from './transfer.js';
 import type { CopyOptions, CopySummary, MoveOptions, SkipStrategy } from './types.js';
 
@@ -25,6 +25,8 @@ class Run {
   readonly controller = new AbortController();
   readonly select: Selector;
   readonly skip: SkipStrategy;
+  /** Milliseconds within which modification times are equal (`skip: 'modtime'`). */
+  readonly modifyWindow: number;
   readonly concurrency: number;
   readonly emptied: EmptiedFolders | undefined;
   /** The first failure, when `failFast` stopped the run. */
@@ -42,6 +44,7 @@ class Run {
   ) {
     this.select = selector(options);
     this.skip = checkSkip(options.skip);
+    this.modifyWindow = checkModifyWindow(options.modifyWindow);
     this.concurrency = checkConcurrency(options.concurrency);
     this.emptied = operation === 'move' ? new EmptiedFolders(src as StorageNode) : undefined;
     // Every transfer in flight listens to the run's signal, several times over (read, write, multipart parts).
@@ -69,11 +72,13 @@ class Run {
 
   fail(path: string, dest: string, err: unknown): void {
     const error = fileError(this.operation, path, dest, err);
-    this.summary.errors.push({ path, dest, error });
+    const failure = { path, dest, error };
+    this.summary.errors.push(failure);
     if (this.options.failFast && !this.stoppedBy) {
       this.stoppedBy = error;
       this.controller.abort(error);
     }
+    this.options.onError?.(failure);
   }
 
   /** One file, start to end; never rejects (a failure is recorded with the file's path). */
@@ -85,7 +90,7 @@ class Run {
       const stat = await item.src.stat({ signal: this.signal });
       size = stat.size ?? 0;
       this.planned += size - expected;
-      const reason = await skipReason(this.skip, item.src, stat, item.dest, this.signal);
+      const reason = await skipReason(this.skip, item.src, stat, item.dest, this.signal, this.modifyWindow);
       if (reason) {
         this.planned -= size;
         this.summary.skipped++;
@@ -95,6 +100,7 @@ class Run {
       const done = await transferFile(item, stat, {
         operation: this.operation,
         overwrite: this.options.overwrite ?? true,
+        preserveModified: this.options.preserveModified ?? true,
         signal: this.signal,
         onBytes: (bytes) => {
           sent += bytes;
@@ -114,7 +120,7 @@ class Run {
       this.planned -= size;
       // After an abort by the caller, the run rejects with ABORTED; per-file echoes of it are not failures.
       if (this.signal.aborted && !this.stoppedBy) return;
-      if (this.stoppedBy && isAbortEcho(err)) return;
+      if (this.stoppedBy && isAbortEcho(err, this.stoppedBy)) return;
       this.fail(item.src.fullpath, item.dest.fullpath, err);
     }
   }
@@ -139,10 +145,19 @@ function fileError(operation: Operation, path: string, dest: string, err: unknow
   );
 }
 
-function isAbortEcho(err: unknown): boolean {
+/**
+ * A file's error that only repeats the stop of a failFast run: an abort error, or the failure that stopped the run
+ * (the signal's reason, thrown by a file that was about to start), as is or wrapped.
+ */
+function isAbortEcho(err: unknown, stoppedBy: UfsError): boolean {
   const code = (err as { code?: unknown }).code;
   const name = (err as { name?: unknown }).name;
-  return code === 'ABORTED' || code === 'ABORT_ERR' || name === 'AbortError';
+  if (code === 'ABORTED' || code === 'ABORT_ERR' || name === 'AbortError') return true;
+  for (let cause = err, depth = 0; cause instanceof Object && depth < 10; depth++) {
+    if (cause === stoppedBy) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Lists the tree and feeds its files to at most `concurrency` transfers, a bounded queue ahead of them. */

@@ -5,7 +5,10 @@ import type { HashKind, NodeStat } from '../node/types.js';
 import type { ReadableNode, SourceStat } from '../virtual/readable-node.js';
 import type { SkipReason, SkipStrategy } from './types.js';
 
-const STRATEGIES = ['never', 'exists', 'size', 'hash'];
+const STRATEGIES = ['never', 'exists', 'size', 'modtime', 'hash'];
+
+/** Default `modifyWindow`: one second, the coarsest modification time a destination keeps (SFTP: whole seconds). */
+export const DEFAULT_MODIFY_WINDOW = 1000;
 
 /** Checks a `skip` option up front (a typo must not silently copy everything). */
 export function checkSkip(skip: unknown): SkipStrategy {
@@ -15,6 +18,26 @@ export function checkSkip(skip: unknown): SkipStrategy {
     'INVALID_INPUT',
     `[ufs] copy: skip must be one of ${STRATEGIES.join(', ')} or a function, got ${JSON.stringify(skip)}`,
   );
+}
+
+/** Checks `modifyWindow` up front: milliseconds, ≥ 0. */
+export function checkModifyWindow(value: unknown): number {
+  if (value === undefined) return DEFAULT_MODIFY_WINDOW;
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  throw new UfsError(
+    'INVALID_INPUT',
+    `[ufs] copy: modifyWindow must be a number of milliseconds ≥ 0, got ${JSON.stringify(value)}`,
+  );
+}
+
+/**
+ * Same modification time, within `window` ms (rclone's `--modify-window`: equal when they differ by less)? A side
+ * without one is not the same.
+ */
+function sameModified(a: Date | undefined, b: Date | undefined, window: number): boolean {
+  if (a === undefined || b === undefined) return false;
+  const difference = Math.abs(a.getTime() - b.getTime());
+  return window === 0 ? difference === 0 : difference < window;
 }
 
 /**
@@ -44,6 +67,7 @@ export async function skipReason(
   srcStat: SourceStat,
   dest: StorageNode,
   signal?: AbortSignal,
+  modifyWindow = DEFAULT_MODIFY_WINDOW,
 ): Promise<SkipReason | undefined> {
   if (strategy === 'never') return undefined;
   if (typeof strategy === 'function') return (await strategy(src, dest)) === true ? 'custom' : undefined;
@@ -52,5 +76,10 @@ export async function skipReason(
   if (strategy === 'exists') return 'exists';
   if (srcStat.size === undefined || srcStat.size !== destStat.size) return undefined;
   if (strategy === 'size') return 'size';
+  if (strategy === 'modtime') {
+    // A destination that cannot keep times has the time of its copy: the size alone decides (as rclone does).
+    if (!dest.backend.capabilities.setModified) return 'size';
+    return sameModified(srcStat.mtime, destStat.mtime, modifyWindow) ? 'modtime' : undefined;
+  }
   return (await sameContent(src, srcStat, dest, destStat, signal)) ? 'hash' : undefined;
 }

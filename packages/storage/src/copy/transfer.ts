@@ -5,6 +5,7 @@ import { guard, siteOf } from '../node/access.js';
 import { keyError } from '../errors.js';
 import type { StorageNode } from '../node/storage-node.js';
 import type { NodeWriteOptions } from '../node/types.js';
+import { statOrNull } from '../node/stat.js';
 import { ensureParent } from '../node/write.js';
 import { replayable } from '../util/replayable.js';
 import { asBuffers } from '../util/streams.js';
@@ -16,6 +17,8 @@ import type { TransferMethod } from './types.js';
 export interface TransferContext {
   operation: Operation;
   overwrite: boolean;
+  /** Give the destination the source's modification time where its backend can keep one. */
+  preserveModified: boolean;
   signal: AbortSignal;
   /** Bytes that reached the destination (streamed chunks, or a whole file copied server-side). */
   onBytes: (bytes: number) => void;
@@ -30,6 +33,28 @@ export interface Transferred {
 
 function alreadyExists(dest: StorageNode, operation: Operation): UfsError {
   return keyError('ALREADY_EXISTS', siteOf(dest), operation, dest.path, 'already exists (overwrite: false)');
+}
+
+/** The source's modification time for the destination: when it is to be kept and the destination can keep it. */
+function keptMtime(dest: StorageNode, stat: SourceStat, context: TransferContext): Date | undefined {
+  return context.preserveModified && dest.backend.capabilities.setModified ? stat.mtime : undefined;
+}
+
+/**
+ * The modification time a streamed write gives the destination. A move onto an existing file that looks like its
+ * source (same size, times within 2 s) is written without it: should that file be the source under a name nothing
+ * could compare, its new time is what tells `deleteMoved`, and the source is not deleted.
+ */
+async function streamedMtime(item: CopyItem, stat: SourceStat, context: TransferContext): Promise<Date | undefined> {
+  const mtime = keptMtime(item.dest, stat, context);
+  if (mtime === undefined || context.operation !== 'move') return mtime;
+  const there = await statOrNull(item.dest, context.signal);
+  const lookalike =
+    there?.isFile === true &&
+    there.size === stat.size &&
+    there.mtime !== undefined &&
+    Math.abs(there.mtime.getTime() - mtime.getTime()) < 2000;
+  return lookalike ? undefined : mtime;
 }
 
 function can(backend: StorageBackend, op: 'copy' | 'rename'): boolean {
@@ -52,6 +77,7 @@ async function inPlace(
   method: 'copy' | 'rename',
   size: number,
   context: TransferContext,
+  mtime?: Date,
 ): Promise<Transferred> {
   const { src, dest } = item;
   const backend = dest.backend;
@@ -59,7 +85,7 @@ async function inPlace(
   await guard(dest, context.operation, async () => {
     await ensureParent(dest, backend);
     if (method === 'rename') await backend.rename!(src.path, dest.path);
-    else await backend.copy!(src.path, dest.path, { signal: context.signal });
+    else await backend.copy!(src.path, dest.path, { signal: context.signal, mtime });
   });
   context.onBytes(size);
   return { bytes: size, method };
@@ -70,13 +96,13 @@ function tempSibling(dest: StorageNode): StorageNode {
   return dest.parent.child(`.${dest.basename.slice(0, 180)}.ufs-${randomBytes(6).toString('hex')}.part`);
 }
 
-/** Puts a finished temporary file in place: rename, else server-side copy then delete. */
-async function commit(temp: StorageNode, dest: StorageNode, context: TransferContext): Promise<void> {
+/** Puts a finished temporary file in place: rename, else server-side copy (keeping `mtime`) then delete. */
+async function commit(temp: StorageNode, dest: StorageNode, context: TransferContext, mtime?: Date): Promise<void> {
   if (!context.overwrite && (await dest.exists())) throw alreadyExists(dest, context.operation);
   const backend = dest.backend;
   await guard(dest, context.operation, async () => {
     if (can(backend, 'rename')) return backend.rename!(temp.path, dest.path);
-    await backend.copy!(temp.path, dest.path, { signal: context.signal });
+    await backend.copy!(temp.path, dest.path, { signal: context.signal, mtime });
     await backend.delete(temp.path);
   });
 }
@@ -148,6 +174,33 @@ async function deleteMoved(src: StorageNode, stat: SourceStat, context: Transfer
   await src.delete({ signal: context.signal });
 }
 
+interface Parked {
+  /** Hands the stream over to its consumer; throws the error it emitted meanwhile. */
+  take(): Readable;
+  /** Closes a stream no consumer took (its errors are still held). */
+  close(): void;
+}
+
+/**
+ * Holds the errors of a stream opened before its consumer reads it: an abort landing in between makes it emit an
+ * AbortError with nobody listening, an unhandled 'error' event that would end the process. The error is reported
+ * when the consumer takes the stream, as one emitted while it reads.
+ */
+function parked(stream: Readable): Parked {
+  let error: unknown;
+  const hold = (err: unknown) => (error ??= err);
+  stream.on('error', hold);
+  return {
+    take() {
+      stream.off('error', hold);
+      if (error === undefined) return stream;
+      stream.destroy();
+      throw error;
+    },
+    close: () => stream.destroy(),
+  };
+}
+
 /**
  * Streams the source into the destination, never whole in memory. Atomic backends take the write directly (a
  * failure leaves the old file or nothing); others get a temporary key beside the destination that is renamed (or
@@ -162,12 +215,13 @@ async function streamed(item: CopyItem, stat: SourceStat, context: TransferConte
   const viaTemp = !caps.atomicWrite && (can(backend, 'rename') || (can(backend, 'copy') && caps.delete));
   const cleanupPartial = !caps.atomicWrite && !viaTemp && caps.delete;
   const target = viaTemp ? tempSibling(dest) : dest;
-  let first: Readable | undefined = await src.openReadStream({ signal: context.signal });
+  let first: Parked | undefined = parked(await src.openReadStream({ signal: context.signal }));
   let passes = 0;
   const source = replayable(async () => {
     if (passes++ > 0) context.onRestart();
-    const stream = first ?? (await src.openReadStream({ signal: context.signal }));
+    const opened = first;
     first = undefined;
+    const stream = opened ? opened.take() : await src.openReadStream({ signal: context.signal });
     return counted(stream, item, stat, context);
   }, stat.size);
   const options: NodeWriteOptions = {
@@ -175,15 +229,16 @@ async function streamed(item: CopyItem, stat: SourceStat, context: TransferConte
     cacheControl: stat.cacheControl,
     ifNotExists: !context.overwrite && !viaTemp,
     size: stat.size,
+    mtime: await streamedMtime(item, stat, context),
     signal: context.signal,
   };
   if (caps.metadata && stat.metadata && Object.keys(stat.metadata).length > 0) options.metadata = stat.metadata;
   try {
     const outcome = await target.write(source, options);
-    if (viaTemp) await commit(target, dest, context);
+    if (viaTemp) await commit(target, dest, context, options.mtime);
     return { bytes: outcome.size, method: 'stream' };
   } catch (err) {
-    first?.destroy();
+    first?.close();
     const ownFile = (err as { code?: unknown }).code !== 'ALREADY_EXISTS';
     if (viaTemp || (cleanupPartial && ownFile)) return failWith(err, () => target.delete());
     throw err;
@@ -211,7 +266,7 @@ export async function transferFile(item: CopyItem, stat: SourceStat, context: Tr
       }
     }
     if (can(backend, 'copy')) {
-      const done = await inPlace({ ...item, src }, 'copy', size, context);
+      const done = await inPlace({ ...item, src }, 'copy', size, context, keptMtime(item.dest, stat, context));
       if (context.operation === 'move') await src.delete({ signal: context.signal });
       return done;
     }

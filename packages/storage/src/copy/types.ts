@@ -12,12 +12,15 @@ export type SkipFunction = (src: ReadableNode, dest: StorageNode) => boolean | P
  * - `size`: it exists with the same size;
  * - `hash`: it exists with the same size and the same content — compared with stored checksums when both sides
  *   have one of the same kind (no read), else by streaming a checksum (the kind one side stores, else SHA-256);
+ * - `modtime` (rclone's default): it exists with the same size and the same modification time, within
+ *   `modifyWindow`. Where the destination cannot keep modification times (`capabilities.setModified` false), the
+ *   size alone decides, as rclone does (the reason is then `size`); a side without a modification time is copied;
  * - a function `(src, dest) => boolean`.
  */
-export type SkipStrategy = 'never' | 'exists' | 'size' | 'hash' | SkipFunction;
+export type SkipStrategy = 'never' | 'exists' | 'size' | 'modtime' | 'hash' | SkipFunction;
 
 /** Why a file was skipped: the strategy's name, or `custom` for a function. */
-export type SkipReason = 'exists' | 'size' | 'hash' | 'custom';
+export type SkipReason = 'exists' | 'size' | 'modtime' | 'hash' | 'custom';
 
 /** How a file got to its destination. */
 export type TransferMethod = 'copy' | 'rename' | 'stream';
@@ -57,6 +60,17 @@ export interface CopyOptions {
   /** Default `never`. */
   skip?: SkipStrategy;
   /**
+   * Milliseconds two modification times may differ and still be equal for `skip: 'modtime'` (rclone's
+   * `--modify-window`). Default 1000: the coarsest time a destination keeps (SFTP keeps whole seconds).
+   */
+  modifyWindow?: number;
+  /**
+   * Default true: each copied file gets its source's modification time, on destinations that can keep one
+   * (`capabilities.setModified`; streamed writes and server-side copies). False: the destination's time is when it
+   * was written.
+   */
+  preserveModified?: boolean;
+  /**
    * Default true: an existing destination file is replaced (atomically where the backend allows), unless `skip`
    * leaves it. False: an existing destination file is not touched and the file is reported in `errors` with
    * ALREADY_EXISTS (enforced by the backend's conditional write when it has one, checked just before otherwise).
@@ -72,6 +86,12 @@ export interface CopyOptions {
   onFile?: (event: CopyFileEvent) => void;
   /** For each file left alone by `skip`. */
   onSkip?: (event: CopySkipEvent) => void;
+  /**
+   * For each failure, as it is added to `errors` (the same entry): a file, or a folder that could not be listed or
+   * removed. With `onFile` and `onSkip`, it lets a caller count what a run that rejects (an abort, `failFast`) had
+   * done, as its summary is not returned. Files the abort itself stopped are not failures.
+   */
+  onError?: (event: CopyError) => void;
   /**
    * Bytes transferred so far over the whole run (`item`: the file that moved). `total` is present once every file
    * to transfer is known: at once for a single file, after the source listing ends for a tree (skipped files are

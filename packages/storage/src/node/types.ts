@@ -36,6 +36,11 @@ export interface NodeWriteOptions {
   skipIfUnchanged?: boolean;
   /** Total size when known. */
   size?: number;
+  /**
+   * The file's modification time, as `stat()` will return it (on backends with the `setModified` capability;
+   * refused elsewhere). SFTP keeps whole seconds; object stores keep it as user metadata `mtime`.
+   */
+  mtime?: Date;
   signal?: AbortSignal;
   /** Bytes sent so far. */
   onProgress?: (loaded: number) => void;

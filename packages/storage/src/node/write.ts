@@ -93,6 +93,16 @@ export async function writeNode(
       `mount "${node.mountName}" (${backend.protocol}) cannot store user metadata`,
     );
   }
+  if (options.mtime !== undefined && !backend.capabilities.setModified) {
+    throw unsupported(
+      siteOf(node),
+      'write',
+      node.path,
+      `mount "${node.mountName}" (${backend.protocol}) cannot keep a given modification time`,
+    );
+  }
+  if (options.mtime !== undefined && Number.isNaN(options.mtime.getTime()))
+    throw invalidInput(siteOf(node), 'write', node.path, 'mtime is not a valid date');
   if (node.path === '') throw invalidInput(siteOf(node), 'write', node.path, 'the mount root is a folder, not a file');
   return guard(node, 'write', async () => {
     let prepared: Prepared | undefined;
@@ -113,6 +123,7 @@ export async function writeNode(
         metadata: options.metadata,
         ifNotExists: options.ifNotExists,
         size: options.size ?? prepared?.size ?? (isReplayable(input) ? input.size : undefined),
+        mtime: options.mtime,
         signal: options.signal,
         onProgress: options.onProgress,
       });

@@ -28,6 +28,7 @@ import { lookup as lookupMime } from 'mime-types';
 import pLimit from 'p-limit';
 import { azureStatus, mapAzureError } from './errors.js';
 import { blobNamesBelow, dirEntry, hasChildren, listPage } from './list.js';
+import { mtimeIn, withMtime, withoutMtime } from '../../util/mtime-metadata.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
 import { keyContext, keyError, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
@@ -84,6 +85,8 @@ export class AzureBackend implements StorageBackend {
       storedHash: 'md5',
       atomicWrite: true,
       conditionalWrite: true,
+      // As blob metadata `mtime` (util/mtime-metadata.ts, rclone's key), read back before Last-Modified.
+      setModified: true,
     });
   }
 
@@ -116,9 +119,10 @@ export class AzureBackend implements StorageBackend {
           isFile: true,
           isDir: false,
           size: p.contentLength ?? 0,
-          metadata: decodeMetadata(p.metadata),
+          metadata: decodeMetadata(withoutMtime(p.metadata)),
         };
-        if (p.lastModified) entry.mtime = p.lastModified;
+        const mtime = mtimeIn(p.metadata) ?? p.lastModified;
+        if (mtime) entry.mtime = mtime;
         if (p.etag) entry.etag = p.etag;
         if (p.contentType) entry.contentType = p.contentType;
         if (p.cacheControl) entry.cacheControl = p.cacheControl;
@@ -210,7 +214,7 @@ export class AzureBackend implements StorageBackend {
       try {
         const result = await blob.uploadStream(hashing, this.blockSizeFor(options.size), this.settings.concurrency, {
           blobHTTPHeaders: headers,
-          metadata: encodeMetadata(options.metadata),
+          metadata: encodeMetadata(withMtime(options.metadata, options.mtime)),
           conditions: options.ifNotExists ? { ifNoneMatch: '*' } : {},
           abortSignal: options.signal,
           onProgress: options.onProgress ? (p) => options.onProgress!(p.loadedBytes) : undefined,
@@ -294,10 +298,17 @@ export class AzureBackend implements StorageBackend {
     requireFileKey(to, this.site, 'copy');
     try {
       // Same account: the destination request's own credential authorises the source (its URL carries the SAS
-      // when the mount uses one). Properties (Content-MD5, type) and, unless replaced, metadata are copied.
+      // when the mount uses one). Properties (Content-MD5, type) and, unless replaced, metadata (with the kept
+      // modification time) are copied.
+      let metadata: Record<string, string> | undefined;
+      if (options.metadata || options.mtime) {
+        const stored = (await this.blob(from).getProperties({ abortSignal: options.signal })).metadata;
+        const user = options.metadata ?? decodeMetadata(withoutMtime(stored));
+        metadata = encodeMetadata(withMtime(user, options.mtime ?? mtimeIn(stored)));
+      }
       const poller = await this.blob(to).beginCopyFromURL(this.blob(from).url, {
         abortSignal: options.signal,
-        ...(options.metadata ? { metadata: encodeMetadata(options.metadata) } : {}),
+        ...(metadata ? { metadata } : {}),
       });
       const result = await poller.pollUntilDone();
       if (result.copyStatus !== 'success') {
@@ -312,7 +323,9 @@ export class AzureBackend implements StorageBackend {
   async setMetadata(key: Key, metadata: Record<string, string>): Promise<void> {
     requireFileKey(key, this.site, 'setMetadata');
     try {
-      await this.blob(key).setMetadata(encodeMetadata(metadata));
+      // The kept modification time is not user metadata: it stays.
+      const stored = (await this.blob(key).getProperties()).metadata;
+      await this.blob(key).setMetadata(encodeMetadata(withMtime(metadata, mtimeIn(stored))));
     } catch (err) {
       throw this.fail(err, 'setMetadata', key);
     }

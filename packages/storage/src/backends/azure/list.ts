@@ -1,11 +1,13 @@
 import type { BlobItem, ContainerClient } from '@azure/storage-blob';
 import type { EntryStat, Key, ListPage } from '@org/core';
 import type { BlobPaths } from '../../util/blob-paths.js';
+import { mtimeIn } from '../../util/mtime-metadata.js';
 
 /** Azure returns at most 5000 entries per page. */
 const MAX_PAGE = 5000;
 const DEFAULT_PAGE = 1000;
 
+/** A listed blob; listings ask for metadata, so a kept modification time (`mtime`) wins over lastModified. */
 export function fileEntry(key: Key, item: BlobItem): EntryStat {
   const p = item.properties;
   const entry: EntryStat = {
@@ -13,7 +15,7 @@ export function fileEntry(key: Key, item: BlobItem): EntryStat {
     isFile: true,
     isDir: false,
     size: p.contentLength ?? 0,
-    mtime: p.lastModified,
+    mtime: mtimeIn(item.metadata) ?? p.lastModified,
     etag: p.etag,
   };
   if (p.contentType) entry.contentType = p.contentType;
@@ -52,7 +54,9 @@ export async function listPage(
   const entries: EntryStat[] = [];
   let continuation: string | undefined;
   if (request.recursive) {
-    const pages = container.listBlobsFlat({ prefix, abortSignal: request.signal }).byPage(byPage);
+    const pages = container
+      .listBlobsFlat({ prefix, includeMetadata: true, abortSignal: request.signal })
+      .byPage(byPage);
     const { value: page } = await pages.next();
     if (page) {
       for (const item of page.segment.blobItems) {
@@ -61,7 +65,9 @@ export async function listPage(
       continuation = page.continuationToken;
     }
   } else {
-    const pages = container.listBlobsByHierarchy('/', { prefix, abortSignal: request.signal }).byPage(byPage);
+    const pages = container
+      .listBlobsByHierarchy('/', { prefix, includeMetadata: true, abortSignal: request.signal })
+      .byPage(byPage);
     const { value: page } = await pages.next();
     if (page) {
       for (const p of page.segment.blobPrefixes ?? []) entries.push(dirEntry(paths.key(p.name)));

@@ -66,7 +66,8 @@ export function createBase64Backend(options: Base64Options, mountName = PROTOCOL
 
   return {
     protocol: PROTOCOL,
-    capabilities: capabilities({ read: true, range: true }),
+    // The path is the content: nothing is written, so no modification time can be kept (setModified false).
+    capabilities: capabilities({ read: true, range: true, setModified: false }),
 
     async stat(key): Promise<EntryStat | null> {
       if (key === '') return { key, isFile: false, isDir: true, size: 0 };

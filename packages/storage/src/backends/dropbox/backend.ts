@@ -57,6 +57,9 @@ export class DropboxBackend implements StorageBackend {
     // compactVersions whenever they have something to remove are UNSUPPORTED).
     versioning: true,
     versionDelete: false,
+    // Uploads could carry `client_modified`, but `files/copy_v2` cannot set one, so a server-side copy could not keep
+    // a given time: not declared (yet).
+    setModified: false,
   });
   private readonly paths: DropboxPaths;
   private readonly revisions: DropboxRevisions;

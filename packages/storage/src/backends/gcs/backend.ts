@@ -21,9 +21,10 @@ import {
 import { lookup as lookupMime } from 'mime-types';
 import pLimit from 'p-limit';
 import { gcsStatus, isMissingBucket, mapGcsError } from './errors.js';
-import { dirEntry, generationsOf, hasChildren, listPage, namesBelow, objectEntry } from './list.js';
+import { dirEntry, generationsOf, hasChildren, listPage, namesBelow, objectEntry, storedMetadata } from './list.js';
 import { keyContext, keyError, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
+import { mtimeIn, withMtime, withoutMtime } from '../../util/mtime-metadata.js';
 
 export interface GcsBackendSettings {
   bucket: Bucket;
@@ -73,6 +74,8 @@ export class GcsBackend implements StorageBackend {
       storedHash: 'md5',
       atomicWrite: true,
       conditionalWrite: true,
+      // As user metadata `mtime` (util/mtime-metadata.ts), read back by stat() and listings before `updated`.
+      setModified: true,
     });
   }
 
@@ -175,7 +178,7 @@ export class GcsBackend implements StorageBackend {
         metadata: {
           contentType: options.contentType ?? (lookupMime(key) || 'application/octet-stream'),
           ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
-          ...(options.metadata ? { metadata: options.metadata } : {}),
+          ...(options.metadata || options.mtime ? { metadata: withMtime(options.metadata, options.mtime) } : {}),
         },
         ...(options.ifNotExists ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
       });
@@ -265,12 +268,14 @@ export class GcsBackend implements StorageBackend {
     try {
       options.signal?.throwIfAborted();
       const source = this.file(from);
-      // A rewrite body replaces the destination's metadata as a whole: to swap only the user metadata, restate
-      // the source's content headers with it.
+      // A rewrite body replaces the destination's metadata as a whole: to swap only the user metadata (or the kept
+      // modification time), restate the source's content headers with it.
       let body: Record<string, unknown> = {};
-      if (options.metadata) {
+      if (options.metadata || options.mtime) {
         const [m] = await source.getMetadata();
-        body = { metadata: options.metadata };
+        const stored = storedMetadata(m);
+        const user = options.metadata ?? withoutMtime(stored);
+        body = { metadata: withMtime(user, options.mtime ?? mtimeIn(stored)) };
         for (const field of [
           'contentType',
           'cacheControl',
@@ -295,7 +300,8 @@ export class GcsBackend implements StorageBackend {
       // PATCH merges user metadata key by key: null removes the keys that are not in the new set.
       const patch: Record<string, string | null> = {};
       for (const name of Object.keys(current.metadata ?? {})) patch[name] = null;
-      Object.assign(patch, metadata);
+      // The kept modification time is not user metadata: it stays.
+      Object.assign(patch, withMtime(metadata, mtimeIn(storedMetadata(current))));
       await file.setMetadata({ metadata: patch }, { ifMetagenerationMatch: Number(current.metageneration) });
     } catch (err) {
       throw this.fail(err, 'setMetadata', key);

@@ -1,25 +1,34 @@
 import type { Bucket, FileMetadata } from '@google-cloud/storage';
 import type { EntryStat, Key, ListPage, VersionInfo } from '@org/core';
 import type { BlobPaths } from '../../util/blob-paths.js';
+import { mtimeIn, withoutMtime } from '../../util/mtime-metadata.js';
 
 /** objects.list returns at most 1000 entries (items + prefixes) per page. */
 const MAX_PAGE = 1000;
 
-/** The metadata of an object resource as an EntryStat (md5Hash is base64; composite objects have none). */
+/** An object's user metadata, values as strings (the JSON API may give numbers or booleans; null is none). */
+export function storedMetadata(m: FileMetadata): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(m.metadata ?? {})
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  );
+}
+
+/**
+ * The metadata of an object resource as an EntryStat (md5Hash is base64; composite objects have none). A kept
+ * modification time (user metadata `mtime`, see util/mtime-metadata.ts) is the `mtime`, before `updated`.
+ */
 export function objectEntry(key: Key, m: FileMetadata): EntryStat {
   const entry: EntryStat = { key, isFile: true, isDir: false, size: Number(m.size ?? 0) };
-  if (m.updated) entry.mtime = new Date(m.updated);
+  const kept = mtimeIn(storedMetadata(m));
+  if (kept) entry.mtime = kept;
+  else if (m.updated) entry.mtime = new Date(m.updated);
   if (m.etag) entry.etag = m.etag;
   if (m.contentType) entry.contentType = m.contentType;
   if (m.cacheControl) entry.cacheControl = m.cacheControl;
   if (m.generation !== undefined) entry.versionId = String(m.generation);
-  if (m.metadata) {
-    entry.metadata = Object.fromEntries(
-      Object.entries(m.metadata)
-        .filter(([, v]) => v !== null && v !== undefined)
-        .map(([k, v]) => [k, String(v)]),
-    );
-  }
+  if (m.metadata) entry.metadata = withoutMtime(storedMetadata(m));
   if (m.md5Hash) entry.hash = { algorithm: 'md5', value: Buffer.from(m.md5Hash, 'base64').toString('hex') };
   return entry;
 }

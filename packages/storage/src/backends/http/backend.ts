@@ -143,7 +143,8 @@ export function createHttpBackend(options: HttpBackendOptions, mountName = PROTO
 
   return {
     protocol: PROTOCOL,
-    capabilities: capabilities({ read: true, range: true, publicUrl: true }),
+    // Read-only: nothing is written, so no modification time can be kept (setModified false).
+    capabilities: capabilities({ read: true, range: true, publicUrl: true, setModified: false }),
 
     async stat(key, statOptions = {}): Promise<EntryStat | null> {
       if (key === '') return { key, isFile: false, isDir: true, size: 0 };

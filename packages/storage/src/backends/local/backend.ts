@@ -6,6 +6,7 @@ import {
   capabilities,
   parentKey,
   type BackendCapabilities,
+  type CopyOptions,
   type DeleteOptions,
   type EntryStat,
   type ListOptions,
@@ -66,6 +67,8 @@ export class LocalBackend implements StorageBackend {
       directories: true,
       atomicWrite: true,
       conditionalWrite: true,
+      // utimes on the temporary file before it is renamed into place.
+      setModified: true,
     });
     if (options.baseUrl !== undefined) {
       const base = options.baseUrl.replace(/\/+$/, '');
@@ -239,7 +242,7 @@ export class LocalBackend implements StorageBackend {
     }
   }
 
-  async copy(from: string, to: string): Promise<void> {
+  async copy(from: string, to: string, options: CopyOptions = {}): Promise<void> {
     try {
       const source = await this.paths.existing(from, 'copy');
       if (source === null) throw this.paths.error('NOT_FOUND', 'copy', from, 'no such file');
@@ -247,7 +250,7 @@ export class LocalBackend implements StorageBackend {
         throw this.paths.error('INVALID_INPUT', 'copy', from, 'is a folder; copy files one by one');
       const target = await this.paths.forWrite(to, 'copy');
       await this.fileGoesTo(target, to);
-      await atomicCopy(source, target).catch(async (err: unknown) => {
+      await atomicCopy(source, target, options.mtime).catch(async (err: unknown) => {
         throw await this.refusedBy(err, target, to);
       });
     } catch (err) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { chmod, copyFile, link, mkdir, open, rm, stat, unlink, rename } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, open, rm, stat, unlink, rename, utimes } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -55,11 +55,15 @@ export interface KnownTarget {
   parentExists: boolean;
 }
 
-/** Writes in-memory bytes to a new file: open, write, optionally fsync, close (no stream machinery). */
-async function writeBuffer(path: string, bytes: Buffer, fsync: boolean): Promise<void> {
+/**
+ * Writes in-memory bytes to a new file: open, write, set the modification time when one is given (access time too,
+ * as rclone does), optionally fsync, close (no stream machinery).
+ */
+async function writeBuffer(path: string, bytes: Buffer, fsync: boolean, mtime: Date | undefined): Promise<void> {
   const handle = await open(path, 'wx', 0o666);
   try {
     await handle.writeFile(bytes);
+    if (mtime) await handle.utimes(mtime, mtime);
     if (fsync) await handle.sync();
   } finally {
     await handle.close();
@@ -82,7 +86,7 @@ export async function atomicWrite(
   if (bytes) {
     try {
       options.signal?.throwIfAborted();
-      await writeBuffer(temp, bytes, options.fsync);
+      await writeBuffer(temp, bytes, options.fsync, options.mtime);
       options.signal?.throwIfAborted();
       await commit(temp, target, options.ifNotExists === true, known);
     } catch (err) {
@@ -101,6 +105,8 @@ export async function atomicWrite(
       const counter = countingTransform((n) => onProgress((size += n)));
       await pipeline(source, counter, file, { signal: options.signal });
     } else await pipeline(source, file, { signal: options.signal });
+    // Before the rename: the file appears with its time already set (rename and link keep it).
+    if (options.mtime) await utimes(temp, options.mtime, options.mtime);
     await commit(temp, target, options.ifNotExists === true, known);
   } catch (err) {
     // The stream opens its file asynchronously: wait until it is closed, or the file could appear after the rm.
@@ -112,12 +118,16 @@ export async function atomicWrite(
   return file.bytesWritten;
 }
 
-/** Copies a file through a temporary copy (a reflink where the filesystem has them), then renames it into place. */
-export async function atomicCopy(source: string, target: string): Promise<void> {
+/**
+ * Copies a file through a temporary copy (a reflink where the filesystem has them), then renames it into place; with
+ * `mtime`, the copy gets that modification time before the rename.
+ */
+export async function atomicCopy(source: string, target: string, mtime?: Date): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
   const temp = tempPath(dirname(target));
   try {
     await copyFile(source, temp, constants.COPYFILE_FICLONE);
+    if (mtime) await utimes(temp, mtime, mtime);
     await rename(temp, target);
   } catch (err) {
     await rm(temp, { force: true });

@@ -53,6 +53,7 @@ export class MemoryBackend implements StorageBackend {
       storedHash: 'md5',
       atomicWrite: true,
       conditionalWrite: true,
+      setModified: true,
     });
     if (options.versioning) this.versions = async (key: string) => this.store.versionsOf(key);
   }
@@ -144,7 +145,7 @@ export class MemoryBackend implements StorageBackend {
         versionId: newVersionId(),
         data,
         md5,
-        mtime: new Date(),
+        mtime: options.mtime ? new Date(options.mtime.getTime()) : new Date(),
         contentType: options.contentType,
         cacheControl: options.cacheControl,
         metadata: { ...options.metadata },
@@ -219,7 +220,7 @@ export class MemoryBackend implements StorageBackend {
     this.store.put(to, {
       ...source,
       versionId: newVersionId(),
-      mtime: new Date(),
+      mtime: options.mtime ? new Date(options.mtime.getTime()) : new Date(),
       metadata: { ...(options.metadata ?? source.metadata) },
     });
   }
@@ -232,7 +233,8 @@ export class MemoryBackend implements StorageBackend {
     const file = this.store.current(from);
     if (file) {
       this.checkWritable(to, 'rename');
-      this.store.put(to, { ...file, versionId: newVersionId(), mtime: new Date() });
+      // A rename keeps the file's modification time, as on a disk.
+      this.store.put(to, { ...file, versionId: newVersionId() });
       this.store.remove(from);
       return;
     }

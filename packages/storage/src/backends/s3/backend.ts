@@ -58,6 +58,8 @@ export async function createS3Backend(
       metadata: true,
       storedHash: 'md5',
       atomicWrite: true,
+      // As user metadata `mtime` (util/mtime-metadata.ts), read back by stat() before LastModified.
+      setModified: true,
       conditionalWrite: options.conditionalWrite,
     }),
     stat: (key, opts) => stat(s3, key, opts),

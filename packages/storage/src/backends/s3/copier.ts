@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/client-s3';
 import type { CopyOptions } from '@org/core';
 import type { S3Context } from './context.js';
-import { encodeMetadata } from './keys.js';
+import { mtimeIn, withMtime, withoutMtime } from '../../util/mtime-metadata.js';
+import { decodeMetadata, encodeMetadata } from './keys.js';
 import { MAX_PARTS } from './options.js';
 
 interface CopyJob {
@@ -37,7 +38,10 @@ function contentHeaders(head: HeadObjectCommandOutput) {
   };
 }
 
-/** Server-side copy; `metadata` replaces the user metadata (MetadataDirective REPLACE, content headers kept). */
+/**
+ * Server-side copy; `metadata` replaces the user metadata and `mtime` the kept modification time (MetadataDirective
+ * REPLACE, content headers kept). Otherwise the metadata, the kept modification time with it, is copied as it is.
+ */
 export async function copy(s3: S3Context, from: string, to: string, options: CopyOptions = {}): Promise<void> {
   try {
     const source = s3.keys.object(from, 'copy');
@@ -45,7 +49,10 @@ export async function copy(s3: S3Context, from: string, to: string, options: Cop
     const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: source }), {
       abortSignal: options.signal,
     });
-    const metadata = encodeMetadata(options.metadata, { operation: 'copy', path: to, mount: s3.mount });
+    const replace = options.metadata !== undefined || options.mtime !== undefined;
+    const user = options.metadata ?? decodeMetadata(withoutMtime(head.Metadata));
+    const kept = withMtime(user, options.mtime ?? mtimeIn(head.Metadata));
+    const metadata = replace ? encodeMetadata(kept, { operation: 'copy', path: to, mount: s3.mount }) : undefined;
     // S3 refuses to copy an object onto itself unchanged; the copy is already there.
     if (source === target && metadata === undefined) return;
     await copyObject(s3, { source, target, head, metadata, signal: options.signal, operation: 'copy', key: from });
@@ -59,7 +66,9 @@ export async function setMetadata(s3: S3Context, key: string, metadata: Record<s
   try {
     const objectKey = s3.keys.object(key, 'setMetadata');
     const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: objectKey }));
-    const encoded = encodeMetadata(metadata, { operation: 'setMetadata', path: key, mount: s3.mount }) ?? {};
+    // The kept modification time is not user metadata: it stays.
+    const kept = withMtime(metadata, mtimeIn(head.Metadata));
+    const encoded = encodeMetadata(kept, { operation: 'setMetadata', path: key, mount: s3.mount }) ?? {};
     await copyObject(s3, {
       source: objectKey,
       target: objectKey,

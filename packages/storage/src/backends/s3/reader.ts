@@ -8,17 +8,20 @@ import {
 import type { EntryStat, ReadOptions } from '@org/core';
 import type { S3Context } from './context.js';
 import { abortedError, isMissingObject } from './errors.js';
+import { mtimeIn, withoutMtime } from '../../util/mtime-metadata.js';
 import { decodeMetadata, md5FromEtag, unquoteEtag } from './keys.js';
 
 export function fileStat(key: string, head: HeadObjectCommandOutput): EntryStat {
   const etag = unquoteEtag(head.ETag);
   const stat: EntryStat = { key, isFile: true, isDir: false, size: head.ContentLength ?? 0 };
-  if (head.LastModified) stat.mtime = head.LastModified;
+  // A kept modification time (user metadata `mtime`, see util/mtime-metadata.ts) wins over the upload time.
+  const mtime = mtimeIn(head.Metadata) ?? head.LastModified;
+  if (mtime) stat.mtime = mtime;
   if (etag) stat.etag = etag;
   if (head.ContentType) stat.contentType = head.ContentType;
   if (head.CacheControl) stat.cacheControl = head.CacheControl;
   if (head.VersionId && head.VersionId !== 'null') stat.versionId = head.VersionId;
-  stat.metadata = decodeMetadata(head.Metadata);
+  stat.metadata = decodeMetadata(withoutMtime(head.Metadata));
   const hash = md5FromEtag(etag, { sse: head.ServerSideEncryption, sseCustomer: head.SSECustomerAlgorithm });
   if (hash) stat.hash = hash;
   return stat;

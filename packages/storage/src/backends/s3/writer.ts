@@ -12,6 +12,7 @@ import { UfsError, type WriteOptions, type WriteResult } from '@org/core';
 import { bytesOf } from '../../util/replayable.js';
 import type { S3Context } from './context.js';
 import { abortedError, isMissingObject, s3ErrorContext, type S3ErrorContext } from './errors.js';
+import { withMtime } from '../../util/mtime-metadata.js';
 import { encodeMetadata, unquoteEtag } from './keys.js';
 import { MAX_PARTS, MAX_PART_SIZE } from './options.js';
 
@@ -127,7 +128,7 @@ export async function write(
   let metadata: Record<string, string> | undefined;
   try {
     objectKey = s3.keys.object(key, 'write');
-    metadata = encodeMetadata(options.metadata, where);
+    metadata = encodeMetadata(withMtime(options.metadata, options.mtime), where);
     if (signal?.aborted) throw abortedError(where);
   } catch (err) {
     // Refused before starting: the source is released all the same.

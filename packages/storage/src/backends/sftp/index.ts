@@ -46,6 +46,8 @@ const SFTP_CAPABILITIES: BackendCapabilities = capabilities({
   atomicWrite: true,
   // SSH_FXP_RENAME fails when the target exists (OpenSSH: link(2), atomic); see writer.ts.
   conditionalWrite: true,
+  // fsetstat on the temporary file before the rename; SFTP v3 keeps whole seconds.
+  setModified: true,
 });
 
 /** A mount on an SFTP server, through one lazily opened, self-healing SSH connection. */

@@ -142,8 +142,8 @@ async function replaceAside(s: Session, from: string, to: string, context: Error
 }
 
 /**
- * Atomic write: the content goes to a temporary file beside the target (opened with O_EXCL), is fsynced when the
- * server offers fsync@openssh.com, then renamed into place. A failure or abort removes the temporary file, so
+ * Atomic write: the content goes to a temporary file beside the target (opened with O_EXCL), gets its modification
+ * time when one is given (fsetstat), is fsynced when the server offers fsync@openssh.com, then renamed into place. A failure or abort removes the temporary file, so
  * readers see the old content or the new, never a part.
  */
 export async function writeFile(
@@ -169,6 +169,9 @@ export async function writeFile(
     if (options.size !== undefined && size !== options.size) {
       throw ufsError('INTEGRITY', context, `the source gave ${size} bytes, not the declared ${options.size}`);
     }
+    // SFTP v3 times are whole seconds: a given modification time is kept to the second (access time the same).
+    const { mtime } = options;
+    if (mtime) await call((cb) => s.sftp.futimes(handle!, mtime, mtime, cb));
     if (fsync && s.fsync) await call((cb) => s.sftp.ext_openssh_fsync(handle!, cb));
     const open = handle;
     handle = undefined;

@@ -47,6 +47,9 @@ function webdavCapabilities(options: WebdavOptions): BackendCapabilities {
     atomicWrite: options.atomicWrites,
     // MOVE with Overwrite: F is answered 412 by the server when the key exists (RFC 4918 §10.6).
     conditionalWrite: options.atomicWrites,
+    // getlastmodified is a live property the server sets on each PUT; RFC 4918 has no way to set it (PROPPATCH of
+    // it is refused), so a given modification time cannot be kept.
+    setModified: false,
   });
 }
 

@@ -53,7 +53,15 @@ const YAUZL_OPTIONS = { autoClose: false, lazyEntries: true, decodeStrings: fals
  */
 export class ZipBackend implements StorageBackend {
   readonly protocol = PROTOCOL;
-  readonly capabilities = capabilities({ read: true, list: true, recursiveList: true, range: true, directories: true });
+  // Read-only entries of an archive: no modification time can be given to them (setModified false).
+  readonly capabilities = capabilities({
+    read: true,
+    list: true,
+    recursiveList: true,
+    range: true,
+    directories: true,
+    setModified: false,
+  });
   /** The open archive and the version of the source file it was read from. */
   private opened: { identity: string; archive: Promise<OpenArchive> } | undefined;
   /** The stat of the archive in flight, shared by concurrent calls. */
