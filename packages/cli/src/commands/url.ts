@@ -4,17 +4,6 @@ import type { StorageNode } from '@org/storage';
 import { asUfsError } from '../errors.js';
 import { StorageCommand } from '../storage/storage-command.js';
 
-/**
- * The longest presigned URL each backend signs: SigV4 (S3) and GCS V4 signed URLs last at most 7 days, Dropbox
- * temporary links 4 hours. Checked before signing, so that the answer names --expires (the backends refuse with
- * their own wording of the library's `expiresIn`).
- */
-const MAX_EXPIRY: Record<string, { seconds: number; flag: string; spoken: string }> = {
-  s3: { seconds: 7 * 86_400, flag: '7d', spoken: '7 days' },
-  gcs: { seconds: 7 * 86_400, flag: '7d', spoken: '7 days' },
-  dropbox: { seconds: 4 * 3600, flag: '4h', spoken: '4 hours' },
-};
-
 export default class Url extends StorageCommand<typeof Url> {
   static override summary = 'Print a URL for a file: presigned where the backend signs, else its public URL.';
   static override description =
@@ -72,13 +61,32 @@ function expirySeconds(value: string): number {
   return seconds;
 }
 
-/** A value over what the mount's backend can sign is a usage error naming --expires and the maximum. */
+/** `604800` → `7d` and `7 days`: the largest unit up to days that divides the seconds evenly. */
+function spokenSeconds(seconds: number): { flag: string; spoken: string } {
+  const units: Array<[number, string, string]> = [
+    [86_400, 'd', 'day'],
+    [3600, 'h', 'hour'],
+    [60, 'm', 'minute'],
+  ];
+  for (const [size, flag, word] of units) {
+    if (seconds % size === 0) {
+      const n = seconds / size;
+      return { flag: `${n}${flag}`, spoken: `${n} ${word}${n === 1 ? '' : 's'}` };
+    }
+  }
+  return { flag: `${seconds}s`, spoken: `${seconds} seconds` };
+}
+
+/**
+ * A value over what the mount's backend can sign (its `presignMaxSeconds`) is a usage error naming --expires and the
+ * maximum, before signing (the backends refuse with their own wording of the library's `expiresIn`).
+ */
 function checkMaximum(node: StorageNode, value: string, expiresIn: number): void {
-  const protocol = node.backend.protocol;
-  const max = MAX_EXPIRY[protocol];
-  if (max === undefined || expiresIn <= max.seconds) return;
+  const max = node.backend.capabilities.presignMaxSeconds;
+  if (max === undefined || expiresIn <= max) return;
+  const { flag, spoken } = spokenSeconds(max);
   throw usage(
-    `--expires ${value} is too long: ${protocol} presigned URLs last at most ${max.spoken} (--expires ${max.flag})`,
+    `--expires ${value} is too long: ${node.backend.protocol} presigned URLs last at most ${spoken} (--expires ${flag})`,
   );
 }
 

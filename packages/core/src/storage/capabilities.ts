@@ -35,6 +35,12 @@ export interface BackendCapabilities {
    * returns as `mtime`. Without it the file's time is when it was written and `mtime` options are ignored.
    */
   setModified: boolean;
+  /**
+   * The longest lifetime, in seconds, the backend signs a presigned URL for (`presignGet`/`presignPut`): S3 and GCS
+   * V4 signatures 7 days, Dropbox temporary links 4 hours. Absent: no limit of its own. A longer `expiresIn` is
+   * INVALID_INPUT.
+   */
+  presignMaxSeconds?: number;
 }
 
 /** A capabilities object with everything off; backends spread their own flags over it. */

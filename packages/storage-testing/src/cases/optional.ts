@@ -70,6 +70,16 @@ export function optionalCases(c: ContractContext): void {
       });
     }
 
+    if (caps.presignGet && caps.presignMaxSeconds !== undefined) {
+      it('presigns for up to presignMaxSeconds, and refuses longer with INVALID_INPUT', async () => {
+        const max = caps.presignMaxSeconds!;
+        const key = `${c.folder()}/longest.txt`;
+        await put(b, key, 'kept long');
+        expect(typeof (await b.presignGet!(key, { expiresIn: max }))).toBe('string');
+        await expect(b.presignGet!(key, { expiresIn: max + 1 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      });
+    }
+
     if (caps.presignPut) {
       it('presigns PUT URLs that accept uploads', async () => {
         const key = `${c.folder()}/uploaded.txt`;

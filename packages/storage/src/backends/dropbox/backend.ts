@@ -50,6 +50,7 @@ export class DropboxBackend implements StorageBackend {
     copy: true,
     rename: true,
     presignGet: true,
+    presignMaxSeconds: TEMPORARY_LINK_SECONDS,
     directories: true,
     atomicWrite: true,
     conditionalWrite: true,

@@ -68,6 +68,7 @@ export class GcsBackend implements StorageBackend {
       copy: true,
       presignGet: settings.canSign,
       presignPut: settings.canSign,
+      ...(settings.canSign ? { presignMaxSeconds: MAX_SIGNED_SECONDS } : {}),
       versioning: settings.versioning,
       versionDelete: settings.versioning,
       metadata: true,

@@ -10,7 +10,7 @@ import { encodePath, KeyMap } from './keys.js';
 import { list } from './lister.js';
 import { s3Location } from './location.js';
 import type { S3Options } from './options.js';
-import { presignGet, presignPut } from './presigner.js';
+import { MAX_EXPIRY, presignGet, presignPut } from './presigner.js';
 import { read, stat } from './reader.js';
 import { versions } from './versions.js';
 import { write } from './writer.js';
@@ -52,6 +52,7 @@ export async function createS3Backend(
       copy: true,
       presignGet: true,
       presignPut: true,
+      presignMaxSeconds: MAX_EXPIRY,
       publicUrl: publicBase !== undefined,
       versioning,
       versionDelete: versioning,

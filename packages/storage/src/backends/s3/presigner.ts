@@ -4,7 +4,8 @@ import type { PresignOptions } from '@org/core';
 import type { S3Context } from './context.js';
 
 /** SigV4 presigned URLs live at most 7 days. */
-const MAX_EXPIRY = 7 * 24 * 3600;
+/** SigV4 presigned URLs last at most 7 days. */
+export const MAX_EXPIRY = 7 * 24 * 3600;
 
 function checkExpiry(s3: S3Context, operation: string, key: string, expiresIn: number): void {
   if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRY) {
