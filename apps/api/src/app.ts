@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { LogLevel } from '@nestjs/common';
 import { createDedupApp, openContentMount, openStore, type DedupApp, type StoreOptions } from '@org/server';
 import { mongoDatabaseName, type ApiConfig } from './config.js';
+import { checkContentMount, contentPlace, prepareDataDir } from './start-checks.js';
 
 const LOG_LEVELS: Record<ApiConfig['UFS_LOG_LEVEL'], LogLevel[]> = {
   error: ['fatal', 'error'],
@@ -25,10 +26,15 @@ export async function buildApp(
 ): Promise<{ app: DedupApp; close(): Promise<void> }> {
   // The store is opened once, on its own and silently, before the app: a MongoDB that does not answer, or a URI it
   // cannot parse, fails start-up with one clear error instead of Nest's logged stack traces; the app then runs on it.
+  // A UFS_DATA_DIR that is a file or cannot be written is named as such (78), before SQLite says EEXIST on it.
+  await prepareDataDir(config);
   const { store, close: closeStore } = await openStore(storeOptions(config));
   let mount: Awaited<ReturnType<typeof openContentMount>> | undefined;
   try {
-    mount = await openContentMount(config.UFS_CONTENT_URL ?? join(resolve(config.UFS_DATA_DIR), 'content'), env);
+    const place = contentPlace(config);
+    mount = await openContentMount(place.target, env);
+    // A mount the server cannot write fails the start, naming its variable, rather than every upload later.
+    await checkContentMount(mount, place);
     const app = await createDedupApp({
       store: { instance: store },
       content: mount.backend,
@@ -40,12 +46,17 @@ export async function buildApp(
       gcGraceMs: config.UFS_GC_GRACE_SECONDS * 1000,
       uploadExpiryMs: config.UFS_UPLOAD_EXPIRY_SECONDS * 1000,
       publicMetrics: config.UFS_PUBLIC_METRICS,
+      readinessCacheMs: config.UFS_READY_CACHE_MS,
+      readinessTimeoutMs: config.UFS_READY_TIMEOUT_MS,
+      readinessContentProbe: config.UFS_READY_CONTENT_PROBE,
+      ...(config.UFS_REPLICA_ID !== undefined && { replicaId: config.UFS_REPLICA_ID }),
       ...(config.UFS_SIGNING_SECRET !== undefined && { signingSecret: config.UFS_SIGNING_SECRET }),
       ...(config.UFS_TUS_CORS_ORIGIN !== undefined && { tusCorsOrigin: config.UFS_TUS_CORS_ORIGIN }),
       logLevels: LOG_LEVELS[config.UFS_LOG_LEVEL],
       // A container's log: log, warn and debug on stdout, error and fatal on stderr (where a log collector often
       // reads every line as an error); stdout carries nothing a program reads. Colours only on a terminal.
       logStream: 'split',
+      shutdownTimeoutMs: config.UFS_SHUTDOWN_TIMEOUT_SECONDS * 1000,
     });
     const opened = mount;
     return {

@@ -5,9 +5,12 @@ import { createBootstrapKey, openStore } from '@org/server';
 import { storeOptions } from './app.js';
 import { loadConfig } from './config.js';
 import { exitWithError } from './fail.js';
+import { prepareDataDir } from './start-checks.js';
 
 try {
-  const { store, close } = await openStore(storeOptions(loadConfig(process.env)));
+  const config = loadConfig(process.env);
+  await prepareDataDir(config);
+  const { store, close } = await openStore(storeOptions(config));
   try {
     const { apiKey, record } = await createBootstrapKey(store, { name: process.argv[2] ?? 'bootstrap' });
     process.stdout.write(`${apiKey}\n`);

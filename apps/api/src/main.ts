@@ -1,28 +1,30 @@
 #!/usr/bin/env node
 // The deployable API: `node dist/main.js` (configuration from the environment, see README.md).
 import { buildApp } from './app.js';
-import { loadConfig } from './config.js';
 import { exitWithError } from './fail.js';
+import { listen } from './listen.js';
+import { loadStartConfig } from './start-checks.js';
 
 try {
-  const config = loadConfig(process.env);
+  const config = await loadStartConfig(process.env);
   const { app, close } = await buildApp(config);
+  let url: string;
   try {
-    await app.listen({ port: config.UFS_PORT, host: config.UFS_HOST });
+    url = await listen(app, config.UFS_HOST, config.UFS_PORT);
   } catch (err) {
     await close();
     throw err;
   }
-  process.stdout.write(`ufs api listening on ${await app.getUrl()} (docs at /docs)\n`);
-  // SIGTERM / SIGINT: stop taking requests, then close the store (SQLite checkpoints its log; a MongoDB connection
-  // ends) and the content mount. The listeners stay on: Nest's own shutdown hook re-raises the signal after its
-  // cleanup, and that must not end the process before the store is closed.
+  process.stdout.write(`ufs api listening on ${url} (docs at /docs)\n`);
+  // SIGTERM / SIGINT: the app drains (no new connections; requests under way get UFS_SHUTDOWN_TIMEOUT_SECONDS to
+  // finish; a second signal ends the process at once, see createDedupApp), then the store is closed (SQLite
+  // checkpoints its log; a MongoDB connection ends) and the content mount released.
   const signal = await new Promise<string>((resolve) => {
-    for (const name of ['SIGINT', 'SIGTERM'] as const) process.on(name, () => resolve(name));
+    for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => resolve(name));
   });
   process.stdout.write(`${signal}: stopping\n`);
   await close();
-  // Keep-alive sockets of clients must not hold the process.
+  // Anything still open by then must not hold the process.
   setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
 } catch (err) {
   exitWithError(err, 'start the API');

@@ -37,7 +37,38 @@ describe('apps/api: the deployable app', () => {
       const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { openapi: string; paths: object };
       expect(doc.openapi).toMatch(/^3\./);
       expect(Object.keys(doc.paths)).toContain('/put_file');
+      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
       expect(await (await fetch(`${url}/docs`)).text()).toMatch(/swagger-ui/i);
+    } finally {
+      await close();
+    }
+  });
+
+  it('GET /health/live and /health/ready; UFS_READY_CONTENT_PROBE probes the content mount with a write', async () => {
+    const { app, close } = await buildApp(
+      loadConfig({
+        UFS_DATA_DIR: join(dir, 'ready'),
+        UFS_LOG_LEVEL: 'error',
+        UFS_READY_CONTENT_PROBE: 'true',
+        UFS_READY_CACHE_MS: '0',
+        UFS_REPLICA_ID: 'api-test-1',
+      }),
+    );
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const url = await app.getUrl();
+      const live = await fetch(`${url}/health/live`);
+      expect([live.status, await live.json()]).toEqual([200, { status: 'alive' }]);
+      const ready = await fetch(`${url}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({
+        status: 'ready',
+        database: { status: 'ok', type: 'sqlite', probe: 'write' },
+        storage: { status: 'ok', type: 'local', probe: 'write' },
+      });
+      // The probe's folder is there (its object came and went), under the content folder.
+      expect(existsSync(join(dir, 'ready', 'content', '_probe'))).toBe(true);
+      expect(existsSync(join(dir, 'ready', 'content', '_probe', 'api-test-1'))).toBe(false);
     } finally {
       await close();
     }

@@ -82,6 +82,43 @@ describe('API configuration from env', () => {
     expect((error as UfsError).message).toMatch(/; UFS_TUS_CORS_ORIGIN must be "\*" or origins like/);
   });
 
+  it('readiness: UFS_READY_CACHE_MS, UFS_READY_TIMEOUT_MS, UFS_READY_CONTENT_PROBE, UFS_REPLICA_ID', () => {
+    expect(loadConfig({})).toMatchObject({
+      UFS_READY_CACHE_MS: 2000,
+      UFS_READY_TIMEOUT_MS: 1000,
+      UFS_READY_CONTENT_PROBE: false,
+    });
+    expect(loadConfig({}).UFS_REPLICA_ID).toBeUndefined();
+    expect(
+      loadConfig({
+        UFS_READY_CACHE_MS: '0',
+        UFS_READY_TIMEOUT_MS: '5000',
+        UFS_READY_CONTENT_PROBE: 'yes',
+        UFS_REPLICA_ID: 'api-7d9f-x2',
+      }),
+    ).toMatchObject({
+      UFS_READY_CACHE_MS: 0,
+      UFS_READY_TIMEOUT_MS: 5000,
+      UFS_READY_CONTENT_PROBE: true,
+      UFS_REPLICA_ID: 'api-7d9f-x2',
+    });
+    expect(() =>
+      loadConfig({
+        UFS_READY_CACHE_MS: '-5',
+        UFS_READY_TIMEOUT_MS: '0',
+        UFS_READY_CONTENT_PROBE: 'sometimes',
+        UFS_REPLICA_ID: 'pod/1',
+      }),
+    ).toThrow(
+      '[ufs] invalid API configuration: UFS_READY_CACHE_MS: must be 0 or more milliseconds; ' +
+        'UFS_READY_TIMEOUT_MS: must be at least 1 millisecond; UFS_READY_CONTENT_PROBE: must be true or false; ' +
+        'UFS_REPLICA_ID: must be 1 to 64 letters, digits, ".", "_" or "-"',
+    );
+    expect(() => loadConfig({ UFS_READY_CACHE_MS: '2.5s' })).toThrow(
+      'UFS_READY_CACHE_MS: must be a whole number of milliseconds',
+    );
+  });
+
   it('UFS_TUS_CORS_ORIGIN: unset (no CORS), "*", or comma-separated origins; anything else named clearly', () => {
     expect(loadConfig({}).UFS_TUS_CORS_ORIGIN).toBeUndefined();
     expect(loadConfig({ UFS_TUS_CORS_ORIGIN: '*' }).UFS_TUS_CORS_ORIGIN).toBe('*');

@@ -81,7 +81,7 @@ describe('ufs serve --json: stdout is the JSON line only, logs go to stderr', ()
     expect(stdout.split('\n')).toEqual([expect.stringMatching(/^\{"url":"http:\/\/127\.0\.0\.1:\d+","apiKey":/), '']);
   });
 
-  it('its content folder refusing a write: 500 "internal error" (not 403), the full error on stderr', async () => {
+  it('its content folder refusing a write: 503 "cannot store content now" (not 403, not 500), the full error on stderr', async () => {
     const data = 'the content folder of this hash is immutable\n';
     const sha = sha256Of(data);
     const folder = join(info.dataDir, 'content', sha.slice(0, 2));
@@ -92,11 +92,11 @@ describe('ufs serve --json: stdout is the JSON line only, logs go to stderr', ()
       const res = await putContent(sha, data);
       const text = await res.text();
       expect({ status: res.status, body: JSON.parse(text) as unknown }).toEqual({
-        status: 500,
-        body: { detail: 'internal error', code: 'UNEXPECTED', retryable: false },
+        status: 503,
+        body: { detail: 'the server cannot store content now', code: 'UNAVAILABLE', retryable: false },
       });
       expect(text).not.toMatch(/content:|EPERM|not permitted|\/tmp\//);
-      expect(await logged(/ERROR \[ufs\.http\] UNEXPECTED: .*write "content:.*\(EPERM\)/)).toContain(sha);
+      expect(await logged(/ERROR \[ufs\.http\] UNAVAILABLE: .*write "content:.*\(EPERM\)/)).toContain(sha);
     } finally {
       unlock();
     }

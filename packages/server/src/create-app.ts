@@ -11,8 +11,9 @@ import { DedupLogger, type LogStream } from './http/logger.js';
 import { useJsonBodyParser } from './http/json-body.js';
 import { setupOpenApi } from './http/openapi.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { shutdownTimeout, useGracefulShutdown, type ShutdownOptions } from './shutdown.js';
 
-export interface DedupAppOptions extends DedupModuleOptions {
+export interface DedupAppOptions extends DedupModuleOptions, ShutdownOptions {
   /** Largest JSON body (put_file, batches) in bytes; 413 past it. Default 16 MiB. */
   maxJsonBytes?: number;
   /** Nest log levels; default error and warn. */
@@ -91,6 +92,7 @@ export type DedupApp = NestFastifyApplication;
 
 /** A ready (not yet listening) Nest application serving the dedup API on Fastify. */
 export async function createDedupApp(options: DedupAppOptions): Promise<DedupApp> {
+  shutdownTimeout(options); // a bad option fails before anything is opened
   const log = new Logger('ufs.http');
   const adapter = new FastifyAdapter({
     // Errors Fastify raises before routing (malformed URL encoding, …) get the same JSON body too.
@@ -105,7 +107,8 @@ export async function createDedupApp(options: DedupAppOptions): Promise<DedupApp
     abortOnError: false,
   });
   configureDedupApp(app, options.openApi === undefined ? {} : { openApi: options.openApi });
-  app.enableShutdownHooks();
+  // In place of Nest's shutdown hooks: SIGTERM/SIGINT (and app.close()) let requests under way finish first.
+  useGracefulShutdown(app, adapter, options);
   await app.init();
   return app;
 }

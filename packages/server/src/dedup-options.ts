@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { UfsError, type StorageBackend } from '@org/core';
 import { parseCorsOrigins } from './http/cors.js';
 import type { MetadataStore } from './store/store.js';
@@ -52,11 +53,30 @@ export interface DedupModuleOptions {
    * Default: none (no `Access-Control-*` headers).
    */
   tusCorsOrigin?: string | readonly string[];
+  /**
+   * How long `GET /health/ready` reuses a readiness result (ms): however many load balancers ask, a replica runs one
+   * probe per interval, and requests arriving while one runs share it. Default 2000 (0: a probe per request, still
+   * shared by concurrent requests).
+   */
+  readinessCacheMs?: number;
+  /** A readiness check that has not answered within this many ms fails (`timeout`). Default 1000. */
+  readinessTimeoutMs?: number;
+  /**
+   * Readiness also writes and deletes a tiny object at `_probe/<replicaId>` in the content mount (never listed as
+   * content). Off by default (on S3 every probe is a PUT and a DELETE request): readiness then lists the mount.
+   */
+  readinessContentProbe?: boolean;
+  /**
+   * This replica's name in the content probe's key (`_probe/<replicaId>`): letters, digits, `.`, `_`, `-`, at most 64.
+   * Default: the host name and process id.
+   */
+  replicaId?: string;
 }
 
 export type DedupConfig = Required<
-  Omit<DedupModuleOptions, 'store' | 'content' | 'contentDescription' | 'signingSecret' | 'tusCorsOrigin'>
+  Omit<DedupModuleOptions, 'store' | 'content' | 'contentDescription' | 'signingSecret' | 'tusCorsOrigin' | 'replicaId'>
 > & {
+  replicaId: string;
   contentDescription: string;
   signingSecret: string | null;
   /** `*`, the allowed origins, or null (no CORS headers). */
@@ -64,6 +84,28 @@ export type DedupConfig = Required<
 };
 
 const MIN_SECRET_LENGTH = 16;
+const REPLICA_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The default replica id: host name and process id, reduced to the characters a replica id may have. */
+export function defaultReplicaId(): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 50) || 'host';
+  return `${host}-${process.pid}`;
+}
+
+/** A whole number of milliseconds within [min, 1 day], or CONFIG_INVALID naming the option. */
+function milliseconds(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min || value > 86_400_000) {
+    throw new UfsError(
+      'CONFIG_INVALID',
+      `[ufs] ${name} must be a whole number of milliseconds from ${min} to 86400000 (got ${String(value)})`,
+    );
+  }
+  return value;
+}
 
 export function resolveConfig(options: DedupModuleOptions): DedupConfig {
   const secret = options.signingSecret;
@@ -71,6 +113,13 @@ export function resolveConfig(options: DedupModuleOptions): DedupConfig {
     throw new UfsError(
       'CONFIG_INVALID',
       `[ufs] signingSecret must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length})`,
+    );
+  }
+  const replicaId = options.replicaId ?? defaultReplicaId();
+  if (!REPLICA_ID.test(replicaId)) {
+    throw new UfsError(
+      'CONFIG_INVALID',
+      `[ufs] replicaId must be 1 to 64 letters, digits, ".", "_" or "-" (got ${JSON.stringify(replicaId)})`,
     );
   }
   return {
@@ -87,6 +136,10 @@ export function resolveConfig(options: DedupModuleOptions): DedupConfig {
     keyCacheMs: options.keyCacheMs ?? 1000,
     publicMetrics: options.publicMetrics ?? false,
     maxBatch: options.maxBatch ?? 1000,
+    readinessCacheMs: milliseconds('readinessCacheMs', options.readinessCacheMs, 2000, 0),
+    readinessTimeoutMs: milliseconds('readinessTimeoutMs', options.readinessTimeoutMs, 1000, 1),
+    readinessContentProbe: options.readinessContentProbe ?? false,
+    replicaId,
   };
 }
 

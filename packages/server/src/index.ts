@@ -1,7 +1,7 @@
 export { HTTP_STATUS_BY_CODE, HTTP_STATUS_BY_REASON, errorResponse, type ErrorBody } from './http/error-status.js';
 export { DedupModule } from './dedup.module.js';
 export type { DedupModuleAsyncOptions } from './dedup-core.module.js';
-export { type DedupModuleOptions, type StoreOptions, type DedupConfig } from './dedup-options.js';
+export { type DedupModuleOptions, type StoreOptions, type DedupConfig, defaultReplicaId } from './dedup-options.js';
 export { createDedupApp, configureDedupApp, type DedupApp, type DedupAppOptions } from './create-app.js';
 export { parseCorsOrigins } from './http/cors.js';
 export { DedupLogger, colorsFor, type LogStream } from './http/logger.js';
@@ -15,7 +15,14 @@ export {
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 export { createBootstrapKey, createApiKey, type CreatedApiKey, type NewKeyOptions } from './api-keys/bootstrap.js';
 export { hashApiKey, generateApiKey } from './api-keys/key-hash.js';
-export { ContentStore, TEMP_PREFIX, TUS_PREFIX } from './content/content-store.js';
+export { ContentStore, TEMP_PREFIX, TUS_PREFIX, PROBE_PREFIX } from './content/content-store.js';
+export { ReadinessService } from './health/readiness.service.js';
+export {
+  readinessReportSchema,
+  readinessCheckSchema,
+  type ReadinessReport,
+  type ReadinessCheck,
+} from './health/readiness-report.js';
 export { ContentService, type IngestResult } from './content/content.service.js';
 export { GcService, type GcOptions, type GcReport } from './content/gc.service.js';
 export { VerifyService, type VerifyOptions, type VerifyReport } from './content/verify.service.js';

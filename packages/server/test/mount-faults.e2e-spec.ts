@@ -1,4 +1,5 @@
-// A failure of the server's own content mount is the server's: 500 (503 when it may pass) with a generic detail, the
+// A failure of the server's own content mount is the server's: 500 (503 when it may pass, or when the mount refuses
+// the server's access: the server cannot store now) with a generic detail, the
 // whole error in the server log (stderr), never a client's 4xx (a 403 would read as "your key lacks a scope"). Real
 // refusals: a content folder made immutable (chattr +i stops root too; plain permissions do not).
 import { execFileSync } from 'node:child_process';
@@ -13,7 +14,8 @@ import { tusClient } from './helpers/tus.js';
 /** What must never reach a client: the mount's name and keys, paths, errno codes and texts. */
 const INTERNALS = /content:|_tmp|_tus|\[local\]|\/tmp\/|EPERM|not permitted|[0-9a-f]{2}\/[0-9a-f]{64}/;
 
-const SERVER_FAILED = { detail: 'internal error', code: 'UNEXPECTED', retryable: false };
+/** A mount refusing the server's writes: 503, the server cannot store now (until an operator fixes the mount). */
+const SERVER_FAILED = { detail: 'the server cannot store content now', code: 'UNAVAILABLE', retryable: false };
 
 /** The server's `ufs_bytes_in_total`. */
 async function bytesInOf(server: TestServer): Promise<number> {
@@ -50,7 +52,7 @@ describe('the content mount refusing to write', () => {
     return sha;
   };
   const expectServerFailure = (res: { status: number; text: string }) => {
-    expect({ status: res.status, body: JSON.parse(res.text) as unknown }).toEqual({ status: 500, body: SERVER_FAILED });
+    expect({ status: res.status, body: JSON.parse(res.text) as unknown }).toEqual({ status: 503, body: SERVER_FAILED });
     expect(res.text).not.toMatch(INTERNALS);
   };
 
@@ -74,7 +76,7 @@ describe('the content mount refusing to write', () => {
     await server?.close();
   });
 
-  it('PUT /files/{sha}/content: 500 "internal error", logged in full; the content can be sent again once the mount is fixed', async () => {
+  it('PUT /files/{sha}/content: 503 "the server cannot store content now", logged in full; the content can be sent again once the mount is fixed', async () => {
     const data = 'mount refuses the raw upload\n';
     const sha = await record(data, 'raw');
     await lock(sha);
@@ -85,7 +87,7 @@ describe('the content mount refusing to write', () => {
     });
     expectServerFailure({ status: res.status, text: await res.text() });
     // The log has what happened: the operation, the key and the errno.
-    expect(logged).toMatch(/UNEXPECTED: \[ufs\] \[local\] write "content:[0-9a-f]{2}\/[0-9a-f]{64}".*\(EPERM\)/);
+    expect(logged).toMatch(/UNAVAILABLE: \[ufs\] \[local\] write "content:[0-9a-f]{2}\/[0-9a-f]{64}".*\(EPERM\)/);
     expect(logged).toContain(sha);
     unlock();
     const again = await fetch(`${server.url}/files/${sha}/content`, {
@@ -97,7 +99,7 @@ describe('the content mount refusing to write', () => {
     expect(await readFile(join(root, contentKey(sha)), 'utf8')).toBe(data);
   });
 
-  it('POST /upload_file (multipart): 500, not 403 PERMISSION_DENIED', async () => {
+  it('POST /upload_file (multipart): 503, not 403 PERMISSION_DENIED', async () => {
     const data = 'mount refuses the multipart upload\n';
     const sha = await record(data, 'multipart');
     await lock(sha);
@@ -140,7 +142,7 @@ describe('the content mount refusing to write', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('tus: the PATCH that completes the upload answers 500; HEAD finishes it once the mount is fixed', async () => {
+  it('tus: the PATCH that completes the upload answers 503; HEAD finishes it once the mount is fixed', async () => {
     const data = 'mount refuses the tus upload\n';
     const sha = await record(data, 'tus');
     const tus = tusClient(server.url, server.key);
@@ -154,7 +156,7 @@ describe('the content mount refusing to write', () => {
     expect(await readFile(join(root, contentKey(sha)), 'utf8')).toBe(data);
   });
 
-  it('tus: a PATCH whose part the mount refuses is 500 and counts no bytes; its retry counts them once', async () => {
+  it('tus: a PATCH whose part the mount refuses is 503 and counts no bytes; its retry counts them once', async () => {
     const data = 'a chunk the mount refuses\n';
     const sha = await record(data, 'tus-part');
     const tus = tusClient(server.url, server.key);
@@ -169,7 +171,7 @@ describe('the content mount refusing to write', () => {
     expect(await bytesInOf(server)).toBe(before + data.length);
   });
 
-  it('gc: a content object the mount will not delete is 500, not 403', async () => {
+  it('gc: a content object the mount will not delete is 503, not 403', async () => {
     const data = 'gc cannot remove this\n';
     const sha = await record(data, 'gc');
     const put = await fetch(`${server.url}/files/${sha}/content`, {

@@ -8,7 +8,7 @@ describe('serverFault: a failure of the server’s own mount or store', () => {
   const at = { backend: 'local', operation: 'write', path: 'content:ab/abcd' };
 
   it('is a 500 whatever 4xx code the backend gave it, with a generic detail (the message is for the log)', () => {
-    for (const code of ['PERMISSION_DENIED', 'INVALID_INPUT', 'NOT_FOUND', 'TOO_LARGE', 'INTEGRITY'] as const) {
+    for (const code of ['INVALID_INPUT', 'NOT_FOUND', 'TOO_LARGE', 'INTEGRITY'] as const) {
       const original = new UfsError(code, '[ufs] [local] write "content:ab/abcd": operation not permitted (EPERM)', {
         context: { ...at, reason: 'checksum-mismatch' },
       });
@@ -30,8 +30,32 @@ describe('serverFault: a failure of the server’s own mount or store', () => {
     expect(serverFault(slow).retryAfterMs).toBe(2000);
     const raw = Object.assign(new Error('EACCES: permission denied, open /srv/ufs/content/ab/x'), { code: 'EACCES' });
     const fault = serverFault(raw, at);
-    expect(errorResponse(fault).status).toBe(500);
+    expect(errorResponse(fault).status).toBe(503);
     expect(fault.context).toMatchObject({ ...at, fault: 'server', backendCode: 'PERMISSION_DENIED' });
+  });
+
+  it('a mount refusing the server (EPERM, EACCES) is 503 "the server cannot store content now", never a path', () => {
+    const original = new UfsError(
+      'PERMISSION_DENIED',
+      '[ufs] [local] write "content:ab/abcd": operation not permitted (EPERM)',
+      {
+        context: at,
+      },
+    );
+    const fault = serverFault(original);
+    expect(fault.message).toBe(original.message);
+    expect(errorResponse(fault)).toMatchObject({
+      status: 503,
+      body: { detail: 'the server cannot store content now', code: 'UNAVAILABLE', retryable: false },
+    });
+    const read = serverFault(new UfsError('PERMISSION_DENIED', 'x', { context: { ...at, operation: 'read' } }));
+    expect(errorResponse(read).body.detail).toBe('the server cannot read content now');
+    // The metadata store keeps its own detail.
+    const store = serverFault(new UfsError('PERMISSION_DENIED', 'x', { context: { backend: 'sqlite' } }));
+    expect(errorResponse(store)).toMatchObject({
+      status: 503,
+      body: { detail: 'metadata store unavailable, try again' },
+    });
   });
 
   it('is made once', () => {

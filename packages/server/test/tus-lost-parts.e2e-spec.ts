@@ -34,7 +34,7 @@ describe('a tus upload whose stored parts are gone', () => {
   };
 
   /**
-   * An upload of `data` sent in `chunks` PATCHes whose finish fails (the content folder is immutable: 500), then
+   * An upload of `data` sent in `chunks` PATCHes whose finish fails (the content folder is immutable: 503, the server cannot store now), then
    * whose part objects are removed; the content folder is writable again. Its location.
    */
   const uploadWithLostParts = async (data: string, host: string, chunks: number): Promise<string> => {
@@ -53,7 +53,7 @@ describe('a tus upload whose stored parts are gone', () => {
     for (let offset = 0; offset < data.length; offset += size) {
       if (offset + size >= data.length) await lock(sha);
       const patched = await tus.patch(location!, offset, data.slice(offset, offset + size));
-      expect(patched.status).toBe(offset + size >= data.length ? 500 : 204);
+      expect(patched.status).toBe(offset + size >= data.length ? 503 : 204);
     }
     unlock();
     const parts = join(root, TUS_PREFIX, location!.split('/').pop()!);
@@ -78,7 +78,7 @@ describe('a tus upload whose stored parts are gone', () => {
     c = client(server.url, server.key);
     tus = tusClient(server.url, server.key);
     root = join(server.dir, 'content');
-    // The server log (the failed finishes are logged as 500s), out of the test output.
+    // The server log (the failed finishes are logged as 503s), out of the test output.
     jest.spyOn(process.stderr, 'write').mockImplementation((() => true) as typeof process.stderr.write);
   });
   afterEach(unlock);
@@ -91,7 +91,7 @@ describe('a tus upload whose stored parts are gone', () => {
   it('one part: the PATCH that repeats the last byte says so, in user terms; the upload sent again is held', async () => {
     const data = 'a single-part upload whose part is gone\n';
     const location = await uploadWithLostParts(data, 'single', 1);
-    // A client repeating its last PATCH (offset = length), as after a 500, finishes the upload: the part is gone.
+    // A client repeating its last PATCH (offset = length), as after a 503, finishes the upload: the part is gone.
     expectGone(await tus.patch(location, data.length, ''));
     // The session is gone with its bytes: HEAD says there is no such upload (a tus client then starts again).
     expect((await tus.head(location)).status).toBe(404);

@@ -17,6 +17,8 @@ import { LimitedHasher } from './limit-hash.js';
 /** Prefix of objects being written or assembled; never a content key (those start with two hex characters). */
 export const TEMP_PREFIX = '_tmp';
 export const TUS_PREFIX = '_tus';
+/** Prefix of the readiness probe's object (`_probe/<replicaId>`, see ReadinessService); never a content key either. */
+export const PROBE_PREFIX = '_probe';
 
 /**
  * The content side of the dedup server, over any StorageBackend: temporary keys, placing verified content at

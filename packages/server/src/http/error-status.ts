@@ -30,15 +30,22 @@ export const HTTP_STATUS_BY_REASON: Readonly<Record<string, number>> = Object.fr
  * error's own message (driver messages with host names and addresses, storage paths) goes to the log only, unless
  * this server wrote it for clients (`context.reason: 'busy'`: wait and retry, and why).
  */
+/** Operations of a content mount that only read. */
+const READS: ReadonlySet<string> = new Set(['read', 'stat', 'list', 'open']);
+
 function serverSideDetail(error: UfsError): string {
   // Written by this server for its clients (content being collected, an upload being finished elsewhere): kept.
   if (error.context.reason === 'busy') return error.message.replace(/^\[ufs\]\s*/, '');
   const backend = error.context.backend;
   switch (error.code) {
     case 'UNAVAILABLE':
-      return backend === 'mongo' || backend === 'sqlite'
-        ? 'metadata store unavailable, try again'
-        : 'temporarily unavailable, try again';
+      if (backend === 'mongo' || backend === 'sqlite') return 'metadata store unavailable, try again';
+      // The content mount refused the server's access (serverFault): no retry helps until it is fixed.
+      if (error.context.backendCode === 'PERMISSION_DENIED')
+        return READS.has(String(error.context.operation))
+          ? 'the server cannot read content now'
+          : 'the server cannot store content now';
+      return 'temporarily unavailable, try again';
     case 'TIMEOUT':
       return 'the server timed out, try again';
     case 'UNSUPPORTED':

@@ -4,6 +4,7 @@ import { fileMetadataSchema } from '@org/core/dedup-schema';
 import { z } from 'zod';
 import { shareRequestSchema, shareResponseSchema } from '../signing/signed-urls.js';
 import { catalogueResponseSchema } from '../store/catalogue-epoch.js';
+import { readinessReportSchema } from '../health/readiness-report.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -48,6 +49,7 @@ function componentSchemas(): Record<string, JsonSchema> {
     ShareRequest: jsonSchema(shareRequestSchema, 'input'),
     ShareResponse: jsonSchema(shareResponseSchema, 'output'),
     Catalogue: jsonSchema(catalogueResponseSchema, 'output'),
+    Readiness: jsonSchema(readinessReportSchema, 'output'),
     Error: {
       type: 'object',
       required: ['detail', 'code', 'retryable'],

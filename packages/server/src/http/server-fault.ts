@@ -9,8 +9,9 @@ export function isServerFault(err: unknown): err is UfsError {
  * A failure of one of the server's own backends (its content mount, its metadata store) as clients must see it: the
  * server's fault, never theirs, whatever the backend called it (PERMISSION_DENIED for a folder it may not write,
  * INVALID_INPUT for a folder where a file should be, TOO_LARGE, INTEGRITY, …; a 403 would read as "your key lacks a
- * scope"). It is 503 UNAVAILABLE when the backend said it may pass (UNAVAILABLE, TIMEOUT, RATE_LIMITED, or retryable),
- * else 500 UNEXPECTED. The message keeps what happened (key, path, errno) for the server log; clients are told only the
+ * scope"). It is 503 UNAVAILABLE when the backend said it may pass (UNAVAILABLE, TIMEOUT, RATE_LIMITED, or retryable)
+ * or refused the server's access (PERMISSION_DENIED: EACCES, EPERM, EROFS; the server cannot store now, until an
+ * operator fixes the mount), else 500 UNEXPECTED. The message keeps what happened (key, path, errno) for the server log; clients are told only the
  * kind (errorResponse gives a 5xx a generic detail). Made once, where the backend is called: a fault passes unchanged.
  */
 export function serverFault(err: unknown, context: ErrorContext = {}): UfsError {
@@ -18,9 +19,10 @@ export function serverFault(err: unknown, context: ErrorContext = {}): UfsError 
   const error = toUfsError(err, context);
   const transient =
     error.retryable || error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT' || error.code === 'RATE_LIMITED';
+  const denied = error.code === 'PERMISSION_DENIED';
   // A protocol reason of the backend's (a status of its own) must not pick the client's status.
   const { reason: _reason, ...where } = error.context;
-  return new UfsError(transient ? 'UNAVAILABLE' : 'UNEXPECTED', error.message, {
+  return new UfsError(transient || denied ? 'UNAVAILABLE' : 'UNEXPECTED', error.message, {
     cause: error,
     retryable: transient && error.retryable,
     context: { ...where, fault: 'server', backendCode: error.code },

@@ -43,6 +43,12 @@ export class MetricsService {
     buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2],
     registers: [this.registry],
   });
+  readonly readinessProbes = new Counter({
+    name: 'ufs_readiness_probes_total',
+    help: 'Readiness probes run by this replica, by check (database, storage) and result (ok, failed)',
+    labelNames: ['check', 'result'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'ufs_' });

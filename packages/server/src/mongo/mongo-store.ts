@@ -35,6 +35,9 @@ import {
   uploadFromDoc,
 } from './mongo-records.js';
 
+/** Collection of readiness probes (probeWrite): one document, never read by the API. */
+export const PROBE_COLLECTION = 'probe';
+
 /* eslint-disable @typescript-eslint/no-explicit-any -- lean documents are mapped by mongo-records.ts */
 
 /**
@@ -89,6 +92,21 @@ export class MongoStore implements MetadataStore {
     await this.run('ping', async () => {
       if (!this.connection.db) throw new UfsError('UNAVAILABLE', '[ufs] [mongo] ping: not connected');
       await this.connection.db.admin().ping();
+    });
+  }
+
+  /** An upsert of one document of the `probe` collection (write concern: the connection's, as every write). */
+  async probeWrite(): Promise<void> {
+    await this.run('probe write', async () => {
+      const db = this.connection.db;
+      if (!db) {
+        throw new UfsError('UNAVAILABLE', '[ufs] [mongo] probe write: not connected', {
+          context: { backend: 'mongo', operation: 'probe write' },
+        });
+      }
+      await db
+        .collection<{ _id: string; count: number; at: Date }>(PROBE_COLLECTION)
+        .updateOne({ _id: 'probe' }, { $inc: { count: 1 }, $set: { at: new Date() } }, { upsert: true });
     });
   }
 

@@ -69,6 +69,13 @@ CREATE TABLE IF NOT EXISTS leases (
   until TEXT NOT NULL
 );
 
+-- One row, rewritten by each readiness probe (probeWrite): a write that touches nothing the API serves.
+CREATE TABLE IF NOT EXISTS probe (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  count INTEGER NOT NULL,
+  at TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS settings (
   name TEXT PRIMARY KEY,
   value TEXT NOT NULL

@@ -118,11 +118,13 @@ export class SqliteStore implements MetadataStore {
     const problem = io ? this.files?.diagnose() : undefined;
     if (problem) return unwritableError(operation, problem.file, problem.code, err);
     const busy = typeof code === 'string' && code.startsWith('SQLITE_BUSY');
-    return new UfsError(busy ? 'UNAVAILABLE' : 'UNEXPECTED', `[ufs] [sqlite] ${operation}: ${(err as Error).message}`, {
-      cause: err,
-      retryable: busy,
-      context: { backend: 'sqlite', operation },
-    });
+    // A full disk (SQLITE_FULL) is the server's and may pass, as ENOSPC is elsewhere: 503, not retryable at once.
+    const full = code === 'SQLITE_FULL';
+    return new UfsError(
+      busy || full ? 'UNAVAILABLE' : 'UNEXPECTED',
+      `[ufs] [sqlite] ${operation}: ${(err as Error).message}`,
+      { cause: err, retryable: busy, context: { backend: 'sqlite', operation } },
+    );
   }
 
   private run<T>(operation: string, fn: () => T): Promise<T> {
@@ -144,6 +146,14 @@ export class SqliteStore implements MetadataStore {
 
   ping(): Promise<void> {
     return this.run('ping', () => void this.sql.ping.get());
+  }
+
+  /**
+   * One row rewritten in a group commit like any write: the WAL index check (StoreFiles) comes first, so an immutable
+   * `-shm` fails it with UNAVAILABLE instead of a SIGBUS, and an unwritable WAL or database file fails SQLite's commit.
+   */
+  probeWrite(): Promise<void> {
+    return this.write('probe write', () => void this.sql.probe.run(new Date().toISOString()));
   }
 
   async close(): Promise<void> {

@@ -28,7 +28,8 @@ type StatementName =
   | 'releaseLease'
   | 'insertSetting'
   | 'getSetting'
-  | 'setSetting';
+  | 'setSetting'
+  | 'probe';
 
 /** The embedded store's prepared statements (prepared once per connection). */
 export function sqliteStatements(db: Database.Database): Record<StatementName, Database.Statement> {
@@ -86,6 +87,9 @@ export function sqliteStatements(db: Database.Database): Record<StatementName, D
     insertSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
     getSetting: db.prepare('SELECT value FROM settings WHERE name = ?'),
     setSetting: db.prepare('INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)'),
+    probe: db.prepare(
+      'INSERT INTO probe (id, count, at) VALUES (1, 1, ?) ON CONFLICT (id) DO UPDATE SET count = count + 1, at = excluded.at',
+    ),
   };
 }
 

@@ -67,6 +67,7 @@ export function unwritableError(operation: string, file: string, code: string, c
   return new UfsError(
     'UNAVAILABLE',
     `[ufs] [sqlite] ${operation}: the store's file "${file}" cannot be written (${why}); nothing was changed`,
-    { cause, retryable: true, context: { backend: 'sqlite', operation } },
+    // `errno` (a code, never a path): what readiness may tell anyone (see health/readiness-report.ts).
+    { cause, retryable: true, context: { backend: 'sqlite', operation, errno: code } },
   );
 }

@@ -92,6 +92,12 @@ export interface MetadataStore {
   readonly description: string;
   /** Throws UNAVAILABLE when the store cannot be reached. */
   ping(): Promise<void>;
+  /**
+   * Readiness: one real write, as small as the store allows (a row or document of its own, never seen by the API),
+   * taken through the same path and checks as every write, so that it fails the way a request's write would.
+   * Throws (UNAVAILABLE when it may pass) when the store cannot take a write now.
+   */
+  probeWrite(): Promise<void>;
   close(): Promise<void>;
 
   // ---- files: one record per (hostname, filepath)

@@ -11,12 +11,15 @@ export interface ChildServer {
   kill(): Promise<void>;
 }
 
-/** Starts the dedup server in a child process (tsx) over `dir`; resolves once it listens. */
-export function startChild(dir: string): Promise<ChildServer> {
+/**
+ * Starts the dedup server in a child process (tsx) over `dir`; resolves once it listens. `options`: more
+ * createDedupApp options (JSON values only).
+ */
+export function startChild(dir: string, options: Record<string, unknown> = {}): Promise<ChildServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, dir], {
     cwd: PACKAGE_DIR,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '' },
+    env: { ...process.env, NODE_OPTIONS: '', UFS_CHILD_OPTIONS: JSON.stringify(options) },
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

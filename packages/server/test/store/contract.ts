@@ -343,6 +343,25 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       expect(seen[1]).toBe(seen[0]);
     });
 
+    it('probeWrite: a write taken again and again, concurrently, on both connections; the API sees nothing of it', async () => {
+      const seen = async () => ({
+        files: await store.listFiles({}, { limit: 10_000 }),
+        content: await store.listContent({ limit: 10_000 }),
+        keys: await store.listApiKeys(),
+        uploads: await store.listExpiredUploads(new Date(8.64e15), 10_000),
+      });
+      const before = await seen();
+      await store.probeWrite();
+      await Promise.all([
+        store.probeWrite(),
+        store.probeWrite(),
+        handle.second?.probeWrite(),
+        handle.second?.probeWrite(),
+      ]);
+      await store.probeWrite();
+      expect(await seen()).toEqual(before);
+    });
+
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

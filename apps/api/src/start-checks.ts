@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { access, constants, mkdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { UfsError, redactUrl, toUfsError } from '@org/core';
+import { TEMP_PREFIX, openContentMount, type ContentMount } from '@org/server';
+import { invalidConfig, readConfig, type ApiConfig } from './config.js';
+import { storageUrl, withoutEmptyValues } from './env.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The configuration, checked as far as it can be without touching a store: readConfig's checks, and the content
+ * URL's protocol and options as the storage layer reads them (opening a mount does no I/O). One CONFIG_INVALID names
+ * every bad variable.
+ */
+export async function loadStartConfig(env: Env = process.env): Promise<ApiConfig> {
+  const { config, problems } = readConfig(env);
+  const url = withoutEmptyValues(env).UFS_CONTENT_URL;
+  if (url !== undefined && storageUrl.safeParse(url).success) {
+    try {
+      await (await openContentMount(url, env)).dispose();
+    } catch (err) {
+      const error = toUfsError(err);
+      // Anything else (none is known) is reported when the app opens the mount.
+      if (error.code === 'CONFIG_INVALID' || error.code === 'INVALID_INPUT') {
+        const message = error.message.replace(/^\[ufs\]\s*/, '').replace(/ for mount "content"/, '');
+        problems.push(`UFS_CONTENT_URL: ${message}`);
+      }
+    }
+  }
+  if (!config || problems.length > 0) throw invalidConfig(problems);
+  return config;
+}
+
+/** Where content goes, for messages: the variable that names it and the place (a URL without credentials). */
+export interface ContentPlace {
+  variable: 'UFS_CONTENT_URL' | 'UFS_DATA_DIR';
+  shown: string;
+  /** The local folder, for a `file://` URL or the default folder under UFS_DATA_DIR. */
+  folder?: string;
+  /** What openContentMount is given. */
+  target: string;
+}
+
+export function contentPlace(config: ApiConfig): ContentPlace {
+  const url = config.UFS_CONTENT_URL;
+  if (url === undefined) {
+    const folder = join(resolve(config.UFS_DATA_DIR), 'content');
+    return { variable: 'UFS_DATA_DIR', shown: folder, folder, target: folder };
+  }
+  const folder = /^file:\/\//i.test(url) ? fileURLToPath(url) : undefined;
+  return { variable: 'UFS_CONTENT_URL', shown: redactUrl(url), target: url, ...(folder !== undefined && { folder }) };
+}
+
+const FOLDER_ERRORS: Readonly<Record<string, string>> = {
+  EEXIST: 'is a file, not a folder',
+  ENOTDIR: 'is below a file, not a folder',
+  EACCES: 'cannot be created: permission denied',
+  EPERM: 'cannot be created: operation not permitted',
+  EROFS: 'cannot be created: read-only file system',
+  ENOENT: 'cannot be created: a folder above it cannot be made',
+};
+
+/** A folder the server keeps data in: created when missing, and writable. CONFIG_INVALID naming the variable else. */
+export async function ensureFolder(folder: string, variable: string, shown = folder): Promise<void> {
+  const refuse = (why: string, cause: unknown) =>
+    new UfsError('CONFIG_INVALID', `[ufs] invalid API configuration: ${variable} "${shown}" ${why}`, { cause });
+  const found = await stat(folder).catch(() => undefined);
+  if (found && !found.isDirectory()) throw refuse('is a file, not a folder', undefined);
+  try {
+    await mkdir(folder, { recursive: true });
+  } catch (err) {
+    const why = FOLDER_ERRORS[(err as NodeJS.ErrnoException).code ?? ''];
+    if (why) throw refuse(why, err);
+    throw toUfsError(err, { operation: `create ${variable}`, path: folder });
+  }
+  try {
+    await access(folder, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    const errno = (err as NodeJS.ErrnoException).code;
+    throw refuse(`is not writable: ${errno === 'EROFS' ? 'read-only file system' : 'permission denied'}`, err);
+  }
+}
+
+/** UFS_DATA_DIR, when something is kept there (the embedded store, or the default content folder). */
+export async function prepareDataDir(config: ApiConfig): Promise<void> {
+  if (config.UFS_MONGODB_URI !== undefined && config.UFS_CONTENT_URL !== undefined) return;
+  await ensureFolder(resolve(config.UFS_DATA_DIR), 'UFS_DATA_DIR', config.UFS_DATA_DIR);
+}
+
+/** Codes of a probe failure an operator fixes in the configuration (78); a service that does not answer is 69. */
+const CONFIGURATION = new Set(['PERMISSION_DENIED', 'CONFIG_INVALID', 'INVALID_INPUT', 'NOT_FOUND', 'ALREADY_EXISTS']);
+const UNREACHABLE = new Set(['UNAVAILABLE', 'TIMEOUT', 'RATE_LIMITED']);
+
+/** The AWS SDK found no credentials (none in the URL nor in its default chain): the configuration's to fix. */
+function missingCredentials(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if (e.name === 'CredentialsProviderError') return true;
+  return false;
+}
+
+/**
+ * The content mount can take content now: its folder exists or is created (a local one), and a tiny object written
+ * under the server's temporary prefix (`_tmp/`, collected by gc if ever left) is deleted again.
+ */
+export async function checkContentMount(mount: ContentMount, place: ContentPlace): Promise<void> {
+  if (place.folder !== undefined) await ensureFolder(place.folder, place.variable, place.shown);
+  const key = `${TEMP_PREFIX}/start-probe-${randomUUID()}`;
+  const body = Buffer.from('ufs start probe\n');
+  try {
+    await mount.backend.write(key, Readable.from([body]), { size: body.length });
+    await mount.backend.delete(key);
+  } catch (err) {
+    const error = toUfsError(err);
+    const reason = error.message.replace(/^\[ufs\]\s*/, '');
+    const where = `${place.variable} "${place.shown}"`;
+    if (CONFIGURATION.has(error.code) || missingCredentials(err))
+      throw new UfsError('CONFIG_INVALID', `[ufs] invalid API configuration: ${where} cannot be written: ${reason}`, {
+        cause: err,
+      });
+    if (UNREACHABLE.has(error.code))
+      throw new UfsError('UNAVAILABLE', `[ufs] the content storage of ${where} does not answer: ${reason}`, {
+        cause: err,
+      });
+    throw new UfsError(error.code, `[ufs] the content storage of ${where} failed a test write: ${reason}`, {
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,179 @@
+import { Readable } from 'node:stream';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { isUfsError, toUfsError } from '@org/core';
+import { Gauge } from 'prom-client';
+import { ContentStore, PROBE_PREFIX } from '../content/content-store.js';
+import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { METADATA_STORE, type MetadataStore } from '../store/store.js';
+import { failedCheck, type ReadinessCheck, type ReadinessReport } from './readiness-report.js';
+
+type CheckName = 'database' | 'storage';
+
+const PROBE_BODY = Buffer.from('ufs readiness probe\n');
+
+/** The check's own deadline passed (the probe itself goes on; the next round waits for it instead of starting one). */
+class ProbeTimeout extends Error {}
+
+/**
+ * Readiness of this replica (`GET /health/ready`): can it serve writes now? The metadata store takes one real write
+ * (`probeWrite`), and the content mount either a write and delete of `_probe/<replicaId>` (`readinessContentProbe`)
+ * or a listing of one entry.
+ *
+ * A result is reused for `readinessCacheMs`, and requests arriving while a round runs share it: however many load
+ * balancers ask, a replica probes once per interval. A check that has not answered within `readinessTimeoutMs` fails;
+ * its probe is not started again while it still runs. The first round runs at start. Changes of state are logged with
+ * the full error (clients get a code and a short reason only).
+ */
+@Injectable()
+export class ReadinessService implements OnApplicationBootstrap {
+  private readonly log = new Logger('ufs.readiness');
+  private last: { report: ReadinessReport; at: number } | undefined;
+  private round: Promise<ReadinessReport> | undefined;
+  private readonly running = new Map<CheckName, Promise<void>>();
+  /** What was last logged per check (`ok`, or the failure's reason), so that only changes are logged. */
+  private readonly logged = new Map<CheckName, string>();
+
+  constructor(
+    @Inject(METADATA_STORE) private readonly store: MetadataStore,
+    @Inject(ContentStore) private readonly content: ContentStore,
+    @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+  ) {
+    // Scraped from the readiness result (a scrape runs a round only when the cached one is stale).
+    const ready: Gauge = new Gauge({
+      name: 'ufs_ready',
+      help: 'Readiness of this replica (1 ready: it can serve writes; 0 not), as GET /health/ready answers',
+      registers: [metrics.registry],
+      collect: async () => ready.set((await this.check()).status === 'ready' ? 1 : 0),
+    });
+    const checks: Gauge<'check'> = new Gauge({
+      name: 'ufs_readiness_check',
+      help: 'Readiness checks of this replica by check (database, storage): 1 ok, 0 failed',
+      labelNames: ['check'] as const,
+      registers: [metrics.registry],
+      collect: async () => {
+        const report = await this.check();
+        for (const check of ['database', 'storage'] as const) {
+          checks.labels(check).set(report[check].status === 'ok' ? 1 : 0);
+        }
+      },
+    });
+  }
+
+  /**
+   * A first round at start: what it loads on first use (a cloud SDK takes a second or more) is loaded before the
+   * first load balancer asks, and its answer is then at hand.
+   */
+  onApplicationBootstrap(): void {
+    void this.check();
+  }
+
+  /** The current readiness: the cached result while fresh, else the round in flight, else a new round. */
+  check(): Promise<ReadinessReport> {
+    const last = this.last;
+    if (last && performance.now() - last.at < this.config.readinessCacheMs) return Promise.resolve(last.report);
+    if (!this.round) {
+      const round = this.runRound();
+      this.round = round;
+      void round.finally(() => {
+        if (this.round === round) this.round = undefined;
+      });
+    }
+    return this.round;
+  }
+
+  private async runRound(): Promise<ReadinessReport> {
+    const probeContent = this.config.readinessContentProbe;
+    const [database, storage] = await Promise.all([
+      this.checkOne('database', 'write', this.store.kind, () => this.store.probeWrite()),
+      this.checkOne('storage', probeContent ? 'write' : 'list', this.content.backend.protocol, () =>
+        probeContent ? this.probeContent() : this.listContent(),
+      ),
+    ]);
+    const report: ReadinessReport = {
+      status: database.status === 'ok' && storage.status === 'ok' ? 'ready' : 'not_ready',
+      database,
+      storage,
+      checked_at: new Date().toISOString(),
+    };
+    this.last = { report, at: performance.now() };
+    return report;
+  }
+
+  /** Runs one check's probe (or joins the one still running) under the timeout. */
+  private async checkOne(
+    name: CheckName,
+    probe: 'write' | 'list',
+    type: string,
+    start: () => Promise<void>,
+  ): Promise<ReadinessCheck> {
+    let running = this.running.get(name);
+    if (!running) {
+      running = Promise.resolve()
+        .then(start)
+        .then(
+          () => void this.metrics.readinessProbes.labels(name, 'ok').inc(),
+          (err: unknown) => {
+            this.metrics.readinessProbes.labels(name, 'failed').inc();
+            throw err;
+          },
+        )
+        .finally(() => this.running.delete(name));
+      this.running.set(name, running);
+      running.catch(() => undefined); // awaited below; a probe that outlives its timeout must not go unhandled
+    }
+    const timeoutMs = this.config.readinessTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ProbeTimeout()), timeoutMs).unref();
+    });
+    try {
+      await Promise.race([running, deadline]);
+      this.note(name, 'ok', () => `readiness: ${name} ok again`);
+      return { status: 'ok', type, probe };
+    } catch (err) {
+      if (err instanceof ProbeTimeout) {
+        const reason = `${probe} gave no answer within ${timeoutMs} ms`;
+        this.note(name, reason, () => `readiness: ${name} not ready: ${reason}`);
+        return { status: 'failed', type, probe, code: 'TIMEOUT', reason };
+      }
+      const error = toUfsError(err);
+      const operation = error.context.operation;
+      const failed = failedCheck(error, operation === 'delete' || operation === 'list' ? operation : probe);
+      this.note(name, failed.reason!, () => `readiness: ${name} not ready: ${failed.reason}: ${error.message}`);
+      return { status: 'failed', type, probe, ...failed };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Logs a check's state when it changed (a first `ok` is not news). */
+  private note(name: CheckName, state: string, message: () => string): void {
+    const before = this.logged.get(name);
+    if (before === state) return;
+    this.logged.set(name, state);
+    if (state !== 'ok') this.log.warn(message());
+    else if (before !== undefined) this.log.log(message());
+  }
+
+  /** Writes and deletes `_probe/<replicaId>`: the mount takes a new object now (space, permissions, bucket, keys). */
+  private async probeContent(): Promise<void> {
+    const key = `${PROBE_PREFIX}/${this.config.replicaId}`;
+    const backend = this.content.backend;
+    await backend.write(key, Readable.from([PROBE_BODY]), { size: PROBE_BODY.length });
+    try {
+      await backend.delete(key);
+    } catch (err) {
+      if (!isUfsError(err, 'NOT_FOUND')) throw toUfsError(err, { operation: 'delete' });
+    }
+  }
+
+  private async listContent(): Promise<void> {
+    try {
+      await this.content.backend.list('', { pageSize: 1 });
+    } catch (err) {
+      throw toUfsError(err, { operation: 'list' });
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import type { Server } from 'node:http';
+import { constants } from 'node:os';
+import { Logger } from '@nestjs/common';
+import type { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { UfsError } from '@org/core';
+
+/** Default time requests under way get to finish once the app closes: under Kubernetes' 30 s grace period. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
+const MAX_SHUTDOWN_TIMEOUT_MS = 3_600_000;
+/** How often connections that became idle during a drain are closed. */
+const SWEEP_MS = 50;
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+export interface ShutdownOptions {
+  /**
+   * How long `app.close()` lets requests under way finish (a slow upload, a download) before their connections are
+   * closed, in ms; 0 closes them at once. Default 25 000.
+   */
+  shutdownTimeoutMs?: number;
+  /**
+   * SIGTERM and SIGINT close the app (a drain, see `shutdownTimeoutMs`); a second one ends the process at once (exit
+   * status 128 + the signal's number). When nothing else listens for the signal, it is raised again once the app is
+   * closed (as Nest's shutdown hooks do). Default true.
+   */
+  shutdownSignals?: boolean;
+}
+
+/** The timeout of `options`, checked: CONFIG_INVALID naming the option. */
+export function shutdownTimeout(options: ShutdownOptions): number {
+  const value = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  if (!Number.isSafeInteger(value) || value < 0 || value > MAX_SHUTDOWN_TIMEOUT_MS)
+    throw new UfsError(
+      'CONFIG_INVALID',
+      `[ufs] shutdownTimeoutMs must be a whole number of milliseconds from 0 to ${MAX_SHUTDOWN_TIMEOUT_MS} (got ${String(value)})`,
+    );
+  return value;
+}
+
+/**
+ * Makes `app.close()` begin with a drain: the server stops accepting connections, closes idle keep-alive connections
+ * (and each one that becomes idle; a response sent meanwhile says `Connection: close`), a request that arrives on an
+ * open connection gets 503, and requests under way have `timeoutMs` to finish before the connections left are closed.
+ * Only then do the modules' shutdown hooks run (their resources are still there for the requests). The drain is the
+ * adapter's `beforeClose`, which Nest's close awaits first (Nest runs one close at a time: concurrent calls share it).
+ * Call before `app.init()` (it adds a Fastify hook).
+ */
+export function useGracefulShutdown(
+  app: NestFastifyApplication,
+  adapter: FastifyAdapter,
+  options: ShutdownOptions,
+): void {
+  const timeoutMs = shutdownTimeout(options);
+  const log = new Logger('ufs.shutdown');
+  let draining = false;
+  adapter.getInstance().addHook('onSend', (_request, reply, payload, done) => {
+    if (draining) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+
+  const drain = async (): Promise<void> => {
+    const server = adapter.getHttpServer() as Server;
+    if (!server.listening) return;
+    draining = true;
+    await new Promise<void>((resolve) => {
+      const sweep = setInterval(() => server.closeIdleConnections(), SWEEP_MS);
+      const deadline = setTimeout(() => {
+        log.warn(`requests still under way after ${timeoutMs} ms: closing their connections`);
+        server.closeAllConnections();
+      }, timeoutMs);
+      server.close(() => {
+        clearInterval(sweep);
+        clearTimeout(deadline);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+  };
+  // Nest's own beforeClose: requests that arrive from now on get 503 (Connection: close).
+  const beforeClose = adapter.beforeClose.bind(adapter);
+  adapter.beforeClose = async () => {
+    beforeClose();
+    await drain();
+  };
+
+  if (options.shutdownSignals === false) return;
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (received !== undefined) {
+      process.stderr.write(`[ufs] ${signal} again: stopping at once, without waiting for requests under way\n`);
+      process.exit(128 + constants.signals[signal]);
+    }
+    received = signal;
+    const others = process.listenerCount(signal) > 1;
+    app.close().then(
+      () => {
+        if (!others && process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      },
+      (err: unknown) => {
+        log.error(`stopping on ${signal} failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  // Once the app is closed (by a signal or by a call), its listeners go.
+  adapter.getInstance().addHook('onClose', (_instance, done) => {
+    for (const signal of SIGNALS) process.removeListener(signal, onSignal);
+    done();
+  });
+}
