@@ -6,6 +6,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   UfsError,
+  describeContext,
   httpError,
   isUfsError,
   retry,
@@ -27,7 +28,8 @@ export interface BatchResult {
   upload_required: string[];
 }
 
-const RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 300, maxDelayMs: 5000 };
+/** Retries of idempotent or dedup-safe requests. */
+export const RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 300, maxDelayMs: 5000 };
 
 /**
  * Files up to this size are uploaded from one blocking read, sent with one write: a read stream costs several
@@ -187,7 +189,7 @@ export class DedupClient {
         try {
           return (text ? JSON.parse(text) : undefined) as T;
         } catch (err) {
-          throw new UfsError('UNEXPECTED', `[ufs] [server] ${method} ${path}: the answer is not JSON`, {
+          throw new UfsError('UNEXPECTED', `${describeContext(context)} the answer is not JSON`, {
             cause: err,
             context,
           });

@@ -47,7 +47,37 @@ export function serverTarget(
       },
     );
   }
+  if (apiKey) checkApiKey(apiKey, flags, config, typed);
   return { url, ...(apiKey ? { apiKey } : {}) };
+}
+
+/** What Node.js refuses in a header value (the test of its `checkInvalidHeaderChar`, node:_http_common). */
+const NOT_IN_HEADER = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * An API key travels in the `x-api-key` header: one with a character a header cannot carry (a line break, a "…"
+ * copied from an example) would fail on every request with Node's "Invalid character in header content". It is
+ * refused up front instead, naming where it came from (a usage error for the flag, a configuration error for env
+ * UFS_API_KEY or the config file) and the character, never the key.
+ */
+function checkApiKey(
+  apiKey: string,
+  flags: { 'api-key'?: string },
+  config: CliConfig,
+  typed: ReadonlySet<string>,
+): void {
+  const index = apiKey.search(NOT_IN_HEADER);
+  if (index === -1) return;
+  const code = apiKey.codePointAt(index)!.toString(16).toUpperCase().padStart(4, '0');
+  const what = `a character that an HTTP header cannot carry (U+${code}, character ${index + 1}); the key is not shown`;
+  if (typed.has('api-key')) {
+    throw new UfsError('INVALID_INPUT', `[ufs] --api-key holds ${what}`, { context: { operation: 'configure' } });
+  }
+  const where =
+    flags['api-key'] !== undefined ? 'env UFS_API_KEY' : `"server.apiKey" in config "${config.path ?? '(defaults)'}"`;
+  throw new UfsError('CONFIG_INVALID', `[ufs] the API key in ${where} holds ${what}`, {
+    context: { operation: 'configure' },
+  });
 }
 
 function isHttpUrl(url: string): boolean {

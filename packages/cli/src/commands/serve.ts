@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { UfsError } from '@org/core';
 import { createBootstrapKey, createDedupApp, openContentMount, openStore, type DedupApp } from '@org/server';
 import { BaseCommand } from '../base-command.js';
 import { hostPort, listen } from '../serve/listen.js';
@@ -33,15 +34,19 @@ export default class Serve extends BaseCommand<typeof Serve> {
       min: 0,
       max: 65_535,
     }),
-    'max-upload': Flags.string({ description: 'Largest accepted upload.', default: '10GiB' }),
+    'max-upload': Flags.string({
+      description: 'Largest accepted upload: bytes with an optional unit (KiB, MiB, GB, …), at least 1 byte.',
+      default: '10GiB',
+    }),
   };
 
   async run(): Promise<void> {
+    // Flags first: a bad one creates no data folder.
+    const maxUploadBytes = maxUpload(this.flags['max-upload']);
     const config = await this.cliConfig();
     const places = await serverPlaces(this.flags, config);
     const host = this.flags.host ?? config.serve.host ?? '127.0.0.1';
     const port = this.flags.port ?? config.serve.port ?? 8000;
-    const maxUploadBytes = parseSize(this.flags['max-upload'], '--max-upload');
 
     // The store is opened once, here, and the app runs on it; the bootstrap key of a first start is written straight
     // into it once the server listens, so a start that fails (a port in use) does not use it up unseen.
@@ -96,4 +101,17 @@ export default class Serve extends BaseCommand<typeof Serve> {
     // Anything left open by then (keep-alive sockets of clients) must not hold the process.
     setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
   }
+}
+
+/**
+ * `--max-upload` in bytes, in the range apps/api allows for UFS_MAX_UPLOAD_BYTES (a positive whole number): 0 would
+ * start a server that refuses every upload with 413.
+ */
+function maxUpload(text: string): number {
+  const bytes = parseSize(text, '--max-upload');
+  if (bytes >= 1 && Number.isSafeInteger(bytes)) return bytes;
+  const why = bytes < 1 ? 'at least 1 byte (0 would refuse every upload)' : `at most ${Number.MAX_SAFE_INTEGER} bytes`;
+  throw new UfsError('INVALID_INPUT', `[ufs] --max-upload must be ${why}, got ${JSON.stringify(text)}`, {
+    context: { operation: 'serve' },
+  });
 }

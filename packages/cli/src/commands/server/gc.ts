@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
-import type { GcReport } from '@org/server';
-import { DedupClient } from '../../api/dedup-client.js';
+import { AdminApi } from '../../api/admin-api.js';
+import type { Answer } from '../../api/admin-answers.js';
+import { runTimeoutFlag } from '../../api/admin-flags.js';
 import { serverFlags } from '../../api/server-flags.js';
 import { serverTarget } from '../../api/server-target.js';
 import { BaseCommand } from '../../base-command.js';
@@ -23,19 +24,20 @@ export default class ServerGc extends BaseCommand<typeof ServerGc> {
       description: "Keep content younger than this many seconds (default: the server's, 1 h).",
       min: 0,
     }),
+    timeout: runTimeoutFlag(),
   };
 
-  async run(): Promise<GcReport> {
-    const client = new DedupClient(serverTarget(this.flags, await this.cliConfig(), this.typedFlags));
-    const report = await client.json<GcReport>(
-      'POST',
-      '/admin/gc',
-      {
+  async run(): Promise<Answer<'gcReport'>> {
+    const api = new AdminApi(serverTarget(this.flags, await this.cliConfig(), this.typedFlags), {
+      timeoutSeconds: this.flags.timeout,
+      debugNote: (line) => this.debugNote(line),
+    });
+    const report = await api.call('POST', '/admin/gc', 'gcReport', {
+      body: {
         ...(this.flags['dry-run'] ? { dry_run: true } : {}),
         ...(this.flags.grace !== undefined ? { grace_seconds: this.flags.grace } : {}),
       },
-      { maxAttempts: 1 },
-    );
+    });
     const verb = report.dryRun ? 'would remove' : 'removed';
     // `deleted` and `orphans` name at most the server's first 1000 hashes; the counts are exact (older servers: none).
     const deleted = report.deletedCount ?? report.deleted.length;

@@ -1,12 +1,15 @@
 import { Args, Flags } from '@oclif/core';
 import { UfsError, toUfsError } from '@org/core';
-import type { VerifyReport } from '@org/server';
 import pLimit from 'p-limit';
-import { DedupClient } from '../../api/dedup-client.js';
+import { AdminApi } from '../../api/admin-api.js';
+import type { Answer } from '../../api/admin-answers.js';
+import { runTimeoutFlag } from '../../api/admin-flags.js';
 import { serverFlags } from '../../api/server-flags.js';
 import { serverTarget } from '../../api/server-target.js';
 import { BaseCommand } from '../../base-command.js';
 import { exitCodeFor } from '../../errors.js';
+
+type VerifyAnswer = Answer<'verifyReport'>;
 
 /** How many `HEAD /files/{sha256}/content` an older server is asked at a time. */
 const HEAD_CONCURRENCY = 8;
@@ -20,14 +23,11 @@ const HEAD_CONCURRENCY = 8;
  * not read content): then only their number is known.
  */
 async function notFoundOf(
-  client: DedupClient,
+  api: AdminApi,
   asked: string[],
-  report: VerifyReport,
+  report: VerifyAnswer,
 ): Promise<{ list: string[] | undefined; count: number }> {
-  if (Array.isArray(report.notFound)) {
-    const list = report.notFound.filter((sha): sha is string => typeof sha === 'string');
-    return { list, count: report.notFoundCount ?? list.length };
-  }
+  if (report.notFound) return { list: report.notFound, count: report.notFoundCount ?? report.notFound.length };
   if (report.checked >= asked.length) return { list: [], count: 0 };
   const seen = new Set([...report.missing, ...report.corrupt, ...(report.unreadable ?? [])]);
   const unchecked = asked.filter((sha) => !seen.has(sha));
@@ -39,7 +39,7 @@ async function notFoundOf(
       limit(async () => {
         if (undecided) return false;
         try {
-          await client.json('HEAD', `/files/${sha}/content`, undefined, { maxAttempts: 1 });
+          await api.head(`/files/${sha}/content`);
           return true;
         } catch (err) {
           if (toUfsError(err).code !== 'NOT_FOUND') undecided = true;
@@ -70,21 +70,22 @@ export default class ServerVerify extends BaseCommand<typeof ServerVerify> {
   static override flags = {
     ...serverFlags,
     repair: Flags.boolean({ description: 'Remove missing or corrupt content so it is uploaded again.' }),
+    timeout: runTimeoutFlag(),
   };
 
-  async run(): Promise<VerifyReport> {
-    const client = new DedupClient(serverTarget(this.flags, await this.cliConfig(), this.typedFlags));
+  async run(): Promise<VerifyAnswer & { notFound: string[]; notFoundCount: number }> {
+    const api = new AdminApi(serverTarget(this.flags, await this.cliConfig(), this.typedFlags), {
+      timeoutSeconds: this.flags.timeout,
+      debugNote: (line) => this.debugNote(line),
+    });
     const asked = [...new Set(this.argList)];
-    const report = await client.json<VerifyReport>(
-      'POST',
-      '/admin/verify',
-      { ...(this.flags.repair ? { repair: true } : {}), ...(asked.length ? { sha256: asked } : {}) },
-      { maxAttempts: 1 },
-    );
+    const report = await api.call('POST', '/admin/verify', 'verifyReport', {
+      body: { ...(this.flags.repair ? { repair: true } : {}), ...(asked.length ? { sha256: asked } : {}) },
+    });
     // A server older than this CLI does not report unreadable content.
-    const unreadable = (report as Partial<VerifyReport>).unreadable ?? [];
+    const unreadable = report.unreadable ?? [];
     const { list: notFound, count: unknownCount } = asked.length
-      ? await notFoundOf(client, asked, report)
+      ? await notFoundOf(api, asked, report)
       : { list: [], count: 0 };
     // The lists name at most the server's first 1000 hashes each; the counts are exact (older servers: the lengths).
     const missing = report.missingCount ?? report.missing.length;

@@ -1,18 +1,10 @@
-import { DedupClient } from '#cli/api/dedup-client.js';
+import { AdminApi } from '#cli/api/admin-api.js';
+import type { Answer } from '#cli/api/admin-answers.js';
+import { keyTimeoutFlag } from '#cli/api/admin-flags.js';
 import { serverFlags } from '#cli/api/server-flags.js';
 import { serverTarget } from '#cli/api/server-target.js';
 import { BaseCommand } from '#cli/base-command.js';
 import { table } from '#cli/output/table.js';
-
-interface KeyView {
-  _id: string;
-  name: string;
-  description: string | null;
-  created_at: string;
-  last_used_at: string | null;
-  is_active: boolean;
-  scopes: string[];
-}
 
 export default class KeyList extends BaseCommand<typeof KeyList> {
   static override summary = 'List the API keys of a server (never the keys themselves).';
@@ -20,11 +12,14 @@ export default class KeyList extends BaseCommand<typeof KeyList> {
     '<%= config.bin %> <%= command.id %> --server http://127.0.0.1:8000 --api-key $ADMIN_KEY',
     '<%= config.bin %> <%= command.id %> --json',
   ];
-  static override flags = { ...serverFlags };
+  static override flags = { ...serverFlags, timeout: keyTimeoutFlag() };
 
-  async run(): Promise<KeyView[]> {
-    const client = new DedupClient(serverTarget(this.flags, await this.cliConfig(), this.typedFlags));
-    const keys = await client.json<KeyView[]>('GET', '/api_keys');
+  async run(): Promise<Answer<'keyList'>> {
+    const api = new AdminApi(serverTarget(this.flags, await this.cliConfig(), this.typedFlags), {
+      timeoutSeconds: this.flags.timeout,
+      debugNote: (line) => this.debugNote(line),
+    });
+    const keys = await api.call('GET', '/api_keys', 'keyList', { retry: true });
     const rows = keys.map((k) => [
       k._id,
       k.name,
