@@ -73,7 +73,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
     {
       description: 'JSON summary, as another host name',
       command:
-        'UFS_SERVER=http://nas:8000 UFS_API_KEY=… <%= config.bin %> <%= command.id %> --hostname laptop --json /srv/data',
+        'UFS_SERVER=http://nas:8000 UFS_API_KEY=YOUR-API-KEY <%= config.bin %> <%= command.id %> --hostname laptop --json /srv/data',
     },
   ];
   static override strict = false;
