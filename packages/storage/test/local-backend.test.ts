@@ -19,6 +19,24 @@ afterEach(() => dir.cleanup());
 
 const put = (key: string, text: string) => backend.write(key, Readable.from([Buffer.from(text)]));
 
+describe('local backend: ETags', () => {
+  it('a file replaced by one of the same size and modification time has a new ETag', async () => {
+    const when = new Date('2024-05-01T12:00:00.000Z');
+    await backend.write('a.txt', Readable.from([Buffer.from('first')]), { mtime: when });
+    const before = await backend.stat('a.txt');
+    await backend.write('a.txt', Readable.from([Buffer.from('other')]), { mtime: when });
+    const after = await backend.stat('a.txt');
+    expect([after?.size, after?.mtime?.getTime()]).toEqual([before?.size, before?.mtime?.getTime()]);
+    expect(after?.etag).toBeDefined();
+    expect(after?.etag).not.toBe(before?.etag);
+  });
+
+  it('an unchanged file keeps its ETag', async () => {
+    await put('b.txt', 'same');
+    expect((await backend.stat('b.txt'))?.etag).toBe((await backend.stat('b.txt'))?.etag);
+  });
+});
+
 describe('local backend: atomic writes', () => {
   it('readers see the old content until the new one is complete; no temporary file stays behind', async () => {
     await put('doc.txt', 'old content');

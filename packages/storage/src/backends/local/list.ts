@@ -16,7 +16,11 @@ export function entryOf(key: string, stats: Stats): EntryStat {
     isDir: stats.isDirectory(),
     size: stats.isFile() ? stats.size : 0,
     mtime: stats.mtime,
-    etag: stats.isFile() ? `"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"` : undefined,
+    // Size, mtime and inode (as Apache's default): a file replaced by another of the same size and mtime (a copy
+    // that keeps its source's time) is a new inode, so a cached or conditional request does not take it for the old.
+    etag: stats.isFile()
+      ? `"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}-${stats.ino.toString(16)}"`
+      : undefined,
   };
 }
 
