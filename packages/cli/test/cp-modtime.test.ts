@@ -88,18 +88,22 @@ describe('ufs cp --skip modtime', () => {
     expect((await stat(join(dest, 'a.txt'))).mtimeMs).toBeGreaterThanOrEqual(started - 1000);
   });
 
-  it('--modify-window 0 tells apart times a second apart; a bad window is a usage error', async () => {
+  it("by default times are compared to the backends' precision (local: ms); --modify-window widens it; a bad window is a usage error", async () => {
     const dest = join(box.dir, 'window');
     expect((await ufs(['cp', src, dest], { env })).status).toBe(0);
     const shifted = new Date(TIMES['a.txt']!.getTime() + 400);
     await utimes(join(dest, 'a.txt'), shifted, shifted);
-    const loose = await ufs(['cp', '--skip', 'modtime', '--json', src, dest], { env });
+    const loose = await ufs(['cp', '--skip', 'modtime', '--modify-window', '1s', '--json', src, dest], { env });
     expect(loose.json<Summary>()).toMatchObject({ files: 0, skipped: 3 });
-    const exact = await ufs(['cp', '--skip', 'modtime', '--modify-window', '0', '--json', src, dest], { env });
+    const exact = await ufs(['cp', '--skip', 'modtime', '--json', src, dest], { env });
     expect(exact.json<Summary>()).toMatchObject({ files: 1, skipped: 2 });
-    const bad = await ufs(['cp', '--skip', 'modtime', '--modify-window', 'soon', src, dest], { env });
-    expect(bad.status).toBe(64); // EX_USAGE
-    expect(bad.stderr).toMatch(/--modify-window/);
+    for (const window of ['soon', '1000000000000000000000', '25h']) {
+      const bad = await ufs(['cp', '--skip', 'modtime', '--modify-window', window, src, dest], { env });
+      expect(bad.status).toBe(64); // EX_USAGE
+      expect(bad.stderr).toMatch(/--modify-window/);
+    }
+    const day = await ufs(['cp', '--skip', 'modtime', '--modify-window', '24h', '--json', src, dest], { env });
+    expect(day.status).toBe(0);
   });
 
   it('ufs mv --skip modtime leaves unchanged files at the source', async () => {

@@ -194,15 +194,44 @@ describe('modification times of copies', () => {
       expect((await storage.node(path).stat()).mtime!.getTime()).toBeGreaterThanOrEqual(started - 1000);
   });
 
-  it('modifyWindow: 0 tells apart the milliseconds SFTP does not keep', async () => {
+  it('the default window is the precision SFTP keeps: whole seconds, so a copy is not made again', async () => {
     await storage.node('src:a.txt').copyTo(storage.node('sftp:window/a.txt'));
-    const loose = await storage.node('src:a.txt').copyTo(storage.node('sftp:window/a.txt'), { skip: 'modtime' });
-    expect(loose).toMatchObject({ files: 0, skipped: 1 });
-    const exact = await storage
-      .node('src:a.txt')
-      .copyTo(storage.node('sftp:window/a.txt'), { skip: 'modtime', modifyWindow: 0 });
-    expect(exact).toMatchObject({ files: 1, skipped: 0 });
+    for (const modifyWindow of [undefined, 0]) {
+      const again = await storage
+        .node('src:a.txt')
+        .copyTo(storage.node('sftp:window/a.txt'), { skip: 'modtime', modifyWindow });
+      expect(again).toMatchObject({ files: 0, skipped: 1 });
+    }
   });
+
+  it.each(['mem', 'disk'])(
+    'the default window between millisecond backends (memory/local → %s) tells apart a time moved by < 1 s',
+    async (mount) => {
+      const first = new Date('2023-03-03T03:03:03.100Z');
+      await storage.node('mem:ms/f.txt').writeText('one', { mtime: first });
+      await storage.node('disk:ms-src/f.txt').writeText('one', { mtime: first });
+      const sources = ['mem:ms/f.txt', 'disk:ms-src/f.txt'];
+      for (const src of sources) await storage.node(src).copyTo(storage.node(`${mount}:ms-dest/f.txt`));
+      // Rewritten with as many bytes, 300 ms later: copied again, not left stale.
+      const later = new Date(first.getTime() + 300);
+      for (const src of sources) {
+        await storage.node(src).writeText('two', { mtime: later });
+        const again = await storage.node(src).copyTo(storage.node(`${mount}:ms-dest/f.txt`), { skip: 'modtime' });
+        expect(again).toMatchObject({ files: 1, skipped: 0 });
+        expect(await storage.node(`${mount}:ms-dest/f.txt`).readText()).toBe('two');
+        const wide = await storage
+          .node(src)
+          .copyTo(storage.node(`${mount}:ms-dest/f.txt`), { skip: 'modtime', modifyWindow: 1000 });
+        expect(wide).toMatchObject({ files: 0, skipped: 1 });
+        await storage.node(src).writeText('one', { mtime: first });
+        const wider = await storage
+          .node(src)
+          .copyTo(storage.node(`${mount}:ms-dest/f.txt`), { skip: 'modtime', modifyWindow: 1000 });
+        expect(wider).toMatchObject({ files: 0, skipped: 1 }); // 300 ms apart: the same within 1 s
+        await storage.node(src).copyTo(storage.node(`${mount}:ms-dest/f.txt`));
+      }
+    },
+  );
 
   it("skip: 'modtime' to a destination that cannot keep times decides by size (as rclone)", async () => {
     await storage.node('src:sub').copyTo(storage.node('forgetful:tree'));
@@ -217,6 +246,17 @@ describe('modification times of copies', () => {
 
   it('refuses a bad modifyWindow, and a write of a time where it cannot be kept', async () => {
     await rejectsWith(storage.node('src:').copyTo(storage.node('mem:bad'), { modifyWindow: -1 }), 'INVALID_INPUT');
+    for (const [modifyWindow, shown] of [
+      [NaN, 'got NaN'],
+      [Infinity, 'got Infinity'],
+      [1e21, 'got 1e+21'],
+      [86_400_001, 'got 86400001'],
+    ] as const) {
+      const refused = storage.node('src:').copyTo(storage.node('mem:bad'), { modifyWindow });
+      await expect(refused).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining(shown) });
+    }
+    const day = await storage.node('src:a.txt').copyTo(storage.node('mem:day/a.txt'), { modifyWindow: 86_400_000 });
+    expect(day.files).toBe(1);
     await rejectsWith(storage.node('forgetful:t.txt').writeText('t', { mtime: new Date() }), 'UNSUPPORTED');
   });
 });

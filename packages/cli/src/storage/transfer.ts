@@ -13,8 +13,8 @@ export const transferFlags = {
   }),
   'modify-window': Flags.string({
     description:
-      'How far apart two modification times may be and still be equal, for --skip modtime: 0, 500ms, 2s (a bare number is seconds).',
-    default: '1s',
+      "How far apart two modification times may be and still be equal, for --skip modtime: 0, 500ms, 2s (a bare number is seconds; at most 1 day). Default 0: the backends' precision decides (1 ms between local, memory and object stores, 1 s with SFTP); a larger window widens it.",
+    default: '0',
     helpValue: '<duration>',
     parse: async (input: string) => {
       modifyWindowMs(input); // refused here, as a usage error, before anything is copied
@@ -90,11 +90,20 @@ export async function checkFolderDestination(dest: StorageNode, destArg: string)
   }
 }
 
-/** `--modify-window` in milliseconds: `0`, `250ms`, `1s`, `1.5s`; a bare number is seconds (as rclone). */
+/** The widest `--modify-window`: one day (the library's limit). */
+const MAX_MODIFY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * `--modify-window` in milliseconds: `0`, `250ms`, `1s`, `1.5s`; a bare number is seconds (as rclone). At most one
+ * day: a wider window would call files days apart the same.
+ */
 export function modifyWindowMs(value: string): number {
   const reading = readDuration(value, { bare: 's', zero: true });
   if (!reading.ok) {
     throw new Errors.CLIError(`Expected --modify-window as a duration such as 0, 500ms or 2s but received: ${value}`);
+  }
+  if (!(reading.ms <= MAX_MODIFY_WINDOW_MS)) {
+    throw new Errors.CLIError(`Expected --modify-window of at most 1 day (24h) but received: ${value}`);
   }
   return reading.ms;
 }

@@ -36,6 +36,18 @@ export interface BackendCapabilities {
    */
   setModified: boolean;
   /**
+   * How finely the backend keeps modification times, in milliseconds: 1 keeps milliseconds (local, memory, object
+   * stores), 1000 whole seconds (SFTP v3, HTTP dates), 2000 two seconds (zip). Absent: 1. `skip: 'modtime'` treats
+   * times as equal within the larger of `modifyWindow` and the precision of both sides (as rclone does).
+   */
+  modifiedPrecisionMs?: number;
+  /**
+   * The modification times a write can keep (`setModified`), in ms since 1970, inclusive: SFTP v3 carries unsigned
+   * 32-bit seconds (1970-01-01 to 2106-02-07). A time outside is not set (the file keeps the time of its writing,
+   * never a wrapped one), and `skip: 'modtime'` compares such a file by size. Absent: any time.
+   */
+  modifiedRange?: { readonly minMs: number; readonly maxMs: number };
+  /**
    * The longest lifetime, in seconds, the backend signs a presigned URL for (`presignGet`/`presignPut`): S3 and GCS
    * V4 signatures 7 days, Dropbox temporary links 4 hours. Absent: no limit of its own. A longer `expiresIn` is
    * INVALID_INPUT.

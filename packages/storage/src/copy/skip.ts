@@ -2,13 +2,20 @@ import { UfsError } from '@org/core';
 import { statOrNull } from '../node/stat.js';
 import type { StorageNode } from '../node/storage-node.js';
 import type { HashKind, NodeStat } from '../node/types.js';
-import type { ReadableNode, SourceStat } from '../virtual/readable-node.js';
+import { modifiedPrecision, canKeepModified } from '../util/modified.js';
+import { isStorageNode, type ReadableNode, type SourceStat } from '../virtual/readable-node.js';
 import type { SkipReason, SkipStrategy } from './types.js';
 
 const STRATEGIES = ['never', 'exists', 'size', 'modtime', 'hash'];
 
-/** Default `modifyWindow`: one second, the coarsest modification time a destination keeps (SFTP: whole seconds). */
-export const DEFAULT_MODIFY_WINDOW = 1000;
+/**
+ * Default `modifyWindow`: 0, so the backends' precision decides (`capabilities.modifiedPrecisionMs`: 1 ms on local,
+ * memory and object stores, whole seconds on SFTP).
+ */
+export const DEFAULT_MODIFY_WINDOW = 0;
+
+/** The largest `modifyWindow`: one day (a wider one would call files a day apart "the same"). */
+export const MAX_MODIFY_WINDOW = 24 * 60 * 60 * 1000;
 
 /** Checks a `skip` option up front (a typo must not silently copy everything). */
 export function checkSkip(skip: unknown): SkipStrategy {
@@ -20,13 +27,15 @@ export function checkSkip(skip: unknown): SkipStrategy {
   );
 }
 
-/** Checks `modifyWindow` up front: milliseconds, ≥ 0. */
+/** Checks `modifyWindow` up front: milliseconds, 0 to one day. */
 export function checkModifyWindow(value: unknown): number {
   if (value === undefined) return DEFAULT_MODIFY_WINDOW;
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  if (typeof value === 'number' && value >= 0 && value <= MAX_MODIFY_WINDOW) return value;
+  // String(), not JSON.stringify: NaN and Infinity are named, not "null".
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
   throw new UfsError(
     'INVALID_INPUT',
-    `[ufs] copy: modifyWindow must be a number of milliseconds ≥ 0, got ${JSON.stringify(value)}`,
+    `[ufs] copy: modifyWindow must be a number of milliseconds from 0 to ${MAX_MODIFY_WINDOW} (one day), got ${shown}`,
   );
 }
 
@@ -38,6 +47,17 @@ function sameModified(a: Date | undefined, b: Date | undefined, window: number):
   if (a === undefined || b === undefined) return false;
   const difference = Math.abs(a.getTime() - b.getTime());
   return window === 0 ? difference === 0 : difference < window;
+}
+
+/**
+ * The window times are compared with: the larger of the one asked for and the precision both sides keep (rclone:
+ * a time kept to the second matches its source to within a second). A virtual source keeps milliseconds.
+ */
+export function effectiveWindow(src: ReadableNode, dest: StorageNode, modifyWindow: number): number {
+  const srcPrecision = isStorageNode(src) ? modifiedPrecision(src.backend.capabilities) : 1;
+  const precision = Math.max(srcPrecision, modifiedPrecision(dest.backend.capabilities));
+  // A precision of 1 ms is exact: Dates hold whole milliseconds, so "less than 1 ms apart" is "equal".
+  return Math.max(modifyWindow, precision);
 }
 
 /**
@@ -77,9 +97,12 @@ export async function skipReason(
   if (srcStat.size === undefined || srcStat.size !== destStat.size) return undefined;
   if (strategy === 'size') return 'size';
   if (strategy === 'modtime') {
-    // A destination that cannot keep times has the time of its copy: the size alone decides (as rclone does).
-    if (!dest.backend.capabilities.setModified) return 'size';
-    return sameModified(srcStat.mtime, destStat.mtime, modifyWindow) ? 'modtime' : undefined;
+    // A destination that cannot keep times, or not this one (SFTP before 1970 or after 2106), has the time of its
+    // copy: the size alone decides (as rclone does), rather than copying again on every run.
+    const caps = dest.backend.capabilities;
+    if (!caps.setModified || (srcStat.mtime !== undefined && !canKeepModified(caps, srcStat.mtime))) return 'size';
+    const window = effectiveWindow(src, dest, modifyWindow);
+    return sameModified(srcStat.mtime, destStat.mtime, window) ? 'modtime' : undefined;
   }
   return (await sameContent(src, srcStat, dest, destStat, signal)) ? 'hash' : undefined;
 }

@@ -7,6 +7,7 @@ import type { StorageNode } from '../node/storage-node.js';
 import type { NodeWriteOptions } from '../node/types.js';
 import { statOrNull } from '../node/stat.js';
 import { ensureParent } from '../node/write.js';
+import { canKeepModified } from '../util/modified.js';
 import { replayable } from '../util/replayable.js';
 import { asBuffers } from '../util/streams.js';
 import { isStorageNode, type SourceStat } from '../virtual/readable-node.js';
@@ -35,9 +36,15 @@ function alreadyExists(dest: StorageNode, operation: Operation): UfsError {
   return keyError('ALREADY_EXISTS', siteOf(dest), operation, dest.path, 'already exists (overwrite: false)');
 }
 
-/** The source's modification time for the destination: when it is to be kept and the destination can keep it. */
+/**
+ * The source's modification time for the destination: when it is to be kept and the destination can keep it (a
+ * time outside its `modifiedRange` is not set, never wrapped: the copy keeps the time of its writing).
+ */
 function keptMtime(dest: StorageNode, stat: SourceStat, context: TransferContext): Date | undefined {
-  return context.preserveModified && dest.backend.capabilities.setModified ? stat.mtime : undefined;
+  const { mtime } = stat;
+  return context.preserveModified && mtime !== undefined && canKeepModified(dest.backend.capabilities, mtime)
+    ? mtime
+    : undefined;
 }
 
 /**

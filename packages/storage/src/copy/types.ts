@@ -13,8 +13,10 @@ export type SkipFunction = (src: ReadableNode, dest: StorageNode) => boolean | P
  * - `hash`: it exists with the same size and the same content — compared with stored checksums when both sides
  *   have one of the same kind (no read), else by streaming a checksum (the kind one side stores, else SHA-256);
  * - `modtime` (rclone's default): it exists with the same size and the same modification time, within
- *   `modifyWindow`. Where the destination cannot keep modification times (`capabilities.setModified` false), the
- *   size alone decides, as rclone does (the reason is then `size`); a side without a modification time is copied;
+ *   `modifyWindow` or the precision both sides keep (`capabilities.modifiedPrecisionMs`), whichever is larger.
+ *   Where the destination cannot keep modification times (`capabilities.setModified` false), or not the source's
+ *   (outside its `capabilities.modifiedRange`: SFTP before 1970 or after 2106), the size alone decides, as rclone
+ *   does (the reason is then `size`); a side without a modification time is copied;
  * - a function `(src, dest) => boolean`.
  */
 export type SkipStrategy = 'never' | 'exists' | 'size' | 'modtime' | 'hash' | SkipFunction;
@@ -61,13 +63,16 @@ export interface CopyOptions {
   skip?: SkipStrategy;
   /**
    * Milliseconds two modification times may differ and still be equal for `skip: 'modtime'` (rclone's
-   * `--modify-window`). Default 1000: the coarsest time a destination keeps (SFTP keeps whole seconds).
+   * `--modify-window`), at most one day. Default 0: the precision the two backends keep decides (the larger of
+   * their `capabilities.modifiedPrecisionMs`: 1 ms between local, memory and object stores, 1 s with SFTP); a
+   * larger window widens it.
    */
   modifyWindow?: number;
   /**
    * Default true: each copied file gets its source's modification time, on destinations that can keep one
    * (`capabilities.setModified`; streamed writes and server-side copies). False: the destination's time is when it
-   * was written.
+   * was written. A time outside what the destination can carry (`capabilities.modifiedRange`: SFTP v3 holds
+   * 1970-01-01 to 2106-02-07) is not set, never wrapped: that file's time is when it was written.
    */
   preserveModified?: boolean;
   /**

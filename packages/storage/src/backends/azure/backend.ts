@@ -87,6 +87,8 @@ export class AzureBackend implements StorageBackend {
       conditionalWrite: true,
       // As blob metadata `mtime` (util/mtime-metadata.ts, rclone's key), read back before Last-Modified.
       setModified: true,
+      // RFC 3339 with milliseconds in the `mtime` metadata entry.
+      modifiedPrecisionMs: 1,
     });
   }
 

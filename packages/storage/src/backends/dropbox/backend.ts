@@ -61,6 +61,8 @@ export class DropboxBackend implements StorageBackend {
     // Uploads could carry `client_modified`, but `files/copy_v2` cannot set one, so a server-side copy could not keep
     // a given time: not declared (yet).
     setModified: false,
+    // server_modified is RFC 3339 without fractions: whole seconds.
+    modifiedPrecisionMs: 1000,
   });
   private readonly paths: DropboxPaths;
   private readonly revisions: DropboxRevisions;

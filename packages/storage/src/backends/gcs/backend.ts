@@ -77,6 +77,8 @@ export class GcsBackend implements StorageBackend {
       conditionalWrite: true,
       // As user metadata `mtime` (util/mtime-metadata.ts), read back by stat() and listings before `updated`.
       setModified: true,
+      // RFC 3339 with milliseconds in the `mtime` metadata entry.
+      modifiedPrecisionMs: 1,
     });
   }
 

@@ -143,8 +143,15 @@ export function createHttpBackend(options: HttpBackendOptions, mountName = PROTO
 
   return {
     protocol: PROTOCOL,
-    // Read-only: nothing is written, so no modification time can be kept (setModified false).
-    capabilities: capabilities({ read: true, range: true, publicUrl: true, setModified: false }),
+    // Read-only: nothing is written, so no modification time can be kept (setModified false). Last-Modified is an
+    // HTTP date: whole seconds.
+    capabilities: capabilities({
+      read: true,
+      range: true,
+      publicUrl: true,
+      setModified: false,
+      modifiedPrecisionMs: 1000,
+    }),
 
     async stat(key, statOptions = {}): Promise<EntryStat | null> {
       if (key === '') return { key, isFile: false, isDir: true, size: 0 };

@@ -69,6 +69,8 @@ export class LocalBackend implements StorageBackend {
       conditionalWrite: true,
       // utimes on the temporary file before it is renamed into place.
       setModified: true,
+      // Node's stat() gives milliseconds (mtimeMs), utimes() takes them.
+      modifiedPrecisionMs: 1,
     });
     if (options.baseUrl !== undefined) {
       const base = options.baseUrl.replace(/\/+$/, '');

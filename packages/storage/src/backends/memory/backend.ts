@@ -54,6 +54,8 @@ export class MemoryBackend implements StorageBackend {
       atomicWrite: true,
       conditionalWrite: true,
       setModified: true,
+      // A Date, kept as given.
+      modifiedPrecisionMs: 1,
     });
     if (options.versioning) this.versions = async (key: string) => this.store.versionsOf(key);
   }

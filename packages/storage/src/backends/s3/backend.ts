@@ -61,6 +61,8 @@ export async function createS3Backend(
       atomicWrite: true,
       // As user metadata `mtime` (util/mtime-metadata.ts), read back by stat() before LastModified.
       setModified: true,
+      // RFC 3339 with milliseconds in the `mtime` metadata entry.
+      modifiedPrecisionMs: 1,
       conditionalWrite: options.conditionalWrite,
     }),
     stat: (key, opts) => stat(s3, key, opts),

@@ -20,6 +20,7 @@ import {
 import { defineBackend } from '../../backend-definition.js';
 import { keyContext } from '../../errors.js';
 import { isThisMachine, type KeyLocation } from '../../util/location.js';
+import { UINT32_SECONDS_RANGE } from '../../util/modified.js';
 import { hostKeyBlob, SftpConnection, type Session } from './connection.js';
 import { sftpError } from './errors.js';
 import { deleteKey, listKey, mkdirKey, readKey, renameKey, statKey } from './operations.js';
@@ -46,8 +47,11 @@ const SFTP_CAPABILITIES: BackendCapabilities = capabilities({
   atomicWrite: true,
   // SSH_FXP_RENAME fails when the target exists (OpenSSH: link(2), atomic); see writer.ts.
   conditionalWrite: true,
-  // fsetstat on the temporary file before the rename; SFTP v3 keeps whole seconds.
+  // fsetstat on the temporary file before the rename; SFTP v3 keeps whole seconds, as unsigned 32 bits: a time
+  // before 1970 or after 2106-02-07 is not set (never wrapped), the file keeps the time of its writing.
   setModified: true,
+  modifiedPrecisionMs: 1000,
+  modifiedRange: UINT32_SECONDS_RANGE,
 });
 
 /** A mount on an SFTP server, through one lazily opened, self-healing SSH connection. */

@@ -28,6 +28,8 @@ function entryOf(key: string, stats: SftpStats): EntryStat {
     isFile: stats.isFile(),
     isDir,
     size: isDir ? 0 : stats.size,
+    // Unsigned 32-bit seconds as ssh2 reads them (never negative): a server file dated outside 1970–2106 arrives
+    // already wrapped by the server (OpenSSH casts st_mtime to u_int32); nothing here can tell it apart.
     mtime: new Date(stats.mtime * 1000),
   };
 }

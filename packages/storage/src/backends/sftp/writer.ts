@@ -5,12 +5,23 @@ import { parentKey, UfsError, type ErrorContext, type WriteOptions, type WriteRe
 import { call, type Session, type SftpStats } from './connection.js';
 import { sftpError, sftpStatus, STATUS, ufsError } from './errors.js';
 import { confine, lstatOrNull, makeFolders, remotePath, TEMP_PREFIX } from './paths.js';
+import { UINT32_SECONDS_RANGE } from '../../util/modified.js';
 
 type Source = Readable | AsyncIterable<Uint8Array>;
 
 /** At most this many WRITE requests (and bytes) in flight: keeps the pipe full without buffering the file. */
 const MAX_IN_FLIGHT = 16;
 const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A modification time as SFTP v3 carries it (whole seconds, rounded down), or undefined when there is none or it
+ * is outside the unsigned 32 bits of ATTRS (before 1970, after 2106-02-07T06:28:15Z).
+ */
+export function sftpSeconds(mtime: Date | undefined): number | undefined {
+  const ms = mtime?.getTime();
+  if (ms === undefined || !(ms >= UINT32_SECONDS_RANGE.minMs && ms <= UINT32_SECONDS_RANGE.maxMs)) return undefined;
+  return Math.floor(ms / 1000);
+}
 
 function toBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
@@ -169,9 +180,10 @@ export async function writeFile(
     if (options.size !== undefined && size !== options.size) {
       throw ufsError('INTEGRITY', context, `the source gave ${size} bytes, not the declared ${options.size}`);
     }
-    // SFTP v3 times are whole seconds: a given modification time is kept to the second (access time the same).
-    const { mtime } = options;
-    if (mtime) await call((cb) => s.sftp.futimes(handle!, mtime, mtime, cb));
+    // SFTP v3 times are unsigned 32-bit seconds: a given modification time is kept to the second (access time the
+    // same); one the protocol cannot carry is not set (ssh2 would wrap it: 1969 → 2106), like rclone's "can't set".
+    const seconds = sftpSeconds(options.mtime);
+    if (seconds !== undefined) await call((cb) => s.sftp.futimes(handle!, seconds, seconds, cb));
     if (fsync && s.fsync) await call((cb) => s.sftp.ext_openssh_fsync(handle!, cb));
     const open = handle;
     handle = undefined;

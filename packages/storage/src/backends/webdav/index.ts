@@ -50,6 +50,8 @@ function webdavCapabilities(options: WebdavOptions): BackendCapabilities {
     // getlastmodified is a live property the server sets on each PUT; RFC 4918 has no way to set it (PROPPATCH of
     // it is refused), so a given modification time cannot be kept.
     setModified: false,
+    // getlastmodified is an HTTP date: whole seconds.
+    modifiedPrecisionMs: 1000,
   });
 }
 

@@ -61,6 +61,8 @@ export class ZipBackend implements StorageBackend {
     range: true,
     directories: true,
     setModified: false,
+    // Entries' times are MS-DOS dates: two seconds.
+    modifiedPrecisionMs: 2000,
   });
   /** The open archive and the version of the source file it was read from. */
   private opened: { identity: string; archive: Promise<OpenArchive> } | undefined;
