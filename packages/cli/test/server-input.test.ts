@@ -193,3 +193,21 @@ describe('ufs serve --max-upload', () => {
     expect(await small.stop()).toBe(0);
   });
 });
+
+describe('ufs server key … --timeout', () => {
+  it('0 waits as long as the server takes, as for gc and verify, and the help of every key command says so', async () => {
+    for (const command of ['create', 'list', 'revoke']) {
+      const help = await ufs(['server', 'key', command, '--help'], { env: box.env });
+      expect(help.stdout.replace(/\s+/g, ' ')).toContain('(0: no limit; at most 2147483, about 24.8 days)');
+    }
+    const created = await ufs(['server', 'key', 'create', 'no-limit', '--timeout', '0', '--verbose'], { env: admin });
+    expect(created.status).toBe(0);
+    expect(created.stderr).toContain('(with no time limit, see --timeout)');
+    const list = await ufs(['server', 'key', 'list', '--timeout', '0', '--json'], { env: admin });
+    expect(list.status).toBe(0);
+    const id = (JSON.parse(list.stdout) as Array<{ _id: string; name: string }>).find(
+      (k) => k.name === 'no-limit',
+    )!._id;
+    expect((await ufs(['server', 'key', 'revoke', id, '--timeout', '0'], { env: admin })).status).toBe(0);
+  });
+});

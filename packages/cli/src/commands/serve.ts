@@ -7,11 +7,17 @@ import { placeFlags } from '../serve/server-flags.js';
 import { serverPlaces } from '../serve/server-setup.js';
 import { parseSize } from '../output/size.js';
 
+/** UFS_SHUTDOWN_TIMEOUT_SECONDS, read as apps/api reads it (config.ts): whole seconds from 0 to 3600. */
+const SHUTDOWN_ENV = 'UFS_SHUTDOWN_TIMEOUT_SECONDS';
+const DEFAULT_SHUTDOWN_SECONDS = 25;
+const MAX_SHUTDOWN_SECONDS = 3600;
+
 export default class Serve extends BaseCommand<typeof Serve> {
   static override summary = 'Run a dedup server with embedded defaults.';
   static override description = [
     'Starts the ufs dedup server (PutPlace-compatible API, batch put, tus uploads, OpenAPI at /docs). With no options it needs nothing else installed: metadata in an embedded SQLite store and content in a local folder, both under the data directory ($XDG_DATA_HOME/ufs, i.e. ~/.local/share/ufs).',
-    'On first start (no API key in the store yet) it creates a bootstrap key with every scope, once it is listening, and prints it once (a start that fails creates none). Prints the URL (and the key) on stdout; with --json one JSON line {url, apiKey?, dataDir, store, content}. Log lines (warnings, errors) go to stderr, coloured only when it is a terminal and NO_COLOR is unset. Stops cleanly on SIGINT/SIGTERM.',
+    'On first start (no API key in the store yet) it creates a bootstrap key with every scope, once it is listening, and prints it once (a start that fails creates none). Prints the URL (and the key) on stdout; with --json one JSON line {url, apiKey?, dataDir, store, content}. Log lines (warnings, errors) go to stderr, coloured only when it is a terminal and NO_COLOR is unset.',
+    'SIGTERM or SIGINT (Ctrl-C) stops it cleanly: it takes no new connections and gives the requests in flight (an upload, a download) up to --shutdown-timeout seconds (default 25) to finish, then closes what is left; a second signal stops it at once.',
     'A port already in use ends it with one line naming the address and exit status 70 (as the ufs API server); a --data-dir or --content that is a file, with exit status 64.',
   ].join('\n\n');
   static override examples = [
@@ -38,11 +44,17 @@ export default class Serve extends BaseCommand<typeof Serve> {
       description: 'Largest accepted upload: bytes with an optional unit (KiB, MiB, GB, …), at least 1 byte.',
       default: '10GiB',
     }),
+    'shutdown-timeout': Flags.integer({
+      description: `Seconds the requests in flight get to finish on SIGTERM/SIGINT (0: none; at most ${MAX_SHUTDOWN_SECONDS}; default: env ${SHUTDOWN_ENV}, as for the ufs API server, else ${DEFAULT_SHUTDOWN_SECONDS}).`,
+      min: 0,
+      max: MAX_SHUTDOWN_SECONDS,
+    }),
   };
 
   async run(): Promise<void> {
     // Flags first: a bad one creates no data folder.
     const maxUploadBytes = maxUpload(this.flags['max-upload']);
+    const shutdownSeconds = this.flags['shutdown-timeout'] ?? shutdownFromEnv();
     const config = await this.cliConfig();
     const places = await serverPlaces(this.flags, config);
     const host = this.flags.host ?? config.serve.host ?? '127.0.0.1';
@@ -63,6 +75,8 @@ export default class Serve extends BaseCommand<typeof Serve> {
         content: content.backend,
         contentDescription: content.description,
         maxUploadBytes,
+        // SIGTERM/SIGINT: the app drains (see the description); a second signal ends the process at once.
+        shutdownTimeoutMs: shutdownSeconds * 1000,
         // stdout is the command's output (the URL and key, or the --json line): every log line goes to stderr.
         logStream: 'stderr',
       });
@@ -101,6 +115,19 @@ export default class Serve extends BaseCommand<typeof Serve> {
     // Anything left open by then (keep-alive sockets of clients) must not hold the process.
     setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
   }
+}
+
+/** --shutdown-timeout from the environment when not typed: a bad value is a configuration error (78) naming it. */
+function shutdownFromEnv(): number {
+  const text = process.env[SHUTDOWN_ENV]?.trim();
+  if (text === undefined || text === '') return DEFAULT_SHUTDOWN_SECONDS;
+  const seconds = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (seconds <= MAX_SHUTDOWN_SECONDS) return seconds;
+  throw new UfsError(
+    'CONFIG_INVALID',
+    `[ufs] env ${SHUTDOWN_ENV} must be whole seconds from 0 to ${MAX_SHUTDOWN_SECONDS}, got ${JSON.stringify(text.slice(0, 40))} (or type --shutdown-timeout)`,
+    { context: { operation: 'serve' } },
+  );
 }
 
 /**

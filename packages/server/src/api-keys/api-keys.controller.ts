@@ -6,10 +6,14 @@ import { SCOPES, type ApiKeyRecord } from '../store/store.js';
 import type { AuthedRequest } from './api-key.guard.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { RequireScope } from './auth.decorators.js';
+import { keyNameProblem } from './key-name.js';
 
 const createKeySchema = z
   .object({
-    name: z.string().min(1, 'name must not be empty').max(100, 'name is longer than 100 characters'),
+    name: z.string().superRefine((name, ctx) => {
+      const problem = keyNameProblem(name);
+      if (problem) ctx.addIssue({ code: 'custom', message: `name ${problem}` });
+    }),
     description: z.string().max(1000).nullable().optional(),
     scopes: z.array(z.enum(SCOPES)).min(1).max(3).optional(),
     rate_limit_per_minute: z.number().int().min(1).max(10_000_000).nullable().optional(),

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { UfsError } from '@org/core';
 import { SCOPES, type ApiKeyRecord, type MetadataStore, type Scope } from '../store/store.js';
 import { generateApiKey, hashApiKey } from './key-hash.js';
+import { keyNameProblem } from './key-name.js';
 
 export interface CreatedApiKey {
   /** The plaintext key: shown once, never stored. */
@@ -15,8 +17,14 @@ export interface NewKeyOptions {
   rateLimitPerMinute?: number | null;
 }
 
-/** Creates a key directly in the store (the one place keys are made; the HTTP endpoint calls it too). */
+/**
+ * Creates a key directly in the store (the one place keys are made; the HTTP endpoint calls it too). A name that
+ * `keyNameProblem` refuses is INVALID_INPUT, nothing written.
+ */
 export async function createApiKey(store: MetadataStore, options: NewKeyOptions): Promise<CreatedApiKey> {
+  const problem = keyNameProblem(options.name);
+  if (problem)
+    throw new UfsError('INVALID_INPUT', `[ufs] API key name ${problem}`, { context: { operation: 'create API key' } });
   const apiKey = generateApiKey();
   const record: ApiKeyRecord = {
     id: randomBytes(12).toString('hex'),

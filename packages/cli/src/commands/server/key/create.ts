@@ -3,7 +3,7 @@ import { UfsError } from '@org/core';
 import type { Scope } from '@org/server';
 import { AdminApi } from '#cli/api/admin-api.js';
 import type { Answer } from '#cli/api/admin-answers.js';
-import { keyTimeoutFlag } from '#cli/api/admin-flags.js';
+import { KEY_NAME_MAX, keyNameProblem, keyTimeoutFlag } from '#cli/api/admin-flags.js';
 import { serverFlags } from '#cli/api/server-flags.js';
 import { serverTarget } from '#cli/api/server-target.js';
 import { BaseCommand } from '#cli/base-command.js';
@@ -12,10 +12,10 @@ import { placeFlags } from '#cli/serve/server-flags.js';
 import { serverPlaces } from '#cli/serve/server-setup.js';
 
 /**
- * The server's limits on a key (`createKeySchema` in packages/server api-keys.controller.ts, which it does not
- * export): checked here for both ways of creating one, since --bootstrap writes into the store without the API.
+ * The server's limit on a key's description (`createKeySchema` in packages/server api-keys.controller.ts); its rule
+ * for names is `keyNameProblem` (admin-flags.ts). Checked here for both ways of creating a key, before anything is
+ * opened or sent.
  */
-const NAME_MAX = 100;
 const DESCRIPTION_MAX = 1000;
 
 /** Flags of the API way only, and of the --bootstrap way only (typed ones: env values such as UFS_SERVER may stay). */
@@ -39,7 +39,10 @@ export default class KeyCreate extends BaseCommand<typeof KeyCreate> {
     },
   ];
   static override args = {
-    name: Args.string({ description: `Name of the key (1–${NAME_MAX} characters)`, required: true }),
+    name: Args.string({
+      description: `Name of the key (1–${KEY_NAME_MAX} characters, not only spaces, no control characters)`,
+      required: true,
+    }),
   };
   static override flags = {
     ...serverFlags,
@@ -115,8 +118,8 @@ export default class KeyCreate extends BaseCommand<typeof KeyCreate> {
     const refuse = (message: string) => {
       throw new UfsError('INVALID_INPUT', `[ufs] ${message} (see --help)`, { context: { operation: 'key create' } });
     };
-    if (name.length === 0) refuse(`NAME must not be empty (1–${NAME_MAX} characters)`);
-    if (name.length > NAME_MAX) refuse(`NAME is longer than ${NAME_MAX} characters (${name.length})`);
+    const problem = keyNameProblem(name);
+    if (problem) refuse(`NAME ${problem}`);
     const description = this.flags.description ?? '';
     if (description.length > DESCRIPTION_MAX)
       refuse(`--description is longer than ${DESCRIPTION_MAX} characters (${description.length})`);

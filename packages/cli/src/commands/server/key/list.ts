@@ -1,6 +1,6 @@
 import { AdminApi } from '#cli/api/admin-api.js';
 import type { Answer } from '#cli/api/admin-answers.js';
-import { keyTimeoutFlag } from '#cli/api/admin-flags.js';
+import { keyTimeoutFlag, printableKeyName } from '#cli/api/admin-flags.js';
 import { serverFlags } from '#cli/api/server-flags.js';
 import { serverTarget } from '#cli/api/server-target.js';
 import { BaseCommand } from '#cli/base-command.js';
@@ -22,7 +22,8 @@ export default class KeyList extends BaseCommand<typeof KeyList> {
     const keys = await api.call('GET', '/api_keys', 'keyList', { retry: true });
     const rows = keys.map((k) => [
       k._id,
-      k.name,
+      // Names stored before the server refused control characters: escaped, not printed raw.
+      printableKeyName(k.name),
       k.is_active ? 'active' : 'revoked',
       k.scopes.join(','),
       k.created_at,
