@@ -40,7 +40,14 @@ function componentSchemas(): Record<string, JsonSchema> {
       type: 'object',
       required: ['name'],
       properties: {
-        name: { type: 'string', minLength: 1, maxLength: 100 },
+        name: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 100,
+          // keyNameProblem (api-keys/key-name.ts): no control characters (C0, DEL, C1), not only whitespace.
+          pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f-\\u009f]+$',
+          description: '1 to 100 characters, not only whitespace, no control characters',
+        },
         description: { type: ['string', 'null'] },
         scopes: { type: 'array', items: { enum: ['read', 'write', 'admin'] } },
         rate_limit_per_minute: { type: ['integer', 'null'], minimum: 1 },
