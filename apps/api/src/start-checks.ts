@@ -11,18 +11,59 @@ import { storageUrl, withoutEmptyValues } from './env.js';
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * The configuration, checked as far as it can be without touching a store: readConfig's checks, and the content
- * URL's protocol and options as the storage layer reads them (opening a mount does no I/O). One CONFIG_INVALID names
- * every bad variable.
+ * How long the start may wait for the content storage, for each of opening the mount (an S3 mount asks the bucket
+ * whether it is versioned) and the test write (the S3 SDK loads on first use, then a PUT and a DELETE): a service that
+ * accepts connections but never answers fails the start after it (69) instead of holding it forever.
  */
-export async function loadStartConfig(env: Env = process.env): Promise<ApiConfig> {
+export const START_PROBE_TIMEOUT_MS = 10_000;
+
+/** `work` within `timeoutMs`, else TIMEOUT saying `what` got no answer (`work`'s signal is then aborted). */
+async function withinDeadline<T>(
+  what: string,
+  timeoutMs: number,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      reject(new UfsError('TIMEOUT', `[ufs] ${what} got no answer within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+  });
+  const running = work(abort.signal);
+  running.catch(() => undefined); // after the deadline, its failure (aborted) is no news
+  try {
+    return await Promise.race([running, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The configuration, checked as far as it can be without writing to a store: readConfig's checks, and the content
+ * URL's protocol and options as the storage layer reads them (opening a mount: an S3 one asks the bucket whether it
+ * is versioned, within START_PROBE_TIMEOUT_MS). One CONFIG_INVALID names every bad variable.
+ */
+export async function loadStartConfig(env: Env = process.env, timeoutMs = START_PROBE_TIMEOUT_MS): Promise<ApiConfig> {
   const { config, problems } = readConfig(env);
   const url = withoutEmptyValues(env).UFS_CONTENT_URL;
+  let unanswered: UfsError | undefined;
   if (url !== undefined && storageUrl.safeParse(url).success) {
+    const opening = openContentMount(url, env);
     try {
-      await (await openContentMount(url, env)).dispose();
+      const mount = await withinDeadline('opening the mount', timeoutMs, () => opening);
+      await mount.dispose();
     } catch (err) {
       const error = toUfsError(err);
+      if (error.code === 'TIMEOUT') {
+        void opening.then((late) => late.dispose()).catch(() => undefined); // one that opens late is closed too
+        unanswered = new UfsError(
+          'UNAVAILABLE',
+          `[ufs] the content storage of UFS_CONTENT_URL "${redactUrl(url)}" does not answer: ${error.message.replace(/^\[ufs\]\s*/, '')}`,
+          { cause: err },
+        );
+      }
       // Anything else (none is known) is reported when the app opens the mount.
       if (error.code === 'CONFIG_INVALID' || error.code === 'INVALID_INPUT') {
         const message = error.message.replace(/^\[ufs\]\s*/, '').replace(/ for mount "content"/, '');
@@ -31,6 +72,7 @@ export async function loadStartConfig(env: Env = process.env): Promise<ApiConfig
     }
   }
   if (!config || problems.length > 0) throw invalidConfig(problems);
+  if (unanswered) throw unanswered;
   return config;
 }
 
@@ -103,15 +145,21 @@ function missingCredentials(err: unknown): boolean {
 
 /**
  * The content mount can take content now: its folder exists or is created (a local one), and a tiny object written
- * under the server's temporary prefix (`_tmp/`, collected by gc if ever left) is deleted again.
+ * under the server's temporary prefix (`_tmp/`, collected by gc if ever left) is deleted again, within `timeoutMs`.
  */
-export async function checkContentMount(mount: ContentMount, place: ContentPlace): Promise<void> {
+export async function checkContentMount(
+  mount: ContentMount,
+  place: ContentPlace,
+  timeoutMs = START_PROBE_TIMEOUT_MS,
+): Promise<void> {
   if (place.folder !== undefined) await ensureFolder(place.folder, place.variable, place.shown);
   const key = `${TEMP_PREFIX}/start-probe-${randomUUID()}`;
   const body = Buffer.from('ufs start probe\n');
   try {
-    await mount.backend.write(key, Readable.from([body]), { size: body.length });
-    await mount.backend.delete(key);
+    await withinDeadline('a test write', timeoutMs, async (signal) => {
+      await mount.backend.write(key, Readable.from([body]), { size: body.length, signal });
+      await mount.backend.delete(key, { signal });
+    });
   } catch (err) {
     const error = toUfsError(err);
     const reason = error.message.replace(/^\[ufs\]\s*/, '');

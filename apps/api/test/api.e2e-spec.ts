@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -66,9 +66,9 @@ describe('apps/api: the deployable app', () => {
         database: { status: 'ok', type: 'sqlite', probe: 'write' },
         storage: { status: 'ok', type: 'local', probe: 'write' },
       });
-      // The probe's folder is there (its object came and went), under the content folder.
-      expect(existsSync(join(dir, 'ready', 'content', '_probe'))).toBe(true);
-      expect(existsSync(join(dir, 'ready', 'content', '_probe', 'api-test-1'))).toBe(false);
+      // The probe went through the content folder (its temporary object under `_tmp/` came and went) and left nothing.
+      expect(readdirSync(join(dir, 'ready', 'content'))).toEqual(['_tmp']);
+      expect(readdirSync(join(dir, 'ready', 'content', '_tmp'))).toEqual([]);
     } finally {
       await close();
     }

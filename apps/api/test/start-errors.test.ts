@@ -2,12 +2,13 @@
 // 78 for configuration, 69 for a service that does not answer, 70 for a port already in use.
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '@org/test-services';
+import { START_PROBE_TIMEOUT_MS } from '../src/start-checks.js';
 import { BOOTSTRAP_KEY, MAIN, runEntry, startApi, type Ended } from './helpers/run-api.js';
 
 /** The one line of a failed start. */
@@ -151,6 +152,36 @@ describe('start failures of the built app', () => {
     );
     expect(ended.stderr).not.toContain('s3cret');
   });
+
+  it.each([
+    ['opening the mount', ''], // an S3 mount asks the bucket whether it is versioned
+    ['a test write', '&versioning=false'],
+  ])(
+    'a content service that accepts connections but never answers (%s): 69 naming UFS_CONTENT_URL, in bounded time',
+    async (what, extra) => {
+      const held: Socket[] = [];
+      const silent = createServer((socket) => void held.push(socket.on('error', () => undefined)));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = silent.address() as AddressInfo;
+        const url = `s3://KEYID:s3cret@bucket/ufs?endpoint=http://127.0.0.1:${port}&region=us-east-1&forcePathStyle=true${extra}`;
+        const ended = await runEntry(MAIN, env({ UFS_CONTENT_URL: url }), START_PROBE_TIMEOUT_MS + 15_000);
+        expect(held.length).toBeGreaterThan(0); // it did reach the silent endpoint
+        expect(ended.code).toBe(69);
+        expect(oneLine(ended)).toMatch(
+          new RegExp(
+            '^\\[ufs\\] the content storage of UFS_CONTENT_URL "s3://.*bucket/ufs.*" does not answer: ' +
+              `${what} got no answer within ${START_PROBE_TIMEOUT_MS / 1000} s$`,
+          ),
+        );
+        expect(ended.stderr).not.toContain('s3cret');
+      } finally {
+        for (const socket of held) socket.destroy();
+        await new Promise((resolve) => silent.close(resolve));
+      }
+    },
+    60_000,
+  );
 
   it('a usable content folder is left as it was: the test write under _tmp/ is deleted', async () => {
     const content = join(dir, 'content-ok');

@@ -62,12 +62,13 @@ export interface DedupModuleOptions {
   /** A readiness check that has not answered within this many ms fails (`timeout`). Default 1000. */
   readinessTimeoutMs?: number;
   /**
-   * Readiness also writes and deletes a tiny object at `_probe/<replicaId>` in the content mount (never listed as
-   * content). Off by default (on S3 every probe is a PUT and a DELETE request): readiness then lists the mount.
+   * Readiness also does in the content mount what an upload does: a tiny object written under `_tmp/`, moved into a
+   * new folder `_probe-<replicaId>-<nonce>/`, then all of it removed (never listed as content). Off by default (on
+   * S3 every probe is a PUT, a COPY and two DELETE requests): readiness then lists the mount.
    */
   readinessContentProbe?: boolean;
   /**
-   * This replica's name in the content probe's key (`_probe/<replicaId>`): letters, digits, `.`, `_`, `-`, at most 64.
+   * This replica's name in the content probe's keys (`_probe-<replicaId>-…`): letters, digits, `.`, `_`, `-`, at most 64.
    * Default: the host name and process id.
    */
   replicaId?: string;

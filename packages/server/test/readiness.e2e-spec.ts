@@ -2,7 +2,7 @@
 // results cached and shared, the content probe on a local folder and on S3, and a content folder that cannot be
 // written. The store made unwritable under a running server is in readiness-store.e2e-spec.ts (a child process).
 import { execFileSync } from 'node:child_process';
-import { chmod } from 'node:fs/promises';
+import { chmod, mkdir, readdir } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +11,8 @@ import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { s3FromEnv } from '@org/test-services';
-import { defaultReplicaId, openContentMount, PROBE_PREFIX } from '../src/index.js';
-import { client } from './helpers/records.js';
+import { defaultReplicaId, openContentMount, PROBE_PREFIX, TEMP_PREFIX } from '../src/index.js';
+import { client, fileRecord, sha256Of } from './helpers/records.js';
 import { s3ContentMount } from './helpers/s3.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
@@ -145,21 +145,28 @@ describe('content probe on a local folder', () => {
     await server?.close();
   });
 
-  it('writes and deletes _probe/<replicaId>: nothing is left; gc neither counts nor removes that prefix', async () => {
-    const ready = await get(`${server.url}/health/ready`);
-    expect(ready.status).toBe(200);
-    expect(ready.json.storage).toEqual({ status: 'ok', type: 'local', probe: 'write' });
-    expect(await server.backend.stat(`${PROBE_PREFIX}/replica-a`)).toBeNull();
+  it('what an upload does, in a new folder at the top each time: nothing is left; gc ignores what a probe left', async () => {
+    const root = join(server.dir, 'content');
+    for (let i = 0; i < 2; i++) {
+      const ready = await get(`${server.url}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(ready.json.storage).toEqual({ status: 'ok', type: 'local', probe: 'write' });
+    }
+    // The probes' folders and temporary objects are gone (the `_tmp/` folder itself is the uploads').
+    expect((await readdir(root)).filter((name) => name !== TEMP_PREFIX)).toEqual([]);
+    expect(await readdir(join(root, TEMP_PREFIX))).toEqual([]);
     // An object a probe left (a replica that died between write and delete) is not content: gc leaves it alone.
-    await server.backend.write(`${PROBE_PREFIX}/gone-replica`, Readable.from([Buffer.from('x')]), { size: 1 });
+    await server.backend.write(`${PROBE_PREFIX}-gone-replica-0/probe`, Readable.from([Buffer.from('x')]), { size: 1 });
     const gc = await client(server.url, server.key).call('POST', '/admin/gc', { grace_seconds: 0 });
     expect(gc.json).toMatchObject({ orphansCount: 0, tempObjects: 0, deletedCount: 0 });
-    expect(await server.backend.stat(`${PROBE_PREFIX}/gone-replica`)).toMatchObject({ size: 1 });
+    expect(await server.backend.stat(`${PROBE_PREFIX}-gone-replica-0/probe`)).toMatchObject({ size: 1 });
+    await server.backend.delete(`${PROBE_PREFIX}-gone-replica-0`, { recursive: true });
   });
 
-  it('a content folder that cannot be written: 503 naming storage (no path), while /health says healthy', async () => {
-    unlock.push(await lockFolder(join(server.dir, 'content')));
-    unlock.push(await lockFolder(join(server.dir, 'content', PROBE_PREFIX)));
+  it('a top folder that takes no new folder (its `_tmp/` still writable): 503 naming storage, as uploads get 503', async () => {
+    const root = join(server.dir, 'content');
+    await mkdir(join(root, TEMP_PREFIX), { recursive: true });
+    unlock.push(await lockFolder(root));
     const ready = await get(`${server.url}/health/ready`);
     expect(ready.status).toBe(503);
     expect(ready.json).toMatchObject({
@@ -171,14 +178,27 @@ describe('content probe on a local folder', () => {
       /^write failed: (operation not permitted \(EPERM\)|permission denied \(EACCES\))$/,
     );
     expect(ready.text).not.toContain(server.dir);
+    // What an upload of new content gets meanwhile: its content folder cannot be made.
+    const c = client(server.url, server.key);
+    const data = `new content ${Date.now()}\n`;
+    const sha = sha256Of(data);
+    const put = await c.call(
+      'POST',
+      '/put_file',
+      fileRecord({ hostname: 'probe', filepath: '/f', sha256: sha, file_size: data.length }),
+    );
+    expect(put.status).toBe(201);
+    expect((await c.upload(sha, data, 'probe', '/f')).status).toBe(503);
     // What /health cannot see: the folder still lists.
     expect((await get(`${server.url}/health`)).json.status).toBe('healthy');
-    const metrics = await client(server.url, server.key).call('GET', '/metrics');
+    const metrics = await c.call('GET', '/metrics');
     expect(sample(metrics.text, 'ufs_ready')).toBe(0);
     expect(sample(metrics.text, 'ufs_readiness_check{check="storage"}')).toBe(0);
     expect(sample(metrics.text, 'ufs_readiness_probes_total{check="storage",result="failed"}')).toBeGreaterThan(0);
     for (const undo of unlock.splice(0).reverse()) await undo();
     expect((await get(`${server.url}/health/ready`)).status).toBe(200);
+    expect((await c.upload(sha, data, 'probe', '/f')).status).toBe(200);
+    expect((await readdir(root)).filter((name) => name.startsWith(PROBE_PREFIX))).toEqual([]);
   });
 });
 
@@ -317,6 +337,72 @@ describe('a content mount that stops answering', () => {
     for (let i = 0; i < 3; i++) expect((await get(`${server.url}/health/ready`)).status).toBe(503);
     expect(proxy.held.length).toBe(held); // the hanging listing was joined, not started again
     expect(probeRowCount(server.dir)).toBe(rows + 3); // the store was probed each time (no cache)
+  });
+});
+
+describe('GET /health while the content mount does not answer', () => {
+  let proxy: Awaited<ReturnType<typeof switchableProxy>>;
+  let server: TestServer;
+  let dispose: () => Promise<void>;
+  beforeAll(async () => {
+    const s3 = s3FromEnv()!;
+    const bucket = (await s3ContentMount()).bucket;
+    proxy = await switchableProxy(new URL(s3.endpoint));
+    const mount = await openContentMount({
+      protocol: 's3',
+      bucket,
+      endpoint: proxy.url,
+      region: s3.region,
+      forcePathStyle: true,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+    });
+    dispose = mount.dispose;
+    await mount.backend.list('', { pageSize: 1 }); // loads the S3 SDK
+    // Results reused for 1 s: a scrape right after a request reads that request's round, and runs none of its own.
+    server = await startServer({ content: mount.backend, readinessCacheMs: 1_000, readinessTimeoutMs: 300 });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await proxy?.close();
+    await dispose?.();
+  });
+  const pastCache = () => new Promise((resolve) => setTimeout(resolve, 1_100));
+  const counts = async () => {
+    const text = (await client(server.url, server.key).call('GET', '/metrics')).text;
+    const count = (result: string) =>
+      sample(text, `ufs_readiness_probes_total{check="storage",result="${result}"}`) ?? 0;
+    return { ok: count('ok'), failed: count('failed') };
+  };
+
+  it('/health answers within readinessTimeoutMs (unavailable, PutPlace shape); each timed-out round counts as failed', async () => {
+    await pastCache();
+    expect((await get(`${server.url}/health/ready`)).status).toBe(200);
+    const before = await counts();
+    expect(before.failed).toBe(0);
+    expect((await get(`${server.url}/health`)).json.status).toBe('healthy');
+    proxy.hang();
+
+    const started = Date.now();
+    const health = await get(`${server.url}/health`);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(health.status).toBe(200);
+    expect(health.json).toEqual({
+      status: 'degraded',
+      database: { status: 'connected', type: 'sqlite' },
+      storage: { status: 'unavailable', type: 's3', mount: 's3' },
+    });
+    // Later requests join the listing still under way instead of opening one more connection each.
+    const held = proxy.held.length;
+    for (let i = 0; i < 3; i++) expect((await get(`${server.url}/health`)).json.status).toBe('degraded');
+    expect(proxy.held.length).toBe(held);
+
+    for (let round = 1; round <= 2; round++) {
+      await pastCache();
+      const ready = await get(`${server.url}/health/ready`);
+      expect(ready.json.storage).toMatchObject({ status: 'failed', code: 'TIMEOUT' });
+      expect(await counts()).toEqual({ ok: before.ok, failed: round }); // once per round, the joined probe too
+    }
   });
 });
 

@@ -17,7 +17,10 @@ import { LimitedHasher } from './limit-hash.js';
 /** Prefix of objects being written or assembled; never a content key (those start with two hex characters). */
 export const TEMP_PREFIX = '_tmp';
 export const TUS_PREFIX = '_tus';
-/** Prefix of the readiness probe's object (`_probe/<replicaId>`, see ReadinessService); never a content key either. */
+/**
+ * Start of the readiness probe's folder name at the mount root (`_probe-<replicaId>-<nonce>/`, and `_tmp/_probe-…` on its
+ * way there; see ReadinessService); never a content key either.
+ */
 export const PROBE_PREFIX = '_probe';
 
 /**

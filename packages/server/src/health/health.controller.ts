@@ -3,6 +3,7 @@ import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../api-keys/auth.decorators.js';
 import { ContentStore } from '../content/content-store.js';
+import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { METADATA_STORE, type MetadataStore } from '../store/store.js';
 import type { ReadinessReport } from './readiness-report.js';
 import { ReadinessService } from './readiness.service.js';
@@ -11,7 +12,8 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 /**
  * `GET /` and `GET /health` (PutPlace shapes; ufs adds the storage status), and the probes Kubernetes expects:
- * `GET /health/live` (the process answers) and `GET /health/ready` (it can serve writes). No API key needed.
+ * `GET /health/live` (the process answers) and `GET /health/ready` (its checks pass: the store takes a write, the
+ * mount answers or, with the content probe, takes an object). No API key needed.
  */
 @ApiTags('health')
 @Controller()
@@ -20,7 +22,11 @@ export class HealthController {
     @Inject(METADATA_STORE) private readonly store: MetadataStore,
     @Inject(ContentStore) private readonly content: ContentStore,
     @Inject(ReadinessService) private readonly readiness: ReadinessService,
+    @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
   ) {}
+
+  /** `GET /health`'s checks under way (see `settled`). */
+  private readonly running = new Map<'database' | 'storage', Promise<boolean>>();
 
   @Get()
   @Public()
@@ -31,22 +37,52 @@ export class HealthController {
 
   @Get('health')
   @Public()
-  @ApiOperation({ summary: 'Database and storage status' })
+  @ApiOperation({
+    summary: 'Database and storage status',
+    description:
+      'Reads only (a ping, a listing). A part with no answer within `readinessTimeoutMs` (1 s) is reported as ' +
+      '`disconnected` or `unavailable`; a check still running is joined by later requests, not started again.',
+  })
   async health() {
-    const database = await this.store.ping().then(
-      () => 'connected' as const,
-      () => 'disconnected' as const,
-    );
-    const storage = await this.content.backend.list('', { pageSize: 1 }).then(
-      () => 'available' as const,
-      () => 'unavailable' as const,
-    );
+    const [connected, available] = await Promise.all([
+      this.settled('database', () => this.store.ping()),
+      this.settled('storage', () => this.content.backend.list('', { pageSize: 1 })),
+    ]);
+    const database = connected ? ('connected' as const) : ('disconnected' as const);
+    const storage = available ? ('available' as const) : ('unavailable' as const);
     return {
       status: database === 'connected' && storage === 'available' ? 'healthy' : 'degraded',
       database: { status: database, type: this.store.kind },
       // Anyone may ask: the mount is named by its kind only, never by its path, bucket or host.
       storage: { status: storage, type: this.content.backend.protocol, mount: this.content.backend.protocol },
     };
+  }
+
+  /**
+   * Whether a check succeeds within `readinessTimeoutMs` (false when it fails or has not answered by then). A check
+   * still running is joined, so that a hung store or mount holds one request of ours, not one per `GET /health`.
+   */
+  private async settled(name: 'database' | 'storage', work: () => Promise<unknown>): Promise<boolean> {
+    let running = this.running.get(name);
+    if (!running) {
+      running = Promise.resolve()
+        .then(work)
+        .then(
+          () => true,
+          () => false,
+        )
+        .finally(() => this.running.delete(name));
+      this.running.set(name, running);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.config.readinessTimeoutMs).unref();
+    });
+    try {
+      return await Promise.race([running, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   @Get('health/live')
@@ -65,11 +101,12 @@ export class HealthController {
   @Public()
   @Header('cache-control', 'no-store')
   @ApiOperation({
-    summary: 'Readiness: can this replica serve writes now? 200 ready, 503 not (with what failed)',
+    summary: "Readiness: do this replica's checks pass now? 200 ready, 503 not (with what failed)",
     description:
       'For a readiness probe or a load balancer health check. The metadata store takes one real write (a row of ' +
-      'its own); the content mount a write and delete of `_probe/<replica id>` when the content probe is on ' +
-      '(`readinessContentProbe`, `UFS_READY_CONTENT_PROBE`), else a listing. Results are reused for ' +
+      'its own); the content mount, when the content probe is on (`readinessContentProbe`, ' +
+      '`UFS_READY_CONTENT_PROBE`), what an upload does (a write under `_tmp/` moved into a new folder ' +
+      '`_probe-<replica id>-<nonce>/`, then removed), else a listing (reads only). Results are reused for ' +
       '`readinessCacheMs` (2 s) and shared by concurrent requests; a check with no answer within ' +
       '`readinessTimeoutMs` (1 s) fails. A failed check gives its error code and a short reason, never a path.',
   })

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { isUfsError, toUfsError } from '@org/core';
 import { Gauge } from 'prom-client';
-import { ContentStore, PROBE_PREFIX } from '../content/content-store.js';
+import { ContentStore, PROBE_PREFIX, TEMP_PREFIX } from '../content/content-store.js';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { METADATA_STORE, type MetadataStore } from '../store/store.js';
@@ -16,9 +17,10 @@ const PROBE_BODY = Buffer.from('ufs readiness probe\n');
 class ProbeTimeout extends Error {}
 
 /**
- * Readiness of this replica (`GET /health/ready`): can it serve writes now? The metadata store takes one real write
- * (`probeWrite`), and the content mount either a write and delete of `_probe/<replicaId>` (`readinessContentProbe`)
- * or a listing of one entry.
+ * Readiness of this replica (`GET /health/ready`): do its checks pass now? The metadata store takes one real write
+ * (`probeWrite`), and the content mount either what an upload does (`readinessContentProbe`: a write under `_tmp/`
+ * moved into a new folder at the mount root, then removed) or a listing of one entry (reads only: it does not show a
+ * mount that refuses new objects).
  *
  * A result is reused for `readinessCacheMs`, and requests arriving while a round runs share it: however many load
  * balancers ask, a replica probes once per interval. A check that has not answered within `readinessTimeoutMs` fails;
@@ -43,7 +45,7 @@ export class ReadinessService implements OnApplicationBootstrap {
     // Scraped from the readiness result (a scrape runs a round only when the cached one is stale).
     const ready: Gauge = new Gauge({
       name: 'ufs_ready',
-      help: 'Readiness of this replica (1 ready: it can serve writes; 0 not), as GET /health/ready answers',
+      help: 'Readiness of this replica (1 ready: every check passed; 0 not), as GET /health/ready answers',
       registers: [metrics.registry],
       collect: async () => ready.set((await this.check()).status === 'ready' ? 1 : 0),
     });
@@ -101,7 +103,10 @@ export class ReadinessService implements OnApplicationBootstrap {
     return report;
   }
 
-  /** Runs one check's probe (or joins the one still running) under the timeout. */
+  /**
+   * Runs one check's probe (or joins the one still running) under the timeout, and counts its result in
+   * `ufs_readiness_probes_total` (a timeout as `failed`).
+   */
   private async checkOne(
     name: CheckName,
     probe: 'write' | 'list',
@@ -112,13 +117,6 @@ export class ReadinessService implements OnApplicationBootstrap {
     if (!running) {
       running = Promise.resolve()
         .then(start)
-        .then(
-          () => void this.metrics.readinessProbes.labels(name, 'ok').inc(),
-          (err: unknown) => {
-            this.metrics.readinessProbes.labels(name, 'failed').inc();
-            throw err;
-          },
-        )
         .finally(() => this.running.delete(name));
       this.running.set(name, running);
       running.catch(() => undefined); // awaited below; a probe that outlives its timeout must not go unhandled
@@ -130,9 +128,12 @@ export class ReadinessService implements OnApplicationBootstrap {
     });
     try {
       await Promise.race([running, deadline]);
+      this.metrics.readinessProbes.labels(name, 'ok').inc();
       this.note(name, 'ok', () => `readiness: ${name} ok again`);
       return { status: 'ok', type, probe };
     } catch (err) {
+      // Counted here, once per round and check: a probe that hangs never settles, and its timeout is a failure.
+      this.metrics.readinessProbes.labels(name, 'failed').inc();
       if (err instanceof ProbeTimeout) {
         const reason = `${probe} gave no answer within ${timeoutMs} ms`;
         this.note(name, reason, () => `readiness: ${name} not ready: ${reason}`);
@@ -157,15 +158,41 @@ export class ReadinessService implements OnApplicationBootstrap {
     else if (before !== undefined) this.log.log(message());
   }
 
-  /** Writes and deletes `_probe/<replicaId>`: the mount takes a new object now (space, permissions, bucket, keys). */
+  /**
+   * What an upload does, on a fresh folder each round: a write under `_tmp/`, then a move into a folder at the mount
+   * root made for this round (`_probe-<replicaId>-<nonce>/probe`; an upload places content in a new `aa/` folder),
+   * then everything it made is removed. A top folder that takes no new folder fails it, as it fails uploads.
+   */
   private async probeContent(): Promise<void> {
-    const key = `${PROBE_PREFIX}/${this.config.replicaId}`;
+    const name = `${PROBE_PREFIX}-${this.config.replicaId}-${randomBytes(4).toString('hex')}`;
+    const temp = `${TEMP_PREFIX}/${name}`;
+    const folder = name;
+    const placed = `${folder}/probe`;
     const backend = this.content.backend;
-    await backend.write(key, Readable.from([PROBE_BODY]), { size: PROBE_BODY.length });
     try {
-      await backend.delete(key);
+      await backend.write(temp, Readable.from([PROBE_BODY]), { size: PROBE_BODY.length });
+      if (backend.rename && backend.capabilities.rename) await backend.rename(temp, placed);
+      else if (backend.copy && backend.capabilities.copy) await backend.copy(temp, placed);
+      else await backend.write(placed, await backend.read(temp), { size: PROBE_BODY.length });
     } catch (err) {
-      if (!isUfsError(err, 'NOT_FOUND')) throw toUfsError(err, { operation: 'delete' });
+      await this.removeProbe([temp, placed], folder).catch(() => undefined); // never hides the failure
+      throw err;
+    }
+    await this.removeProbe([temp, placed], folder);
+  }
+
+  /**
+   * Deletes the probe's objects, then its folder on a mount with real folders (what was never made is fine). A failure
+   * is the probe's (`delete failed`): a mount that cannot delete would fill up with probes.
+   */
+  private async removeProbe(objects: string[], folder: string): Promise<void> {
+    const backend = this.content.backend;
+    for (const key of backend.capabilities.directories ? [...objects, folder] : objects) {
+      try {
+        await backend.delete(key);
+      } catch (err) {
+        if (!isUfsError(err, 'NOT_FOUND')) throw toUfsError(err, { operation: 'delete' });
+      }
     }
   }
 

@@ -45,7 +45,9 @@ export class MetricsService {
   });
   readonly readinessProbes = new Counter({
     name: 'ufs_readiness_probes_total',
-    help: 'Readiness probes run by this replica, by check (database, storage) and result (ok, failed)',
+    help:
+      'Readiness checks of this replica, once per check and round, by check (database, storage) and result ' +
+      '(ok; failed, a check with no answer within readinessTimeoutMs included)',
     labelNames: ['check', 'result'] as const,
     registers: [this.registry],
   });
