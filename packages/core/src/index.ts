@@ -17,3 +17,4 @@ export * from './retry/retry.js';
 export * from './dedup/file-metadata.js';
 export * from './time/duration.js';
 export * from './abort/many-listeners.js';
+export * from './dedup/api-key-name.js';

@@ -15,7 +15,7 @@ export {
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 export { createBootstrapKey, createApiKey, type CreatedApiKey, type NewKeyOptions } from './api-keys/bootstrap.js';
 export { hashApiKey, generateApiKey } from './api-keys/key-hash.js';
-export { keyNameProblem, KEY_NAME_MAX } from './api-keys/key-name.js';
+export { keyNameProblem, KEY_NAME_MAX } from '@org/core';
 export { ContentStore, TEMP_PREFIX, TUS_PREFIX, PROBE_PREFIX } from './content/content-store.js';
 export { ReadinessService } from './health/readiness.service.js';
 export {

@@ -23,33 +23,11 @@ export function runTimeoutFlag() {
   );
 }
 
-/** The longest name of an API key. */
-export const KEY_NAME_MAX = 100;
-
-/** C0 controls, DEL and C1 controls: a newline or a NUL in a name breaks rows; an escape would be run by terminals. */
+/** C0 controls, DEL and C1 controls, escaped in `ufs server key list`'s rows. */
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
-
-/** A character as Unicode writes it: `U+000A`. */
-function codePoint(char: string): string {
-  return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-}
-
-/**
- * What is wrong with an API key's name, or undefined: the server's rule (`keyNameProblem` of @org/server,
- * api-keys/key-name.ts), copied because `key create` checks before loading that package (NestJS) and the
- * HTTP way never loads it. Keep the two in step: test/key-names.test.ts compares them character by character.
- */
-export function keyNameProblem(name: string): string | undefined {
-  if (name.length === 0) return `must not be empty (1–${KEY_NAME_MAX} characters)`;
-  if (name.length > KEY_NAME_MAX) return `is longer than ${KEY_NAME_MAX} characters (${name.length})`;
-  const control = CONTROL.exec(name);
-  if (control) return `must not hold control characters (${codePoint(control[0])} at position ${control.index + 1})`;
-  if (name.trim().length === 0) return 'must not be only whitespace';
-  return undefined;
-}
 
 /**
  * A key name for a row of `ufs server key list`: control characters (in names stored before the server refused

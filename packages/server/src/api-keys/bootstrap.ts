@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { UfsError } from '@org/core';
+import { UfsError, keyNameProblem } from '@org/core';
 import { SCOPES, type ApiKeyRecord, type MetadataStore, type Scope } from '../store/store.js';
 import { generateApiKey, hashApiKey } from './key-hash.js';
-import { keyNameProblem } from './key-name.js';
 
 export interface CreatedApiKey {
   /** The plaintext key: shown once, never stored. */

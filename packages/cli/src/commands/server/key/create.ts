@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import { UfsError } from '@org/core';
+import { KEY_NAME_MAX, UfsError, keyNameProblem } from '@org/core';
 import type { Scope } from '@org/server';
 import { AdminApi } from '#cli/api/admin-api.js';
 import type { Answer } from '#cli/api/admin-answers.js';
-import { KEY_NAME_MAX, keyNameProblem, keyTimeoutFlag } from '#cli/api/admin-flags.js';
+import { keyTimeoutFlag } from '#cli/api/admin-flags.js';
 import { serverFlags } from '#cli/api/server-flags.js';
 import { serverTarget } from '#cli/api/server-target.js';
 import { BaseCommand } from '#cli/base-command.js';
@@ -13,7 +13,7 @@ import { serverPlaces } from '#cli/serve/server-setup.js';
 
 /**
  * The server's limit on a key's description (`createKeySchema` in packages/server api-keys.controller.ts); its rule
- * for names is `keyNameProblem` (admin-flags.ts). Checked here for both ways of creating a key, before anything is
+ * for names is `keyNameProblem` (@org/core, as the server's). Checked here for both ways of creating a key, before anything is
  * opened or sent.
  */
 const DESCRIPTION_MAX = 1000;

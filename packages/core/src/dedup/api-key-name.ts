@@ -1,20 +1,21 @@
-/** The longest name an API key may have. */
+/** The longest name an API key of the dedup server may have. */
 export const KEY_NAME_MAX = 100;
 
+// C0 controls, DEL and C1 controls: a newline or a NUL in a name breaks rows; an escape would be run by terminals.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A character as Unicode writes it: `U+000A`. */
-export function codePoint(char: string): string {
+function codePoint(char: string): string {
   return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /**
- * What is wrong with an API key's name, or undefined when nothing is: empty, longer than KEY_NAME_MAX characters,
- * only whitespace, or holding a control character (C0, DEL, C1: a newline or a NUL breaks `ufs server key list`'s
- * rows and the logs). The one rule, for POST /api_keys and `createApiKey`; `ufs server key create` (packages/cli
- * src/api/admin-flags.ts) keeps a copy, since it checks before loading this package: packages/cli
- * test/key-names.test.ts holds the two in step. The caller puts what it calls the name in front (`name`, `NAME`).
+ * What is wrong with the name of a dedup server's API key, or undefined when nothing is: empty, longer than
+ * KEY_NAME_MAX characters, holding a control character (C0, DEL, C1: a newline or a NUL breaks `ufs server key
+ * list`'s rows and the logs), or only whitespace. The one rule, for POST /api_keys, `createApiKey` and `ufs server key
+ * create` (which checks before anything is sent or opened). The caller puts what it calls the name in front (`name`,
+ * `NAME`).
  */
 export function keyNameProblem(name: string): string | undefined {
   if (name.length === 0) return `must not be empty (1–${KEY_NAME_MAX} characters)`;
