@@ -38,3 +38,4 @@ export {
   shareResponseSchema,
   type ShareResponse,
 } from './signing/signed-urls.js';
+export { DEFAULT_SHUTDOWN_TIMEOUT_MS, MAX_SHUTDOWN_TIMEOUT_MS, type ShutdownOptions } from './shutdown.js';

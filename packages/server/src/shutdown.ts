@@ -6,7 +6,8 @@ import { UfsError } from '@org/core';
 
 /** Default time requests under way get to finish once the app closes: under Kubernetes' 30 s grace period. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
-const MAX_SHUTDOWN_TIMEOUT_MS = 3_600_000;
+/** The longest drain a server may be given: an hour. */
+export const MAX_SHUTDOWN_TIMEOUT_MS = 3_600_000;
 /** How often connections that became idle during a drain are closed. */
 const SWEEP_MS = 50;
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;

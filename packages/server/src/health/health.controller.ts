@@ -6,6 +6,7 @@ import { ContentStore } from '../content/content-store.js';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { METADATA_STORE, type MetadataStore } from '../store/store.js';
 import type { ReadinessReport } from './readiness-report.js';
+import { JoinedChecks } from './joined-checks.js';
 import { ReadinessService } from './readiness.service.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -25,8 +26,8 @@ export class HealthController {
     @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
   ) {}
 
-  /** `GET /health`'s checks under way (see `settled`). */
-  private readonly running = new Map<'database' | 'storage', Promise<boolean>>();
+  /** `GET /health`'s checks under way: joined by later requests, not started again. */
+  private readonly checks = new JoinedChecks<'database' | 'storage'>();
 
   @Get()
   @Public()
@@ -58,31 +59,12 @@ export class HealthController {
     };
   }
 
-  /**
-   * Whether a check succeeds within `readinessTimeoutMs` (false when it fails or has not answered by then). A check
-   * still running is joined, so that a hung store or mount holds one request of ours, not one per `GET /health`.
-   */
-  private async settled(name: 'database' | 'storage', work: () => Promise<unknown>): Promise<boolean> {
-    let running = this.running.get(name);
-    if (!running) {
-      running = Promise.resolve()
-        .then(work)
-        .then(
-          () => true,
-          () => false,
-        )
-        .finally(() => this.running.delete(name));
-      this.running.set(name, running);
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.config.readinessTimeoutMs).unref();
-    });
-    try {
-      return await Promise.race([running, deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Whether a check succeeds within `readinessTimeoutMs` (false when it fails or has not answered by then). */
+  private settled(name: 'database' | 'storage', work: () => Promise<unknown>): Promise<boolean> {
+    return this.checks.run(name, work, this.config.readinessTimeoutMs).then(
+      () => true,
+      () => false,
+    );
   }
 
   @Get('health/live')

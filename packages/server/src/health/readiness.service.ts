@@ -7,14 +7,12 @@ import { ContentStore, PROBE_PREFIX, TEMP_PREFIX } from '../content/content-stor
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { METADATA_STORE, type MetadataStore } from '../store/store.js';
+import { CheckTimeout, JoinedChecks } from './joined-checks.js';
 import { failedCheck, type ReadinessCheck, type ReadinessReport } from './readiness-report.js';
 
 type CheckName = 'database' | 'storage';
 
 const PROBE_BODY = Buffer.from('ufs readiness probe\n');
-
-/** The check's own deadline passed (the probe itself goes on; the next round waits for it instead of starting one). */
-class ProbeTimeout extends Error {}
 
 /**
  * Readiness of this replica (`GET /health/ready`): do its checks pass now? The metadata store takes one real write
@@ -32,7 +30,7 @@ export class ReadinessService implements OnApplicationBootstrap {
   private readonly log = new Logger('ufs.readiness');
   private last: { report: ReadinessReport; at: number } | undefined;
   private round: Promise<ReadinessReport> | undefined;
-  private readonly running = new Map<CheckName, Promise<void>>();
+  private readonly checks = new JoinedChecks<CheckName>();
   /** What was last logged per check (`ok`, or the failure's reason), so that only changes are logged. */
   private readonly logged = new Map<CheckName, string>();
 
@@ -113,28 +111,16 @@ export class ReadinessService implements OnApplicationBootstrap {
     type: string,
     start: () => Promise<void>,
   ): Promise<ReadinessCheck> {
-    let running = this.running.get(name);
-    if (!running) {
-      running = Promise.resolve()
-        .then(start)
-        .finally(() => this.running.delete(name));
-      this.running.set(name, running);
-      running.catch(() => undefined); // awaited below; a probe that outlives its timeout must not go unhandled
-    }
     const timeoutMs = this.config.readinessTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ProbeTimeout()), timeoutMs).unref();
-    });
     try {
-      await Promise.race([running, deadline]);
+      await this.checks.run(name, start, timeoutMs);
       this.metrics.readinessProbes.labels(name, 'ok').inc();
       this.note(name, 'ok', () => `readiness: ${name} ok again`);
       return { status: 'ok', type, probe };
     } catch (err) {
       // Counted here, once per round and check: a probe that hangs never settles, and its timeout is a failure.
       this.metrics.readinessProbes.labels(name, 'failed').inc();
-      if (err instanceof ProbeTimeout) {
+      if (err instanceof CheckTimeout) {
         const reason = `${probe} gave no answer within ${timeoutMs} ms`;
         this.note(name, reason, () => `readiness: ${name} not ready: ${reason}`);
         return { status: 'failed', type, probe, code: 'TIMEOUT', reason };
@@ -144,8 +130,6 @@ export class ReadinessService implements OnApplicationBootstrap {
       const failed = failedCheck(error, operation === 'delete' || operation === 'list' ? operation : probe);
       this.note(name, failed.reason!, () => `readiness: ${name} not ready: ${failed.reason}: ${error.message}`);
       return { status: 'failed', type, probe, ...failed };
-    } finally {
-      clearTimeout(timer);
     }
   }
 
