@@ -1,5 +1,5 @@
 import { UfsError } from '@org/core';
-import { parseCorsOrigins } from '@org/server';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, MAX_SHUTDOWN_TIMEOUT_MS, parseCorsOrigins } from '@org/server';
 import { z } from 'zod';
 import { listenHost, storageUrl, wholeNumber, withoutEmptyValues } from './env.js';
 
@@ -96,7 +96,12 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, ".", "_" or "-"')
     .optional(),
   /** SIGTERM/SIGINT: how long requests under way may take to finish before their connections are closed. */
-  UFS_SHUTDOWN_TIMEOUT_SECONDS: wholeNumber({ unit: 'seconds', min: 0, max: 3600, example: '25' }).default(25),
+  UFS_SHUTDOWN_TIMEOUT_SECONDS: wholeNumber({
+    unit: 'seconds',
+    min: 0,
+    max: MAX_SHUTDOWN_TIMEOUT_MS / 1000,
+    example: '25',
+  }).default(DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000),
   UFS_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
 });
 

@@ -1,16 +1,24 @@
 import { Flags } from '@oclif/core';
 import { UfsError } from '@org/core';
-import { createBootstrapKey, createDedupApp, openContentMount, openStore, type DedupApp } from '@org/server';
+import {
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  MAX_SHUTDOWN_TIMEOUT_MS,
+  createBootstrapKey,
+  createDedupApp,
+  openContentMount,
+  openStore,
+  type DedupApp,
+} from '@org/server';
 import { BaseCommand } from '../base-command.js';
 import { hostPort, listen } from '../serve/listen.js';
 import { placeFlags } from '../serve/server-flags.js';
 import { serverPlaces } from '../serve/server-setup.js';
 import { parseSize } from '../output/size.js';
 
-/** UFS_SHUTDOWN_TIMEOUT_SECONDS, read as apps/api reads it (config.ts): whole seconds from 0 to 3600. */
+/** UFS_SHUTDOWN_TIMEOUT_SECONDS, read as apps/api reads it (config.ts): whole seconds, in the server's range. */
 const SHUTDOWN_ENV = 'UFS_SHUTDOWN_TIMEOUT_SECONDS';
-const DEFAULT_SHUTDOWN_SECONDS = 25;
-const MAX_SHUTDOWN_SECONDS = 3600;
+const DEFAULT_SHUTDOWN_SECONDS = DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000;
+const MAX_SHUTDOWN_SECONDS = MAX_SHUTDOWN_TIMEOUT_MS / 1000;
 
 export default class Serve extends BaseCommand<typeof Serve> {
   static override summary = 'Run a dedup server with embedded defaults.';
