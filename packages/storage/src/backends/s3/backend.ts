@@ -1,3 +1,4 @@
+import { debuglog } from 'node:util';
 import { GetBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { capabilities, type StorageBackend } from '@org/core';
 import type { LocatedBackend } from '../../util/location.js';
@@ -15,13 +16,20 @@ import { read, stat } from './reader.js';
 import { versions } from './versions.js';
 import { write } from './writer.js';
 
-/** `versioning: 'auto'` asks the bucket; a bucket that cannot be asked (no permission, unreachable) counts as not versioned. */
+/** Debug output, off unless `NODE_DEBUG=ufs-s3` (the backend has no logger of its own). */
+const debug = debuglog('ufs-s3');
+
+/**
+ * `versioning: 'auto'` asks the bucket; a bucket that cannot be asked (no permission, unreachable, no answer within
+ * the client's timeouts) counts as not versioned.
+ */
 async function versioningEnabled(s3: S3Context, setting: S3Options['versioning']): Promise<boolean> {
   if (setting !== 'auto') return setting;
   try {
     const answer = await s3.client.send(new GetBucketVersioningCommand({ Bucket: s3.bucket }));
     return answer.Status === 'Enabled';
-  } catch {
+  } catch (err) {
+    debug('%s; the mount counts as not versioned', s3.fail(err, 'versioning').message);
     return false;
   }
 }
@@ -37,7 +45,7 @@ export async function createS3Backend(
   mountName = 's3',
 ): Promise<StorageBackend> {
   const keys = new KeyMap(options.bucket, options.prefix, mountName);
-  const s3 = s3Context(choice.client, keys, options);
+  const s3 = s3Context(choice.client, keys, options, choice.connection);
   const versioning = await versioningEnabled(s3, options.versioning);
   const publicBase = options.publicBaseUrl?.replace(/\/+$/, '');
   const backend: LocatedBackend = {

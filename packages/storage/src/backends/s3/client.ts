@@ -1,10 +1,22 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { S3Options } from './options.js';
+import { DEFAULT_TIMEOUT_MS, type S3Options } from './options.js';
+
+/** Where a client this backend built connects and how long it waits: what timeout errors say. */
+export interface S3Connection {
+  /** The endpoint URL (the AWS one of the region when none was configured). */
+  endpoint: string;
+  /** Time allowed to establish the TCP/TLS connection; 0 = no limit. */
+  connectTimeoutMs: number;
+  /** Socket idle time (nothing received or sent) that fails a request; 0 = no limit. */
+  timeoutMs: number;
+}
 
 export interface ClientChoice {
   client: S3Client;
   /** True when this backend built the client (so `dispose()` destroys it); a client handed in stays open. */
   owned: boolean;
+  /** Set when this backend built the client (a handed-in client has its own endpoint and timeouts). */
+  connection?: S3Connection;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -12,6 +24,12 @@ type Env = Readonly<Record<string, string | undefined>>;
 function isLoopbackOrIp(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
   return host === 'localhost' || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
+}
+
+/** The endpoint as error messages show it: no user info, no trailing slash. */
+function shown(endpoint: string): string {
+  const url = new URL(endpoint);
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 /**
@@ -22,10 +40,18 @@ function isLoopbackOrIp(hostname: string): boolean {
 export function s3Client(options: S3Options, env: Env): ClientChoice {
   if (options.client) return { client: options.client, owned: false };
   const endpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const config: S3ClientConfig = {
-    region: options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    region,
     // A bucket in another region answers with a redirect the SDK can follow when no region was configured.
     followRegionRedirects: true,
+    // The SDK waits forever by default: a server that accepts the connection and never answers (or a blackholed
+    // host) would hang every operation, the mount's opening included. The options form of the Node handler keeps
+    // its own keep-alive agents. `socketTimeout` is the idle timeout (nothing received or sent for that long);
+    // `requestTimeout` would bound a whole request (a large download too) and is left unset.
+    requestHandler: { connectionTimeout: connectTimeoutMs, socketTimeout: timeoutMs },
   };
   if (endpoint) config.endpoint = endpoint;
   // Virtual-hosted style (bucket.host) cannot work with an IP address or localhost.
@@ -45,5 +71,10 @@ export function s3Client(options: S3Options, env: Env): ClientChoice {
     config.requestChecksumCalculation = mode;
     config.responseChecksumValidation = mode;
   }
-  return { client: new S3Client(config), owned: true };
+  const connection = {
+    endpoint: shown(endpoint ?? `https://s3.${region}.amazonaws.com`),
+    connectTimeoutMs,
+    timeoutMs,
+  };
+  return { client: new S3Client(config), owned: true, connection };
 }

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ErrorCode, UfsError } from '@org/core';
 import { keyError } from '../../errors.js';
 import { s3Error, type S3ErrorContext } from './errors.js';
+import type { S3Connection } from './client.js';
 import type { KeyMap } from './keys.js';
 import type { S3Options } from './options.js';
 
@@ -21,7 +22,8 @@ export interface S3Context {
   where(operation: string, key: string): Required<S3ErrorContext>;
 }
 
-export function s3Context(client: S3Client, keys: KeyMap, options: S3Options): S3Context {
+/** `connection`: the endpoint and timeouts of a client this backend built, named by timeout errors. */
+export function s3Context(client: S3Client, keys: KeyMap, options: S3Options, connection?: S3Connection): S3Context {
   const { bucket, mount } = keys;
   return {
     client,
@@ -29,7 +31,7 @@ export function s3Context(client: S3Client, keys: KeyMap, options: S3Options): S
     keys,
     options,
     mount,
-    fail: (err, operation, path) => s3Error(err, { operation, path, bucket, mount }),
+    fail: (err, operation, path) => s3Error(err, { operation, path, bucket, mount }, connection),
     error: (code, operation, key, detail, cause) =>
       keyError(code, { mount, protocol: 's3' }, operation, key, detail, { context: { bucket }, cause }),
     where: (operation, path) => ({ operation, path, bucket, mount }),

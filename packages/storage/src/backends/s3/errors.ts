@@ -8,6 +8,7 @@ import {
   type ErrorContext,
 } from '@org/core';
 import { keyContext } from '../../errors.js';
+import type { S3Connection } from './client.js';
 
 export interface S3ErrorContext {
   operation: string;
@@ -95,13 +96,16 @@ function isServiceError(err: unknown): err is ServiceErrorShape {
  * Turns anything the S3 SDK throws into a UfsError with `{backend: 's3', mount, operation, path: 'mount:key'}`
  * context and a message saying what went wrong: NoSuchKey → NOT_FOUND, NoSuchBucket → NOT_FOUND naming the
  * bucket, AccessDenied / InvalidAccessKeyId / SignatureDoesNotMatch → PERMISSION_DENIED, PreconditionFailed →
- * ALREADY_EXISTS, SlowDown → RATE_LIMITED, 5xx → UNAVAILABLE (retryable); network errors and aborts through
- * `toUfsError`.
+ * ALREADY_EXISTS, SlowDown → RATE_LIMITED, 5xx → UNAVAILABLE (retryable); the HTTP handler's connect and idle
+ * timeouts → TIMEOUT (retryable) naming the endpoint and the option (`connection`: the client this backend built);
+ * other network errors and aborts through `toUfsError`.
  */
-export function s3Error(err: unknown, ctx: S3ErrorContext): UfsError {
+export function s3Error(err: unknown, ctx: S3ErrorContext, connection?: S3Connection): UfsError {
   const context = s3ErrorContext(ctx);
   if (err instanceof UfsError) return err.withContext(context);
-  if (!isServiceError(err)) return toUfsError(withNetworkCode(err), context);
+  if (!isServiceError(err)) {
+    return timeoutError(err, context, connection) ?? toUfsError(withNetworkCode(notTimeout(err)), context);
+  }
   const status = err.$metadata!.httpStatusCode!;
   const name = err.Code ?? err.name ?? 'UnknownError';
   const prefix = describeContext(context);
@@ -123,6 +127,54 @@ export function s3Error(err: unknown, ctx: S3ErrorContext): UfsError {
     retryable: classified.retryable,
     retryAfterMs: parseRetryAfter(err.$response?.headers?.['retry-after']),
   });
+}
+
+/** What @smithy/node-http-handler says when its `connectionTimeout` or `socketTimeout` fires. */
+const HANDLER_TIMEOUTS = [
+  {
+    kind: 'connect',
+    pattern: /did not establish a connection with the server within the configured timeout of (\d+) ms/,
+  },
+  { kind: 'idle', pattern: /timed out after (\d+) ms of inactivity/ },
+] as const;
+
+/**
+ * The Node HTTP handler's own timeouts as TIMEOUT: `could not connect to <endpoint> within N ms (connectTimeoutMs)`
+ * or `no answer from <endpoint> for N ms (timeoutMs)`; undefined for any other error. With a handed-in client the
+ * endpoint is not known here and the client's own option is named.
+ */
+function timeoutError(err: unknown, context: ErrorContext, connection?: S3Connection): UfsError | undefined {
+  if (typeof err !== 'object' || err === null || (err as { name?: unknown }).name !== 'TimeoutError') return undefined;
+  const message = (err as { message?: unknown }).message;
+  if (typeof message !== 'string') return undefined;
+  for (const { kind, pattern } of HANDLER_TIMEOUTS) {
+    const match = pattern.exec(message);
+    if (!match) continue;
+    const server = connection?.endpoint ?? 'the server';
+    const connect = kind === 'connect';
+    const ours = connect ? 'connectTimeoutMs' : 'timeoutMs';
+    const option = connection ? ours : `the client's ${connect ? 'connectionTimeout' : 'socketTimeout'}`;
+    const detail = connect
+      ? `could not connect to ${server} within ${match[1]} ms (${option})`
+      : `no answer from ${server} for ${match[1]} ms (${option})`;
+    return new UfsError('TIMEOUT', `${describeContext(context)} ${detail}`, {
+      context: { ...context, timeout: ours },
+      cause: err,
+      retryable: true,
+    });
+  }
+  return undefined;
+}
+
+/**
+ * The handler renames every ECONNRESET, EPIPE and ETIMEDOUT error to `TimeoutError` (so the SDK retries it), which
+ * would read as a timeout here: a reset connection ("socket hang up") is classified by its code instead.
+ */
+function notTimeout(err: unknown): unknown {
+  if (typeof err !== 'object' || err === null) return err;
+  const { name, code, message } = err as { name?: unknown; code?: unknown; message?: unknown };
+  if (name !== 'TimeoutError' || (code !== 'ECONNRESET' && code !== 'EPIPE')) return err;
+  return Object.assign(new Error(typeof message === 'string' ? message : String(code), { cause: err }), { code });
 }
 
 /**

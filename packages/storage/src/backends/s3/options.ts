@@ -93,7 +93,14 @@ const CLIENT_OPTIONS = [
   'sessionToken',
   'maxAttempts',
   'checksums',
+  'connectTimeoutMs',
+  'timeoutMs',
 ] as const;
+
+/** The default of `connectTimeoutMs` and `timeoutMs` (the AWS CLI's connect and read timeouts; rclone's --contimeout). */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+/** Node's timers hold at most 2^31 - 1 ms (about 24.8 days); 0 turns a timeout off. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
 
 export const s3OptionsSchema = z
   .strictObject({
@@ -126,6 +133,9 @@ export const s3OptionsSchema = z
     copyPartSize: byteSize('copyPartSize', MIN_PART_SIZE, MAX_PART_SIZE).default(256 * MiB),
     multipartCopyThreshold: byteSize('multipartCopyThreshold', MIN_PART_SIZE, MAX_PART_SIZE).default(MAX_PART_SIZE),
     maxAttempts: integer('maxAttempts', 1, 20).optional(),
+    // Defaults (DEFAULT_TIMEOUT_MS) are applied by s3Client(): a default here would clash with a handed-in client.
+    connectTimeoutMs: integer('connectTimeoutMs', 0, MAX_TIMEOUT_MS).optional(),
+    timeoutMs: integer('timeoutMs', 0, MAX_TIMEOUT_MS).optional(),
     checksums: z
       .enum(['when_supported', 'when_required'], {
         error: 'checksums must be "when_supported" or "when_required"',
@@ -181,6 +191,8 @@ const URL_PARAMS = new Set([
   'multipartCopyThreshold',
   'maxAttempts',
   'checksums',
+  'connectTimeoutMs',
+  'timeoutMs',
   'conditionalWrite',
   'versioning',
 ]);
