@@ -20,7 +20,7 @@ import type { StorageBackend } from '@org/core';
 import { describeBackendContract, expectUfsError, get, put, readAll } from '@org/storage-testing';
 import { freePort } from '@org/test-services';
 import definition from '../../src/backends/sftp/index.js';
-import { StorageManager } from '../../src/index.js';
+import { StorageManager, unreadableOf } from '../../src/index.js';
 import { sftpEndpoint, tcpProxy } from '../services/sftp.js';
 
 const MiB = 1024 * 1024;
@@ -203,12 +203,14 @@ describe('sftp root confinement', () => {
     expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('not yours');
   });
 
-  it('hides escaping symlinks from listings and follows those that stay inside', async () => {
+  it('never follows escaping symlinks in listings (reported, not listed) and follows those that stay inside', async () => {
     const backend = await create();
-    const names = (await backend.list('')).entries.map((e) => e.key);
-    expect(names).not.toContain('etc-link');
-    expect(names).not.toContain('outside-link');
-    expect(names).not.toContain('secret-link.txt');
+    const listed = (await backend.list('')).entries;
+    for (const name of ['etc-link', 'outside-link', 'secret-link.txt']) {
+      const entry = listed.find((e) => e.key === name);
+      expect(entry).toMatchObject({ isFile: false, isDir: false });
+      expect(unreadableOf(entry!)?.code).toBe('PERMISSION_DENIED');
+    }
     const entries = (await backend.list('')).entries;
     expect(entries.find((e) => e.key === 'inner-link')).toMatchObject({ isDir: true, isLink: true });
     expect(entries.find((e) => e.key === 'inner')).not.toHaveProperty('isLink');

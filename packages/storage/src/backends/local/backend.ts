@@ -18,9 +18,10 @@ import {
   type WriteResult,
   type UfsError,
 } from '@org/core';
+import { linkEntry } from '../../util/links.js';
 import { decodeCursor, pageFromSequence } from '../../util/paginate.js';
 import { checkRange, type ByteSource } from '../../util/streams.js';
-import { entryOf, walk } from './list.js';
+import { entryOf, kindOf, walk } from './list.js';
 import { LocalPaths, keyBelow, type LocalRoot, type SegmentRoot } from './paths.js';
 import { appendTo, atomicCopy, atomicWrite } from './write.js';
 
@@ -90,10 +91,22 @@ export class LocalBackend implements StorageBackend {
     try {
       if (key === '' && this.paths.segmented) return { key, isFile: false, isDir: true, size: 0 };
       const real = await this.paths.existing(key, 'stat');
-      return real === null ? null : entryOf(key, await stat(real));
+      return real === null ? await this.danglingLink(key) : entryOf(key, await stat(real));
     } catch (err) {
       throw this.paths.fail(err, 'stat', key);
     }
+  }
+
+  /**
+   * A dangling symbolic link is there (as `stat` without -L, `ls -l` and `rm` see it): described as neither file nor
+   * folder, so that it can be deleted (the link itself, see `delete`), while reading through it finds nothing.
+   */
+  private async danglingLink(key: string): Promise<EntryStat | null> {
+    if (key === '') return null;
+    const entry = await this.paths.entry(key, 'stat');
+    const stats = entry && !entry.isRoot ? await ifExists(lstat(entry.path)) : undefined;
+    if (!stats?.isSymbolicLink()) return null;
+    return linkEntry({ key, isFile: false, isDir: false, size: 0, mtime: stats.mtime });
   }
 
   async read(key: string, options: ReadOptions = {}): Promise<Readable> {
@@ -151,9 +164,19 @@ export class LocalBackend implements StorageBackend {
         );
       }
       const real = await this.paths.existing(key, 'list');
-      if (real === null) return { entries: [] };
-      if (!(await stat(real)).isDirectory())
-        throw this.paths.error('INVALID_INPUT', 'list', key, 'is a file, not a folder');
+      if (real === null) {
+        if (await this.danglingLink(key))
+          throw this.paths.error('NOT_FOUND', 'list', key, 'is a dangling symbolic link (its target does not exist)');
+        return { entries: [] };
+      }
+      const stats = await stat(real);
+      if (!stats.isDirectory())
+        throw this.paths.error(
+          'INVALID_INPUT',
+          'list',
+          key,
+          `is ${stats.isFile() ? 'a file' : kindOf(stats)}, not a folder`,
+        );
       let after: string[] | undefined;
       if (options.cursor !== undefined) {
         const last = decodeCursor(options.cursor);
@@ -169,6 +192,7 @@ export class LocalBackend implements StorageBackend {
         realRoot,
         signal: options.signal,
         fail: (err, entryKey) => this.paths.fail(err, 'list', entryKey),
+        refuse: (code, entryKey, detail) => this.paths.error(code, 'list', entryKey, detail),
       });
       return await pageFromSequence(sequence, options);
     } catch (err) {

@@ -1,7 +1,7 @@
 import type { Dirent, Stats } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EntryStat, UfsError } from '@org/core';
+import type { EntryStat, ErrorCode, UfsError } from '@org/core';
 import { linkEntry } from '../../util/links.js';
 import { unreadableEntry, type UnreadableEntry } from '../../util/unreadable.js';
 import { isInside, isMissing } from './paths.js';
@@ -31,6 +31,35 @@ interface WalkOptions {
   signal?: AbortSignal;
   /** The error of one entry, with the mount and key in its context. */
   fail: (err: unknown, key: string) => UfsError;
+  /** A refusal of one entry (`detail` says why), with the mount and key in its context. */
+  refuse: (code: ErrorCode, key: string, detail: string) => UfsError;
+}
+
+/** What a non-regular entry is, for the report that leaves it out. */
+export function kindOf(stats: Stats | Dirent): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isCharacterDevice()) return 'a character device';
+  return 'an entry of an unknown kind';
+}
+
+/** An entry left out of the listing (reported by the node layer, counted by a copy), with why. */
+function refused(
+  code: ErrorCode,
+  key: string,
+  detail: string,
+  options: WalkOptions,
+): { entry: EntryStat; descend: false } {
+  return { entry: unreadableEntry(key, options.refuse(code, key, detail)), descend: false };
+}
+
+/** Whether a link (at `path`) whose target was not found is still there: then it is dangling, not vanished. */
+async function stillThere(path: string): Promise<boolean> {
+  return lstat(path).then(
+    (s) => s.isSymbolicLink(),
+    () => false,
+  );
 }
 
 /**
@@ -50,15 +79,24 @@ async function describe(
 ): Promise<{ entry: EntryStat; descend: boolean } | undefined> {
   try {
     if (dirent.isSymbolicLink()) {
-      const target = await realpath(path);
-      if (!isInside(options.realRoot, target)) return undefined;
+      let target: string;
+      try {
+        target = await realpath(path);
+      } catch (err) {
+        // Nothing at the end of the link (but the link itself is there): as rsync's "symlink has no referent".
+        if (isMissing(err) && (await stillThere(path)))
+          return refused('NOT_FOUND', key, 'a dangling symbolic link (its target does not exist)', options);
+        throw err;
+      }
+      if (!isInside(options.realRoot, target))
+        return refused('PERMISSION_DENIED', key, 'a symbolic link to outside the mount root (not followed)', options);
       const stats = await stat(target);
       // Links are listed as what they point to (marked isLink), but never walked into (no cycles, no double counting).
-      return stats.isFile() || stats.isDirectory()
-        ? { entry: linkEntry(entryOf(key, stats)), descend: false }
-        : undefined;
+      if (stats.isFile() || stats.isDirectory()) return { entry: linkEntry(entryOf(key, stats)), descend: false };
+      return refused('UNSUPPORTED', key, `a symbolic link to ${kindOf(stats)}, not a file or folder`, options);
     }
-    if (!dirent.isFile() && !dirent.isDirectory()) return undefined; // sockets, fifos, devices
+    if (!dirent.isFile() && !dirent.isDirectory())
+      return refused('UNSUPPORTED', key, `${kindOf(dirent)}, not a file or folder`, options);
     const stats = await stat(path);
     return { entry: entryOf(key, stats), descend: stats.isDirectory() };
   } catch (err) {
@@ -68,6 +106,28 @@ async function describe(
     if (!error) throw err;
     return { entry: unreadableEntry(key, error), descend: false };
   }
+}
+
+/**
+ * Keys are NFC (see normalizeKey), so a name in another Unicode form (`cafe\u0301`, NFD, as macOS writes it) is
+ * listed under its NFC key, and an operation on that key reaches it (see `spelled` in paths.ts) — unless the folder
+ * also holds the NFC name itself, which the key then names (the name exactly as on disk wins, as rclone keeps local
+ * names on Linux). Returns why `name` cannot be addressed, or undefined when its key reaches it: such a name is
+ * reported, never listed under another entry's path (two entries, one path).
+ */
+function unaddressable(name: string, names: () => Set<string>): string | undefined {
+  const nfc = name.normalize('NFC');
+  if (nfc === name) return undefined;
+  const nfd = name.normalize('NFD');
+  const shown = (text: string) =>
+    JSON.stringify(text).replace(/[^\u0020-\u007e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const present = names();
+  if (present.has(nfc))
+    return `the name ${shown(name)} differs from ${shown(nfc)} only in Unicode form: its path names ${shown(nfc)}`;
+  if (name === nfd) return undefined;
+  if (present.has(nfd))
+    return `the name ${shown(name)} differs from ${shown(nfd)} only in Unicode form: its path names ${shown(nfd)}`;
+  return `the name ${shown(name)} mixes Unicode forms (neither NFC nor NFD): no path names it`;
 }
 
 /** A folder's entries, our temporary files left out, sorted by name. */
@@ -93,6 +153,7 @@ export async function* walk(
   options.signal?.throwIfAborted();
   const dirents = read ?? (await readFolder(dir));
   let pending = after;
+  let names: Set<string> | undefined;
   for (const dirent of dirents) {
     let emit = true;
     let childAfter: string[] | undefined;
@@ -108,7 +169,9 @@ export async function* walk(
     }
     const path = join(dir, dirent.name);
     const key = dirKey === '' ? dirent.name : `${dirKey}/${dirent.name}`;
-    const found = await describe(dirent, path, key, options);
+    const why = unaddressable(dirent.name, () => (names ??= new Set(dirents.map((d) => d.name))));
+    const found =
+      why === undefined ? await describe(dirent, path, key, options) : refused('INVALID_INPUT', key, why, options);
     if (!found) continue;
     let children: Dirent[] | undefined;
     if (found.descend && options.recursive) {

@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
-import { UfsError, describeContext, toUfsError } from '@org/core';
+import { UfsError, describeContext, toUfsError, type ErrorCode } from '@org/core';
 
 /** A local root: a folder, or a function called on every access (e.g. the current user's folder). */
 export type LocalRoot = string | (() => string | Promise<string>);
@@ -110,12 +110,7 @@ export class LocalPaths {
     return toUfsError(err, this.context(operation, key));
   }
 
-  error(
-    code: 'PERMISSION_DENIED' | 'INVALID_INPUT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'UNSUPPORTED',
-    operation: string,
-    key: string,
-    detail: string,
-  ): UfsError {
+  error(code: ErrorCode, operation: string, key: string, detail: string): UfsError {
     const context = this.context(operation, key);
     return new UfsError(code, `${describeContext(context)} ${detail}`, { context });
   }

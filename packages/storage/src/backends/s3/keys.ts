@@ -38,7 +38,10 @@ export class KeyMap {
     return key === '' ? this.base : `${this.base}${key}/`;
   }
 
-  /** The backend key of an object key below the mount, or undefined when it cannot be one (outside, empty segments). */
+  /**
+   * The backend key of an object key below the mount, or undefined when it cannot be one (outside, empty segments).
+   * Listings report such keys (see `unaddressable` in lister.ts), never pass over them in silence.
+   */
   relative(objectKey: string): string | undefined {
     if (!objectKey.startsWith(this.base)) return undefined;
     const key = objectKey.slice(this.base.length);
@@ -52,7 +55,7 @@ export class KeyMap {
 }
 
 /** Keys that `normalizeKey` could produce: non-empty segments, none of them `.` or `..`. */
-function isAddressable(key: string): boolean {
+export function isAddressable(key: string): boolean {
   if (key === '') return false;
   for (const segment of key.split('/')) {
     if (segment === '' || segment === '.' || segment === '..') return false;

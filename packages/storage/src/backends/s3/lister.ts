@@ -1,7 +1,8 @@
 import { ListObjectsV2Command, type _Object } from '@aws-sdk/client-s3';
 import type { EntryStat, ListOptions, ListPage } from '@org/core';
 import type { S3Context } from './context.js';
-import { unquoteEtag } from './keys.js';
+import { unreadableEntry } from '../../util/unreadable.js';
+import { isAddressable, unquoteEtag } from './keys.js';
 
 /** S3 returns at most 1000 keys per request. */
 const MAX_PAGE = 1000;
@@ -16,6 +17,16 @@ function fileEntry(key: string, object: _Object): EntryStat {
 
 function folderEntry(key: string): EntryStat {
   return { key, isFile: false, isDir: true, size: 0 };
+}
+
+/**
+ * An object whose key no path can name (an empty, `.` or `..` segment: `a//b.txt`, `./c.txt`): it is reported, as
+ * every entry a listing leaves out, never passed over in silence. `raw` is its key below the mount as it is (the node
+ * layer refuses it as a path and reports why; a caller of the backend sees an unreadable entry).
+ */
+function unaddressable(s3: S3Context, raw: string): EntryStat {
+  const why = `the object key ${JSON.stringify(raw)} has an empty, "." or ".." segment: no path can name it`;
+  return unreadableEntry(raw, s3.error('INVALID_INPUT', 'list', raw, why));
 }
 
 function pageSizeOf(s3: S3Context, key: string, options: ListOptions): number {
@@ -81,15 +92,18 @@ async function listLevel(s3: S3Context, key: string, options: ListOptions): Prom
     { abortSignal: options.signal },
   );
   const entries: EntryStat[] = [];
+  const below = (objectKey: string) => objectKey.slice(prefix.length - (key === '' ? 0 : key.length + 1));
   for (const common of response.CommonPrefixes ?? []) {
-    const folder = common.Prefix === undefined ? undefined : s3.keys.relative(common.Prefix.slice(0, -1));
-    if (folder !== undefined) entries.push(folderEntry(folder));
+    if (common.Prefix === undefined) continue;
+    const folder = s3.keys.relative(common.Prefix.slice(0, -1));
+    // A prefix with an empty or dot segment (`a//`, `./`): its trailing slash is kept, so that it stays unnamable.
+    entries.push(folder !== undefined ? folderEntry(folder) : unaddressable(s3, below(common.Prefix)));
   }
   for (const object of response.Contents ?? []) {
     // `folder/` itself is a folder marker (made by consoles and other tools), not a file in the folder.
     if (object.Key === undefined || object.Key === prefix) continue;
     const file = s3.keys.relative(object.Key);
-    if (file !== undefined) entries.push(fileEntry(file, object));
+    entries.push(file !== undefined ? fileEntry(file, object) : unaddressable(s3, below(object.Key)));
   }
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const token = response.IsTruncated ? response.NextContinuationToken : undefined;
@@ -133,21 +147,25 @@ async function listTree(s3: S3Context, key: string, options: ListOptions): Promi
       const objectKey = object.Key;
       if (objectKey === undefined) continue;
       const relative = objectKey.slice(prefix.length);
-      // The folder's own marker, and keys no path can name (empty or dot segments), are passed over.
-      if (relative === '' || (s3.keys.relative(objectKey) === undefined && !isMarker(s3, objectKey))) {
+      // The folder's own marker is passed over.
+      if (relative === '') {
         startAfter = objectKey;
         continue;
       }
+      // Keys no path can name (empty or dot segments) are reported; the folders above them that can be named are listed.
+      const named = s3.keys.relative(objectKey) !== undefined || isMarker(s3, objectKey);
       const folders = foldersOf(relative);
       let same = 0;
       while (same < folders.length && same < previous.length && folders[same] === previous[same]) same++;
-      const fresh = folders.slice(same);
-      const marker = relative.endsWith('/');
+      // Below an unnamable folder (`a/` in `a//b.txt`) every folder is unnamable too: only those above are listed.
+      const fresh = folders.slice(same).filter((folder) => isAddressable(folder));
+      const marker = named && relative.endsWith('/');
       if (entries.length > 0 && entries.length + fresh.length + (marker ? 0 : 1) > pageSize) {
         return { entries, cursor: encodeTreeCursor({ after: startAfter!, last }) };
       }
       for (const folder of fresh) entries.push(folderEntry(inFolder(folder)));
-      if (!marker) entries.push(fileEntry(inFolder(relative), object));
+      if (!named) entries.push(unaddressable(s3, inFolder(relative)));
+      else if (!marker) entries.push(fileEntry(inFolder(relative), object));
       previous = folders;
       last = relative;
       startAfter = objectKey;

@@ -4,6 +4,7 @@ import {
   parentKey,
   type DeleteOptions,
   type EntryStat,
+  type ErrorCode,
   type ErrorContext,
   type ListOptions,
   type ListPage,
@@ -15,7 +16,9 @@ import { sftpError, sftpStatus, STATUS, ufsError } from './errors.js';
 import { confine, lstatOrNull, makeFolders, remotePath, statOrNull, TEMP_PREFIX } from './paths.js';
 import { moveInto } from './writer.js';
 import { ListingRest } from '../../util/listing-rest.js';
+import { keyContext } from '../../errors.js';
 import { linkEntry } from '../../util/links.js';
+import { unreadableEntry } from '../../util/unreadable.js';
 
 const DEFAULT_PAGE_SIZE = 1000;
 /** Unlinks in flight at once while deleting a tree. */
@@ -130,11 +133,62 @@ function restsOf(s: Session): ListingRest<SftpDirEntry> {
   return rests;
 }
 
+/** What a non-regular entry is, for the report that leaves it out. */
+function kindOf(stats: SftpStats): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isCharacterDevice()) return 'a character device';
+  return 'an entry of an unknown kind';
+}
+
+/**
+ * The listed entry of a folder item: a file or a folder, a link as what it points to (marked `isLink`), or an
+ * unreadable entry saying why it is left out (a dangling link, a link outside the mount root, a FIFO, a socket, a
+ * device), which the node layer reports and a copy counts, as the local backend does. Undefined when it vanished.
+ */
+async function listed(
+  s: Session,
+  path: string,
+  k: string,
+  attrs: SftpStats,
+  context: ErrorContext,
+): Promise<EntryStat | undefined> {
+  const mount = typeof context.mount === 'string' ? context.mount : 'sftp';
+  const where = keyContext({ mount, protocol: 'sftp' }, 'list', k);
+  const refused = (code: ErrorCode, why: string) => unreadableEntry(k, ufsError(code, where, why));
+  if (!attrs.isSymbolicLink()) {
+    if (attrs.isFile() || attrs.isDirectory()) return entryOf(k, attrs);
+    return refused('UNSUPPORTED', `${kindOf(attrs)}, not a file or folder`);
+  }
+  // Nothing at the end of the link, while the link itself is still there: as rsync's "symlink has no referent".
+  const dangling = async () =>
+    (await lstatOrNull(s, path))
+      ? refused('NOT_FOUND', 'a dangling symbolic link (its target does not exist)')
+      : undefined;
+  let real: string;
+  try {
+    real = await call<string>((cb) => s.sftp.realpath(path, cb));
+  } catch (err) {
+    if (sftpStatus(err) === STATUS.NO_SUCH_FILE) return dangling();
+    const error = sftpError(err, where, !s.alive);
+    if (error.retryable) throw error;
+    return unreadableEntry(k, error);
+  }
+  if (!(real === s.root || real.startsWith(s.root === '/' ? '/' : `${s.root}/`)))
+    return refused('PERMISSION_DENIED', 'a symbolic link to outside the mount root (not followed)');
+  // OpenSSH resolves a link whose last component is missing: the stat of that path finds nothing.
+  const target = await statOrNull(s, real);
+  if (!target) return dangling();
+  if (target.isFile() || target.isDirectory()) return linkEntry(entryOf(k, target));
+  return refused('UNSUPPORTED', `a symbolic link to ${kindOf(target)}, not a file or folder`);
+}
+
 /**
  * One page of the folder, sorted by name. SFTP lists a folder only whole: what follows a page is kept briefly for
  * the next one (ListingRest), and a cursor (the last name of the previous page) whose rest is gone re-reads the
  * folder and resumes after it, so entries added or removed between pages do not shift it. Symlinks are shown as
- * what they point to (marked `isLink`), and hidden when they point outside the root or nowhere.
+ * what they point to (marked `isLink`); what cannot be listed is reported (see `listed`).
  */
 export async function listKey(s: Session, key: string, options: ListOptions, context: ErrorContext): Promise<ListPage> {
   if (options.recursive) {
@@ -160,15 +214,8 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
   let index = 0;
   for (; index < names.length && entries.length < pageSize; index++) {
     const item = names[index]!;
-    const k = childKey(key, item.filename);
-    if (!item.attrs.isSymbolicLink()) {
-      entries.push(entryOf(k, item.attrs));
-      continue;
-    }
-    const real = await call<string>((cb) => s.sftp.realpath(`${folder}/${item.filename}`, cb)).catch(() => undefined);
-    if (real === undefined || !(real === s.root || real.startsWith(s.root === '/' ? '/' : `${s.root}/`))) continue;
-    const target = await statOrNull(s, real);
-    if (target) entries.push(linkEntry(entryOf(k, target)));
+    const entry = await listed(s, `${folder}/${item.filename}`, childKey(key, item.filename), item.attrs, context);
+    if (entry) entries.push(entry);
   }
   if (index >= names.length || entries.length === 0) return { entries };
   const cursor = encodeCursor(names[index - 1]!.filename);
