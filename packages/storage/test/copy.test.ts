@@ -202,7 +202,10 @@ describe('include, exclude and filter', () => {
   }
 
   it('globs match the path relative to the source: `*` stays in one folder, `**` crosses them', async () => {
-    expect(await copiedWith({ include: '*.txt' })).toEqual(['a.txt']);
+    // A pattern without `/` matches at any level, as in gitignore and rclone (copy-filter-rules.test.ts); a leading
+    // `/` anchors it to the source folder.
+    expect(await copiedWith({ include: '/*.txt' })).toEqual(['a.txt']);
+    expect(await copiedWith({ include: '*.txt' })).toEqual(await copiedWith({ include: '**/*.txt' }));
     expect(await copiedWith({ include: 'docs/*.txt' })).toEqual(['docs', 'docs/guide.txt']);
     expect(await copiedWith({ include: '**/*.txt' })).toEqual([
       '.hidden',

@@ -3,6 +3,10 @@ import { UfsError, formatBytes, readDuration } from '@org/core';
 import type { CopyOptions, CopySummary, StorageNode } from '@org/storage';
 import type { ProgressLine } from '../output/progress.js';
 
+/** How --include/--exclude patterns read (cp and mv). */
+export const PATTERNS =
+  'Patterns of --include and --exclude are globs on paths relative to the source folder, read the way .gitignore lines and rclone filters are: a pattern without "/" matches a name at any level ("*.md"; "docs": a file so named, or a folder with everything in it); a trailing "/" matches folders only ("node_modules/"); a leading "/", or one inside, anchors it to the source folder ("/a.md": the top-level a.md only; "docs/*.md"); "docs/**" is everything below the top-level docs folder. "*" stays within a folder, "**" crosses folders, dot files match; --exclude wins over --include.';
+
 /** Flags shared by `cp` and `mv`. */
 export const transferFlags = {
   skip: Flags.string({
@@ -26,13 +30,15 @@ export const transferFlags = {
   }),
   include: Flags.string({
     char: 'i',
-    description: 'Only files matching this glob (relative to the source folder; repeatable).',
+    description:
+      'Only files matching this pattern (repeatable): "*.md" or "docs" at any level, "/a.md" at the top only, "node_modules/" folders only, "docs/**" below the top-level docs folder.',
     multiple: true,
     multipleNonGreedy: true,
   }),
   exclude: Flags.string({
     char: 'x',
-    description: 'Leave out files matching this glob (repeatable; wins over --include).',
+    description:
+      'Leave out files and folders matching this pattern (read as --include; repeatable; wins over --include), e.g. -x node_modules/ -x "*.tmp".',
     multiple: true,
     multipleNonGreedy: true,
   }),

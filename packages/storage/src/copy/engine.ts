@@ -229,14 +229,18 @@ async function execute(
     }
     if (external?.aborted) throw aborted();
     if (run.stoppedBy) throw run.stoppedBy;
-    for (const failure of (await run.emptied?.prune(run.signal)) ?? [])
+    // A whole tree moved to real folders takes its empty folders along (below); otherwise they stay at the source,
+    // and a folder that holds only them is checked for anything else left in it.
+    const movesFolders = operation === 'move' && plan.kind === 'tree' && wholeTree(options);
+    const keepsEmptyFolders = !(movesFolders && dest.capabilities.directories);
+    for (const failure of (await run.emptied?.prune(run.signal, keepsEmptyFolders)) ?? [])
       run.fail(failure.node.fullpath, dest.fullpath, failure.error);
     // With failFast, a folder that could not be removed stops the run as a file does (whether or not empty folders
     // are moved next).
     if (run.stoppedBy) throw run.stoppedBy;
     // A whole tree moves with its empty folders; a filtered move takes only the files chosen. What already failed
     // (a folder that could not be listed or removed) is held as it is, not reported a second time.
-    if (operation === 'move' && plan.kind === 'tree' && wholeTree(options)) {
+    if (movesFolders) {
       const failed = new Set(run.summary.errors.map((e) => e.path));
       for (const failure of await moveEmptyFolders(plan.root, dest, { signal: run.signal, failed }))
         run.fail(failure.node.fullpath, failure.dest.fullpath, failure.error);

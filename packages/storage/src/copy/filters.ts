@@ -12,17 +12,55 @@ function patternsOf(what: string, value: string | readonly string[] | undefined)
   for (const pattern of patterns) {
     if (typeof pattern !== 'string' || pattern === '')
       throw new UfsError('INVALID_INPUT', `[ufs] copy: ${what} patterns must be non-empty strings`);
+    if (/^\/*$/.test(pattern))
+      throw new UfsError('INVALID_INPUT', `[ufs] copy: ${what} pattern "${pattern}" names no file or folder`);
   }
   return patterns;
 }
 
-function matcher(patterns: string[]): ((path: string) => boolean) | undefined {
-  return patterns.length === 0 ? undefined : picomatch(patterns, { dot: true });
+/** One pattern as picomatch sees it, and whether it names folders only. */
+interface Rule {
+  test: (path: string) => boolean;
+  folderOnly: boolean;
 }
 
 /**
- * `include`/`exclude` globs (picomatch, matched against the path relative to the source root: `*` stays within a
- * folder, `**` crosses them, dot files match) then the `filter` function. Exclusion wins over inclusion.
+ * A pattern read as gitignore and rclone read theirs: a trailing `/` matches folders only; a leading `/` anchors it
+ * to the source root, and so does a `/` inside it (`docs/*.md`, `docs/**`); without any `/` it matches a name at any
+ * level (`*.md`, `docs`, `node_modules/`).
+ */
+function ruleOf(pattern: string): Rule {
+  let folderOnly = pattern.endsWith('/');
+  let glob = pattern.replace(/\/+$/, '');
+  const anchored = glob.includes('/');
+  // `dir/**` is everything below a folder `dir` (never a file named `dir`, which picomatch's own reading matches).
+  const below = /^(.*[^/])\/\*\*$/.exec(glob);
+  if (below) [glob, folderOnly] = [below[1]!, true];
+  glob = glob.replace(/^\/+/, '');
+  return { test: picomatch(anchored ? glob : `**/${glob}`, { dot: true }), folderOnly };
+}
+
+/**
+ * Whether a file is named by the patterns: its own path matches one (a pattern not ending in `/`), or the path of a
+ * folder above it matches one (the file is below a folder so named).
+ */
+function matcher(patterns: string[]): ((path: string) => boolean) | undefined {
+  if (patterns.length === 0) return undefined;
+  const rules = patterns.map(ruleOf);
+  const fileRules = rules.filter((rule) => !rule.folderOnly);
+  return (path) => {
+    if (fileRules.some((rule) => rule.test(path))) return true;
+    for (let end = path.indexOf('/'); end !== -1; end = path.indexOf('/', end + 1)) {
+      const folder = path.slice(0, end);
+      if (rules.some((rule) => rule.test(folder))) return true;
+    }
+    return false;
+  };
+}
+
+/**
+ * `include`/`exclude` patterns (see `CopyOptions.include`), matched against the path relative to the source root
+ * (a single file: its name) and the folders above it, then the `filter` function. Exclusion wins over inclusion.
  */
 export function selector(options: Pick<CopyOptions, 'include' | 'exclude' | 'filter'>): Selector {
   const include = matcher(patternsOf('include', options.include));

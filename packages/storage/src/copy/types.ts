@@ -51,11 +51,15 @@ export interface CopyError {
 
 export interface CopyOptions {
   /**
-   * picomatch globs matched against each file's path relative to the source folder (a single file: its name);
-   * `*` does not cross `/`, `**` does, dot files match. When given, only matching files are copied.
+   * Patterns read as gitignore and rclone read theirs, matched against each file's path relative to the source
+   * folder (a single file: its name) and against the folders above it: a pattern without `/` matches a name at any
+   * level (`*.md`, `docs`: a file so named, or everything below a folder so named); a trailing `/` matches folders
+   * only (`node_modules/`); a leading `/` or a `/` inside anchors it to the source folder (`/a.md`, `docs/**`,
+   * `docs/*.md`). `*` does not cross `/`, `**` does, dot files match (picomatch globs). When given, only matching
+   * files are copied.
    */
   include?: string | readonly string[];
-  /** Globs (as `include`) of files left out; exclusion wins over inclusion. */
+  /** Patterns (as `include`) of files and folders left out; exclusion wins over inclusion. */
   exclude?: string | readonly string[];
   /** Called for each file that passed `include`/`exclude`; false leaves it out. */
   filter?: (node: ReadableNode) => boolean | Promise<boolean>;
