@@ -39,5 +39,6 @@ export {
   checkOnline,
   type ProviderStatusReport,
   type OnlineCheck,
+  type CheckOnlineOptions,
 } from './status.js';
 export { parseDuration } from './kit/expiry.js';

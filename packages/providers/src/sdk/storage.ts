@@ -21,7 +21,8 @@ async function openStorage(
   return { storage, done: () => storage.dispose() };
 }
 
-function checkMount(storage: StorageManager, settings: MountSettings, context: ErrorContext): void {
+/** Refuses a target whose mount is not configured (before anything is written). */
+export function checkMount(storage: StorageManager, settings: MountSettings, context: ErrorContext): void {
   if (storage.hasMount(settings.mount)) return;
   const known = storage.mountNames();
   throw new UfsError(
@@ -48,7 +49,11 @@ function providerError(err: unknown, context: ErrorContext): UfsError {
 }
 
 /** Which URL to make: as asked, else presigned where the mount signs, else public; refused before writing. */
-function urlModeFor(storage: StorageManager, settings: MountSettings, context: ErrorContext): 'public' | 'presigned' {
+export function urlModeFor(
+  storage: StorageManager,
+  settings: MountSettings,
+  context: ErrorContext,
+): 'public' | 'presigned' {
   const caps = storage.capabilities(settings.mount);
   const { protocol } = storage.getMount(settings.mount);
   const mode = settings.urlMode ?? (caps.presignGet || !caps.publicUrl ? 'presigned' : 'public');

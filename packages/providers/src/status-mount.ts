@@ -1,0 +1,61 @@
+import { StorageManager } from '@org/storage';
+import { toUfsError } from '@org/core';
+import type { Env } from './env.js';
+import { mountSettings } from './providers/mount.js';
+import { checkMount, urlModeFor } from './sdk/storage.js';
+
+/** Why the mount provider would refuse an upload before writing anything, and how to fix it. */
+export interface MountProblem {
+  reason: string;
+  help: string;
+}
+
+/** An error's message without the `[ufs] ` every message starts with (the status row has its own context). */
+function reasonOf(err: unknown): string {
+  return toUfsError(err).message.replace(/^\[ufs\]\s*/, '');
+}
+
+const URL_HELP =
+  'give the mount a public base URL (baseUrl on local/http, publicBaseUrl on s3), or set urlMode (or UFS_MOUNT_URL_MODE) to what the mount can give';
+const TARGET_HELP = 'give a target on a configured mount (providerOptions.mount.target or UFS_MOUNT_TARGET)';
+
+/**
+ * The checks of the mount provider's settings that its upload makes before writing (the same `checkMount` and
+ * `urlModeFor` as `sdk/storage.ts`): the mounts configuration loads (a file that exists and holds mounts, each valid),
+ * the target's mount is one of them, and that mount gives the kind of URL asked for. Nothing is written and no request is sent. Called only once the provider's
+ * own `status` found its options and env variables complete (so `mountSettings` does not throw).
+ */
+export async function mountProblem(env: Env, options: Record<string, unknown>): Promise<MountProblem | undefined> {
+  const settings = mountSettings(options, env);
+  let own: StorageManager | undefined;
+  try {
+    let storage = settings.storage;
+    if (!storage) {
+      own = new StorageManager({ env });
+      try {
+        await own.configure(settings.mounts!);
+      } catch (err) {
+        return {
+          reason: reasonOf(err),
+          help: 'fix the mounts configuration (providerOptions.mount.mounts, or the file UFS_MOUNTS names)',
+        };
+      }
+      storage = own;
+    }
+    try {
+      checkMount(storage, settings, {});
+    } catch (err) {
+      return { reason: reasonOf(err), help: TARGET_HELP };
+    }
+    try {
+      urlModeFor(storage, settings, {});
+    } catch (err) {
+      return { reason: reasonOf(err), help: URL_HELP };
+    }
+    return undefined;
+  } catch (err) {
+    return { reason: reasonOf(err), help: TARGET_HELP };
+  } finally {
+    await own?.dispose().catch(() => undefined);
+  }
+}
