@@ -84,7 +84,7 @@ afterAll(async () => {
 });
 
 describe('one batch, two files with one name', () => {
-  it('s3: the later file is INVALID_INPUT before any upload; the first URL serves the first file', async () => {
+  it('s3: the later file is refused by s3 (INVALID_INPUT) before its upload there; the first URL serves the first file', async () => {
     const [a, b] = await twins('s3');
     const items = await uploadFiles([a!.path, b!.path], s3Opts({ prefix: 'batch' }));
     expect(items[0]!.ok).toBe(true);

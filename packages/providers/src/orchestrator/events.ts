@@ -21,6 +21,8 @@ export interface ProviderReport {
   reason?: string;
   code?: UfsError['code'];
   retryable?: boolean;
+  /** The HTTP status of the service's answer that failed it, when its failure was one (not a check made here). */
+  status?: number;
   /**
    * Set when the upload succeeded but a later step (verification) failed: the copy's URL and what the service gave
    * to delete it. `deleted` says whether it was deleted (best effort, where the provider can delete; `deleteError`

@@ -5,7 +5,15 @@ import { parseDuration } from '../kit/expiry.js';
 import { DEFAULT_PROVIDERS, assertKnownProviders } from '../registry.js';
 import { checkProviderOptions } from '../provider-options.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../http/transport.js';
-import { loadConfigFile, checkNumberOption, parseUploadConfig, providerList, type UploadConfig } from './config.js';
+import {
+  MAX_TIMEOUT_MS,
+  loadConfigFile,
+  numberProblem,
+  parseUploadConfig,
+  providerList,
+  type NumberSetting,
+  type UploadConfig,
+} from './config.js';
 import type { UploadEvent } from './events.js';
 
 export interface UploadFileOptions {
@@ -75,6 +83,8 @@ const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 500, maxDelayM
  * CONFIG_INVALID when `UFS_PROVIDERS` or the config does.
  */
 export async function resolveUploadSettings(options: UploadFileOptions = {}): Promise<UploadSettings> {
+  // The options of `uploadFiles` pass through here too (concurrency, per-file hooks).
+  checkUploadOptions(options, 'uploadFiles');
   const env = options.env ?? process.env;
   const configFile = options.configFile ?? envValue(env, 'UFS_CONFIG');
   const config = options.config
@@ -112,9 +122,6 @@ export async function resolveUploadSettings(options: UploadFileOptions = {}): Pr
   checkProviderOptions(options.providerOptions);
   const providerOptions = { ...config.providerOptions, ...options.providerOptions };
 
-  checkNumberOption('maxAttempts', options.maxAttempts);
-  checkNumberOption('timeoutMs', options.timeoutMs);
-  checkNumberOption('idleTimeoutMs', options.idleTimeoutMs);
   const maxAttempts = options.maxAttempts ?? config.maxAttempts ?? DEFAULT_RETRY.maxAttempts;
   const expire = options.expire ?? config.expire;
   // Checked once here: a malformed value is the caller's mistake, not a reason to try (and skip) every provider.
@@ -144,4 +151,146 @@ function checkExpire(expire: string, fromConfig: boolean): void {
       cause: err,
     });
   }
+}
+
+/** One option of a call: what is wrong with a value given (`must be true or false, got "no"`), if anything. */
+type OptionRule = (value: unknown) => string | undefined;
+
+function shown(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return String(value);
+}
+
+const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+const rule =
+  (accepts: string, check: (value: unknown) => boolean): OptionRule =>
+  (value) =>
+    check(value) ? undefined : `must be ${accepts}, got ${shown(value)}`;
+const boolean = rule('true or false', (value) => typeof value === 'boolean');
+const text = rule('a string', (value) => typeof value === 'string');
+const nonEmptyText = rule('a non-empty string', (value) => typeof value === 'string' && value !== '');
+const object = rule('an object', isObject);
+const callback = rule('a function', (value) => typeof value === 'function');
+/** A numeric setting, by the config file's rules and words (`NUMBER_SETTINGS`). */
+const numberRule =
+  (name: NumberSetting): OptionRule =>
+  (value) =>
+    numberProblem(name, value);
+/** A delay in ms: Node's timers take up to MAX_TIMEOUT_MS. */
+const delay = rule(
+  `a number of ms from 0 to ${MAX_TIMEOUT_MS}`,
+  (value) => typeof value === 'number' && value >= 0 && value <= MAX_TIMEOUT_MS,
+);
+
+/** The options of `uploadFile` (the config file's keys follow the same rules, see `uploadConfigSchema`). */
+const FILE_OPTIONS: Readonly<Record<string, OptionRule>> = {
+  providers: rule(
+    'a list of provider ids or a comma-separated string',
+    (value) =>
+      typeof value === 'string' || (Array.isArray(value) && value.every((id) => typeof id === 'string' && id !== '')),
+  ),
+  config: object,
+  configFile: nonEmptyText,
+  env: object,
+  expire: nonEmptyText,
+  verify: boolean,
+  fragile: boolean,
+  timeoutMs: numberRule('timeoutMs'),
+  idleTimeoutMs: numberRule('idleTimeoutMs'),
+  maxAttempts: numberRule('maxAttempts'),
+  retry: object,
+  providerOptions: object,
+  filename: text,
+  contentType: nonEmptyText,
+  signal: rule('an AbortSignal', (value) => value instanceof AbortSignal),
+  onProgress: callback,
+  onEvent: callback,
+};
+
+/** `uploadFiles` takes these too. */
+const BATCH_OPTIONS: Readonly<Record<string, OptionRule>> = {
+  ...FILE_OPTIONS,
+  concurrency: numberRule('concurrency'),
+  onFileEvent: callback,
+  onSettled: callback,
+};
+
+/** The keys of `retry` (the core `retry()` policy, less what the orchestrator sets itself). */
+const RETRY_OPTIONS: Readonly<Record<string, OptionRule>> = {
+  baseDelayMs: delay,
+  maxDelayMs: delay,
+  maxRetryAfterMs: delay,
+  deadlineMs: delay,
+  factor: rule('a number from 1 to 100', (value) => typeof value === 'number' && value >= 1 && value <= 100),
+  jitter: rule('"full", "equal" or "none"', (value) => value === 'full' || value === 'equal' || value === 'none'),
+  random: callback,
+  sleep: callback,
+};
+
+/** What is wrong with `options` against `rules`, one entry per key (`prefix` before each name). */
+function problemsOf(
+  options: Record<string, unknown>,
+  rules: Readonly<Record<string, OptionRule>>,
+  prefix: string,
+  takes: string,
+): Array<{ option: string; problem: string }> {
+  const problems: Array<{ option: string; problem: string }> = [];
+  for (const [key, value] of Object.entries(options)) {
+    const option = `${prefix}${key}`;
+    const check = Object.hasOwn(rules, key) ? rules[key] : undefined;
+    const problem = !check
+      ? `is unknown (${takes} takes: ${Object.keys(rules).join(', ')})`
+      : value === undefined
+        ? undefined
+        : check(value);
+    if (problem !== undefined) problems.push({ option, problem });
+  }
+  return problems;
+}
+
+/**
+ * Checks the options of a call by the rules of the config file: an unknown key (a typo such as `retires`) or a value
+ * of the wrong type (`verify: 'no'`, `retry: { baseDelayMs: -1 }`) is INVALID_INPUT naming each option and what it
+ * takes, instead of being ignored or read as truthy. Undefined values stand for "not given". The contents of `config`
+ * (CONFIG_INVALID) and of `providerOptions` are checked where they are read.
+ */
+export function checkUploadOptions(options: unknown, call: 'uploadFile' | 'uploadFiles'): void {
+  if (options === undefined) return;
+  const fail = (message: string, option?: string): never => {
+    throw new UfsError('INVALID_INPUT', `[ufs] ${message}`, {
+      context: { operation: 'configure', ...(option ? { option } : {}) },
+      retryable: false,
+    });
+  };
+  if (!isObject(options)) fail(`${call}: the options must be an object, got ${shown(options)}`);
+  const given = options as Record<string, unknown>;
+  const problems = problemsOf(given, call === 'uploadFile' ? FILE_OPTIONS : BATCH_OPTIONS, '', call);
+  if (isObject(given.retry)) {
+    problems.push(...problemsOf(given.retry as Record<string, unknown>, RETRY_OPTIONS, 'retry.', 'retry'));
+  }
+  if (problems.length === 0) return;
+  fail(problems.map(({ option, problem }) => `option ${option} ${problem}`).join('; '), problems[0]!.option);
+}
+
+/** The path argument of `uploadFile`: a string (an absent or non-string path is the caller's mistake). */
+export function checkPath(path: unknown, argument = 'path'): void {
+  if (typeof path === 'string') return;
+  throw new UfsError('INVALID_INPUT', `[ufs] upload: the ${argument} must be a string, got ${shown(path)}`, {
+    context: { operation: 'upload' },
+    retryable: false,
+  });
+}
+
+/** The paths argument of `uploadFiles`: a list of strings. */
+export function checkPaths(paths: unknown): void {
+  if (!Array.isArray(paths)) {
+    throw new UfsError('INVALID_INPUT', `[ufs] upload: paths must be a list of file paths, got ${shown(paths)}`, {
+      context: { operation: 'upload' },
+      retryable: false,
+    });
+  }
+  paths.forEach((path, index) => checkPath(path, `path at index ${index} of paths`));
 }

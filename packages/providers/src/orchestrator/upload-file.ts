@@ -12,7 +12,13 @@ import { fileSource, type FileUploadSource } from '../source.js';
 import { loadProvider } from '../registry.js';
 import type { Provider, ProviderCallOptions } from '../types.js';
 import type { ProviderReport } from './events.js';
-import { resolveUploadSettings, type UploadFileOptions, type UploadSettings } from './settings.js';
+import {
+  checkPath,
+  checkUploadOptions,
+  resolveUploadSettings,
+  type UploadFileOptions,
+  type UploadSettings,
+} from './settings.js';
 import { verifyDownload } from './verify.js';
 
 export interface UploadFileResult extends UploadResult {
@@ -162,17 +168,25 @@ function stoppedError(path: string, error: UfsError, where: string, uploaded?: U
   });
 }
 
+/**
+ * Asked by `uploadFiles` just before a provider stores the file. `refused`: it may not (another file of the batch is
+ * stored there under the same key), which is that provider's permanent failure for this file. Otherwise `done` is
+ * told, once the attempt is over, whether a copy of the file is left under that key (uploaded, and not deleted again).
+ */
+export type ClaimKey = (provider: Provider) => Promise<{ refused?: UfsError; done?: (stored: boolean) => void }>;
+
 /** Uploads one file with already-resolved settings (shared by `uploadFile` and `uploadFiles`). */
 export async function uploadWithSettings(
   path: string,
   settings: UploadSettings,
   options: UploadFileOptions = {},
+  claim?: ClaimKey,
 ): Promise<UploadFileResult> {
   const { signal } = options;
   const where = { stage: 'before it started', uploaded: undefined as UploadResult | undefined };
   try {
     if (signal?.aborted) throw toUfsError(signal.reason, { operation: 'upload', path });
-    return await attemptProviders(path, settings, options, where);
+    return await attemptProviders(path, settings, options, where, claim);
   } catch (err) {
     const error = toUfsError(err, { operation: 'upload', path });
     // The caller's abort ends the whole upload: no fallback, and the message says which file and where.
@@ -186,6 +200,7 @@ async function attemptProviders(
   settings: UploadSettings,
   options: UploadFileOptions,
   where: { stage: string; uploaded: UploadResult | undefined },
+  claim: ClaimKey | undefined,
 ): Promise<UploadFileResult> {
   const { signal, onEvent, onProgress } = options;
   const source: FileUploadSource = await fileSource(path, {
@@ -244,8 +259,30 @@ async function attemptProviders(
     // A file changed since the upload began (while hashed, or sent to the provider before) would fail here too.
     const before = index > 0 ? await source.changed() : undefined;
     if (before !== undefined) throw changedError(path, before, ordered());
+    // Another file of the batch stored under the key this one would get here: this provider cannot take it.
+    const claimed = await claim?.(provider);
+    if (signal?.aborted) {
+      claimed?.done?.(false);
+      throw toUfsError(signal.reason, { operation: 'upload', path });
+    }
+    const refused = claimed?.refused;
+    if (refused) {
+      report.push({
+        provider: id,
+        outcome: 'failed',
+        attempts: 0,
+        reason: refused.message,
+        code: refused.code,
+        retryable: false,
+      });
+      onEvent?.({ type: 'failure', provider: id, error: refused });
+      if (settings.fragile) throw uploadFailed(path, ordered(), true);
+      continue;
+    }
     let attempts = 0;
     let uploaded: UploadResult | undefined;
+    /** Whether a copy of the file is left under its key on this provider (told to `claimed.done`). */
+    let stored = false;
     where.stage = `during the upload to ${id}`;
     where.uploaded = undefined;
     try {
@@ -264,6 +301,7 @@ async function attemptProviders(
         },
       );
       uploaded = result;
+      stored = true;
       const uploadMs = Math.round(performance.now() - started);
       let verifyMs: number | undefined;
       let verifySkipped: string | undefined;
@@ -336,6 +374,7 @@ async function attemptProviders(
       }
       // The upload went through but a later step failed: the copy must not be lost (nor, where possible, left).
       const copy = uploaded ? await removeCopy(provider, uploaded, callOptions) : undefined;
+      if (copy?.deleted) stored = false;
       report.push({
         provider: id,
         outcome: 'failed',
@@ -343,6 +382,7 @@ async function attemptProviders(
         reason: error.message,
         code: error.code,
         retryable: error.retryable,
+        ...(typeof error.context.status === 'number' ? { status: error.context.status } : {}),
         ...copy,
       });
       onEvent?.({
@@ -353,6 +393,8 @@ async function attemptProviders(
       });
       if (changed !== undefined) throw changedError(path, changed, ordered(), id);
       if (settings.fragile) throw uploadFailed(path, ordered(), true);
+    } finally {
+      claimed?.done?.(stored);
     }
   }
   throw uploadFailed(path, ordered(), false);
@@ -365,5 +407,7 @@ async function attemptProviders(
  * falling back to the next provider on failure unless `fragile`. When all fail, one error lists every reason.
  */
 export async function uploadFile(path: string, options: UploadFileOptions = {}): Promise<UploadFileResult> {
+  checkPath(path);
+  checkUploadOptions(options, 'uploadFile');
   return uploadWithSettings(path, await resolveUploadSettings(options), options);
 }
