@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { Errors } from '@oclif/core';
-import { EXIT_CODE_BY_CODE, UfsError, isUfsError, toUfsError } from '@org/core';
+import { UfsError, exitCodeOf, isUfsError, toUfsError } from '@org/core';
 import { interruptedBy, signalStatus } from './interrupt.js';
 
 /** oclif's own errors (bad flags, missing args, unknown commands) are usage errors. */
@@ -46,22 +46,24 @@ export function asUfsError(err: unknown): UfsError {
 }
 
 /**
- * The process exit status for an error (the one mapping, `EXIT_CODE_BY_CODE` in @org/core); an ABORTED that a stop
- * signal caused has that signal's status (SIGTERM 143, SIGHUP 129), as the process exits with it.
+ * The process exit status for an error (the one mapping, `exitCodeOf` in @org/core: `EXIT_CODE_BY_CODE`, and 76 for
+ * a hosting service's refusal); an ABORTED that a stop signal caused has that signal's status (SIGTERM 143, SIGHUP
+ * 129), as the process exits with it.
  */
 export function exitCodeFor(err: UfsError): number {
   const signal = err.code === 'ABORTED' ? interruptedBy() : undefined;
-  return signal ? signalStatus(signal) : EXIT_CODE_BY_CODE[err.code];
+  return signal ? signalStatus(signal) : exitCodeOf(err);
 }
 
 /**
- * The exit status for several failures: the status of their code when they share one, else 1 ("something
+ * The exit status for several failures: their status when they share their code and status, else 1 ("something
  * failed"), and 0 for none.
  */
 export function exitCodeForFailures(errors: readonly UfsError[]): number {
   if (errors.length === 0) return 0;
   const codes = new Set(errors.map((error) => error.code));
-  return codes.size === 1 ? EXIT_CODE_BY_CODE[errors[0]!.code] : 1;
+  const statuses = new Set(errors.map((error) => exitCodeOf(error)));
+  return codes.size === 1 && statuses.size === 1 ? exitCodeOf(errors[0]!) : 1;
 }
 
 /** A control character (a newline, a tab, an escape…), as in a file name that holds one. */

@@ -21,6 +21,54 @@ function endStatus(): number | undefined {
   return stdoutEndStatus();
 }
 
+/** The flags every command takes (BaseCommand's `baseFlags` and `--json`), and whether each takes a value. */
+const GLOBAL_FLAGS: Readonly<Record<string, boolean>> = {
+  '--config': true,
+  '--json': false,
+  '--verbose': false,
+  '-V': false,
+};
+const HELP_OR_VERSION = new Set(['--help', '-h', '--version', '-v']);
+
+/**
+ * The command line with the global flags typed before the command name (`ufs --config c.yaml ls a:`, as git, kubectl
+ * and rclone take them) moved after it, where oclif reads them: after the command's words (`server verify`) and
+ * before any other flag or `--`. A command line that does not begin with a flag is returned as it is. `problem` says
+ * what is wrong with a leading flag that is not global, or a `--config` without its value.
+ */
+export function globalFlagsFirst(argv: readonly string[]): { argv: string[]; problem?: string } {
+  const hoisted: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const token = argv[i]!;
+    const [name, value] = token.startsWith('--') && token.includes('=') ? token.split(/=(.*)/s, 2) : [token, undefined];
+    if (!(name! in GLOBAL_FLAGS)) break;
+    if (!GLOBAL_FLAGS[name!]) {
+      if (value !== undefined) return { argv: [...argv], problem: `flag ${name} takes no value (see ufs --help)` };
+      hoisted.push(token);
+    } else if (value !== undefined) hoisted.push(token);
+    else if (i + 1 < argv.length) hoisted.push(`${name}=${argv[++i]}`);
+    else return { argv: [...argv], problem: `flag ${name} needs a value (see ufs --help)` };
+  }
+  if (hoisted.length === 0 && !argv[0]?.startsWith('-')) return { argv: [...argv] };
+  const rest = argv.slice(i);
+  const first = rest[0];
+  if (first === undefined)
+    return { argv: [...argv], problem: `no command after ${hoisted.join(' ')} (see ufs --help)` };
+  if (HELP_OR_VERSION.has(first)) return { argv: [...rest, ...hoisted] };
+  if (first.startsWith('-') && first !== '-') {
+    const known = Object.keys(GLOBAL_FLAGS).join(', ');
+    return {
+      argv: [...argv],
+      problem: `unknown flag "${first}" before the command (before it go only ${known}; see ufs --help)`,
+    };
+  }
+  // The command's words end at the first flag or `--`; its own arguments may follow them, and flags go anywhere.
+  const at = rest.findIndex((token) => token.startsWith('-') && token !== '-');
+  const end = at === -1 ? rest.length : at;
+  return { argv: [...rest.slice(0, end), ...hoisted, ...rest.slice(end)] };
+}
+
 /** Entry point of the `ufs` binary (oclif); returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
@@ -32,7 +80,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   quietKnownWarnings();
   watchStdout();
   try {
-    await run([...argv], import.meta.url);
+    const typed = globalFlagsFirst(argv);
+    if (typed.problem !== undefined) {
+      const { UfsError } = await import('@org/core');
+      throw new UfsError('INVALID_INPUT', `[ufs] ${typed.problem}`);
+    }
+    await run(typed.argv, import.meta.url);
     // Waits for stdout to take the output; a reader that went away (`| head`) ends the wait (no unsettled await).
     await drained();
     return endStatus() ?? (typeof process.exitCode === 'number' ? process.exitCode : 0);

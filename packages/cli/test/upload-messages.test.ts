@@ -74,7 +74,7 @@ describe('ufs upload messages', () => {
     fake.mode.catbox = 'error400';
     fake.mode['0x0'] = 'error400';
     const run = await ufs(['upload', '-p', 'catbox,0x0', '--retries', '1', odd], { env });
-    expect(run.status).toBe(64);
+    expect(run.status).toBe(76); // the services refused (EX_PROTOCOL), not a usage error
     const lines = run.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^\[ufs\] upload ".*": all 2 providers failed: catbox: .*HTTP 400.*; 0x0: .*HTTP 400/);

@@ -100,11 +100,11 @@ describe('ufs upload', () => {
     expect(off.stderr).toBe('');
   });
 
-  it('a permanent 400 is not retried and exits 64; --verbose shows code and context', async () => {
+  it('a permanent 400 is not retried and exits 76 (the service refused); --verbose shows code and context', async () => {
     fake.mode.catbox = 'error400';
     const before = fake.uploads.length;
     const run = await ufs(['upload', '-p', 'catbox', '--verbose', fileB], { env });
-    expect(run.status).toBe(64);
+    expect(run.status).toBe(76);
     expect(run.stderr).toContain('code: INVALID_INPUT');
     expect(run.stderr).toContain('HTTP 400');
     expect(fake.uploads.length).toBe(before); // the fake stores nothing on 400
@@ -159,7 +159,7 @@ describe('ufs upload', () => {
   it('--json always prints the array of items and sets the status, for one file too', async () => {
     fake.mode.catbox = 'error400';
     const one = await ufs(['upload', '-p', 'catbox', '--json', fileB], { env });
-    expect(one.status).toBe(64);
+    expect(one.status).toBe(76);
     const [item] = one.json<Array<{ path: string; ok: boolean; error: { code: string; message: string } }>>();
     expect(item).toMatchObject({ path: fileB, ok: false, error: { code: 'INVALID_INPUT' } });
     expect(item!.error.message).toContain('HTTP 400');
@@ -215,7 +215,7 @@ describe('ufs upload', () => {
     // A failure names it as "-", not by the temporary file.
     fake.mode.catbox = 'error400';
     const failed = await ufs(['upload', '-p', 'catbox', '-'], { env: { ...env, TMPDIR: box.dir }, input: 'x' });
-    expect(failed.status).toBe(64);
+    expect(failed.status).toBe(76);
     expect(failed.stderr).toMatch(/^\[ufs\] upload "-": /m);
     expect(failed.stderr).not.toContain('ufs-stdin-');
     const twice = await ufs(['upload', '-', '-'], { env, input: 'x' });

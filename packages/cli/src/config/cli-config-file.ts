@@ -1,8 +1,9 @@
 import { dirname, extname, join } from 'node:path';
 // The light entry point: validating the upload section must not load every provider (and @org/storage) at start-up.
-import { parseUploadConfig, parseYamlConfig } from '@org/providers/config';
+import { parseUploadConfig, parseYamlConfig, uploadConfigSchema } from '@org/providers/config';
 import { z } from 'zod';
 import { invalidConfig as invalid, type CliConfig } from './cli-config.js';
+import { describeIssues } from './config-issues.js';
 
 // Loaded (through lazy.ts) only when a config file exists: zod and yaml cost ~100 ms at start-up.
 
@@ -89,14 +90,22 @@ export type ServeSection = z.infer<typeof cliConfigSchema>['serve'] & object;
 /** Validates a parsed config object (exported for tests and for callers that build config in code). */
 export function parseCliConfig(raw: unknown, path: string | undefined): CliConfig {
   const where = path ?? '(defaults)';
-  const parsed = cliConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw invalid(where, problems.join('; '));
-  }
+  const parsed = cliConfigSchema.safeParse(raw ?? {}, { reportInput: true });
+  // The upload settings are checked where they are written (at the top level, under `upload:`), so that each problem
+  // names its full path (`upload.verify`), before they are merged; every problem of the file is told at once.
+  const file = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
+  const topUpload = Object.fromEntries(UPLOAD_KEYS.filter((k) => file[k] !== undefined).map((k) => [k, file[k]]));
+  const upload = file.upload;
+  const problems = [
+    ...(parsed.success ? [] : describeIssues(parsed.error, cliConfigSchema)),
+    ...uploadProblems(topUpload, []),
+    ...(typeof upload === 'object' && upload !== null && !Array.isArray(upload)
+      ? uploadProblems(upload, ['upload'])
+      : []),
+  ];
+  if (!parsed.success || problems.length > 0) throw invalid(where, problems.join('; '));
   const data = parsed.data as z.infer<typeof cliConfigSchema> & Record<string, unknown>;
-  const topUpload = Object.fromEntries(UPLOAD_KEYS.filter((k) => data[k] !== undefined).map((k) => [k, data[k]]));
-  const upload = parseUploadConfig({ ...topUpload, ...data.upload }, `config "${where}"`);
+  const settings = parseUploadConfig({ ...topUpload, ...data.upload }, `config "${where}"`);
   const mounts = Array.isArray(data.mounts)
     ? data.mounts
     : Object.entries(data.mounts ?? {}).map(([name, value]) =>
@@ -106,11 +115,17 @@ export function parseCliConfig(raw: unknown, path: string | undefined): CliConfi
   return {
     path,
     mounts: mounts.map((mount) => withLocalRoot(mount, base)),
-    upload,
+    upload: settings,
     server: data.server ?? {},
     scan: data.scan ?? {},
     serve: data.serve ?? {},
   };
+}
+
+/** What is wrong with the upload settings `value`, found at `prefix` of the file. */
+function uploadProblems(value: unknown, prefix: string[]): string[] {
+  const parsed = uploadConfigSchema.safeParse(value, { reportInput: true });
+  return parsed.success ? [] : describeIssues(parsed.error, uploadConfigSchema, prefix);
 }
 
 /** Local roots written as `~/x` or relative to the config file are made absolute. */

@@ -1,5 +1,8 @@
 import type { ErrorCode } from './codes.js';
+import { parseRetryAfter } from './retry-after.js';
 import { UfsError, describeContext, isUfsError, type ErrorContext } from './ufs-error.js';
+
+export { parseHttpDate, parseRetryAfter } from './retry-after.js';
 
 /** Maps an HTTP status to an error code and whether retrying may help. Returns undefined for 1xx/2xx/3xx. */
 export function classifyHttpStatus(status: number): { code: ErrorCode; retryable: boolean } | undefined {
@@ -26,20 +29,6 @@ export function classifyHttpStatus(status: number): { code: ErrorCode; retryable
   }
   if (status >= 500) return { code: 'UNAVAILABLE', retryable: true };
   return { code: 'INVALID_INPUT', retryable: false };
-}
-
-/**
- * Parses a `Retry-After` header (seconds or an HTTP date) into milliseconds from `now`.
- * Returns undefined when absent or unparseable; never negative.
- */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
-  if (value == null) return undefined;
-  const trimmed = value.trim();
-  if (trimmed === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
 }
 
 /** Builds a UfsError from an HTTP response status. */

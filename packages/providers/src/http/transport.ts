@@ -1,5 +1,14 @@
+import { maxHeaderSize } from 'node:http';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
-import { UfsError, describeContext, formatSeconds, httpError, toUfsError, type ErrorContext } from '@org/core';
+import {
+  UfsError,
+  describeContext,
+  formatBytes,
+  formatSeconds,
+  httpError,
+  toUfsError,
+  type ErrorContext,
+} from '@org/core';
 import { requestSignals, signalError, type RequestSignals } from './signals.js';
 
 export type HttpBody = string | Uint8Array | AsyncIterable<Uint8Array>;
@@ -80,6 +89,15 @@ export function transportError(
       cause: err,
       retryable: true,
     });
+  }
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+    // undici reads at most Node's `http.maxHeaderSize` (16 KiB unless `--max-http-header-size` says otherwise). The
+    // answer is malformed for us, as one without a URL: UNEXPECTED, and the same answer would come again.
+    return new UfsError(
+      'UNEXPECTED',
+      `${describeContext(context)} the service's answer headers are larger than ${formatBytes(maxHeaderSize)} (the most Node.js reads, see --max-http-header-size)`,
+      { context, cause: err, retryable: false },
+    );
   }
   return toUfsError(err, context);
 }
