@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UfsError, toUfsError, type UploadSource } from '@org/core';
 import { lookup } from 'mime-types';
+import { pseudoFileReason } from './pseudo-file.js';
 
 export interface FileSourceOptions {
   /** Name given to the service (default: the file's base name). */
@@ -51,7 +52,9 @@ export function contentTypeFor(filename: string): string {
 
 /**
  * An upload source over a local file: stat once, and open a fresh read stream for every attempt (so retries and
- * fallbacks read the file again instead of holding it in memory).
+ * fallbacks read the file again instead of holding it in memory). A file whose stat size is not its content's (on
+ * /proc, /sys and the like; see pseudo-file.ts) is refused with UNSUPPORTED and `context.pseudoFile` saying why: a
+ * caller uploads a copy of it instead (the CLI spools it, as it does stdin).
  */
 export async function fileSource(path: string, options: FileSourceOptions = {}): Promise<FileUploadSource> {
   let info;
@@ -64,6 +67,15 @@ export async function fileSource(path: string, options: FileSourceOptions = {}):
     throw new UfsError('INVALID_INPUT', `[ufs] upload "${path}": not a regular file`, {
       context: { operation: 'upload', path },
     });
+  }
+  // A /proc or /sys file: its stat size is not its content's, so the size sent, checked and verified would be wrong.
+  const pseudo = await pseudoFileReason(path, info.size);
+  if (pseudo !== undefined) {
+    throw new UfsError(
+      'UNSUPPORTED',
+      `[ufs] upload "${path}": cannot upload it as it stands: ${pseudo}; upload a copy of it (a regular file, or its content through stdin)`,
+      { context: { operation: 'upload', path, pseudoFile: pseudo }, retryable: false },
+    );
   }
   const filename = options.filename ?? basename(path);
   if (filename === '') {

@@ -1,22 +1,16 @@
 import { Args, Flags } from '@oclif/core';
-import { createWriteStream, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { UfsError, allowManyListeners, toUfsError } from '@org/core';
-import { formatBytes, uploadFiles, type BatchItem, type UploadFilesOptions } from '@org/providers';
+import { formatBytes, resolveUploadSettings, type BatchItem, type UploadFilesOptions } from '@org/providers';
 import { BaseCommand } from '../base-command.js';
 import { exitCodeForFailures, namesOf, oneLine } from '../errors.js';
 import { interruptedBy, onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { whenStdoutFails } from '../output/stdout.js';
+import { uploadAll } from '../upload/batches.js';
 import { InOrder } from '../upload/in-order.js';
 import { FileNotes, providerFlag, shownName } from '../upload/notes.js';
+import { STDIN, Spools } from '../upload/spool.js';
 import { timeoutFlag } from '../timeout-flag.js';
-
-/** The argument that means stdin. */
-const STDIN = '-';
 
 export interface UploadItemJson {
   path: string;
@@ -41,8 +35,8 @@ export default class Upload extends BaseCommand<typeof Upload> {
     'Providers are tried in order, each with retries on transient failures, falling back to the next on failure (unless --fragile). Every URL is downloaded and compared by SHA-256 before it is printed (unless --no-verify).',
     'Provider order: --provider, else env UFS_PROVIDERS, else the config file ("providers"), else the defaults.',
     "Only the URLs go to stdout: exactly one line per file, in the order given, and an empty line for a file that failed (its error goes to stderr, one line naming it), so line N is always the URL of file N; line N is printed as soon as files 1 to N are done. Everything else goes to stderr (a provider that failed is told when a later one took the file; every attempt with --verbose). With --json, an array with one item per file in the same order (a failed one with ok: false and its error). The exit status is 0 when every file was uploaded, else the status of the failures' common code (1 when their codes differ).",
-    'SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the uploads in flight, keep the URLs already printed (an empty line for each file stopped), remove the spooled stdin, and exit 130, 143 or 129; a second signal exits at once.',
-    'FILE "-" reads stdin: it is spooled to a temporary file (streamed, removed afterwards) so that retries, fallback and verification can read it again; the services see the name "stdin".',
+    'SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the uploads in flight, keep the URLs already printed (an empty line for each file stopped), remove the spooled copies (see below), and exit 130, 143 or 129; a second signal exits at once.',
+    'FILE "-" reads stdin: it is spooled to a temporary file in TMPDIR (streamed, removed once uploaded) so that retries, fallback and verification can read it again; the services see the name "stdin". The other files upload meanwhile; the upload of stdin starts at its end. Files whose size is not their content\'s (in /proc, /sys and the like) are spooled the same way first, under their own name.',
   ].join('\n\n');
 
   static override examples = [
@@ -105,8 +99,8 @@ export default class Upload extends BaseCommand<typeof Upload> {
     retries: Flags.integer({ description: 'Attempts per provider, the first included (default 3).', min: 1, max: 20 }),
   };
 
-  /** The temporary file holding stdin, while it exists (its path is shown as "-"). */
-  private spooled: string | undefined;
+  /** The temporary copies of stdin and of /proc or /sys files (each shown under the name typed). */
+  private readonly spools = new Spools();
 
   async run(): Promise<UploadItemJson[]> {
     const config = await this.cliConfig();
@@ -120,13 +114,13 @@ export default class Upload extends BaseCommand<typeof Upload> {
     // SIGINT, SIGTERM, SIGHUP: stop, keep the URLs printed so far, remove the spool; a second one: remove it, exit.
     const interrupt = onInterrupt(
       (signal) => new UfsError('ABORTED', `[ufs] upload: interrupted (${signal})`),
-      () => this.removeSpoolSync(),
+      () => this.spools.removeAllSync(),
     );
     // A stdout that fails (its reader gone, a full disk) stops the uploads too: nobody would see their URLs.
     const stop = new AbortController();
     const unwatch = whenStdoutFails(() => stop.abort(new UfsError('ABORTED', '[ufs] upload: stdout failed')));
     const signal = allowManyListeners(AbortSignal.any([interrupt.signal, stop.signal]));
-    const show = (path: string) => (path === this.spooled ? STDIN : path);
+    const show = (path: string) => this.spools.shown(path);
     const options: UploadFilesOptions = {
       config: config.upload,
       ...(providers ? { providers } : {}),
@@ -181,9 +175,13 @@ export default class Upload extends BaseCommand<typeof Upload> {
     };
     let items: BatchItem[];
     try {
-      const paths = files.includes(STDIN) ? await this.spoolStdin(files, signal) : files;
-      items = await uploadFiles(paths, {
-        ...options,
+      const settings = await resolveUploadSettings(options);
+      if (process.stdin.isTTY && files.includes(STDIN)) this.note('reading stdin (end with Ctrl-D)');
+      items = await uploadAll(files, {
+        options,
+        concurrency: options.concurrency ?? settings.concurrency,
+        spools: this.spools,
+        signal,
         onFileEvent: (index, event) => notes.event(index, event),
         onSettled: settle,
       });
@@ -191,7 +189,7 @@ export default class Upload extends BaseCommand<typeof Upload> {
       progress.done();
       interrupt.dispose();
       unwatch();
-      if (this.spooled) await rm(join(this.spooled, '..'), { recursive: true, force: true });
+      await this.spools.removeAll();
     }
     const by = interruptedBy();
     const done = items.filter((item) => item.ok).length;
@@ -207,32 +205,15 @@ export default class Upload extends BaseCommand<typeof Upload> {
     return items.map((item, index) => toJson({ ...item, path: files[index]! } as BatchItem, this.forUser.bind(this)));
   }
 
-  /** Removes the spooled stdin at once (a second signal exits without waiting for the asynchronous clean-up). */
-  private removeSpoolSync(): void {
-    if (this.spooled) rmSync(join(this.spooled, '..'), { recursive: true, force: true });
-  }
-
-  /** Reads stdin into a temporary file (streamed; the upload needs a file it can read again). */
-  private async spoolStdin(files: readonly string[], signal: AbortSignal): Promise<string[]> {
-    const dir = await mkdtemp(join(tmpdir(), 'ufs-stdin-'));
-    const path = join(dir, 'stdin');
-    this.spooled = path;
-    if (process.stdin.isTTY) this.note('reading stdin (end with Ctrl-D)');
-    try {
-      await pipeline(process.stdin, createWriteStream(path, { mode: 0o600 }), { signal });
-    } catch (err) {
-      if (signal.aborted) throw new UfsError('ABORTED', '[ufs] read "stdin": aborted', { cause: err });
-      throw toUfsError(err, { operation: 'read', path: 'stdin' });
-    }
-    return files.map((file) => (file === STDIN ? path : file));
-  }
-
-  /** The temporary file of stdin shown as "-" in messages. */
+  /** The temporary copies shown in messages under the names typed ("-" for stdin, "/proc/cpuinfo"). */
   protected override forUser(error: UfsError): UfsError {
-    const spooled = this.spooled;
-    if (!spooled || !error.message.includes(spooled)) return error;
-    return new UfsError(error.code, error.message.split(spooled).join(STDIN), {
-      context: { ...error.context, ...(error.context.path === spooled ? { path: STDIN } : {}) },
+    const spooled = this.spools.entries().filter(([path]) => error.message.includes(path));
+    if (spooled.length === 0) return error;
+    let message = error.message;
+    for (const [path, shown] of spooled) message = message.split(path).join(shown);
+    const path = typeof error.context.path === 'string' ? this.spools.shown(error.context.path) : undefined;
+    return new UfsError(error.code, message, {
+      context: { ...error.context, ...(path !== undefined ? { path } : {}) },
       cause: error.cause,
       retryable: error.retryable,
       retryAfterMs: error.retryAfterMs,

@@ -31,6 +31,22 @@ export function providerFlag(values: readonly string[]): string[] {
   return ids;
 }
 
+/**
+ * Providers whose delete removes the record of an upload, not its bytes: a ufs server keeps the content until its
+ * `ufs server gc` finds no record using it (and forever while another record does), so its URL may still serve it.
+ * (The provider info has no capability saying this; one such as `capabilities.deleteKeepsContent` would be cleaner.)
+ */
+const DELETE_REMOVES_RECORD_ONLY = new Set(['ufs']);
+
+/** What became of a copy left by a failed verification, in words true to what the provider's delete does. */
+function copyFate(provider: string, deleted: boolean): string {
+  if (!deleted) return 'is still there';
+  if (DELETE_REMOVES_RECORD_ONLY.has(provider)) {
+    return 'had its record deleted; the content stays on the server until `ufs server gc` finds it unused';
+  }
+  return 'was deleted';
+}
+
 interface Held {
   line: string;
   /** The provider left a copy of the file (uploaded, then verification failed, and not deleted). */
@@ -71,7 +87,7 @@ export class FileNotes {
         break;
       case 'failure': {
         const copy = event.copy
-          ? ` (the uploaded copy ${event.copy.url} ${event.copy.deleted ? 'was deleted' : 'is still there'})`
+          ? ` (the uploaded copy ${event.copy.url} ${copyFate(event.provider, event.copy.deleted)})`
           : '';
         const line = `${who}: failed: ${this.reason(event.error)}${copy}`;
         if (this.verbose) this.print(line);
