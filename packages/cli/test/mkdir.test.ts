@@ -29,7 +29,7 @@ describe('ufs mkdir of a nested folder without -p', () => {
     expect(existsSync(join(root, 'parent-gone'))).toBe(false);
     const json = await ufs(['mkdir', '--json', 'parent-gone/child'], { env, cwd: root });
     expect(json.status).toBe(66);
-    expect(json.json<{ error: { code: string; context: Record<string, unknown> } }>().error).toMatchObject({
+    expect(json.json<Array<{ error: { code: string; context: Record<string, unknown> } }>>()[0]!.error).toMatchObject({
       code: 'NOT_FOUND',
       context: { operation: 'mkdir', path: join(root, 'parent-gone/child'), missing: join(root, 'parent-gone') },
     });

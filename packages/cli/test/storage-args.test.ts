@@ -107,7 +107,7 @@ describe('messages name paths as they were typed', () => {
     await file.close();
     const run = await ufs(['cat', '--json', 'big.bin'], { env, cwd: root });
     expect(run.status).toBe(65);
-    expect(run.json<{ error: { code: string; message: string } }>().error).toMatchObject({
+    expect(run.json<Array<{ error: { code: string; message: string } }>>()[0]!.error).toMatchObject({
       code: 'TOO_LARGE',
       message: expect.stringContaining('"big.bin"'),
     });

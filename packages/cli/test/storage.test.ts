@@ -79,7 +79,7 @@ describe('ufs ls', () => {
     expect(cat.status).toBe(66);
     expect(cat.stderr.trim()).toBe(`[ufs] [local] read "${missing}": no such file`);
     const below = await ufs(['mkdir', '--json', join(data, 'notes.txt/sub')], { env });
-    expect(below.json<{ error: { message: string; context: { path: string } } }>().error).toMatchObject({
+    expect(below.json<Array<{ error: { message: string; context: { path: string } } }>>()[0]!.error).toMatchObject({
       message: `[ufs] [local] mkdir "${join(data, 'notes.txt/sub')}": "${join(data, 'notes.txt')}" is a file, not a folder`,
       context: { path: join(data, 'notes.txt/sub') },
     });

@@ -9,6 +9,7 @@ import { StorageCommand } from '../storage/storage-command.js';
 interface Entry {
   path: string;
   name: string;
+  isFile: boolean;
   isDir: boolean;
   size: number;
   mtime?: string;
@@ -59,6 +60,7 @@ export default class Ls extends StorageCommand<typeof Ls> {
       await print({
         path: this.show(folder),
         name: folder.basename,
+        isFile: stat.isFile,
         isDir: false,
         size: stat.size,
         ...(stat.mtime ? { mtime: stat.mtime.toISOString() } : {}),
@@ -85,6 +87,7 @@ export default class Ls extends StorageCommand<typeof Ls> {
     return {
       path: this.show(node),
       name,
+      isFile: Boolean(s?.isFile),
       isDir: Boolean(s?.isDir),
       size: s?.size ?? 0,
       ...(s?.mtime ? { mtime: s.mtime.toISOString() } : {}),

@@ -5,7 +5,7 @@ import { StorageCommand, type ArgFailure } from '../storage/storage-command.js';
 export default class Rm extends StorageCommand<typeof Rm> {
   static override summary = 'Delete files (and folders with -r).';
   static override description =
-    'A missing path is NOT_FOUND unless --force. A folder needs --recursive. With several paths a failed one does not stop the others: each failure is reported, the others are deleted, and the exit status is that of the failures (with --json every path gets its result or its error).';
+    'A missing path is NOT_FOUND unless --force. A folder needs --recursive. A path ending in "." or ".." (as ".", "./", "../." or "x/..") is refused (INVALID_INPUT), as GNU rm does, as is the root of a mount. With several paths a failed one does not stop the others: each failure is reported, the others are deleted, and the exit status is that of the failures (with --json every path gets its result or its error).';
   static override examples = [
     '<%= config.bin %> <%= command.id %> s3:tmp/old.zip',
     '<%= config.bin %> <%= command.id %> -r data:cache',
@@ -21,6 +21,7 @@ export default class Rm extends StorageCommand<typeof Rm> {
   async run(): Promise<Array<{ path: string; deleted: boolean } | ArgFailure>> {
     return this.eachArg(this.argList, async (arg) => {
       const node = await this.node(arg);
+      refuseDots(arg, this.show(node));
       if (node.isRoot) throw new UfsError('INVALID_INPUT', `[ufs] rm "${arg}": refusing to delete the root of a mount`);
       const context = { operation: 'rm', path: this.show(node) };
       if (!(await node.exists())) {
@@ -36,4 +37,18 @@ export default class Rm extends StorageCommand<typeof Rm> {
       return { path: this.show(node), deleted: true };
     });
   }
+}
+
+/**
+ * A local path whose last segment is `.` or `..` (trailing slashes aside: `.`, `./`, `.//`, `../.`, `x/..`) is
+ * refused, as GNU rm does ("refusing to remove '.' or '..' directory"): it names the current folder or one above it,
+ * never what the user meant to delete. `mount:path` arguments never get here with such segments (the storage refuses
+ * any `.` or `..` segment in a key).
+ */
+function refuseDots(arg: string, path: string): void {
+  const last = arg.replace(/\/+$/, '').split('/').pop();
+  if (last !== '.' && last !== '..') return;
+  throw new UfsError('INVALID_INPUT', `[ufs] rm "${arg}": refusing to remove a "." or ".." folder (skipping it)`, {
+    context: { operation: 'rm', path },
+  });
 }

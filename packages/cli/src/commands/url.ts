@@ -7,7 +7,7 @@ import { StorageCommand } from '../storage/storage-command.js';
 export default class Url extends StorageCommand<typeof Url> {
   static override summary = 'Print a URL for a file: presigned where the backend signs, else its public URL.';
   static override description =
-    'S3, GCS and Azure give presigned URLs valid for --expires (S3 and GCS: at most 7 days); local and HTTP mounts with a baseUrl give public URLs. With --upload the URL accepts a PUT of new content. Mounts without URLs answer UNSUPPORTED (exit 69).';
+    'S3, GCS and Azure give presigned URLs valid for --expires (S3 and GCS: at most 7 days); local and HTTP mounts with a baseUrl give public URLs, which do not expire (--expires does not apply; expiresIn is null in --json). A folder (a path ending in "/", or the root of a mount) is refused. With --upload the URL accepts a PUT of new content. Mounts without URLs answer UNSUPPORTED (exit 69).';
   static override examples = [
     '<%= config.bin %> <%= command.id %> s3:reports/q1.pdf --expires 2h',
     {
@@ -26,18 +26,31 @@ export default class Url extends StorageCommand<typeof Url> {
     upload: Flags.boolean({ description: 'A presigned PUT URL for uploading instead of a GET URL.' }),
   };
 
-  async run(): Promise<{ path: string; url: string; method: 'GET' | 'PUT'; expiresIn: number }> {
+  async run(): Promise<{ path: string; url: string; method: 'GET' | 'PUT'; expiresIn: number | null }> {
     const expiresIn = expirySeconds(this.flags.expires);
     const node = await this.node(this.args.path);
-    checkMaximum(node, this.flags.expires, expiresIn);
+    if (node.isRoot || node.folderOnly) {
+      const why = node.isRoot ? 'the root of a mount is a folder' : 'a path ending in "/" names a folder';
+      const named = node.isRoot ? this.named(node) : `${this.named(node)}/`;
+      throw new UfsError('INVALID_INPUT', `[ufs] url "${named}": ${why}, not a file`, {
+        context: { operation: 'url', path: this.show(node) },
+      });
+    }
+    // Where the mount cannot sign, a GET URL is its public URL (see StorageNode.url): it does not expire.
+    const backend = node.backend;
+    const signed = this.flags.upload || Boolean(backend.capabilities.presignGet && backend.presignGet);
+    if (signed) checkMaximum(node, this.flags.expires, expiresIn);
     let url: string;
     try {
       url = this.flags.upload ? await node.uploadUrl({ expiresIn }) : await node.url({ expiresIn });
     } catch (err) {
       throw refusedExpiry(asUfsError(err), this.flags.expires, expiresIn);
     }
+    if (!signed && this.typedFlags.has('expires'))
+      this.note(`[ufs] url: --expires does not apply to "${this.named(node)}": its public URL does not expire`);
     this.out(url);
-    return { path: this.show(node), url, method: this.flags.upload ? 'PUT' : 'GET', expiresIn };
+    const method = this.flags.upload ? 'PUT' : 'GET';
+    return { path: this.show(node), url, method, expiresIn: signed ? expiresIn : null };
   }
 }
 

@@ -42,9 +42,11 @@ export abstract class StorageCommand<T extends typeof Command> extends BaseComma
   /**
    * Runs `one` for each argument in order and goes on past a failed one, as coreutils `rm a b c` and `cat` do: each
    * failure is reported on stderr when it happens and is `{path, error}` among the results (`--json`); the exit
-   * status is that of the failures (their common code's, else 1: `exitCodeForFailures`). With a single argument its
-   * failure is the command's error, as for any command. A closed stdout stops everything (see output/stdout.ts).
-   * Results go to `emit` as they come when it is given (streamed output), else they are returned.
+   * status is that of the failures (their common code's, else 1: `exitCodeForFailures`). Without --json a single
+   * argument's failure is the command's error, as for any command; with --json the output is the array of items
+   * whatever the count, a failed path as its item's error, so a script reads one shape. The mounts are opened first:
+   * a config error is about no path, and stays the command's own error. A closed stdout stops everything (see
+   * output/stdout.ts). Results go to `emit` as they come when it is given (streamed output), else they are returned.
    */
   protected async eachArg<R>(
     args: readonly string[],
@@ -53,7 +55,8 @@ export abstract class StorageCommand<T extends typeof Command> extends BaseComma
   ): Promise<Array<R | ArgFailure>> {
     const results: Array<R | ArgFailure> = [];
     const add = async (result: R | ArgFailure) => (emit ? emit(result) : void results.push(result));
-    if (args.length === 1) {
+    await this.storage();
+    if (args.length === 1 && !this.jsonEnabled()) {
       await add(await one(args[0]!));
       return results;
     }
@@ -90,11 +93,12 @@ export abstract class StorageCommand<T extends typeof Command> extends BaseComma
   }
 }
 
-/** The JSON form of a node's stat. */
+/** The JSON form of a node's stat: `path` and `name` (its last segment), as `ls --json` entries have them. */
 export function statJson(
   path: string,
+  name: string,
   stat: { isFile: boolean; isDir: boolean; size: number; mtime?: Date; [k: string]: unknown },
 ) {
   const { mtime, key: _key, ...rest } = stat;
-  return { path, ...rest, ...(mtime ? { mtime: mtime.toISOString() } : {}) };
+  return { path, name, ...rest, ...(mtime ? { mtime: mtime.toISOString() } : {}) };
 }
