@@ -1,4 +1,4 @@
-import { Command, Flags, type Interfaces } from '@oclif/core';
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import type { UfsError } from '@org/core';
 import { loadCliConfig, type CliConfig } from './config/cli-config.js';
 import { asUfsError, details, errorJson, exitCodeFor, namesOf, oneLine } from './errors.js';
@@ -27,6 +27,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     config: Flags.string({
       description: 'Config file (YAML or JSON). Default: env UFS_CONFIG, else ~/.config/ufs/config.yaml.',
       helpGroup: 'GLOBAL',
+      // `--config=` (an empty value, as from an unset shell variable) is refused, not read as "no file given".
+      parse: async (input: string) => {
+        if (input.trim() === '')
+          throw new Errors.CLIError('Expected --config to name a file but received an empty value');
+        return input;
+      },
     }),
   };
 

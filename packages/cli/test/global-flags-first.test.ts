@@ -33,6 +33,17 @@ describe('global flags before the command', () => {
     }
   });
 
+  it('an empty --config= is a usage error, before or after the command (not read as "no file given")', async () => {
+    for (const args of [
+      ['--config=', 'ls', 'a:'],
+      ['ls', 'a:', '--config='],
+    ]) {
+      const run = await ufs(args, { env: { ...env, UFS_CONFIG: config } });
+      expect([args, run.status, run.stdout]).toEqual([args, 64, '']);
+      expect(run.stderr).toContain('--config to name a file but received an empty value');
+    }
+  });
+
   it('--json and -V before the command, a command of two words, and flags after it still work', async () => {
     const run = await ufs(['--json', '-V', '--config', config, 'cat', 'a:one.txt'], { env });
     expect(run.status).toBe(0);

@@ -96,6 +96,33 @@ describe('s3 keys no path can name', () => {
   });
 });
 
+describe('s3 keys not in Unicode NFC', () => {
+  beforeEach(async () => {
+    // The same name in both forms (macOS tools write the decomposed one), and a decomposed name alone.
+    for (const key of ['uni/caf\u00e9.txt', 'uni/cafe\u0301.txt', 'lone/cafe\u0301.txt'])
+      await fixture.raw.send(new PutObjectCommand({ Bucket: fixture.bucket, Key: `${prefix}/${key}`, Body: key }));
+  });
+
+  it('are reported, never listed under the path of their NFC twin (one path, one entry)', async () => {
+    expect(await listReported('s3:uni', true)).toEqual({
+      listed: ['uni/caf\u00e9.txt'],
+      reported: [['s3:uni/caf\u00e9.txt', 'INVALID_INPUT']],
+    });
+    expect(await listReported('s3:lone', false)).toEqual({
+      listed: [],
+      reported: [['s3:lone/caf\u00e9.txt', 'INVALID_INPUT']],
+    });
+  });
+
+  it('a copy copies the NFC object and counts the other as a failure', async () => {
+    const summary = await copyNode(storage.node('s3:uni'), storage.node('out:u'));
+    expect(summary.files).toBe(1);
+    expect(summary.errors.map((e) => e.error.message)).toEqual([
+      expect.stringContaining('"uni/cafe\\u0301.txt": it is not in Unicode NFC'),
+    ]);
+  });
+});
+
 describe('sftp entries that cannot be listed', () => {
   beforeEach(() => {
     rmSync(join(base, 't'), { recursive: true, force: true });

@@ -39,7 +39,8 @@ export class KeyMap {
   }
 
   /**
-   * The backend key of an object key below the mount, or undefined when it cannot be one (outside, empty segments).
+   * The backend key of an object key below the mount, or undefined when it cannot be one (outside, empty or dot
+   * segments, not NFC).
    * Listings report such keys (see `unaddressable` in lister.ts), never pass over them in silence.
    */
   relative(objectKey: string): string | undefined {
@@ -54,13 +55,24 @@ export class KeyMap {
   }
 }
 
-/** Keys that `normalizeKey` could produce: non-empty segments, none of them `.` or `..`. */
-export function isAddressable(key: string): boolean {
-  if (key === '') return false;
+/**
+ * Why no path can name this key, or undefined when one can. Paths are what `normalizeKey` makes: non-empty segments,
+ * none of them `.` or `..`, in Unicode NFC. An object written by another tool with a decomposed name (`cafe\u0301`,
+ * as macOS spells it) is reached by no path (the path `café` is the NFC key), and beside an NFC twin it would list
+ * as a second entry under the twin's path: such keys are reported, never listed.
+ */
+export function unaddressableReason(key: string): string | undefined {
+  if (key === '') return 'it is empty';
   for (const segment of key.split('/')) {
-    if (segment === '' || segment === '.' || segment === '..') return false;
+    if (segment === '' || segment === '.' || segment === '..') return 'it has an empty, "." or ".." segment';
   }
-  return true;
+  if (key.normalize('NFC') !== key) return 'it is not in Unicode NFC (a path names its NFC form, another key)';
+  return undefined;
+}
+
+/** Keys that `normalizeKey` could produce (see unaddressableReason). */
+export function isAddressable(key: string): boolean {
+  return unaddressableReason(key) === undefined;
 }
 
 /** Percent-encodes each segment of a key as RFC 3986 wants (also `!'()*`), keeping the slashes. */

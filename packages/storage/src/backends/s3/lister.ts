@@ -2,7 +2,7 @@ import { ListObjectsV2Command, type _Object } from '@aws-sdk/client-s3';
 import type { EntryStat, ListOptions, ListPage } from '@org/core';
 import type { S3Context } from './context.js';
 import { unreadableEntry } from '../../util/unreadable.js';
-import { isAddressable, unquoteEtag } from './keys.js';
+import { isAddressable, unaddressableReason, unquoteEtag } from './keys.js';
 
 /** S3 returns at most 1000 keys per request. */
 const MAX_PAGE = 1000;
@@ -20,12 +20,17 @@ function folderEntry(key: string): EntryStat {
 }
 
 /**
- * An object whose key no path can name (an empty, `.` or `..` segment: `a//b.txt`, `./c.txt`): it is reported, as
- * every entry a listing leaves out, never passed over in silence. `raw` is its key below the mount as it is (the node
- * layer refuses it as a path and reports why; a caller of the backend sees an unreadable entry).
+ * An object whose key no path can name (an empty, `.` or `..` segment: `a//b.txt`, `./c.txt`; a name not in NFC):
+ * it is reported, as every entry a listing leaves out, never passed over in silence. `raw` is its key below the
+ * mount as it is (the node layer reports the entry's error; a caller of the backend sees an unreadable entry).
  */
 function unaddressable(s3: S3Context, raw: string): EntryStat {
-  const why = `the object key ${JSON.stringify(raw)} has an empty, "." or ".." segment: no path can name it`;
+  const reason = unaddressableReason(raw.replace(/\/$/, '')) ?? 'it has an empty, "." or ".." segment';
+  const shown = JSON.stringify(raw).replace(
+    /[^\u0020-\u007e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  const why = `no path can name the object key ${shown}: ${reason}`;
   return unreadableEntry(raw, s3.error('INVALID_INPUT', 'list', raw, why));
 }
 
