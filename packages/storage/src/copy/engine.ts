@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import { describeContext, toUfsError, UfsError } from '@org/core';
 import type { StorageNode } from '../node/storage-node.js';
 import type { ReadableNode } from '../virtual/readable-node.js';
-import { selector, type Selector } from './filters.js';
+import { folderExcluder, selector, type Selector } from './filters.js';
 import { planCopy, type CopyItem, type Operation } from './plan.js';
 import { EmptiedFolders, moveEmptyFolders } from './prune.js';
 import { checkModifyWindow, checkSkip, skipReason } from './skip.js';
@@ -24,6 +24,8 @@ class Run {
   readonly summary: CopySummary = { files: 0, bytes: 0, skipped: 0, errors: [] };
   readonly controller = new AbortController();
   readonly select: Selector;
+  /** Whether `exclude` names a folder (a link to a folder it names is left out silently). */
+  readonly excludesFolder: (relative: string) => boolean;
   readonly skip: SkipStrategy;
   /** Milliseconds within which modification times are equal (`skip: 'modtime'`). */
   readonly modifyWindow: number;
@@ -43,6 +45,7 @@ class Run {
     readonly options: CopyOptions,
   ) {
     this.select = selector(options);
+    this.excludesFolder = folderExcluder(options);
     this.skip = checkSkip(options.skip);
     this.modifyWindow = checkModifyWindow(options.modifyWindow);
     this.concurrency = checkConcurrency(options.concurrency);
@@ -145,6 +148,16 @@ function fileError(operation: Operation, path: string, dest: string, err: unknow
   );
 }
 
+/** A symbolic link to a folder met in a tree: UNSUPPORTED (it is not followed; what it points to is not taken). */
+function folderLinkError(operation: Operation, src: ReadableNode): UfsError {
+  const context = { operation, path: src.fullpath };
+  const stays = operation === 'move' ? '; it stays where it is' : '';
+  return new UfsError('UNSUPPORTED', `[ufs] is a symbolic link to a folder, not followed${stays}`, {
+    context,
+    retryable: false,
+  });
+}
+
 /**
  * A file's error that only repeats the stop of a failFast run: an abort error, or the failure that stopped the run
  * (the signal's reason, thrown by a file that was about to start), as is or wrapped.
@@ -167,6 +180,12 @@ async function runTree(run: Run, items: AsyncGenerator<CopyItem>, root: Readable
   try {
     for await (const item of items) {
       if (run.signal.aborted) break;
+      if (item.folderLink) {
+        // Never followed, so never copied (nor, for a move, deleted): a failure of its own, not a silent skip.
+        if (!run.excludesFolder(item.relative))
+          run.fail(item.src.fullpath, item.dest.fullpath, folderLinkError(run.operation, item.src));
+        continue;
+      }
       let selected: boolean;
       try {
         selected = await run.select(item.relative, item.src);
@@ -271,7 +290,7 @@ export function copyNode(src: ReadableNode, dest: StorageNode, options: CopyOpti
  * files stay at the source; folders the move emptied are removed. A whole folder (no include/exclude/filter) moves
  * with its empty folders: they are made at the destination and removed from the source, so nothing is left behind
  * but what was skipped or failed (see `moveEmptyFolders`). A symbolic link to a folder is never entered: it stays at
- * the source with the folders above it. Where the destination has no real folders (`capabilities.directories` false:
+ * the source with the folders above it, and is reported in `errors` (UNSUPPORTED) unless `exclude` names it. Where the destination has no real folders (`capabilities.directories` false:
  * S3, GCS, Azure), empty source folders stay where they are (nothing could hold them at the destination).
  */
 export function moveNode(src: StorageNode, dest: StorageNode, options: MoveOptions = {}): Promise<CopySummary> {

@@ -72,3 +72,14 @@ export function selector(options: Pick<CopyOptions, 'include' | 'exclude' | 'fil
     return filter ? (await filter(node)) === true : true;
   };
 }
+
+/**
+ * Whether `exclude` names a folder (by its path relative to the source root): itself (`dl`, `dl/`, `/g/dl/`) or a
+ * folder above it. Used for what a copy reports without transferring it (a symbolic link to a folder).
+ */
+export function folderExcluder(options: Pick<CopyOptions, 'exclude'>): (relative: string) => boolean {
+  const exclude = matcher(patternsOf('exclude', options.exclude));
+  // The folders above a path are matched by every rule, folder-only ones included: `relative/` puts the folder
+  // itself among them.
+  return (relative) => exclude?.(`${relative}/`) === true;
+}

@@ -1,4 +1,6 @@
+import { stat } from 'node:fs/promises';
 import { describeContext, toUfsError, UfsError } from '@org/core';
+import { kindOf } from '../backends/local/list.js';
 import { backendFor } from '../node/access.js';
 import type { StorageNode } from '../node/storage-node.js';
 import { isStorageNode, type ReadableNode } from '../virtual/readable-node.js';
@@ -14,6 +16,11 @@ export interface CopyItem {
    * source folder): checked just before it is transferred.
    */
   checkSame?: boolean;
+  /**
+   * A symbolic link to a folder in a tree (listed with `isLink`): never walked into (no cycles, no files taken out of
+   * a folder outside the tree), so nothing is transferred; the run reports it unless `exclude` names it.
+   */
+  folderLink?: boolean;
 }
 
 /** A single file, or a folder whose files are listed lazily (one listing page in memory at a time). */
@@ -79,6 +86,13 @@ export async function planCopy(
     if (dest.folderOnly || (await dest.isDir())) throw invalid(operation, src, dest, folderInTheWay(dest, src));
     return { kind: 'file', item: { src, dest, relative: src.basename } };
   }
+  // A FIFO, socket or device (local and SFTP mounts) is neither: refused as its read is (a dangling link, also
+  // neither, is reported by the listing below as NOT_FOUND).
+  if (!stat.isDir && stat.isLink !== true) {
+    const context = { operation, path: src.fullpath, dest: dest.fullpath };
+    const detail = `is ${await specialKind(src)}, not a regular file`;
+    throw new UfsError('UNSUPPORTED', `${describeContext(context)} ${detail}`, { context });
+  }
   if (await insideFolder(src, dest)) throw invalid(operation, src, dest, 'the destination is inside the source folder');
   if (await dest.isFile())
     throw invalid(operation, src, dest, `the source is a folder and "${dest.fullpath}" is a file`);
@@ -89,7 +103,8 @@ export async function planCopy(
     items: async function* (listSignal, onLeftOut) {
       const listing = { recursive: true, signal: listSignal, onInvalidName: onLeftOut, onUnreadable: onLeftOut };
       for await (const node of src.list(listing)) {
-        if (!node.listed?.isFile) continue;
+        const folderLink = node.listed?.isDir === true && node.listed.isLink === true;
+        if (!node.listed?.isFile && !folderLink) continue;
         const relative = node.path.slice(offset);
         let target: StorageNode;
         try {
@@ -101,7 +116,9 @@ export async function planCopy(
           onLeftOut(leftOut(operation, node, err));
           continue;
         }
-        yield { src: node, dest: target, relative, checkSame: true };
+        yield folderLink
+          ? { src: node, dest: target, relative, folderLink }
+          : { src: node, dest: target, relative, checkSame: true };
       }
     },
   };
@@ -114,6 +131,18 @@ function leftOut(operation: Operation, node: StorageNode, err: unknown): UfsErro
     context: { ...inner.context, operation, path: node.fullpath },
     cause: inner,
   });
+}
+
+/** What a source that is neither a file nor a folder is: read from the disk where the mount has local files. */
+async function specialKind(src: StorageNode): Promise<string> {
+  const generic = 'neither a file nor a folder';
+  const backend = src.mount.backend();
+  if (!backend.localPath) return generic;
+  try {
+    return kindOf(await stat(await backend.localPath(src.path)));
+  } catch {
+    return generic;
+  }
 }
 
 function folderInTheWay(dest: StorageNode, src: ReadableNode): string {

@@ -109,6 +109,11 @@ export class LocalBackend implements StorageBackend {
     return linkEntry({ key, isFile: false, isDir: false, size: 0, mtime: stats.mtime });
   }
 
+  /** The refusal of a read of a FIFO, socket or device (as listings report them). */
+  private notRegular(key: string, stats: Stats): UfsError {
+    return this.paths.error('UNSUPPORTED', 'read', key, `is ${kindOf(stats)}, not a regular file`);
+  }
+
   async read(key: string, options: ReadOptions = {}): Promise<Readable> {
     this.noVersions(options.versionId, 'read', key);
     const { start, end } = checkRange(options);
@@ -116,13 +121,18 @@ export class LocalBackend implements StorageBackend {
       options.signal?.throwIfAborted();
       const real = await this.paths.existing(key, 'read');
       if (real === null) throw this.paths.error('NOT_FOUND', 'read', key, 'no such file');
-      const handle = await open(real, 'r');
+      // A FIFO, socket or device is refused before it is opened (opening a FIFO waits for a writer, a device may
+      // act on being opened), and once more after: O_NONBLOCK keeps an open of one put there meanwhile from waiting.
+      const before = await stat(real);
+      if (!before.isFile() && !before.isDirectory()) throw this.notRegular(key, before);
+      const handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK);
       const stats = await handle.stat().catch(async (err: unknown) => {
         await handle.close();
         throw err;
       });
       if (!stats.isFile()) {
         await handle.close();
+        if (!stats.isDirectory()) throw this.notRegular(key, stats);
         throw this.paths.error('INVALID_INPUT', 'read', key, 'is a folder, not a file');
       }
       // A small file gets a buffer its size (plus one byte to see the end) rather than the default 64 KiB.
