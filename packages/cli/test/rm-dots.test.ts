@@ -66,3 +66,23 @@ describe('rm of a path ending in "." or ".." (as GNU rm: refused, nothing delete
     expect(existsSync(join(c, '.hidden')) || existsSync(join(c, 'x.'))).toBe(false);
   });
 });
+
+describe('mv of a source ending in "." or ".." (as GNU mv: refused, nothing moved)', () => {
+  it.each([['.'], ['./'], ['..'], ['../c/..']])('mv %s elsewhere', async (arg) => {
+    const dest = join(box.dir, `moved-${arg.replace(/\W/g, '_')}`);
+    const r = await run(['mv', arg, dest]);
+    expect(r.stderr.trim()).toBe(`[ufs] mv "${arg}": refusing to move a "." or ".." folder (skipping it)`);
+    expect(r.status).toBe(64);
+    expect(existsSync(join(c, 'f'))).toBe(true);
+    expect(existsSync(join(p, 'keep'))).toBe(true);
+    expect(existsSync(dest)).toBe(false);
+  });
+
+  it('cp of "." still copies the current folder (as cp -r . and rsync . do)', async () => {
+    const dest = join(box.dir, 'copied-dot');
+    const r = await run(['cp', '.', dest]);
+    expect(r.status).toBe(0);
+    expect(existsSync(join(dest, 'f'))).toBe(true);
+    expect(existsSync(join(c, 'f'))).toBe(true);
+  });
+});

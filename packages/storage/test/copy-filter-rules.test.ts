@@ -128,6 +128,19 @@ describe('include', () => {
       'INVALID_INPUT',
     );
   });
+
+  it('a pattern with a "." or ".." segment, or a gitignore negation, would match nothing: INVALID_INPUT', async () => {
+    for (const exclude of ['.', './', '../src', 'docs/./a.md', '!*.md']) {
+      await rejectsWith(copyNode(storage.node('memory:src'), storage.node('memory:y'), { exclude }), 'INVALID_INPUT');
+    }
+    await expect(copyNode(storage.node('memory:src'), storage.node('memory:y'), { include: '!*.md' })).rejects.toThrow(
+      '"!" (negation) is not supported; use exclude instead',
+    );
+    // Dots inside a name are names: `.git`, `a..b`, `*.md` stay patterns.
+    await expect(
+      copyNode(storage.node('memory:src'), storage.node('memory:y'), { exclude: ['.git', 'a..b', '*.md'] }),
+    ).resolves.toMatchObject({ errors: [] });
+  });
 });
 
 describe('a filtered move', () => {

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { UfsError } from '@org/core';
+import { refuseDotEnding } from '../storage/dot-paths.js';
 import { StorageCommand, type ArgFailure } from '../storage/storage-command.js';
 
 export default class Rm extends StorageCommand<typeof Rm> {
@@ -21,7 +22,7 @@ export default class Rm extends StorageCommand<typeof Rm> {
   async run(): Promise<Array<{ path: string; deleted: boolean } | ArgFailure>> {
     return this.eachArg(this.argList, async (arg) => {
       const node = await this.node(arg);
-      refuseDots(arg, this.show(node));
+      refuseDotEnding('rm', arg, this.show(node));
       if (node.isRoot) throw new UfsError('INVALID_INPUT', `[ufs] rm "${arg}": refusing to delete the root of a mount`);
       const context = { operation: 'rm', path: this.show(node) };
       if (!(await node.exists())) {
@@ -37,18 +38,4 @@ export default class Rm extends StorageCommand<typeof Rm> {
       return { path: this.show(node), deleted: true };
     });
   }
-}
-
-/**
- * A local path whose last segment is `.` or `..` (trailing slashes aside: `.`, `./`, `.//`, `../.`, `x/..`) is
- * refused, as GNU rm does ("refusing to remove '.' or '..' directory"): it names the current folder or one above it,
- * never what the user meant to delete. `mount:path` arguments never get here with such segments (the storage refuses
- * any `.` or `..` segment in a key).
- */
-function refuseDots(arg: string, path: string): void {
-  const last = arg.replace(/\/+$/, '').split('/').pop();
-  if (last !== '.' && last !== '..') return;
-  throw new UfsError('INVALID_INPUT', `[ufs] rm "${arg}": refusing to remove a "." or ".." folder (skipping it)`, {
-    context: { operation: 'rm', path },
-  });
 }

@@ -4,6 +4,7 @@ import type { CopyOptions, CopySummary, StorageNode } from '@org/storage';
 import { asUfsError, exitCodeForFailures } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
+import { refuseDotEnding } from './dot-paths.js';
 import { StorageCommand } from './storage-command.js';
 import {
   addSummary,
@@ -87,6 +88,7 @@ export abstract class TransferCommand<T extends typeof Command> extends StorageC
         current = { files: 0, bytes: 0, skipped: 0, errors: [] };
         try {
           src = await this.node(srcArg);
+          if (operation === 'move') refuseDotEnding('mv', srcArg, src.fullpath);
           const target = await destinationFor(src, dest, destArg, sources.length > 1);
           // A moved tree takes its empty folders along (the storage's move does it, unless --include/--exclude).
           const done = operation === 'copy' ? src.copyTo(target, options) : src.moveTo(target, options);

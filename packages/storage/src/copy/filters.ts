@@ -12,8 +12,16 @@ function patternsOf(what: string, value: string | readonly string[] | undefined)
   for (const pattern of patterns) {
     if (typeof pattern !== 'string' || pattern === '')
       throw new UfsError('INVALID_INPUT', `[ufs] copy: ${what} patterns must be non-empty strings`);
-    if (/^\/*$/.test(pattern))
+    // Only slashes, or `.`/`..` segments: paths relative to the source never hold such a segment, so the pattern
+    // would match nothing and the copy would go on as if it had been honoured.
+    if (/^\/*$/.test(pattern) || pattern.split('/').some((segment) => segment === '.' || segment === '..'))
       throw new UfsError('INVALID_INPUT', `[ufs] copy: ${what} pattern "${pattern}" names no file or folder`);
+    // gitignore's `!pattern` re-includes; here it would be a literal "!" (matching nothing you meant).
+    if (pattern.startsWith('!'))
+      throw new UfsError(
+        'INVALID_INPUT',
+        `[ufs] copy: ${what} pattern "${pattern}": "!" (negation) is not supported; use ${what === 'include' ? 'exclude' : 'include'} instead`,
+      );
   }
   return patterns;
 }
