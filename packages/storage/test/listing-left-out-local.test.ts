@@ -129,6 +129,33 @@ describe('a dangling symbolic link', () => {
   });
 });
 
+describe('a symbolic link out of the mount root', () => {
+  beforeEach(async () => {
+    await symlink('../../outside', join(root, 'real', 'ol'));
+    await symlink('../../outside/secret', join(root, 'real', 'of'));
+  });
+
+  it('is there for stat (the link, never its target), refused for reading, and delete removes the link only', async () => {
+    for (const name of ['ol', 'of']) {
+      const node = storage.node(`disk:real/${name}`);
+      expect(await node.exists()).toBe(true);
+      expect(await node.stat()).toMatchObject({ isFile: false, isDir: false, size: 0 });
+      if (name === 'of') await rejectsWith(node.readText(), 'PERMISSION_DENIED');
+      await node.delete();
+      expect(existsSync(join(root, 'real', name))).toBe(false);
+    }
+    // What they pointed to is untouched.
+    expect(await readFile(join(dir.path, 'outside', 'secret'), 'utf8')).toBe('not yours');
+    expect(await readdir(join(root, 'real'))).toEqual(['r.txt']);
+  });
+
+  it('a path through it stays refused (only the link itself is described)', async () => {
+    await rejectsWith(storage.node('disk:real/ol/secret').stat(), 'PERMISSION_DENIED');
+    await rejectsWith(storage.node('disk:real/ol/secret').delete(), 'PERMISSION_DENIED');
+    expect(await readFile(join(dir.path, 'outside', 'secret'), 'utf8')).toBe('not yours');
+  });
+});
+
 describe('names that differ only in Unicode form', () => {
   const NFD = 'cafe\u0301.txt';
   const NFC = 'caf\u00e9.txt';

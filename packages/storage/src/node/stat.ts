@@ -43,8 +43,9 @@ export async function hashNode(
   signal?: AbortSignal,
 ): Promise<string> {
   const stat = await statNode(node, signal);
-  if (!stat.isFile) throw invalidInput(siteOf(node), 'hash', node.path, 'is a folder, not a file');
-  if (stat.hash?.algorithm === algorithm) return stat.hash.value;
+  if (stat.isDir) throw invalidInput(siteOf(node), 'hash', node.path, 'is a folder, not a file');
+  // Neither file nor folder (a link that is not followed, a FIFO): the read below says why it cannot be read.
+  if (stat.isFile && stat.hash?.algorithm === algorithm) return stat.hash.value;
   const backend = backendFor(node, 'hash', 'read', 'read');
   return guard(node, 'hash', async () => (await hashStream(await readFor(node, backend, signal), algorithm)).digest);
 }

@@ -3,6 +3,7 @@ import { access, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } 
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
+  isUfsError,
   capabilities,
   parentKey,
   type BackendCapabilities,
@@ -90,18 +91,28 @@ export class LocalBackend implements StorageBackend {
     this.noVersions(options.versionId, 'stat', key);
     try {
       if (key === '' && this.paths.segmented) return { key, isFile: false, isDir: true, size: 0 };
-      const real = await this.paths.existing(key, 'stat');
-      return real === null ? await this.danglingLink(key) : entryOf(key, await stat(real));
+      let real: string | null;
+      try {
+        real = await this.paths.existing(key, 'stat');
+      } catch (err) {
+        // A link out of the mount root: the link itself is inside and is described (never what it points to).
+        const link = isUfsError(err) && err.code === 'PERMISSION_DENIED' ? await this.unfollowedLink(key) : null;
+        if (link) return link;
+        throw err;
+      }
+      return real === null ? await this.unfollowedLink(key) : entryOf(key, await stat(real));
     } catch (err) {
       throw this.paths.fail(err, 'stat', key);
     }
   }
 
   /**
-   * A dangling symbolic link is there (as `stat` without -L, `ls -l` and `rm` see it): described as neither file nor
-   * folder, so that it can be deleted (the link itself, see `delete`), while reading through it finds nothing.
+   * A symbolic link that is not followed — dangling, or pointing out of the mount root — is there (as `stat` without
+   * -L, `ls -l` and `rm` see it): described as neither file nor folder, so that it can be deleted (the link itself,
+   * see `delete`), while reading through it finds nothing (dangling) or is refused (out of the root). Null when the
+   * last segment of `key` is no link.
    */
-  private async danglingLink(key: string): Promise<EntryStat | null> {
+  private async unfollowedLink(key: string): Promise<EntryStat | null> {
     if (key === '') return null;
     const entry = await this.paths.entry(key, 'stat');
     const stats = entry && !entry.isRoot ? await ifExists(lstat(entry.path)) : undefined;
@@ -175,7 +186,7 @@ export class LocalBackend implements StorageBackend {
       }
       const real = await this.paths.existing(key, 'list');
       if (real === null) {
-        if (await this.danglingLink(key))
+        if (await this.unfollowedLink(key))
           throw this.paths.error('NOT_FOUND', 'list', key, 'is a dangling symbolic link (its target does not exist)');
         return { entries: [] };
       }
