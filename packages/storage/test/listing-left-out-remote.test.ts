@@ -2,7 +2,16 @@
 // local mount (listing-left-out-local.test.ts): S3 keys with an empty, "." or ".." segment; SFTP dangling links,
 // links out of the root and FIFOs. Against a real radosgw and a real sshd.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -149,5 +158,22 @@ describe('sftp entries that cannot be listed', () => {
       ['remote:t/passwd', 'PERMISSION_DENIED'],
       ['remote:t/pipe', 'UNSUPPORTED'],
     ]);
+  });
+
+  it('a dangling link or a link out of the root is there for stat (the link itself) and delete removes only the link', async () => {
+    for (const name of ['dangling', 'passwd']) {
+      const node = storage.node(`remote:t/${name}`);
+      expect(await node.exists()).toBe(true);
+      expect(await node.stat()).toMatchObject({ isFile: false, isDir: false, size: 0 });
+      await expect(node.readText()).rejects.toMatchObject({
+        code: name === 'passwd' ? 'PERMISSION_DENIED' : 'NOT_FOUND',
+      });
+      await node.delete();
+      expect(await node.exists()).toBe(false);
+      expect(() => lstatSync(join(base, 't', name))).toThrow();
+    }
+    expect(readFileSync('/etc/passwd', 'utf8')).toContain('root');
+    const summary = await copyNode(storage.node('remote:t/pipe'), storage.node('out:p')).catch((e: UfsError) => e);
+    expect('errors' in summary ? summary.errors.map((e) => e.error.code) : [summary.code]).toEqual(['UNSUPPORTED']);
   });
 });

@@ -1,5 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import {
+  isUfsError,
   isWithin,
   parentKey,
   type DeleteOptions,
@@ -42,9 +43,29 @@ function childKey(folder: string, name: string): string {
 }
 
 export async function statKey(s: Session, key: string, context: ErrorContext): Promise<EntryStat | null> {
-  await confine(s, key, context);
+  try {
+    await confine(s, key, context);
+  } catch (err) {
+    // A link out of the mount root: the link itself is inside and is described (never what it points to).
+    const link = isUfsError(err) && err.code === 'PERMISSION_DENIED' ? await unfollowedLink(s, key, context) : null;
+    if (link) return link;
+    throw err;
+  }
   const stats = await statOrNull(s, remotePath(s, key));
-  return stats ? entryOf(key, stats) : null;
+  return stats ? entryOf(key, stats) : unfollowedLink(s, key, context);
+}
+
+/**
+ * A symbolic link that is not followed — dangling, or pointing out of the mount root — is there (as `stat` without
+ * -L and `rm` see it, and as on a local mount): described as neither file nor folder, so that it can be deleted (the
+ * link itself, see deleteKey), while reading through it finds nothing or is refused. Null when `key` is no link.
+ */
+async function unfollowedLink(s: Session, key: string, context: ErrorContext): Promise<EntryStat | null> {
+  if (key === '') return null;
+  await confine(s, parentKey(key), context);
+  const stats = await lstatOrNull(s, remotePath(s, key));
+  if (!stats?.isSymbolicLink()) return null;
+  return linkEntry({ key, isFile: false, isDir: false, size: 0, mtime: new Date(stats.mtime * 1000) });
 }
 
 /** A ranged read stream; errors from the SFTP stream arrive mapped to UfsErrors, aborts end it with ABORTED. */
