@@ -77,7 +77,9 @@ describe('s3 error mapping (radosgw)', () => {
     const offline = await create({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1, versioning: false });
     const down = await expectUfsError(offline.stat('a.txt'), 'UNAVAILABLE');
     expect(down.retryable).toBe(true);
-    expect(down.message).toMatch(/connection refused/);
+    expect(down.message).toBe(
+      `[ufs] [s3] stat "s3-behaviour:a.txt": connection refused (ECONNREFUSED), endpoint http://127.0.0.1:${port}`,
+    );
   });
 });
 

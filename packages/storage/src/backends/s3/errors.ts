@@ -104,7 +104,9 @@ export function s3Error(err: unknown, ctx: S3ErrorContext, connection?: S3Connec
   const context = s3ErrorContext(ctx);
   if (err instanceof UfsError) return err.withContext(context);
   if (!isServiceError(err)) {
-    return timeoutError(err, context, connection) ?? toUfsError(withNetworkCode(notTimeout(err)), context);
+    return (
+      timeoutError(err, context, connection) ?? networkError(withNetworkCode(notTimeout(err)), context, connection)
+    );
   }
   const status = err.$metadata!.httpStatusCode!;
   const name = err.Code ?? err.name ?? 'UnknownError';
@@ -188,6 +190,35 @@ function withNetworkCode(err: unknown): unknown {
   if (code !== undefined || typeof message !== 'string' || !message.startsWith('AWS SDK error wrapper')) return err;
   const found = /\b(E[A-Z]{4,}|UND_ERR_[A-Z_]+)\b/.exec(message);
   return found ? Object.assign(new Error(message, { cause: err }), { code: found[1] }) : err;
+}
+
+/** Codes of a failure to reach or keep the connection to the endpoint: their messages name it. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+]);
+
+/**
+ * Any other error through `toUfsError`; one of reaching the server (refused, reset, unknown host, …) names the
+ * endpoint of a client this backend built: `connection refused (ECONNREFUSED), endpoint http://127.0.0.1:9`.
+ */
+function networkError(err: unknown, context: ErrorContext, connection?: S3Connection): UfsError {
+  const error = toUfsError(err, context);
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  if (!connection || typeof code !== 'string' || !CONNECTION_CODES.has(code)) return error;
+  return new UfsError(error.code, `${error.message}, endpoint ${connection.endpoint}`, {
+    context: error.context,
+    cause: err,
+    retryable: error.retryable,
+  });
 }
 
 /** True for a 404 of any kind except a missing bucket (which must surface as an error). */
