@@ -160,6 +160,17 @@ describe('sftp entries that cannot be listed', () => {
     ]);
   });
 
+  it('a write to a dangling link or a link out of the root is refused and the link kept (as on a local mount)', async () => {
+    for (const name of ['dangling', 'passwd']) {
+      await expect(storage.node(`remote:t/${name}`).writeText('OVERWRITE')).rejects.toMatchObject({
+        code: 'PERMISSION_DENIED',
+      });
+      expect(lstatSync(join(base, 't', name)).isSymbolicLink()).toBe(true);
+    }
+    expect(() => lstatSync(join(base, 't', 'nowhere'))).toThrow();
+    expect(readFileSync('/etc/passwd', 'utf8')).not.toContain('OVERWRITE');
+  });
+
   it('a dangling link or a link out of the root is there for stat (the link itself) and delete removes only the link', async () => {
     for (const name of ['dangling', 'passwd']) {
       const node = storage.node(`remote:t/${name}`);

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { parentKey, UfsError, type ErrorContext, type WriteOptions, type WriteResult } from '@org/core';
 import { call, type Session, type SftpStats } from './connection.js';
 import { sftpError, sftpStatus, STATUS, ufsError } from './errors.js';
-import { confine, lstatOrNull, makeFolders, remotePath, TEMP_PREFIX } from './paths.js';
+import { confine, lstatOrNull, makeFolders, remotePath, statOrNull, TEMP_PREFIX } from './paths.js';
 import { UINT32_SECONDS_RANGE } from '../../util/modified.js';
 
 type Source = Readable | AsyncIterable<Uint8Array>;
@@ -153,6 +153,16 @@ async function replaceAside(s: Session, from: string, to: string, context: Error
 }
 
 /**
+ * A write to a symbolic link that is dangling or points out of the mount root is refused, as on a local mount (the
+ * rename would silently replace the link with a file). A link to a file inside the root is replaced by the file.
+ */
+async function refuseUnfollowedLink(s: Session, key: string, context: ErrorContext): Promise<void> {
+  await confine(s, key, context);
+  if (!(await statOrNull(s, remotePath(s, key))))
+    throw ufsError('PERMISSION_DENIED', context, `"${key}" is a dangling symbolic link; refused`);
+}
+
+/**
  * Atomic write: the content goes to a temporary file beside the target (opened with O_EXCL), gets its modification
  * time when one is given (fsetstat), is fsynced when the server offers fsync@openssh.com, then renamed into place. A failure or abort removes the temporary file, so
  * readers see the old content or the new, never a part.
@@ -170,7 +180,9 @@ export async function writeFile(
   const folder = parentKey(key);
   await makeFolders(s, folder, context);
   const target = remotePath(s, key);
-  if (options.ifNotExists && (await lstatOrNull(s, target))) {
+  const existing = await lstatOrNull(s, target);
+  if (existing?.isSymbolicLink()) await refuseUnfollowedLink(s, key, context);
+  if (options.ifNotExists && existing) {
     throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`);
   }
   const temp = `${folder === '' && s.root === '/' ? '' : remotePath(s, folder)}/${TEMP_PREFIX}${randomBytes(8).toString('hex')}`;
