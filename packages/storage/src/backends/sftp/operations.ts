@@ -15,6 +15,7 @@ import {
 import { call, type Session, type SftpDirEntry, type SftpStats } from './connection.js';
 import { sftpError, sftpStatus, STATUS, ufsError } from './errors.js';
 import { confine, lstatOrNull, makeFolders, remotePath, statOrNull, TEMP_PREFIX } from './paths.js';
+import { PipelinedRead } from './reader.js';
 import { moveInto } from './writer.js';
 import { ListingRest } from '../../util/listing-rest.js';
 import { keyContext } from '../../errors.js';
@@ -89,7 +90,7 @@ export async function readKey(s: Session, key: string, options: ReadOptions, con
   if (stats.isDirectory()) throw ufsError('INVALID_INPUT', context, `"${key}" is a folder, not a file`);
   signal?.throwIfAborted();
   const handle = await call<Buffer>((cb) => s.sftp.open(path, 'r', cb));
-  const source = s.sftp.createReadStream(path, { handle, start, end, autoClose: true, highWaterMark: 256 * 1024 });
+  const source = new PipelinedRead(s.sftp, handle, { start, end });
   const out = new PassThrough({ highWaterMark: 256 * 1024 });
   const onAbort = () => out.destroy(sftpError(signal?.reason, context, false, signal));
   source.on('error', (err: Error) => out.destroy(sftpError(err, context, !s.alive, signal)));
