@@ -1,4 +1,4 @@
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { access, chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { StorageManager } from '../src/index.js';
@@ -37,11 +37,52 @@ describe('localPath()', () => {
     expect(await readFile(join(dir.path, 'a/b.txt'), 'utf8')).toBe('real file');
   });
 
-  it('in write mode on a local mount writes in place (parents created)', async () => {
+  it('in write mode on a local mount is written back when the handle is disposed (parents created)', async () => {
     const handle = await storage.node('disk:new/dir/out.txt').localPath({ mode: 'write' });
     await writeFile(handle.path, 'written directly');
     await handle[Symbol.asyncDispose]();
     expect(await storage.node('disk:new/dir/out.txt').readText()).toBe('written directly');
+  });
+
+  it('in write mode on a local mount works on a copy beside the file: close() puts it in place, discard() drops it', async () => {
+    const file = storage.node('disk:reports/report.csv');
+    await file.writeText('ORIGINAL\n');
+    const real = join(dir.path, 'reports/report.csv');
+    await chmod(real, 0o640);
+    const handle = await file.localPath({ mode: 'write' });
+    expect(handle.temporary).toBe(true);
+    expect(handle.path).not.toBe(real);
+    expect(handle.path.endsWith('/report.csv')).toBe(true);
+    expect(await readFile(handle.path, 'utf8')).toBe('ORIGINAL\n');
+    await writeFile(handle.path, 'half');
+    expect(await readFile(real, 'utf8')).toBe('ORIGINAL\n');
+    // The copy is in the file's own folder (one filesystem: the rename is atomic), and listings leave it out.
+    expect((await stat(handle.path)).dev).toBe((await stat(real)).dev);
+    expect((await file.parent.children()).map((c) => c.basename)).toEqual(['report.csv']);
+    await handle.discard();
+    expect(await readFile(real, 'utf8')).toBe('ORIGINAL\n');
+    expect(await readdir(join(dir.path, 'reports'))).toEqual(['report.csv']);
+
+    const kept = await file.localPath({ mode: 'write' });
+    await writeFile(kept.path, 'NEW\n');
+    await kept.close();
+    expect(await file.readText()).toBe('NEW\n');
+    expect((await stat(real)).mode & 0o777).toBe(0o640);
+    expect(await readdir(join(dir.path, 'reports'))).toEqual(['report.csv']);
+
+    const untouched = await storage.node('disk:reports/none.csv').localPath({ mode: 'write' });
+    await untouched.close();
+    expect(await storage.node('disk:reports/none.csv').exists()).toBe(false);
+    expect(await readdir(join(dir.path, 'reports'))).toEqual(['report.csv']);
+  });
+
+  it('in read mode on a local mount is still the file itself (no copy)', async () => {
+    await storage.node('disk:r.txt').writeText('zero copy');
+    const handle = await storage.node('disk:r.txt').localPath({ mode: 'read' });
+    expect(handle.path).toBe(join(dir.path, 'r.txt'));
+    expect(handle.temporary).toBe(false);
+    await handle.discard();
+    expect(await storage.node('disk:r.txt').readText()).toBe('zero copy');
   });
 
   it('elsewhere is a temporary copy, removed on close', async () => {
@@ -141,6 +182,32 @@ describe('call()', () => {
     );
     expect(err.message).toBe(`[ufs] call "${node}": exited with code 3: bad input`);
     expect(await output.exists()).toBe(false);
+  });
+
+  it.each(['mem', 'disk'])('a failing program leaves an existing output on %s as it was', async (mount) => {
+    const output = storage.node(`${mount}:report.csv`);
+    await output.writeText('ORIGINAL\n');
+    await rejectsWith(
+      storage.call('/bin/sh', ['-c', 'echo half > "$1"; exit 1', 'sh', { node: output, mode: 'write' }]),
+      'UNEXPECTED',
+    );
+    expect(await output.readText()).toBe('ORIGINAL\n');
+    if (mount === 'disk') expect(await readdir(dir.path)).toEqual(['report.csv']);
+    await storage.call('/bin/sh', ['-c', 'echo whole > "$1"', 'sh', { node: output, mode: 'write' }]);
+    expect(await output.readText()).toBe('whole\n');
+  });
+
+  it('a program reading and writing the same local file reads the old content', async () => {
+    const file = storage.node('disk:same.txt');
+    await file.writeText('abc');
+    await storage.call(node, ['-e', upper, file, { node: file, mode: 'write' }]);
+    expect(await file.readText()).toBe('ABC');
+  });
+
+  it('an argument that is neither text nor a node is INVALID_INPUT naming it', async () => {
+    const err = await rejectsWith(storage.call(node, ['-e', '1', 5 as never]), 'INVALID_INPUT');
+    expect(err.message).toContain('argument 2');
+    await rejectsWith(storage.call(node, [{ node: storage.node('mem:x'), mode: 'rw' } as never]), 'INVALID_INPUT');
   });
 
   it('a missing program is NOT_FOUND', async () => {

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { MemoryBackend, StorageManager, interceptBackend, knownProtocols, type StorageBackend } from '../src/index.js';
@@ -70,6 +70,17 @@ describe('configure()', () => {
     const shape = join(dir.path, 'shape.json');
     await writeFile(shape, '{"nope": 1}');
     expect((await rejectsWith(storage.configure(shape), 'CONFIG_INVALID')).message).toContain('array of mounts');
+  });
+
+  it('refuses what is neither mounts nor a path as CONFIG_INVALID saying what it got, not a TypeError', async () => {
+    const err = await rejectsWith(storage.configure(null as never), 'CONFIG_INVALID');
+    expect(err.message).toBe(
+      '[ufs] configure() takes an array of mounts, { mounts: [...] } or a config file path, not null',
+    );
+    await rejectsWith(storage.configure(undefined as never), 'CONFIG_INVALID');
+    expect((await rejectsWith(storage.configure(42 as never), 'CONFIG_INVALID')).message).toContain('not number 42');
+    await rejectsWith(storage.configure({ mounts: null } as never), 'CONFIG_INVALID');
+    await rejectsWith(storage.configure([null] as never), 'CONFIG_INVALID');
   });
 
   it('replaces mounts of the same name and disposes the old backend', async () => {
@@ -212,6 +223,33 @@ describe('environment interpolation', () => {
     );
     expect(err.message).toContain('"DATA_ROOT" is set but empty');
     await rejectsWith(storage.configure([{ name: 'p', protocol: 'local', root: '/x/${OOPS' }]), 'CONFIG_INVALID');
+  });
+
+  it('a default may hold references, looked up only when the default is used', async () => {
+    const env = { A: join(dir.path, 'srv'), EMPTY: '', HOST: 'https://cdn.example.com' };
+    const s = new StorageManager({ env });
+    await s.configure([
+      { name: 'n', protocol: 'local', root: '${NOPE:-${A}/nested}' },
+      { name: 'chain', protocol: 'local', root: '${NOPE:-${EMPTY:-${A:-x}}}/chain', baseUrl: '${HOST:-${NOPE}}/c' },
+      { name: 'lit', protocol: 'local', root: '${A}/lit', baseUrl: 'https://x/${NOPE:-$${A}}/{b}' },
+    ]);
+    await s.node('n:f.txt').writeText('nested');
+    expect(await readFile(join(dir.path, 'srv/nested/f.txt'), 'utf8')).toBe('nested');
+    await s.node('chain:g.txt').writeText('chained');
+    expect(await readFile(join(dir.path, 'srv/chain/g.txt'), 'utf8')).toBe('chained');
+    expect(await s.node('chain:g.txt').url()).toBe('https://cdn.example.com/c/g.txt');
+    expect(await s.node('lit:a.txt').url()).toBe('https://x/${A}/{b}/a.txt');
+    const err = await rejectsWith(
+      s.configure([{ name: 'bad', protocol: 'local', root: '${NOPE:-${A/nested}' }]),
+      'CONFIG_INVALID',
+    );
+    expect(err.message).toBe('[ufs] mount "bad": "root": unterminated "${" (write "$${" for a literal "${")');
+    const unset = await rejectsWith(
+      s.configure([{ name: 'u', protocol: 'local', root: '${NOPE:-${NADA}}' }]),
+      'CONFIG_INVALID',
+    );
+    expect(unset.message).toContain('environment variable "NADA" is not set');
+    await s.dispose();
   });
 
   it('reads process.env by default', async () => {

@@ -40,6 +40,35 @@ describe('names (no I/O)', () => {
     expect(JSON.stringify({ node })).toBe('{"node":"memory:photos/2024/holiday.tar.gz"}');
   });
 
+  it('mimetype comes from the extension only: a name that equals one has none', async () => {
+    for (const path of ['notes/html', 'bin/js', 'src/c', 'docs/pdf', 'json', '.html']) {
+      const node = storage.node(`memory:${path}`);
+      expect([path, node.ext, node.mimetype]).toEqual([path, '', 'application/octet-stream']);
+    }
+    expect(storage.node('memory:notes/page.html').mimetype).toBe('text/html');
+    expect(storage.node('memory:a.tar.gz').mimetype).toBe('application/gzip');
+    await storage.node('memory:notes/html').writeText('<b>not html</b>');
+    expect((await storage.node('memory:notes/html').stat()).contentType).not.toBe('text/html');
+    await storage.node('memory:notes/page.html').writeText('<b>html</b>');
+    expect((await storage.node('memory:notes/page.html').stat()).contentType).toBe('text/html');
+  });
+
+  it('arguments of the wrong type are INVALID_INPUT naming them, not TypeErrors', async () => {
+    const a = storage.node('memory:a');
+    expect(throwsWith(() => a.child(5 as never), 'INVALID_INPUT').message).toBe(
+      '[ufs] [memory] child "memory:a": each part must be a string, not number 5 (part 1)',
+    );
+    throwsWith(() => a.child('b', null as never), 'INVALID_INPUT');
+    throwsWith(() => storage.node(5 as never), 'INVALID_INPUT');
+    throwsWith(() => storage.node('memory:a', 5 as never), 'INVALID_INPUT');
+    await a.writeText('text');
+    const err = await rejectsWith(a.readText('utf-9' as never), 'INVALID_INPUT');
+    expect(err.message).toContain('read "memory:a": unknown text encoding "utf-9"');
+    await rejectsWith(a.writeText('x', { encoding: 'utf-9' as never }), 'INVALID_INPUT');
+    await rejectsWith(a.writeText(5 as never), 'INVALID_INPUT');
+    expect(await a.readText('latin1')).toBe('text');
+  });
+
   it('node(mount, ...parts), child(), parent chains that stop at the root', () => {
     const a = storage.node('memory', 'a', 'b', 'c.txt');
     expect(a.fullpath).toBe('memory:a/b/c.txt');

@@ -1,8 +1,9 @@
 // compactVersions() on a real versioned bucket (Ceph radosgw): `keep` counts real versions, never delete markers, so a
-// deleted file keeps what it can be restored from.
+// deleted file keeps what it can be restored from. Version ids that are no ids are refused before S3 sees them.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import definition from '../src/backends/s3/index.js';
 import { StorageManager, type StorageNode } from '../src/index.js';
+import { rejectsWith, throwsWith } from './helpers.js';
 import { s3Fixture } from './services/s3.js';
 
 const { versionedBucket, connection } = await s3Fixture('versions');
@@ -68,5 +69,20 @@ describe('compactVersions on S3 (radosgw, versioned bucket)', () => {
     expect(await file.compactVersions({ keep: 2 })).toBe(2);
     expect(await shape(file)).toEqual([v4, v3]);
     expect(await file.readText()).toBe('four');
+  });
+});
+
+describe('version ids on S3 (radosgw, versioned bucket)', () => {
+  it("an empty version id is INVALID_INPUT: deleteVersion('') does not delete the file, atVersion('') reads nothing", async () => {
+    const file = storage.node(`v:empty-id/${++n}/doc.txt`);
+    const ids = await history(file, ['v1', 'v2']);
+    const err = await rejectsWith(file.deleteVersion(''), 'INVALID_INPUT');
+    expect(err.message).toMatch(/deleteVersion ".*doc\.txt": the version id must be a non-empty string/);
+    expect(await file.readText()).toBe('v2');
+    expect(await shape(file)).toEqual([ids[1], ids[0]]);
+    throwsWith(() => file.atVersion(''), 'INVALID_INPUT');
+    throwsWith(() => file.atVersion(undefined as never), 'INVALID_INPUT');
+    await rejectsWith(file.deleteVersion(42 as never), 'INVALID_INPUT');
+    expect(await shape(file)).toEqual([ids[1], ids[0]]);
   });
 });

@@ -94,6 +94,25 @@ describe('versions (memory with versioning)', () => {
     await rejectsWith(storage.node('vro:ro.txt').deleteVersion(versionId!), 'PERMISSION_DENIED');
   });
 
+  it('a version id must be a non-empty string, a date a valid Date, keep a number (INVALID_INPUT)', async () => {
+    const file = storage.node('v:ids.txt');
+    await file.writeText('one');
+    await tick();
+    await file.writeText('two');
+    expect(throwsWith(() => file.atVersion(''), 'INVALID_INPUT').message).toBe(
+      '[ufs] [memory] atVersion "v:ids.txt": the version id must be a non-empty string, not an empty one',
+    );
+    throwsWith(() => file.atVersion(null as never), 'INVALID_INPUT');
+    await rejectsWith(file.deleteVersion(''), 'INVALID_INPUT');
+    expect(await file.versions()).toHaveLength(2);
+    expect(await file.readText()).toBe('two');
+    const err = await rejectsWith(file.asOf(new Date('x')), 'INVALID_INPUT');
+    expect(err.message).toBe('[ufs] [memory] asOf "v:ids.txt": the date must be a valid Date, not an invalid date');
+    await rejectsWith(file.asOf('2024-01-01' as never), 'INVALID_INPUT');
+    await rejectsWith(file.compactVersions({ keep: Number.NaN }), 'INVALID_INPUT');
+    expect(await file.versions()).toHaveLength(2);
+  });
+
   it('mounts without versioning answer UNSUPPORTED', async () => {
     const file = storage.node('plain:p.txt');
     await file.writeText('p');

@@ -84,6 +84,22 @@ class Run {
     this.options.onError?.(failure);
   }
 
+  /**
+   * Calls the caller's `onFile` or `onSkip`. What it throws is the caller's error, reported once in `errors` for that
+   * file; the file stays counted as what it is (copied, moved or skipped), never also as failed.
+   */
+  private notify(name: 'onFile' | 'onSkip', item: CopyItem, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      const inner = toUfsError(err);
+      const what = name === 'onSkip' ? 'skipped' : this.operation === 'move' ? 'moved' : 'copied';
+      const detail = `the ${name} callback threw: ${inner.message.replace(/^\[ufs\] /, '')} (the file was ${what})`;
+      const error = new UfsError(inner.code, `[ufs] ${detail}`, { cause: err, retryable: false });
+      this.fail(item.src.fullpath, item.dest.fullpath, error);
+    }
+  }
+
   /** One file, start to end; never rejects (a failure is recorded with the file's path). */
   async process(item: CopyItem, expected: number): Promise<void> {
     let size = expected;
@@ -97,7 +113,7 @@ class Run {
       if (reason) {
         this.planned -= size;
         this.summary.skipped++;
-        this.options.onSkip?.({ src: item.src, dest: item.dest, reason });
+        this.notify('onSkip', item, () => this.options.onSkip?.({ src: item.src, dest: item.dest, reason }));
         return;
       }
       const done = await transferFile(item, stat, {
@@ -117,7 +133,8 @@ class Run {
       this.summary.files++;
       this.summary.bytes += done.bytes;
       this.emptied?.add(item.src as StorageNode);
-      this.options.onFile?.({ src: item.src, dest: item.dest, bytes: done.bytes, method: done.method });
+      const event = { src: item.src, dest: item.dest, bytes: done.bytes, method: done.method };
+      this.notify('onFile', item, () => this.options.onFile?.(event));
     } catch (err) {
       this.loaded -= sent;
       this.planned -= size;

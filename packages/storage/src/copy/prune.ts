@@ -148,9 +148,10 @@ export interface MoveEmptyFoldersOptions {
  * stays, and so do the folders above it; the mount's root is never removed. A symbolic link to a folder is never
  * entered (the tree walk does not enter it either: what it points to is not part of the tree). A folder in `failed`
  * is held without being listed again; one that is gone when its turn comes (removed meanwhile by someone else) is
- * neither a failure nor made at the destination. Nothing to do where folders are only key prefixes, at the source or
- * at the destination (there `mkdir` makes nothing: the empty source folders stay). Returns the failures; an abort
- * rejects.
+ * neither a failure nor made at the destination. A source whose folders are key prefixes (S3, GCS, Azure) is walked
+ * too: an empty folder there is a marker object (`folder/`, as S3's `mkdir` and consoles write), made at the
+ * destination and deleted with the folder. Nothing to do where the destination has no real folders (the empty
+ * source folders stay). Returns the failures; an abort rejects.
  */
 export async function moveEmptyFolders(
   src: StorageNode,
@@ -159,7 +160,7 @@ export async function moveEmptyFolders(
 ): Promise<FolderFailure[]> {
   const { signal, failed } = options;
   const failures: FolderFailure[] = [];
-  if (!src.capabilities.directories || !dest.capabilities.directories || !(await src.isDir())) return failures;
+  if (!dest.capabilities.directories || !(await src.isDir())) return failures;
   /** True when `folder` held nothing (or only folders that were moved) and was moved. */
   const visit = async (folder: StorageNode, target: StorageNode): Promise<boolean> => {
     if (failed?.has(folder.fullpath)) return false;

@@ -191,15 +191,16 @@ interface Parked {
 /**
  * Holds the errors of a stream opened before its consumer reads it: an abort landing in between makes it emit an
  * AbortError with nobody listening, an unhandled 'error' event that would end the process. The error is reported
- * when the consumer takes the stream, as one emitted while it reads.
+ * when the consumer takes the stream, as one emitted while it reads. The holder stays after `take()`: between the
+ * taking and the consumer's first read (a destination that starts reading only once its upload is set up, as the S3
+ * writer does), a stream failing on its first chunk would otherwise have no listener; the consumer still gets that
+ * error, from the stream's errored state, when it reads.
  */
 function parked(stream: Readable): Parked {
   let error: unknown;
-  const hold = (err: unknown) => (error ??= err);
-  stream.on('error', hold);
+  stream.on('error', (err: unknown) => (error ??= err));
   return {
     take() {
-      stream.off('error', hold);
       if (error === undefined) return stream;
       stream.destroy();
       throw error;
@@ -228,7 +229,7 @@ async function streamed(item: CopyItem, stat: SourceStat, context: TransferConte
     if (passes++ > 0) context.onRestart();
     const opened = first;
     first = undefined;
-    const stream = opened ? opened.take() : await src.openReadStream({ signal: context.signal });
+    const stream = (opened ?? parked(await src.openReadStream({ signal: context.signal }))).take();
     return counted(stream, item, stat, context);
   }, stat.size);
   const options: NodeWriteOptions = {

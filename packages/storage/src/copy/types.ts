@@ -91,9 +91,12 @@ export interface CopyOptions {
   failFast?: boolean;
   /** Stops scheduling, aborts in-flight transfers; the call rejects with ABORTED. */
   signal?: AbortSignal;
-  /** After each file is in place. */
+  /**
+   * After each file is in place. Should it throw, the file still counts as copied (moved) and the error is listed
+   * once in `errors` for that file.
+   */
   onFile?: (event: CopyFileEvent) => void;
-  /** For each file left alone by `skip`. */
+  /** For each file left alone by `skip`. Should it throw, as `onFile`: counted as skipped, the error listed once. */
   onSkip?: (event: CopySkipEvent) => void;
   /**
    * For each failure, as it is added to `errors` (the same entry): a file, or a folder that could not be listed or
@@ -119,6 +122,9 @@ export interface CopySummary {
   bytes: number;
   /** Files left alone by `skip`. */
   skipped: number;
-  /** Files that failed, each with its path; the others went on. */
+  /**
+   * Files that failed, each with its path; the others went on. An `onFile` or `onSkip` callback that threw is listed
+   * here too, for a file counted in `files` or `skipped`.
+   */
   errors: CopyError[];
 }

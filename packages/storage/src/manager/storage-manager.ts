@@ -32,6 +32,13 @@ export interface StorageManagerOptions {
 /** What `configure()` accepts: mounts, `{ mounts }`, or the path of a `.json`/`.yaml` file holding them. */
 export type MountsSource = readonly MountConfig[] | { mounts: readonly MountConfig[] } | string;
 
+/** What a wrong argument of `configure()` was, for messages: `null`, `number 42`, `an object without a "mounts" array`. */
+function shape(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return 'an object without a "mounts" array';
+  return typeof value === 'string' ? JSON.stringify(value) : `${typeof value} ${String(value)}`;
+}
+
 /**
  * Named mounts over storage backends, and the nodes in them.
  *
@@ -61,11 +68,14 @@ export class StorageManager implements NodeHost {
     const raw =
       typeof source === 'string'
         ? await loadConfigFile(source)
-        : Array.isArray(source)
+        : Array.isArray(source) || typeof source !== 'object' || source === null
           ? source
           : (source as { mounts: readonly MountConfig[] }).mounts;
     if (!Array.isArray(raw))
-      throw configInvalid(undefined, 'configure() takes an array of mounts, { mounts: [...] } or a config file path');
+      throw configInvalid(
+        undefined,
+        `configure() takes an array of mounts, { mounts: [...] } or a config file path${typeof source === 'string' ? '' : `, not ${shape(source)}`}`,
+      );
     const plans = raw.map((mount) => planMount(mount, this.#env));
     const seen = new Set<string>();
     for (const plan of plans) {
@@ -182,6 +192,12 @@ export class StorageManager implements NodeHost {
    * normalised; `..`, NUL and other escapes are INVALID_INPUT.
    */
   node(path: string, ...parts: string[]): StorageNode {
+    if (typeof path !== 'string')
+      throw new UfsError(
+        'INVALID_INPUT',
+        `[ufs] node(): the path must be a string ("mount:path/to/file"), not ${path === null ? 'null' : typeof path}`,
+        { context: { operation: 'node' } },
+      );
     const { mount, path: inner } = splitFullpath(path);
     this.resolveMount(mount);
     const node = new StorageNode(this, mount, inner);

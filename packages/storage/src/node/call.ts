@@ -25,6 +25,24 @@ function isNode(value: unknown): value is StorageNode {
   return typeof value === 'object' && value !== null && 'fullpath' in value && 'localPath' in value;
 }
 
+/** The node of a node argument; INVALID_INPUT naming the argument for anything that is not an argument of `call`. */
+function nodeOf(command: string, arg: unknown, index: number): StorageNode {
+  if (isNode(arg)) return arg;
+  const { node, mode } = (typeof arg === 'object' && arg !== null ? arg : {}) as { node?: unknown; mode?: unknown };
+  if (isNode(node) && (mode === 'read' || mode === 'write')) return node;
+  throw new UfsError(
+    'INVALID_INPUT',
+    `[ufs] call "${command}": argument ${index} must be a string, a node or { node, mode: 'read' | 'write' }, not ${describe(arg)}`,
+    { context: { operation: 'call', path: command } },
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  return typeof value === 'string' ? JSON.stringify(value) : `${typeof value} ${String(value)}`;
+}
+
 function run(command: string, argv: string[], options: CallOptions): Promise<CallResult> {
   return new Promise<CallResult>((resolve, reject) => {
     execFile(
@@ -65,14 +83,27 @@ function run(command: string, argv: string[], options: CallOptions): Promise<Cal
 
 /**
  * Runs a program (execFile, never a shell) with nodes as file arguments: each node becomes a local path (the file
- * itself on local mounts, a temporary copy elsewhere). Nodes given as `{ node, mode: 'write' }` are written back
- * after the program succeeds. A non-zero exit is UNEXPECTED with the end of stderr in the message.
+ * itself on local mounts, a temporary copy elsewhere). Nodes given as `{ node, mode: 'write' }` get a copy (on local
+ * mounts too) that is written back only after the program succeeds: a failed program leaves them as they were. A
+ * non-zero exit is UNEXPECTED with the end of stderr in the message.
  */
 export async function callProgram(
   command: string,
   args: readonly CallArgument[],
   options: CallOptions = {},
 ): Promise<CallResult> {
+  if (typeof command !== 'string' || command === '')
+    throw new UfsError(
+      'INVALID_INPUT',
+      `[ufs] call: the program must be a non-empty string, not ${describe(command)}`,
+      {
+        context: { operation: 'call' },
+      },
+    );
+  if (!Array.isArray(args))
+    throw new UfsError('INVALID_INPUT', `[ufs] call "${command}": args must be an array, not ${describe(args)}`, {
+      context: { operation: 'call', path: command },
+    });
   const handles: { handle: LocalPathHandle; write: boolean }[] = [];
   let result: CallResult;
   try {
@@ -82,7 +113,7 @@ export async function callProgram(
         argv.push(arg);
         continue;
       }
-      const node = isNode(arg) ? arg : arg.node;
+      const node = nodeOf(command, arg, argv.length);
       const write = !isNode(arg) && arg.mode === 'write';
       const handle = await node.localPath({ mode: write ? 'write' : 'read' });
       handles.push({ handle, write });

@@ -1,8 +1,9 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { chmod, copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { notFound, permissionDenied, unsupported } from '../errors.js';
+import { invalidInput, notFound, permissionDenied, unsupported } from '../errors.js';
 import { replayable } from '../util/replayable.js';
 import { makeTempDir } from '../util/temp.js';
 import { guard, siteOf } from './access.js';
@@ -19,7 +20,7 @@ export interface LocalPathOptions {
 export interface LocalPathHandle extends AsyncDisposable {
   /** Absolute path of the file. */
   readonly path: string;
-  /** True when `path` is a temporary copy (the mount has no local files). */
+  /** True when `path` is a temporary copy (the mount has no local files, or `write` mode). */
   readonly temporary: boolean;
   /** Releases the handle; in write mode a temporary copy is written back first (when the file exists). */
   close(): Promise<void>;
@@ -47,12 +48,65 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * A local path for the node. On a mount with local files (the `local` backend) it is the file itself (in read mode
- * the caller must not change it). Elsewhere it is a temporary copy in a private folder, removed on close; in write
- * mode the copy starts with the current content (if any) and is uploaded on `close()`.
+ * A private folder next to `target` (same folder, so the same filesystem: a rename from it is atomic) holding the
+ * file a program writes, under the target's own name (programs that pick a format by the extension see it). Its name
+ * is one the local backend takes for its own temporary files, so listings leave it out while it exists.
+ */
+async function stagingFolder(target: string): Promise<string> {
+  const folder = join(dirname(target), `.ufs-${randomBytes(6).toString('hex')}-0.tmp`);
+  await mkdir(folder, { mode: 0o700 });
+  return folder;
+}
+
+/**
+ * Write mode on a mount with local files: the program works on a copy of the file (a reflink where the filesystem
+ * has them) in a staging folder beside it; `close()` renames the copy over the file (atomic: readers see the old
+ * content or the new one), `discard()` drops it. The file itself is never touched before `close()`, so a failed
+ * program leaves it as it was.
+ */
+async function stagedWrite(node: StorageNode, target: string): Promise<LocalPathHandle> {
+  const current = await stat(target).catch((err: { code?: unknown }) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (current?.isDirectory())
+    throw invalidInput(siteOf(node), 'localPath', node.path, 'is a folder, not a file: no path for writing');
+  const folder = await stagingFolder(target);
+  const file = join(folder, basename(target));
+  try {
+    if (current) await copyFile(target, file, constants.COPYFILE_FICLONE);
+  } catch (err) {
+    await rm(folder, { recursive: true, force: true });
+    throw err;
+  }
+  return handle(file, true, async (writeBack) => {
+    try {
+      if (writeBack && (await exists(file)))
+        await guard(node, 'localPath', async () => {
+          // The file keeps its permissions even when the program replaced the copy by a new file.
+          const mode = await stat(target).then(
+            (s) => (s.isFile() ? s.mode & 0o7777 : undefined),
+            () => undefined,
+          );
+          if (mode !== undefined) await chmod(file, mode);
+          await rename(file, target);
+        });
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+}
+
+/**
+ * A local path for the node. On a mount with local files (the `local` backend) read mode gives the file itself (the
+ * caller must not change it) and write mode a copy beside it, renamed over the file on `close()` (see
+ * `stagedWrite`). Elsewhere it is a temporary copy in a private folder, removed on close; in write mode the copy
+ * starts with the current content (if any) and is uploaded on `close()`.
  */
 export async function localPathOf(node: StorageNode, options: LocalPathOptions = {}): Promise<LocalPathHandle> {
   const mode = options.mode ?? 'read';
+  if (mode !== 'read' && mode !== 'write')
+    throw invalidInput(siteOf(node), 'localPath', node.path, `mode must be "read" or "write", not ${String(mode)}`);
   const mount = node.mount;
   const backend = mount.backend();
   if (mode === 'write') {
@@ -71,8 +125,11 @@ export async function localPathOf(node: StorageNode, options: LocalPathOptions =
   if (backend.localPath && node.versionId === undefined) {
     const localPath = backend.localPath.bind(backend);
     return guard(node, 'localPath', async () => {
-      if (mode === 'write') await ensureParent(node, backend);
-      else if (!(await node.exists())) throw notFound(siteOf(node), 'localPath', node.path, 'no such file');
+      if (mode === 'write') {
+        await ensureParent(node, backend);
+        return stagedWrite(node, await localPath(node.path));
+      }
+      if (!(await node.exists())) throw notFound(siteOf(node), 'localPath', node.path, 'no such file');
       return handle(await localPath(node.path), false, async () => undefined);
     });
   }

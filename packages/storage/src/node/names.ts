@@ -12,14 +12,18 @@ export function stemOf(basename: string): string {
   return suffix === '' ? basename : basename.slice(0, -suffix.length);
 }
 
-/** MIME type from the file name; `application/octet-stream` when unknown. */
+/**
+ * MIME type from the file name's extension (`suffixOf`); `application/octet-stream` when it has none or an unknown
+ * one. A name that only equals an extension (`notes/html`, `src/c`, `.pdf`) has none.
+ */
 export function mimetypeOf(basename: string): string {
-  return lookup(basename) || 'application/octet-stream';
+  return knownMimetype(basename) ?? 'application/octet-stream';
 }
 
-/** MIME type from the file name, or undefined when the name says nothing. */
+/** MIME type from the file name's extension, or undefined when it has none or an unknown one. */
 export function knownMimetype(basename: string): string | undefined {
-  return lookup(basename) || undefined;
+  const suffix = suffixOf(basename);
+  return (suffix !== '' && lookup(suffix)) || undefined;
 }
 
 /** Splits `mount:path` into its mount name and path (no colon: the mount's root). */

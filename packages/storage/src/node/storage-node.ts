@@ -11,7 +11,7 @@ import {
 } from '@org/core';
 import { copyNode, moveNode } from '../copy/engine.js';
 import type { CopyOptions, CopySummary, MoveOptions } from '../copy/types.js';
-import { unsupported } from '../errors.js';
+import { invalidInput, unsupported } from '../errors.js';
 import { serveNode, type ServeOptions, type ServeResult } from '../serve/serve.js';
 import type { Mount } from '../manager/mount.js';
 import { siteOf } from './access.js';
@@ -35,7 +35,7 @@ import type {
   WriteOutcome,
 } from './types.js';
 import { metadataOf, setMetadataOf, uploadUrlOf, urlOf } from './urls.js';
-import { asOfNode, compactVersionsOf, deleteVersionOf, versionsOf } from './versions.js';
+import { asOfNode, checkVersionId, compactVersionsOf, deleteVersionOf, versionsOf } from './versions.js';
 import { appendNode, NodeWriteStream, writeBytes, writeNode, writeText } from './write.js';
 
 /** What a node needs from its manager: the mount behind a name (throws when there is none). */
@@ -78,6 +78,7 @@ export class StorageNode {
     this.#host = host;
     this.mountName = mountName;
     this.path = normalizeKey(path);
+    if (options.versionId !== undefined) checkVersionId(this, 'atVersion', options.versionId);
     this.versionId = options.versionId;
     this.listed = options.listed;
     // The root is a folder anyway.
@@ -123,6 +124,14 @@ export class StorageNode {
   }
   /** A node below this one; every part is checked (`..` and other escapes are INVALID_INPUT). */
   child(...parts: string[]): StorageNode {
+    const bad = parts.findIndex((part) => typeof part !== 'string');
+    if (bad >= 0)
+      throw invalidInput(
+        siteOf(this),
+        'child',
+        this.path,
+        `each part must be a string, not ${typeof parts[bad]} ${String(parts[bad])} (part ${bad + 1})`,
+      );
     const folderOnly = parts.length > 0 && parts[parts.length - 1]!.endsWith('/');
     return new StorageNode(this.#host, this.mountName, joinKey(this.path, ...parts), { folderOnly });
   }
@@ -203,19 +212,44 @@ export class StorageNode {
     return readBytes(this, options);
   }
   readText(encoding: BufferEncoding = 'utf8'): Promise<string> {
+    try {
+      this.#checkEncoding('read', encoding);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return readText(this, encoding);
+  }
+  /** INVALID_INPUT naming the encoding when Node has no such text encoding (`utf-9`). */
+  #checkEncoding(operation: string, encoding: unknown): void {
+    if (typeof encoding !== 'string' || !Buffer.isEncoding(encoding))
+      throw invalidInput(
+        siteOf(this),
+        operation,
+        this.path,
+        `unknown text encoding ${typeof encoding === 'string' ? JSON.stringify(encoding) : String(encoding)} (utf8, utf16le, latin1, ascii, base64, base64url, hex)`,
+      );
   }
 
   // ---- writing -----------------------------------------------------------------------------------------------
 
-  /** Writes a stream or async iterable (parents created as needed); atomic on backends that allow it. */
-  write(source: ByteSource, options: NodeWriteOptions = {}): Promise<WriteOutcome> {
+  /**
+   * Writes a stream, an async iterable or bytes in memory (parents created as needed); atomic on backends that allow
+   * it. A write that fails or is refused destroys the stream it was given.
+   */
+  write(source: ByteSource | Uint8Array, options: NodeWriteOptions = {}): Promise<WriteOutcome> {
     return writeNode(this, source, options);
   }
   writeBytes(bytes: Uint8Array, options: NodeWriteOptions = {}): Promise<WriteOutcome> {
     return writeBytes(this, bytes, options);
   }
   writeText(text: string, options: NodeWriteOptions & { encoding?: BufferEncoding } = {}): Promise<WriteOutcome> {
+    try {
+      if (typeof text !== 'string')
+        throw invalidInput(siteOf(this), 'write', this.path, `writeText takes a string, not ${typeof text}`);
+      if (options.encoding !== undefined) this.#checkEncoding('write', options.encoding);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return writeText(this, text, options);
   }
   /** A writable stream into the node; `await stream.done()` for the outcome. */
@@ -223,7 +257,7 @@ export class StorageNode {
     return new NodeWriteStream((source) => writeNode(this, source, options));
   }
   /** Appends (native append only; UNSUPPORTED elsewhere). */
-  append(source: ByteSource, options: { signal?: AbortSignal } = {}): Promise<void> {
+  append(source: ByteSource | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
     return appendNode(this, source, options);
   }
 
@@ -301,6 +335,7 @@ export class StorageNode {
   }
   /** This file at one version: reads, stat and hash see it; `delete()` deletes that version. */
   atVersion(versionId: string): StorageNode {
+    checkVersionId(this, 'atVersion', versionId);
     if (!this.capabilities.versioning)
       throw unsupported(siteOf(this), 'atVersion', this.path, `mount "${this.mountName}" keeps no versions`);
     return new StorageNode(this.#host, this.mountName, this.path, { versionId });
@@ -319,7 +354,10 @@ export class StorageNode {
 
   // ---- local files -------------------------------------------------------------------------------------------
 
-  /** A real local path (the file itself on local mounts, a temporary copy elsewhere); close it when done. */
+  /**
+   * A real local path (for reading: the file itself on local mounts, a temporary copy elsewhere; for writing: a copy,
+   * written back on `close()`, dropped by `discard()`); close it when done.
+   */
   localPath(options: LocalPathOptions = {}): Promise<LocalPathHandle> {
     return localPathOf(this, options);
   }

@@ -34,7 +34,10 @@ export interface NodeWriteOptions {
    * is spooled to a temporary file to be hashed first; replayable sources and buffers are hashed in place.
    */
   skipIfUnchanged?: boolean;
-  /** Total size when known. */
+  /**
+   * The content's size in bytes, when known. Checked on every backend: content that gives another number of bytes
+   * fails the write with INTEGRITY, and nothing is stored.
+   */
   size?: number;
   /**
    * The file's modification time, as `stat()` will return it (on backends with the `setModified` capability;

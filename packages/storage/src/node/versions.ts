@@ -1,7 +1,27 @@
 import type { VersionInfo } from '@org/core';
-import { notFound } from '../errors.js';
+import { invalidInput, notFound } from '../errors.js';
 import { backendFor, guard, siteOf } from './access.js';
 import type { StorageNode } from './storage-node.js';
+
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value instanceof Date) return 'an invalid date';
+  return value === null ? 'null' : `${typeof value} ${String(value)}`;
+}
+
+/**
+ * Refuses what cannot be a version id: a non-string or `''` (S3 would drop an empty `VersionId` and act on the
+ * current file: read it, or delete it by placing a delete marker).
+ */
+export function checkVersionId(node: StorageNode, operation: string, versionId: unknown): asserts versionId is string {
+  if (typeof versionId !== 'string' || versionId === '')
+    throw invalidInput(
+      siteOf(node),
+      operation,
+      node.path,
+      `the version id must be a non-empty string, not ${versionId === '' ? 'an empty one' : shown(versionId)}`,
+    );
+}
 
 /** Versions of the file, newest first. */
 export async function versionsOf(node: StorageNode): Promise<VersionInfo[]> {
@@ -14,6 +34,8 @@ export async function versionsOf(node: StorageNode): Promise<VersionInfo[]> {
 
 /** The node as it was at `date`: the newest version written at or before it. NOT_FOUND when there was none then. */
 export async function asOfNode(node: StorageNode, date: Date): Promise<StorageNode> {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime()))
+    throw invalidInput(siteOf(node), 'asOf', node.path, `the date must be a valid Date, not ${shown(date)}`);
   const versions = await versionsOf(node);
   const at = versions.find((v) => v.mtime !== undefined && v.mtime.getTime() <= date.getTime());
   if (!at || at.isDeleteMarker)
@@ -23,6 +45,7 @@ export async function asOfNode(node: StorageNode, date: Date): Promise<StorageNo
 
 /** Deletes one version for good (UNSUPPORTED where versions cannot be deleted one by one, e.g. Dropbox). */
 export async function deleteVersionOf(node: StorageNode, versionId: string): Promise<void> {
+  checkVersionId(node, 'deleteVersion', versionId);
   backendFor(node, 'deleteVersion', 'delete', 'versionDelete');
   await node.atVersion(versionId).delete();
 }
@@ -36,7 +59,10 @@ export async function deleteVersionOf(node: StorageNode, versionId: string): Pro
  */
 export async function compactVersionsOf(node: StorageNode, options: { keep?: number } = {}): Promise<number> {
   const backend = backendFor(node, 'compactVersions', 'delete', 'versionDelete', 'versions');
-  const keep = Math.max(1, Math.floor(options.keep ?? 1));
+  const wanted = options.keep ?? 1;
+  if (typeof wanted !== 'number' || Number.isNaN(wanted))
+    throw invalidInput(siteOf(node), 'compactVersions', node.path, `keep must be a number, not ${shown(wanted)}`);
+  const keep = Math.max(1, Math.floor(wanted));
   const versions = await versionsOf(node);
   let kept = 0;
   let cut = 0;

@@ -1,12 +1,12 @@
 import { createReadStream as fsReadStream, createWriteStream as fsWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { HashingStream, parentKey, UfsError, type StorageBackend } from '@org/core';
-import { invalidInput, notAFolder, unsupported } from '../errors.js';
-import { isReplayable, mapSource, replayable, replayableBytes } from '../util/replayable.js';
+import { invalidInput, keyError, notAFolder, unsupported } from '../errors.js';
+import { bytesOf, isReplayable, mapSource, replayable, replayableBytes } from '../util/replayable.js';
 import { makeTempDir } from '../util/temp.js';
-import { asBuffers, isByteStream, type ByteSource } from '../util/streams.js';
+import { asBuffers, isByteStream, type ByteSource, type WriteSource } from '../util/streams.js';
 import { backendFor, guard, siteOf } from './access.js';
 import { knownMimetype } from './names.js';
 import { statOrNull } from './stat.js';
@@ -65,17 +65,130 @@ function byteInput(source: ByteSource): ByteSource {
   return mapSource(source, asBuffers);
 }
 
+/**
+ * The caller's content, held from the first moment of a write or append: a Readable's 'error' is listened to at
+ * once (a stream failing before the backend reads it — a missing file — would otherwise be an unhandled 'error'
+ * event that ends the process); the error is kept, aborts the backend's work (`signal`), and is what the call
+ * rejects with. A call that fails or is refused destroys the stream, as `stream.pipeline` does (no open fd left).
+ */
+class HeldSource {
+  readonly source: ByteSource;
+  /** The first error the caller's stream emitted. */
+  error: unknown;
+  private readonly stream: Readable | undefined;
+  private readonly controller = new AbortController();
+
+  constructor(
+    content: WriteSource,
+    private readonly node: StorageNode,
+    private readonly operation: string,
+  ) {
+    if (content instanceof Readable) {
+      this.stream = content;
+      content.on('error', (err: unknown) => {
+        if (this.error !== undefined) return;
+        this.error = err;
+        this.controller.abort(err);
+      });
+    }
+    this.source = content instanceof Uint8Array ? replayableBytes(content) : this.checked(content);
+  }
+
+  private checked(content: unknown): ByteSource {
+    // A string iterates as text, as it always did (`writeText` is the way to write one).
+    const iterable =
+      typeof content === 'string' ||
+      (typeof content === 'object' &&
+        content !== null &&
+        (Symbol.asyncIterator in content || Symbol.iterator in content));
+    if (iterable) return content as ByteSource;
+    const kind = content === null ? 'null' : typeof content;
+    throw invalidInput(
+      siteOf(this.node),
+      this.operation,
+      this.node.path,
+      `content must be a stream, an async iterable of bytes, a Buffer or a Uint8Array, not ${kind}`,
+    );
+  }
+
+  /** The signal for the backend: the caller's, and aborted as well when the caller's stream fails. */
+  signal(callerSignal: AbortSignal | undefined): AbortSignal | undefined {
+    if (!this.stream) return callerSignal;
+    return callerSignal ? AbortSignal.any([callerSignal, this.controller.signal]) : this.controller.signal;
+  }
+
+  /** The error the call fails with: the stream's own when it failed (the backend's abort only echoes it). */
+  failure(err: unknown): unknown {
+    return this.error ?? err;
+  }
+
+  /** After a failure or refusal: the caller's stream is released. */
+  release(): void {
+    if (this.stream && !this.stream.destroyed) this.stream.destroy();
+  }
+}
+
+/**
+ * Runs a write or append with its content held (see `HeldSource`); whatever makes it fail or refuses it, the caller's
+ * stream is destroyed. Content that is no stream, iterable or bytes is refused (INVALID_INPUT).
+ */
+async function holding<T>(
+  content: WriteSource,
+  node: StorageNode,
+  operation: string,
+  run: (held: HeldSource) => Promise<T>,
+): Promise<T> {
+  const held = new HeldSource(content, node, operation);
+  try {
+    return await run(held);
+  } catch (err) {
+    held.release();
+    throw err;
+  }
+}
+
+/**
+ * Fails the write when a declared `size` is not what the source gives: checked once the source has ended, before
+ * the backend completes the write, so nothing is stored (the old content stays). A source that knows its own size
+ * and fails its own check first (a copy's source that changed while read) keeps its error.
+ */
+function sizeChecked(node: StorageNode, source: ByteSource, size: number): ByteSource {
+  const mismatch = (given: number) =>
+    keyError('INTEGRITY', siteOf(node), 'write', node.path, `the source gave ${given} bytes, not the declared ${size}`);
+  const inMemory = bytesOf(source);
+  if (inMemory) {
+    if (inMemory.byteLength !== size) throw mismatch(inMemory.byteLength);
+    return source;
+  }
+  return mapSource(source, async function* (pass) {
+    let given = 0;
+    for await (const chunk of pass) {
+      given += chunk.byteLength;
+      yield chunk;
+    }
+    if (given !== size) throw mismatch(given);
+  });
+}
+
 /** On backends with real folders, creates the parent folders of a key before writing it. */
 export async function ensureParent(node: StorageNode, backend: StorageBackend): Promise<void> {
   const parent = parentKey(node.path);
   if (parent !== '' && backend.capabilities.directories) await backend.mkdir(parent, { parents: true, existOk: true });
 }
 
+/**
+ * Writes content to a node. The caller's stream is held from the start (see `HeldSource`): its early failure is the
+ * write's rejection, and a write that fails or is refused destroys it.
+ */
 export async function writeNode(
   node: StorageNode,
-  source: ByteSource,
+  content: WriteSource,
   options: NodeWriteOptions = {},
 ): Promise<WriteOutcome> {
+  return holding(content, node, 'write', (held) => writeHeld(node, held, options));
+}
+
+async function writeHeld(node: StorageNode, held: HeldSource, options: NodeWriteOptions): Promise<WriteOutcome> {
   if (node.folderOnly) throw notAFolder(siteOf(node), 'write', node.path, false);
   if (node.versionId !== undefined)
     throw invalidInput(
@@ -103,13 +216,23 @@ export async function writeNode(
   }
   if (options.mtime !== undefined && Number.isNaN(options.mtime.getTime()))
     throw invalidInput(siteOf(node), 'write', node.path, 'mtime is not a valid date');
+  if (options.size !== undefined && !(Number.isSafeInteger(options.size) && options.size >= 0))
+    throw invalidInput(
+      siteOf(node),
+      'write',
+      node.path,
+      `size must be a whole number ≥ 0, got ${String(options.size)}`,
+    );
   if (node.path === '') throw invalidInput(siteOf(node), 'write', node.path, 'the mount root is a folder, not a file');
   return guard(node, 'write', async () => {
     let prepared: Prepared | undefined;
     try {
       // Strings from text-mode streams become bytes; byte-mode streams and replayable sources (which already yield
       // Buffers) pass through unchanged, so no chunk is copied on the way.
-      let input = byteInput(source);
+      let input = byteInput(held.source);
+      // A declared size is checked here, for every backend: a source giving another number of bytes fails the
+      // write (INTEGRITY) before the backend completes it.
+      if (options.size !== undefined) input = sizeChecked(node, input, options.size);
       if (options.skipIfUnchanged) {
         prepared = await prepare(input);
         input = prepared.source;
@@ -124,10 +247,12 @@ export async function writeNode(
         ifNotExists: options.ifNotExists,
         size: options.size ?? prepared?.size ?? (isReplayable(input) ? input.size : undefined),
         mtime: options.mtime,
-        signal: options.signal,
+        signal: held.signal(options.signal),
         onProgress: options.onProgress,
       });
       return { written: true, size: result.size, etag: result.etag, versionId: result.versionId };
+    } catch (err) {
+      throw held.failure(err);
     } finally {
       await prepared?.cleanup();
     }
@@ -154,16 +279,22 @@ export function writeText(
 /** Appends to a file (creating it when missing) on backends with native append. */
 export async function appendNode(
   node: StorageNode,
-  source: ByteSource,
+  content: WriteSource,
   options: { signal?: AbortSignal } = {},
 ): Promise<void> {
-  if (node.folderOnly) throw notAFolder(siteOf(node), 'append', node.path, false);
-  if (node.versionId !== undefined)
-    throw invalidInput(siteOf(node), 'append', node.path, 'cannot append to a past version');
-  const backend = backendFor(node, 'append', 'write', 'append', 'append');
-  await guard(node, 'append', async () => {
-    await ensureParent(node, backend);
-    await backend.append!(node.path, source, options);
+  await holding(content, node, 'append', async (held) => {
+    if (node.folderOnly) throw notAFolder(siteOf(node), 'append', node.path, false);
+    if (node.versionId !== undefined)
+      throw invalidInput(siteOf(node), 'append', node.path, 'cannot append to a past version');
+    const backend = backendFor(node, 'append', 'write', 'append', 'append');
+    await guard(node, 'append', async () => {
+      try {
+        await ensureParent(node, backend);
+        await backend.append!(node.path, held.source, { ...options, signal: held.signal(options.signal) });
+      } catch (err) {
+        throw held.failure(err);
+      }
+    });
   });
 }
 

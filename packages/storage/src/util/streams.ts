@@ -14,15 +14,32 @@ export function isByteStream(source: unknown): source is Readable {
   return source instanceof Readable && !source.readableObjectMode && source.readableEncoding === null;
 }
 
-/** Iterates a source as Buffers (strings from a text-mode stream are encoded as UTF-8). */
-export async function* asBuffers(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Buffer> {
-  for await (const chunk of source) {
-    yield typeof chunk === 'string'
-      ? Buffer.from(chunk)
-      : Buffer.isBuffer(chunk)
-        ? chunk
-        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+/** What a write accepts as content: a byte source, or bytes already in memory (a Buffer or Uint8Array). */
+export type WriteSource = ByteSource | Uint8Array;
+
+/** A chunk as a Buffer (a view, never a copy); anything but bytes or a string is refused with INVALID_INPUT. */
+function chunkBuffer(chunk: unknown): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const kind = chunk === null ? 'null' : typeof chunk;
+  throw new UfsError(
+    'INVALID_INPUT',
+    `[ufs] content must yield Buffers, Uint8Arrays or strings; a chunk was ${kind === 'object' ? 'an object' : `a ${kind}`}`,
+  );
+}
+
+/**
+ * Iterates a source as Buffers (strings from a text-mode stream are encoded as UTF-8). Bytes given whole (a Buffer
+ * or Uint8Array) are yielded in chunks of at most 64 KiB, never iterated as numbers.
+ */
+export async function* asBuffers(source: AsyncIterable<Uint8Array | string> | Uint8Array): AsyncGenerator<Buffer> {
+  if (source instanceof Uint8Array) {
+    const bytes = chunkBuffer(source);
+    for (let offset = 0; offset < bytes.byteLength; offset += 65536) yield bytes.subarray(offset, offset + 65536);
+    return;
   }
+  for await (const chunk of source) yield chunkBuffer(chunk);
 }
 
 /**

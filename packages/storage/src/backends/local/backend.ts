@@ -19,6 +19,7 @@ import {
   type WriteResult,
   type UfsError,
 } from '@org/core';
+import { urlJoiner } from '../../util/join-url.js';
 import { linkEntry } from '../../util/links.js';
 import { decodeCursor, pageFromSequence } from '../../util/paginate.js';
 import { checkRange, type ByteSource } from '../../util/streams.js';
@@ -75,8 +76,8 @@ export class LocalBackend implements StorageBackend {
       modifiedPrecisionMs: 1,
     });
     if (options.baseUrl !== undefined) {
-      const base = options.baseUrl.replace(/\/+$/, '');
-      this.publicUrl = (key: string) => `${base}/${key.split('/').map(encodeURIComponent).join('/')}`;
+      const urlOf = urlJoiner(options.baseUrl);
+      this.publicUrl = (key: string) => urlOf(key.split('/').map(encodeURIComponent).join('/'));
     }
   }
 

@@ -1,6 +1,7 @@
 import { debuglog } from 'node:util';
 import { GetBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { capabilities, type StorageBackend } from '@org/core';
+import { urlJoiner } from '../../util/join-url.js';
 import type { LocatedBackend } from '../../util/location.js';
 import type { ClientChoice } from './client.js';
 import { s3Context, type S3Context } from './context.js';
@@ -47,7 +48,7 @@ export async function createS3Backend(
   const keys = new KeyMap(options.bucket, options.prefix, mountName);
   const s3 = s3Context(choice.client, keys, options, choice.connection);
   const versioning = await versioningEnabled(s3, options.versioning);
-  const publicBase = options.publicBaseUrl?.replace(/\/+$/, '');
+  const publicBase = options.publicBaseUrl;
   const backend: LocatedBackend = {
     protocol: 's3',
     capabilities: capabilities({
@@ -96,7 +97,8 @@ export async function createS3Backend(
     },
   };
   if (publicBase !== undefined) {
-    backend.publicUrl = (key) => `${publicBase}/${encodePath(keys.object(key, 'publicUrl'))}`;
+    const urlOf = urlJoiner(publicBase);
+    backend.publicUrl = (key) => urlOf(encodePath(keys.object(key, 'publicUrl')));
   }
   return backend;
 }

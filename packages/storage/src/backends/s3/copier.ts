@@ -11,7 +11,7 @@ import {
 import type { CopyOptions } from '@org/core';
 import type { S3Context } from './context.js';
 import { mtimeIn, withMtime, withoutMtime } from '../../util/mtime-metadata.js';
-import { decodeMetadata, encodeMetadata } from './keys.js';
+import { checkMetadata, decodeMetadata, encodeMetadata } from './keys.js';
 import { MAX_PARTS } from './options.js';
 
 interface CopyJob {
@@ -49,6 +49,7 @@ export async function copy(s3: S3Context, from: string, to: string, options: Cop
     const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: source }), {
       abortSignal: options.signal,
     });
+    checkMetadata(options.metadata, { operation: 'copy', path: to, mount: s3.mount });
     const replace = options.metadata !== undefined || options.mtime !== undefined;
     const user = options.metadata ?? decodeMetadata(withoutMtime(head.Metadata));
     const kept = withMtime(user, options.mtime ?? mtimeIn(head.Metadata));
@@ -65,6 +66,7 @@ export async function copy(s3: S3Context, from: string, to: string, options: Cop
 export async function setMetadata(s3: S3Context, key: string, metadata: Record<string, string>): Promise<void> {
   try {
     const objectKey = s3.keys.object(key, 'setMetadata');
+    checkMetadata(metadata, { operation: 'setMetadata', path: key, mount: s3.mount });
     const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: objectKey }));
     // The kept modification time is not user metadata: it stays.
     const kept = withMtime(metadata, mtimeIn(head.Metadata));

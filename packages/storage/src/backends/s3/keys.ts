@@ -1,4 +1,5 @@
 import { keyError } from '../../errors.js';
+import { MTIME_KEY } from '../../util/mtime-metadata.js';
 
 /**
  * Maps backend keys (normalised, relative, '' = root) to object keys inside the bucket under the mount's prefix,
@@ -87,28 +88,65 @@ export function encodePath(key: string): string {
 
 // RFC 7230 token characters: what an HTTP header name (x-amz-meta-<name>) may contain.
 const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// The names S3 stores as they are: header tokens, lower-case (S3 lower-cases names), without "_" (radosgw turns it
+// into "-").
+const KEPT_NAME = /^[!#$%&'*+.^`|~0-9a-z-]+$/;
 const PLAIN_VALUE = /^[\u0020-\u007e]*$/;
 const ENCODED_WORD = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$/i;
 
+interface Where {
+  operation: string;
+  path: string;
+  mount: string;
+}
+
+function refuse(where: Where, why: string): never {
+  throw keyError('INVALID_INPUT', { mount: where.mount, protocol: 's3' }, where.operation, where.path, why);
+}
+
 /**
- * User metadata for S3 headers: names must be header tokens (S3 stores them lower-cased); values that are not
- * printable ASCII are sent as RFC 2047 encoded words (what AWS itself does with non-ASCII values) and decoded on
- * the way back by `decodeMetadata`.
+ * Refuses user metadata that S3 would not give back as it was given: a name it would change (S3 lower-cases names,
+ * radosgw turns "_" into "-") or that is not allowed in a header, and the name `mtime` (any case), which holds the
+ * kept modification time (`WriteOptions.mtime` sets it). Values are always kept (see encodeMetadata).
+ */
+export function checkMetadata(metadata: Record<string, string> | undefined, where: Where): void {
+  for (const name of Object.keys(metadata ?? {})) {
+    const shown = JSON.stringify(name);
+    if (name.toLowerCase() === MTIME_KEY) {
+      refuse(where, `metadata name ${shown} is reserved for the kept modification time (pass mtime instead)`);
+    }
+    if (!HEADER_TOKEN.test(name)) {
+      refuse(where, `metadata name ${shown} is not allowed in an HTTP header (use lower-case letters, digits and "-")`);
+    }
+    if (!KEPT_NAME.test(name)) {
+      const why = `metadata name ${shown} would not be kept as it is (S3 lower-cases names and radosgw turns "_" into "-"): use lower-case letters, digits, "-" and "."`;
+      refuse(where, why);
+    }
+  }
+}
+
+/**
+ * User metadata for S3 headers: names must be header tokens (S3 stores them lower-cased; `checkMetadata` refuses
+ * those it would change, where the user gives them); values that are not printable ASCII, or that start or end with
+ * a space (HTTP trims header values), are sent as RFC 2047 encoded words (what AWS itself does with non-ASCII values)
+ * and decoded on the way back by `decodeMetadata`.
  */
 export function encodeMetadata(
   metadata: Record<string, string> | undefined,
-  where: { operation: string; path: string; mount: string },
+  where: Where,
 ): Record<string, string> | undefined {
   if (!metadata) return undefined;
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(metadata)) {
     if (!HEADER_TOKEN.test(name)) {
-      const why = `metadata name ${JSON.stringify(name)} is not allowed in an HTTP header (use letters, digits and "-")`;
-      throw keyError('INVALID_INPUT', { mount: where.mount, protocol: 's3' }, where.operation, where.path, why);
+      refuse(
+        where,
+        `metadata name ${JSON.stringify(name)} is not allowed in an HTTP header (use letters, digits and "-")`,
+      );
     }
     const text = String(value);
     out[name.toLowerCase()] =
-      PLAIN_VALUE.test(text) && !ENCODED_WORD.test(text)
+      PLAIN_VALUE.test(text) && text.trim() === text && !ENCODED_WORD.test(text)
         ? text
         : `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
   }

@@ -13,7 +13,7 @@ import { bytesOf } from '../../util/replayable.js';
 import type { S3Context } from './context.js';
 import { abortedError, isMissingObject, s3ErrorContext, type S3ErrorContext } from './errors.js';
 import { withMtime } from '../../util/mtime-metadata.js';
-import { encodeMetadata, unquoteEtag } from './keys.js';
+import { checkMetadata, encodeMetadata, unquoteEtag } from './keys.js';
 import { MAX_PARTS, MAX_PART_SIZE } from './options.js';
 
 type Send = S3Client['send'];
@@ -128,6 +128,7 @@ export async function write(
   let metadata: Record<string, string> | undefined;
   try {
     objectKey = s3.keys.object(key, 'write');
+    checkMetadata(options.metadata, where);
     metadata = encodeMetadata(withMtime(options.metadata, options.mtime), where);
     if (signal?.aborted) throw abortedError(where);
   } catch (err) {
