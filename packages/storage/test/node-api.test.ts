@@ -312,6 +312,18 @@ describe('backend-specific node behaviour', () => {
     expect(await file.readBytes()).toEqual(Buffer.from([1, 2, 3]));
   });
 
+  it('user metadata may not be named mtime (any case) on any backend: object stores keep the time under it', async () => {
+    const file = storage.node('memory:m/t.txt');
+    for (const name of ['mtime', 'MTime']) {
+      const err = await rejectsWith(file.writeText('x', { metadata: { [name]: 'tuesday' } }), 'INVALID_INPUT');
+      expect(err.message).toContain(`metadata name "${name}" is reserved`);
+    }
+    expect(await file.exists()).toBe(false);
+    await file.writeText('x', { metadata: { owner: 'ann' } });
+    await rejectsWith(file.setMetadata({ owner: 'bob', mtime: '2020-01-01T00:00:00Z' }), 'INVALID_INPUT');
+    expect(await file.getMetadata()).toEqual({ owner: 'ann' });
+  });
+
   it('local refuses user metadata with UNSUPPORTED instead of dropping it', async () => {
     const file = storage.node('local:m.txt');
     const err = await rejectsWith(file.writeText('x', { metadata: { a: 'b' } }), 'UNSUPPORTED');

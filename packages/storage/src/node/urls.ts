@@ -3,6 +3,7 @@ import { backendFor, guard, siteOf } from './access.js';
 import { statNode } from './stat.js';
 import type { StorageNode } from './storage-node.js';
 import type { UrlOptions } from './types.js';
+import { refuseReservedMetadata } from './write.js';
 
 /**
  * A URL that serves the node: a presigned GET when the backend can sign (S3, GCS, Azure), else its public URL
@@ -44,6 +45,7 @@ export async function metadataOf(node: StorageNode): Promise<Record<string, stri
 
 /** Replaces the node's user metadata (content untouched), where the backend supports it. */
 export async function setMetadataOf(node: StorageNode, metadata: Record<string, string>): Promise<void> {
+  refuseReservedMetadata(node, 'setMetadata', metadata);
   const backend = backendFor(node, 'setMetadata', 'write', 'metadata', 'setMetadata');
   await guard(node, 'setMetadata', () => backend.setMetadata!(node.path, metadata));
 }

@@ -5,6 +5,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { HashingStream, parentKey, UfsError, type StorageBackend } from '@org/core';
 import { invalidInput, keyError, notAFolder, unsupported } from '../errors.js';
 import { bytesOf, isReplayable, mapSource, replayable, replayableBytes } from '../util/replayable.js';
+import { reservedMetadataName } from '../util/mtime-metadata.js';
 import { makeTempDir } from '../util/temp.js';
 import { asBuffers, isByteStream, type ByteSource, type WriteSource } from '../util/streams.js';
 import { backendFor, guard, siteOf } from './access.js';
@@ -198,6 +199,7 @@ async function writeHeld(node: StorageNode, held: HeldSource, options: NodeWrite
       `cannot write to version "${node.versionId}" (a past version)`,
     );
   const backend = backendFor(node, 'write', 'write', 'write');
+  refuseReservedMetadata(node, 'write', options.metadata);
   if (options.metadata && Object.keys(options.metadata).length > 0 && !backend.capabilities.metadata) {
     throw unsupported(
       siteOf(node),
@@ -344,4 +346,20 @@ export class NodeWriteStream extends Writable {
     await finished(this);
     return this.result!;
   }
+}
+
+/** User metadata may not use the name `mtime` (any case): object stores keep the modification time under it. */
+export function refuseReservedMetadata(
+  node: StorageNode,
+  operation: string,
+  metadata: Record<string, string> | undefined,
+): void {
+  const name = reservedMetadataName(metadata);
+  if (name !== undefined)
+    throw invalidInput(
+      siteOf(node),
+      operation,
+      node.path,
+      `metadata name ${JSON.stringify(name)} is reserved for the kept modification time (pass the mtime option instead)`,
+    );
 }

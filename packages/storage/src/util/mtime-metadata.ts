@@ -9,6 +9,14 @@ export const MTIME_KEY = 'mtime';
 
 const UNIX_SECONDS = /^\d{1,12}(\.\d+)?$/;
 
+/**
+ * The name in user metadata that is the reserved `mtime` (in any case), or undefined: refused on every backend, so
+ * that metadata written on one mount can be copied to an object store, where that name holds the kept time.
+ */
+export function reservedMetadataName(metadata: Record<string, string> | undefined): string | undefined {
+  return Object.keys(metadata ?? {}).find((k) => k.toLowerCase() === MTIME_KEY);
+}
+
 /** The stored value of a modification time. */
 export function formatMtime(mtime: Date): string {
   return mtime.toISOString();
