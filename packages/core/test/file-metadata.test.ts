@@ -73,6 +73,17 @@ describe('file metadata schema', () => {
     }
   });
 
+  it('refuses unknown fields (a typo must not drop a value), naming each', () => {
+    const result = parseFileMetadata({ ...valid, is_symlnk: true, link_targt: '/etc' });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.issues).toEqual([
+        { path: 'is_symlnk', message: 'unknown field "is_symlnk"' },
+        { path: 'link_targt', message: 'unknown field "link_targt"' },
+      ]);
+    }
+  });
+
   it('rejects a non-object body', () => {
     const result = parseFileMetadata('not json');
     expect(result.ok).toBe(false);

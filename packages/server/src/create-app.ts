@@ -54,6 +54,9 @@ export function configureDedupApp(app: NestFastifyApplication, options: { openAp
   continueOnRead(fastify.server);
   useClientErrorHandler(fastify.server);
   useJsonBodyParser(app);
+  // Fastify parses text/plain bodies into a string by default, which the JSON endpoints then refused as "expected
+  // object, received string": without the parser such a body is 415, naming application/json.
+  fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser(STREAMED_TYPES, (_request, _payload, done) => done(null));
   fastify.addHook('onRequest', (request, _reply, done) => {
     // Fastify picks the body parser by `request.headers`, which this overlays (documented Fastify behaviour): the

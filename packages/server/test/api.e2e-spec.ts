@@ -62,7 +62,9 @@ describe('dedup API over HTTP (embedded store, local content mount)', () => {
   it('a file path may hold any character a Linux file name can (tab, newline, CR, ESC, DEL), not NUL', async () => {
     const paths = ['/srv/a\tb.txt', '/srv/line\nbreak', '/srv/cr\r.txt', '/srv/esc\u001b[31m', '/srv/del\u007f'];
     const batch = await c.call('POST', '/put_files', {
-      files: paths.map((filepath) => fileRecord({ hostname: 'h-odd', filepath, sha256: sha256Of(filepath) })),
+      files: paths.map((filepath) =>
+        fileRecord({ hostname: 'h-odd', filepath, sha256: sha256Of(filepath), file_size: Buffer.byteLength(filepath) }),
+      ),
     });
     expect(batch.status).toBe(200);
     const one = await c.call('POST', '/put_file', fileRecord({ hostname: 'h-odd', filepath: '/srv/one\ttab' }));

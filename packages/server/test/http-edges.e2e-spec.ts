@@ -72,7 +72,7 @@ describe('raw uploads take any Content-Type; tus answers 415, 412 with Tus-Versi
     expect(xml.status).toBe(415);
     expect(await xml.json()).toMatchObject({
       code: 'INVALID_INPUT',
-      detail: 'unsupported Content-Type for this endpoint',
+      detail: 'unsupported Content-Type for this endpoint: send the JSON body with Content-Type: application/json',
     });
   });
 

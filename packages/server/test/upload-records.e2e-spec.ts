@@ -31,7 +31,9 @@ describe('file records and their uploads', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('a record of size 0 counts as held only when its hash is that of the empty content', async () => {
+  // Before, a record of size 0 with another hash (a pseudo-file) was accepted and asked for its upload: the spec's
+  // rule ties the upload to the size, so such a record (and the empty hash with a size) is now refused.
+  it('size 0 and the hash of empty content go together: a record with one and not the other is refused', async () => {
     const bytes = 'a pseudo-file that reports size 0 but has content';
     const sha = sha256Of(bytes);
     const zero = await c.call(
@@ -39,13 +41,11 @@ describe('file records and their uploads', () => {
       '/put_file',
       fileRecord({ hostname: 'z', filepath: '/proc/x', sha256: sha, file_size: 0 }),
     );
-    expect(zero.status).toBe(201);
-    expect(zero.json).toMatchObject({
-      has_file_content: false,
-      file_uploaded_at: null,
-      upload_required: true,
-      upload_url: `/upload_file/${sha}`,
-    });
+    expect(zero.status).toBe(400);
+    expect(zero.json.detail).toContain('file_size is 0 but sha256 is not that of empty content');
+    const sized = await c.call('POST', '/put_file', fileRecord({ hostname: 'z', filepath: '/e', sha256: EMPTY }));
+    expect(sized.status).toBe(400);
+    expect(sized.json.detail).toContain('sha256 is that of empty content but file_size is 5, not 0');
     const empty = await c.call(
       'POST',
       '/put_file',
@@ -55,24 +55,23 @@ describe('file records and their uploads', () => {
 
     const batch = await c.call('POST', '/put_files', {
       files: [
-        fileRecord({ hostname: 'zb', filepath: '/proc/x', sha256: sha, file_size: 0 }),
         fileRecord({ hostname: 'zb', filepath: '/e', sha256: EMPTY, file_size: 0 }),
+        fileRecord({ hostname: 'zb', filepath: '/proc/x', sha256: sha, file_size: 0 }),
       ],
     });
-    expect(batch.json.upload_required).toEqual([sha]);
-    expect(batch.json.results.map((r: { upload_required: boolean }) => r.upload_required)).toEqual([true, false]);
-    expect((await c.call('GET', `/get_file/${sha}`)).json.has_file_content).toBe(false);
-    expect((await c.call('GET', `/files?sha256=${sha}`)).json.items[0].has_file_content).toBe(false);
+    expect(batch.status).toBe(400);
+    expect(batch.json.record).toBe(1);
+    expect((await c.call('GET', `/files?hostname=zb`)).json.items).toEqual([]);
 
-    // Once its content is uploaded, the record is held like any other.
+    // With the size of the bytes hashed, the record is asked for its upload, then held like any other.
+    const real = fileRecord({ hostname: 'z', filepath: '/proc/x', sha256: sha, file_size: bytes.length });
+    expect((await c.call('POST', '/put_file', real)).json).toMatchObject({ upload_required: true });
     expect((await c.upload(sha, bytes, 'z', '/proc/x')).status).toBe(200);
     expect((await c.call('GET', `/get_file/${sha}`)).json.has_file_content).toBe(true);
-    const again = await c.call(
-      'POST',
-      '/put_file',
-      fileRecord({ hostname: 'z', filepath: '/proc/x', sha256: sha, file_size: 0 }),
-    );
-    expect(again.json).toMatchObject({ has_file_content: true, upload_required: false });
+    expect((await c.call('POST', '/put_file', real)).json).toMatchObject({
+      has_file_content: true,
+      upload_required: false,
+    });
   });
 
   /**

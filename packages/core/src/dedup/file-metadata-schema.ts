@@ -8,9 +8,10 @@ const NO_NUL = /^[^\u0000]*$/;
 /**
  * The file-metadata record the scanner sends and the server stores (PutPlace `FileMetadata`).
  * One schema for both sides; the server validates it at its edge. Imported as `@org/core/dedup-schema`, apart from
- * the main entry, so that what does not validate records does not load zod.
+ * the main entry, so that what does not validate records does not load zod. Strict: an unknown field (a typo such as
+ * `is_symlnk`) is refused, never dropped, so that no value a client meant to send is lost.
  */
-export const fileMetadataSchema = z.object({
+export const fileMetadataSchema = z.strictObject({
   filepath: z
     .string()
     .min(1, 'filepath must not be empty')
@@ -42,9 +43,16 @@ export function parseFileMetadata(
   if (result.success) return { ok: true, value: result.data };
   return {
     ok: false,
-    issues: result.error.issues.map((issue) => ({
-      path: issue.path.map(String).join('.') || '(body)',
-      message: issue.message,
-    })),
+    issues: result.error.issues.flatMap((issue) => {
+      const at = issue.path.map(String).join('.');
+      // One issue per unknown field, named by it (zod lists them all in one issue at the record).
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((key) => ({
+          path: at ? `${at}.${key}` : key,
+          message: `unknown field ${JSON.stringify(key.slice(0, 100))}`,
+        }));
+      }
+      return [{ path: at || '(body)', message: issue.message }];
+    }),
   };
 }

@@ -21,6 +21,12 @@ export interface EntryStat {
   metadata?: Record<string, string>;
   /** Stored checksum usable without reading, in the kind of `capabilities.storedHash`, lowercase hex. */
   hash?: { algorithm: 'md5' | 'sha256'; value: string };
+  /**
+   * A temporary file of the backend's own (a write in progress, or one a crash left behind), listed only with
+   * `ListOptions.includeTemporary`. Its key can be given to `stat` and `delete`; its `mtime` says when it was last
+   * written, so a cleaner can tell a leftover from a write in flight.
+   */
+  temporary?: true;
 }
 
 export interface ReadOptions {
@@ -61,6 +67,12 @@ export interface ListOptions {
   pageSize?: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
+  /**
+   * Also list the temporary files the backend writes through and hides from listings (local: `.ufs-*.tmp` next to
+   * the file being written; SFTP: `.ufs-upload-*`), marked `temporary: true`, for a cleaner of what crashed writes
+   * left behind. Backends without such files ignore it. Keep the same value for every page of a listing.
+   */
+  includeTemporary?: boolean;
   signal?: AbortSignal;
 }
 

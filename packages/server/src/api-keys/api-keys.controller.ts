@@ -1,6 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { noQuerySchema } from '../files/dto/file-input.js';
+import { messageSchema } from '../files/dto/file-responses.js';
 import { validate } from '../http/validate.js';
 import { SCOPES, type ApiKeyRecord } from '../store/store.js';
 import type { AuthedRequest } from './api-key.guard.js';
@@ -19,6 +21,20 @@ const createKeySchema = z
     rate_limit_per_minute: z.number().int().min(1).max(10_000_000).nullable().optional(),
   })
   .strict();
+
+const keyViewSchema = {
+  type: 'object',
+  properties: {
+    _id: { type: 'string' },
+    name: { type: 'string' },
+    description: { type: ['string', 'null'] },
+    created_at: { type: 'string', format: 'date-time' },
+    last_used_at: { type: ['string', 'null'], format: 'date-time' },
+    is_active: { type: 'boolean' },
+    scopes: { type: 'array', items: { enum: [...SCOPES] } },
+    rate_limit_per_minute: { type: ['integer', 'null'] },
+  },
+};
 
 function keyView(record: ApiKeyRecord) {
   return {
@@ -45,7 +61,12 @@ export class ApiKeysController {
   @RequireScope('admin')
   @ApiOperation({ summary: 'Create an API key; the key appears only in this response' })
   @ApiBody({ schema: { $ref: '#/components/schemas/ApiKeyCreate' } })
-  async create(@Body() body: unknown, @Req() req: AuthedRequest) {
+  @ApiResponse({
+    status: 201,
+    schema: { allOf: [keyViewSchema, { type: 'object', properties: { api_key: { type: 'string' } } }] },
+  })
+  async create(@Body() body: unknown, @Query() query: unknown, @Req() req: AuthedRequest) {
+    validate(noQuerySchema, query, 'query');
     const input = validate(createKeySchema, body, 'API key');
     const { apiKey, record } = await this.keys.create(req.apiKey!, {
       name: input.name,
@@ -60,14 +81,18 @@ export class ApiKeysController {
   @Get()
   @RequireScope('admin')
   @ApiOperation({ summary: 'List API keys (never the keys themselves)' })
-  async list() {
+  @ApiResponse({ status: 200, schema: { type: 'array', items: keyViewSchema } })
+  async list(@Query() query: unknown) {
+    validate(noQuerySchema, query, 'query');
     return (await this.keys.list()).map(keyView);
   }
 
   @Put(':id/revoke')
   @RequireScope('admin')
   @ApiOperation({ summary: 'Revoke an API key (it stays listed, inactive)' })
-  async revoke(@Param('id') id: string) {
+  @ApiResponse({ status: 200, schema: messageSchema })
+  async revoke(@Param('id') id: string, @Query() query: unknown) {
+    validate(noQuerySchema, query, 'query');
     await this.keys.revoke(id);
     return { message: 'API key revoked successfully' };
   }
@@ -75,7 +100,9 @@ export class ApiKeysController {
   @Delete(':id')
   @RequireScope('admin')
   @ApiOperation({ summary: 'Delete an API key' })
-  async remove(@Param('id') id: string) {
+  @ApiResponse({ status: 200, schema: messageSchema })
+  async remove(@Param('id') id: string, @Query() query: unknown) {
+    validate(noQuerySchema, query, 'query');
     await this.keys.remove(id);
     return { message: 'API key deleted successfully' };
   }

@@ -1,23 +1,11 @@
-import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
+import { Body, Controller, HttpCode, Inject, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../api-keys/auth.decorators.js';
+import { noQuerySchema } from '../files/dto/file-input.js';
 import { validate } from '../http/validate.js';
+import { bodySchema, gcReportSchema, gcSchema, verifyReportSchema, verifySchema } from './dto/admin-input.js';
 import { GcService } from './gc.service.js';
 import { VerifyService } from './verify.service.js';
-
-const gcSchema = z
-  .object({ grace_seconds: z.number().int().min(0).optional(), dry_run: z.boolean().optional() })
-  .strict();
-const verifySchema = z
-  .object({
-    repair: z.boolean().optional(),
-    sha256: z
-      .array(z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex characters'))
-      .max(10_000)
-      .optional(),
-  })
-  .strict();
 
 /** Maintenance: garbage collection and integrity check (admin scope). */
 @ApiTags('admin')
@@ -38,7 +26,10 @@ export class AdminController {
       'Lists at most 1000 hashes per kind (`deleted`, `orphans`); `deletedCount` and `orphansCount` are exact and ' +
       '`truncated` is true when a list was cut.',
   })
-  runGc(@Body() body: unknown) {
+  @ApiBody({ required: false, schema: bodySchema(gcSchema) })
+  @ApiResponse({ status: 200, schema: gcReportSchema })
+  runGc(@Body() body: unknown, @Query() query: unknown) {
+    validate(noQuerySchema, query, 'query');
     const options = validate(gcSchema, body ?? {}, 'gc options');
     return this.gc.run({
       ...(options.grace_seconds !== undefined && { graceMs: options.grace_seconds * 1000 }),
@@ -57,12 +48,15 @@ export class AdminController {
       'hold are listed in `notFound` (with `notFoundCount`; when it holds them all, `notFound` is empty and ' +
       '`notFoundCount` 0) and the rest are checked; naming a single hash the server does not hold is 404 NOT_FOUND.',
   })
+  @ApiBody({ required: false, schema: bodySchema(verifySchema) })
+  @ApiResponse({ status: 200, schema: verifyReportSchema })
   @ApiResponse({
     status: 404,
     description: 'the only named sha256 is not held by the server',
     schema: { $ref: '#/components/schemas/Error' },
   })
-  runVerify(@Body() body: unknown) {
+  runVerify(@Body() body: unknown, @Query() query: unknown) {
+    validate(noQuerySchema, query, 'query');
     const options = validate(verifySchema, body ?? {}, 'verify options');
     return this.verify.run({
       ...(options.repair !== undefined && { repair: options.repair }),

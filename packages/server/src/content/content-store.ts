@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { Logger } from '@nestjs/common';
 import {
   UfsError,
   contentKey,
@@ -22,6 +23,8 @@ export const TUS_PREFIX = '_tus';
  * way there; see ReadinessService); never a content key either.
  */
 export const PROBE_PREFIX = '_probe';
+
+const CLEANUP_LOG = new Logger('ufs.content');
 
 /**
  * The content side of the dedup server, over any StorageBackend: temporary keys, placing verified content at
@@ -163,6 +166,18 @@ export class ContentStore {
     await this.remove(key).catch(() => undefined);
   }
 
+  /**
+   * Cleanup after a failed upload, in the background: its answer does not wait for a mount that stopped answering
+   * (an S3 service pays its timeouts again for the delete). A failure is logged; `gc` removes what is left (temporary
+   * objects older than the grace period).
+   */
+  discardLater(key: string): void {
+    void this.remove(key).catch((err: unknown) => {
+      const why = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      CLEANUP_LOG.warn(`the temporary object "${key}" of a failed upload was not removed (gc will remove it): ${why}`);
+    });
+  }
+
   stat(sha256: string): Promise<EntryStat | null> {
     return this.statKey(contentKey(sha256));
   }
@@ -196,16 +211,22 @@ export class ContentStore {
     return this.remove(contentKey(sha256));
   }
 
-  /** Every object below a prefix (`''` for the whole mount), page by page. */
-  async *walk(prefix: string): AsyncGenerator<EntryStat> {
+  /**
+   * Every object below a prefix (`''` for the whole mount), page by page. `includeTemporary`: the backend's own
+   * temporary files too (a local mount's `.ufs-*.tmp`, of a write in progress or one a killed process left), marked
+   * `temporary` (see ListOptions.includeTemporary).
+   */
+  async *walk(prefix: string, options: { includeTemporary?: boolean } = {}): AsyncGenerator<EntryStat> {
+    const includeTemporary = options.includeTemporary ?? false;
     let cursor: string | undefined;
     do {
       let page;
       try {
-        page = await this.backend.list(
-          prefix,
-          cursor === undefined ? { recursive: true } : { recursive: true, cursor },
-        );
+        page = await this.backend.list(prefix, {
+          recursive: true,
+          ...(includeTemporary && { includeTemporary }),
+          ...(cursor !== undefined && { cursor }),
+        });
       } catch (err) {
         if (isUfsError(err, 'NOT_FOUND')) return;
         throw this.fault(err, 'list', prefix);
@@ -216,11 +237,17 @@ export class ContentStore {
   }
 
   /**
-   * Removes every object below `prefix` and, on a backend with real folders (a local mount), the folder itself, so
-   * that no empty folder is left behind. The folder goes only when empty: an object written into it meanwhile stays.
+   * Removes every object below `prefix` (the backend's temporary files of writes into it included: a killed write's
+   * leftover would keep the folder) and, on a backend with real folders (a local mount), the folder itself, so that
+   * no empty folder is left behind. The folder goes only when empty: an object written into it meanwhile stays.
    */
   async removePrefix(prefix: string): Promise<void> {
-    for await (const entry of this.walk(prefix)) await this.remove(entry.key);
+    for await (const entry of this.walk(prefix, { includeTemporary: true })) await this.remove(entry.key);
+    await this.removeFolder(prefix);
+  }
+
+  /** On a backend with real folders, removes the folder `prefix` if it is empty (else, or when absent, leaves it). */
+  async removeFolder(prefix: string): Promise<void> {
     if (!this.backend.capabilities.directories) return;
     try {
       await this.backend.delete(prefix);

@@ -19,7 +19,7 @@ import { UfsError, isUfsError } from '@org/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthedRequest } from '../api-keys/api-key.guard.js';
 import { RequireScope, SignedAccess } from '../api-keys/auth.decorators.js';
-import { uploadQuerySchema } from '../files/dto/file-input.js';
+import { downloadQuerySchema, noQuerySchema, uploadQuerySchema } from '../files/dto/file-input.js';
 import { EMPTY_SHA256 } from '../files/file-response.js';
 import { serverFault } from '../http/server-fault.js';
 import { sha256Param, validate } from '../http/validate.js';
@@ -28,9 +28,30 @@ import { shareRequestSchema, SignedUrls } from '../signing/signed-urls.js';
 import { METADATA_STORE, type MetadataStore } from '../store/store.js';
 import { ContentService } from './content.service.js';
 import { planDownload } from './range.js';
+import { recordSize, recordsSize } from './record-size.js';
 import { declaredLength, multipartFile, unreadBody } from './request-body.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** 200 answer of an upload (multipart or raw). */
+const uploadedSchema = {
+  type: 'object',
+  required: ['message', 'sha256', 'file_size', 'outcome'],
+  properties: {
+    message: { type: 'string' },
+    sha256: { type: 'string' },
+    file_size: { type: 'integer', minimum: 0 },
+    hostname: { type: 'string', description: 'POST /upload_file only' },
+    filepath: { type: 'string', description: 'POST /upload_file only' },
+    outcome: { type: 'string', description: 'whether the bytes were stored or the content was already held' },
+  },
+};
+const downloadHeaders = {
+  ETag: { description: 'the sha256, quoted', schema: { type: 'string' } },
+  'Cache-Control': { schema: { type: 'string' } },
+  'Accept-Ranges': { schema: { type: 'string', enum: ['bytes'] } },
+};
+const binary = { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } };
 
 /** Content upload (PutPlace multipart, raw PUT) and download with ETag, Range and 304. */
 @ApiTags('content')
@@ -57,6 +78,24 @@ export class ContentController {
   @RequireScope('write')
   @ApiConsumes('multipart/form-data')
   @ApiOperation({ summary: 'Upload the content of a file recorded with put_file (multipart field "file")' })
+  @ApiQuery({ name: 'hostname', required: true, description: 'hostname of the record (as sent to put_file)' })
+  @ApiQuery({ name: 'filepath', required: true, description: 'filepath of the record (as sent to put_file)' })
+  @ApiBody({
+    required: true,
+    schema: {
+      type: 'object',
+      required: ['file'],
+      properties: { file: { type: 'string', format: 'binary', description: 'the content; other parts are dropped' } },
+    },
+  })
+  @ApiResponse({ status: 200, schema: uploadedSchema })
+  @ApiResponse({ status: 404, description: 'no record with this hash at hostname:filepath', schema: ref('Error') })
+  @ApiResponse({
+    status: 400,
+    description: 'bad input, or the bytes do not hash to sha256 (INTEGRITY: nothing stored)',
+    schema: ref('Error'),
+  })
+  @ApiResponse({ status: 413, description: 'over maxUploadBytes', schema: ref('Error') })
   async uploadFile(@Param('sha256') sha: string, @Query() query: unknown, @Req() req: FastifyRequest) {
     const sha256 = sha256Param(sha);
     const { hostname, filepath } = validate(uploadQuerySchema, query, 'query');
@@ -70,7 +109,13 @@ export class ContentController {
       );
     }
     // The request's length bounds the file's: small uploads are hashed inline, not on the hashing thread.
-    const result = await this.uploads.ingest(sha256, await multipartFile(unreadBody(req.raw)), declaredLength(req.raw));
+    // Content of another size than the record declares is refused (400) before anything is stored.
+    const result = await this.uploads.ingest(
+      sha256,
+      await multipartFile(unreadBody(req.raw)),
+      declaredLength(req.raw),
+      recordSize(record),
+    );
     // The record may have been deleted, or changed to another hash by a rescan, while the bytes came in: then there
     // is no record to attach them to any more (spec: 404). The verified content stays; gc removes it if unreferenced.
     const after = await this.store.findFile(hostname, filepath);
@@ -99,10 +144,20 @@ export class ContentController {
     summary: 'Upload content by hash as a raw body (no multipart)',
     description: 'The body is the content whatever its Content-Type (JSON and text are stored, not parsed).',
   })
-  async putContent(@Param('sha256') sha: string, @Req() req: FastifyRequest) {
+  @ApiBody({ required: true, schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({ status: 200, schema: uploadedSchema })
+  @ApiResponse({
+    status: 400,
+    description: 'bad input, or the bytes do not hash to sha256 (INTEGRITY: nothing stored)',
+    schema: ref('Error'),
+  })
+  @ApiResponse({ status: 413, description: 'over maxUploadBytes', schema: ref('Error') })
+  async putContent(@Param('sha256') sha: string, @Query() query: unknown, @Req() req: FastifyRequest) {
     const sha256 = sha256Param(sha);
+    validate(noQuerySchema, query, 'query');
     // Any Content-Type: the body is the content, streamed as it arrives (see configureDedupApp).
-    const result = await this.uploads.ingest(sha256, unreadBody(req.raw));
+    // For the records of the hash, when there are any: content of a size none of them declares is refused (400).
+    const result = await this.uploads.ingest(sha256, unreadBody(req.raw), undefined, recordsSize(this.store, sha256));
     return { message: 'File uploaded successfully', sha256, file_size: result.size, outcome: result.outcome };
   }
 
@@ -118,8 +173,9 @@ export class ContentController {
   @ApiBody({ required: false, schema: ref('ShareRequest') })
   @ApiResponse({ status: 201, schema: ref('ShareResponse') })
   @ApiResponse({ status: 404, description: 'no verified content for this hash', schema: ref('Error') })
-  async share(@Param('sha256') sha: string, @Body() body: unknown) {
+  async share(@Param('sha256') sha: string, @Body() body: unknown, @Query() query: unknown) {
     const sha256 = sha256Param(sha);
+    validate(noQuerySchema, query, 'query');
     const { expires_in } = validate(shareRequestSchema, body ?? {}, 'share request');
     if ((await this.heldSize(sha256)) === undefined) {
       throw new UfsError('NOT_FOUND', `[ufs] the server holds no verified content for ${sha256}`);
@@ -138,6 +194,13 @@ export class ContentController {
   })
   @ApiQuery({ name: 'expires', required: false, description: 'signed URL: expiry (epoch seconds)' })
   @ApiQuery({ name: 'signature', required: false, description: 'signed URL: hex HMAC-SHA256' })
+  @ApiResponse({ status: 200, description: 'the headers of the whole content', headers: downloadHeaders })
+  @ApiResponse({ status: 206, description: 'the headers of a range (Content-Range)', headers: downloadHeaders })
+  @ApiResponse({ status: 304, description: 'If-None-Match names the ETag' })
+  @ApiResponse({ status: 403, description: 'signed URL expired or invalid' })
+  @ApiResponse({ status: 404, description: 'no content held for this hash' })
+  @ApiResponse({ status: 412, description: 'If-Match does not match the ETag' })
+  @ApiResponse({ status: 416, description: 'Range not satisfiable' })
   async downloadHead(@Param('sha256') sha: string, @Req() req: AuthedRequest, @Res() reply: FastifyReply) {
     await this.serveContent(sha, req, reply, false);
   }
@@ -153,8 +216,18 @@ export class ContentController {
   })
   @ApiQuery({ name: 'expires', required: false, description: 'signed URL: expiry (epoch seconds)' })
   @ApiQuery({ name: 'signature', required: false, description: 'signed URL: hex HMAC-SHA256' })
+  @ApiResponse({ status: 200, description: 'the whole content', headers: downloadHeaders, content: binary })
+  @ApiResponse({
+    status: 206,
+    description: 'the range asked for (Content-Range)',
+    headers: { ...downloadHeaders, 'Content-Range': { schema: { type: 'string' } } },
+    content: binary,
+  })
+  @ApiResponse({ status: 304, description: 'If-None-Match names the ETag: not modified, no body' })
   @ApiResponse({ status: 403, description: 'signed URL expired or invalid', schema: ref('Error') })
+  @ApiResponse({ status: 404, description: 'no content held for this hash', schema: ref('Error') })
   @ApiResponse({ status: 412, description: 'If-Match does not match the ETag', schema: ref('Error') })
+  @ApiResponse({ status: 416, description: 'Range not satisfiable', schema: ref('Error') })
   async download(@Param('sha256') sha: string, @Req() req: AuthedRequest, @Res() reply: FastifyReply) {
     await this.serveContent(sha, req, reply, true);
   }
@@ -166,6 +239,7 @@ export class ContentController {
    */
   private async serveContent(sha: string, req: AuthedRequest, reply: FastifyReply, withBody: boolean): Promise<void> {
     const sha256 = sha256Param(sha);
+    validate(downloadQuerySchema, req.query, 'query');
     const etag = `"${sha256}"`;
     const size = await this.heldSize(sha256);
     if (size === undefined) throw new UfsError('NOT_FOUND', `[ufs] the server holds no content for ${sha256}`);

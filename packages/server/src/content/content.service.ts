@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UfsError, isUfsError, sleep } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
+import { isServerFault } from '../http/server-fault.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { CatalogueEpoch } from '../store/catalogue-epoch.js';
 import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
 import { ContentStore, integrityError } from './content-store.js';
 import { LimitedHasher, admitDeclared } from './limit-hash.js';
+import type { SizeCheck } from './record-size.js';
 
 /**
  * What a multipart upload (`POST /upload_file`) may carry on top of its file and still be admitted on its
@@ -63,8 +65,15 @@ export class ContentService {
   /**
    * Ingests an upload stream whose SHA-256 must be `sha256`. A mismatch stores nothing (INTEGRITY). `sizeHint`: about
    * how many bytes will come (an upper bound will do) when `source` is not a request with a Content-Length.
+   * `checkSize`: refuses (throws) content of the right hash but of a size its file record does not declare, once every
+   * byte has arrived and before anything is stored (see record-size.ts); content of another hash is INTEGRITY.
    */
-  async ingest(sha256: string, source: AsyncIterable<Uint8Array | string>, sizeHint?: number): Promise<IngestResult> {
+  async ingest(
+    sha256: string,
+    source: AsyncIterable<Uint8Array | string>,
+    sizeHint?: number,
+    checkSize?: SizeCheck,
+  ): Promise<IngestResult> {
     const hasher = new LimitedHasher(this.config.maxUploadBytes);
     // A request that announces more than the limit is refused first, its body unread (and no `100 Continue`).
     hasher.admit(source);
@@ -75,21 +84,29 @@ export class ContentService {
       this.metrics.bytesIn.inc(hasher.bytes);
       const actual = hasher.digest();
       if (actual !== sha256) throw integrityError(sha256, actual);
+      await checkSize?.(hasher.bytes);
       this.metrics.dedupHits.inc();
       return { sha256, size: hasher.bytes, outcome: 'deduplicated' };
     }
     const tempKey = this.content.newTempKey();
+    let outcome: IngestResult['outcome'];
     try {
       await this.content.write(tempKey, hasher.stream(source, expected));
       this.metrics.bytesIn.inc(hasher.bytes);
       const actual = hasher.digest();
       if (actual !== sha256) throw integrityError(sha256, actual);
-      const outcome = await this.commit(sha256, tempKey, hasher.bytes);
-      if (outcome === 'deduplicated') this.metrics.dedupHits.inc();
-      return { sha256, size: hasher.bytes, outcome };
-    } finally {
-      await this.content.discard(tempKey);
+      await checkSize?.(hasher.bytes);
+      outcome = await this.commit(sha256, tempKey, hasher.bytes);
+    } catch (err) {
+      // A failure of the mount's (a fault): the answer does not wait for the cleanup, which a mount that stopped
+      // answering fails as slowly. The client's failures (a mismatch, a body cut short) leave nothing behind.
+      if (isServerFault(err)) this.content.discardLater(tempKey);
+      else await this.content.discard(tempKey);
+      throw err;
     }
+    await this.content.discard(tempKey);
+    if (outcome === 'deduplicated') this.metrics.dedupHits.inc();
+    return { sha256, size: hasher.bytes, outcome };
   }
 
   /**

@@ -1,14 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { contentKey, type EntryStat } from '@org/core';
+import { contentKey, hashFromContentKey, type EntryStat } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { CatalogueEpoch } from '../store/catalogue-epoch.js';
 import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
-import { ContentStore, TEMP_PREFIX } from './content-store.js';
+import { ContentStore, TEMP_PREFIX, TUS_PREFIX } from './content-store.js';
 import { noteCapped } from './report-list.js';
 import { TusSessions } from './tus/tus-sessions.js';
 
 /** Youngest temp object GC may remove: an upload takes moments between finishing its temp object and placing it. */
 export const TEMP_MIN_AGE_MS = 10 * 60_000;
+
+/** The id of the tus upload whose folder (`_tus/<id>/`) holds `key` directly, else undefined. */
+function tusUploadOf(key: string): string | undefined {
+  return new RegExp(`^${TUS_PREFIX}/([^/]+)/[^/]+$`).exec(key)?.[1];
+}
 
 export interface GcOptions {
   /** Override the configured grace period (ms). */
@@ -80,25 +85,36 @@ export class GcService {
       cursor = page.cursor;
     } while (cursor !== undefined);
 
-    // An object the mount cannot date counts as young and is kept: it may belong to an upload in progress.
+    // One walk of the mount, the backend's own temporary files included (a local mount's `.ufs-*.tmp`, hidden from
+    // other listings: what a write killed mid-way left, in `_tmp/` or `_tus/<id>/`). An object the mount cannot date
+    // counts as young and is kept: it may belong to an upload in progress.
     let undated = 0;
-    for await (const entry of this.content.walkContent()) {
-      const written = await this.writtenAt(entry);
-      if (written === undefined) undated++;
-      if (written === undefined || written > cutoff) continue;
-      if (await this.store.getContent(entry.sha256)) continue;
-      if (!dryRun && !(await this.removeOrphan(entry.sha256))) continue;
-      noteCapped(report, 'orphans', entry.sha256);
-    }
-    // Temp objects belong to uploads in flight: never younger than TEMP_MIN_AGE_MS, whatever the grace period.
+    // Temp objects belong to uploads in flight (on any replica; a write in progress keeps its mtime fresh): never
+    // younger than TEMP_MIN_AGE_MS, whatever the grace period.
     const tempCutoff = Math.min(cutoff, now - TEMP_MIN_AGE_MS);
-    for await (const entry of this.content.walk(TEMP_PREFIX)) {
+    const emptied = new Set<string>();
+    for await (const entry of this.content.walk('', { includeTemporary: true })) {
+      const temporary = entry.temporary === true || entry.key.startsWith(`${TEMP_PREFIX}/`);
+      const sha256 = temporary ? undefined : hashFromContentKey(entry.key);
+      if (!temporary && (!sha256 || entry.key !== contentKey(sha256))) continue;
       const written = await this.writtenAt(entry);
       if (written === undefined) undated++;
-      if (written === undefined || written > tempCutoff) continue;
-      report.tempObjects++;
-      if (!dryRun) await this.content.remove(entry.key);
+      if (written === undefined || written > (temporary ? tempCutoff : cutoff)) continue;
+      if (temporary) {
+        report.tempObjects++;
+        if (dryRun) continue;
+        await this.content.remove(entry.key);
+        const upload = tusUploadOf(entry.key);
+        if (upload) emptied.add(upload);
+        continue;
+      }
+      if (await this.store.getContent(sha256!)) continue;
+      if (!dryRun && !(await this.removeOrphan(sha256!))) continue;
+      noteCapped(report, 'orphans', sha256!);
     }
+    // The folder of an upload whose session is gone, left behind by a leftover just removed, goes too (when empty).
+    for (const id of emptied)
+      if (!(await this.store.getUpload(id))) await this.content.removeFolder(`${TUS_PREFIX}/${id}`);
     if (undated > 0) this.log.warn(`gc: kept ${undated} objects the content mount gives no modification time`);
     if (!dryRun) {
       report.expiredUploads = await this.tus.removeExpired(new Date(now));

@@ -81,6 +81,11 @@ export function multipartFile(req: IncomingMessage, field = 'file'): Promise<Rea
       return;
     }
     let file: Readable | undefined;
+    // A part named `field` without `filename=` reaches busboy as a plain field, not a file.
+    let noFilename = false;
+    parser.on('field', (name) => {
+      if (name === field) noFilename = true;
+    });
     parser.on('file', (name, stream) => {
       if (name !== field || file) {
         stream.resume();
@@ -100,7 +105,12 @@ export function multipartFile(req: IncomingMessage, field = 'file'): Promise<Rea
       else reject(error);
     });
     parser.on('close', () => {
-      if (!file) reject(new UfsError('INVALID_INPUT', `[ufs] multipart body has no "${field}" field`));
+      if (file) return;
+      const problem = noFilename
+        ? `the multipart "${field}" part has no filename: send it as a file part ` +
+          `(Content-Disposition: form-data; name="${field}"; filename="…")`
+        : `multipart body has no "${field}" field`;
+      reject(new UfsError('INVALID_INPUT', `[ufs] ${problem}`));
     });
     req.once('close', () => {
       if (req.complete) return;

@@ -3,7 +3,8 @@ import { ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiSecurity, ApiTags } fr
 import { RequireScope } from '../api-keys/auth.decorators.js';
 import { sha256Param, validate } from '../http/validate.js';
 import { CatalogueEpoch } from '../store/catalogue-epoch.js';
-import { listQuerySchema, putFileSchema, putFilesSchema } from './dto/file-input.js';
+import { listQuerySchema, noQuerySchema, putFileSchema, putFilesSchema } from './dto/file-input.js';
+import { fileListSchema, messageSchema, putFilesResponseSchema } from './dto/file-responses.js';
 import { FilesService } from './files.service.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -27,7 +28,8 @@ export class FilesController {
       'server accepted (with their content) in an earlier run need not be sent again.',
   })
   @ApiResponse({ status: 200, schema: ref('Catalogue') })
-  async catalogue() {
+  async catalogue(@Query() query: unknown) {
+    validate(noQuerySchema, query, 'query');
     return { catalogue_epoch: await this.epoch.current() };
   }
 
@@ -37,7 +39,15 @@ export class FilesController {
   @ApiOperation({ summary: 'Store the metadata of one file; says whether its content must be uploaded' })
   @ApiBody({ schema: ref('FileMetadata') })
   @ApiResponse({ status: 201, schema: ref('FileMetadataUploadResponse') })
-  putFile(@Body() body: unknown) {
+  @ApiResponse({
+    status: 400,
+    description:
+      'A bad record: a missing, malformed or unknown field, or file_size 0 with another hash than that of empty ' +
+      'content (or that hash with another size)',
+    schema: ref('Error'),
+  })
+  putFile(@Body() body: unknown, @Query() query: unknown) {
+    validate(noQuerySchema, query, 'query');
     return this.files.put(validate(putFileSchema, body, 'file metadata'));
   }
 
@@ -45,13 +55,27 @@ export class FilesController {
   @HttpCode(200)
   @RequireScope('write')
   @ApiOperation({ summary: 'Batch put_file: many records in one request; answers which hashes need upload' })
-  @ApiBody({ schema: { type: 'object', properties: { files: { type: 'array', items: ref('FileMetadata') } } } })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['files'],
+      additionalProperties: false,
+      properties: { files: { type: 'array', minItems: 1, items: ref('FileMetadata') } },
+    },
+  })
+  @ApiResponse({ status: 200, schema: putFilesResponseSchema })
+  @ApiResponse({
+    status: 413,
+    description: 'more records than the server takes at once (maxBatch)',
+    schema: ref('Error'),
+  })
   @ApiResponse({
     status: 400,
     description: 'A bad batch, or one bad record: then `record` is its index in `files`',
     schema: ref('Error'),
   })
-  putFiles(@Body() body: unknown) {
+  putFiles(@Body() body: unknown, @Query() query: unknown) {
+    validate(noQuerySchema, query, 'query');
     return this.files.putMany(validate(putFilesSchema, body, 'batch').files);
   }
 
@@ -59,7 +83,9 @@ export class FilesController {
   @RequireScope('read')
   @ApiOperation({ summary: 'One file record with that content hash' })
   @ApiResponse({ status: 200, schema: ref('FileMetadataResponse') })
-  getFile(@Param('sha256') sha256: string) {
+  @ApiResponse({ status: 404, description: 'no record with that hash', schema: ref('Error') })
+  getFile(@Param('sha256') sha256: string, @Query() query: unknown) {
+    validate(noQuerySchema, query, 'query');
     return this.files.getByHash(sha256Param(sha256));
   }
 
@@ -70,7 +96,8 @@ export class FilesController {
   @ApiQuery({ name: 'path_prefix', required: false })
   @ApiQuery({ name: 'sha256', required: false })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } })
-  @ApiQuery({ name: 'cursor', required: false })
+  @ApiQuery({ name: 'cursor', required: false, description: '`next_cursor` of the previous page' })
+  @ApiResponse({ status: 200, schema: fileListSchema })
   list(@Query() query: unknown) {
     const q = validate(listQuerySchema, query, 'query');
     const filter = {
@@ -84,14 +111,20 @@ export class FilesController {
   @Get('files/:id')
   @RequireScope('read')
   @ApiOperation({ summary: 'One file record by id' })
-  getById(@Param('id') id: string) {
+  @ApiResponse({ status: 200, schema: ref('FileMetadataResponse') })
+  @ApiResponse({ status: 404, description: 'no record with that id', schema: ref('Error') })
+  getById(@Param('id') id: string, @Query() query: unknown) {
+    validate(noQuerySchema, query, 'query');
     return this.files.getById(id);
   }
 
   @Delete('files/:id')
   @RequireScope('write')
   @ApiOperation({ summary: 'Delete a file record (its content is removed later by gc when unreferenced)' })
-  async remove(@Param('id') id: string) {
+  @ApiResponse({ status: 200, schema: messageSchema })
+  @ApiResponse({ status: 404, description: 'no record with that id', schema: ref('Error') })
+  async remove(@Param('id') id: string, @Query() query: unknown) {
+    validate(noQuerySchema, query, 'query');
     await this.files.remove(id);
     return { message: 'File deleted' };
   }

@@ -32,6 +32,10 @@ export class HealthController {
   @Get()
   @Public()
   @ApiOperation({ summary: 'Service banner' })
+  @ApiResponse({
+    status: 200,
+    schema: { type: 'object', properties: { message: { type: 'string' }, status: { enum: ['running'] } } },
+  })
   root() {
     return { message: 'ufs dedup server (PutPlace-compatible API)', status: 'running' };
   }
@@ -43,6 +47,27 @@ export class HealthController {
     description:
       'Reads only (a ping, a listing). A part with no answer within `readinessTimeoutMs` (1 s) is reported as ' +
       '`disconnected` or `unavailable`; a check still running is joined by later requests, not started again.',
+  })
+  @ApiResponse({
+    status: 200,
+    schema: {
+      type: 'object',
+      properties: {
+        status: { enum: ['healthy', 'degraded'] },
+        database: {
+          type: 'object',
+          properties: { status: { enum: ['connected', 'disconnected'] }, type: { type: 'string' } },
+        },
+        storage: {
+          type: 'object',
+          properties: {
+            status: { enum: ['available', 'unavailable'] },
+            type: { type: 'string' },
+            mount: { type: 'string' },
+          },
+        },
+      },
+    },
   })
   async health() {
     const [connected, available] = await Promise.all([

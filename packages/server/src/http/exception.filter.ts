@@ -4,6 +4,7 @@ import { UfsError, classifyHttpStatus, isUfsError } from '@org/core';
 import type { FastifyReply } from 'fastify';
 import { TUS_VERSION } from '../content/tus/tus-headers.js';
 import { errorResponse } from './error-status.js';
+import { lingerAfterAnswer } from './linger.js';
 
 /** Turns a Nest HttpException (unknown route, …) or a Fastify 4xx into a UfsError with a clear message. */
 export function fromHttpException(err: unknown): unknown {
@@ -31,7 +32,12 @@ export function fromHttpException(err: unknown): unknown {
 
 function describe(err: unknown, status: number): string {
   const code = (err as { code?: unknown }).code;
-  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) return 'unsupported Content-Type for this endpoint';
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) {
+    return 'unsupported Content-Type for this endpoint: send the JSON body with Content-Type: application/json';
+  }
+  // Fastify's limit on a path parameter (maxParamLength, 100 characters): its 414 is a 400 INVALID_INPUT here.
+  if (code === 'FST_ERR_MAX_PARAM_LENGTH' || status === 414)
+    return 'an id or hash in the path is too long (over 100 characters)';
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) return 'request body is larger than the limit';
   if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'request body is empty but Content-Type is application/json';
   if (typeof code === 'string' && code.startsWith('FST_ERR_CTP_INVALID_JSON')) return 'request body is not valid JSON';
@@ -73,8 +79,12 @@ export function sendError(err: unknown, reply: FastifyReply, log: Logger): void 
   // tus 1.0: a 412 for an unsupported Tus-Resumable lists the versions the server supports.
   if (error.context.reason === 'tus-version') reply.header('tus-version', TUS_VERSION);
   // An unread request body (refused upload) must not be parsed as the next request on this connection. A request
-  // without a body (a GET) keeps the connection: the requests pipelined after it are answered.
-  if (bodyPending(reply.request.raw)) reply.header('connection', 'close');
+  // without a body (a GET) keeps the connection: the requests pipelined after it are answered. The connection is
+  // closed only after the rest of the body was read (bounded), so a client still sending it gets the answer.
+  if (bodyPending(reply.request.raw)) {
+    reply.header('connection', 'close');
+    lingerAfterAnswer(reply.request.raw);
+  }
   void reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 

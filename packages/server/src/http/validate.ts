@@ -15,7 +15,11 @@ export function validate<S extends z.ZodType>(
   if (result.success) return result.data;
   // A query (`what` names it) has parameters, a body has fields.
   const isQuery = what === 'query';
-  const issues = result.error.issues.slice(0, 10).map((i) => {
+  // zod goes on checking a value of the wrong type (a string's length against an array's `.max()`): past the type
+  // error, the other issues at the same place say nothing true, so they are left out.
+  const wrongType = new Set(result.error.issues.filter((i) => i.code === 'invalid_type').map((i) => pathKey(i.path)));
+  const relevant = result.error.issues.filter((i) => i.code === 'invalid_type' || !wrongType.has(pathKey(i.path)));
+  const issues = relevant.slice(0, 10).map((i) => {
     const at = i.path.map(String).join('.');
     if (i.code === 'unrecognized_keys') {
       const noun = isQuery && !at ? 'query parameter' : 'field';
@@ -25,6 +29,10 @@ export function validate<S extends z.ZodType>(
     return `${at || (isQuery ? '(query)' : '(body)')}: ${i.message}`;
   });
   throw new UfsError('INVALID_INPUT', `[ufs] invalid ${what}: ${issues.join('; ')}`, context ? { context } : {});
+}
+
+function pathKey(path: readonly PropertyKey[]): string {
+  return JSON.stringify(path.map(String));
 }
 
 export function sha256Param(value: unknown): string {

@@ -239,6 +239,35 @@ export function badRequestCorpus(ctx: { revokedKey: string; readOnlyKey: string 
     headers: { range: 'bytes=100-200' },
   });
 
+  // Unknown fields and query parameters (a typo must not drop a value), impossible empty-content records
+  put('unknown fields', { ...good, is_symlnk: true, link_targt: '/etc' });
+  put('size 0, hash not of empty content', { ...good, file_size: 0 });
+  put('hash of empty content, size 5', { ...good, sha256: sha256Of('') });
+  out.push({
+    name: 'put_files unknown field',
+    method: 'POST',
+    path: '/put_files',
+    json: { files: [good], colour: 'red' },
+  });
+  out.push({
+    name: 'put_files record unknown field',
+    method: 'POST',
+    path: '/put_files',
+    json: { files: [{ ...good, colour: 'red' }] },
+  });
+  for (const [method, path] of [
+    ['POST', `/upload_file/${good.sha256}?hostname=laptop&filepath=%2Fa&colour=red`],
+    ['PUT', `/files/${good.sha256}/content?colour=1`],
+    ['GET', `/get_file/${good.sha256}?colour=1`],
+    ['GET', `/files/${sha256Of('held')}/content?colour=1`],
+    ['GET', '/catalogue?colour=1'],
+    ['GET', '/api_keys?colour=1'],
+    ['POST', '/put_file?colour=1'],
+  ] as const) {
+    const json = path.startsWith('/put_file?') ? { json: good } : {};
+    out.push({ name: `${method} ${path.split('?')[0]} unknown query parameter`, method, path, ...json });
+  }
+
   // Listing
   for (const q of [
     'limit=0',
@@ -250,6 +279,12 @@ export function badRequestCorpus(ctx: { revokedKey: string; readOnlyKey: string 
     'unknown=1',
     'hostname=',
     'limit=1.5',
+    'limit=',
+    'limit=1e2',
+    'limit=0x10',
+    'limit=%20100',
+    'limit=1&limit=2',
+    'colour=red',
   ]) {
     out.push({ name: `files?${q}`, method: 'GET', path: `/files?${q}` });
   }

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { UfsError, isUfsError } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../../dedup-options.js';
+import { isServerFault } from '../../http/server-fault.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { METADATA_STORE, type MetadataStore, type UploadSession } from '../../store/store.js';
 import { ContentStore, TUS_PREFIX, integrityError } from '../content-store.js';
@@ -140,7 +141,9 @@ export class TusSessions {
       // checksum, which a part of it cannot match.
       await this.content.write(key, hasher.stream(body, { keepPartial: !checksum }));
     } catch (err) {
-      await this.content.discard(key);
+      // A failure of the mount's: the answer does not wait for the cleanup (see discardLater).
+      if (isServerFault(err)) this.content.discardLater(key);
+      else await this.content.discard(key);
       throw err;
     }
     if (checksum && checksum.hash.digest('base64') !== checksum.expected) {

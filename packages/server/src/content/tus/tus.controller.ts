@@ -1,9 +1,24 @@
-import { Controller, Delete, Head, Inject, Options, Param, Patch, Post, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  Controller,
+  Delete,
+  Head,
+  HttpCode,
+  Inject,
+  Options,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { UfsError } from '@org/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public, RequireScope } from '../../api-keys/auth.decorators.js';
 import { DEDUP_CONFIG, type DedupConfig } from '../../dedup-options.js';
+import { noQuerySchema } from '../../files/dto/file-input.js';
+import { validate } from '../../http/validate.js';
 import { unreadBody } from '../request-body.js';
 import {
   TUS_CHECKSUM_ALGORITHMS,
@@ -14,6 +29,25 @@ import {
   parseUploadMetadata,
 } from './tus-headers.js';
 import { TusSessions } from './tus-sessions.js';
+import type { UploadSession } from '../../store/store.js';
+
+/**
+ * Where a session keeps its Upload-Metadata header as the client sent it, among the decoded pairs: HEAD answers it
+ * unchanged (tus 1.0 creation extension). A client's key matches [A-Za-z0-9_.-], so it can never be this one.
+ */
+const RAW_METADATA = 'tus:upload-metadata';
+
+/** The Upload-Metadata of a session, as given at creation (re-encoded for a session stored without it). */
+function uploadMetadata(session: UploadSession): string {
+  const { [RAW_METADATA]: raw, ...pairs } = session.metadata;
+  if (raw !== undefined) return raw;
+  return Object.entries(pairs)
+    .map(([key, value]) => `${key} ${Buffer.from(value, 'utf8').toString('base64')}`)
+    .join(',');
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const tusHeader = (description: string) => ({ description, schema: { type: 'string' } });
 
 /** tus 1.0 resumable uploads: creation, HEAD offset, PATCH, termination, checksum, expiration. */
 @ApiTags('tus')
@@ -29,7 +63,18 @@ export class TusController {
   // server supports. On an upload's URL too (a preflight goes to the URL of the request it precedes).
   @Options(['', ':id'])
   @Public()
+  @HttpCode(204)
   @ApiOperation({ summary: 'tus discovery: version, extensions, checksum algorithms, max size (no key needed)' })
+  @ApiResponse({
+    status: 204,
+    description: 'what the server supports',
+    headers: {
+      'Tus-Version': tusHeader('1.0.0'),
+      'Tus-Extension': tusHeader('supported extensions'),
+      'Tus-Checksum-Algorithm': tusHeader('supported checksum algorithms'),
+      'Tus-Max-Size': tusHeader('maxUploadBytes'),
+    },
+  })
   options(@Res() reply: FastifyReply) {
     return reply
       .status(204)
@@ -45,15 +90,30 @@ export class TusController {
 
   @Post()
   @RequireScope('write')
+  @HttpCode(201)
   @ApiOperation({ summary: 'Create an upload: Upload-Length, Upload-Metadata with sha256 (base64 of the hex)' })
-  async create(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+  @ApiHeader({ name: 'Tus-Resumable', required: true, description: '1.0.0' })
+  @ApiHeader({ name: 'Upload-Length', required: true, description: 'size of the whole upload in bytes' })
+  @ApiHeader({
+    name: 'Upload-Metadata',
+    required: true,
+    description: 'comma-separated "key base64value" pairs; must carry sha256 (base64 of the 64 hex characters)',
+  })
+  @ApiResponse({
+    status: 201,
+    description: 'created',
+    headers: { Location: tusHeader('URL of the upload'), 'Upload-Expires': tusHeader('HTTP date') },
+  })
+  async create(@Req() req: FastifyRequest, @Query() query: unknown, @Res() reply: FastifyReply) {
     checkTusVersion(req.headers['tus-resumable']);
+    validate(noQuerySchema, query, 'query');
     if (req.headers['upload-defer-length'] !== undefined) {
       throw new UfsError('INVALID_INPUT', '[ufs] [tus] Upload-Defer-Length is not supported: send Upload-Length');
     }
     const length = intHeader(req.headers['upload-length'], 'Upload-Length');
     const { sha256, metadata } = parseUploadMetadata(req.headers['upload-metadata']);
-    const session = await this.sessions.create(sha256, length, metadata);
+    const raw = req.headers['upload-metadata'] as string; // a string: parseUploadMetadata required sha256 in it
+    const session = await this.sessions.create(sha256, length, { ...metadata, [RAW_METADATA]: raw });
     return reply
       .status(201)
       .headers({
@@ -71,8 +131,20 @@ export class TusController {
     description:
       'A finished upload answers Upload-Offset = Upload-Length until it expires. An upload whose every byte arrived but that was not committed (its server stopped while finishing it) is finished by this request.',
   })
-  async head(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+  @ApiResponse({
+    status: 200,
+    description: 'the upload',
+    headers: {
+      'Upload-Offset': tusHeader('bytes received'),
+      'Upload-Length': tusHeader('size of the whole upload'),
+      'Upload-Metadata': tusHeader('as sent when the upload was created'),
+      'Upload-Expires': tusHeader('HTTP date'),
+    },
+  })
+  @ApiResponse({ status: 404, description: 'no such upload, or expired' })
+  async head(@Param('id') id: string, @Req() req: FastifyRequest, @Query() query: unknown, @Res() reply: FastifyReply) {
     checkTusVersion(req.headers['tus-resumable']);
+    validate(noQuerySchema, query, 'query');
     const session = await this.sessions.status(id);
     return reply
       .status(200)
@@ -80,6 +152,7 @@ export class TusController {
         'tus-resumable': TUS_VERSION,
         'upload-offset': String(session.offset),
         'upload-length': String(session.length),
+        'upload-metadata': uploadMetadata(session),
         'upload-expires': new Date(session.expires_at).toUTCString(),
         'cache-control': 'no-store',
       })
@@ -93,8 +166,28 @@ export class TusController {
     description:
       'The bytes of a PATCH cut short by its client are kept (HEAD tells the new offset), unless it carries an Upload-Checksum. A PATCH may carry the whole upload.',
   })
-  async patch(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+  @HttpCode(204)
+  @ApiConsumes('application/offset+octet-stream')
+  @ApiBody({ required: true, schema: { type: 'string', format: 'binary' } })
+  @ApiResponse({
+    status: 204,
+    description: 'bytes stored',
+    headers: { 'Upload-Offset': tusHeader('the new offset'), 'Upload-Expires': tusHeader('HTTP date') },
+  })
+  @ApiResponse({ status: 409, description: 'Upload-Offset is not the offset of the upload', schema: ref('Error') })
+  @ApiResponse({
+    status: 415,
+    description: 'Content-Type is not application/offset+octet-stream',
+    schema: ref('Error'),
+  })
+  async patch(
+    @Param('id') id: string,
+    @Req() req: FastifyRequest,
+    @Query() query: unknown,
+    @Res() reply: FastifyReply,
+  ) {
     checkTusVersion(req.headers['tus-resumable']);
+    validate(noQuerySchema, query, 'query');
     // The header as sent (the body is left unread whatever its type; see configureDedupApp), 415 as tus 1.0 says.
     const type = req.raw.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/offset+octet-stream') {
@@ -116,9 +209,18 @@ export class TusController {
 
   @Delete(':id')
   @RequireScope('write')
+  @HttpCode(204)
   @ApiOperation({ summary: 'Terminate an upload and remove what it stored' })
-  async terminate(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+  @ApiResponse({ status: 204, description: 'terminated' })
+  @ApiResponse({ status: 404, description: 'no such upload, or expired', schema: ref('Error') })
+  async terminate(
+    @Param('id') id: string,
+    @Req() req: FastifyRequest,
+    @Query() query: unknown,
+    @Res() reply: FastifyReply,
+  ) {
     checkTusVersion(req.headers['tus-resumable']);
+    validate(noQuerySchema, query, 'query');
     await this.sessions.get(id);
     await this.sessions.terminate(id);
     return reply.status(204).headers({ 'tus-resumable': TUS_VERSION }).send();

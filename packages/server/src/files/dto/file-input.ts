@@ -1,5 +1,6 @@
 import { fileMetadataSchema } from '@org/core/dedup-schema';
 import { z } from 'zod';
+import { EMPTY_SHA256 } from '../file-response.js';
 
 /** `..` or `.` as a path segment (either separator): traversal, refused at the edge. */
 function hasTraversal(path: string): boolean {
@@ -7,9 +8,11 @@ function hasTraversal(path: string): boolean {
 }
 
 /**
- * put_file body: the shared FileMetadata schema, strict about unknown types, plus a traversal check. A file path may
- * hold any character a file name can (a tab, a newline: legal on Linux, and a scanner meets them), except NUL (the
- * shared schema); a hostname holds no control character.
+ * put_file body: the shared FileMetadata schema (strict: an unknown field is refused, never dropped), plus a traversal
+ * check. A file path may hold any character a file name can (a tab, a newline: legal on Linux, and a scanner meets
+ * them), except NUL (the shared schema); a hostname holds no control character. Size 0 and the hash of the empty
+ * content go together: a record with one and not the other cannot describe any content (the spec's rule "upload is
+ * required when the size is not 0" would answer it wrongly either way), so it is refused.
  */
 export const putFileSchema = fileMetadataSchema.superRefine((value, ctx) => {
   if (hasTraversal(value.filepath)) {
@@ -19,28 +22,63 @@ export const putFileSchema = fileMetadataSchema.superRefine((value, ctx) => {
   if (/[\u0000-\u001f\u007f]/.test(value.hostname)) {
     ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'hostname must not contain control characters' });
   }
+  if (value.file_size === 0 && value.sha256 !== EMPTY_SHA256) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['file_size'],
+      message: `file_size is 0 but sha256 is not that of empty content (${EMPTY_SHA256}): send the size of the bytes hashed`,
+    });
+  } else if (value.file_size !== 0 && value.sha256 === EMPTY_SHA256) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['file_size'],
+      message: `sha256 is that of empty content but file_size is ${value.file_size}, not 0: send the size of the bytes hashed`,
+    });
+  }
 });
 
-export const putFilesSchema = z.object({
+export const putFilesSchema = z.strictObject({
   files: z.array(z.unknown()).min(1, 'files must not be empty'),
 });
 
+/**
+ * A whole number in a query: decimal digits only (no sign, exponent, hex, spaces or fraction), with a message naming
+ * the parameter, then the range check.
+ */
+function queryInt(name: string, min: number, max: number) {
+  return z
+    .string({ error: `${name} must be given once, as decimal digits` })
+    .regex(/^[0-9]{1,16}$/, `${name} must be a whole number written in decimal digits (${min} to ${max})`)
+    .transform(Number)
+    .pipe(z.number().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
+}
+
 /** Query of GET /files. */
-export const listQuerySchema = z
-  .object({
-    hostname: z.string().min(1).max(255).optional(),
-    path_prefix: z.string().min(1).max(4096).optional(),
-    sha256: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex characters')
-      .optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-    cursor: z.string().min(1).max(10_000).optional(),
-  })
-  .strict();
+export const listQuerySchema = z.strictObject({
+  hostname: z.string().min(1).max(255).optional(),
+  path_prefix: z.string().min(1).max(4096).optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex characters')
+    .optional(),
+  limit: queryInt('limit', 1, 1000).default(100),
+  cursor: z.string().min(1).max(10_000).optional(),
+});
 
 /** Query of POST /upload_file/{sha256}. */
-export const uploadQuerySchema = z.object({
-  hostname: z.string().min(1, 'hostname is required').max(255),
-  filepath: z.string().min(1, 'filepath is required').max(4096),
+export const uploadQuerySchema = z.strictObject({
+  hostname: z.string({ error: 'hostname is required' }).min(1, 'hostname is required').max(255),
+  filepath: z.string({ error: 'filepath is required' }).min(1, 'filepath is required').max(4096),
+});
+
+/** The query of a route that takes none: any parameter is refused, named. */
+export const noQuerySchema = z.strictObject({});
+
+/**
+ * Query of GET/HEAD /files/{sha256}/content: only a signed URL's `expires` and `signature` (checked by the API key
+ * guard, which refuses a repeated or malformed one).
+ */
+export const downloadQuerySchema = z.strictObject({
+  expires: z.unknown().optional(),
+  signature: z.unknown().optional(),
 });

@@ -211,6 +211,7 @@ export class LocalBackend implements StorageBackend {
       const realRoot = (await this.paths.realRoot(root!, false)) ?? real;
       const sequence = walk(real, key, after, {
         recursive: options.recursive ?? false,
+        includeTemporary: options.includeTemporary ?? false,
         realRoot,
         signal: options.signal,
         fail: (err, entryKey) => this.paths.fail(err, 'list', entryKey),

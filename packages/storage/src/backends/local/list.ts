@@ -6,7 +6,10 @@ import { linkEntry } from '../../util/links.js';
 import { unreadableEntry, type UnreadableEntry } from '../../util/unreadable.js';
 import { isInside, isMissing } from './paths.js';
 
-/** Names of our own in-flight temporary files (`.ufs-<process prefix>-<counter>.tmp`; before, `.ufs-<16 hex>.tmp`), never listed. */
+/**
+ * Names of our own temporary files (`.ufs-<process prefix>-<counter>.tmp`; before, `.ufs-<16 hex>.tmp`): listed only
+ * with `includeTemporary` (marked `temporary`), for a cleaner of what a crashed write left behind.
+ */
 export const TEMP_NAME = /^\.ufs-(?:[0-9a-f]{12}-[0-9a-z]+|[0-9a-f]{16})\.tmp$/;
 
 export function entryOf(key: string, stats: Stats): EntryStat {
@@ -26,6 +29,8 @@ export function entryOf(key: string, stats: Stats): EntryStat {
 
 interface WalkOptions {
   recursive: boolean;
+  /** List our temporary files too (see TEMP_NAME), marked `temporary`. */
+  includeTemporary?: boolean;
   /** The real root: links resolving outside it are left out of listings. */
   realRoot: string;
   signal?: AbortSignal;
@@ -130,9 +135,10 @@ function unaddressable(name: string, names: () => Set<string>): string | undefin
   return `the name ${shown(name)} mixes Unicode forms (neither NFC nor NFD): no path names it`;
 }
 
-/** A folder's entries, our temporary files left out, sorted by name. */
-async function readFolder(dir: string): Promise<Dirent[]> {
-  const dirents = (await readdir(dir, { withFileTypes: true })).filter((d) => !TEMP_NAME.test(d.name));
+/** A folder's entries, our temporary files left out (unless `includeTemporary`), sorted by name. */
+async function readFolder(dir: string, includeTemporary = false): Promise<Dirent[]> {
+  const all = await readdir(dir, { withFileTypes: true });
+  const dirents = includeTemporary ? all : all.filter((d) => !TEMP_NAME.test(d.name));
   return dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
@@ -151,7 +157,7 @@ export async function* walk(
   read?: Dirent[],
 ): AsyncGenerator<EntryStat> {
   options.signal?.throwIfAborted();
-  const dirents = read ?? (await readFolder(dir));
+  const dirents = read ?? (await readFolder(dir, options.includeTemporary));
   let pending = after;
   let names: Set<string> | undefined;
   for (const dirent of dirents) {
@@ -173,11 +179,12 @@ export async function* walk(
     const found =
       why === undefined ? await describe(dirent, path, key, options) : refused('INVALID_INPUT', key, why, options);
     if (!found) continue;
+    if (options.includeTemporary && dirent.isFile() && TEMP_NAME.test(dirent.name)) found.entry.temporary = true;
     let children: Dirent[] | undefined;
     if (found.descend && options.recursive) {
       // Read before the folder is yielded, so that a folder that cannot be read is yielded with the reason.
       try {
-        children = await readFolder(path);
+        children = await readFolder(path, options.includeTemporary);
       } catch (err) {
         if (isMissing(err)) continue;
         const error = entryError(err, key, options);

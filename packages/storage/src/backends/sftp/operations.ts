@@ -104,11 +104,12 @@ export async function readKey(s: Session, key: string, options: ReadOptions, con
 }
 
 /**
- * Names a listing shows: no `.`/`..` and no in-progress uploads. Other names are listed as they are, like every
- * backend does: a name that cannot be a key is left out (and reported) where listings become nodes.
+ * Names a listing shows: no `.`/`..` and no in-progress uploads (unless `includeTemporary`: then they are listed,
+ * marked `temporary`). Other names are listed as they are, like every backend does: a name that cannot be a key is
+ * left out (and reported) where listings become nodes.
  */
-function visible(name: string): boolean {
-  return name !== '.' && name !== '..' && !name.startsWith(TEMP_PREFIX);
+function visible(name: string, includeTemporary: boolean): boolean {
+  return name !== '.' && name !== '..' && (includeTemporary || !name.startsWith(TEMP_PREFIX));
 }
 
 /** A folder's entries; null when nothing is there, 'file' when a file is. */
@@ -221,7 +222,10 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
     throw ufsError('INVALID_INPUT', context, `invalid pageSize ${pageSize}`);
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, context);
   const folder = remotePath(s, key);
-  let names = options.cursor === undefined ? undefined : restsOf(s).take(key, options.cursor);
+  const withTemporary = options.includeTemporary ?? false;
+  // The rest of a listing with temporary files is kept apart from that of one without.
+  const restKey = withTemporary ? `${key}\u0000temporary` : key;
+  let names = options.cursor === undefined ? undefined : restsOf(s).take(restKey, options.cursor);
   if (!names) {
     await confine(s, key, context);
     const raw = await readFolder(s, folder);
@@ -229,7 +233,7 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
     if (!raw) return { entries: [] };
     if (raw === 'file') throw ufsError('INVALID_INPUT', context, `"${key}" is a file, not a folder`);
     names = raw
-      .filter((e) => visible(e.filename) && (after === undefined || e.filename > after))
+      .filter((e) => visible(e.filename, withTemporary) && (after === undefined || e.filename > after))
       .sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
   }
   const entries: EntryStat[] = [];
@@ -237,11 +241,12 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
   for (; index < names.length && entries.length < pageSize; index++) {
     const item = names[index]!;
     const entry = await listed(s, `${folder}/${item.filename}`, childKey(key, item.filename), item.attrs, context);
+    if (entry && withTemporary && item.attrs.isFile() && item.filename.startsWith(TEMP_PREFIX)) entry.temporary = true;
     if (entry) entries.push(entry);
   }
   if (index >= names.length || entries.length === 0) return { entries };
   const cursor = encodeCursor(names[index - 1]!.filename);
-  restsOf(s).keep(key, cursor, names.slice(index));
+  restsOf(s).keep(restKey, cursor, names.slice(index));
   return { entries, cursor };
 }
 

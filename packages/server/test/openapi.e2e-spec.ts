@@ -1,0 +1,275 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { RequestMethod } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
+import { fileRecord, sha256Of } from './helpers/records.js';
+import { startServer, type TestServer } from './helpers/server.js';
+
+/**
+ * The OpenAPI document checked against the routes the server really has and what they really answer, so that it
+ * cannot drift: every route is documented, every route's documented success statuses are exactly those it answers,
+ * every query parameter a route needs is documented as required, and every body a route takes is documented.
+ */
+
+interface Operation {
+  parameters?: { name: string; in: string; required?: boolean }[];
+  requestBody?: { content?: Record<string, unknown> };
+  responses: Record<string, unknown>;
+}
+type Doc = { paths: Record<string, Record<string, Operation>> };
+
+/** One request that succeeds (or answers another documented status, such as 304) on a route. */
+interface Call {
+  method: string;
+  /** The route as the document names it (`/files/{sha256}/content`). */
+  route: string;
+  path: string;
+  query?: Record<string, string>;
+  json?: unknown;
+  form?: () => FormData;
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+/** The routes of the Nest controllers, as `METHOD /path/{param}` (what the swagger module documents). */
+function controllerRoutes(server: TestServer): string[] {
+  const routes = new Set<string>();
+  const join = (...parts: string[]) =>
+    '/' +
+    parts
+      .flatMap((p) => p.split('/'))
+      .filter(Boolean)
+      .join('/');
+  for (const module of server.app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const type = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
+      if (!type) continue;
+      const bases = [Reflect.getMetadata(PATH_METADATA, type) as string | string[]].flat();
+      for (const name of Object.getOwnPropertyNames(type.prototype)) {
+        const handler = (type.prototype as Record<string, unknown>)[name];
+        if (typeof handler !== 'function' || name === 'constructor') continue;
+        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+        const paths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
+        if (method === undefined || paths === undefined) continue;
+        for (const base of bases) {
+          for (const path of [paths].flat()) {
+            const route = join(base ?? '', path).replace(/:(\w+)/g, '{$1}');
+            routes.add(`${RequestMethod[method]} ${route}`);
+          }
+        }
+      }
+    }
+  }
+  return [...routes].sort();
+}
+
+describe('OpenAPI document', () => {
+  let server: TestServer;
+  let doc: Doc;
+  const answered = new Map<string, Set<number>>();
+
+  beforeAll(async () => {
+    server = await startServer();
+    doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as Doc;
+  });
+  afterAll(async () => server?.close());
+
+  const operation = (method: string, route: string): Operation | undefined => doc.paths[route]?.[method.toLowerCase()];
+
+  async function send(call: Call, query = call.query) {
+    const q = query && Object.keys(query).length ? `?${new URLSearchParams(query)}` : '';
+    const headers: Record<string, string> = { 'x-api-key': server.key, ...call.headers };
+    if (headers['x-api-key'] === '') delete headers['x-api-key']; // a signed URL: no key
+    let body: string | FormData | undefined;
+    if (call.json !== undefined) {
+      body = JSON.stringify(call.json);
+      headers['content-type'] = 'application/json';
+    } else if (call.form) body = call.form();
+    else if (call.raw !== undefined) body = call.raw;
+    const response = await fetch(`${server.url}${call.path}${q}`, {
+      method: call.method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text };
+  }
+
+  /** Sends a call, records its status for its route, and checks its query parameters and body against the doc. */
+  async function run(call: Call, problems: string[]) {
+    const key = `${call.method} ${call.route}`;
+    const op = operation(call.method, call.route);
+    const result = await send(call);
+    if (!answered.has(key)) answered.set(key, new Set());
+    answered.get(key)!.add(result.status);
+    if (!op) {
+      problems.push(`${key}: not in the document`);
+      return result;
+    }
+    if (!(String(result.status) in op.responses)) {
+      problems.push(`${key}: answered ${result.status}, documented ${Object.keys(op.responses).join(', ')}`);
+    }
+    const documented = new Map((op.parameters ?? []).filter((p) => p.in === 'query').map((p) => [p.name, p]));
+    for (const name of Object.keys(call.query ?? {})) {
+      if (!documented.has(name)) problems.push(`${key}: query parameter "${name}" is not documented`);
+      // Without it: a 400 naming it says it is required.
+      const { [name]: _dropped, ...rest } = call.query!;
+      const without = await send(call, rest);
+      const required = without.status === 400 && without.text.includes(name);
+      if (required && documented.get(name)?.required !== true) {
+        problems.push(`${key}: query parameter "${name}" is required but not documented as required`);
+      }
+      if (!required && documented.get(name)?.required === true) {
+        problems.push(`${key}: query parameter "${name}" is documented as required but is not`);
+      }
+    }
+    for (const p of documented.values()) {
+      if (p.required && !(p.name in (call.query ?? {}))) {
+        problems.push(`${key}: documented required query parameter "${p.name}" was not needed`);
+      }
+    }
+    const hasBody = call.json !== undefined || call.form !== undefined || call.raw !== undefined;
+    if (hasBody && !op.requestBody) problems.push(`${key}: takes a body, none documented`);
+    if (call.form && !op.requestBody?.content?.['multipart/form-data']) {
+      problems.push(`${key}: takes a multipart body, not documented as multipart/form-data`);
+    }
+    return result;
+  }
+
+  it('documents every route with the statuses it answers, its required query parameters and its body', async () => {
+    const problems: string[] = [];
+    const hello = fileRecord();
+    const other = fileRecord({ filepath: '/srv/other', sha256: sha256Of('other'), file_size: 5 });
+    const content = `/files/${hello.sha256}/content`;
+    const tus = { 'tus-resumable': '1.0.0' };
+    const tusMeta = `sha256 ${Buffer.from(sha256Of('tus!')).toString('base64')}`;
+
+    for (const route of ['/', '/health', '/health/live', '/health/ready', '/metrics', '/catalogue']) {
+      await run({ method: 'GET', route, path: route }, problems);
+    }
+    await run({ method: 'POST', route: '/put_file', path: '/put_file', json: hello }, problems);
+    await run({ method: 'POST', route: '/put_files', path: '/put_files', json: { files: [other] } }, problems);
+    await run(
+      {
+        method: 'POST',
+        route: '/upload_file/{sha256}',
+        path: `/upload_file/${hello.sha256}`,
+        query: { hostname: hello.hostname, filepath: hello.filepath },
+        form: () => {
+          const form = new FormData();
+          form.append('file', new Blob(['hello']), 'f.bin');
+          return form;
+        },
+      },
+      problems,
+    );
+    await run(
+      {
+        method: 'PUT',
+        route: '/files/{sha256}/content',
+        path: `/files/${other.sha256}/content`,
+        raw: 'other',
+        headers: { 'content-type': 'application/octet-stream' },
+      },
+      problems,
+    );
+    await run({ method: 'GET', route: '/get_file/{sha256}', path: `/get_file/${hello.sha256}` }, problems);
+    const list = await run(
+      { method: 'GET', route: '/files', path: '/files', query: { hostname: hello.hostname, limit: '10' } },
+      problems,
+    );
+    const id = (JSON.parse(list.text) as { items: { _id: string }[] }).items[0]!._id;
+    await run({ method: 'GET', route: '/files/{id}', path: `/files/${id}` }, problems);
+    for (const method of ['GET', 'HEAD']) {
+      const route = '/files/{sha256}/content';
+      await run({ method, route, path: content }, problems);
+      await run({ method, route, path: content, headers: { range: 'bytes=0-1' } }, problems);
+      await run({ method, route, path: content, headers: { 'if-none-match': `"${hello.sha256}"` } }, problems);
+    }
+    const share = await run(
+      { method: 'POST', route: '/files/{sha256}/share', path: `/files/${hello.sha256}/share`, json: {} },
+      problems,
+    );
+    const signed = new URL(`http://x${(JSON.parse(share.text) as { url: string }).url}`);
+    await run(
+      {
+        method: 'GET',
+        route: '/files/{sha256}/content',
+        path: content,
+        query: Object.fromEntries(signed.searchParams),
+        headers: { 'x-api-key': '' },
+      },
+      problems,
+    );
+
+    const created = await run({ method: 'POST', route: '/api_keys', path: '/api_keys', json: { name: 'k' } }, problems);
+    const keyId = (JSON.parse(created.text) as { _id: string })._id;
+    await run({ method: 'GET', route: '/api_keys', path: '/api_keys' }, problems);
+    await run({ method: 'PUT', route: '/api_keys/{id}/revoke', path: `/api_keys/${keyId}/revoke` }, problems);
+    await run({ method: 'DELETE', route: '/api_keys/{id}', path: `/api_keys/${keyId}` }, problems);
+
+    const upload = await run(
+      {
+        method: 'POST',
+        route: '/tus',
+        path: '/tus',
+        headers: { ...tus, 'upload-length': '4', 'upload-metadata': tusMeta },
+      },
+      problems,
+    );
+    const at = upload.headers.get('location')!;
+    await run({ method: 'OPTIONS', route: '/tus', path: '/tus' }, problems);
+    await run({ method: 'OPTIONS', route: '/tus/{id}', path: at }, problems);
+    await run({ method: 'HEAD', route: '/tus/{id}', path: at, headers: tus }, problems);
+    await run(
+      {
+        method: 'PATCH',
+        route: '/tus/{id}',
+        path: at,
+        raw: 'tu',
+        headers: { ...tus, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      },
+      problems,
+    );
+    await run({ method: 'DELETE', route: '/tus/{id}', path: at, headers: tus }, problems);
+
+    await run({ method: 'POST', route: '/admin/gc', path: '/admin/gc', json: { dry_run: true } }, problems);
+    await run({ method: 'POST', route: '/admin/verify', path: '/admin/verify', json: { repair: false } }, problems);
+    await run({ method: 'DELETE', route: '/files/{id}', path: `/files/${id}` }, problems);
+
+    // Every route was called (a new route needs a call here), and its documented 2xx are exactly what it answered.
+    const routes = controllerRoutes(server);
+    expect(routes.length).toBeGreaterThan(20);
+    for (const route of routes) {
+      const [method, path] = route.split(' ') as [string, string];
+      const op = operation(method, path);
+      if (!op) problems.push(`${route}: not in the document`);
+      const seen = answered.get(route);
+      if (!seen) {
+        problems.push(`${route}: no call in this test`);
+        continue;
+      }
+      const documented2xx = Object.keys(op?.responses ?? {}).filter((s) => /^2\d\d$/.test(s));
+      const seen2xx = [...seen].filter((s) => s >= 200 && s < 300).map(String);
+      if (documented2xx.sort().join() !== seen2xx.sort().join()) {
+        problems.push(`${route}: documents success ${documented2xx.join(', ')}, answers ${seen2xx.join(', ')}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('gives every 200 or 201 answer with a JSON body a schema', () => {
+    const missing: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        if (['head', 'options'].includes(method) || path === '/metrics' || path.endsWith('/content')) continue;
+        if (method === 'patch' || path.startsWith('/tus')) continue;
+        for (const status of ['200', '201']) {
+          const response = op.responses[status] as { content?: Record<string, { schema?: unknown }> } | undefined;
+          if (response && !response.content?.['application/json']?.schema) missing.push(`${method} ${path} ${status}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
