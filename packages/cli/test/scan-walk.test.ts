@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sandbox, ufs } from './helpers/ufs.js';
 
@@ -99,5 +99,119 @@ describe('ufs scan: the hash cache', () => {
     expect(after.ctimeNs).not.toBe(before.ctimeNs);
     expect(await dryScan(['--cache', cache, '-x', 'reference', dir])).toMatchObject({ cached: 0, hashed: 1 });
     expect(await dryScan(['--cache', cache, '-x', 'reference', dir])).toMatchObject({ cached: 1, hashed: 0 });
+  });
+});
+
+describe('ufs scan: what the walk finds', () => {
+  interface Failures {
+    stats: Record<string, number>;
+    failures: Array<{ code: string; message: string; context: { path?: string } }>;
+  }
+  const scanJson = (args: readonly string[], wrap?: (argv: string[]) => string[]) =>
+    ufs(['scan', '--dry-run', '--no-cache', '--json', ...args], { env: box.env, ...(wrap ? { wrap } : {}) });
+
+  it('a name not valid UTF-8 beside one that really holds U+FFFD: the first fails alone, the second is read once', async () => {
+    const root = join(box.dir, 'replacement');
+    await mkdir(root, { recursive: true });
+    // "r\xe9sum\xe9" (Latin-1) decodes as "r\uFFFDsum\uFFFD", the name of the other file.
+    await writeFile(
+      Buffer.concat([Buffer.from(`${root}/r`), Buffer.from([0xe9]), Buffer.from('sum'), Buffer.from([0xe9])]),
+      'a\n',
+    );
+    await writeFile(join(root, 'r\uFFFDsum\uFFFD'), 'real\n');
+    const run = await scanJson([root]);
+    expect(run.status).toBe(65);
+    const out = run.json<Failures>();
+    expect(out.stats).toMatchObject({ files: 1, bytes: 5, hashed: 1, failed: 1 });
+    expect(out.failures).toEqual([
+      expect.objectContaining({
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining('the name is not valid UTF-8'),
+        context: expect.objectContaining({ path: join(root, 'r\uFFFDsum\uFFFD') }),
+      }),
+    ]);
+  });
+
+  it('--exclude and .ufsignore patterns match names case-sensitively, as git does', async () => {
+    const root = join(box.dir, 'case');
+    await mkdir(join(root, 'Build'), { recursive: true });
+    await mkdir(join(root, 'build'), { recursive: true });
+    await writeFile(join(root, 'Build', 'a.c'), 'kept\n');
+    await writeFile(join(root, 'build', 'b.c'), 'left out\n');
+    await writeFile(join(root, 'README.MD'), 'kept\n');
+    await writeFile(join(root, 'x.md'), 'left out\n');
+    // Build/a.c and README.MD
+    expect(await dryScan(['--no-cache', '-x', 'build/', '-x', '*.md', root])).toMatchObject({ files: 2 });
+    await writeFile(join(root, '.ufsignore'), 'build/\n*.md\n');
+    expect(await dryScan(['--no-cache', root])).toMatchObject({ files: 3 }); // and .ufsignore
+  });
+
+  it('a .ufsignore that is a folder (or a FIFO) is no ignore file: its folder is scanned, the folder walked', async () => {
+    const root = join(box.dir, 'ignore-folder');
+    await mkdir(join(root, 'photos', '.ufsignore'), { recursive: true });
+    await writeFile(join(root, 'photos', 'p1.jpg'), 'p\n');
+    await writeFile(join(root, 'photos', '.ufsignore', 'q.txt'), 'q\n');
+    await mkdir(join(root, 'fifo'), { recursive: true });
+    execFileSync('mkfifo', [join(root, 'fifo', '.ufsignore')]); // read, it would wait for a writer
+    await writeFile(join(root, 'fifo', 'f.txt'), 'f\n');
+    const run = await scanJson([root]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.json<Failures>().stats).toMatchObject({ files: 3, failed: 0 });
+  });
+
+  it('a .ufsignore that cannot be read fails its folder, naming the file; the rest is scanned', async () => {
+    // Root reads any file: as root, the scan runs as `nobody` (setpriv), who owns the tree.
+    const nobody = 65534;
+    const asRoot = process.getuid?.() === 0;
+    const root = join(box.dir, 'ignore-locked');
+    await mkdir(join(root, 'photos'), { recursive: true });
+    await writeFile(join(root, 'photos', 'p1.jpg'), 'p\n');
+    await writeFile(join(root, 'photos', '.ufsignore'), '*.jpg\n');
+    await writeFile(join(root, 'kept.txt'), 'k\n');
+    if (asRoot) {
+      await chmod(box.dir, 0o755);
+      execFileSync('chown', ['-R', `${nobody}:${nobody}`, box.dir]);
+    }
+    await chmod(join(root, 'photos', '.ufsignore'), 0o000);
+    const wrap = (argv: string[]) =>
+      asRoot ? ['setpriv', `--reuid=${nobody}`, `--regid=${nobody}`, '--clear-groups', ...argv] : argv;
+    const run = await scanJson([root], wrap);
+    expect(run.status).toBe(77);
+    const out = run.json<Failures>();
+    expect(out.stats).toMatchObject({ files: 1, failed: 1 }); // kept.txt
+    const file = join(root, 'photos', '.ufsignore');
+    expect(out.failures).toEqual([
+      {
+        code: 'PERMISSION_DENIED',
+        retryable: false,
+        message: `[ufs] scan "${file}": permission denied (EACCES); the ignore file cannot be read, so its folder "${join(root, 'photos')}" is not scanned (its rules could leave files out)`,
+        context: { operation: 'scan', path: file },
+      },
+    ]);
+  });
+
+  it('-L records a dangling link as a link and reports a link loop; a FIFO given as a root fails', async () => {
+    const root = join(box.dir, 'dangling');
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, 'f.txt'), 'f\n');
+    await symlink('nowhere', join(root, 'broken'));
+    expect(await dryScan(['--no-cache', '-L', root])).toMatchObject({ files: 1, symlinks: 1, failed: 0 });
+    await symlink('loop', join(root, 'loop')); // a link to itself
+    const loop = await scanJson(['-L', root]);
+    expect(loop.status).not.toBe(0);
+    expect(loop.json<Failures>().failures).toEqual([
+      expect.objectContaining({ message: `[ufs] scan "${join(root, 'loop')}": too many symbolic links (ELOOP)` }),
+    ]);
+    const fifo = join(box.dir, 'a-fifo');
+    execFileSync('mkfifo', [fifo]);
+    const run = await scanJson([fifo]);
+    expect(run.status).toBe(65);
+    expect(run.json<Failures>().failures).toEqual([
+      expect.objectContaining({
+        code: 'INVALID_INPUT',
+        message: `[ufs] scan "${fifo}": not a regular file or folder (a FIFO); it is not catalogued`,
+      }),
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { UfsError } from '@org/core';
+import { CacheFailures, cacheError } from './cache-error.js';
 import { FolderRows } from './folder-rows.js';
 import { SentRecords, serverKey } from './sent-records.js';
 
@@ -41,11 +41,17 @@ export class HashCache {
   private readonly pending: Array<[string, FileIdentity, string]> = [];
   private readonly flushEvery: number;
   private readonly sent: SentRecords[] = [];
+  /**
+   * Failures of the file once open (a damaged page, a full disk): each is a CONFIG_INVALID naming the file and the
+   * way out (--cache PATH or --no-cache), as a failure to open it is; see CacheFailures for when it is thrown.
+   */
+  private readonly failures: CacheFailures;
 
   constructor(
     readonly path: string,
     options: { flushEvery?: number } = {},
   ) {
+    this.failures = new CacheFailures(path);
     try {
       mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
@@ -61,32 +67,28 @@ export class HashCache {
           PRIMARY KEY (server, sha256));`);
       addCtime(this.db);
       migrateByPath(this.db);
-    } catch (err) {
-      throw new UfsError(
-        'CONFIG_INVALID',
-        `[ufs] scan cache "${path}": ${(err as Error).message} (use --cache PATH or --no-cache)`,
-        {
-          cause: err,
-          context: { operation: 'open cache', path },
-        },
+      const folderStmt = this.db
+        .prepare<[string], [string, ...Row]>(
+          'SELECT name, size, mtime_ns, ino, dev, sha256, ctime_ns FROM file_hashes WHERE dir = ?',
+        )
+        .raw();
+      this.rows = new FolderRows((dir) => folderStmt.all(dir).map(([name, ...row]) => [name, row] as const));
+      this.putStmt = this.db.prepare(
+        `INSERT OR REPLACE INTO file_hashes (dir, name, size, mtime_ns, ino, dev, sha256, hashed_at, ctime_ns)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
+    } catch (err) {
+      throw cacheError(path, err);
     }
-    const folderStmt = this.db
-      .prepare<[string], [string, ...Row]>(
-        'SELECT name, size, mtime_ns, ino, dev, sha256, ctime_ns FROM file_hashes WHERE dir = ?',
-      )
-      .raw();
-    this.rows = new FolderRows((dir) => folderStmt.all(dir).map(([name, ...row]) => [name, row] as const));
-    this.putStmt = this.db.prepare(
-      `INSERT OR REPLACE INTO file_hashes (dir, name, size, mtime_ns, ino, dev, sha256, hashed_at, ctime_ns)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
     this.flushEvery = options.flushEvery ?? 500;
   }
 
-  /** The remembered hash when the file looks unchanged (same size, mtime, ctime, inode and device). */
+  /**
+   * The remembered hash when the file looks unchanged (same size, mtime, ctime, inode and device). Asked by the walk:
+   * a failure of the cache (this read's, or one kept since) is thrown here.
+   */
   lookup(path: string, id: FileIdentity): string | undefined {
-    const row = this.rows.get(path);
+    const row = this.failures.run('read cache', () => this.rows.get(path));
     if (
       !row ||
       row[0] !== String(id.size) ||
@@ -107,9 +109,11 @@ export class HashCache {
     return undefined;
   }
 
+  /** Remembers a hash (written in groups; a failure to write is kept, and thrown by the next lookup or flush). */
   remember(path: string, id: FileIdentity, sha256: string): void {
+    if (this.failures.failed) return;
     this.pending.push([path, id, sha256]);
-    if (this.pending.length >= this.flushEvery) this.flush();
+    if (this.pending.length >= this.flushEvery) this.write();
   }
 
   /**
@@ -117,47 +121,66 @@ export class HashCache {
    * it forgets what that server was sent under another epoch.
    */
   sentRecords(server: string, hostname: string, epoch: string): SentRecords {
-    const sent = new SentRecords(this.db, server, hostname, epoch, this.flushEvery);
+    const sent = new SentRecords(this.db, this.failures, server, hostname, epoch, this.flushEvery);
     this.sent.push(sent);
     return sent;
   }
 
+  /** Writes what is remembered; a failure of the cache (this write's, or one kept since) is thrown. */
   flush(): void {
+    this.write();
+    this.failures.throwPending();
+  }
+
+  private write(): void {
     for (const sent of this.sent) sent.flush();
     if (this.pending.length === 0) return;
     const rows = this.pending.splice(0);
     const now = Date.now();
-    this.db.transaction(() => {
-      for (const [path, id, sha256] of rows) {
-        const size = String(id.size);
-        const [mtime, ctime] = [String(id.mtimeNs), String(id.ctimeNs)];
-        const [ino, dev] = [String(id.ino), String(id.dev)];
-        this.putStmt.run(dirname(path), basename(path), size, mtime, ino, dev, sha256, now, ctime);
-        this.rows.update(path, [size, mtime, ino, dev, sha256, ctime]);
-      }
-    })();
+    this.failures.quietly('write cache', undefined, () =>
+      this.db.transaction(() => {
+        for (const [path, id, sha256] of rows) {
+          const size = String(id.size);
+          const [mtime, ctime] = [String(id.mtimeNs), String(id.ctimeNs)];
+          const [ino, dev] = [String(id.ino), String(id.dev)];
+          this.putStmt.run(dirname(path), basename(path), size, mtime, ino, dev, sha256, now, ctime);
+          this.rows.update(path, [size, mtime, ino, dev, sha256, ctime]);
+        }
+      })(),
+    );
   }
 
+  /** The upload URL of an interrupted tus upload (none when the cache fails: the upload starts over). */
   tusUrl(server: string, sha256: string): string | undefined {
-    const row = this.db
-      .prepare('SELECT url FROM tus_uploads WHERE server = ? AND sha256 = ?')
-      .get(serverKey(server), sha256) as { url: string } | undefined;
-    return row?.url;
+    return this.failures.quietly('read cache', undefined, () => {
+      const row = this.db
+        .prepare('SELECT url FROM tus_uploads WHERE server = ? AND sha256 = ?')
+        .get(serverKey(server), sha256) as { url: string } | undefined;
+      return row?.url;
+    });
   }
 
   setTusUrl(server: string, sha256: string, url: string | undefined): void {
     server = serverKey(server);
-    if (url === undefined)
-      this.db.prepare('DELETE FROM tus_uploads WHERE server = ? AND sha256 = ?').run(server, sha256);
-    else
-      this.db
-        .prepare('INSERT OR REPLACE INTO tus_uploads (server, sha256, url, created_at) VALUES (?, ?, ?, ?)')
-        .run(server, sha256, url, Date.now());
+    this.failures.quietly('write cache', undefined, () => {
+      if (url === undefined)
+        this.db.prepare('DELETE FROM tus_uploads WHERE server = ? AND sha256 = ?').run(server, sha256);
+      else
+        this.db
+          .prepare('INSERT OR REPLACE INTO tus_uploads (server, sha256, url, created_at) VALUES (?, ?, ?, ?)')
+          .run(server, sha256, url, Date.now());
+    });
   }
 
+  /** Writes what is remembered and closes the file; a failure not thrown yet is thrown. */
   close(): void {
-    this.flush();
-    this.db.close();
+    this.write();
+    try {
+      this.db.close();
+    } catch (err) {
+      this.failures.keep('close cache', err);
+    }
+    this.failures.throwPending();
   }
 }
 

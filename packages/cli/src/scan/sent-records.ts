@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import type { FileMetadataInput } from '@org/core';
 import type { DedupClient } from '../api/dedup-client.js';
 import type { HashCache } from './cache.js';
+import type { CacheFailures } from './cache-error.js';
 import { FolderRows } from './folder-rows.js';
 
 /** DDL of the sent memory, in the scan cache's SQLite file. Keyed by folder, so one query reads a folder's rows. */
@@ -65,49 +66,64 @@ export class SentRecords {
   private readonly prints: FolderRows<string>;
   private readonly pending: Array<[string, string]> = [];
 
+  /**
+   * Opens the memory (its table, and what it forgets): a failure is thrown, as a CONFIG_INVALID naming the cache file.
+   * Later reads and writes are made from callbacks of the scan: their failures are kept in `failures` (the record is
+   * then sent again) and thrown by the cache's next lookup or flush.
+   */
   constructor(
     private readonly db: Database.Database,
+    private readonly failures: CacheFailures,
     server: string,
     readonly hostname: string,
     readonly epoch: string,
     private readonly flushEvery = 500,
   ) {
     this.server = server = serverKey(server);
-    db.exec(SENT_RECORDS_SCHEMA);
-    this.forgotten = db.prepare('DELETE FROM sent_records WHERE server = ? AND epoch <> ?').run(server, epoch).changes;
-    // The epoch is checked on every read too: another scan with this cache may have remembered rows meanwhile.
-    const folderStmt = db
-      .prepare<[string, string, string, string], [string, string]>(
-        'SELECT name, fingerprint FROM sent_records WHERE server = ? AND hostname = ? AND dir = ? AND epoch = ?',
-      )
-      .raw();
-    this.prints = new FolderRows((dir) => folderStmt.all(server, hostname, dir, epoch));
-    this.putStmt = db.prepare(
-      `INSERT OR REPLACE INTO sent_records (server, hostname, dir, name, fingerprint, epoch, sent_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
+    [this.forgotten, this.prints, this.putStmt] = failures.run('open cache', () => {
+      db.exec(SENT_RECORDS_SCHEMA);
+      const forgotten = db
+        .prepare('DELETE FROM sent_records WHERE server = ? AND epoch <> ?')
+        .run(server, epoch).changes;
+      // The epoch is checked on every read too: another scan with this cache may have remembered rows meanwhile.
+      const folderStmt = db
+        .prepare<[string, string, string, string], [string, string]>(
+          'SELECT name, fingerprint FROM sent_records WHERE server = ? AND hostname = ? AND dir = ? AND epoch = ?',
+        )
+        .raw();
+      const prints = new FolderRows((dir) => folderStmt.all(server, hostname, dir, epoch));
+      const putStmt = db.prepare<[string, string, string, string, string, string, number]>(
+        `INSERT OR REPLACE INTO sent_records (server, hostname, dir, name, fingerprint, epoch, sent_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      );
+      return [forgotten, prints, putStmt] as const;
+    });
   }
 
   /** True when the server accepted exactly this record for `path` (and holds its content) under this epoch. */
   has(path: string, print: string): boolean {
-    return this.prints.get(path) === print;
+    return this.failures.quietly('read cache', false, () => this.prints.get(path) === print);
   }
 
   /** Remembers that the server holds this record and its content (written in groups; see flush). */
   remember(path: string, print: string): void {
+    if (this.failures.failed) return;
     this.pending.push([path, print]);
     if (this.pending.length >= this.flushEvery) this.flush();
   }
 
+  /** Writes what is remembered (a failure is kept in `failures`). */
   flush(): void {
     if (this.pending.length === 0) return;
     const rows = this.pending.splice(0);
     const now = Date.now();
     const { server, hostname, epoch } = this;
-    this.db.transaction(() => {
-      for (const [path, print] of rows)
-        this.putStmt.run(server, hostname, dirname(path), basename(path), print, epoch, now);
-    })();
+    this.failures.quietly('write cache', undefined, () =>
+      this.db.transaction(() => {
+        for (const [path, print] of rows)
+          this.putStmt.run(server, hostname, dirname(path), basename(path), print, epoch, now);
+      })(),
+    );
   }
 }
 
