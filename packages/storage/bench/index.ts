@@ -3,14 +3,16 @@
  *   1. local backend vs node:fs/promises, flydrive (FS driver) and unstorage (fs driver) — bench/local.ts
  *   2. s3 backend vs @aws-sdk/client-s3 + lib-storage, flydrive (S3 driver) and unstorage (s3 driver) on one
  *      radosgw — bench/s3.ts (started here unless UFS_TEST_S3_* are set)
+ *   3. sftp backend vs OpenSSH's sftp client (get/put of one large file, at most 512 MiB) — bench/sftp.ts
  * Settings: UFS_BENCH_SMALL_FILES (1000), UFS_BENCH_SMALL_BYTES (1024), UFS_BENCH_LARGE_MB (1024; 0 = skip),
  * UFS_BENCH_RUNS (3; best and median shown), UFS_BENCH_CONCURRENCY (16), UFS_BENCH_FOLDERS (10),
- * UFS_BENCH_ONLY (local | s3), UFS_BENCH_SUBJECTS (comma-separated subject names), UFS_BENCH_DIR (temp parent),
+ * UFS_BENCH_ONLY (local | s3 | sftp), UFS_BENCH_SUBJECTS (comma-separated subject names), UFS_BENCH_DIR (temp parent),
  * UFS_BENCH_S3_PART_MB (8) and UFS_BENCH_S3_QUEUE (4): multipart settings of ours and of the raw Upload.
  */
 import { settings } from './harness.js';
 import { benchLocal } from './local.js';
 import { benchS3 } from './s3.js';
+import { benchSftp } from './sftp.js';
 
 console.log(
   `@org/storage bench — node ${process.version}, ${settings.runs} runs + 1 warm-up (best and median shown), ` +
@@ -19,4 +21,5 @@ console.log(
 const misses: string[] = [];
 if (settings.only === '' || settings.only === 'local') misses.push(...(await benchLocal()));
 if (settings.only === '' || settings.only === 's3') misses.push(...(await benchS3()));
+if (settings.only === '' || settings.only === 'sftp') misses.push(...(await benchSftp()));
 console.log(misses.length === 0 ? '\nall targets met' : `\ntargets missed:\n${misses.map((m) => `  ${m}`).join('\n')}`);
