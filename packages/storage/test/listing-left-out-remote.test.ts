@@ -21,7 +21,7 @@ import { copyNode } from '../src/copy/index.js';
 import { StorageManager } from '../src/index.js';
 import { tempDir } from './helpers.js';
 import { s3Fixture } from './services/s3.js';
-import { sftpEndpoint } from './services/sftp.js';
+import { sftpEndpoint, sftpMount } from './services/sftp.js';
 
 const fixture = await s3Fixture('left-out');
 const sshd = await sftpEndpoint();
@@ -42,16 +42,7 @@ beforeEach(async () => {
   await storage.configure([
     { name: 's3', protocol: 's3', bucket: fixture.bucket, prefix, ...fixture.connection, forcePathStyle: true },
     { name: 'out', protocol: 'local', root: out.path },
-    {
-      name: 'remote',
-      protocol: 'sftp',
-      host: sshd.host,
-      port: sshd.port,
-      username: sshd.username,
-      privateKeyPath: sshd.privateKeyPath,
-      hostFingerprint: sshd.hostFingerprint,
-      root: base,
-    },
+    sftpMount(sshd, base, 'remote'),
   ]);
 });
 afterEach(async () => {

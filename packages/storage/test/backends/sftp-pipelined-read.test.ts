@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PipelinedRead, type PipelinedReadOptions } from '../../src/backends/sftp/reader.js';
 import type { SFTPWrapper } from '../../src/backends/sftp/connection.js';
 import { StorageManager } from '../../src/index.js';
-import { sftpEndpoint } from '../services/sftp.js';
+import { sftpEndpoint, sftpMount } from '../services/sftp.js';
 
 const sshd = await sftpEndpoint();
 const base = realpathSync(mkdtempSync(join(tmpdir(), 'ufs-sftp-pipelined-')));
@@ -17,18 +17,7 @@ writeFileSync(join(base, 'big.bin'), content);
 writeFileSync(join(base, 'empty.bin'), '');
 const storage = new StorageManager();
 beforeAll(async () => {
-  await storage.configure([
-    {
-      name: 'r',
-      protocol: 'sftp',
-      host: sshd.host,
-      port: sshd.port,
-      username: sshd.username,
-      privateKeyPath: sshd.privateKeyPath,
-      hostFingerprint: sshd.hostFingerprint,
-      root: base,
-    },
-  ]);
+  await storage.configure([sftpMount(sshd, base, 'r')]);
 });
 afterAll(async () => {
   await storage.dispose();

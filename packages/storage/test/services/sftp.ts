@@ -17,6 +17,20 @@ export async function sftpEndpoint(): Promise<SftpEndpoint & { stop(): Promise<v
   return { ...(services[0]!.info as SftpEndpoint), stop: () => stopServices(services) };
 }
 
+/** The mount configuration of an sftp mount named `name` on `sshd`, rooted at `root`. */
+export function sftpMount(sshd: SftpEndpoint, root: string, name = 'remote') {
+  return {
+    name,
+    protocol: 'sftp',
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.username,
+    privateKeyPath: sshd.privateKeyPath,
+    hostFingerprint: sshd.hostFingerprint,
+    root,
+  };
+}
+
 export interface TcpProxy {
   port: number;
   /** Connections accepted so far. */
