@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, readSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
@@ -14,7 +14,7 @@ import {
   type FileMetadataInput,
   type RetryPolicy,
 } from '@org/core';
-import { READ_BUFFER } from './file-reads.js';
+import { READ_BUFFER, localError, openRegular, openUnchanged } from './file-reads.js';
 import { changeBetween, changeOf, fileChangedError, type FileStamp } from './file-stamp.js';
 import { httpCall, type HttpAnswer } from './http-call.js';
 
@@ -40,16 +40,21 @@ export const SMALL_UPLOAD = 1024 * 1024;
 
 /**
  * The `size` bytes of a small file, read at once; INTEGRITY when the file no longer has that size (or, with a
- * `stamp`, was modified since it was scanned).
+ * `stamp`, was modified since it was scanned). Opened with openRegular: a path that is no longer a regular file (a
+ * FIFO put in its place) fails at once instead of blocking the thread; a file gone fails as a local one (NOT_FOUND).
  */
-function readSmall(path: string, size: number, stamp?: FileStamp): Buffer {
-  const fd = openSync(path, 'r');
+function readSmall(path: string, size: number, stamp?: FileStamp, follow = false): Buffer {
+  const { fd } = openRegular(path, 'upload', follow);
   try {
     // One byte more than expected: a file that grew is caught without reading all of it.
     const bytes = Buffer.allocUnsafe(size + 1);
     let filled = 0;
-    for (let n = 1; n > 0 && filled < bytes.length; filled += n)
-      n = readSync(fd, bytes, filled, bytes.length - filled, null);
+    try {
+      for (let n = 1; n > 0 && filled < bytes.length; filled += n)
+        n = readSync(fd, bytes, filled, bytes.length - filled, null);
+    } catch (err) {
+      throw localError(err, 'upload', path);
+    }
     if (filled !== size) {
       const now = filled > size ? 'more' : filled;
       throw fileChangedError(path, `changed since it was hashed: ${size} bytes then, ${now} now`);
@@ -170,6 +175,9 @@ export class DedupClient {
             ...(active.length ? { signal: active.length === 1 ? active[0]! : AbortSignal.any(active) } : {}),
           });
         } catch (err) {
+          // Our deadline (AbortSignal.timeout of `timeoutMs`), not a stop (the signal) or a timeout of the system.
+          if ((err as { name?: unknown } | undefined)?.name === 'TimeoutError' && !this.options.signal?.aborted)
+            throw this.noAnswer(method, path, err);
           throw toUfsError(err, context);
         }
         const { status, text } = answer;
@@ -261,7 +269,10 @@ export class DedupClient {
    * Content-Length: streamed from the file, or for a small file (SMALL_UPLOAD) read at once; retried on transient
    * failures (the file is opened again each time). Exactly `size` bytes are sent: a file that changed since it was
    * hashed (another size, or with `stamp` another mtime) fails with INTEGRITY before the request is complete, so
-   * the server stores nothing.
+   * the server stores nothing. The file is opened (openRegular: a regular file, never blocking; `follow`: through a
+   * link) before the request starts; a local failure (the file is gone: NOT_FOUND, or unreadable) is reported as the
+   * file's, never as the server's, even when it breaks a request under way. A server that stops answering for
+   * `timeoutMs` fails with TIMEOUT.
    */
   async uploadFile(
     sha256: string,
@@ -270,6 +281,7 @@ export class DedupClient {
     record: { hostname: string; filepath: string },
     onProgress?: (loaded: number) => void,
     stamp?: FileStamp,
+    follow = false,
   ): Promise<void> {
     const query = new URLSearchParams(record).toString();
     const url = new URL(`${this.base}/upload_file/${sha256}?${query}`);
@@ -280,37 +292,47 @@ export class DedupClient {
     );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     const context = { backend: 'server', operation: 'upload', path };
+    const { timeoutMs } = this.options;
     await retry(
       async () => {
-        // Read before the request: a file that changed fails without sending anything.
-        let bytes: Buffer | undefined;
+        // Read (or opened) before the request: a file that changed, or is gone, fails without sending anything.
+        const bytes = size <= SMALL_UPLOAD ? readSmall(path, size, stamp, follow) : undefined;
+        const fd = bytes ? undefined : openUnchanged(path, size, stamp, follow);
+        const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+        let req;
         try {
-          bytes = size <= SMALL_UPLOAD ? readSmall(path, size, stamp) : undefined;
+          req = send(url, {
+            method: 'POST',
+            headers: this.headers({
+              'content-type': `multipart/form-data; boundary=${boundary}`,
+              'content-length': String(head.length + size + tail.length),
+            }),
+            ...(this.options.signal ? { signal: this.options.signal } : {}),
+          });
         } catch (err) {
+          if (fd !== undefined) closeSync(fd);
           throw toUfsError(err, context);
         }
-        const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-        const req = send(url, {
-          method: 'POST',
-          headers: this.headers({
-            'content-type': `multipart/form-data; boundary=${boundary}`,
-            'content-length': String(head.length + size + tail.length),
-          }),
-          ...(this.options.signal ? { signal: this.options.signal } : {}),
-        });
+        const request = req;
+        if (timeoutMs) {
+          // No byte either way for that long: the server is not answering.
+          request.setTimeout(timeoutMs, () => request.destroy(this.noAnswer('POST', '/upload_file')));
+        }
         const answered = new Promise<IncomingMessage>((resolve, reject) => {
-          req.once('response', resolve);
-          req.once('error', reject);
+          request.once('response', resolve);
+          request.once('error', reject);
         });
         // Not awaited when the body fails first (a file that changed): its rejection is that failure's.
         answered.catch(() => undefined);
+        // A failure to read the file: it wins over the request's own error (the socket reset it causes).
+        let readFailure: UfsError | undefined;
         try {
           if (bytes) {
             // corked: head, bytes and tail leave in one writev
-            req.cork();
-            req.write(head);
-            req.write(bytes);
-            req.end(tail);
+            request.cork();
+            request.write(head);
+            request.write(bytes);
+            request.end(tail);
             onProgress?.(size);
           } else {
             let loaded = 0;
@@ -321,13 +343,15 @@ export class DedupClient {
                 done(null, chunk);
               },
             });
-            req.write(head);
+            // The bytes hashed, no more: a file that grows meanwhile (a log) must not overrun the Content-Length.
+            const source = createReadStream('', { fd: fd!, start: 0, end: size - 1, highWaterMark: READ_BUFFER });
+            source.once('error', (err) => (readFailure ??= localError(err, 'upload', path)));
+            request.write(head);
             await pipeline(
-              // The bytes hashed, no more: a file that grows meanwhile (a log) must not overrun the Content-Length.
-              createReadStream(path, { start: 0, end: size - 1, highWaterMark: READ_BUFFER }),
+              source,
               counter,
-              async function* (source) {
-                for await (const chunk of source) yield chunk as Buffer;
+              async function* (chunks) {
+                for await (const chunk of chunks) yield chunk as Buffer;
                 // Checked before the tail: a changed file leaves the request incomplete, and the server stores nothing.
                 const change =
                   loaded === size
@@ -336,8 +360,9 @@ export class DedupClient {
                 if (change) throw fileChangedError(path, change);
                 yield tail;
               },
-              req,
+              request,
             ).catch(async (err: unknown) => {
+              if (readFailure) throw readFailure;
               if (isUfsError(err) && err.code === 'INTEGRITY') throw err;
               // The server may answer (e.g. 413) and close before the body is sent: prefer its answer.
               const res = await Promise.race([answered, new Promise<undefined>((r) => setTimeout(r, 200, undefined))]);
@@ -352,12 +377,26 @@ export class DedupClient {
             throw httpError(status, await detailOf(text), context, headerValue(res.headers['retry-after']));
         } catch (err) {
           // A request given up on may still report its socket closing (`socket hang up`): nobody listens any more.
-          req.on('error', () => undefined);
-          req.destroy();
-          throw toUfsError(err, context);
+          request.on('error', () => undefined);
+          request.destroy();
+          throw readFailure ?? toUfsError(err, context);
         }
       },
       { ...RETRY, ...(this.options.signal ? { signal: this.options.signal } : {}) },
+    );
+  }
+
+  /**
+   * The failure of a request the server did not answer within `timeoutMs` (the scan's --timeout): TIMEOUT naming
+   * the server and the request, not retried (a server that did not answer in time is not asked again, and again).
+   */
+  noAnswer(method: string, path: string, cause?: unknown): UfsError {
+    const seconds = Math.round((this.options.timeoutMs ?? 0) / 1000);
+    const context = { backend: 'server', operation: `${method} ${path.split('?')[0]}`, path: this.base };
+    return new UfsError(
+      'TIMEOUT',
+      `${describeContext(context)} no answer in ${seconds} s (wait longer with --timeout SECONDS)`,
+      { retryable: false, context, ...(cause ? { cause } : {}) },
     );
   }
 }

@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { Upload, type UploadOptions } from 'tus-js-client';
-import { UfsError, classifyHttpStatus } from '@org/core';
-import { READ_BUFFER } from './file-reads.js';
+import { UfsError, classifyHttpStatus, toUfsError } from '@org/core';
+import { READ_BUFFER, localError, openUnchanged } from './file-reads.js';
+import { fileChangedError, type FileStamp } from './file-stamp.js';
 
 export interface TusUploadOptions {
   /** The server's base URL; uploads are created at `<base>/tus`. */
@@ -24,6 +25,13 @@ export interface TusUploadOptions {
    */
   chunkSize?: number;
   signal?: AbortSignal;
+  /**
+   * The file as the scan found it: each request's body is read only from a file that still has this size (and
+   * mtime); another fails with INTEGRITY before anything is sent. Without it, the size alone is checked.
+   */
+  stamp?: FileStamp;
+  /** Read the file through a symbolic link (a scan that follows links); else a link in its place is refused. */
+  follow?: boolean;
 }
 
 function errorFrom(
@@ -44,31 +52,66 @@ function errorFrom(
   );
 }
 
-/** The file to send, as tus-js-client is given it (read through `fileReader`). */
-interface FileInput {
-  path: string;
-  size: number;
-}
-
 /**
  * tus-js-client's view of a file: each request body is a read stream of the byte range asked for, with larger reads
- * than the library's own file source; `size` on the stream gives the request its Content-Length.
+ * than the library's own file source; `size` on the stream gives the request its Content-Length. The file is opened
+ * for each request (openUnchanged: a regular file, never blocking, still as it was hashed) and a body that ends short
+ * of that size (the file was truncated meanwhile) or cannot be read calls `fail` at once: the library pipes the body
+ * into the request without passing its errors on, and the request would wait for the missing bytes for ever.
  */
-const fileReader: NonNullable<UploadOptions['fileReader']> = {
-  openFile: (input: FileInput) =>
-    Promise.resolve({
-      size: input.size,
-      slice(start: number, end: number) {
-        const last = Math.min(end, input.size);
-        const stream =
-          last > start
-            ? createReadStream(input.path, { start, end: last - 1, highWaterMark: READ_BUFFER })
-            : Readable.from([]);
-        return Promise.resolve({ value: Object.assign(stream, { size: last - start }), done: last >= input.size });
-      },
-      close: () => undefined,
-    }),
-};
+function fileReader(
+  options: TusUploadOptions,
+  fail: (error: UfsError) => void,
+): NonNullable<UploadOptions['fileReader']> {
+  const { path, size } = options;
+  return {
+    openFile: () =>
+      Promise.resolve({
+        size,
+        slice(start: number, end: number) {
+          const last = Math.min(end, size);
+          if (last <= start)
+            return Promise.resolve({ value: Object.assign(Readable.from([]), { size: 0 }), done: true });
+          let fd: number;
+          try {
+            fd = openUnchanged(path, size, options.stamp, options.follow);
+          } catch (err) {
+            const error = toUfsError(err);
+            fail(error);
+            return Promise.reject(error);
+          }
+          const expected = last - start;
+          let count = 0;
+          const body = new Transform({
+            transform(chunk: Buffer, _enc, done) {
+              count += chunk.length;
+              done(null, chunk);
+            },
+            flush(done) {
+              if (count === expected) return done();
+              const error = fileChangedError(
+                path,
+                `${size} bytes when scanned, the read ended at byte ${start + count}`,
+              );
+              fail(error);
+              done(error);
+            },
+          });
+          // Its errors are the upload's through `fail`: the library pipes the body without listening to them.
+          body.on('error', () => undefined);
+          const source = createReadStream('', { fd, start, end: last - 1, highWaterMark: READ_BUFFER });
+          source.once('error', (err) => {
+            const error = localError(err, 'upload', path);
+            fail(error);
+            body.destroy(error);
+          });
+          source.pipe(body);
+          return Promise.resolve({ value: Object.assign(body, { size: expected }), done: last >= size });
+        },
+        close: () => undefined,
+      }),
+  };
+}
 
 /**
  * A resumable upload with the tus 1.0 protocol (`tus-js-client`): the file is sent in streamed chunks; after a
@@ -85,9 +128,13 @@ export function tusUpload(options: TusUploadOptions): Promise<void> {
     if (onAbort) signal?.removeEventListener('abort', onAbort);
   };
   return new Promise<void>((resolve, reject) => {
-    const file: FileInput = { path: options.path, size: options.size };
-    const upload = new Upload(file as unknown as Buffer, {
-      fileReader,
+    // The file failed (changed, gone): the request under way is dropped, the upload fails with the file's error.
+    const fail = (error: UfsError) => {
+      void upload.abort(false);
+      reject(error);
+    };
+    const upload = new Upload({ path: options.path } as unknown as Buffer, {
+      fileReader: fileReader(options, fail),
       endpoint: `${options.base}/tus`,
       ...(options.resumeUrl ? { uploadUrl: options.resumeUrl } : {}),
       uploadSize: options.size,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { UfsError } from '@org/core';
 import { DedupClient } from '../api/dedup-client.js';
 import { serverFlags } from '../api/server-flags.js';
+import { timeoutFlagWithDefault } from '../timeout-flag.js';
 import { serverTarget } from '../api/server-target.js';
 import { BaseCommand } from '../base-command.js';
 import { cacheDir, expandPath } from '../config/paths.js';
@@ -50,6 +51,9 @@ function scanHostname(flag: string | undefined, config: CliConfig): string {
   return osHostname();
 }
 
+/** The default --timeout: a server that answers nothing for a minute is taken as gone. */
+const SCAN_TIMEOUT_SECONDS = 60;
+
 export default class Scan extends BaseCommand<typeof Scan> {
   static override summary = 'Catalogue files on a dedup server, uploading only content it does not have.';
   static override description = [
@@ -59,7 +63,8 @@ export default class Scan extends BaseCommand<typeof Scan> {
     "A file that cannot be catalogued fails alone, named by its path, and the others go on: a record the server refuses (checked before it is sent, and again when the server names it), content over the server's size limit, a file that changed while it was being scanned (scan again). A batch larger than the server takes (413) is sent in smaller ones.",
     "Prints a summary (files, bytes, unchanged, new, deduplicated, uploaded, failed). The exit status is 0 when nothing failed; otherwise the status the failures share, or 1 when they differ. A file's failure is never a usage error: a record the server refuses exits 65 (data error), as does a file that changed while it was scanned or content over the server's limit.",
     "An error that stops the scan (a bad API key, a server that no longer answers) still prints the summary of what was done until then (with --json, the summary together with the error), then exits with that error's status.",
-    'Ctrl-C stops the scan cleanly (hashes and upload URLs found so far are kept in the cache; the summary is printed; exit status 130); a second Ctrl-C exits at once.',
+    "A server that answers nothing for --timeout seconds (default 60) stops the scan with TIMEOUT naming it. A file that is gone, or is no longer a regular file (a FIFO put in its place), when it is read fails alone, as the local file's failure (66 for a file gone, 65 otherwise).",
+    'Ctrl-C (or SIGTERM) stops the scan cleanly within about a second, requests under way included (hashes and upload URLs found so far are kept in the cache; the summary is printed; exit status 130, 143 for SIGTERM); a second Ctrl-C exits at once. Records the server took whose content the stop left without uploading are counted as "not uploaded" in the summary (notUploaded in --json): a later scan uploads it.',
   ].join('\n\n');
   static override examples = [
     {
@@ -123,6 +128,11 @@ export default class Scan extends BaseCommand<typeof Scan> {
       description: 'Files at least this large are uploaded resumably (tus).',
       default: '64MiB',
     }),
+    timeout: timeoutFlagWithDefault(
+      `Seconds to wait for the server's answer to a request (a batch of records, the catalogue epoch) or, during an upload, for the server to take or answer anything, before the scan stops with TIMEOUT naming the server (default ${SCAN_TIMEOUT_SECONDS}; 0: no limit; at most 2147483, about 24.8 days).`,
+      0,
+      SCAN_TIMEOUT_SECONDS,
+    ),
     'tus-chunk-size': Flags.string({
       description:
         'Bytes per tus request (default: the whole file in one request; after a break the upload resumes from the bytes the server kept). Set it when a proxy limits request bodies.',
@@ -139,14 +149,21 @@ export default class Scan extends BaseCommand<typeof Scan> {
     const config = await this.cliConfig();
     const f = this.flags;
     const dryRun = f['dry-run'];
-    const client = dryRun ? undefined : new DedupClient(serverTarget(f, config, this.typedFlags));
     const hostname = scanHostname(f.hostname, config);
+    const target = dryRun ? undefined : serverTarget(f, config, this.typedFlags);
     const cachePath =
       f.cache ?? (config.scan.cache ? expandPath(config.scan.cache) : join(cacheDir(), 'scan-cache.sqlite'));
     const cache = f['no-cache'] ? undefined : new HashCache(cachePath);
-    const pool = new HashPool(f.concurrency ?? defaultHashThreads());
+    const pool = new HashPool(f.concurrency ?? defaultHashThreads(), f['follow-symlinks']);
     const progress = new ProgressLine(progressWanted(this.jsonEnabled()), 200);
     const interrupt = onInterrupt();
+    // Every request listens to the stop signal and has a deadline: Ctrl-C is not left waiting for a silent server.
+    const client = target
+      ? new DedupClient(target, {
+          signal: interrupt.signal,
+          ...(f.timeout > 0 ? { timeoutMs: f.timeout * 1000 } : {}),
+        })
+      : undefined;
     const started = performance.now();
     this.debugNote(
       `scan: ${this.argList.join(', ')} as ${hostname}${client ? ` → ${client.base}` : ' (dry run)'}; cache ${cache?.path ?? 'off'}`,

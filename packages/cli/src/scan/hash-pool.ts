@@ -42,7 +42,11 @@ export class HashPool {
   private batchBytes = 0;
   private scheduled = false;
 
-  constructor(readonly threads = defaultHashThreads()) {}
+  /** `follow`: the scan follows symbolic links (else a link found in place of a file is not read through). */
+  constructor(
+    readonly threads = defaultHashThreads(),
+    private readonly follow = false,
+  ) {}
 
   /** The workers start with the first file to hash (a rescan answered from the cache needs none). */
   private get pool(): Piscina<HashTask, HashAnswer | HashAnswer[]> {
@@ -63,7 +67,7 @@ export class HashPool {
     return new Promise((resolve, reject) => {
       const item = { path, resolve, reject };
       if (size === undefined || size > SMALL_FILE) {
-        this.pool.run({ path }).then((answer) => settle(item, answer as HashAnswer), reject);
+        this.pool.run({ path, follow: this.follow }).then((answer) => settle(item, answer as HashAnswer), reject);
         return;
       }
       this.batch.push(item);
@@ -82,7 +86,7 @@ export class HashPool {
     if (items.length === 0) return;
     this.batch = [];
     this.batchBytes = 0;
-    this.pool.run({ paths: items.map((i) => i.path) }).then(
+    this.pool.run({ paths: items.map((i) => i.path), follow: this.follow }).then(
       (answers) => (answers as HashAnswer[]).forEach((answer, i) => settle(items[i]!, answer)),
       (err: unknown) => items.forEach((item) => item.reject(err)),
     );

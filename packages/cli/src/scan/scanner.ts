@@ -182,9 +182,10 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     if (sent && item.print) sent.remember(item.path, item.print);
   };
 
-  const upload = (sha256: string, item: Pending): Promise<boolean> =>
+  /** 'skipped': the scan stopped (Ctrl-C, a fatal error) before this upload could start. */
+  const upload = (sha256: string, item: Pending): Promise<'ok' | 'failed' | 'skipped'> =>
     uploadSlots.run(async () => {
-      if (fatal || o.signal?.aborted) return false;
+      if (fatal || o.signal?.aborted) return 'skipped';
       const client = o.client!;
       try {
         if (item.size >= o.tusThreshold) {
@@ -200,6 +201,8 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
             ...(o.tusChunkSize ? { chunkSize: o.tusChunkSize } : {}),
             ...(o.signal ? { signal: o.signal } : {}),
             onProgress: uploadProgress(item.path, item.size),
+            ...(item.stamp ? { stamp: item.stamp } : {}),
+            follow: o.followSymlinks ?? false,
           });
           o.cache?.setTusUrl(client.base, sha256, undefined);
         } else {
@@ -210,20 +213,23 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
             { hostname: o.hostname, filepath: item.path },
             uploadProgress(item.path, item.size),
             item.stamp,
+            o.followSymlinks ?? false,
           );
         }
         stats.uploaded++;
         stats.uploadedBytes += item.size;
         progress();
-        return true;
+        return 'ok';
       } catch (err) {
         const error = toUfsError(err, { backend: 'server', operation: 'upload', path: item.path });
         // However it failed (the server found another hash, a tus request broke), a file changed meanwhile is
         // reported as such: scanning again is what helps. Not an error that stops the scan (server down, Ctrl-C).
-        const own = error.code === 'INTEGRITY' || error.code === 'ABORTED' || isFatal(error) || !item.stamp;
+        // A local file's own failure (gone, no longer a regular file) says what happened already.
+        const local = error.context.backend === 'local';
+        const own = local || error.code === 'INTEGRITY' || error.code === 'ABORTED' || isFatal(error) || !item.stamp;
         const change = own ? undefined : changeOf(item.path, item.stamp!);
         fail(change ? fileChangedError(item.path, change, error) : error);
-        return false;
+        return 'failed';
       } finally {
         uploading.delete(item.path);
       }
@@ -232,10 +238,12 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   /** Uploads the content of `item` once per run; `item` (and every record waiting for that content) is held after. */
   const startUpload = (sha256: string, item: Pending) => {
     const entry: Upload = { done: Promise.resolve(), state: 'running', waiting: [item] };
-    entry.done = upload(sha256, item).then((ok) => {
-      if (ok) entry.waiting.forEach(held);
+    entry.done = upload(sha256, item).then((outcome) => {
+      if (outcome === 'ok') entry.waiting.forEach(held);
+      // Sent, but left without content by the stop: said in the summary, not lost in it.
+      else if (outcome === 'skipped') stats.notUploaded += entry.waiting.length;
       entry.waiting = [];
-      uploads.set(sha256, ok ? 'ok' : 'failed');
+      uploads.set(sha256, outcome === 'ok' ? 'ok' : 'failed');
       running.delete(entry.done);
     });
     uploads.set(sha256, entry);

@@ -30,6 +30,11 @@ export interface ScanStats {
   uploadedBytes: number;
   /** Failures: unreadable paths, rejected batches, failed uploads. */
   failed: number;
+  /**
+   * Records the server took whose content was never uploaded because the scan stopped first (Ctrl-C, a server gone):
+   * the server holds them without content until a later scan uploads it. Not in `failed` (nothing failed for them).
+   */
+  notUploaded: number;
 }
 
 export function emptyStats(): ScanStats {
@@ -47,6 +52,7 @@ export function emptyStats(): ScanStats {
     uploaded: 0,
     uploadedBytes: 0,
     failed: 0,
+    notUploaded: 0,
   };
 }
 
@@ -79,6 +85,7 @@ export function progressText(
   if (!dryRun)
     parts.push(`sent ${s.sent}, unchanged ${s.unchanged}`, `uploaded ${s.uploaded} (${formatBytes(s.uploadedBytes)})`);
   if (s.failed) parts.push(`failed ${s.failed}`);
+  if (s.notUploaded) parts.push(`not uploaded ${s.notUploaded}`);
   return parts.join(' | ');
 }
 
@@ -97,7 +104,10 @@ export function summaryText(s: ScanStats, dryRun: boolean, seconds: number): str
       ['deduplicated', String(s.deduplicated)],
       ['uploaded', `${s.uploaded} (${formatBytes(s.uploadedBytes)})`],
     );
-  rows.push(['failed', String(s.failed)], ['time', `${seconds.toFixed(1)} s`]);
+  rows.push(['failed', String(s.failed)]);
+  // Only after a stop: records sent whose content the scan left without uploading.
+  if (s.notUploaded) rows.push(['not uploaded', `${s.notUploaded} (records without content: scan again)`]);
+  rows.push(['time', `${seconds.toFixed(1)} s`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`).join('\n');
 }
