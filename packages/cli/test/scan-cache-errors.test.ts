@@ -63,6 +63,10 @@ describe('ufs scan: a damaged cache', () => {
     const run = await ufs(['scan', '--dry-run', '--cache', cache, dir], { env });
     expect(run.stderr.trim()).toBe(malformed(cache));
     expect(run.status).toBe(78);
+    // With --json the summary of what was done comes with the error, as for any error that stops a scan.
+    const json = await ufs(['scan', '--dry-run', '--json', '--cache', cache, dir], { env });
+    expect(json.status).toBe(78);
+    expect(json.json<ScanJson>()).toMatchObject({ error: { code: 'CONFIG_INVALID' }, stats: { files: 1 } });
   });
 
   it('hashes written during the scan (more than one group of 500) fail the same way, at the end', async () => {
@@ -71,9 +75,10 @@ describe('ufs scan: a damaged cache', () => {
     expect((await ufs(['scan', '--dry-run', '--cache', cache, dir], { env })).status).toBe(0);
     damage(cache, 'file_hashes');
     // --rehash reads no hash: the first failure is a write (of the first 500), made as the files are hashed.
-    const run = await ufs(['scan', '--dry-run', '--rehash', '--cache', cache, dir], { env });
+    const run = await ufs(['scan', '--dry-run', '--rehash', '--json', '--cache', cache, dir], { env });
     expect(run.stderr.trim()).toBe(malformed(cache));
     expect(run.status).toBe(78);
+    expect(run.json<ScanJson>()).toMatchObject({ error: { code: 'CONFIG_INVALID' }, stats: { files: 600 } });
   });
 
   it('the memory of records sent, opened before the walk: the summary, then that error (78)', async () => {

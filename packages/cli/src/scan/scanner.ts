@@ -347,7 +347,14 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
       stats.bytes += Number(st.size);
       const id = { size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino, dev: st.dev };
       const stamp = { size: st.size, mtimeNs: st.mtimeNs };
-      const known = o.rehash ? undefined : o.cache?.lookup(path, id);
+      let known: string | undefined;
+      try {
+        known = o.rehash ? undefined : o.cache?.lookup(path, id);
+      } catch (err) {
+        // The cache failed (a damaged page, a full disk): that ends the scan, with the summary of what was done.
+        fatal ??= toUfsError(err);
+        break walking;
+      }
       if (known) {
         stats.cached++;
         add({ path, size: Number(st.size), meta: metadata(path, st, known, Number(st.size), o), stamp });
@@ -380,7 +387,11 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   flushBatch();
   await Promise.all(sending);
   while (running.size > 0) await Promise.all(running);
-  o.cache?.flush();
+  try {
+    o.cache?.flush();
+  } catch (err) {
+    fatal ??= toUfsError(err);
+  }
   o.onDebug?.(`scan: at most ${uploadSlots.maxWaiting} uploads waited for a slot (the walk waits at ${uploadQueue})`);
   return ended();
 }
