@@ -1,12 +1,13 @@
 import { Args, Flags } from '@oclif/core';
-import { UfsError } from '@org/core';
+import { describeContext, isUfsError, UfsError, type ErrorCode } from '@org/core';
+import type { NodeStat, StorageNode } from '@org/storage';
 import { asUfsError } from '../errors.js';
 import { StorageCommand, type ArgFailure } from '../storage/storage-command.js';
 
 export default class Mkdir extends StorageCommand<typeof Mkdir> {
   static override summary = 'Create folders.';
   static override description =
-    'Without --parents the parent must exist (NOT_FOUND, use -p) and the folder must not (ALREADY_EXISTS). On object stores folders are markers. With several folders a failed one does not stop the others; the exit status is that of the failures.';
+    'Without --parents the parent must exist (NOT_FOUND, use -p) and the folder must not (ALREADY_EXISTS); a file in the way is ALREADY_EXISTS. On S3 a folder is a marker object. Azure and GCS have no folders: a folder exists once a file is written below it, so nothing is made there; what can be checked is (a file in the way, the credentials, by a stat), and a note on stderr (--json: "created": false) says nothing was made. With several folders a failed one does not stop the others; the exit status is that of the failures.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> data:reports',
     '<%= config.bin %> <%= command.id %> -p data:reports/2024/q1',
@@ -17,17 +18,63 @@ export default class Mkdir extends StorageCommand<typeof Mkdir> {
     parents: Flags.boolean({ char: 'p', description: 'Create missing parents; an existing folder is fine.' }),
   };
 
-  async run(): Promise<Array<{ path: string } | ArgFailure>> {
+  async run(): Promise<Array<{ path: string; created: boolean } | ArgFailure>> {
     return this.eachArg(this.argList, async (arg) => {
       const node = await this.node(arg);
+      if (!node.capabilities.directories) return this.withoutFolders(node);
       try {
         await node.mkdir(this.flags.parents ? { parents: true, existOk: true } : {});
       } catch (err) {
         throw this.flags.parents ? err : suggestParents(asUfsError(err));
       }
       this.debugNote(`created ${this.named(node)}`);
-      return { path: this.show(node) };
+      return { path: this.show(node), created: true };
     });
+  }
+
+  /**
+   * A mount without folders (object stores: `directories: false`). Its backend's mkdir may write a marker (S3) or do
+   * nothing (Azure, GCS): checked first by stats (which also try the credentials), then after, so that the result
+   * says whether a folder is there; when none is, a note says that nothing was made (never a silent success).
+   */
+  private async withoutFolders(node: StorageNode): Promise<{ path: string; created: boolean }> {
+    const fail = (code: ErrorCode, at: StorageNode, detail: string) => {
+      const context = {
+        backend: node.backend.protocol,
+        mount: node.mountName,
+        operation: 'mkdir',
+        path: this.show(node),
+      };
+      return new UfsError(code, `${describeContext(context)} ${detail}`, {
+        context: { ...context, at: this.show(at) },
+      });
+    };
+    const here = await statOrNull(node);
+    if (here?.isFile) throw fail('ALREADY_EXISTS', node, 'a file is in the way');
+    if (here?.isDir && !this.flags.parents) throw fail('ALREADY_EXISTS', node, 'the folder already exists');
+    for (let above = node.parent; !above.isRoot; above = above.parent) {
+      if ((await statOrNull(above))?.isFile)
+        throw fail('INVALID_INPUT', above, `"${above.path}" is a file, not a folder`);
+    }
+    if (!here?.isDir) await node.mkdir({ parents: true, existOk: true });
+    if ((await statOrNull(node))?.isDir) {
+      this.debugNote(`created ${this.named(node)}`);
+      return { path: this.show(node), created: true };
+    }
+    this.note(
+      `[ufs] mkdir ${this.named(node)}: nothing was made: the ${node.backend.protocol} mount "${node.mountName}" has no folders (a folder exists once a file is written below it)`,
+    );
+    return { path: this.show(node), created: false };
+  }
+}
+
+/** The node's stat, or null when nothing is there (any other error, e.g. refused credentials, is thrown). */
+async function statOrNull(node: StorageNode): Promise<NodeStat | null> {
+  try {
+    return await node.stat();
+  } catch (err) {
+    if (isUfsError(err) && err.code === 'NOT_FOUND') return null;
+    throw err;
   }
 }
 

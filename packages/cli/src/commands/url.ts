@@ -7,7 +7,7 @@ import { StorageCommand } from '../storage/storage-command.js';
 export default class Url extends StorageCommand<typeof Url> {
   static override summary = 'Print a URL for a file: presigned where the backend signs, else its public URL.';
   static override description =
-    'S3, GCS and Azure give presigned URLs valid for --expires (S3 and GCS: at most 7 days); local and HTTP mounts with a baseUrl give public URLs, which do not expire (--expires does not apply; expiresIn is null in --json). A folder (a path ending in "/", or the root of a mount) is refused. With --upload the URL accepts a PUT of new content. Mounts without URLs answer UNSUPPORTED (exit 69).';
+    'S3, GCS and Azure give presigned URLs valid for --expires (S3 and GCS: at most 7 days); Dropbox temporary links always last 4 hours (the default there; another --expires is refused); local and HTTP mounts with a baseUrl give public URLs, which do not expire (--expires does not apply; expiresIn is null in --json). A folder (a path ending in "/", or the root of a mount) is refused. With --upload the URL accepts a PUT of new content. Mounts without URLs answer UNSUPPORTED (exit 69).';
   static override examples = [
     '<%= config.bin %> <%= command.id %> s3:reports/q1.pdf --expires 2h',
     {
@@ -27,7 +27,7 @@ export default class Url extends StorageCommand<typeof Url> {
   };
 
   async run(): Promise<{ path: string; url: string; method: 'GET' | 'PUT'; expiresIn: number | null }> {
-    const expiresIn = expirySeconds(this.flags.expires);
+    let expiresIn = expirySeconds(this.flags.expires);
     const node = await this.node(this.args.path);
     if (node.isRoot || node.folderOnly) {
       const why = node.isRoot ? 'the root of a mount is a folder' : 'a path ending in "/" names a folder';
@@ -39,6 +39,12 @@ export default class Url extends StorageCommand<typeof Url> {
     // Where the mount cannot sign, a GET URL is its public URL (see StorageNode.url): it does not expire.
     const backend = node.backend;
     const signed = this.flags.upload || Boolean(backend.capabilities.presignGet && backend.presignGet);
+    // Links of one lifetime (Dropbox: 4 hours): that one unless --expires was typed, and then it must be that one.
+    const fixed = this.flags.upload ? undefined : backend.capabilities.presignFixedSeconds;
+    if (signed && fixed !== undefined) {
+      if (!this.typedFlags.has('expires')) expiresIn = fixed;
+      else if (expiresIn !== fixed) throw fixedLifetime(node, this.flags.expires, fixed);
+    }
     if (signed) checkMaximum(node, this.flags.expires, expiresIn);
     let url: string;
     try {
@@ -88,6 +94,16 @@ function spokenSeconds(seconds: number): { flag: string; spoken: string } {
     }
   }
   return { flag: `${seconds}s`, spoken: `${seconds} seconds` };
+}
+
+/** --expires other than the one lifetime the mount's links have: UNSUPPORTED naming it (never a longer link). */
+function fixedLifetime(node: StorageNode, value: string, fixed: number): UfsError {
+  const { flag, spoken } = spokenSeconds(fixed);
+  return new UfsError(
+    'UNSUPPORTED',
+    `[ufs] url: --expires ${value} cannot be kept: ${node.backend.protocol} links always last ${spoken} (--expires ${flag}, or leave --expires out)`,
+    { context: { operation: 'url', path: `${node.mountName}:${node.path}` } },
+  );
 }
 
 /**

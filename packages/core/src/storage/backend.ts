@@ -69,8 +69,8 @@ export interface ListOptions {
   cursor?: string;
   /**
    * Also list the temporary files the backend writes through and hides from listings (local: `.ufs-*.tmp` next to
-   * the file being written; SFTP: `.ufs-upload-*`), marked `temporary: true`, for a cleaner of what crashed writes
-   * left behind. Backends without such files ignore it. Keep the same value for every page of a listing.
+   * the file being written; SFTP and WebDAV: `.ufs-upload-*`), marked `temporary: true`, for a cleaner of what
+   * crashed writes left behind. Backends without such files ignore it. Keep the same value for every page of a listing.
    */
   includeTemporary?: boolean;
   signal?: AbortSignal;

@@ -53,6 +53,11 @@ export interface BackendCapabilities {
    * INVALID_INPUT.
    */
   presignMaxSeconds?: number;
+  /**
+   * The one lifetime, in seconds, of the backend's presigned GET URLs when it cannot choose one (Dropbox temporary
+   * links: 4 hours). `url()` without `expiresIn` asks for it; another `expiresIn` is UNSUPPORTED. Absent: any.
+   */
+  presignFixedSeconds?: number;
 }
 
 /** A capabilities object with everything off; backends spread their own flags over it. */

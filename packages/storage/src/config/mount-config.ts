@@ -59,6 +59,11 @@ export interface BackendMountPlan extends PlanBase {
   url?: URL;
   /** The protocol's own keys, not yet validated by its schema. */
   options: Record<string, unknown>;
+  /**
+   * Set when `protocol` is given with a `url` of another scheme: the `url` is then in `options`, as the backend's own
+   * option (WebDAV's `url: https://…`). A backend without a `url` option refuses the mount with this message.
+   */
+  urlMismatch?: string;
 }
 
 export interface RelativeMountPlan extends PlanBase {
@@ -122,7 +127,10 @@ export function planMount(raw: unknown, env: Env): MountPlan {
     }
     const fromUrl = resolveProtocol(parsed.protocol.slice(0, -1).toLowerCase());
     if (protocol !== undefined && resolveProtocol(protocol) !== fromUrl) {
-      throw configInvalid(name, `"protocol" "${protocol}" does not match the URL scheme "${parsed.protocol}"`);
+      // Not a mount URL but maybe the backend's own `url` option (WebDAV's): decided once its schema is known.
+      const urlMismatch = `"protocol" "${protocol}" does not match the URL scheme "${parsed.protocol}"`;
+      const options = { ...extra, url };
+      return { kind: 'backend', name, protocol: resolveProtocol(protocol), options, permissions, layers, urlMismatch };
     }
     return { kind: 'backend', name, protocol: fromUrl, url: parsed, options: extra, permissions, layers };
   }
@@ -138,4 +146,10 @@ export function planMount(raw: unknown, env: Env): MountPlan {
     return { kind: 'relative', name, ...parseRelative(name, extra.path), permissions, layers };
   }
   throw configInvalid(name, '"protocol" is required (or give a "url", or a relative "path": "mount:folder")');
+}
+
+/** True when a backend's options schema has a `url` key of its own (WebDAV's collection URL). */
+export function hasOwnUrlOption(schema: unknown): boolean {
+  const shape = (schema as { shape?: unknown } | null)?.shape;
+  return typeof shape === 'object' && shape !== null && 'url' in shape;
 }

@@ -4,6 +4,7 @@ import { describeContext, toUfsError, UfsError } from '@org/core';
 import type { StorageNode } from '../node/storage-node.js';
 import type { ReadableNode } from '../virtual/readable-node.js';
 import { folderExcluder, selector, type Selector } from './filters.js';
+import { caseFolded, ignoresCase } from './identity.js';
 import { planCopy, type CopyItem, type Operation } from './plan.js';
 import { EmptiedFolders, moveEmptyFolders } from './prune.js';
 import { checkModifyWindow, checkSkip, skipReason } from './skip.js';
@@ -31,6 +32,8 @@ class Run {
   readonly modifyWindow: number;
   readonly concurrency: number;
   readonly emptied: EmptiedFolders | undefined;
+  /** Case-folded destination keys → the first destination path given them, where the destination ignores case. */
+  private readonly folded: Map<string, string> | undefined;
   /** The first failure, when `failFast` stopped the run. */
   stoppedBy: UfsError | undefined;
   /** Bytes transferred so far, and bytes expected (files known minus those skipped or failed). */
@@ -50,12 +53,40 @@ class Run {
     this.modifyWindow = checkModifyWindow(options.modifyWindow);
     this.concurrency = checkConcurrency(options.concurrency);
     this.emptied = operation === 'move' ? new EmptiedFolders(src as StorageNode) : undefined;
+    this.folded = ignoresCase(dest) ? new Map() : undefined;
     // Every transfer in flight listens to the run's signal, several times over (read, write, multipart parts).
     setMaxListeners(Math.max(10, this.concurrency * 8), this.controller.signal);
   }
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  /**
+   * Where the destination ignores case (Dropbox), whether another file of the tree already goes to this file's
+   * destination name (`A.txt` and `a.txt`, `Dir/x` and `dir/x`): then this one fails (it stays at the source) rather
+   * than overwrite the other. Only the names of the files taken are kept, one string each.
+   */
+  takenName(item: CopyItem): boolean {
+    if (this.folded === undefined) return false;
+    const name = caseFolded(item.dest.path);
+    const first = this.folded.get(name);
+    if (first === undefined) {
+      this.folded.set(name, item.dest.fullpath);
+      return false;
+    }
+    const stays = this.operation === 'move' ? 'moved; it stays at the source' : 'copied';
+    const detail =
+      `the destination does not tell upper from lower case, and another file of the tree already goes to ` +
+      `"${first}" under this name: not ${stays}`;
+    const context = {
+      operation: this.operation,
+      path: item.src.fullpath,
+      dest: item.dest.fullpath,
+      clashesWith: first,
+    };
+    this.fail(item.src.fullpath, item.dest.fullpath, new UfsError('INVALID_INPUT', `[ufs] ${detail}`, { context }));
+    return true;
   }
 
   /** A file counted in the expected total (tree files when listed, a single file once stat'ed). */
@@ -211,6 +242,7 @@ async function runTree(run: Run, items: AsyncGenerator<CopyItem>, root: Readable
         continue;
       }
       if (!selected) continue;
+      if (run.takenName(item)) continue;
       const expected = (item.src as StorageNode).listed?.size ?? 0;
       run.addPlanned(expected);
       const task = limit(() => run.process(item, expected));

@@ -9,9 +9,10 @@ import { locationOf, locationWithin, type KeyLocation } from '../util/location.j
  * Whether two nodes name the same object under different names, so that copying one onto the other would truncate
  * it and moving would delete it: the same key of the same backend instance once relative mounts are resolved (any
  * backend); the same file on this machine (backends with real paths: equal real paths, or the same device and
- * inode — links, bind mounts, hard links); the same location as the backends tell it (two S3 mounts on one bucket,
- * one with a prefix; two SFTP mounts of one server); or a local file that an SFTP server on this machine
- * serves under the same path (checked against the SFTP side's stat). A past version is never the current object.
+ * inode — links, bind mounts, hard links); the same location as the backends tell it (two S3, Azure or GCS mounts on
+ * one bucket or container, one with a prefix; two SFTP mounts of one server; two Dropbox mounts of one account, case
+ * ignored, except a case rename within one mount); or a local file that an SFTP server on this machine serves under
+ * the same path (checked against the SFTP side's stat). A past version is never the current object.
  */
 export async function sameFile(src: StorageNode, dest: StorageNode): Promise<boolean> {
   if (src.versionId !== undefined) return false;
@@ -24,7 +25,10 @@ export async function sameFile(src: StorageNode, dest: StorageNode): Promise<boo
     return a !== undefined && b !== undefined && sameInode(a, b);
   }
   const [here, there] = await Promise.all([locationOf(from.backend, from.key), locationOf(to.backend, to.key)]);
-  if (here !== undefined && there !== undefined && here.url === there.url) return true;
+  // Within one mount, keys that differ only in case on a backend that ignores case (Dropbox) are a rename of the
+  // name's case (native there), not a copy onto itself; through any two mounts they are one file.
+  const oneMount = src.mountName === dest.mountName && src.backend === dest.backend;
+  if (here !== undefined && there !== undefined && here.url === there.url && !oneMount) return true;
   return (
     (await servedHere(source, dest, there, (a, b) => a === b)) ||
     (await servedHere(target, src, here, (a, b) => a === b))
@@ -101,4 +105,23 @@ function statOf(path: string): Promise<Stats | undefined> {
 
 function sameInode(a: Stats, b: Stats): boolean {
   return a.dev === b.dev && a.ino === b.ino;
+}
+
+/**
+ * Whether the node's backend (before layers) takes names that differ only in case for one name (Dropbox): a tree
+ * copied there must not send two source files to one destination file (see the copy engine).
+ */
+export function ignoresCase(node: StorageNode): boolean {
+  try {
+    const { backend } = node.mount.locate(node.path);
+    return (backend as { caseInsensitive?: unknown }).caseInsensitive === true;
+  } catch {
+    // Not a node of a mount, or a relative mount whose parent is gone: the copy itself refuses it.
+    return false;
+  }
+}
+
+/** The name a key has where case is ignored: `Dir/A.txt` and `dir/a.txt` both `dir/a.txt`. */
+export function caseFolded(key: string): string {
+  return key.normalize('NFC').toLowerCase();
 }

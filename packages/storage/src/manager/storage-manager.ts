@@ -4,6 +4,7 @@ import { buildLayers } from '../config/layer-config.js';
 import type { Env } from '../config/interpolate.js';
 import { loadConfigFile } from '../config/load-file.js';
 import {
+  hasOwnUrlOption,
   looksLikeUrl,
   planMount,
   planSettings,
@@ -284,6 +285,8 @@ export class StorageManager implements NodeHost {
       throw configInvalid(plan.name, `cannot load the ${plan.protocol} backend: ${(err as Error).message}`, err);
     }
     let rawOptions = plan.options;
+    if (plan.urlMismatch !== undefined && !hasOwnUrlOption(definition.options))
+      throw configInvalid(plan.name, plan.urlMismatch);
     if (plan.url) {
       if (!definition.fromUrl)
         throw configInvalid(plan.name, `protocol "${definition.protocol}" cannot be given as a URL`);

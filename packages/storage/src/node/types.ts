@@ -98,7 +98,10 @@ export interface DeleteNodeOptions {
 }
 
 export interface UrlOptions {
-  /** Seconds a presigned URL stays valid. Default 3600. */
+  /**
+   * Seconds a presigned URL stays valid. Default 3600, or the one lifetime of a backend whose links have a fixed one
+   * (Dropbox temporary links: 14400; any other value is UNSUPPORTED there).
+   */
   expiresIn?: number;
   /** Content-Disposition for presigned GETs. */
   disposition?: string;

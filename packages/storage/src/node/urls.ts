@@ -20,9 +20,10 @@ export async function urlOf(node: StorageNode, options: UrlOptions = {}): Promis
     return guard(node, 'url', async () => publicUrl(node.path));
   }
   const signer = backendFor(node, 'url', 'read', 'presignGet', 'presignGet');
+  // A backend whose links have one lifetime (Dropbox: 4 hours) is asked for that one when none is given.
   return guard(node, 'url', () =>
     signer.presignGet!(node.path, {
-      expiresIn: options.expiresIn ?? 3600,
+      expiresIn: options.expiresIn ?? signer.capabilities.presignFixedSeconds ?? 3600,
       disposition: options.disposition,
       contentType: options.contentType,
     }),

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
-import type { StorageBackend } from '@org/core';
+import { normalizeKey, type StorageBackend } from '@org/core';
 
 /**
  * Where a key of a backend really lives, so that two mounts naming the same storage (two S3 mounts on one bucket,
@@ -54,4 +54,33 @@ export async function isThisMachine(host: string): Promise<boolean> {
   );
   const resolved = await lookup(bare, { all: true }).catch(() => []);
   return resolved.some(({ address }) => LOOPBACK.test(address) || own.has(address));
+}
+
+/**
+ * The location of a key of a blob store whose mount names `prefix` of a container or bucket: `base` (the container's
+ * or bucket's URL without query, e.g. `azure://127.0.0.1:10000/devstoreaccount1/box`) then the blob name. Names are
+ * compared as they are (blob names are case-sensitive).
+ */
+export function blobLocation(base: string, prefix: string | undefined, key: string): KeyLocation {
+  const name = [prefix ? normalizeKey(prefix) : '', key].filter((part) => part !== '').join('/');
+  return { url: name === '' ? base : `${base}/${name}` };
+}
+
+/**
+ * The base location of a container or bucket at `serviceUrl`
+ * (`https://account.blob.core.windows.net/container?sv=…`): `<scheme>://<host>/<path>` with the host in lower case
+ * and no query or fragment (which may hold a SAS token).
+ */
+export function serviceBase(scheme: string, serviceUrl: string, ...names: string[]): string {
+  const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(serviceUrl) ? serviceUrl : `https://${serviceUrl}`);
+  const path = [url.pathname.replace(/\/+$/, ''), ...names].join('/').replace(/\/{2,}/g, '/');
+  return `${scheme}://${url.host.toLowerCase()}${path.startsWith('/') ? path : `/${path}`}`.replace(/\/$/, '');
+}
+
+/** Gives a backend a `location` (for backends whose class does not define one); returns the same backend. */
+export function withLocation<T extends StorageBackend>(
+  backend: T,
+  locate: (key: string) => KeyLocation,
+): T & LocatedBackend {
+  return Object.assign(backend, { location: async (key: string) => locate(key) });
 }

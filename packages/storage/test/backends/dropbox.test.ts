@@ -41,8 +41,9 @@ describe('dropbox backend', () => {
     for (const call of calls) {
       const error = await expectUfsError(call(), 'PERMISSION_DENIED');
       expect(error.message).toMatch(
-        /^\[ufs\] \[dropbox\] (stat|read|write|list) "box:(a\.txt)?": invalid_access_token/,
+        /^\[ufs\] \[dropbox\] (stat|read|write|list) "box:(a\.txt)?": the access token is invalid or expired$/,
       );
+      expect(error.context.summary).toMatch(/^invalid_access_token/);
       expect(error.context.status).toBe(401);
     }
   });
@@ -110,7 +111,9 @@ describe('dropbox backend', () => {
     expect((await get(refreshing, 'rt/file.txt')).toString()).toBe('refreshed');
     expect(fake.calls.filter((c) => c === 'oauth2/token')).toHaveLength(1);
     const revoked = await create({ accessToken: undefined, refreshToken: 'nope', appKey: 'key', appSecret: 'secret' });
-    expect((await expectUfsError(revoked.stat('x'), 'PERMISSION_DENIED')).message).toMatch(/invalid_grant/);
+    const refused = await expectUfsError(revoked.stat('x'), 'PERMISSION_DENIED');
+    expect(refused.message).toMatch(/: the refresh token is invalid or revoked$/);
+    expect(refused.context.summary).toMatch(/^invalid_grant/);
     await expectUfsError(revoked.read('x'), 'PERMISSION_DENIED');
   });
 
@@ -173,12 +176,13 @@ describe('dropbox backend', () => {
     await expectUfsError(box.copy!('moved.txt', 'x.txt', { metadata: { a: 'b' } }), 'UNSUPPORTED');
   });
 
-  it('gives 4-hour temporary links, and refuses longer ones', async () => {
+  it('gives 4-hour temporary links, and refuses any other lifetime', async () => {
     await put(box, 'link.txt', 'linked');
-    const url = await box.presignGet!('link.txt', { expiresIn: 3600 });
+    const url = await box.presignGet!('link.txt', { expiresIn: 4 * 3600 });
     expect(await (await fetch(url)).text()).toBe('linked');
+    await expectUfsError(box.presignGet!('link.txt', { expiresIn: 3600 }), 'UNSUPPORTED');
     await expectUfsError(box.presignGet!('link.txt', { expiresIn: 5 * 3600 }), 'INVALID_INPUT');
-    await expectUfsError(box.presignGet!('absent.txt', { expiresIn: 60 }), 'NOT_FOUND');
+    await expectUfsError(box.presignGet!('absent.txt', { expiresIn: 4 * 3600 }), 'NOT_FOUND');
   });
 
   it("checks whole downloads against Dropbox's content_hash", async () => {

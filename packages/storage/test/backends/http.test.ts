@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { StorageBackend } from '@org/core';
 import { describeBackendContract, expectUfsError, get, readAll } from '@org/storage-testing';
-import definition from '../../src/backends/http/index.js';
+import definition, { createHttpBackend } from '../../src/backends/http/index.js';
 import { loadBackend } from '../../src/registry.js';
 import { startStaticServer } from '../fakes/static-http-server.js';
 
@@ -137,6 +137,23 @@ describe('http backend', () => {
     const dead = create({ baseUrl: `http://127.0.0.1:${port}/` });
     const error = await expectUfsError(dead.stat('x'), 'UNAVAILABLE');
     expect(error.retryable).toBe(true);
+  });
+
+  it('names a port fetch refuses (CONFIG_INVALID), at mount time and when the backend is built directly', async () => {
+    expect(() => definition.options.parse({ baseUrl: 'http://127.0.0.1:1/' })).toThrow(
+      'baseUrl uses port 1, which fetch refuses to connect to',
+    );
+    const direct = createHttpBackend({
+      baseUrl: 'http://127.0.0.1:6000/files/',
+      headers: {},
+      timeoutMs: 1000,
+      ignoredRange: 'skip',
+    });
+    const error = await expectUfsError(direct.stat('a.txt'), 'CONFIG_INVALID');
+    expect(error.message).toBe(
+      '[ufs] [http] stat "http:a.txt": baseUrl uses port 6000, which fetch refuses to connect to (a blocked "bad port" of the Fetch standard): use another port',
+    );
+    await expectUfsError(direct.read('a.txt'), 'CONFIG_INVALID');
   });
 
   it('percent-encodes each segment, keeps the base query, never escapes the base', async () => {

@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { StorageBackend } from '@org/core';
+import type { StorageBackend, UfsError } from '@org/core';
 import { describeBackendContract, expectUfsError, get, listAll, put } from '@org/storage-testing';
+import { copyNode } from '../../src/copy/index.js';
+import { StorageManager, unreadableOf } from '../../src/index.js';
 import { createHttpBackend } from '../../src/backends/http/index.js';
 import memory from '../../src/backends/memory/index.js';
 import definition, { type ZipBackend } from '../../src/backends/zip/index.js';
@@ -47,9 +49,10 @@ const hostile = renameEntries(
     'bad_nul.txt': 'bad\u0000nul.txt',
   },
 );
-const source = bufferSource({ 'archives/site.zip': hostile });
+const source = bufferSource({ 'archives/site.zip': hostile, 'archives/clean.zip': await buildZip(specs) });
 
-describeBackendContract('zip', { backend: open(source, 'archives/site.zip'), fixtures });
+// The contract lists the fixtures and nothing else: the hostile archive's listings also report its skipped entries.
+describeBackendContract('zip', { backend: open(source, 'archives/clean.zip'), fixtures });
 
 describe('zip backend', () => {
   const zip = open(source, 'archives/site.zip');
@@ -106,8 +109,64 @@ describe('zip backend', () => {
     for (const key of ['evil.txt', 'tmp/evil.txt', 'x.txt', 'win.txt', 'C:', 'a', 'tmp']) {
       expect(await zip.stat(key)).toBeNull();
     }
-    const all = (await listAll(zip, '', { recursive: true })).map((e) => e.key);
-    expect(all.some((k) => /evil|win|x\.txt|nul/.test(k))).toBe(false);
+    // Listings report them as unreadable entries (never files or folders), with the reason.
+    const all = await listAll(zip, '', { recursive: true });
+    expect(all.filter((e) => /evil|win|x\.txt|nul/.test(e.key)).every((e) => unreadableOf(e) && !e.isFile)).toBe(true);
+    expect(all.filter((e) => unreadableOf(e)).map((e) => e.key)).toHaveLength(5);
+  });
+
+  it('reports every entry a listing leaves out to nodes, and a tree copy counts them as errors', async () => {
+    const archive = renameEntries(
+      await buildZip([
+        { name: 'QQ/evil.txt', data: Buffer.from('escape') },
+        { name: 'Qabs.txt', data: Buffer.from('absolute') },
+        { name: 'ok/QQ/QQ/x.txt', data: Buffer.from('deep') },
+        { name: 'good.txt', data: Buffer.from('good') },
+        { name: 'dup.txt', data: Buffer.from('first') },
+        { name: 'dup.txt', data: Buffer.from('second') },
+        { name: 'win\\path.txt', data: Buffer.from('win') },
+        { name: 'a/b.txt', data: Buffer.from('b') },
+        { name: 'a', data: Buffer.from('a file') },
+      ]),
+      { 'QQ/evil.txt': '../evil.txt', 'Qabs.txt': '/abs.txt', 'ok/QQ/QQ/x.txt': 'ok/../../x.txt' },
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'ufs-zip-left-out-'));
+    const storage = new StorageManager();
+    try {
+      writeFileSync(join(dir, 'evil.zip'), archive);
+      await storage.configure([
+        { name: 'loc', protocol: 'local', root: dir },
+        { name: 'zevil', protocol: 'zip', archive: 'loc:evil.zip' },
+      ]);
+      const reported: UfsError[] = [];
+      const listed: string[] = [];
+      const report = (e: UfsError) => reported.push(e);
+      for await (const node of storage
+        .node('zevil:')
+        .list({ recursive: true, onUnreadable: report, onInvalidName: report }))
+        listed.push(node.path);
+      expect(listed).toEqual(['a', 'a/b.txt', 'dup.txt', 'good.txt', 'win', 'win/path.txt']);
+      const messages = reported.map((e) => e.message);
+      expect(messages).toHaveLength(5);
+      for (const name of ['../evil.txt', '/abs.txt', 'ok/../../x.txt', 'dup.txt', 'a'])
+        expect(messages.some((m) => m.includes(`left out of the listing`) && m.includes(name))).toBe(true);
+      expect(messages.find((m) => m.includes('"/abs.txt"'))).toMatch(/absolute path/);
+      expect(messages.find((m) => m.includes('"dup.txt"'))).toMatch(/a later entry of the same name replaces it/);
+      expect(messages.find((m) => m.includes('archive entry "a"'))).toMatch(/a folder of the same name comes first/);
+      // A one-level listing of the root reports the same entries (all of them are in the root).
+      const level: UfsError[] = [];
+      await storage
+        .node('zevil:')
+        .children({ onUnreadable: (e) => level.push(e), onInvalidName: (e) => level.push(e) });
+      expect(level).toHaveLength(5);
+      const summary = await copyNode(storage.node('zevil:'), storage.node('loc:evilout'));
+      expect(summary.files).toBe(4);
+      expect(summary.errors).toHaveLength(5);
+      expect(readdirSync(join(dir, 'evilout')).sort()).toEqual(['a', 'dup.txt', 'good.txt', 'win']);
+    } finally {
+      await storage.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads a stored entry by range without downloading the archive', async () => {
@@ -203,13 +262,8 @@ describe('zip backend', () => {
     await put(mem, 'bundles/site.zip', hostile);
     const options = definition.options.parse({ archive: 'mem:bundles/site.zip', source: mem, key: 'bundles/site.zip' });
     const backend = (await definition.create(options, context)) as ZipBackend;
-    expect((await listAll(backend, '')).map((e) => e.key)).toEqual([
-      'docs',
-      'empty.txt',
-      'readme.txt',
-      'stored',
-      'ünï',
-    ]);
+    const listed = (await listAll(backend, '')).filter((e) => !unreadableOf(e));
+    expect(listed.map((e) => e.key)).toEqual(['docs', 'empty.txt', 'readme.txt', 'stored', 'ünï']);
     expect(await get(backend, 'stored/raw.bin', { start: 99_990 })).toEqual(
       contents['stored/raw.bin']!.data.subarray(99_990),
     );

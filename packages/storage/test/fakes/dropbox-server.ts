@@ -48,6 +48,7 @@ const RPC_ROUTES = new Set([
   'files/move_v2',
   'files/get_temporary_link',
   'files/list_revisions',
+  'users/get_current_account',
 ]);
 /** Routes whose path is a ReadPath, which may be `rev:<rev>`. */
 const REV_ROUTES = new Set(['files/get_metadata', 'files/download']);
@@ -70,6 +71,7 @@ function modeOf(mode: unknown): string {
 export async function startDropboxFake(): Promise<DropboxFake> {
   const store = new DropboxStore();
   const tokens = new Set<string>();
+  const accountId = `dbid:AA${randomBytes(16).toString('hex')}`;
   const refreshTokens = new Map<string, { appKey: string; appSecret: string }>();
   const calls: string[] = [];
   const faults: { count: number; status: number; route?: string; retryAfter?: number }[] = [];
@@ -135,6 +137,10 @@ export async function startDropboxFake(): Promise<DropboxFake> {
     if (!auth || !tokens.has(auth[1]!)) {
       return json(401, { error_summary: 'invalid_access_token/..', error: { '.tag': 'invalid_access_token' } });
     }
+
+    // One account per fake: every token reaches it (the call has no argument: no body, no Content-Type).
+    if (route === 'users/get_current_account')
+      return json(200, { account_id: accountId, name: { display_name: 'Fake' } });
 
     let arg: Record<string, unknown>;
     try {

@@ -42,6 +42,8 @@ export interface AzureBackendSettings {
   concurrency: number;
   /** The mount's name, for errors (`[ufs] [azure] read "photos:a.jpg": …`). Default `azure`. */
   mountName?: string;
+  /** HTTP agents of a client built for this mount, closed by dispose(). */
+  agents?: { destroy(): void }[];
 }
 
 const DELETE_CONCURRENCY = 16;
@@ -97,8 +99,9 @@ export class AzureBackend implements StorageBackend {
     return { mount: this.settings.mountName ?? 'azure', protocol: 'azure' };
   }
 
-  private fail(err: unknown, operation: string, key: Key): UfsError {
-    return mapAzureError(err, keyContext(this.site, operation, key), this.container.containerName);
+  /** `signal`: the caller's, so that only its abort reads as ABORTED (a lost connection is UNAVAILABLE). */
+  private fail(err: unknown, operation: string, key: Key, signal?: AbortSignal): UfsError {
+    return mapAzureError(err, keyContext(this.site, operation, key), this.container.containerName, signal);
   }
 
   private blob(key: Key) {
@@ -134,12 +137,12 @@ export class AzureBackend implements StorageBackend {
         }
         return entry;
       } catch (err) {
-        const mapped = this.fail(err, 'stat', key);
+        const mapped = this.fail(err, 'stat', key, options.signal);
         if (mapped.code !== 'NOT_FOUND' || mapped.context.azureCode === 'ContainerNotFound') throw mapped;
         return (await hasChildren(this.container, this.paths, key, options.signal)) ? dirEntry(key) : null;
       }
     } catch (err) {
-      throw this.fail(err, 'stat', key);
+      throw this.fail(err, 'stat', key, options.signal);
     }
   }
 
@@ -153,15 +156,15 @@ export class AzureBackend implements StorageBackend {
     } catch (err) {
       // A start at or past the end of the blob: nothing to read (like fs.createReadStream).
       if (azureStatus(err) === 416 && offset > 0) return Readable.from([]);
-      throw this.fail(err, 'read', key);
+      throw this.fail(err, 'read', key, options.signal);
     }
     const body = response.readableStreamBody as Readable | undefined;
     if (!body) throw keyError('UNEXPECTED', this.site, 'read', key, 'the response has no body');
-    return this.mapStreamErrors(body, key);
+    return this.mapStreamErrors(body, key, options.signal);
   }
 
   /** Errors raised while the body streams become UfsErrors too. */
-  private mapStreamErrors(body: Readable, key: Key): Readable {
+  private mapStreamErrors(body: Readable, key: Key, signal: AbortSignal | undefined): Readable {
     const out = new Readable({
       read: () => body.resume(),
       destroy: (err, callback) => {
@@ -173,7 +176,7 @@ export class AzureBackend implements StorageBackend {
       if (!out.push(chunk)) body.pause();
     });
     body.once('end', () => out.push(null));
-    body.once('error', (err) => out.destroy(this.fail(err, 'read', key)));
+    body.once('error', (err) => out.destroy(this.fail(err, 'read', key, signal)));
     return out;
   }
 
@@ -232,7 +235,7 @@ export class AzureBackend implements StorageBackend {
       }
     } catch (err) {
       input.destroy();
-      throw this.fail(options.signal?.aborted ? abortReason(options.signal) : err, 'write', key);
+      throw this.fail(options.signal?.aborted ? abortReason(options.signal) : err, 'write', key, options.signal);
     }
   }
 
@@ -255,9 +258,10 @@ export class AzureBackend implements StorageBackend {
         pageSize: options.pageSize,
         cursor: options.cursor,
         signal: options.signal,
+        site: this.site,
       });
     } catch (err) {
-      throw this.fail(err, 'list', key);
+      throw this.fail(err, 'list', key, options.signal);
     }
   }
 
@@ -288,7 +292,7 @@ export class AzureBackend implements StorageBackend {
         );
       }
     } catch (err) {
-      throw this.fail(err, 'delete', key);
+      throw this.fail(err, 'delete', key, options.signal);
     }
   }
 
@@ -318,7 +322,7 @@ export class AzureBackend implements StorageBackend {
         throw keyError('UNEXPECTED', this.site, 'copy', from, why, { context: { to } });
       }
     } catch (err) {
-      throw this.fail(err, 'copy', from);
+      throw this.fail(err, 'copy', from, options.signal);
     }
   }
 
@@ -366,5 +370,10 @@ export class AzureBackend implements StorageBackend {
 
   private noVersions(operation: string, key: Key): UfsError {
     return keyError('UNSUPPORTED', this.site, operation, key, 'blob versions are not supported');
+  }
+
+  /** Closes the kept-alive sockets of the client this mount built. */
+  async dispose(): Promise<void> {
+    for (const agent of this.settings.agents ?? []) agent.destroy();
   }
 }

@@ -1,11 +1,42 @@
-import { BlobServiceClient, ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import type { Agent } from 'node:http';
+import {
+  BlobServiceClient,
+  ContainerClient,
+  StorageSharedKeyCredential,
+  type StoragePipelineOptions,
+} from '@azure/storage-blob';
 import { UfsError } from '@org/core';
+import { DEFAULT_TIMEOUT_MS, timeoutAgents } from '../../util/socket-timeouts.js';
 import type { AzureOptions } from './options.js';
 
 /** A container client, and the shared key that can sign SAS URLs when the mount has one. */
 export interface AzureConnection {
   container: ContainerClient;
   sharedKey: StorageSharedKeyCredential | undefined;
+  /** The agents of a client built here (their sockets carry connectTimeoutMs / timeoutMs); closed by dispose(). */
+  agents?: { destroy(): void }[];
+}
+
+/** Pipeline options; `agent` is passed through to @azure/core-rest-pipeline (its `agentPolicy`). */
+type PipelineOptions = StoragePipelineOptions & { agent?: Agent };
+
+/**
+ * Builds a client twice: once to learn its URL, then with an agent of that protocol whose sockets fail after
+ * `connectTimeoutMs` without a connection and after `timeoutMs` with nothing received (the SDK has no idle timeout
+ * of its own: a server that accepts and never answers would be waited for forever).
+ */
+function withTimeouts<T extends { url: string }>(
+  options: AzureOptions,
+  make: (pipeline: PipelineOptions) => T,
+): { client: T; agents: { destroy(): void }[] } {
+  const url = new URL(make({}).url);
+  const agents = timeoutAgents({
+    endpoint: url.origin,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  });
+  const agent = url.protocol === 'https:' ? agents.https : agents.http;
+  return { client: make({ agent }), agents: [agents.http, agents.https] };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -30,13 +61,14 @@ function fromAccount(options: AzureOptions, account: string, env: Env, mountName
     } catch (err) {
       throw configError(mountName, `accountKey is not usable: ${(err as Error).message}`);
     }
-    const service = new BlobServiceClient(endpoint, credential);
-    return { container: service.getContainerClient(options.container), sharedKey: credential };
+    const { client, agents } = withTimeouts(options, (p) => new BlobServiceClient(endpoint, credential, p));
+    return { container: client.getContainerClient(options.container), sharedKey: credential, agents };
   }
   const sas = env.AZURE_STORAGE_SAS_TOKEN;
   if (sas) {
-    const service = new BlobServiceClient(`${endpoint}?${sas.replace(/^\?/, '')}`);
-    return { container: service.getContainerClient(options.container), sharedKey: undefined };
+    const url = `${endpoint}?${sas.replace(/^\?/, '')}`;
+    const { client, agents } = withTimeouts(options, (p) => new BlobServiceClient(url, undefined, p));
+    return { container: client.getContainerClient(options.container), sharedKey: undefined, agents };
   }
   throw configError(
     mountName,
@@ -44,15 +76,16 @@ function fromAccount(options: AzureOptions, account: string, env: Env, mountName
   );
 }
 
-function fromConnectionString(connectionString: string, container: string, mountName: string): AzureConnection {
-  let service: BlobServiceClient;
+function fromConnectionString(connectionString: string, options: AzureOptions, mountName: string): AzureConnection {
+  let built: { client: BlobServiceClient; agents: { destroy(): void }[] };
   try {
-    service = BlobServiceClient.fromConnectionString(connectionString);
+    built = withTimeouts(options, (p) => BlobServiceClient.fromConnectionString(connectionString, p));
   } catch (err) {
     // The SDK's message never contains the key itself.
     throw configError(mountName, `connectionString is not valid: ${(err as Error).message}`);
   }
-  return { container: service.getContainerClient(container), sharedKey: sharedKeyOf(service) };
+  const { client, agents } = built;
+  return { container: client.getContainerClient(options.container), sharedKey: sharedKeyOf(client), agents };
 }
 
 /**
@@ -60,12 +93,16 @@ function fromConnectionString(connectionString: string, container: string, mount
  * (`…/container?sv=…`, Azurite: `http://127.0.0.1:10000/devstoreaccount1/container?sv=…`): when its last path
  * segment is the container, it is used as is.
  */
-function fromSasUrl(sasUrl: string, container: string): AzureConnection {
+function fromSasUrl(sasUrl: string, options: AzureOptions): AzureConnection {
+  const { container } = options;
   const url = new URL(sasUrl);
   const last = url.pathname.split('/').filter(Boolean).at(-1);
-  const client =
-    last === container ? new ContainerClient(sasUrl) : new BlobServiceClient(sasUrl).getContainerClient(container);
-  return { container: client, sharedKey: undefined };
+  const { client, agents } = withTimeouts(options, (p) =>
+    last === container
+      ? new ContainerClient(sasUrl, undefined, p)
+      : new BlobServiceClient(sasUrl, undefined, p).getContainerClient(container),
+  );
+  return { container: client, sharedKey: undefined, agents };
 }
 
 /** Builds the container client from the mount options, falling back to the usual environment variables. */
@@ -80,11 +117,11 @@ export function connectAzure(options: AzureOptions, env: Env, mountName: string)
     }
     return { container: client, sharedKey: sharedKeyOf(client) };
   }
-  if (options.connectionString) return fromConnectionString(options.connectionString, options.container, mountName);
-  if (options.sasUrl) return fromSasUrl(options.sasUrl, options.container);
+  if (options.connectionString) return fromConnectionString(options.connectionString, options, mountName);
+  if (options.sasUrl) return fromSasUrl(options.sasUrl, options);
   if (options.accountName) return fromAccount(options, options.accountName, env, mountName);
   if (env.AZURE_STORAGE_CONNECTION_STRING) {
-    return fromConnectionString(env.AZURE_STORAGE_CONNECTION_STRING, options.container, mountName);
+    return fromConnectionString(env.AZURE_STORAGE_CONNECTION_STRING, options, mountName);
   }
   if (env.AZURE_STORAGE_ACCOUNT) return fromAccount(options, env.AZURE_STORAGE_ACCOUNT, env, mountName);
   throw configError(

@@ -1,4 +1,5 @@
 import { describeContext, httpError, isUfsError, toUfsError, UfsError, type ErrorContext } from '@org/core';
+import { socketTimeoutError } from '../../util/socket-timeouts.js';
 
 interface RestErrorLike {
   name?: string;
@@ -25,8 +26,12 @@ export function azureStatus(err: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-/** Maps an @azure/storage-blob error to a UfsError with the context of the operation. */
-export function mapAzureError(err: unknown, context: ErrorContext, container: string): UfsError {
+/**
+ * Maps an @azure/storage-blob error to a UfsError with the context of the operation. `signal` is the caller's: the
+ * SDK also raises an AbortError when the connection is lost mid-download (its RetriableReadableStream gives up), and
+ * only an abort of that signal is ABORTED; any other AbortError is UNAVAILABLE (retryable).
+ */
+export function mapAzureError(err: unknown, context: ErrorContext, container: string, signal?: AbortSignal): UfsError {
   if (isUfsError(err)) return err.withContext(context);
   const status = azureStatus(err);
   const code = azureErrorCode(err);
@@ -64,6 +69,15 @@ export function mapAzureError(err: unknown, context: ErrorContext, container: st
       cause: err,
       retryable: mapped.retryable,
       retryAfterMs: mapped.retryAfterMs,
+    });
+  }
+  const timeout = socketTimeoutError(err, context);
+  if (timeout) return timeout;
+  if ((err as RestErrorLike | null)?.name === 'AbortError' && !signal?.aborted) {
+    return new UfsError('UNAVAILABLE', `${prefix} the connection was lost before the transfer ended`, {
+      context,
+      cause: err,
+      retryable: true,
     });
   }
   return toUfsError(err, context);

@@ -4,6 +4,7 @@ import { AzureBackend } from './backend.js';
 import { connectAzure } from './client.js';
 import { mapAzureError } from './errors.js';
 import { azureOptionsSchema } from './options.js';
+import { blobLocation, serviceBase, withLocation } from '../../util/location.js';
 
 export { AzureBackend } from './backend.js';
 export { azureOptionsSchema, type AzureOptions } from './options.js';
@@ -50,7 +51,7 @@ export default defineBackend({
   options: azureOptionsSchema,
   fromUrl,
   async create(options, context) {
-    const { container, sharedKey } = connectAzure(options, context.env, context.mountName);
+    const { container, sharedKey, agents } = connectAzure(options, context.env, context.mountName);
     if (options.createContainer) {
       try {
         await container.createIfNotExists();
@@ -62,13 +63,17 @@ export default defineBackend({
         );
       }
     }
-    return new AzureBackend({
+    const backend = new AzureBackend({
       container,
       sharedKey,
       prefix: options.prefix,
       blockSize: options.blockSize,
       concurrency: options.concurrency,
       mountName: context.mountName,
+      agents,
     });
+    // Two mounts of one container (one with a prefix) are one storage: `azure://host/account/container/blob`.
+    const base = serviceBase('azure', container.url);
+    return withLocation(backend, (key) => blobLocation(base, options.prefix, key));
   },
 });

@@ -1,6 +1,8 @@
 import type { BlobItem, ContainerClient } from '@azure/storage-blob';
 import type { EntryStat, Key, ListPage } from '@org/core';
+import type { ErrorSite } from '../../errors.js';
 import type { BlobPaths } from '../../util/blob-paths.js';
+import { isAddressable, unaddressableEntry } from '../../util/key-names.js';
 import { mtimeIn } from '../../util/mtime-metadata.js';
 
 /** Azure returns at most 5000 entries per page. */
@@ -31,10 +33,28 @@ export function dirEntry(key: Key): EntryStat {
   return { key, isFile: false, isDir: true, size: 0 };
 }
 
+/**
+ * The entry of a listed name (a blob name or a common prefix `a/b/`), or, when no path can name it (an empty segment as
+ * in `a//b.txt`, a name not in Unicode NFC), an unreadable entry saying so: the node layer reports it, as S3 does,
+ * never passes it over in silence nor lists it under another path.
+ */
+function listedEntry(
+  paths: BlobPaths,
+  name: string,
+  site: ErrorSite | undefined,
+  entry: (key: Key) => EntryStat,
+): EntryStat {
+  const inside = paths.prefix ? name.slice(paths.prefix.length + 1) : name;
+  const key = inside.endsWith('/') ? inside.slice(0, -1) : inside;
+  return isAddressable(key) ? entry(key) : unaddressableEntry(site ?? { mount: 'azure', protocol: 'azure' }, inside);
+}
+
 export interface ListRequest {
   recursive: boolean;
   pageSize: number | undefined;
   cursor: string | undefined;
+  /** The mount errors name (reports of names no path can name). */
+  site?: ErrorSite;
   signal: AbortSignal | undefined;
 }
 
@@ -60,7 +80,8 @@ export async function listPage(
     const { value: page } = await pages.next();
     if (page) {
       for (const item of page.segment.blobItems) {
-        if (!item.name.endsWith('/')) entries.push(fileEntry(paths.key(item.name), item));
+        if (!item.name.endsWith('/'))
+          entries.push(listedEntry(paths, item.name, request.site, (k) => fileEntry(k, item)));
       }
       continuation = page.continuationToken;
     }
@@ -70,9 +91,10 @@ export async function listPage(
       .byPage(byPage);
     const { value: page } = await pages.next();
     if (page) {
-      for (const p of page.segment.blobPrefixes ?? []) entries.push(dirEntry(paths.key(p.name)));
+      for (const p of page.segment.blobPrefixes ?? []) entries.push(listedEntry(paths, p.name, request.site, dirEntry));
       for (const item of page.segment.blobItems) {
-        if (!item.name.endsWith('/')) entries.push(fileEntry(paths.key(item.name), item));
+        if (!item.name.endsWith('/'))
+          entries.push(listedEntry(paths, item.name, request.site, (k) => fileEntry(k, item)));
       }
       continuation = page.continuationToken;
     }

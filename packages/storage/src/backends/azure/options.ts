@@ -1,6 +1,7 @@
 import { ContainerClient } from '@azure/storage-blob';
 import { normalizeKey } from '@org/core';
 import { z } from 'zod';
+import { timeoutMsSchema } from '../../util/socket-timeouts.js';
 
 const MiB = 1024 * 1024;
 
@@ -63,6 +64,13 @@ export const azureOptionsSchema = z
     containerClient: z
       .custom<ContainerClient>(isContainerClient, 'containerClient must be a ContainerClient from @azure/storage-blob')
       .optional(),
+    /**
+     * Time to establish the TCP connection, and socket idle time (nothing received or sent, mid-body too) that fails
+     * a request with TIMEOUT; 60 s each by default (DEFAULT_TIMEOUT_MS), 0 for no limit. Not with a ready
+     * `containerClient`.
+     */
+    connectTimeoutMs: timeoutMsSchema('connectTimeoutMs').optional(),
+    timeoutMs: timeoutMsSchema('timeoutMs').optional(),
     /** Create the container when it does not exist (on first use). */
     createContainer: z.boolean().default(false),
     /** Block size of streamed uploads (bytes). */
@@ -93,6 +101,17 @@ export const azureOptionsSchema = z
         message:
           'endpoint goes with accountName (+ accountKey); a connection string or SAS URL already names its endpoint',
       });
+    }
+    if (options.containerClient !== undefined) {
+      for (const key of ['connectTimeoutMs', 'timeoutMs'] as const) {
+        if (options[key] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `${key} cannot be combined with a ready containerClient: configure the client's own pipeline instead`,
+          });
+        }
+      }
     }
     if (options.accountKey !== undefined && options.accountName === undefined) {
       ctx.addIssue({ code: 'custom', path: ['accountName'], message: 'accountName is required with accountKey' });

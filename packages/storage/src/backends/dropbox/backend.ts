@@ -21,6 +21,7 @@ import {
   type WriteResult,
 } from '@org/core';
 import { keyContext } from '../../errors.js';
+import type { KeyLocation } from '../../util/location.js';
 import { requestedRange } from '../http/range.js';
 import type { DropboxClient } from './client.js';
 import { dropboxError, hasSummary } from './errors.js';
@@ -51,6 +52,7 @@ export class DropboxBackend implements StorageBackend {
     rename: true,
     presignGet: true,
     presignMaxSeconds: TEMPORARY_LINK_SECONDS,
+    presignFixedSeconds: TEMPORARY_LINK_SECONDS,
     directories: true,
     atomicWrite: true,
     conditionalWrite: true,
@@ -64,6 +66,8 @@ export class DropboxBackend implements StorageBackend {
     // server_modified is RFC 3339 without fractions: whole seconds.
     modifiedPrecisionMs: 1000,
   });
+  /** Dropbox paths are case-insensitive: `A.txt` and `a.txt` are one file (copies check it, see copy/identity.ts). */
+  readonly caseInsensitive = true;
   private readonly paths: DropboxPaths;
   private readonly revisions: DropboxRevisions;
 
@@ -228,24 +232,48 @@ export class DropboxBackend implements StorageBackend {
     await this.transfer('rename', from, to, {});
   }
 
+  /**
+   * Where a key lives whatever mount reaches it: `dropbox://<api host>/<account>/<absolute path, lower case>` (see
+   * `DropboxClient.account`). Dropbox compares paths case-insensitively, so `A.txt` and `a.txt` are one location.
+   */
+  async location(key: string): Promise<KeyLocation> {
+    return { url: `dropbox://${await this.client.account()}${this.paths.toPath(key).toLowerCase()}` };
+  }
+
   /** Revisions of the file, newest first; a deleted (or moved away) file's latest entry is a delete marker. */
   async versions(key: string): Promise<VersionInfo[]> {
     const context = this.ctx('versions', key);
     return this.revisions.list(this.filePath(key, 'versions'), this.request(), context);
   }
 
+  /**
+   * A temporary link: it always lasts 4 hours (`TEMPORARY_LINK_SECONDS`, also `presignFixedSeconds`), which Dropbox
+   * cannot shorten, so a shorter `expiresIn` is UNSUPPORTED rather than a link living longer than asked; a longer or
+   * non-positive one is INVALID_INPUT, as on every backend with a `presignMaxSeconds`.
+   */
   async presignGet(key: string, options: PresignOptions): Promise<string> {
-    const context = this.ctx('presignGet', key);
-    if (!(options.expiresIn > 0) || options.expiresIn > TEMPORARY_LINK_SECONDS) {
+    const context = this.ctx('url', key);
+    const { expiresIn } = options;
+    const lifetime = `Dropbox temporary links always last 4 hours (${TEMPORARY_LINK_SECONDS} s)`;
+    if (!(expiresIn > 0) || expiresIn > TEMPORARY_LINK_SECONDS) {
       throw new UfsError(
         'INVALID_INPUT',
-        `${describeContext(context)} Dropbox temporary links last ${TEMPORARY_LINK_SECONDS} s; expiresIn must be 1..${TEMPORARY_LINK_SECONDS}`,
-        { context },
+        `${describeContext(context)} ${lifetime}; expiresIn must be ${TEMPORARY_LINK_SECONDS}, ` +
+          `got ${String(expiresIn)}`,
+        { context: { ...context, expiresIn, lifetime: TEMPORARY_LINK_SECONDS } },
+      );
+    }
+    if (expiresIn !== TEMPORARY_LINK_SECONDS) {
+      throw new UfsError(
+        'UNSUPPORTED',
+        `${describeContext(context)} ${lifetime} and cannot be made shorter: a link for ${expiresIn} s cannot be ` +
+          `given (ask for ${TEMPORARY_LINK_SECONDS} s, or give no expiry)`,
+        { context: { ...context, expiresIn, lifetime: TEMPORARY_LINK_SECONDS } },
       );
     }
     try {
       const { result } = await this.client.sdk.filesGetTemporaryLink(
-        { path: this.filePath(key, 'presignGet') },
+        { path: this.filePath(key, 'url') },
         this.request(),
       );
       return result.link;

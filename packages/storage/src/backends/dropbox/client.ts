@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describeContext, UfsError, type ErrorContext } from '@org/core';
 import { Dropbox, DropboxAuth } from 'dropbox';
 import { timedFetch, type FetchFunction, type TimedResponse } from '../http/fetch-stream.js';
@@ -14,6 +15,13 @@ export interface DropboxClient {
   readonly sdk: Dropbox;
   readonly auth: DropboxAuth;
   readonly fetch: FetchFunction;
+  /**
+   * Which Dropbox account the client reaches, for telling two mounts of one account apart from two accounts (see
+   * `DropboxBackend.location`): `<api host>/account:<account id>` from `users/get_current_account`, or when that
+   * cannot be asked (an app without the `account_info.read` scope, a failure) `<api host>/token:<hash>`, a SHA-256 of
+   * the credential (never the credential itself). Asked once.
+   */
+  account(): Promise<string>;
 }
 
 /**
@@ -42,7 +50,18 @@ export function createClient(
     clientSecret: credentials.appSecret,
     fetch,
   });
-  return { sdk: new Dropbox({ auth, fetch }), auth, fetch };
+  const sdk = new Dropbox({ auth, fetch });
+  const host = options.apiBaseUrl ? new URL(options.apiBaseUrl).host.toLowerCase() : 'dropboxapi.com';
+  const credential = credentials.accessToken ?? `${credentials.appKey ?? ''}/${credentials.refreshToken ?? ''}`;
+  let account: Promise<string> | undefined;
+  const ask = async (): Promise<string> => {
+    try {
+      return `account:${(await sdk.usersGetCurrentAccount()).result.account_id}`;
+    } catch {
+      return `token:${createHash('sha256').update(credential).digest('hex').slice(0, 32)}`;
+    }
+  };
+  return { sdk, auth, fetch, account: async () => `${host}/${await (account ??= ask())}` };
 }
 
 /** JSON for the `Dropbox-API-Arg` header: non-ASCII escaped, as HTTP headers must be ASCII. */

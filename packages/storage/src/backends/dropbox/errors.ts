@@ -39,7 +39,47 @@ function retryAfterOf(failure: DropboxFailure): number | undefined {
   return typeof seconds === 'number' ? seconds * 1000 : undefined;
 }
 
-/** Maps anything a Dropbox call throws to a UfsError with `[ufs] [dropbox] <op> "<key>": <summary>`. */
+/**
+ * What a Dropbox error summary means, in words (`path/not_found/..` → `no such file or folder`), naming the side of a
+ * copy or move it is about (`from_lookup/…` the source, `to/…` the destination); undefined for one not known here.
+ */
+export function summaryInWords(summary: string, status: number): string | undefined {
+  if (/missing_scope/.test(summary)) return 'the access token lacks a permission (scope) this needs';
+  if (status === 401 || /^(invalid_access_token|expired_access_token)/.test(summary))
+    return 'the access token is invalid or expired';
+  if (/invalid_grant/.test(summary)) return 'the refresh token is invalid or revoked';
+  const side = /^from_(lookup|write)\//.test(summary) ? 'the source' : /^to\//.test(summary) ? 'the destination' : '';
+  const words: Array<[RegExp, string, string]> = [
+    // pattern, words for the key itself, words for one side of a copy or move
+    [/not_found/, 'no such file or folder', `${side} does not exist`],
+    [/not_file/, 'is a folder, not a file', `${side} is a folder, not a file`],
+    [/not_folder/, 'a file is where a folder is needed', `a file is where ${side} needs a folder`],
+    [/conflict\/folder/, 'a folder already exists there', `a folder already exists at ${side}`],
+    [/conflict\/file/, 'a file already exists there', `a file already exists at ${side}`],
+    [/conflict|already_exists/, 'already exists', `${side} already exists`],
+    [
+      /insufficient_space|insufficient_quota/,
+      'the Dropbox account is out of space',
+      'the Dropbox account is out of space',
+    ],
+    [
+      /too_many_write_operations|too_many_requests/,
+      'too many requests at once (rate limited)',
+      'too many requests at once (rate limited)',
+    ],
+    [/no_write_permission/, 'no permission to write there', `no permission to write at ${side}`],
+    [/malformed_path/, 'the path is not a valid Dropbox path', `${side} is not a valid Dropbox path`],
+    [/disallowed_name/, 'the name is not allowed on Dropbox', `${side} has a name Dropbox does not allow`],
+  ];
+  const found = words.find(([pattern]) => pattern.test(summary));
+  if (found === undefined) return undefined;
+  return side === '' ? found[1] : found[2];
+}
+
+/**
+ * Maps anything a Dropbox call throws to a UfsError with `[ufs] [dropbox] <op> "<key>": <what went wrong in words>`;
+ * the raw Dropbox summary (`path/not_found/..`) stays in `context.summary`.
+ */
 export function dropboxError(err: unknown, context: ErrorContext): UfsError {
   if (isUfsError(err)) return err.withContext(context);
   if (!isDropboxFailure(err)) return toUfsError(err, context);
@@ -56,9 +96,9 @@ export function dropboxError(err: unknown, context: ErrorContext): UfsError {
     const classified = classifyHttpStatus(status) ?? { code: 'UNEXPECTED' as const, retryable: false };
     [code, retryable] = [classified.code, classified.retryable];
   }
-  const detail = summary || `HTTP ${status}`;
+  const detail = summaryInWords(summary, status) ?? (summary || `HTTP ${status}`);
   return new UfsError(code, `${describeContext(ctx)} ${detail}`, {
-    context: ctx,
+    context: summary === '' ? ctx : { ...ctx, summary },
     retryable,
     cause: err,
     retryAfterMs: code === 'RATE_LIMITED' ? retryAfterOf(err) : undefined,

@@ -1,4 +1,4 @@
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, File, FileMetadata } from '@google-cloud/storage';
 import type { UfsError } from '@org/core';
@@ -25,6 +25,7 @@ import { dirEntry, generationsOf, hasChildren, listPage, namesBelow, objectEntry
 import { keyContext, keyError, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
 import { mtimeIn, withMtime, withoutMtime } from '../../util/mtime-metadata.js';
+import { timeoutUfsError, type SocketTimeouts } from '../../util/socket-timeouts.js';
 
 export interface GcsBackendSettings {
   bucket: Bucket;
@@ -35,6 +36,8 @@ export interface GcsBackendSettings {
   chunkSize: number | undefined;
   /** The mount's name, for errors (`[ufs] [gcs] read "photos:a.jpg": …`). Default `gcs`. */
   mountName?: string;
+  /** Limits of the client the backend built: a read's body fails after `timeoutMs` with nothing received. */
+  timeouts?: SocketTimeouts;
 }
 
 const DELETE_CONCURRENCY = 16;
@@ -88,7 +91,7 @@ export class GcsBackend implements StorageBackend {
   }
 
   private fail(err: unknown, operation: string, key: Key): UfsError {
-    return mapGcsError(err, keyContext(this.site, operation, key), this.bucket.name);
+    return mapGcsError(err, keyContext(this.site, operation, key), this.bucket.name, this.settings.timeouts);
   }
 
   private file(key: Key, versionId?: string, operation = 'read'): File {
@@ -132,6 +135,7 @@ export class GcsBackend implements StorageBackend {
     requireFileKey(key, this.site, 'read');
     const { offset, count } = byteRange(options, this.site, key);
     let stream: Readable;
+    let expected: number | undefined;
     try {
       options.signal?.throwIfAborted();
       // Read the generation that was stat'ed: the stream is of one object version even if a writer replaces it.
@@ -146,19 +150,81 @@ export class GcsBackend implements StorageBackend {
       // which is only the fallback for composite objects (they have no MD5).
       const validation = metadata.md5Hash ? 'md5' : 'crc32c';
       stream = file.createReadStream(whole ? { validation } : { start: offset, end, validation: false });
+      // A gzip-encoded object may be served decompressed: its byte count is not the stored size.
+      if (!/gzip/i.test(metadata.contentEncoding ?? '')) expected = end - offset + 1;
     } catch (err) {
       throw this.fail(err, 'read', key);
     }
-    // Errors while streaming (network, checksum mismatch) reach the consumer as UfsErrors too.
-    const out = new PassThrough();
-    const onAbort = () => out.destroy(abortError(options.signal!));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    stream.once('error', (err) => out.destroy(this.fail(err, 'read', key)));
-    out.once('close', () => {
-      options.signal?.removeEventListener('abort', onAbort);
-      stream.destroy();
+    return this.guardedStream(stream, key, expected, options.signal);
+  }
+
+  /**
+   * The SDK's download stream, made to end: when the connection is lost mid-way it may neither end nor fail (or end
+   * short). Fewer bytes than `expected`, a 'close' without 'end', or nothing received for `timeoutMs` while the
+   * consumer waits fail the stream (UNAVAILABLE or TIMEOUT, retryable); errors of the SDK reach the consumer as
+   * UfsErrors; an abort of `signal` destroys it.
+   */
+  private guardedStream(stream: Readable, key: Key, expected: number | undefined, signal?: AbortSignal): Readable {
+    const idleMs = this.settings.timeouts?.timeoutMs ?? 0;
+    let received = 0;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const stopTimer = () => {
+      clearTimeout(timer);
+      timer = undefined;
+    };
+    const out = new Readable({
+      read: () => {
+        stream.resume();
+        armTimer();
+      },
+      destroy: (err, callback) => {
+        settled = true;
+        stopTimer();
+        signal?.removeEventListener('abort', onAbort);
+        stream.destroy();
+        callback(err);
+      },
     });
-    stream.pipe(out);
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      out.destroy(err);
+    };
+    const lost = (why: string) => keyError('UNAVAILABLE', this.site, 'read', key, `the connection was lost ${why}`);
+    function armTimer() {
+      if (settled || idleMs === 0) return;
+      stopTimer();
+      timer = setTimeout(() => fail(timeoutOf()), idleMs);
+    }
+    const timeoutOf = () => timeoutUfsError('idle', keyContext(this.site, 'read', key), this.settings.timeouts!);
+    const onAbort = () => fail(abortError(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stream.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (out.push(chunk)) armTimer();
+      else {
+        // The consumer is not reading: it is not the server that is idle.
+        stream.pause();
+        stopTimer();
+      }
+    });
+    stream.once('end', () => {
+      if (expected !== undefined && received < expected) {
+        fail(lost(`after ${received} of ${expected} bytes`));
+        return;
+      }
+      settled = true;
+      stopTimer();
+      signal?.removeEventListener('abort', onAbort);
+      out.push(null);
+    });
+    stream.once('error', (err) => fail(this.fail(err, 'read', key)));
+    stream.once('close', () => {
+      // 'close' after 'end' is normal; before it, with no error, the download was cut off.
+      if (!settled) setImmediate(() => fail(lost(`after ${received} bytes, before the end of the file`)));
+    });
+    armTimer();
     return out;
   }
 
@@ -213,6 +279,7 @@ export class GcsBackend implements StorageBackend {
         recursive: options.recursive ?? false,
         pageSize: options.pageSize,
         cursor: options.cursor,
+        site: this.site,
       });
     } catch (err) {
       throw this.fail(err, 'list', key);

@@ -1,11 +1,14 @@
 import { Storage, type Bucket, type StorageOptions } from '@google-cloud/storage';
 import { UfsError } from '@org/core';
+import { DEFAULT_TIMEOUT_MS, type SocketTimeouts } from '../../util/socket-timeouts.js';
 import type { GcsOptions } from './options.js';
 
 export interface GcsConnection {
   bucket: Bucket;
   /** URLs can be signed locally (a service-account private key is known) or by the key file's account. */
   canSign: boolean;
+  /** The limits of a client built here (a handed-in one keeps its own): what reads and timeout errors use. */
+  timeouts?: SocketTimeouts;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -32,12 +35,29 @@ export function connectGcs(options: GcsOptions, env: Env, mountName: string): Gc
   const apiEndpoint = options.apiEndpoint ?? (emulator && /^https?:\/\//.test(emulator) ? emulator : undefined);
   const keyFilename = options.keyFilename ?? (options.credentials ? undefined : env.GOOGLE_APPLICATION_CREDENTIALS);
   const projectId = options.projectId ?? env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT;
+  const timeouts: SocketTimeouts = {
+    endpoint: new URL(apiEndpoint ?? 'https://storage.googleapis.com').origin,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  };
   const settings: StorageOptions = {
+    // The SDK's per-request timeout runs until the response's headers (node-fetch's `timeout`), connecting included.
+    ...(responseDeadline(timeouts) > 0 ? { timeout: responseDeadline(timeouts) } : {}),
     ...(projectId ? { projectId } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(keyFilename ? { keyFilename } : {}),
     ...(apiEndpoint ? { apiEndpoint: apiEndpoint.replace(/\/+$/, '') } : {}),
   };
   const storage = new Storage(settings);
-  return { bucket: storage.bucket(name), canSign: Boolean(options.credentials?.private_key || keyFilename) };
+  return {
+    bucket: storage.bucket(name),
+    canSign: Boolean(options.credentials?.private_key || keyFilename),
+    timeouts,
+  };
+}
+
+/** The wait for a response's headers: `connectTimeoutMs + timeoutMs`, 0 (none) when either is off. */
+export function responseDeadline(timeouts: SocketTimeouts): number {
+  if (timeouts.connectTimeoutMs === 0 || timeouts.timeoutMs === 0) return 0;
+  return Math.min(timeouts.connectTimeoutMs + timeouts.timeoutMs, 2_147_483_647);
 }

@@ -1,4 +1,5 @@
 import { describeContext, httpError, isUfsError, toUfsError, UfsError, type ErrorContext } from '@org/core';
+import type { SocketTimeouts } from '../../util/socket-timeouts.js';
 
 interface GcsErrorLike {
   code?: unknown;
@@ -40,11 +41,29 @@ export function isMissingBucket(err: unknown): boolean {
   return gcsStatus(err) === 404 && /bucket does not exist/i.test(text);
 }
 
-/** Maps an @google-cloud/storage error to a UfsError with the context of the operation. */
-export function mapGcsError(err: unknown, context: ErrorContext, bucket: string): UfsError {
+/** node-fetch's own timeout (the SDK's per-request `timeout`): `network timeout at: <url>`. */
+function isFetchTimeout(err: unknown): boolean {
+  const e = err as { name?: unknown; type?: unknown } | null;
+  return e?.name === 'FetchError' && e.type === 'request-timeout';
+}
+
+/**
+ * Maps an @google-cloud/storage error to a UfsError with the context of the operation. `timeouts`: the limits of
+ * the client the backend built, named by a TIMEOUT.
+ */
+export function mapGcsError(err: unknown, context: ErrorContext, bucket: string, timeouts?: SocketTimeouts): UfsError {
   if (isUfsError(err)) return err.withContext(context);
   const e = (err ?? {}) as GcsErrorLike;
   const prefix = describeContext(context);
+  if (isFetchTimeout(err)) {
+    const server = timeouts?.endpoint ?? 'the server';
+    const within = timeouts ? `${timeouts.connectTimeoutMs + timeouts.timeoutMs} ms ` : '';
+    return new UfsError(
+      'TIMEOUT',
+      `${prefix} no answer from ${server} within ${within}(connectTimeoutMs + timeoutMs)`,
+      { context: { ...context, timeout: 'timeoutMs' }, cause: err, retryable: true },
+    );
+  }
   const status = gcsStatus(err);
   const reason = e.errors?.[0]?.reason;
   const options = { context: { ...context, status, gcsReason: reason }, cause: err };

@@ -3,6 +3,7 @@ import { defineBackend } from '../../backend-definition.js';
 import { GcsBackend } from './backend.js';
 import { connectGcs } from './client.js';
 import { gcsOptionsSchema } from './options.js';
+import { blobLocation, serviceBase, withLocation } from '../../util/location.js';
 
 export { GcsBackend } from './backend.js';
 export { gcsOptionsSchema, type GcsOptions } from './options.js';
@@ -43,8 +44,8 @@ export default defineBackend({
   options: gcsOptionsSchema,
   fromUrl,
   create(options, context) {
-    const { bucket, canSign } = connectGcs(options, context.env, context.mountName);
-    return new GcsBackend({
+    const { bucket, canSign, timeouts } = connectGcs(options, context.env, context.mountName);
+    const backend = new GcsBackend({
       bucket,
       prefix: options.prefix,
       canSign,
@@ -52,6 +53,10 @@ export default defineBackend({
       resumableThreshold: options.resumableThreshold,
       chunkSize: options.chunkSize,
       mountName: context.mountName,
+      timeouts,
     });
+    // Two mounts of one bucket (one with a prefix) are one storage: `gcs://endpoint host/bucket/object`.
+    const base = serviceBase('gcs', bucket.storage.apiEndpoint, bucket.name);
+    return withLocation(backend, (key) => blobLocation(base, options.prefix, key));
   },
 });

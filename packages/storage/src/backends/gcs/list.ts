@@ -1,6 +1,8 @@
 import type { Bucket, FileMetadata } from '@google-cloud/storage';
 import type { EntryStat, Key, ListPage, VersionInfo } from '@org/core';
+import type { ErrorSite } from '../../errors.js';
 import type { BlobPaths } from '../../util/blob-paths.js';
+import { isAddressable, unaddressableEntry } from '../../util/key-names.js';
 import { mtimeIn, withoutMtime } from '../../util/mtime-metadata.js';
 
 /** objects.list returns at most 1000 entries (items + prefixes) per page. */
@@ -37,10 +39,28 @@ export function dirEntry(key: Key): EntryStat {
   return { key, isFile: false, isDir: true, size: 0 };
 }
 
+/**
+ * The entry of a listed name (a object name or a common prefix `a/b/`), or, when no path can name it (an empty segment as
+ * in `a//b.txt`, a name not in Unicode NFC), an unreadable entry saying so: the node layer reports it, as S3 does,
+ * never passes it over in silence nor lists it under another path.
+ */
+function listedEntry(
+  paths: BlobPaths,
+  name: string,
+  site: ErrorSite | undefined,
+  entry: (key: Key) => EntryStat,
+): EntryStat {
+  const inside = paths.prefix ? name.slice(paths.prefix.length + 1) : name;
+  const key = inside.endsWith('/') ? inside.slice(0, -1) : inside;
+  return isAddressable(key) ? entry(key) : unaddressableEntry(site ?? { mount: 'gcs', protocol: 'gcs' }, inside);
+}
+
 export interface ListRequest {
   recursive: boolean;
   pageSize: number | undefined;
   cursor: string | undefined;
+  /** The mount errors name (reports of names no path can name). */
+  site?: ErrorSite;
 }
 
 /**
@@ -57,10 +77,11 @@ export async function listPage(bucket: Bucket, paths: BlobPaths, key: Key, reque
   });
   const entries: EntryStat[] = [];
   for (const prefix of (response as { prefixes?: string[] } | undefined)?.prefixes ?? []) {
-    entries.push(dirEntry(paths.key(prefix)));
+    entries.push(listedEntry(paths, prefix, request.site, dirEntry));
   }
   for (const file of files) {
-    if (!file.name.endsWith('/')) entries.push(objectEntry(paths.key(file.name), file.metadata));
+    if (!file.name.endsWith('/'))
+      entries.push(listedEntry(paths, file.name, request.site, (k) => objectEntry(k, file.metadata)));
   }
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const cursor = (next as { pageToken?: string } | null | undefined)?.pageToken;

@@ -1,6 +1,7 @@
 import { Bucket, Storage } from '@google-cloud/storage';
 import { normalizeKey } from '@org/core';
 import { z } from 'zod';
+import { timeoutMsSchema } from '../../util/socket-timeouts.js';
 
 const MiB = 1024 * 1024;
 
@@ -64,6 +65,13 @@ export const gcsOptionsSchema = z
     /** A ready client: a `Storage` (then `bucket` is required) or a `Bucket`. */
     storage: z.custom<Storage>(isStorage, 'storage must be a Storage from @google-cloud/storage').optional(),
     bucketClient: z.custom<Bucket>(isBucket, 'bucketClient must be a Bucket from @google-cloud/storage').optional(),
+    /**
+     * How long to wait, 60 s each by default (DEFAULT_TIMEOUT_MS), 0 for no limit; only for a client this backend
+     * builds. The SDK's HTTP client connects by itself, so the wait for each response (connecting included) is
+     * bounded by `connectTimeoutMs + timeoutMs`; a read's body then fails after `timeoutMs` with nothing received.
+     */
+    connectTimeoutMs: timeoutMsSchema('connectTimeoutMs').optional(),
+    timeoutMs: timeoutMsSchema('timeoutMs').optional(),
     /** The bucket has Object Versioning on: declare versions (generations) and keep old ones readable. */
     versioning: z.boolean().default(false),
     /** Writes of a known size up to this many bytes go in one request; larger or unknown sizes use resumable uploads. */
@@ -93,9 +101,9 @@ export const gcsOptionsSchema = z
       ctx.addIssue({ code: 'custom', path: ['bucket'], message: 'bucket is required: the name of the GCS bucket' });
     }
     const clients = (['storage', 'bucketClient'] as const).filter((k) => options[k] !== undefined);
-    const settings = (['credentials', 'keyFilename', 'apiEndpoint', 'projectId'] as const).filter(
-      (k) => options[k] !== undefined,
-    );
+    const settings = (
+      ['credentials', 'keyFilename', 'apiEndpoint', 'projectId', 'connectTimeoutMs', 'timeoutMs'] as const
+    ).filter((k) => options[k] !== undefined);
     if (clients.length > 1 || (clients.length === 1 && settings.length > 0)) {
       ctx.addIssue({
         code: 'custom',

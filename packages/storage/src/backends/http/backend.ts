@@ -83,6 +83,7 @@ export function createHttpBackend(options: HttpBackendOptions, mountName = PROTO
         signal,
         fetch: options.fetch,
         context,
+        urlOption: 'baseUrl',
       },
     );
   }

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { describeContext, toUfsError, UfsError, type ErrorContext } from '@org/core';
+import { badPortError } from '../../util/fetch-ports.js';
 
 export type FetchFunction = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -10,6 +11,8 @@ export interface TimedFetchOptions {
   signal?: AbortSignal;
   fetch?: FetchFunction;
   context: ErrorContext;
+  /** The option the URL's origin comes from (`baseUrl`), named when fetch refuses its port. */
+  urlOption?: string;
 }
 
 export interface BodyOptions {
@@ -41,8 +44,8 @@ function timeoutError(context: ErrorContext, timeoutMs: number, what: string): U
 
 /**
  * `fetch` with the caller's abort signal and a timeout for the headers, returning a response whose body can be
- * streamed with an idle timeout, a skip and a limit. Every failure is a UfsError (ABORTED, TIMEOUT, or the network
- * error classified by `toUfsError`).
+ * streamed with an idle timeout, a skip and a limit. Every failure is a UfsError (ABORTED, TIMEOUT, CONFIG_INVALID
+ * for a port fetch refuses, or the network error classified by `toUfsError`).
  */
 export async function timedFetch(
   url: string | URL,
@@ -71,7 +74,7 @@ export async function timedFetch(
     response = await fetchFn(url, { ...init, signal: controller.signal });
   } catch (err) {
     release();
-    throw failure ?? toUfsError(err, context);
+    throw failure ?? badPortError(err, url, context, options.urlOption) ?? toUfsError(err, context);
   } finally {
     clearTimeout(timer);
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineBackend } from '../../backend-definition.js';
 import { createHttpBackend, PROTOCOL } from './backend.js';
+import { badPortMessage, fetchRefusedPort } from '../../util/fetch-ports.js';
 import type { FetchFunction } from './fetch-stream.js';
 
 export { createHttpBackend, type HttpBackendOptions } from './backend.js';
@@ -18,7 +19,11 @@ const optionsSchema = z
   .object({
     baseUrl: z
       .string({ error: 'baseUrl is required: the http(s) URL that keys are resolved against' })
-      .refine(isHttpUrl, 'baseUrl must be an absolute http:// or https:// URL'),
+      .refine(isHttpUrl, 'baseUrl must be an absolute http:// or https:// URL')
+      .superRefine((value, ctx) => {
+        const port = fetchRefusedPort(value);
+        if (port !== undefined) ctx.addIssue({ code: 'custom', message: badPortMessage('baseUrl', port) });
+      }),
     /** Sent with every request (e.g. `authorization`). */
     headers: z.record(z.string(), z.string(), { error: 'headers must map header names to strings' }).default({}),
     /** Time allowed for the answer's headers, and for each wait on the body. */

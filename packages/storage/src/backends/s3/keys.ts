@@ -1,4 +1,5 @@
 import { keyError } from '../../errors.js';
+import { isAddressable } from '../../util/key-names.js';
 import { MTIME_KEY } from '../../util/mtime-metadata.js';
 
 /**
@@ -56,25 +57,8 @@ export class KeyMap {
   }
 }
 
-/**
- * Why no path can name this key, or undefined when one can. Paths are what `normalizeKey` makes: non-empty segments,
- * none of them `.` or `..`, in Unicode NFC. An object written by another tool with a decomposed name (`cafe\u0301`,
- * as macOS spells it) is reached by no path (the path `café` is the NFC key), and beside an NFC twin it would list
- * as a second entry under the twin's path: such keys are reported, never listed.
- */
-export function unaddressableReason(key: string): string | undefined {
-  if (key === '') return 'it is empty';
-  for (const segment of key.split('/')) {
-    if (segment === '' || segment === '.' || segment === '..') return 'it has an empty, "." or ".." segment';
-  }
-  if (key.normalize('NFC') !== key) return 'it is not in Unicode NFC (a path names its NFC form, another key)';
-  return undefined;
-}
-
-/** Keys that `normalizeKey` could produce (see unaddressableReason). */
-export function isAddressable(key: string): boolean {
-  return unaddressableReason(key) === undefined;
-}
+// Moved to util/key-names.ts (Azure and GCS listings report such keys too).
+export { isAddressable, unaddressableReason } from '../../util/key-names.js';
 
 /** Percent-encodes each segment of a key as RFC 3986 wants (also `!'()*`), keeping the slashes. */
 export function encodePath(key: string): string {

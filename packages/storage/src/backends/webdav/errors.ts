@@ -7,6 +7,7 @@ import {
   type ErrorCode,
   type ErrorContext,
 } from '@org/core';
+import { socketTimeoutError } from '../../util/socket-timeouts.js';
 
 export function ufsError(code: ErrorCode, context: ErrorContext, detail: string, cause?: unknown): UfsError {
   return new UfsError(code, `${describeContext(context)} ${detail}`, { context, cause });
@@ -38,7 +39,10 @@ const DETAILS: Record<number, string> = {
   507: 'insufficient storage on the server',
 };
 
-/** Maps an error of the `webdav` client, of fetch (network) or of an abort to a UfsError with context. */
+/**
+ * Maps an error of the `webdav` client, of fetch (network), of an abort or of the sockets' timeouts
+ * (`connectTimeoutMs`, `timeoutMs`) to a UfsError with context.
+ */
 export function webdavError(err: unknown, context: ErrorContext, signal?: AbortSignal): UfsError {
   if (isUfsError(err)) return err.withContext(context);
   if (signal?.aborted) {
@@ -52,6 +56,8 @@ export function webdavError(err: unknown, context: ErrorContext, signal?: AbortS
       },
     );
   }
+  const timeout = socketTimeoutError(err, context);
+  if (timeout) return timeout;
   const status = statusOf(err);
   if (status !== undefined) {
     const response = (err as { response?: ResponseLike }).response;

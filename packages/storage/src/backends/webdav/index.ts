@@ -1,5 +1,3 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import {
   capabilities,
@@ -19,12 +17,14 @@ import {
 import { AuthType, createClient, type WebDAVClient } from 'webdav';
 import { defineBackend } from '../../backend-definition.js';
 import { keyContext } from '../../errors.js';
+import { DEFAULT_TIMEOUT_MS, timeoutAgents } from '../../util/socket-timeouts.js';
 import { ListingRest } from '../../util/listing-rest.js';
 import { ufsError, webdavError } from './errors.js';
 import type { Dav } from './folders.js';
 import { deleteKey, listKey, mkdirKey, readKey, statKey, transfer } from './operations.js';
 import { webdavOptionsFromUrl, webdavOptionsSchema, type WebdavOptions } from './options.js';
 import { writeKey } from './writer.js';
+import { blobLocation, serviceBase, withLocation } from '../../util/location.js';
 
 type Source = Readable | AsyncIterable<Uint8Array>;
 
@@ -168,8 +168,12 @@ export default defineBackend({
     if (options.client) {
       client = options.client;
     } else {
-      const httpAgent = new HttpAgent({ keepAlive: true });
-      const httpsAgent = new HttpsAgent({ keepAlive: true });
+      // Keep-alive agents whose sockets fail after connectTimeoutMs / timeoutMs (idle) instead of waiting forever.
+      const { http: httpAgent, https: httpsAgent } = timeoutAgents({
+        endpoint: new URL(options.url!).origin,
+        connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      });
       agents.push(httpAgent, httpsAgent);
       client = createClient(options.url!, {
         username: options.username,
@@ -186,6 +190,10 @@ export default defineBackend({
       depthInfinity: options.depthInfinity,
       rests: new ListingRest(),
     };
-    return new WebdavBackend(dav, options, { mountName, agents });
+    const backend = new WebdavBackend(dav, options, { mountName, agents });
+    // Two mounts of one server folder (one of them of a folder below) are one storage: `webdav://host/path/key`.
+    if (options.url === undefined) return backend;
+    const base = serviceBase('webdav', options.url);
+    return withLocation(backend, (key) => blobLocation(base, undefined, key));
   },
 });

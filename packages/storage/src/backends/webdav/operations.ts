@@ -58,7 +58,14 @@ export async function readKey(dav: Dav, key: string, options: ReadOptions, conte
   try {
     response = await dav.client.customRequest(davPath(key), { method: 'GET', headers, signal });
   } catch (err) {
-    if (statusOf(err) === 416) return Readable.from([]);
+    const status = statusOf(err);
+    if (status === 416) return Readable.from([]);
+    // A GET of a collection is refused (405, 403 or 400 depending on the server): say what it is, as every backend.
+    if (status !== undefined && status !== 404 && status < 500 && status !== 401) {
+      const stat = await statOrNull(dav, key, signal).catch(() => null);
+      if (key === '' || stat?.type === 'directory')
+        throw ufsError('INVALID_INPUT', context, 'is a folder, not a file', err);
+    }
     throw err;
   }
   const raw = (response as { body?: unknown }).body;
@@ -92,12 +99,17 @@ function decodeCursor(cursor: string, context: ErrorContext): string {
   throw ufsError('INVALID_INPUT', context, `invalid list cursor ${JSON.stringify(cursor)}`);
 }
 
+/**
+ * The entries below the folder `key` (one level, or all with `deep`). Our own temporary uploads (`.ufs-upload-…`) are
+ * left out, unless `includeTemporary`: then they are listed, marked `temporary`, for a cleaner of interrupted uploads.
+ */
 async function children(
   dav: Dav,
   key: string,
   deep: boolean,
   context: ErrorContext,
   signal?: AbortSignal,
+  includeTemporary = false,
 ): Promise<EntryStat[]> {
   let items: FileStat[];
   try {
@@ -119,13 +131,16 @@ async function children(
   // PROPFIND on a file answers with the file itself.
   if (entries.some((e) => e.key === key && e.isFile))
     throw ufsError('INVALID_INPUT', context, `"${key}" is a file, not a folder`);
-  return entries.filter(
+  const listed = entries.filter(
     (e) =>
       e.key !== key &&
       isWithin(key, e.key) &&
       (deep || parentKey(e.key) === key) &&
-      !e.key.split('/').some((segment) => segment.startsWith(TEMP_PREFIX)),
+      (includeTemporary || !e.key.split('/').some((segment) => segment.startsWith(TEMP_PREFIX))),
   );
+  if (includeTemporary)
+    for (const e of listed) if (e.isFile && baseName(e.key).startsWith(TEMP_PREFIX)) e.temporary = true;
+  return listed;
 }
 
 /**
@@ -145,10 +160,12 @@ export async function listKey(dav: Dav, key: string, options: ListOptions, conte
   if (!Number.isSafeInteger(pageSize) || pageSize < 1)
     throw ufsError('INVALID_INPUT', context, `invalid pageSize ${pageSize}`);
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, context);
-  const listing = `${options.recursive === true}\u0000${key}`;
+  const withTemporary = options.includeTemporary === true;
+  // The rest of a listing with temporary files is kept apart from that of one without.
+  const listing = `${options.recursive === true}\u0000${withTemporary}\u0000${key}`;
   const all =
     (options.cursor === undefined ? undefined : dav.rests.take(listing, options.cursor)) ??
-    (await children(dav, key, options.recursive === true, context, options.signal))
+    (await children(dav, key, options.recursive === true, context, options.signal, withTemporary))
       .filter((e) => after === undefined || e.key > after)
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   if (all.length <= pageSize) return { entries: all };
@@ -206,11 +223,12 @@ export async function mkdirKey(dav: Dav, key: string, options: MkdirOptions, con
     await dav.client.createDirectory(davPath(key));
   } catch (err) {
     const status = statusOf(err);
-    if (status === 409) {
-      // 409 is a parent that is not a folder (RFC 4918 §9.3.1): missing, or a file (Apache mod_dav answers so).
-      const parent = await statOrNull(dav, parentKey(key)).catch(() => null);
-      if (parent && parent.type !== 'directory')
-        throw ufsError('INVALID_INPUT', context, `"${parentKey(key)}" is a file, not a folder`, err);
+    if (status === 409 || status === 403) {
+      // 409 is a parent that is not a folder (RFC 4918 §9.3.1): missing, or a file (Apache mod_dav answers so); some
+      // servers (webdav-server) answer 403 for a file in the way. A file among the parents is said as on every backend.
+      const file = await fileAbove(dav, key);
+      if (file !== undefined) throw ufsError('INVALID_INPUT', context, `"${file}" is a file, not a folder`, err);
+      if (status === 403) throw err;
       throw ufsError(
         'NOT_FOUND',
         { ...context, missing: `${String(context.mount)}:${parentKey(key)}` },
@@ -223,6 +241,16 @@ export async function mkdirKey(dav: Dav, key: string, options: MkdirOptions, con
     if (now?.type === 'directory' && options.existOk) return;
     throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`, err);
   }
+}
+
+/** The nearest existing parent of `key` when it is a file (undefined when it is a folder, or none can be read). */
+async function fileAbove(dav: Dav, key: string): Promise<string | undefined> {
+  for (let k = parentKey(key); k !== ''; k = parentKey(k)) {
+    const stat = await statOrNull(dav, k).catch(() => undefined);
+    if (stat === undefined) return undefined;
+    if (stat) return stat.type === 'directory' ? undefined : k;
+  }
+  return undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { WebDAVClient } from 'webdav';
 import { z } from 'zod';
+import { timeoutMsSchema } from '../../util/socket-timeouts.js';
 
 /** `true`/`false` as booleans or as the strings a URL query or `${ENV}` interpolation gives. */
 const booleanish = z
@@ -35,6 +36,12 @@ export const webdavOptionsSchema = z
      * which some servers ignore): faster, but neither atomic nor reliably conditional.
      */
     atomicWrites: booleanish.default(true),
+    /**
+     * Time to establish the TCP connection, and socket idle time (nothing received or sent, mid-body too) that fails
+     * a request with TIMEOUT; 60 s each by default (DEFAULT_TIMEOUT_MS), 0 for no limit. Not with a ready `client`.
+     */
+    connectTimeoutMs: timeoutMsSchema('connectTimeoutMs').optional(),
+    timeoutMs: timeoutMsSchema('timeoutMs').optional(),
     /** A ready client from the `webdav` package (`createClient(...)`); then `url` and credentials are not needed. */
     client: z
       .custom<WebDAVClient>(
@@ -51,6 +58,17 @@ export const webdavOptionsSchema = z
         message: '"url" is required (the base URL of the WebDAV collection)',
       });
     }
+    if (o.client !== undefined) {
+      for (const key of ['connectTimeoutMs', 'timeoutMs'] as const) {
+        if (o[key] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `"${key}" cannot be combined with a ready "client": give its agents their own timeouts instead`,
+          });
+        }
+      }
+    }
     if (o.password !== undefined && o.username === undefined) {
       ctx.addIssue({ code: 'custom', path: ['username'], message: '"password" is given without "username"' });
     }
@@ -58,11 +76,19 @@ export const webdavOptionsSchema = z
 
 export type WebdavOptions = z.output<typeof webdavOptionsSchema>;
 
-const QUERY_KEYS = ['publicBaseUrl', 'depthInfinity', 'atomicWrites', 'authType'] as const;
+const QUERY_KEYS = [
+  'publicBaseUrl',
+  'depthInfinity',
+  'atomicWrites',
+  'authType',
+  'connectTimeoutMs',
+  'timeoutMs',
+] as const;
 
 /**
  * `webdav://[user[:password]@]host[:port]/path?…` → `http://host:port/path`; `webdavs://` → `https://`
- * (`dav://`/`davs://` too). Query keys: publicBaseUrl, depthInfinity, atomicWrites, authType.
+ * (`dav://`/`davs://` too). Query keys: publicBaseUrl, depthInfinity, atomicWrites, authType,
+ * connectTimeoutMs, timeoutMs.
  */
 export function webdavOptionsFromUrl(url: URL): Record<string, unknown> {
   const secure = url.protocol === 'webdavs:' || url.protocol === 'davs:';

@@ -16,8 +16,9 @@ import {
 } from '@org/core';
 import yauzl from 'yauzl';
 import { keyContext } from '../../errors.js';
+import { unreadableEntry } from '../../util/unreadable.js';
 import { rangeLength, requestedRange } from '../http/range.js';
-import { Catalog, statOf, type FileNode } from './catalog.js';
+import { Catalog, statOf, type FileNode, type ListedNode } from './catalog.js';
 import { BackendRandomAccessReader, copyToTempFile, type TempCopy } from './source-reader.js';
 
 export const PROTOCOL = 'zip';
@@ -160,7 +161,15 @@ export class ZipBackend implements StorageBackend {
       throw new UfsError('INVALID_INPUT', `${describeContext(context)} "${key}" is a file, not a folder`, { context });
     const page = all.slice(offset, offset + pageSize);
     const next = offset + page.length;
-    return { entries: page.map(statOf), cursor: next < all.length ? String(next) : undefined };
+    return { entries: page.map((node) => this.listed(node)), cursor: next < all.length ? String(next) : undefined };
+  }
+
+  /** A listed node; an entry left out (a zip-slip name, a conflict) is an unreadable entry saying why. */
+  private listed(node: ListedNode): EntryStat {
+    if (node.kind !== 'skipped') return statOf(node);
+    const context = this.ctx('list', node.key);
+    const why = `archive entry ${JSON.stringify(node.name)} is not exposed: ${node.reason}`;
+    return unreadableEntry(node.key, new UfsError('INVALID_INPUT', `${describeContext(context)} ${why}`, { context }));
   }
 
   async write(key: string): Promise<WriteResult> {

@@ -16,13 +16,23 @@ export interface DirNode {
   mtime?: Date;
 }
 
-export type CatalogNode = FileNode | DirNode;
-
 /** An entry that is not exposed, and why (zip-slip names, conflicts). */
 export interface SkippedEntry {
   name: string;
   reason: string;
 }
+
+/** A skipped entry as listings report it, in the folder it would be in (the root for a name outside the archive). */
+export interface SkippedNode extends SkippedEntry {
+  kind: 'skipped';
+  /** The entry's name as it is (a trailing slash dropped): the listing's report names it. */
+  key: string;
+  /** The folder whose listings report it. */
+  folder: string;
+}
+
+export type CatalogNode = FileNode | DirNode;
+export type ListedNode = CatalogNode | SkippedNode;
 
 /**
  * The archive's entries as a tree of keys. Names are checked with the same `normalizeKey` as every other key:
@@ -32,6 +42,8 @@ export interface SkippedEntry {
 export class Catalog {
   private readonly nodes = new Map<string, CatalogNode>([['', { kind: 'dir', key: '', children: [] }]]);
   readonly skipped: SkippedEntry[] = [];
+  /** Skipped entries by the folder whose listings report them. */
+  private readonly skippedIn = new Map<string, SkippedNode[]>();
 
   get(key: string): CatalogNode | undefined {
     return this.nodes.get(key);
@@ -41,26 +53,27 @@ export class Catalog {
     // Unicode path extra field first, then the UTF-8 flag, else CP437; backslashes become slashes.
     const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
     const isDir = name.endsWith('/');
-    if (/^([a-zA-Z]:|\/)/.test(name)) return this.skip(name, 'absolute path');
+    if (/^([a-zA-Z]:|\/)/.test(name)) return this.skip(name, 'it is an absolute path');
     let key: string;
     try {
       key = normalizeKey(isDir ? name.slice(0, -1) : name);
     } catch (err) {
-      return this.skip(name, (err as Error).message);
+      return this.skip(name, (err as Error).message.replace(/^\[ufs\] invalid path "(?:[^"\\]|\\.)*": /, ''));
     }
-    if (key === '') return this.skip(name, 'empty name');
+    if (key === '') return this.skip(name, 'its name is empty');
     const parent = this.folder(parentKey(key));
-    if (!parent) return this.skip(name, 'a parent folder is also a file in this archive');
+    if (!parent) return this.skip(name, 'a parent folder is also a file in this archive', key);
     const existing = this.nodes.get(key);
     if (isDir) {
-      if (existing?.kind === 'file') return this.skip(name, 'a file of the same name comes first');
+      if (existing?.kind === 'file') return this.skip(name, 'a file of the same name comes first', key);
       const dir = this.folder(key)!;
       dir.mtime = entry.getLastModDate();
       return;
     }
-    if (existing?.kind === 'dir') return this.skip(name, 'a folder of the same name comes first');
-    // A later entry of the same name replaces the earlier one (what extracting the archive would leave).
+    if (existing?.kind === 'dir') return this.skip(name, 'a folder of the same name comes first', key);
+    // A later entry of the same name replaces the earlier one (what extracting the archive would leave): reported.
     if (!existing) parent.children.push(key);
+    else this.skip(name, 'a later entry of the same name replaces it', key);
     this.nodes.set(key, { kind: 'file', key, entry });
   }
 
@@ -73,17 +86,19 @@ export class Catalog {
    * Entries directly under `key`, or every entry below it (depth first, sorted). Empty for a missing folder;
    * `'file'` when `key` is a file (the caller refuses to list it, as every backend with folders does).
    */
-  entriesUnder(key: string, recursive: boolean): CatalogNode[] | 'file' {
+  entriesUnder(key: string, recursive: boolean): ListedNode[] | 'file' {
     const folder = this.nodes.get(key);
     if (folder?.kind === 'file') return 'file';
     if (folder?.kind !== 'dir') return [];
-    const out: CatalogNode[] = [];
+    const out: ListedNode[] = [];
     const visit = (dir: DirNode) => {
       for (const child of dir.children) {
         const node = this.nodes.get(child)!;
         out.push(node);
         if (recursive && node.kind === 'dir') visit(node);
       }
+      // Entries left out are listed (as reports) in the folder they would be in, never passed over in silence.
+      out.push(...(this.skippedIn.get(dir.key) ?? []));
     };
     visit(folder);
     return out;
@@ -100,8 +115,16 @@ export class Catalog {
     return dir;
   }
 
-  private skip(name: string, reason: string): void {
+  /** Records a skipped entry; `key` is its normalised key when it has one (its folder's listings report it). */
+  private skip(name: string, reason: string, key?: string): void {
     this.skipped.push({ name, reason });
+    let folder = key === undefined ? '' : parentKey(key);
+    while (folder !== '' && this.nodes.get(folder)?.kind !== 'dir') folder = parentKey(folder);
+    const shown = name.endsWith('/') ? name.slice(0, -1) : name;
+    const node: SkippedNode = { kind: 'skipped', key: shown, folder, name, reason };
+    const list = this.skippedIn.get(folder);
+    if (list) list.push(node);
+    else this.skippedIn.set(folder, [node]);
   }
 }
 

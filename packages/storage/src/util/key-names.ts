@@ -1,0 +1,45 @@
+import type { UfsError } from '@org/core';
+import { keyError, type ErrorSite } from '../errors.js';
+import { unreadableEntry, type UnreadableEntry } from './unreadable.js';
+
+/**
+ * Why no path can name this key, or undefined when one can. Paths are what `normalizeKey` makes: non-empty segments,
+ * none of them `.` or `..`, in Unicode NFC. An object written by another tool with a decomposed name (`cafe\u0301`,
+ * as macOS spells it) is reached by no path (the path `café` is the NFC key), and beside an NFC twin it would list
+ * as a second entry under the twin's path: such keys are reported, never listed.
+ */
+export function unaddressableReason(key: string): string | undefined {
+  if (key === '') return 'it is empty';
+  for (const segment of key.split('/')) {
+    if (segment === '' || segment === '.' || segment === '..') return 'it has an empty, "." or ".." segment';
+  }
+  if (key.normalize('NFC') !== key) return 'it is not in Unicode NFC (a path names its NFC form, another key)';
+  return undefined;
+}
+
+/** Keys that `normalizeKey` could produce (see unaddressableReason). */
+export function isAddressable(key: string): boolean {
+  return unaddressableReason(key) === undefined;
+}
+
+/** A key quoted as JSON with everything outside printable ASCII escaped (`"cafe\u0301.txt"`). */
+export function shownKey(raw: string): string {
+  return JSON.stringify(raw).replace(/[^\u0020-\u007e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A listed object (or common prefix, its trailing slash kept) whose name no path can name: an unreadable entry that
+ * the node layer reports (`left out of the listing: no path can name the object key "a//b.txt": …`), as S3 does.
+ * `raw` is its name below the mount, as it is.
+ */
+export function unaddressableEntry(site: ErrorSite, raw: string): UnreadableEntry {
+  const reason = unaddressableReason(raw.replace(/\/$/, '')) ?? 'it has an empty, "." or ".." segment';
+  const error: UfsError = keyError(
+    'INVALID_INPUT',
+    site,
+    'list',
+    raw,
+    `no path can name the object key ${shownKey(raw)}: ${reason}`,
+  );
+  return unreadableEntry(raw, error);
+}

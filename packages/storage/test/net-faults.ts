@@ -1,0 +1,89 @@
+// Network faults on real TCP sockets on 127.0.0.1: a server that accepts connections and never answers, and a proxy
+// that cuts each connection after a number of bytes from the server (a connection lost mid-download).
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export interface TcpFault {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+async function listen(server: Server, sockets: Set<Socket>): Promise<TcpFault> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Accepts every connection, reads what is sent and never answers. */
+export async function blackhole(): Promise<TcpFault> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+    socket.resume();
+  });
+  return listen(server, sockets);
+}
+
+/**
+ * Forwards to 127.0.0.1:`targetPort`; once a connection has carried more than `cutAfter` bytes from the server,
+ * both sides are closed: with a reset (`how: 'reset'`, a dropped link) or a plain close (`'close'`, a dying proxy:
+ * the client sees the connection end early). Other connections are untouched.
+ */
+export async function cuttingProxy(
+  targetPort: number,
+  cutAfter: number,
+  how: 'reset' | 'close' = 'reset',
+): Promise<TcpFault & { cuts: number }> {
+  const sockets = new Set<Socket>();
+  const state = { cuts: 0 };
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    let down = 0;
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      down += chunk.length;
+      if (down > cutAfter) {
+        state.cuts++;
+        if (how === 'reset') client.resetAndDestroy();
+        else client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  const fault = await listen(server, sockets);
+  return Object.defineProperty(fault, 'cuts', { get: () => state.cuts }) as TcpFault & { cuts: number };
+}
+
+/** Resolves with how long `promise` took to settle; rejects when it is still pending after `limitMs`. */
+export async function settlesWithin<T>(limitMs: number, promise: Promise<T>): Promise<number> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${limitMs} ms`)), limitMs);
+  });
+  try {
+    await Promise.race([promise.then(undefined, () => undefined), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return Date.now() - started;
+}
