@@ -1,5 +1,6 @@
-import type { UfsError } from '@org/core';
+import type { EntryStat, Key, UfsError } from '@org/core';
 import { keyError, type ErrorSite } from '../errors.js';
+import type { BlobPaths } from './blob-paths.js';
 import { unreadableEntry, type UnreadableEntry } from './unreadable.js';
 
 /**
@@ -42,4 +43,20 @@ export function unaddressableEntry(site: ErrorSite, raw: string): UnreadableEntr
     `no path can name the object key ${shownKey(raw)}: ${reason}`,
   );
   return unreadableEntry(raw, error);
+}
+
+/**
+ * The entry of a name a blob store lists (an object name or a common prefix `a/b/`) below the mount's prefix, or,
+ * when no path can name it (an empty segment as in `a//b.txt`, a name not in Unicode NFC), an unreadable entry saying
+ * so: the node layer reports it, as S3 does, never passes it over in silence nor lists it under another path.
+ */
+export function listedBlobEntry(
+  paths: BlobPaths,
+  name: string,
+  site: ErrorSite,
+  entry: (key: Key) => EntryStat,
+): EntryStat {
+  const inside = paths.prefix ? name.slice(paths.prefix.length + 1) : name;
+  const key = inside.endsWith('/') ? inside.slice(0, -1) : inside;
+  return isAddressable(key) ? entry(key) : unaddressableEntry(site, inside);
 }

@@ -2,7 +2,7 @@ import type { BlobItem, ContainerClient } from '@azure/storage-blob';
 import type { EntryStat, Key, ListPage } from '@org/core';
 import type { ErrorSite } from '../../errors.js';
 import type { BlobPaths } from '../../util/blob-paths.js';
-import { isAddressable, unaddressableEntry } from '../../util/key-names.js';
+import { listedBlobEntry } from '../../util/key-names.js';
 import { mtimeIn } from '../../util/mtime-metadata.js';
 
 /** Azure returns at most 5000 entries per page. */
@@ -33,20 +33,14 @@ export function dirEntry(key: Key): EntryStat {
   return { key, isFile: false, isDir: true, size: 0 };
 }
 
-/**
- * The entry of a listed name (a blob name or a common prefix `a/b/`), or, when no path can name it (an empty segment as
- * in `a//b.txt`, a name not in Unicode NFC), an unreadable entry saying so: the node layer reports it, as S3 does,
- * never passes it over in silence nor lists it under another path.
- */
+/** A listed name's entry, or the report of one no path can name (see listedBlobEntry). */
 function listedEntry(
   paths: BlobPaths,
   name: string,
   site: ErrorSite | undefined,
   entry: (key: Key) => EntryStat,
 ): EntryStat {
-  const inside = paths.prefix ? name.slice(paths.prefix.length + 1) : name;
-  const key = inside.endsWith('/') ? inside.slice(0, -1) : inside;
-  return isAddressable(key) ? entry(key) : unaddressableEntry(site ?? { mount: 'azure', protocol: 'azure' }, inside);
+  return listedBlobEntry(paths, name, site ?? { mount: 'azure', protocol: 'azure' }, entry);
 }
 
 export interface ListRequest {

@@ -2,7 +2,7 @@ import type { Bucket, FileMetadata } from '@google-cloud/storage';
 import type { EntryStat, Key, ListPage, VersionInfo } from '@org/core';
 import type { ErrorSite } from '../../errors.js';
 import type { BlobPaths } from '../../util/blob-paths.js';
-import { isAddressable, unaddressableEntry } from '../../util/key-names.js';
+import { listedBlobEntry } from '../../util/key-names.js';
 import { mtimeIn, withoutMtime } from '../../util/mtime-metadata.js';
 
 /** objects.list returns at most 1000 entries (items + prefixes) per page. */
@@ -39,20 +39,14 @@ export function dirEntry(key: Key): EntryStat {
   return { key, isFile: false, isDir: true, size: 0 };
 }
 
-/**
- * The entry of a listed name (a object name or a common prefix `a/b/`), or, when no path can name it (an empty segment as
- * in `a//b.txt`, a name not in Unicode NFC), an unreadable entry saying so: the node layer reports it, as S3 does,
- * never passes it over in silence nor lists it under another path.
- */
+/** A listed name's entry, or the report of one no path can name (see listedBlobEntry). */
 function listedEntry(
   paths: BlobPaths,
   name: string,
   site: ErrorSite | undefined,
   entry: (key: Key) => EntryStat,
 ): EntryStat {
-  const inside = paths.prefix ? name.slice(paths.prefix.length + 1) : name;
-  const key = inside.endsWith('/') ? inside.slice(0, -1) : inside;
-  return isAddressable(key) ? entry(key) : unaddressableEntry(site ?? { mount: 'gcs', protocol: 'gcs' }, inside);
+  return listedBlobEntry(paths, name, site ?? { mount: 'gcs', protocol: 'gcs' }, entry);
 }
 
 export interface ListRequest {
