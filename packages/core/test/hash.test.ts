@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll, afterAll } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,28 @@ afterAll(async () => {
 
 function sha256sum(path: string): string {
   return execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]!;
+}
+
+/**
+ * A real FIFO, and a process that opens it for writing after 2 s and writes a line: a hash that blocked on the FIFO
+ * (open() with no writer) is released by it and returns a digest instead of hanging the suite, so the test fails
+ * rather than times out. Killed after the test (with the fix nobody reads, and its open() blocks).
+ */
+function fifoWithLateWriter(name: string): { path: string; writer: ChildProcess } {
+  const path = join(dir, name);
+  execFileSync('mkfifo', [path]);
+  const writer = spawn(
+    process.execPath,
+    ['-e', "setTimeout(() => require('fs').writeFileSync(process.argv[1], 'late\\n'), 2000)", path],
+    { stdio: 'ignore' },
+  );
+  return { path, writer };
+}
+
+function expectFifoRefused(err: unknown, path: string): void {
+  expect(err).toBeInstanceOf(UfsError);
+  expect((err as UfsError).code).toBe('INVALID_INPUT');
+  expect((err as UfsError).message).toBe(`[ufs] hash "${path}": is a FIFO, not a regular file`);
 }
 
 describe('hashFile', () => {
@@ -74,6 +96,20 @@ describe('hashFile', () => {
     controller.abort();
     const err = await hashFile(path, { bufferSize: 1024, signal: controller.signal }).catch((e: unknown) => e);
     expect((err as UfsError).code).toBe('ABORTED');
+  });
+
+  it('refuses a FIFO at once instead of blocking on it, and still hashes a regular file', async () => {
+    const { path, writer } = fifoWithLateWriter('fifo-async');
+    try {
+      const started = Date.now();
+      const err = await hashFile(path).catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expectFifoRefused(err, path);
+    } finally {
+      writer.kill('SIGKILL');
+    }
+    await writeFile(join(dir, 'abc'), 'abc');
+    expect(await hashFile(join(dir, 'abc'))).toEqual({ digest: ABC_SHA256, size: 3 });
   });
 });
 
@@ -120,6 +156,25 @@ describe('hashFileSync', () => {
     const folder = failure(dir);
     expect(folder).toBeInstanceOf(UfsError);
     expect((folder as UfsError).message).toContain(dir);
+  });
+
+  it('refuses a FIFO at once instead of blocking the thread on it, and still hashes a regular file', async () => {
+    const { path, writer } = fifoWithLateWriter('fifo-sync');
+    try {
+      const started = Date.now();
+      let err: unknown;
+      try {
+        hashFileSync(path);
+      } catch (e) {
+        err = e;
+      }
+      expect(Date.now() - started).toBeLessThan(1000);
+      expectFifoRefused(err, path);
+    } finally {
+      writer.kill('SIGKILL');
+    }
+    await writeFile(join(dir, 'abc'), 'abc');
+    expect(hashFileSync(join(dir, 'abc'))).toEqual({ digest: ABC_SHA256, size: 3 });
   });
 });
 

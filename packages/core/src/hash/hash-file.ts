@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { toUfsError } from '../errors/classify.js';
 import { UfsError } from '../errors/ufs-error.js';
@@ -40,9 +40,36 @@ function giveBack(size: number, buffers: [Buffer, Buffer]): void {
   pool.set(size, free);
 }
 
+/** Opened without blocking: a FIFO with no writer would block open() (and read()) forever without O_NONBLOCK. */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
+/** What a path is when it is not a regular file, for messages. */
+function kindOf(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isDirectory()) return 'a folder';
+  return 'not a regular file';
+}
+
+/**
+ * INVALID_INPUT unless the open descriptor's stats say regular file (checked on the descriptor, not the path, so
+ * that a path swapped after the open cannot slip through): `[ufs] hash "p": is a FIFO, not a regular file`.
+ */
+function checkRegular(path: string, stats: Stats): void {
+  if (stats.isFile()) return;
+  throw new UfsError('INVALID_INPUT', `[ufs] hash "${path}": is ${kindOf(stats)}, not a regular file`, {
+    retryable: false,
+    context: { operation: 'hash', path },
+  });
+}
+
 /**
  * Streaming hash of a file. Reads into two reused buffers and hashes one while the next read is in flight
  * (the read runs on libuv's thread pool), so memory stays at 2 × bufferSize whatever the file size.
+ * The path is opened with O_NONBLOCK and must be a regular file: a FIFO, socket, device or folder fails at once with
+ * INVALID_INPUT ("is a FIFO, not a regular file") instead of blocking forever.
  */
 export async function hashFile(path: string, options: HashFileOptions = {}): Promise<HashResult> {
   const algorithm = options.algorithm ?? 'sha256';
@@ -50,8 +77,14 @@ export async function hashFile(path: string, options: HashFileOptions = {}): Pro
   const hash = createHash(algorithm);
   let handle;
   try {
-    handle = await open(path, 'r');
+    handle = await open(path, OPEN_FLAGS);
   } catch (err) {
+    throw toUfsError(err, { operation: 'hash', path });
+  }
+  try {
+    checkRegular(path, await handle.stat());
+  } catch (err) {
+    await handle.close();
     throw toUfsError(err, { operation: 'hash', path });
   }
   const buffers = takeBuffers(size);
@@ -83,7 +116,8 @@ export async function hashFile(path: string, options: HashFileOptions = {}): Pro
 
 /**
  * The same hash with blocking reads, for a thread whose only job is hashing (a worker): no thread-pool round trip
- * per read, which is most of the cost of small files. One reused buffer; memory stays at `bufferSize`.
+ * per read, which is most of the cost of small files. One reused buffer; memory stays at `bufferSize`. Opens and
+ * refuses what is not a regular file as `hashFile` does, so that a FIFO cannot block the whole thread.
  */
 export function hashFileSync(path: string, options: Omit<HashFileOptions, 'signal'> = {}): HashResult {
   const size = options.bufferSize ?? DEFAULT_BUFFER;
@@ -92,7 +126,8 @@ export function hashFileSync(path: string, options: Omit<HashFileOptions, 'signa
   let fd: number | undefined;
   let position = 0;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, OPEN_FLAGS);
+    checkRegular(path, fstatSync(fd));
     for (;;) {
       const bytesRead = readSync(fd, buffers[0], 0, size, position);
       if (bytesRead === 0) break;

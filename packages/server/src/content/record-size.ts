@@ -4,10 +4,13 @@ import type { FileRecord, MetadataStore } from '../store/store.js';
 /** Checks the size of uploaded content before it is stored (see ContentService.ingest); throws to store nothing. */
 export type SizeCheck = (bytes: number) => Promise<void>;
 
-function sizeMismatch(bytes: number, declared: string): UfsError {
+/** What a size is of, in a refusal: the bytes that arrived, or (tus creation) the length an upload announces. */
+export type SizeSubject = 'the uploaded content' | "the upload's Upload-Length";
+
+function sizeMismatch(bytes: number, declared: string, subject: SizeSubject = 'the uploaded content'): UfsError {
   return new UfsError(
     'INVALID_INPUT',
-    `[ufs] the uploaded content is ${bytes} bytes but ${declared}; nothing was stored (send the file's bytes, ` +
+    `[ufs] ${subject} is ${bytes} bytes but ${declared}; nothing was stored (send the file's bytes, ` +
       'or put_file its record again with the right file_size)',
     { context: { operation: 'upload' } },
   );
@@ -28,9 +31,15 @@ export function recordSize(record: FileRecord): SizeCheck {
 
 /**
  * `PUT /files/{sha256}/content` for the records of its hash, when there are any: the content must have the file_size
- * of at least one of them (content no record declares is taken as it is).
+ * of at least one of them (content no record declares is taken as it is). A tus creation (`POST /tus`) checks its
+ * Upload-Length by the same rule, `subject` naming it, so that an upload bound to be refused is refused before any
+ * byte is sent.
  */
-export function recordsSize(store: MetadataStore, sha256: string): SizeCheck {
+export function recordsSize(
+  store: MetadataStore,
+  sha256: string,
+  subject: SizeSubject = 'the uploaded content',
+): SizeCheck {
   return async (bytes) => {
     let first: FileRecord | undefined;
     let cursor: string | undefined;
@@ -44,6 +53,7 @@ export function recordsSize(store: MetadataStore, sha256: string): SizeCheck {
     throw sizeMismatch(
       bytes,
       `the file records of ${sha256} declare file_size ${first.file_size} (${first.hostname}:${first.filepath})`,
+      subject,
     );
   };
 }

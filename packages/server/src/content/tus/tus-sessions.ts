@@ -8,6 +8,7 @@ import { METADATA_STORE, type MetadataStore, type UploadSession } from '../../st
 import { ContentStore, TUS_PREFIX, integrityError } from '../content-store.js';
 import { ContentService } from '../content.service.js';
 import { LimitedHasher } from '../limit-hash.js';
+import { recordsSize } from '../record-size.js';
 import { declaredLength } from '../request-body.js';
 import { parseUploadChecksum } from './tus-headers.js';
 
@@ -60,6 +61,11 @@ export class TusSessions {
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
+  /**
+   * A new upload of `length` bytes of `sha256`. Refused at once (nothing stored, no session) over maxUploadBytes
+   * (413), or when the hash has file records and none of them declares `length` as its file_size (400, naming both
+   * sizes: the rule `PUT /files/{sha256}/content` applies when its bytes have arrived, see record-size.ts).
+   */
   async create(sha256: string, length: number, metadata: Record<string, string>): Promise<UploadSession> {
     if (length > this.config.maxUploadBytes) {
       throw new UfsError(
@@ -67,6 +73,7 @@ export class TusSessions {
         `[ufs] [tus] Upload-Length ${length} is over the limit of ${this.config.maxUploadBytes} bytes`,
       );
     }
+    await recordsSize(this.store, sha256, "the upload's Upload-Length")(length);
     const now = new Date();
     const session: UploadSession = {
       id: randomBytes(16).toString('hex'),

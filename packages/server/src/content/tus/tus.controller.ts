@@ -104,6 +104,12 @@ export class TusController {
     description: 'created',
     headers: { Location: tusHeader('URL of the upload'), 'Upload-Expires': tusHeader('HTTP date') },
   })
+  @ApiResponse({
+    status: 400,
+    description:
+      'bad tus headers, or the hash has file records and none of them declares Upload-Length as its file_size (nothing created)',
+    schema: ref('Error'),
+  })
   async create(@Req() req: FastifyRequest, @Query() query: unknown, @Res() reply: FastifyReply) {
     checkTusVersion(req.headers['tus-resumable']);
     validate(noQuerySchema, query, 'query');
