@@ -9,7 +9,7 @@ import { planCopy, type CopyItem, type Operation } from './plan.js';
 import { EmptiedFolders, moveEmptyFolders } from './prune.js';
 import { checkModifyWindow, checkSkip, skipReason } from './skip.js';
 import { transferFile } from './transfer.js';
-import type { CopyOptions, CopySummary, MoveOptions, SkipStrategy } from './types.js';
+import type { CopyError, CopyOptions, CopySummary, MoveOptions, SkipStrategy } from './types.js';
 
 export const DEFAULT_COPY_CONCURRENCY = 4;
 
@@ -40,6 +40,8 @@ class Run {
   private loaded = 0;
   private planned = 0;
   private listingDone = false;
+  /** Files whose `onProgress` call threw (each reported once). */
+  private readonly progressThrew = new WeakSet<CopyItem>();
 
   constructor(
     readonly operation: Operation,
@@ -98,13 +100,36 @@ class Run {
     this.listingDone = true;
   }
 
-  progress(bytes: number, item: ReadableNode): void {
+  /**
+   * Calls the caller's `onProgress` for bytes of `item`. What it throws is the caller's error, reported once in
+   * `errors` for that file (not again for its later bytes); the transfer goes on.
+   */
+  progress(bytes: number, item: CopyItem): void {
     this.loaded += bytes;
+    const onProgress = this.options.onProgress;
+    if (onProgress === undefined) return;
     const total = this.listingDone ? this.planned : undefined;
-    this.options.onProgress?.({ loaded: this.loaded, total, item: item.fullpath, phase: this.operation });
+    try {
+      onProgress({ loaded: this.loaded, total, item: item.src.fullpath, phase: this.operation });
+    } catch (err) {
+      if (this.progressThrew.has(item)) return;
+      this.progressThrew.add(item);
+      this.fail(item.src.fullpath, item.dest.fullpath, callbackError('onProgress', err, 'the transfer went on'));
+    }
   }
 
+  /** A failure, added to `errors` and given to `onError`. */
   fail(path: string, dest: string, err: unknown): void {
+    const failure = this.record(path, dest, err);
+    try {
+      this.options.onError?.(failure);
+    } catch (thrown) {
+      // Listed as one more entry for the same file, not given to onError again (it would throw again).
+      this.record(path, dest, callbackError('onError', thrown, 'the failure it was given is listed too'));
+    }
+  }
+
+  private record(path: string, dest: string, err: unknown): CopyError {
     const error = fileError(this.operation, path, dest, err);
     const failure = { path, dest, error };
     this.summary.errors.push(failure);
@@ -112,7 +137,7 @@ class Run {
       this.stoppedBy = error;
       this.controller.abort(error);
     }
-    this.options.onError?.(failure);
+    return failure;
   }
 
   /**
@@ -123,11 +148,8 @@ class Run {
     try {
       call();
     } catch (err) {
-      const inner = toUfsError(err);
       const what = name === 'onSkip' ? 'skipped' : this.operation === 'move' ? 'moved' : 'copied';
-      const detail = `the ${name} callback threw: ${inner.message.replace(/^\[ufs\] /, '')} (the file was ${what})`;
-      const error = new UfsError(inner.code, `[ufs] ${detail}`, { cause: err, retryable: false });
-      this.fail(item.src.fullpath, item.dest.fullpath, error);
+      this.fail(item.src.fullpath, item.dest.fullpath, callbackError(name, err, `the file was ${what}`));
     }
   }
 
@@ -154,10 +176,10 @@ class Run {
         signal: this.signal,
         onBytes: (bytes) => {
           sent += bytes;
-          this.progress(bytes, item.src);
+          this.progress(bytes, item);
         },
         onRestart: () => {
-          this.progress(-sent, item.src);
+          this.progress(-sent, item);
           sent = 0;
         },
       });
@@ -175,6 +197,16 @@ class Run {
       this.fail(item.src.fullpath, item.dest.fullpath, err);
     }
   }
+}
+
+/**
+ * What a caller's callback threw, as the caller's error (its code kept, never retryable):
+ * `the onFile callback threw: <its message> (<what happened meanwhile>)`.
+ */
+function callbackError(name: string, err: unknown, meanwhile: string): UfsError {
+  const inner = toUfsError(err);
+  const detail = `the ${name} callback threw: ${inner.message.replace(/^\[ufs\] /, '')} (${meanwhile})`;
+  return new UfsError(inner.code, `[ufs] ${detail}`, { cause: err, retryable: false });
 }
 
 /**

@@ -101,13 +101,15 @@ export interface CopyOptions {
   /**
    * For each failure, as it is added to `errors` (the same entry): a file, or a folder that could not be listed or
    * removed. With `onFile` and `onSkip`, it lets a caller count what a run that rejects (an abort, `failFast`) had
-   * done, as its summary is not returned. Files the abort itself stopped are not failures.
+   * done, as its summary is not returned. Files the abort itself stopped are not failures. Should it throw, its
+   * error is listed in `errors` right after the failure it was given, for the same file, and not given to it again.
    */
   onError?: (event: CopyError) => void;
   /**
    * Bytes transferred so far over the whole run (`item`: the file that moved). `total` is present once every file
    * to transfer is known: at once for a single file, after the source listing ends for a tree (skipped files are
-   * taken out of it as they are decided).
+   * taken out of it as they are decided). Should it throw, the transfer goes on and the error is listed once in
+   * `errors` for that file (and given to `onError`), however many of its calls threw.
    */
   onProgress?: (event: ProgressEvent) => void;
 }
@@ -123,8 +125,9 @@ export interface CopySummary {
   /** Files left alone by `skip`. */
   skipped: number;
   /**
-   * Files that failed, each with its path; the others went on. An `onFile` or `onSkip` callback that threw is listed
-   * here too, for a file counted in `files` or `skipped`.
+   * Files that failed, each with its path; the others went on. A callback that threw is listed here too, naming
+   * it: `onFile` or `onSkip` for a file counted in `files` or `skipped`, `onProgress` once for the file it was called
+   * for, `onError` right after the failure it was given.
    */
   errors: CopyError[];
 }

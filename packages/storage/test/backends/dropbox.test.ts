@@ -48,6 +48,24 @@ describe('dropbox backend', () => {
     }
   });
 
+  it('names apiBaseUrl when fetch refuses its port (CONFIG_INVALID), on RPC, content and upload calls', async () => {
+    // The fake's own URL, on a port fetch never connects to (the "bad ports" of the Fetch standard).
+    const refused = await create({ apiBaseUrl: fake.url.replace(/:\d+/, ':1'), root });
+    const calls = [
+      () => refused.stat('a.txt'),
+      () => refused.read('a.txt'),
+      () => put(refused, 'a.txt', 'x'),
+      () => refused.list(''),
+    ];
+    for (const call of calls) {
+      const error = await expectUfsError(call(), 'CONFIG_INVALID');
+      expect(error.message).toMatch(
+        /^\[ufs\] \[dropbox\] (stat|read|write|list) "box:(a\.txt)?": apiBaseUrl uses port 1, which fetch refuses to connect to \(a blocked "bad port" of the Fetch standard\): use another port$/,
+      );
+    }
+    expect(fake.calls).toHaveLength(0);
+  });
+
   it('maps 429 to RATE_LIMITED, retryable, with Retry-After; 5xx to UNAVAILABLE', async () => {
     await put(box, 'r.txt', 'rate');
     fake.failNext(1, 429, { retryAfter: 3 });

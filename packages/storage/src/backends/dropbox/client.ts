@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describeContext, UfsError, type ErrorContext } from '@org/core';
 import { Dropbox, DropboxAuth } from 'dropbox';
 import { timedFetch, type FetchFunction, type TimedResponse } from '../http/fetch-stream.js';
-import { dropboxError } from './errors.js';
+import { dropboxError, noteRedirectedFailure } from './errors.js';
 
 export interface Credentials {
   accessToken?: string;
@@ -26,14 +26,19 @@ export interface DropboxClient {
 
 /**
  * A fetch that sends `https://<host>.dropboxapi.com/<path>` to `<apiBaseUrl>/<host>.dropboxapi.com/<path>`
- * (tests point it at a local fake; the host stays visible so the fake can check each route's host).
+ * (tests point it at a local fake; the host stays visible so the fake can check each route's host). A request it
+ * sends that fails is noted with the URL it went to, so a port fetch refuses is reported naming `apiBaseUrl`.
  */
 export function redirectingFetch(apiBaseUrl: string, inner: FetchFunction): FetchFunction {
   const base = apiBaseUrl.replace(/\/+$/, '');
   return (input, init) => {
     const url = typeof input === 'string' ? input : input.href;
     const match = /^https:\/\/([a-z0-9-]+\.dropboxapi\.com)(\/.*)$/.exec(url);
-    return inner(match ? `${base}/${match[1]}${match[2]}` : url, init);
+    const target = match ? `${base}/${match[1]}${match[2]}` : url;
+    return inner(target, init).catch((err: unknown) => {
+      noteRedirectedFailure(err, target);
+      throw err;
+    });
   };
 }
 
@@ -93,16 +98,21 @@ export async function contentCall(
     'dropbox-api-arg': headerSafeJson(arg),
   };
   if (options.range) headers.range = options.range;
-  const answer = await timedFetch(
-    `https://content.dropboxapi.com/2/${route}`,
-    { method: 'POST', headers },
-    {
-      fetch: client.fetch,
-      signal: options.signal,
-      timeoutMs: options.timeoutMs,
-      context,
-    },
-  );
+  let answer: TimedResponse;
+  try {
+    answer = await timedFetch(
+      `https://content.dropboxapi.com/2/${route}`,
+      { method: 'POST', headers },
+      {
+        fetch: client.fetch,
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+        context,
+      },
+    );
+  } catch (err) {
+    throw dropboxError(err, context);
+  }
   const { status, headers: answerHeaders } = answer.response;
   if ((status >= 200 && status < 300) || status === 416) return answer;
   let error: unknown;

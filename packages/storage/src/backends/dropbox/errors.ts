@@ -10,6 +10,25 @@ import {
   type ErrorCode,
   type ErrorContext,
 } from '@org/core';
+import { badPortError } from '../../util/fetch-ports.js';
+
+/** Errors of requests sent to `apiBaseUrl` (see `redirectingFetch`) → the URL they were sent to. */
+const redirectedUrls = new WeakMap<object, string>();
+
+/** Notes that `err` was thrown by a request sent to `url` under `apiBaseUrl`, for `dropboxError` to name it. */
+export function noteRedirectedFailure(err: unknown, url: string): void {
+  if (typeof err === 'object' && err !== null) redirectedUrls.set(err, url);
+}
+
+/**
+ * CONFIG_INVALID naming `apiBaseUrl` when fetch refused a request sent under it for its port (`http://host:1/`);
+ * undefined for any other error (also one already mapped elsewhere, found through its `cause`).
+ */
+function apiBaseUrlError(err: unknown, context: ErrorContext): UfsError | undefined {
+  const raw = isUfsError(err) ? err.cause : err;
+  const url = typeof raw === 'object' && raw !== null ? redirectedUrls.get(raw) : undefined;
+  return url === undefined ? undefined : badPortError(raw, url, context, 'apiBaseUrl');
+}
 
 /** What the SDK's DropboxResponseError (and our own content calls) carry. */
 export interface DropboxFailure {
@@ -81,6 +100,8 @@ export function summaryInWords(summary: string, status: number): string | undefi
  * the raw Dropbox summary (`path/not_found/..`) stays in `context.summary`.
  */
 export function dropboxError(err: unknown, context: ErrorContext): UfsError {
+  const refused = apiBaseUrlError(err, context);
+  if (refused) return refused;
   if (isUfsError(err)) return err.withContext(context);
   if (!isDropboxFailure(err)) return toUfsError(err, context);
   const { status } = err;
