@@ -1,23 +1,18 @@
 // A copy whose source stream fails at once, and a copy whose `onFile` callback throws: each is reported once, in
 // `errors` (never an unhandled 'error' event), whatever the destination (local, memory, a real radosgw S3).
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ReadOptions, StorageBackend } from '@org/core';
-import s3Definition from '../src/backends/s3/index.js';
+import type { ReadOptions } from '@org/core';
 import { copyNode, moveNode } from '../src/copy/index.js';
 import { MemoryBackend, StorageManager } from '../src/index.js';
 import { tempDir } from './helpers.js';
-import { createBucket, openUploads, rawClient, removeBucket, s3Endpoint } from './services/s3.js';
+import { openUploads, s3Fixture } from './services/s3.js';
 
-const s3 = await s3Endpoint();
-const raw = rawClient(s3);
-const bucket = `ufs-copy-src-fail-${randomBytes(3).toString('hex')}`;
+const fixture = await s3Fixture('copy-src-fail');
 let dir: { path: string; cleanup: () => Promise<void> };
 const storage = new StorageManager();
-let s3Backend: StorageBackend;
 
 /** Errors that reached no listener: an unhandled 'error' event ends up here instead of ending the test run. */
 const uncaught: unknown[] = [];
@@ -36,23 +31,11 @@ class FailingReads extends MemoryBackend {
 beforeAll(async () => {
   process.on('uncaughtException', onUncaught);
   dir = await tempDir('ufs-copy-src-fail-');
-  await createBucket(raw, bucket);
   await storage.configure([
     { name: 'data', protocol: 'local', root: join(dir.path, 'local') },
     { name: 'mem', protocol: 'memory' },
+    { name: 's3', protocol: 's3', ...fixture.connection, bucket: fixture.bucket, forcePathStyle: true },
   ]);
-  s3Backend = await s3Definition.create(
-    s3Definition.options.parse({
-      bucket,
-      endpoint: s3.endpoint,
-      region: s3.region,
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
-      forcePathStyle: true,
-    }),
-    { mountName: 's3', env: {} },
-  );
-  await storage.mountBackend('s3', s3Backend);
   await storage.mountBackend('src', new FailingReads({ mountName: 'src' }));
   await storage.node('src:a.bin').writeBytes(Buffer.alloc(100_000, 1));
 }, 60_000);
@@ -61,12 +44,8 @@ afterAll(async () => {
   process.off('uncaughtException', onUncaught);
   try {
     await storage.dispose();
-    await s3Backend.dispose?.();
-    await removeBucket(raw, bucket);
   } finally {
-    raw.destroy();
     await dir.cleanup();
-    await s3.stop();
   }
 }, 60_000);
 
@@ -78,7 +57,7 @@ describe('a source stream that fails on its first chunk', () => {
     expect(summary.files).toBe(0);
     expect(summary.errors.map((e) => e.error.message)).toEqual([expect.stringContaining('read failed: EIO')]);
     expect(await storage.node(`${mount}:a.bin`).exists()).toBe(false);
-    if (mount === 's3') expect(await openUploads(raw, bucket, '')).toEqual([]);
+    if (mount === 's3') expect(await openUploads(fixture.raw, fixture.bucket, '')).toEqual([]);
   });
 });
 

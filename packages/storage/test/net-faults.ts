@@ -22,13 +22,17 @@ async function listen(server: Server, sockets: Set<Socket>): Promise<TcpFault> {
   };
 }
 
-/** Accepts every connection, reads what is sent and never answers. */
-export async function blackhole(): Promise<TcpFault> {
+/**
+ * Accepts every connection, reads what is sent and never answers; with `onRequest`, runs it once per connection when
+ * the first bytes arrive (to answer part of a response and stall).
+ */
+export async function blackhole(onRequest?: (socket: Socket) => void): Promise<TcpFault> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => {});
     socket.on('close', () => sockets.delete(socket));
+    if (onRequest) socket.once('data', () => onRequest(socket));
     socket.resume();
   });
   return listen(server, sockets);

@@ -9,21 +9,15 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { StorageBackend } from '@org/core';
-import s3Definition from '../src/backends/s3/index.js';
-import sftpDefinition from '../src/backends/sftp/index.js';
 import { StorageManager } from '../src/index.js';
 import { rejectsWith, tempDir } from './helpers.js';
-import { createBucket, rawClient, removeBucket, s3Endpoint } from './services/s3.js';
-import { sftpEndpoint } from './services/sftp.js';
+import { s3Fixture } from './services/s3.js';
+import { sftpEndpoint, sftpMount } from './services/sftp.js';
 
-const s3 = await s3Endpoint();
+const fixture = await s3Fixture('write-src');
 const sshd = await sftpEndpoint();
-const raw = rawClient(s3);
-const bucket = `ufs-write-src-${randomBytes(3).toString('hex')}`;
 let dir: { path: string; cleanup: () => Promise<void> };
 const storage = new StorageManager();
-const backends: StorageBackend[] = [];
 const MOUNTS = ['data', 'mem', 's3', 'sftp'] as const;
 
 /** Errors that reached no listener: an unhandled 'error' event ends up here instead of ending the test run. */
@@ -34,49 +28,21 @@ beforeAll(async () => {
   process.on('uncaughtException', onUncaught);
   dir = await tempDir('ufs-write-sources-');
   await mkdir(join(dir.path, 'sftp'));
-  await createBucket(raw, bucket);
   await storage.configure([
     { name: 'data', protocol: 'local', root: join(dir.path, 'local') },
     { name: 'mem', protocol: 'memory' },
     { name: 'ro', path: 'mem:', permissions: 'readonly' },
+    { name: 's3', protocol: 's3', ...fixture.connection, bucket: fixture.bucket, forcePathStyle: true },
+    sftpMount(sshd, join(dir.path, 'sftp'), 'sftp'),
   ]);
-  const s3Backend = await s3Definition.create(
-    s3Definition.options.parse({
-      bucket,
-      endpoint: s3.endpoint,
-      region: s3.region,
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
-      forcePathStyle: true,
-    }),
-    { mountName: 's3', env: {} },
-  );
-  const sftpBackend = await sftpDefinition.create(
-    sftpDefinition.options.parse({
-      host: sshd.host,
-      port: sshd.port,
-      username: sshd.username,
-      privateKeyPath: sshd.privateKeyPath,
-      hostFingerprint: sshd.hostFingerprint,
-      root: join(dir.path, 'sftp'),
-    }),
-    { mountName: 'sftp', env: {} },
-  );
-  backends.push(s3Backend, sftpBackend);
-  await storage.mountBackend('s3', s3Backend);
-  await storage.mountBackend('sftp', sftpBackend);
 }, 60_000);
 
 afterAll(async () => {
   process.off('uncaughtException', onUncaught);
   try {
     await storage.dispose();
-    for (const backend of backends) await backend.dispose?.();
-    await removeBucket(raw, bucket);
   } finally {
-    raw.destroy();
     await dir.cleanup();
-    await s3.stop();
     await sshd.stop();
   }
 }, 60_000);

@@ -3,7 +3,6 @@
 // opening a mount with `versioning: 'auto'` does not hang either. One round trip against radosgw shows the defaults
 // leave normal operations alone.
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -12,32 +11,8 @@ import definition from '../src/backends/s3/index.js';
 import { s3Client } from '../src/backends/s3/client.js';
 import { s3Error } from '../src/backends/s3/errors.js';
 import { readAll, rejectsWith } from './helpers.js';
+import { blackhole, settlesWithin, type TcpFault } from './net-faults.js';
 import { createBucket, rawClient, removeBucket, s3Endpoint } from './services/s3.js';
-
-interface TcpServer {
-  endpoint: string;
-  close(): Promise<void>;
-}
-
-/** A TCP server on 127.0.0.1 that runs `onRequest` once per connection, when the first bytes arrive. */
-async function tcpServer(onRequest: (socket: Socket) => void = () => {}): Promise<TcpServer> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    socket.once('data', () => onRequest(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 const opened: StorageBackend[] = [];
 
@@ -58,27 +33,12 @@ async function mount(endpoint: string, extra: Record<string, unknown> = {}): Pro
   return backend;
 }
 
-/** Resolves with how long `promise` took to settle (it must settle within `limitMs`). */
-async function within<T>(limitMs: number, promise: Promise<T>): Promise<number> {
-  const started = Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still pending after ${limitMs} ms`)), limitMs);
-  });
-  try {
-    await Promise.race([promise.then(undefined, () => undefined), limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-  return Date.now() - started;
-}
-
 afterAll(async () => {
   for (const backend of opened) await backend.dispose?.();
 });
 
 describe('s3 against a server that never answers', () => {
-  let silent: TcpServer;
+  let silent: TcpFault;
   let backend: StorageBackend;
   const idle = (op: string, path: string) =>
     new RegExp(
@@ -86,14 +46,14 @@ describe('s3 against a server that never answers', () => {
     );
 
   beforeAll(async () => {
-    silent = await tcpServer();
+    silent = await blackhole();
     backend = await mount(silent.endpoint);
   });
   afterAll(() => silent.close());
 
   it('stat fails with TIMEOUT naming timeoutMs', async () => {
     const pending = backend.stat('a.txt');
-    expect(await within(5_000, pending)).toBeLessThan(5_000);
+    expect(await settlesWithin(5_000, pending)).toBeLessThan(5_000);
     const error = await rejectsWith(pending, 'TIMEOUT');
     expect(error.message).toMatch(idle('stat', 'a.txt'));
     expect(error.retryable).toBe(true);
@@ -102,7 +62,7 @@ describe('s3 against a server that never answers', () => {
 
   it('read fails with TIMEOUT', async () => {
     const pending = backend.read('a.txt');
-    expect(await within(5_000, pending)).toBeLessThan(5_000);
+    expect(await settlesWithin(5_000, pending)).toBeLessThan(5_000);
     const error = await rejectsWith(pending, 'TIMEOUT');
     expect(error.message).toMatch(idle('read', 'a.txt'));
     expect(error.retryable).toBe(true);
@@ -110,7 +70,7 @@ describe('s3 against a server that never answers', () => {
 
   it('write fails with TIMEOUT', async () => {
     const pending = backend.write('b.txt', Readable.from([Buffer.from('hello')]));
-    expect(await within(5_000, pending)).toBeLessThan(5_000);
+    expect(await settlesWithin(5_000, pending)).toBeLessThan(5_000);
     const error = await rejectsWith(pending, 'TIMEOUT');
     expect(error.message).toMatch(idle('write', 'b.txt'));
     expect(error.retryable).toBe(true);
@@ -118,17 +78,17 @@ describe('s3 against a server that never answers', () => {
 
   it("opens a mount with versioning: 'auto' as not versioned instead of hanging", async () => {
     let opening: Promise<StorageBackend> | undefined;
-    const took = await within(5_000, (opening = mount(silent.endpoint, { versioning: 'auto' })));
+    const took = await settlesWithin(5_000, (opening = mount(silent.endpoint, { versioning: 'auto' })));
     expect(took).toBeLessThan(5_000);
     expect((await opening).capabilities.versioning).toBe(false);
   });
 });
 
 describe('s3 against a server that stalls in the middle of a body', () => {
-  let stalling: TcpServer;
+  let stalling: TcpFault;
 
   beforeAll(async () => {
-    stalling = await tcpServer((socket) =>
+    stalling = await blackhole((socket) =>
       socket.write(
         'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n' +
           'ETag: "0123456789abcdef0123456789abcdef"\r\n\r\n' +
@@ -142,7 +102,7 @@ describe('s3 against a server that stalls in the middle of a body', () => {
     const backend = await mount(stalling.endpoint);
     const stream = await backend.read('big.bin');
     const reading = readAll(stream);
-    expect(await within(5_000, reading)).toBeLessThan(5_000);
+    expect(await settlesWithin(5_000, reading)).toBeLessThan(5_000);
     const error = await rejectsWith(reading, 'TIMEOUT');
     expect(error.message).toBe(
       `[ufs] [s3] read "t:big.bin": no answer from ${stalling.endpoint} for 300 ms (timeoutMs)`,
