@@ -11,7 +11,7 @@ import { copyNode, moveNode } from '../src/copy/index.js';
 import { LocalBackend, StorageManager, type StorageBackend, type StorageNode } from '../src/index.js';
 import { rejectsWith } from './helpers.js';
 import { s3Fixture } from './services/s3.js';
-import { sftpEndpoint } from './services/sftp.js';
+import { sftpEndpoint, sftpMount } from './services/sftp.js';
 
 const fixture = await s3Fixture('same');
 const sshd = await sftpEndpoint();
@@ -32,16 +32,7 @@ beforeEach(async () => {
     { name: 's3', ...s3 },
     { name: 's3q', ...s3, prefix },
     { name: 'loc', protocol: 'local', root: shared },
-    {
-      name: 'sftp',
-      protocol: 'sftp',
-      host: sshd.host,
-      port: sshd.port,
-      username: sshd.username,
-      privateKeyPath: sshd.privateKeyPath,
-      hostFingerprint: sshd.hostFingerprint,
-      root: shared,
-    },
+    sftpMount(sshd, shared, 'sftp'),
   ]);
   rmSync(join(shared, 'tc'), { recursive: true, force: true });
   mkdirSync(join(shared, 'tc/sub'), { recursive: true });

@@ -18,7 +18,7 @@ import { slow } from './fault.js';
 import { rejectsWith, tempDir } from './helpers.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from './services/azurite.js';
 import { createBucket, rawClient, removeBucket, s3Endpoint } from './services/s3.js';
-import { sftpEndpoint } from './services/sftp.js';
+import { sftpEndpoint, sftpMount } from './services/sftp.js';
 import { startWebdavServer } from './services/webdav.js';
 
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -173,16 +173,7 @@ await remoteStorage.configure([
     accessKeyId: s3.accessKeyId,
     secretAccessKey: s3.secretAccessKey,
   },
-  {
-    name: 'ssh',
-    protocol: 'sftp',
-    host: sshd.host,
-    port: sshd.port,
-    username: sshd.username,
-    privateKeyPath: sshd.privateKeyPath,
-    hostFingerprint: sshd.hostFingerprint,
-    root: sftpRoot,
-  },
+  sftpMount(sshd, sftpRoot, 'ssh'),
   { name: 'dav', url: dav.url.replace('http://', `webdav://${dav.username}:${dav.password}@`) },
   {
     name: 'blobs',
