@@ -58,6 +58,11 @@ export interface BackendCapabilities {
    * links: 4 hours). `url()` without `expiresIn` asks for it; another `expiresIn` is UNSUPPORTED. Absent: any.
    */
   presignFixedSeconds?: number;
+  /**
+   * Names that differ only in case are one name (Dropbox): a copy or move there fails the later of two source names
+   * that fold together instead of writing both to one file. Absent: case-sensitive.
+   */
+  caseInsensitive?: boolean;
 }
 
 /** A capabilities object with everything off; backends spread their own flags over it. */

@@ -108,17 +108,11 @@ function sameInode(a: Stats, b: Stats): boolean {
 }
 
 /**
- * Whether the node's backend (before layers) takes names that differ only in case for one name (Dropbox): a tree
- * copied there must not send two source files to one destination file (see the copy engine).
+ * Whether the node's backend takes names that differ only in case for one name (the `caseInsensitive` capability:
+ * Dropbox): a tree copied there must not send two source files to one destination file (see the copy engine).
  */
 export function ignoresCase(node: StorageNode): boolean {
-  try {
-    const { backend } = node.mount.locate(node.path);
-    return (backend as { caseInsensitive?: unknown }).caseInsensitive === true;
-  } catch {
-    // Not a node of a mount, or a relative mount whose parent is gone: the copy itself refuses it.
-    return false;
-  }
+  return node.capabilities.caseInsensitive === true;
 }
 
 /** The name a key has where case is ignored: `Dir/A.txt` and `dir/a.txt` both `dir/a.txt`. */

@@ -53,6 +53,8 @@ export class DropboxBackend implements StorageBackend {
     presignGet: true,
     presignMaxSeconds: TEMPORARY_LINK_SECONDS,
     presignFixedSeconds: TEMPORARY_LINK_SECONDS,
+    // `A.txt` and `a.txt` are one file: copies check it (see copy/identity.ts).
+    caseInsensitive: true,
     directories: true,
     atomicWrite: true,
     conditionalWrite: true,
@@ -66,8 +68,6 @@ export class DropboxBackend implements StorageBackend {
     // server_modified is RFC 3339 without fractions: whole seconds.
     modifiedPrecisionMs: 1000,
   });
-  /** Dropbox paths are case-insensitive: `A.txt` and `a.txt` are one file (copies check it, see copy/identity.ts). */
-  readonly caseInsensitive = true;
   private readonly paths: DropboxPaths;
   private readonly revisions: DropboxRevisions;
 
