@@ -21,6 +21,7 @@ import {
 import { lookup as lookupMime } from 'mime-types';
 import pLimit from 'p-limit';
 import { gcsStatus, isMissingBucket, mapGcsError } from './errors.js';
+import { abortError, guardedDownload } from './read-stream.js';
 import { dirEntry, generationsOf, hasChildren, listPage, namesBelow, objectEntry, storedMetadata } from './list.js';
 import { keyContext, keyError, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
@@ -43,13 +44,6 @@ export interface GcsBackendSettings {
 const DELETE_CONCURRENCY = 16;
 /** V4 signed URLs live at most 7 days. */
 const MAX_SIGNED_SECONDS = 7 * 24 * 3600;
-
-function abortError(signal: AbortSignal): Error {
-  const error = new Error('aborted');
-  error.name =
-    (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError' ? 'TimeoutError' : 'AbortError';
-  return error;
-}
 
 /** Google Cloud Storage through @google-cloud/storage v7 (JSON API). Folders are name prefixes. */
 export class GcsBackend implements StorageBackend {
@@ -155,77 +149,14 @@ export class GcsBackend implements StorageBackend {
     } catch (err) {
       throw this.fail(err, 'read', key);
     }
-    return this.guardedStream(stream, key, expected, options.signal);
-  }
-
-  /**
-   * The SDK's download stream, made to end: when the connection is lost mid-way it may neither end nor fail (or end
-   * short). Fewer bytes than `expected`, a 'close' without 'end', or nothing received for `timeoutMs` while the
-   * consumer waits fail the stream (UNAVAILABLE or TIMEOUT, retryable); errors of the SDK reach the consumer as
-   * UfsErrors; an abort of `signal` destroys it.
-   */
-  private guardedStream(stream: Readable, key: Key, expected: number | undefined, signal?: AbortSignal): Readable {
-    const idleMs = this.settings.timeouts?.timeoutMs ?? 0;
-    let received = 0;
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const stopTimer = () => {
-      clearTimeout(timer);
-      timer = undefined;
-    };
-    const out = new Readable({
-      read: () => {
-        stream.resume();
-        armTimer();
-      },
-      destroy: (err, callback) => {
-        settled = true;
-        stopTimer();
-        signal?.removeEventListener('abort', onAbort);
-        stream.destroy();
-        callback(err);
-      },
+    return guardedDownload(stream, {
+      expected,
+      idleMs: this.settings.timeouts?.timeoutMs ?? 0,
+      signal: options.signal,
+      lost: (why) => keyError('UNAVAILABLE', this.site, 'read', key, `the connection was lost ${why}`),
+      timedOut: () => timeoutUfsError('idle', keyContext(this.site, 'read', key), this.settings.timeouts!),
+      failed: (err) => this.fail(err, 'read', key),
     });
-    const fail = (err: Error) => {
-      if (settled) return;
-      settled = true;
-      out.destroy(err);
-    };
-    const lost = (why: string) => keyError('UNAVAILABLE', this.site, 'read', key, `the connection was lost ${why}`);
-    function armTimer() {
-      if (settled || idleMs === 0) return;
-      stopTimer();
-      timer = setTimeout(() => fail(timeoutOf()), idleMs);
-    }
-    const timeoutOf = () => timeoutUfsError('idle', keyContext(this.site, 'read', key), this.settings.timeouts!);
-    const onAbort = () => fail(abortError(signal!));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    stream.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (out.push(chunk)) armTimer();
-      else {
-        // The consumer is not reading: it is not the server that is idle.
-        stream.pause();
-        stopTimer();
-      }
-    });
-    stream.once('end', () => {
-      if (expected !== undefined && received < expected) {
-        fail(lost(`after ${received} of ${expected} bytes`));
-        return;
-      }
-      settled = true;
-      stopTimer();
-      signal?.removeEventListener('abort', onAbort);
-      out.push(null);
-    });
-    stream.once('error', (err) => fail(this.fail(err, 'read', key)));
-    stream.once('close', () => {
-      // 'close' after 'end' is normal; before it, with no error, the download was cut off.
-      if (!settled) setImmediate(() => fail(lost(`after ${received} bytes, before the end of the file`)));
-    });
-    armTimer();
-    return out;
   }
 
   async write(
