@@ -5,21 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type Azurite } from '@org/test-services';
 import { stringify } from 'yaml';
 import { sandbox, ufs } from './helpers/ufs.js';
-
-// The storage package's azurite starter (azurite is its dev dependency), loaded at run time: outside this package's
-// sources for the compiler.
-interface Azurite {
-  blobEndpoint: string;
-  stop(): Promise<void>;
-}
-const azuriteModule = '../../storage/test/services/azurite.js';
-const { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } = (await import(azuriteModule)) as {
-  AZURITE_ACCOUNT: string;
-  AZURITE_KEY: string;
-  startAzurite(): Promise<Azurite>;
-};
 
 let box: Awaited<ReturnType<typeof sandbox>>;
 let env: Record<string, string>;

@@ -1,20 +1,12 @@
 // `ufs url` on Dropbox: temporary links always last 4 hours, so that is the default there and another --expires is
-// refused (a user asking for 10 minutes must not get a 4-hour link in silence). Against the storage package's Dropbox
-// fake (real HTTP).
+// refused (a user asking for 10 minutes must not get a 4-hour link in silence). Against @org/test-services' Dropbox
+// API fake (real HTTP).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { startDropboxFake, type DropboxFake } from '@org/test-services';
 import { stringify } from 'yaml';
 import { sandbox, ufs } from './helpers/ufs.js';
-
-// The storage package's fake, loaded at run time: outside this package's sources for the compiler.
-interface DropboxFake {
-  url: string;
-  tokens: Set<string>;
-  close(): Promise<void>;
-}
-const fakeModule = '../../storage/test/fakes/dropbox-server.js';
-const { startDropboxFake } = (await import(fakeModule)) as { startDropboxFake(): Promise<DropboxFake> };
 
 let box: Awaited<ReturnType<typeof sandbox>>;
 let env: Record<string, string>;

@@ -9,7 +9,7 @@ import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-bl
 import definition from '../src/backends/azure/index.js';
 import { readAll, rejectsWith } from './helpers.js';
 import { blackhole, cuttingProxy, settlesWithin } from './net-faults.js';
-import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from './services/azurite.js';
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from '@org/test-services';
 
 const MiB = 1024 * 1024;
 const azurite = await startAzurite();

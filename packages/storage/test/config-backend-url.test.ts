@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { expectUfsError } from '@org/storage-testing';
 import { StorageManager } from '../src/index.js';
-import { startWebdavServer } from './services/webdav.js';
+import { startWebdavServer } from '@org/test-services';
 
 const server = await startWebdavServer('basic');
 afterAll(() => server.stop(), 30_000);

@@ -7,8 +7,7 @@ import { copyNode, moveNode } from '../src/copy/index.js';
 import { StorageManager } from '../src/index.js';
 import { startGcsFixture } from './fakes/gcs-fixture.js';
 import { rejectsWith } from './helpers.js';
-import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from './services/azurite.js';
-import { startWebdavServer } from './services/webdav.js';
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, startWebdavServer } from '@org/test-services';
 
 const azurite = await startAzurite();
 const gcs = await startGcsFixture();

@@ -10,16 +10,14 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/glo
 import { describeContext, type ErrorCode, type StorageBackend, type UfsError, type WriteOptions } from '@org/core';
 import { copyNode } from '../src/copy/index.js';
 import { MemoryBackend, StorageManager } from '../src/index.js';
-import { startDropboxFake } from './fakes/dropbox-server.js';
+import { startDropboxFake, AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, startWebdavServer } from '@org/test-services';
 import { startGcsFixture } from './fakes/gcs-fixture.js';
 import { startStaticServer } from './fakes/static-http-server.js';
 import { buildZip } from './fakes/zip-builder.js';
 import { slow } from './fault.js';
 import { rejectsWith, tempDir } from './helpers.js';
-import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from './services/azurite.js';
 import { createBucket, rawClient, removeBucket, s3Endpoint } from './services/s3.js';
 import { sftpEndpoint, sftpMount } from './services/sftp.js';
-import { startWebdavServer } from './services/webdav.js';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 let storage: StorageManager;

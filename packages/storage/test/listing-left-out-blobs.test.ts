@@ -10,7 +10,7 @@ import { copyNode } from '../src/copy/index.js';
 import { StorageManager } from '../src/index.js';
 import { startGcsFixture } from './fakes/gcs-fixture.js';
 import { tempDir } from './helpers.js';
-import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from './services/azurite.js';
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from '@org/test-services';
 
 const azurite = await startAzurite();
 const gcs = await startGcsFixture();

@@ -11,10 +11,9 @@ import dropbox from '../src/backends/dropbox/index.js';
 import sftp from '../src/backends/sftp/index.js';
 import webdav from '../src/backends/webdav/index.js';
 import { StorageManager } from '../src/index.js';
-import { startDropboxFake } from './fakes/dropbox-server.js';
+import { startDropboxFake, startWebdavServer } from '@org/test-services';
 import { rejectsWith } from './helpers.js';
 import { sftpEndpoint } from './services/sftp.js';
-import { startWebdavServer } from './services/webdav.js';
 
 const base = mkdtempSync(join(tmpdir(), 'ufs-mkdir-missing-'));
 mkdirSync(join(base, 'sftp'));

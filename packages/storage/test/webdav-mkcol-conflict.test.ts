@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import webdav from '../src/backends/webdav/index.js';
 import { StorageManager } from '../src/index.js';
 import { rejectsWith } from './helpers.js';
-import { startWebdavServer, type WebdavTestServer } from './services/webdav.js';
+import { startWebdavServer, type WebdavTestServer } from '@org/test-services';
 
 let dav: WebdavTestServer;
 let proxy: Server;

@@ -9,7 +9,7 @@ import { createClient } from 'webdav';
 import definition from '../src/backends/webdav/index.js';
 import { readAll, rejectsWith } from './helpers.js';
 import { blackhole, settlesWithin } from './net-faults.js';
-import { startWebdavServer } from './services/webdav.js';
+import { startWebdavServer } from '@org/test-services';
 
 const silent = await blackhole();
 const server = await startWebdavServer('basic');

@@ -21,3 +21,7 @@ export {
 export { S3_ENV, configureS3, s3Env, s3FromEnv } from './services/s3.js';
 export { MONGODB_ENV, mongoBanner, mongoTestUri, redactUri, reportMongo } from './mongo.js';
 export { JEST_GLOBALS_KEY, SERVICES_ENV, wantedServices, type WantedServices } from './jest/config.js';
+export { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type Azurite } from './services/azurite.js';
+export { startWebdavServer, type WebdavTestServer } from './services/webdav.js';
+export { startDropboxFake, type DropboxFake } from './fakes/dropbox-server.js';
+export { DropboxApiError, DropboxStore, dropboxContentHash } from './fakes/dropbox-store.js';

@@ -21,7 +21,7 @@ import {
 import definition from '../../src/backends/azure/index.js';
 import { StorageManager } from '../../src/index.js';
 import { loadBackend } from '../../src/registry.js';
-import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from '../services/azurite.js';
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from '@org/test-services';
 
 const MiB = 1024 * 1024;
 const azurite = await startAzurite();

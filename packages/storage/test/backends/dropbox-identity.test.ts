@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/glo
 import { copyNode, moveNode } from '../../src/copy/index.js';
 import type { ErrorCode } from '@org/core';
 import { StorageManager } from '../../src/index.js';
-import { startDropboxFake } from '../fakes/dropbox-server.js';
+import { startDropboxFake } from '@org/test-services';
 import { rejectsWith, tempDir } from '../helpers.js';
 
 const fake = await startDropboxFake();

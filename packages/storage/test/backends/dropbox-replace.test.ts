@@ -7,7 +7,7 @@ import type { StorageBackend } from '@org/core';
 import { expectUfsError, get, listAll, put } from '@org/storage-testing';
 import definition from '../../src/backends/dropbox/index.js';
 import type { FetchFunction } from '../../src/backends/http/fetch-stream.js';
-import { startDropboxFake } from '../fakes/dropbox-server.js';
+import { startDropboxFake } from '@org/test-services';
 
 const fake = await startDropboxFake();
 afterAll(() => fake.close());

@@ -1,4 +1,4 @@
-// Dropbox file revisions as versions, against the local Dropbox API fake (test/fakes/dropbox-server.ts): listed by
+// Dropbox file revisions as versions, against the local Dropbox API fake (@org/test-services, src/fakes/dropbox-server.ts): listed by
 // files/list_revisions, read and stat'ed through `rev:<rev>` paths, never deleted one by one (UNSUPPORTED).
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -8,7 +8,7 @@ import { expectUfsError, get, put } from '@org/storage-testing';
 import definition from '../../src/backends/dropbox/index.js';
 import type { FetchFunction } from '../../src/backends/http/fetch-stream.js';
 import { StorageManager } from '../../src/index.js';
-import { startDropboxFake } from '../fakes/dropbox-server.js';
+import { startDropboxFake } from '@org/test-services';
 
 const fake = await startDropboxFake();
 afterAll(() => fake.close());

@@ -4,7 +4,7 @@ import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { StorageBackend } from '@org/core';
 import { describeBackendContract, expectUfsError, generated, get, listAll, put, readAll } from '@org/storage-testing';
 import definition from '../../src/backends/dropbox/index.js';
-import { startDropboxFake } from '../fakes/dropbox-server.js';
+import { startDropboxFake } from '@org/test-services';
 
 const MiB = 1024 * 1024;
 const digest = (bytes: Buffer) => `${bytes.length}:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -18,7 +18,7 @@ const create = async (raw: Record<string, unknown> = {}, env: Record<string, str
     { mountName: 'box', env },
   )) as StorageBackend;
 
-// No Dropbox server can run here: the suite runs against test/fakes/dropbox-server.ts (see its header for what it
+// No Dropbox server can run here: the suite runs against @org/test-services, src/fakes/dropbox-server.ts (see its header for what it
 // does not cover).
 describeBackendContract(
   'dropbox (local fake of API v2)',

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import type { StorageBackend } from '@org/core';
 import { expectUfsError, listAll } from '@org/storage-testing';
 import definition from '../../src/backends/webdav/index.js';
-import { startWebdavServer } from '../services/webdav.js';
+import { startWebdavServer } from '@org/test-services';
 
 const server = await startWebdavServer('basic');
 const created: StorageBackend[] = [];

@@ -7,10 +7,9 @@ import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { StorageBackend } from '@org/core';
 import { describeBackendContract, expectUfsError, get, put, readAll } from '@org/storage-testing';
-import { freePort } from '@org/test-services';
 import { createClient } from 'webdav';
 import definition from '../../src/backends/webdav/index.js';
-import { startWebdavServer } from '../services/webdav.js';
+import { freePort, startWebdavServer } from '@org/test-services';
 
 const MiB = 1024 * 1024;
 const server = await startWebdavServer('basic');

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freePort } from '../net.js';
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -23,18 +23,6 @@ export interface Azurite {
 const PARENT_WATCHDOG = `data:text/javascript,${encodeURIComponent(
   'const parent = process.ppid; setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref();',
 )}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -88,7 +76,7 @@ async function startOnce(location: string): Promise<{ child: ChildProcess; port:
 }
 
 /**
- * Starts azurite-blob (the npm `azurite` devDependency) on 127.0.0.1 with a free port, in memory, telemetry off.
+ * Starts azurite-blob (the npm `azurite` package, a dependency of this one) on 127.0.0.1 with a free port, in memory, telemetry off.
  * `stop()` kills it and removes its work folder; it is also killed if the test process exits first.
  */
 export async function startAzurite(): Promise<Azurite> {
