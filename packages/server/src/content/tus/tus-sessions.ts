@@ -253,11 +253,29 @@ export class TusSessions {
           context: { reason: 'checksum-mismatch' },
         });
       }
+      await this.checkRecordSizes(session);
       await this.uploads.commit(session.sha256, tempKey, session.length);
     } finally {
       if (!single) await this.content.discard(tempKey);
     }
     await this.markCompleted(session);
+  }
+
+  /**
+   * The rule `PUT /files/{sha256}/content` applies when its bytes have arrived (record-size.ts), applied again when
+   * the last byte of the upload has: its creation checked Upload-Length against the records of the hash then, and a
+   * record may have been added since. A refusal (400 INVALID_INPUT naming both sizes) stores nothing and removes the
+   * upload, as a failed verification does: a HEAD afterwards answers 404, and a client that creates the upload again
+   * is refused at creation while the records stay as they are.
+   */
+  private async checkRecordSizes(session: UploadSession): Promise<void> {
+    try {
+      await recordsSize(this.store, session.sha256)(session.length);
+    } catch (err) {
+      // A removal that fails leaves the session at offset = length: the next HEAD or PATCH checks (and refuses) again.
+      if (isUfsError(err, 'INVALID_INPUT')) await this.terminate(session.id).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** NOT_FOUND in the client's terms (partsGone), the session removed, when a part object of the upload is missing. */
