@@ -136,6 +136,86 @@ describe('OpenAPI document', () => {
     return result;
   }
 
+  /**
+   * The refusals of the tus routes, each called for real (and checked to answer the status it is there for), so that
+   * run() finds every one documented. `at`: an upload of 4 bytes of sha256("tus!") at offset 2.
+   */
+  async function tusRefusals(at: string, tusMeta: string, problems: string[]) {
+    const tus = { 'tus-resumable': '1.0.0' };
+    const patch = { ...tus, 'content-type': 'application/offset+octet-stream' };
+    const unknown = `/tus/${'0'.repeat(32)}`;
+    const expectStatus = async (call: Call, status: number) => {
+      const result = await run(call, problems);
+      if (result.status !== status) {
+        problems.push(`${call.method} ${call.path}: expected ${status} here, answered ${result.status}`);
+      }
+      return result;
+    };
+    const create = (headers: Record<string, string>) =>
+      run({ method: 'POST', route: '/tus', path: '/tus', headers: { ...tus, ...headers } }, problems);
+    const post = (headers: Record<string, string>): Call => ({ method: 'POST', route: '/tus', path: '/tus', headers });
+    const big = String(Number.MAX_SAFE_INTEGER);
+    await expectStatus(post({ ...tus, 'upload-length': big, 'upload-metadata': tusMeta }), 413);
+    await expectStatus(post({ ...tus, 'upload-length': '4' }), 400);
+    await expectStatus(post({ 'tus-resumable': '0.2.2', 'upload-length': '4', 'upload-metadata': tusMeta }), 412);
+
+    const head = (path: string, headers = tus): Call => ({ method: 'HEAD', route: '/tus/{id}', path, headers });
+    await expectStatus(head(unknown), 404);
+    await expectStatus(head(at, { 'tus-resumable': '0.2.2' }), 412);
+    await expectStatus(head(`${at}?x=1`), 400);
+
+    const patchCall = (path: string, raw: string, headers: Record<string, string>): Call => ({
+      method: 'PATCH',
+      route: '/tus/{id}',
+      path,
+      raw,
+      headers,
+    });
+    await expectStatus(patchCall(unknown, 's!', { ...patch, 'upload-offset': '2' }), 404);
+    await expectStatus(patchCall(at, 's!', { ...patch, 'upload-offset': '0' }), 409);
+    await expectStatus(patchCall(at, 's!', { ...patch, 'upload-offset': 'two' }), 400);
+    await expectStatus(patchCall(at, 's!', { ...patch, 'upload-offset': '2', 'tus-resumable': '0.2.2' }), 412);
+    await expectStatus(patchCall(at, 'tus!', { ...patch, 'upload-offset': '2' }), 413);
+    await expectStatus(patchCall(at, 's!', { ...tus, 'content-type': 'text/plain', 'upload-offset': '2' }), 415);
+    const wrongSha1 = Buffer.alloc(20).toString('base64');
+    await expectStatus(
+      patchCall(at, 's!', { ...patch, 'upload-offset': '2', 'upload-checksum': `sha1 ${wrongSha1}` }),
+      460,
+    );
+
+    // On the last byte: bytes of another hash (460), a size no record of the hash declares (400), another request
+    // finishing the upload (503 to the PATCH and to a HEAD, until it is done).
+    const wrong = await create({ 'upload-length': '4', 'upload-metadata': tusMeta });
+    await expectStatus(patchCall(wrong.headers.get('location')!, 'nope', { ...patch, 'upload-offset': '0' }), 460);
+    const sized = sha256Of('sized');
+    const late = await create({
+      'upload-length': '5',
+      'upload-metadata': `sha256 ${Buffer.from(sized).toString('base64')}`,
+    });
+    // A record of another size, put after the creation.
+    const record = fileRecord({ hostname: 'openapi', filepath: '/sized', sha256: sized, file_size: 6 });
+    const put = await send({ method: 'POST', route: '/put_file', path: '/put_file', json: record });
+    expect(put.status).toBe(201);
+    await expectStatus(patchCall(late.headers.get('location')!, 'sized', { ...patch, 'upload-offset': '0' }), 400);
+    const held = await create({ 'upload-length': '4', 'upload-metadata': tusMeta });
+    const location = held.headers.get('location')!;
+    const lease = `tus-finish:${location.split('/').pop()!}`;
+    expect(await server.store.claimLease(lease, 'openapi', new Date(Date.now() + 60_000), new Date())).toBe(true);
+    try {
+      const busy = await expectStatus(patchCall(location, 'tus!', { ...patch, 'upload-offset': '0' }), 503);
+      expect(busy.headers.get('retry-after')).toBe('1');
+      await expectStatus(head(location), 503);
+    } finally {
+      await server.store.releaseLease(lease, 'openapi');
+    }
+    await expectStatus(head(location), 200);
+
+    const remove = (path: string, headers = tus): Call => ({ method: 'DELETE', route: '/tus/{id}', path, headers });
+    await expectStatus(remove(unknown), 404);
+    await expectStatus(remove(at, { 'tus-resumable': '0.2.2' }), 412);
+    await expectStatus(remove(`${at}?x=1`), 400);
+  }
+
   it('documents every route with the statuses it answers, its required query parameters and its body', async () => {
     const problems: string[] = [];
     const hello = fileRecord();
@@ -231,6 +311,7 @@ describe('OpenAPI document', () => {
       },
       problems,
     );
+    await tusRefusals(at, tusMeta, problems);
     await run({ method: 'DELETE', route: '/tus/{id}', path: at, headers: tus }, problems);
 
     await run({ method: 'POST', route: '/admin/gc', path: '/admin/gc', json: { dry_run: true } }, problems);
