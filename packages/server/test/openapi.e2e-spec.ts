@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { RequestMethod } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
+import { PUBLIC_ROUTE, PUBLIC_WHEN, REQUIRED_SCOPE } from '../src/api-keys/auth.decorators.js';
+import { createBootstrapKey, generateApiKey, SCOPES, type Scope } from '../src/index.js';
 import { fileRecord, sha256Of } from './helpers/records.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { inOneRateWindow, startServer, type TestServer } from './helpers/server.js';
 
 /**
  * The OpenAPI document checked against the routes the server really has and what they really answer, so that it
@@ -15,6 +17,11 @@ interface Operation {
   parameters?: { name: string; in: string; required?: boolean }[];
   requestBody?: { content?: Record<string, unknown> };
   responses: Record<string, unknown>;
+  security?: unknown[];
+}
+interface DocResponse {
+  headers?: Record<string, unknown>;
+  content?: Record<string, { schema?: { $ref?: string } }>;
 }
 type Doc = { paths: Record<string, Record<string, Operation>> };
 
@@ -31,15 +38,20 @@ interface Call {
   headers?: Record<string, string>;
 }
 
-/** The routes of the Nest controllers, as `METHOD /path/{param}` (what the swagger module documents). */
-function controllerRoutes(server: TestServer): string[] {
-  const routes = new Set<string>();
-  const join = (...parts: string[]) =>
-    '/' +
-    parts
-      .flatMap((p) => p.split('/'))
-      .filter(Boolean)
-      .join('/');
+/** What a route asks of a request, from the metadata the ApiKeyGuard reads: no key (public), or one of `scopes`. */
+interface RouteAccess {
+  method: string;
+  route: string;
+  public: boolean;
+  scopes: Scope[];
+}
+
+/**
+ * Every route of the Nest controllers, named as the swagger module documents it (`/files/{sha256}/content`), with its
+ * access (the handler's metadata over its class's, as the guard reads it; no scope named: admin).
+ */
+function routeAccess(server: TestServer): RouteAccess[] {
+  const access = new Map<string, RouteAccess>();
   for (const module of server.app.get(ModulesContainer).values()) {
     for (const wrapper of module.controllers.values()) {
       const type = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
@@ -51,16 +63,36 @@ function controllerRoutes(server: TestServer): string[] {
         const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
         const paths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
         if (method === undefined || paths === undefined) continue;
+        const meta = (key: string) =>
+          (Reflect.getMetadata(key, handler) as unknown) ?? (Reflect.getMetadata(key, type) as unknown);
+        // @PublicWhen('publicMetrics'): off in this test's server, so the route needs a key.
+        expect(meta(PUBLIC_WHEN) === undefined || meta(PUBLIC_WHEN) === 'publicMetrics').toBe(true);
         for (const base of bases) {
           for (const path of [paths].flat()) {
-            const route = join(base ?? '', path).replace(/:(\w+)/g, '{$1}');
-            routes.add(`${RequestMethod[method]} ${route}`);
+            const route = `/${[base ?? '', path]
+              .flatMap((p) => p.split('/'))
+              .filter(Boolean)
+              .join('/')}`;
+            const entry: RouteAccess = {
+              method: RequestMethod[method],
+              route: route.replace(/:(\w+)/g, '{$1}'),
+              public: meta(PUBLIC_ROUTE) === true,
+              scopes: (meta(REQUIRED_SCOPE) as Scope[] | undefined) ?? ['admin'],
+            };
+            access.set(`${entry.method} ${entry.route}`, entry);
           }
         }
       }
     }
   }
-  return [...routes].sort();
+  return [...access.values()];
+}
+
+/** The routes of the Nest controllers, as `METHOD /path/{param}` (what the swagger module documents). */
+function controllerRoutes(server: TestServer): string[] {
+  return routeAccess(server)
+    .map((r) => `${r.method} ${r.route}`)
+    .sort();
 }
 
 describe('OpenAPI document', () => {
@@ -337,6 +369,122 @@ describe('OpenAPI document', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('documents the refusals of the key check on every route (401, 403, 429), and none on a public route', async () => {
+    const problems: string[] = [];
+    const routes = routeAccess(server);
+    const pathOf = (route: string) => route.replace('{sha256}', sha256Of('absent')).replace('{id}', '0'.repeat(24));
+    const keyed = async (name: string, scopes: readonly Scope[], rateLimitPerMinute?: number) =>
+      (await createBootstrapKey(server.store, { name, scopes, ...(rateLimitPerMinute && { rateLimitPerMinute }) }))
+        .apiKey;
+    const single = Object.fromEntries(
+      await Promise.all(SCOPES.map(async (scope) => [scope, await keyed(`only ${scope}`, [scope])] as const)),
+    ) as Record<Scope, string>;
+    // A revoked key: revoked through the API, as an administrator does it.
+    const created = await fetch(`${server.url}/api_keys`, {
+      method: 'POST',
+      headers: { 'x-api-key': server.key, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'to revoke' }),
+    });
+    const { _id: revokedId, api_key: revoked } = (await created.json()) as { _id: string; api_key: string };
+    const revoke = await fetch(`${server.url}/api_keys/${revokedId}/revoke`, {
+      method: 'PUT',
+      headers: { 'x-api-key': server.key },
+    });
+    expect(revoke.status).toBe(200);
+
+    /** Sends `route` with `key` (none when undefined); checks the status and that the document lists the answer. */
+    async function probe(route: RouteAccess, key: string | undefined, status: number, why: string) {
+      const response = await fetch(`${server.url}${pathOf(route.route)}`, {
+        method: route.method,
+        headers: key === undefined ? {} : { 'x-api-key': key },
+      });
+      const text = await response.text();
+      const name = `${route.method} ${route.route} (${why})`;
+      if (response.status !== status) {
+        problems.push(`${name}: expected ${status}, answered ${response.status} ${text}`);
+        return;
+      }
+      const documented = operation(route.method, route.route)?.responses[String(status)] as DocResponse | undefined;
+      if (!documented) {
+        problems.push(`${name}: answered ${status}, not documented`);
+        return;
+      }
+      if (route.method !== 'HEAD') {
+        const body = JSON.parse(text) as Record<string, unknown>;
+        expect(Object.keys(body).sort()).toEqual(['code', 'detail', 'retryable']);
+        const schema = documented.content?.['application/json']?.schema?.$ref;
+        if (schema !== '#/components/schemas/Error') problems.push(`${name}: ${status} without the Error schema`);
+      }
+      const headers = Object.keys(documented.headers ?? {}).map((h) => h.toLowerCase());
+      for (const sent of ['www-authenticate', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining']) {
+        if (response.headers.has(sent) && !headers.includes(sent)) {
+          problems.push(`${name}: ${status} sends ${sent}, not documented`);
+        }
+      }
+    }
+
+    // 429 first, in one rate window: a key limited to 1 request a minute, spent on one request, is refused on
+    // every route that needs a key.
+    await inOneRateWindow();
+    const limited = await keyed('limited', SCOPES, 1);
+    const spent = await fetch(`${server.url}/catalogue`, { headers: { 'x-api-key': limited } });
+    expect(spent.status).toBe(200);
+    let limitedRoutes = 0;
+    for (const route of routes.filter((r) => !r.public)) {
+      await probe(route, limited, 429, 'over the rate limit');
+      limitedRoutes++;
+    }
+    expect(limitedRoutes).toBeGreaterThan(20);
+
+    for (const route of routes) {
+      const op = operation(route.method, route.route);
+      if (route.public) {
+        // The guard lets it through whatever the key: it never answers 401 or 403, and claims no security.
+        for (const key of [undefined, 'nope', revoked]) {
+          const response = await fetch(`${server.url}${pathOf(route.route)}`, {
+            method: route.method,
+            headers: key === undefined ? {} : { 'x-api-key': key },
+          });
+          await response.arrayBuffer();
+          if ([401, 403].includes(response.status)) {
+            problems.push(`public ${route.method} ${route.route}: answered ${response.status}`);
+          }
+        }
+        for (const status of ['401', '403', '429']) {
+          if (op && status in op.responses) problems.push(`public ${route.method} ${route.route}: claims ${status}`);
+        }
+        if (op?.security?.length) problems.push(`public ${route.method} ${route.route}: claims a security scheme`);
+        continue;
+      }
+      await probe(route, undefined, 401, 'no key');
+      await probe(route, 'nope', 401, 'malformed key');
+      await probe(route, generateApiKey(), 401, 'unknown key');
+      await probe(route, revoked, 401, 'revoked key');
+      // A key with each scope the route does not take: 403.
+      const lacking = SCOPES.filter((scope) => !route.scopes.includes(scope));
+      expect(lacking.length).toBeGreaterThan(0);
+      for (const scope of lacking) await probe(route, single[scope], 403, `a "${scope}"-only key`);
+      // 503 (a store or mount that fails) is provoked by mount-faults.e2e-spec.ts and readiness-store.e2e-spec.ts.
+      const unavailable = op?.responses['503'] as DocResponse | undefined;
+      if (!unavailable?.headers?.['Retry-After']) {
+        problems.push(`${route.method} ${route.route}: 503 with Retry-After not documented`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('with publicMetrics, documents /metrics as public: no key needed, so no 401, 403 or 429', async () => {
+    const open = await startServer({ publicMetrics: true });
+    try {
+      expect((await fetch(`${open.url}/metrics`)).status).toBe(200);
+      const scrape = ((await (await fetch(`${open.url}/openapi.json`)).json()) as Doc).paths['/metrics']?.get;
+      expect(Object.keys(scrape?.responses ?? {})).toEqual(['200']);
+      expect(scrape?.security).toBeUndefined();
+    } finally {
+      await open.close();
+    }
   });
 
   it('gives every 200 or 201 answer with a JSON body a schema', () => {

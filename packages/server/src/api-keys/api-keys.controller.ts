@@ -65,6 +65,11 @@ export class ApiKeysController {
     status: 201,
     schema: { allOf: [keyViewSchema, { type: 'object', properties: { api_key: { type: 'string' } } }] },
   })
+  @ApiResponse({
+    status: 403,
+    description: "scopes or a rate_limit_per_minute beyond this API key's own (PERMISSION_DENIED)",
+    schema: { $ref: '#/components/schemas/Error' },
+  })
   async create(@Body() body: unknown, @Query() query: unknown, @Req() req: AuthedRequest) {
     validate(noQuerySchema, query, 'query');
     const input = validate(createKeySchema, body, 'API key');

@@ -1,10 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { METHOD_METADATA } from '@nestjs/common/constants.js';
+import { ModulesContainer, Reflector } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { fileMetadataSchema } from '@org/core/dedup-schema';
 import { z } from 'zod';
 import { shareRequestSchema, shareResponseSchema } from '../signing/signed-urls.js';
 import { catalogueResponseSchema } from '../store/catalogue-epoch.js';
 import { readinessReportSchema } from '../health/readiness-report.js';
+import { PUBLIC_ROUTE, PUBLIC_WHEN, REQUIRED_SCOPE, SIGNED_ACCESS } from '../api-keys/auth.decorators.js';
+import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
+import type { Scope } from '../store/store.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -82,7 +87,139 @@ export function setupOpenApi(app: INestApplication, version: string): void {
     .setVersion(version)
     .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'api-key')
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const handlers = new Map<string, string>();
+  const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationIds(handlers) });
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...componentSchemas() } };
+  addCommonResponses(document, handlers, routeAccess(app));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+}
+
+/** What the ApiKeyGuard asks of a route: nothing (public), or a key with one of `scopes`. */
+interface RouteAccess {
+  public: boolean;
+  scopes: Scope[];
+  /** A signed URL (`?expires=&signature=`) may stand in for the key. */
+  signed: boolean;
+}
+
+/**
+ * The access of every controller handler, by the operationId the swagger module gives it (`Controller_method`), read
+ * from the metadata the guard reads (auth.decorators.ts) the way the guard reads it (handler over class; no scope
+ * named: admin; @PublicWhen by the app's configuration).
+ */
+function routeAccess(app: INestApplication): Map<string, RouteAccess> {
+  const reflector = app.get(Reflector);
+  const config = app.get<DedupConfig>(DEDUP_CONFIG, { strict: false });
+  const access = new Map<string, RouteAccess>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const type = wrapper.metatype as (abstract new (...args: never[]) => unknown) | null | undefined;
+      if (!type) continue;
+      const prototype = type.prototype as Record<string, unknown>;
+      for (const name of Object.getOwnPropertyNames(prototype)) {
+        const handler = prototype[name];
+        if (name === 'constructor' || typeof handler !== 'function') continue;
+        if (Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
+        const targets = [handler, type];
+        const when = reflector.getAllAndOverride<keyof DedupConfig | undefined>(PUBLIC_WHEN, targets);
+        access.set(`${type.name}_${name}`, {
+          public:
+            reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets) === true ||
+            (when !== undefined && config[when] === true),
+          scopes: reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPE, targets) ?? ['admin'],
+          signed: reflector.getAllAndOverride<boolean | undefined>(SIGNED_ACCESS, targets) === true,
+        });
+      }
+    }
+  }
+  return access;
+}
+
+/**
+ * The swagger module's own operationIds (`Controller_method`, `Controller_method[i]` for the i-th path of a handler
+ * with several, `_version` when versioned), noting for each the handler it documents (`Controller_method`).
+ */
+function operationIds(handlers: Map<string, string>) {
+  return (controller: string, methodKey: string, version?: string): string => {
+    const base = controller ? `${controller}_${methodKey}` : methodKey;
+    const id = version ? `${base}_${version}` : base;
+    handlers.set(id, `${controller}_${methodKey.replace(/\[\d+\]$/, '')}`);
+    return id;
+  };
+}
+
+type Response = { description: string; headers?: Record<string, unknown>; content?: Record<string, unknown> };
+type Operation = { operationId?: string; security?: unknown; responses: Record<string, Response> };
+
+const header = (description: string, type = 'string') => ({ description, schema: { type } });
+const retryAfter = header('seconds to wait before trying again', 'integer');
+
+/** The answers of the ApiKeyGuard and of a failing store or mount, for a route that needs a key. */
+function commonResponses(access: RouteAccess): Record<string, Response> {
+  const scopes = access.scopes.map((scope) => `"${scope}"`).join(' or ');
+  return {
+    401: {
+      description: access.signed
+        ? 'no X-API-Key header and no signed URL, or an unknown or revoked API key'
+        : 'missing X-API-Key header, or an unknown or revoked API key',
+      headers: { 'WWW-Authenticate': header('X-API-Key') },
+    },
+    403: { description: `the API key lacks the ${scopes} scope (PERMISSION_DENIED)` },
+    429: {
+      description: "over the API key's rate limit (RATE_LIMITED): retry after Retry-After",
+      headers: {
+        'Retry-After': retryAfter,
+        'RateLimit-Limit': header('requests allowed per minute', 'integer'),
+        'RateLimit-Remaining': header('requests left in this minute (0)', 'integer'),
+        'RateLimit-Reset': header('seconds until the minute ends', 'integer'),
+      },
+    },
+    503: {
+      description: 'the metadata store or the content mount is unavailable (UNAVAILABLE): try again',
+      headers: { 'Retry-After': { ...retryAfter, description: 'seconds to wait, when the server knows' } },
+    },
+  };
+}
+
+/**
+ * Adds to every operation of a route that needs an API key the answers every such route may give (401, 403, 429,
+ * 503), with the error body and their headers; an answer the route documents already keeps its own words and gets
+ * these appended. A public route gets none, and claims no security requirement. A HEAD answer documents no body.
+ */
+function addCommonResponses(
+  document: OpenAPIObject,
+  handlers: ReadonlyMap<string, string>,
+  access: ReadonlyMap<string, RouteAccess>,
+): void {
+  const error = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+  for (const path of Object.values(document.paths)) {
+    for (const [method, value] of Object.entries(path)) {
+      const operation = value as Operation;
+      if (typeof operation !== 'object' || operation === null || !('responses' in operation)) continue;
+      // An @All handler's operations are `<id>_<method>`.
+      const id = operation.operationId ?? '';
+      const handler = handlers.get(id) ?? handlers.get(id.replace(/_[a-z]+$/, ''));
+      const route = handler === undefined ? undefined : access.get(handler);
+      if (!route) continue;
+      if (route.public) {
+        delete operation.security;
+        continue;
+      }
+      for (const [status, common] of Object.entries(commonResponses(route))) {
+        const own = operation.responses[status];
+        const body = method === 'head' ? {} : { content: error };
+        operation.responses[status] = own
+          ? {
+              ...body,
+              ...own,
+              description: own.description ? `${own.description}; or ${common.description}` : common.description,
+              ...((own.headers ?? common.headers) && { headers: { ...common.headers, ...own.headers } }),
+            }
+          : { ...common, ...body };
+      }
+      operation.responses = Object.fromEntries(
+        Object.entries(operation.responses).sort(([a], [b]) => a.localeCompare(b)),
+      );
+    }
+  }
 }
