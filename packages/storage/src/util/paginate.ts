@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { UfsError, type EntryStat, type ListOptions, type ListPage, type StorageBackend } from '@org/core';
 
 /** Default number of entries in one list page. */
@@ -22,10 +23,17 @@ export interface CursorListing {
   recursive: boolean;
   /** Makes the INVALID_INPUT error of a refused cursor (the backend's own message prefix); a plain one by default. */
   refuse?: (detail: string) => UfsError;
+  /**
+   * Where the folder is, when the backend knows it (its mount root, bucket and prefix, archive): a cursor of the same
+   * folder key in another place is refused too. Kept in the cursor as a digest only (no server path shown).
+   */
+  scope?: string;
 }
 
 function listingId(listing: CursorListing): string {
-  return `${listing.recursive ? 'r' : 'l'}:${listing.key}`;
+  const id = `${listing.recursive ? 'r' : 'l'}:${listing.key}`;
+  if (listing.scope === undefined) return id;
+  return `${id}@${createHash('sha256').update(listing.scope).digest('base64url').slice(0, 22)}`;
 }
 
 /** Why a cursor is refused by `listing`, naming its folder. */
@@ -145,4 +153,45 @@ export function listAll(
   options: Omit<ListOptions, 'cursor'> = {},
 ): AsyncGenerator<EntryStat> {
   return paginate((cursor) => backend.list(key, { ...options, cursor }), options.signal);
+}
+
+/** A cursor that is not one of this listing's (not made by `bindToken`, or damaged): INVALID_INPUT naming the folder. */
+function invalidCursor(cursor: string, listing: CursorListing): UfsError {
+  const detail = `invalid list cursor ${JSON.stringify(cursor.length > 80 ? `${cursor.slice(0, 80)}…` : cursor)}`;
+  return (
+    listing.refuse?.(detail) ??
+    new UfsError('INVALID_INPUT', `[ufs] list ${JSON.stringify(listing.key)}: ${detail}`, {
+      context: { operation: 'list', path: listing.key },
+    })
+  );
+}
+
+/**
+ * A cursor holding a backend's own page token (a continuation token, a page token, an offset) bound to `listing`:
+ * `tokenOf` gives the token back only to that listing, so a token is never sent on for another folder.
+ */
+export function bindToken(token: string, listing: CursorListing): string {
+  return Buffer.from(JSON.stringify({ token, of: listingId(listing) }), 'utf8').toString('base64url');
+}
+
+/**
+ * The page token of a cursor made by `bindToken` for `listing`. INVALID_INPUT naming the folder when the cursor was
+ * made for another listing (another folder, place, or recursive instead of one level or the reverse), or is none.
+ */
+export function tokenOf(cursor: string, listing: CursorListing): string {
+  let parsed: { token?: unknown; of?: unknown } | null = null;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { token?: unknown; of?: unknown };
+  } catch {
+    // reported below
+  }
+  if (parsed === null || typeof parsed !== 'object' || typeof parsed.token !== 'string' || parsed.token === '')
+    throw invalidCursor(cursor, listing);
+  if (parsed.of !== listingId(listing)) throw foreignCursor(listing);
+  return parsed.token;
+}
+
+/** What a cursor bound to `listing` carries to name it (for cursors of their own shape, as `walkPage`'s). */
+export function listingIdOf(listing: CursorListing): string {
+  return listingId(listing);
 }

@@ -216,6 +216,7 @@ export class GcsBackend implements StorageBackend {
         recursive: options.recursive ?? false,
         pageSize: options.pageSize,
         cursor: options.cursor,
+        refuse: (detail) => keyError('INVALID_INPUT', this.site, 'list', key, detail),
         site: this.site,
       });
     } catch (err) {
