@@ -75,8 +75,8 @@ describe.each(Object.keys(setups))('a list cursor on %s', (protocol) => {
     expect(next.entries.map((e) => e.key)).toEqual(['b/2.txt']);
   });
 
-  // SFTP has no recursive listing; the local backend (not changed here) checks only the folder of a cursor.
-  if (protocol === 'memory' || protocol === 's3') {
+  // SFTP has no recursive listing.
+  if (protocol !== 'sftp') {
     it('of a recursive listing is refused by a one-level listing of the same folder, and the reverse', async () => {
       const backend = await mounted(setups[protocol]!);
       const recursive = await cursorOf(backend, 'a', { recursive: true });
