@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { RequestMethod } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
-import { PUBLIC_ROUTE, PUBLIC_WHEN, REQUIRED_SCOPE } from '../src/api-keys/auth.decorators.js';
 import { createBootstrapKey, generateApiKey, SCOPES, type Scope } from '../src/index.js';
+import {
+  controllerRoutes,
+  routeAccess,
+  type Doc,
+  type DocResponse,
+  type Operation,
+  type RouteAccess,
+} from './helpers/openapi-routes.js';
 import { fileRecord, sha256Of } from './helpers/records.js';
 import { inOneRateWindow, startServer, type TestServer } from './helpers/server.js';
 
@@ -12,18 +16,6 @@ import { inOneRateWindow, startServer, type TestServer } from './helpers/server.
  * cannot drift: every route is documented, every route's documented success statuses are exactly those it answers,
  * every query parameter a route needs is documented as required, and every body a route takes is documented.
  */
-
-interface Operation {
-  parameters?: { name: string; in: string; required?: boolean }[];
-  requestBody?: { content?: Record<string, unknown> };
-  responses: Record<string, unknown>;
-  security?: unknown[];
-}
-interface DocResponse {
-  headers?: Record<string, unknown>;
-  content?: Record<string, { schema?: { $ref?: string } }>;
-}
-type Doc = { paths: Record<string, Record<string, Operation>> };
 
 /** One request that succeeds (or answers another documented status, such as 304) on a route. */
 interface Call {
@@ -36,63 +28,6 @@ interface Call {
   form?: () => FormData;
   raw?: string;
   headers?: Record<string, string>;
-}
-
-/** What a route asks of a request, from the metadata the ApiKeyGuard reads: no key (public), or one of `scopes`. */
-interface RouteAccess {
-  method: string;
-  route: string;
-  public: boolean;
-  scopes: Scope[];
-}
-
-/**
- * Every route of the Nest controllers, named as the swagger module documents it (`/files/{sha256}/content`), with its
- * access (the handler's metadata over its class's, as the guard reads it; no scope named: admin).
- */
-function routeAccess(server: TestServer): RouteAccess[] {
-  const access = new Map<string, RouteAccess>();
-  for (const module of server.app.get(ModulesContainer).values()) {
-    for (const wrapper of module.controllers.values()) {
-      const type = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
-      if (!type) continue;
-      const bases = [Reflect.getMetadata(PATH_METADATA, type) as string | string[]].flat();
-      for (const name of Object.getOwnPropertyNames(type.prototype)) {
-        const handler = (type.prototype as Record<string, unknown>)[name];
-        if (typeof handler !== 'function' || name === 'constructor') continue;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-        const paths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
-        if (method === undefined || paths === undefined) continue;
-        const meta = (key: string) =>
-          (Reflect.getMetadata(key, handler) as unknown) ?? (Reflect.getMetadata(key, type) as unknown);
-        // @PublicWhen('publicMetrics'): off in this test's server, so the route needs a key.
-        expect(meta(PUBLIC_WHEN) === undefined || meta(PUBLIC_WHEN) === 'publicMetrics').toBe(true);
-        for (const base of bases) {
-          for (const path of [paths].flat()) {
-            const route = `/${[base ?? '', path]
-              .flatMap((p) => p.split('/'))
-              .filter(Boolean)
-              .join('/')}`;
-            const entry: RouteAccess = {
-              method: RequestMethod[method],
-              route: route.replace(/:(\w+)/g, '{$1}'),
-              public: meta(PUBLIC_ROUTE) === true,
-              scopes: (meta(REQUIRED_SCOPE) as Scope[] | undefined) ?? ['admin'],
-            };
-            access.set(`${entry.method} ${entry.route}`, entry);
-          }
-        }
-      }
-    }
-  }
-  return [...access.values()];
-}
-
-/** The routes of the Nest controllers, as `METHOD /path/{param}` (what the swagger module documents). */
-function controllerRoutes(server: TestServer): string[] {
-  return routeAccess(server)
-    .map((r) => `${r.method} ${r.route}`)
-    .sort();
 }
 
 describe('OpenAPI document', () => {

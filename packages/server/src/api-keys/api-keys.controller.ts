@@ -96,6 +96,7 @@ export class ApiKeysController {
   @RequireScope('admin')
   @ApiOperation({ summary: 'Revoke an API key (it stays listed, inactive)' })
   @ApiResponse({ status: 200, schema: messageSchema })
+  @ApiResponse({ status: 404, description: 'no API key with that id', schema: { $ref: '#/components/schemas/Error' } })
   async revoke(@Param('id') id: string, @Query() query: unknown) {
     validate(noQuerySchema, query, 'query');
     await this.keys.revoke(id);
@@ -106,6 +107,7 @@ export class ApiKeysController {
   @RequireScope('admin')
   @ApiOperation({ summary: 'Delete an API key' })
   @ApiResponse({ status: 200, schema: messageSchema })
+  @ApiResponse({ status: 404, description: 'no API key with that id', schema: { $ref: '#/components/schemas/Error' } })
   async remove(@Param('id') id: string, @Query() query: unknown) {
     validate(noQuerySchema, query, 'query');
     await this.keys.remove(id);
