@@ -1,7 +1,7 @@
 import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DedupModule } from './dedup.module.js';
 import { DEDUP_CONFIG, type DedupConfig, type DedupModuleOptions } from './dedup-options.js';
 import { continueOnRead, useClientErrorHandler } from './http/connection.js';
@@ -9,6 +9,7 @@ import { tusCorsHook } from './http/cors.js';
 import { sendError } from './http/exception.filter.js';
 import { DedupLogger, type LogStream } from './http/logger.js';
 import { useJsonBodyParser } from './http/json-body.js';
+import { ignoreRequestsAfterClose } from './http/linger.js';
 import { setupOpenApi } from './http/openapi.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { shutdownTimeout, useGracefulShutdown, type ShutdownOptions } from './shutdown.js';
@@ -36,6 +37,10 @@ const STREAMED_TYPES = ['multipart/form-data', 'application/octet-stream', 'appl
  * before the handler (which then found the body consumed), or refuse other types itself.
  */
 const STREAMED_ROUTES = new Set(['PUT /files/:sha256/content', 'POST /upload_file/:sha256', 'PATCH /tus/:id']);
+const isStreamedRoute = (request: FastifyRequest) =>
+  STREAMED_ROUTES.has(`${request.method} ${request.routeOptions.url}`);
+
+const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 /** Status label of a request whose client went away before its response was sent (nginx's convention). */
 const CLIENT_CLOSED = '499';
@@ -43,7 +48,8 @@ const COUNTED = Symbol('ufs.counted');
 
 /**
  * Fastify-level wiring that a Nest module cannot declare: upload bodies are left unread for the handlers to stream,
- * `100 Continue` is sent only when a handler reads the body (after the key, scope, rate and size checks), errors
+ * `100 Continue` is sent only when a handler reads the body (after the key, scope, rate and size checks), requests
+ * pipelined after an answer that closes the connection are not processed, errors
  * (parse errors and unparsable requests included: this replaces the server's `clientError` listeners, a
  * `clientErrorHandler` the adapter was given too) get the API's JSON body, every request is counted in the metrics
  * (one whose client left before it was processed as status 499), CORS for tus when configured, OpenAPI is served. Call
@@ -52,16 +58,29 @@ const COUNTED = Symbol('ufs.counted');
 export function configureDedupApp(app: NestFastifyApplication, options: { openApi?: boolean } = {}): void {
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   continueOnRead(fastify.server);
+  // A request pipelined after an answer that closes the connection (a refused upload) is not processed.
+  ignoreRequestsAfterClose(fastify.server);
   useClientErrorHandler(fastify.server);
   useJsonBodyParser(app);
+  // The JSON endpoints take JSON only: a body of any other type is 415, naming application/json (before it is read).
   // Fastify parses text/plain bodies into a string by default, which the JSON endpoints then refused as "expected
-  // object, received string": without the parser such a body is 415, naming application/json.
+  // object, received string"; Nest adds a form parser at init (fields accepted on a JSON route: `curl -d name=x`
+  // created a key) unless the type was registered through useBodyParser, which it records: registered and removed
+  // at once, the form type has no parser, as text/plain has none.
   fastify.removeContentTypeParser('text/plain');
-  fastify.addContentTypeParser(STREAMED_TYPES, (_request, _payload, done) => done(null));
+  if (!fastify.hasContentTypeParser(FORM_TYPE)) app.useBodyParser(FORM_TYPE);
+  fastify.removeContentTypeParser(FORM_TYPE);
+  // The streamed types are read by the upload handlers only; on a JSON endpoint such a body was ignored, the request
+  // running as if it had none (a real gc for `{"dry_run":true}` sent as octet-stream).
+  fastify.addContentTypeParser(STREAMED_TYPES, (request, _payload, done) =>
+    isStreamedRoute(request)
+      ? done(null)
+      : done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(request.headers['content-type'])),
+  );
   fastify.addHook('onRequest', (request, _reply, done) => {
     // Fastify picks the body parser by `request.headers`, which this overlays (documented Fastify behaviour): the
     // streamed type's parser reads nothing. `request.raw.headers` keeps the Content-Type the client sent.
-    if (STREAMED_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) {
+    if (isStreamedRoute(request)) {
       request.headers = { 'content-type': 'application/octet-stream' };
     }
     done();

@@ -1,22 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { RequestMethod } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
+import { createBootstrapKey, generateApiKey, SCOPES, type Scope } from '../src/index.js';
+import {
+  controllerRoutes,
+  routeAccess,
+  type Doc,
+  type DocResponse,
+  type Operation,
+  type RouteAccess,
+} from './helpers/openapi-routes.js';
 import { fileRecord, sha256Of } from './helpers/records.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { inOneRateWindow, startServer, type TestServer } from './helpers/server.js';
 
 /**
  * The OpenAPI document checked against the routes the server really has and what they really answer, so that it
  * cannot drift: every route is documented, every route's documented success statuses are exactly those it answers,
  * every query parameter a route needs is documented as required, and every body a route takes is documented.
  */
-
-interface Operation {
-  parameters?: { name: string; in: string; required?: boolean }[];
-  requestBody?: { content?: Record<string, unknown> };
-  responses: Record<string, unknown>;
-}
-type Doc = { paths: Record<string, Record<string, Operation>> };
 
 /** One request that succeeds (or answers another documented status, such as 304) on a route. */
 interface Call {
@@ -29,38 +28,6 @@ interface Call {
   form?: () => FormData;
   raw?: string;
   headers?: Record<string, string>;
-}
-
-/** The routes of the Nest controllers, as `METHOD /path/{param}` (what the swagger module documents). */
-function controllerRoutes(server: TestServer): string[] {
-  const routes = new Set<string>();
-  const join = (...parts: string[]) =>
-    '/' +
-    parts
-      .flatMap((p) => p.split('/'))
-      .filter(Boolean)
-      .join('/');
-  for (const module of server.app.get(ModulesContainer).values()) {
-    for (const wrapper of module.controllers.values()) {
-      const type = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
-      if (!type) continue;
-      const bases = [Reflect.getMetadata(PATH_METADATA, type) as string | string[]].flat();
-      for (const name of Object.getOwnPropertyNames(type.prototype)) {
-        const handler = (type.prototype as Record<string, unknown>)[name];
-        if (typeof handler !== 'function' || name === 'constructor') continue;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-        const paths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
-        if (method === undefined || paths === undefined) continue;
-        for (const base of bases) {
-          for (const path of [paths].flat()) {
-            const route = join(base ?? '', path).replace(/:(\w+)/g, '{$1}');
-            routes.add(`${RequestMethod[method]} ${route}`);
-          }
-        }
-      }
-    }
-  }
-  return [...routes].sort();
 }
 
 describe('OpenAPI document', () => {
@@ -134,6 +101,86 @@ describe('OpenAPI document', () => {
       problems.push(`${key}: takes a multipart body, not documented as multipart/form-data`);
     }
     return result;
+  }
+
+  /**
+   * The refusals of the tus routes, each called for real (and checked to answer the status it is there for), so that
+   * run() finds every one documented. `at`: an upload of 4 bytes of sha256("tus!") at offset 2.
+   */
+  async function tusRefusals(at: string, tusMeta: string, problems: string[]) {
+    const tus = { 'tus-resumable': '1.0.0' };
+    const patch = { ...tus, 'content-type': 'application/offset+octet-stream' };
+    const unknown = `/tus/${'0'.repeat(32)}`;
+    const expectStatus = async (call: Call, status: number) => {
+      const result = await run(call, problems);
+      if (result.status !== status) {
+        problems.push(`${call.method} ${call.path}: expected ${status} here, answered ${result.status}`);
+      }
+      return result;
+    };
+    const create = (headers: Record<string, string>) =>
+      run({ method: 'POST', route: '/tus', path: '/tus', headers: { ...tus, ...headers } }, problems);
+    const post = (headers: Record<string, string>): Call => ({ method: 'POST', route: '/tus', path: '/tus', headers });
+    const big = String(Number.MAX_SAFE_INTEGER);
+    await expectStatus(post({ ...tus, 'upload-length': big, 'upload-metadata': tusMeta }), 413);
+    await expectStatus(post({ ...tus, 'upload-length': '4' }), 400);
+    await expectStatus(post({ 'tus-resumable': '0.2.2', 'upload-length': '4', 'upload-metadata': tusMeta }), 412);
+
+    const head = (path: string, headers = tus): Call => ({ method: 'HEAD', route: '/tus/{id}', path, headers });
+    await expectStatus(head(unknown), 404);
+    await expectStatus(head(at, { 'tus-resumable': '0.2.2' }), 412);
+    await expectStatus(head(`${at}?x=1`), 400);
+
+    const patchCall = (path: string, raw: string, headers: Record<string, string>): Call => ({
+      method: 'PATCH',
+      route: '/tus/{id}',
+      path,
+      raw,
+      headers,
+    });
+    await expectStatus(patchCall(unknown, 's!', { ...patch, 'upload-offset': '2' }), 404);
+    await expectStatus(patchCall(at, 's!', { ...patch, 'upload-offset': '0' }), 409);
+    await expectStatus(patchCall(at, 's!', { ...patch, 'upload-offset': 'two' }), 400);
+    await expectStatus(patchCall(at, 's!', { ...patch, 'upload-offset': '2', 'tus-resumable': '0.2.2' }), 412);
+    await expectStatus(patchCall(at, 'tus!', { ...patch, 'upload-offset': '2' }), 413);
+    await expectStatus(patchCall(at, 's!', { ...tus, 'content-type': 'text/plain', 'upload-offset': '2' }), 415);
+    const wrongSha1 = Buffer.alloc(20).toString('base64');
+    await expectStatus(
+      patchCall(at, 's!', { ...patch, 'upload-offset': '2', 'upload-checksum': `sha1 ${wrongSha1}` }),
+      460,
+    );
+
+    // On the last byte: bytes of another hash (460), a size no record of the hash declares (400), another request
+    // finishing the upload (503 to the PATCH and to a HEAD, until it is done).
+    const wrong = await create({ 'upload-length': '4', 'upload-metadata': tusMeta });
+    await expectStatus(patchCall(wrong.headers.get('location')!, 'nope', { ...patch, 'upload-offset': '0' }), 460);
+    const sized = sha256Of('sized');
+    const late = await create({
+      'upload-length': '5',
+      'upload-metadata': `sha256 ${Buffer.from(sized).toString('base64')}`,
+    });
+    // A record of another size, put after the creation.
+    const record = fileRecord({ hostname: 'openapi', filepath: '/sized', sha256: sized, file_size: 6 });
+    const put = await send({ method: 'POST', route: '/put_file', path: '/put_file', json: record });
+    expect(put.status).toBe(201);
+    await expectStatus(patchCall(late.headers.get('location')!, 'sized', { ...patch, 'upload-offset': '0' }), 400);
+    const held = await create({ 'upload-length': '4', 'upload-metadata': tusMeta });
+    const location = held.headers.get('location')!;
+    const lease = `tus-finish:${location.split('/').pop()!}`;
+    expect(await server.store.claimLease(lease, 'openapi', new Date(Date.now() + 60_000), new Date())).toBe(true);
+    try {
+      const busy = await expectStatus(patchCall(location, 'tus!', { ...patch, 'upload-offset': '0' }), 503);
+      expect(busy.headers.get('retry-after')).toBe('1');
+      await expectStatus(head(location), 503);
+    } finally {
+      await server.store.releaseLease(lease, 'openapi');
+    }
+    await expectStatus(head(location), 200);
+
+    const remove = (path: string, headers = tus): Call => ({ method: 'DELETE', route: '/tus/{id}', path, headers });
+    await expectStatus(remove(unknown), 404);
+    await expectStatus(remove(at, { 'tus-resumable': '0.2.2' }), 412);
+    await expectStatus(remove(`${at}?x=1`), 400);
   }
 
   it('documents every route with the statuses it answers, its required query parameters and its body', async () => {
@@ -231,6 +278,7 @@ describe('OpenAPI document', () => {
       },
       problems,
     );
+    await tusRefusals(at, tusMeta, problems);
     await run({ method: 'DELETE', route: '/tus/{id}', path: at, headers: tus }, problems);
 
     await run({ method: 'POST', route: '/admin/gc', path: '/admin/gc', json: { dry_run: true } }, problems);
@@ -256,6 +304,122 @@ describe('OpenAPI document', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('documents the refusals of the key check on every route (401, 403, 429), and none on a public route', async () => {
+    const problems: string[] = [];
+    const routes = routeAccess(server);
+    const pathOf = (route: string) => route.replace('{sha256}', sha256Of('absent')).replace('{id}', '0'.repeat(24));
+    const keyed = async (name: string, scopes: readonly Scope[], rateLimitPerMinute?: number) =>
+      (await createBootstrapKey(server.store, { name, scopes, ...(rateLimitPerMinute && { rateLimitPerMinute }) }))
+        .apiKey;
+    const single = Object.fromEntries(
+      await Promise.all(SCOPES.map(async (scope) => [scope, await keyed(`only ${scope}`, [scope])] as const)),
+    ) as Record<Scope, string>;
+    // A revoked key: revoked through the API, as an administrator does it.
+    const created = await fetch(`${server.url}/api_keys`, {
+      method: 'POST',
+      headers: { 'x-api-key': server.key, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'to revoke' }),
+    });
+    const { _id: revokedId, api_key: revoked } = (await created.json()) as { _id: string; api_key: string };
+    const revoke = await fetch(`${server.url}/api_keys/${revokedId}/revoke`, {
+      method: 'PUT',
+      headers: { 'x-api-key': server.key },
+    });
+    expect(revoke.status).toBe(200);
+
+    /** Sends `route` with `key` (none when undefined); checks the status and that the document lists the answer. */
+    async function probe(route: RouteAccess, key: string | undefined, status: number, why: string) {
+      const response = await fetch(`${server.url}${pathOf(route.route)}`, {
+        method: route.method,
+        headers: key === undefined ? {} : { 'x-api-key': key },
+      });
+      const text = await response.text();
+      const name = `${route.method} ${route.route} (${why})`;
+      if (response.status !== status) {
+        problems.push(`${name}: expected ${status}, answered ${response.status} ${text}`);
+        return;
+      }
+      const documented = operation(route.method, route.route)?.responses[String(status)] as DocResponse | undefined;
+      if (!documented) {
+        problems.push(`${name}: answered ${status}, not documented`);
+        return;
+      }
+      if (route.method !== 'HEAD') {
+        const body = JSON.parse(text) as Record<string, unknown>;
+        expect(Object.keys(body).sort()).toEqual(['code', 'detail', 'retryable']);
+        const schema = documented.content?.['application/json']?.schema?.$ref;
+        if (schema !== '#/components/schemas/Error') problems.push(`${name}: ${status} without the Error schema`);
+      }
+      const headers = Object.keys(documented.headers ?? {}).map((h) => h.toLowerCase());
+      for (const sent of ['www-authenticate', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining']) {
+        if (response.headers.has(sent) && !headers.includes(sent)) {
+          problems.push(`${name}: ${status} sends ${sent}, not documented`);
+        }
+      }
+    }
+
+    // 429 first, in one rate window: a key limited to 1 request a minute, spent on one request, is refused on
+    // every route that needs a key.
+    await inOneRateWindow();
+    const limited = await keyed('limited', SCOPES, 1);
+    const spent = await fetch(`${server.url}/catalogue`, { headers: { 'x-api-key': limited } });
+    expect(spent.status).toBe(200);
+    let limitedRoutes = 0;
+    for (const route of routes.filter((r) => !r.public)) {
+      await probe(route, limited, 429, 'over the rate limit');
+      limitedRoutes++;
+    }
+    expect(limitedRoutes).toBeGreaterThan(20);
+
+    for (const route of routes) {
+      const op = operation(route.method, route.route);
+      if (route.public) {
+        // The guard lets it through whatever the key: it never answers 401 or 403, and claims no security.
+        for (const key of [undefined, 'nope', revoked]) {
+          const response = await fetch(`${server.url}${pathOf(route.route)}`, {
+            method: route.method,
+            headers: key === undefined ? {} : { 'x-api-key': key },
+          });
+          await response.arrayBuffer();
+          if ([401, 403].includes(response.status)) {
+            problems.push(`public ${route.method} ${route.route}: answered ${response.status}`);
+          }
+        }
+        for (const status of ['401', '403', '429']) {
+          if (op && status in op.responses) problems.push(`public ${route.method} ${route.route}: claims ${status}`);
+        }
+        if (op?.security?.length) problems.push(`public ${route.method} ${route.route}: claims a security scheme`);
+        continue;
+      }
+      await probe(route, undefined, 401, 'no key');
+      await probe(route, 'nope', 401, 'malformed key');
+      await probe(route, generateApiKey(), 401, 'unknown key');
+      await probe(route, revoked, 401, 'revoked key');
+      // A key with each scope the route does not take: 403.
+      const lacking = SCOPES.filter((scope) => !route.scopes.includes(scope));
+      expect(lacking.length).toBeGreaterThan(0);
+      for (const scope of lacking) await probe(route, single[scope], 403, `a "${scope}"-only key`);
+      // 503 (a store or mount that fails) is provoked by mount-faults.e2e-spec.ts and readiness-store.e2e-spec.ts.
+      const unavailable = op?.responses['503'] as DocResponse | undefined;
+      if (!unavailable?.headers?.['Retry-After']) {
+        problems.push(`${route.method} ${route.route}: 503 with Retry-After not documented`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('with publicMetrics, documents /metrics as public: no key needed, so no 401, 403 or 429', async () => {
+    const open = await startServer({ publicMetrics: true });
+    try {
+      expect((await fetch(`${open.url}/metrics`)).status).toBe(200);
+      const scrape = ((await (await fetch(`${open.url}/openapi.json`)).json()) as Doc).paths['/metrics']?.get;
+      expect(Object.keys(scrape?.responses ?? {})).toEqual(['200']);
+      expect(scrape?.security).toBeUndefined();
+    } finally {
+      await open.close();
+    }
   });
 
   it('gives every 200 or 201 answer with a JSON body a schema', () => {

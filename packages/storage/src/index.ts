@@ -48,6 +48,7 @@ export {
   pageFromSequence,
   paginate,
   listAll,
+  type CursorListing,
 } from './util/paginate.js';
 export { walkPage } from './util/walk.js';
 export { unreadableEntry, unreadableOf, type UnreadableEntry } from './util/unreadable.js';

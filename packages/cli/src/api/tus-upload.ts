@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
+import type { ClientRequest } from 'node:http';
 import { basename } from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { Upload, type UploadOptions } from 'tus-js-client';
-import { UfsError, classifyHttpStatus, toUfsError } from '@org/core';
+import { DefaultHttpStack, Upload, type HttpStack, type UploadOptions } from 'tus-js-client';
+import { UfsError, classifyHttpStatus, redactUrl, toUfsError } from '@org/core';
 import { READ_BUFFER, localError, openUnchanged } from './file-reads.js';
-import { fileChangedError, type FileStamp } from './file-stamp.js';
+import { changeOf, fileChangedError, type FileStamp } from './file-stamp.js';
 
 export interface TusUploadOptions {
   /** The server's base URL; uploads are created at `<base>/tus`. */
@@ -32,6 +33,13 @@ export interface TusUploadOptions {
   stamp?: FileStamp;
   /** Read the file through a symbolic link (a scan that follows links); else a link in its place is refused. */
   follow?: boolean;
+  /**
+   * Most milliseconds a request of the upload (POST, HEAD, PATCH) may go without a byte either way, its connection
+   * included: then the upload fails with TIMEOUT naming the server (the scan's `--timeout`), without the library's
+   * retries, and its URL stays valid for a later run. A PATCH that keeps sending (or a server that keeps answering)
+   * never times out, however long the upload takes. Default: no limit.
+   */
+  timeoutMs?: number;
 }
 
 function errorFrom(
@@ -53,11 +61,56 @@ function errorFrom(
 }
 
 /**
+ * The failure of a request of the upload that the server left without a byte either way for `timeoutMs`: TIMEOUT
+ * naming the server, not retried, as DedupClient.noAnswer (a server that did not answer in time is not asked again).
+ */
+function noAnswer(options: TusUploadOptions, method: string, url: string): UfsError {
+  const seconds = Math.round((options.timeoutMs ?? 0) / 1000);
+  return new UfsError(
+    'TIMEOUT',
+    `[ufs] [server] resumable upload "${options.path}": no answer for ${seconds} s to ${method} ${redactUrl(url)} ` +
+      '(wait longer with --timeout SECONDS)',
+    {
+      retryable: false,
+      context: { backend: 'server', operation: 'tus', path: options.path, method, url: redactUrl(url) },
+    },
+  );
+}
+
+/**
+ * tus-js-client's HTTP stack with an idle deadline on each request: node:http's socket timeout (set before the
+ * connection is made, so a server that never accepts counts too; refreshed by every byte sent or received) calls
+ * `fail` with TIMEOUT. The library itself has no timeout: a server that stops reading a PATCH, or never answers,
+ * would hold the upload for ever.
+ */
+function idleLimitedStack(options: TusUploadOptions, fail: (error: UfsError) => void): HttpStack {
+  const timeoutMs = options.timeoutMs!;
+  const stack = new DefaultHttpStack({ timeout: timeoutMs });
+  return {
+    getName: () => 'ufs idle-limited node:http',
+    createRequest(method, url) {
+      const request = stack.createRequest(method, url);
+      const send = request.send.bind(request);
+      request.send = (body: unknown) => {
+        const answer = send(body);
+        // Made by send() before it returns (the promise's executor runs at once).
+        const req = request.getUnderlyingObject() as ClientRequest | null;
+        req?.once('timeout', () => fail(noAnswer(options, method, url)));
+        return answer;
+      };
+      return request;
+    },
+  };
+}
+
+/**
  * tus-js-client's view of a file: each request body is a read stream of the byte range asked for, with larger reads
  * than the library's own file source; `size` on the stream gives the request its Content-Length. The file is opened
- * for each request (openUnchanged: a regular file, never blocking, still as it was hashed) and a body that ends short
- * of that size (the file was truncated meanwhile) or cannot be read calls `fail` at once: the library pipes the body
- * into the request without passing its errors on, and the request would wait for the missing bytes for ever.
+ * for each request (openUnchanged: a regular file, never blocking, still as it was hashed); a body that ends short
+ * of that size (the file was truncated meanwhile), whose file no longer has its stamp once the body is read (it grew,
+ * or was rewritten: checked before the body's last bytes are sent, as the other upload paths do) or that cannot be
+ * read calls `fail` at once: the library pipes the body into the request without passing its errors on, and the
+ * request would wait for the missing bytes for ever.
  */
 function fileReader(
   options: TusUploadOptions,
@@ -82,17 +135,24 @@ function fileReader(
           }
           const expected = last - start;
           let count = 0;
+          // The chunk read last is held back until the read is over and the file is checked: a file that changed
+          // while its bytes were read (a log that grew, a rewrite) fails the upload before the request's last byte
+          // is sent, so the server stores nothing of it (the part sent so far is kept for a later resume).
+          let held: Buffer | undefined;
           const body = new Transform({
             transform(chunk: Buffer, _enc, done) {
               count += chunk.length;
-              done(null, chunk);
+              const previous = held;
+              held = chunk;
+              done(null, previous);
             },
             flush(done) {
-              if (count === expected) return done();
-              const error = fileChangedError(
-                path,
-                `${size} bytes when scanned, the read ended at byte ${start + count}`,
-              );
+              const change =
+                count === expected
+                  ? changeOf(path, options.stamp ?? { size: BigInt(size) })
+                  : `${size} bytes when scanned, the read ended at byte ${start + count}`;
+              if (!change) return done(null, held);
+              const error = fileChangedError(path, change);
               fail(error);
               done(error);
             },
@@ -135,6 +195,7 @@ export function tusUpload(options: TusUploadOptions): Promise<void> {
     };
     const upload = new Upload({ path: options.path } as unknown as Buffer, {
       fileReader: fileReader(options, fail),
+      ...(options.timeoutMs ? { httpStack: idleLimitedStack(options, fail) } : {}),
       endpoint: `${options.base}/tus`,
       ...(options.resumeUrl ? { uploadUrl: options.resumeUrl } : {}),
       uploadSize: options.size,

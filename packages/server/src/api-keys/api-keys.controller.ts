@@ -65,6 +65,11 @@ export class ApiKeysController {
     status: 201,
     schema: { allOf: [keyViewSchema, { type: 'object', properties: { api_key: { type: 'string' } } }] },
   })
+  @ApiResponse({
+    status: 403,
+    description: "scopes or a rate_limit_per_minute beyond this API key's own (PERMISSION_DENIED)",
+    schema: { $ref: '#/components/schemas/Error' },
+  })
   async create(@Body() body: unknown, @Query() query: unknown, @Req() req: AuthedRequest) {
     validate(noQuerySchema, query, 'query');
     const input = validate(createKeySchema, body, 'API key');
@@ -91,6 +96,7 @@ export class ApiKeysController {
   @RequireScope('admin')
   @ApiOperation({ summary: 'Revoke an API key (it stays listed, inactive)' })
   @ApiResponse({ status: 200, schema: messageSchema })
+  @ApiResponse({ status: 404, description: 'no API key with that id', schema: { $ref: '#/components/schemas/Error' } })
   async revoke(@Param('id') id: string, @Query() query: unknown) {
     validate(noQuerySchema, query, 'query');
     await this.keys.revoke(id);
@@ -101,6 +107,7 @@ export class ApiKeysController {
   @RequireScope('admin')
   @ApiOperation({ summary: 'Delete an API key' })
   @ApiResponse({ status: 200, schema: messageSchema })
+  @ApiResponse({ status: 404, description: 'no API key with that id', schema: { $ref: '#/components/schemas/Error' } })
   async remove(@Param('id') id: string, @Query() query: unknown) {
     validate(noQuerySchema, query, 'query');
     await this.keys.remove(id);

@@ -33,7 +33,7 @@ export function recordSize(record: FileRecord): SizeCheck {
  * `PUT /files/{sha256}/content` for the records of its hash, when there are any: the content must have the file_size
  * of at least one of them (content no record declares is taken as it is). A tus creation (`POST /tus`) checks its
  * Upload-Length by the same rule, `subject` naming it, so that an upload bound to be refused is refused before any
- * byte is sent.
+ * byte is sent; the upload's last byte checks again, as PUT does (a record may have been put meanwhile).
  */
 export function recordsSize(
   store: MetadataStore,

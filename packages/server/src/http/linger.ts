@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** Most request-body bytes read and dropped after an answer that closes the connection (lingering close). */
@@ -13,6 +13,9 @@ export interface LingerLimits {
 }
 
 const LINGERING = Symbol('ufs.lingering');
+const GUARDED = Symbol('ufs.closingGuard');
+/** The server events that hand a new request to the application. */
+const REQUEST_EVENTS = new Set<string | symbol>(['request', 'checkContinue', 'checkExpectation']);
 
 /**
  * Lingering close, as Apache and nginx do it: an answer sent before the request body was read (a refused upload) goes
@@ -22,7 +25,8 @@ const LINGERING = Symbol('ufs.lingering');
  * half-closed once the answer is written (its FIN follows the answer), the rest of the body is read and dropped (by
  * Node's parser, whatever it was piped into before), and the socket is closed when the body is over, the client
  * closes its side, more than `maxBytes` arrived, or `maxMs` passed, whichever comes first. A body far beyond the
- * bound therefore ends as before.
+ * bound therefore ends as before. A request that follows on the connection (pipelined) is not processed (see
+ * ignoreRequestsAfterClose): the answer said the connection closes (RFC 9112 §9.6).
  */
 export function lingerAfterAnswer(
   req: IncomingMessage,
@@ -63,4 +67,30 @@ export function lingerAfterAnswer(
     socket.once('close', close);
     if (socket.writable) socket.end();
   };
+}
+
+/**
+ * Requests that follow, on the same connection, a request answered with a lingering close (lingerAfterAnswer) are not
+ * given to the application: that answer said `Connection: close`, after which a server must not process further
+ * requests on the connection (RFC 9112 §9.6). Node's parser still reads them while the refused body is drained; each
+ * is dropped unanswered, its body read and discarded with the rest, and the connection closes as lingerAfterAnswer
+ * says. Without this a pipelined write (`POST /api_keys`) was executed and its answer, a one-time key among them,
+ * never sent. Wraps the server's `emit` for the events that start a request (`request`, `checkContinue`,
+ * `checkExpectation`); call once per server, before it listens (called again, it wraps once).
+ */
+export function ignoreRequestsAfterClose(server: Server): void {
+  const marked = server as Server & { [GUARDED]?: true };
+  if (marked[GUARDED]) return;
+  marked[GUARDED] = true;
+  const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+  server.emit = function emitUnlessClosing(this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (REQUEST_EVENTS.has(event)) {
+      const req = args[0] as IncomingMessage;
+      if ((req.socket as (Socket & { [LINGERING]?: true }) | null)?.[LINGERING]) {
+        req.resume();
+        return true;
+      }
+    }
+    return emit.call(this, event, ...args);
+  } as Server['emit'];
 }

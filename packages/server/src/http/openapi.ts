@@ -1,10 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { METHOD_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
+import { ModulesContainer, Reflector } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { fileMetadataSchema } from '@org/core/dedup-schema';
 import { z } from 'zod';
 import { shareRequestSchema, shareResponseSchema } from '../signing/signed-urls.js';
 import { catalogueResponseSchema } from '../store/catalogue-epoch.js';
 import { readinessReportSchema } from '../health/readiness-report.js';
+import { PUBLIC_ROUTE, PUBLIC_WHEN, REQUIRED_SCOPE, SIGNED_ACCESS } from '../api-keys/auth.decorators.js';
+import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
+import type { Scope } from '../store/store.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -82,7 +88,197 @@ export function setupOpenApi(app: INestApplication, version: string): void {
     .setVersion(version)
     .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'api-key')
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const handlers = new Map<string, string>();
+  const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationIds(handlers) });
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...componentSchemas() } };
+  addCommonResponses(document, handlers, routeFacts(app));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+}
+
+/**
+ * What the ApiKeyGuard asks of a route: nothing (public), or a key with one of `scopes`; and whether its handler reads
+ * the query (an `@Query()` argument: every such handler validates it, so a parameter it does not take is 400).
+ */
+interface RouteFacts {
+  public: boolean;
+  scopes: Scope[];
+  /** A signed URL (`?expires=&signature=`) may stand in for the key. */
+  signed: boolean;
+  query: boolean;
+}
+
+/**
+ * The facts of every controller handler, by the operationId the swagger module gives it (`Controller_method`): its
+ * access read from the metadata the guard reads (auth.decorators.ts) the way the guard reads it (handler over class; no
+ * scope named: admin; @PublicWhen by the app's configuration), and its arguments from Nest's route metadata.
+ */
+function routeFacts(app: INestApplication): Map<string, RouteFacts> {
+  const reflector = app.get(Reflector);
+  const config = app.get<DedupConfig>(DEDUP_CONFIG, { strict: false });
+  const access = new Map<string, RouteFacts>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const type = wrapper.metatype as (abstract new (...args: never[]) => unknown) | null | undefined;
+      if (!type) continue;
+      const prototype = type.prototype as Record<string, unknown>;
+      for (const name of Object.getOwnPropertyNames(prototype)) {
+        const handler = prototype[name];
+        if (name === 'constructor' || typeof handler !== 'function') continue;
+        if (Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
+        const targets = [handler, type];
+        const when = reflector.getAllAndOverride<keyof DedupConfig | undefined>(PUBLIC_WHEN, targets);
+        const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, type, name) ?? {}) as Record<string, unknown>;
+        access.set(`${type.name}_${name}`, {
+          public:
+            reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets) === true ||
+            (when !== undefined && config[when] === true),
+          scopes: reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPE, targets) ?? ['admin'],
+          signed: reflector.getAllAndOverride<boolean | undefined>(SIGNED_ACCESS, targets) === true,
+          query: Object.keys(args).some((key) => key.startsWith(`${RouteParamtypes.QUERY}:`)),
+        });
+      }
+    }
+  }
+  return access;
+}
+
+/**
+ * The swagger module's own operationIds (`Controller_method`, `Controller_method[i]` for the i-th path of a handler
+ * with several, `_version` when versioned), noting for each the handler it documents (`Controller_method`).
+ */
+function operationIds(handlers: Map<string, string>) {
+  return (controller: string, methodKey: string, version?: string): string => {
+    const base = controller ? `${controller}_${methodKey}` : methodKey;
+    const id = version ? `${base}_${version}` : base;
+    handlers.set(id, `${controller}_${methodKey.replace(/\[\d+\]$/, '')}`);
+    return id;
+  };
+}
+
+type Response = { description: string; headers?: Record<string, unknown>; content?: Record<string, unknown> };
+type Operation = {
+  operationId?: string;
+  security?: unknown;
+  parameters?: { name: string; in: string }[];
+  requestBody?: { content?: Record<string, unknown> };
+  responses: Record<string, Response>;
+};
+
+const header = (description: string, type = 'string') => ({ description, schema: { type } });
+const retryAfter = header('seconds to wait before trying again', 'integer');
+
+/** The answers of the ApiKeyGuard and of a failing store or mount, for a route that needs a key. */
+function commonResponses(access: RouteFacts): Record<string, Response> {
+  const scopes = access.scopes.map((scope) => `"${scope}"`).join(' or ');
+  return {
+    401: {
+      description: access.signed
+        ? 'no X-API-Key header and no signed URL, or an unknown or revoked API key'
+        : 'missing X-API-Key header, or an unknown or revoked API key',
+      headers: { 'WWW-Authenticate': header('X-API-Key') },
+    },
+    403: { description: `the API key lacks the ${scopes} scope (PERMISSION_DENIED)` },
+    429: {
+      description: "over the API key's rate limit (RATE_LIMITED): retry after Retry-After",
+      headers: {
+        'Retry-After': retryAfter,
+        'RateLimit-Limit': header('requests allowed per minute', 'integer'),
+        'RateLimit-Remaining': header('requests left in this minute (0)', 'integer'),
+        'RateLimit-Reset': header('seconds until the minute ends', 'integer'),
+      },
+    },
+    503: {
+      description: 'the metadata store or the content mount is unavailable (UNAVAILABLE): try again',
+      headers: { 'Retry-After': { ...retryAfter, description: 'seconds to wait, when the server knows' } },
+    },
+  };
+}
+
+/**
+ * The refusals of a route's input, from what it reads. 400: a path parameter over 100 characters (Fastify's
+ * maxParamLength) or a `{sha256}` that is not a hash, a query parameter its handler does not take or a bad value of one,
+ * a body that is not valid JSON or not what the route takes. 413 and 415 wherever the server parses a request body as
+ * JSON: on every method but GET and HEAD (whether or not the route takes a body), unless the route streams its body
+ * itself (documented with another content type than JSON: the multipart and raw uploads, a tus PATCH).
+ */
+function inputRefusals(
+  method: string,
+  path: string,
+  operation: Operation,
+  route: RouteFacts,
+): Record<string, Response & { also?: string }> {
+  const params = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+  const query = route.query || (operation.parameters ?? []).some((parameter) => parameter.in === 'query');
+  const body = operation.requestBody?.content;
+  const parsed = !['get', 'head'].includes(method) && (body === undefined || 'application/json' in body);
+  const bad: string[] = [];
+  if (params.includes('sha256')) bad.push('a sha256 in the path that is not 64 lowercase hex characters');
+  if (params.length) bad.push('a path parameter over 100 characters');
+  if (query) bad.push('a query parameter the route does not take, or a bad value of one');
+  if (parsed) {
+    bad.push(
+      body
+        ? 'a body that is not valid JSON, or not what the route takes (a missing, malformed or unknown field)'
+        : 'a body that is not valid JSON (the route takes none)',
+    );
+  }
+  const refusals: Record<string, Response & { also?: string }> = {};
+  if (bad.length) refusals[400] = { description: `bad input (INVALID_INPUT): ${bad.join('; ')}`, also: bad.join('; ') };
+  if (parsed) {
+    refusals[413] = { description: 'a request body over maxJsonBytes (TOO_LARGE)' };
+    refusals[415] = {
+      description:
+        'a request body of a Content-Type the server does not parse, such as text/plain (INVALID_INPUT): send JSON ' +
+        'as application/json',
+    };
+  }
+  return refusals;
+}
+
+/**
+ * Adds to every operation the refusals of its input (inputRefusals: 400, 413, 415), and to those of a route that needs
+ * an API key the answers every such route may give (401, 403, 429, 503), with the error body and their headers; an
+ * answer the route documents already keeps its own words and gets these appended. A public route gets no 401, 403,
+ * 429 or 503, and claims no security requirement. A HEAD answer documents no body.
+ */
+function addCommonResponses(
+  document: OpenAPIObject,
+  handlers: ReadonlyMap<string, string>,
+  facts: ReadonlyMap<string, RouteFacts>,
+): void {
+  const error = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const [method, value] of Object.entries(item)) {
+      const operation = value as Operation;
+      if (typeof operation !== 'object' || operation === null || !('responses' in operation)) continue;
+      // An @All handler's operations are `<id>_<method>`.
+      const id = operation.operationId ?? '';
+      const handler = handlers.get(id) ?? handlers.get(id.replace(/_[a-z]+$/, ''));
+      const route = handler === undefined ? undefined : facts.get(handler);
+      if (!route) continue;
+      // `also`: what is appended to the route's own description of that status (else the description).
+      const add = (status: string, { also, ...common }: Response & { also?: string }) => {
+        const own = operation.responses[status];
+        const body = method === 'head' ? {} : { content: error };
+        operation.responses[status] = own
+          ? {
+              ...body,
+              ...own,
+              description: own.description
+                ? `${own.description}; or ${also ?? common.description}`
+                : common.description,
+              ...((own.headers ?? common.headers) && { headers: { ...common.headers, ...own.headers } }),
+            }
+          : { ...common, ...body };
+      };
+      for (const [status, refusal] of Object.entries(inputRefusals(method, path, operation, route))) {
+        add(status, refusal);
+      }
+      if (route.public) delete operation.security;
+      else for (const [status, common] of Object.entries(commonResponses(route))) add(status, common);
+      operation.responses = Object.fromEntries(
+        Object.entries(operation.responses).sort(([a], [b]) => a.localeCompare(b)),
+      );
+    }
+  }
 }

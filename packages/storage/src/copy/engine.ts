@@ -162,7 +162,10 @@ class Run {
       const stat = await item.src.stat({ signal: this.signal });
       size = stat.size ?? 0;
       this.planned += size - expected;
-      const reason = await skipReason(this.skip, item.src, stat, item.dest, this.signal, this.modifyWindow);
+      // A case rename's destination is its source: nothing there to compare, never skipped.
+      const reason = item.caseRename
+        ? undefined
+        : await skipReason(this.skip, item.src, stat, item.dest, this.signal, this.modifyWindow);
       if (reason) {
         this.planned -= size;
         this.summary.skipped++;
@@ -183,9 +186,9 @@ class Run {
           sent = 0;
         },
       });
-      this.summary.files++;
+      this.summary.files += done.files ?? 1;
       this.summary.bytes += done.bytes;
-      this.emptied?.add(item.src as StorageNode);
+      if (!item.caseRename) this.emptied?.add(item.src as StorageNode);
       const event = { src: item.src, dest: item.dest, bytes: done.bytes, method: done.method };
       this.notify('onFile', item, () => this.options.onFile?.(event));
     } catch (err) {
@@ -291,6 +294,15 @@ async function runTree(run: Run, items: AsyncGenerator<CopyItem>, root: Readable
   }
 }
 
+/** A folder renamed to another case of its name with a filter: refused (the rename moves the whole folder). */
+function filteredCaseRename(src: ReadableNode, dest: StorageNode): UfsError {
+  const context = { operation: 'move', path: src.fullpath, dest: dest.fullpath };
+  const detail =
+    `only the case of the folder's name changes, and "${dest.fullpath}" is the same folder where case is ignored: ` +
+    'it is renamed whole, so include, exclude and filter cannot apply (move it without them)';
+  return new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context });
+}
+
 /** No file is left out by `include`, `exclude` or `filter`. */
 function wholeTree(options: CopyOptions): boolean {
   const none = (patterns: string | readonly string[] | undefined) => patterns === undefined || patterns.length === 0;
@@ -321,6 +333,11 @@ async function execute(
     if (plan.kind === 'file') {
       run.endListing();
       if (await run.select(plan.item.relative, plan.item.src)) await run.process(plan.item, 0);
+    } else if (plan.kind === 'rename') {
+      run.endListing();
+      // A folder's case rename moves it whole: it cannot leave out files that include/exclude/filter do not choose.
+      if (plan.folder && !wholeTree(options)) throw filteredCaseRename(src, dest);
+      if (plan.folder || (await run.select(plan.item.relative, plan.item.src))) await run.process(plan.item, 0);
     } else {
       // A name in the source that can never be a key, or an entry that cannot be read (a link loop, a refused
       // stat, a folder that cannot be listed), is that entry's failure; its siblings are copied.

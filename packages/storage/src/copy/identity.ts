@@ -10,9 +10,10 @@ import { locationOf, locationWithin, type KeyLocation } from '../util/location.j
  * it and moving would delete it: the same key of the same backend instance once relative mounts are resolved (any
  * backend); the same file on this machine (backends with real paths: equal real paths, or the same device and
  * inode — links, bind mounts, hard links); the same location as the backends tell it (two S3, Azure or GCS mounts on
- * one bucket or container, one with a prefix; two SFTP mounts of one server; two Dropbox mounts of one account, case
- * ignored, except a case rename within one mount); or a local file that an SFTP server on this machine serves under
- * the same path (checked against the SFTP side's stat). A past version is never the current object.
+ * one bucket or container, one with a prefix; two SFTP mounts of one server; two Dropbox mounts of one account, or
+ * two keys of one Dropbox mount, case ignored); or a local file that an SFTP server on this machine serves under the
+ * same path (checked against the SFTP side's stat). A past version is never the current object. (A move to another
+ * case of its own name on one mount is a rename, not a move onto itself: see `caseRename`.)
  */
 export async function sameFile(src: StorageNode, dest: StorageNode): Promise<boolean> {
   if (src.versionId !== undefined) return false;
@@ -25,10 +26,7 @@ export async function sameFile(src: StorageNode, dest: StorageNode): Promise<boo
     return a !== undefined && b !== undefined && sameInode(a, b);
   }
   const [here, there] = await Promise.all([locationOf(from.backend, from.key), locationOf(to.backend, to.key)]);
-  // Within one mount, keys that differ only in case on a backend that ignores case (Dropbox) are a rename of the
-  // name's case (native there), not a copy onto itself; through any two mounts they are one file.
-  const oneMount = src.mountName === dest.mountName && src.backend === dest.backend;
-  if (here !== undefined && there !== undefined && here.url === there.url && !oneMount) return true;
+  if (here !== undefined && there !== undefined && here.url === there.url) return true;
   return (
     (await servedHere(source, dest, there, (a, b) => a === b)) ||
     (await servedHere(target, src, here, (a, b) => a === b))
@@ -118,4 +116,19 @@ export function ignoresCase(node: StorageNode): boolean {
 /** The name a key has where case is ignored: `Dir/A.txt` and `dir/a.txt` both `dir/a.txt`. */
 export function caseFolded(key: string): string {
   return key.normalize('NFC').toLowerCase();
+}
+
+/**
+ * Whether a move from `src` to `dest` gives a file or folder another case of its own name (`Photos` → `photos`):
+ * one mount whose backend ignores case (Dropbox) and renames natively, keys equal once case-folded. Such a move is
+ * one native rename (Dropbox's move_v2 takes a case-only rename), nothing copied or deleted, where it would
+ * otherwise be refused as a move onto itself. A copy that way stays refused: it would overwrite its own source.
+ */
+export function caseRename(operation: 'copy' | 'move', src: StorageNode, dest: StorageNode): boolean {
+  if (operation !== 'move' || src.versionId !== undefined || dest.versionId !== undefined) return false;
+  if (src.mountName !== dest.mountName || src.backend !== dest.backend) return false;
+  if (src.path === dest.path || src.path === '' || !ignoresCase(src)) return false;
+  const backend = src.backend;
+  if (!backend.capabilities.rename || typeof backend.rename !== 'function') return false;
+  return caseFolded(src.path) === caseFolded(dest.path);
 }

@@ -4,7 +4,7 @@ import { kindOf } from '../backends/local/list.js';
 import { backendFor } from '../node/access.js';
 import type { StorageNode } from '../node/storage-node.js';
 import { isStorageNode, type ReadableNode } from '../virtual/readable-node.js';
-import { insideFolder, sameFile } from './identity.js';
+import { caseRename, insideFolder, sameFile } from './identity.js';
 
 /** One file to transfer: where it comes from, where it goes, its path relative to the source root. */
 export interface CopyItem {
@@ -21,6 +21,11 @@ export interface CopyItem {
    * a folder outside the tree), so nothing is transferred; the run reports it unless `exclude` names it.
    */
   folderLink?: boolean;
+  /**
+   * A move that only changes the case of the name on one mount that ignores case (see `caseRename`): one native
+   * rename, never skipped (the destination is the source itself).
+   */
+  caseRename?: boolean;
 }
 
 /** A single file, or a folder whose files are listed lazily (one listing page in memory at a time). */
@@ -34,7 +39,9 @@ export type CopyPlan =
        * cannot be read, goes to `onLeftOut`.
        */
       items: (signal: AbortSignal, onLeftOut: (error: UfsError) => void) => AsyncGenerator<CopyItem>;
-    };
+    }
+  /** A file or folder renamed to another case of its name on one mount that ignores case (see `caseRename`). */
+  | { kind: 'rename'; item: CopyItem & { src: StorageNode }; folder: boolean };
 
 export type Operation = 'copy' | 'move';
 
@@ -58,7 +65,8 @@ export function sameBackend(a: ReadableNode, b: StorageNode): a is StorageNode {
 /**
  * Works out what a copy or move does: file → file (the destination is the file's new path; a folder there is
  * INVALID_INPUT) or folder → folder (the source's files go below the destination, keeping their relative paths).
- * Refuses copying onto itself or into its own tree. A missing source is NOT_FOUND.
+ * Refuses copying onto itself or into its own tree; a move to another case of its own name where case is ignored is
+ * one rename (`kind: 'rename'`). A missing source is NOT_FOUND.
  */
 export async function planCopy(
   operation: Operation,
@@ -79,6 +87,11 @@ export async function planCopy(
     backendFor(src, 'move', 'delete', 'delete');
   }
   const stat = await src.stat({ signal });
+  if (caseRename(operation, src, dest) && (stat.isFile || stat.isDir)) {
+    // Refused up front when the mount may not write there, as a rename of the whole name would be.
+    backendFor(dest, 'move', 'write', 'rename', 'rename');
+    return { kind: 'rename', item: { src, dest, relative: src.basename, caseRename: true }, folder: !stat.isFile };
+  }
   if (stat.isFile) {
     // sameFile covers one path of one mount too (same backend instance and key).
     if (await sameFile(src, dest)) throw sameFileError(operation, src, dest);

@@ -30,6 +30,8 @@ export interface TransferContext {
 export interface Transferred {
   bytes: number;
   method: TransferMethod;
+  /** The files moved, when not one (a folder renamed as a whole: see `renameCase`). */
+  files?: number;
 }
 
 function alreadyExists(dest: StorageNode, operation: Operation): UfsError {
@@ -254,6 +256,28 @@ async function streamed(item: CopyItem, stat: SourceStat, context: TransferConte
 }
 
 /**
+ * A move to another case of its own name on a mount that ignores case (`item.caseRename`): one native rename of the
+ * file or the whole folder, nothing copied or deleted. The destination is the source itself, so `overwrite: false`
+ * does not stop it. A folder's files are counted first (a listing), for the summary.
+ */
+async function renameCase(item: CopyItem & { src: StorageNode }, stat: SourceStat, context: TransferContext) {
+  const { src, dest } = item;
+  let files = stat.isDir ? 0 : 1;
+  let bytes = stat.isDir ? 0 : (stat.size ?? 0);
+  if (stat.isDir) {
+    for await (const node of src.list({ recursive: true, signal: context.signal })) {
+      if (!node.listed?.isFile) continue;
+      files++;
+      bytes += node.listed.size ?? 0;
+    }
+  }
+  context.signal.throwIfAborted();
+  await guard(dest, context.operation, () => dest.backend.rename!(src.path, dest.path));
+  context.onBytes(bytes);
+  return { bytes, method: 'rename' as const, files };
+}
+
+/**
  * Transfers one file: a native rename for a move within one backend, a server-side copy within one backend, and a
  * streamed read → write otherwise (then, for a move, the source is deleted once the copy is in place). A tree's
  * file that turns out to be its own destination under another name (a link) is refused, never deleted.
@@ -261,6 +285,7 @@ async function streamed(item: CopyItem, stat: SourceStat, context: TransferConte
 export async function transferFile(item: CopyItem, stat: SourceStat, context: TransferContext): Promise<Transferred> {
   const { src } = item;
   const size = stat.size ?? 0;
+  if (item.caseRename && isStorageNode(src)) return renameCase({ ...item, src }, stat, context);
   if (item.checkSame && isStorageNode(src) && (await sameFile(src, item.dest)))
     throw sameFileError(context.operation, src, item.dest);
   if (sameBackend(src, item.dest) && src.versionId === undefined) {

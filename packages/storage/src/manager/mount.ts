@@ -11,6 +11,11 @@ export interface MountInfo {
   kind: 'backend' | 'relative';
   /** The backend protocol (for a relative mount, its parent's). */
   protocol: string;
+  /**
+   * The effective permission: what an operation through this mount is really allowed. The most restrictive of the
+   * mount's own permission, a `readonly` layer (as `readonly`) and, for a relative mount, its parents' (a
+   * `delete` child of a `readonly` parent is `readonly`).
+   */
   permissions: Permission;
   /** Capabilities after layers and permissions: what this mount really lets you do. */
   capabilities: BackendCapabilities;
@@ -83,6 +88,13 @@ export abstract class Mount {
     return undefined;
   }
 
+  /** The permission in effect through this mount (see `MountInfo.permissions`), from `denial`. */
+  effectivePermission(): Permission {
+    if (this.denial('write')) return 'readonly';
+    if (this.denial('delete')) return 'readwrite';
+    return 'delete';
+  }
+
   protected wrap(inner: StorageBackend): StorageBackend {
     return permissionLayer(this.permissions, this.name)(applyLayers(inner, this.settings.layers));
   }
@@ -121,7 +133,7 @@ export class BackendMount extends Mount {
       name: this.name,
       kind: 'backend',
       protocol: this.protocol,
-      permissions: this.permissions,
+      permissions: this.effectivePermission(),
       capabilities: this.capabilities,
     };
   }
@@ -189,7 +201,7 @@ export class RelativeMount extends Mount {
       name: this.name,
       kind: 'relative',
       protocol: this.parentMount().info().protocol,
-      permissions: this.permissions,
+      permissions: this.effectivePermission(),
       capabilities: this.capabilities,
       parent: this.parent,
       prefix: this.prefix,

@@ -66,7 +66,11 @@ export async function listPage(node: StorageNode, options: ListNodeOptions = {})
   const matches = matcherFor(options.glob);
   const page: ListPage = await guard(node, 'list', () => {
     const request = { recursive, pageSize: options.pageSize, cursor: options.cursor, signal: options.signal };
-    if (recursive && !backend.capabilities.recursiveList) return walkPage(backend, node.path, request);
+    if (recursive && !backend.capabilities.recursiveList) {
+      // A walk's cursor of another listing is refused naming the folder as the mount's own listings do.
+      const refuse = (detail: string) => invalidInput(siteOf(node), 'list', node.path, detail);
+      return walkPage(backend, node.path, request, refuse);
+    }
     return backend.list(node.path, request);
   });
   const offset = node.path === '' ? 0 : node.path.length + 1;

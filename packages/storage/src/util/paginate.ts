@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { UfsError, type EntryStat, type ListOptions, type ListPage, type StorageBackend } from '@org/core';
 
 /** Default number of entries in one list page. */
@@ -13,19 +14,65 @@ export function compareKeys(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** An opaque cursor holding the last key of a page. */
-export function encodeCursor(lastKey: string): string {
-  return Buffer.from(JSON.stringify({ after: lastKey })).toString('base64url');
+/**
+ * The listing a cursor belongs to: the folder listed and whether recursively. A cursor made for one listing and
+ * passed to another (another folder, recursive or not) would resume at a wrong place: it is refused instead.
+ */
+export interface CursorListing {
+  key: string;
+  recursive: boolean;
+  /** Makes the INVALID_INPUT error of a refused cursor (the backend's own message prefix); a plain one by default. */
+  refuse?: (detail: string) => UfsError;
+  /**
+   * Where the folder is, when the backend knows it (its mount root, bucket and prefix, archive): a cursor of the same
+   * folder key in another place is refused too. Kept in the cursor as a digest only (no server path shown).
+   */
+  scope?: string;
 }
 
-/** Reads a cursor made by `encodeCursor`; INVALID_INPUT when it is not one. */
-export function decodeCursor(cursor: string): string {
+function listingId(listing: CursorListing): string {
+  const id = `${listing.recursive ? 'r' : 'l'}:${listing.key}`;
+  if (listing.scope === undefined) return id;
+  return `${id}@${createHash('sha256').update(listing.scope).digest('base64url').slice(0, 22)}`;
+}
+
+/** Why a cursor is refused by `listing`, naming its folder. */
+export function foreignCursorDetail(listing: CursorListing): string {
+  const kind = listing.recursive ? 'recursive listing' : 'listing';
+  return `the cursor belongs to another listing, not to the ${kind} of folder ${JSON.stringify(listing.key)}`;
+}
+
+/** Refuses a cursor made for another listing than `listing` (INVALID_INPUT naming the folder). */
+export function foreignCursor(listing: CursorListing): UfsError {
+  const detail = foreignCursorDetail(listing);
+  return (
+    listing.refuse?.(detail) ??
+    new UfsError('INVALID_INPUT', `[ufs] list ${JSON.stringify(listing.key)}: ${detail}`, {
+      context: { operation: 'list', path: listing.key },
+    })
+  );
+}
+
+/** An opaque cursor holding the last key of a page, bound to `listing` when given. */
+export function encodeCursor(lastKey: string, listing?: CursorListing): string {
+  const body = listing ? { after: lastKey, of: listingId(listing) } : { after: lastKey };
+  return Buffer.from(JSON.stringify(body)).toString('base64url');
+}
+
+/**
+ * Reads a cursor made by `encodeCursor`; INVALID_INPUT when it is not one, or when `listing` is given and the cursor
+ * was made for another listing (another folder, or recursive instead of one level or the reverse).
+ */
+export function decodeCursor(cursor: string, listing?: CursorListing): string {
+  let parsed: { after?: unknown; of?: unknown } | undefined;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const after = (parsed as { after?: unknown }).after;
-    if (typeof after === 'string') return after;
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown; of?: unknown };
   } catch {
-    // fall through to the error below
+    // reported below
+  }
+  if (parsed !== null && typeof parsed === 'object' && typeof parsed.after === 'string') {
+    if (listing && parsed.of !== listingId(listing)) throw foreignCursor(listing);
+    return parsed.after;
   }
   throw new UfsError('INVALID_INPUT', `[ufs] invalid list cursor ${JSON.stringify(cursor)}`);
 }
@@ -39,13 +86,14 @@ export function pageSizeOf(options: ListOptions | undefined): number {
 
 /**
  * One page out of entries already sorted with `compareKeys` (in-memory backends, small listings):
- * entries after the cursor, at most `pageSize`, and a cursor when more follow.
+ * entries after the cursor, at most `pageSize`, and a cursor when more follow. With `listing`, the cursors made are
+ * bound to it and a cursor of another listing is refused (see `decodeCursor`).
  */
-export function pageOf(sorted: readonly EntryStat[], options: ListOptions = {}): ListPage {
+export function pageOf(sorted: readonly EntryStat[], options: ListOptions = {}, listing?: CursorListing): ListPage {
   const size = pageSizeOf(options);
   let from = 0;
   if (options.cursor !== undefined) {
-    const after = decodeCursor(options.cursor);
+    const after = decodeCursor(options.cursor, listing);
     let lo = 0;
     let hi = sorted.length;
     while (lo < hi) {
@@ -57,23 +105,25 @@ export function pageOf(sorted: readonly EntryStat[], options: ListOptions = {}):
   }
   const entries = sorted.slice(from, from + size);
   const more = from + size < sorted.length;
-  return more ? { entries, cursor: encodeCursor(entries[entries.length - 1]!.key) } : { entries };
+  return more ? { entries, cursor: encodeCursor(entries[entries.length - 1]!.key, listing) } : { entries };
 }
 
 /**
  * Pages through a sorted async sequence (a lazy walk): skips what the cursor already returned, takes `pageSize`
- * entries and peeks one more to know whether a cursor is needed. Stops the walk early.
+ * entries and peeks one more to know whether a cursor is needed. Stops the walk early. With `listing`, cursors are
+ * bound to it as in `pageOf`.
  */
 export async function pageFromSequence(
   sequence: AsyncIterable<EntryStat>,
   options: ListOptions = {},
+  listing?: CursorListing,
 ): Promise<ListPage> {
   const size = pageSizeOf(options);
-  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, listing);
   const entries: EntryStat[] = [];
   for await (const entry of sequence) {
     if (after !== undefined && compareKeys(entry.key, after) <= 0) continue;
-    if (entries.length === size) return { entries, cursor: encodeCursor(entries[size - 1]!.key) };
+    if (entries.length === size) return { entries, cursor: encodeCursor(entries[size - 1]!.key, listing) };
     entries.push(entry);
   }
   return { entries };
@@ -103,4 +153,45 @@ export function listAll(
   options: Omit<ListOptions, 'cursor'> = {},
 ): AsyncGenerator<EntryStat> {
   return paginate((cursor) => backend.list(key, { ...options, cursor }), options.signal);
+}
+
+/** A cursor that is not one of this listing's (not made by `bindToken`, or damaged): INVALID_INPUT naming the folder. */
+function invalidCursor(cursor: string, listing: CursorListing): UfsError {
+  const detail = `invalid list cursor ${JSON.stringify(cursor.length > 80 ? `${cursor.slice(0, 80)}…` : cursor)}`;
+  return (
+    listing.refuse?.(detail) ??
+    new UfsError('INVALID_INPUT', `[ufs] list ${JSON.stringify(listing.key)}: ${detail}`, {
+      context: { operation: 'list', path: listing.key },
+    })
+  );
+}
+
+/**
+ * A cursor holding a backend's own page token (a continuation token, a page token, an offset) bound to `listing`:
+ * `tokenOf` gives the token back only to that listing, so a token is never sent on for another folder.
+ */
+export function bindToken(token: string, listing: CursorListing): string {
+  return Buffer.from(JSON.stringify({ token, of: listingId(listing) }), 'utf8').toString('base64url');
+}
+
+/**
+ * The page token of a cursor made by `bindToken` for `listing`. INVALID_INPUT naming the folder when the cursor was
+ * made for another listing (another folder, place, or recursive instead of one level or the reverse), or is none.
+ */
+export function tokenOf(cursor: string, listing: CursorListing): string {
+  let parsed: { token?: unknown; of?: unknown } | null = null;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { token?: unknown; of?: unknown };
+  } catch {
+    // reported below
+  }
+  if (parsed === null || typeof parsed !== 'object' || typeof parsed.token !== 'string' || parsed.token === '')
+    throw invalidCursor(cursor, listing);
+  if (parsed.of !== listingId(listing)) throw foreignCursor(listing);
+  return parsed.token;
+}
+
+/** What a cursor bound to `listing` carries to name it (for cursors of their own shape, as `walkPage`'s). */
+export function listingIdOf(listing: CursorListing): string {
+  return listingId(listing);
 }

@@ -190,6 +190,9 @@ export class DropboxStore {
   copy(from: string, to: string, move: boolean): Record<string, unknown> {
     const source = this.items.get(lower(from));
     if (!source) throw notFound('from_lookup');
+    // A move to another case of the same path renames the entry (and what is below it) in place, as Dropbox does:
+    // same ids and revisions, the new case shown.
+    if (move && lower(to) === lower(from) && to !== source.pathDisplay) return this.recase(from, to);
     const target = this.items.get(lower(to));
     if (target) throw conflict('to', target.tag);
     const fromKey = lower(from);
@@ -210,6 +213,16 @@ export class DropboxStore {
     for (const [, item] of moved) {
       this.items.set(lower(item.pathDisplay), item);
       if (item.tag === 'file') this.keep(item);
+    }
+    return this.metadata(to);
+  }
+
+  /** A case-only rename: the entry at `from` and those below it show `to`'s case; nothing else changes. */
+  private recase(from: string, to: string): Record<string, unknown> {
+    const fromKey = lower(from);
+    for (const [key, item] of this.items) {
+      if (key !== fromKey && !key.startsWith(`${fromKey}/`)) continue;
+      item.pathDisplay = to + item.pathDisplay.slice(to.length);
     }
     return this.metadata(to);
   }

@@ -148,6 +148,8 @@ export class TusSessions {
       // checksum, which a part of it cannot match.
       await this.content.write(key, hasher.stream(body, { keepPartial: !checksum }));
     } catch (err) {
+      // The upload was terminated while its body arrived (its folder, this part's unfinished object in it, removed).
+      if (await this.terminatedMeanwhile(id)) throw notFound(id);
       // A failure of the mount's: the answer does not wait for the cleanup (see discardLater).
       if (isServerFault(err)) this.content.discardLater(key);
       else await this.content.discard(key);
@@ -166,6 +168,7 @@ export class TusSessions {
     const parts = [...session.parts, { start: offset, size: hasher.bytes, key }];
     const advanced = await this.store.advanceUpload(id, offset, offset + hasher.bytes, parts);
     if (!advanced) {
+      if (await this.terminatedMeanwhile(id)) throw notFound(id);
       await this.content.discard(key);
       throw new UfsError(
         'ALREADY_EXISTS',
@@ -253,11 +256,29 @@ export class TusSessions {
           context: { reason: 'checksum-mismatch' },
         });
       }
+      await this.checkRecordSizes(session);
       await this.uploads.commit(session.sha256, tempKey, session.length);
     } finally {
       if (!single) await this.content.discard(tempKey);
     }
     await this.markCompleted(session);
+  }
+
+  /**
+   * The rule `PUT /files/{sha256}/content` applies when its bytes have arrived (record-size.ts), applied again when
+   * the last byte of the upload has: its creation checked Upload-Length against the records of the hash then, and a
+   * record may have been added since. A refusal (400 INVALID_INPUT naming both sizes) stores nothing and removes the
+   * upload, as a failed verification does: a HEAD afterwards answers 404, and a client that creates the upload again
+   * is refused at creation while the records stay as they are.
+   */
+  private async checkRecordSizes(session: UploadSession): Promise<void> {
+    try {
+      await recordsSize(this.store, session.sha256)(session.length);
+    } catch (err) {
+      // A removal that fails leaves the session at offset = length: the next HEAD or PATCH checks (and refuses) again.
+      if (isUfsError(err, 'INVALID_INPUT')) await this.terminate(session.id).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** NOT_FOUND in the client's terms (partsGone), the session removed, when a part object of the upload is missing. */
@@ -296,8 +317,24 @@ export class TusSessions {
   async terminate(id: string): Promise<void> {
     const session = await this.store.getUpload(id);
     if (!session) throw notFound(id);
-    await this.content.removePrefix(`${TUS_PREFIX}/${id}`);
+    const prefix = `${TUS_PREFIX}/${id}`;
+    // Parts first: a removal that fails leaves the session, so the upload can be terminated again (or expire).
+    await this.content.removePrefix(prefix);
     await this.store.deleteUpload(id);
+    // Once more for the part of a PATCH that was stored, and advanced the upload, while the first removal ran: no
+    // session refers to it now. A PATCH still writing after this finds the session gone (terminatedMeanwhile).
+    await this.content.removePrefix(prefix).catch(() => undefined);
+  }
+
+  /**
+   * After a PATCH's part failed to be written or to advance the upload: true when the upload was terminated meanwhile
+   * (its session is gone; the PATCH then answers 404). What the PATCH wrote went with the folder, or was written
+   * into it afterwards (a write that made the folder again): the upload's folder is removed again, best effort.
+   */
+  private async terminatedMeanwhile(id: string): Promise<boolean> {
+    if (await this.store.getUpload(id).catch(() => true)) return false;
+    await this.content.removePrefix(`${TUS_PREFIX}/${id}`).catch(() => undefined);
+    return true;
   }
 
   async removeExpired(now: Date): Promise<number> {

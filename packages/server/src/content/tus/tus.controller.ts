@@ -49,6 +49,29 @@ function uploadMetadata(session: UploadSession): string {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const tusHeader = (description: string) => ({ description, schema: { type: 'string' } });
 
+/** A wrong Tus-Resumable: every tus route but OPTIONS (a HEAD's answers carry no body, so no schema there). */
+const wrongVersion = {
+  status: 412,
+  description: 'Tus-Resumable is not 1.0.0 (the answer carries Tus-Version: 1.0.0)',
+  headers: { 'Tus-Version': tusHeader('1.0.0') },
+};
+/** HEAD and PATCH: the upload is being finished by another request (its finish lease, see TusSessions). */
+const busy = {
+  status: 503,
+  description:
+    'the last byte has arrived and another request is finishing the upload (verifying and committing it): retry after Retry-After',
+  headers: { 'Retry-After': tusHeader('seconds') },
+};
+/**
+ * What finishing an upload (its last PATCH, or a HEAD of one whose every byte arrived) refuses as 400 and 460; nothing
+ * is stored and the upload is removed (404 after).
+ */
+const sizeRefusal =
+  'the hash has file records and none of them declares Upload-Length as its file_size (INVALID_INPUT, the rule of ' +
+  'PUT /files/{sha256}/content; a record may have been added since the creation): nothing stored, the upload removed';
+const hashRefusal =
+  'the bytes do not hash to the sha256 of Upload-Metadata (INTEGRITY): nothing stored, the upload removed';
+
 /** tus 1.0 resumable uploads: creation, HEAD offset, PATCH, termination, checksum, expiration. */
 @ApiTags('tus')
 @ApiSecurity('api-key')
@@ -110,6 +133,12 @@ export class TusController {
       'bad tus headers, or the hash has file records and none of them declares Upload-Length as its file_size (nothing created)',
     schema: ref('Error'),
   })
+  @ApiResponse({ ...wrongVersion, schema: ref('Error') })
+  @ApiResponse({
+    status: 413,
+    description: 'Upload-Length is over maxUploadBytes (Tus-Max-Size of OPTIONS; nothing created)',
+    schema: ref('Error'),
+  })
   async create(@Req() req: FastifyRequest, @Query() query: unknown, @Res() reply: FastifyReply) {
     checkTusVersion(req.headers['tus-resumable']);
     validate(noQuerySchema, query, 'query');
@@ -147,7 +176,14 @@ export class TusController {
       'Upload-Expires': tusHeader('HTTP date'),
     },
   })
+  @ApiResponse({
+    status: 400,
+    description: `bad input (a query string), or, when this request finishes it: ${sizeRefusal}`,
+  })
   @ApiResponse({ status: 404, description: 'no such upload, or expired' })
+  @ApiResponse(wrongVersion)
+  @ApiResponse({ status: 460, description: `when this request finishes the upload: ${hashRefusal}` })
+  @ApiResponse(busy)
   async head(@Param('id') id: string, @Req() req: FastifyRequest, @Query() query: unknown, @Res() reply: FastifyReply) {
     checkTusVersion(req.headers['tus-resumable']);
     validate(noQuerySchema, query, 'query');
@@ -180,12 +216,30 @@ export class TusController {
     description: 'bytes stored',
     headers: { 'Upload-Offset': tusHeader('the new offset'), 'Upload-Expires': tusHeader('HTTP date') },
   })
+  @ApiResponse({
+    status: 400,
+    description: `bad tus headers (Upload-Offset, Upload-Checksum), or, on the last byte: ${sizeRefusal}`,
+    schema: ref('Error'),
+  })
+  @ApiResponse({ status: 404, description: 'no such upload, or expired', schema: ref('Error') })
   @ApiResponse({ status: 409, description: 'Upload-Offset is not the offset of the upload', schema: ref('Error') })
+  @ApiResponse({ ...wrongVersion, schema: ref('Error') })
+  @ApiResponse({
+    status: 413,
+    description: 'the body (by its Content-Length, or as it arrives) is larger than what the upload still lacks',
+    schema: ref('Error'),
+  })
   @ApiResponse({
     status: 415,
     description: 'Content-Type is not application/offset+octet-stream',
     schema: ref('Error'),
   })
+  @ApiResponse({
+    status: 460,
+    description: `Upload-Checksum does not match the body (tus checksum extension: the chunk was not stored), or, on the last byte: ${hashRefusal}`,
+    schema: ref('Error'),
+  })
+  @ApiResponse({ ...busy, schema: ref('Error') })
   async patch(
     @Param('id') id: string,
     @Req() req: FastifyRequest,
@@ -218,7 +272,9 @@ export class TusController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Terminate an upload and remove what it stored' })
   @ApiResponse({ status: 204, description: 'terminated' })
+  @ApiResponse({ status: 400, description: 'bad input (a query string)', schema: ref('Error') })
   @ApiResponse({ status: 404, description: 'no such upload, or expired', schema: ref('Error') })
+  @ApiResponse({ ...wrongVersion, schema: ref('Error') })
   async terminate(
     @Param('id') id: string,
     @Req() req: FastifyRequest,

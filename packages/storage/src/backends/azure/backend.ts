@@ -257,6 +257,7 @@ export class AzureBackend implements StorageBackend {
         recursive: options.recursive ?? false,
         pageSize: options.pageSize,
         cursor: options.cursor,
+        refuse: (detail) => keyError('INVALID_INPUT', this.site, 'list', key, detail),
         signal: options.signal,
         site: this.site,
       });

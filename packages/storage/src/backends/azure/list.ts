@@ -1,7 +1,8 @@
 import type { BlobItem, ContainerClient } from '@azure/storage-blob';
-import type { EntryStat, Key, ListPage } from '@org/core';
+import type { EntryStat, Key, ListPage, UfsError } from '@org/core';
 import type { ErrorSite } from '../../errors.js';
 import type { BlobPaths } from '../../util/blob-paths.js';
+import { bindToken, tokenOf, type CursorListing } from '../../util/paginate.js';
 import { listedBlobEntry } from '../../util/key-names.js';
 import { mtimeIn } from '../../util/mtime-metadata.js';
 
@@ -46,7 +47,10 @@ function listedEntry(
 export interface ListRequest {
   recursive: boolean;
   pageSize: number | undefined;
+  /** A cursor of this listing: the continuation token, bound to the listing (see util/paginate.ts `bindToken`). */
   cursor: string | undefined;
+  /** Makes the INVALID_INPUT error of a cursor of another listing (the mount's message prefix). */
+  refuse?: (detail: string) => UfsError;
   /** The mount errors name (reports of names no path can name). */
   site?: ErrorSite;
   signal: AbortSignal | undefined;
@@ -64,7 +68,15 @@ export async function listPage(
 ): Promise<ListPage> {
   const prefix = paths.folder(key);
   const maxPageSize = Math.min(Math.max(1, request.pageSize ?? DEFAULT_PAGE), MAX_PAGE);
-  const byPage = { maxPageSize, ...(request.cursor ? { continuationToken: request.cursor } : {}) };
+  // The cursor belongs to this folder (account, container, prefix) and this kind of listing: another is refused.
+  const listing: CursorListing = {
+    key,
+    recursive: request.recursive,
+    scope: `${container.accountName}/${container.containerName}/${prefix}`,
+    ...(request.refuse ? { refuse: request.refuse } : {}),
+  };
+  const token = request.cursor === undefined ? undefined : tokenOf(request.cursor, listing);
+  const byPage = { maxPageSize, ...(token ? { continuationToken: token } : {}) };
   const entries: EntryStat[] = [];
   let continuation: string | undefined;
   if (request.recursive) {
@@ -94,7 +106,7 @@ export async function listPage(
     }
   }
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return continuation ? { entries, cursor: continuation } : { entries };
+  return continuation ? { entries, cursor: bindToken(continuation, listing) } : { entries };
 }
 
 /** True when at least one blob lies below the folder `key` (object stores have folders only as prefixes). */

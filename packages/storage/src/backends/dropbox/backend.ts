@@ -22,6 +22,7 @@ import {
 } from '@org/core';
 import { keyContext } from '../../errors.js';
 import type { KeyLocation } from '../../util/location.js';
+import { bindToken, tokenOf, type CursorListing } from '../../util/paginate.js';
 import { requestedRange } from '../http/range.js';
 import type { DropboxClient } from './client.js';
 import { dropboxError, hasSummary } from './errors.js';
@@ -126,11 +127,19 @@ export class DropboxBackend implements StorageBackend {
     const context = this.ctx('list', key);
     const path = this.paths.toPath(key);
     const limit = Math.max(1, Math.min(MAX_PAGE, options.pageSize ?? MAX_PAGE));
+    // The cursor is list_folder's, bound to this listing: the folder's Dropbox path (the mount root and the key, in
+    // any case, as Dropbox compares them) and recursive or not; one of another listing is refused.
+    const listing: CursorListing = {
+      key,
+      recursive: options.recursive ?? false,
+      scope: path.toLowerCase(),
+      refuse: (detail) => invalid(context, detail, undefined),
+    };
+    const token = options.cursor ? tokenOf(options.cursor, listing) : undefined;
     let result;
     try {
-      result = options.cursor
-        ? (await this.client.sdk.filesListFolderContinue({ cursor: options.cursor }, this.request(options.signal)))
-            .result
+      result = token
+        ? (await this.client.sdk.filesListFolderContinue({ cursor: token }, this.request(options.signal))).result
         : (
             await this.client.sdk.filesListFolder(
               { path, recursive: options.recursive ?? false, limit, include_deleted: false },
@@ -139,7 +148,7 @@ export class DropboxBackend implements StorageBackend {
           ).result;
     } catch (err) {
       const error = dropboxError(err, context);
-      if (options.cursor) throw error;
+      if (token) throw error;
       // A missing folder lists as empty. not_folder: a file is at the key (refused, as on every backend with
       // folders), or above it (then nothing is at the key).
       if (error.code === 'NOT_FOUND') return { entries: [] };
@@ -157,7 +166,7 @@ export class DropboxBackend implements StorageBackend {
       const stat = statOf(this.paths.keyOf(key, entry), entry);
       if (stat) entries.push(stat);
     }
-    return { entries, cursor: result.has_more ? result.cursor : undefined };
+    return { entries, cursor: result.has_more ? bindToken(result.cursor, listing) : undefined };
   }
 
   async delete(key: string, options: DeleteOptions = {}): Promise<void> {

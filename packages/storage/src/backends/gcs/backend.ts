@@ -21,7 +21,7 @@ import {
 import { lookup as lookupMime } from 'mime-types';
 import pLimit from 'p-limit';
 import { gcsStatus, isMissingBucket, mapGcsError } from './errors.js';
-import { abortError, guardedDownload } from './read-stream.js';
+import { abortError, guardedDownload, tagRequests, watchDownload, type DownloadWatch } from './read-stream.js';
 import { dirEntry, generationsOf, hasChildren, listPage, namesBelow, objectEntry, storedMetadata } from './list.js';
 import { keyContext, keyError, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
@@ -130,6 +130,7 @@ export class GcsBackend implements StorageBackend {
     const { offset, count } = byteRange(options, this.site, key);
     let stream: Readable;
     let expected: number | undefined;
+    let watch: DownloadWatch | undefined;
     try {
       options.signal?.throwIfAborted();
       // Read the generation that was stat'ed: the stream is of one object version even if a writer replaces it.
@@ -143,17 +144,22 @@ export class GcsBackend implements StorageBackend {
       // Whole reads are checked against the stored digest; MD5 (OpenSSL) is ~25× faster than the SDK's JS CRC32C,
       // which is only the fallback for composite objects (they have no MD5).
       const validation = metadata.md5Hash ? 'md5' : 'crc32c';
+      // The HTTP response is watched: a body cut short by a plain close fails at once (the SDK never reports it).
+      watch = watchDownload();
+      tagRequests(file, watch);
       stream = file.createReadStream(whole ? { validation } : { start: offset, end, validation: false });
       // A gzip-encoded object may be served decompressed: its byte count is not the stored size.
       if (!/gzip/i.test(metadata.contentEncoding ?? '')) expected = end - offset + 1;
     } catch (err) {
+      watch?.stop();
       throw this.fail(err, 'read', key);
     }
     return guardedDownload(stream, {
       expected,
       idleMs: this.settings.timeouts?.timeoutMs ?? 0,
       signal: options.signal,
-      lost: (why) => keyError('UNAVAILABLE', this.site, 'read', key, `the connection was lost ${why}`),
+      watch,
+      lost: (why) => keyError('UNAVAILABLE', this.site, 'read', key, `the connection closed ${why}`),
       timedOut: () => timeoutUfsError('idle', keyContext(this.site, 'read', key), this.settings.timeouts!),
       failed: (err) => this.fail(err, 'read', key),
     });
@@ -210,6 +216,7 @@ export class GcsBackend implements StorageBackend {
         recursive: options.recursive ?? false,
         pageSize: options.pageSize,
         cursor: options.cursor,
+        refuse: (detail) => keyError('INVALID_INPUT', this.site, 'list', key, detail),
         site: this.site,
       });
     } catch (err) {

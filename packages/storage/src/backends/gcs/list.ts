@@ -1,7 +1,8 @@
 import type { Bucket, FileMetadata } from '@google-cloud/storage';
-import type { EntryStat, Key, ListPage, VersionInfo } from '@org/core';
+import type { EntryStat, Key, ListPage, UfsError, VersionInfo } from '@org/core';
 import type { ErrorSite } from '../../errors.js';
 import type { BlobPaths } from '../../util/blob-paths.js';
+import { bindToken, tokenOf, type CursorListing } from '../../util/paginate.js';
 import { listedBlobEntry } from '../../util/key-names.js';
 import { mtimeIn, withoutMtime } from '../../util/mtime-metadata.js';
 
@@ -52,7 +53,10 @@ function listedEntry(
 export interface ListRequest {
   recursive: boolean;
   pageSize: number | undefined;
+  /** A cursor of this listing: the page token, bound to the listing (see util/paginate.ts `bindToken`). */
   cursor: string | undefined;
+  /** Makes the INVALID_INPUT error of a cursor of another listing (the mount's message prefix). */
+  refuse?: (detail: string) => UfsError;
   /** The mount errors name (reports of names no path can name). */
   site?: ErrorSite;
 }
@@ -62,12 +66,20 @@ export interface ListRequest {
  * below when recursive. Zero-byte folder placeholders (`name/`, made by the console) are not files and are skipped.
  */
 export async function listPage(bucket: Bucket, paths: BlobPaths, key: Key, request: ListRequest): Promise<ListPage> {
+  // The cursor belongs to this folder (bucket, prefix) and this kind of listing: another is refused.
+  const listing: CursorListing = {
+    key,
+    recursive: request.recursive,
+    scope: `${bucket.name}/${paths.folder(key)}`,
+    ...(request.refuse ? { refuse: request.refuse } : {}),
+  };
+  const token = request.cursor === undefined ? undefined : tokenOf(request.cursor, listing);
   const [files, next, response] = await bucket.getFiles({
     prefix: paths.folder(key),
     ...(request.recursive ? {} : { delimiter: '/' }),
     maxResults: Math.min(Math.max(1, request.pageSize ?? MAX_PAGE), MAX_PAGE),
     autoPaginate: false,
-    ...(request.cursor ? { pageToken: request.cursor } : {}),
+    ...(token ? { pageToken: token } : {}),
   });
   const entries: EntryStat[] = [];
   for (const prefix of (response as { prefixes?: string[] } | undefined)?.prefixes ?? []) {
@@ -79,7 +91,7 @@ export async function listPage(bucket: Bucket, paths: BlobPaths, key: Key, reque
   }
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const cursor = (next as { pageToken?: string } | null | undefined)?.pageToken;
-  return cursor ? { entries, cursor } : { entries };
+  return cursor ? { entries, cursor: bindToken(cursor, listing) } : { entries };
 }
 
 /** True when at least one object lies below the folder `key`. */

@@ -1,5 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { subscribe } from 'node:diagnostics_channel';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import type { File } from '@google-cloud/storage';
 import type { UfsError } from '@org/core';
+
+/**
+ * The header that names a download's HTTP request, so that its response can be found (see `watchDownload`). GCS
+ * ignores headers it does not know.
+ */
+const DOWNLOAD_HEADER = 'x-ufs-download';
+/** Downloads under way: what to call with the HTTP response of the request carrying their id. */
+const watching = new Map<string, (response: IncomingMessage) => void>();
+let subscribed = false;
+
+function onClientResponse(message: unknown): void {
+  const { request, response } = message as { request?: ClientRequest; response?: IncomingMessage };
+  const header = request?.getHeader?.(DOWNLOAD_HEADER);
+  const id = Array.isArray(header) ? header[0] : header;
+  if (typeof id === 'string' && response) watching.get(id)?.(response);
+}
+
+/** A download's HTTP responses (one per attempt), found by the header its requests carry. */
+export interface DownloadWatch {
+  /** Headers to add to the download's requests. */
+  headers: Record<string, string>;
+  /** Calls `listener` with each HTTP response of the download, until `stop`. */
+  listen(listener: (response: IncomingMessage) => void): void;
+  stop(): void;
+}
+
+/**
+ * Finds the HTTP response of a download: the GCS SDK's HTTP client (node-fetch) never reports a body cut short by a
+ * plain close (FIN) of the connection, but Node's response knows (`complete` is false when it closes). The requests
+ * carry a header with an id, and Node's `http.client.response.finish` diagnostics channel hands over the response.
+ */
+export function watchDownload(): DownloadWatch {
+  if (!subscribed) {
+    subscribe('http.client.response.finish', onClientResponse);
+    subscribed = true;
+  }
+  const id = randomUUID();
+  return {
+    headers: { [DOWNLOAD_HEADER]: id },
+    listen: (listener) => void watching.set(id, listener),
+    stop: () => void watching.delete(id),
+  };
+}
+
+/** Adds the watch's headers to every request of a GCS SDK object (a File) through its request interceptors. */
+export function tagRequests(object: Pick<File, 'interceptors'>, watch: DownloadWatch): void {
+  object.interceptors.push({
+    request: (options) => {
+      const headers = { ...(options.headers as Record<string, string> | undefined), ...watch.headers };
+      return { ...options, headers } as ReturnType<Interceptor['request']>;
+    },
+  });
+}
+
+type Interceptor = File['interceptors'][number];
 
 /** The error of an abort of `signal`: a TimeoutError when it was one (AbortSignal.timeout), else an AbortError. */
 export function abortError(signal: AbortSignal): Error {
@@ -17,6 +76,11 @@ export interface GuardedDownloadOptions {
   signal?: AbortSignal;
   /** The error of a download cut off (`why`: how far it got). */
   lost(why: string): UfsError;
+  /**
+   * The download's HTTP responses (`watchDownload`): one that closes before its last byte fails the stream at once
+   * with `lost`, instead of waiting for `idleMs` with nothing received.
+   */
+  watch?: DownloadWatch;
   /** The error of an idle download. */
   timedOut(): UfsError;
   /** An error of the SDK's stream as the consumer gets it. */
@@ -25,9 +89,9 @@ export interface GuardedDownloadOptions {
 
 /**
  * The GCS SDK's download stream, made to end: when the connection is lost mid-way it may neither end nor fail (or end
- * short). Fewer bytes than `expected`, a 'close' without 'end', or nothing received for `idleMs` while the consumer
- * waits fail the stream (`lost` or `timedOut`); errors of the SDK reach the consumer through `failed`; an abort of
- * `signal` destroys it.
+ * short). Fewer bytes than `expected`, a 'close' without 'end', an HTTP response (`watch`) that closes before its
+ * last byte, or nothing received for `idleMs` while the consumer waits fail the stream (`lost` or `timedOut`); errors
+ * of the SDK reach the consumer through `failed`; an abort of `signal` destroys it.
  */
 export function guardedDownload(stream: Readable, options: GuardedDownloadOptions): Readable {
   const { expected, idleMs, signal } = options;
@@ -46,6 +110,7 @@ export function guardedDownload(stream: Readable, options: GuardedDownloadOption
     destroy: (err, callback) => {
       settled = true;
       stopTimer();
+      options.watch?.stop();
       signal?.removeEventListener('abort', onAbort);
       stream.destroy();
       callback(err);
@@ -54,8 +119,20 @@ export function guardedDownload(stream: Readable, options: GuardedDownloadOption
   const fail = (err: Error) => {
     if (settled) return;
     settled = true;
+    options.watch?.stop();
     out.destroy(err);
   };
+  options.watch?.listen((response) => {
+    let carried = 0;
+    const length = Number(response.headers['content-length']);
+    response.on('data', (chunk: Buffer) => (carried += chunk.length));
+    response.once('close', () => {
+      // Node's response knows its length: closed before the last byte, the connection was cut (a plain FIN too).
+      if (response.complete) return;
+      const of = Number.isSafeInteger(length) ? length : expected;
+      fail(options.lost(`after ${carried}${of === undefined ? '' : ` of ${of}`} bytes`));
+    });
+  });
   function armTimer() {
     if (settled || idleMs === 0) return;
     stopTimer();
@@ -79,6 +156,7 @@ export function guardedDownload(stream: Readable, options: GuardedDownloadOption
     }
     settled = true;
     stopTimer();
+    options.watch?.stop();
     signal?.removeEventListener('abort', onAbort);
     out.push(null);
   });

@@ -21,7 +21,7 @@ import {
 } from '@org/core';
 import { urlJoiner } from '../../util/join-url.js';
 import { linkEntry } from '../../util/links.js';
-import { decodeCursor, pageFromSequence } from '../../util/paginate.js';
+import { decodeCursor, pageFromSequence, type CursorListing } from '../../util/paginate.js';
 import { checkRange, type ByteSource } from '../../util/streams.js';
 import { entryOf, kindOf, walk } from './list.js';
 import { LocalPaths, keyBelow, type LocalRoot, type SegmentRoot } from './paths.js';
@@ -199,16 +199,23 @@ export class LocalBackend implements StorageBackend {
           key,
           `is ${stats.isFile() ? 'a file' : kindOf(stats)}, not a folder`,
         );
+      const { root } = await this.paths.locate(key, 'list');
+      const realRoot = (await this.paths.realRoot(root!, false)) ?? real;
+      // A cursor belongs to its listing: this folder of this root, recursive or not (see util/paginate.ts).
+      const listing: CursorListing = {
+        key,
+        recursive: options.recursive ?? false,
+        scope: realRoot,
+        refuse: (detail) => this.paths.error('INVALID_INPUT', 'list', key, detail),
+      };
       let after: string[] | undefined;
       if (options.cursor !== undefined) {
-        const last = decodeCursor(options.cursor);
+        const last = decodeCursor(options.cursor, listing);
         const prefix = key === '' ? '' : `${key}/`;
         if (!last.startsWith(prefix) || last === prefix)
           throw this.paths.error('INVALID_INPUT', 'list', key, 'the cursor belongs to another listing');
         after = last.slice(prefix.length).split('/');
       }
-      const { root } = await this.paths.locate(key, 'list');
-      const realRoot = (await this.paths.realRoot(root!, false)) ?? real;
       const sequence = walk(real, key, after, {
         recursive: options.recursive ?? false,
         includeTemporary: options.includeTemporary ?? false,
@@ -217,7 +224,7 @@ export class LocalBackend implements StorageBackend {
         fail: (err, entryKey) => this.paths.fail(err, 'list', entryKey),
         refuse: (code, entryKey, detail) => this.paths.error(code, 'list', entryKey, detail),
       });
-      return await pageFromSequence(sequence, options);
+      return await pageFromSequence(sequence, options, listing);
     } catch (err) {
       throw this.paths.fail(err, 'list', key);
     }

@@ -170,7 +170,9 @@ export class MemoryBackend implements StorageBackend {
       throw this.error('INVALID_INPUT', 'list', key, 'is a file, not a folder');
     if (!this.store.isDir(key)) return { entries: [] };
     try {
-      return pageOf(this.store.listing(key, options.recursive ?? false), options);
+      const recursive = options.recursive ?? false;
+      const refuse = (detail: string) => this.error('INVALID_INPUT', 'list', key, detail);
+      return pageOf(this.store.listing(key, recursive), options, { key, recursive, refuse });
     } catch (err) {
       throw this.fail(err, 'list', key);
     }

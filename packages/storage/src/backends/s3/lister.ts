@@ -1,6 +1,7 @@
 import { ListObjectsV2Command, type _Object } from '@aws-sdk/client-s3';
 import type { EntryStat, ListOptions, ListPage } from '@org/core';
 import type { S3Context } from './context.js';
+import { foreignCursorDetail } from '../../util/paginate.js';
 import { unreadableEntry } from '../../util/unreadable.js';
 import { isAddressable, unaddressableReason, unquoteEtag } from './keys.js';
 
@@ -41,16 +42,42 @@ function pageSizeOf(s3: S3Context, key: string, options: ListOptions): number {
   return Math.min(size, MAX_PAGE);
 }
 
-// Cursors say which kind of listing made them: `l.<continuation token>` (one level) or `r.<base64url JSON>` holding
-// the object key to resume after and the last key listed (whose folders are already out).
+// Cursors say which kind of listing made them and which folder it lists (bucket and object prefix, so that a cursor
+// of another folder, or of a mount with another root, is refused instead of resuming at a wrong place):
+// `l.<base64url JSON [listing, continuation token]>` (one level) or `r.<base64url JSON [after, last, listing]>`
+// holding the object key to resume after and the last key listed (whose folders are already out).
 function badCursor(s3: S3Context, key: string, kind: string): never {
   throw s3.error('INVALID_INPUT', 'list', key, `this cursor does not come from a ${kind} listing of this backend`);
 }
 
+function listingOf(s3: S3Context, key: string): string {
+  return `${s3.bucket}/${s3.keys.folder(key)}`;
+}
+
+function foreign(s3: S3Context, key: string, recursive: boolean): never {
+  throw s3.error('INVALID_INPUT', 'list', key, foreignCursorDetail({ key, recursive }));
+}
+
+function decodeParts(cursor: string): unknown[] | undefined {
+  try {
+    const parts: unknown = JSON.parse(Buffer.from(cursor.slice(2), 'base64url').toString('utf8'));
+    return Array.isArray(parts) && parts.every((part) => typeof part === 'string') ? parts : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function levelCursor(s3: S3Context, key: string, cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
-  if (!cursor.startsWith('l.') || cursor.length < 3) badCursor(s3, key, 'one-level');
-  return cursor.slice(2);
+  if (!cursor.startsWith('l.')) badCursor(s3, key, 'one-level');
+  const parts = decodeParts(cursor);
+  if (parts?.length !== 2 || parts[1] === '') return badCursor(s3, key, 'one-level');
+  if (parts[0] !== listingOf(s3, key)) foreign(s3, key, false);
+  return parts[1] as string;
+}
+
+function encodeLevelCursor(s3: S3Context, key: string, token: string): string {
+  return `l.${Buffer.from(JSON.stringify([listingOf(s3, key), token]), 'utf8').toString('base64url')}`;
 }
 
 interface TreeCursor {
@@ -62,17 +89,15 @@ interface TreeCursor {
 function treeCursor(s3: S3Context, key: string, cursor: string | undefined): TreeCursor | undefined {
   if (cursor === undefined) return undefined;
   if (!cursor.startsWith('r.')) badCursor(s3, key, 'recursive');
-  try {
-    const [after, last] = JSON.parse(Buffer.from(cursor.slice(2), 'base64url').toString('utf8')) as unknown[];
-    if (typeof after === 'string' && typeof last === 'string') return { after, last };
-  } catch {
-    // fall through
-  }
-  return badCursor(s3, key, 'recursive');
+  const parts = decodeParts(cursor);
+  if (parts?.length !== 3) return badCursor(s3, key, 'recursive');
+  if (parts[2] !== listingOf(s3, key)) foreign(s3, key, true);
+  return { after: parts[0] as string, last: parts[1] as string };
 }
 
-function encodeTreeCursor(cursor: TreeCursor): string {
-  return `r.${Buffer.from(JSON.stringify([cursor.after, cursor.last]), 'utf8').toString('base64url')}`;
+function encodeTreeCursor(s3: S3Context, key: string, cursor: TreeCursor): string {
+  const parts = [cursor.after, cursor.last, listingOf(s3, key)];
+  return `r.${Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url')}`;
 }
 
 /** One page of the files and sub-folders (common prefixes) directly under the folder `key`. */
@@ -112,7 +137,7 @@ async function listLevel(s3: S3Context, key: string, options: ListOptions): Prom
   }
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const token = response.IsTruncated ? response.NextContinuationToken : undefined;
-  return token ? { entries, cursor: `l.${token}` } : { entries };
+  return token ? { entries, cursor: encodeLevelCursor(s3, key, token) } : { entries };
 }
 
 /** The folders a key lies in, relative to the listed folder: `a/b/c.txt` and the marker `a/b/` → [a, a/b]. */
@@ -166,7 +191,7 @@ async function listTree(s3: S3Context, key: string, options: ListOptions): Promi
       const fresh = folders.slice(same).filter((folder) => isAddressable(folder));
       const marker = named && relative.endsWith('/');
       if (entries.length > 0 && entries.length + fresh.length + (marker ? 0 : 1) > pageSize) {
-        return { entries, cursor: encodeTreeCursor({ after: startAfter!, last }) };
+        return { entries, cursor: encodeTreeCursor(s3, key, { after: startAfter!, last }) };
       }
       for (const folder of fresh) entries.push(folderEntry(inFolder(folder)));
       if (!named) entries.push(unaddressable(s3, inFolder(relative)));
@@ -178,7 +203,7 @@ async function listTree(s3: S3Context, key: string, options: ListOptions): Promi
     const final = response.Contents?.at(-1)?.Key;
     if (!response.IsTruncated || final === undefined) return { entries };
     startAfter = final;
-    if (entries.length >= pageSize) return { entries, cursor: encodeTreeCursor({ after: final, last }) };
+    if (entries.length >= pageSize) return { entries, cursor: encodeTreeCursor(s3, key, { after: final, last }) };
   }
 }
 

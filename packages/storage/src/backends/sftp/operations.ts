@@ -18,6 +18,7 @@ import { confine, lstatOrNull, makeFolders, remotePath, statOrNull, TEMP_PREFIX 
 import { PipelinedRead } from './reader.js';
 import { moveInto } from './writer.js';
 import { ListingRest } from '../../util/listing-rest.js';
+import { foreignCursorDetail } from '../../util/paginate.js';
 import { keyContext } from '../../errors.js';
 import { linkEntry } from '../../util/links.js';
 import { unreadableEntry } from '../../util/unreadable.js';
@@ -133,16 +134,22 @@ async function entriesOf(s: Session, path: string): Promise<SftpDirEntry[]> {
   return Array.isArray(entries) ? entries : [];
 }
 
-function encodeCursor(after: string): string {
-  return Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
+// A cursor holds the last name of its page and the folder it lists: one of another folder's listing is refused.
+function encodeCursor(after: string, key: string): string {
+  return Buffer.from(JSON.stringify({ after, of: `l:${key}` }), 'utf8').toString('base64url');
 }
 
-function decodeCursor(cursor: string, context: ErrorContext): string {
+function decodeCursor(cursor: string, key: string, context: ErrorContext): string {
+  let parsed: { after?: unknown; of?: unknown } | null = null;
   try {
-    const after = (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown }).after;
-    if (typeof after === 'string') return after;
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown; of?: unknown };
   } catch {
     // reported below
+  }
+  if (parsed !== null && typeof parsed === 'object' && typeof parsed.after === 'string') {
+    if (parsed.of !== `l:${key}`)
+      throw ufsError('INVALID_INPUT', context, foreignCursorDetail({ key, recursive: false }));
+    return parsed.after;
   }
   throw ufsError('INVALID_INPUT', context, `invalid list cursor ${JSON.stringify(cursor)}`);
 }
@@ -220,7 +227,7 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1)
     throw ufsError('INVALID_INPUT', context, `invalid pageSize ${pageSize}`);
-  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, context);
+  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, key, context);
   const folder = remotePath(s, key);
   const withTemporary = options.includeTemporary ?? false;
   // The rest of a listing with temporary files is kept apart from that of one without.
@@ -245,7 +252,7 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
     if (entry) entries.push(entry);
   }
   if (index >= names.length || entries.length === 0) return { entries };
-  const cursor = encodeCursor(names[index - 1]!.filename);
+  const cursor = encodeCursor(names[index - 1]!.filename, key);
   restsOf(s).keep(restKey, cursor, names.slice(index));
   return { entries, cursor };
 }

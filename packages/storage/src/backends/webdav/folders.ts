@@ -13,6 +13,8 @@ export interface Dav {
   readonly depthInfinity: boolean;
   /** What remains of folders listed page by page (PROPFIND answers a folder whole). */
   readonly rests: ListingRest<EntryStat>;
+  /** The server folder of the mount (its URL), when known: list cursors are bound to it. */
+  readonly root?: string;
 }
 
 /** The client path of a key (the client percent-encodes each segment). */

@@ -189,6 +189,7 @@ export default defineBackend({
       atomicWrites: options.atomicWrites,
       depthInfinity: options.depthInfinity,
       rests: new ListingRest(),
+      ...(options.url === undefined ? {} : { root: serviceBase('webdav', options.url) }),
     };
     const backend = new WebdavBackend(dav, options, { mountName, agents });
     // Two mounts of one server folder (one of them of a folder below) are one storage: `webdav://host/path/key`.

@@ -16,6 +16,7 @@ import {
 import type { FileStat, Response as DavResponse } from 'webdav';
 import { statusOf, ufsError, webdavError } from './errors.js';
 import { davPath, entryOf, makeFolders, statOrNull, TEMP_PREFIX, type Dav } from './folders.js';
+import { foreignCursor, listingIdOf, type CursorListing } from '../../util/paginate.js';
 
 const DEFAULT_PAGE_SIZE = 1000;
 
@@ -85,16 +86,26 @@ export async function readKey(dav: Dav, key: string, options: ReadOptions, conte
   return out;
 }
 
-function encodeCursor(after: string): string {
-  return Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
+// A cursor holds the last key of its page and the listing it belongs to (this folder of this server folder, recursive
+// or not: see util/paginate.ts): one of another listing is refused instead of resuming at a wrong place.
+function listingOf(dav: Dav, key: string, recursive: boolean, context: ErrorContext): CursorListing {
+  return { key, recursive, scope: dav.root, refuse: (detail) => ufsError('INVALID_INPUT', context, detail) };
 }
 
-function decodeCursor(cursor: string, context: ErrorContext): string {
+function encodeCursor(after: string, listing: CursorListing): string {
+  return Buffer.from(JSON.stringify({ after, of: listingIdOf(listing) }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string, listing: CursorListing, context: ErrorContext): string {
+  let parsed: { after?: unknown; of?: unknown } | null = null;
   try {
-    const after = (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown }).after;
-    if (typeof after === 'string') return after;
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown; of?: unknown };
   } catch {
     // reported below
+  }
+  if (parsed !== null && typeof parsed === 'object' && typeof parsed.after === 'string') {
+    if (parsed.of !== listingIdOf(listing)) throw foreignCursor(listing);
+    return parsed.after;
   }
   throw ufsError('INVALID_INPUT', context, `invalid list cursor ${JSON.stringify(cursor)}`);
 }
@@ -159,7 +170,8 @@ export async function listKey(dav: Dav, key: string, options: ListOptions, conte
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1)
     throw ufsError('INVALID_INPUT', context, `invalid pageSize ${pageSize}`);
-  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, context);
+  const bound = listingOf(dav, key, options.recursive === true, context);
+  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, bound, context);
   const withTemporary = options.includeTemporary === true;
   // The rest of a listing with temporary files is kept apart from that of one without.
   const listing = `${options.recursive === true}\u0000${withTemporary}\u0000${key}`;
@@ -170,7 +182,7 @@ export async function listKey(dav: Dav, key: string, options: ListOptions, conte
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   if (all.length <= pageSize) return { entries: all };
   const entries = all.slice(0, pageSize);
-  const cursor = encodeCursor(entries.at(-1)!.key);
+  const cursor = encodeCursor(entries.at(-1)!.key, bound);
   dav.rests.keep(listing, cursor, all.slice(pageSize));
   return { entries, cursor };
 }

@@ -16,6 +16,7 @@ import {
 } from '@org/core';
 import yauzl from 'yauzl';
 import { keyContext } from '../../errors.js';
+import { bindToken, tokenOf, type CursorListing } from '../../util/paginate.js';
 import { unreadableEntry } from '../../util/unreadable.js';
 import { rangeLength, requestedRange } from '../http/range.js';
 import { Catalog, statOf, type FileNode, type ListedNode } from './catalog.js';
@@ -152,16 +153,27 @@ export class ZipBackend implements StorageBackend {
   async list(key: string, options: ListOptions = {}): Promise<ListPage> {
     const context = this.ctx('list', key);
     const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-    const offset = options.cursor === undefined ? 0 : Number(options.cursor);
-    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(pageSize) || pageSize < 1) {
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1)
       throw new UfsError('INVALID_INPUT', `${describeContext(context)} bad cursor or page size`, { context });
-    }
-    const all = (await this.archive('list', key)).catalog.entriesUnder(key, options.recursive ?? false);
+    const { catalog } = await this.archive('list', key);
+    // The cursor is an offset in this listing, bound to it (the archive as it is now, the folder, recursive or not):
+    // an offset in another listing (another archive, or this one changed) would resume at a wrong place: refused.
+    const listing: CursorListing = {
+      key,
+      recursive: options.recursive ?? false,
+      scope: `${this.options.key}\u0000${this.opened?.identity ?? ''}`,
+      refuse: (detail) => new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context }),
+    };
+    const offset = options.cursor === undefined ? 0 : Number(tokenOf(options.cursor, listing));
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new UfsError('INVALID_INPUT', `${describeContext(context)} bad cursor or page size`, { context });
+    const all = catalog.entriesUnder(key, options.recursive ?? false);
     if (all === 'file')
       throw new UfsError('INVALID_INPUT', `${describeContext(context)} "${key}" is a file, not a folder`, { context });
     const page = all.slice(offset, offset + pageSize);
     const next = offset + page.length;
-    return { entries: page.map((node) => this.listed(node)), cursor: next < all.length ? String(next) : undefined };
+    const cursor = next < all.length ? bindToken(String(next), listing) : undefined;
+    return { entries: page.map((node) => this.listed(node)), cursor };
   }
 
   /** A listed node; an entry left out (a zip-slip name, a conflict) is an unreadable entry saying why. */
