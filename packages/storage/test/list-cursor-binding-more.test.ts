@@ -10,12 +10,10 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/glo
 import type { ListOptions, StorageBackend } from '@org/core';
 import type { MountConfig } from '../src/index.js';
 import { StorageManager, walkPage } from '../src/index.js';
-import { startDropboxFake } from './fakes/dropbox-server.js';
+import { startDropboxFake, AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, startWebdavServer } from '@org/test-services';
 import { startGcsFixture } from './fakes/gcs-fixture.js';
 import { buildZip } from './fakes/zip-builder.js';
 import { rejectsWith } from './helpers.js';
-import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from './services/azurite.js';
-import { startWebdavServer } from './services/webdav.js';
 
 const azurite = await startAzurite();
 const gcs = await startGcsFixture();

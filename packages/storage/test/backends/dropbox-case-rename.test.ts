@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { copyNode, moveNode } from '../../src/copy/index.js';
 import { StorageManager } from '../../src/index.js';
-import { startDropboxFake } from '../fakes/dropbox-server.js';
+import { startDropboxFake } from '@org/test-services';
 import { rejectsWith } from '../helpers.js';
 
 const fake = await startDropboxFake();
