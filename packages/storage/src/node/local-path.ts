@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { chmod, copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { parentKey } from '@org/core';
 import { invalidInput, notFound, permissionDenied, unsupported } from '../errors.js';
 import { replayable } from '../util/replayable.js';
 import { makeTempDir } from '../util/temp.js';
@@ -64,22 +65,25 @@ async function stagingFolder(target: string): Promise<string> {
  * content or the new one), `discard()` drops it. The file itself is never touched before `close()`, so a failed
  * program leaves it as it was.
  */
-async function stagedWrite(node: StorageNode, target: string): Promise<LocalPathHandle> {
+async function stagedWrite(node: StorageNode, target: string, created: string[]): Promise<LocalPathHandle> {
   const current = await stat(target).catch((err: { code?: unknown }) => {
     if (err.code === 'ENOENT') return undefined;
     throw err;
   });
   if (current?.isDirectory())
     throw invalidInput(siteOf(node), 'localPath', node.path, 'is a folder, not a file: no path for writing');
-  const folder = await stagingFolder(target);
-  const file = join(folder, basename(target));
+  let folder: string | undefined;
   try {
-    if (current) await copyFile(target, file, constants.COPYFILE_FICLONE);
+    folder = await stagingFolder(target);
+    if (current) await copyFile(target, join(folder, basename(target)), constants.COPYFILE_FICLONE);
   } catch (err) {
-    await rm(folder, { recursive: true, force: true });
-    throw err;
+    if (folder !== undefined) await rm(folder, { recursive: true, force: true });
+    throw err; // the caller removes the parents it made
   }
+  const staging = folder;
+  const file = join(staging, basename(target));
   return handle(file, true, async (writeBack) => {
+    let written = false;
     try {
       if (writeBack && (await exists(file)))
         await guard(node, 'localPath', async () => {
@@ -90,11 +94,39 @@ async function stagedWrite(node: StorageNode, target: string): Promise<LocalPath
           );
           if (mode !== undefined) await chmod(file, mode);
           await rename(file, target);
+          written = true;
         });
     } finally {
-      await rm(folder, { recursive: true, force: true });
+      await rm(staging, { recursive: true, force: true });
+      // Nothing written (discarded, no file made, the write-back failed): the parents this handle made go too.
+      if (!written) await removeCreated(created);
     }
   });
+}
+
+/**
+ * The local paths of the parent folders of `node` that do not exist yet (nearest first), which `ensureParent` will
+ * create: a handle that writes nothing removes them again (`removeCreated`).
+ */
+async function missingParents(node: StorageNode, localPath: (key: string) => Promise<string>): Promise<string[]> {
+  const missing: string[] = [];
+  for (let key = parentKey(node.path); key !== ''; key = parentKey(key)) {
+    const path = await localPath(key);
+    if (await exists(path)) break;
+    missing.push(path);
+  }
+  return missing;
+}
+
+/** Removes folders (nearest first) while they are empty: one that got something in the meantime stays, as do its parents. */
+async function removeCreated(folders: readonly string[]): Promise<void> {
+  for (const folder of folders) {
+    const removed = await rmdir(folder).then(
+      () => true,
+      () => false,
+    );
+    if (!removed) return;
+  }
 }
 
 /**
@@ -126,8 +158,14 @@ export async function localPathOf(node: StorageNode, options: LocalPathOptions =
     const localPath = backend.localPath.bind(backend);
     return guard(node, 'localPath', async () => {
       if (mode === 'write') {
-        await ensureParent(node, backend);
-        return stagedWrite(node, await localPath(node.path));
+        const created = await missingParents(node, localPath);
+        try {
+          await ensureParent(node, backend);
+          return await stagedWrite(node, await localPath(node.path), created);
+        } catch (err) {
+          await removeCreated(created);
+          throw err;
+        }
       }
       if (!(await node.exists())) throw notFound(siteOf(node), 'localPath', node.path, 'no such file');
       return handle(await localPath(node.path), false, async () => undefined);

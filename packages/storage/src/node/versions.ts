@@ -1,13 +1,8 @@
 import type { VersionInfo } from '@org/core';
 import { invalidInput, notFound } from '../errors.js';
+import { describedValue } from '../util/described-value.js';
 import { backendFor, guard, siteOf } from './access.js';
 import type { StorageNode } from './storage-node.js';
-
-function shown(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value instanceof Date) return 'an invalid date';
-  return value === null ? 'null' : `${typeof value} ${String(value)}`;
-}
 
 /**
  * Refuses what cannot be a version id: a non-string or `''` (S3 would drop an empty `VersionId` and act on the
@@ -19,7 +14,7 @@ export function checkVersionId(node: StorageNode, operation: string, versionId: 
       siteOf(node),
       operation,
       node.path,
-      `the version id must be a non-empty string, not ${versionId === '' ? 'an empty one' : shown(versionId)}`,
+      `the version id must be a non-empty string, not ${versionId === '' ? 'an empty one' : describedValue(versionId)}`,
     );
 }
 
@@ -35,7 +30,7 @@ export async function versionsOf(node: StorageNode): Promise<VersionInfo[]> {
 /** The node as it was at `date`: the newest version written at or before it. NOT_FOUND when there was none then. */
 export async function asOfNode(node: StorageNode, date: Date): Promise<StorageNode> {
   if (!(date instanceof Date) || Number.isNaN(date.getTime()))
-    throw invalidInput(siteOf(node), 'asOf', node.path, `the date must be a valid Date, not ${shown(date)}`);
+    throw invalidInput(siteOf(node), 'asOf', node.path, `the date must be a valid Date, not ${describedValue(date)}`);
   const versions = await versionsOf(node);
   const at = versions.find((v) => v.mtime !== undefined && v.mtime.getTime() <= date.getTime());
   if (!at || at.isDeleteMarker)
@@ -61,7 +56,12 @@ export async function compactVersionsOf(node: StorageNode, options: { keep?: num
   const backend = backendFor(node, 'compactVersions', 'delete', 'versionDelete', 'versions');
   const wanted = options.keep ?? 1;
   if (typeof wanted !== 'number' || Number.isNaN(wanted))
-    throw invalidInput(siteOf(node), 'compactVersions', node.path, `keep must be a number, not ${shown(wanted)}`);
+    throw invalidInput(
+      siteOf(node),
+      'compactVersions',
+      node.path,
+      `keep must be a number, not ${describedValue(wanted)}`,
+    );
   const keep = Math.max(1, Math.floor(wanted));
   const versions = await versionsOf(node);
   let kept = 0;

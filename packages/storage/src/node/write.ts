@@ -4,6 +4,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { HashingStream, parentKey, UfsError, type StorageBackend } from '@org/core';
 import { invalidInput, keyError, notAFolder, unsupported } from '../errors.js';
+import { describedValue } from '../util/described-value.js';
 import { bytesOf, isReplayable, mapSource, replayable, replayableBytes } from '../util/replayable.js';
 import { reservedMetadataName } from '../util/mtime-metadata.js';
 import { makeTempDir } from '../util/temp.js';
@@ -223,7 +224,7 @@ async function writeHeld(node: StorageNode, held: HeldSource, options: NodeWrite
       siteOf(node),
       'write',
       node.path,
-      `size must be a whole number ≥ 0, got ${String(options.size)}`,
+      `size must be a whole number ≥ 0, got ${describedValue(options.size)}`,
     );
   if (node.path === '') throw invalidInput(siteOf(node), 'write', node.path, 'the mount root is a folder, not a file');
   return guard(node, 'write', async () => {

@@ -69,12 +69,24 @@ export function blobLocation(base: string, prefix: string | undefined, key: stri
 /**
  * The base location of a container or bucket at `serviceUrl`
  * (`https://account.blob.core.windows.net/container?sv=…`): `<scheme>://<host>/<path>` with the host in lower case
- * and no query or fragment (which may hold a SAS token).
+ * and no query or fragment (which may hold a SAS token). The path is decoded (`/my%20dir` is `/my dir`), as the keys
+ * `blobLocation` appends to it are: a URL spelling a character encoded and one spelling it plainly, or keys with
+ * spaces or non-ASCII characters below either, then give one location.
  */
 export function serviceBase(scheme: string, serviceUrl: string, ...names: string[]): string {
   const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(serviceUrl) ? serviceUrl : `https://${serviceUrl}`);
-  const path = [url.pathname.replace(/\/+$/, ''), ...names].join('/').replace(/\/{2,}/g, '/');
+  const decoded = url.pathname.split('/').map(decodeSegment).join('/');
+  const path = [decoded.replace(/\/+$/, ''), ...names].join('/').replace(/\/{2,}/g, '/');
   return `${scheme}://${url.host.toLowerCase()}${path.startsWith('/') ? path : `/${path}`}`.replace(/\/$/, '');
+}
+
+/** One percent-encoded path segment decoded; a malformed one (`%zz`) as it is. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** Gives a backend a `location` (for backends whose class does not define one); returns the same backend. */

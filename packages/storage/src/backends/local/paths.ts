@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
-import { lstat, mkdir, realpath } from 'node:fs/promises';
-import { isAbsolute, join, sep } from 'node:path';
+import { lstat, mkdir, readlink, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { UfsError, describeContext, toUfsError, type ErrorCode } from '@org/core';
 
 /** A local root: a folder, or a function called on every access (e.g. the current user's folder). */
@@ -42,6 +42,17 @@ async function realOrNull(path: string): Promise<string | null> {
     if (isMissing(err)) return null;
     throw err;
   }
+}
+
+/** The real path `path` would have: its deepest existing ancestor resolved (links followed), then the rest. */
+async function realOfMissing(path: string): Promise<string> {
+  const rest: string[] = [];
+  for (let at = path; dirname(at) !== at; at = dirname(at)) {
+    const real = await realpath(at).catch(() => null);
+    if (real !== null) return join(real, ...rest);
+    rest.unshift(basename(at));
+  }
+  return path;
 }
 
 /**
@@ -163,6 +174,32 @@ export class LocalPaths {
   }
 
   /**
+   * The refusal of a write through the dangling link at `link` (the entry of `linkKey`): a link whose target would be
+   * inside the root is named as dangling (writing through it would create its target); one pointing outside is an
+   * escape.
+   */
+  private async danglingLink(
+    realRoot: string,
+    link: string,
+    linkKey: string,
+    operation: string,
+    key: string,
+  ): Promise<UfsError> {
+    const target = await readlink(link).then(
+      (to) => resolve(dirname(link), to),
+      () => undefined,
+    );
+    if (target === undefined || !isInside(realRoot, await realOfMissing(target))) return this.escape(operation, key);
+    const which = linkKey === key ? 'it' : `"${linkKey}"`;
+    return this.error(
+      'PERMISSION_DENIED',
+      operation,
+      key,
+      `${which} is a dangling symbolic link (its target does not exist); refused`,
+    );
+  }
+
+  /**
    * The real root folder (created when missing and `create`); null when it does not exist. A fixed (string) root is
    * resolved once and cached; callers that find the cached folder missing call `forgetRoot` and resolve again.
    */
@@ -272,7 +309,11 @@ export class LocalPaths {
             return false;
           },
         );
-        if (dangling) throw this.escape(operation, key);
+        if (dangling) {
+          const parts = key.split('/');
+          const linkKey = parts.slice(0, parts.length - segments.length + depth + 1).join('/');
+          throw await this.danglingLink(realRoot, next, linkKey, operation, key);
+        }
       }
       return join(real, ...segments.slice(depth));
     }
@@ -309,7 +350,12 @@ export class LocalPaths {
         if (!stats.isSymbolicLink()) return { path: next, stats, parentExists: true };
         // A link: follow it as forWrite does (the real target, checked; a dangling link is refused).
         const real = await this.existing(key, operation);
-        if (real === null) throw this.escape(operation, key);
+        if (real === null) {
+          const { root } = await this.locate(key, operation);
+          const realRoot = root === null ? null : await this.realRoot(root, false);
+          if (realRoot === null) throw this.escape(operation, key);
+          throw await this.danglingLink(realRoot, next, key, operation, key);
+        }
         return { path: real, stats: await lstat(real), parentExists: true };
       }
     }
