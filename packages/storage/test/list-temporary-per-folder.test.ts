@@ -8,7 +8,7 @@ import type { EntryStat, StorageBackend } from '@org/core';
 import { StorageManager } from '../src/index.js';
 import { rejectsWith, tempDir } from './helpers.js';
 import { sftpEndpoint, sftpMount } from './services/sftp.js';
-import { startWebdavServer } from './services/webdav.js';
+import { startWebdavServer } from '@org/test-services';
 
 const dav = await startWebdavServer();
 const sshd = await sftpEndpoint();

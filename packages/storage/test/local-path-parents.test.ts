@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/glo
 import { StorageManager } from '../src/index.js';
 import { rejectsWith, tempDir, tree } from './helpers.js';
 import { sftpEndpoint, sftpMount } from './services/sftp.js';
-import { startWebdavServer } from './services/webdav.js';
+import { startWebdavServer } from '@org/test-services';
 
 const dav = await startWebdavServer();
 const sshd = await sftpEndpoint();

@@ -7,7 +7,7 @@ import { copyNode, moveNode } from '../src/copy/index.js';
 import { StorageManager } from '../src/index.js';
 import { serviceBase } from '../src/util/location.js';
 import { rejectsWith } from './helpers.js';
-import { startWebdavServer } from './services/webdav.js';
+import { startWebdavServer } from '@org/test-services';
 
 const dav = await startWebdavServer();
 afterAll(() => dav.stop(), 30_000);
