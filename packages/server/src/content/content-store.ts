@@ -12,6 +12,7 @@ import {
   type EntryStat,
   type StorageBackend,
 } from '@org/core';
+import { walkPage } from '@org/storage';
 import { serverFault } from '../http/server-fault.js';
 import { LimitedHasher } from './limit-hash.js';
 
@@ -214,19 +215,23 @@ export class ContentStore {
   /**
    * Every object below a prefix (`''` for the whole mount), page by page. `includeTemporary`: the backend's own
    * temporary files too (a local mount's `.ufs-*.tmp`, of a write in progress or one a killed process left), marked
-   * `temporary` (see ListOptions.includeTemporary).
+   * `temporary` (see ListOptions.includeTemporary). A backend without a recursive listing (SFTP, WebDAV without
+   * `Depth: infinity`) is walked one folder at a time.
    */
   async *walk(prefix: string, options: { includeTemporary?: boolean } = {}): AsyncGenerator<EntryStat> {
     const includeTemporary = options.includeTemporary ?? false;
+    const native = this.backend.capabilities.recursiveList;
     let cursor: string | undefined;
     do {
       let page;
       try {
-        page = await this.backend.list(prefix, {
-          recursive: true,
+        const listing = {
           ...(includeTemporary && { includeTemporary }),
           ...(cursor !== undefined && { cursor }),
-        });
+        };
+        page = native
+          ? await this.backend.list(prefix, { recursive: true, ...listing })
+          : await walkPage(this.backend, prefix, listing);
       } catch (err) {
         if (isUfsError(err, 'NOT_FOUND')) return;
         throw this.fault(err, 'list', prefix);

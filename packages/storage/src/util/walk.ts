@@ -62,7 +62,7 @@ async function replacedByFile(
  * replaced by a file) after it was listed, before its turn, adds nothing: the walk goes on. The cursor belongs to
  * the walk of `key`: one of another folder's walk, or of a one-level listing, is INVALID_INPUT naming the folder
  * (made by `refuse` when given, for the caller's message prefix); the one-level cursor inside it is the backend's
- * own, bound by the backend to its mount.
+ * own, bound by the backend to its mount. `includeTemporary` is passed to every one-level listing.
  */
 export async function walkPage(
   backend: StorageBackend,
@@ -83,6 +83,7 @@ export async function walkPage(
         pageSize: size - entries.length,
         cursor: state.inner,
         signal: options.signal,
+        ...(options.includeTemporary ? { includeTemporary: true } : {}),
       });
     } catch (err) {
       if (folder === key || !(await replacedByFile(backend, folder, err, options.signal))) throw err;
