@@ -13,7 +13,9 @@ export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca49
  */
 export function fileResponse(record: FileRecord, content: ContentRecord | null | undefined): FileMetadataResponse {
   const { id, ...rest } = record;
-  const held = content?.state === 'present';
+  // Held content of another size is not this record's (its file_size is wrong: put_file refuses such a record when
+  // the content is held first; one written before the content arrived stays unmarked, its upload refused).
+  const held = content?.state === 'present' && content.size === record.file_size;
   return {
     _id: id,
     ...rest,

@@ -3,7 +3,7 @@ import { UfsError, type FileMetadata, type FileMetadataResponse, type FileMetada
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { validate } from '../http/validate.js';
 import { CatalogueEpoch } from '../store/catalogue-epoch.js';
-import { METADATA_STORE, type FileQuery, type MetadataStore } from '../store/store.js';
+import { METADATA_STORE, type ContentRecord, type FileQuery, type MetadataStore } from '../store/store.js';
 import { putFileSchema } from './dto/file-input.js';
 import { fileResponse, uploadResponse } from './file-response.js';
 
@@ -14,6 +14,22 @@ export interface BatchItemResult {
   sha256: string;
   upload_required: boolean;
   upload_url: string | null;
+}
+
+/**
+ * A record whose file_size is not the size of the content the server holds for its hash cannot be right (a hash
+ * fixes its size): refused before anything is written (400, as an upload of another size is), so that no record
+ * claims held content of another size. `index`: the record's place in a batch.
+ */
+function refuseContradiction(meta: FileMetadata, content: ContentRecord, index?: number): void {
+  if (content.state !== 'present' || content.size === meta.file_size) return;
+  const which = index === undefined ? 'the record' : `record files[${index}]`;
+  throw new UfsError(
+    'INVALID_INPUT',
+    `[ufs] ${which} (${meta.hostname}:${meta.filepath}) declares file_size ${meta.file_size}, but the content of ` +
+      `${meta.sha256} held here is ${content.size} bytes; nothing was stored (send the file's real size)`,
+    { context: index === undefined ? { operation: 'put_file' } : { operation: 'put_files', record: index } },
+  );
 }
 
 /**
@@ -29,6 +45,8 @@ export class FilesService {
   ) {}
 
   async put(meta: FileMetadata): Promise<FileMetadataUploadResponse> {
+    const held = await this.store.getContent(meta.sha256);
+    if (held) refuseContradiction(meta, held);
     const record = await this.store.upsertFile(meta, new Date());
     return uploadResponse(record, await this.store.getContent(record.sha256));
   }
@@ -42,6 +60,11 @@ export class FilesService {
     }
     // The index is in the message (older clients parse it) and, as `record`, in the error body.
     const metas = items.map((item, i) => validate(putFileSchema, item, `record files[${i}]`, { record: i }));
+    const held = await this.store.getContents(metas.map((m) => m.sha256));
+    metas.forEach((meta, i) => {
+      const content = held.get(meta.sha256);
+      if (content) refuseContradiction(meta, content, i);
+    });
     const records = await this.store.upsertFiles(metas, new Date());
     const contents = await this.store.getContents(records.map((r) => r.sha256));
     const results = records.map((record) => {
