@@ -237,7 +237,8 @@ describe('ufs scan: a server that never answers', () => {
     expect(run.status).toBe(130);
     const out = run.json<ScanJson>();
     expect(out.error).toMatchObject({ code: 'ABORTED' });
-    expect(out.stats).toMatchObject({ files: 2, sent: 0 });
+    // The batch the stop cut short was not sent: not a failure of its files.
+    expect(out.stats).toMatchObject({ files: 2, sent: 0, failed: 0 });
   });
 });
 
@@ -268,13 +269,15 @@ describe('ufs scan stopped with uploads queued', () => {
       failed,
       notUploaded,
     } = stats as unknown as Record<'new' | 'uploaded' | 'failed' | 'notUploaded', number>;
-    expect(started).toBeGreaterThan(uploaded + failed);
-    // Every new content is accounted for: uploaded, failed (the upload the stop broke), or not uploaded.
-    expect(notUploaded).toBe(started - uploaded - failed);
+    // The upload the stop broke did not fail: its content, as that of the queued ones, is "not uploaded".
+    expect(failed).toBe(0);
+    expect(started).toBeGreaterThan(uploaded);
+    expect(notUploaded).toBe(started - uploaded);
     const held = await records('queued');
+    // The one upload under way (--uploads 1) may have reached the server before the stop cut its answer.
     const missing = held.filter((r) => !r.has_file_content).length;
-    expect(missing).toBeGreaterThanOrEqual(notUploaded);
-    expect(missing).toBeLessThanOrEqual(notUploaded + failed);
+    expect(missing).toBeLessThanOrEqual(notUploaded);
+    expect(missing).toBeGreaterThanOrEqual(notUploaded - 1);
     // The summary says so too.
     slow.reset();
     const text = await ufs(['scan', '--hostname', 'queued2', '--no-cache', '--uploads', '1', root], {

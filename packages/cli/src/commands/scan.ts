@@ -64,7 +64,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
     "Prints a summary (files, bytes, unchanged, new, deduplicated, uploaded, failed). The exit status is 0 when nothing failed; otherwise the status the failures share, or 1 when they differ. A file's failure is never a usage error: a record the server refuses exits 65 (data error), as does a file that changed while it was scanned or content over the server's limit.",
     "An error that stops the scan (a bad API key, a server that no longer answers) still prints the summary of what was done until then (with --json, the summary together with the error), then exits with that error's status.",
     "A server that answers nothing for --timeout seconds (default 60) stops the scan with TIMEOUT naming it. A file that is gone, or is no longer a regular file (a FIFO put in its place), when it is read fails alone, as the local file's failure (66 for a file gone, 65 otherwise).",
-    'Ctrl-C (or SIGTERM) stops the scan cleanly within about a second, requests under way included (hashes and upload URLs found so far are kept in the cache; the summary is printed; exit status 130, 143 for SIGTERM); a second Ctrl-C exits at once. Records the server took whose content the stop left without uploading are counted as "not uploaded" in the summary (notUploaded in --json): a later scan uploads it.',
+    'Ctrl-C (or SIGTERM) stops the scan cleanly within about a second, requests under way included (hashes and upload URLs found so far are kept in the cache; the summary is printed; exit status 130, 143 for SIGTERM); a second Ctrl-C exits at once. Records the server took whose content the stop left without uploading (an upload the stop cut short included) are counted as "not uploaded" in the summary (notUploaded in --json): a later scan uploads it. Records of a batch the stop cut short are not sent, and not counted as failed.',
   ].join('\n\n');
   static override examples = [
     {
@@ -189,6 +189,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
         ...(f['tus-chunk-size'] === undefined
           ? {}
           : { tusChunkSize: parseSize(f['tus-chunk-size'], '--tus-chunk-size') }),
+        ...(f.timeout > 0 ? { tusTimeoutMs: f.timeout * 1000 } : {}),
         signal: interrupt.signal,
         onProgress: (stats, uploading) => progress.update(() => progressText(stats, dryRun, uploading)),
         onFailure: (error) => {

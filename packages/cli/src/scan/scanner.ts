@@ -40,6 +40,8 @@ export interface ScanOptions extends WalkOptions {
   /** Files of at least this size are uploaded with tus (resumable). */
   tusThreshold: number;
   tusChunkSize?: number;
+  /** A tus request that has nothing sent or answered for this long fails with TIMEOUT (as the client's requests). */
+  tusTimeoutMs?: number;
   /** Called as the scan goes (often: per file, per upload chunk); `uploading` lists the uploads in flight. */
   onProgress?: (stats: ScanStats, uploading: ReadonlyMap<string, UploadProgress>) => void;
   onFailure?: (error: UfsError) => void;
@@ -182,7 +184,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     if (sent && item.print) sent.remember(item.path, item.print);
   };
 
-  /** 'skipped': the scan stopped (Ctrl-C, a fatal error) before this upload could start. */
+  /** 'skipped': the scan stopped (Ctrl-C, a fatal error) before this upload could start, or Ctrl-C stopped it. */
   const upload = (sha256: string, item: Pending): Promise<'ok' | 'failed' | 'skipped'> =>
     uploadSlots.run(async () => {
       if (fatal || o.signal?.aborted) return 'skipped';
@@ -199,6 +201,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
             ...(o.cache?.tusUrl(client.base, sha256) ? { resumeUrl: o.cache.tusUrl(client.base, sha256)! } : {}),
             onUrl: (url) => o.cache?.setTusUrl(client.base, sha256, url),
             ...(o.tusChunkSize ? { chunkSize: o.tusChunkSize } : {}),
+            ...(o.tusTimeoutMs ? { timeoutMs: o.tusTimeoutMs } : {}),
             ...(o.signal ? { signal: o.signal } : {}),
             onProgress: uploadProgress(item.path, item.size),
             ...(item.stamp ? { stamp: item.stamp } : {}),
@@ -222,6 +225,8 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
         return 'ok';
       } catch (err) {
         const error = toUfsError(err, { backend: 'server', operation: 'upload', path: item.path });
+        // Stopped by the user (Ctrl-C, SIGTERM) mid-way: nothing failed, the stop left the content unsent.
+        if (o.signal?.aborted && error.code === 'ABORTED') return 'skipped';
         // However it failed (the server found another hash, a tus request broke), a file changed meanwhile is
         // reported as such: scanning again is what helps. Not an error that stops the scan (server down, Ctrl-C).
         // A local file's own failure (gone, no longer a regular file) says what happened already.
@@ -302,6 +307,8 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     if (outcome.failed) {
       // One line for the batch; every record of it counted and listed, by its path.
       const { error, items: lost } = outcome.failed;
+      // Stopped by the user while the batch was under way: its records were not sent, and nothing failed.
+      if (o.signal?.aborted && error.code === 'ABORTED') return;
       if (isFatal(error)) fatal ??= error;
       else o.onFailure?.(error);
       for (const item of lost) fail(notCatalogued(item.path, error), false);

@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, type AgentOptions } from 'node:http';
+import { Agent as HttpAgent, type AgentOptions, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { describeContext, UfsError, type ErrorContext } from '@org/core';
@@ -36,12 +36,37 @@ function detail(kind: 'connect' | 'idle', timeouts: SocketTimeouts): string {
 const DETAIL =
   /(could not connect to \S+ within \d+ ms \(connectTimeoutMs\)|no answer from \S+ for \d+ ms \(timeoutMs\))/;
 
+/** Sockets the timers destroyed, with the error: found again when a client reports only a lost connection. */
+const timedOut = new WeakMap<object, Error>();
+
+/**
+ * Destroys a socket with the error of a timer that fired. An HTTP response under way on it fails with that error too
+ * (else it only gets Node's `aborted` (ECONNRESET), and the client's error would not say it was a timeout).
+ */
+function expire(socket: Duplex, error: Error): void {
+  timedOut.set(socket, error);
+  const response = (socket as Duplex & { _httpMessage?: { res?: IncomingMessage } })._httpMessage?.res;
+  if (response && !response.complete && !response.destroyed) response.destroy(error);
+  socket.destroy(error);
+}
+
+/**
+ * The error a timer of `timeoutAgents` destroyed a socket with: of `stream` itself or of its `socket` (an HTTP
+ * response); undefined when that socket was not timed out. For clients that report such a failure as a plain
+ * abort (Azure's download stream).
+ */
+export function socketTimedOut(stream: unknown): Error | undefined {
+  if (!stream || typeof stream !== 'object') return undefined;
+  const socket = (stream as { socket?: unknown }).socket;
+  return timedOut.get(stream) ?? (socket && typeof socket === 'object' ? timedOut.get(socket) : undefined);
+}
+
 /** Arms the connect timer and the idle timer of a socket an agent just created. */
 function arm(socket: Duplex, timeouts: SocketTimeouts): void {
-  const net = socket as Duplex & { connecting?: boolean; setTimeout(ms: number): void };
+  const net = socket as Duplex & { connecting?: boolean; setTimeout(ms: number, callback?: () => void): unknown };
   if (timeouts.connectTimeoutMs > 0 && net.connecting !== false) {
     const timer = setTimeout(
-      () => socket.destroy(socketError(CONNECT_TIMEOUT_CODE, detail('connect', timeouts))),
+      () => expire(socket, socketError(CONNECT_TIMEOUT_CODE, detail('connect', timeouts))),
       timeouts.connectTimeoutMs,
     );
     const clear = () => clearTimeout(timer);
@@ -50,8 +75,17 @@ function arm(socket: Duplex, timeouts: SocketTimeouts): void {
   }
   if (timeouts.timeoutMs > 0) {
     // The agent keeps this timeout (its `timeout` option) on free sockets too: an idle kept-alive socket closes.
+    // A client may not turn it off or lengthen it: node-fetch 3 (the `webdav` client's) calls `setTimeout(0)` when
+    // the response's headers arrive, which would leave a body that stalls waited for forever.
+    const set = net.setTimeout.bind(net);
+    net.setTimeout = (ms: number, callback?: () => void) => {
+      if (ms !== 0) return set(Math.min(ms, timeouts.timeoutMs), callback);
+      // `setTimeout(0, callback)` also removes that listener (Node's ClientRequest does so when it frees the socket).
+      if (callback) socket.removeListener('timeout', callback);
+      return set(timeouts.timeoutMs);
+    };
     net.setTimeout(timeouts.timeoutMs);
-    socket.on('timeout', () => socket.destroy(socketError(IDLE_TIMEOUT_CODE, detail('idle', timeouts))));
+    socket.on('timeout', () => expire(socket, socketError(IDLE_TIMEOUT_CODE, detail('idle', timeouts))));
   }
 }
 
@@ -77,6 +111,21 @@ export function timeoutAgents(timeouts: SocketTimeouts): { http: HttpAgent; http
     }
   }
   return { http: new TimedHttpAgent(options), https: new TimedHttpsAgent(options) };
+}
+
+/**
+ * Gives one HTTP request of a client that makes its own connections (not through `timeoutAgents`) the idle limit of
+ * `timeouts`: nothing received or sent for `timeoutMs` until its response has ended destroys its socket (and the
+ * response) with the words `socketTimeoutError` recognises. The limit leaves with the request: a kept-alive socket
+ * goes back to its pool as it was.
+ */
+export function limitIdleRequest(request: ClientRequest, timeouts: SocketTimeouts): void {
+  if (timeouts.timeoutMs === 0) return;
+  request.setTimeout(timeouts.timeoutMs, () => {
+    const error = socketError(IDLE_TIMEOUT_CODE, detail('idle', timeouts));
+    if (request.socket) expire(request.socket, error);
+    else request.destroy(error);
+  });
 }
 
 /** The timeout code an error (or one of its causes) carries, and the words of the first message that has them. */

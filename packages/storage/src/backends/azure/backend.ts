@@ -32,6 +32,7 @@ import { mtimeIn, withMtime, withoutMtime } from '../../util/mtime-metadata.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
 import { keyContext, keyError, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
+import { socketTimedOut } from '../../util/socket-timeouts.js';
 
 export interface AzureBackendSettings {
   container: ContainerClient;
@@ -176,7 +177,12 @@ export class AzureBackend implements StorageBackend {
       if (!out.push(chunk)) body.pause();
     });
     body.once('end', () => out.push(null));
-    body.once('error', (err) => out.destroy(this.fail(err, 'read', key, signal)));
+    body.once('error', (err) => {
+      // The SDK's stream reports a socket closed by the idle timeout (timeoutMs) as a plain abort; its source (the
+      // HTTP response) knows better.
+      const timeout = socketTimedOut((body as Readable & { source?: unknown }).source);
+      out.destroy(this.fail(timeout ?? err, 'read', key, signal));
+    });
     return out;
   }
 

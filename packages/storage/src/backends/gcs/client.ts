@@ -2,6 +2,7 @@ import { Storage, type Bucket, type StorageOptions } from '@google-cloud/storage
 import { UfsError } from '@org/core';
 import { DEFAULT_TIMEOUT_MS, type SocketTimeouts } from '../../util/socket-timeouts.js';
 import type { GcsOptions } from './options.js';
+import { limitIdleRequests } from './request-timeouts.js';
 
 export interface GcsConnection {
   bucket: Bucket;
@@ -49,6 +50,7 @@ export function connectGcs(options: GcsOptions, env: Env, mountName: string): Gc
     ...(apiEndpoint ? { apiEndpoint: apiEndpoint.replace(/\/+$/, '') } : {}),
   };
   const storage = new Storage(settings);
+  limitIdleRequests(storage, timeouts);
   return {
     bucket: storage.bucket(name),
     canSign: Boolean(options.credentials?.private_key || keyFilename),

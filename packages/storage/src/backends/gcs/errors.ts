@@ -1,5 +1,5 @@
 import { describeContext, httpError, isUfsError, toUfsError, UfsError, type ErrorContext } from '@org/core';
-import type { SocketTimeouts } from '../../util/socket-timeouts.js';
+import { socketTimeoutError, type SocketTimeouts } from '../../util/socket-timeouts.js';
 
 interface GcsErrorLike {
   code?: unknown;
@@ -41,10 +41,14 @@ export function isMissingBucket(err: unknown): boolean {
   return gcsStatus(err) === 404 && /bucket does not exist/i.test(text);
 }
 
-/** node-fetch's own timeout (the SDK's per-request `timeout`): `network timeout at: <url>`. */
-function isFetchTimeout(err: unknown): boolean {
+/**
+ * node-fetch's own timeout (the SDK's per-request `timeout`): `request` before the response's headers (`network
+ * timeout at: <url>`), `body` when its body has not ended in time (`Response timeout while trying to fetch <url>`).
+ */
+function fetchTimeout(err: unknown): 'request' | 'body' | undefined {
   const e = err as { name?: unknown; type?: unknown } | null;
-  return e?.name === 'FetchError' && e.type === 'request-timeout';
+  if (e?.name !== 'FetchError') return undefined;
+  return e.type === 'request-timeout' ? 'request' : e.type === 'body-timeout' ? 'body' : undefined;
 }
 
 /**
@@ -55,14 +59,19 @@ export function mapGcsError(err: unknown, context: ErrorContext, bucket: string,
   if (isUfsError(err)) return err.withContext(context);
   const e = (err ?? {}) as GcsErrorLike;
   const prefix = describeContext(context);
-  if (isFetchTimeout(err)) {
+  // A request whose socket was idle for timeoutMs (request-timeouts.ts): `… no answer from <endpoint> for N ms (timeoutMs)`.
+  const idle = socketTimeoutError(err, context);
+  if (idle) return idle;
+  const fetchTimedOut = fetchTimeout(err);
+  if (fetchTimedOut) {
     const server = timeouts?.endpoint ?? 'the server';
     const within = timeouts ? `${timeouts.connectTimeoutMs + timeouts.timeoutMs} ms ` : '';
-    return new UfsError(
-      'TIMEOUT',
-      `${prefix} no answer from ${server} within ${within}(connectTimeoutMs + timeoutMs)`,
-      { context: { ...context, timeout: 'timeoutMs' }, cause: err, retryable: true },
-    );
+    const what = fetchTimedOut === 'request' ? `no answer from ${server}` : `the reply from ${server} did not end`;
+    return new UfsError('TIMEOUT', `${prefix} ${what} within ${within}(connectTimeoutMs + timeoutMs)`, {
+      context: { ...context, timeout: 'timeoutMs' },
+      cause: err,
+      retryable: true,
+    });
   }
   const status = gcsStatus(err);
   const reason = e.errors?.[0]?.reason;

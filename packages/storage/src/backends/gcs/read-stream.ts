@@ -9,7 +9,7 @@ import type { UfsError } from '@org/core';
  * The header that names a download's HTTP request, so that its response can be found (see `watchDownload`). GCS
  * ignores headers it does not know.
  */
-const DOWNLOAD_HEADER = 'x-ufs-download';
+export const DOWNLOAD_HEADER = 'x-ufs-download';
 /** Downloads under way: what to call with the HTTP response of the request carrying their id. */
 const watching = new Map<string, (response: IncomingMessage) => void>();
 let subscribed = false;
