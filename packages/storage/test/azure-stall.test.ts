@@ -6,7 +6,7 @@ import type { StorageBackend } from '@org/core';
 import definition from '../src/backends/azure/index.js';
 import { readAll, rejectsWith } from './helpers.js';
 import { settlesWithin } from './net-faults.js';
-import { AZURITE_ACCOUNT, AZURITE_KEY } from './services/azurite.js';
+import { AZURITE_ACCOUNT, AZURITE_KEY } from '@org/test-services';
 import { stallServer } from './stall-server.js';
 
 const stall = await stallServer(() => ({
