@@ -89,11 +89,11 @@ export default class Upload extends BaseCommand<typeof Upload> {
       max: 64,
     }),
     timeout: timeoutFlag(
-      'Seconds before one request (upload attempt or verification) is abandoned, whatever its progress (default: none; --idle-timeout applies in any case; at most 2147483, about 24.8 days).',
+      'Seconds before one request (upload attempt or verification) is abandoned, whatever its progress (default: none; --idle-timeout applies in any case, except to mount writes, which have their mount’s own timeouts; at most 2147483, about 24.8 days).',
       1,
     ),
     'idle-timeout': timeoutFlag(
-      'Seconds a request may go without progress: no answer after the file was sent, the server taking none of it, or no data in an answer (default: config idleTimeoutMs, else 60; 0: off; at most 2147483, about 24.8 days).',
+      "Seconds a request may go without progress: no answer after the file was sent, the server taking none of it, or no data in an answer. Applies to every request of the HTTP providers, s3 and dropbox, and to verification downloads; not to mount writes, which have the mounts' own timeouts (--timeout applies to them) (default: config idleTimeoutMs, else 60; 0: off; at most 2147483, about 24.8 days).",
       0,
     ),
     retries: Flags.integer({ description: 'Attempts per provider, the first included (default 3).', min: 1, max: 20 }),

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import { Dropbox, DropboxResponseError } from 'dropbox';
-import { fetch as undiciFetch } from 'undici';
 import {
   DropboxContentHash,
   UfsError,
@@ -15,15 +14,16 @@ import { ChunkReader } from '../kit/chunks.js';
 import { requestSignals, signalError, type RequestSignals } from '../http/signals.js';
 import { serviceHttpError } from '../http/transport.js';
 import { contentHashOf, hashedAsSent } from './dropbox-content-hash.js';
+import { idleFetch, idleTimeoutError, idleTimeoutOf } from './idle-timeout.js';
 import type { DropboxSettings } from '../providers/dropbox.js';
 
 const DROPBOX_HOSTS = /^https:\/\/(?:api|content|notify)\.dropboxapi\.com/;
 
-function client(settings: DropboxSettings): Dropbox {
+/** A client whose every request (token refresh included) has the idle timeout, as the HTTP providers' have. */
+function client(settings: DropboxSettings, idleTimeoutMs: number): Dropbox {
   const base = settings.apiBaseUrl;
   // The SDK calls fetch with its own URLs; a base URL override sends them to another server (tests, proxies).
-  const fetchImpl = (url: string, init: Record<string, unknown>) =>
-    undiciFetch(base ? url.replace(DROPBOX_HOSTS, base) : url, init as never);
+  const fetchImpl = idleFetch(idleTimeoutMs, (url) => (base ? url.replace(DROPBOX_HOSTS, base) : url));
   return new Dropbox({
     ...(settings.accessToken ? { accessToken: settings.accessToken } : {}),
     ...(settings.refreshToken ? { refreshToken: settings.refreshToken } : {}),
@@ -57,9 +57,16 @@ function hasSummary(err: unknown, pattern: RegExp): err is DropboxResponseError<
  * Maps SDK errors: a 409 route error by its `error_summary` (kept in the message), any other status through the
  * hosting classification (429/5xx retryable, `Retry-After` honoured).
  */
-export function dropboxError(err: unknown, context: ErrorContext, signals?: RequestSignals): UfsError {
+export function dropboxError(
+  err: unknown,
+  context: ErrorContext,
+  signals?: RequestSignals,
+  idleTimeoutMs?: number,
+): UfsError {
   const fired = signals && signalError(signals, context, err);
   if (fired) return fired;
+  const idle = signals && idleTimeoutError(err, signals, context, idleTimeoutOf(idleTimeoutMs));
+  if (idle) return idle;
   if (!(err instanceof DropboxResponseError)) return toUfsError(err, context);
   const summary = summaryOf(err).slice(0, 300);
   const headers = err.headers as { get?: (name: string) => string | null } | undefined;
@@ -181,7 +188,8 @@ async function sharedLink(dbx: Dropbox, path: string, signals: RequestSignals, c
 export async function dropboxUpload(settings: DropboxSettings, path: string, ctx: SendContext): Promise<SentUpload> {
   const context = { ...ctx.context, path };
   const signals = requestSignals(ctx.signal, ctx.timeoutMs);
-  const dbx = client(settings);
+  const idleTimeoutMs = idleTimeoutOf(ctx.idleTimeoutMs);
+  const dbx = client(settings, idleTimeoutMs);
   try {
     const metadata = await sendContents(dbx, path, settings, ctx, signals);
     if (metadata.size !== ctx.source.size) {
@@ -198,15 +206,19 @@ export async function dropboxUpload(settings: DropboxSettings, path: string, ctx
     const link = await sharedLink(dbx, metadata.path_lower ?? stored, signals, context);
     return { url: directDownload(link), deleteToken: stored };
   } catch (err) {
-    throw dropboxError(err, context, signals);
+    throw dropboxError(err, context, signals, idleTimeoutMs);
   }
 }
 
 export async function dropboxDelete(settings: DropboxSettings, path: string, ctx: DeleteContext): Promise<void> {
   const signals = requestSignals(ctx.signal, ctx.timeoutMs);
+  const idleTimeoutMs = idleTimeoutOf(ctx.idleTimeoutMs);
   try {
-    await client(settings).filesDeleteV2({ path }, signals.signal ? { signal: signals.signal } : undefined);
+    await client(settings, idleTimeoutMs).filesDeleteV2(
+      { path },
+      signals.signal ? { signal: signals.signal } : undefined,
+    );
   } catch (err) {
-    throw dropboxError(err, { ...ctx.context, path }, signals);
+    throw dropboxError(err, { ...ctx.context, path }, signals, idleTimeoutMs);
   }
 }

@@ -10,7 +10,8 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { UfsError, describeContext, httpError, toUfsError, type ErrorContext } from '@org/core';
 import type { DeleteContext, SendContext, SentUpload } from '../kit/define.js';
 import { encodeKeyPath } from '../kit/names.js';
-import { requestSignals, signalError } from '../http/signals.js';
+import { requestSignals, signalError, type RequestSignals } from '../http/signals.js';
+import { idleTimeoutError, idleTimeoutOf, s3HandlerOptions } from './idle-timeout.js';
 import { partSizeFor, s3Token, type S3Settings } from '../providers/s3.js';
 
 interface SdkError {
@@ -35,7 +36,17 @@ export function s3Error(err: unknown, context: ErrorContext): UfsError {
   return toUfsError(err, context);
 }
 
-function client(settings: S3Settings): S3Client {
+/** The error of a failed SDK call: ABORTED/TIMEOUT when a signal fired or the idle timeout passed, else `s3Error`. */
+function sdkCallError(err: unknown, signals: RequestSignals, context: ErrorContext, idleTimeoutMs: number): UfsError {
+  return (
+    signalError(signals, context, err) ??
+    idleTimeoutError(err, signals, context, idleTimeoutMs) ??
+    s3Error(err, context)
+  );
+}
+
+/** A client for one call; every request of it (each part of a multipart upload too) has the idle timeout. */
+function client(settings: S3Settings, idleTimeoutMs: number): S3Client {
   return new S3Client({
     region: settings.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
@@ -43,6 +54,7 @@ function client(settings: S3Settings): S3Client {
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
     // Retries belong to the orchestrator (core retry policy), so one failure is reported once.
     maxAttempts: 1,
+    requestHandler: s3HandlerOptions(idleTimeoutMs),
   });
 }
 
@@ -67,7 +79,8 @@ export async function s3Upload(
   ctx: SendContext,
 ): Promise<SentUpload> {
   const context = { ...ctx.context, bucket: settings.bucket, key };
-  const s3 = client(settings);
+  const idleTimeoutMs = idleTimeoutOf(ctx.idleTimeoutMs);
+  const s3 = client(settings, idleTimeoutMs);
   const signals = requestSignals(ctx.signal, ctx.timeoutMs);
   const partSize = partSizeFor(settings, ctx.source.size);
   const exists = () =>
@@ -86,7 +99,7 @@ export async function s3Upload(
         (err: unknown) => {
           if ((err as SdkError)?.$metadata?.httpStatusCode === 404) return false;
           s3.destroy();
-          throw signalError(signals, context, err) ?? s3Error(err, context);
+          throw sdkCallError(err, signals, context, idleTimeoutMs);
         },
       );
     if (found) {
@@ -137,7 +150,7 @@ export async function s3Upload(
     const stopped = signalError(signals, context, err);
     if (stopped) throw stopped;
     if (settings.ifNotExists && (err as SdkError)?.$metadata?.httpStatusCode === 412) throw exists();
-    throw s3Error(err, context);
+    throw sdkCallError(err, signals, context, idleTimeoutMs);
   } finally {
     signals.signal?.removeEventListener('abort', onAbort);
     body.destroy();
@@ -151,7 +164,8 @@ export async function s3Upload(
  */
 export async function s3Delete(settings: S3Settings, key: string, ctx: DeleteContext, written?: string): Promise<void> {
   const context = { ...ctx.context, bucket: settings.bucket, key };
-  const s3 = client(settings);
+  const idleTimeoutMs = idleTimeoutOf(ctx.idleTimeoutMs);
+  const s3 = client(settings, idleTimeoutMs);
   const signals = requestSignals(ctx.signal, ctx.timeoutMs);
   try {
     if (written !== undefined) {
@@ -173,7 +187,7 @@ export async function s3Delete(settings: S3Settings, key: string, ctx: DeleteCon
     await s3.send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: key }), { abortSignal: signals.signal });
   } catch (err) {
     if (err instanceof UfsError) throw err;
-    throw signalError(signals, context, err) ?? s3Error(err, context);
+    throw sdkCallError(err, signals, context, idleTimeoutMs);
   } finally {
     s3.destroy();
   }
