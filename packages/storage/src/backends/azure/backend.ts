@@ -27,12 +27,13 @@ import {
 import { lookup as lookupMime } from 'mime-types';
 import pLimit from 'p-limit';
 import { azureStatus, mapAzureError } from './errors.js';
-import { blobNamesBelow, dirEntry, hasChildren, listPage } from './list.js';
+import { blobNamesBelow, hasChildren, listPage } from './list.js';
 import { mtimeIn, withMtime, withoutMtime } from '../../util/mtime-metadata.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
 import { keyContext, keyError, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
 import { socketTimedOut } from '../../util/socket-timeouts.js';
+import { folderEntry } from '../../util/entries.js';
 
 export interface AzureBackendSettings {
   container: ContainerClient;
@@ -115,7 +116,7 @@ export class AzureBackend implements StorageBackend {
         if (!(await this.container.exists({ abortSignal: options.signal }))) {
           throw this.fail({ statusCode: 404, details: { errorCode: 'ContainerNotFound' } }, 'stat', key);
         }
-        return dirEntry('');
+        return folderEntry('');
       }
       if (options.versionId !== undefined) throw this.noVersions('stat', key);
       try {
@@ -140,7 +141,7 @@ export class AzureBackend implements StorageBackend {
       } catch (err) {
         const mapped = this.fail(err, 'stat', key, options.signal);
         if (mapped.code !== 'NOT_FOUND' || mapped.context.azureCode === 'ContainerNotFound') throw mapped;
-        return (await hasChildren(this.container, this.paths, key, options.signal)) ? dirEntry(key) : null;
+        return (await hasChildren(this.container, this.paths, key, options.signal)) ? folderEntry(key) : null;
       }
     } catch (err) {
       throw this.fail(err, 'stat', key, options.signal);

@@ -5,6 +5,7 @@ import type { BlobPaths } from '../../util/blob-paths.js';
 import { bindToken, tokenOf, type CursorListing } from '../../util/paginate.js';
 import { listedBlobEntry } from '../../util/key-names.js';
 import { mtimeIn } from '../../util/mtime-metadata.js';
+import { folderEntry } from '../../util/entries.js';
 
 /** Azure returns at most 5000 entries per page. */
 const MAX_PAGE = 5000;
@@ -28,10 +29,6 @@ export function fileEntry(key: Key, item: BlobItem): EntryStat {
   }
   if (item.versionId) entry.versionId = item.versionId;
   return entry;
-}
-
-export function dirEntry(key: Key): EntryStat {
-  return { key, isFile: false, isDir: true, size: 0 };
 }
 
 /** A listed name's entry, or the report of one no path can name (see listedBlobEntry). */
@@ -97,7 +94,8 @@ export async function listPage(
       .byPage(byPage);
     const { value: page } = await pages.next();
     if (page) {
-      for (const p of page.segment.blobPrefixes ?? []) entries.push(listedEntry(paths, p.name, request.site, dirEntry));
+      for (const p of page.segment.blobPrefixes ?? [])
+        entries.push(listedEntry(paths, p.name, request.site, folderEntry));
       for (const item of page.segment.blobItems) {
         if (!item.name.endsWith('/'))
           entries.push(listedEntry(paths, item.name, request.site, (k) => fileEntry(k, item)));

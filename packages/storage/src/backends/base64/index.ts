@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { defineBackend } from '../../backend-definition.js';
 import { keyContext } from '../../errors.js';
 import { decodeRange, explainInvalidKey, parseContentKey, type ContentKey } from './codec.js';
+import { folderEntry } from '../../util/entries.js';
 
 export { dataUri, encodeKey, EMPTY_CONTENT_KEY, fromDataUri, keyFromDataUri, KEY_CHUNK_LENGTH } from './codec.js';
 
@@ -70,7 +71,7 @@ export function createBase64Backend(options: Base64Options, mountName = PROTOCOL
     capabilities: capabilities({ read: true, range: true, setModified: false }),
 
     async stat(key): Promise<EntryStat | null> {
-      if (key === '') return { key, isFile: false, isDir: true, size: 0 };
+      if (key === '') return folderEntry(key);
       const parsed = parseContentKey(key);
       if (!parsed) return null;
       return {

@@ -29,6 +29,7 @@ import { dropboxError, hasSummary } from './errors.js';
 import { DropboxPaths, statOf } from './paths.js';
 import { DropboxRevisions } from './revisions.js';
 import { download, upload, type TransferSettings } from './transfer.js';
+import { folderEntry } from '../../util/entries.js';
 
 export const PROTOCOL = 'dropbox';
 /** Dropbox temporary links live four hours, whatever is asked. */
@@ -87,7 +88,7 @@ export class DropboxBackend implements StorageBackend {
     const path = this.paths.toPath(key);
     if (options.versionId !== undefined)
       return this.revisions.stat(key, path, options.versionId, this.request(options.signal), context);
-    if (path === '') return { key, isFile: false, isDir: true, size: 0 };
+    if (path === '') return folderEntry(key);
     try {
       const { result } = await this.client.sdk.filesGetMetadata({ path }, this.request(options.signal));
       return statOf(key, result) ?? null;

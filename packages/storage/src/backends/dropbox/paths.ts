@@ -1,5 +1,6 @@
 import type { EntryStat } from '@org/core';
 import type { files } from 'dropbox';
+import { folderEntry } from '../../util/entries.js';
 
 /** Keys ↔ Dropbox paths under the mount's root folder. Dropbox paths start with `/`; its root is `''`. */
 export class DropboxPaths {
@@ -27,7 +28,7 @@ type Metadata = files.FileMetadataReference | files.FolderMetadataReference | fi
 
 /** EntryStat of a Dropbox metadata; undefined for deleted entries. */
 export function statOf(key: string, metadata: Metadata): EntryStat | undefined {
-  if (metadata['.tag'] === 'folder') return { key, isFile: false, isDir: true, size: 0 };
+  if (metadata['.tag'] === 'folder') return folderEntry(key);
   if (metadata['.tag'] !== 'file') return undefined;
   const mtime = new Date(metadata.server_modified);
   return {

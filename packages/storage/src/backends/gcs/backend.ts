@@ -22,11 +22,12 @@ import { lookup as lookupMime } from 'mime-types';
 import pLimit from 'p-limit';
 import { gcsStatus, isMissingBucket, mapGcsError } from './errors.js';
 import { abortError, guardedDownload, tagRequests, watchDownload, type DownloadWatch } from './read-stream.js';
-import { dirEntry, generationsOf, hasChildren, listPage, namesBelow, objectEntry, storedMetadata } from './list.js';
+import { generationsOf, hasChildren, listPage, namesBelow, objectEntry, storedMetadata } from './list.js';
 import { keyContext, keyError, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
 import { mtimeIn, withMtime, withoutMtime } from '../../util/mtime-metadata.js';
 import { timeoutUfsError, type SocketTimeouts } from '../../util/socket-timeouts.js';
+import { folderEntry } from '../../util/entries.js';
 
 export interface GcsBackendSettings {
   bucket: Bucket;
@@ -114,12 +115,12 @@ export class GcsBackend implements StorageBackend {
       if (key === '') {
         const [exists] = await this.bucket.exists();
         if (!exists) throw this.fail({ code: 404, message: 'The specified bucket does not exist.' }, 'stat', key);
-        return dirEntry('');
+        return folderEntry('');
       }
       const metadata = await this.metadataOf(this.file(key, options.versionId, 'stat'));
       if (metadata) return objectEntry(key, metadata);
       if (options.versionId !== undefined) return null;
-      return (await hasChildren(this.bucket, this.paths, key)) ? dirEntry(key) : null;
+      return (await hasChildren(this.bucket, this.paths, key)) ? folderEntry(key) : null;
     } catch (err) {
       throw this.fail(err, 'stat', key);
     }

@@ -5,6 +5,7 @@ import type { BlobPaths } from '../../util/blob-paths.js';
 import { bindToken, tokenOf, type CursorListing } from '../../util/paginate.js';
 import { listedBlobEntry } from '../../util/key-names.js';
 import { mtimeIn, withoutMtime } from '../../util/mtime-metadata.js';
+import { folderEntry } from '../../util/entries.js';
 
 /** objects.list returns at most 1000 entries (items + prefixes) per page. */
 const MAX_PAGE = 1000;
@@ -34,10 +35,6 @@ export function objectEntry(key: Key, m: FileMetadata): EntryStat {
   if (m.metadata) entry.metadata = withoutMtime(storedMetadata(m));
   if (m.md5Hash) entry.hash = { algorithm: 'md5', value: Buffer.from(m.md5Hash, 'base64').toString('hex') };
   return entry;
-}
-
-export function dirEntry(key: Key): EntryStat {
-  return { key, isFile: false, isDir: true, size: 0 };
 }
 
 /** A listed name's entry, or the report of one no path can name (see listedBlobEntry). */
@@ -83,7 +80,7 @@ export async function listPage(bucket: Bucket, paths: BlobPaths, key: Key, reque
   });
   const entries: EntryStat[] = [];
   for (const prefix of (response as { prefixes?: string[] } | undefined)?.prefixes ?? []) {
-    entries.push(listedEntry(paths, prefix, request.site, dirEntry));
+    entries.push(listedEntry(paths, prefix, request.site, folderEntry));
   }
   for (const file of files) {
     if (!file.name.endsWith('/'))

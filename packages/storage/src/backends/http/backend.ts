@@ -15,6 +15,7 @@ import {
 import { keyContext } from '../../errors.js';
 import { timedFetch, type FetchFunction, type TimedResponse } from './fetch-stream.js';
 import { parseContentRange, rangeHeader, rangeLength, requestedRange } from './range.js';
+import { folderEntry } from '../../util/entries.js';
 
 export const PROTOCOL = 'http';
 
@@ -155,7 +156,7 @@ export function createHttpBackend(options: HttpBackendOptions, mountName = PROTO
     }),
 
     async stat(key, statOptions = {}): Promise<EntryStat | null> {
-      if (key === '') return { key, isFile: false, isDir: true, size: 0 };
+      if (key === '') return folderEntry(key);
       const context = ctx('stat', key);
       const url = urlOf(key, 'stat');
       if (statOptions.versionId !== undefined) refuse('stat', key, 'http has no versions');

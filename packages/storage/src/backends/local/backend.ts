@@ -26,6 +26,7 @@ import { checkRange, type ByteSource } from '../../util/streams.js';
 import { entryOf, kindOf, walk } from './list.js';
 import { LocalPaths, keyBelow, type LocalRoot, type SegmentRoot } from './paths.js';
 import { appendTo, atomicCopy, atomicWrite } from './write.js';
+import { folderEntry } from '../../util/entries.js';
 
 export interface LocalBackendOptions {
   root?: LocalRoot;
@@ -91,7 +92,7 @@ export class LocalBackend implements StorageBackend {
   async stat(key: string, options: { versionId?: string } = {}): Promise<EntryStat | null> {
     this.noVersions(options.versionId, 'stat', key);
     try {
-      if (key === '' && this.paths.segmented) return { key, isFile: false, isDir: true, size: 0 };
+      if (key === '' && this.paths.segmented) return folderEntry(key);
       let real: string | null;
       try {
         real = await this.paths.existing(key, 'stat');

@@ -4,6 +4,7 @@ import type { S3Context } from './context.js';
 import { foreignCursorDetail } from '../../util/paginate.js';
 import { unreadableEntry } from '../../util/unreadable.js';
 import { isAddressable, unaddressableReason, unquoteEtag } from './keys.js';
+import { folderEntry } from '../../util/entries.js';
 
 /** S3 returns at most 1000 keys per request. */
 const MAX_PAGE = 1000;
@@ -14,10 +15,6 @@ function fileEntry(key: string, object: _Object): EntryStat {
   const etag = unquoteEtag(object.ETag);
   if (etag) entry.etag = etag;
   return entry;
-}
-
-function folderEntry(key: string): EntryStat {
-  return { key, isFile: false, isDir: true, size: 0 };
 }
 
 /**

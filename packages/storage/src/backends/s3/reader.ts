@@ -10,6 +10,7 @@ import type { S3Context } from './context.js';
 import { abortedError, isMissingObject } from './errors.js';
 import { mtimeIn, withoutMtime } from '../../util/mtime-metadata.js';
 import { decodeMetadata, md5FromEtag, unquoteEtag } from './keys.js';
+import { folderEntry } from '../../util/entries.js';
 
 export function fileStat(key: string, head: HeadObjectCommandOutput): EntryStat {
   const etag = unquoteEtag(head.ETag);
@@ -25,10 +26,6 @@ export function fileStat(key: string, head: HeadObjectCommandOutput): EntryStat 
   const hash = md5FromEtag(etag, { sse: head.ServerSideEncryption, sseCustomer: head.SSECustomerAlgorithm });
   if (hash) stat.hash = hash;
   return stat;
-}
-
-function folderStat(key: string): EntryStat {
-  return { key, isFile: false, isDir: true, size: 0 };
 }
 
 /** HeadObject of a file; when there is none, a folder when any object lies below `key/`; else null. */
@@ -55,7 +52,7 @@ export async function stat(
       new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: s3.keys.folder(key), MaxKeys: 1 }),
       { abortSignal: options.signal },
     );
-    return key === '' || (page.KeyCount ?? page.Contents?.length ?? 0) > 0 ? folderStat(key) : null;
+    return key === '' || (page.KeyCount ?? page.Contents?.length ?? 0) > 0 ? folderEntry(key) : null;
   } catch (err) {
     throw s3.fail(err, 'stat', key);
   }
