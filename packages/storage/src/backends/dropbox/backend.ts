@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
-  baseName,
   capabilities,
   describeContext,
   parentKey,
@@ -27,6 +25,7 @@ import { requestedRange } from '../http/range.js';
 import type { DropboxClient } from './client.js';
 import { dropboxError, hasSummary } from './errors.js';
 import { DropboxPaths, statOf } from './paths.js';
+import { relocate, replaceFile, type Mover } from './relocate.js';
 import { DropboxRevisions } from './revisions.js';
 import { download, upload, type TransferSettings } from './transfer.js';
 import { folderEntry } from '../../util/entries.js';
@@ -72,6 +71,13 @@ export class DropboxBackend implements StorageBackend {
   });
   private readonly paths: DropboxPaths;
   private readonly revisions: DropboxRevisions;
+  /** What copy_v2/move_v2 and a replace need of this backend (relocate.ts). */
+  private readonly moves: Mover = {
+    sdk: () => this.client.sdk,
+    path: (key, operation) => this.filePath(key, operation),
+    request: (signal) => this.request(signal),
+    remove: (key) => this.delete(key),
+  };
 
   constructor(
     private readonly client: DropboxClient,
@@ -302,73 +308,13 @@ export class DropboxBackend implements StorageBackend {
       this.refuse(operation, from, 'Dropbox files have no user metadata');
     }
     try {
-      await this.relocate(operation, from, to, context, options.signal);
+      await relocate(this.moves, operation, from, to, context, options.signal);
     } catch (error) {
       if (!(error instanceof UfsError)) throw error;
       if (hasSummary(error, /^to\/conflict\/folder/))
         await this.conflict(error, to, context, `a folder is at "${to}": it cannot be replaced`);
       if (!hasSummary(error, /^to\/conflict\/file/)) throw error;
-      await this.replace(operation, from, to, context, options.signal);
-    }
-  }
-
-  /**
-   * Replaces the file at `to` so that a failure at any step leaves the previous file there (or, if even putting it
-   * back fails, at a hidden name the error gives): a copy first goes to a hidden name beside `to`; then the previous
-   * file is moved aside to another hidden name, the new one moved into place, and only then the previous one deleted.
-   * The steps after the first run without the caller's signal, so an abort cannot stop them half-way.
-   */
-  private async replace(
-    operation: 'copy' | 'rename',
-    from: string,
-    to: string,
-    context: ErrorContext,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    let source = from;
-    if (operation === 'copy') {
-      source = hiddenSibling(to, 'part');
-      await this.relocate('copy', from, source, context, signal);
-    }
-    const dropCopy = async (error: unknown): Promise<never> => {
-      if (source !== from) await this.delete(source).catch((cleanup: unknown) => attachCleanup(error, cleanup));
-      throw error;
-    };
-    const backup = hiddenSibling(to, 'old');
-    await this.relocate('rename', to, backup, context).catch(dropCopy);
-    try {
-      await this.relocate('rename', source, to, context);
-    } catch (error) {
-      try {
-        await this.relocate('rename', backup, to, context);
-      } catch (restore) {
-        throw new UfsError(
-          (error as UfsError).code,
-          `${(error as UfsError).message}; the previous "${to}" could not be put back (${(restore as Error).message}) and is kept as "${backup}"`,
-          { context: { ...context, backup }, cause: error, retryable: false },
-        );
-      }
-      return dropCopy(error);
-    }
-    // The new file is in place: the operation succeeded even if the previous one cannot be deleted now (it then
-    // stays under its hidden name, where nothing of the caller's is lost).
-    await this.delete(backup).catch(() => undefined);
-  }
-
-  /** One copy_v2 or move_v2 call; its error as a UfsError naming both paths. */
-  private async relocate(
-    operation: 'copy' | 'rename',
-    from: string,
-    to: string,
-    context: ErrorContext,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    const arg = { from_path: this.filePath(from, operation), to_path: this.filePath(to, operation), autorename: false };
-    try {
-      if (operation === 'copy') await this.client.sdk.filesCopyV2(arg, this.request(signal));
-      else await this.client.sdk.filesMoveV2(arg, this.request(signal));
-    } catch (err) {
-      throw dropboxError(err, context);
+      await replaceFile(this.moves, operation, from, to, context, options.signal);
     }
   }
 
@@ -414,19 +360,6 @@ export class DropboxBackend implements StorageBackend {
     const context = this.ctx(operation, path);
     throw new UfsError('UNSUPPORTED', `${describeContext(context)} ${why}`, { context });
   }
-}
-
-/** A hidden name beside `key` for a transient file of a replace: `.name.ufs-<random>.<kind>`. */
-function hiddenSibling(key: string, kind: 'part' | 'old'): string {
-  const parent = parentKey(key);
-  const name = `.${baseName(key).slice(0, 180)}.ufs-${randomBytes(6).toString('hex')}.${kind}`;
-  return parent === '' ? name : `${parent}/${name}`;
-}
-
-/** Notes on an error that cleaning up after it failed too. */
-function attachCleanup(error: unknown, cleanup: unknown): never {
-  const detail = cleanup instanceof Error ? cleanup.message : String(cleanup);
-  throw error instanceof UfsError ? error.withContext({ cleanupError: detail }) : error;
 }
 
 function invalid(context: ErrorContext, detail: string, cause: unknown): UfsError {
