@@ -243,12 +243,9 @@ describe('ufs scan: a server that never answers', () => {
 });
 
 describe('ufs scan stopped with uploads queued', () => {
-  it('counts the records it left without content as "not uploaded", in --json and the summary', async () => {
-    const files: Record<string, string> = {};
-    for (let i = 0; i < 150; i++) files[`f${i}.txt`] = `queued ${i}\n`;
-    const root = await dir('queued', files);
-    slow.reset();
-    const run = await ufs(['scan', '--hostname', 'queued', '--json', '--no-cache', '--uploads', '1', root], {
+  /** A scan through the slow server, one upload at a time, stopped by Ctrl-C once its second upload has begun. */
+  const stoppedWithUploadsQueued = (hostname: string, root: string, flags: string[] = []): Promise<Run> =>
+    ufs(['scan', '--hostname', hostname, ...flags, '--no-cache', '--uploads', '1', root], {
       env: { ...env, UFS_SERVER: slow.url },
       timeoutMs: 30_000,
       onSpawn: (child) => {
@@ -261,6 +258,13 @@ describe('ufs scan stopped with uploads queued', () => {
         child.once('exit', () => clearInterval(poll));
       },
     });
+
+  it('counts the records it left without content as "not uploaded", in --json and the summary', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 150; i++) files[`f${i}.txt`] = `queued ${i}\n`;
+    const root = await dir('queued', files);
+    slow.reset();
+    const run = await stoppedWithUploadsQueued('queued', root, ['--json']);
     expect(run.status).toBe(130);
     const { stats } = run.json<ScanJson>();
     const {
@@ -280,19 +284,7 @@ describe('ufs scan stopped with uploads queued', () => {
     expect(missing).toBeGreaterThanOrEqual(notUploaded - 1);
     // The summary says so too.
     slow.reset();
-    const text = await ufs(['scan', '--hostname', 'queued2', '--no-cache', '--uploads', '1', root], {
-      env: { ...env, UFS_SERVER: slow.url },
-      timeoutMs: 30_000,
-      onSpawn: (child) => {
-        const poll = setInterval(() => {
-          if ((slow.requests['POST /upload_file'] ?? 0) >= 2) {
-            clearInterval(poll);
-            child.kill('SIGINT');
-          }
-        }, 10);
-        child.once('exit', () => clearInterval(poll));
-      },
-    });
+    const text = await stoppedWithUploadsQueued('queued2', root);
     expect(text.status).toBe(130);
     expect(text.stdout).toMatch(/^not uploaded: +\d+ \(records without content: scan again\)$/m);
   });
