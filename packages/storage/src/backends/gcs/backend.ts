@@ -21,7 +21,8 @@ import {
 import { lookup as lookupMime } from 'mime-types';
 import pLimit from 'p-limit';
 import { gcsStatus, isMissingBucket, mapGcsError } from './errors.js';
-import { abortError, guardedDownload, tagRequests, watchDownload, type DownloadWatch } from './read-stream.js';
+import { abortError, guardedDownload } from './read-stream.js';
+import { tagRequests, watchDownload, type DownloadWatch } from './request-tags.js';
 import { generationsOf, hasChildren, listPage, namesBelow, objectEntry, storedMetadata } from './list.js';
 import { keyContext, keyError, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
@@ -147,7 +148,7 @@ export class GcsBackend implements StorageBackend {
       const validation = metadata.md5Hash ? 'md5' : 'crc32c';
       // The HTTP response is watched: a body cut short by a plain close fails at once (the SDK never reports it).
       watch = watchDownload();
-      tagRequests(file, watch);
+      tagRequests(file, watch.headers);
       stream = file.createReadStream(whole ? { validation } : { start: offset, end, validation: false });
       // A gzip-encoded object may be served decompressed: its byte count is not the stored size.
       if (!/gzip/i.test(metadata.contentEncoding ?? '')) expected = end - offset + 1;

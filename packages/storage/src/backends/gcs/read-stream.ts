@@ -1,64 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { subscribe } from 'node:diagnostics_channel';
-import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import type { File } from '@google-cloud/storage';
 import type { UfsError } from '@org/core';
-
-/**
- * The header that names a download's HTTP request, so that its response can be found (see `watchDownload`). GCS
- * ignores headers it does not know.
- */
-export const DOWNLOAD_HEADER = 'x-ufs-download';
-/** Downloads under way: what to call with the HTTP response of the request carrying their id. */
-const watching = new Map<string, (response: IncomingMessage) => void>();
-let subscribed = false;
-
-function onClientResponse(message: unknown): void {
-  const { request, response } = message as { request?: ClientRequest; response?: IncomingMessage };
-  const header = request?.getHeader?.(DOWNLOAD_HEADER);
-  const id = Array.isArray(header) ? header[0] : header;
-  if (typeof id === 'string' && response) watching.get(id)?.(response);
-}
-
-/** A download's HTTP responses (one per attempt), found by the header its requests carry. */
-export interface DownloadWatch {
-  /** Headers to add to the download's requests. */
-  headers: Record<string, string>;
-  /** Calls `listener` with each HTTP response of the download, until `stop`. */
-  listen(listener: (response: IncomingMessage) => void): void;
-  stop(): void;
-}
-
-/**
- * Finds the HTTP response of a download: the GCS SDK's HTTP client (node-fetch) never reports a body cut short by a
- * plain close (FIN) of the connection, but Node's response knows (`complete` is false when it closes). The requests
- * carry a header with an id, and Node's `http.client.response.finish` diagnostics channel hands over the response.
- */
-export function watchDownload(): DownloadWatch {
-  if (!subscribed) {
-    subscribe('http.client.response.finish', onClientResponse);
-    subscribed = true;
-  }
-  const id = randomUUID();
-  return {
-    headers: { [DOWNLOAD_HEADER]: id },
-    listen: (listener) => void watching.set(id, listener),
-    stop: () => void watching.delete(id),
-  };
-}
-
-/** Adds the watch's headers to every request of a GCS SDK object (a File) through its request interceptors. */
-export function tagRequests(object: Pick<File, 'interceptors'>, watch: DownloadWatch): void {
-  object.interceptors.push({
-    request: (options) => {
-      const headers = { ...(options.headers as Record<string, string> | undefined), ...watch.headers };
-      return { ...options, headers } as ReturnType<Interceptor['request']>;
-    },
-  });
-}
-
-type Interceptor = File['interceptors'][number];
+import type { DownloadWatch } from './request-tags.js';
 
 /** The error of an abort of `signal`: a TimeoutError when it was one (AbortSignal.timeout), else an AbortError. */
 export function abortError(signal: AbortSignal): Error {
