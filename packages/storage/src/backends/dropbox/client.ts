@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describeContext, UfsError, type ErrorContext } from '@org/core';
 import { Dropbox, DropboxAuth } from 'dropbox';
 import { timedFetch, type FetchFunction, type TimedResponse } from '../http/fetch-stream.js';
+import { collectBytes } from '../../util/streams.js';
 import { dropboxError, noteRedirectedFailure } from './errors.js';
 
 export interface Credentials {
@@ -42,12 +43,53 @@ export function redirectingFetch(apiBaseUrl: string, inner: FetchFunction): Fetc
   };
 }
 
+/**
+ * Bytes of a failed answer's body read at most: a Dropbox error is a small JSON (`error_summary`, `error`) or a line
+ * of text; what a misbehaving server or proxy sends beyond this (a huge or endless body) is never buffered.
+ */
+export const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** The first `limit` bytes of a body; the rest is not read (the body is cancelled, closing its connection). */
+function cutBody(body: ReadableStream<Uint8Array>, limit: number): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let left = limit;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) return controller.close();
+      const chunk = value.byteLength > left ? value.subarray(0, left) : value;
+      left -= chunk.byteLength;
+      if (chunk.byteLength > 0) controller.enqueue(chunk);
+      if (left === 0) {
+        controller.close();
+        await reader.cancel().catch(() => undefined);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
+/**
+ * A fetch whose failed answers (non-2xx) have at most `limit` bytes of body: the SDK reads an error body whole with
+ * `text()`, and so would the token refresh, so the cut is made here, under every call the client makes. 2xx answers
+ * (downloads, listings) pass unchanged.
+ */
+export function boundedErrorFetch(inner: FetchFunction, limit = ERROR_BODY_LIMIT): FetchFunction {
+  return async (input, init) => {
+    const response = await inner(input, init);
+    // (A status `Response` cannot be made with, as a 1xx or one past 599, is passed on as it is.)
+    if (response.ok || response.body === null || response.status < 200 || response.status > 599) return response;
+    const { status, statusText, headers } = response;
+    return new Response(cutBody(response.body, limit), { status, statusText, headers });
+  };
+}
+
 export function createClient(
   credentials: Credentials,
   options: { apiBaseUrl?: string; fetch?: FetchFunction },
 ): DropboxClient {
   const inner: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const fetch = options.apiBaseUrl ? redirectingFetch(options.apiBaseUrl, inner) : inner;
+  const fetch = boundedErrorFetch(options.apiBaseUrl ? redirectingFetch(options.apiBaseUrl, inner) : inner);
   const auth = new DropboxAuth({
     accessToken: credentials.accessToken,
     refreshToken: credentials.refreshToken,
@@ -115,9 +157,10 @@ export async function contentCall(
   }
   const { status, headers: answerHeaders } = answer.response;
   if ((status >= 200 && status < 300) || status === 416) return answer;
+  // At most ERROR_BODY_LIMIT bytes of the error (with the idle timeout of every body), then the connection is closed.
   let error: unknown;
   try {
-    const text = await answer.response.text();
+    const text = (await collectBytes(answer.body({ limit: ERROR_BODY_LIMIT }))).toString('utf8');
     try {
       error = JSON.parse(text) as unknown;
     } catch {
