@@ -15,12 +15,18 @@ export function compareKeys(a: string, b: string): number {
 }
 
 /**
- * The listing a cursor belongs to: the folder listed and whether recursively. A cursor made for one listing and
- * passed to another (another folder, recursive or not) would resume at a wrong place: it is refused instead.
+ * The listing a cursor belongs to: the folder listed and whether recursively (and, where the backend binds it,
+ * whether with temporary files). A cursor made for one listing and passed to another (another folder, recursive or
+ * not, with temporary files or without) would resume at a wrong place: it is refused instead.
  */
 export interface CursorListing {
   key: string;
   recursive: boolean;
+  /**
+   * Whether the listing shows the backend's temporary files (`ListOptions.includeTemporary`). Only `true` changes the
+   * cursor, so cursors of listings without temporary files are the same as before this was bound.
+   */
+  includeTemporary?: boolean;
   /** Makes the INVALID_INPUT error of a refused cursor (the backend's own message prefix); a plain one by default. */
   refuse?: (detail: string) => UfsError;
   /**
@@ -31,7 +37,7 @@ export interface CursorListing {
 }
 
 function listingId(listing: CursorListing): string {
-  const id = `${listing.recursive ? 'r' : 'l'}:${listing.key}`;
+  const id = `${listing.recursive ? 'r' : 'l'}${listing.includeTemporary === true ? 't' : ''}:${listing.key}`;
   if (listing.scope === undefined) return id;
   return `${id}@${createHash('sha256').update(listing.scope).digest('base64url').slice(0, 22)}`;
 }

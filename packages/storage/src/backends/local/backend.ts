@@ -202,10 +202,12 @@ export class LocalBackend implements StorageBackend {
         );
       const { root } = await this.paths.locate(key, 'list');
       const realRoot = (await this.paths.realRoot(root!, false)) ?? real;
-      // A cursor belongs to its listing: this folder of this root, recursive or not (see util/paginate.ts).
+      // A cursor belongs to its listing: this folder of this root, recursive or not, with temporary files or not (see
+      // util/paginate.ts).
       const listing: CursorListing = {
         key,
         recursive: options.recursive ?? false,
+        includeTemporary: options.includeTemporary === true,
         scope: realRoot,
         refuse: (detail) => this.paths.error('INVALID_INPUT', 'list', key, detail),
       };

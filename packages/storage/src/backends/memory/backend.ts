@@ -172,7 +172,10 @@ export class MemoryBackend implements StorageBackend {
     try {
       const recursive = options.recursive ?? false;
       const refuse = (detail: string) => this.error('INVALID_INPUT', 'list', key, detail);
-      return pageOf(this.store.listing(key, recursive), options, { key, recursive, refuse });
+      // Memory has no temporary files, but a cursor still belongs to its listing's options (as on SFTP): one of a
+      // listing with `includeTemporary` given to one without, or the reverse, is refused like another folder's.
+      const includeTemporary = options.includeTemporary === true;
+      return pageOf(this.store.listing(key, recursive), options, { key, recursive, includeTemporary, refuse });
     } catch (err) {
       throw this.fail(err, 'list', key);
     }

@@ -18,7 +18,7 @@ import { confine, lstatOrNull, makeFolders, remotePath, statOrNull, TEMP_PREFIX 
 import { PipelinedRead } from './reader.js';
 import { moveInto } from './writer.js';
 import { ListingRest } from '../../util/listing-rest.js';
-import { foreignCursorDetail } from '../../util/paginate.js';
+import { foreignCursorDetail, listingIdOf, type CursorListing } from '../../util/paginate.js';
 import { keyContext } from '../../errors.js';
 import { linkEntry } from '../../util/links.js';
 import { unreadableEntry } from '../../util/unreadable.js';
@@ -134,12 +134,17 @@ async function entriesOf(s: Session, path: string): Promise<SftpDirEntry[]> {
   return Array.isArray(entries) ? entries : [];
 }
 
-// A cursor holds the last name of its page and the folder it lists: one of another folder's listing is refused.
-function encodeCursor(after: string, key: string): string {
-  return Buffer.from(JSON.stringify({ after, of: `l:${key}` }), 'utf8').toString('base64url');
+// A cursor holds the last name of its page and the listing it belongs to (the folder, with temporary files or
+// without: see util/paginate.ts): one of another listing is refused instead of resuming at a wrong place.
+function listingOf(key: string, includeTemporary: boolean): CursorListing {
+  return { key, recursive: false, includeTemporary };
 }
 
-function decodeCursor(cursor: string, key: string, context: ErrorContext): string {
+function encodeCursor(after: string, listing: CursorListing): string {
+  return Buffer.from(JSON.stringify({ after, of: listingIdOf(listing) }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string, listing: CursorListing, context: ErrorContext): string {
   let parsed: { after?: unknown; of?: unknown } | null = null;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown; of?: unknown };
@@ -147,8 +152,7 @@ function decodeCursor(cursor: string, key: string, context: ErrorContext): strin
     // reported below
   }
   if (parsed !== null && typeof parsed === 'object' && typeof parsed.after === 'string') {
-    if (parsed.of !== `l:${key}`)
-      throw ufsError('INVALID_INPUT', context, foreignCursorDetail({ key, recursive: false }));
+    if (parsed.of !== listingIdOf(listing)) throw ufsError('INVALID_INPUT', context, foreignCursorDetail(listing));
     return parsed.after;
   }
   throw ufsError('INVALID_INPUT', context, `invalid list cursor ${JSON.stringify(cursor)}`);
@@ -227,9 +231,10 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1)
     throw ufsError('INVALID_INPUT', context, `invalid pageSize ${pageSize}`);
-  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, key, context);
-  const folder = remotePath(s, key);
   const withTemporary = options.includeTemporary ?? false;
+  const listing = listingOf(key, withTemporary);
+  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, listing, context);
+  const folder = remotePath(s, key);
   // The rest of a listing with temporary files is kept apart from that of one without.
   const restKey = withTemporary ? `${key}\u0000temporary` : key;
   let names = options.cursor === undefined ? undefined : restsOf(s).take(restKey, options.cursor);
@@ -252,7 +257,7 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
     if (entry) entries.push(entry);
   }
   if (index >= names.length || entries.length === 0) return { entries };
-  const cursor = encodeCursor(names[index - 1]!.filename, key);
+  const cursor = encodeCursor(names[index - 1]!.filename, listing);
   restsOf(s).keep(restKey, cursor, names.slice(index));
   return { entries, cursor };
 }

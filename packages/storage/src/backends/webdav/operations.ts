@@ -88,8 +88,15 @@ export async function readKey(dav: Dav, key: string, options: ReadOptions, conte
 
 // A cursor holds the last key of its page and the listing it belongs to (this folder of this server folder, recursive
 // or not: see util/paginate.ts): one of another listing is refused instead of resuming at a wrong place.
-function listingOf(dav: Dav, key: string, recursive: boolean, context: ErrorContext): CursorListing {
-  return { key, recursive, scope: dav.root, refuse: (detail) => ufsError('INVALID_INPUT', context, detail) };
+// A cursor belongs to its listing: this folder of this server folder, recursive or not, with temporary files or not.
+function listingOf(dav: Dav, key: string, options: ListOptions, context: ErrorContext): CursorListing {
+  return {
+    key,
+    recursive: options.recursive === true,
+    includeTemporary: options.includeTemporary === true,
+    scope: dav.root,
+    refuse: (detail) => ufsError('INVALID_INPUT', context, detail),
+  };
 }
 
 function encodeCursor(after: string, listing: CursorListing): string {
@@ -170,7 +177,7 @@ export async function listKey(dav: Dav, key: string, options: ListOptions, conte
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1)
     throw ufsError('INVALID_INPUT', context, `invalid pageSize ${pageSize}`);
-  const bound = listingOf(dav, key, options.recursive === true, context);
+  const bound = listingOf(dav, key, options, context);
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, bound, context);
   const withTemporary = options.includeTemporary === true;
   // The rest of a listing with temporary files is kept apart from that of one without.
