@@ -71,12 +71,16 @@ export function blobLocation(base: string, prefix: string | undefined, key: stri
  * (`https://account.blob.core.windows.net/container?sv=…`): `<scheme>://<host>/<path>` with the host in lower case
  * and no query or fragment (which may hold a SAS token). The path is decoded (`/my%20dir` is `/my dir`), as the keys
  * `blobLocation` appends to it are: a URL spelling a character encoded and one spelling it plainly, or keys with
- * spaces or non-ASCII characters below either, then give one location.
+ * spaces or non-ASCII characters below either, then give one location. It is in Unicode NFC, as keys are: a path
+ * typed in NFD (`cafe\u0301`) and one in NFC (`caf\u00e9`) give one location too.
  */
 export function serviceBase(scheme: string, serviceUrl: string, ...names: string[]): string {
   const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(serviceUrl) ? serviceUrl : `https://${serviceUrl}`);
   const decoded = url.pathname.split('/').map(decodeSegment).join('/');
-  const path = [decoded.replace(/\/+$/, ''), ...names].join('/').replace(/\/{2,}/g, '/');
+  const path = [decoded.replace(/\/+$/, ''), ...names]
+    .join('/')
+    .replace(/\/{2,}/g, '/')
+    .normalize('NFC');
   return `${scheme}://${url.host.toLowerCase()}${path.startsWith('/') ? path : `/${path}`}`.replace(/\/$/, '');
 }
 

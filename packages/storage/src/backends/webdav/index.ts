@@ -28,6 +28,31 @@ import { blobLocation, serviceBase, withLocation } from '../../util/location.js'
 
 type Source = Readable | AsyncIterable<Uint8Array>;
 
+/** One path segment of a URL in Unicode NFC (re-encoded only when that changes it; a malformed escape as it is). */
+function nfcSegment(segment: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+  const nfc = decoded.normalize('NFC');
+  return nfc === decoded ? segment : encodeURIComponent(nfc);
+}
+
+/**
+ * The mount URL with its path in Unicode NFC, as every key is (`normalizeKey`): a folder typed in NFD (`cafe\u0301`,
+ * as macOS gives it) is the folder keys name (`caf\u00e9`), so two mounts of it typed either way are one storage
+ * (`location`). A URL already in NFC is kept exactly as given.
+ */
+export function nfcUrl(url: string): string {
+  const parsed = new URL(url);
+  const path = parsed.pathname.split('/').map(nfcSegment).join('/');
+  if (path === parsed.pathname) return url;
+  parsed.pathname = path;
+  return parsed.href;
+}
+
 function webdavCapabilities(options: WebdavOptions): BackendCapabilities {
   return capabilities({
     read: true,
@@ -162,7 +187,8 @@ export default defineBackend({
   description: 'WebDAV collection (RFC 4918) through the webdav client: ranged GET, atomic PUT+MOVE, COPY, MKCOL',
   options: webdavOptionsSchema,
   fromUrl: webdavOptionsFromUrl,
-  create(options, { mountName }) {
+  create(parsed, { mountName }) {
+    const options = parsed.url === undefined ? parsed : { ...parsed, url: nfcUrl(parsed.url) };
     const agents: { destroy(): void }[] = [];
     let client: WebDAVClient;
     if (options.client) {
@@ -192,7 +218,8 @@ export default defineBackend({
       ...(options.url === undefined ? {} : { root: serviceBase('webdav', options.url) }),
     };
     const backend = new WebdavBackend(dav, options, { mountName, agents });
-    // Two mounts of one server folder (one of them of a folder below) are one storage: `webdav://host/path/key`.
+    // Two mounts of one server folder (one of them of a folder below, or its path typed in NFC and in NFD) are one
+    // storage: `webdav://host/path/key`, the path decoded and in NFC (see `serviceBase`).
     if (options.url === undefined) return backend;
     const base = serviceBase('webdav', options.url);
     return withLocation(backend, (key) => blobLocation(base, undefined, key));
