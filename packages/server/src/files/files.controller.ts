@@ -42,8 +42,9 @@ export class FilesController {
   @ApiResponse({
     status: 400,
     description:
-      'A bad record: a missing, malformed or unknown field, or file_size 0 with another hash than that of empty ' +
-      'content (or that hash with another size)',
+      'A bad record: a missing, malformed or unknown field, file_size 0 with another hash than that of empty ' +
+      'content (or that hash with another size), or is_symlink true without a link_target (or a link_target with ' +
+      'is_symlink false)',
     schema: ref('Error'),
   })
   putFile(@Body() body: unknown, @Query() query: unknown) {

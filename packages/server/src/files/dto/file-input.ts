@@ -12,7 +12,8 @@ function hasTraversal(path: string): boolean {
  * check. A file path may hold any character a file name can (a tab, a newline: legal on Linux, and a scanner meets
  * them), except NUL (the shared schema); a hostname holds no control character. Size 0 and the hash of the empty
  * content go together: a record with one and not the other cannot describe any content (the spec's rule "upload is
- * required when the size is not 0" would answer it wrongly either way), so it is refused.
+ * required when the size is not 0" would answer it wrongly either way), so it is refused; so are `is_symlink` and
+ * `link_target` that contradict each other (refuseLinkContradiction).
  */
 export const putFileSchema = fileMetadataSchema.superRefine((value, ctx) => {
   if (hasTraversal(value.filepath)) {
@@ -35,7 +36,30 @@ export const putFileSchema = fileMetadataSchema.superRefine((value, ctx) => {
       message: `sha256 is that of empty content but file_size is ${value.file_size}, not 0: send the size of the bytes hashed`,
     });
   }
+  refuseLinkContradiction(value, ctx);
 });
+
+/**
+ * `is_symlink` and `link_target` (both optional: PutPlace clients may send neither, a regular file) must agree: a
+ * symlink record names its target (a non-empty path), any other record has none (null or left out). A record that
+ * says both is refused, naming `link_target`, rather than stored as a symlink without a target or a file with one.
+ */
+function refuseLinkContradiction(value: { is_symlink: boolean; link_target: string | null }, ctx: z.RefinementCtx) {
+  if (value.is_symlink && !value.link_target) {
+    const got = value.link_target === null ? 'null (or missing)' : 'empty';
+    ctx.addIssue({
+      code: 'custom',
+      path: ['link_target'],
+      message: `link_target is ${got} but is_symlink is true: a symlink record must name its target (send the link's target, or is_symlink false for a regular file)`,
+    });
+  } else if (!value.is_symlink && value.link_target !== null) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['link_target'],
+      message: `link_target is ${JSON.stringify(value.link_target.slice(0, 100))} but is_symlink is false (or missing): only a symlink record has a target (send null, or is_symlink true)`,
+    });
+  }
+}
 
 export const putFilesSchema = z.strictObject({
   files: z.array(z.unknown()).min(1, 'files must not be empty'),
