@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { UfsError, isUfsError } from '@org/core';
+import { UfsError, isUfsError, sleep } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../../dedup-options.js';
 import { isServerFault } from '../../http/server-fault.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
@@ -14,6 +14,8 @@ import { parseUploadChecksum } from './tus-headers.js';
 
 /** How long a finishing request holds an upload; it renews the lease every third of that while it works. */
 const FINISH_LEASE_MS = 60_000;
+/** How long a PATCH whose part could not be written waits for a termination under way to end (see leaseFree). */
+const LEASE_WAIT_MS = 5_000;
 
 function notFound(id: string): UfsError {
   return new UfsError('NOT_FOUND', `[ufs] [tus] no upload "${id}" (terminated, expired or failed verification)`);
@@ -149,6 +151,9 @@ export class TusSessions {
       await this.content.write(key, hasher.stream(body, { keepPartial: !checksum }));
     } catch (err) {
       // The upload was terminated while its body arrived (its folder, this part's unfinished object in it, removed).
+      // The termination holds the upload's lease from the removal of the folder (which failed this write) to that of
+      // the session: once the lease is free, the session says whether the upload was terminated.
+      await this.leaseFree(id);
       if (await this.terminatedMeanwhile(id)) throw notFound(id);
       // A failure of the mount's: the answer does not wait for the cleanup (see discardLater).
       if (isServerFault(err)) this.content.discardLater(key);
@@ -189,35 +194,40 @@ export class TusSessions {
    * temporary object on the way).
    */
   private async finish(session: UploadSession, digest?: string): Promise<void> {
-    await this.whileFinishing(session.id, async () => {
-      // The lease may have been taken after another request finished and removed the upload: then its content is
-      // held (or it failed verification and is gone).
+    // The lease is taken after another request finished and removed the upload, or refused while a termination
+    // holds it: then its content is held (finished before), or the upload is gone.
+    const gone = async (): Promise<void> => {
+      if (await this.uploads.isPresent(session.sha256)) return;
+      throw notFound(session.id);
+    };
+    const busy = async (): Promise<void> => {
+      if (!(await this.store.getUpload(session.id))) return gone();
+      throw new UfsError(
+        'UNAVAILABLE',
+        `[ufs] [tus] upload "${session.id}" is being finished by another request; retry`,
+        { retryAfterMs: 1000, context: { reason: 'busy' } },
+      );
+    };
+    await this.holding(session.id, busy, async () => {
       const current = await this.store.getUpload(session.id);
-      if (!current) {
-        if (await this.uploads.isPresent(session.sha256)) return;
-        throw notFound(session.id);
-      }
+      if (!current) return gone();
       if (isCompleted(current)) return;
       await this.verifyAndCommit(current, digest);
     });
   }
 
   /**
-   * Runs `work` holding the upload's finish lease (renewed while it runs), so of the requests that may finish an
-   * upload at once (its last PATCH, a HEAD after a client timeout, a repeated PATCH, on any replica) one does: the
-   * others answer 503 with Retry-After (tus clients retry) instead of hashing the upload again and racing on its
-   * parts. A finisher that died leaves a lease that expires, and the next request takes it over.
+   * Runs `work` holding the upload's lease (renewed while it runs), taken by the requests that may finish an upload
+   * (its last PATCH, a HEAD after a client timeout, a repeated PATCH, on any replica) and by its termination: of
+   * these one works at a time, the others answer what `busy` says (503 with Retry-After, which tus clients retry)
+   * instead of hashing the upload again, racing on its parts, or removing the parts a finish is placing as the
+   * content. A holder that died leaves a lease that expires, and the next request takes it over.
    */
-  private async whileFinishing(id: string, work: () => Promise<void>): Promise<void> {
+  private async holding(id: string, busy: () => Promise<void>, work: () => Promise<void>): Promise<void> {
     const name = `tus-finish:${id}`;
     const token = randomUUID();
     const claim = () => this.store.claimLease(name, token, new Date(Date.now() + FINISH_LEASE_MS), new Date());
-    if (!(await claim())) {
-      throw new UfsError('UNAVAILABLE', `[ufs] [tus] upload "${id}" is being finished by another request; retry`, {
-        retryAfterMs: 1000,
-        context: { reason: 'busy' },
-      });
-    }
+    if (!(await claim())) return busy();
     const renew = setInterval(() => void claim().catch(() => undefined), FINISH_LEASE_MS / 3);
     renew.unref();
     try {
@@ -251,7 +261,7 @@ export class TusSessions {
         bytes = hasher.bytes;
       }
       if (actual !== session.sha256 || bytes !== session.length) {
-        await this.terminate(session.id);
+        await this.remove(session.id);
         throw new UfsError('INTEGRITY', integrityError(session.sha256, actual).message, {
           context: { reason: 'checksum-mismatch' },
         });
@@ -276,7 +286,7 @@ export class TusSessions {
       await recordsSize(this.store, session.sha256)(session.length);
     } catch (err) {
       // A removal that fails leaves the session at offset = length: the next HEAD or PATCH checks (and refuses) again.
-      if (isUfsError(err, 'INVALID_INPUT')) await this.terminate(session.id).catch(() => undefined);
+      if (isUfsError(err, 'INVALID_INPUT')) await this.remove(session.id).catch(() => undefined);
       throw err;
     }
   }
@@ -290,7 +300,7 @@ export class TusSessions {
   /** Logs which part is missing (for the operator), removes the upload (it cannot be finished) and says so. */
   private async lost(session: UploadSession, key: string): Promise<UfsError> {
     this.log.warn(`tus upload "${session.id}": its part object "${key}" is missing; the upload is removed`);
-    await this.terminate(session.id).catch(() => undefined);
+    await this.remove(session.id).catch(() => undefined);
     return partsGone(session.id);
   }
 
@@ -311,10 +321,28 @@ export class TusSessions {
   }
 
   /**
+   * Terminates an upload (DELETE): removes it (see remove) holding its lease, so never while a request finishes it.
+   * Then the finish wins: this answers 503 with Retry-After, and the termination retried after the finish removes
+   * only the marker of the finished upload (its content stays held). Of a finish that comes while this holds the
+   * lease, the termination wins: that request answers 503 (404 once the upload is gone) and stores nothing.
+   */
+  async terminate(id: string): Promise<void> {
+    const busy = async (): Promise<void> => {
+      throw new UfsError(
+        'UNAVAILABLE',
+        `[ufs] [tus] upload "${id}" is being finished (its bytes verified and stored) by another request; ` +
+          "retry the termination: it then removes only the finished upload's session, the content stays held",
+        { retryAfterMs: 1000, context: { reason: 'busy' } },
+      );
+    };
+    await this.holding(id, busy, () => this.remove(id));
+  }
+
+  /**
    * Removes the session and every part object (including parts of PATCHes that lost or crashed) with the upload's
    * folder: nothing is left under `_tus/<id>`. A finished upload's marker goes the same way; its content stays held.
    */
-  async terminate(id: string): Promise<void> {
+  private async remove(id: string): Promise<void> {
     const session = await this.store.getUpload(id);
     if (!session) throw notFound(id);
     const prefix = `${TUS_PREFIX}/${id}`;
@@ -335,6 +363,22 @@ export class TusSessions {
     if (await this.store.getUpload(id).catch(() => true)) return false;
     await this.content.removePrefix(`${TUS_PREFIX}/${id}`).catch(() => undefined);
     return true;
+  }
+
+  /**
+   * Waits (at most LEASE_WAIT_MS) until no request holds the upload's lease: a termination holds it briefly, a finish
+   * for as long as it hashes and commits (then this gives up waiting).
+   */
+  private async leaseFree(id: string): Promise<void> {
+    const name = `tus-finish:${id}`;
+    const token = randomUUID();
+    const end = Date.now() + LEASE_WAIT_MS;
+    while (Date.now() < end) {
+      const until = new Date(Date.now() + LEASE_WAIT_MS);
+      if (await this.store.claimLease(name, token, until, new Date()).catch(() => true)) break;
+      await sleep(25);
+    }
+    await this.store.releaseLease(name, token).catch(() => undefined);
   }
 
   async removeExpired(now: Date): Promise<number> {

@@ -55,11 +55,11 @@ const wrongVersion = {
   description: 'Tus-Resumable is not 1.0.0 (the answer carries Tus-Version: 1.0.0)',
   headers: { 'Tus-Version': tusHeader('1.0.0') },
 };
-/** HEAD and PATCH: the upload is being finished by another request (its finish lease, see TusSessions). */
+/** HEAD, PATCH and DELETE: the upload is being finished by another request (its finish lease, see TusSessions). */
 const busy = {
   status: 503,
   description:
-    'the last byte has arrived and another request is finishing the upload (verifying and committing it): retry after Retry-After',
+    'the last byte has arrived and another request is finishing the upload (verifying and committing it), or terminating it: retry after Retry-After',
   headers: { 'Retry-After': tusHeader('seconds') },
 };
 /**
@@ -275,6 +275,13 @@ export class TusController {
   @ApiResponse({ status: 400, description: 'bad input (a query string)', schema: ref('Error') })
   @ApiResponse({ status: 404, description: 'no such upload, or expired', schema: ref('Error') })
   @ApiResponse({ ...wrongVersion, schema: ref('Error') })
+  @ApiResponse({
+    ...busy,
+    description:
+      'another request is finishing the upload (its last byte arrived: verifying and committing it): the finish wins; ' +
+      'retry after Retry-After (a finished upload: only its session is removed, its content stays held)',
+    schema: ref('Error'),
+  })
   async terminate(
     @Param('id') id: string,
     @Req() req: FastifyRequest,
