@@ -54,10 +54,10 @@ export function badRequestCorpus(ctx: { revokedKey: string; readOnlyKey: string 
   for (const field of FIELDS) {
     for (const value of WRONG_VALUES) {
       const valid =
-        (field === 'link_target' && (value === null || value === 'text' || value === '')) ||
+        // A target without is_symlink, or is_symlink without a target, is a contradiction (400) like a wrong type.
+        (field === 'link_target' && value === null) ||
         ((field === 'filepath' || field === 'hostname') && value === 'text') ||
         (field === 'ip_address' && (value === 'text' || value === '')) ||
-        (field === 'is_symlink' && value === true) ||
         (['file_mtime', 'file_atime', 'file_ctime'].includes(field) && typeof value === 'number') ||
         (['file_size', 'file_mode', 'file_uid', 'file_gid'].includes(field) &&
           value === 2 ** 60 &&
