@@ -11,52 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StorageBackend } from '@org/core';
 import { openContentMount, SqliteStore, type MetadataStore } from '../src/index.js';
+import { Gate, gated } from './helpers/gate.js';
 import { sha256Of } from './helpers/records.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { tusClient, type TusClient } from './helpers/tus.js';
-
-/** One call held until released: `reached` resolves when it is made. */
-class Gate {
-  armed = false;
-  reached!: Promise<void>;
-  private hit!: () => void;
-  private open!: () => void;
-  private opened!: Promise<void>;
-
-  arm(): void {
-    this.armed = true;
-    this.reached = new Promise((resolve) => (this.hit = resolve));
-    this.opened = new Promise((resolve) => (this.open = resolve));
-  }
-
-  /** Called by the wrapper: waits for `release` when armed (once). */
-  async pass(): Promise<void> {
-    if (!this.armed) return;
-    this.armed = false;
-    this.hit();
-    await this.opened;
-  }
-
-  release(): void {
-    this.open();
-  }
-}
-
-/** The real object with `method` passing `gate` before each call (when the gate is armed). */
-function gated<T extends object>(target: T, method: string, gate: Gate, when: (key: unknown) => boolean): T {
-  return new Proxy(target, {
-    get(inner, prop) {
-      const value = Reflect.get(inner, prop, inner) as unknown;
-      if (typeof value !== 'function') return value;
-      const fn = value as (...args: unknown[]) => unknown;
-      if (prop !== method) return fn.bind(inner);
-      return async (...args: unknown[]) => {
-        if (when(args[0])) await gate.pass();
-        return fn.apply(inner, args);
-      };
-    },
-  });
-}
 
 /** A PATCH whose body the test sends piece by piece: `send` writes, `end` finishes it; `answer` is its response. */
 function streamingPatch(url: string, location: string, key: string, total: number) {
