@@ -6,5 +6,6 @@ import { setFlagsFromString } from 'node:v8';
 // with a length, and ~20% slower for chunked ones (still ~500 MiB/s on loopback). Set before anything compiles.
 setFlagsFromString('--liftoff-only');
 
-const { main } = await import('../dist/main.js');
-process.exitCode = await main(process.argv.slice(2));
+const { main, exitWhenWritten } = await import('../dist/main.js');
+// Exits once the command is over and its output written, even if a library left a timer or socket behind.
+await exitWhenWritten(await main(process.argv.slice(2)));

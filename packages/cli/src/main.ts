@@ -69,6 +69,26 @@ export function globalFlagsFirst(argv: readonly string[]): { argv: string[]; pro
   return { argv: [...rest.slice(0, end), ...hoisted, ...rest.slice(end)] };
 }
 
+/** Resolves once what was written to `stream` is handed to the OS, or the stream can take no more. */
+function written(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || stream.writableEnded || stream.writableLength === 0) return Promise.resolve();
+  // Callbacks come in order: this one once every write before it is done (or failed: a reader gone, EPIPE).
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+/**
+ * Ends the process with `status` once the command's output is out: what was written to stdout and stderr is handed
+ * to the OS first (a slow reader is waited for, a reader gone ends the wait), so nothing is cut short. A library may
+ * leave a timer or a socket behind after a failure (the GCS SDK's reply-body timer after a stalled request, up to
+ * its connect + request timeouts): the command is over, and the process does not wait for them. `ufs serve` gets
+ * here only once it is stopped; the stop signals' handling is onInterrupt's (interrupt.ts).
+ */
+export async function exitWhenWritten(status: number): Promise<never> {
+  process.exitCode = status;
+  await Promise.all([written(process.stdout), written(process.stderr)]);
+  process.exit(status);
+}
+
 /** Entry point of the `ufs` binary (oclif); returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
