@@ -5,6 +5,7 @@ import { Readable, Transform } from 'node:stream';
 import { DefaultHttpStack, Upload, type HttpStack, type UploadOptions } from 'tus-js-client';
 import { UfsError, classifyHttpStatus, redactUrl, toUfsError } from '@org/core';
 import { READ_BUFFER, localError, openUnchanged } from './file-reads.js';
+import { httpCall } from './http-call.js';
 import { changeOf, fileChangedError, type FileStamp } from './file-stamp.js';
 
 export interface TusUploadOptions {
@@ -37,7 +38,9 @@ export interface TusUploadOptions {
    * Most milliseconds a request of the upload (POST, HEAD, PATCH) may go without a byte either way, its connection
    * included: then the upload fails with TIMEOUT naming the server (the scan's `--timeout`), without the library's
    * retries, and its URL stays valid for a later run. A PATCH that keeps sending (or a server that keeps answering)
-   * never times out, however long the upload takes. Default: no limit.
+   * never times out, however long the upload takes. After the last byte, the server's silence while it verifies and
+   * commits the upload is idle too, unless the server says (to a HEAD of the upload, sent after half this limit) that
+   * it is finishing it: then it is waited for, and asked again (see idleLimitedStack). Default: no limit.
    */
   timeoutMs?: number;
 }
@@ -78,14 +81,96 @@ function noAnswer(options: TusUploadOptions, method: string, url: string): UfsEr
 }
 
 /**
+ * What the server says of an upload whose last PATCH it has not answered (a HEAD of it, on a connection of its own):
+ * `finishing` when it answers 503 with Retry-After (the ufs server: another request, the PATCH, is verifying and
+ * committing it), `finished` when it reports every byte (Upload-Offset = Upload-Length), else `unknown` (another
+ * answer, none within `ms`, or the HEAD failed).
+ */
+async function finishState(
+  options: TusUploadOptions,
+  url: string,
+  ms: number,
+  stop: AbortSignal,
+): Promise<'finishing' | 'finished' | 'unknown'> {
+  // A timer of its own rather than AbortSignal.any/timeout (on Node 20 a combined signal may be collected unfired).
+  const limit = new AbortController();
+  const timer = setTimeout(() => limit.abort(), ms);
+  const onStop = () => limit.abort();
+  stop.addEventListener('abort', onStop, { once: true });
+  try {
+    const answer = await httpCall(url, {
+      method: 'HEAD',
+      headers: { ...options.headers, 'tus-resumable': '1.0.0' },
+      signal: limit.signal,
+    });
+    if (answer.status === 503 && answer.headers['retry-after'] !== undefined) return 'finishing';
+    const offset = answer.headers['upload-offset'];
+    const ok = answer.status === 200 || answer.status === 204;
+    return ok && offset === String(options.size) && answer.headers['upload-length'] === offset ? 'finished' : 'unknown';
+  } catch {
+    return 'unknown';
+  } finally {
+    clearTimeout(timer);
+    stop.removeEventListener('abort', onStop);
+  }
+}
+
+/**
  * tus-js-client's HTTP stack with an idle deadline on each request: node:http's socket timeout (set before the
  * connection is made, so a server that never accepts counts too; refreshed by every byte sent or received) calls
  * `fail` with TIMEOUT. The library itself has no timeout: a server that stops reading a PATCH, or never answers,
  * would hold the upload for ever.
+ *
+ * The PATCH that carries the upload's last byte is different once that byte is sent (handed to the socket): the
+ * server then verifies the upload and commits its content before it answers, silent for as long as that takes (long
+ * for a large file). What counts as idle there: after half the limit without an answer, the upload is asked about
+ * (HEAD, on another connection): a server that says it is finishing it (503 with Retry-After, as the ufs server
+ * answers while another request holds the upload) is alive, and the wait starts again from that answer; one that
+ * reports every byte held (Upload-Offset = Upload-Length) has finished it, and `succeed` is called; any other answer,
+ * or none, leaves the PATCH the rest of its limit, and then it fails with TIMEOUT as any request does: the limit after
+ * the last byte (or after the server's last "finishing"), not twice it.
  */
-function idleLimitedStack(options: TusUploadOptions, fail: (error: UfsError) => void): HttpStack {
+function idleLimitedStack(options: TusUploadOptions, fail: (error: UfsError) => void, succeed: () => void): HttpStack {
   const timeoutMs = options.timeoutMs!;
+  const half = Math.ceil(timeoutMs / 2);
   const stack = new DefaultHttpStack({ timeout: timeoutMs });
+  /**
+   * The last PATCH, its body sent: waits while the server says it is finishing the upload (see above). Its own timer,
+   * not the socket's: node:http passes only a socket's first timeout on to the request.
+   */
+  const awaitFinish = (req: ClientRequest, method: string, url: string) => {
+    let lastLife = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    // Aborted once the PATCH is answered or gone: the wait (and a HEAD under way) ends.
+    const over = new AbortController();
+    const end = () => {
+      over.abort();
+      clearTimeout(timer);
+    };
+    const check = () => {
+      const left = lastLife + timeoutMs - Date.now();
+      if (left <= 0) return fail(noAnswer(options, method, url));
+      void finishState(options, url, left, over.signal).then((state) => {
+        if (over.signal.aborted) return;
+        if (state === 'finished') return succeed();
+        if (state === 'finishing') {
+          lastLife = Date.now();
+          timer = setTimeout(check, half);
+          return;
+        }
+        // No sign of a finish: the PATCH has the rest of its limit to answer.
+        timer = setTimeout(() => fail(noAnswer(options, method, url)), Math.max(0, lastLife + timeoutMs - Date.now()));
+      });
+    };
+    req.setTimeout(0);
+    timer = setTimeout(check, half);
+    req.once('response', () => {
+      end();
+      // An answer under way: its bytes are waited for as any request's.
+      req.setTimeout(timeoutMs);
+    });
+    req.once('close', end);
+  };
   return {
     getName: () => 'ufs idle-limited node:http',
     createRequest(method, url) {
@@ -95,7 +180,10 @@ function idleLimitedStack(options: TusUploadOptions, fail: (error: UfsError) => 
         const answer = send(body);
         // Made by send() before it returns (the promise's executor runs at once).
         const req = request.getUnderlyingObject() as ClientRequest | null;
+        const bodySize = (body as { size?: number } | null)?.size ?? 0;
+        const last = method === 'PATCH' && Number(request.getHeader('Upload-Offset')) + bodySize >= options.size;
         req?.once('timeout', () => fail(noAnswer(options, method, url)));
+        if (last) req?.once('finish', () => awaitFinish(req, method, url));
         return answer;
       };
       return request;
@@ -115,6 +203,7 @@ function idleLimitedStack(options: TusUploadOptions, fail: (error: UfsError) => 
 function fileReader(
   options: TusUploadOptions,
   fail: (error: UfsError) => void,
+  onSlice: (start: number) => void,
 ): NonNullable<UploadOptions['fileReader']> {
   const { path, size } = options;
   return {
@@ -123,6 +212,7 @@ function fileReader(
         size,
         slice(start: number, end: number) {
           const last = Math.min(end, size);
+          onSlice(start);
           if (last <= start)
             return Promise.resolve({ value: Object.assign(Readable.from([]), { size: 0 }), done: true });
           let fd: number;
@@ -176,9 +266,11 @@ function fileReader(
 /**
  * A resumable upload with the tus 1.0 protocol (`tus-js-client`): the file is sent in streamed chunks; after a
  * network failure the client asks the server for its offset (`HEAD`) and continues from there, and the upload URL
- * survives the process (`onUrl` / `resumeUrl`) so the next run resumes instead of starting over.
+ * survives the process (`onUrl` / `resumeUrl`) so the next run resumes instead of starting over. Resolves with the
+ * bytes this call sent: the file's size less the offset its first request began at (what the server held already,
+ * from an earlier run, is not sent again), 0 when the server held every byte.
  */
-export function tusUpload(options: TusUploadOptions): Promise<void> {
+export function tusUpload(options: TusUploadOptions): Promise<number> {
   const { signal } = options;
   const aborted = () => new UfsError('ABORTED', `[ufs] [server] resumable upload "${options.path}": aborted`);
   if (signal?.aborted) return Promise.reject(aborted());
@@ -187,15 +279,23 @@ export function tusUpload(options: TusUploadOptions): Promise<void> {
   const settled = () => {
     if (onAbort) signal?.removeEventListener('abort', onAbort);
   };
-  return new Promise<void>((resolve, reject) => {
+  // The offset of the first request's body: the bytes below it were on the server before this call.
+  let firstStart: number | undefined;
+  return new Promise<number>((resolve, reject) => {
     // The file failed (changed, gone): the request under way is dropped, the upload fails with the file's error.
     const fail = (error: UfsError) => {
       void upload.abort(false);
       reject(error);
     };
+    // The server reported every byte held while the last PATCH's answer was still awaited: that request is dropped.
+    const succeed = () => {
+      void upload.abort(false);
+      options.onProgress?.(options.size, options.size);
+      resolve(firstStart === undefined ? 0 : options.size - firstStart);
+    };
     const upload = new Upload({ path: options.path } as unknown as Buffer, {
-      fileReader: fileReader(options, fail),
-      ...(options.timeoutMs ? { httpStack: idleLimitedStack(options, fail) } : {}),
+      fileReader: fileReader(options, fail, (start) => (firstStart ??= start)),
+      ...(options.timeoutMs ? { httpStack: idleLimitedStack(options, fail, succeed) } : {}),
       endpoint: `${options.base}/tus`,
       ...(options.resumeUrl ? { uploadUrl: options.resumeUrl } : {}),
       uploadSize: options.size,
@@ -209,7 +309,7 @@ export function tusUpload(options: TusUploadOptions): Promise<void> {
         if (upload.url) options.onUrl?.(upload.url);
       },
       onProgress: (loaded, total) => options.onProgress?.(loaded, total),
-      onSuccess: () => resolve(),
+      onSuccess: () => resolve(firstStart === undefined ? 0 : options.size - firstStart),
       onError: (err) => reject(errorFrom(err as never, options.path)),
     });
     onAbort = () => {

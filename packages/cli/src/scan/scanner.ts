@@ -190,9 +190,11 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
       if (fatal || o.signal?.aborted) return 'skipped';
       const client = o.client!;
       try {
+        // The bytes this upload sent: a resumed tus upload sends only what the server did not hold yet.
+        let sent = item.size;
         if (item.size >= o.tusThreshold) {
           const { tusUpload } = await loadTusUpload();
-          await tusUpload({
+          sent = await tusUpload({
             base: client.base,
             headers: client.headers(),
             path: item.path,
@@ -220,7 +222,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
           );
         }
         stats.uploaded++;
-        stats.uploadedBytes += item.size;
+        stats.uploadedBytes += sent;
         progress();
         return 'ok';
       } catch (err) {

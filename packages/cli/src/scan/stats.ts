@@ -25,8 +25,12 @@ export interface ScanStats {
   new: number;
   /** Files whose content the server already held (or that share content with another file of this run). */
   deduplicated: number;
-  /** Distinct contents uploaded, and their bytes. */
+  /** Distinct contents uploaded. */
   uploaded: number;
+  /**
+   * The bytes this scan sent for them: a resumable (tus) upload that continued one an earlier run left counts only
+   * the part it sent (not what the server held already), so this can be less than the uploaded files' sizes.
+   */
   uploadedBytes: number;
   /** Failures: unreadable paths, rejected batches, failed uploads. */
   failed: number;
@@ -102,7 +106,7 @@ export function summaryText(s: ScanStats, dryRun: boolean, seconds: number): str
       ['unchanged', `${s.unchanged} (already on the server, not sent)`],
       ['new', String(s.new)],
       ['deduplicated', String(s.deduplicated)],
-      ['uploaded', `${s.uploaded} (${formatBytes(s.uploadedBytes)})`],
+      ['uploaded', `${s.uploaded} (${formatBytes(s.uploadedBytes)} sent)`],
     );
   rows.push(['failed', String(s.failed)]);
   // Only after a stop: records sent whose content the scan left without uploading.
