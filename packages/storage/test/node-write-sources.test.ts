@@ -144,7 +144,12 @@ describe('a declared size', () => {
     const more = await rejectsWith(node.write(Readable.from([Buffer.from('abcdef')]), { size: 2 }), 'INTEGRITY');
     expect(more.message).toContain('the source gave 6 bytes, not the declared 2');
     await rejectsWith(node.write(Buffer.from('abc'), { size: 4 }), 'INTEGRITY');
+    // writeText/writeBytes check the size declared too (they used to put their own byte count in its place).
+    const text = await rejectsWith(node.writeText('hello world', { size: 3 }), 'INTEGRITY');
+    expect(text.message).toContain('the source gave 11 bytes, not the declared 3');
+    await rejectsWith(node.writeBytes(Buffer.from('ab'), { size: 30 }), 'INTEGRITY');
     expect(await node.readText()).toBe('old');
+    expect(await node.writeText('abc', { size: 3 })).toMatchObject({ written: true, size: 3 });
     expect(await node.write(Readable.from([Buffer.from('abc')]), { size: 3 })).toMatchObject({
       written: true,
       size: 3,

@@ -267,7 +267,7 @@ export function writeBytes(
   bytes: Uint8Array,
   options: NodeWriteOptions = {},
 ): Promise<WriteOutcome> {
-  return writeNode(node, replayableBytes(bytes), { ...options, size: bytes.byteLength });
+  return writeNode(node, replayableBytes(bytes), { ...options, size: options.size ?? bytes.byteLength });
 }
 
 export function writeText(
