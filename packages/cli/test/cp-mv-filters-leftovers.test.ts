@@ -2,7 +2,7 @@
 // folders (kept at the source, as documented); `ufs cp/mv --include/--exclude` follow gitignore/rclone-like rules.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
 import { s3Bucket } from './helpers/s3.js';
 import { sandbox, ufs } from './helpers/ufs.js';
@@ -48,19 +48,24 @@ describe('ufs mv to S3 with empty folders at the source', () => {
   const LEFTOVER = '.ufs-0123456789abcdef.tmp';
 
   it('reports an entry it could not move and the listing does not show, empty folders there or not', async () => {
-    for (const layout of [['r', 'emptyd/'], ['r'], ['r', 'd/emptyd/', 'd/x'], ['r', 'd/x', 'd/e/f/']]) {
-      const src = await seed(layout);
-      const leftIn = layout.length > 2 ? join(src, 'd') : src;
-      await writeFile(join(leftIn, LEFTOVER), 'partial');
-      const run = await ufs(['mv', src, `s3:w${n}`], { env });
-      expect({ layout, status: run.status, stdout: run.stdout }).toEqual({
-        layout,
-        status: 64,
-        stdout: expect.stringMatching(/, failed 1\n$/),
-      });
-      expect(run.stderr).toMatch(/delete ".*": the folder is not empty/);
-      expect(await files(src)).toEqual([leftIn === src ? LEFTOVER : `d/${LEFTOVER}`]);
-    }
+    const layouts = [['r', 'emptyd/'], ['r'], ['r', 'd/emptyd/', 'd/x'], ['r', 'd/x', 'd/e/f/']];
+    // Each layout has its own source folder and S3 prefix: the four moves run at the same time.
+    await Promise.all(
+      layouts.map(async (layout) => {
+        const src = await seed(layout);
+        const dest = `s3:w-${basename(src)}`; // (n has moved on: the seeds run at the same time)
+        const leftIn = layout.length > 2 ? join(src, 'd') : src;
+        await writeFile(join(leftIn, LEFTOVER), 'partial');
+        const run = await ufs(['mv', src, dest], { env });
+        expect({ layout, status: run.status, stdout: run.stdout }).toEqual({
+          layout,
+          status: 64,
+          stdout: expect.stringMatching(/, failed 1\n$/),
+        });
+        expect(run.stderr).toMatch(/delete ".*": the folder is not empty/);
+        expect(await files(src)).toEqual([leftIn === src ? LEFTOVER : `d/${LEFTOVER}`]);
+      }),
+    );
   });
 
   it('a dangling link left next to an empty folder is reported', async () => {

@@ -39,12 +39,14 @@ type Item = { path: string; created?: boolean; error?: { code: string; message: 
 
 describe('ufs mkdir on Azure (no folders)', () => {
   it('says that nothing was made, and --json says "created": false', async () => {
-    const run = await ufs(['mkdir', 'az:reports'], { env });
+    const [run, json] = await Promise.all([
+      ufs(['mkdir', 'az:reports'], { env }),
+      ufs(['mkdir', '--json', 'az:reports/2024/q1'], { env }),
+    ]);
     expect(run.status).toBe(0);
     expect(run.stderr.trim()).toBe(
       '[ufs] mkdir az:reports: nothing was made: the azure mount "az" has no folders (a folder exists once a file is written below it)',
     );
-    const json = await ufs(['mkdir', '--json', 'az:reports/2024/q1'], { env });
     expect(json.status).toBe(0);
     expect(json.json<Item[]>()).toEqual([{ path: 'az:reports/2024/q1', created: false }]);
     const stat = await ufs(['stat', 'az:reports'], { env });
@@ -53,21 +55,25 @@ describe('ufs mkdir on Azure (no folders)', () => {
 
   it('an existing folder (a file below it) is ALREADY_EXISTS without -p, fine with -p', async () => {
     await ufs(['cp', join(box.dir, 'f.txt'), 'az:docs/in.txt'], { env });
-    const run = await ufs(['mkdir', '--json', 'az:docs'], { env });
+    const [run, parents] = await Promise.all([
+      ufs(['mkdir', '--json', 'az:docs'], { env }),
+      ufs(['mkdir', '--json', '-p', 'az:docs'], { env }),
+    ]);
     expect(run.json<Item[]>()[0]!.error).toMatchObject({ code: 'ALREADY_EXISTS' });
-    const parents = await ufs(['mkdir', '--json', '-p', 'az:docs'], { env });
     expect(parents.status).toBe(0);
     expect(parents.json<Item[]>()).toEqual([{ path: 'az:docs', created: true }]);
   });
 
   it('a file at the path is ALREADY_EXISTS, a file above it INVALID_INPUT', async () => {
-    const here = await ufs(['mkdir', '--json', 'az:f.txt'], { env });
+    const [here, above] = await Promise.all([
+      ufs(['mkdir', '--json', 'az:f.txt'], { env }),
+      ufs(['mkdir', '--json', '-p', 'az:f.txt/sub/deeper'], { env }),
+    ]);
     expect(here.status).not.toBe(0);
     expect(here.json<Item[]>()[0]!.error).toMatchObject({
       code: 'ALREADY_EXISTS',
       message: '[ufs] [azure] mkdir "az:f.txt": a file is in the way',
     });
-    const above = await ufs(['mkdir', '--json', '-p', 'az:f.txt/sub/deeper'], { env });
     expect(above.status).not.toBe(0);
     expect(above.json<Item[]>()[0]!.error).toMatchObject({
       code: 'INVALID_INPUT',

@@ -45,7 +45,10 @@ async function freshTmp(name: string): Promise<string> {
 describe('ufs provider status --online: the temporary folder', () => {
   it('a TMPDIR that does not exist: each row says it was not checked, naming it; 78, no raw error', async () => {
     const missing = join(box.dir, 'nope');
-    const run = await ufs(['provider', 'status', '--online', '0x0', 'catbox'], { env: { ...env, TMPDIR: missing } });
+    const [run, json] = await Promise.all([
+      ufs(['provider', 'status', '--online', '0x0', 'catbox'], { env: { ...env, TMPDIR: missing } }),
+      ufs(['provider', 'status', '--online', '0x0', '--json'], { env: { ...env, TMPDIR: missing } }),
+    ]);
     expect(run.status).toBe(78);
     for (const id of ['0x0', 'catbox']) {
       expect(run.stdout).toContain(
@@ -53,7 +56,6 @@ describe('ufs provider status --online: the temporary folder', () => {
       );
     }
     expect(run.stderr).toBe('');
-    const json = await ufs(['provider', 'status', '--online', '0x0', '--json'], { env: { ...env, TMPDIR: missing } });
     expect(json.status).toBe(78);
     expect(json.json()).toEqual([
       expect.objectContaining({
@@ -130,10 +132,14 @@ describe('ufs provider status refuses what upload refuses', () => {
     await writeFile(config, 'upload:\n  providerOptions:\n    nope: {}\n');
     const file = join(box.dir, 'a.txt');
     await writeFile(file, 'a\n');
-    const upload = await ufs(['upload', '--config', config, '-p', '0x0', file], { env });
+    const [upload, ...runs] = await Promise.all([
+      ufs(['upload', '--config', config, '-p', '0x0', file], { env }),
+      ...[['0x0'], [], ['--online', '0x0']].map((args) =>
+        ufs(['provider', 'status', '--config', config, ...args], { env }),
+      ),
+    ]);
     expect(upload.status).toBe(78);
-    for (const args of [['0x0'], [], ['--online', '0x0']]) {
-      const run = await ufs(['provider', 'status', '--config', config, ...args], { env });
+    for (const run of runs) {
       expect(run.status).toBe(78);
       expect(run.stderr).toBe(upload.stderr);
       expect(run.stdout).toBe('');
@@ -153,14 +159,16 @@ describe('ufs provider status refuses what upload refuses', () => {
     const mountEnv = { ...env, UFS_MOUNTS: path, UFS_MOUNT_TARGET: target };
     const file = join(box.dir, 'q.txt');
     await writeFile(file, 'q\n');
-    const upload = await ufs(['upload', '-p', 'mount', file], { env: mountEnv });
+    const [upload, run, online] = await Promise.all([
+      ufs(['upload', '-p', 'mount', file], { env: mountEnv }),
+      ufs(['provider', 'status', 'mount'], { env: mountEnv }),
+      ufs(['provider', 'status', '--online', 'mount'], { env: mountEnv }),
+    ]);
     expect(upload.status).toBe(78);
     expect(upload.stderr).toContain(words);
-    const run = await ufs(['provider', 'status', 'mount'], { env: mountEnv });
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^mount\s+not ready\s+/m);
     expect(run.stdout).toContain(words);
-    const online = await ufs(['provider', 'status', '--online', 'mount'], { env: mountEnv });
     expect(online.status).toBe(78);
     expect(online.stdout).toMatch(/^mount\s+not ready\s+NOT CHECKED\s+/m);
     expect(online.stderr).toContain(words);

@@ -21,26 +21,28 @@ afterAll(async () => {
 
 describe('ufs provider', () => {
   it('list prints every registered provider; --json carries their info', async () => {
-    const run = await ufs(['provider', 'list'], { env });
+    const [run, json] = await Promise.all([
+      ufs(['provider', 'list'], { env }),
+      ufs(['provider', 'list', '--json'], { env }),
+    ]);
     expect(run.status).toBe(0);
     for (const id of knownProviders()) expect(run.stdout).toMatch(new RegExp(`^${id}\\s`, 'm'));
     // 0x0 takes any number of hours (its `expires` field), litterbox a fixed list (the spec).
     expect(run.stdout).toMatch(/^0x0\s+512 MiB\s.*\sany\s+none\s+yes\s*$/m);
     expect(run.stdout).toMatch(/^litterbox\s.*\s1h 12h 24h 72h\s+none\s/m);
-    const json = await ufs(['provider', 'list', '--json'], { env });
     const infos = json.json<Array<{ id: string; maxSize?: number; default: boolean }>>();
     expect(infos.map((i) => i.id)).toEqual(knownProviders());
     expect(infos.find((i) => i.id === 'catbox')).toMatchObject({ maxSize: 200_000_000, default: true });
   });
 
   it('status says what is ready and why the rest is not', async () => {
-    const run = await ufs(['provider', 'status'], { env });
+    const [run, keyed] = await Promise.all([
+      ufs(['provider', 'status'], { env }),
+      ufs(['provider', 'status', 'pixeldrain', '--json'], { env: { ...env, PIXELDRAIN_API_KEY: 'k' } }),
+    ]);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^catbox\s+ready/m);
     expect(run.stdout).toMatch(/^pixeldrain\s+not ready\s+.*PIXELDRAIN_API_KEY/m);
-    const keyed = await ufs(['provider', 'status', 'pixeldrain', '--json'], {
-      env: { ...env, PIXELDRAIN_API_KEY: 'k' },
-    });
     expect(keyed.json()).toEqual([expect.objectContaining({ id: 'pixeldrain', ready: true })]);
   });
 
@@ -77,14 +79,14 @@ describe('ufs provider', () => {
         '',
       ].join('\n'),
     );
-    const run = await ufs(['provider', 'status', '--config', config], { env });
+    const [run, named] = await Promise.all([
+      ufs(['provider', 'status', '--config', config], { env }),
+      ufs(['provider', 'status', 'pixeldrain', 'mount', '--json'], { env: { ...env, UFS_CONFIG: config } }),
+    ]);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^pixeldrain\s+ready/m);
     expect(run.stdout).toMatch(/^s3\s+ready/m);
     expect(run.stdout).toMatch(/^mount\s+ready/m);
-    const named = await ufs(['provider', 'status', 'pixeldrain', 'mount', '--json'], {
-      env: { ...env, UFS_CONFIG: config },
-    });
     expect(named.json()).toEqual([
       expect.objectContaining({ id: 'pixeldrain', ready: true }),
       expect.objectContaining({ id: 'mount', ready: true }),

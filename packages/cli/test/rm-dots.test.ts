@@ -33,13 +33,14 @@ describe('rm of a path ending in "." or ".." (as GNU rm: refused, nothing delete
   );
 
   it('also with -f and without -r', async () => {
-    for (const args of [
+    const cases = [
       ['rm', '-rf', '..'],
       ['rm', '.'],
-    ]) {
-      const r = await run(args);
-      expect(r.status).toBe(64);
-      expect(r.stderr.trim()).toBe(refusal(args.at(-1)!));
+    ];
+    const runs = await Promise.all(cases.map(run));
+    for (const [i, args] of cases.entries()) {
+      expect(runs[i]!.status).toBe(64);
+      expect(runs[i]!.stderr.trim()).toBe(refusal(args.at(-1)!));
     }
     expect(existsSync(join(p, 'keep'))).toBe(true);
   });

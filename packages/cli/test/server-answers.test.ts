@@ -84,15 +84,15 @@ describe('ufs server …: answers of another shape', () => {
       json({ message: req.method === 'DELETE' ? 'API key revoked successfully' : 'nothing to do' })(req, res),
     );
     try {
-      const revoke = await ufs(['server', 'key', 'revoke', 'k1', '-s', srv.url, '-k', 'k'], { env: box.env });
+      const [revoke, remove] = await Promise.all([
+        ufs(['server', 'key', 'revoke', 'k1', '-s', srv.url, '-k', 'k'], { env: box.env }),
+        ufs(['server', 'key', 'revoke', '--delete', 'k1', '-s', srv.url, '-k', 'k'], { env: box.env }),
+      ]);
       expect(revoke.status).toBe(70);
       expect(revoke.stdout).toBe('');
       expect(revoke.stderr.trim()).toBe(
         `[ufs] [server] PUT /api_keys/k1/revoke "${srv.url}": unexpected answer: "message" does not say that the key was revoked`,
       );
-      const remove = await ufs(['server', 'key', 'revoke', '--delete', 'k1', '-s', srv.url, '-k', 'k'], {
-        env: box.env,
-      });
       expect(remove.status).toBe(70);
       expect(remove.stderr).toContain('"message" does not say that the key was deleted');
     } finally {
@@ -107,12 +107,14 @@ describe('ufs server …: answers of another shape', () => {
         : json({ _id: 'a', name: 'n', scopes: ['read'] })(req, res),
     );
     try {
-      const list = await ufs(['server', 'key', 'list', '-s', srv.url, '-k', 'k'], { env: box.env });
+      const [list, create] = await Promise.all([
+        ufs(['server', 'key', 'list', '-s', srv.url, '-k', 'k'], { env: box.env }),
+        ufs(['server', 'key', 'create', 'n', '-s', srv.url, '-k', 'k'], { env: box.env }),
+      ]);
       expect(list.status).toBe(70);
       expect(list.stderr.trim()).toBe(
         `[ufs] [server] GET /api_keys "${srv.url}": unexpected answer: "[0].scopes": expected array, received string`,
       );
-      const create = await ufs(['server', 'key', 'create', 'n', '-s', srv.url, '-k', 'k'], { env: box.env });
       expect(create.status).toBe(70);
       expect(create.stdout).toBe('');
       expect(create.stderr).toContain('unexpected answer: "api_key" is missing');
@@ -164,18 +166,21 @@ describe('ufs server …: a server that never answers', () => {
   });
 
   it('the deadlines by default: 30 s for the key commands, an hour for gc and verify (0: none)', async () => {
-    for (const command of [
-      ['key', 'list'],
-      ['key', 'create'],
-      ['key', 'revoke'],
-    ]) {
-      const help = await ufs(['server', ...command, '--help'], { env: box.env });
-      expect(help.stdout).toMatch(/--timeout=<value>\s+\[default: 30\]/);
-    }
-    for (const command of ['gc', 'verify']) {
-      const help = await ufs(['server', command, '--help'], { env: box.env });
-      expect(help.stdout).toMatch(/--timeout=<value>\s+\[default: 3600\]/);
-      expect(help.stdout).toContain('0: no limit');
+    const help = (command: string[]) => ufs(['server', ...command, '--help'], { env: box.env });
+    const [keys, admin] = await Promise.all([
+      Promise.all(
+        [
+          ['key', 'list'],
+          ['key', 'create'],
+          ['key', 'revoke'],
+        ].map(help),
+      ),
+      Promise.all([['gc'], ['verify']].map(help)),
+    ]);
+    for (const run of keys) expect(run.stdout).toMatch(/--timeout=<value>\s+\[default: 30\]/);
+    for (const run of admin) {
+      expect(run.stdout).toMatch(/--timeout=<value>\s+\[default: 3600\]/);
+      expect(run.stdout).toContain('0: no limit');
     }
   });
 

@@ -50,14 +50,25 @@ describe('ufs server key create: the name', () => {
   it('"" and a name over 100 characters are refused (64, naming NAME), with --bootstrap and through the API', async () => {
     const dir = join(box.dir, 'names');
     const long = 'n'.repeat(101);
-    for (const way of [
+    const ways = [
       ['--bootstrap', '--data-dir', dir],
       ['--server', probe.url],
-    ]) {
-      const empty = await ufs(['server', 'key', 'create', '', ...way], { env: admin });
+    ];
+    // All refused before anything is opened or sent: run at the same time.
+    const [runs, description] = await Promise.all([
+      Promise.all(
+        ways.map((way) =>
+          Promise.all([
+            ufs(['server', 'key', 'create', '', ...way], { env: admin }),
+            ufs(['server', 'key', 'create', long, ...way], { env: admin }),
+          ]),
+        ),
+      ),
+      ufs(['server', 'key', 'create', 'd', '-d', 'x'.repeat(1001), '--bootstrap'], { env: box.env }),
+    ]);
+    for (const [empty, over] of runs) {
       expect(refused(empty)).toEqual({ status: 64, stdout: '', lines: 1 });
       expect(empty.stderr).toContain('[ufs] NAME must not be empty (1–100 characters)');
-      const over = await ufs(['server', 'key', 'create', long, ...way], { env: admin });
       expect(refused(over)).toEqual({ status: 64, stdout: '', lines: 1 });
       expect(over.stderr).toContain('[ufs] NAME is longer than 100 characters (101)');
     }
@@ -68,9 +79,6 @@ describe('ufs server key create: the name', () => {
       env: box.env,
     });
     expect(longest.status).toBe(0);
-    const description = await ufs(['server', 'key', 'create', 'd', '-d', 'x'.repeat(1001), '--bootstrap'], {
-      env: box.env,
-    });
     expect(refused(description)).toEqual({ status: 64, stdout: '', lines: 1 });
     expect(description.stderr).toContain('--description is longer than 1000 characters (1001)');
   });
@@ -83,12 +91,14 @@ describe('ufs server key create: flags of one way only', () => {
       [['--content', join(box.dir, 'x')], '--content goes with --bootstrap'],
       [['--mongodb', 'mongodb://127.0.0.1:1/ufs', '--data-dir', join(box.dir, 'x')], '--data-dir, --mongodb go with'],
     ];
-    for (const [flags, says] of cases) {
-      const run = await ufs(['server', 'key', 'create', 'k', '--server', probe.url, '-k', 'a', ...flags], {
-        env: box.env,
-      });
-      expect(refused(run)).toEqual({ status: 64, stdout: '', lines: 1 });
-      expect(run.stderr).toContain(says);
+    const runs = await Promise.all(
+      cases.map(([flags]) =>
+        ufs(['server', 'key', 'create', 'k', '--server', probe.url, '-k', 'a', ...flags], { env: box.env }),
+      ),
+    );
+    for (const [i, [, says]] of cases.entries()) {
+      expect(refused(runs[i]!)).toEqual({ status: 64, stdout: '', lines: 1 });
+      expect(runs[i]!.stderr).toContain(says);
     }
     expect(probe.seen).toEqual([]);
     expect(existsSync(join(box.dir, 'x'))).toBe(false);
@@ -96,14 +106,17 @@ describe('ufs server key create: flags of one way only', () => {
 
   it('--bootstrap with -s or -k typed is a usage error; the same values from env are left alone', async () => {
     const dir = join(box.dir, 'bootstrap-flags');
-    for (const flags of [
+    const typed = [
       ['-s', probe.url],
       ['-k', 'secret-key'],
       ['--timeout', '5'],
-    ]) {
-      const run = await ufs(['server', 'key', 'create', 'k', '--bootstrap', '--data-dir', dir, ...flags], {
-        env: box.env,
-      });
+    ];
+    const runs = await Promise.all(
+      typed.map((flags) =>
+        ufs(['server', 'key', 'create', 'k', '--bootstrap', '--data-dir', dir, ...flags], { env: box.env }),
+      ),
+    );
+    for (const run of runs) {
       expect(refused(run)).toEqual({ status: 64, stdout: '', lines: 1 });
       expect(run.stderr).toContain('cannot be used with --bootstrap');
       expect(run.stderr).not.toContain('secret-key');
@@ -117,11 +130,12 @@ describe('ufs server key create: flags of one way only', () => {
   });
 
   it('--bootstrap --json prints the fields the API answers', async () => {
-    const api = (await ufs(['server', 'key', 'create', 'by-api', '--json'], { env: admin })).json<object>();
     const dir = join(box.dir, 'bootstrap-json');
-    const local = await ufs(['server', 'key', 'create', 'by-store', '--bootstrap', '--data-dir', dir, '--json'], {
-      env: box.env,
-    });
+    const [byApi, local] = await Promise.all([
+      ufs(['server', 'key', 'create', 'by-api', '--json'], { env: admin }),
+      ufs(['server', 'key', 'create', 'by-store', '--bootstrap', '--data-dir', dir, '--json'], { env: box.env }),
+    ]);
+    const api = byApi.json<object>();
     expect(local.status).toBe(0);
     const made = local.json<Record<string, unknown>>();
     expect(Object.keys(made)).toEqual(Object.keys(api));
@@ -143,12 +157,14 @@ describe('an API key no HTTP header can carry', () => {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'a.txt'), 'a\n');
     for (const key of bad) {
-      for (const args of [
-        ['server', 'key', 'list'],
-        ['server', 'gc'],
-        ['scan', '--no-cache', dir],
-      ]) {
-        const run = await ufs([...args, '--server', probe.url, '--api-key', key], { env: box.env });
+      const runs = await Promise.all(
+        [
+          ['server', 'key', 'list'],
+          ['server', 'gc'],
+          ['scan', '--no-cache', dir],
+        ].map((args) => ufs([...args, '--server', probe.url, '--api-key', key], { env: box.env })),
+      );
+      for (const run of runs) {
         expect(refused(run)).toEqual({ status: 64, stdout: '', lines: 1 });
         expect(run.stderr).toMatch(/^\[ufs\] --api-key holds a character that an HTTP header cannot carry \(U\+/);
         expect(run.stderr).not.toContain('secret');
@@ -160,16 +176,16 @@ describe('an API key no HTTP header can carry', () => {
   it('env UFS_API_KEY or "server.apiKey" of the config file: 78 naming where it came from', async () => {
     const config = join(box.dir, 'bad-key.yaml');
     await writeFile(config, `server:\n  url: ${probe.url}\n  apiKey: "secret0123…"\n`);
-    const env = await ufs(['server', 'key', 'list', '-s', probe.url], {
-      env: { ...box.env, UFS_API_KEY: 'secret0123…' },
-    });
+    const [env, file, scan] = await Promise.all([
+      ufs(['server', 'key', 'list', '-s', probe.url], { env: { ...box.env, UFS_API_KEY: 'secret0123…' } }),
+      ufs(['server', 'key', 'list', '--config', config], { env: box.env }),
+      ufs(['scan', '--no-cache', box.dir], { env: { ...box.env, UFS_CONFIG: config } }),
+    ]);
     expect(refused(env)).toEqual({ status: 78, stdout: '', lines: 1 });
     expect(env.stderr).toContain('[ufs] the API key in env UFS_API_KEY holds a character');
     expect(env.stderr).toContain('U+2026');
-    const file = await ufs(['server', 'key', 'list', '--config', config], { env: box.env });
     expect(refused(file)).toEqual({ status: 78, stdout: '', lines: 1 });
     expect(file.stderr).toContain(`[ufs] the API key in "server.apiKey" in config "${config}" holds a character`);
-    const scan = await ufs(['scan', '--no-cache', box.dir], { env: { ...box.env, UFS_CONFIG: config } });
     expect(scan.status).toBe(78);
     expect(`${env.stderr}${file.stderr}${scan.stderr}`).not.toContain('secret');
     expect(probe.seen).toEqual([]);
@@ -196,11 +212,15 @@ describe('ufs serve --max-upload', () => {
 
 describe('ufs server key … --timeout', () => {
   it('0 waits as long as the server takes, as for gc and verify, and the help of every key command says so', async () => {
-    for (const command of ['create', 'list', 'revoke']) {
-      const help = await ufs(['server', 'key', command, '--help'], { env: box.env });
+    const [helps, created] = await Promise.all([
+      Promise.all(
+        ['create', 'list', 'revoke'].map((command) => ufs(['server', 'key', command, '--help'], { env: box.env })),
+      ),
+      ufs(['server', 'key', 'create', 'no-limit', '--timeout', '0', '--verbose'], { env: admin }),
+    ]);
+    for (const help of helps) {
       expect(help.stdout.replace(/\s+/g, ' ')).toContain('(0: no limit; at most 2147483, about 24.8 days)');
     }
-    const created = await ufs(['server', 'key', 'create', 'no-limit', '--timeout', '0', '--verbose'], { env: admin });
     expect(created.status).toBe(0);
     expect(created.stderr).toContain('(with no time limit, see --timeout)');
     const list = await ufs(['server', 'key', 'list', '--timeout', '0', '--json'], { env: admin });

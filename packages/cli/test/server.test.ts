@@ -93,15 +93,19 @@ describe('ufs serve', () => {
         `[ufs] --content "${file}" is a file: give a folder or a storage URL`,
       ],
     ];
-    for (const [args, line] of cases) {
-      const run = await ufs(['serve', '--port', '0', ...args], { env: box.env });
+    // All refused before anything is created: at the same time.
+    const [runs, bootstrap] = await Promise.all([
+      Promise.all(cases.map(([args]) => ufs(['serve', '--port', '0', ...args], { env: box.env }))),
+      ufs(['server', 'key', 'create', 'k', '--bootstrap', '--data-dir', file], { env: box.env }),
+    ]);
+    for (const [i, [, line]] of cases.entries()) {
+      const run = runs[i]!;
       expect({ status: run.status, stdout: run.stdout, stderr: run.stderr.trim().split('\n') }).toEqual({
         status: 64,
         stdout: '',
         stderr: [line],
       });
     }
-    const bootstrap = await ufs(['server', 'key', 'create', 'k', '--bootstrap', '--data-dir', file], { env: box.env });
     expect(bootstrap.status).toBe(64);
     expect(bootstrap.stderr).toContain(file);
   });
@@ -119,10 +123,12 @@ describe('ufs server key', () => {
   let created: { api_key: string; _id: string };
 
   it('create prints only the key; the key works', async () => {
-    const run = await ufs(['server', 'key', 'create', 'laptop', '-d', 'scanner'], { env: admin });
+    const [run, json] = await Promise.all([
+      ufs(['server', 'key', 'create', 'laptop', '-d', 'scanner'], { env: admin }),
+      ufs(['server', 'key', 'create', 'second', '--json'], { env: admin }),
+    ]);
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
-    const json = await ufs(['server', 'key', 'create', 'second', '--json'], { env: admin });
     created = json.json();
     expect(created).toMatchObject({ name: 'second', scopes: ['read', 'write'] });
     const res = await fetch(`${server.url}/api_keys`, { headers: { 'x-api-key': created.api_key } });
@@ -130,27 +136,30 @@ describe('ufs server key', () => {
   });
 
   it('--scope repeats (the name may follow it) or takes a comma-separated list', async () => {
-    const repeated = await ufs(['server', 'key', 'create', '--scope', 'read', '--scope', 'write', 'rw', '--json'], {
-      env: admin,
-    });
+    const [repeated, one, listed, bad] = await Promise.all([
+      ufs(['server', 'key', 'create', '--scope', 'read', '--scope', 'write', 'rw', '--json'], { env: admin }),
+      ufs(['server', 'key', 'create', '--scope', 'read', 'reader', '--json'], { env: admin }),
+      ufs(['server', 'key', 'create', 'ra', '--scope', 'read,admin', '--json'], { env: admin }),
+      ufs(['server', 'key', 'create', '--scope', 'root', 'x'], { env: admin }),
+    ]);
     expect(repeated.status).toBe(0);
     expect(repeated.json()).toMatchObject({ name: 'rw', scopes: ['read', 'write'] });
-    const one = await ufs(['server', 'key', 'create', '--scope', 'read', 'reader', '--json'], { env: admin });
     expect(one.json()).toMatchObject({ name: 'reader', scopes: ['read'] });
-    const listed = await ufs(['server', 'key', 'create', 'ra', '--scope', 'read,admin', '--json'], { env: admin });
     expect(listed.json()).toMatchObject({ name: 'ra', scopes: ['read', 'admin'] });
-    const bad = await ufs(['server', 'key', 'create', '--scope', 'root', 'x'], { env: admin });
     expect(bad.status).toBe(64);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toContain('root');
   });
 
   it('list shows the keys, never the secrets', async () => {
-    const run = await ufs(['server', 'key', 'list'], { env: admin });
+    const [run, listJson] = await Promise.all([
+      ufs(['server', 'key', 'list'], { env: admin }),
+      ufs(['server', 'key', 'list', '--json'], { env: admin }),
+    ]);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/\blaptop\s+active\s+read,write/);
     expect(run.stdout).not.toContain(created.api_key);
-    const keys = (await ufs(['server', 'key', 'list', '--json'], { env: admin })).json<Array<{ name: string }>>();
+    const keys = listJson.json<Array<{ name: string }>>();
     expect(keys.map((k) => k.name).sort()).toEqual(['bootstrap', 'laptop', 'ra', 'reader', 'rw', 'second']);
   });
 
@@ -181,10 +190,12 @@ describe('ufs server key', () => {
   });
 
   it('refuses without a server or key, and with a wrong key', async () => {
-    const none = await ufs(['server', 'key', 'list'], { env: box.env });
+    const [none, wrong] = await Promise.all([
+      ufs(['server', 'key', 'list'], { env: box.env }),
+      ufs(['server', 'key', 'list', '--api-key', 'f'.repeat(64)], { env: admin }),
+    ]);
     expect(none.status).toBe(78);
     expect(none.stderr).toContain('no server given');
-    const wrong = await ufs(['server', 'key', 'list', '--api-key', 'f'.repeat(64)], { env: admin });
     expect(wrong.status).toBe(77);
   });
 });
@@ -212,13 +223,15 @@ describe('ufs server gc / verify', () => {
     const proxy = await countingProxy(server.url);
     try {
       const via = { ...admin, UFS_SERVER: proxy.url };
-      const run = await ufs(['server', 'verify', unknown[0]!, held, unknown[1]!], { env: via });
+      const [run, json] = await Promise.all([
+        ufs(['server', 'verify', unknown[0]!, held, unknown[1]!], { env: via }),
+        ufs(['server', 'verify', '--json', held, ...unknown], { env: via }),
+      ]);
       expect(run.status).toBe(66);
       expect(run.stdout.trim()).toBe('checked 1: 1 ok, 0 missing, 0 corrupt, 0 repaired, 0 unreadable, 2 not found');
       expect(run.stderr.trim().split('\n')).toEqual(
         unknown.map((sha) => `not found (the server holds no such content): ${sha}`),
       );
-      const json = await ufs(['server', 'verify', '--json', held, ...unknown], { env: via });
       expect(json.status).toBe(66);
       expect(json.json()).toMatchObject({ checked: 1, ok: 1, notFound: unknown, notFoundCount: 2 });
       // The report named them: the CLI asked the server nothing else.
@@ -226,14 +239,17 @@ describe('ufs server gc / verify', () => {
     } finally {
       await proxy.close();
     }
-    const lone = await ufs(['server', 'verify', '--json', unknown[0]!], { env: admin });
+    const [lone, text, heldOnly] = await Promise.all([
+      ufs(['server', 'verify', '--json', unknown[0]!], { env: admin }),
+      ufs(['server', 'verify', unknown[0]!], { env: admin }),
+      ufs(['server', 'verify', held], { env: admin }),
+    ]);
     expect(lone.status).toBe(66);
     expect(JSON.stringify(lone.json())).toContain(unknown[0]);
-    const text = await ufs(['server', 'verify', unknown[0]!], { env: admin });
     expect(text.status).toBe(66);
     expect(text.stderr).toContain(unknown[0]);
     expect(text.stderr).not.toMatch(/^\s+at /m);
-    expect((await ufs(['server', 'verify', held], { env: admin })).status).toBe(0);
+    expect(heldOnly.status).toBe(0);
   });
 
   it('verify of more unknown hashes than the server lists prints the exact count and says the list was cut', async () => {
@@ -244,7 +260,10 @@ describe('ufs server gc / verify', () => {
     expect((await ufs(['scan', '--no-cache', dir], { env: admin })).status).toBe(0);
     const held = createHash('sha256').update('held for the cut list\n').digest('hex');
     const unknown = Array.from({ length: 1003 }, (_, i) => createHash('sha256').update(`not held ${i}`).digest('hex'));
-    const run = await ufs(['server', 'verify', held, ...unknown], { env: admin });
+    const [run, json] = await Promise.all([
+      ufs(['server', 'verify', held, ...unknown], { env: admin }),
+      ufs(['server', 'verify', '--json', held, ...unknown], { env: admin }),
+    ]);
     expect(run.status).toBe(66);
     expect(run.stdout.trim()).toBe('checked 1: 1 ok, 0 missing, 0 corrupt, 0 repaired, 0 unreadable, 1003 not found');
     const lines = run.stderr.trim().split('\n');
@@ -252,7 +271,6 @@ describe('ufs server gc / verify', () => {
     expect(lines.slice(1)).toEqual(
       unknown.slice(0, 1000).map((sha) => `not found (the server holds no such content): ${sha}`),
     );
-    const json = await ufs(['server', 'verify', '--json', held, ...unknown], { env: admin });
     expect(json.json()).toMatchObject({ notFoundCount: 1003, truncated: true });
   });
 
@@ -348,11 +366,13 @@ describe('ufs server gc / verify', () => {
     await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(fake.address() as { port: number }).port}`;
-      const verify = await ufs(['server', 'verify', '--server', url], { env: admin });
+      const [verify, gc] = await Promise.all([
+        ufs(['server', 'verify', '--server', url], { env: admin }),
+        ufs(['server', 'gc', '--server', url, '--dry-run'], { env: admin }),
+      ]);
       expect(verify.stdout.trim()).toBe('checked 2000: 500 ok, 1500 missing, 0 corrupt, 1000 repaired, 0 unreadable');
       expect(verify.stderr).toContain('the counts above are exact');
       expect(verify.status).toBe(65); // 1500 missing, 1000 repaired: the first list alone would say all were repaired
-      const gc = await ufs(['server', 'gc', '--server', url, '--dry-run'], { env: admin });
       expect(gc.status).toBe(0);
       expect(gc.stdout).toContain('would remove 5000 unreferenced, 0 orphan objects');
     } finally {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -19,9 +19,12 @@ let box: Awaited<ReturnType<typeof sandbox>>;
 let s3: Awaited<ReturnType<typeof s3Bucket>>;
 let a: string;
 
+// One bucket for the file: every test writes below a prefix of its own (cp, mv, skip, fail, mvfail).
+beforeAll(async () => {
+  s3 = await s3Bucket();
+}, 60_000);
 beforeEach(async () => {
   box = await sandbox();
-  s3 = await s3Bucket();
   a = join(box.dir, 'a');
   await mkdir(join(a, 'many'), { recursive: true });
   for (let i = 0; i < FILES; i += 200) {

@@ -113,30 +113,34 @@ describe('ufs upload', () => {
   it('takes providers from the config file, then UFS_PROVIDERS, then the flag', async () => {
     await mkdir(join(box.env.XDG_CONFIG_HOME!, 'ufs'), { recursive: true });
     await writeFile(join(box.env.XDG_CONFIG_HOME!, 'ufs', 'config.yaml'), 'upload:\n  providers: [0x0]\n');
-    const fromConfig = await ufs(['upload', '--json', fileB], { env });
-    expect(fromConfig.json<Array<{ provider: string }>>()[0]!.provider).toBe('0x0');
-    const fromEnv = await ufs(['upload', '--json', fileB], { env: { ...env, UFS_PROVIDERS: 'catbox' } });
-    expect(fromEnv.json<Array<{ provider: string }>>()[0]!.provider).toBe('catbox');
-    const fromFlag = await ufs(['upload', '--json', '-p', '0x0', fileB], { env: { ...env, UFS_PROVIDERS: 'catbox' } });
-    expect(fromFlag.json<Array<{ provider: string }>>()[0]!.provider).toBe('0x0');
     const explicit = join(box.dir, 'other.yaml');
     await writeFile(explicit, 'providers: catbox\n');
-    const fromFile = await ufs(['upload', '--json', '--config', explicit, fileB], { env });
+    const [fromConfig, fromEnv, fromFlag, fromFile] = await Promise.all([
+      ufs(['upload', '--json', fileB], { env }),
+      ufs(['upload', '--json', fileB], { env: { ...env, UFS_PROVIDERS: 'catbox' } }),
+      ufs(['upload', '--json', '-p', '0x0', fileB], { env: { ...env, UFS_PROVIDERS: 'catbox' } }),
+      ufs(['upload', '--json', '--config', explicit, fileB], { env }),
+    ]);
+    expect(fromConfig.json<Array<{ provider: string }>>()[0]!.provider).toBe('0x0');
+    expect(fromEnv.json<Array<{ provider: string }>>()[0]!.provider).toBe('catbox');
+    expect(fromFlag.json<Array<{ provider: string }>>()[0]!.provider).toBe('0x0');
     expect(fromFile.json<Array<{ provider: string }>>()[0]!.provider).toBe('catbox');
   });
 
   it('refuses an unknown provider naming the known ones (64 from -p, 78 from the config), and a broken config file', async () => {
-    const run = await ufs(['upload', '-p', 'nope', fileB], { env });
-    expect(run.status).toBe(64);
-    expect(run.stderr).toMatch(/unknown provider "nope".*known providers: catbox, litterbox, 0x0/);
     const configured = join(box.dir, 'nope.yaml');
     await writeFile(configured, 'providers: nope\n');
-    const fromConfig = await ufs(['upload', '--config', configured, fileB], { env });
-    expect(fromConfig.status).toBe(78);
-    expect(fromConfig.stderr).toMatch(/unknown provider "nope"/);
     const bad = join(box.dir, 'bad.yaml');
     await writeFile(bad, 'mounts: 3\nwhat: ever\n');
-    const broken = await ufs(['upload', '--config', bad, fileB], { env });
+    const [run, fromConfig, broken] = await Promise.all([
+      ufs(['upload', '-p', 'nope', fileB], { env }),
+      ufs(['upload', '--config', configured, fileB], { env }),
+      ufs(['upload', '--config', bad, fileB], { env }),
+    ]);
+    expect(run.status).toBe(64);
+    expect(run.stderr).toMatch(/unknown provider "nope".*known providers: catbox, litterbox, 0x0/);
+    expect(fromConfig.status).toBe(78);
+    expect(fromConfig.stderr).toMatch(/unknown provider "nope"/);
     expect(broken.status).toBe(78);
     expect(broken.stderr.trim()).toMatch(/^\[ufs\] config ".*bad\.yaml": .*what/);
   });
@@ -182,8 +186,12 @@ describe('ufs upload', () => {
 
   it('--timeout and --idle-timeout are at most 2147483 s (the longest Node.js timer): more is a usage error', async () => {
     const uploads = fake.uploads.length;
-    for (const flag of ['--timeout', '--idle-timeout']) {
-      const run = await ufs(['upload', '-p', 'catbox', flag, '2147484', fileB], { env });
+    const flags = ['--timeout', '--idle-timeout'];
+    const runs = await Promise.all(
+      flags.map((flag) => ufs(['upload', '-p', 'catbox', flag, '2147484', fileB], { env })),
+    );
+    for (const [i, flag] of flags.entries()) {
+      const run = runs[i]!;
       expect(run.status).toBe(64);
       expect(run.stdout).toBe('');
       expect(run.stderr).toContain(

@@ -49,8 +49,10 @@ describe('ufs url --expires', () => {
   });
 
   it('over the backend maximum (S3: 7 days) is a usage error naming --expires and the maximum', async () => {
-    for (const upload of [[], ['--upload']]) {
-      const run = await ufs(['url', ...upload, '--expires', '8d', 's3:t1/a.txt'], { env });
+    const runs = await Promise.all(
+      [[], ['--upload']].map((upload) => ufs(['url', ...upload, '--expires', '8d', 's3:t1/a.txt'], { env })),
+    );
+    for (const run of runs) {
       expect(run.stderr.trim()).toBe(
         '[ufs] url: --expires 8d is too long: s3 presigned URLs last at most 7 days (--expires 7d)',
       );
