@@ -9,7 +9,10 @@ import {
   toUfsError,
   type ErrorContext,
 } from '@org/core';
+import { excerpt } from './service-text.js';
 import { requestSignals, signalError, type RequestSignals } from './signals.js';
+
+export { excerpt } from './service-text.js';
 
 export type HttpBody = string | Uint8Array | AsyncIterable<Uint8Array>;
 
@@ -126,12 +129,13 @@ export async function httpStream(call: HttpCall): Promise<HttpStreamReply> {
   const signals = requestSignals(call.signal, call.timeoutMs);
   const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...call.headers };
   const idleTimeoutMs = call.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const sent = trackBody(call.body, headers['content-length']);
   let response: Dispatcher.ResponseData;
   try {
     response = await request(call.url, {
       method: call.method,
       headers,
-      body: call.body as Dispatcher.DispatchOptions['body'],
+      body: sent.body as Dispatcher.DispatchOptions['body'],
       signal: signals.signal,
       dispatcher: call.followRedirects ? downloadAgent : uploadAgent,
       headersTimeout: idleTimeoutMs,
@@ -153,7 +157,42 @@ export async function httpStream(call: HttpCall): Promise<HttpStreamReply> {
       `the last answer (HTTP ${response.statusCode}) redirects to ${location}`,
     );
   }
+  if (response.statusCode < 300 && !sent.complete()) {
+    // A success for bytes the service never took: never an upload that counts (the URL would not serve this file).
+    discard(response.body);
+    throw new UfsError(
+      'UNEXPECTED',
+      `${describeContext(call.context)} the service answered HTTP ${response.statusCode} before the upload was sent (${sent.pulled()} of ${headers['content-length']} bytes had been sent): the answer cannot be for this file`,
+      { context: { ...call.context, status: response.statusCode }, retryable: false },
+    );
+  }
   return { status: response.statusCode, headers: response.headers, body: response.body, signals, idleTimeoutMs };
+}
+
+/**
+ * A streamed request body with a declared Content-Length, counted as undici pulls it: `complete()` tells whether
+ * its last byte had been handed to the connection. A server cannot have received the whole body before that, so a
+ * success answer that comes earlier is not an answer to the upload. Other bodies (none, a string, bytes in memory)
+ * are whole at once. Nothing is buffered: each chunk is passed on as it is pulled.
+ */
+function trackBody(
+  body: HttpBody | undefined,
+  contentLength: string | undefined,
+): { body: HttpBody | undefined; complete(): boolean; pulled(): number } {
+  const length = contentLength === undefined ? NaN : Number(contentLength);
+  if (body === undefined || typeof body === 'string' || body instanceof Uint8Array || !Number.isSafeInteger(length)) {
+    return { body, complete: () => true, pulled: () => length };
+  }
+  let pulled = 0;
+  let ended = false;
+  async function* counted(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      pulled += chunk.byteLength;
+      yield chunk;
+    }
+    ended = true;
+  }
+  return { body: counted(body), complete: () => ended || pulled >= length, pulled: () => pulled };
 }
 
 /** Closes a body that will not be read (its abort error has nowhere to go). */
@@ -163,10 +202,14 @@ export function discard(body: Dispatcher.ResponseData['body']): void {
 }
 
 /**
- * Reads at most `limit` bytes of a body as UTF-8 text; a longer body is cut there and the rest is not read (the
- * connection is closed), so an answer that never ends cannot hold the call.
+ * Reads at most `limit` bytes of a body; a longer body is cut there and the rest is not read (the connection is
+ * closed), so an answer that never ends cannot hold the call.
  */
-export async function readText(reply: HttpStreamReply, context: ErrorContext, limit = MAX_TEXT_BYTES): Promise<string> {
+export async function readBytes(
+  reply: HttpStreamReply,
+  context: ErrorContext,
+  limit = MAX_TEXT_BYTES,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let kept = 0;
   try {
@@ -181,7 +224,12 @@ export async function readText(reply: HttpStreamReply, context: ErrorContext, li
   } finally {
     if (!reply.body.destroyed && !reply.body.readableEnded) discard(reply.body);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** `readBytes` as UTF-8 text. */
+export async function readText(reply: HttpStreamReply, context: ErrorContext, limit = MAX_TEXT_BYTES): Promise<string> {
+  return (await readBytes(reply, context, limit)).toString('utf8');
 }
 
 /**
@@ -211,15 +259,10 @@ export function serviceHttpError(
  */
 export async function httpCall(call: HttpCall): Promise<HttpReply> {
   const reply = await httpStream(call);
-  const text = await readText(reply, call.context);
+  const bytes = await readBytes(reply, call.context);
   if (reply.status >= 300) {
-    throw serviceHttpError(reply.status, excerpt(text), call.context, header(reply.headers, 'retry-after'));
+    const detail = excerpt(bytes, undefined, bytes.byteLength >= MAX_TEXT_BYTES);
+    throw serviceHttpError(reply.status, detail, call.context, header(reply.headers, 'retry-after'));
   }
-  return { status: reply.status, headers: reply.headers, text };
-}
-
-/** First line-ish of a body, for error messages. */
-export function excerpt(text: string, max = 200): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+  return { status: reply.status, headers: reply.headers, text: bytes.toString('utf8') };
 }

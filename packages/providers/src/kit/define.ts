@@ -9,9 +9,11 @@ import {
   type UploadSource,
 } from '@org/core';
 import { countedBytes, type CountedBytesOptions } from '../http/body.js';
+import { excerpt, isBinaryText } from '../http/service-text.js';
 import { throwIfAborted } from '../http/signals.js';
 import { resolveBaseUrl, type Env } from '../env.js';
 import { checkNumberOption } from '../orchestrator/config.js';
+import { isDotName, isHeaderValue } from './names.js';
 import { providerOptionProblems } from '../provider-options.js';
 import type { Provider, ProviderCallOptions } from '../types.js';
 
@@ -95,10 +97,10 @@ export function checkedUrl(value: unknown): string | undefined {
 
 /** The failure for a 2xx answer that carries no URL: never an empty URL passed off as success. */
 export function noUrlError(context: ErrorContext, status: number, body: string): UfsError {
-  const shown = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+  // Shown safe (control characters escaped, binary summarised): the text is the service's, not ours.
   return new UfsError(
     'UNEXPECTED',
-    `${describeContext(context)} HTTP ${status} but the answer holds no URL: ${JSON.stringify(shown)}`,
+    `${describeContext(context)} HTTP ${status} but the answer holds no URL: ${isBinaryText(body) ? excerpt(body) : `"${excerpt(body)}"`}`,
     {
       context: { ...context, status },
       retryable: false,
@@ -184,6 +186,22 @@ export function defineProvider(spec: ProviderSpec): Provider {
           context,
           retryable: false,
         });
+      }
+      if (isDotName(source.filename)) {
+        // The same with `.` and `..`: the URL parser resolves them (`PUT /a/..` is `PUT /`).
+        throw new UfsError(
+          'INVALID_INPUT',
+          `${describeContext(context)} the source's filename ${JSON.stringify(source.filename)} names a folder, not a file (use another name)`,
+          { context, retryable: false },
+        );
+      }
+      if (source.contentType && !isHeaderValue(source.contentType)) {
+        // Sent as a header (or a multipart part's): a line break would start another header.
+        throw new UfsError(
+          'INVALID_INPUT',
+          `${describeContext(context)} the source's contentType ${JSON.stringify(source.contentType)} is not a valid Content-Type (printable ASCII characters only, such as "text/plain")`,
+          { context, retryable: false },
+        );
       }
       const state = status(env, options);
       if (!state.ready) {

@@ -12,3 +12,19 @@ export function uniqueName(filename: string): string {
 export function encodeKeyPath(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/');
 }
+
+/**
+ * `.` or `..`: a name services put in the URL path (`PUT /<name>`) would then name the folder or its parent (the
+ * URL parser resolves them: `PUT /`), not a file.
+ */
+export function isDotName(filename: string): boolean {
+  return filename === '.' || filename === '..';
+}
+
+/**
+ * Whether a value can be sent as a header (a Content-Type): printable ASCII, spaces and tabs. A line break would end
+ * the header and start another, in the request or in a multipart part's headers.
+ */
+export function isHeaderValue(value: string): boolean {
+  return /^[\t\x20-\x7e]+$/.test(value);
+}

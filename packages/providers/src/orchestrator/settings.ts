@@ -2,6 +2,7 @@ import { UfsError, type ProgressListener, type RetryPolicy } from '@org/core';
 import type { Env } from '../env.js';
 import { envValue } from '../env.js';
 import { parseDuration } from '../kit/expiry.js';
+import { isDotName, isHeaderValue } from '../kit/names.js';
 import { DEFAULT_PROVIDERS, assertKnownProviders } from '../registry.js';
 import { checkProviderOptions } from '../provider-options.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from '../http/transport.js';
@@ -110,8 +111,11 @@ export async function resolveUploadSettings(options: UploadFileOptions = {}): Pr
     providersFrom = 'defaults';
   }
   if (providers.length === 0) {
-    throw new UfsError('CONFIG_INVALID', `[ufs] the provider list from ${providersFrom} is empty`, {
+    // The caller's own list is the caller's mistake (INVALID_INPUT); UFS_PROVIDERS' or the config file's, CONFIG_INVALID.
+    const code = providersFrom === 'options' ? 'INVALID_INPUT' : 'CONFIG_INVALID';
+    throw new UfsError(code, `[ufs] the provider list from ${providersFrom} is empty`, {
       context: { operation: 'configure' },
+      retryable: false,
     });
   }
   assertKnownProviders(providers, providersFrom);
@@ -170,8 +174,14 @@ const rule =
   (value) =>
     check(value) ? undefined : `must be ${accepts}, got ${shown(value)}`;
 const boolean = rule('true or false', (value) => typeof value === 'boolean');
-const text = rule('a string', (value) => typeof value === 'string');
 const nonEmptyText = rule('a non-empty string', (value) => typeof value === 'string' && value !== '');
+/** A name services put in the URL path: `.` and `..` would name the folder or its parent (`PUT /`), not a file. */
+const fileName = rule('a file name other than "." or ".."', (value) => typeof value === 'string' && !isDotName(value));
+/** A header value: printable ASCII (a line break would end the header and start another). */
+const contentType = rule(
+  'a Content-Type of printable ASCII characters (such as "text/plain")',
+  (value) => typeof value === 'string' && isHeaderValue(value),
+);
 const object = rule('an object', isObject);
 const callback = rule('a function', (value) => typeof value === 'function');
 /** A numeric setting, by the config file's rules and words (`NUMBER_SETTINGS`). */
@@ -203,8 +213,8 @@ const FILE_OPTIONS: Readonly<Record<string, OptionRule>> = {
   maxAttempts: numberRule('maxAttempts'),
   retry: object,
   providerOptions: object,
-  filename: text,
-  contentType: nonEmptyText,
+  filename: fileName,
+  contentType,
   signal: rule('an AbortSignal', (value) => value instanceof AbortSignal),
   onProgress: callback,
   onEvent: callback,

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { UfsError, describeContext, type ProgressListener } from '@org/core';
-import { discard, header, httpStream, readText, excerpt, serviceHttpError, transportError } from '../http/transport.js';
+import {
+  discard,
+  header,
+  httpStream,
+  readBytes,
+  excerpt,
+  serviceHttpError,
+  transportError,
+} from '../http/transport.js';
 
 export interface VerifyOptions {
   provider: string;
@@ -35,8 +43,13 @@ export async function verifyDownload(url: string, options: VerifyOptions): Promi
     context,
   });
   if (reply.status !== 200) {
-    const text = await readText(reply, context, 4096);
-    throw serviceHttpError(reply.status, excerpt(text), context, header(reply.headers, 'retry-after'));
+    const body = await readBytes(reply, context, 4096);
+    throw serviceHttpError(
+      reply.status,
+      excerpt(body, undefined, body.byteLength >= 4096),
+      context,
+      header(reply.headers, 'retry-after'),
+    );
   }
   const mismatch = (what: string) =>
     new UfsError(

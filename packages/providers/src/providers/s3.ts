@@ -2,7 +2,7 @@ import { UfsError, joinKey, normalizeKey } from '@org/core';
 import { defineProvider, type SendContext } from '../kit/define.js';
 import { parseDuration } from '../kit/expiry.js';
 import { uniqueName } from '../kit/names.js';
-import { envValue, optionOrEnv, parseBoolean, type Env } from '../env.js';
+import { envValue, optionOrEnv, parseBoolean, resolveBaseUrl, type Env } from '../env.js';
 import { SDK_LOADERS } from '../registry.js';
 import type { ProviderCallOptions } from '../types.js';
 
@@ -52,14 +52,10 @@ export function s3Settings(options: ProviderCallOptions, env: Env): S3Settings {
     );
   }
   const rawPrefix = optionOrEnv(options.prefix, env, 'UFS_S3_PREFIX') ?? '';
-  const endpoint =
-    (typeof options.baseUrl === 'string' && options.baseUrl) ||
-    envValue(env, 'AWS_ENDPOINT_URL_S3') ||
-    envValue(env, 'AWS_ENDPOINT_URL');
   return {
     bucket,
     region: optionOrEnv(options.region, env, 'AWS_DEFAULT_REGION') ?? envValue(env, 'AWS_REGION') ?? 'us-east-1',
-    endpoint: endpoint ? endpoint.replace(/\/+$/, '') : undefined,
+    endpoint: endpointOf(options, env),
     forcePathStyle:
       parseBoolean(
         (options.pathStyle as boolean | string | undefined) ?? envValue(env, 'AWS_S3_PATH_STYLE'),
@@ -78,6 +74,22 @@ export function s3Settings(options: ProviderCallOptions, env: Env): S3Settings {
     queueSize: integerOption(options.queueSize, 'queueSize', 1, 64) ?? 4,
     ifNotExists: parseBoolean(options.ifNotExists as boolean | string | undefined, 'option ifNotExists') ?? false,
   };
+}
+
+/**
+ * The custom endpoint (option `baseUrl`, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`), checked as every base
+ * URL is: CONFIG_INVALID when it is not an http(s) URL, before the SDK would fail on it mid-upload. Undefined: AWS.
+ */
+function endpointOf(options: ProviderCallOptions, env: Env): string | undefined {
+  const option = typeof options.baseUrl === 'string' ? options.baseUrl.trim() : '';
+  const envName = endpointVariable(env);
+  if (!option && !envValue(env, envName)) return undefined;
+  return resolveBaseUrl('s3', option, env, envName, '');
+}
+
+/** The variable the endpoint comes from when no option gives it: `AWS_ENDPOINT_URL_S3` wins when set. */
+function endpointVariable(env: Env): string {
+  return envValue(env, 'AWS_ENDPOINT_URL_S3') ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL';
 }
 
 /** A whole-number option within bounds (a number, or its decimal text from a config file). */
@@ -184,7 +196,14 @@ export default defineProvider({
     try {
       s3Settings(options, env);
     } catch (err) {
-      return { ready: false, reason: (err as Error).message };
+      const reason = (err as Error).message.replace(/^\[ufs\] \[s3\] /, '');
+      return /^base URL /.test(reason)
+        ? {
+            ready: false,
+            reason,
+            help: `set ${endpointVariable(env)} (or the option baseUrl) to the http(s) URL of an S3-compatible service, or unset it for AWS`,
+          }
+        : { ready: false, reason };
     }
     return { ready: true };
   },
