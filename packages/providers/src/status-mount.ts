@@ -2,7 +2,7 @@ import { StorageManager } from '@org/storage';
 import { toUfsError } from '@org/core';
 import type { Env } from './env.js';
 import { mountSettings } from './providers/mount.js';
-import { checkMount, urlModeFor } from './sdk/storage.js';
+import { checkMount, presignSeconds, urlModeFor } from './sdk/storage.js';
 
 /** Why the mount provider would refuse an upload before writing anything, and how to fix it. */
 export interface MountProblem {
@@ -17,12 +17,14 @@ function reasonOf(err: unknown): string {
 
 const URL_HELP =
   'give the mount a public base URL (baseUrl on local/http, publicBaseUrl on s3), or set urlMode (or UFS_MOUNT_URL_MODE) to what the mount can give';
+const LIFETIME_HELP =
+  'give providerOptions.mount.expiresIn a lifetime the mount can presign (S3: at most 7d), or leave it out for 24 h';
 const TARGET_HELP = 'give a target on a configured mount (providerOptions.mount.target or UFS_MOUNT_TARGET)';
 
 /**
  * The checks of the mount provider's settings that its upload makes before writing (the same `checkMount` and
  * `urlModeFor` as `sdk/storage.ts`): the mounts configuration loads (a file that exists and holds mounts, each valid),
- * the target's mount is one of them, and that mount gives the kind of URL asked for. Nothing is written and no request is sent. Called only once the provider's
+ * the target's mount is one of them, that mount gives the kind of URL asked for, and it can presign `expiresIn`. Nothing is written and no request is sent. Called only once the provider's
  * own `status` found its options and env variables complete (so `mountSettings` does not throw).
  */
 export async function mountProblem(env: Env, options: Record<string, unknown>): Promise<MountProblem | undefined> {
@@ -47,10 +49,18 @@ export async function mountProblem(env: Env, options: Record<string, unknown>): 
     } catch (err) {
       return { reason: reasonOf(err), help: TARGET_HELP };
     }
+    let mode: 'public' | 'presigned';
     try {
-      urlModeFor(storage, settings, {});
+      mode = urlModeFor(storage, settings, {});
     } catch (err) {
       return { reason: reasonOf(err), help: URL_HELP };
+    }
+    if (mode === 'presigned') {
+      try {
+        presignSeconds(storage, settings, undefined, undefined, {});
+      } catch (err) {
+        return { reason: reasonOf(err).replace(/; nothing was written$/, ''), help: LIFETIME_HELP };
+      }
     }
     return undefined;
   } catch (err) {

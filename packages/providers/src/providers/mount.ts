@@ -25,6 +25,8 @@ export interface MountSettings {
   urlMode: 'public' | 'presigned' | undefined;
   /** Presigned URL lifetime without `expire`. */
   expiresInMs: number;
+  /** Whether `expiresIn` was given (else `expiresInMs` is the 24 h default, and a mount whose links have one lifetime gives that one). */
+  expiresInGiven?: boolean;
   ifNotExists: boolean;
 }
 
@@ -99,6 +101,7 @@ export function mountSettings(options: ProviderCallOptions, env: Env): MountSett
     unique: uniqueMode(options.unique),
     urlMode,
     expiresInMs: expiresInMs(options.expiresIn),
+    expiresInGiven: options.expiresIn !== undefined,
     ifNotExists: parseBoolean(options.ifNotExists as boolean | string | undefined, 'option ifNotExists') ?? false,
   };
 }

@@ -75,7 +75,106 @@ export function urlModeFor(
   return mode;
 }
 
-/** Streams the file into the mount with `node.write`, then makes its URL. */
+/** `691200` → `8d`, `14400` → `4h`: seconds in the largest unit that divides them (d, h, m, else s). */
+function durationText(seconds: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+  ] as const) {
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
+/**
+ * The lifetime, in seconds, of the presigned URL to make, checked against what the mount can sign before anything
+ * is written: `expire` (as the user gave it), else `expiresIn`, else 24 h (or the one lifetime of a mount whose links
+ * have one, such as Dropbox's 4 h). A lifetime over the mount's longest (`presignMaxSeconds`: 7 days on S3), or
+ * other than its only one (`presignFixedSeconds`), is INVALID_INPUT naming the setting as it was given.
+ */
+export function presignSeconds(
+  storage: StorageManager,
+  settings: MountSettings,
+  expire: string | undefined,
+  lifetimeMs: number | undefined,
+  context: ErrorContext,
+): number {
+  const caps = storage.capabilities(settings.mount);
+  const { protocol } = storage.getMount(settings.mount);
+  const fixed = caps.presignFixedSeconds;
+  if (fixed !== undefined && lifetimeMs === undefined && !settings.expiresInGiven) return fixed;
+  const seconds = Math.max(1, Math.round((lifetimeMs ?? settings.expiresInMs) / 1000));
+  const asked =
+    lifetimeMs !== undefined && expire !== undefined
+      ? `expire ${JSON.stringify(expire)}`
+      : `expiresIn ${durationText(Math.max(1, Math.round(settings.expiresInMs / 1000)))}`;
+  const refuse = (why: string) =>
+    new UfsError('INVALID_INPUT', `${describeContext(context)} ${asked} ${why}`, { context, retryable: false });
+  if (fixed !== undefined && seconds !== fixed) {
+    throw refuse(
+      `cannot be given: mount "${settings.mount}" (${protocol}) presigns links of one lifetime, ${durationText(fixed)} (give that, or leave it out)`,
+    );
+  }
+  const max = caps.presignMaxSeconds;
+  if (max !== undefined && seconds > max) {
+    throw refuse(
+      `is longer than mount "${settings.mount}" (${protocol}) can presign: at most ${durationText(max)}; nothing was written`,
+    );
+  }
+  return seconds;
+}
+
+/** Deletes the file written, only while it is still that one (by its ETag); says what became of it. */
+async function deleteWritten(
+  node: ReturnType<StorageManager['node']>,
+  etag: string | undefined,
+  timeoutMs: number | undefined,
+): Promise<{ deleted: boolean; how: string }> {
+  try {
+    const signal = AbortSignal.timeout(timeoutMs ?? 60_000);
+    const stat = await node.stat({ signal }).catch((err: unknown) => {
+      if (isUfsError(err) && err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    });
+    if (stat === undefined) return { deleted: true, how: 'is gone already' };
+    if (etag !== undefined && stat.etag !== undefined && stat.etag !== etag) {
+      return { deleted: false, how: 'was not deleted: another upload has replaced it since' };
+    }
+    await node.delete({ signal });
+    return { deleted: true, how: 'was deleted again' };
+  } catch (err) {
+    const reason = toUfsError(err, {}).message.replace(/^\[ufs\]\s*/, '');
+    return { deleted: false, how: `is left behind (not deleted: ${reason})` };
+  }
+}
+
+/**
+ * After a failure that followed the write: deletes the file written (not when the caller stopped the upload), and
+ * says what became of it in the error (`context.copy`, `context.copyDeleted` too), so it is never lost track of.
+ */
+async function withCopyRemoved(
+  error: UfsError,
+  written: { node: ReturnType<StorageManager['node']>; etag: string | undefined },
+  fullpath: string,
+  ctx: SendContext,
+): Promise<UfsError> {
+  const outcome = ctx.signal?.aborted
+    ? { deleted: false, how: 'is left behind (the upload was stopped)' }
+    : await deleteWritten(written.node, written.etag, ctx.timeoutMs);
+  return new UfsError(error.code, `${error.message}; the file written, ${fullpath}, ${outcome.how}`, {
+    context: { ...error.context, copy: fullpath, copyDeleted: outcome.deleted },
+    cause: error.cause ?? error,
+    retryable: error.retryable,
+    retryAfterMs: error.retryAfterMs,
+  });
+}
+
+/**
+ * Streams the file into the mount with `node.write`, then makes its URL. Everything the URL needs is checked first
+ * (the mount, the kind of URL, the presigned lifetime); a failure after the write deletes the file written again
+ * (or, when that fails, names it in the error).
+ */
 export async function mountUpload(
   settings: MountSettings,
   key: string,
@@ -86,6 +185,7 @@ export async function mountUpload(
   const context: ErrorContext = { ...ctx.context, target: fullpath };
   const signals = requestSignals(ctx.signal, ctx.timeoutMs);
   let opened: Awaited<ReturnType<typeof openStorage>> | undefined;
+  let written: { node: ReturnType<StorageManager['node']>; etag: string | undefined } | undefined;
   try {
     opened = await openStorage(settings, ctx.env);
     const { storage } = opened;
@@ -98,6 +198,8 @@ export async function mountUpload(
         { context, retryable: false },
       );
     }
+    const seconds =
+      mode === 'presigned' ? presignSeconds(storage, settings, ctx.options.expire, lifetimeMs, context) : 0;
     const node = storage.node(fullpath);
     const outcome = await node.write(ctx.bytes(), {
       size: ctx.source.size,
@@ -105,25 +207,28 @@ export async function mountUpload(
       ifNotExists: settings.ifNotExists,
       ...(signals.signal ? { signal: signals.signal } : {}),
     });
+    written = { node, etag: outcome.etag };
     // What identifies the file as written (its ETag; from a stat where the write gives none): a clean-up deletes
     // the file only while it is still this one.
     const etag = outcome.etag ?? (await node.stat().catch(() => undefined))?.etag;
-    const written = etag !== undefined ? { written: etag } : {};
+    written.etag = etag;
+    const identity = etag !== undefined ? { written: etag } : {};
     let sent: SentUpload;
     if (mode === 'public') {
-      sent = { url: await node.url({ public: true }), deleteToken: fullpath, ...written };
+      sent = { url: await node.url({ public: true }), deleteToken: fullpath, ...identity };
     } else {
-      const seconds = Math.max(1, Math.round((lifetimeMs ?? settings.expiresInMs) / 1000));
       const started = Date.now();
       const url = await node.url({ expiresIn: seconds });
-      sent = { url, deleteToken: fullpath, expiresAt: new Date(started + seconds * 1000), ...written };
+      sent = { url, deleteToken: fullpath, expiresAt: new Date(started + seconds * 1000), ...identity };
     }
     await opened.done();
     return sent;
   } catch (err) {
+    let error = signalError(signals, context, err) ?? providerError(err, context);
+    if (written) error = await withCopyRemoved(error, written, fullpath, ctx);
     // The failure is what the caller needs; a clean-up failure after it would only hide it.
     await opened?.done().catch(() => undefined);
-    throw signalError(signals, context, err) ?? providerError(err, context);
+    throw error;
   }
 }
 
