@@ -9,7 +9,14 @@ export {
   loadProvider,
   loadAllProviders,
 } from './registry.js';
-export { fileSource, contentTypeFor, type FileSourceOptions } from './source.js';
+export {
+  fileSource,
+  contentTypeFor,
+  registerSpool,
+  spoolOrigin,
+  type FileSourceOptions,
+  type SpoolOrigin,
+} from './source.js';
 export { uploadFile, uploadWithSettings, uploadFailed, type UploadFileResult } from './orchestrator/upload-file.js';
 /** Re-exported from @org/core, where it now lives (kept here so existing imports keep working). */
 export { formatBytes } from '@org/core';

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { UfsError, toUfsError, type UploadSource } from '@org/core';
 import { lookup } from 'mime-types';
 import { pseudoFileReason } from './pseudo-file.js';
@@ -43,6 +43,37 @@ function difference(then: FileStamp, now: FileStamp): string | undefined {
   if (now.size !== then.size) return `its size went from ${then.size} to ${now.size} bytes`;
   if (now.mtimeNs !== then.mtimeNs || now.ctimeNs !== then.ctimeNs) return 'it was modified';
   return undefined;
+}
+
+/** What a spooled copy stands for (see `registerSpool`). */
+export interface SpoolOrigin {
+  /** The input's absolute path (`/proc/self/status`), or its name for an input without one (`stdin`). */
+  filepath: string;
+  /** The input's own mode, owner and times (epoch ms), where a stat could read them. */
+  stat?: { mode: number; uid: number; gid: number; mtimeMs: number; atimeMs: number; ctimeMs: number };
+}
+
+/** Spool path (absolute) -> what it is a copy of. */
+const spools = new Map<string, SpoolOrigin>();
+
+/**
+ * Declares the local file at `path` a temporary copy (a spool) of `origin`: an input that could not be uploaded as it
+ * stands (stdin, a /proc file). Providers that record where a file comes from (`ufs`: the record's filepath, mode and
+ * times) then record the origin, never the temporary path. Returns the function that forgets it (once the copy is
+ * removed).
+ */
+export function registerSpool(path: string, origin: SpoolOrigin): () => void {
+  const key = resolve(path);
+  const entry = { ...origin };
+  spools.set(key, entry);
+  return () => {
+    if (spools.get(key) === entry) spools.delete(key);
+  };
+}
+
+/** What the file at `path` is a spooled copy of (see `registerSpool`), or undefined for any other file. */
+export function spoolOrigin(path: string | undefined): SpoolOrigin | undefined {
+  return path === undefined ? undefined : spools.get(resolve(path));
 }
 
 /** The MIME type for a file name, `application/octet-stream` when unknown. */

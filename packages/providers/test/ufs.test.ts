@@ -33,7 +33,8 @@ const opts = (ufs: Record<string, unknown> = {}, extra: UploadFileOptions = {}):
   providerOptions: { ufs: { hostname: 'test-host', ...ufs } },
   ...extra,
 });
-const uploads = () => proxy.count('POST', /^\/upload_file\//);
+/** Content sent: `PUT /files/{sha256}/content` (before the record, which `put_file` sends last). */
+const uploads = () => proxy.count('PUT', /^\/files\/[0-9a-f]{64}\/content$/);
 const puts = () => proxy.count('POST', /^\/put_file$/);
 
 /** GET on the server with the key, as JSON. */
@@ -68,7 +69,7 @@ describe('ufs provider (real dedup server)', () => {
       copy,
       opts({}, { onProgress: (e) => e.phase === 'upload' && progress.push(e.loaded) }),
     );
-    expect([puts(), uploads()]).toEqual([2, 1]); // put_file answered upload_required: false
+    expect([puts(), uploads()]).toEqual([2, 1]); // the server held the content: not sent again
     expect(new URL(second.url).pathname).toBe(new URL(first.url).pathname); // one content, two signed links
     expect(second.verified).toBe(true);
     expect(progress.at(-1)).toBe(40_000);
@@ -148,17 +149,19 @@ describe('ufs provider (real dedup server)', () => {
     const file = await randomFile(dir, 'denied.bin');
     const error = await ufsFailure(uploadFile(file.path, opts({}, { env: { ...env(), UFS_API_KEY: 'f'.repeat(64) } })));
     expect(error.code).toBe('PERMISSION_DENIED');
-    expect(error.message).toMatch(/\[ufs\] \[ufs\] upload \(put_file\) "denied.bin": .*\(check UFS_API_KEY\)/);
-    expect(puts()).toBe(1);
+    expect(error.message).toMatch(
+      /\[ufs\] \[ufs\] upload \(content check\) "denied.bin": HTTP 401: the API key was refused \(check UFS_API_KEY\)/,
+    );
+    expect(puts()).toBe(0); // refused at the first request: nothing recorded
   });
 
-  it('a retryable failure of the content upload repeats the whole attempt (put_file again), then succeeds', async () => {
+  it('a retryable failure of the content upload repeats the whole attempt, then succeeds; the record is put once', async () => {
     const file = await randomFile(dir, 'retry-upload.bin', 20_000);
-    proxy.faultPath = /^\/upload_file\//;
+    proxy.faultPath = /^\/files\/[0-9a-f]{64}\/content$/;
     proxy.fail(503);
     const result = await uploadFile(file.path, opts());
     expect(result.report.at(-1)).toMatchObject({ outcome: 'success', attempts: 2 });
-    expect([puts(), uploads()]).toEqual([2, 2]);
+    expect([puts(), uploads()]).toEqual([1, 2]);
     expect(result.verified).toBe(true);
   });
 
@@ -171,7 +174,7 @@ describe('ufs provider (real dedup server)', () => {
       );
       expect(error.code).toBe('TOO_LARGE');
       expect(error.context.failures).toEqual([expect.objectContaining({ provider: 'ufs', attempts: 1 })]);
-      expect(error.message).toMatch(/upload \(upload_file\)/);
+      expect(error.message).toMatch(/upload \(content\)/);
     } finally {
       await small.close();
     }
@@ -202,9 +205,9 @@ describe('ufs provider (real dedup server)', () => {
     const provider = await loadProvider('ufs');
     proxy.fail(503);
     expect((await ufsFailure(provider.upload(source, { env: env() }))).code).toBe('UNAVAILABLE');
-    expect(opens).toBe(1); // hashed, then put_file failed
+    expect(opens).toBe(2); // hashed, the content sent, then put_file failed
     await provider.upload(source, { env: env() });
-    expect(opens).toBe(2); // the content upload only
+    expect(opens).toBe(2); // the retry finds the content held: not read again, for its hash nor to send it
     expect([puts(), uploads()]).toEqual([2, 1]);
   });
 

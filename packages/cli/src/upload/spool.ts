@@ -1,10 +1,11 @@
 import { createReadStream, createWriteStream, fstatSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UfsError, classifyNodeError, toUfsError } from '@org/core';
+import { registerSpool, type SpoolOrigin } from '@org/providers';
 
 /** The argument that means stdin. */
 export const STDIN = '-';
@@ -44,12 +45,16 @@ function reasonOf(err: unknown): string {
 /**
  * Copies of inputs that cannot be uploaded as they are (stdin, read once; /proc and /sys files, whose stat size is
  * not their content's), each streamed into its own temporary folder (memory stays flat) under the input's name, so
- * the services see "stdin" or "cpuinfo". Each copy is shown under the name the user typed (`-`, `/proc/cpuinfo`).
+ * the services see "stdin" or "cpuinfo". Each copy is shown under the name the user typed (`-`, `/proc/cpuinfo`), and
+ * declared to the providers a copy of its input (`registerSpool`), so those that record where a file comes from
+ * (`ufs`) record `stdin`, or the file's own path, mode and times, never the temporary copy's.
  */
 export class Spools {
   /** Spool path -> the name the user typed. */
   private readonly shownBy = new Map<string, string>();
   private readonly folders = new Set<string>();
+  /** Spool folder -> forgets its copy's origin (see `registerSpool`). */
+  private readonly origins = new Map<string, () => void>();
 
   /** The name the user typed for `path` when it is a spool, else `path`. */
   shown(path: string): string {
@@ -75,6 +80,8 @@ export class Spools {
         ...(cause !== undefined ? { cause } : {}),
         retryable: false,
       });
+    // What the spool is a copy of, read before the input is opened.
+    const origin = await originOf(arg);
     let input: Readable;
     if (arg === STDIN) {
       if (isFolder(0)) throw fail('INVALID_INPUT', 'read stdin: is a folder');
@@ -99,6 +106,7 @@ export class Spools {
     this.folders.add(dir);
     const path = join(dir, name);
     this.shownBy.set(path, arg);
+    this.origins.set(dir, registerSpool(path, origin));
     const output = createWriteStream(path, { mode: 0o600 });
     let failedSide: 'read' | 'write' | undefined;
     input.once('error', () => (failedSide ??= 'read'));
@@ -119,6 +127,7 @@ export class Spools {
   async remove(path: string): Promise<void> {
     const dir = dirname(path);
     if (!this.folders.delete(dir)) return;
+    this.forget(dir);
     await rm(dir, { recursive: true, force: true });
   }
 
@@ -129,8 +138,32 @@ export class Spools {
 
   /** Removes every spool at once (a second signal exits without waiting for the asynchronous clean-up). */
   removeAllSync(): void {
-    for (const dir of this.folders) rmSync(dir, { recursive: true, force: true });
+    for (const dir of this.folders) {
+      this.forget(dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
     this.folders.clear();
+  }
+
+  private forget(dir: string): void {
+    this.origins.get(dir)?.();
+    this.origins.delete(dir);
+  }
+}
+
+/**
+ * What a spool is a copy of: stdin by its name, with no stat of its own; a file by its absolute path, with its own
+ * mode, owner and times where a stat reads them (a /proc file: its kernel-made ones).
+ */
+async function originOf(arg: string): Promise<SpoolOrigin> {
+  if (arg === STDIN) return { filepath: 'stdin' };
+  const filepath = resolve(arg);
+  try {
+    const info = await stat(arg);
+    const { mode, uid, gid, mtimeMs, atimeMs, ctimeMs } = info;
+    return { filepath, stat: { mode, uid, gid, mtimeMs, atimeMs, ctimeMs } };
+  } catch {
+    return { filepath };
   }
 }
 

@@ -8,6 +8,8 @@ import {
   hashStream,
   httpError,
   isErrorCode,
+  isUfsError,
+  toUfsError,
   type ErrorContext,
   type UploadSource,
 } from '@org/core';
@@ -17,6 +19,7 @@ import { parseJson } from '../kit/http-upload.js';
 import { multipartBody } from '../http/multipart.js';
 import { header, httpStream, readText, excerpt, type HttpBody } from '../http/transport.js';
 import { optionOrEnv, type Env } from '../env.js';
+import { spoolOrigin } from '../source.js';
 import type { ProviderCallOptions } from '../types.js';
 
 /** The parts of a `put_file` answer (PutPlace `FileMetadataUploadResponse`) the provider relies on. */
@@ -70,9 +73,13 @@ function sha256Of(source: UploadSource, signal: AbortSignal | undefined): Promis
   return pending;
 }
 
-/** The catalogue record sent with `put_file`: the file's own stat when it is a local file. */
+/**
+ * The catalogue record sent with `put_file`: the file's own stat when it is a local file; for a spooled copy (stdin,
+ * a /proc file) the stat of what it is a copy of, when one could be read, never the temporary file's.
+ */
 async function fileRecord(ctx: SendContext, sha256: string, filepath: string, hostname: string) {
-  const info = ctx.source.path ? await stat(ctx.source.path) : undefined;
+  const origin = spoolOrigin(ctx.source.path);
+  const info = origin ? origin.stat : ctx.source.path ? await stat(ctx.source.path) : undefined;
   const now = Date.now() / 1000;
   return {
     filepath,
@@ -91,7 +98,7 @@ async function fileRecord(ctx: SendContext, sha256: string, filepath: string, ho
 
 interface ServerCall {
   url: string;
-  method: 'POST' | 'DELETE';
+  method: 'POST' | 'PUT' | 'HEAD' | 'DELETE';
   key: string;
   headers?: Record<string, string>;
   body?: HttpBody;
@@ -119,8 +126,10 @@ async function serverCall(call: ServerCall): Promise<{ status: number; text: str
   if (reply.status < 300) return { status: reply.status, text };
   const answer = parseJson(text) as { detail?: unknown; code?: unknown; retryable?: unknown } | undefined;
   const detail = typeof answer?.detail === 'string' ? answer.detail.replace(/^\[ufs\]\s*/, '') : excerpt(text);
+  // A HEAD answer has no body: its refusal is said in words.
+  const said = detail || (reply.status === 401 ? 'the API key was refused' : '');
   const hint = reply.status === 401 ? ' (check UFS_API_KEY)' : '';
-  const error = httpError(reply.status, `${detail}${hint}`, call.context, header(reply.headers, 'retry-after'));
+  const error = httpError(reply.status, `${said}${hint}`, call.context, header(reply.headers, 'retry-after'));
   if (!isErrorCode(answer?.code) || answer.code === error.code) throw error;
   throw new UfsError(answer.code, error.message, {
     context: error.context,
@@ -158,13 +167,105 @@ async function share(ctx: SendContext, key: string, sha256: string): Promise<{ u
   return { url: `${ctx.baseUrl}${answer.url}`, expiresAt };
 }
 
+/** `HEAD /files/{sha256}/content`: whether the server holds verified content of the hash (the empty content always). */
+async function contentHeld(ctx: SendContext, key: string, sha256: string): Promise<boolean> {
+  if (ctx.source.size === 0) return true;
+  try {
+    await serverCall({
+      url: `${ctx.baseUrl}/files/${sha256}/content`,
+      method: 'HEAD',
+      key,
+      ctx,
+      context: { ...ctx.context, operation: 'upload (content check)' },
+    });
+    return true;
+  } catch (err) {
+    if (isUfsError(err) && err.code === 'NOT_FOUND') return false;
+    throw err;
+  }
+}
+
+/** `PUT /files/{sha256}/content`: the content by its hash, as a raw streamed body, before any record names it. */
+async function putContent(ctx: SendContext, key: string, sha256: string): Promise<void> {
+  const sent = await serverCall({
+    url: `${ctx.baseUrl}/files/${sha256}/content`,
+    method: 'PUT',
+    key,
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(ctx.source.size) },
+    body: ctx.bytes({ reuseBuffers: true }),
+    ctx,
+    context: { ...ctx.context, operation: 'upload (content)' },
+  });
+  const answer = parseJson(sent.text) as { sha256?: unknown } | undefined;
+  if (answer?.sha256 !== sha256) {
+    throw new UfsError(
+      'UNEXPECTED',
+      `${describeContext(ctx.context)} PUT content answered HTTP ${sent.status} without confirming ${sha256}: ${JSON.stringify(excerpt(sent.text))}`,
+      { context: { ...ctx.context, status: sent.status }, retryable: false },
+    );
+  }
+}
+
+/** `POST /upload_file/{sha256}`: the content of the record just put (multipart field `file`, streamed). */
+async function uploadFileContent(
+  ctx: SendContext,
+  key: string,
+  sha256: string,
+  hostname: string,
+  filepath: string,
+): Promise<void> {
+  const form = multipartBody([], {
+    field: 'file',
+    filename: ctx.source.filename,
+    contentType: ctx.source.contentType ?? 'application/octet-stream',
+    size: ctx.source.size,
+    bytes: ctx.bytes({ reuseBuffers: true }),
+  });
+  const query = new URLSearchParams({ hostname, filepath });
+  const uploaded = await serverCall({
+    url: `${ctx.baseUrl}/upload_file/${sha256}?${query}`,
+    method: 'POST',
+    key,
+    headers: { 'content-type': form.contentType, 'content-length': String(form.contentLength) },
+    body: form.body,
+    ctx,
+    context: { ...ctx.context, operation: 'upload (upload_file)' },
+  });
+  const answer = parseJson(uploaded.text) as { sha256?: unknown } | undefined;
+  if (answer?.sha256 !== sha256) {
+    throw new UfsError(
+      'UNEXPECTED',
+      `${describeContext(ctx.context)} upload_file answered HTTP ${uploaded.status} without confirming ${sha256}: ${JSON.stringify(excerpt(uploaded.text))}`,
+      { context: { ...ctx.context, status: uploaded.status }, retryable: false },
+    );
+  }
+}
+
+/**
+ * Content first, record last: the record of (hostname, filepath) is replaced only once the server holds the content
+ * and its signed URL is made, so an upload that fails (over the server's size limit, bad bytes, a share refused)
+ * leaves the catalogue as it was — the path's earlier record, and the content and links it keeps alive, untouched.
+ * Content put without a record is kept for the server's gc grace period (then removed if nothing refers to it). This
+ * needs no undo, so no race with another client updating the same path (a restore could overwrite its record).
+ */
 async function send(ctx: SendContext) {
   const key = apiKeyOf(ctx.options, ctx.env) ?? '';
   shareSeconds(ctx.options.expire); // a bad expire fails before anything is sent
   const hostname = stringOption(ctx.options.hostname) ?? osHostname();
+  const origin = spoolOrigin(ctx.source.path);
   const filepath =
-    stringOption(ctx.options.filepath) ?? (ctx.source.path ? resolve(ctx.source.path) : ctx.source.filename);
+    stringOption(ctx.options.filepath) ??
+    (origin ? origin.filepath : ctx.source.path ? resolve(ctx.source.path) : ctx.source.filename);
   const sha256 = await sha256Of(ctx.source, ctx.signal);
+
+  const held = await contentHeld(ctx, key, sha256);
+  if (held) {
+    // The server already holds these bytes (dedup): nothing to send.
+    ctx.progress(ctx.source.size);
+  } else {
+    await putContent(ctx, key, sha256);
+  }
+  const { url, expiresAt } = await share(ctx, key, sha256);
 
   const put = await serverCall({
     url: `${ctx.baseUrl}/put_file`,
@@ -183,49 +284,31 @@ async function send(ctx: SendContext) {
       { context: { ...ctx.context, status: put.status }, retryable: false },
     );
   }
-
   if (record.upload_required) {
-    const form = multipartBody([], {
-      field: 'file',
-      filename: ctx.source.filename,
-      contentType: ctx.source.contentType ?? 'application/octet-stream',
-      size: ctx.source.size,
-      bytes: ctx.bytes({ reuseBuffers: true }),
-    });
-    const query = new URLSearchParams({ hostname, filepath });
-    const uploaded = await serverCall({
-      url: `${ctx.baseUrl}/upload_file/${sha256}?${query}`,
-      method: 'POST',
-      key,
-      headers: { 'content-type': form.contentType, 'content-length': String(form.contentLength) },
-      body: form.body,
-      ctx,
-      context: { ...ctx.context, operation: 'upload (upload_file)' },
-    });
-    const answer = parseJson(uploaded.text) as { sha256?: unknown } | undefined;
-    if (answer?.sha256 !== sha256) {
+    // The content went in between (unreferenced content older than the gc grace period, collected meanwhile): the
+    // record is in place now, so its content is uploaded for it. Should that fail, the record stays without content.
+    try {
+      await uploadFileContent(ctx, key, sha256, hostname, filepath);
+    } catch (err) {
+      const error = toUfsError(err, ctx.context);
       throw new UfsError(
-        'UNEXPECTED',
-        `${describeContext(ctx.context)} upload_file answered HTTP ${uploaded.status} without confirming ${sha256}: ${JSON.stringify(excerpt(uploaded.text))}`,
-        { context: { ...ctx.context, status: uploaded.status }, retryable: false },
+        error.code,
+        `${error.message}; the server's record of ${hostname}:${filepath} (${record._id}) was already replaced by this upload's and is left without content (its content was removed while the record was put): upload the file again, or delete that record`,
+        { context: { ...error.context, recordId: record._id }, cause: err, retryable: error.retryable },
       );
     }
-  } else {
-    // The server already holds these bytes (dedup): nothing to send.
-    ctx.progress(ctx.source.size);
   }
-  const { url, expiresAt } = await share(ctx, key, sha256);
   return { url, expiresAt, deleteToken: record._id };
 }
 
 /**
- * A ufs dedup server (`@org/server`, PutPlace API), over HTTP only: the file is hashed (SHA-256, streaming), its
- * record is sent with `POST /put_file` (hostname, filepath, size, mode, owner, times), and the content is uploaded
- * (`POST /upload_file/{sha256}`, multipart field `file`, streamed) only when the server answers `upload_required`;
- * otherwise the server already has those bytes and nothing is sent. Then `POST /files/{sha256}/share` (with
- * `expires_in` from `expire`, any duration up to 30 days; server default 7 days) answers a signed URL
- * `/files/{sha256}/content?expires=&signature=`: the result is that URL made absolute, which serves the bytes to
- * anyone with the link (no key) until `expiresAt`. Delete removes the record (`DELETE /files/{id}`); the content
+ * A ufs dedup server (`@org/server`, PutPlace API), over HTTP only: the file is hashed (SHA-256, streaming); unless
+ * the server already holds those bytes (`HEAD /files/{sha256}/content`: dedup, nothing sent) the content is sent by
+ * its hash (`PUT /files/{sha256}/content`, raw body, streamed); `POST /files/{sha256}/share` (with `expires_in` from
+ * `expire`, any duration up to 30 days; server default 7 days) answers a signed URL
+ * `/files/{sha256}/content?expires=&signature=`; last, its record is sent with `POST /put_file` (hostname, filepath,
+ * size, mode, owner, times), so a failed upload leaves the catalogue as it was. The result is the signed URL made
+ * absolute, which serves the bytes to anyone with the link (no key) until `expiresAt`. Delete removes the record (`DELETE /files/{id}`); the content
  * goes at the server's next gc when no other record refers to it (the link then answers 404).
  */
 export default defineProvider({

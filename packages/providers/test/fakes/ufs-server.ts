@@ -66,7 +66,8 @@ export class UfsProxy extends FakeService {
   constructor(target: string) {
     const upstream = new URL(target);
     super('ufs-proxy', async (req, res, url) => {
-      if (req.method === 'POST' && this.faultPath.test(url.pathname)) {
+      // POST (put_file, upload_file, share) and PUT (content by hash).
+      if ((req.method === 'POST' || req.method === 'PUT') && this.faultPath.test(url.pathname)) {
         if (await this.intercept(req, res)) return;
         if (url.pathname === '/put_file' && this.takeEmpty()) {
           await drain(req);
