@@ -6,6 +6,7 @@ import { bindToken, tokenOf, type CursorListing } from '../../util/paginate.js';
 import { listedBlobEntry } from '../../util/key-names.js';
 import { mtimeIn } from '../../util/mtime-metadata.js';
 import { folderEntry } from '../../util/entries.js';
+import { blobTreePage, unreadableMarker } from '../../util/blob-tree.js';
 
 /** Azure returns at most 5000 entries per page. */
 const MAX_PAGE = 5000;
@@ -54,8 +55,9 @@ export interface ListRequest {
 }
 
 /**
- * One page of the folder `key`: blobs and common prefixes (synthesised folders) one level down, or every blob below
- * when recursive. Zero-byte folder markers that other tools create (`name/`) are not files and are skipped.
+ * One page of the folder `key`: blobs and common prefixes (synthesised folders) one level down, or, recursive, every
+ * blob below and each folder they lie in (before its first entry, as S3 lists them: see util/blob-tree.ts). Zero-byte
+ * folder markers that other tools create (`name/`) are not files: they list as their folder.
  */
 export async function listPage(
   container: ContainerClient,
@@ -73,35 +75,42 @@ export async function listPage(
     ...(request.refuse ? { refuse: request.refuse } : {}),
   };
   const token = request.cursor === undefined ? undefined : tokenOf(request.cursor, listing);
+  if (request.recursive) {
+    const tree = await blobTreePage<BlobItem>({
+      key,
+      prefix,
+      pageSize: maxPageSize,
+      state: token,
+      fetch: async (continuationToken) => {
+        const pages = container
+          .listBlobsFlat({ prefix, includeMetadata: true, abortSignal: request.signal })
+          .byPage({ maxPageSize, ...(continuationToken ? { continuationToken } : {}) });
+        const { value: page } = await pages.next();
+        return { items: page?.segment.blobItems ?? [], next: page?.continuationToken };
+      },
+      name: (item) => item.name,
+      fileEntry: (item) => listedEntry(paths, item.name, request.site, (k) => fileEntry(k, item)),
+      markerEntry: (item) => unreadableMarker(listedEntry(paths, item.name, request.site, folderEntry)),
+    });
+    return tree.state === undefined
+      ? { entries: tree.entries }
+      : { entries: tree.entries, cursor: bindToken(tree.state, listing) };
+  }
   const byPage = { maxPageSize, ...(token ? { continuationToken: token } : {}) };
   const entries: EntryStat[] = [];
   let continuation: string | undefined;
-  if (request.recursive) {
-    const pages = container
-      .listBlobsFlat({ prefix, includeMetadata: true, abortSignal: request.signal })
-      .byPage(byPage);
-    const { value: page } = await pages.next();
-    if (page) {
-      for (const item of page.segment.blobItems) {
-        if (!item.name.endsWith('/'))
-          entries.push(listedEntry(paths, item.name, request.site, (k) => fileEntry(k, item)));
-      }
-      continuation = page.continuationToken;
+  const pages = container
+    .listBlobsByHierarchy('/', { prefix, includeMetadata: true, abortSignal: request.signal })
+    .byPage(byPage);
+  const { value: page } = await pages.next();
+  if (page) {
+    for (const p of page.segment.blobPrefixes ?? [])
+      entries.push(listedEntry(paths, p.name, request.site, folderEntry));
+    for (const item of page.segment.blobItems) {
+      if (!item.name.endsWith('/'))
+        entries.push(listedEntry(paths, item.name, request.site, (k) => fileEntry(k, item)));
     }
-  } else {
-    const pages = container
-      .listBlobsByHierarchy('/', { prefix, includeMetadata: true, abortSignal: request.signal })
-      .byPage(byPage);
-    const { value: page } = await pages.next();
-    if (page) {
-      for (const p of page.segment.blobPrefixes ?? [])
-        entries.push(listedEntry(paths, p.name, request.site, folderEntry));
-      for (const item of page.segment.blobItems) {
-        if (!item.name.endsWith('/'))
-          entries.push(listedEntry(paths, item.name, request.site, (k) => fileEntry(k, item)));
-      }
-      continuation = page.continuationToken;
-    }
+    continuation = page.continuationToken;
   }
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return continuation ? { entries, cursor: bindToken(continuation, listing) } : { entries };

@@ -1,4 +1,4 @@
-import type { Bucket, FileMetadata } from '@google-cloud/storage';
+import type { Bucket, File, FileMetadata } from '@google-cloud/storage';
 import type { EntryStat, Key, ListPage, UfsError, VersionInfo } from '@org/core';
 import type { ErrorSite } from '../../errors.js';
 import type { BlobPaths } from '../../util/blob-paths.js';
@@ -6,6 +6,7 @@ import { bindToken, tokenOf, type CursorListing } from '../../util/paginate.js';
 import { listedBlobEntry } from '../../util/key-names.js';
 import { mtimeIn, withoutMtime } from '../../util/mtime-metadata.js';
 import { folderEntry } from '../../util/entries.js';
+import { blobTreePage, unreadableMarker } from '../../util/blob-tree.js';
 
 /** objects.list returns at most 1000 entries (items + prefixes) per page. */
 const MAX_PAGE = 1000;
@@ -59,8 +60,9 @@ export interface ListRequest {
 }
 
 /**
- * One page of the folder `key`: objects and common prefixes (synthesised folders) one level down, or every object
- * below when recursive. Zero-byte folder placeholders (`name/`, made by the console) are not files and are skipped.
+ * One page of the folder `key`: objects and common prefixes (synthesised folders) one level down, or, recursive,
+ * every object below and each folder they lie in (before its first entry, as S3 lists them: see util/blob-tree.ts).
+ * Zero-byte folder placeholders (`name/`, made by the console) are not files: they list as their folder.
  */
 export async function listPage(bucket: Bucket, paths: BlobPaths, key: Key, request: ListRequest): Promise<ListPage> {
   // The cursor belongs to this folder (bucket, prefix) and this kind of listing: another is refused.
@@ -71,16 +73,41 @@ export async function listPage(bucket: Bucket, paths: BlobPaths, key: Key, reque
     ...(request.refuse ? { refuse: request.refuse } : {}),
   };
   const token = request.cursor === undefined ? undefined : tokenOf(request.cursor, listing);
+  const prefix = paths.folder(key);
+  const maxResults = Math.min(Math.max(1, request.pageSize ?? MAX_PAGE), MAX_PAGE);
+  if (request.recursive) {
+    const tree = await blobTreePage<File>({
+      key,
+      prefix,
+      pageSize: maxResults,
+      state: token,
+      fetch: async (pageToken) => {
+        const [files, next] = await bucket.getFiles({
+          prefix,
+          maxResults,
+          autoPaginate: false,
+          ...(pageToken ? { pageToken } : {}),
+        });
+        return { items: files, next: (next as { pageToken?: string } | null | undefined)?.pageToken };
+      },
+      name: (file) => file.name,
+      fileEntry: (file) => listedEntry(paths, file.name, request.site, (k) => objectEntry(k, file.metadata)),
+      markerEntry: (file) => unreadableMarker(listedEntry(paths, file.name, request.site, folderEntry)),
+    });
+    return tree.state === undefined
+      ? { entries: tree.entries }
+      : { entries: tree.entries, cursor: bindToken(tree.state, listing) };
+  }
   const [files, next, response] = await bucket.getFiles({
-    prefix: paths.folder(key),
-    ...(request.recursive ? {} : { delimiter: '/' }),
-    maxResults: Math.min(Math.max(1, request.pageSize ?? MAX_PAGE), MAX_PAGE),
+    prefix,
+    delimiter: '/',
+    maxResults,
     autoPaginate: false,
     ...(token ? { pageToken: token } : {}),
   });
   const entries: EntryStat[] = [];
-  for (const prefix of (response as { prefixes?: string[] } | undefined)?.prefixes ?? []) {
-    entries.push(listedEntry(paths, prefix, request.site, folderEntry));
+  for (const folder of (response as { prefixes?: string[] } | undefined)?.prefixes ?? []) {
+    entries.push(listedEntry(paths, folder, request.site, folderEntry));
   }
   for (const file of files) {
     if (!file.name.endsWith('/'))
@@ -112,9 +139,12 @@ export async function* namesBelow(bucket: Bucket, paths: BlobPaths, key: Key): A
   } while (pageToken);
 }
 
-/** Every generation of exactly this object, newest first (noncurrent ones carry `timeDeleted`). */
+/**
+ * Every generation of exactly this object, newest first. A noncurrent one (GCS has no delete markers) carries when it
+ * stopped being current, its `timeDeleted` (replaced or deleted), as `noncurrentSince`: `asOf` reads it.
+ */
 export async function generationsOf(bucket: Bucket, name: string): Promise<VersionInfo[]> {
-  const versions: VersionInfo[] = [];
+  const versions: (VersionInfo & { noncurrentSince?: Date })[] = [];
   let pageToken: string | undefined;
   do {
     const [files, next] = await bucket.getFiles({
@@ -127,7 +157,7 @@ export async function generationsOf(bucket: Bucket, name: string): Promise<Versi
     for (const file of files) {
       if (file.name !== name) continue;
       const m = file.metadata;
-      const version: VersionInfo = {
+      const version: VersionInfo & { noncurrentSince?: Date } = {
         versionId: String(m.generation),
         isLatest: !m.timeDeleted,
         isDeleteMarker: false,
@@ -135,6 +165,7 @@ export async function generationsOf(bucket: Bucket, name: string): Promise<Versi
       };
       if (m.updated) version.mtime = new Date(m.updated);
       if (m.etag) version.etag = m.etag;
+      if (m.timeDeleted) version.noncurrentSince = new Date(m.timeDeleted);
       versions.push(version);
     }
     pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
