@@ -27,13 +27,23 @@ export async function versionsOf(node: StorageNode): Promise<VersionInfo[]> {
   );
 }
 
-/** The node as it was at `date`: the newest version written at or before it. NOT_FOUND when there was none then. */
+/**
+ * A version as a backend without delete markers lists it (GCS): a noncurrent one says since when (its `timeDeleted`:
+ * replaced or deleted then), so that a deletion ends its lifetime as a delete marker does elsewhere.
+ */
+type DatedVersion = VersionInfo & { noncurrentSince?: Date };
+
+/**
+ * The node as it was at `date`: the newest version written at or before it, unless it had stopped being current by
+ * then (a delete marker is newer, or, without delete markers, its `noncurrentSince`). NOT_FOUND when there was none.
+ */
 export async function asOfNode(node: StorageNode, date: Date): Promise<StorageNode> {
   if (!(date instanceof Date) || Number.isNaN(date.getTime()))
     throw invalidInput(siteOf(node), 'asOf', node.path, `the date must be a valid Date, not ${describedValue(date)}`);
-  const versions = await versionsOf(node);
+  const versions: DatedVersion[] = await versionsOf(node);
   const at = versions.find((v) => v.mtime !== undefined && v.mtime.getTime() <= date.getTime());
-  if (!at || at.isDeleteMarker)
+  const ended = at?.noncurrentSince instanceof Date && at.noncurrentSince.getTime() <= date.getTime();
+  if (!at || at.isDeleteMarker || ended)
     throw notFound(siteOf(node), 'asOf', node.path, `no version existed at ${date.toISOString()}`);
   return node.atVersion(at.versionId);
 }
