@@ -18,7 +18,7 @@ interface Entry {
 export default class Ls extends StorageCommand<typeof Ls> {
   static override summary = 'List a folder of a mount (or a local folder).';
   static override description =
-    'PATH is mount:path with mounts from the config file, or a local path. Folders are shown with a trailing "/". With --recursive every file below is listed with its path relative to PATH. Entries are printed as the mount lists them (in its order), never held whole, so a folder of any size lists in constant memory; --json is one array, written entry by entry. A folder whose contents cannot be read is listed (with nothing below it) and reported on stderr; an entry that cannot be read at all (a link in a loop, a refused stat) or a name that can never be a key is reported and left out. The listing goes on, and the exit status is that of those failures.';
+    'PATH is mount:path with mounts from the config file, or a local path. Folders are shown with a trailing "/". With --recursive every file and folder below is listed with its path relative to PATH. Entries are printed as the mount lists them (in its order), never held whole, so a folder of any size lists in constant memory; --json is one array, written entry by entry. A folder whose contents cannot be read is listed (with nothing below it) and reported on stderr; an entry that cannot be read at all (a link in a loop, a refused stat) or a name that can never be a key is reported and left out. The listing goes on, and the exit status is that of those failures.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> photos:2024',
     {
