@@ -11,6 +11,7 @@ import {
   checkFolderDestination,
   copyOptions,
   destinationFor,
+  sameNameRefusals,
   summaryLine,
   type TransferFlags,
 } from './transfer.js';
@@ -50,6 +51,10 @@ export abstract class TransferCommand<T extends typeof Command> extends StorageC
     const storage = await this.storage();
     const dest = await this.node(destArg);
     if (sources.length > 1) await checkFolderDestination(dest, destArg);
+    // Several sources: resolved once here (one that cannot be fails in its turn, below), and the later of two that
+    // would go to one name refused before anything is transferred (see sameNameRefusals).
+    const resolved = sources.length > 1 ? await Promise.all(sources.map((arg) => this.resolvedSource(arg, name))) : [];
+    const refused = await sameNameRefusals(operation, resolved, dest, (full) => storage.displayPath(full));
     // The first Ctrl-C aborts the transfers: each removes its temporary file, then the command ends with 130.
     const interrupt = onInterrupt(() => new UfsError('ABORTED', `[ufs] ${name}: interrupted`));
     const progress = new ProgressLine(progressWanted(this.jsonEnabled()));
@@ -83,11 +88,20 @@ export abstract class TransferCommand<T extends typeof Command> extends StorageC
     };
     let aborted: UfsError | undefined;
     try {
-      for (const srcArg of sources) {
+      for (const [index, srcArg] of sources.entries()) {
         let src: StorageNode | undefined;
         current = { files: 0, bytes: 0, skipped: 0, errors: [] };
+        const refusal = refused.get(index);
+        if (refusal) {
+          total.errors.push({
+            path: refusal.context.path as string,
+            dest: refusal.context.dest as string,
+            error: refusal,
+          });
+          continue;
+        }
         try {
-          src = await this.node(srcArg);
+          src = resolved[index] ?? (await this.node(srcArg));
           if (operation === 'move') refuseDotEnding('mv', srcArg, src.fullpath);
           const target = await destinationFor(src, dest, destArg, sources.length > 1);
           // A moved tree takes its empty folders along (the storage's move does it, unless --include/--exclude).
@@ -126,6 +140,17 @@ export abstract class TransferCommand<T extends typeof Command> extends StorageC
     if (aborted) throw interrupted(aborted, name, result);
     this.setExitStatus(exitCodeForFailures(total.errors.map((e) => e.error)));
     return result;
+  }
+
+  /** A source's node, or undefined when it cannot be one (a bad path; for mv a path ending in "." or ".."). */
+  private async resolvedSource(arg: string, name: 'cp' | 'mv'): Promise<StorageNode | undefined> {
+    try {
+      const node = await this.node(arg);
+      if (name === 'mv') refuseDotEnding('mv', arg, node.fullpath);
+      return node;
+    } catch {
+      return undefined;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { Errors, Flags } from '@oclif/core';
-import { UfsError, formatBytes, readDuration } from '@org/core';
+import { UfsError, formatBytes, isUfsError, readDuration } from '@org/core';
 import type { CopyOptions, CopySummary, StorageNode } from '@org/storage';
 import type { ProgressLine } from '../output/progress.js';
 
@@ -84,6 +84,79 @@ export async function destinationFor(src: StorageNode, dest: StorageNode, destAr
   if (await src.isDir()) return dest;
   const intoFolder = destArg.endsWith('/') || destArg.endsWith(':') || (await dest.isDir());
   return intoFolder ? dest.child(src.basename) : dest;
+}
+
+/**
+ * Several sources go into DEST under their own names (`destinationFor`), so two of one name (`a/x` and `b/x`; `X` and
+ * `x` where the destination does not tell upper from lower case) would go to one place: the later would overwrite
+ * what the earlier had just written, and a move would delete both sources (data lost). Found before anything is
+ * transferred: each later source of a name already taken is refused (INVALID_INPUT naming both; a refused source is
+ * left where it is), as GNU cp and mv will not overwrite a just-created file; the other sources go on. A source that
+ * is not there takes no name (it fails on its own), nor does a mount's root (its contents go to DEST itself); the
+ * same source typed twice is not refused (the same content: cp copies it again, and mv finds it gone). The
+ * index of each refused source → its error; `shown` writes a path for the error's context (`clashesWith`).
+ */
+export async function sameNameRefusals(
+  operation: 'copy' | 'move',
+  sources: ReadonlyArray<StorageNode | undefined>,
+  dest: StorageNode,
+  shown: (fullpath: string) => string,
+): Promise<Map<number, UfsError>> {
+  const ignoresCase = dest.capabilities.caseInsensitive === true;
+  const byName = new Map<string, number[]>();
+  sources.forEach((src, index) => {
+    if (src === undefined || src.isRoot) return;
+    const name = ignoresCase ? src.basename.normalize('NFC').toLowerCase() : src.basename;
+    byName.set(name, [...(byName.get(name) ?? []), index]);
+  });
+  const refusals = new Map<number, UfsError>();
+  for (const indexes of byName.values()) {
+    if (indexes.length < 2) continue;
+    const there = await Promise.all(indexes.map((index) => present(sources[index]!)));
+    const taking = indexes.filter((_, i) => there[i]);
+    if (taking.length < 2) continue;
+    const first = sources[taking[0]!]!;
+    for (const index of taking.slice(1)) {
+      const src = sources[index]!;
+      // The same source typed again is no other content (cp copies it again, mv finds it gone): left as it was.
+      if (src.fullpath === first.fullpath && src.versionId === first.versionId) continue;
+      refusals.set(index, sameNameError(operation, src, first, dest, shown));
+    }
+  }
+  return refusals;
+}
+
+/** Whether a source is there to be transferred: NOT_FOUND is not; any other failure may still take its name. */
+async function present(node: StorageNode): Promise<boolean> {
+  try {
+    await node.stat();
+    return true;
+  } catch (err) {
+    return !(isUfsError(err) && err.code === 'NOT_FOUND');
+  }
+}
+
+function sameNameError(
+  operation: 'copy' | 'move',
+  src: StorageNode,
+  first: StorageNode,
+  dest: StorageNode,
+  shown: (fullpath: string) => string,
+): UfsError {
+  const target = dest.child(src.basename).fullpath;
+  const taken = dest.child(first.basename).fullpath;
+  const not = operation === 'copy' ? 'not copied' : 'not moved, it stays where it is';
+  const why =
+    src.basename === first.basename
+      ? `"${first.fullpath}", an earlier source of the same name, goes to "${taken}", and this one would overwrite it`
+      : `"${first.fullpath}", an earlier source, goes to "${taken}", the same name where case is ignored (the destination does not tell upper from lower case), and this one would overwrite it`;
+  return new UfsError(
+    'INVALID_INPUT',
+    `[ufs] ${operation === 'copy' ? 'cp' : 'mv'} "${src.fullpath}": ${not}: ${why}`,
+    {
+      context: { operation, path: src.fullpath, dest: target, clashesWith: shown(first.fullpath) },
+    },
+  );
 }
 
 /** With several sources DEST must be a folder (or not exist yet): checked once, before anything is transferred. */
