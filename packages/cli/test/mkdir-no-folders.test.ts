@@ -41,7 +41,7 @@ describe('ufs mkdir on Azure (no folders)', () => {
   it('says that nothing was made, and --json says "created": false', async () => {
     const [run, json] = await Promise.all([
       ufs(['mkdir', 'az:reports'], { env }),
-      ufs(['mkdir', '--json', 'az:reports/2024/q1'], { env }),
+      ufs(['mkdir', '--json', '-p', 'az:reports/2024/q1'], { env }),
     ]);
     expect(run.status).toBe(0);
     expect(run.stderr.trim()).toBe(
