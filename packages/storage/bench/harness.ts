@@ -25,7 +25,7 @@ export const settings = {
   concurrency: Math.max(1, Math.floor(positive('UFS_BENCH_CONCURRENCY', 16))),
   /** Small files are spread over this many folders (`d0/…`), so that listings are recursive for real. */
   folders: Math.max(1, Math.floor(positive('UFS_BENCH_FOLDERS', 10))),
-  /** `local`, `s3`, `sftp` or all (default). */
+  /** `local`, `s3`, `sftp`, `list` or all (default). */
   only: process.env.UFS_BENCH_ONLY ?? '',
   /** Comma-separated subject names to run (default all): for profiling one subject. */
   subjects: (process.env.UFS_BENCH_SUBJECTS ?? '').split(',').filter((s) => s !== ''),

@@ -21,9 +21,9 @@ import {
 } from '@org/core';
 import { urlJoiner } from '../../util/join-url.js';
 import { linkEntry } from '../../util/links.js';
-import { decodeCursor, pageFromSequence, type CursorListing } from '../../util/paginate.js';
+import { compareKeys, decodeCursor, encodeCursor, pageSizeOf, type CursorListing } from '../../util/paginate.js';
 import { checkRange, type ByteSource } from '../../util/streams.js';
-import { entryOf, kindOf, walk } from './list.js';
+import { entryOf, kindOf, pageOfWalk, walk, WalkRests, type WalkRest } from './list.js';
 import { LocalPaths, keyBelow, type LocalRoot, type SegmentRoot } from './paths.js';
 import { appendTo, atomicCopy, atomicWrite } from './write.js';
 import { folderEntry } from '../../util/entries.js';
@@ -54,6 +54,8 @@ export class LocalBackend implements StorageBackend {
   readonly protocol = 'local';
   readonly capabilities: BackendCapabilities;
   private readonly paths: LocalPaths;
+  /** Walks stopped after a page, resumed by the next page's cursor (see WalkRests). */
+  private readonly rests = new WalkRests();
 
   constructor(private readonly options: LocalBackendOptions) {
     this.paths = new LocalPaths(options);
@@ -211,23 +213,39 @@ export class LocalBackend implements StorageBackend {
         scope: realRoot,
         refuse: (detail) => this.paths.error('INVALID_INPUT', 'list', key, detail),
       };
+      const size = pageSizeOf(options);
       let after: string[] | undefined;
+      let last: string | undefined;
       if (options.cursor !== undefined) {
-        const last = decodeCursor(options.cursor, listing);
+        last = decodeCursor(options.cursor, listing);
         const prefix = key === '' ? '' : `${key}/`;
         if (!last.startsWith(prefix) || last === prefix)
           throw this.paths.error('INVALID_INPUT', 'list', key, 'the cursor belongs to another listing');
         after = last.slice(prefix.length).split('/');
       }
-      const sequence = walk(real, key, after, {
+      // A page after the first resumes the walk its cursor stopped (each folder read once for the whole listing);
+      // when that walk is gone or its folders changed since, the folders on the way down to the cursor are read again.
+      options.signal?.throwIfAborted();
+      const restId = (cursor: string) => `${real}\u0000${key}\u0000${cursor}`;
+      const rest = options.cursor === undefined ? undefined : await this.rests.take(restId(options.cursor));
+      const keep = (cursor: string, kept: WalkRest) => this.rests.keep(restId(cursor), kept);
+      const cursorOf = (lastKey: string) => encodeCursor(lastKey, listing);
+      if (rest) {
+        rest.options.signal = options.signal;
+        return await pageOfWalk(rest, size, cursorOf, keep);
+      }
+      const walkOptions: WalkRest['options'] = {
         recursive: options.recursive ?? false,
         includeTemporary: options.includeTemporary ?? false,
         realRoot,
         signal: options.signal,
         fail: (err, entryKey) => this.paths.fail(err, 'list', entryKey),
         refuse: (code, entryKey, detail) => this.paths.error(code, 'list', entryKey, detail),
-      });
-      return await pageFromSequence(sequence, options, listing);
+        open: [],
+      };
+      const sequence = walk(real, key, after, walkOptions);
+      const returned = last === undefined ? undefined : (entry: EntryStat) => compareKeys(entry.key, last) <= 0;
+      return await pageOfWalk({ walk: sequence, options: walkOptions }, size, cursorOf, keep, returned);
     } catch (err) {
       throw this.paths.fail(err, 'list', key);
     }

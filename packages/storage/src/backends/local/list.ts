@@ -1,7 +1,8 @@
-import type { Dirent, Stats } from 'node:fs';
+import { channel } from 'node:diagnostics_channel';
+import { stat as statCallback, type Dirent, type Stats } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EntryStat, ErrorCode, UfsError } from '@org/core';
+import type { EntryStat, ErrorCode, ListPage, UfsError } from '@org/core';
 import { linkEntry } from '../../util/links.js';
 import { unreadableEntry, type UnreadableEntry } from '../../util/unreadable.js';
 import { isInside, isMissing } from './paths.js';
@@ -27,13 +28,19 @@ export function entryOf(key: string, stats: Stats): EntryStat {
   };
 }
 
-interface WalkOptions {
+export interface WalkOptions {
   recursive: boolean;
   /** List our temporary files too (see TEMP_NAME), marked `temporary`. */
   includeTemporary?: boolean;
   /** The real root: links resolving outside it are left out of listings. */
   realRoot: string;
+  /** The signal of the page being read (a kept walk gets the signal of each page that resumes it). */
   signal?: AbortSignal;
+  /**
+   * When given, the folders whose entries the walk holds (read, not yet walked to their end), outermost first: what a
+   * kept walk checks before it is resumed (see WalkRests).
+   */
+  open?: FolderStamp[];
   /** The error of one entry, with the mount and key in its context. */
   fail: (err: unknown, key: string) => UfsError;
   /** A refusal of one entry (`detail` says why), with the mount and key in its context. */
@@ -76,6 +83,11 @@ function entryError(err: unknown, key: string, options: WalkOptions): UfsError |
   return error.retryable ? undefined : error;
 }
 
+/** `stat` through the callback API: the promise one costs this thread about twice as much per call. */
+function statOf(path: string): Promise<Stats> {
+  return new Promise((resolve, reject) => statCallback(path, (err, stats) => (err ? reject(err) : resolve(stats))));
+}
+
 async function describe(
   dirent: Dirent,
   path: string,
@@ -102,7 +114,7 @@ async function describe(
     }
     if (!dirent.isFile() && !dirent.isDirectory())
       return refused('UNSUPPORTED', key, `${kindOf(dirent)}, not a file or folder`, options);
-    const stats = await stat(path);
+    const stats = await statOf(path);
     return { entry: entryOf(key, stats), descend: stats.isDirectory() };
   } catch (err) {
     if (isMissing(err)) return undefined;
@@ -135,11 +147,51 @@ function unaddressable(name: string, names: () => Set<string>): string | undefin
   return `the name ${shown(name)} mixes Unicode forms (neither NFC nor NFD): no path names it`;
 }
 
+/**
+ * What a folder was when it was read: a kept walk holding its entries is resumed only while the folder is still the
+ * same (same inode, same change and modification times).
+ */
+export interface FolderStamp {
+  path: string;
+  ino: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  /** `Date.now()` before the folder was read. */
+  readAt: number;
+}
+
+/**
+ * Every folder a listing reads, as `{ path }` (diagnostics_channel `ufs:local:readdir`): how many times a listing
+ * read each folder, for tests and tracing. Costs nothing without a subscriber.
+ */
+export const READDIR_CHANNEL = 'ufs:local:readdir';
+const readdirs = channel(READDIR_CHANNEL);
+
+interface FolderRead {
+  dirents: Dirent[];
+  stamp?: FolderStamp;
+}
+
 /** A folder's entries, our temporary files left out (unless `includeTemporary`), sorted by name. */
-async function readFolder(dir: string, includeTemporary = false): Promise<Dirent[]> {
+async function readFolder(dir: string, options: WalkOptions): Promise<FolderRead> {
+  const readAt = Date.now();
+  // Its stat is taken before it is read: a change between the two leaves a stamp that no longer matches (read again).
+  const stats = options.open ? await stat(dir) : undefined;
+  if (readdirs.hasSubscribers) readdirs.publish({ path: dir });
   const all = await readdir(dir, { withFileTypes: true });
-  const dirents = includeTemporary ? all : all.filter((d) => !TEMP_NAME.test(d.name));
-  return dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const dirents = options.includeTemporary ? all : all.filter((d) => !TEMP_NAME.test(d.name));
+  dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (!stats) return { dirents };
+  return { dirents, stamp: { path: dir, ino: stats.ino, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, readAt } };
+}
+
+/** Entries described ahead of the one being yielded (their stats in flight together): one stat at a time is slow. */
+const LOOKAHEAD = 32;
+
+/** `promise`, its rejection marked handled (it is awaited later, or dropped with the walk). */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /**
@@ -147,53 +199,187 @@ async function readFolder(dir: string, includeTemporary = false): Promise<Dirent
  * entry), which is the order of `compareKeys`. `after` holds the segments of the last key already returned: the walk
  * resumes right after it, reading only the folders on the way down to it. An entry that cannot be described is
  * yielded as an unreadable entry, a folder whose contents cannot be read as a folder marked unreadable (nothing
- * below it), and one removed meanwhile is left out: one entry never ends the listing.
+ * below it), and one removed meanwhile is left out: one entry never ends the listing. Each folder is read once, and
+ * the next entries are described (stat) while one is yielded.
  */
 export async function* walk(
   dir: string,
   dirKey: string,
   after: string[] | undefined,
   options: WalkOptions,
-  read?: Dirent[],
+  read?: FolderRead,
 ): AsyncGenerator<EntryStat> {
   options.signal?.throwIfAborted();
-  const dirents = read ?? (await readFolder(dir, options.includeTemporary));
-  let pending = after;
-  let names: Set<string> | undefined;
-  for (const dirent of dirents) {
-    let emit = true;
-    let childAfter: string[] | undefined;
-    if (pending) {
-      const first = pending[0]!;
-      if (dirent.name < first) continue;
-      if (dirent.name === first) {
-        emit = false;
-        childAfter = pending.length > 1 ? pending.slice(1) : undefined;
-        if (pending.length > 1 && !options.recursive) continue;
+  let folder = read;
+  if (!folder) {
+    folder = await readFolder(dir, options);
+    if (folder.stamp) options.open?.push(folder.stamp);
+  }
+  try {
+    yield* walkRead(dir, dirKey, after, options, folder.dirents);
+  } finally {
+    if (!read && folder.stamp) options.open?.pop();
+  }
+}
+
+async function* walkRead(
+  dir: string,
+  dirKey: string,
+  after: string[] | undefined,
+  options: WalkOptions,
+  dirents: Dirent[],
+): AsyncGenerator<EntryStat> {
+  let start = 0;
+  // The entry named by the cursor: returned already, but (recursive) its folder is walked from `childAfter`.
+  let resumed: number | undefined;
+  let childAfter: string[] | undefined;
+  if (after) {
+    const first = after[0]!;
+    while (start < dirents.length && dirents[start]!.name < first) start++;
+    if (start < dirents.length && dirents[start]!.name === first) {
+      if (!options.recursive) start++;
+      else {
+        resumed = start;
+        childAfter = after.length > 1 ? after.slice(1) : undefined;
       }
-      pending = undefined;
     }
+  }
+  let names: Set<string> | undefined;
+  const describeAt = async (index: number) => {
+    const dirent = dirents[index]!;
     const path = join(dir, dirent.name);
     const key = dirKey === '' ? dirent.name : `${dirKey}/${dirent.name}`;
     const why = unaddressable(dirent.name, () => (names ??= new Set(dirents.map((d) => d.name))));
     const found =
       why === undefined ? await describe(dirent, path, key, options) : refused('INVALID_INPUT', key, why, options);
+    if (found && options.includeTemporary && dirent.isFile() && TEMP_NAME.test(dirent.name))
+      found.entry.temporary = true;
+    return found && { ...found, path, key };
+  };
+  const ahead: ReturnType<typeof describeAt>[] = [];
+  let queued = start;
+  for (let index = start; index < dirents.length; index++) {
+    while (queued < dirents.length && queued < index + LOOKAHEAD) ahead.push(quiet(describeAt(queued++)));
+    const found = await ahead.shift()!;
     if (!found) continue;
-    if (options.includeTemporary && dirent.isFile() && TEMP_NAME.test(dirent.name)) found.entry.temporary = true;
-    let children: Dirent[] | undefined;
+    let children: FolderRead | undefined;
     if (found.descend && options.recursive) {
       // Read before the folder is yielded, so that a folder that cannot be read is yielded with the reason.
       try {
-        children = await readFolder(path, options.includeTemporary);
+        children = await readFolder(found.path, options);
       } catch (err) {
         if (isMissing(err)) continue;
-        const error = entryError(err, key, options);
+        const error = entryError(err, found.key, options);
         if (!error) throw err;
         const unread: UnreadableEntry = { ...found.entry, unreadable: error };
         found.entry = unread;
       }
     }
-    if (emit) yield found.entry;
-    if (children) yield* walk(path, key, childAfter, options, children);
+    // The folder's entries are held from here (a walk kept after its own entry resumes into them).
+    if (children?.stamp) options.open?.push(children.stamp);
+    try {
+      if (index !== resumed) yield found.entry;
+      if (children) yield* walk(found.path, found.key, index === resumed ? childAfter : undefined, options, children);
+    } finally {
+      if (children?.stamp) options.open?.pop();
+    }
   }
+}
+
+/**
+ * How long after a folder's last change its read is trusted to hold all of it: a change in the same tick of the
+ * file system's clock (coarse on some, 2 s on FAT) as the read would leave the folder's times as they were.
+ */
+export const SETTLED_MS = 2000;
+
+/** A walk stopped after a page, to resume at the next page: the entry it peeked at, and the folders it holds. */
+export interface WalkRest {
+  walk: AsyncGenerator<EntryStat>;
+  /** The first entry of the next page (peeked to know there is one). */
+  next: EntryStat;
+  options: WalkOptions & { open: FolderStamp[] };
+}
+
+function settled(stamp: FolderStamp): boolean {
+  return Math.max(stamp.mtimeMs, stamp.ctimeMs) <= stamp.readAt - SETTLED_MS;
+}
+
+async function unchanged(stamp: FolderStamp): Promise<boolean> {
+  const now = await stat(stamp.path).catch(() => undefined);
+  return now?.ino === stamp.ino && now.mtimeMs === stamp.mtimeMs && now.ctimeMs === stamp.ctimeMs;
+}
+
+function end(rest: WalkRest): void {
+  rest.walk.return(undefined).catch(() => undefined);
+}
+
+/**
+ * Walks kept between the pages of listings (as the SFTP backend keeps the rest of a folder it read whole): a listing
+ * read page after page reads each folder once, not once a page. A rest is taken once, by the cursor its page
+ * returned, and only while every folder it holds is unchanged since it was read; else (expired, evicted, changed, or
+ * read too soon after its last change) the next page walks again from the cursor, as without it. A rest holds what
+ * the walk holds: the names of the folders on its way down.
+ */
+export class WalkRests {
+  readonly #rests = new Map<string, { rest: WalkRest; timer: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly ttlMs = 30_000,
+    private readonly max = 16,
+  ) {}
+
+  /** Keeps `rest` for the page after `cursor`; a rest holding a folder read right after it changed is not kept. */
+  keep(id: string, rest: WalkRest): void {
+    if (!rest.options.open.every(settled)) return end(rest);
+    this.#drop(id);
+    if (this.#rests.size >= this.max) this.#drop(this.#rests.keys().next().value!);
+    const timer = setTimeout(() => this.#drop(id), this.ttlMs);
+    timer.unref();
+    this.#rests.set(id, { rest, timer });
+  }
+
+  /** The rest kept under `id`, once, when the folders it holds are unchanged. */
+  async take(id: string): Promise<WalkRest | undefined> {
+    const kept = this.#rests.get(id);
+    if (!kept) return undefined;
+    this.#rests.delete(id);
+    clearTimeout(kept.timer);
+    const same = await Promise.all(kept.rest.options.open.map(unchanged));
+    if (same.every(Boolean)) return kept.rest;
+    end(kept.rest);
+    return undefined;
+  }
+
+  #drop(id: string): void {
+    const kept = this.#rests.get(id);
+    if (!kept) return;
+    this.#rests.delete(id);
+    clearTimeout(kept.timer);
+    end(kept.rest);
+  }
+}
+
+/**
+ * One page of a walk (a new one, or a kept one with its peeked entry first): `size` entries and, when one more
+ * follows, the cursor made by `cursorOf` from the last, under which `keep` keeps the walk for the next page. `skip`
+ * leaves out entries a new walk gives that the cursor already returned.
+ */
+export async function pageOfWalk(
+  from: { walk: AsyncGenerator<EntryStat>; next?: EntryStat; options: WalkRest['options'] },
+  size: number,
+  cursorOf: (lastKey: string) => string,
+  keep: (cursor: string, rest: WalkRest) => void,
+  skip?: (entry: EntryStat) => boolean,
+): Promise<ListPage> {
+  const entries: EntryStat[] = from.next ? [from.next] : [];
+  for (let step = await from.walk.next(); step.done !== true; step = await from.walk.next()) {
+    if (skip?.(step.value)) continue;
+    if (entries.length === size) {
+      const cursor = cursorOf(entries[size - 1]!.key);
+      keep(cursor, { walk: from.walk, next: step.value, options: from.options });
+      return { entries, cursor };
+    }
+    entries.push(step.value);
+  }
+  return { entries };
 }
