@@ -23,6 +23,7 @@ import pLimit from 'p-limit';
 import { gcsStatus, isMissingBucket, mapGcsError } from './errors.js';
 import { abortError, guardedDownload } from './read-stream.js';
 import { tagRequests, watchDownload, type DownloadWatch } from './request-tags.js';
+import { watchWrite } from './write-requests.js';
 import { generationsOf, hasChildren, listPage, namesBelow, objectEntry, storedMetadata } from './list.js';
 import { keyContext, keyError, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
@@ -173,11 +174,17 @@ export class GcsBackend implements StorageBackend {
     options: WriteOptions = {},
   ): Promise<WriteResult> {
     const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
+    const { signal } = options;
+    let onAbort: (() => void) | undefined;
     try {
       requireFileKey(key, this.site, 'write');
-      options.signal?.throwIfAborted();
+      signal?.throwIfAborted();
       const file = this.bucket.file(this.paths.blob(key));
-      const small = options.size !== undefined && options.size <= this.settings.resumableThreshold;
+      // The SDK's upload never cancels its HTTP request when destroyed: an abort cancels the write's requests itself.
+      const requests = watchWrite(file);
+      // The SDK's one-request upload cannot be cancelled (its HTTP client takes no signal): with a signal, a
+      // resumable upload, whose requests go through the watch above.
+      const small = !signal && options.size !== undefined && options.size <= this.settings.resumableThreshold;
       const sink = file.createWriteStream({
         resumable: !small,
         // GCS computes the MD5 of every upload; checking it is ~25× cheaper than the SDK's JS CRC32C default.
@@ -198,8 +205,19 @@ export class GcsBackend implements StorageBackend {
           done(null, chunk);
         },
       });
-      if (options.signal) await pipeline(input, counter, sink, { signal: options.signal });
-      else await pipeline(input, counter, sink);
+      const writing = pipeline(input, counter, sink);
+      if (signal) {
+        onAbort = () => {
+          // Once the request that makes the object is out whole, only its answer tells whether the object was made:
+          // the write goes on and reports it (as S3's CompleteMultipartUpload), never "aborted" for an object made.
+          if (requests.committed()) return;
+          // A reason the SDK does not retry; the server never gets the end of the upload, so nothing is made.
+          requests.cancel(Object.assign(abortError(signal), { code: 'ABORT_ERR' }));
+          counter.destroy(abortError(signal));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      await writing;
       const m = file.metadata;
       const result: WriteResult = { key, size: m.size !== undefined ? Number(m.size) : loaded };
       if (m.etag) result.etag = m.etag;
@@ -207,7 +225,9 @@ export class GcsBackend implements StorageBackend {
       return result;
     } catch (err) {
       input.destroy();
-      throw this.fail(options.signal?.aborted ? abortError(options.signal) : err, 'write', key);
+      throw this.fail(signal?.aborted ? abortError(signal) : err, 'write', key);
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 
