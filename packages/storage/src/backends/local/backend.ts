@@ -1,5 +1,5 @@
 import { constants, type Stats } from 'node:fs';
-import { access, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { access, lstat, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -25,6 +25,7 @@ import { compareKeys, decodeCursor, encodeCursor, pageSizeOf, type CursorListing
 import { checkRange, type ByteSource } from '../../util/streams.js';
 import { entryOf, kindOf, pageOfWalk, walk, WalkRests, type WalkRest } from './list.js';
 import { LocalPaths, keyBelow, type LocalRoot, type SegmentRoot } from './paths.js';
+import { removeTree } from './remove-tree.js';
 import { appendTo, atomicCopy, atomicWrite } from './write.js';
 import { folderEntry } from '../../util/entries.js';
 
@@ -263,7 +264,7 @@ export class LocalBackend implements StorageBackend {
         let first: UfsError | undefined;
         for (const name of (await readdir(entry.path)).sort()) {
           const child = key ? `${key}/${name}` : name;
-          await rm(join(entry.path, name), { recursive: true, force: true }).catch((err: unknown) => {
+          await removeTree(join(entry.path, name)).catch((err: unknown) => {
             first ??= this.paths.fail(err, 'delete', keyBelow(child, join(entry.path, name), err));
           });
         }
@@ -275,7 +276,7 @@ export class LocalBackend implements StorageBackend {
       if (!stats.isDirectory()) return await unlink(entry.path);
       if (options.recursive) {
         // The entry that could not be removed is named (`a/locked`), not only the folder asked for (`a`).
-        return await rm(entry.path, { recursive: true, force: true }).catch((err: unknown) => {
+        return await removeTree(entry.path).catch((err: unknown) => {
           throw this.paths.fail(err, 'delete', keyBelow(key, entry.path, err));
         });
       }
