@@ -1,9 +1,11 @@
 import { UfsError } from '@org/core';
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, MAX_SHUTDOWN_TIMEOUT_MS, parseCorsOrigins } from '@org/server';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, MAX_DURATION_MS, MAX_SHUTDOWN_TIMEOUT_MS, parseCorsOrigins } from '@org/server';
 import { z } from 'zod';
 import { listenHost, storageUrl, wholeNumber, withoutEmptyValues } from './env.js';
 
 const CORS_VARIABLE = 'UFS_TUS_CORS_ORIGIN';
+/** The longest duration in seconds (the server's MAX_DURATION_MS: ten years). */
+const MAX_DURATION_SECONDS = MAX_DURATION_MS / 1000;
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -60,11 +62,29 @@ const envSchema = z.object({
   /** Requests per minute per API key (0 disables). */
   UFS_RATE_LIMIT_PER_MINUTE: wholeNumber({ unit: 'requests', min: 0, example: '60000' }).default(60_000),
   /** How long a replica reuses an API key record it read (revocation reaches other replicas within this). */
-  UFS_KEY_CACHE_MS: wholeNumber({ unit: 'milliseconds', min: 0, example: '1000' }).default(1000),
+  UFS_KEY_CACHE_MS: wholeNumber({
+    unit: 'milliseconds',
+    min: 0,
+    max: 86_400_000,
+    example: '1000',
+    maxMessage: 'must be at most 86400000 (a day)',
+  }).default(1000),
   /** Content younger than this is never garbage-collected. */
-  UFS_GC_GRACE_SECONDS: wholeNumber({ unit: 'seconds', min: 0, example: '3600' }).default(3600),
+  UFS_GC_GRACE_SECONDS: wholeNumber({
+    unit: 'seconds',
+    min: 0,
+    max: MAX_DURATION_SECONDS,
+    example: '3600',
+    maxMessage: `must be at most ${MAX_DURATION_SECONDS} (ten years)`,
+  }).default(3600),
   /** Lifetime of an unfinished tus upload. */
-  UFS_UPLOAD_EXPIRY_SECONDS: wholeNumber({ unit: 'seconds', min: 1, example: '86400' }).default(86_400),
+  UFS_UPLOAD_EXPIRY_SECONDS: wholeNumber({
+    unit: 'seconds',
+    min: 1,
+    max: MAX_DURATION_SECONDS,
+    example: '86400',
+    maxMessage: `must be at most ${MAX_DURATION_SECONDS} (ten years)`,
+  }).default(86_400),
   /** Serve /metrics without an API key. */
   UFS_PUBLIC_METRICS: flag.default(false),
   /** HMAC secret of signed content URLs (POST /files/{sha256}/share); default: one generated once in the store. */

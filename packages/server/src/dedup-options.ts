@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { UfsError, type StorageBackend } from '@org/core';
+import { DEFAULT_BODY_IDLE_TIMEOUT_MS } from './content/request-body.js';
 import { parseCorsOrigins } from './http/cors.js';
 import type { MetadataStore } from './store/store.js';
 
@@ -18,24 +19,31 @@ export interface DedupModuleOptions {
    * anyone may read: it names only the mount's protocol.
    */
   contentDescription?: string;
-  /** Largest accepted upload in bytes (413 past it). Default 10 GiB. */
+  /** Largest accepted upload in bytes (413 past it), 1 to Number.MAX_SAFE_INTEGER. Default 10 GiB. */
   maxUploadBytes?: number;
   /** Requests per minute per API key, counted in the store (shared by replicas). 0 disables. Default 60,000. */
   rateLimitPerMinute?: number;
-  /** Content younger than this is never garbage-collected, nor are temp objects. Default 1 h. */
+  /** Content younger than this is never garbage-collected, nor are temp objects: 0 to 10 years. Default 1 h. */
   gcGraceMs?: number;
   /** How long a GC/repair claim on a hash lasts before others may take it over. Default 5 min. */
   deleteLeaseMs?: number;
   /** How long an upload waits for a GC of the same hash to finish before answering 503. Default 30 s. */
   waitForGcMs?: number;
-  /** Lifetime of a tus upload session. Default 24 h. */
+  /**
+   * A streamed upload (`PUT /files/{sha256}/content`, `POST /upload_file/{sha256}`, `PATCH /tus/{id}`) whose body sends
+   * no byte for this long has its connection closed, as if its client went away (its temporary object removed; a tus
+   * PATCH keeps what arrived): 1 ms to a day. Keep it well under gcGraceMs (which removes older temporary objects).
+   * Default 90 s.
+   */
+  bodyIdleTimeoutMs?: number;
+  /** Lifetime of a tus upload session: 1 ms to 10 years. Default 24 h. */
   uploadExpiryMs?: number;
   /** `last_used_at` of a key is written at most this often. Default 60 s (0: on every request). */
   keyTouchIntervalMs?: number;
   /**
    * How long a replica may reuse an API key record it read (per key hash) instead of reading it again. Revocation on
    * the same replica is immediate; on other replicas it takes effect within this time. Default 1 s (0: read on every
-   * request).
+   * request; at most a day).
    */
   keyCacheMs?: number;
   /** Serve /metrics without an API key (for Prometheus scrapers). Default false. */
@@ -96,13 +104,29 @@ export function defaultReplicaId(): string {
   return `${host}-${process.pid}`;
 }
 
-/** A whole number of milliseconds within [min, 1 day], or CONFIG_INVALID naming the option. */
-function milliseconds(name: string, value: number | undefined, fallback: number, min: number): number {
+/** A day and ten years in ms: the longest readiness interval, and the longest of the other durations. */
+const DAY_MS = 86_400_000;
+export const MAX_DURATION_MS = 3653 * DAY_MS;
+
+/** A whole number of milliseconds within [min, max] (default: a day), or CONFIG_INVALID naming the option. */
+function milliseconds(name: string, value: number | undefined, fallback: number, min: number, max = DAY_MS): number {
+  return wholeNumber(name, value, fallback, min, max, 'milliseconds');
+}
+
+/** A whole number within [min, max], or CONFIG_INVALID naming the option and the range. */
+function wholeNumber(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  unit: string,
+): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min || value > 86_400_000) {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new UfsError(
       'CONFIG_INVALID',
-      `[ufs] ${name} must be a whole number of milliseconds from ${min} to 86400000 (got ${String(value)})`,
+      `[ufs] ${name} must be a whole number of ${unit} from ${min} to ${max} (got ${String(value)})`,
     );
   }
   return value;
@@ -127,14 +151,29 @@ export function resolveConfig(options: DedupModuleOptions): DedupConfig {
     signingSecret: secret ?? null,
     tusCorsOrigin: parseCorsOrigins(options.tusCorsOrigin),
     contentDescription: options.contentDescription ?? options.content.protocol,
-    maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 ** 3,
-    rateLimitPerMinute: options.rateLimitPerMinute ?? 60_000,
-    gcGraceMs: options.gcGraceMs ?? 3_600_000,
+    maxUploadBytes: wholeNumber(
+      'maxUploadBytes',
+      options.maxUploadBytes,
+      10 * 1024 ** 3,
+      1,
+      Number.MAX_SAFE_INTEGER,
+      'bytes',
+    ),
+    rateLimitPerMinute: wholeNumber(
+      'rateLimitPerMinute',
+      options.rateLimitPerMinute,
+      60_000,
+      0,
+      Number.MAX_SAFE_INTEGER,
+      'requests',
+    ),
+    gcGraceMs: milliseconds('gcGraceMs', options.gcGraceMs, 3_600_000, 0, MAX_DURATION_MS),
     deleteLeaseMs: options.deleteLeaseMs ?? 300_000,
     waitForGcMs: options.waitForGcMs ?? 30_000,
-    uploadExpiryMs: options.uploadExpiryMs ?? 86_400_000,
+    bodyIdleTimeoutMs: milliseconds('bodyIdleTimeoutMs', options.bodyIdleTimeoutMs, DEFAULT_BODY_IDLE_TIMEOUT_MS, 1),
+    uploadExpiryMs: milliseconds('uploadExpiryMs', options.uploadExpiryMs, 86_400_000, 1, MAX_DURATION_MS),
     keyTouchIntervalMs: options.keyTouchIntervalMs ?? 60_000,
-    keyCacheMs: options.keyCacheMs ?? 1000,
+    keyCacheMs: milliseconds('keyCacheMs', options.keyCacheMs, 1000, 0),
     publicMetrics: options.publicMetrics ?? false,
     maxBatch: options.maxBatch ?? 1000,
     readinessCacheMs: milliseconds('readinessCacheMs', options.readinessCacheMs, 2000, 0),

@@ -10,6 +10,11 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
 export const MAX_SHUTDOWN_TIMEOUT_MS = 3_600_000;
 /** How often connections that became idle during a drain are closed. */
 const SWEEP_MS = 50;
+/**
+ * How long a drain waits, once the connections are closed, for handlers still under way to settle (a tus PATCH whose
+ * client was cut off records the offset of the bytes it stored) before the modules' shutdown hooks close the store.
+ */
+export const SETTLE_MS = 5_000;
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 export interface ShutdownOptions {
@@ -40,10 +45,11 @@ export function shutdownTimeout(options: ShutdownOptions): number {
 /**
  * Makes `app.close()` begin with a drain: the server stops accepting connections, closes idle keep-alive connections
  * (and each one that becomes idle; a response sent meanwhile says `Connection: close`), a request that arrives on an
- * open connection gets 503, and requests under way have `timeoutMs` to finish before the connections left are closed.
- * Only then do the modules' shutdown hooks run (their resources are still there for the requests). The drain is the
- * adapter's `beforeClose`, which Nest's close awaits first (Nest runs one close at a time: concurrent calls share it).
- * Call before `app.init()` (it adds a Fastify hook).
+ * open connection gets 503, and requests under way have `timeoutMs` to finish before the connections left are closed;
+ * then handlers still under way (a tus PATCH recording the bytes it stored) get up to SETTLE_MS to settle. Only then
+ * do the modules' shutdown hooks run (their resources are still there for the requests). The drain is the adapter's
+ * `beforeClose`, which Nest's close awaits first (Nest runs one close at a time: concurrent calls share it). Call
+ * before `app.init()` (it adds Fastify hooks; `onRoute` must see the routes as Nest registers them).
  */
 export function useGracefulShutdown(
   app: NestFastifyApplication,
@@ -53,10 +59,41 @@ export function useGracefulShutdown(
   const timeoutMs = shutdownTimeout(options);
   const log = new Logger('ufs.shutdown');
   let draining = false;
-  adapter.getInstance().addHook('onSend', (_request, reply, payload, done) => {
+  const instance = adapter.getInstance();
+  instance.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) void reply.header('connection', 'close');
     done(null, payload);
   });
+  // Every route handler's work (Nest's guards, the handler, its exception filter), tracked until it settles: a
+  // handler may still be storing what arrived after its connection was closed.
+  const handlers = new Set<Promise<unknown>>();
+  instance.addHook('onRoute', (route) => {
+    const handler = route.handler;
+    route.handler = function (this: unknown, ...args: Parameters<typeof handler>) {
+      const result: unknown = handler.apply(this as never, args);
+      if (result instanceof Promise) {
+        const settled = result.then(
+          () => undefined,
+          () => undefined,
+        );
+        handlers.add(settled);
+        void settled.then(() => handlers.delete(settled));
+      }
+      return result as ReturnType<typeof handler>;
+    } as typeof handler;
+  });
+  /** Waits (at most SETTLE_MS) for the handlers under way to settle. */
+  const settle = async (): Promise<void> => {
+    if (handlers.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bounded = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), SETTLE_MS);
+    });
+    const outcome = await Promise.race([Promise.all([...handlers]), bounded]);
+    clearTimeout(timer);
+    if (outcome === 'late')
+      log.warn(`${handlers.size} request handler(s) still under way ${SETTLE_MS} ms after their connections closed`);
+  };
 
   const drain = async (): Promise<void> => {
     const server = adapter.getHttpServer() as Server;
@@ -75,6 +112,8 @@ export function useGracefulShutdown(
       });
       server.closeIdleConnections();
     });
+    // The connections are closed, not necessarily the work of their handlers: the store is still needed for it.
+    await settle();
   };
   // Nest's own beforeClose: requests that arrive from now on get 503 (Connection: close).
   const beforeClose = adapter.beforeClose.bind(adapter);

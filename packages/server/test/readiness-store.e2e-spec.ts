@@ -184,8 +184,9 @@ describe('readiness on a full disk (store and content folder on it)', () => {
       });
       statuses.push(res.status);
       if (res.status === 503) {
+        // A full disk is said as it is, and not "try again": it is not retryable at once.
         expect(await res.json()).toEqual({
-          detail: 'metadata store unavailable, try again',
+          detail: "the server's metadata storage is full",
           code: 'UNAVAILABLE',
           retryable: false,
         });

@@ -8,7 +8,7 @@ import { SCOPES, type ApiKeyRecord } from '../store/store.js';
 import type { AuthedRequest } from './api-key.guard.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { RequireScope } from './auth.decorators.js';
-import { keyNameProblem } from '@org/core';
+import { keyNameProblem } from './key-name.js';
 
 const createKeySchema = z
   .object({
@@ -72,7 +72,7 @@ export class ApiKeysController {
   })
   async create(@Body() body: unknown, @Query() query: unknown, @Req() req: AuthedRequest) {
     validate(noQuerySchema, query, 'query');
-    const input = validate(createKeySchema, body, 'API key');
+    const input = validate(createKeySchema, body, 'key request');
     const { apiKey, record } = await this.keys.create(req.apiKey!, {
       name: input.name,
       description: input.description ?? null,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { UfsError, keyNameProblem } from '@org/core';
+import { UfsError } from '@org/core';
+import { keyNameProblem } from './key-name.js';
 import { SCOPES, type ApiKeyRecord, type MetadataStore, type Scope } from '../store/store.js';
 import { generateApiKey, hashApiKey } from './key-hash.js';
 

@@ -63,6 +63,19 @@ export class ContentStore {
     } catch (err) {
       const own = source.errored;
       if (isUfsError(own) && own.context.backend === undefined) throw own;
+      // The object (or its folder) vanished while it was written: removed meanwhile (a GC of stale temporary objects,
+      // a terminated tus upload). Nothing is wrong with the mount: 503, the client may try again.
+      if (toUfsError(err).code === 'NOT_FOUND') {
+        const vanished = new UfsError(
+          'UNAVAILABLE',
+          `[ufs] ${(err as Error).message.replace(/^\[ufs\] /, '')} (removed while it was written)`,
+          {
+            cause: err,
+            retryable: true,
+          },
+        );
+        throw this.fault(vanished, 'write', key);
+      }
       throw this.fault(err, 'write', key);
     }
   }

@@ -23,6 +23,7 @@ import { downloadQuerySchema, noQuerySchema, uploadQuerySchema } from '../files/
 import { EMPTY_SHA256 } from '../files/file-response.js';
 import { serverFault } from '../http/server-fault.js';
 import { sha256Param, validate } from '../http/validate.js';
+import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { shareRequestSchema, SignedUrls } from '../signing/signed-urls.js';
 import { METADATA_STORE, type MetadataStore } from '../store/store.js';
@@ -65,6 +66,7 @@ export class ContentController {
     @Inject(METADATA_STORE) private readonly store: MetadataStore,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     @Inject(SignedUrls) private readonly signed: SignedUrls,
+    @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
   ) {}
 
   /** Size of the verified content the server holds for `sha256` (the empty content always), else undefined. */
@@ -112,7 +114,7 @@ export class ContentController {
     // Content of another size than the record declares is refused (400) before anything is stored.
     const result = await this.uploads.ingest(
       sha256,
-      await multipartFile(unreadBody(req.raw)),
+      await multipartFile(unreadBody(req.raw, this.config.bodyIdleTimeoutMs)),
       declaredLength(req.raw),
       recordSize(record),
     );
@@ -157,7 +159,12 @@ export class ContentController {
     validate(noQuerySchema, query, 'query');
     // Any Content-Type: the body is the content, streamed as it arrives (see configureDedupApp).
     // For the records of the hash, when there are any: content of a size none of them declares is refused (400).
-    const result = await this.uploads.ingest(sha256, unreadBody(req.raw), undefined, recordsSize(this.store, sha256));
+    const result = await this.uploads.ingest(
+      sha256,
+      unreadBody(req.raw, this.config.bodyIdleTimeoutMs),
+      undefined,
+      recordsSize(this.store, sha256),
+    );
     return { message: 'File uploaded successfully', sha256, file_size: result.size, outcome: result.outcome };
   }
 

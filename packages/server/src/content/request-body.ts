@@ -22,13 +22,53 @@ export function declaredLength(source: unknown): number | undefined {
 /**
  * The request, whose body nothing has read yet. A body read before its handler (parsed by Fastify: the route is
  * missing from configureDedupApp's streamed routes, or the app was not configured by it) would hash as empty and be
- * answered as a mismatch, blaming the client: that is a server fault instead.
+ * answered as a mismatch, blaming the client: that is a server fault instead. With `idleMs`, a body that stalls that
+ * long has its connection closed (watchBodyIdle).
  */
-export function unreadBody(req: IncomingMessage): IncomingMessage {
+export function unreadBody(req: IncomingMessage, idleMs?: number): IncomingMessage {
   if (req.readableDidRead || req.readableEnded) {
     throw new UfsError('UNEXPECTED', `[ufs] the body of ${req.method} ${req.url} was read before its handler`);
   }
+  if (idleMs !== undefined) watchBodyIdle(req, idleMs);
   return req;
+}
+
+/** Default of `bodyIdleTimeoutMs`: a body that sends no byte for this long has its connection closed. */
+export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 90_000;
+
+/**
+ * Closes the connection of a request whose body stalls: once no byte of it has arrived for `idleMs` (while the server
+ * was waiting for one: while bytes it has not read yet wait in the request, the server is the slow side),
+ * the request is destroyed with ABORTED, as when its client goes away: a streamed upload then removes its temporary
+ * object, a tus PATCH keeps the bytes that arrived. Stops once the body has ended or the request is gone.
+ */
+export function watchBodyIdle(req: IncomingMessage, idleMs: number): void {
+  const socket = req.socket as (typeof req.socket & { bytesRead?: number }) | null;
+  if (!socket || req.complete || req.destroyed) return;
+  let seen = socket.bytesRead ?? 0;
+  let since = Date.now();
+  const check = setInterval(
+    () => {
+      if (req.complete || req.destroyed) return clearInterval(check);
+      const read = socket.bytesRead ?? 0;
+      if (read !== seen || req.readableLength > 0) {
+        seen = read;
+        since = Date.now();
+      } else if (Date.now() - since >= idleMs) {
+        clearInterval(check);
+        req.destroy(
+          new UfsError(
+            'ABORTED',
+            `[ufs] no byte of the request body arrived for ${idleMs / 1000} s (bodyIdleTimeoutMs): the connection was closed`,
+          ),
+        );
+      }
+    },
+    Math.max(20, Math.min(1000, Math.floor(idleMs / 4))),
+  );
+  check.unref();
+  req.once('end', () => clearInterval(check));
+  req.once('close', () => clearInterval(check));
 }
 
 /** A request that ended before its body did is a client that went away: ABORTED, whatever Node called it. */

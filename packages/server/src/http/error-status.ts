@@ -1,4 +1,5 @@
 import { HTTP_STATUS_BY_CODE as CORE_HTTP_STATUS_BY_CODE, toUfsError, type ErrorCode, type UfsError } from '@org/core';
+import { storageFull } from './server-fault.js';
 
 /**
  * The one mapping from error codes to HTTP statuses for the dedup server: core's table, except that a hash mismatch
@@ -39,13 +40,19 @@ function serverSideDetail(error: UfsError): string {
   const backend = error.context.backend;
   switch (error.code) {
     case 'UNAVAILABLE':
+      // A full disk (serverFault, the SQLite store): said as it is; not retryable, so no "try again".
+      if (error.context.full === true || (backend === 'sqlite' && storageFull(error)))
+        return backend === 'mongo' || backend === 'sqlite'
+          ? "the server's metadata storage is full"
+          : "the server's content storage is full";
       if (backend === 'mongo' || backend === 'sqlite') return 'metadata store unavailable, try again';
       // The content mount refused the server's access (serverFault): no retry helps until it is fixed.
       if (error.context.backendCode === 'PERMISSION_DENIED')
         return READS.has(String(error.context.operation))
           ? 'the server cannot read content now'
           : 'the server cannot store content now';
-      return 'temporarily unavailable, try again';
+      // The text and the `retryable` flag agree: "try again" only for what may pass.
+      return error.retryable ? 'temporarily unavailable, try again' : 'the server cannot do this now';
     case 'TIMEOUT':
       return 'the server timed out, try again';
     case 'UNSUPPORTED':

@@ -256,7 +256,12 @@ export class TusController {
       });
     }
     const offset = intHeader(req.headers['upload-offset'], 'Upload-Offset');
-    const session = await this.sessions.patch(id, offset, req.headers['upload-checksum'], unreadBody(req.raw));
+    const session = await this.sessions.patch(
+      id,
+      offset,
+      req.headers['upload-checksum'],
+      unreadBody(req.raw, this.config.bodyIdleTimeoutMs),
+    );
     return reply
       .status(204)
       .headers({

@@ -1,0 +1,41 @@
+// POST /api_keys: a bad body is "invalid key request: <field>: …" (not "invalid API key", which reads as a bad
+// X-API-Key), and a name's length is counted in characters (code points), as "1–100 characters" says.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createApiKey, keyNameProblem } from '../src/index.js';
+import { client } from './helpers/records.js';
+import { startServer, type TestServer } from './helpers/server.js';
+
+describe('POST /api_keys body errors and name lengths', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('a bad field is "invalid key request", naming the field', async () => {
+    const answer = await client(server.url, server.key).call('POST', '/api_keys', { name: 'bad\nname' });
+    expect(answer.status).toBe(400);
+    expect(answer.json.detail).toMatch(/^invalid key request: name: name must not hold control characters/);
+    const scopes = await client(server.url, server.key).call('POST', '/api_keys', { name: 'ok', scopes: ['x'] });
+    expect(scopes.status).toBe(400);
+    expect(scopes.json.detail).toMatch(/^invalid key request: scopes\.0: /);
+  });
+
+  it('100 emoji are 100 characters: taken; 101 are refused as 101', async () => {
+    const hundred = '🔑'.repeat(100);
+    const taken = await client(server.url, server.key).call('POST', '/api_keys', { name: hundred });
+    expect({ status: taken.status, name: taken.json.name }).toEqual({ status: 201, name: hundred });
+    const refused = await client(server.url, server.key).call('POST', '/api_keys', { name: '🔑'.repeat(101) });
+    expect(refused.status).toBe(400);
+    expect(refused.json.detail).toBe('invalid key request: name: name is longer than 100 characters (101)');
+    await expect(createApiKey(server.store, { name: hundred })).resolves.toMatchObject({ record: { name: hundred } });
+  });
+
+  it('keyNameProblem counts characters, positions too', () => {
+    expect(keyNameProblem('🔑'.repeat(100))).toBeUndefined();
+    expect(keyNameProblem('é'.repeat(101))).toBe('is longer than 100 characters (101)');
+    expect(keyNameProblem('🔑🔑\n')).toBe('must not hold control characters (U+000A at position 3)');
+  });
+});
