@@ -1,8 +1,15 @@
-import { join, resolve } from 'node:path';
 import type { LogLevel } from '@nestjs/common';
-import { createDedupApp, openContentMount, openStore, type DedupApp, type StoreOptions } from '@org/server';
+import {
+  contentLostOnRestart,
+  createDedupApp,
+  dataDirStoreFile,
+  openContentMount,
+  openStore,
+  type DedupApp,
+  type StoreOptions,
+} from '@org/server';
 import { mongoDatabaseName, type ApiConfig } from './config.js';
-import { checkContentMount, contentPlace, prepareDataDir } from './start-checks.js';
+import { checkContentMount, contentPlace, prepareDataDir, refuseSetting } from './start-checks.js';
 
 const LOG_LEVELS: Record<ApiConfig['UFS_LOG_LEVEL'], LogLevel[]> = {
   error: ['fatal', 'error'],
@@ -11,9 +18,14 @@ const LOG_LEVELS: Record<ApiConfig['UFS_LOG_LEVEL'], LogLevel[]> = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
 };
 
-/** The metadata store the configuration selects: MongoDB when a URI is given, else SQLite under UFS_DATA_DIR. */
+/**
+ * The metadata store the configuration selects: MongoDB when a URI is given, else SQLite in UFS_DATA_DIR's store file
+ * (`ufs.db`, or the `metadata.sqlite` of a data folder made by an older `ufs serve`; both there is refused), the
+ * layout `ufs serve --data-dir` reads too.
+ */
 export function storeOptions(config: ApiConfig): StoreOptions {
-  if (!config.UFS_MONGODB_URI) return { sqlitePath: join(resolve(config.UFS_DATA_DIR), 'ufs.db') };
+  if (!config.UFS_MONGODB_URI)
+    return { sqlitePath: dataDirStoreFile(config.UFS_DATA_DIR, refuseSetting('UFS_DATA_DIR', config.UFS_DATA_DIR)) };
   // The driver's dbName wins over the URI's database, so it is passed only when set or when the URI names none.
   const dbName = mongoDatabaseName(config.UFS_MONGODB_URI, config.UFS_MONGODB_DB);
   return dbName === undefined ? { mongoUri: config.UFS_MONGODB_URI } : { mongoUri: config.UFS_MONGODB_URI, dbName };
@@ -33,6 +45,9 @@ export async function buildApp(
   try {
     const place = contentPlace(config);
     mount = await openContentMount(place.target, env);
+    // Content a restart loses beside a store that keeps its records: refused (loadStartConfig says so earlier).
+    const lost = contentLostOnRestart(mount.backend.protocol, storeOptions(config));
+    if (lost) throw refuseSetting(place.variable, place.shown)(lost);
     // A mount the server cannot write fails the start, naming its variable, rather than every upload later.
     await checkContentMount(mount, place);
     const app = await createDedupApp({

@@ -12,7 +12,10 @@ try {
   await prepareDataDir(config);
   const { store, close } = await openStore(storeOptions(config));
   try {
-    const { apiKey, record } = await createBootstrapKey(store, { name: process.argv[2] ?? 'bootstrap' });
+    const { apiKey, record } = await createBootstrapKey(store, {
+      name: process.argv[2] ?? 'bootstrap',
+      description: 'created with the bootstrap-key script of the API',
+    });
     process.stdout.write(`${apiKey}\n`);
     process.stderr.write(
       `created API key "${record.name}" (id ${record.id}, scopes ${record.scopes.join(',')}); it is shown only once\n`,

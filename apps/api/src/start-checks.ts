@@ -1,10 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { UfsError, redactUrl, toUfsError } from '@org/core';
-import { TEMP_PREFIX, openContentMount, type ContentMount } from '@org/server';
+import {
+  DATA_DIR_STORE_FILE,
+  START_PROBE_TIMEOUT_MS as SERVER_START_PROBE_TIMEOUT_MS,
+  contentLostOnRestart,
+  ensureDataFolder,
+  openContentMount,
+  probeContentMount,
+  withinDeadline,
+  type ContentMount,
+  type StoreOptions,
+} from '@org/server';
 import { invalidConfig, readConfig, type ApiConfig } from './config.js';
 import { storageUrl, withoutEmptyValues } from './env.js';
 
@@ -13,31 +20,15 @@ type Env = Readonly<Record<string, string | undefined>>;
 /**
  * How long the start may wait for the content storage, for each of opening the mount (an S3 mount asks the bucket
  * whether it is versioned) and the test write (the S3 SDK loads on first use, then a PUT and a DELETE): a service that
- * accepts connections but never answers fails the start after it (69) instead of holding it forever.
+ * accepts connections but never answers fails the start after it (69) instead of holding it forever. The same as
+ * `ufs serve`'s (@org/server).
  */
-export const START_PROBE_TIMEOUT_MS = 10_000;
+export const START_PROBE_TIMEOUT_MS = SERVER_START_PROBE_TIMEOUT_MS;
 
-/** `work` within `timeoutMs`, else TIMEOUT saying `what` got no answer (`work`'s signal is then aborted). */
-async function withinDeadline<T>(
-  what: string,
-  timeoutMs: number,
-  work: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      abort.abort();
-      reject(new UfsError('TIMEOUT', `[ufs] ${what} got no answer within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-  });
-  const running = work(abort.signal);
-  running.catch(() => undefined); // after the deadline, its failure (aborted) is no news
-  try {
-    return await Promise.race([running, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** What kind of store the environment selects, for contentLostOnRestart (both kinds of the API keep their records). */
+function keptStore(env: Env): StoreOptions {
+  const mongoUri = withoutEmptyValues(env).UFS_MONGODB_URI;
+  return mongoUri !== undefined ? { mongoUri } : { sqlitePath: DATA_DIR_STORE_FILE };
 }
 
 /**
@@ -54,6 +45,9 @@ export async function loadStartConfig(env: Env = process.env, timeoutMs = START_
     try {
       const mount = await withinDeadline('opening the mount', timeoutMs, () => opening);
       await mount.dispose();
+      // Content that a restart loses beside a store that keeps its records (memory:// with SQLite or MongoDB).
+      const lost = contentLostOnRestart(mount.backend.protocol, keptStore(env));
+      if (lost) problems.push(`UFS_CONTENT_URL "${redactUrl(url)}" ${lost}`);
     } catch (err) {
       const error = toUfsError(err);
       if (error.code === 'TIMEOUT') {
@@ -96,34 +90,18 @@ export function contentPlace(config: ApiConfig): ContentPlace {
   return { variable: 'UFS_CONTENT_URL', shown: redactUrl(url), target: url, ...(folder !== undefined && { folder }) };
 }
 
-const FOLDER_ERRORS: Readonly<Record<string, string>> = {
-  EEXIST: 'is a file, not a folder',
-  ENOTDIR: 'is below a file, not a folder',
-  EACCES: 'cannot be created: permission denied',
-  EPERM: 'cannot be created: operation not permitted',
-  EROFS: 'cannot be created: read-only file system',
-  ENOENT: 'cannot be created: a folder above it cannot be made',
-};
-
-/** A folder the server keeps data in: created when missing, and writable. CONFIG_INVALID naming the variable else. */
-export async function ensureFolder(folder: string, variable: string, shown = folder): Promise<void> {
-  const refuse = (why: string, cause: unknown) =>
+/** The refusal of a setting: CONFIG_INVALID naming the variable and its value. */
+export function refuseSetting(variable: string, shown: string) {
+  return (why: string, cause?: unknown) =>
     new UfsError('CONFIG_INVALID', `[ufs] invalid API configuration: ${variable} "${shown}" ${why}`, { cause });
-  const found = await stat(folder).catch(() => undefined);
-  if (found && !found.isDirectory()) throw refuse('is a file, not a folder', undefined);
-  try {
-    await mkdir(folder, { recursive: true });
-  } catch (err) {
-    const why = FOLDER_ERRORS[(err as NodeJS.ErrnoException).code ?? ''];
-    if (why) throw refuse(why, err);
-    throw toUfsError(err, { operation: `create ${variable}`, path: folder });
-  }
-  try {
-    await access(folder, constants.W_OK | constants.X_OK);
-  } catch (err) {
-    const errno = (err as NodeJS.ErrnoException).code;
-    throw refuse(`is not writable: ${errno === 'EROFS' ? 'read-only file system' : 'permission denied'}`, err);
-  }
+}
+
+/**
+ * A folder the server keeps data in: created when missing, and writable (ensureDataFolder of @org/server, as for
+ * `ufs serve`). CONFIG_INVALID naming the variable else.
+ */
+export async function ensureFolder(folder: string, variable: string, shown = folder): Promise<void> {
+  await ensureDataFolder(folder, refuseSetting(variable, shown));
 }
 
 /** UFS_DATA_DIR, when something is kept there (the embedded store, or the default content folder). */
@@ -132,20 +110,10 @@ export async function prepareDataDir(config: ApiConfig): Promise<void> {
   await ensureFolder(resolve(config.UFS_DATA_DIR), 'UFS_DATA_DIR', config.UFS_DATA_DIR);
 }
 
-/** Codes of a probe failure an operator fixes in the configuration (78); a service that does not answer is 69. */
-const CONFIGURATION = new Set(['PERMISSION_DENIED', 'CONFIG_INVALID', 'INVALID_INPUT', 'NOT_FOUND', 'ALREADY_EXISTS']);
-const UNREACHABLE = new Set(['UNAVAILABLE', 'TIMEOUT', 'RATE_LIMITED']);
-
-/** The AWS SDK found no credentials (none in the URL nor in its default chain): the configuration's to fix. */
-function missingCredentials(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
-    if (e.name === 'CredentialsProviderError') return true;
-  return false;
-}
-
 /**
  * The content mount can take content now: its folder exists or is created (a local one), and a tiny object written
- * under the server's temporary prefix (`_tmp/`, collected by gc if ever left) is deleted again, within `timeoutMs`.
+ * under the server's temporary prefix (`_tmp/`, collected by gc if ever left) is deleted again, within `timeoutMs`
+ * (probeContentMount of @org/server, the check `ufs serve` makes too).
  */
 export async function checkContentMount(
   mount: ContentMount,
@@ -153,27 +121,6 @@ export async function checkContentMount(
   timeoutMs = START_PROBE_TIMEOUT_MS,
 ): Promise<void> {
   if (place.folder !== undefined) await ensureFolder(place.folder, place.variable, place.shown);
-  const key = `${TEMP_PREFIX}/start-probe-${randomUUID()}`;
-  const body = Buffer.from('ufs start probe\n');
-  try {
-    await withinDeadline('a test write', timeoutMs, async (signal) => {
-      await mount.backend.write(key, Readable.from([body]), { size: body.length, signal });
-      await mount.backend.delete(key, { signal });
-    });
-  } catch (err) {
-    const error = toUfsError(err);
-    const reason = error.message.replace(/^\[ufs\]\s*/, '');
-    const where = `${place.variable} "${place.shown}"`;
-    if (CONFIGURATION.has(error.code) || missingCredentials(err))
-      throw new UfsError('CONFIG_INVALID', `[ufs] invalid API configuration: ${where} cannot be written: ${reason}`, {
-        cause: err,
-      });
-    if (UNREACHABLE.has(error.code))
-      throw new UfsError('UNAVAILABLE', `[ufs] the content storage of ${where} does not answer: ${reason}`, {
-        cause: err,
-      });
-    throw new UfsError(error.code, `[ufs] the content storage of ${where} failed a test write: ${reason}`, {
-      cause: err,
-    });
-  }
+  const where = `${place.variable} "${place.shown}"`;
+  await probeContentMount(mount, where, refuseSetting(place.variable, place.shown), timeoutMs);
 }

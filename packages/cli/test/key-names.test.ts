@@ -81,7 +81,7 @@ describe('ufs server key create: control characters and blank names', () => {
 describe('ufs server key list: names stored before the rule', () => {
   it('control characters are shown escaped (one row per key); --json has the names as they are', async () => {
     const stored = ['two\nlines', 'nul\u0000tab\tend', 'red\u001b[31m', 'c1\u009b', 'back\\slash "q"\r'];
-    const store = new SqliteStore({ path: join(server.dataDir, 'metadata.sqlite') });
+    const store = new SqliteStore({ path: join(server.dataDir, 'ufs.db') });
     try {
       for (const [i, name] of stored.entries()) {
         await store.insertApiKey({

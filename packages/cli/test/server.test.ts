@@ -29,7 +29,7 @@ describe('ufs serve', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(server.apiKey).toMatch(/^[0-9a-f]{64}$/);
     expect(server.dataDir).toBe(join(box.env.XDG_DATA_HOME!, 'ufs'));
-    expect(existsSync(join(server.dataDir, 'metadata.sqlite'))).toBe(true);
+    expect(existsSync(join(server.dataDir, 'ufs.db'))).toBe(true);
     const health = (await (await fetch(`${server.url}/health`)).json()) as { status: string };
     expect(health.status).toBe('healthy');
   });

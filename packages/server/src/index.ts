@@ -1,7 +1,13 @@
 export { HTTP_STATUS_BY_CODE, HTTP_STATUS_BY_REASON, errorResponse, type ErrorBody } from './http/error-status.js';
 export { DedupModule } from './dedup.module.js';
 export type { DedupModuleAsyncOptions } from './dedup-core.module.js';
-export { type DedupModuleOptions, type StoreOptions, type DedupConfig, defaultReplicaId } from './dedup-options.js';
+export {
+  type DedupModuleOptions,
+  type StoreOptions,
+  type DedupConfig,
+  defaultReplicaId,
+  MAX_DURATION_MS,
+} from './dedup-options.js';
 export { createDedupApp, configureDedupApp, type DedupApp, type DedupAppOptions } from './create-app.js';
 export { parseCorsOrigins } from './http/cors.js';
 export { DedupLogger, colorsFor, type LogStream } from './http/logger.js';
@@ -15,7 +21,8 @@ export {
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 export { createBootstrapKey, createApiKey, type CreatedApiKey, type NewKeyOptions } from './api-keys/bootstrap.js';
 export { hashApiKey, generateApiKey } from './api-keys/key-hash.js';
-export { keyNameProblem, KEY_NAME_MAX } from '@org/core';
+export { KEY_NAME_MAX } from '@org/core';
+export { keyNameProblem } from './api-keys/key-name.js';
 export { ContentStore, TEMP_PREFIX, TUS_PREFIX, PROBE_PREFIX } from './content/content-store.js';
 export { ReadinessService } from './health/readiness.service.js';
 export {
@@ -39,3 +46,15 @@ export {
   type ShareResponse,
 } from './signing/signed-urls.js';
 export { DEFAULT_SHUTDOWN_TIMEOUT_MS, MAX_SHUTDOWN_TIMEOUT_MS, type ShutdownOptions } from './shutdown.js';
+export {
+  DATA_DIR_STORE_FILE,
+  OLD_DATA_DIR_STORE_FILE,
+  DATA_DIR_CONTENT_FOLDER,
+  START_PROBE_TIMEOUT_MS,
+  dataDirStoreFile,
+  contentLostOnRestart,
+  ensureDataFolder,
+  probeContentMount,
+  withinDeadline,
+  type Refuse,
+} from './start-checks.js';

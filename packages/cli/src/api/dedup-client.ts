@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   UfsError,
   describeContext,
+  redactUrl,
   httpError,
   isUfsError,
   retry,
@@ -83,6 +84,25 @@ async function detailOf(text: string): Promise<string> {
     // not JSON
   }
   return text.slice(0, 500);
+}
+
+/**
+ * An `https://` server address where the server answers in plain HTTP: OpenSSL's `wrong version number` (EPROTO)
+ * is a configuration error (78) saying so, not a raw TLS error (70). Undefined for any other failure.
+ */
+export function notTls(err: unknown, base: string, context: Record<string, unknown>): UfsError | undefined {
+  if (!/^https:/i.test(base)) return undefined;
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  const wrongVersion =
+    code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+    (typeof message === 'string' && /wrong version number|packet length too long/i.test(message));
+  if (!wrongVersion) return undefined;
+  const plain = redactUrl(base.replace(/^https:/i, 'http:'));
+  return new UfsError(
+    'CONFIG_INVALID',
+    `${describeContext(context)} the server does not speak TLS (HTTPS) at this address, it answers in plain HTTP: try --server ${plain}`,
+    { cause: err, context, retryable: false },
+  );
 }
 
 /**
@@ -178,7 +198,7 @@ export class DedupClient {
           // Our deadline (AbortSignal.timeout of `timeoutMs`), not a stop (the signal) or a timeout of the system.
           if ((err as { name?: unknown } | undefined)?.name === 'TimeoutError' && !this.options.signal?.aborted)
             throw this.noAnswer(method, path, err);
-          throw toUfsError(err, context);
+          throw notTls(err, this.base, context) ?? toUfsError(err, context);
         }
         const { status, text } = answer;
         const location = headerValue(answer.headers.location);

@@ -1,18 +1,21 @@
 import { Flags } from '@oclif/core';
-import { UfsError } from '@org/core';
+import { UfsError, redactUrl } from '@org/core';
 import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   MAX_SHUTDOWN_TIMEOUT_MS,
+  contentLostOnRestart,
   createBootstrapKey,
   createDedupApp,
   openContentMount,
   openStore,
+  probeContentMount,
+  type ContentMount,
   type DedupApp,
 } from '@org/server';
 import { BaseCommand } from '../base-command.js';
 import { hostPort, listen } from '../serve/listen.js';
 import { placeFlags } from '../serve/server-flags.js';
-import { serverPlaces } from '../serve/server-setup.js';
+import { serverPlaces, type ServerPlaces } from '../serve/server-setup.js';
 import { parseSize } from '../output/size.js';
 
 /** UFS_SHUTDOWN_TIMEOUT_SECONDS, read as apps/api reads it (config.ts): whole seconds, in the server's range. */
@@ -23,10 +26,10 @@ const MAX_SHUTDOWN_SECONDS = MAX_SHUTDOWN_TIMEOUT_MS / 1000;
 export default class Serve extends BaseCommand<typeof Serve> {
   static override summary = 'Run a dedup server with embedded defaults.';
   static override description = [
-    'Starts the ufs dedup server (PutPlace-compatible API, batch put, tus uploads, OpenAPI at /docs). With no options it needs nothing else installed: metadata in an embedded SQLite store and content in a local folder, both under the data directory ($XDG_DATA_HOME/ufs, i.e. ~/.local/share/ufs).',
+    'Starts the ufs dedup server (PutPlace-compatible API, batch put, tus uploads, OpenAPI at /docs). With no options it needs nothing else installed: metadata in an embedded SQLite store and content in a local folder, both under the data directory ($XDG_DATA_HOME/ufs, i.e. ~/.local/share/ufs): the store in ufs.db and content in content/, the layout of UFS_DATA_DIR of the ufs API server, so either server can run on the folder of the other. A folder of an older version, with metadata.sqlite instead of ufs.db, is used as it is; one with both files is refused (exit status 64 or 78): keep the one with the records.',
     'On first start (no API key in the store yet) it creates a bootstrap key with every scope, once it is listening, and prints it once (a start that fails creates none). Prints the URL (and the key) on stdout; with --json one JSON line {url, apiKey?, dataDir, store, content}. Log lines (warnings, errors) go to stderr, coloured only when it is a terminal and NO_COLOR is unset.',
     'SIGTERM or SIGINT (Ctrl-C) stops it cleanly: it takes no new connections and gives the requests in flight (an upload, a download) up to --shutdown-timeout seconds (default 25) to finish, then closes what is left; a second signal stops it at once.',
-    'A port already in use ends it with one line naming the address and exit status 70 (as the ufs API server); a --data-dir or --content that is a file, with exit status 64.',
+    'A port already in use ends it with one line naming the address and exit status 70 (as the ufs API server); a --data-dir or --content that is a file, with exit status 64; a content mount it cannot write (an S3 secret or bucket that is wrong) or whose content a restart loses (memory://, beside a store that keeps its records), with exit status 78, before it listens (the checks of the ufs API server).',
   ].join('\n\n');
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -68,11 +71,19 @@ export default class Serve extends BaseCommand<typeof Serve> {
     const host = this.flags.host ?? config.serve.host ?? '127.0.0.1';
     const port = this.flags.port ?? config.serve.port ?? 8000;
 
+    // The content mount first: one that a restart loses beside a store that keeps its records, or that cannot be
+    // written (an S3 secret or bucket that is wrong), fails the start before the store is opened, as the API server's.
+    const content = await openContentMount(places.content);
+    try {
+      await checkContent(content, places, this.flags.content);
+    } catch (err) {
+      await content.dispose();
+      throw err;
+    }
     // The store is opened once, here, and the app runs on it; the bootstrap key of a first start is written straight
     // into it once the server listens, so a start that fails (a port in use) does not use it up unseen.
-    const { store, close: closeStore } = await openStore(places.store);
-    const content = await openContentMount(places.content).catch(async (err: unknown) => {
-      await closeStore();
+    const { store, close: closeStore } = await openStore(places.store).catch(async (err: unknown) => {
+      await content.dispose();
       throw err;
     });
     let app: DedupApp | undefined;
@@ -123,6 +134,25 @@ export default class Serve extends BaseCommand<typeof Serve> {
     // Anything left open by then (keep-alive sockets of clients) must not hold the process.
     setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
   }
+}
+
+/**
+ * The checks the API server makes of its content mount at start (@org/server): content a restart loses (a memory
+ * mount) beside a store that keeps its records is refused, and a test write must succeed. Refusals are
+ * configuration errors (78) naming --content (or the data folder's content folder).
+ */
+async function checkContent(content: ContentMount, places: ServerPlaces, flag: string | undefined): Promise<void> {
+  // Without user info nor query (where an S3 URL may carry a secret).
+  const where =
+    flag !== undefined ? `--content "${redactUrl(flag).split('?')[0]}"` : `content folder "${places.content}"`;
+  const refuse = (why: string, cause?: unknown) =>
+    new UfsError('CONFIG_INVALID', `[ufs] ${where} ${why}`, {
+      ...(cause !== undefined && { cause }),
+      context: { operation: 'serve' },
+    });
+  const lost = contentLostOnRestart(content.backend.protocol, places.store);
+  if (lost) throw refuse(lost);
+  await probeContentMount(content, where, refuse);
 }
 
 /** --shutdown-timeout from the environment when not typed: a bad value is a configuration error (78) naming it. */

@@ -1,10 +1,11 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UfsError, redactUrl, toUfsError } from '@org/core';
+import { UfsError, redactUrl } from '@org/core';
 import type { StoreOptions } from '@org/server';
 import type { CliConfig } from '../config/cli-config.js';
 import { dataDir, expandPath } from '../config/paths.js';
+import { loadServerPackage } from '../lazy.js';
 
 export interface ServerPlaces {
   dataDir: string;
@@ -16,23 +17,22 @@ export interface ServerPlaces {
 }
 
 /**
- * A folder the server keeps data in, created when missing. A file in the way is a clear error naming the path:
+ * A folder the server keeps data in, created when missing (ensureDataFolder of @org/server, as for the API server).
+ * A file or a dangling symbolic link in the way, or a folder that cannot be made, is a clear error naming the path:
  * a usage error (64) when the path came from a flag, a configuration error (78) otherwise.
  */
 async function ensureFolder(path: string, what: string, fromFlag: boolean): Promise<void> {
-  try {
-    await mkdir(path, { recursive: true });
-  } catch (err) {
-    const errno = (err as NodeJS.ErrnoException).code;
-    if (errno === 'EEXIST' || errno === 'ENOTDIR') {
-      const why = errno === 'EEXIST' ? 'is a file, not a folder' : 'is below a file, not a folder';
-      throw new UfsError(fromFlag ? 'INVALID_INPUT' : 'CONFIG_INVALID', `[ufs] ${what} "${path}" ${why}`, {
-        cause: err,
-        context: { operation: 'serve', path },
-      });
-    }
-    throw toUfsError(err, { operation: `create ${what}`, path });
-  }
+  const { ensureDataFolder } = await loadServerPackage();
+  await ensureDataFolder(path, refuseFolder(path, what, fromFlag));
+}
+
+/** The refusal of a folder setting: INVALID_INPUT from a flag, CONFIG_INVALID from the configuration. */
+export function refuseFolder(path: string, what: string, fromFlag: boolean) {
+  return (why: string, cause?: unknown) =>
+    new UfsError(fromFlag ? 'INVALID_INPUT' : 'CONFIG_INVALID', `[ufs] ${what} "${path}" ${why}`, {
+      ...(cause !== undefined && { cause }),
+      context: { operation: 'serve', path },
+    });
 }
 
 /** The folder a content target names: a plain path or a `file://` URL; undefined for other storage URLs. */
@@ -61,8 +61,9 @@ async function checkContentFolder(target: string): Promise<void> {
 
 /**
  * Where `ufs serve` (and the local admin commands) keep things: `--data-dir`, else config `serve.dataDir`, else
- * `$XDG_DATA_HOME/ufs` (`~/.local/share/ufs`) holding `metadata.sqlite` and `content/`. `--mongodb` and
- * `--content` replace either part.
+ * `$XDG_DATA_HOME/ufs` (`~/.local/share/ufs`) holding `ufs.db` (the store) and `content/`, the layout of the API
+ * server's UFS_DATA_DIR (a folder of an older version, with `metadata.sqlite` instead, is used as it is). `--mongodb`
+ * and `--content` replace either part.
  */
 export async function serverPlaces(
   flags: { 'data-dir'?: string; mongodb?: string; content?: string },
@@ -76,9 +77,11 @@ export async function serverPlaces(
       : dataDir();
   const named = fromFlag ? '--data-dir' : config.serve.dataDir ? 'data folder (config "serve.dataDir")' : 'data folder';
   await ensureFolder(dir, named, fromFlag);
-  const sqlitePath = join(dir, 'metadata.sqlite');
+  const { DATA_DIR_CONTENT_FOLDER, dataDirStoreFile } = await loadServerPackage();
+  // Not looked at with --mongodb: the data folder then holds only the content.
+  const sqlitePath = flags.mongodb ? '' : dataDirStoreFile(dir, refuseFolder(dir, named, fromFlag));
   const store: StoreOptions = flags.mongodb ? { mongoUri: flags.mongodb } : { sqlitePath };
-  const content = flags.content ?? join(dir, 'content');
+  const content = flags.content ?? join(dir, DATA_DIR_CONTENT_FOLDER);
   if (flags.content) await checkContentFolder(flags.content);
   else await ensureFolder(content, 'content folder', fromFlag);
   return {
