@@ -60,6 +60,7 @@ export async function buildApp(
       keyCacheMs: config.UFS_KEY_CACHE_MS,
       gcGraceMs: config.UFS_GC_GRACE_SECONDS * 1000,
       uploadExpiryMs: config.UFS_UPLOAD_EXPIRY_SECONDS * 1000,
+      bodyIdleTimeoutMs: config.UFS_BODY_IDLE_TIMEOUT_SECONDS * 1000,
       publicMetrics: config.UFS_PUBLIC_METRICS,
       readinessCacheMs: config.UFS_READY_CACHE_MS,
       readinessTimeoutMs: config.UFS_READY_TIMEOUT_MS,

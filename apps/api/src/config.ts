@@ -1,5 +1,11 @@
 import { UfsError } from '@org/core';
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, MAX_DURATION_MS, MAX_SHUTDOWN_TIMEOUT_MS, parseCorsOrigins } from '@org/server';
+import {
+  DEFAULT_BODY_IDLE_TIMEOUT_MS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  MAX_DURATION_MS,
+  MAX_SHUTDOWN_TIMEOUT_MS,
+  parseCorsOrigins,
+} from '@org/server';
 import { z } from 'zod';
 import { listenHost, storageUrl, wholeNumber, withoutEmptyValues } from './env.js';
 
@@ -85,6 +91,14 @@ const envSchema = z.object({
     example: '86400',
     maxMessage: `must be at most ${MAX_DURATION_SECONDS} (ten years)`,
   }).default(86_400),
+  /** An upload body (PUT content, upload_file, tus PATCH) that sends no byte for this long is ended. */
+  UFS_BODY_IDLE_TIMEOUT_SECONDS: wholeNumber({
+    unit: 'seconds',
+    min: 1,
+    max: 86_400,
+    example: '90',
+    maxMessage: 'must be at most 86400 (a day)',
+  }).default(DEFAULT_BODY_IDLE_TIMEOUT_MS / 1000),
   /** Serve /metrics without an API key. */
   UFS_PUBLIC_METRICS: flag.default(false),
   /** HMAC secret of signed content URLs (POST /files/{sha256}/share); default: one generated once in the store. */

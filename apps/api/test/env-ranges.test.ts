@@ -13,6 +13,8 @@ describe('durations of the environment out of range', () => {
     ['UFS_GC_GRACE_SECONDS', '315619201', 'must be at most 315619200 (ten years)'],
     ['UFS_KEY_CACHE_MS', '86400001', 'must be at most 86400000 (a day)'],
     ['UFS_MAX_UPLOAD_BYTES', '9007199254740993', 'must be at most 9007199254740991 bytes'],
+    ['UFS_BODY_IDLE_TIMEOUT_SECONDS', '86401', 'must be at most 86400 (a day)'],
+    ['UFS_BODY_IDLE_TIMEOUT_SECONDS', '0', 'must be 1 or more seconds'],
   ])('%s=%s is refused naming it', (name, value, problem) => {
     expect(() => loadConfig({ [name]: value })).toThrow(`${name}: ${problem}`);
   });
@@ -20,6 +22,8 @@ describe('durations of the environment out of range', () => {
   it('the longest are taken', () => {
     const config = loadConfig({ UFS_UPLOAD_EXPIRY_SECONDS: '315619200', UFS_GC_GRACE_SECONDS: '315619200' });
     expect(config.UFS_UPLOAD_EXPIRY_SECONDS).toBe(315_619_200);
+    expect(loadConfig({}).UFS_BODY_IDLE_TIMEOUT_SECONDS).toBe(90);
+    expect(loadConfig({ UFS_BODY_IDLE_TIMEOUT_SECONDS: '86400' }).UFS_BODY_IDLE_TIMEOUT_SECONDS).toBe(86_400);
   });
 
   describe('the built app', () => {

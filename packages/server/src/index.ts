@@ -58,3 +58,4 @@ export {
   withinDeadline,
   type Refuse,
 } from './start-checks.js';
+export { DEFAULT_BODY_IDLE_TIMEOUT_MS } from './content/request-body.js';
