@@ -16,4 +16,10 @@ describe('keyNameProblem: the one rule for API key names (server, bootstrap, CLI
     for (const char of ['\u0000', '\t', '\u001b', '\u007f', '\u0085', '\u009f'])
       expect(keyNameProblem(`a${char}`)).toMatch(/control characters/);
   });
+
+  it('counts characters (code points), not UTF-16 units: an emoji is one', () => {
+    expect(keyNameProblem('🔑'.repeat(KEY_NAME_MAX))).toBeUndefined();
+    expect(keyNameProblem('🔑'.repeat(KEY_NAME_MAX + 1))).toBe('is longer than 100 characters (101)');
+    expect(keyNameProblem('🔑🔑\u001b')).toBe('must not hold control characters (U+001B at position 3)');
+  });
 });

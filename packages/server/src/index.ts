@@ -21,8 +21,7 @@ export {
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 export { createBootstrapKey, createApiKey, type CreatedApiKey, type NewKeyOptions } from './api-keys/bootstrap.js';
 export { hashApiKey, generateApiKey } from './api-keys/key-hash.js';
-export { KEY_NAME_MAX } from '@org/core';
-export { keyNameProblem } from './api-keys/key-name.js';
+export { KEY_NAME_MAX, keyNameProblem } from '@org/core';
 export { ContentStore, TEMP_PREFIX, TUS_PREFIX, PROBE_PREFIX } from './content/content-store.js';
 export { ReadinessService } from './health/readiness.service.js';
 export {

@@ -18,10 +18,12 @@ function codePoint(char: string): string {
  * `NAME`).
  */
 export function keyNameProblem(name: string): string | undefined {
-  if (name.length === 0) return `must not be empty (1–${KEY_NAME_MAX} characters)`;
-  if (name.length > KEY_NAME_MAX) return `is longer than ${KEY_NAME_MAX} characters (${name.length})`;
-  const control = CONTROL.exec(name);
-  if (control) return `must not hold control characters (${codePoint(control[0])} at position ${control.index + 1})`;
+  // Counted in characters (code points), as "1–100 characters" says: an emoji such as 🔑 is one, not two UTF-16 units.
+  const chars = [...name];
+  if (chars.length === 0) return `must not be empty (1–${KEY_NAME_MAX} characters)`;
+  if (chars.length > KEY_NAME_MAX) return `is longer than ${KEY_NAME_MAX} characters (${chars.length})`;
+  const at = chars.findIndex((char) => CONTROL.test(char));
+  if (at >= 0) return `must not hold control characters (${codePoint(chars[at]!)} at position ${at + 1})`;
   if (name.trim().length === 0) return 'must not be only whitespace';
   return undefined;
 }

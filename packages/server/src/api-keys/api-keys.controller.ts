@@ -8,7 +8,7 @@ import { SCOPES, type ApiKeyRecord } from '../store/store.js';
 import type { AuthedRequest } from './api-key.guard.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { RequireScope } from './auth.decorators.js';
-import { keyNameProblem } from './key-name.js';
+import { keyNameProblem } from '@org/core';
 
 const createKeySchema = z
   .object({

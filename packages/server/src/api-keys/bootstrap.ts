@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { UfsError } from '@org/core';
-import { keyNameProblem } from './key-name.js';
+import { UfsError, keyNameProblem } from '@org/core';
 import { SCOPES, type ApiKeyRecord, type MetadataStore, type Scope } from '../store/store.js';
 import { generateApiKey, hashApiKey } from './key-hash.js';
 

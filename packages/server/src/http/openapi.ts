@@ -50,7 +50,7 @@ function componentSchemas(): Record<string, JsonSchema> {
           type: 'string',
           minLength: 1,
           maxLength: 100,
-          // keyNameProblem (api-keys/key-name.ts): no control characters (C0, DEL, C1), not only whitespace.
+          // keyNameProblem (@org/core): no control characters (C0, DEL, C1), not only whitespace.
           pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f-\\u009f]+$',
           description: '1 to 100 characters, not only whitespace, no control characters',
         },
