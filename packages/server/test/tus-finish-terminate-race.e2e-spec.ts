@@ -7,7 +7,6 @@
 // real ones, wrapped only to hold one call until the test lets it go (a deterministic interleaving).
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -16,7 +15,7 @@ import { openContentMount, SqliteStore, type MetadataStore } from '../src/index.
 import { Gate, gated } from './helpers/gate.js';
 import { sha256Of } from './helpers/records.js';
 import { startServer, type TestServer } from './helpers/server.js';
-import { tusClient, type TusClient } from './helpers/tus.js';
+import { streamingPatch, tusClient, type TusClient } from './helpers/tus.js';
 
 const ROUNDS = 5;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -82,32 +81,6 @@ describe('a tus upload terminated while its last PATCH finishes it', () => {
   };
 
   /** A PATCH whose body the test sends piece by piece: `send` writes, `end` finishes it; `answer` is its response. */
-  const streamingPatch = (location: string, total: number) => {
-    const req = request(`${server.url}${location}`, {
-      method: 'PATCH',
-      headers: {
-        'x-api-key': server.key,
-        'tus-resumable': '1.0.0',
-        'upload-offset': '0',
-        'content-type': 'application/offset+octet-stream',
-        'content-length': String(total),
-      },
-    });
-    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      req.on('error', reject);
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString() }));
-      });
-    });
-    return {
-      answer,
-      send: (chunk: Buffer) => new Promise<void>((resolve) => req.write(chunk, () => resolve())),
-      end: () => req.end(),
-    };
-  };
-
   /** The finish wins: DELETE 503 busy while it runs, PATCH 204, content held; a DELETE after it removes the marker. */
   async function deleteDuringFinish(gate: Gate, chunks: number): Promise<void> {
     const data = randomBytes(64 * 1024);
@@ -178,7 +151,7 @@ describe('a tus upload terminated while its last PATCH finishes it', () => {
       const data = randomBytes(256 * 1024);
       const sha256 = sha256Of(data);
       const { location } = await tus.create(sha256, data.length);
-      const patch = streamingPatch(location!, data.length);
+      const patch = streamingPatch(server.url, location!, server.key, data.length);
       await patch.send(data.subarray(0, 1024));
       // The part is being written (its temporary file is in the upload's folder) when the termination removes the
       // folder; it is held before it removes the session.

@@ -5,7 +5,6 @@
 // wrapped only to hold one call until the test lets it go (a deterministic interleaving).
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -14,34 +13,7 @@ import { openContentMount, SqliteStore, type MetadataStore } from '../src/index.
 import { Gate, gated } from './helpers/gate.js';
 import { sha256Of } from './helpers/records.js';
 import { startServer, type TestServer } from './helpers/server.js';
-import { tusClient, type TusClient } from './helpers/tus.js';
-
-/** A PATCH whose body the test sends piece by piece: `send` writes, `end` finishes it; `answer` is its response. */
-function streamingPatch(url: string, location: string, key: string, total: number) {
-  const req = request(`${url}${location}`, {
-    method: 'PATCH',
-    headers: {
-      'x-api-key': key,
-      'tus-resumable': '1.0.0',
-      'upload-offset': '0',
-      'content-type': 'application/offset+octet-stream',
-      'content-length': String(total),
-    },
-  });
-  const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString() }));
-    });
-  });
-  return {
-    answer,
-    send: (chunk: Buffer) => new Promise<void>((resolve) => req.write(chunk, () => resolve())),
-    end: () => req.end(),
-  };
-}
+import { streamingPatch, tusClient, type TusClient } from './helpers/tus.js';
 
 describe('a tus upload terminated while a PATCH of it is under way', () => {
   let server: TestServer;

@@ -1,3 +1,5 @@
+import { request } from 'node:http';
+
 export interface TusClient {
   create(
     sha256: string,
@@ -49,5 +51,32 @@ export function tusClient(url: string, key: string): TusClient {
     async terminate(location: string) {
       return (await fetch(`${url}${location}`, { method: 'DELETE', headers: base })).status;
     },
+  };
+}
+
+/** A PATCH whose body the test sends piece by piece: `send` writes, `end` finishes it; `answer` is its response. */
+export function streamingPatch(url: string, location: string, key: string, total: number) {
+  const req = request(`${url}${location}`, {
+    method: 'PATCH',
+    headers: {
+      'x-api-key': key,
+      'tus-resumable': '1.0.0',
+      'upload-offset': '0',
+      'content-type': 'application/offset+octet-stream',
+      'content-length': String(total),
+    },
+  });
+  const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString() }));
+    });
+  });
+  return {
+    answer,
+    send: (chunk: Buffer) => new Promise<void>((resolve) => req.write(chunk, () => resolve())),
+    end: () => req.end(),
   };
 }
