@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isUfsError } from '@org/core';
 import { fileSource, loadProvider, uploadFiles, type UploadFileOptions } from '../src/index.js';
-import { adminClient, freshBucket, radosgw } from './fakes/s3-harness.js';
+import { adminClient, freshBucket, s3ProviderEnv } from './fakes/s3-harness.js';
 import { staticServer } from './fakes/mount-harness.js';
 import { FAST_RETRY, download, randomFile, tempDir } from './helpers.js';
 
@@ -20,15 +20,7 @@ let cleanup: () => Promise<void>;
 let web: Awaited<ReturnType<typeof staticServer>>;
 
 function s3Env(): Record<string, string> {
-  const rgw = radosgw();
-  return {
-    AWS_S3_BUCKET: bucket,
-    AWS_ENDPOINT_URL: rgw.endpoint,
-    AWS_S3_PATH_STYLE: 'true',
-    AWS_DEFAULT_REGION: rgw.region,
-    AWS_ACCESS_KEY_ID: rgw.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey,
-  };
+  return s3ProviderEnv(bucket);
 }
 const s3Opts = (s3: Record<string, unknown> = {}): UploadFileOptions => ({
   providers: ['s3'],

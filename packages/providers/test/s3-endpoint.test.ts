@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ufsFailure } from '@org/core/testing';
 import { loadProvider, uploadFile, type UploadFileOptions } from '../src/index.js';
-import { adminClient, freshBucket, radosgw } from './fakes/s3-harness.js';
+import { adminClient, freshBucket, radosgw, s3ProviderEnv } from './fakes/s3-harness.js';
 import { FAST_RETRY, download, randomFile, tempDir } from './helpers.js';
 
 // The S3 endpoint is a base URL like any other: one the upload would refuse makes the provider not ready, and the
@@ -15,16 +15,7 @@ let dir: string;
 let cleanup: () => Promise<void>;
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  const rgw = radosgw();
-  return {
-    AWS_S3_BUCKET: bucket,
-    AWS_ENDPOINT_URL: rgw.endpoint,
-    AWS_S3_PATH_STYLE: 'true',
-    AWS_DEFAULT_REGION: rgw.region,
-    AWS_ACCESS_KEY_ID: rgw.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey,
-    ...extra,
-  };
+  return { ...s3ProviderEnv(bucket), ...extra };
 }
 const opts = (envExtra: Record<string, string>, s3: Record<string, unknown> = {}): UploadFileOptions => ({
   providers: ['s3'],

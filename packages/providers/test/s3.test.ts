@@ -3,7 +3,7 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isUfsError } from '@org/core';
 import { loadProvider, uploadFile, type UploadFileOptions } from '../src/index.js';
 import { MAX_PARTS, MAX_PART_SIZE, partSizeFor } from '../src/providers/s3.js';
-import { adminClient, freshBucket, radosgw } from './fakes/s3-harness.js';
+import { adminClient, freshBucket, radosgw, s3ProviderEnv } from './fakes/s3-harness.js';
 import { FAST_RETRY, download, randomFile, tempDir } from './helpers.js';
 
 // S3 provider specifics against the real radosgw (no proxy): URL modes, key layout, multipart, delete, errors.
@@ -14,16 +14,7 @@ let dir: string;
 let cleanup: () => Promise<void>;
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  const rgw = radosgw();
-  return {
-    AWS_S3_BUCKET: bucket,
-    AWS_ENDPOINT_URL: rgw.endpoint,
-    AWS_S3_PATH_STYLE: 'true',
-    AWS_DEFAULT_REGION: rgw.region,
-    AWS_ACCESS_KEY_ID: rgw.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey,
-    ...extra,
-  };
+  return { ...s3ProviderEnv(bucket), ...extra };
 }
 const opts = (s3: Record<string, unknown> = {}, extra: UploadFileOptions = {}): UploadFileOptions => ({
   providers: ['s3'],

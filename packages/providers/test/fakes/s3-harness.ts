@@ -17,6 +17,19 @@ export function radosgw() {
   return endpoint;
 }
 
+/** The environment the s3 provider reads, for `bucket` on the real radosgw (or another endpoint: a proxy of it). */
+export function s3ProviderEnv(bucket: string, endpoint = radosgw().endpoint): Record<string, string> {
+  const rgw = radosgw();
+  return {
+    AWS_S3_BUCKET: bucket,
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_S3_PATH_STYLE: 'true',
+    AWS_DEFAULT_REGION: rgw.region,
+    AWS_ACCESS_KEY_ID: rgw.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey,
+  };
+}
+
 export function adminClient(): S3Client {
   const rgw = radosgw();
   return new S3Client({
@@ -54,14 +67,7 @@ export async function s3Harness(): Promise<Harness> {
   return {
     id: 's3',
     fake: proxy,
-    env: {
-      AWS_S3_BUCKET: bucket,
-      AWS_ENDPOINT_URL: proxy.url,
-      AWS_S3_PATH_STYLE: 'true',
-      AWS_DEFAULT_REGION: rgw.region,
-      AWS_ACCESS_KEY_ID: rgw.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey,
-    },
+    env: s3ProviderEnv(bucket, proxy.url),
     providerOptions: {},
     async stop() {
       await proxy.stop();
