@@ -1,5 +1,5 @@
 import { Errors, Flags } from '@oclif/core';
-import { UfsError, formatBytes, isUfsError, readDuration } from '@org/core';
+import { UfsError, formatBytes, readDuration } from '@org/core';
 import type { CopyOptions, CopySummary, StorageNode } from '@org/storage';
 import type { ProgressLine } from '../output/progress.js';
 
@@ -89,12 +89,15 @@ export async function destinationFor(src: StorageNode, dest: StorageNode, destAr
 /**
  * Several sources go into DEST under their own names (`destinationFor`), so two of one name (`a/x` and `b/x`; `X` and
  * `x` where the destination does not tell upper from lower case) would go to one place: the later would overwrite
- * what the earlier had just written, and a move would delete both sources (data lost). Found before anything is
- * transferred: each later source of a name already taken is refused (INVALID_INPUT naming both; a refused source is
- * left where it is), as GNU cp and mv will not overwrite a just-created file; the other sources go on. A source that
- * is not there takes no name (it fails on its own), nor does a mount's root (its contents go to DEST itself); the
- * same source typed twice is not refused (the same content: cp copies it again, and mv finds it gone). The
- * index of each refused source → its error; `shown` writes a path for the error's context (`clashesWith`).
+ * what the earlier had just written, and a move would delete both sources (data lost). A mount's root puts its
+ * contents into DEST itself, so each of its top-level entries takes its name there (listed one level, page by page,
+ * only when a root is among the sources). Found before anything is transferred, in the order of the sources: a later
+ * source that would write a name already taken is refused as a whole (INVALID_INPUT naming both and the name; a
+ * refused source is left where it is and takes no name), as GNU cp and mv will not overwrite a just-created file; the
+ * other sources go on. Only a source that will really be transferred takes a name: one that fails on its own (not
+ * there, or any other error) does not; the same source typed twice is not refused (the same content: cp copies it
+ * again, and mv finds it gone). The index of each refused source → its error; `shown` writes a path for the error's
+ * context (`clashesWith`).
  */
 export async function sameNameRefusals(
   operation: 'copy' | 'move',
@@ -103,58 +106,102 @@ export async function sameNameRefusals(
   shown: (fullpath: string) => string,
 ): Promise<Map<number, UfsError>> {
   const ignoresCase = dest.capabilities.caseInsensitive === true;
-  const byName = new Map<string, number[]>();
+  const key = (name: string) => (ignoresCase ? name.normalize('NFC').toLowerCase() : name);
+  const plainKeys = new Map<string, number>();
+  let lastRoot = -1;
   sources.forEach((src, index) => {
-    if (src === undefined || src.isRoot) return;
-    const name = ignoresCase ? src.basename.normalize('NFC').toLowerCase() : src.basename;
-    byName.set(name, [...(byName.get(name) ?? []), index]);
+    if (src?.isRoot) lastRoot = index;
+    else if (src !== undefined) plainKeys.set(key(src.basename), (plainKeys.get(key(src.basename)) ?? 0) + 1);
   });
   const refusals = new Map<number, UfsError>();
-  for (const indexes of byName.values()) {
-    if (indexes.length < 2) continue;
-    const there = await Promise.all(indexes.map((index) => present(sources[index]!)));
-    const taking = indexes.filter((_, i) => there[i]);
-    if (taking.length < 2) continue;
-    const first = sources[taking[0]!]!;
-    for (const index of taking.slice(1)) {
-      const src = sources[index]!;
-      // The same source typed again is no other content (cp copies it again, mv finds it gone): left as it was.
-      if (src.fullpath === first.fullpath && src.versionId === first.versionId) continue;
-      refusals.set(index, sameNameError(operation, src, first, dest, shown));
+  // The common case (no root, no name twice) needs no request at all.
+  if (lastRoot < 0 && [...plainKeys.values()].every((count) => count < 2)) return refusals;
+  const there = await Promise.all(
+    sources.map((src) =>
+      src === undefined || src.isRoot || (lastRoot < 0 && plainKeys.get(key(src.basename))! < 2) ? false : present(src),
+    ),
+  );
+  // Each name taken → the source that takes it and the name it writes there.
+  const taken = new Map<string, { src: StorageNode; name: string }>();
+  const sameSource = (a: StorageNode, b: StorageNode) => a.fullpath === b.fullpath && a.versionId === b.versionId;
+  for (const [index, src] of sources.entries()) {
+    if (src === undefined) continue;
+    if (!src.isRoot) {
+      if (!there[index]) continue;
+      const earlier = taken.get(key(src.basename));
+      if (earlier === undefined) taken.set(key(src.basename), { src, name: src.basename });
+      else if (!sameSource(earlier.src, src)) {
+        refusals.set(index, sameNameError(operation, { src, name: src.basename }, earlier, dest, shown));
+      }
+      continue;
     }
+    if (sources.slice(0, index).some((other) => other !== undefined && sameSource(other, src))) continue;
+    // A root's names are kept only where a later source could clash with them (bounded by the plain sources unless
+    // another root follows).
+    const keep = index < lastRoot;
+    const names: Array<[string, string]> = [];
+    let clash: { name: string; earlier: { src: StorageNode; name: string } } | undefined;
+    try {
+      for await (const child of src.list({ recursive: false, onInvalidName: () => {} })) {
+        const earlier = taken.get(key(child.basename));
+        if (earlier !== undefined) {
+          clash = { name: child.basename, earlier };
+          break;
+        }
+        if (keep || plainKeys.has(key(child.basename))) names.push([key(child.basename), child.basename]);
+      }
+    } catch {
+      continue; // not listable: it fails on its own, and takes no name
+    }
+    if (clash) refusals.set(index, sameNameError(operation, { src, name: clash.name }, clash.earlier, dest, shown));
+    else for (const [k, name] of names) taken.set(k, { src, name });
   }
   return refusals;
 }
 
-/** Whether a source is there to be transferred: NOT_FOUND is not; any other failure may still take its name. */
+/** Whether a source is there to be transferred: any failure (not there, "is a file, not a folder"…) means it is not. */
 async function present(node: StorageNode): Promise<boolean> {
   try {
     await node.stat();
     return true;
-  } catch (err) {
-    return !(isUfsError(err) && err.code === 'NOT_FOUND');
+  } catch {
+    return false;
   }
+}
+
+/** A source (`a/x`, or a mount's root) with the name it would write in DEST (its own, or one of the root's entries). */
+interface Named {
+  src: StorageNode;
+  name: string;
 }
 
 function sameNameError(
   operation: 'copy' | 'move',
-  src: StorageNode,
-  first: StorageNode,
+  later: Named,
+  first: Named,
   dest: StorageNode,
   shown: (fullpath: string) => string,
 ): UfsError {
-  const target = dest.child(src.basename).fullpath;
-  const taken = dest.child(first.basename).fullpath;
+  const src = later.src;
+  const target = dest.child(later.name).fullpath;
+  const taken = dest.child(first.name).fullpath;
   const not = operation === 'copy' ? 'not copied' : 'not moved, it stays where it is';
-  const why =
-    src.basename === first.basename
-      ? `"${first.fullpath}", an earlier source of the same name, goes to "${taken}", and this one would overwrite it`
-      : `"${first.fullpath}", an earlier source, goes to "${taken}", the same name where case is ignored (the destination does not tell upper from lower case), and this one would overwrite it`;
+  const earlier = first.src.isRoot
+    ? `"${first.src.child(first.name).fullpath}", in an earlier source (the mount root "${first.src.fullpath}", whose contents go into the destination),`
+    : `"${first.src.fullpath}", an earlier source${later.name === first.name ? ' of the same name' : ''},`;
+  const thisOne = src.isRoot
+    ? `this one's "${later.name}" (a mount root: its contents go into the destination)`
+    : 'this one';
+  const caseNote =
+    later.name === first.name
+      ? ''
+      : ', the same name where case is ignored (the destination does not tell upper from lower case)';
+  const why = `${earlier} goes to "${taken}"${caseNote}, and ${thisOne} would overwrite it`;
   return new UfsError(
     'INVALID_INPUT',
     `[ufs] ${operation === 'copy' ? 'cp' : 'mv'} "${src.fullpath}": ${not}: ${why}`,
     {
-      context: { operation, path: src.fullpath, dest: target, clashesWith: shown(first.fullpath) },
+      context: { operation, path: src.fullpath, dest: target, clashesWith: shown(first.src.fullpath) },
     },
   );
 }
