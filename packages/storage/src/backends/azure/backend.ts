@@ -290,7 +290,17 @@ export class AzureBackend implements StorageBackend {
       }
       requireFileKey(key, this.site, 'delete');
       const { succeeded } = await this.blob(key).deleteIfExists({ abortSignal: options.signal });
-      if (!succeeded && (await hasChildren(this.container, this.paths, key, options.signal))) {
+      if (succeeded) return;
+      // A folder whose only content is its own marker blob `key/` is empty: its marker goes (as on S3). The marker
+      // sorts first below `key/`, so two names tell it from a folder with content.
+      const marker = this.paths.folder(key);
+      const pages = this.container
+        .listBlobsFlat({ prefix: marker, abortSignal: options.signal })
+        .byPage({ maxPageSize: 2 });
+      const names = ((await pages.next()).value?.segment.blobItems ?? []).map((item: { name: string }) => item.name);
+      if (names.length === 1 && names[0] === marker) {
+        await this.container.getBlobClient(marker).deleteIfExists({ abortSignal: options.signal });
+      } else if (names.length > 0) {
         throw keyError(
           'INVALID_INPUT',
           this.site,

@@ -275,7 +275,15 @@ export class GcsBackend implements StorageBackend {
         return;
       }
       requireFileKey(key, this.site, 'delete');
-      if (!(await this.deleteObject(this.file(key))) && (await hasChildren(this.bucket, this.paths, key))) {
+      if (await this.deleteObject(this.file(key))) return;
+      // A folder whose only content is its own marker object `key/` is empty: its marker goes (as on S3). The marker
+      // sorts first below `key/`, so two names tell it from a folder with content.
+      const marker = this.paths.folder(key);
+      const [files] = await this.bucket.getFiles({ prefix: marker, maxResults: 2, autoPaginate: false });
+      options.signal?.throwIfAborted();
+      if (files.length === 1 && files[0]!.name === marker) {
+        await this.deleteObject(this.bucket.file(marker));
+      } else if (files.length > 0) {
         throw keyError(
           'INVALID_INPUT',
           this.site,
