@@ -41,6 +41,10 @@ export interface WalkOptions {
    * kept walk checks before it is resumed (see WalkRests).
    */
   open?: FolderStamp[];
+  /** The page of a kept walk (counted up when it is resumed): stats taken ahead for an earlier page are taken again. */
+  page?: number;
+  /** The entry a kept walk yielded last, and how to describe it again (see refresh). */
+  lastYielded?: { entry: EntryStat; again: () => Promise<{ entry: EntryStat } | undefined> };
   /** The error of one entry, with the mount and key in its context. */
   fail: (err: unknown, key: string) => UfsError;
   /** A refusal of one entry (`detail` says why), with the mount and key in its context. */
@@ -194,43 +198,49 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
-/**
- * Walks a folder depth-first in sorted order (names compared as strings, folders entered right after their own
- * entry), which is the order of `compareKeys`. `after` holds the segments of the last key already returned: the walk
- * resumes right after it, reading only the folders on the way down to it. An entry that cannot be described is
- * yielded as an unreadable entry, a folder whose contents cannot be read as a folder marked unreadable (nothing
- * below it), and one removed meanwhile is left out: one entry never ends the listing. Each folder is read once, and
- * the next entries are described (stat) while one is yielded.
- */
-export async function* walk(
-  dir: string,
-  dirKey: string,
-  after: string[] | undefined,
-  options: WalkOptions,
-  read?: FolderRead,
-): AsyncGenerator<EntryStat> {
-  options.signal?.throwIfAborted();
-  let folder = read;
-  if (!folder) {
-    folder = await readFolder(dir, options);
-    if (folder.stamp) options.open?.push(folder.stamp);
-  }
-  try {
-    yield* walkRead(dir, dirKey, after, options, folder.dirents);
-  } finally {
-    if (!read && folder.stamp) options.open?.pop();
-  }
+type Found = { entry: EntryStat; descend: boolean; path: string; key: string };
+
+/** A folder being walked: its sorted entries, where the walk is in them, and the stats taken ahead. */
+interface Frame {
+  dir: string;
+  dirKey: string;
+  dirents: Dirent[];
+  /** The next entry to yield. */
+  index: number;
+  /** The next entry to describe ahead. */
+  queued: number;
+  ahead: Promise<Found | undefined>[];
+  /** The page (WalkOptions.page) the stats ahead were taken for. */
+  page: number;
+  names?: Set<string>;
+  /** The entry named by the cursor: returned already, but (recursive) its folder is walked from `childAfter`. */
+  resumed?: number;
+  childAfter?: string[];
+  /** Whether its stamp is in `options.open` (popped with the frame). */
+  stamped: boolean;
 }
 
-async function* walkRead(
+/**
+ * The entry peeked by a kept walk, described again when its walk is resumed: the stat of an entry is taken during the
+ * page that lists it (a file written to between two pages is listed as it is now). Undefined when it is gone.
+ */
+async function refresh(entry: EntryStat, options: WalkOptions): Promise<EntryStat | undefined> {
+  const last = options.lastYielded;
+  if (entry.isDir || last?.entry !== entry) return entry;
+  const found = await last.again();
+  if (found) options.lastYielded = { entry: found.entry, again: last.again };
+  return found?.entry;
+}
+
+function frameOf(
   dir: string,
   dirKey: string,
   after: string[] | undefined,
   options: WalkOptions,
-  dirents: Dirent[],
-): AsyncGenerator<EntryStat> {
+  folder: FolderRead,
+): Frame {
+  const { dirents } = folder;
   let start = 0;
-  // The entry named by the cursor: returned already, but (recursive) its folder is walked from `childAfter`.
   let resumed: number | undefined;
   let childAfter: string[] | undefined;
   if (after) {
@@ -244,45 +254,99 @@ async function* walkRead(
       }
     }
   }
-  let names: Set<string> | undefined;
-  const describeAt = async (index: number) => {
-    const dirent = dirents[index]!;
-    const path = join(dir, dirent.name);
-    const key = dirKey === '' ? dirent.name : `${dirKey}/${dirent.name}`;
-    const why = unaddressable(dirent.name, () => (names ??= new Set(dirents.map((d) => d.name))));
-    const found =
-      why === undefined ? await describe(dirent, path, key, options) : refused('INVALID_INPUT', key, why, options);
-    if (found && options.includeTemporary && dirent.isFile() && TEMP_NAME.test(dirent.name))
-      found.entry.temporary = true;
-    return found && { ...found, path, key };
+  if (folder.stamp) options.open?.push(folder.stamp);
+  const page = options.page ?? 0;
+  return {
+    dir,
+    dirKey,
+    dirents,
+    index: start,
+    queued: start,
+    ahead: [],
+    page,
+    resumed,
+    childAfter,
+    stamped: !!folder.stamp,
   };
-  const ahead: ReturnType<typeof describeAt>[] = [];
-  let queued = start;
-  for (let index = start; index < dirents.length; index++) {
-    while (queued < dirents.length && queued < index + LOOKAHEAD) ahead.push(quiet(describeAt(queued++)));
-    const found = await ahead.shift()!;
-    if (!found) continue;
-    let children: FolderRead | undefined;
-    if (found.descend && options.recursive) {
-      // Read before the folder is yielded, so that a folder that cannot be read is yielded with the reason.
-      try {
-        children = await readFolder(found.path, options);
-      } catch (err) {
-        if (isMissing(err)) continue;
-        const error = entryError(err, found.key, options);
-        if (!error) throw err;
-        const unread: UnreadableEntry = { ...found.entry, unreadable: error };
-        found.entry = unread;
+}
+
+async function describeAt(frame: Frame, index: number, options: WalkOptions): Promise<Found | undefined> {
+  const { dirents, dir, dirKey } = frame;
+  const dirent = dirents[index]!;
+  const path = join(dir, dirent.name);
+  const key = dirKey === '' ? dirent.name : `${dirKey}/${dirent.name}`;
+  const why = unaddressable(dirent.name, () => (frame.names ??= new Set(dirents.map((d) => d.name))));
+  const found =
+    why === undefined ? await describe(dirent, path, key, options) : refused('INVALID_INPUT', key, why, options);
+  if (found && options.includeTemporary && dirent.isFile() && TEMP_NAME.test(dirent.name)) found.entry.temporary = true;
+  return found && { ...found, path, key };
+}
+
+/**
+ * Walks a folder depth-first in sorted order (names compared as strings, folders entered right after their own
+ * entry), which is the order of `compareKeys`. `after` holds the segments of the last key already returned: the walk
+ * resumes right after it, reading only the folders on the way down to it. An entry that cannot be described is
+ * yielded as an unreadable entry, a folder whose contents cannot be read as a folder marked unreadable (nothing
+ * below it), and one removed meanwhile is left out: one entry never ends the listing. Each folder is read once, and
+ * the next entries are described (stat) while one is yielded; stats taken ahead for an earlier page (of a kept walk)
+ * are taken again. The folders being walked are a stack of frames in this one generator (not a generator a level),
+ * so a tree of any depth is walked without growing the JavaScript stack.
+ */
+export async function* walk(
+  dir: string,
+  dirKey: string,
+  after: string[] | undefined,
+  options: WalkOptions,
+): AsyncGenerator<EntryStat> {
+  options.signal?.throwIfAborted();
+  const base = options.open?.length ?? 0;
+  const stack = [frameOf(dir, dirKey, after, options, await readFolder(dir, options))];
+  try {
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      if (frame.index >= frame.dirents.length) {
+        stack.pop();
+        if (frame.stamped) options.open?.pop();
+        continue;
+      }
+      const page = options.page ?? 0;
+      if (frame.page !== page) {
+        // Resumed for a later page: what was described ahead is described again, during this page.
+        frame.ahead = [];
+        frame.queued = frame.index;
+        frame.page = page;
+      }
+      const index = frame.index++;
+      while (frame.queued < frame.dirents.length && frame.queued < index + LOOKAHEAD)
+        frame.ahead.push(quiet(describeAt(frame, frame.queued++, options)));
+      const found = await frame.ahead.shift()!;
+      if (!found) continue;
+      let children: FolderRead | undefined;
+      if (found.descend && options.recursive) {
+        // Read before the folder is yielded, so that a folder that cannot be read is yielded with the reason.
+        try {
+          options.signal?.throwIfAborted();
+          children = await readFolder(found.path, options);
+        } catch (err) {
+          if (isMissing(err)) continue;
+          const error = entryError(err, found.key, options);
+          if (!error) throw err;
+          const unread: UnreadableEntry = { ...found.entry, unreadable: error };
+          found.entry = unread;
+        }
+      }
+      // The folder's entries are held from here (a walk kept after its own entry resumes into them).
+      if (children) {
+        const childAfter = index === frame.resumed ? frame.childAfter : undefined;
+        stack.push(frameOf(found.path, found.key, childAfter, options, children));
+      }
+      if (index !== frame.resumed) {
+        if (options.open) options.lastYielded = { entry: found.entry, again: () => describeAt(frame, index, options) };
+        yield found.entry;
       }
     }
-    // The folder's entries are held from here (a walk kept after its own entry resumes into them).
-    if (children?.stamp) options.open?.push(children.stamp);
-    try {
-      if (index !== resumed) yield found.entry;
-      if (children) yield* walk(found.path, found.key, index === resumed ? childAfter : undefined, options, children);
-    } finally {
-      if (children?.stamp) options.open?.pop();
-    }
+  } finally {
+    if (options.open) options.open.length = base;
   }
 }
 
@@ -295,8 +359,8 @@ export const SETTLED_MS = 2000;
 /** A walk stopped after a page, to resume at the next page: the entry it peeked at, and the folders it holds. */
 export interface WalkRest {
   walk: AsyncGenerator<EntryStat>;
-  /** The first entry of the next page (peeked to know there is one). */
-  next: EntryStat;
+  /** The first entry of the next page (peeked to know there is one; described again when resumed, see refresh). */
+  next?: EntryStat;
   options: WalkOptions & { open: FolderStamp[] };
 }
 
@@ -345,7 +409,17 @@ export class WalkRests {
     this.#rests.delete(id);
     clearTimeout(kept.timer);
     const same = await Promise.all(kept.rest.options.open.map(unchanged));
-    if (same.every(Boolean)) return kept.rest;
+    if (same.every(Boolean)) {
+      const { rest } = kept;
+      rest.options.page = (rest.options.page ?? 0) + 1;
+      try {
+        rest.next = rest.next && (await refresh(rest.next, rest.options));
+      } catch (err) {
+        end(rest);
+        throw err;
+      }
+      return rest;
+    }
     end(kept.rest);
     return undefined;
   }
