@@ -151,6 +151,11 @@ describe('s3 mount URLs', () => {
     expect(refuse('s3://AKID@b')).toMatch(/credentials in the URL need both parts/);
     expect(refuse('s3://AK:SECRET@b?region=a&region=b')).toMatch(/parameter "region" is given twice/);
     expect(refuse('s3://AK:SECRET@b?x=1')).not.toContain('SECRET');
+    // Secrets given as parameters are not echoed either, when another parameter is the mistake.
+    const withParams = refuse('s3://b?accessKeyId=AK&secretAccessKey=SUPERSECRET&sessionToken=TOKENVALUE&regoin=x');
+    expect(withParams).toContain('unknown parameter');
+    expect(withParams).not.toContain('SUPERSECRET');
+    expect(withParams).not.toContain('TOKENVALUE');
   });
 });
 

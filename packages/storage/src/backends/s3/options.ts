@@ -1,4 +1,4 @@
-import { normalizeKey, UfsError } from '@org/core';
+import { normalizeKey, redactUrl, UfsError } from '@org/core';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 
@@ -230,9 +230,7 @@ export function s3OptionsFromUrl(url: URL): Record<string, unknown> {
   return options;
 }
 
+/** The URL as a message shows it: no user info, and the values of secret parameters (`secretAccessKey=`, …) `***`. */
 function redact(url: URL): string {
-  if (!url.password) return url.href;
-  const copy = new URL(url.href);
-  copy.password = '***';
-  return copy.href;
+  return redactUrl(url.href);
 }
