@@ -29,7 +29,9 @@ function ipAddress(): string {
 /** Why a host name cannot be recorded (the server refuses it), or undefined. */
 function hostnameProblem(name: string): string | undefined {
   if (name === '') return 'must not be empty';
-  if (name.length > 255) return `is longer than 255 characters (${name.length})`;
+  // Characters (code points), as the server counts them: an emoji is one.
+  const length = [...name].length;
+  if (length > 255) return `is longer than 255 characters (${length})`;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'must not contain control characters';
   return undefined;

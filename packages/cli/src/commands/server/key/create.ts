@@ -121,8 +121,10 @@ export default class KeyCreate extends BaseCommand<typeof KeyCreate> {
     const problem = keyNameProblem(name);
     if (problem) refuse(`NAME ${problem}`);
     const description = this.flags.description ?? '';
-    if (description.length > DESCRIPTION_MAX)
-      refuse(`--description is longer than ${DESCRIPTION_MAX} characters (${description.length})`);
+    // Characters (code points), as the server counts them: an emoji is one.
+    const descriptionLength = [...description].length;
+    if (descriptionLength > DESCRIPTION_MAX)
+      refuse(`--description is longer than ${DESCRIPTION_MAX} characters (${descriptionLength})`);
     const typed = (names: readonly string[]) => names.filter((flag) => this.typedFlags.has(flag)).map((f) => `--${f}`);
     if (this.flags.bootstrap) {
       const api = typed(API_ONLY);
