@@ -18,6 +18,7 @@ import { parseDuration } from '../kit/expiry.js';
 import { parseJson } from '../kit/http-upload.js';
 import { multipartBody } from '../http/multipart.js';
 import { header, httpStream, readText, excerpt, type HttpBody } from '../http/transport.js';
+import { escapeControl } from '../http/service-text.js';
 import { optionOrEnv, type Env } from '../env.js';
 import { spoolOrigin } from '../source.js';
 import type { ProviderCallOptions } from '../types.js';
@@ -125,9 +126,17 @@ async function serverCall(call: ServerCall): Promise<{ status: number; text: str
   const text = await readText(reply, call.context);
   if (reply.status < 300) return { status: reply.status, text };
   const answer = parseJson(text) as { detail?: unknown; code?: unknown; retryable?: unknown } | undefined;
-  const detail = typeof answer?.detail === 'string' ? answer.detail.replace(/^\[ufs\]\s*/, '') : excerpt(text);
-  // A HEAD answer has no body: its refusal is said in words.
-  const said = detail || (reply.status === 401 ? 'the API key was refused' : '');
+  // The server's own words, control characters escaped as in every quoted answer (a terminal escape is not run).
+  const detail =
+    typeof answer?.detail === 'string' ? escapeControl(answer.detail.replace(/^\[ufs\]\s*/, '')) : excerpt(text);
+  // A HEAD answer has no body: its refusal is said in words (a HEAD and `share` need the key's read scope).
+  const said =
+    detail ||
+    (reply.status === 401
+      ? 'the API key was refused'
+      : reply.status === 403
+        ? 'the API key may not do this (uploading through ufs needs the read and write scopes)'
+        : '');
   const hint = reply.status === 401 ? ' (check UFS_API_KEY)' : '';
   const error = httpError(reply.status, `${said}${hint}`, call.context, header(reply.headers, 'retry-after'));
   if (!isErrorCode(answer?.code) || answer.code === error.code) throw error;
