@@ -5,25 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { Storage } from '@google-cloud/storage';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from '@org/test-services';
 import { StorageManager } from '../src/index.js';
-import { startGcsFixture } from './fakes/gcs-fixture.js';
 import { rejectsWith, tempDir } from './helpers.js';
+import { startBlobStores } from './services/blob-stores.js';
 
-const azurite = await startAzurite();
-const gcs = await startGcsFixture();
-afterAll(async () => {
-  await gcs.close();
-  await azurite.stop();
-});
-
-const container = `ufs-markers-${randomBytes(4).toString('hex')}`;
-const credential = new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY);
-const rawAzure = new BlobServiceClient(azurite.blobEndpoint, credential).getContainerClient(container);
-const rawGcs = new Storage({ ...gcs.base }).bucket('ufs-plain');
+const stores = await startBlobStores('markers');
+afterAll(() => stores.stop());
 
 let run = 0;
 let prefix = '';
@@ -31,39 +19,15 @@ let storage: StorageManager;
 beforeEach(async () => {
   prefix = `run-${++run}-${randomBytes(3).toString('hex')}`;
   storage = new StorageManager({ env: {} });
-  await storage.configure([
-    {
-      name: 'az',
-      protocol: 'azure',
-      accountName: AZURITE_ACCOUNT,
-      accountKey: AZURITE_KEY,
-      endpoint: azurite.blobEndpoint,
-      container,
-      createContainer: true,
-      prefix,
-    },
-    { name: 'gcs', protocol: 'gcs', ...gcs.base, bucket: 'ufs-plain', prefix },
-  ]);
+  await storage.configure(stores.mounts(prefix));
 });
 afterEach(() => storage.dispose());
 
 describe.each(['az', 'gcs'] as const)('on %s', (mount) => {
   /** Writes a blob as other tools do (folder markers `name/` included). */
-  const putRaw = async (name: string, text = '') => {
-    if (mount === 'az') {
-      await rawAzure.createIfNotExists();
-      await rawAzure.getBlockBlobClient(`${prefix}/${name}`).upload(text, Buffer.byteLength(text));
-    } else await rawGcs.file(`${prefix}/${name}`).save(text, { resumable: false });
-  };
+  const putRaw = (name: string, text = '') => stores.putRaw(mount, `${prefix}/${name}`, text);
   /** Every stored name below `folder/`, relative to it. */
-  const rawNames = async (folder: string): Promise<string[]> => {
-    const start = `${prefix}/${folder}/`;
-    const names: string[] = [];
-    if (mount === 'az') {
-      for await (const item of rawAzure.listBlobsFlat({ prefix: start })) names.push(item.name);
-    } else names.push(...(await rawGcs.getFiles({ prefix: start }))[0].map((file) => file.name));
-    return names.map((name) => name.slice(start.length)).sort();
-  };
+  const rawNames = (folder: string) => stores.rawNames(mount, `${prefix}/${folder}/`);
   /** The tester's tree: an empty folder (marker only) and a folder with a marker and a file. */
   const seedMarkers = async (folder: string) => {
     for (const [name, text] of [

@@ -7,27 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { Storage } from '@google-cloud/storage';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from '@org/test-services';
 import { StorageManager } from '../src/index.js';
-import { startGcsFixture } from './fakes/gcs-fixture.js';
 import { tempDir } from './helpers.js';
+import { startBlobStores } from './services/blob-stores.js';
 import { s3Fixture } from './services/s3.js';
 
 const fixture = await s3Fixture('tree-folders');
-const azurite = await startAzurite();
-const gcs = await startGcsFixture();
-afterAll(async () => {
-  await gcs.close();
-  await azurite.stop();
-});
-
-const container = `ufs-tree-${randomBytes(4).toString('hex')}`;
-const credential = new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY);
-const rawAzure = new BlobServiceClient(azurite.blobEndpoint, credential).getContainerClient(container);
-const rawGcs = new Storage({ ...gcs.base }).bucket('ufs-plain');
+const stores = await startBlobStores('tree');
+afterAll(() => stores.stop());
 
 let run = 0;
 let prefix = '';
@@ -37,17 +25,7 @@ beforeEach(async () => {
   storage = new StorageManager({ env: {} });
   await storage.configure([
     { name: 's3', protocol: 's3', bucket: fixture.bucket, prefix, ...fixture.connection, forcePathStyle: true },
-    {
-      name: 'az',
-      protocol: 'azure',
-      accountName: AZURITE_ACCOUNT,
-      accountKey: AZURITE_KEY,
-      endpoint: azurite.blobEndpoint,
-      container,
-      createContainer: true,
-      prefix,
-    },
-    { name: 'gcs', protocol: 'gcs', ...gcs.base, bucket: 'ufs-plain', prefix },
+    ...stores.mounts(prefix),
   ]);
 });
 afterEach(() => storage.dispose());
@@ -142,12 +120,7 @@ describe.each(MOUNTS)('a recursive listing on %s', (mount) => {
 
 describe.each(['az', 'gcs'] as const)('on %s', (mount) => {
   /** Writes blobs as other tools do, folder markers (`name/`) included. */
-  const putRaw = async (name: string) => {
-    if (mount === 'az') {
-      await rawAzure.createIfNotExists();
-      await rawAzure.getBlockBlobClient(`${prefix}/${name}`).upload('', 0);
-    } else await rawGcs.file(`${prefix}/${name}`).save('', { resumable: false });
-  };
+  const putRaw = (name: string) => stores.putRaw(mount, `${prefix}/${name}`);
 
   it('a folder marker lists as its folder, once; the listed folder’s own marker is passed over', async () => {
     for (const name of ['tree/', 'tree/empty/', 'tree/m/', 'tree/m/f.txt', 'tree/m/n/', 'tree/m/n/g.txt'])
