@@ -3,9 +3,10 @@
 // `mv m1: m2:x dest` lost m1's `x`); and a source that fails on its own (a file given with a trailing `/`) takes no
 // name, so it does not block another source of that name. Real processes and local folders (two local mounts).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { readTree, writeTree } from './helpers/tree.js';
 import { sandbox, ufs } from './helpers/ufs.js';
 
 let box: Awaited<ReturnType<typeof sandbox>>;
@@ -21,26 +22,8 @@ afterAll(async () => {
 });
 
 /** A fresh working folder holding these files (relative path → content). */
-async function seed(layout: Record<string, string>): Promise<string> {
-  const root = join(box.dir, `w${++n}`);
-  await mkdir(root, { recursive: true });
-  for (const [path, content] of Object.entries(layout)) {
-    await mkdir(join(root, path, '..'), { recursive: true });
-    await writeFile(join(root, path), content);
-  }
-  return root;
-}
-
-/** Files below a local folder (relative path → content). */
-async function files(root: string): Promise<Record<string, string>> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  const out: Record<string, string> = {};
-  for (const e of entries.filter((entry) => entry.isFile())) {
-    const full = join(e.parentPath, e.name);
-    out[full.slice(root.length + 1)] = await readFile(full, 'utf8');
-  }
-  return out;
-}
+const seed = (layout: Record<string, string>) => writeTree(join(box.dir, `w${++n}`), layout);
+const files = readTree;
 
 /** Mounts m1 and m2: local, rooted at `m1/` and `m2/` of the working folder. */
 async function mounts(cwd: string): Promise<void> {

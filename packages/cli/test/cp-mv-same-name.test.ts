@@ -5,11 +5,12 @@
 // the Dropbox API fake (a destination that does not tell upper from lower case).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDropboxFake, type DropboxFake } from '@org/test-services';
 import { stringify } from 'yaml';
 import { s3Bucket } from './helpers/s3.js';
+import { readTree, writeTree } from './helpers/tree.js';
 import { sandbox, ufs } from './helpers/ufs.js';
 
 interface Result {
@@ -41,25 +42,8 @@ afterAll(async () => {
 });
 
 /** A fresh working folder holding these files (relative path → content). */
-async function seed(layout: Record<string, string>): Promise<string> {
-  const root = join(box.dir, `w${++n}`);
-  for (const [path, content] of Object.entries(layout)) {
-    await mkdir(join(root, path, '..'), { recursive: true });
-    await writeFile(join(root, path), content);
-  }
-  return root;
-}
-
-/** Files below a local folder (relative path → content). */
-async function files(root: string): Promise<Record<string, string>> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  const out: Record<string, string> = {};
-  for (const e of entries.filter((entry) => entry.isFile()).sort((a, b) => a.name.localeCompare(b.name))) {
-    const full = join(e.parentPath, e.name);
-    out[full.slice(root.length + 1)] = await readFile(full, 'utf8');
-  }
-  return out;
-}
+const seed = (layout: Record<string, string>) => writeTree(join(box.dir, `w${++n}`), layout);
+const files = readTree;
 
 describe('several sources of one name into one folder', () => {
   it('mv of two folders: the later is refused and stays, the earlier is moved (no data lost)', async () => {
