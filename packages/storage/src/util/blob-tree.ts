@@ -20,6 +20,11 @@ export interface BlobTreeRequest<T> {
   state: string | undefined;
   /** One page of the flat listing from the service's page token (undefined: the first page). */
   fetch: (token: string | undefined) => Promise<FlatPage<T>>;
+  /**
+   * The service lists from after any name (S3's StartAfter): its page token is the name a page starts after, so a
+   * cursor holds the last name consumed as its token (never a page to fetch again and skip into).
+   */
+  startsAfterName?: boolean;
   name: (item: T) => string;
   /** A blob's entry (a file, or the report of a name no path can name). */
   fileEntry: (item: T) => EntryStat;
@@ -33,7 +38,7 @@ export function unreadableMarker(entry: EntryStat): EntryStat | undefined {
 }
 
 /** What a cursor holds: the service page to fetch again, the last name consumed in it, the last key listed. */
-interface TreeState {
+export interface TreeState {
   /** The service's page token ('' for the first page). */
   token: string;
   /** The last name of that page already listed ('' for none). */
@@ -42,12 +47,12 @@ interface TreeState {
   last: string;
 }
 
-function encodeState(state: TreeState): string {
+export function encodeTreeState(state: TreeState): string {
   return JSON.stringify([state.token, state.after, state.last]);
 }
 
 /** A state of `encodeState`, or (a cursor made before folders were listed) a bare page token of the service. */
-function decodeState(raw: string): TreeState {
+export function decodeTreeState(raw: string): TreeState {
   try {
     const parts: unknown = JSON.parse(raw);
     if (Array.isArray(parts) && parts.length === 3 && parts.every((part) => typeof part === 'string'))
@@ -79,21 +84,26 @@ function resumeIndex(names: readonly string[], after: string): number {
 }
 
 /**
- * One page of a recursive listing of a blob store from its flat listing (Azure, GCS), as S3's (s3/lister.ts): the
- * files, and each folder they lie in once, just before its first entry, in the service's name order (names sharing
+ * One page of a recursive listing of a blob store from its flat listing (Azure, GCS, S3): the files, and each folder they lie in once, just before its first entry, in the service's name order (names sharing
  * a prefix are contiguous in it, so comparing with the previous name tells which folders are new). Folder markers
  * (`a/b/`) list their folders too, not themselves. A page holds at most `pageSize` entries and one service page is in
  * memory at a time; the cursor state names the service page to fetch again, the last name consumed in it and the
- * last key listed, so a page may end between a folder and its first file and the next goes on exactly there.
+ * last key listed (or, `startsAfterName`, the last name consumed as the token), so a page may end between a folder
+ * and its first file and the next goes on exactly there.
  */
 export async function blobTreePage<T>(request: BlobTreeRequest<T>): Promise<{ entries: EntryStat[]; state?: string }> {
   const { key, prefix, pageSize } = request;
-  const state = request.state === undefined ? { token: '', after: '', last: '' } : decodeState(request.state);
+  const state = request.state === undefined ? { token: '', after: '', last: '' } : decodeTreeState(request.state);
   let { token, after, last } = state;
   let previous = foldersOf(last);
   const entries: EntryStat[] = [];
   const inFolder = (relative: string) => (key === '' ? relative : `${key}/${relative}`);
-  const stop = () => ({ entries, state: encodeState({ token, after, last }) });
+  const stop = () => ({
+    entries,
+    state: encodeTreeState(
+      request.startsAfterName === true && after !== '' ? { token: after, after: '', last } : { token, after, last },
+    ),
+  });
   for (;;) {
     const page = await request.fetch(token === '' ? undefined : token);
     const names = page.items.map(request.name);

@@ -83,11 +83,33 @@ export function decodeCursor(cursor: string, listing?: CursorListing): string {
   throw new UfsError('INVALID_INPUT', `[ufs] invalid list cursor ${JSON.stringify(cursor)}`);
 }
 
-export function pageSizeOf(options: ListOptions | undefined): number {
-  const size = options?.pageSize ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isSafeInteger(size) || size < 1)
-    throw new UfsError('INVALID_INPUT', `[ufs] invalid pageSize ${String(size)}`);
-  return size;
+/**
+ * Why a list's `pageSize` option is refused, or undefined when it is absent or a whole number of at least 1: every
+ * backend refuses the same values (0, negative, fractional, not a number) with INVALID_INPUT naming the option,
+ * before any request, instead of taking some as 1 and refusing them elsewhere.
+ */
+export function pageSizeRefusal(pageSize: unknown): string | undefined {
+  if (pageSize === undefined || (typeof pageSize === 'number' && Number.isSafeInteger(pageSize) && pageSize >= 1))
+    return undefined;
+  const shown = typeof pageSize === 'number' ? String(pageSize) : (JSON.stringify(pageSize) ?? String(pageSize));
+  return `the "pageSize" option must be a whole number of at least 1, got ${shown}`;
+}
+
+/**
+ * The page size of a listing: `options.pageSize`, or `fallback` when it is not given. A refused one (see
+ * `pageSizeRefusal`) is INVALID_INPUT, made by `refuse` when given (the backend's message prefix and context).
+ */
+export function pageSizeOf(
+  options: ListOptions | undefined,
+  refuse?: (detail: string) => UfsError,
+  fallback = DEFAULT_PAGE_SIZE,
+): number {
+  const detail = pageSizeRefusal(options?.pageSize);
+  if (detail !== undefined)
+    throw (
+      refuse?.(detail) ?? new UfsError('INVALID_INPUT', `[ufs] list: ${detail}`, { context: { operation: 'list' } })
+    );
+  return options?.pageSize ?? fallback;
 }
 
 /**
@@ -96,7 +118,7 @@ export function pageSizeOf(options: ListOptions | undefined): number {
  * bound to it and a cursor of another listing is refused (see `decodeCursor`).
  */
 export function pageOf(sorted: readonly EntryStat[], options: ListOptions = {}, listing?: CursorListing): ListPage {
-  const size = pageSizeOf(options);
+  const size = pageSizeOf(options, listing?.refuse);
   let from = 0;
   if (options.cursor !== undefined) {
     const after = decodeCursor(options.cursor, listing);
@@ -124,7 +146,7 @@ export async function pageFromSequence(
   options: ListOptions = {},
   listing?: CursorListing,
 ): Promise<ListPage> {
-  const size = pageSizeOf(options);
+  const size = pageSizeOf(options, listing?.refuse);
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, listing);
   const entries: EntryStat[] = [];
   for await (const entry of sequence) {

@@ -70,7 +70,7 @@ export async function walkPage(
   options: ListOptions = {},
   refuse?: CursorListing['refuse'],
 ): Promise<ListPage> {
-  const size = pageSizeOf(options);
+  const size = pageSizeOf(options, refuse);
   const listing: CursorListing = { key, recursive: true, ...(refuse ? { refuse } : {}) };
   const state: WalkState = options.cursor === undefined ? { queue: [key] } : decodeWalk(options.cursor, listing);
   const entries: EntryStat[] = [];

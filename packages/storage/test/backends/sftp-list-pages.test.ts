@@ -1,7 +1,7 @@
 // Listing a large SFTP folder page by page against the real OpenSSH sshd: SFTP reads a folder only whole, so the
 // folder is read once for all its pages (counted on the real session's channel), and a cursor whose kept rest is
 // gone still resumes where it left off.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from '@jest/globals';
 import type { Session, SftpConnection, SFTPWrapper } from '../../src/backends/sftp/connection.js';
@@ -32,6 +32,9 @@ it('reads a folder once for all its pages; a repeated cursor reads it again and 
   mkdirSync(join(base, 'many'));
   const names = Array.from({ length: 25 }, (_, i) => `f${String(i).padStart(2, '0')}.txt`);
   for (const name of names) writeFileSync(join(base, 'many', name), name);
+  // A folder read within SETTLED_MS of its last change is not kept (see sftp/list.ts): dated back, as if long written.
+  const past = new Date(Date.now() - 60_000);
+  utimesSync(join(base, 'many'), past, past);
 
   const seen: string[] = [];
   const cursors: string[] = [];

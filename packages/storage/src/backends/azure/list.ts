@@ -2,7 +2,7 @@ import type { BlobItem, ContainerClient } from '@azure/storage-blob';
 import type { EntryStat, Key, ListPage, UfsError } from '@org/core';
 import type { ErrorSite } from '../../errors.js';
 import type { BlobPaths } from '../../util/blob-paths.js';
-import { bindToken, tokenOf, type CursorListing } from '../../util/paginate.js';
+import { bindToken, pageSizeOf, tokenOf, type CursorListing } from '../../util/paginate.js';
 import { listedBlobEntry } from '../../util/key-names.js';
 import { mtimeIn } from '../../util/mtime-metadata.js';
 import { folderEntry } from '../../util/entries.js';
@@ -66,7 +66,8 @@ export async function listPage(
   request: ListRequest,
 ): Promise<ListPage> {
   const prefix = paths.folder(key);
-  const maxPageSize = Math.min(Math.max(1, request.pageSize ?? DEFAULT_PAGE), MAX_PAGE);
+  // 0, negative or fractional page sizes are refused (as on every backend), not taken as 1.
+  const maxPageSize = Math.min(pageSizeOf({ pageSize: request.pageSize }, request.refuse, DEFAULT_PAGE), MAX_PAGE);
   // The cursor belongs to this folder (account, container, prefix) and this kind of listing: another is refused.
   const listing: CursorListing = {
     key,

@@ -20,7 +20,7 @@ import {
 } from '@org/core';
 import { keyContext } from '../../errors.js';
 import type { KeyLocation } from '../../util/location.js';
-import { bindToken, tokenOf, type CursorListing } from '../../util/paginate.js';
+import { bindToken, pageSizeOf, tokenOf, type CursorListing } from '../../util/paginate.js';
 import { requestedRange } from '../http/range.js';
 import type { DropboxClient } from './client.js';
 import { dropboxError, hasSummary } from './errors.js';
@@ -133,7 +133,10 @@ export class DropboxBackend implements StorageBackend {
   async list(key: string, options: ListOptions = {}): Promise<ListPage> {
     const context = this.ctx('list', key);
     const path = this.paths.toPath(key);
-    const limit = Math.max(1, Math.min(MAX_PAGE, options.pageSize ?? MAX_PAGE));
+    const limit = Math.min(
+      MAX_PAGE,
+      pageSizeOf(options, (detail) => invalid(context, detail, undefined), MAX_PAGE),
+    );
     // The cursor is list_folder's, bound to this listing: the folder's Dropbox path (the mount root and the key, in
     // any case, as Dropbox compares them) and recursive or not; one of another listing is refused.
     const listing: CursorListing = {

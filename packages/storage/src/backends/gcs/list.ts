@@ -2,7 +2,7 @@ import type { Bucket, File, FileMetadata } from '@google-cloud/storage';
 import type { EntryStat, Key, ListPage, UfsError, VersionInfo } from '@org/core';
 import type { ErrorSite } from '../../errors.js';
 import type { BlobPaths } from '../../util/blob-paths.js';
-import { bindToken, tokenOf, type CursorListing } from '../../util/paginate.js';
+import { bindToken, pageSizeOf, tokenOf, type CursorListing } from '../../util/paginate.js';
 import { listedBlobEntry } from '../../util/key-names.js';
 import { mtimeIn, withoutMtime } from '../../util/mtime-metadata.js';
 import { folderEntry } from '../../util/entries.js';
@@ -72,9 +72,10 @@ export async function listPage(bucket: Bucket, paths: BlobPaths, key: Key, reque
     scope: `${bucket.name}/${paths.folder(key)}`,
     ...(request.refuse ? { refuse: request.refuse } : {}),
   };
+  // 0, negative or fractional page sizes are refused (as on every backend), not taken as 1.
+  const maxResults = Math.min(pageSizeOf({ pageSize: request.pageSize }, request.refuse, MAX_PAGE), MAX_PAGE);
   const token = request.cursor === undefined ? undefined : tokenOf(request.cursor, listing);
   const prefix = paths.folder(key);
-  const maxResults = Math.min(Math.max(1, request.pageSize ?? MAX_PAGE), MAX_PAGE);
   if (request.recursive) {
     const tree = await blobTreePage<File>({
       key,

@@ -181,6 +181,8 @@ export class LocalBackend implements StorageBackend {
 
   async list(key: string, options: ListOptions = {}): Promise<ListPage> {
     try {
+      // Refused before anything is looked at, as on every backend (a folder that is not there too).
+      const size = pageSizeOf(options, (detail) => this.paths.error('INVALID_INPUT', 'list', key, detail));
       if (key === '' && this.paths.segmented) {
         throw this.paths.error(
           'INVALID_INPUT',
@@ -214,7 +216,6 @@ export class LocalBackend implements StorageBackend {
         scope: realRoot,
         refuse: (detail) => this.paths.error('INVALID_INPUT', 'list', key, detail),
       };
-      const size = pageSizeOf(options);
       let after: string[] | undefined;
       let last: string | undefined;
       if (options.cursor !== undefined) {

@@ -19,7 +19,7 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '@org/core';
-import { pageOf } from '../../util/paginate.js';
+import { pageOf, pageSizeOf } from '../../util/paginate.js';
 import { asBuffers, bufferStream, checkRange, type ByteSource } from '../../util/streams.js';
 import { MemoryStore, newVersionId, type MemoryVersion } from './store.js';
 
@@ -166,12 +166,14 @@ export class MemoryBackend implements StorageBackend {
   }
 
   async list(key: string, options: ListOptions = {}): Promise<ListPage> {
+    const refuse = (detail: string) => this.error('INVALID_INPUT', 'list', key, detail);
+    // Refused before anything is looked at, as on every backend (a folder that is not there too).
+    pageSizeOf(options, refuse);
     if (this.store.current(key) && key !== '')
       throw this.error('INVALID_INPUT', 'list', key, 'is a file, not a folder');
     if (!this.store.isDir(key)) return { entries: [] };
     try {
       const recursive = options.recursive ?? false;
-      const refuse = (detail: string) => this.error('INVALID_INPUT', 'list', key, detail);
       // Memory has no temporary files, but a cursor still belongs to its listing's options (as on SFTP): one of a
       // listing with `includeTemporary` given to one without, or the reverse, is refused like another folder's.
       const includeTemporary = options.includeTemporary === true;

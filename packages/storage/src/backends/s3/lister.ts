@@ -1,10 +1,11 @@
 import { ListObjectsV2Command, type _Object } from '@aws-sdk/client-s3';
 import type { EntryStat, ListOptions, ListPage } from '@org/core';
 import type { S3Context } from './context.js';
-import { foreignCursorDetail } from '../../util/paginate.js';
+import { foreignCursorDetail, pageSizeOf as sharedPageSizeOf } from '../../util/paginate.js';
 import { unreadableEntry } from '../../util/unreadable.js';
-import { isAddressable, unaddressableReason, unquoteEtag } from './keys.js';
+import { unaddressableReason, unquoteEtag } from './keys.js';
 import { folderEntry } from '../../util/entries.js';
+import { blobTreePage, decodeTreeState, encodeTreeState } from '../../util/blob-tree.js';
 
 /** S3 returns at most 1000 keys per request. */
 const MAX_PAGE = 1000;
@@ -32,11 +33,12 @@ function unaddressable(s3: S3Context, raw: string): EntryStat {
   return unreadableEntry(raw, s3.error('INVALID_INPUT', 'list', raw, why));
 }
 
+/** The page size asked for (refused as on every backend: see util/paginate.ts), at most S3's 1000. */
 function pageSizeOf(s3: S3Context, key: string, options: ListOptions): number {
-  const size = options.pageSize ?? MAX_PAGE;
-  if (!Number.isInteger(size) || size < 1)
-    throw s3.error('INVALID_INPUT', 'list', key, `pageSize must be a positive whole number, got ${size}`);
-  return Math.min(size, MAX_PAGE);
+  return Math.min(
+    sharedPageSizeOf(options, (detail) => s3.error('INVALID_INPUT', 'list', key, detail), MAX_PAGE),
+    MAX_PAGE,
+  );
 }
 
 // Cursors say which kind of listing made them and which folder it lists (bucket and object prefix, so that a cursor
@@ -137,71 +139,49 @@ async function listLevel(s3: S3Context, key: string, options: ListOptions): Prom
   return token ? { entries, cursor: encodeLevelCursor(s3, key, token) } : { entries };
 }
 
-/** The folders a key lies in, relative to the listed folder: `a/b/c.txt` and the marker `a/b/` → [a, a/b]. */
-function foldersOf(relative: string): string[] {
-  const parts = relative.split('/');
-  parts.pop();
-  const folders: string[] = [];
-  for (let i = 0; i < parts.length; i++) folders.push(parts.slice(0, i + 1).join('/'));
-  return folders;
-}
-
 /**
- * One page of everything below the folder `key`: files, and each sub-folder once, just before its first entry.
- * Keys sharing a prefix are contiguous in S3's order, so comparing with the previous key is enough to know which
- * folders are new. Pages hold at most `pageSize` entries and resume after the last object they consumed.
+ * One page of everything below the folder `key`: files, and each sub-folder once, just before its first entry (see
+ * util/blob-tree.ts, shared with Azure and GCS). A page holds at most `pageSize` entries, folders included: it may
+ * end between a folder and its first file, and the next page resumes exactly there (StartAfter the last object
+ * consumed, with the last key listed).
  */
 async function listTree(s3: S3Context, key: string, options: ListOptions): Promise<ListPage> {
   const prefix = s3.keys.folder(key);
   const pageSize = pageSizeOf(s3, key, options);
   const resume = treeCursor(s3, key, options.cursor);
-  let startAfter = resume?.after;
-  let last = resume?.last ?? '';
-  let previous = foldersOf(last);
-  const entries: EntryStat[] = [];
   const inFolder = (relative: string) => (key === '' ? relative : `${key}/${relative}`);
-  for (;;) {
-    const response = await s3.client.send(
-      new ListObjectsV2Command({
-        Bucket: s3.bucket,
-        Prefix: prefix || undefined,
-        StartAfter: startAfter,
-        MaxKeys: pageSize,
-      }),
-      { abortSignal: options.signal },
-    );
-    for (const object of response.Contents ?? []) {
-      const objectKey = object.Key;
-      if (objectKey === undefined) continue;
-      const relative = objectKey.slice(prefix.length);
-      // The folder's own marker is passed over.
-      if (relative === '') {
-        startAfter = objectKey;
-        continue;
-      }
-      // Keys no path can name (empty or dot segments) are reported; the folders above them that can be named are listed.
-      const named = s3.keys.relative(objectKey) !== undefined || isMarker(s3, objectKey);
-      const folders = foldersOf(relative);
-      let same = 0;
-      while (same < folders.length && same < previous.length && folders[same] === previous[same]) same++;
-      // Below an unnamable folder (`a/` in `a//b.txt`) every folder is unnamable too: only those above are listed.
-      const fresh = folders.slice(same).filter((folder) => isAddressable(folder));
-      const marker = named && relative.endsWith('/');
-      if (entries.length > 0 && entries.length + fresh.length + (marker ? 0 : 1) > pageSize) {
-        return { entries, cursor: encodeTreeCursor(s3, key, { after: startAfter!, last }) };
-      }
-      for (const folder of fresh) entries.push(folderEntry(inFolder(folder)));
-      if (!named) entries.push(unaddressable(s3, inFolder(relative)));
-      else if (!marker) entries.push(fileEntry(inFolder(relative), object));
-      previous = folders;
-      last = relative;
-      startAfter = objectKey;
-    }
-    const final = response.Contents?.at(-1)?.Key;
-    if (!response.IsTruncated || final === undefined) return { entries };
-    startAfter = final;
-    if (entries.length >= pageSize) return { entries, cursor: encodeTreeCursor(s3, key, { after: final, last }) };
-  }
+  // Keys no path can name (empty or dot segments) are reported; the folders above them that can be named are listed.
+  const reported = (object: { Key: string }) => unaddressable(s3, inFolder(object.Key.slice(prefix.length)));
+  const tree = await blobTreePage<_Object & { Key: string }>({
+    key,
+    prefix,
+    pageSize,
+    state: resume && encodeTreeState({ token: resume.after, after: '', last: resume.last }),
+    startsAfterName: true,
+    fetch: async (startAfter) => {
+      const response = await s3.client.send(
+        new ListObjectsV2Command({
+          Bucket: s3.bucket,
+          Prefix: prefix || undefined,
+          StartAfter: startAfter,
+          MaxKeys: pageSize,
+        }),
+        { abortSignal: options.signal },
+      );
+      const items = (response.Contents ?? []).filter((o): o is _Object & { Key: string } => o.Key !== undefined);
+      return { items, next: response.IsTruncated ? items.at(-1)?.Key : undefined };
+    },
+    name: (object) => object.Key,
+    fileEntry: (object) => {
+      const file = s3.keys.relative(object.Key);
+      return file === undefined ? reported(object) : fileEntry(file, object);
+    },
+    // `folder/` lists as its folder; a marker no path can name is reported.
+    markerEntry: (object) => (isMarker(s3, object.Key) ? undefined : reported(object)),
+  });
+  if (tree.state === undefined) return { entries: tree.entries };
+  const state = decodeTreeState(tree.state);
+  return { entries: tree.entries, cursor: encodeTreeCursor(s3, key, { after: state.token, last: state.last }) };
 }
 
 /** `folder/` objects are addressable as their folder even though the key ends in a slash. */

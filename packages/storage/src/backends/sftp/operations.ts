@@ -5,10 +5,7 @@ import {
   parentKey,
   type DeleteOptions,
   type EntryStat,
-  type ErrorCode,
   type ErrorContext,
-  type ListOptions,
-  type ListPage,
   type MkdirOptions,
   type ReadOptions,
 } from '@org/core';
@@ -17,17 +14,12 @@ import { sftpError, sftpStatus, STATUS, ufsError } from './errors.js';
 import { confine, lstatOrNull, makeFolders, remotePath, statOrNull, TEMP_PREFIX } from './paths.js';
 import { PipelinedRead } from './reader.js';
 import { moveInto } from './writer.js';
-import { ListingRest } from '../../util/listing-rest.js';
-import { foreignCursorDetail, listingIdOf, type CursorListing } from '../../util/paginate.js';
-import { keyContext } from '../../errors.js';
 import { linkEntry } from '../../util/links.js';
-import { unreadableEntry } from '../../util/unreadable.js';
 
-const DEFAULT_PAGE_SIZE = 1000;
 /** Unlinks in flight at once while deleting a tree. */
 const DELETE_CONCURRENCY = 16;
 
-function entryOf(key: string, stats: SftpStats): EntryStat {
+export function entryOf(key: string, stats: SftpStats): EntryStat {
   const isDir = stats.isDirectory();
   return {
     key,
@@ -40,7 +32,7 @@ function entryOf(key: string, stats: SftpStats): EntryStat {
   };
 }
 
-function childKey(folder: string, name: string): string {
+export function childKey(folder: string, name: string): string {
   return folder === '' ? name : `${folder}/${name}`;
 }
 
@@ -104,17 +96,8 @@ export async function readKey(s: Session, key: string, options: ReadOptions, con
   return out;
 }
 
-/**
- * Names a listing shows: no `.`/`..` and no in-progress uploads (unless `includeTemporary`: then they are listed,
- * marked `temporary`). Other names are listed as they are, like every backend does: a name that cannot be a key is
- * left out (and reported) where listings become nodes.
- */
-function visible(name: string, includeTemporary: boolean): boolean {
-  return name !== '.' && name !== '..' && (includeTemporary || !name.startsWith(TEMP_PREFIX));
-}
-
 /** A folder's entries; null when nothing is there, 'file' when a file is. */
-async function readFolder(s: Session, path: string): Promise<SftpDirEntry[] | 'file' | null> {
+export async function readFolder(s: Session, path: string): Promise<SftpDirEntry[] | 'file' | null> {
   try {
     return await call<SftpDirEntry[]>((cb) => s.sftp.readdir(path, cb));
   } catch (err) {
@@ -132,134 +115,6 @@ async function readFolder(s: Session, path: string): Promise<SftpDirEntry[] | 'f
 async function entriesOf(s: Session, path: string): Promise<SftpDirEntry[]> {
   const entries = await readFolder(s, path);
   return Array.isArray(entries) ? entries : [];
-}
-
-// A cursor holds the last name of its page and the listing it belongs to (the folder, with temporary files or
-// without: see util/paginate.ts): one of another listing is refused instead of resuming at a wrong place.
-function listingOf(key: string, includeTemporary: boolean): CursorListing {
-  return { key, recursive: false, includeTemporary };
-}
-
-function encodeCursor(after: string, listing: CursorListing): string {
-  return Buffer.from(JSON.stringify({ after, of: listingIdOf(listing) }), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string, listing: CursorListing, context: ErrorContext): string {
-  let parsed: { after?: unknown; of?: unknown } | null = null;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown; of?: unknown };
-  } catch {
-    // reported below
-  }
-  if (parsed !== null && typeof parsed === 'object' && typeof parsed.after === 'string') {
-    if (parsed.of !== listingIdOf(listing)) throw ufsError('INVALID_INPUT', context, foreignCursorDetail(listing));
-    return parsed.after;
-  }
-  throw ufsError('INVALID_INPUT', context, `invalid list cursor ${JSON.stringify(cursor)}`);
-}
-
-/** What remains of folders listed page by page, per connection (SFTP reads a folder whole). */
-const RESTS = new WeakMap<Session, ListingRest<SftpDirEntry>>();
-
-function restsOf(s: Session): ListingRest<SftpDirEntry> {
-  let rests = RESTS.get(s);
-  if (!rests) RESTS.set(s, (rests = new ListingRest()));
-  return rests;
-}
-
-/** What a non-regular entry is, for the report that leaves it out. */
-function kindOf(stats: SftpStats): string {
-  if (stats.isFIFO()) return 'a FIFO';
-  if (stats.isSocket()) return 'a socket';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isCharacterDevice()) return 'a character device';
-  return 'an entry of an unknown kind';
-}
-
-/**
- * The listed entry of a folder item: a file or a folder, a link as what it points to (marked `isLink`), or an
- * unreadable entry saying why it is left out (a dangling link, a link outside the mount root, a FIFO, a socket, a
- * device), which the node layer reports and a copy counts, as the local backend does. Undefined when it vanished.
- */
-async function listed(
-  s: Session,
-  path: string,
-  k: string,
-  attrs: SftpStats,
-  context: ErrorContext,
-): Promise<EntryStat | undefined> {
-  const mount = typeof context.mount === 'string' ? context.mount : 'sftp';
-  const where = keyContext({ mount, protocol: 'sftp' }, 'list', k);
-  const refused = (code: ErrorCode, why: string) => unreadableEntry(k, ufsError(code, where, why));
-  if (!attrs.isSymbolicLink()) {
-    if (attrs.isFile() || attrs.isDirectory()) return entryOf(k, attrs);
-    return refused('UNSUPPORTED', `${kindOf(attrs)}, not a file or folder`);
-  }
-  // Nothing at the end of the link, while the link itself is still there: as rsync's "symlink has no referent".
-  const dangling = async () =>
-    (await lstatOrNull(s, path))
-      ? refused('NOT_FOUND', 'a dangling symbolic link (its target does not exist)')
-      : undefined;
-  let real: string;
-  try {
-    real = await call<string>((cb) => s.sftp.realpath(path, cb));
-  } catch (err) {
-    if (sftpStatus(err) === STATUS.NO_SUCH_FILE) return dangling();
-    const error = sftpError(err, where, !s.alive);
-    if (error.retryable) throw error;
-    return unreadableEntry(k, error);
-  }
-  if (!(real === s.root || real.startsWith(s.root === '/' ? '/' : `${s.root}/`)))
-    return refused('PERMISSION_DENIED', 'a symbolic link to outside the mount root (not followed)');
-  // OpenSSH resolves a link whose last component is missing: the stat of that path finds nothing.
-  const target = await statOrNull(s, real);
-  if (!target) return dangling();
-  if (target.isFile() || target.isDirectory()) return linkEntry(entryOf(k, target));
-  return refused('UNSUPPORTED', `a symbolic link to ${kindOf(target)}, not a file or folder`);
-}
-
-/**
- * One page of the folder, sorted by name. SFTP lists a folder only whole: what follows a page is kept briefly for
- * the next one (ListingRest), and a cursor (the last name of the previous page) whose rest is gone re-reads the
- * folder and resumes after it, so entries added or removed between pages do not shift it. Symlinks are shown as
- * what they point to (marked `isLink`); what cannot be listed is reported (see `listed`).
- */
-export async function listKey(s: Session, key: string, options: ListOptions, context: ErrorContext): Promise<ListPage> {
-  if (options.recursive) {
-    throw ufsError('UNSUPPORTED', context, 'SFTP has no native recursive listing; list one folder at a time');
-  }
-  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isSafeInteger(pageSize) || pageSize < 1)
-    throw ufsError('INVALID_INPUT', context, `invalid pageSize ${pageSize}`);
-  const withTemporary = options.includeTemporary ?? false;
-  const listing = listingOf(key, withTemporary);
-  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, listing, context);
-  const folder = remotePath(s, key);
-  // The rest of a listing with temporary files is kept apart from that of one without.
-  const restKey = withTemporary ? `${key}\u0000temporary` : key;
-  let names = options.cursor === undefined ? undefined : restsOf(s).take(restKey, options.cursor);
-  if (!names) {
-    await confine(s, key, context);
-    const raw = await readFolder(s, folder);
-    options.signal?.throwIfAborted();
-    if (!raw) return { entries: [] };
-    if (raw === 'file') throw ufsError('INVALID_INPUT', context, `"${key}" is a file, not a folder`);
-    names = raw
-      .filter((e) => visible(e.filename, withTemporary) && (after === undefined || e.filename > after))
-      .sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
-  }
-  const entries: EntryStat[] = [];
-  let index = 0;
-  for (; index < names.length && entries.length < pageSize; index++) {
-    const item = names[index]!;
-    const entry = await listed(s, `${folder}/${item.filename}`, childKey(key, item.filename), item.attrs, context);
-    if (entry && withTemporary && item.attrs.isFile() && item.filename.startsWith(TEMP_PREFIX)) entry.temporary = true;
-    if (entry) entries.push(entry);
-  }
-  if (index >= names.length || entries.length === 0) return { entries };
-  const cursor = encodeCursor(names[index - 1]!.filename, listing);
-  restsOf(s).keep(restKey, cursor, names.slice(index));
-  return { entries, cursor };
 }
 
 async function removeTree(s: Session, path: string): Promise<void> {

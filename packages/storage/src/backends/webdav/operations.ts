@@ -16,9 +16,7 @@ import {
 import type { FileStat, Response as DavResponse } from 'webdav';
 import { statusOf, ufsError, webdavError } from './errors.js';
 import { davPath, entryOf, makeFolders, statOrNull, TEMP_PREFIX, type Dav } from './folders.js';
-import { foreignCursor, listingIdOf, type CursorListing } from '../../util/paginate.js';
-
-const DEFAULT_PAGE_SIZE = 1000;
+import { foreignCursor, listingIdOf, pageSizeOf, type CursorListing } from '../../util/paginate.js';
 
 export async function statKey(dav: Dav, key: string, signal?: AbortSignal): Promise<EntryStat | null> {
   const stat = await statOrNull(dav, key, signal);
@@ -174,9 +172,7 @@ export async function listKey(dav: Dav, key: string, options: ListOptions, conte
       'recursive listing needs PROPFIND "Depth: infinity", off for this mount ("depthInfinity": true if the server allows it)',
     );
   }
-  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isSafeInteger(pageSize) || pageSize < 1)
-    throw ufsError('INVALID_INPUT', context, `invalid pageSize ${pageSize}`);
+  const pageSize = pageSizeOf(options, (detail) => ufsError('INVALID_INPUT', context, detail));
   const bound = listingOf(dav, key, options, context);
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, bound, context);
   const withTemporary = options.includeTemporary === true;

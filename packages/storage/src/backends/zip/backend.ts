@@ -16,14 +16,13 @@ import {
 } from '@org/core';
 import yauzl from 'yauzl';
 import { keyContext } from '../../errors.js';
-import { bindToken, tokenOf, type CursorListing } from '../../util/paginate.js';
+import { bindToken, pageSizeOf, tokenOf, type CursorListing } from '../../util/paginate.js';
 import { unreadableEntry } from '../../util/unreadable.js';
 import { rangeLength, requestedRange } from '../http/range.js';
 import { Catalog, statOf, type FileNode, type ListedNode } from './catalog.js';
 import { BackendRandomAccessReader, copyToTempFile, type TempCopy } from './source-reader.js';
 
 export const PROTOCOL = 'zip';
-const DEFAULT_PAGE_SIZE = 1000;
 
 export interface ZipBackendOptions {
   /** The backend holding the archive (another mount's backend). */
@@ -152,9 +151,10 @@ export class ZipBackend implements StorageBackend {
 
   async list(key: string, options: ListOptions = {}): Promise<ListPage> {
     const context = this.ctx('list', key);
-    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1)
-      throw new UfsError('INVALID_INPUT', `${describeContext(context)} bad cursor or page size`, { context });
+    const pageSize = pageSizeOf(
+      options,
+      (detail) => new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context }),
+    );
     const { catalog } = await this.archive('list', key);
     // The cursor is an offset in this listing, bound to it (the archive as it is now, the folder, recursive or not):
     // an offset in another listing (another archive, or this one changed) would resume at a wrong place: refused.
