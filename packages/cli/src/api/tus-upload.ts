@@ -21,6 +21,12 @@ export interface TusUploadOptions {
   onUrl?: (url: string) => void;
   onProgress?: (loaded: number, total: number) => void;
   /**
+   * Called each time the server confirms holding more of the upload (a PATCH's answer, or the offset a HEAD reported
+   * before the next PATCH), with the bytes of it that this call sent: what a scan counts as sent for an upload that
+   * Ctrl-C or a failure then cuts short (the server keeps them, and a later run continues after them).
+   */
+  onSent?: (bytes: number) => void;
+  /**
    * Bytes per PATCH request (each streamed from the file). Default: the whole file in one request — the ufs server
    * keeps the bytes of a request cut short, so a break costs nothing more than with chunks, and the server hashes
    * the upload as it arrives instead of reading it again. Chunks suit proxies that limit request bodies.
@@ -40,7 +46,8 @@ export interface TusUploadOptions {
    * retries, and its URL stays valid for a later run. A PATCH that keeps sending (or a server that keeps answering)
    * never times out, however long the upload takes. After the last byte, the server's silence while it verifies and
    * commits the upload is idle too, unless the server says (to a HEAD of the upload, sent after half this limit) that
-   * it is finishing it: then it is waited for, and asked again (see idleLimitedStack). Default: no limit.
+   * it is finishing it: then it is waited for, and asked again (see idleLimitedStack), up to FINISH_WAIT_FACTOR times
+   * this limit after the last byte. Default: no limit.
    */
   timeoutMs?: number;
 }
@@ -76,6 +83,32 @@ function noAnswer(options: TusUploadOptions, method: string, url: string): UfsEr
     {
       retryable: false,
       context: { backend: 'server', operation: 'tus', path: options.path, method, url: redactUrl(url) },
+    },
+  );
+}
+
+/**
+ * The longest wait for a server that keeps saying it is finishing an upload (503 with Retry-After to each HEAD), in
+ * multiples of `timeoutMs`, from the last byte: ten times the scan's --timeout (10 minutes by default). A finish takes
+ * long for a large file, not for ever: a server stuck there fails that upload alone, retryable (see finishNeverEnded).
+ */
+const FINISH_WAIT_FACTOR = 10;
+
+/**
+ * The failure of an upload whose server said it was finishing it for longer than FINISH_WAIT_FACTOR × `timeoutMs`:
+ * TIMEOUT, retryable (its URL stays valid: a later run asks again), and `context.stage` 'finish' (the server answers,
+ * so it is this upload's failure alone, not one that stops a scan).
+ */
+function finishNeverEnded(options: TusUploadOptions, url: string): UfsError {
+  const seconds = Math.round(((options.timeoutMs ?? 0) * FINISH_WAIT_FACTOR) / 1000);
+  return new UfsError(
+    'TIMEOUT',
+    `[ufs] [server] resumable upload "${options.path}": the server still said it was finishing the upload (503 with ` +
+      `Retry-After) ${seconds} s after its last byte, the longest a scan waits (${FINISH_WAIT_FACTOR} times --timeout); ` +
+      'scan again later',
+    {
+      retryable: true,
+      context: { backend: 'server', operation: 'tus', path: options.path, url: redactUrl(url), stage: 'finish' },
     },
   );
 }
@@ -125,7 +158,8 @@ async function finishState(
  * server then verifies the upload and commits its content before it answers, silent for as long as that takes (long
  * for a large file). What counts as idle there: after half the limit without an answer, the upload is asked about
  * (HEAD, on another connection): a server that says it is finishing it (503 with Retry-After, as the ufs server
- * answers while another request holds the upload) is alive, and the wait starts again from that answer; one that
+ * answers while another request holds the upload) is alive, and the wait starts again from that answer (up to
+ * FINISH_WAIT_FACTOR times the limit after the last byte: then the upload fails, see finishNeverEnded); one that
  * reports every byte held (Upload-Offset = Upload-Length) has finished it, and `succeed` is called; any other answer,
  * or none, leaves the PATCH the rest of its limit, and then it fails with TIMEOUT as any request does: the limit after
  * the last byte (or after the server's last "finishing"), not twice it.
@@ -140,6 +174,7 @@ function idleLimitedStack(options: TusUploadOptions, fail: (error: UfsError) => 
    */
   const awaitFinish = (req: ClientRequest, method: string, url: string) => {
     let lastLife = Date.now();
+    const giveUpAt = lastLife + FINISH_WAIT_FACTOR * timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     // Aborted once the PATCH is answered or gone: the wait (and a HEAD under way) ends.
     const over = new AbortController();
@@ -150,12 +185,15 @@ function idleLimitedStack(options: TusUploadOptions, fail: (error: UfsError) => 
     const check = () => {
       const left = lastLife + timeoutMs - Date.now();
       if (left <= 0) return fail(noAnswer(options, method, url));
+      if (Date.now() >= giveUpAt) return fail(finishNeverEnded(options, url));
       void finishState(options, url, left, over.signal).then((state) => {
         if (over.signal.aborted) return;
         if (state === 'finished') return succeed();
         if (state === 'finishing') {
           lastLife = Date.now();
-          timer = setTimeout(check, half);
+          const cap = giveUpAt - lastLife;
+          if (cap <= 0) return fail(finishNeverEnded(options, url));
+          timer = setTimeout(check, Math.min(half, cap));
           return;
         }
         // No sign of a finish: the PATCH has the rest of its limit to answer.
@@ -281,6 +319,13 @@ export function tusUpload(options: TusUploadOptions): Promise<number> {
   };
   // The offset of the first request's body: the bytes below it were on the server before this call.
   let firstStart: number | undefined;
+  // The highest offset the server confirmed holding (a PATCH's answer, a HEAD's offset that the next body starts at).
+  let confirmed = 0;
+  const onConfirmed = (offset: number) => {
+    if (offset <= confirmed) return;
+    confirmed = offset;
+    if (firstStart !== undefined && confirmed > firstStart) options.onSent?.(confirmed - firstStart);
+  };
   return new Promise<number>((resolve, reject) => {
     // The file failed (changed, gone): the request under way is dropped, the upload fails with the file's error.
     const fail = (error: UfsError) => {
@@ -294,7 +339,10 @@ export function tusUpload(options: TusUploadOptions): Promise<number> {
       resolve(firstStart === undefined ? 0 : options.size - firstStart);
     };
     const upload = new Upload({ path: options.path } as unknown as Buffer, {
-      fileReader: fileReader(options, fail, (start) => (firstStart ??= start)),
+      fileReader: fileReader(options, fail, (start) => {
+        firstStart ??= start;
+        onConfirmed(start);
+      }),
       ...(options.timeoutMs ? { httpStack: idleLimitedStack(options, fail, succeed) } : {}),
       endpoint: `${options.base}/tus`,
       ...(options.resumeUrl ? { uploadUrl: options.resumeUrl } : {}),
@@ -309,6 +357,7 @@ export function tusUpload(options: TusUploadOptions): Promise<number> {
         if (upload.url) options.onUrl?.(upload.url);
       },
       onProgress: (loaded, total) => options.onProgress?.(loaded, total),
+      onChunkComplete: (_chunk, accepted) => onConfirmed(accepted),
       onSuccess: () => resolve(firstStart === undefined ? 0 : options.size - firstStart),
       onError: (err) => reject(errorFrom(err as never, options.path)),
     });

@@ -82,6 +82,11 @@ const EMPTY_SHA256 = hashBytes('');
  * they stop the scan. Others (a refused record, a content over the size limit, a mismatch) count for their files.
  */
 const FATAL = new Set(['PERMISSION_DENIED', 'CONFIG_INVALID', 'ABORTED', 'UNAVAILABLE', 'TIMEOUT', 'RATE_LIMITED']);
+/**
+ * Whether a server failure stops the scan: a FATAL code, unless it is about one upload only (a tus upload whose server
+ * kept saying it was finishing it for too long: `stage` 'finish', see tus-upload.ts).
+ */
+const stopsScan = (error: UfsError) => FATAL.has(error.code) && error.context.stage !== 'finish';
 
 function metadata(
   path: string,
@@ -142,7 +147,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     if (report) o.onFailure?.(error);
     progress();
   };
-  const isFatal = (error: UfsError) => FATAL.has(error.code) && !o.dryRun && error.context.backend === 'server';
+  const isFatal = (error: UfsError) => stopsScan(error) && !o.dryRun && error.context.backend === 'server';
 
   const hashSlots = new Semaphore(o.pool.threads * 256);
   const uploadSlots = new Semaphore(o.uploadConcurrency);
@@ -189,6 +194,9 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     uploadSlots.run(async () => {
       if (fatal || o.signal?.aborted) return 'skipped';
       const client = o.client!;
+      // The bytes of a tus upload the server confirmed holding, of those this scan sent: counted even when Ctrl-C or a
+      // failure cuts the upload short (the server keeps them; a later run continues after them).
+      let kept = 0;
       try {
         // The bytes this upload sent: a resumed tus upload sends only what the server did not hold yet.
         let sent = item.size;
@@ -206,6 +214,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
             ...(o.tusTimeoutMs ? { timeoutMs: o.tusTimeoutMs } : {}),
             ...(o.signal ? { signal: o.signal } : {}),
             onProgress: uploadProgress(item.path, item.size),
+            onSent: (bytes) => (kept = bytes),
             ...(item.stamp ? { stamp: item.stamp } : {}),
             follow: o.followSymlinks ?? false,
           });
@@ -226,6 +235,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
         progress();
         return 'ok';
       } catch (err) {
+        stats.uploadedBytes += kept;
         const error = toUfsError(err, { backend: 'server', operation: 'upload', path: item.path });
         // Stopped by the user (Ctrl-C, SIGTERM) mid-way: nothing failed, the stop left the content unsent.
         if (o.signal?.aborted && error.code === 'ABORTED') return 'skipped';

@@ -29,7 +29,9 @@ export interface ScanStats {
   uploaded: number;
   /**
    * The bytes this scan sent for them: a resumable (tus) upload that continued one an earlier run left counts only
-   * the part it sent (not what the server held already), so this can be less than the uploaded files' sizes.
+   * the part it sent (not what the server held already), so this can be less than the uploaded files' sizes. A tus
+   * upload that Ctrl-C or a failure cut short counts the part of it the server confirmed holding (a PATCH's answer, or
+   * the offset a HEAD reported): the server keeps it, and a later run continues after it.
    */
   uploadedBytes: number;
   /** Failures: unreadable paths, rejected batches, failed uploads. */
