@@ -7,9 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import {
   UfsError,
   describeContext,
-  redactUrl,
   httpError,
   isUfsError,
+  notTlsError,
   retry,
   toUfsError,
   type FileMetadataInput,
@@ -88,21 +88,11 @@ async function detailOf(text: string): Promise<string> {
 
 /**
  * An `https://` server address where the server answers in plain HTTP: OpenSSL's `wrong version number` (EPROTO)
- * is a configuration error (78) saying so, not a raw TLS error (70). Undefined for any other failure.
+ * is a configuration error (78) saying so, not a raw TLS error (70). Undefined for any other failure. (Core's
+ * `notTlsError`, shared with the upload providers, worded for the `--server` flag.)
  */
 export function notTls(err: unknown, base: string, context: Record<string, unknown>): UfsError | undefined {
-  if (!/^https:/i.test(base)) return undefined;
-  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
-  const wrongVersion =
-    code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
-    (typeof message === 'string' && /wrong version number|packet length too long/i.test(message));
-  if (!wrongVersion) return undefined;
-  const plain = redactUrl(base.replace(/^https:/i, 'http:'));
-  return new UfsError(
-    'CONFIG_INVALID',
-    `${describeContext(context)} the server does not speak TLS (HTTPS) at this address, it answers in plain HTTP: try --server ${plain}`,
-    { cause: err, context, retryable: false },
-  );
+  return notTlsError(err, base, context, (plain) => `try --server ${plain}`);
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   formatBytes,
   formatSeconds,
   httpError,
+  notTlsError,
   toUfsError,
   type ErrorContext,
 } from '@org/core';
@@ -105,6 +106,21 @@ export function transportError(
   return toUfsError(err, context);
 }
 
+/**
+ * An `https://` URL whose server answers in plain HTTP (OpenSSL's `wrong version number`): CONFIG_INVALID naming the
+ * address and its `http://` form (core's `notTlsError`), not retried, instead of the raw TLS error. Undefined for any
+ * other failure.
+ */
+export function plainHttpError(err: unknown, url: string, context: ErrorContext): UfsError | undefined {
+  let origin: string;
+  try {
+    origin = new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+  return notTlsError(err, origin, context, (plain) => `give its URL as ${plain}`);
+}
+
 /** The error for a download that was redirected more than `MAX_REDIRECTS` times, or in a loop. */
 function tooManyRedirects(url: string, context: ErrorContext, detail: string, cause?: unknown): UfsError {
   return new UfsError(
@@ -145,7 +161,7 @@ export async function httpStream(call: HttpCall): Promise<HttpStreamReply> {
     if (call.followRedirects && !signals.signal?.aborted && /^Redirect loop detected/.test((err as Error).message)) {
       throw tooManyRedirects(call.url, call.context, 'it redirects back to an address already visited', err);
     }
-    throw transportError(err, signals, call.context, idleTimeoutMs);
+    throw plainHttpError(err, call.url, call.context) ?? transportError(err, signals, call.context, idleTimeoutMs);
   }
   const location = header(response.headers, 'location');
   if (call.followRedirects && response.statusCode >= 300 && response.statusCode < 400 && location) {

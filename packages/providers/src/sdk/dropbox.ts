@@ -12,7 +12,7 @@ import {
 import { checkedUrl, noUrlError, type DeleteContext, type SendContext, type SentUpload } from '../kit/define.js';
 import { ChunkReader } from '../kit/chunks.js';
 import { requestSignals, signalError, type RequestSignals } from '../http/signals.js';
-import { serviceHttpError } from '../http/transport.js';
+import { plainHttpError, serviceHttpError } from '../http/transport.js';
 import { contentHashOf, hashedAsSent } from './dropbox-content-hash.js';
 import { idleFetch, idleTimeoutError, idleTimeoutOf } from './idle-timeout.js';
 import type { DropboxSettings } from '../providers/dropbox.js';
@@ -55,18 +55,22 @@ function hasSummary(err: unknown, pattern: RegExp): err is DropboxResponseError<
 
 /**
  * Maps SDK errors: a 409 route error by its `error_summary` (kept in the message), any other status through the
- * hosting classification (429/5xx retryable, `Retry-After` honoured).
+ * hosting classification (429/5xx retryable, `Retry-After` honoured). An `https://` base URL (`apiBaseUrl`) whose
+ * server answers in plain HTTP is said to be one (CONFIG_INVALID), not OpenSSL's `wrong version number`.
  */
 export function dropboxError(
   err: unknown,
   context: ErrorContext,
   signals?: RequestSignals,
   idleTimeoutMs?: number,
+  apiBaseUrl?: string,
 ): UfsError {
   const fired = signals && signalError(signals, context, err);
   if (fired) return fired;
   const idle = signals && idleTimeoutError(err, signals, context, idleTimeoutOf(idleTimeoutMs));
   if (idle) return idle;
+  const plain = apiBaseUrl !== undefined ? plainHttpError(err, apiBaseUrl, context) : undefined;
+  if (plain) return plain;
   if (!(err instanceof DropboxResponseError)) return toUfsError(err, context);
   const summary = summaryOf(err).slice(0, 300);
   const headers = err.headers as { get?: (name: string) => string | null } | undefined;
@@ -206,7 +210,7 @@ export async function dropboxUpload(settings: DropboxSettings, path: string, ctx
     const link = await sharedLink(dbx, metadata.path_lower ?? stored, signals, context);
     return { url: directDownload(link), deleteToken: stored };
   } catch (err) {
-    throw dropboxError(err, context, signals, idleTimeoutMs);
+    throw dropboxError(err, context, signals, idleTimeoutMs, settings.apiBaseUrl);
   }
 }
 
@@ -219,6 +223,6 @@ export async function dropboxDelete(settings: DropboxSettings, path: string, ctx
       signals.signal ? { signal: signals.signal } : undefined,
     );
   } catch (err) {
-    throw dropboxError(err, { ...ctx.context, path }, signals, idleTimeoutMs);
+    throw dropboxError(err, { ...ctx.context, path }, signals, idleTimeoutMs, settings.apiBaseUrl);
   }
 }

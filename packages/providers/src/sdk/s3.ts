@@ -11,6 +11,7 @@ import { UfsError, describeContext, httpError, toUfsError, type ErrorContext } f
 import type { DeleteContext, SendContext, SentUpload } from '../kit/define.js';
 import { encodeKeyPath } from '../kit/names.js';
 import { requestSignals, signalError, type RequestSignals } from '../http/signals.js';
+import { plainHttpError } from '../http/transport.js';
 import { idleTimeoutError, idleTimeoutOf, s3HandlerOptions } from './idle-timeout.js';
 import { partSizeFor, s3Token, type S3Settings } from '../providers/s3.js';
 
@@ -36,11 +37,22 @@ export function s3Error(err: unknown, context: ErrorContext): UfsError {
   return toUfsError(err, context);
 }
 
-/** The error of a failed SDK call: ABORTED/TIMEOUT when a signal fired or the idle timeout passed, else `s3Error`. */
-function sdkCallError(err: unknown, signals: RequestSignals, context: ErrorContext, idleTimeoutMs: number): UfsError {
+/**
+ * The error of a failed SDK call: ABORTED/TIMEOUT when a signal fired or the idle timeout passed; an `https://`
+ * endpoint whose server answers in plain HTTP said so (CONFIG_INVALID, not OpenSSL's `wrong version number`); else
+ * `s3Error`.
+ */
+function sdkCallError(
+  err: unknown,
+  signals: RequestSignals,
+  context: ErrorContext,
+  idleTimeoutMs: number,
+  endpoint: string | undefined,
+): UfsError {
   return (
     signalError(signals, context, err) ??
     idleTimeoutError(err, signals, context, idleTimeoutMs) ??
+    (endpoint !== undefined ? plainHttpError(err, endpoint, context) : undefined) ??
     s3Error(err, context)
   );
 }
@@ -99,7 +111,7 @@ export async function s3Upload(
         (err: unknown) => {
           if ((err as SdkError)?.$metadata?.httpStatusCode === 404) return false;
           s3.destroy();
-          throw sdkCallError(err, signals, context, idleTimeoutMs);
+          throw sdkCallError(err, signals, context, idleTimeoutMs, settings.endpoint);
         },
       );
     if (found) {
@@ -150,7 +162,7 @@ export async function s3Upload(
     const stopped = signalError(signals, context, err);
     if (stopped) throw stopped;
     if (settings.ifNotExists && (err as SdkError)?.$metadata?.httpStatusCode === 412) throw exists();
-    throw sdkCallError(err, signals, context, idleTimeoutMs);
+    throw sdkCallError(err, signals, context, idleTimeoutMs, settings.endpoint);
   } finally {
     signals.signal?.removeEventListener('abort', onAbort);
     body.destroy();
@@ -187,7 +199,7 @@ export async function s3Delete(settings: S3Settings, key: string, ctx: DeleteCon
     await s3.send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: key }), { abortSignal: signals.signal });
   } catch (err) {
     if (err instanceof UfsError) throw err;
-    throw sdkCallError(err, signals, context, idleTimeoutMs);
+    throw sdkCallError(err, signals, context, idleTimeoutMs, settings.endpoint);
   } finally {
     s3.destroy();
   }
