@@ -6,8 +6,9 @@ import { startHostingFake, type HostingFake } from './fakes/hosting.js';
 import { serve, type Served } from './helpers/serve.js';
 import { sandbox, ufs } from './helpers/ufs.js';
 
-// The ufs provider's delete removes the server's record, not the bytes (they stay until `ufs server gc` finds them
-// unused): after a failed verification, the note says so instead of "was deleted" (the URL may still serve).
+// After a failed verification the ufs provider's record is kept, not deleted (@org/providers `keepOnFailure`: it
+// describes the file truly, and deleting it left the path with no record at all): the note says the copy is still
+// there, never "was deleted", and the path keeps its record.
 let fake: HostingFake;
 let box: Awaited<ReturnType<typeof sandbox>>;
 let server: Served;
@@ -32,7 +33,7 @@ afterAll(async () => {
 });
 
 describe('a ufs copy that fails verification', () => {
-  it('is said to have had its record deleted, its content staying until gc', async () => {
+  it('keeps its record, and is said to be still there', async () => {
     const file = join(box.dir, 'report.txt');
     await writeFile(file, 'the content of the report\n');
     const first = await ufs(['upload', '-p', 'ufs', file], { env });
@@ -50,9 +51,12 @@ describe('a ufs copy that fails verification', () => {
     const lines = run.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^ufs: failed: .*the URL serves different bytes/);
-    expect(lines[0]).toMatch(
-      /\(the uploaded copy http:\S+ had its record deleted; the content stays on the server until `ufs server gc` finds it unused\)$/,
-    );
-    expect(lines[0]).not.toContain('was deleted');
+    expect(lines[0]).toMatch(/\(the uploaded copy http:\S+ is still there\)$/);
+    expect(lines[0]).not.toMatch(/was deleted|record deleted/);
+    // The path's record is there (it was deleted before: the path was left with none).
+    const query = new URLSearchParams({ path_prefix: file });
+    const listed = await fetch(`${server.url}/files?${query}`, { headers: { 'x-api-key': server.apiKey ?? '' } });
+    const items = ((await listed.json()) as { items: Array<{ filepath: string }> }).items;
+    expect(items.map((r) => r.filepath)).toEqual([file]);
   });
 });

@@ -31,6 +31,12 @@ export interface Provider extends UploadProvider {
    * on one key. Undefined when the key has a random part, or the provider is not configured.
    */
   nameKey?(filename: string, options?: ProviderCallOptions): string | undefined;
+  /**
+   * Why an upload of this provider is kept, not deleted, when a step after it fails (its verification download): set
+   * where deleting it would leave things worse than keeping it (`ufs`: the record it put describes the file truly
+   * and replaced the path's earlier one). Unset: the orchestrator deletes it where the provider can.
+   */
+  readonly keepOnFailure?: string;
 }
 
 export type { Env };

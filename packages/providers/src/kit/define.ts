@@ -81,6 +81,8 @@ export interface ProviderSpec {
   verifyHeaders?(env: Env, options: ProviderCallOptions): Record<string, string> | undefined;
   /** See `Provider.nameKey`: where a file of this name would be stored, when that comes from the name alone. */
   nameKey?(filename: string, env: Env, options: ProviderCallOptions): string | undefined;
+  /** See `Provider.keepOnFailure`: why an upload whose verification failed is kept rather than deleted. */
+  keepOnFailure?: string;
 }
 
 /** A URL the service answered with, checked: http(s) and parseable, else undefined. */
@@ -274,6 +276,7 @@ export function defineProvider(spec: ProviderSpec): Provider {
     info,
     status: (env: Env = process.env, options: ProviderCallOptions = {}) => status(env, options),
     upload,
+    ...(spec.keepOnFailure !== undefined ? { keepOnFailure: spec.keepOnFailure } : {}),
   };
   if (spec.verifyHeaders) {
     const headers = spec.verifyHeaders;

@@ -33,4 +33,9 @@ export interface ProviderReport {
   deleteToken?: string;
   deleted?: boolean;
   deleteError?: string;
+  /**
+   * Why the copy was kept on purpose rather than deleted (`deleted: false`): the provider's `keepOnFailure` (`ufs`:
+   * its record describes the file truly, and deleting it would leave the path with no record at all).
+   */
+  kept?: string;
 }

@@ -111,11 +111,12 @@ function changedError(path: string, how: string, report: readonly ProviderReport
   );
 }
 
-type CopyFields = Pick<ProviderReport, 'url' | 'deleteUrl' | 'deleteToken' | 'deleted' | 'deleteError'>;
+type CopyFields = Pick<ProviderReport, 'url' | 'deleteUrl' | 'deleteToken' | 'deleted' | 'deleteError' | 'kept'>;
 
 /**
  * After a failure that followed a successful upload (verification): deletes the copy where the provider can
- * (best effort, one attempt), and returns where it is and whether it is gone, for the report.
+ * (best effort, one attempt) and should (not one the provider keeps, `keepOnFailure`), and returns where it is and
+ * whether it is gone, for the report.
  */
 async function removeCopy(
   provider: Provider,
@@ -127,6 +128,7 @@ async function removeCopy(
     ...(uploaded.deleteUrl ? { deleteUrl: uploaded.deleteUrl } : {}),
     ...(uploaded.deleteToken ? { deleteToken: uploaded.deleteToken } : {}),
   };
+  if (provider.keepOnFailure !== undefined) return { ...kept, deleted: false, kept: provider.keepOnFailure };
   const remove = provider.delete;
   if (!remove || !provider.info.capabilities.delete || !(uploaded.deleteToken || uploaded.deleteUrl)) {
     return { ...kept, deleted: false };
@@ -139,6 +141,23 @@ async function removeCopy(
     const error = toUfsError(err, { provider: provider.info.id, operation: 'delete', path: uploaded.url });
     return { ...kept, deleted: false, deleteError: error.message };
   }
+}
+
+/**
+ * A copy a provider reports in its own error, having failed to delete it itself (`mount`: the file written before a
+ * later step of its upload failed): `context.copy` (where it is, which is also its delete token: `mount:path`),
+ * `context.copyDeleted` and `context.copyDeleteError`, as the report's fields. No URL was made for it: its `url` is
+ * that address too, which `ufs rm` and `ufs stat` take.
+ */
+function copyNamedIn(error: UfsError): CopyFields | undefined {
+  const { copy, copyDeleted, copyDeleteError } = error.context;
+  if (typeof copy !== 'string' || typeof copyDeleted !== 'boolean') return undefined;
+  return {
+    url: copy,
+    deleteToken: copy,
+    deleted: copyDeleted,
+    ...(!copyDeleted && typeof copyDeleteError === 'string' ? { deleteError: copyDeleteError } : {}),
+  };
 }
 
 /**
@@ -372,8 +391,10 @@ async function attemptProviders(
           },
         );
       }
-      // The upload went through but a later step failed: the copy must not be lost (nor, where possible, left).
-      const copy = uploaded ? await removeCopy(provider, uploaded, callOptions) : undefined;
+      // The upload went through but a later step failed: the copy must not be lost (nor, where possible, left). A
+      // provider that wrote a copy and failed before returning it names it in its error (it has no URL to protect, so
+      // it does not count as stored for the batch's name clashes).
+      const copy = uploaded ? await removeCopy(provider, uploaded, callOptions) : copyNamedIn(error);
       if (copy?.deleted) stored = false;
       report.push({
         provider: id,

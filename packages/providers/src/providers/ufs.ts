@@ -251,11 +251,43 @@ async function uploadFileContent(
 }
 
 /**
+ * `share` of content just put (or found held): no record refers to it yet, so a gc of the server between the two
+ * (with a grace period shorter than the upload, 0 at the extreme) may have removed it, and share answers that it
+ * holds no such content (404). The content is then put again, once, and shared again; should it be gone again, the
+ * error says so (the server's gc grace period is too short for uploads to finish).
+ */
+async function shareHeld(ctx: SendContext, key: string, sha256: string): Promise<{ url: string; expiresAt: Date }> {
+  try {
+    return await share(ctx, key, sha256);
+  } catch (err) {
+    if (!isGone(err)) throw err;
+  }
+  await putContent(ctx, key, sha256);
+  try {
+    return await share(ctx, key, sha256);
+  } catch (err) {
+    if (!isGone(err)) throw err;
+    throw new UfsError(
+      'UNAVAILABLE',
+      `${err.message} (the content was removed twice between its upload and its share: the server's gc grace period, UFS_GC_GRACE_SECONDS, is shorter than an upload takes)`,
+      { context: err.context, cause: err, retryable: true },
+    );
+  }
+}
+
+/** The server's answer that it holds no (verified) content of the hash. */
+function isGone(err: unknown): err is UfsError {
+  return isUfsError(err) && err.code === 'NOT_FOUND' && err.context.status === 404;
+}
+
+/**
  * Content first, record last: the record of (hostname, filepath) is replaced only once the server holds the content
  * and its signed URL is made, so an upload that fails (over the server's size limit, bad bytes, a share refused)
  * leaves the catalogue as it was — the path's earlier record, and the content and links it keeps alive, untouched.
- * Content put without a record is kept for the server's gc grace period (then removed if nothing refers to it). This
- * needs no undo, so no race with another client updating the same path (a restore could overwrite its record).
+ * Content put without a record is kept for the server's gc grace period (then removed if nothing refers to it; if
+ * that happens before the share, see `shareHeld`). This needs no undo, so no race with another client updating the
+ * same path (a restore could overwrite its record). Once the record is put, the upload is not undone either: a
+ * failed verification keeps it (`keepOnFailure`).
  */
 async function send(ctx: SendContext) {
   const key = apiKeyOf(ctx.options, ctx.env) ?? '';
@@ -274,7 +306,7 @@ async function send(ctx: SendContext) {
   } else {
     await putContent(ctx, key, sha256);
   }
-  const { url, expiresAt } = await share(ctx, key, sha256);
+  const { url, expiresAt } = await shareHeld(ctx, key, sha256);
 
   const put = await serverCall({
     url: `${ctx.baseUrl}/put_file`,
@@ -318,7 +350,8 @@ async function send(ctx: SendContext) {
  * `/files/{sha256}/content?expires=&signature=`; last, its record is sent with `POST /put_file` (hostname, filepath,
  * size, mode, owner, times), so a failed upload leaves the catalogue as it was. The result is the signed URL made
  * absolute, which serves the bytes to anyone with the link (no key) until `expiresAt`. Delete removes the record (`DELETE /files/{id}`); the content
- * goes at the server's next gc when no other record refers to it (the link then answers 404).
+ * goes at the server's next gc when no other record refers to it (the link then answers 404). The orchestrator does
+ * not delete the record after a failed verification (`keepOnFailure`): it describes the file truly.
  */
 export default defineProvider({
   info: {
@@ -351,6 +384,11 @@ export default defineProvider({
     return { ready: true };
   },
   send,
+  // A failed verification is a failure to serve the signed link, not a wrong record: the server holds the content,
+  // checked against its SHA-256, and the record (which already replaced the path's earlier one) describes the file
+  // truly. Deleting it would leave the path with no record at all; it is kept, and its id reported (deleteToken).
+  keepOnFailure:
+    "the server's record of the file is kept: it describes the file truly (the server holds its content, checked against its SHA-256) and replaced the path's earlier record, so deleting it would leave the path with none; only the signed link failed",
   async delete(result, ctx) {
     const id = result.deleteToken;
     if (!id) {

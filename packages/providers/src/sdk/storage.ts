@@ -130,7 +130,7 @@ async function deleteWritten(
   node: ReturnType<StorageManager['node']>,
   etag: string | undefined,
   timeoutMs: number | undefined,
-): Promise<{ deleted: boolean; how: string }> {
+): Promise<{ deleted: boolean; how: string; error?: string }> {
   try {
     const signal = AbortSignal.timeout(timeoutMs ?? 60_000);
     const stat = await node.stat({ signal }).catch((err: unknown) => {
@@ -139,19 +139,22 @@ async function deleteWritten(
     });
     if (stat === undefined) return { deleted: true, how: 'is gone already' };
     if (etag !== undefined && stat.etag !== undefined && stat.etag !== etag) {
-      return { deleted: false, how: 'was not deleted: another upload has replaced it since' };
+      const error = 'not deleted: another upload has replaced it since';
+      return { deleted: false, how: `was ${error}`, error };
     }
     await node.delete({ signal });
     return { deleted: true, how: 'was deleted again' };
   } catch (err) {
     const reason = toUfsError(err, {}).message.replace(/^\[ufs\]\s*/, '');
-    return { deleted: false, how: `is left behind (not deleted: ${reason})` };
+    return { deleted: false, how: `is left behind (not deleted: ${reason})`, error: reason };
   }
 }
 
 /**
  * After a failure that followed the write: deletes the file written (not when the caller stopped the upload), and
- * says what became of it in the error (`context.copy`, `context.copyDeleted` too), so it is never lost track of.
+ * says what became of it in the error (`context.copy`, its `mount:path`, which is also its delete token;
+ * `context.copyDeleted`; `context.copyDeleteError`, why it was not deleted), so it is never lost track of: the
+ * orchestrator puts it in the report entry (`url`, `deleteToken`, `deleted`, `deleteError`).
  */
 async function withCopyRemoved(
   error: UfsError,
@@ -159,11 +162,16 @@ async function withCopyRemoved(
   fullpath: string,
   ctx: SendContext,
 ): Promise<UfsError> {
-  const outcome = ctx.signal?.aborted
-    ? { deleted: false, how: 'is left behind (the upload was stopped)' }
+  const outcome: { deleted: boolean; how: string; error?: string } = ctx.signal?.aborted
+    ? { deleted: false, how: 'is left behind (the upload was stopped)', error: 'the upload was stopped' }
     : await deleteWritten(written.node, written.etag, ctx.timeoutMs);
   return new UfsError(error.code, `${error.message}; the file written, ${fullpath}, ${outcome.how}`, {
-    context: { ...error.context, copy: fullpath, copyDeleted: outcome.deleted },
+    context: {
+      ...error.context,
+      copy: fullpath,
+      copyDeleted: outcome.deleted,
+      ...(outcome.error !== undefined ? { copyDeleteError: outcome.error } : {}),
+    },
     cause: error.cause ?? error,
     retryable: error.retryable,
     retryAfterMs: error.retryAfterMs,
