@@ -47,7 +47,13 @@ function contentFolder(target: string): string | undefined {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? undefined : target;
 }
 
-/** `--content` naming something that exists must name a folder (a missing one is created by the mount). */
+/**
+ * `--content` naming a folder (a path or a `file://` URL): one that exists must be a folder (a file is a usage error,
+ * 64); then it is made when missing and must be writable, as the API server checks its content folder
+ * (ensureDataFolder), before the mount's test write: a folder that can never be made (/proc/…), one below a file or a
+ * dangling link, or one without write permission is a configuration error (78) at once, not a test write that waits
+ * for its deadline (a recursive mkdir on /proc loops) and then says the storage "does not answer" (69).
+ */
 async function checkContentFolder(target: string): Promise<void> {
   const folder = contentFolder(target);
   if (folder === undefined) return;
@@ -57,6 +63,13 @@ async function checkContentFolder(target: string): Promise<void> {
       context: { operation: 'serve', path: folder },
     });
   }
+  const { ensureDataFolder } = await loadServerPackage();
+  await ensureDataFolder(folder, (why, cause) => {
+    return new UfsError('CONFIG_INVALID', `[ufs] --content "${redactUrl(target).split('?')[0]}" ${why}`, {
+      ...(cause !== undefined && { cause }),
+      context: { operation: 'serve', path: folder },
+    });
+  });
 }
 
 /**

@@ -11,9 +11,22 @@ function codePoint(char: string): string {
 }
 
 /**
+ * The position (1-based, in characters as `[...text]` counts them) and the code unit (`U+D800`) of the first unpaired
+ * UTF-16 surrogate in `text`, or undefined when it is well-formed. JSON may carry one (`"\ud800"`), but no UTF-8
+ * store can keep it: SQLite and MongoDB would keep U+FFFD instead, a value the client never sent.
+ */
+export function unpairedSurrogate(text: string): { position: number; codeUnit: string } | undefined {
+  // Lone surrogates are single elements of `[...text]`; a pair is one.
+  const chars = [...text];
+  const at = chars.findIndex((char) => char.length === 1 && /[\ud800-\udfff]/.test(char));
+  return at < 0 ? undefined : { position: at + 1, codeUnit: codePoint(chars[at]!) };
+}
+
+/**
  * What is wrong with the name of a dedup server's API key, or undefined when nothing is: empty, longer than
  * KEY_NAME_MAX characters, holding a control character (C0, DEL, C1: a newline or a NUL breaks `ufs server key
- * list`'s rows and the logs), or only whitespace. The one rule, for POST /api_keys, `createApiKey` and `ufs server key
+ * list`'s rows and the logs) or an unpaired surrogate (unpairedSurrogate: it would be stored as U+FFFD), or only
+ * whitespace. The one rule, for POST /api_keys, `createApiKey` and `ufs server key
  * create` (which checks before anything is sent or opened). The caller puts what it calls the name in front (`name`,
  * `NAME`).
  */
@@ -24,6 +37,9 @@ export function keyNameProblem(name: string): string | undefined {
   if (chars.length > KEY_NAME_MAX) return `is longer than ${KEY_NAME_MAX} characters (${chars.length})`;
   const at = chars.findIndex((char) => CONTROL.test(char));
   if (at >= 0) return `must not hold control characters (${codePoint(chars[at]!)} at position ${at + 1})`;
+  const lone = unpairedSurrogate(name);
+  if (lone)
+    return `must be well-formed Unicode: it holds an unpaired surrogate (${lone.codeUnit} at position ${lone.position}), which cannot be stored`;
   if (name.trim().length === 0) return 'must not be only whitespace';
   return undefined;
 }

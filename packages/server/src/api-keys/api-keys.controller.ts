@@ -1,14 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { noQuerySchema } from '../files/dto/file-input.js';
+import { noQuerySchema, surrogateMessage } from '../files/dto/file-input.js';
 import { messageSchema } from '../files/dto/file-responses.js';
 import { validate } from '../http/validate.js';
 import { SCOPES, type ApiKeyRecord } from '../store/store.js';
 import type { AuthedRequest } from './api-key.guard.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { RequireScope } from './auth.decorators.js';
-import { keyNameProblem } from '@org/core';
+import { keyNameProblem, unpairedSurrogate } from '@org/core';
 
 const createKeySchema = z
   .object({
@@ -16,7 +16,15 @@ const createKeySchema = z
       const problem = keyNameProblem(name);
       if (problem) ctx.addIssue({ code: 'custom', message: `name ${problem}` });
     }),
-    description: z.string().max(1000).nullable().optional(),
+    description: z
+      .string()
+      .max(1000)
+      .superRefine((text, ctx) => {
+        const lone = unpairedSurrogate(text);
+        if (lone) ctx.addIssue({ code: 'custom', message: surrogateMessage('description', lone) });
+      })
+      .nullable()
+      .optional(),
     scopes: z.array(z.enum(SCOPES)).min(1).max(3).optional(),
     rate_limit_per_minute: z.number().int().min(1).max(10_000_000).nullable().optional(),
   })

@@ -31,7 +31,7 @@ import {
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { sqliteStatements, type SqliteStatements } from './statements.js';
-import { StoreFiles, unwritableError } from './store-files.js';
+import { StoreFiles, storeFileError, storeFileProblem, unwritableError } from './store-files.js';
 
 export interface SqliteStoreOptions {
   /** Database file; `:memory:` only for unit tests (not durable, not shared). */
@@ -83,6 +83,10 @@ export class SqliteStore implements MetadataStore {
       throw new UfsError('CONFIG_INVALID', `[ufs] [sqlite] walSizeLimitBytes must be bytes >= 0 (got ${walLimit})`, {
         context: { backend: 'sqlite', operation: 'open' },
       });
+    // A store file SQLite cannot open (a folder, a dangling link, one it may not read): named, as a configuration
+    // error, instead of SQLite's "unable to open database file".
+    const problem = options.path === ':memory:' ? undefined : storeFileProblem(options.path);
+    if (problem) throw storeFileError(options.path, problem);
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path);

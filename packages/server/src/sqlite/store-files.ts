@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { UfsError } from '@org/core';
 
@@ -70,4 +70,67 @@ export function unwritableError(operation: string, file: string, code: string, c
     // `errno` (a code, never a path): what readiness may tell anyone (see health/readiness-report.ts).
     { cause, retryable: true, context: { backend: 'sqlite', operation, errno: code } },
   );
+}
+
+const errnoOf = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code ?? 'EIO';
+
+/**
+ * What is wrong with the store's database file before SQLite opens it, or undefined (a readable and writable file, or
+ * none yet: SQLite makes it). A folder, a dangling symbolic link (SQLite would make its target wherever it points, or
+ * fail with "unable to open database file", naming nothing), a link that loops, something that is not a file (a
+ * FIFO, a device), or a file the server may not read or write: said in words completing `the store file "…" `.
+ */
+export function storeFileProblem(path: string): string | undefined {
+  let link: boolean;
+  try {
+    link = lstatSync(path).isSymbolicLink();
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return undefined;
+    return `cannot be looked at (${errnoOf(err)})`;
+  }
+  let isFile: boolean;
+  let isFolder: boolean;
+  try {
+    const found = statSync(path);
+    isFile = found.isFile();
+    isFolder = found.isDirectory();
+  } catch (err) {
+    const to = (() => {
+      try {
+        return readlinkSync(path);
+      } catch {
+        return '?';
+      }
+    })();
+    if (link && errnoOf(err) === 'ENOENT')
+      return `is a dangling symbolic link (to "${to}"): create its target or remove the link`;
+    if (errnoOf(err) === 'ELOOP') return `is a symbolic link that loops (to "${to}"): remove the link`;
+    return `cannot be looked at (${errnoOf(err)})`;
+  }
+  if (isFolder) return 'is a folder, not a database file: move it away (or give another data folder)';
+  if (!isFile) return 'is not a regular file (a FIFO, a socket or a device?): move it away';
+  for (const [mode, what] of [
+    [constants.R_OK, 'read'],
+    [constants.W_OK, 'written'],
+  ] as const) {
+    try {
+      accessSync(path, mode);
+    } catch (err) {
+      const code = errnoOf(err);
+      const why: Record<string, string> = {
+        EACCES: 'permission denied',
+        EROFS: 'read-only file system',
+        EPERM: 'operation not permitted, is it immutable? see lsattr',
+      };
+      return `cannot be ${what} by this process (${why[code] ?? code}): give the server's user read and write access to it`;
+    }
+  }
+  return undefined;
+}
+
+/** CONFIG_INVALID for a store file SQLite cannot open (storeFileProblem): the file and what is wrong with it. */
+export function storeFileError(path: string, problem: string): UfsError {
+  return new UfsError('CONFIG_INVALID', `[ufs] [sqlite] the store file "${path}" ${problem}`, {
+    context: { backend: 'sqlite', operation: 'open', path },
+  });
 }

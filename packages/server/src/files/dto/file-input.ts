@@ -1,3 +1,4 @@
+import { unpairedSurrogate } from '@org/core';
 import { fileMetadataSchema } from '@org/core/dedup-schema';
 import { z } from 'zod';
 import { EMPTY_SHA256 } from '../file-response.js';
@@ -10,7 +11,8 @@ function hasTraversal(path: string): boolean {
 /**
  * put_file body: the shared FileMetadata schema (strict: an unknown field is refused, never dropped), plus a traversal
  * check. A file path may hold any character a file name can (a tab, a newline: legal on Linux, and a scanner meets
- * them), except NUL (the shared schema); a hostname holds no control character. Size 0 and the hash of the empty
+ * them), except NUL (the shared schema); so may a symlink's `link_target`; a hostname holds no control character. No
+ * stored string may hold an unpaired surrogate (refuseUnpairedSurrogates). Size 0 and the hash of the empty
  * content go together: a record with one and not the other cannot describe any content (the spec's rule "upload is
  * required when the size is not 0" would answer it wrongly either way), so it is refused; so are `is_symlink` and
  * `link_target` that contradict each other (refuseLinkContradiction).
@@ -19,6 +21,11 @@ export const putFileSchema = fileMetadataSchema.superRefine((value, ctx) => {
   if (hasTraversal(value.filepath)) {
     ctx.addIssue({ code: 'custom', path: ['filepath'], message: 'filepath must not contain "." or ".." segments' });
   }
+  // A link's target is a path as filepath is: the same rule (any character a file name may hold, but NUL).
+  if (value.link_target?.includes('\u0000')) {
+    ctx.addIssue({ code: 'custom', path: ['link_target'], message: 'link_target must not contain NUL' });
+  }
+  refuseUnpairedSurrogates(value, ctx);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value.hostname)) {
     ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'hostname must not contain control characters' });
@@ -38,6 +45,29 @@ export const putFileSchema = fileMetadataSchema.superRefine((value, ctx) => {
   }
   refuseLinkContradiction(value, ctx);
 });
+
+/** The string fields of a record the server stores. */
+const STORED_STRINGS = ['filepath', 'hostname', 'ip_address', 'link_target'] as const;
+
+/**
+ * A stored string must be well-formed Unicode: an unpaired surrogate (JSON `"\ud800"`) would be stored as U+FFFD, a
+ * value the client never sent (and a path it would then not find): refused, naming the field.
+ */
+export function refuseUnpairedSurrogates(
+  value: Partial<Record<(typeof STORED_STRINGS)[number], string | null>>,
+  ctx: z.RefinementCtx,
+): void {
+  for (const field of STORED_STRINGS) {
+    const text = value[field];
+    const lone = typeof text === 'string' ? unpairedSurrogate(text) : undefined;
+    if (lone) ctx.addIssue({ code: 'custom', path: [field], message: surrogateMessage(field, lone) });
+  }
+}
+
+/** `<field> must be well-formed Unicode: …` (the words of keyNameProblem's). */
+export function surrogateMessage(field: string, lone: { position: number; codeUnit: string }): string {
+  return `${field} must be well-formed Unicode: it holds an unpaired surrogate (${lone.codeUnit} at position ${lone.position}), which cannot be stored`;
+}
 
 /**
  * `is_symlink` and `link_target` (both optional: PutPlace clients may send neither, a regular file) must agree: a
