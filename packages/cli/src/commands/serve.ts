@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { UfsError, redactUrl } from '@org/core';
 import {
+  DEFAULT_BODY_IDLE_TIMEOUT_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   MAX_SHUTDOWN_TIMEOUT_MS,
   contentLostOnRestart,
@@ -13,6 +14,7 @@ import {
   type DedupApp,
 } from '@org/server';
 import { BaseCommand } from '../base-command.js';
+import { BODY_IDLE_ENV, MAX_BODY_IDLE_SECONDS, bodyIdleFromEnv } from '../serve/body-idle.js';
 import { hostPort, listen } from '../serve/listen.js';
 import { placeFlags } from '../serve/server-flags.js';
 import { serverPlaces, type ServerPlaces } from '../serve/server-setup.js';
@@ -29,7 +31,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
     'Starts the ufs dedup server (PutPlace-compatible API, batch put, tus uploads, OpenAPI at /docs). With no options it needs nothing else installed: metadata in an embedded SQLite store and content in a local folder, both under the data directory ($XDG_DATA_HOME/ufs, i.e. ~/.local/share/ufs): the store in ufs.db and content in content/, the layout of UFS_DATA_DIR of the ufs API server, so either server can run on the folder of the other. A folder of an older version, with metadata.sqlite instead of ufs.db, is used as it is; one with both files is refused (exit status 64 or 78): keep the one with the records.',
     'On first start (no API key in the store yet) it creates a bootstrap key with every scope, once it is listening, and prints it once (a start that fails creates none). Prints the URL (and the key) on stdout; with --json one JSON line {url, apiKey?, dataDir, store, content}. Log lines (warnings, errors) go to stderr, coloured only when it is a terminal and NO_COLOR is unset.',
     'SIGTERM or SIGINT (Ctrl-C) stops it cleanly: it takes no new connections and gives the requests in flight (an upload, a download) up to --shutdown-timeout seconds (default 25) to finish, then closes what is left; a second signal stops it at once.',
-    'A port already in use ends it with one line naming the address and exit status 70 (as the ufs API server); a --data-dir or --content that is a file, with exit status 64; a content mount it cannot write (an S3 secret or bucket that is wrong) or whose content a restart loses (memory://, beside a store that keeps its records), with exit status 78, before it listens (the checks of the ufs API server).',
+    'A port already in use ends it with one line naming the address and exit status 70 (as the ufs API server); a --data-dir or --content that is a file, with exit status 64; a --content folder that cannot be made or written (below a file, a dangling link, /proc/…, no permission), a store file (ufs.db) that SQLite cannot open (a folder, a dangling link, no permission), a content mount it cannot write (an S3 secret or bucket that is wrong) or whose content a restart loses (memory://, beside a store that keeps its records), with exit status 78, before it listens (the checks of the ufs API server).',
   ].join('\n\n');
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -40,6 +42,10 @@ export default class Serve extends BaseCommand<typeof Serve> {
     {
       description: 'Content in S3 (credentials from the environment)',
       command: '<%= config.bin %> <%= command.id %> --content "s3://bucket/ufs?region=eu-west-1"',
+    },
+    {
+      description: 'Clients on slow links: an upload body may stay silent 5 minutes before its connection is closed',
+      command: '<%= config.bin %> <%= command.id %> --body-idle-timeout 300',
     },
   ];
   static override flags = {
@@ -60,12 +66,18 @@ export default class Serve extends BaseCommand<typeof Serve> {
       min: 0,
       max: MAX_SHUTDOWN_SECONDS,
     }),
+    'body-idle-timeout': Flags.integer({
+      description: `Seconds an upload's body (PUT content, upload_file, tus PATCH) may send no byte before its connection is closed, as if its client went away (a tus upload keeps what arrived; 1 to ${MAX_BODY_IDLE_SECONDS}; default: env ${BODY_IDLE_ENV}, as for the ufs API server, else ${DEFAULT_BODY_IDLE_TIMEOUT_MS / 1000}).`,
+      min: 1,
+      max: MAX_BODY_IDLE_SECONDS,
+    }),
   };
 
   async run(): Promise<void> {
     // Flags first: a bad one creates no data folder.
     const maxUploadBytes = maxUpload(this.flags['max-upload']);
     const shutdownSeconds = this.flags['shutdown-timeout'] ?? shutdownFromEnv();
+    const bodyIdleSeconds = this.flags['body-idle-timeout'] ?? bodyIdleFromEnv();
     const config = await this.cliConfig();
     const places = await serverPlaces(this.flags, config);
     const host = this.flags.host ?? config.serve.host ?? '127.0.0.1';
@@ -96,6 +108,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
         maxUploadBytes,
         // SIGTERM/SIGINT: the app drains (see the description); a second signal ends the process at once.
         shutdownTimeoutMs: shutdownSeconds * 1000,
+        bodyIdleTimeoutMs: bodyIdleSeconds * 1000,
         // stdout is the command's output (the URL and key, or the --json line): every log line goes to stderr.
         logStream: 'stderr',
       });
