@@ -2,7 +2,7 @@
 // that both read a data folder the same way and refuse the same content mounts. Each caller words its refusals
 // (the flag or variable it names, its exit status) through a `Refuse`.
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { access, constants, lstat, mkdir, readlink, stat } from 'node:fs/promises';
 import { dirname, join, parse, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -34,11 +34,21 @@ export type Refuse = (why: string, cause?: unknown) => UfsError;
  * `ufs serve`). Both there is refused (through `refuse`): a start on one of them would show a catalogue without the
  * records of the other, and gc would then delete the content only the other one refers to.
  */
+function named(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function dataDirStoreFile(dataDir: string, refuse: Refuse): string {
   const current = join(resolve(dataDir), DATA_DIR_STORE_FILE);
   const old = join(resolve(dataDir), OLD_DATA_DIR_STORE_FILE);
-  const hasCurrent = existsSync(current);
-  const hasOld = existsSync(old);
+  // A name that is there at all, a dangling link included (which the store then refuses, naming it).
+  const hasCurrent = named(current);
+  const hasOld = named(old);
   if (hasCurrent && hasOld)
     throw refuse(
       `holds two store files, "${DATA_DIR_STORE_FILE}" and "${OLD_DATA_DIR_STORE_FILE}" (the name of older versions): ` +

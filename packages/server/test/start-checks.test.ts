@@ -33,6 +33,14 @@ describe('dataDirStoreFile', () => {
       '[ufs] X holds two store files, "ufs.db" and "metadata.sqlite" (the name of older versions): keep the one with the records (rename it "ufs.db") and move the other away',
     );
   });
+
+  it('a dangling ufs.db link beside metadata.sqlite is not passed over for the older file', async () => {
+    const data = join(dir, 'dangling-current');
+    await mkdir(data);
+    await writeFile(join(data, 'metadata.sqlite'), '');
+    await symlink(join(data, 'nowhere.db'), join(data, 'ufs.db'));
+    expect(() => dataDirStoreFile(data, refuse)).toThrow(/holds two store files/);
+  });
 });
 
 describe('contentLostOnRestart', () => {
