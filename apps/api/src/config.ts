@@ -91,7 +91,7 @@ const envSchema = z.object({
     example: '86400',
     maxMessage: `must be at most ${MAX_DURATION_SECONDS} (ten years)`,
   }).default(86_400),
-  /** An upload body (PUT content, upload_file, tus PATCH) that sends no byte for this long is ended. */
+  /** An upload body (PUT content, upload_file, tus PATCH) that sends no byte for this long is ended; a JSON body: 408. */
   UFS_BODY_IDLE_TIMEOUT_SECONDS: wholeNumber({
     unit: 'seconds',
     min: 1,
@@ -129,7 +129,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, ".", "_" or "-"')
     .optional(),
-  /** SIGTERM/SIGINT: how long requests under way may take to finish before their connections are closed. */
+  /** SIGTERM/SIGINT: how long the drain may take (requests under way, then their handlers settling). */
   UFS_SHUTDOWN_TIMEOUT_SECONDS: wholeNumber({
     unit: 'seconds',
     min: 0,

@@ -16,9 +16,10 @@ try {
     throw err;
   }
   process.stdout.write(`ufs api listening on ${url} (docs at /docs)\n`);
-  // SIGTERM / SIGINT: the app drains (no new connections; requests under way get UFS_SHUTDOWN_TIMEOUT_SECONDS to
-  // finish; a second signal ends the process at once, see createDedupApp), then the store is closed (SQLite
-  // checkpoints its log; a MongoDB connection ends) and the content mount released.
+  // SIGTERM / SIGINT: the app drains within UFS_SHUTDOWN_TIMEOUT_SECONDS (no new connections; requests under way may
+  // finish until its last fifth, left for their handlers to settle; a second signal ends the process at once, see
+  // createDedupApp), then the store is closed (SQLite checkpoints its log; a MongoDB connection ends) and the content
+  // mount released.
   const signal = await new Promise<string>((resolve) => {
     for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => resolve(name));
   });

@@ -141,7 +141,9 @@ describe('SIGTERM drains the built app', () => {
     expect(await slow.done).toMatchObject({ error: expect.any(String) });
     expect(await bounded.api.exited).toEqual({ code: 0, signal: null });
     expect(Date.now() - signalled).toBeLessThan(4000);
-    expect(bounded.api.stdout()).toMatch(/requests still under way after 1000 ms: closing their connections/);
+    expect(bounded.api.stdout()).toMatch(
+      /requests still under way after 500 ms: closing their connections \(the last 500 ms of the 1000 ms shutdown timeout/,
+    );
 
     const twice = await start('twice');
     await record(twice.api.url, twice.key, data);

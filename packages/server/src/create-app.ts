@@ -6,7 +6,8 @@ import { DedupModule } from './dedup.module.js';
 import { DEDUP_CONFIG, type DedupConfig, type DedupModuleOptions } from './dedup-options.js';
 import { continueOnRead, useClientErrorHandler } from './http/connection.js';
 import { tusCorsHook } from './http/cors.js';
-import { sendError } from './http/exception.filter.js';
+import { idleLimitedBody } from './content/request-body.js';
+import { bodyPending, sendError } from './http/exception.filter.js';
 import { DedupLogger, type LogStream } from './http/logger.js';
 import { useJsonBodyParser } from './http/json-body.js';
 import { ignoreRequestsAfterClose } from './http/linger.js';
@@ -48,8 +49,9 @@ const COUNTED = Symbol('ufs.counted');
 
 /**
  * Fastify-level wiring that a Nest module cannot declare: upload bodies are left unread for the handlers to stream,
- * `100 Continue` is sent only when a handler reads the body (after the key, scope, rate and size checks), requests
- * pipelined after an answer that closes the connection are not processed, errors
+ * other bodies may stall at most `bodyIdleTimeoutMs` (408), `100 Continue` is sent only when a handler reads the body
+ * (after the key, scope, rate and size checks), requests pipelined after an answer that closes the connection are not
+ * processed, errors
  * (parse errors and unparsable requests included: this replaces the server's `clientError` listeners, a
  * `clientErrorHandler` the adapter was given too) get the API's JSON body, every request is counted in the metrics
  * (one whose client left before it was processed as status 499), CORS for tus when configured, OpenAPI is served. Call
@@ -86,6 +88,12 @@ export function configureDedupApp(app: NestFastifyApplication, options: { openAp
     done();
   });
   const config = app.get<DedupConfig>(DEDUP_CONFIG, { strict: false });
+  // Every other request body (JSON routes: put_file, batches, …) is under the idle limit of the streamed uploads: a
+  // body that stalls is answered 408 (or its connection closed) instead of holding the connection and the drain.
+  fastify.addHook('preParsing', (request, reply, payload, done) => {
+    if (isStreamedRoute(request) || !bodyPending(request.raw)) return done(null, payload);
+    done(null, idleLimitedBody(request.raw, reply.raw, config.bodyIdleTimeoutMs));
+  });
   if (config.tusCorsOrigin !== null) fastify.addHook('onRequest', tusCorsHook(config.tusCorsOrigin));
   const metrics = app.get(MetricsService);
   const count = (request: FastifyRequest, status: string, seconds?: number) => {

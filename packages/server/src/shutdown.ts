@@ -11,16 +11,27 @@ export const MAX_SHUTDOWN_TIMEOUT_MS = 3_600_000;
 /** How often connections that became idle during a drain are closed. */
 const SWEEP_MS = 50;
 /**
- * How long a drain waits, once the connections are closed, for handlers still under way to settle (a tus PATCH whose
- * client was cut off records the offset of the bytes it stored) before the modules' shutdown hooks close the store.
+ * How long a drain waits at most, once the connections are closed, for handlers still under way to settle (a tus PATCH
+ * whose client was cut off records the offset of the bytes it stored) before the modules' shutdown hooks close the
+ * store. Part of the shutdown timeout, not added to it: see settleReserve.
  */
 export const SETTLE_MS = 5_000;
+
+/**
+ * The end of the shutdown timeout kept for handlers to settle once their connections are closed: its last fifth, at
+ * least 1 s (half of a timeout under 2 s, 0 with 0) and at most SETTLE_MS (5 s, from a 25 s timeout). Requests under
+ * way get the rest of it; the whole drain ends within the timeout.
+ */
+export function settleReserve(timeoutMs: number): number {
+  return Math.floor(Math.min(SETTLE_MS, Math.max(timeoutMs / 5, Math.min(1000, timeoutMs / 2))));
+}
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 export interface ShutdownOptions {
   /**
-   * How long `app.close()` lets requests under way finish (a slow upload, a download) before their connections are
-   * closed, in ms; 0 closes them at once. Default 25 000.
+   * How long `app.close()` may take to drain, in ms: requests under way (a slow upload, a download) may finish until
+   * its last fifth (at least 1 s, or half of a timeout under 2 s; at most 5 s: see settleReserve), then their
+   * connections are closed and their handlers get what is left to settle; 0 closes them at once. Default 25 000.
    */
   shutdownTimeoutMs?: number;
   /**
@@ -45,8 +56,9 @@ export function shutdownTimeout(options: ShutdownOptions): number {
 /**
  * Makes `app.close()` begin with a drain: the server stops accepting connections, closes idle keep-alive connections
  * (and each one that becomes idle; a response sent meanwhile says `Connection: close`), a request that arrives on an
- * open connection gets 503, and requests under way have `timeoutMs` to finish before the connections left are closed;
- * then handlers still under way (a tus PATCH recording the bytes it stored) get up to SETTLE_MS to settle. Only then
+ * open connection gets 503, and requests under way have `timeoutMs` less settleReserve to finish before the
+ * connections left are closed; then handlers still under way (a tus PATCH recording the bytes it stored) get the rest
+ * of `timeoutMs` (at most SETTLE_MS) to settle, so the drain ends within `timeoutMs`. Only then
  * do the modules' shutdown hooks run (their resources are still there for the requests). The drain is the adapter's
  * `beforeClose`, which Nest's close awaits first (Nest runs one close at a time: concurrent calls share it). Call
  * before `app.init()` (it adds Fastify hooks; `onRoute` must see the routes as Nest registers them).
@@ -82,29 +94,38 @@ export function useGracefulShutdown(
       return result as ReturnType<typeof handler>;
     } as typeof handler;
   });
-  /** Waits (at most SETTLE_MS) for the handlers under way to settle. */
-  const settle = async (): Promise<void> => {
+  /** Waits (at most SETTLE_MS, and never past `end`) for the handlers under way to settle. */
+  const settle = async (end: number): Promise<void> => {
     if (handlers.size === 0) return;
+    const waitMs = Math.max(0, Math.min(SETTLE_MS, end - Date.now()));
     let timer: NodeJS.Timeout | undefined;
     const bounded = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), SETTLE_MS);
+      timer = setTimeout(() => resolve('late'), waitMs);
     });
     const outcome = await Promise.race([Promise.all([...handlers]), bounded]);
     clearTimeout(timer);
     if (outcome === 'late')
-      log.warn(`${handlers.size} request handler(s) still under way ${SETTLE_MS} ms after their connections closed`);
+      log.warn(
+        `${handlers.size} request handler(s) still under way ${waitMs} ms after their connections closed ` +
+          `(the drain ends within its ${timeoutMs} ms): closing the app without waiting for them`,
+      );
   };
 
   const drain = async (): Promise<void> => {
     const server = adapter.getHttpServer() as Server;
     if (!server.listening) return;
     draining = true;
+    const end = Date.now() + timeoutMs;
+    const requestsMs = timeoutMs - settleReserve(timeoutMs);
     await new Promise<void>((resolve) => {
       const sweep = setInterval(() => server.closeIdleConnections(), SWEEP_MS);
       const deadline = setTimeout(() => {
-        log.warn(`requests still under way after ${timeoutMs} ms: closing their connections`);
+        log.warn(
+          `requests still under way after ${requestsMs} ms: closing their connections ` +
+            `(the last ${timeoutMs - requestsMs} ms of the ${timeoutMs} ms shutdown timeout are for their handlers to settle)`,
+        );
         server.closeAllConnections();
-      }, timeoutMs);
+      }, requestsMs);
       server.close(() => {
         clearInterval(sweep);
         clearTimeout(deadline);
@@ -113,7 +134,7 @@ export function useGracefulShutdown(
       server.closeIdleConnections();
     });
     // The connections are closed, not necessarily the work of their handlers: the store is still needed for it.
-    await settle();
+    await settle(end);
   };
   // Nest's own beforeClose: requests that arrive from now on get 503 (Connection: close).
   const beforeClose = adapter.beforeClose.bind(adapter);

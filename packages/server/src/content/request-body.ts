@@ -1,5 +1,5 @@
-import { IncomingMessage } from 'node:http';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { IncomingMessage, type ServerResponse } from 'node:http';
+import { PassThrough, Readable, type Writable } from 'node:stream';
 import busboy from 'busboy';
 import { UfsError, isUfsError } from '@org/core';
 
@@ -40,9 +40,10 @@ export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 90_000;
  * Closes the connection of a request whose body stalls: once no byte of it has arrived for `idleMs` (while the server
  * was waiting for one: while bytes it has not read yet wait in the request, the server is the slow side),
  * the request is destroyed with ABORTED, as when its client goes away: a streamed upload then removes its temporary
- * object, a tus PATCH keeps the bytes that arrived. Stops once the body has ended or the request is gone.
+ * object, a tus PATCH keeps the bytes that arrived. With `onIdle`, that is called instead (see idleLimitedBody).
+ * Stops once the body has ended or the request is gone.
  */
-export function watchBodyIdle(req: IncomingMessage, idleMs: number): void {
+export function watchBodyIdle(req: IncomingMessage, idleMs: number, onIdle?: () => void): void {
   const socket = req.socket as (typeof req.socket & { bytesRead?: number }) | null;
   if (!socket || req.complete || req.destroyed) return;
   let seen = socket.bytesRead ?? 0;
@@ -56,12 +57,8 @@ export function watchBodyIdle(req: IncomingMessage, idleMs: number): void {
         since = Date.now();
       } else if (Date.now() - since >= idleMs) {
         clearInterval(check);
-        req.destroy(
-          new UfsError(
-            'ABORTED',
-            `[ufs] no byte of the request body arrived for ${idleMs / 1000} s (bodyIdleTimeoutMs): the connection was closed`,
-          ),
-        );
+        if (onIdle) onIdle();
+        else req.destroy(idleAbort(idleMs));
       }
     },
     Math.max(20, Math.min(1000, Math.floor(idleMs / 4))),
@@ -69,6 +66,71 @@ export function watchBodyIdle(req: IncomingMessage, idleMs: number): void {
   check.unref();
   req.once('end', () => clearInterval(check));
   req.once('close', () => clearInterval(check));
+}
+
+/**
+ * The body of a request that the server parses whole before its handler (a JSON body: `POST /put_file`, a batch, any
+ * JSON route), under the same idle limit as a streamed upload (watchBodyIdle). The request is read only when the
+ * returned stream is (a body refused unread, 415, gets no `100 Continue`). Once no byte has arrived for `idleMs`: while
+ * the parser reads and no answer has started, the stream fails with TIMEOUT (reason `body-idle`: 408, the connection
+ * closed after the answer, the rest of the body unread); otherwise (nothing reads the body, or an answer was sent)
+ * the connection is closed.
+ */
+export function idleLimitedBody(req: IncomingMessage, res: ServerResponse, idleMs: number): Readable {
+  const onData = (chunk: Buffer) => {
+    if (!body.push(chunk)) req.pause();
+  };
+  const onEnd = () => body.push(null);
+  const onError = (err: Error) => body.destroy(bodyError(req, err) as Error);
+  const onClose = () => {
+    if (!req.complete) body.destroy(clientAborted());
+  };
+  let reading = false;
+  const body = new Readable({
+    read() {
+      if (reading) {
+        req.resume();
+        return;
+      }
+      reading = true;
+      req.on('data', onData);
+      req.once('end', onEnd);
+      req.on('error', onError);
+      req.once('close', onClose);
+    },
+    destroy(err, callback) {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      callback(err);
+    },
+  });
+  // The parser listens for errors while it reads; a body nothing reads must not throw one.
+  body.on('error', ignore);
+  watchBodyIdle(req, idleMs, () => {
+    if (reading && !body.destroyed && !res.headersSent) body.destroy(bodyIdleError(idleMs));
+    else req.destroy(idleAbort(idleMs));
+  });
+  return body;
+}
+
+/** The body stalled for `idleMs` and its connection is closed: ABORTED, as when the client goes away. */
+function idleAbort(idleMs: number): UfsError {
+  return new UfsError(
+    'ABORTED',
+    `[ufs] no byte of the request body arrived for ${idleMs / 1000} s (bodyIdleTimeoutMs): the connection was closed`,
+  );
+}
+
+/** 408 (reason `body-idle`): the request body stalled for `idleMs` before the server could parse it. */
+function bodyIdleError(idleMs: number): UfsError {
+  return new UfsError(
+    'TIMEOUT',
+    `[ufs] no byte of the request body arrived for ${idleMs / 1000} s (bodyIdleTimeoutMs): the request was not ` +
+      'processed and the connection is closed; send the whole body again',
+    { context: { reason: 'body-idle' } },
+  );
 }
 
 /** A request that ended before its body did is a client that went away: ABORTED, whatever Node called it. */

@@ -15,7 +15,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.f
  * Protocol-specific statuses for a few error reasons (`error.context.reason`), set only by this server's code:
  * a missing/unknown/revoked API key is 401 (PutPlace), tus answers 412 for a wrong `Tus-Resumable` and 460 for a
  * checksum mismatch, a download whose `If-Match` fails is 412, a download answers 416 for a range past the end, a body of a Content-Type the endpoint does not
- * take is 415.
+ * take is 415, a JSON body that stalls past `bodyIdleTimeoutMs` is 408.
  */
 export const HTTP_STATUS_BY_REASON: Readonly<Record<string, number>> = Object.freeze({
   unauthenticated: 401,
@@ -24,6 +24,7 @@ export const HTTP_STATUS_BY_REASON: Readonly<Record<string, number>> = Object.fr
   'checksum-mismatch': 460,
   'range-not-satisfiable': 416,
   'unsupported-media-type': 415,
+  'body-idle': 408,
 });
 
 /**

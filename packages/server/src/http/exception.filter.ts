@@ -78,12 +78,17 @@ export function sendError(err: unknown, reply: FastifyReply, log: Logger): void 
   }
   // tus 1.0: a 412 for an unsupported Tus-Resumable lists the versions the server supports.
   if (error.context.reason === 'tus-version') reply.header('tus-version', TUS_VERSION);
+  // A tus PATCH at the wrong offset (409): the upload's offset, to resume from.
+  const uploadOffset = error.context.uploadOffset;
+  if (typeof uploadOffset === 'number' && Number.isSafeInteger(uploadOffset))
+    reply.header('upload-offset', String(uploadOffset));
   // An unread request body (refused upload) must not be parsed as the next request on this connection. A request
   // without a body (a GET) keeps the connection: the requests pipelined after it are answered. The connection is
   // closed only after the rest of the body was read (bounded), so a client still sending it gets the answer.
+  // A body that stalled (408, body-idle) is not waited for: the connection closes once the answer is written.
   if (bodyPending(reply.request.raw)) {
     reply.header('connection', 'close');
-    lingerAfterAnswer(reply.request.raw);
+    if (error.context.reason !== 'body-idle') lingerAfterAnswer(reply.request.raw);
   }
   void reply.status(status).type('application/json; charset=utf-8').send(body);
 }

@@ -11,6 +11,7 @@ import { LimitedHasher } from '../limit-hash.js';
 import { recordsSize } from '../record-size.js';
 import { declaredLength } from '../request-body.js';
 import { parseUploadChecksum } from './tus-headers.js';
+import { PatchRecordings } from './tus-recording.js';
 
 /** How long a finishing request holds an upload; it renews the lease every third of that while it works. */
 const FINISH_LEASE_MS = 60_000;
@@ -19,6 +20,14 @@ const LEASE_WAIT_MS = 5_000;
 
 function notFound(id: string): UfsError {
   return new UfsError('NOT_FOUND', `[ufs] [tus] no upload "${id}" (terminated, expired or failed verification)`);
+}
+
+/**
+ * 409: a PATCH's Upload-Offset is not (or no longer) the upload's. The answer carries the upload's offset
+ * (`Upload-Offset`, as tus clients expect) and is retryable: the client resumes from that offset (or HEADs first).
+ */
+function offsetMismatch(current: number, message: string): UfsError {
+  return new UfsError('ALREADY_EXISTS', message, { retryable: true, context: { uploadOffset: current } });
 }
 
 /**
@@ -54,6 +63,8 @@ export function isCompleted(session: UploadSession): boolean {
 @Injectable()
 export class TusSessions {
   private readonly log = new Logger('ufs.tus');
+  /** PATCHes cut off by their clients, recording the bytes they received: HEADs wait for them. */
+  private readonly recordings: PatchRecordings;
 
   constructor(
     @Inject(METADATA_STORE) private readonly store: MetadataStore,
@@ -61,7 +72,9 @@ export class TusSessions {
     @Inject(ContentService) private readonly uploads: ContentService,
     @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
     @Inject(MetricsService) private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.recordings = new PatchRecordings(store);
+  }
 
   /**
    * A new upload of `length` bytes of `sha256`. Refused at once (nothing stored, no session) over maxUploadBytes
@@ -105,6 +118,9 @@ export class TusSessions {
    * the content is held.
    */
   async status(id: string): Promise<UploadSession> {
+    await this.get(id);
+    // A PATCH cut off a moment ago may still be recording the bytes it received: its offset, not the one before.
+    await this.recordings.settled(id);
     const session = await this.get(id);
     if (session.offset === session.length && !isCompleted(session)) await this.finish(session);
     return session;
@@ -120,8 +136,8 @@ export class TusSessions {
     const session = await this.get(id);
     const checksum = parseUploadChecksum(checksumHeader);
     if (offset !== session.offset) {
-      throw new UfsError(
-        'ALREADY_EXISTS',
+      throw offsetMismatch(
+        session.offset,
         `[ufs] [tus] Upload-Offset ${offset} does not match the upload's offset ${session.offset}`,
       );
     }
@@ -144,6 +160,24 @@ export class TusSessions {
       if (!isCompleted(session)) await this.finish(session);
       return session;
     }
+    const advanced = await this.recordings.run(id, body, () => this.append(session, offset, checksum, hasher, body));
+    if (advanced.offset === advanced.length)
+      await this.finish(advanced, whole && advanced.parts.length === 1 ? hasher.digest() : undefined);
+    return advanced;
+  }
+
+  /**
+   * Stores one PATCH body at `offset` as a part and advances the upload to its end (compare-and-set); `session`
+   * itself when the body was empty. Does not finish the upload.
+   */
+  private async append(
+    session: UploadSession,
+    offset: number,
+    checksum: ReturnType<typeof parseUploadChecksum>,
+    hasher: LimitedHasher,
+    body: AsyncIterable<Uint8Array>,
+  ): Promise<UploadSession> {
+    const id = session.id;
     const key = `${TUS_PREFIX}/${id}/${offset}.${randomUUID()}`;
     try {
       // A client that leaves mid-PATCH keeps what arrived (tus: resume from the new offset), unless the chunk has a
@@ -175,16 +209,15 @@ export class TusSessions {
     if (!advanced) {
       if (await this.terminatedMeanwhile(id)) throw notFound(id);
       await this.content.discard(key);
-      throw new UfsError(
-        'ALREADY_EXISTS',
-        `[ufs] [tus] another PATCH at offset ${offset} won; HEAD for the current offset`,
+      const current = await this.get(id);
+      throw offsetMismatch(
+        current.offset,
+        `[ufs] [tus] another PATCH at offset ${offset} won; the upload's offset is ${current.offset} (HEAD, then resume from it)`,
       );
     }
     // Counted once they belong to the upload: a PATCH that failed, lost or was refused stored nothing, and its retry
     // counts the bytes it stores.
     this.metrics.bytesIn.inc(hasher.bytes);
-    if (advanced.offset === advanced.length)
-      await this.finish(advanced, whole && advanced.parts.length === 1 ? hasher.digest() : undefined);
     return advanced;
   }
 

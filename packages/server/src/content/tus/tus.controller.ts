@@ -28,6 +28,7 @@ import {
   intHeader,
   parseUploadMetadata,
 } from './tus-headers.js';
+import { HEAD_WAIT_MS } from './tus-recording.js';
 import { TusSessions } from './tus-sessions.js';
 import type { UploadSession } from '../../store/store.js';
 
@@ -61,6 +62,13 @@ const busy = {
   description:
     'the last byte has arrived and another request is finishing the upload (verifying and committing it), or terminating it: retry after Retry-After',
   headers: { 'Retry-After': tusHeader('seconds') },
+};
+/** HEAD: also while a PATCH of the upload is still receiving or recording its bytes (see TusSessions.status). */
+const headBusy = {
+  ...busy,
+  description:
+    `${busy.description}; or a PATCH of the upload (one cut off by its client a moment ago) is still recording the ` +
+    `bytes it received ${HEAD_WAIT_MS / 1000} s after this HEAD came (it waits that long for them first)`,
 };
 /**
  * What finishing an upload (its last PATCH, or a HEAD of one whose every byte arrived) refuses as 400 and 460; nothing
@@ -164,7 +172,7 @@ export class TusController {
   @ApiOperation({
     summary: 'Current Upload-Offset of an upload',
     description:
-      'A finished upload answers Upload-Offset = Upload-Length until it expires. An upload whose every byte arrived but that was not committed (its server stopped while finishing it) is finished by this request.',
+      'A finished upload answers Upload-Offset = Upload-Length until it expires. An upload whose every byte arrived but that was not committed (its server stopped while finishing it) is finished by this request. While a PATCH of the upload is still recording what it received (its client cut off a moment ago), the answer waits for it, so the offset includes those bytes.',
   })
   @ApiResponse({
     status: 200,
@@ -183,7 +191,7 @@ export class TusController {
   @ApiResponse({ status: 404, description: 'no such upload, or expired' })
   @ApiResponse(wrongVersion)
   @ApiResponse({ status: 460, description: `when this request finishes the upload: ${hashRefusal}` })
-  @ApiResponse(busy)
+  @ApiResponse(headBusy)
   async head(@Param('id') id: string, @Req() req: FastifyRequest, @Query() query: unknown, @Res() reply: FastifyReply) {
     checkTusVersion(req.headers['tus-resumable']);
     validate(noQuerySchema, query, 'query');
@@ -222,7 +230,13 @@ export class TusController {
     schema: ref('Error'),
   })
   @ApiResponse({ status: 404, description: 'no such upload, or expired', schema: ref('Error') })
-  @ApiResponse({ status: 409, description: 'Upload-Offset is not the offset of the upload', schema: ref('Error') })
+  @ApiResponse({
+    status: 409,
+    description:
+      "Upload-Offset is not the upload's offset, or another PATCH at that offset won (retryable: resume from the Upload-Offset of the answer)",
+    headers: { 'Upload-Offset': tusHeader("the upload's offset") },
+    schema: ref('Error'),
+  })
   @ApiResponse({ ...wrongVersion, schema: ref('Error') })
   @ApiResponse({
     status: 413,

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { IncomingMessage } from 'node:http';
+import { UfsError, sleep } from '@org/core';
+import type { MetadataStore } from '../../store/store.js';
+
+/**
+ * How long the recording lease of a PATCH cut off by its client lasts; renewed every third of that while the PATCH
+ * records, it outlives a replica that dies meanwhile by at most this.
+ */
+const RECORDING_LEASE_MS = 10_000;
+/** How long a HEAD waits for a PATCH of the same upload that is recording the bytes of its cut-off body (then 503). */
+export const HEAD_WAIT_MS = 2_000;
+const HEAD_POLL_MS = 50;
+
+/** The lease a PATCH cut off by its client holds while it records the bytes it received. */
+const recordingLease = (id: string) => `tus-recording:${id}`;
+
+/**
+ * tus PATCHes cut off by their clients while they record the bytes they received (their part stored, the upload's
+ * offset advanced): a HEAD of the upload that comes meanwhile (the client asking where to resume) waits for them
+ * rather than answer the offset before those bytes, which led the client's resume PATCH into a 409. On this replica
+ * through `here`, on the others through the upload's recording lease in the store.
+ */
+export class PatchRecordings {
+  /** The PATCHes of this replica recording the bytes of a cut-off body, by upload. */
+  private readonly here = new Map<string, Set<Promise<void>>>();
+
+  constructor(private readonly store: MetadataStore) {}
+
+  /**
+   * Runs a PATCH's `work` (receiving its body, storing its part, advancing the upload). Once its body is cut off (its
+   * client went away, the body stalled, a drain closed the connection) the PATCH is recording what it received: it
+   * is listed here and holds the upload's recording lease (renewed while it works) until `work` is done. A PATCH
+   * still receiving holds nothing: a replica that dies then (or a client that stays silent) does not hold HEADs up.
+   */
+  async run<T>(id: string, body: unknown, work: () => Promise<T>): Promise<T> {
+    if (!(body instanceof IncomingMessage)) return work();
+    const name = recordingLease(id);
+    const token = randomUUID();
+    const claim = () => this.store.claimLease(name, token, new Date(Date.now() + RECORDING_LEASE_MS), new Date());
+    let done!: () => void;
+    const settled = new Promise<void>((resolve) => (done = resolve));
+    let lease: Promise<boolean> | undefined;
+    let renew: NodeJS.Timeout | undefined;
+    const onCut = () => {
+      if (body.complete || lease) return;
+      let here = this.here.get(id);
+      if (!here) this.here.set(id, (here = new Set()));
+      here.add(settled);
+      lease = claim().catch(() => false);
+      renew = setInterval(() => void claim().catch(() => undefined), RECORDING_LEASE_MS / 3);
+      renew.unref();
+    };
+    if (body.destroyed) onCut();
+    else body.once('close', onCut);
+    try {
+      return await work();
+    } finally {
+      body.off('close', onCut);
+      clearInterval(renew);
+      if (lease && (await lease)) await this.store.releaseLease(name, token).catch(() => undefined);
+      done();
+      const here = this.here.get(id);
+      here?.delete(settled);
+      if (here?.size === 0) this.here.delete(id);
+    }
+  }
+
+  /**
+   * Waits (at most HEAD_WAIT_MS) until no PATCH of the upload is recording the bytes of its cut-off body, on this
+   * replica or another; then UNAVAILABLE (503 with Retry-After, as while another request finishes the upload). A look
+   * at the lease is a claim that has expired as it is made: taken only when the lease is free, and it leaves the lease
+   * free for a PATCH that takes it meanwhile.
+   */
+  async settled(id: string): Promise<void> {
+    const end = Date.now() + HEAD_WAIT_MS;
+    const here = this.here.get(id);
+    if (here?.size) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, HEAD_WAIT_MS)));
+      await Promise.race([Promise.all([...here]), late]);
+      clearTimeout(timer);
+    }
+    const name = recordingLease(id);
+    for (;;) {
+      const token = randomUUID();
+      const now = new Date();
+      if (await this.store.claimLease(name, token, new Date(now.getTime() - 1), now)) {
+        await this.store.releaseLease(name, token).catch(() => undefined);
+        return;
+      }
+      if (Date.now() >= end)
+        throw new UfsError(
+          'UNAVAILABLE',
+          `[ufs] [tus] upload "${id}": a PATCH cut off a moment ago is still recording the bytes it received; retry`,
+          { retryAfterMs: 1000, context: { reason: 'busy' } },
+        );
+      await sleep(HEAD_POLL_MS);
+    }
+  }
+}
