@@ -105,9 +105,18 @@ export function configureDedupApp(app: NestFastifyApplication, options: { openAp
     if (seconds !== undefined) metrics.requestDuration.labels(request.method, route).observe(seconds);
   };
   // A client that leaves mid-request (an abandoned upload) gets no response, so onResponse never runs for it.
-  // Fastify's own hook for that, rather than a listener on every response.
+  // Fastify's own hook for that, rather than a listener on every response. It also fires when a client closes right
+  // after the last byte of an answer (`Connection: close` on a download), before the answer's 'finish': a request
+  // whose status line was sent counts with that status (nginx's rule), 499 only for one answered nothing.
+  const replies = new WeakMap<FastifyRequest, FastifyReply>();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    replies.set(request, reply);
+    done();
+  });
   fastify.addHook('onRequestAbort', (request, done) => {
-    count(request, CLIENT_CLOSED); // no duration: it did not end with an answer
+    const reply = replies.get(request);
+    if (reply?.raw.headersSent) count(request, String(reply.statusCode), reply.elapsedTime / 1000);
+    else count(request, CLIENT_CLOSED); // no duration: it did not end with an answer
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
