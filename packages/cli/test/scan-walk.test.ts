@@ -40,7 +40,7 @@ describe('ufs scan: the walk', () => {
     expect(await dryScan(['--no-cache', root])).toMatchObject({ files: 2 }); // kept.txt and .ufsignore
   });
 
-  it('-L walks a folder under each link to it, and cuts only real loops (a link to a folder above)', async () => {
+  it('-L walks a folder under each link to it, and cuts (and reports) only real loops (a link to a folder above)', async () => {
     const root = join(box.dir, 'links');
     await mkdir(join(root, 'real', 'deep'), { recursive: true });
     await mkdir(join(root, 'a'), { recursive: true });
@@ -52,8 +52,11 @@ describe('ufs scan: the walk', () => {
     // loops: back to the root, and back to the folder itself
     await symlink('../..', join(root, 'real', 'deep', 'up'));
     await symlink('.', join(root, 'real', 'self'));
-    // real/, a/to-real/ and b/to-real/: f.txt and deep/g.txt under each; the loops add nothing
-    expect(await dryScan(['--no-cache', '-L', root])).toMatchObject({ files: 6, symlinks: 0, failed: 0 });
+    // real/, a/to-real/ and b/to-real/: f.txt and deep/g.txt under each; the loops add no file, and each one met
+    // (under each of the three) is reported as a failure, not cut silently
+    const run = await ufs(['scan', '--dry-run', '--json', '--no-cache', '-L', root], { env: box.env });
+    expect(run.status).toBe(65);
+    expect(run.json<ScanJson>().stats).toMatchObject({ files: 6, symlinks: 0, failed: 6 });
     // without -L the four links are recorded as links
     expect(await dryScan(['--no-cache', root])).toMatchObject({ files: 2, symlinks: 4 });
   });

@@ -1,36 +1,43 @@
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  statSync,
-  type BigIntStats,
-  type Dirent,
-} from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
 import { lstat, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import { dirname, join, resolve } from 'node:path';
 import { UfsError, toUfsError } from '@org/core';
+import {
+  IGNORE_FILE,
+  RulesAbove,
+  isIgnored,
+  patterns,
+  readIgnoreFile,
+  verdict,
+  type Matcher,
+  type Rules,
+} from './ignore-rules.js';
+import { realLocation, rootName, rootNotUtf8 } from './walk-roots.js';
 
-export const IGNORE_FILE = '.ufsignore';
+export { IGNORE_FILE } from './ignore-rules.js';
 const IGNORE_FILE_NAME = Buffer.from(IGNORE_FILE);
 /** Most entries the walk yields in one step. */
 const WALK_STEP = 1000;
 
 export interface WalkOptions {
-  /** gitignore-style patterns, relative to each root (e.g. `*.tmp`, `node_modules/`, `/build`). */
+  /**
+   * gitignore-style patterns, relative to each root (e.g. `*.tmp`, `node_modules/`, `/build`), matched against the
+   * root's own name too (`-x '*.tmp' t/a.tmp` leaves it out); they win over every `.ufsignore`.
+   */
   exclude?: readonly string[];
   /**
-   * Follow symbolic links to files and folders. A link to a folder on the path walked (a loop) is cut; a folder
-   * reached through several links is walked under each. Default false: links are recorded as links.
+   * Follow symbolic links to files and folders. A link to a folder on the path walked (a loop) is reported as a
+   * failure and not followed; a folder reached through several links is walked under each. Default false: links are
+   * recorded as links.
    */
   followSymlinks?: boolean;
-  /** Read `.ufsignore` files (gitignore syntax, applying to their folder and below). Default true. */
+  /**
+   * Read `.ufsignore` files (gitignore syntax, applying to their folder and below): those in the trees walked and
+   * those of the folders above each root, up to `/`. Default true.
+   */
   ignoreFiles?: boolean;
+  /** Details for --verbose: roots left out by the rules, or walked as part of another root. */
+  onDebug?: (message: string) => void;
 }
 
 export type WalkEntry =
@@ -38,33 +45,16 @@ export type WalkEntry =
   | { kind: 'symlink'; path: string; stats: BigIntStats; target: string }
   | { kind: 'error'; path: string; error: UfsError };
 
-interface Matcher {
-  base: string;
-  ig: Ignore;
-}
-
 /** A folder on the path being walked (device:inode), with the folder above it: the chain up to the root. */
 interface Ancestor {
   id: string;
+  path: string;
   parent: Ancestor | undefined;
 }
 
-function onPath(chain: Ancestor | undefined, id: string): boolean {
-  for (let at = chain; at; at = at.parent) if (at.id === id) return true;
-  return false;
-}
-
-function isIgnored(matchers: readonly Matcher[], path: string, isDir: boolean): boolean {
-  let ignored = false;
-  for (const { base, ig } of matchers) {
-    const rel = relative(base, path).split(sep).join('/');
-    // Outside this matcher's folder: `..` or `../…` (a name such as `..hidden` is inside).
-    if (!rel || rel === '..' || rel.startsWith('../') || isAbsolute(rel)) continue;
-    const result = ig.test(isDir ? `${rel}/` : rel);
-    if (result.ignored) ignored = true;
-    else if (result.unignored) ignored = false;
-  }
-  return ignored;
+function onPath(chain: Ancestor | undefined, id: string): Ancestor | undefined {
+  for (let at = chain; at; at = at.parent) if (at.id === id) return at;
+  return undefined;
 }
 
 /** Whether a path (a link being followed) leads to a folder; a dangling or unreadable link does not. */
@@ -76,11 +66,6 @@ function isFolder(path: string): boolean {
   }
 }
 
-/** gitignore patterns: case-sensitive, as git (core.ignorecase false) and `ufs cp --exclude` match them. */
-function patterns(text: string | readonly string[]): Ignore {
-  return ignore({ ignorecase: false }).add(typeof text === 'string' ? text : [...text]);
-}
-
 /**
  * The rules of the `.ufsignore` in a folder (found in its listing), if it has one. Only a regular file, or a link to
  * one, is an ignore file: a folder so named is walked as a folder (as git does with a `.gitignore` folder), and a
@@ -90,45 +75,33 @@ function patterns(text: string | readonly string[]): Ignore {
 function ignoreFileIn(dir: string, listing: readonly Dirent<Buffer>[]): Matcher | undefined {
   const dirent = listing.find((d) => d.name.equals(IGNORE_FILE_NAME));
   if (!dirent || !(dirent.isFile() || dirent.isSymbolicLink())) return undefined;
-  const path = join(dir, IGNORE_FILE);
-  let text: string;
-  try {
-    // O_NONBLOCK: a FIFO put in its place (or at the end of the link) is found by fstat, not waited on.
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    try {
-      if (!fstatSync(fd).isFile()) return undefined;
-      text = readFileSync(fd, 'utf8');
-    } finally {
-      closeSync(fd);
-    }
-  } catch (err) {
-    // a dangling link, or a file removed since the listing: no rules
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    const error = toUfsError(err, { operation: 'scan', path });
-    throw new UfsError(
-      error.code,
-      `${error.message}; the ignore file cannot be read, so its folder "${dir}" is not scanned (its rules could leave files out)`,
-      { context: error.context, cause: err, retryable: error.retryable },
-    );
-  }
-  return { base: dir, ig: patterns(text) };
+  return readIgnoreFile(dir, `its folder "${dir}"`);
 }
 
+/** A root to walk: its path, what it is, and the rules that apply below it. */
+type Planned = { kind: 'entry'; entry: WalkEntry } | { kind: 'root'; path: string; rules: Rules; real: string };
+
 /**
- * Walks files under each root, depth first, one folder open at a time (memory holds the pending folder stack, not
- * the tree). Yields a folder's entries together (one step of the iteration a folder, up to WALK_STEP entries, not
- * one a file: on a rescan answered from the cache the per-file await was a large part of the time): regular files,
- * symbolic links (when not followed, or dangling) and per-path errors (unreadable folders, vanished entries, names
- * that are not valid UTF-8) instead of stopping. Sockets, FIFOs and devices inside a folder are skipped; given as a
- * root, one fails.
+ * What each root is, in order: a failure (not found, a name that is not valid UTF-8, an ignore file above it that
+ * cannot be read), nothing (left out by --exclude or by the `.ufsignore` files above it, as a walk from `/` would
+ * leave it out), or a file or folder to walk. A root that is another one again, or inside a folder root, by real
+ * path, is left out: each file is walked once, as part of the folder root that holds it.
  */
-export async function* walk(roots: readonly string[], options: WalkOptions = {}): AsyncGenerator<WalkEntry[]> {
+async function planRoots(roots: readonly string[], options: WalkOptions): Promise<Planned[]> {
   const follow = options.followSymlinks ?? false;
-  const useIgnoreFiles = options.ignoreFiles ?? true;
+  const excludes = options.exclude?.length ? patterns(options.exclude) : undefined;
+  const above = (options.ignoreFiles ?? true) ? new RulesAbove() : undefined;
+  const debug = (message: string) => options.onDebug?.(`scan: ${message}`);
+  const planned: Planned[] = [];
   for (const rootArg of roots) {
     const root = resolve(rootArg);
-    const rootMatchers: Matcher[] = options.exclude?.length ? [{ base: root, ig: patterns(options.exclude) }] : [];
+    if (rootNotUtf8(rootArg, root)) {
+      planned.push({ kind: 'entry', entry: notUtf8(root) });
+      continue;
+    }
     let rootStats: BigIntStats;
+    let followed = false;
+    let files: readonly Matcher[] = [];
     try {
       rootStats = await lstat(root, { bigint: true });
       // A root given on the command line is followed when it is a link to a folder, like `find -H`; with -L, when
@@ -136,19 +109,96 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
       if (rootStats.isSymbolicLink()) {
         const target = await stat(root, { bigint: true }).catch((err: unknown) => err as NodeJS.ErrnoException);
         if (!(target instanceof Error)) {
-          if (follow || target.isDirectory()) rootStats = target;
+          if (follow || target.isDirectory()) [rootStats, followed] = [target, true];
         } else if (follow && target.code !== 'ENOENT') throw target;
       }
+      const parent = dirname(root);
+      if (above && parent !== root) {
+        const inForce = above.inside(parent, root);
+        if (inForce.leftOut) {
+          debug(`"${root}" left out: the .ufsignore rules above "${inForce.leftOut}" leave that folder out`);
+          continue;
+        }
+        files = inForce.files;
+      }
     } catch (err) {
-      yield [{ kind: 'error', path: root, error: toUfsError(err, { operation: 'scan', path: root }) }];
+      // the root, or an ignore file above it that cannot be read (named by its path)
+      const error = err instanceof UfsError ? err : toUfsError(err, { operation: 'scan', path: root });
+      planned.push({ kind: 'entry', entry: { kind: 'error', path: error.context.path ?? root, error } });
       continue;
     }
-    if (!rootStats.isDirectory()) {
-      yield [entryFor(root, rootStats) ?? notFileOrFolder(root, rootStats)];
+    const isDir = rootStats.isDirectory();
+    // --exclude matches the root's own name (relative to its folder), then the ignore files above it decide
+    const name = rootName(rootArg);
+    const own =
+      excludes && name !== undefined ? verdict({ base: dirname(root), ig: excludes }, root, isDir) : undefined;
+    if (own ?? isIgnored({ exclude: undefined, files }, root, isDir)) {
+      debug(`"${root}" left out by ${own ? '--exclude' : 'the .ufsignore rules above it'}`);
       continue;
     }
-    const stack: Array<{ dir: string; matchers: Matcher[]; above: Ancestor | undefined }> = [
-      { dir: root, matchers: rootMatchers, above: undefined },
+    if (!isDir) {
+      planned.push({ kind: 'entry', entry: entryFor(root, rootStats) ?? notFileOrFolder(root, rootStats) });
+      continue;
+    }
+    const rules = { exclude: excludes && { base: root, ig: excludes }, files };
+    planned.push({ kind: 'root', path: root, rules, real: realLocation(root, followed) });
+  }
+  // A root is left out when a folder root holds it, or when it is a root given earlier again: found by real path.
+  const reals = planned.map((p) =>
+    p.kind === 'root'
+      ? p.real
+      : p.entry.kind === 'error'
+        ? undefined
+        : realLocation(p.entry.path, p.entry.kind === 'file' && follow),
+  );
+  const folders = new Map<string, string>();
+  const first = new Map<string, number>();
+  planned.forEach((p, i) => {
+    if (p.kind === 'root' && !folders.has(p.real)) folders.set(p.real, p.path);
+    if (reals[i] !== undefined && !first.has(reals[i])) first.set(reals[i], i);
+  });
+  return planned.filter((p, i) => {
+    const real = reals[i];
+    if (real === undefined) return true;
+    const earlier = first.get(real)!;
+    if (earlier !== i) {
+      debug(`"${pathOf(p)}" is "${pathOf(planned[earlier]!)}" again: walked once`);
+      return false;
+    }
+    for (let dir = real; dir !== dirname(dir);) {
+      dir = dirname(dir);
+      const outer = folders.get(dir);
+      if (outer === undefined) continue;
+      debug(`"${pathOf(p)}" is inside "${outer}": walked once, as part of it`);
+      return false;
+    }
+    return true;
+  });
+}
+
+function pathOf(p: Planned): string {
+  return p.kind === 'root' ? p.path : p.entry.path;
+}
+
+/**
+ * Walks files under each root, depth first, one folder open at a time (memory holds the pending folder stack, not
+ * the tree). Yields a folder's entries together (one step of the iteration a folder, up to WALK_STEP entries, not
+ * one a file: on a rescan answered from the cache the per-file await was a large part of the time): regular files,
+ * symbolic links (when not followed, or dangling) and per-path errors (unreadable folders, vanished entries, names
+ * that are not valid UTF-8, loops) instead of stopping. Sockets, FIFOs and devices inside a folder are skipped; given
+ * as a root, one fails. See planRoots for which roots are walked.
+ */
+export async function* walk(roots: readonly string[], options: WalkOptions = {}): AsyncGenerator<WalkEntry[]> {
+  const follow = options.followSymlinks ?? false;
+  const useIgnoreFiles = options.ignoreFiles ?? true;
+  for (const root of await planRoots(roots, options)) {
+    if (root.kind === 'entry') {
+      yield [root.entry];
+      continue;
+    }
+    const { exclude } = root.rules;
+    const stack: Array<{ dir: string; matchers: readonly Matcher[]; above: Ancestor | undefined }> = [
+      { dir: root.path, matchers: root.rules.files, above: undefined },
     ];
     while (stack.length > 0) {
       const { dir, matchers: inherited, above } = stack.pop()!;
@@ -160,10 +210,14 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
         // thread-pool round trip; with those the walk, not the hashing, was the slowest part of a scan.
         const dirStats = statSync(dir, { bigint: true });
         const id = `${dirStats.dev}:${dirStats.ino}`;
-        // A loop (a followed link, or a bind mount, back to a folder on the current path) is cut; the same folder
-        // reached again elsewhere (two links to it) is walked again, as `find -L` does.
-        if (onPath(above, id)) continue;
-        here = { id, parent: above };
+        // A loop (a followed link, or a bind mount, back to a folder on the current path) is reported and not
+        // walked; the same folder reached again elsewhere (two links to it) is walked again, as `find -L` does.
+        const loop = onPath(above, id);
+        if (loop) {
+          yield [loopAt(dir, loop.path)];
+          continue;
+        }
+        here = { id, path: dir, parent: above };
         // Names as bytes: one that is not valid UTF-8 would decode with U+FFFD in place of its bad bytes, and then
         // name no file, or another file whose name really holds U+FFFD.
         listing = readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
@@ -177,6 +231,7 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
         yield [{ kind: 'error', path: error.context.path ?? dir, error }];
         continue;
       }
+      const rules: Rules = { exclude, files: matchers };
       const entries = listing.map((dirent) => ({ dirent, name: dirent.name.toString('utf8') }));
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const subdirs: string[] = [];
@@ -184,11 +239,11 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
       for (const { dirent, name } of entries) {
         const path = join(dir, name);
         if (name.includes('\uFFFD') && !Buffer.from(name, 'utf8').equals(dirent.name)) {
-          if (!isIgnored(matchers, path, dirent.isDirectory())) found.push(notUtf8(path));
+          if (!isIgnored(rules, path, dirent.isDirectory())) found.push(notUtf8(path));
         } else {
           let isDir = dirent.isDirectory();
           if (dirent.isSymbolicLink() && follow) isDir = isFolder(path);
-          if (isIgnored(matchers, path, isDir)) continue;
+          if (isIgnored(rules, path, isDir)) continue;
           if (isDir) {
             subdirs.push(path);
             continue;
@@ -206,6 +261,19 @@ export async function* walk(roots: readonly string[], options: WalkOptions = {})
       for (let i = subdirs.length - 1; i >= 0; i--) stack.push({ dir: subdirs[i]!, matchers, above: here });
     }
   }
+}
+
+/** A folder met again inside itself (a link to a folder above it, or a bind mount), as its failure. */
+function loopAt(path: string, ancestor: string): WalkEntry {
+  return {
+    kind: 'error',
+    path,
+    error: new UfsError(
+      'INVALID_INPUT',
+      `[ufs] scan "${path}": a loop: it leads back to "${ancestor}", a folder it is in, so it is not walked`,
+      { context: { operation: 'scan', path } },
+    ),
+  };
 }
 
 /** A name listed whose bytes are not valid UTF-8, as its failure (shown with U+FFFD in place of the bad bytes). */
