@@ -122,19 +122,45 @@ export function oneLine(message: string, names: readonly string[] = []): string 
   return `${first}${first.endsWith(':') ? ' ' : '; '}${rest.join('; ')}`;
 }
 
-/** Everything known about an error, for `--verbose` / `DEBUG`: message, code, context, the cause chain, stacks. */
+/**
+ * Everything known about an error, for `--verbose` / `DEBUG`: message, code, context, the cause chain, then each
+ * provider failure of a failed upload (`context.failures`: the providers' own errors, with their code, context and
+ * cause chain, indented), then the stack.
+ */
 export function details(err: UfsError): string {
+  return describe(err, 0);
+}
+
+function describe(err: UfsError, depth: number): string {
   const lines = [`${err.message}`, `code: ${err.code}${err.retryable ? ' (retryable)' : ''}`];
   const context = Object.fromEntries(Object.entries(err.context).filter(([key]) => key !== 'failures'));
   if (Object.keys(context).length > 0) lines.push(`context: ${safeJson(context)}`);
   let cause: unknown = err.cause;
-  for (let depth = 0; cause !== undefined && depth < 6; depth++) {
+  for (let step = 0; cause !== undefined && step < 6; step++) {
     const text = cause instanceof Error ? (cause.stack ?? `${cause.name}: ${cause.message}`) : String(cause);
     lines.push(`caused by: ${text}`);
     cause = cause instanceof Error ? cause.cause : undefined;
   }
-  if (err.stack) lines.push(err.stack.split('\n').slice(1).join('\n'));
+  const failures = err.context.failures;
+  if (Array.isArray(failures) && depth < 3) {
+    for (const failure of failures as Array<{ provider?: unknown; error?: unknown }>) {
+      const error = failure?.error;
+      if (!(error instanceof Error)) continue;
+      const text = isUfsError(error) ? describe(error, depth + 1) : (error.stack ?? `${error.name}: ${error.message}`);
+      const who = typeof failure.provider === 'string' ? `provider ${failure.provider}` : 'provider';
+      lines.push(`${who} failed:`, text.replace(/^/gm, '  '));
+    }
+  }
+  const frames = stackFrames(err);
+  if (frames) lines.push(frames);
   return lines.join('\n');
+}
+
+/** The frames of an error's stack (`    at …`), without its first line(s): the message, which may span several. */
+function stackFrames(err: Error): string | undefined {
+  const lines = err.stack?.split('\n') ?? [];
+  const first = lines.findIndex((line) => /^\s+at /.test(line));
+  return first < 0 ? undefined : lines.slice(first).join('\n');
 }
 
 function safeJson(value: unknown): string {

@@ -1,46 +1,102 @@
 import { isAbsolute } from 'node:path';
 import { UfsError } from '@org/core';
-import { StorageManager, type StorageNode } from '@org/storage';
+import { StorageManager, interpolateEnv, resolveProtocol, validateMountName, type StorageNode } from '@org/storage';
 import type { CliConfig } from '../config/cli-config.js';
 import { expandPath } from '../config/paths.js';
 
 /**
  * The mounts of the config file plus an implicit `local` mount on `/`, so that a bare path (`./a.txt`,
  * `/srv/x`, `~/notes`, `docs/`) works wherever a `mount:path` does.
+ *
+ * A configured mount is opened when a command first uses it (with the mounts it is built on: the parent of a
+ * relative mount, the mount holding a zip mount's archive), as rclone checks a remote's config only when it is used:
+ * a mount that cannot be opened (a key file missing, a credential unset) fails the paths that name it, with the
+ * error the storage manager gives, and no other. Only what makes the list itself unusable (a mount without a valid
+ * name) fails at once.
  */
 export class CliStorage {
+  /** Each mount's opening (its promise, settled once): the same error every time it is used. */
+  private readonly opening = new Map<string, Promise<void>>();
+  /** Openings run one after the other: two mounts built on one parent install it once. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   private constructor(
     readonly manager: StorageManager,
     /** Name of the implicit local mount (`local`, unless the config defines a mount of that name). */
     readonly localMount: string,
+    /** The config's mounts by name, in the file's order (two of one name are both kept: see `install`). */
+    private readonly configured: ReadonlyMap<string, readonly Record<string, unknown>[]>,
   ) {}
 
   static async open(config: CliConfig): Promise<CliStorage> {
+    const configured = new Map<string, Record<string, unknown>[]>();
+    for (const mount of config.mounts) {
+      // A mount no command can name would never tell what is wrong with it: the config is refused now.
+      const name = validateMountName(mount.name);
+      configured.set(name, [...(configured.get(name) ?? []), mount]);
+    }
     const manager = new StorageManager();
-    await manager.configure(config.mounts as never);
-    const localMount = manager.hasMount('local') ? '_ufs_local' : 'local';
+    const localMount = configured.has('local') ? '_ufs_local' : 'local';
     await manager.addMount({ name: localMount, protocol: 'local', root: '/' } as never);
-    return new CliStorage(manager, localMount);
+    return new CliStorage(manager, localMount, configured);
+  }
+
+  /** Names of the configured mounts (whether they open or not), sorted. */
+  mountNames(): string[] {
+    return [...this.configured.keys()].sort();
+  }
+
+  /** Opens a configured mount (and those it is built on) once; rejects, each time, with why it cannot be opened. */
+  private use(name: string): Promise<void> {
+    let opened = this.opening.get(name);
+    if (!opened) {
+      opened = this.queue.catch(() => undefined).then(() => this.install(name));
+      this.queue = opened;
+      this.opening.set(name, opened);
+    }
+    return opened;
+  }
+
+  /**
+   * Configures `name` and the configured mounts it depends on that are not open yet, in one `configure()`, in the
+   * file's order: a failure is the storage manager's own error for those mounts (a missing parent, a cycle and a
+   * name given twice included), the one configuring the whole file gave when they were its only problem.
+   */
+  private async install(name: string): Promise<void> {
+    const wanted = new Set<string>();
+    const visit = (current: string) => {
+      if (wanted.has(current) || this.manager.hasMount(current) || !this.configured.has(current)) return;
+      wanted.add(current);
+      for (const mount of this.configured.get(current)!) for (const other of dependencies(mount)) visit(other);
+    };
+    visit(name);
+    if (wanted.size === 0) return;
+    const mounts = [...this.configured.values()].flat().filter((mount) => wanted.has(mount.name as string));
+    await this.manager.configure(mounts as never);
   }
 
   /** Local paths as the user typed them (`docs/`, `./a.txt`, `~/x`), by their key on the implicit local mount. */
   private readonly typed = new Map<string, string>();
 
-  /** `mount:path`, or a local path (absolute, `./`, `../`, `~`, or relative without a known `mount:` prefix). */
-  node(arg: string): StorageNode {
+  /**
+   * `mount:path`, or a local path (absolute, `./`, `../`, `~`, or relative without a known `mount:` prefix). A
+   * configured mount is opened here, on first use: one that cannot be rejects with the reason.
+   */
+  async node(arg: string): Promise<StorageNode> {
     if (arg === '') throw new UfsError('INVALID_INPUT', '[ufs] an empty path was given');
     const local = arg.startsWith('~') || arg.startsWith('.') || isAbsolute(arg);
     const match = local ? null : /^([A-Za-z0-9_-]+):(.*)$/s.exec(arg);
     if (match) {
       const [, name, path] = match as unknown as [string, string, string];
-      if (!this.manager.hasMount(name)) {
-        const known = this.manager.mountNames().filter((m) => m !== this.localMount);
+      if (name !== this.localMount && !this.configured.has(name)) {
+        const known = this.mountNames();
         throw new UfsError(
           'NOT_FOUND',
           `[ufs] unknown mount "${name}" in "${arg}" (configured: ${known.length ? known.join(', ') : 'none'}; for a local file of that name write ./${arg})`,
           { context: { operation: 'resolve', path: arg } },
         );
       }
+      if (name !== this.localMount) await this.use(name);
       return this.manager.node(`${name}:${path}`);
     }
     const absolute = expandPath(arg);
@@ -125,4 +181,36 @@ export class CliStorage {
   dispose(): Promise<void> {
     return this.manager.dispose();
   }
+}
+
+/**
+ * The other mounts a configured mount is built on, as the storage manager reads them: the parent of a relative mount
+ * (`path: parent:folder`, without `protocol` or `url`), the mount of a zip mount's archive (`archive: mount:file.zip`,
+ * or `zip://mount/file.zip`). A value that cannot be read here (an unset `${VAR}`) names none: configuring the mount
+ * then says what is wrong with it.
+ */
+function dependencies(mount: Record<string, unknown>): string[] {
+  const text = (key: string): string | undefined => {
+    const value = mount[key];
+    if (typeof value !== 'string') return undefined;
+    try {
+      return interpolateEnv(value, process.env, mount.name as string, [key]);
+    } catch {
+      return undefined;
+    }
+  };
+  const before = (value: string | undefined) =>
+    value && value.includes(':') ? [value.slice(0, value.indexOf(':'))] : [];
+  const url = text('url');
+  const found = [...before(text('archive'))];
+  if (mount.protocol === undefined && mount.url === undefined) found.push(...before(text('path')));
+  if (url !== undefined) {
+    try {
+      const parsed = new URL(url);
+      if (resolveProtocol(parsed.protocol.slice(0, -1).toLowerCase()) === 'zip') found.push(parsed.hostname);
+    } catch {
+      // not a URL: configuring the mount says so
+    }
+  }
+  return found;
 }

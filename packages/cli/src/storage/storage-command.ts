@@ -44,9 +44,10 @@ export abstract class StorageCommand<T extends typeof Command> extends BaseComma
    * failure is reported on stderr when it happens and is `{path, error}` among the results (`--json`); the exit
    * status is that of the failures (their common code's, else 1: `exitCodeForFailures`). Without --json a single
    * argument's failure is the command's error, as for any command; with --json the output is the array of items
-   * whatever the count, a failed path as its item's error, so a script reads one shape. The mounts are opened first:
-   * a config error is about no path, and stays the command's own error. A closed stdout stops everything (see
-   * output/stdout.ts). Results go to `emit` as they come when it is given (streamed output), else they are returned.
+   * whatever the count, a failed path as its item's error, so a script reads one shape. The config is read first: its
+   * error is about no path, and stays the command's own error (a mount that cannot be opened fails its paths). A
+   * closed stdout stops everything (see output/stdout.ts). Results go to `emit` as they come when it is given
+   * (streamed output), else they are returned.
    */
   protected async eachArg<R>(
     args: readonly string[],

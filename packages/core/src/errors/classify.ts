@@ -1,4 +1,5 @@
 import type { ErrorCode } from './codes.js';
+import { redactUrl } from './redact-url.js';
 import { parseRetryAfter } from './retry-after.js';
 import { UfsError, describeContext, isUfsError, type ErrorContext } from './ufs-error.js';
 
@@ -92,6 +93,38 @@ function errnoCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Where a network error could not get to, as Node and undici tell it on the socket error (at any depth of the cause
+ * chain, or among the attempts of an `AggregateError` when both address families were tried): the `address:port`
+ * of a connection that was refused, reset or timed out, else the `hostname` whose lookup failed (`ENOTFOUND` has no
+ * port). IPv6 addresses in brackets. Undefined when the error does not say (a file error, a wrapped message).
+ */
+function networkPeer(err: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const visit = (current: unknown, depth: number): string | undefined => {
+    if (!current || typeof current !== 'object' || depth > 5 || seen.has(current)) return undefined;
+    seen.add(current);
+    const { address, hostname, port, errors, cause } = current as Record<string, unknown>;
+    const host = typeof address === 'string' && address !== '' ? address : hostname;
+    if (typeof host === 'string' && host !== '') {
+      // A host is no secret, but what a library put there must not show credentials: a URL's are redacted, and
+      // any `user:password@` is left out.
+      const bare = redactUrl(host)
+        .replace(/^[^/]*@/, '')
+        .replace(/[\s"]/g, '');
+      const shown = bare.includes(':') && !bare.startsWith('[') && !bare.includes('/') ? `[${bare}]` : bare;
+      return typeof port === 'number' && Number.isInteger(port) && port > 0 ? `${shown}:${port}` : shown;
+    }
+    if (Array.isArray(errors))
+      for (const attempt of errors) {
+        const found = visit(attempt, depth + 1);
+        if (found) return found;
+      }
+    return visit(cause, depth + 1);
+  };
+  return visit(err, 0);
+}
+
 /** Maps a Node system/network error (ECONNRESET, ETIMEDOUT, ENOENT, undici codes, …) to a code, if it is one. */
 export function classifyNodeError(err: unknown): { code: ErrorCode; retryable: boolean; what: string } | undefined {
   const code = errnoCode(err);
@@ -124,7 +157,9 @@ export function toUfsError(err: unknown, context: ErrorContext = {}): UfsError {
   const node = classifyNodeError(err);
   const message = err instanceof Error ? err.message : String(err);
   if (node) {
-    return new UfsError(node.code, `${prefix} ${node.what} (${errnoCode(err)})`, {
+    // A network failure names the host (and port) it could not reach: `host not found: files.example (ENOTFOUND)`.
+    const peer = networkPeer(err);
+    return new UfsError(node.code, `${prefix} ${node.what}${peer ? `: ${peer}` : ''} (${errnoCode(err)})`, {
       context,
       cause: err,
       retryable: node.retryable,

@@ -38,4 +38,9 @@ export interface ProviderReport {
    * its record describes the file truly, and deleting it would leave the path with no record at all).
    */
   kept?: string;
+  /**
+   * The provider's failure itself, with its cause chain (a failed entry; not enumerable, so not in the report's
+   * JSON): what `ufs upload --verbose` shows under each provider.
+   */
+  readonly error?: UfsError;
 }

@@ -54,6 +54,11 @@ function skipReason(
   return undefined;
 }
 
+/** A failed provider's report entry with its error (not enumerable: the report's JSON and equality stay as they are). */
+function withError(entry: ProviderReport, error: UfsError): ProviderReport {
+  return Object.defineProperty(entry, 'error', { value: error, enumerable: false });
+}
+
 /** The distinct codes of some report entries, in order. */
 function codesOf(entries: readonly ProviderReport[]): ErrorCode[] {
   return [...new Set(entries.map((r) => r.code ?? 'UNEXPECTED'))];
@@ -286,14 +291,19 @@ async function attemptProviders(
     }
     const refused = claimed?.refused;
     if (refused) {
-      report.push({
-        provider: id,
-        outcome: 'failed',
-        attempts: 0,
-        reason: refused.message,
-        code: refused.code,
-        retryable: false,
-      });
+      report.push(
+        withError(
+          {
+            provider: id,
+            outcome: 'failed',
+            attempts: 0,
+            reason: refused.message,
+            code: refused.code,
+            retryable: false,
+          },
+          refused,
+        ),
+      );
       onEvent?.({ type: 'failure', provider: id, error: refused });
       if (settings.fragile) throw uploadFailed(path, ordered(), true);
       continue;
@@ -396,16 +406,21 @@ async function attemptProviders(
       // it does not count as stored for the batch's name clashes).
       const copy = uploaded ? await removeCopy(provider, uploaded, callOptions) : copyNamedIn(error);
       if (copy?.deleted) stored = false;
-      report.push({
-        provider: id,
-        outcome: 'failed',
-        attempts,
-        reason: error.message,
-        code: error.code,
-        retryable: error.retryable,
-        ...(typeof error.context.status === 'number' ? { status: error.context.status } : {}),
-        ...copy,
-      });
+      report.push(
+        withError(
+          {
+            provider: id,
+            outcome: 'failed',
+            attempts,
+            reason: error.message,
+            code: error.code,
+            retryable: error.retryable,
+            ...(typeof error.context.status === 'number' ? { status: error.context.status } : {}),
+            ...copy,
+          },
+          error,
+        ),
+      );
       onEvent?.({
         type: 'failure',
         provider: id,
