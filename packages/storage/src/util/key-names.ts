@@ -60,3 +60,23 @@ export function listedBlobEntry(
   const key = inside.endsWith('/') ? inside.slice(0, -1) : inside;
   return isAddressable(key) ? entry(key) : unaddressableEntry(site, inside);
 }
+
+/**
+ * Keys are NFC (see normalizeKey), so a name in another Unicode form (`cafe\u0301`, NFD, as macOS writes it) is
+ * listed under its NFC key, and an operation on that key reaches it (`spelled` in local/paths.ts, `spelledKey` in
+ * sftp/paths.ts) — unless the folder also holds the NFC name itself, which the key then names (the name exactly as
+ * on disk wins, as rclone keeps local names on Linux). Returns why `name` cannot be addressed, or undefined when its key reaches it: such a name is
+ * reported, never listed under another entry's path (two entries, one path).
+ */
+export function unaddressable(name: string, names: () => Set<string>): string | undefined {
+  const nfc = name.normalize('NFC');
+  if (nfc === name) return undefined;
+  const nfd = name.normalize('NFD');
+  const present = names();
+  if (present.has(nfc))
+    return `the name ${shownKey(name)} differs from ${shownKey(nfc)} only in Unicode form: its path names ${shownKey(nfc)}`;
+  if (name === nfd) return undefined;
+  if (present.has(nfd))
+    return `the name ${shownKey(name)} differs from ${shownKey(nfd)} only in Unicode form: its path names ${shownKey(nfd)}`;
+  return `the name ${shownKey(name)} mixes Unicode forms (neither NFC nor NFD): no path names it`;
+}

@@ -24,11 +24,13 @@ import { bindToken, pageSizeOf, tokenOf, type CursorListing } from '../../util/p
 import { requestedRange } from '../http/range.js';
 import type { DropboxClient } from './client.js';
 import { dropboxError, hasSummary } from './errors.js';
-import { DropboxPaths, statOf } from './paths.js';
+import { ListingRest } from '../../util/listing-rest.js';
+import { DropboxPaths, ListedKeys, statOf } from './paths.js';
 import { relocate, replaceFile, type Mover } from './relocate.js';
 import { DropboxRevisions } from './revisions.js';
 import { download, upload, type TransferSettings } from './transfer.js';
 import { folderEntry } from '../../util/entries.js';
+import { isAddressable, unaddressableEntry } from '../../util/key-names.js';
 
 export const PROTOCOL = 'dropbox';
 /** Dropbox temporary links live four hours, whatever is asked. */
@@ -70,6 +72,8 @@ export class DropboxBackend implements StorageBackend {
     modifiedPrecisionMs: 1000,
   });
   private readonly paths: DropboxPaths;
+  /** The folder keys a recursive listing gave so far (see ListedKeys), under the cursor of its next page. */
+  readonly #listedFolders = new ListingRest<[string, string]>(10 * 60_000, 16);
   private readonly revisions: DropboxRevisions;
   /** What copy_v2/move_v2 and a replace need of this backend (relocate.ts). */
   private readonly moves: Mover = {
@@ -170,13 +174,22 @@ export class DropboxBackend implements StorageBackend {
     }
     const self = path.toLowerCase();
     const entries: EntryStat[] = [];
+    // The folders a recursive listing gave on its earlier pages, kept under the cursor of the page before.
+    const known = options.cursor === undefined ? undefined : this.#listedFolders.take(path, options.cursor);
+    const keys = new ListedKeys(this.paths, key, self, new Map(known));
     for (const entry of result.entries) {
       // Recursive listings include the folder itself.
       if (entry.path_lower === self) continue;
-      const stat = statOf(this.paths.keyOf(key, entry), entry);
-      if (stat) entries.push(stat);
+      const stat = statOf(keys.keyOf(entry), entry);
+      // A name not in NFC (written from a Mac) is reached by no path: reported, as Azure and S3 report such keys.
+      if (stat && !isAddressable(stat.key))
+        entries.push(unaddressableEntry({ mount: this.mountName, protocol: PROTOCOL }, stat.key));
+      else if (stat) entries.push(stat);
     }
-    return { entries, cursor: result.has_more ? bindToken(result.cursor, listing) : undefined };
+    if (!result.has_more) return { entries };
+    const cursor = bindToken(result.cursor, listing);
+    if (options.recursive) this.#listedFolders.keep(path, cursor, [...keys.known]);
+    return { entries, cursor };
   }
 
   async delete(key: string, options: DeleteOptions = {}): Promise<void> {

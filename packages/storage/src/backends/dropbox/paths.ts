@@ -24,6 +24,38 @@ export class DropboxPaths {
   }
 }
 
+/**
+ * The keys of the entries of one listing, their folder part in the casing of the folder entries the listing gave
+ * (a recursive listing gives each folder before what it holds), not in that of each entry's `path_display`: Dropbox
+ * only promises the casing of its last component, so `Photos/one.txt` and `photos/two.txt` in one folder stay under
+ * one folder key. Kept from page to page of the listing (`known`); an entry whose folder it has not seen falls back to
+ * `path_display` (DropboxPaths.keyOf).
+ */
+export class ListedKeys {
+  constructor(
+    private readonly paths: DropboxPaths,
+    private readonly folderKey: string,
+    /** The listed folder's Dropbox path, lowercased. */
+    private readonly self: string,
+    readonly known = new Map<string, string>(),
+  ) {}
+
+  keyOf(entry: { '.tag': string; path_lower?: string; path_display?: string; name: string }): string {
+    const lowered = entry.path_lower;
+    if (lowered === undefined) return this.paths.keyOf(this.folderKey, entry);
+    const parentLower = lowered.slice(0, lowered.lastIndexOf('/'));
+    const parent = parentLower === this.self ? this.folderKey : this.known.get(parentLower);
+    const key =
+      parent === undefined
+        ? this.paths.keyOf(this.folderKey, entry)
+        : parent === ''
+          ? entry.name
+          : `${parent}/${entry.name}`;
+    if (entry['.tag'] === 'folder') this.known.set(lowered, key);
+    return key;
+  }
+}
+
 type Metadata = files.FileMetadataReference | files.FolderMetadataReference | files.DeletedMetadataReference;
 
 /** EntryStat of a Dropbox metadata; undefined for deleted entries. */

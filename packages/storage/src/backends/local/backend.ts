@@ -1,6 +1,6 @@
 import { constants, type Stats } from 'node:fs';
-import { access, lstat, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { access, lstat, mkdir, open, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   isUfsError,
@@ -25,7 +25,8 @@ import { compareKeys, decodeCursor, encodeCursor, pageSizeOf, type CursorListing
 import { checkRange, type ByteSource } from '../../util/streams.js';
 import { entryOf, kindOf, pageOfWalk, walk, WalkRests, type WalkRest } from './list.js';
 import { LocalPaths, keyBelow, type LocalRoot, type SegmentRoot } from './paths.js';
-import { removeTree } from './remove-tree.js';
+import { NotUtf8Name } from './names.js';
+import { entriesOf, removeTree } from './remove-tree.js';
 import { appendTo, atomicCopy, atomicWrite } from './write.js';
 import { folderEntry } from '../../util/entries.js';
 
@@ -263,11 +264,13 @@ export class LocalBackend implements StorageBackend {
           throw this.paths.error('INVALID_INPUT', 'delete', key, 'the mount root can only be emptied (recursive)');
         // Every child is tried (as `rm -r` goes on past what it cannot remove); the first refusal is thrown at the end.
         let first: UfsError | undefined;
-        for (const name of (await readdir(entry.path)).sort()) {
+        const failed = (err: unknown, child: string, path: string) => {
+          first ??= this.#deleteError(err, keyBelow(child, path, err));
+        };
+        for (const path of await entriesOf(entry.path, (err) => failed(err, key, entry.path))) {
+          const name = basename(path);
           const child = key ? `${key}/${name}` : name;
-          await removeTree(join(entry.path, name)).catch((err: unknown) => {
-            first ??= this.paths.fail(err, 'delete', keyBelow(child, join(entry.path, name), err));
-          });
+          await removeTree(path).catch((err: unknown) => failed(err, child, path));
         }
         if (first) throw first;
         return;
@@ -278,7 +281,7 @@ export class LocalBackend implements StorageBackend {
       if (options.recursive) {
         // The entry that could not be removed is named (`a/locked`), not only the folder asked for (`a`).
         return await removeTree(entry.path).catch((err: unknown) => {
-          throw this.paths.fail(err, 'delete', keyBelow(key, entry.path, err));
+          throw this.#deleteError(err, keyBelow(key, entry.path, err));
         });
       }
       try {
@@ -292,6 +295,12 @@ export class LocalBackend implements StorageBackend {
     } catch (err) {
       throw this.paths.fail(err, 'delete', key);
     }
+  }
+
+  /** The failure of a delete at `key` (a name below it that is not valid UTF-8 is INVALID_INPUT, saying so). */
+  #deleteError(err: unknown, key: string): UfsError {
+    if (err instanceof NotUtf8Name) return this.paths.error('INVALID_INPUT', 'delete', key, err.message);
+    return this.paths.fail(err, 'delete', key);
   }
 
   async mkdir(key: string, options: MkdirOptions = {}): Promise<void> {

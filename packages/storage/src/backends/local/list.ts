@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { EntryStat, ErrorCode, ListPage, UfsError } from '@org/core';
 import { linkEntry } from '../../util/links.js';
 import { unreadableEntry, type UnreadableEntry } from '../../util/unreadable.js';
+import { unaddressable } from '../../util/key-names.js';
+import { namesAsBytes, notUtf8Detail } from './names.js';
 import { isInside, isMissing } from './paths.js';
 
 /**
@@ -130,28 +132,6 @@ async function describe(
 }
 
 /**
- * Keys are NFC (see normalizeKey), so a name in another Unicode form (`cafe\u0301`, NFD, as macOS writes it) is
- * listed under its NFC key, and an operation on that key reaches it (see `spelled` in paths.ts) — unless the folder
- * also holds the NFC name itself, which the key then names (the name exactly as on disk wins, as rclone keeps local
- * names on Linux). Returns why `name` cannot be addressed, or undefined when its key reaches it: such a name is
- * reported, never listed under another entry's path (two entries, one path).
- */
-function unaddressable(name: string, names: () => Set<string>): string | undefined {
-  const nfc = name.normalize('NFC');
-  if (nfc === name) return undefined;
-  const nfd = name.normalize('NFD');
-  const shown = (text: string) =>
-    JSON.stringify(text).replace(/[^\u0020-\u007e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  const present = names();
-  if (present.has(nfc))
-    return `the name ${shown(name)} differs from ${shown(nfc)} only in Unicode form: its path names ${shown(nfc)}`;
-  if (name === nfd) return undefined;
-  if (present.has(nfd))
-    return `the name ${shown(name)} differs from ${shown(nfd)} only in Unicode form: its path names ${shown(nfd)}`;
-  return `the name ${shown(name)} mixes Unicode forms (neither NFC nor NFD): no path names it`;
-}
-
-/**
  * What a folder was when it was read: a kept walk holding its entries is resumed only while the folder is still the
  * same (same inode, same change and modification times).
  */
@@ -174,6 +154,8 @@ const readdirs = channel(READDIR_CHANNEL);
 interface FolderRead {
   dirents: Dirent[];
   stamp?: FolderStamp;
+  /** The bytes of the names that are not valid UTF-8 (see namesAsBytes), by their entry. */
+  notUtf8?: Map<Dirent, Buffer>;
 }
 
 /** A folder's entries, our temporary files left out (unless `includeTemporary`), sorted by name. */
@@ -182,11 +164,14 @@ async function readFolder(dir: string, options: WalkOptions): Promise<FolderRead
   // Its stat is taken before it is read: a change between the two leaves a stamp that no longer matches (read again).
   const stats = options.open ? await stat(dir) : undefined;
   if (readdirs.hasSubscribers) readdirs.publish({ path: dir });
-  const all = await readdir(dir, { withFileTypes: true });
+  let all = await readdir(dir, { withFileTypes: true });
+  let notUtf8: Map<Dirent, Buffer> | undefined;
+  if (all.some((d) => d.name.includes('\uFFFD'))) ({ dirents: all, notUtf8 } = await namesAsBytes(dir));
   const dirents = options.includeTemporary ? all : all.filter((d) => !TEMP_NAME.test(d.name));
   dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  if (!stats) return { dirents };
-  return { dirents, stamp: { path: dir, ino: stats.ino, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, readAt } };
+  if (!stats) return { dirents, notUtf8 };
+  const stamp = { path: dir, ino: stats.ino, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, readAt };
+  return { dirents, stamp, notUtf8 };
 }
 
 /** Entries described ahead of the one being yielded (their stats in flight together): one stat at a time is slow. */
@@ -205,6 +190,7 @@ interface Frame {
   dir: string;
   dirKey: string;
   dirents: Dirent[];
+  notUtf8?: Map<Dirent, Buffer>;
   /** The next entry to yield. */
   index: number;
   /** The next entry to describe ahead. */
@@ -260,6 +246,7 @@ function frameOf(
     dir,
     dirKey,
     dirents,
+    notUtf8: folder.notUtf8,
     index: start,
     queued: start,
     ahead: [],
@@ -275,7 +262,11 @@ async function describeAt(frame: Frame, index: number, options: WalkOptions): Pr
   const dirent = dirents[index]!;
   const path = join(dir, dirent.name);
   const key = dirKey === '' ? dirent.name : `${dirKey}/${dirent.name}`;
-  const why = unaddressable(dirent.name, () => (frame.names ??= new Set(dirents.map((d) => d.name))));
+  const bytes = frame.notUtf8?.get(dirent);
+  const why =
+    bytes === undefined
+      ? unaddressable(dirent.name, () => (frame.names ??= new Set(dirents.map((d) => d.name))))
+      : notUtf8Detail(bytes);
   const found =
     why === undefined ? await describe(dirent, path, key, options) : refused('INVALID_INPUT', key, why, options);
   if (found && options.includeTemporary && dirent.isFile() && TEMP_NAME.test(dirent.name)) found.entry.temporary = true;

@@ -68,12 +68,14 @@ function decomposable(name: string): boolean {
   return name.normalize('NFD') !== name;
 }
 
-async function present(path: string): Promise<boolean> {
+/** Whether something is at `path`. `spelling`: a spelling tried for a key, which cannot exist when too long. */
+async function present(path: string, spelling = false): Promise<boolean> {
   try {
     await lstat(path);
     return true;
   } catch (err) {
     if (isMissing(err)) return false;
+    if (spelling && (err as { code?: unknown }).code === 'ENAMETOOLONG') return false;
     throw err;
   }
 }
@@ -81,12 +83,14 @@ async function present(path: string): Promise<boolean> {
 /**
  * How a key's name is spelled in `dir`. Keys are NFC, but names copied from macOS are often NFD on disk: when the
  * NFC name is not there and its NFD form is, that is the file the key means (so that a listed name can be read,
- * overwritten and deleted). The name itself when neither is there.
+ * overwritten and deleted). The name itself when neither is there (or its NFD form is too long to be a name).
  */
 async function spelled(dir: string, name: string): Promise<string> {
   if (!decomposable(name) || (await present(join(dir, name)))) return name;
   const nfd = name.normalize('NFD');
-  return (await present(join(dir, nfd))) ? nfd : name;
+  // Decomposed, a name can pass the 255 bytes a name may have (`é` is 2 bytes in NFC, 3 in NFD): that spelling cannot
+  // be on disk (ENAMETOOLONG from lstat), so the key names the NFC one.
+  return (await present(join(dir, nfd), true)) ? nfd : name;
 }
 
 /** `rel` with each existing segment spelled as it is on disk (see `spelled`). */

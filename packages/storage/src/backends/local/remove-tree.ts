@@ -1,17 +1,34 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NotUtf8Name, readName } from './names.js';
 import { isMissing } from './paths.js';
 
 /** How many entries of one folder are removed at once. */
 const AT_ONCE = 16;
 
 /**
+ * The paths of a folder's entries, sorted by name. Names are read as bytes: one that is not valid UTF-8 would come
+ * back altered (U+FFFD), name nothing, and be taken for an entry removed meanwhile; it goes to `fail` instead
+ * (NotUtf8Name, whose `path` names it), so the folder it keeps from being removed says why.
+ */
+export async function entriesOf(path: string, fail: (err: unknown) => void): Promise<string[]> {
+  const paths: string[] = [];
+  const names = (await readdir(path, { encoding: 'buffer' })).map(readName);
+  names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const { name, notUtf8 } of names) {
+    if (notUtf8 === undefined) paths.push(join(path, name));
+    else fail(new NotUtf8Name(join(path, name), notUtf8));
+  }
+  return paths;
+}
+
+/**
  * Removes `path` and everything below it, as `rm -r` does: every entry is tried, what is missing is fine, and the
  * call settles only once every removal it started has ended. (`fs.rm({ recursive })` rejects at the first failure
  * while the removal of the siblings goes on unawaited: the caller sees a tree still shrinking, and a process that
  * ends then leaves it half removed.) Rejects with the first failure, whose `path` names the entry that could not be
- * removed.
+ * removed (a name that is not valid UTF-8 is one: NotUtf8Name).
  */
 export async function removeTree(path: string): Promise<void> {
   let first: unknown;
@@ -23,16 +40,16 @@ export async function removeTree(path: string): Promise<void> {
 
 async function remove(path: string, fail: (err: unknown) => void): Promise<void> {
   let stats: Stats;
-  let names: string[];
+  let paths: string[];
   try {
     stats = await lstat(path);
     if (!stats.isDirectory()) return await unlink(path);
-    names = await readdir(path);
+    paths = await entriesOf(path, fail);
   } catch (err) {
     return fail(err);
   }
-  for (let i = 0; i < names.length; i += AT_ONCE) {
-    await Promise.all(names.slice(i, i + AT_ONCE).map((name) => remove(join(path, name), fail)));
+  for (let i = 0; i < paths.length; i += AT_ONCE) {
+    await Promise.all(paths.slice(i, i + AT_ONCE).map((entry) => remove(entry, fail)));
   }
   // A folder whose entries could not all be removed is not empty: its own failure (ENOTEMPTY) comes after theirs.
   await rmdir(path).catch(fail);

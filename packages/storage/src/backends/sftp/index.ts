@@ -26,7 +26,7 @@ import { sftpError } from './errors.js';
 import { listKey } from './list.js';
 import { deleteKey, mkdirKey, readKey, renameKey, statKey } from './operations.js';
 import { sftpOptionsFromUrl, sftpOptionsSchema, type SftpOptions } from './options.js';
-import { remotePath } from './paths.js';
+import { asAsked, remotePath, spelledKey } from './paths.js';
 import { appendFile, writeFile } from './writer.js';
 
 type Source = Readable | AsyncIterable<Uint8Array>;
@@ -101,44 +101,83 @@ export class SftpBackend implements StorageBackend {
   }
 
   stat(key: string, options: { signal?: AbortSignal } = {}): Promise<EntryStat | null> {
-    return this.#run('stat', key, (s, c) => statKey(s, key, c), { idempotent: true, signal: options.signal });
+    return this.#run(
+      'stat',
+      key,
+      async (s, c) => {
+        const spelled = await spelledKey(s, key);
+        const entry = await statKey(s, spelled, c);
+        return entry && asAsked(entry, spelled, key);
+      },
+      { idempotent: true, signal: options.signal },
+    );
   }
 
   read(key: string, options: ReadOptions = {}): Promise<Readable> {
-    return this.#run('read', key, (s, c) => readKey(s, key, options, c), { idempotent: true, signal: options.signal });
+    return this.#run('read', key, async (s, c) => readKey(s, await spelledKey(s, key), options, c), {
+      idempotent: true,
+      signal: options.signal,
+    });
   }
 
   write(key: string, source: Source, options: WriteOptions = {}): Promise<WriteResult> {
-    return this.#run('write', key, (s, c) => writeFile(s, key, source, options, this.#fsync, c), {
-      idempotent: false,
-      signal: options.signal,
-    });
+    return this.#run(
+      'write',
+      key,
+      async (s, c) => writeFile(s, await spelledKey(s, key), source, options, this.#fsync, c),
+      {
+        idempotent: false,
+        signal: options.signal,
+      },
+    );
   }
 
   append(key: string, source: Source, options: { signal?: AbortSignal } = {}): Promise<void> {
-    return this.#run('append', key, (s, c) => appendFile(s, key, source, options.signal, c), {
-      idempotent: false,
-      signal: options.signal,
-    });
+    return this.#run(
+      'append',
+      key,
+      async (s, c) => appendFile(s, await spelledKey(s, key), source, options.signal, c),
+      {
+        idempotent: false,
+        signal: options.signal,
+      },
+    );
   }
 
   list(key: string, options: ListOptions = {}): Promise<ListPage> {
-    return this.#run('list', key, (s, c) => listKey(s, key, options, c), { idempotent: true, signal: options.signal });
+    return this.#run(
+      'list',
+      key,
+      async (s, c) => {
+        const spelled = await spelledKey(s, key);
+        const page = await listKey(s, spelled, options, c);
+        for (const entry of page.entries) asAsked(entry, spelled, key);
+        return page;
+      },
+      { idempotent: true, signal: options.signal },
+    );
   }
 
   delete(key: string, options: DeleteOptions = {}): Promise<void> {
-    return this.#run('delete', key, (s, c) => deleteKey(s, key, options, c), {
+    return this.#run('delete', key, async (s, c) => deleteKey(s, await spelledKey(s, key), options, c), {
       idempotent: true,
       signal: options.signal,
     });
   }
 
   mkdir(key: string, options: MkdirOptions = {}): Promise<void> {
-    return this.#run('mkdir', key, (s, c) => mkdirKey(s, key, options, c), { idempotent: true });
+    return this.#run('mkdir', key, async (s, c) => mkdirKey(s, await spelledKey(s, key), options, c), {
+      idempotent: true,
+    });
   }
 
   rename(from: string, to: string): Promise<void> {
-    return this.#run('rename', from, (s, c) => renameKey(s, from, to, { ...c, to }), { idempotent: false });
+    return this.#run(
+      'rename',
+      from,
+      async (s, c) => renameKey(s, await spelledKey(s, from), await spelledKey(s, to), { ...c, to }),
+      { idempotent: false },
+    );
   }
 
   /**

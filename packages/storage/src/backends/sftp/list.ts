@@ -6,6 +6,7 @@ import { confine, lstatOrNull, remotePath, statOrNull, TEMP_PREFIX } from './pat
 import { keyContext } from '../../errors.js';
 import { linkEntry } from '../../util/links.js';
 import { foreignCursorDetail, listingIdOf, pageSizeOf, type CursorListing } from '../../util/paginate.js';
+import { unaddressable } from '../../util/key-names.js';
 import { unreadableEntry } from '../../util/unreadable.js';
 
 /**
@@ -77,6 +78,8 @@ function same(stamp: FolderStamp, now: SftpStats | null): boolean {
 interface KeptListing {
   names: SftpDirEntry[];
   stamp: FolderStamp;
+  /** Every name of the folder, when one is not in NFC (see unaddressable). */
+  all?: Set<string>;
 }
 
 /**
@@ -202,8 +205,9 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
   const kept = options.cursor === undefined ? undefined : await keptOf(s).take(s, id(options.cursor), folder);
   let names: SftpDirEntry[];
   let stamp: FolderStamp | undefined;
+  let all: Set<string> | undefined;
   if (kept) {
-    ({ names, stamp } = kept);
+    ({ names, stamp, all } = kept);
   } else {
     // The folder is stated before it is read: a change between the two leaves a stamp that no longer matches.
     const readAt = Date.now();
@@ -212,6 +216,8 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
     options.signal?.throwIfAborted();
     if (!raw) return { entries: [] };
     if (raw === 'file') throw ufsError('INVALID_INPUT', context, `"${key}" is a file, not a folder`);
+    // A name not in NFC (from a Mac) is listed under its NFC key, which spelledKey resolves, unless it cannot be.
+    if (raw.some((e) => e.filename.normalize('NFC') !== e.filename)) all = new Set(raw.map((e) => e.filename));
     names = raw
       .filter((e) => visible(e.filename, withTemporary) && (after === undefined || e.filename > after))
       .sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
@@ -222,6 +228,12 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
     // Items of a kept listing were read for an earlier page: described as they are now (gone: left out).
     const attrs = kept ? await lstatOrNull(s, path) : item.attrs;
     if (!attrs) return undefined;
+    const why = all && unaddressable(item.filename, () => all);
+    if (why) {
+      const k = childKey(key, item.filename);
+      const mount = typeof context.mount === 'string' ? context.mount : 'sftp';
+      return unreadableEntry(k, ufsError('INVALID_INPUT', keyContext({ mount, protocol: 'sftp' }, 'list', k), why));
+    }
     const entry = await listed(s, path, childKey(key, item.filename), attrs, context);
     if (entry && withTemporary && attrs.isFile() && item.filename.startsWith(TEMP_PREFIX)) entry.temporary = true;
     return entry;
@@ -240,6 +252,6 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
   }
   if (index >= names.length) return { entries };
   const cursor = encodeCursor(names[index - 1]!.filename, listing);
-  if (stamp) keptOf(s).keep(id(cursor), { names: names.slice(index), stamp });
+  if (stamp) keptOf(s).keep(id(cursor), { names: names.slice(index), stamp, all });
   return { entries, cursor };
 }

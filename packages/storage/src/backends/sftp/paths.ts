@@ -89,3 +89,41 @@ export async function makeFolders(s: Session, key: string, context: ErrorContext
     }
   }
 }
+
+/** A name whose NFD form differs (`café`): a file written on macOS may hold it decomposed. */
+function decomposable(name: string): boolean {
+  return name.normalize('NFD') !== name;
+}
+
+/**
+ * `key` with each segment spelled as it is on the server. Keys are NFC, but names copied from a Mac are often NFD
+ * there: when the NFC name is not in its folder and the NFD one is, that is the file the key means (as on local
+ * mounts: a listed name can be read, copied, overwritten, deleted). A segment with neither is kept as it is (and
+ * what is below it); keys without a decomposable letter cost no request. An NFD spelling the server cannot even look
+ * up (too long, say) is taken as absent.
+ */
+export async function spelledKey(s: Session, key: string): Promise<string> {
+  if (!decomposable(key)) return key;
+  const segments = key.split('/');
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    if (!decomposable(segment)) continue;
+    const here = segments.slice(0, i + 1).join('/');
+    if (await lstatOrNull(s, remotePath(s, here))) continue;
+    segments[i] = segment.normalize('NFD');
+    const nfd = await lstatOrNull(s, remotePath(s, segments.slice(0, i + 1).join('/'))).catch(() => null);
+    if (nfd) continue;
+    // Neither spelling: nothing below can be there either.
+    segments[i] = segment;
+    return segments.join('/');
+  }
+  return segments.join('/');
+}
+
+/** An entry listed or stat'ed under `spelled` (see spelledKey), named again by the key it was asked by. */
+export function asAsked<T extends { key: string }>(entry: T, spelled: string, key: string): T {
+  if (spelled === key) return entry;
+  if (entry.key === spelled) entry.key = key;
+  else if (entry.key.startsWith(`${spelled}/`)) entry.key = key + entry.key.slice(spelled.length);
+  return entry;
+}

@@ -44,7 +44,8 @@ export async function statOrNull(dav: Dav, key: string, signal?: AbortSignal): P
 
 /**
  * MKCOL for the folder `key` and its missing parents (the root is taken to exist). Concurrent creation of the same
- * folder is fine (405 from MKCOL, then it is a folder). INVALID_INPUT when a file stands where a folder is needed.
+ * folder is fine (405 from MKCOL, then it is a folder). INVALID_INPUT when a file stands where a folder is needed,
+ * also one written there between the check and the MKCOL.
  */
 export async function makeFolders(dav: Dav, key: string, context: ErrorContext, signal?: AbortSignal): Promise<void> {
   const missing: string[] = [];
@@ -62,7 +63,11 @@ export async function makeFolders(dav: Dav, key: string, context: ErrorContext, 
     } catch (err) {
       const status = statusOf(err);
       if (status !== 405 && status !== 409) throw err;
-      if ((await statOrNull(dav, folder, signal))?.type !== 'directory') throw err;
+      // Created meanwhile by another write: a folder is fine, a file (a concurrent write of that key) is said so.
+      const now = await statOrNull(dav, folder, signal);
+      if (now?.type === 'directory') continue;
+      if (now) throw ufsError('INVALID_INPUT', context, `"${folder}" is a file, not a folder`, err);
+      throw err;
     }
   }
 }

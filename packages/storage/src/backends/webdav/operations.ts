@@ -16,6 +16,7 @@ import {
 import type { FileStat, Response as DavResponse } from 'webdav';
 import { statusOf, ufsError, webdavError } from './errors.js';
 import { davPath, entryOf, makeFolders, statOrNull, TEMP_PREFIX, type Dav } from './folders.js';
+import { isAddressable, unaddressableEntry } from '../../util/key-names.js';
 import { foreignCursor, listingIdOf, pageSizeOf, type CursorListing } from '../../util/paginate.js';
 
 export async function statKey(dav: Dav, key: string, signal?: AbortSignal): Promise<EntryStat | null> {
@@ -156,7 +157,10 @@ async function children(
   );
   if (includeTemporary)
     for (const e of listed) if (e.isFile && baseName(e.key).startsWith(TEMP_PREFIX)) e.temporary = true;
-  return listed;
+  // A name not in NFC (`cafe\u0301.txt`, as a Mac writes it) is reached by no path (a path is NFC, another name on
+  // the server): reported, as Azure and S3 report such keys, never listed under a path that names nothing.
+  const site = { mount: typeof context.mount === 'string' ? context.mount : 'webdav', protocol: 'webdav' };
+  return listed.map((e) => (isAddressable(e.key) ? e : unaddressableEntry(site, e.key)));
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type WriteOptions,
   type WriteResult,
 } from '@org/core';
+import type { FileStat } from 'webdav';
 import { statusOf, ufsError } from './errors.js';
 import { davPath, makeFolders, statOrNull, TEMP_PREFIX, type Dav } from './folders.js';
 
@@ -91,10 +92,66 @@ async function verifyStored(dav: Dav, key: string, sent: number, context: ErrorC
   );
 }
 
+/** How many times a file at the key is deleted and the MOVE sent again before giving up (other writers racing). */
+const REPLACE_ATTEMPTS = 5;
+
+/**
+ * DELETE of the file at `key` as it was just seen: with `If-Match` on its ETag (when the server gave one), so a
+ * conforming server refuses (412) when something else stands there now. Gone already (404) or changed (412): fine,
+ * the caller looks again.
+ */
+async function deleteSeenFile(dav: Dav, key: string, seen: FileStat, signal?: AbortSignal): Promise<void> {
+  const headers: Record<string, string> = seen.etag ? { 'If-Match': seen.etag } : {};
+  try {
+    await dav.client.customRequest(davPath(key), { method: 'DELETE', headers, signal });
+  } catch (err) {
+    const status = statusOf(err);
+    if (status !== 404 && status !== 412) throw err;
+  }
+}
+
+/**
+ * MOVEs the uploaded temporary file onto `key`, always with `Overwrite: F`: `Overwrite: T` makes the server delete
+ * whatever is at the destination first, a whole folder too (RFC 4918 §9.9.3), and a folder may appear there after
+ * any check (a concurrent write below it). On 412 what is there decides: a folder is refused (INVALID_INPUT), a file
+ * is ALREADY_EXISTS for `ifNotExists`, else deleted (only while it is still that file) and the MOVE sent again, a
+ * bounded number of times.
+ */
+async function moveIntoPlace(
+  dav: Dav,
+  temp: string,
+  key: string,
+  ifNotExists: boolean,
+  context: ErrorContext,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await dav.client.moveFile(davPath(temp), davPath(key), { overwrite: false, signal });
+      return;
+    } catch (err) {
+      if (statusOf(err) !== 412) throw err;
+      const there = await statOrNull(dav, key, signal);
+      if (there?.type === 'directory')
+        throw ufsError('INVALID_INPUT', context, 'is a folder, not a file: a write cannot replace it', err);
+      if (ifNotExists) throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`, err);
+      if (attempt >= REPLACE_ATTEMPTS) {
+        throw new UfsError(
+          'UNAVAILABLE',
+          `${describeContext(context)} the file there kept changing: not replaced after ${attempt} attempts`,
+          { context, cause: err, retryable: true },
+        );
+      }
+      if (there) await deleteSeenFile(dav, key, there, signal);
+    }
+  }
+}
+
 /**
  * Streams the source to the server. Atomic mode (default): PUT to a temporary name beside the target, then MOVE
- * it into place (`Overwrite: F` for ifNotExists: the server answers 412 when the target exists); the temporary
- * file is deleted on any failure. A folder at the key is never replaced (INVALID_INPUT). Plain mode: one PUT to the target (If-None-Match: * for ifNotExists). Either way the stored size is checked.
+ * it into place (`moveIntoPlace`: always `Overwrite: F`, so a folder at the key is never replaced: INVALID_INPUT); the
+ * temporary file is deleted on any failure. Plain mode: one PUT to the target (If-None-Match: * for ifNotExists).
+ * Either way the stored size is checked.
  * User metadata is not stored (WebDAV dead properties are not used); content type and cache control are sent as
  * headers, which servers may or may not keep.
  */
@@ -128,13 +185,9 @@ export async function writeKey(
       await put(dav, temp, body, options, true);
       if (failure() !== undefined) throw failure();
       await verifyStored(dav, temp, loaded(), context, options.signal);
-      await dav.client.moveFile(davPath(temp), davPath(key), {
-        overwrite: !options.ifNotExists,
-        signal: options.signal,
-      });
+      await moveIntoPlace(dav, temp, key, options.ifNotExists === true, context, options.signal);
     } catch (err) {
       await removeTemp(dav, temp);
-      if (options.ifNotExists && statusOf(err) === 412) throw exists(err);
       throw err;
     }
     return { key, size: loaded() };
