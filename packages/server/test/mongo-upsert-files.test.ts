@@ -12,8 +12,27 @@ const driver = createRequire(require.resolve('mongoose'))('mongodb/lib/bulk/comm
   MongoBulkWriteError: new (error: object, result: unknown) => Error;
 };
 
-/** A MongoStore whose `files` model is a fake; the other models are not used by upsertFiles. */
-const storeOver = (files: object): MongoStore => Reflect.construct(MongoStore, [{ name: 'fake' }, files]) as MongoStore;
+/** The catalogue_revisions collection, as the one `findOneAndUpdate` ($inc, upsert) upsertFiles makes of it. */
+function fakeRevisions() {
+  const docs = new Map<string, { _id: string; n: number; tag: string }>();
+  return {
+    async findOneAndUpdate(filter: { _id: string }, update: { $inc: { n: number }; $set: { tag: string } }) {
+      const old = docs.get(filter._id);
+      docs.set(filter._id, { _id: filter._id, n: (old?.n ?? 0) + update.$inc.n, tag: update.$set.tag });
+      return old ? { ...old } : null;
+    },
+  };
+}
+
+/**
+ * A MongoStore whose `files` model is a fake, and its connection's database one with only the catalogue revisions
+ * (which every write of records advances); the other models are not used by upsertFiles.
+ */
+const storeOver = (files: object): MongoStore => {
+  const revisions = fakeRevisions();
+  const connection = { name: 'fake', db: { collection: () => revisions } };
+  return Reflect.construct(MongoStore, [connection, files]) as MongoStore;
+};
 
 type Doc = Record<string, unknown> & { _id: Types.ObjectId; hostname: string; filepath: string };
 type UpdateOne = {

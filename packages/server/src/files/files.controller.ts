@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } f
 import { ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../api-keys/auth.decorators.js';
 import { sha256Param, validate } from '../http/validate.js';
-import { CatalogueEpoch } from '../store/catalogue-epoch.js';
+import { CatalogueEpoch, catalogueQuerySchema } from '../store/catalogue-epoch.js';
 import { listQuerySchema, noQuerySchema, putFileSchema, putFilesSchema } from './dto/file-input.js';
 import { fileListSchema, messageSchema, putFilesResponseSchema } from './dto/file-responses.js';
 import { FilesService } from './files.service.js';
@@ -22,15 +22,19 @@ export class FilesController {
   @Get('catalogue')
   @RequireScope('read', 'write')
   @ApiOperation({
-    summary: 'The catalogue epoch: changes whenever the server may have lost a record or content a client sent',
+    summary: "The catalogue epoch (and a host's catalogue revision): what a client may trust it still holds",
     description:
-      'Any key with the read or write scope. `ufs scan` reads it once per run: while it is unchanged, records the ' +
-      'server accepted (with their content) in an earlier run need not be sent again.',
+      'Any key with the read or write scope. `ufs scan` reads it once per run, with `?hostname=`: while the epoch ' +
+      "and the host's revision are what it remembers, records the server accepted (with their content) in an " +
+      'earlier run need not be sent again. Without `hostname` the answer is `{catalogue_epoch}` alone.',
   })
+  @ApiQuery({ name: 'hostname', required: false, description: 'the host whose `catalogue_revision` is wanted' })
   @ApiResponse({ status: 200, schema: ref('Catalogue') })
   async catalogue(@Query() query: unknown) {
-    validate(noQuerySchema, query, 'query');
-    return { catalogue_epoch: await this.epoch.current() };
+    const { hostname } = validate(catalogueQuerySchema, query, 'query');
+    const catalogue_epoch = await this.epoch.current();
+    if (hostname === undefined) return { catalogue_epoch };
+    return { catalogue_epoch, catalogue_revision: await this.files.revision(hostname) };
   }
 
   @Post('put_file')

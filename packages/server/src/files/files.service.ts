@@ -3,9 +3,13 @@ import { UfsError, type FileMetadata, type FileMetadataResponse, type FileMetada
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { validate } from '../http/validate.js';
 import { CatalogueEpoch } from '../store/catalogue-epoch.js';
+import type { RevisionStep } from '../store/catalogue-revision.js';
 import { METADATA_STORE, type ContentRecord, type FileQuery, type MetadataStore } from '../store/store.js';
 import { putFileSchema } from './dto/file-input.js';
 import { fileResponse, uploadResponse } from './file-response.js';
+
+/** How one put_files batch moved the catalogue revision of each hostname it wrote (see RevisionStep). */
+export type BatchRevisions = Record<string, RevisionStep>;
 
 export interface BatchItemResult {
   _id: string;
@@ -51,7 +55,9 @@ export class FilesService {
     return uploadResponse(record, await this.store.getContent(record.sha256));
   }
 
-  async putMany(items: readonly unknown[]): Promise<{ results: BatchItemResult[]; upload_required: string[] }> {
+  async putMany(
+    items: readonly unknown[],
+  ): Promise<{ results: BatchItemResult[]; upload_required: string[]; catalogue_revisions: BatchRevisions }> {
     if (items.length > this.config.maxBatch) {
       throw new UfsError(
         'TOO_LARGE',
@@ -65,7 +71,7 @@ export class FilesService {
       const content = held.get(meta.sha256);
       if (content) refuseContradiction(meta, content, i);
     });
-    const records = await this.store.upsertFiles(metas, new Date());
+    const { records, revisions } = await this.store.upsertFilesRevised(metas, new Date());
     const contents = await this.store.getContents(records.map((r) => r.sha256));
     const results = records.map((record) => {
       const r = uploadResponse(record, contents.get(record.sha256) ?? null);
@@ -73,7 +79,12 @@ export class FilesService {
       return { _id, hostname, filepath, sha256, upload_required, upload_url };
     });
     const needed = [...new Set(results.filter((r) => r.upload_required).map((r) => r.sha256))];
-    return { results, upload_required: needed };
+    return { results, upload_required: needed, catalogue_revisions: Object.fromEntries(revisions) };
+  }
+
+  /** The catalogue revision of `hostname` (GET /catalogue?hostname=). */
+  revision(hostname: string): Promise<string> {
+    return this.store.catalogueRevision(hostname);
   }
 
   /** One record of that hash (PutPlace `get_file`): the first by (hostname, filepath). */

@@ -5,46 +5,75 @@ import { ModulesContainer, Reflector } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { fileMetadataSchema } from '@org/core/dedup-schema';
 import { z } from 'zod';
+import { listQuerySchema, uploadQuerySchema } from '../files/dto/file-input.js';
 import { shareRequestSchema, shareResponseSchema } from '../signing/signed-urls.js';
-import { catalogueResponseSchema } from '../store/catalogue-epoch.js';
+import { catalogueQuerySchema, catalogueResponseSchema } from '../store/catalogue-epoch.js';
 import { readinessReportSchema } from '../health/readiness-report.js';
 import { PUBLIC_ROUTE, PUBLIC_WHEN, REQUIRED_SCOPE, SIGNED_ACCESS } from '../api-keys/auth.decorators.js';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import type { Scope } from '../store/store.js';
+import { documentToOpenApi30 } from './openapi-30.js';
 
 type JsonSchema = Record<string, unknown>;
 
+/** An OpenAPI 3.0 Schema Object of a zod schema (see openapi-30.ts for why 3.0). */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io }) as JsonSchema;
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, target: 'openapi-3.0' }) as JsonSchema;
   return rest;
+}
+
+const dateTime = { type: 'string', format: 'date-time' };
+
+/**
+ * A record as the server answers it: the fields of FileMetadata as stored (the defaults applied, so `is_symlink` and
+ * `link_target` always there) and the server's own. Not `allOf` FileMetadata: that is the request body, which refuses
+ * any other field (`additionalProperties: false`), so no answer could match it.
+ */
+function fileMetadataResponse(): JsonSchema {
+  const stored = jsonSchema(fileMetadataSchema, 'output') as {
+    properties: Record<string, JsonSchema>;
+    required: string[];
+  };
+  const properties = Object.fromEntries(
+    Object.entries(stored.properties).map(([name, { default: _default, ...property }]) => [name, property]),
+  );
+  return {
+    type: 'object',
+    required: ['_id', ...stored.required, 'has_file_content', 'file_uploaded_at', 'created_at'],
+    properties: {
+      _id: { type: 'string' },
+      ...properties,
+      has_file_content: { type: 'boolean', description: 'the server holds the content of this hash' },
+      file_uploaded_at: { ...dateTime, nullable: true, description: 'when the content arrived; null if it has not' },
+      created_at: dateTime,
+      updated_at: dateTime,
+    },
+  };
 }
 
 /** Component schemas generated from the zod schemas the server validates with (one source of truth). */
 function componentSchemas(): Record<string, JsonSchema> {
-  const fileMetadata = jsonSchema(fileMetadataSchema, 'input');
-  const server = {
-    _id: { type: 'string' },
-    has_file_content: { type: 'boolean' },
-    file_uploaded_at: { type: ['string', 'null'], format: 'date-time' },
-    created_at: { type: 'string', format: 'date-time' },
-    updated_at: { type: 'string', format: 'date-time' },
-  };
-  const response = { allOf: [{ $ref: '#/components/schemas/FileMetadata' }, { type: 'object', properties: server }] };
   return {
-    FileMetadata: fileMetadata,
-    FileMetadataResponse: response,
+    FileMetadata: jsonSchema(fileMetadataSchema, 'input'),
+    FileMetadataResponse: fileMetadataResponse(),
     FileMetadataUploadResponse: {
       allOf: [
         { $ref: '#/components/schemas/FileMetadataResponse' },
         {
           type: 'object',
-          properties: { upload_required: { type: 'boolean' }, upload_url: { type: ['string', 'null'] } },
+          required: ['upload_required', 'upload_url'],
+          properties: {
+            upload_required: { type: 'boolean' },
+            upload_url: { type: 'string', nullable: true, description: 'where to upload the content; null if held' },
+          },
         },
       ],
     },
+    // The server's createKeySchema (api-keys.controller.ts): strict, so an unknown field is refused.
     ApiKeyCreate: {
       type: 'object',
       required: ['name'],
+      additionalProperties: false,
       properties: {
         name: {
           type: 'string',
@@ -54,9 +83,15 @@ function componentSchemas(): Record<string, JsonSchema> {
           pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f-\\u009f]+$',
           description: '1 to 100 characters, not only whitespace, no control characters',
         },
-        description: { type: ['string', 'null'] },
-        scopes: { type: 'array', items: { enum: ['read', 'write', 'admin'] } },
-        rate_limit_per_minute: { type: ['integer', 'null'], minimum: 1 },
+        description: { type: 'string', nullable: true, maxLength: 1000 },
+        scopes: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 3,
+          items: { type: 'string', enum: ['read', 'write', 'admin'] },
+          description: 'default ["read", "write"]; at most the scopes of the key that creates it',
+        },
+        rate_limit_per_minute: { type: 'integer', nullable: true, minimum: 1, maximum: 10_000_000 },
       },
     },
     ShareRequest: jsonSchema(shareRequestSchema, 'input'),
@@ -92,6 +127,8 @@ export function setupOpenApi(app: INestApplication, version: string): void {
   const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationIds(handlers) });
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...componentSchemas() } };
   addCommonResponses(document, handlers, routeFacts(app));
+  addParameterSchemas(document);
+  documentToOpenApi30(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
 }
 
@@ -279,6 +316,43 @@ function addCommonResponses(
       operation.responses = Object.fromEntries(
         Object.entries(operation.responses).sort(([a], [b]) => a.localeCompare(b)),
       );
+    }
+  }
+}
+
+/** The zod schemas the handlers validate their query with, by `method path` as the document names the route. */
+const QUERY_SCHEMAS: Record<string, z.ZodObject> = {
+  'get /catalogue': catalogueQuerySchema,
+  'get /files': listQuerySchema,
+  'post /upload_file/{sha256}': uploadQuerySchema,
+};
+
+/** The query of a signed URL, as SignedUrls.verify checks it (before the signature itself). */
+const SIGNED_QUERY: Record<string, JsonSchema> = {
+  expires: { type: 'integer', minimum: 0, maximum: 999_999_999_999 },
+  signature: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
+};
+
+/**
+ * A schema for every parameter documented without one (`@ApiQuery` gives `{}`): a query parameter's from the zod
+ * schema its handler validates it with (or a signed URL's), a `{sha256}` in the path the 64-hex pattern the routes
+ * enforce.
+ */
+function addParameterSchemas(document: OpenAPIObject): void {
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const [method, value] of Object.entries(item)) {
+      const operation = value as { parameters?: { name: string; in: string; schema?: JsonSchema }[] } | undefined;
+      if (typeof operation !== 'object' || operation === null) continue;
+      const shape = QUERY_SCHEMAS[`${method} ${path}`]?.shape as Record<string, z.ZodType> | undefined;
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.in === 'path' && parameter.name === 'sha256') {
+          parameter.schema = { type: 'string', pattern: '^[0-9a-f]{64}$' };
+        }
+        if (parameter.in !== 'query' || Object.keys(parameter.schema ?? {}).length) continue;
+        const own = shape?.[parameter.name];
+        const schema = own ? jsonSchema(own, 'input') : SIGNED_QUERY[parameter.name];
+        if (schema) parameter.schema = schema;
+      }
     }
   }
 }

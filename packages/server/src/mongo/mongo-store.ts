@@ -14,6 +14,7 @@ import type {
   MetadataStore,
   Page,
   PageRequest,
+  RevisedFiles,
   UploadPart,
   UploadSession,
 } from '../store/store.js';
@@ -22,6 +23,7 @@ import { ContentDoc } from './schemas/content.schema.js';
 import { CounterDoc } from './schemas/counter.schema.js';
 import { FileDoc } from './schemas/file.schema.js';
 import { upsertFileBatch, upsertOneFile } from './file-upserts.js';
+import { readRevision, revisionsOf, withRevisions } from './catalogue-revisions.js';
 import { LeaseDoc } from './schemas/lease.schema.js';
 import { SettingDoc } from './schemas/setting.schema.js';
 import { UploadDoc } from './schemas/upload.schema.js';
@@ -115,12 +117,30 @@ export class MongoStore implements MetadataStore {
   }
 
   // ---- files
+  // Each write of a host's records advances its catalogue revision before and after (see withRevisions).
   upsertFile(meta: FileMetadata, now: Date): Promise<FileRecord> {
-    return this.run('upsert file', () => upsertOneFile(this.files, meta, now.toISOString()));
+    return this.run('upsert file', async () => {
+      const write = () => upsertOneFile(this.files, meta, now.toISOString());
+      return (await withRevisions(revisionsOf(this.connection.db), [meta.hostname], write)).result;
+    });
   }
 
-  upsertFiles(metas: readonly FileMetadata[], now: Date): Promise<FileRecord[]> {
-    return this.run('upsert files', () => upsertFileBatch(this.files, metas, now.toISOString()));
+  async upsertFiles(metas: readonly FileMetadata[], now: Date): Promise<FileRecord[]> {
+    return (await this.upsertFilesRevised(metas, now)).records;
+  }
+
+  upsertFilesRevised(metas: readonly FileMetadata[], now: Date): Promise<RevisedFiles> {
+    return this.run('upsert files', async () => {
+      if (metas.length === 0) return { records: [], revisions: new Map() };
+      const write = () => upsertFileBatch(this.files, metas, now.toISOString());
+      const hosts = metas.map((m) => m.hostname);
+      const { result, steps } = await withRevisions(revisionsOf(this.connection.db), hosts, write);
+      return { records: result, revisions: steps };
+    });
+  }
+
+  catalogueRevision(hostname: string): Promise<string> {
+    return this.run('read catalogue revision', () => readRevision(revisionsOf(this.connection.db), hostname));
   }
 
   getFile(id: string): Promise<FileRecord | null> {
@@ -166,7 +186,11 @@ export class MongoStore implements MetadataStore {
   deleteFile(id: string): Promise<FileRecord | null> {
     if (!isObjectIdHex(id)) return Promise.resolve(null);
     return this.run('delete file', async () => {
-      const doc = await this.files.findByIdAndDelete(id).lean().exec();
+      // The host is known only once the record is found: its revision advances before and after the deletion.
+      const found = await this.files.findById(id, { hostname: 1 }).lean().exec();
+      if (!found) return null;
+      const remove = () => this.files.findByIdAndDelete(id).lean().exec();
+      const { result: doc } = await withRevisions(revisionsOf(this.connection.db), [(found as any).hostname], remove);
       return doc ? fileFromDoc(doc as any) : null;
     });
   }

@@ -14,6 +14,7 @@ import type {
   MetadataStore,
   Page,
   PageRequest,
+  RevisedFiles,
   UploadPart,
   UploadSession,
 } from '../store/store.js';
@@ -31,6 +32,8 @@ import {
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { sqliteStatements, type SqliteStatements } from './statements.js';
+import { SqliteRevisions } from './catalogue-revisions.js';
+import { sameFile } from '../store/catalogue-revision.js';
 import { StoreFiles, storeFileError, storeFileProblem, unwritableError } from './store-files.js';
 
 export interface SqliteStoreOptions {
@@ -70,6 +73,8 @@ export class SqliteStore implements MetadataStore {
   readonly description: string;
   private readonly db: Database.Database;
   private readonly sql: SqliteStatements;
+  /** Per-host catalogue revisions, advanced inside each write of that host's records. */
+  private readonly revisions: SqliteRevisions;
   private readonly group: GroupCommit;
   private readonly checkpointer: Checkpointer | undefined;
   /** Asked before SQLite writes to the store's files (see StoreFiles); none in memory. */
@@ -106,6 +111,7 @@ export class SqliteStore implements MetadataStore {
       throw this.fail(err, 'open');
     }
     this.sql = sqliteStatements(this.db);
+    this.revisions = new SqliteRevisions(this.db);
     this.group = new GroupCommit(this.db, () => this.files?.assertWritable('write'));
     if (options.path !== ':memory:') {
       this.checkpointer = new Checkpointer(options.path, 1000, () => {
@@ -167,17 +173,45 @@ export class SqliteStore implements MetadataStore {
 
   // ---- files
   upsertFile(meta: FileMetadata, now: Date): Promise<FileRecord> {
-    return this.write('upsert file', () =>
-      fileFromRow(this.sql.upsertFile.get(fileParams(meta, newId(), now.toISOString())) as FileRow),
-    );
+    return this.write('upsert file', () => {
+      const changed = new Set<string>();
+      const record = this.upsertOne(meta, now.toISOString(), changed);
+      if (changed.size > 0) this.revisions.advance(meta.hostname);
+      return record;
+    });
   }
 
-  upsertFiles(metas: readonly FileMetadata[], now: Date): Promise<FileRecord[]> {
+  /** One upsert (within a write); `changed` gets the hostname when the record now says something else (sameFile). */
+  private upsertOne(meta: FileMetadata, iso: string, changed: Set<string>): FileRecord {
+    const old = this.sql.findFile.get(meta.hostname, meta.filepath) as FileRow | undefined;
+    const record = fileFromRow(this.sql.upsertFile.get(fileParams(meta, newId(), iso)) as FileRow);
+    if (!sameFile(old && fileFromRow(old), record)) changed.add(meta.hostname);
+    return record;
+  }
+
+  async upsertFiles(metas: readonly FileMetadata[], now: Date): Promise<FileRecord[]> {
+    return (await this.upsertFilesRevised(metas, now)).records;
+  }
+
+  upsertFilesRevised(metas: readonly FileMetadata[], now: Date): Promise<RevisedFiles> {
     const iso = now.toISOString();
-    // All or nothing without a transaction of its own: a write of the group commit rolls back whole when it throws.
-    return this.write('upsert files', () =>
-      metas.map((meta) => fileFromRow(this.sql.upsertFile.get(fileParams(meta, newId(), iso)) as FileRow)),
-    );
+    // All or nothing without a transaction of its own: a write of the group commit rolls back whole when it throws,
+    // the revisions with the records.
+    return this.write('upsert files', () => {
+      const changed = new Set<string>();
+      const records = metas.map((meta) => this.upsertOne(meta, iso, changed));
+      return {
+        records,
+        revisions: this.revisions.advanceAll(
+          metas.map((m) => m.hostname),
+          changed,
+        ),
+      };
+    });
+  }
+
+  catalogueRevision(hostname: string): Promise<string> {
+    return this.run('read catalogue revision', () => this.revisions.read(hostname));
   }
 
   getFile(id: string): Promise<FileRecord | null> {
@@ -231,6 +265,7 @@ export class SqliteStore implements MetadataStore {
   deleteFile(id: string): Promise<FileRecord | null> {
     return this.write('delete file', () => {
       const row = this.sql.deleteFile.get(id) as FileRow | undefined;
+      if (row) this.revisions.advance(row.hostname);
       return row ? fileFromRow(row) : null;
     });
   }

@@ -6,6 +6,15 @@ import { METADATA_STORE, type MetadataStore } from './store.js';
 /** Store setting holding the catalogue epoch. */
 export const CATALOGUE_EPOCH_SETTING = 'catalogue_epoch';
 
+/** Query of `GET /catalogue`: optionally the host whose catalogue revision is wanted. */
+export const catalogueQuerySchema = z.strictObject({
+  hostname: z
+    .string()
+    .min(1, 'hostname must not be empty')
+    .max(255, 'hostname is longer than 255 characters')
+    .optional(),
+});
+
 /** Answer of `GET /catalogue`. */
 export const catalogueResponseSchema = z.object({
   catalogue_epoch: z
@@ -14,6 +23,15 @@ export const catalogueResponseSchema = z.object({
       'Opaque. Changes whenever the server may have lost something a client believes it holds: a file record ' +
         'deleted, content removed (gc, verify repair). A client that remembers which records (and contents) the ' +
         'server accepted may skip sending them again only while this value stays the same.',
+    ),
+  catalogue_revision: z
+    .string()
+    .optional()
+    .describe(
+      'Only with `?hostname=H`: the catalogue revision of host H, opaque (`0` before any record of H was written). ' +
+        "It changes with every write of H's records by any client (put_file, put_files, a deletion), and never " +
+        'comes back to a value it had, even after the store is restored from a backup. Each put_files answer says ' +
+        'how it moved it (`catalogue_revisions`).',
     ),
 });
 export type CatalogueResponse = z.infer<typeof catalogueResponseSchema>;

@@ -1,4 +1,5 @@
 import type { FileMetadata } from '@org/core';
+import type { RevisionStep } from './catalogue-revision.js';
 
 /**
  * The metadata store: a narrow set of atomic primitives. Every store (embedded SQLite, MongoDB) implements them
@@ -83,6 +84,12 @@ export interface Page<T> {
   cursor?: string;
 }
 
+/** What upsertFilesRevised wrote: the records (input order) and, per hostname written, its revision step. */
+export interface RevisedFiles {
+  records: FileRecord[];
+  revisions: Map<string, RevisionStep>;
+}
+
 export type ContentPatch = Partial<Pick<ContentRecord, 'state' | 'lease_until' | 'verified_at'>>;
 
 export interface MetadataStore {
@@ -101,10 +108,22 @@ export interface MetadataStore {
   close(): Promise<void>;
 
   // ---- files: one record per (hostname, filepath)
+  // Every write of a host's records (upsertFile, upsertFiles, upsertFilesRevised, deleteFile) advances that host's
+  // catalogue revision (store/catalogue-revision.ts) — with the write itself, atomically, where the store can. A
+  // store may leave it when a put leaves every record saying what it said (sameFile): SQLite does, MongoDB does not.
   /** Insert, or update the record of the same (hostname, filepath), atomically. Returns the current record. */
   upsertFile(meta: FileMetadata, now: Date): Promise<FileRecord>;
   /** Many upserts, each atomic (the batch as a whole need not be). Results in input order. */
   upsertFiles(metas: readonly FileMetadata[], now: Date): Promise<FileRecord[]>;
+  /**
+   * upsertFiles, saying how it moved the revision of each hostname it wrote: one step per hostname per call (before =
+   * after when it left it). SQLite writes the batch and the revisions in one transaction (`before` always known);
+   * MongoDB advances each revision before and after the upserts, and reports `before` only when no other write of
+   * that host came in between.
+   */
+  upsertFilesRevised(metas: readonly FileMetadata[], now: Date): Promise<RevisedFiles>;
+  /** The catalogue revision of `hostname` (`0` before any write of its records). */
+  catalogueRevision(hostname: string): Promise<string>;
   getFile(id: string): Promise<FileRecord | null>;
   findFile(hostname: string, filepath: string): Promise<FileRecord | null>;
   listFiles(query: FileQuery, page: PageRequest): Promise<Page<FileRecord>>;

@@ -362,6 +362,89 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       expect(await seen()).toEqual(before);
     });
 
+    it('catalogue revision: 0 for a new host, advanced by every write of its records, on both connections', async () => {
+      const other = handle.second ?? store;
+      expect(await store.catalogueRevision('rev-h')).toBe('0');
+      const untouched = await store.catalogueRevision('rev-other');
+      const seen = new Set<string>(['0']);
+      const advanced = async (write: () => Promise<unknown>) => {
+        const before = await other.catalogueRevision('rev-h');
+        await write();
+        const after = await store.catalogueRevision('rev-h');
+        expect(seen.has(after)).toBe(false); // a revision never comes back
+        seen.add(after);
+        return [before, after];
+      };
+      const record = await store.upsertFile(meta({ hostname: 'rev-h', filepath: '/a' }), new Date());
+      seen.add(await store.catalogueRevision('rev-h'));
+      expect(seen.size).toBe(2);
+      await advanced(() =>
+        other.upsertFile(meta({ hostname: 'rev-h', filepath: '/a', sha256: sha256Of('x') }), new Date()),
+      );
+      await advanced(() => store.upsertFiles([meta({ hostname: 'rev-h', filepath: '/b' })], new Date()));
+      await advanced(() => other.deleteFile(record.id));
+      // No record deleted: nothing written, the revision stays.
+      const now = await store.catalogueRevision('rev-h');
+      expect(await store.deleteFile(record.id)).toBeNull();
+      expect(await other.catalogueRevision('rev-h')).toBe(now);
+      expect(await store.catalogueRevision('rev-other')).toBe(untouched);
+    });
+
+    it('upsertFilesRevised: one step per hostname per batch, before and after chained, the records as upsertFiles', async () => {
+      const start = { a: await store.catalogueRevision('rev-a'), b: await store.catalogueRevision('rev-b') };
+      const first = await store.upsertFilesRevised(
+        [
+          meta({ hostname: 'rev-a', filepath: '/1' }),
+          meta({ hostname: 'rev-b', filepath: '/1' }),
+          meta({ hostname: 'rev-a', filepath: '/2' }),
+        ],
+        new Date(),
+      );
+      expect(first.records.map((r) => `${r.hostname}:${r.filepath}`)).toEqual(['rev-a:/1', 'rev-b:/1', 'rev-a:/2']);
+      expect([...first.revisions.keys()]).toEqual(['rev-a', 'rev-b']);
+      expect(first.revisions.get('rev-a')).toEqual({ before: start.a, after: await store.catalogueRevision('rev-a') });
+      expect(first.revisions.get('rev-b')).toEqual({ before: start.b, after: await store.catalogueRevision('rev-b') });
+      const second = await (handle.second ?? store).upsertFilesRevised(
+        [meta({ hostname: 'rev-a', filepath: '/3' })],
+        new Date(),
+      );
+      expect(second.revisions.get('rev-a')?.before).toBe(first.revisions.get('rev-a')!.after);
+      expect(second.revisions.get('rev-a')?.after).not.toBe(first.revisions.get('rev-a')!.after);
+      expect(await store.catalogueRevision('rev-b')).toBe(first.revisions.get('rev-b')!.after);
+      expect((await store.upsertFilesRevised([], new Date())).records).toEqual([]);
+    });
+
+    it('a put that leaves every record as it was may leave the revision (before = after), never a step that lies', async () => {
+      const records = [meta({ hostname: 'rev-same', filepath: '/1' }), meta({ hostname: 'rev-same', filepath: '/2' })];
+      const first = (await store.upsertFilesRevised(records, new Date())).revisions.get('rev-same')!;
+      expect(first.after).not.toBe(first.before);
+      const again = (await store.upsertFilesRevised(records, new Date())).revisions.get('rev-same')!;
+      // SQLite leaves it; MongoDB advances it (it cannot tell): either way the step says what happened.
+      expect(again.before === null || again.before === first.after).toBe(true);
+      expect(await store.catalogueRevision('rev-same')).toBe(again.after);
+      const changed = await store.upsertFilesRevised([{ ...records[0]!, file_mtime: 99 }], new Date());
+      expect(changed.revisions.get('rev-same')!.after).not.toBe(again.after);
+    });
+
+    it('upsertFilesRevised racing on both connections: a step says `before` only when no other write came between', async () => {
+      const stores = [store, handle.second ?? store];
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, b) =>
+          stores[b % 2]!.upsertFilesRevised(
+            [meta({ hostname: 'rev-race', filepath: `/f${b % 3}`, sha256: sha256Of(`r${b}`) })],
+            new Date(),
+          ),
+        ),
+      );
+      const steps = answers.map((a) => a.revisions.get('rev-race')!);
+      // Every step that reports its `before` is a link of one chain: no two share a `before` or an `after`.
+      const befores = steps.flatMap((s) => (s.before === null ? [] : [s.before]));
+      expect(new Set(befores).size).toBe(befores.length);
+      expect(new Set(steps.map((s) => s.after)).size).toBe(steps.length);
+      // The last write's `after` is the revision now.
+      expect(steps.map((s) => s.after)).toContain(await store.catalogueRevision('rev-race'));
+    });
+
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
