@@ -15,7 +15,7 @@ interface Item {
 
 const item = (i: number): Item => ({
   path: `/t/f${i}`,
-  meta: { filepath: `/t/f${i}`, sha256: String(i).padStart(64, '0') } as FileMetadataInput,
+  meta: { hostname: 'h', filepath: `/t/f${i}`, sha256: String(i).padStart(64, '0') } as FileMetadataInput,
 });
 
 /**
@@ -38,7 +38,16 @@ async function server(options: { max?: number; bad?: ReadonlySet<string>; fail?:
         return answer(413, { detail: `a batch holds at most ${options.max} records (got ${records.length})` });
       const index = records.findIndex((r) => options.bad?.has(r.filepath));
       if (index >= 0) return answer(400, { detail: `invalid record files[${index}]: filepath: not this one` });
-      answer(200, { results: [], upload_required: records.map((r) => r.sha256) });
+      // One result per record, as the server answers (the client refuses a 200 of another shape).
+      const results = records.map((r, i) => ({
+        _id: String(i),
+        hostname: r.hostname,
+        filepath: r.filepath,
+        sha256: r.sha256,
+        upload_required: true,
+        upload_url: `/upload_file/${r.sha256}`,
+      }));
+      answer(200, { results, upload_required: [...new Set(records.map((r) => r.sha256))] });
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

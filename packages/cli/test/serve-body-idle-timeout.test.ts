@@ -111,7 +111,8 @@ describe('ufs serve --body-idle-timeout', () => {
   it('--help describes the flag, its variable and default, with an example', async () => {
     const help = await ufs(['serve', '--help'], { env: box.env });
     const text = help.stdout.replace(/\s+/g, ' ');
-    expect(text).toContain("--body-idle-timeout=<value> Seconds an upload's body");
+    expect(text).toContain("--body-idle-timeout=<value> Seconds a request's body may send no byte");
+    expect(text).toContain('any other (a JSON body) is answered 408');
     expect(text).toContain('default: env UFS_BODY_IDLE_TIMEOUT_SECONDS, as for the ufs API server, else 90');
     expect(text).toContain('ufs serve --body-idle-timeout 300');
   });

@@ -111,7 +111,10 @@ describe('ufs serve --shutdown-timeout', () => {
   it('--help says what SIGTERM/Ctrl-C do and for how long', async () => {
     const help = await ufs(['serve', '--help'], { env: box.env });
     const text = help.stdout.replace(/\s+/g, ' ');
-    expect(text).toContain('--shutdown-timeout=<value> Seconds the requests in flight get to finish on SIGTERM/SIGINT');
+    expect(text).toContain(
+      '--shutdown-timeout=<value> Seconds the shutdown on SIGTERM/SIGINT may take, the requests in flight finishing in all but its last fifth',
+    );
+    expect(text).toContain('ends within --shutdown-timeout seconds (default 25)');
     expect(text).toContain('UFS_SHUTDOWN_TIMEOUT_SECONDS');
     expect(text).toContain('SIGTERM or SIGINT (Ctrl-C) stops it cleanly');
     expect(text).toContain('a second signal stops it at once');

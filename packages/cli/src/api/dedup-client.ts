@@ -15,6 +15,15 @@ import {
   type FileMetadataInput,
   type RetryPolicy,
 } from '@org/core';
+import {
+  badAnswer,
+  checkBatch,
+  checkCatalogue,
+  checkResult,
+  type BatchResult,
+  type Catalogue,
+  type RevisionStep,
+} from './dedup-answers.js';
 import { READ_BUFFER, localError, openRegular, openUnchanged } from './file-reads.js';
 import { changeBetween, changeOf, fileChangedError, type FileStamp } from './file-stamp.js';
 import { httpCall, type HttpAnswer } from './http-call.js';
@@ -24,10 +33,7 @@ export interface ServerTarget {
   apiKey?: string;
 }
 
-export interface BatchResult {
-  results: Array<{ hostname: string; filepath: string; sha256: string; upload_required: boolean }>;
-  upload_required: string[];
-}
+export type { BatchResult, Catalogue, RevisionStep } from './dedup-answers.js';
 
 /** Retries of idempotent or dedup-safe requests. */
 export const RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 300, maxDelayMs: 5000 };
@@ -67,6 +73,20 @@ function readSmall(path: string, size: number, stamp?: FileStamp, follow = false
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A file name as the `filename="…"` of a multipart part header: the bytes every multipart parser takes. Control
+ * characters (busboy refuses a part header holding one: "Malformed part header"), `"` and backslashes are
+ * percent-encoded, as browsers write CR, LF and `"` there. The server reads the content by its hash (and ignores the
+ * name): the name is only informational.
+ */
+export function multipartFilename(name: string): string {
+  return name.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f"\\]/g,
+    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -153,6 +173,12 @@ export function refusedRecord(error: UfsError): { index: number; reason: string 
 export class DedupClient {
   readonly base: string;
   batchSupported: boolean | undefined;
+  /**
+   * Told of every batch of records the server took (checked), with how it moved the catalogue revisions
+   * (`undefined`: the answer had none, or the records went one by one with put_file). Set by the scan's memory of
+   * sent records (openSentRecords).
+   */
+  onRevisions?: (records: readonly FileMetadataInput[], revisions: Record<string, RevisionStep> | undefined) => void;
 
   constructor(
     readonly target: ServerTarget,
@@ -223,16 +249,25 @@ export class DedupClient {
    * server, an older ufs). A wrong key fails here (401), like any request.
    */
   async catalogueEpoch(): Promise<string | undefined> {
-    let answer: { catalogue_epoch?: unknown } | undefined;
+    return (await this.catalogue())?.epoch;
+  }
+
+  /**
+   * The catalogue epoch and, with `hostname`, that host's catalogue revision (`GET /catalogue?hostname=`): it
+   * changes with every write of the host's records, by any client. No revision from a server that keeps none (an
+   * older ufs). Undefined when the server has no such endpoint; an answer of another shape fails (badAnswer).
+   */
+  async catalogue(hostname?: string): Promise<Catalogue | undefined> {
+    const query = hostname === undefined ? '' : `?${new URLSearchParams({ hostname }).toString()}`;
+    let answer: unknown;
     try {
-      answer = await this.json<{ catalogue_epoch?: unknown }>('GET', '/catalogue');
+      answer = await this.json<unknown>('GET', `/catalogue${query}`);
     } catch (err) {
       const error = toUfsError(err);
       if (error.context.status === 404 || error.context.status === 405) return undefined;
       throw error;
     }
-    const epoch = answer?.catalogue_epoch;
-    return typeof epoch === 'string' && epoch !== '' ? epoch : undefined;
+    return checkCatalogue(this.base, answer);
   }
 
   /**
@@ -244,8 +279,11 @@ export class DedupClient {
   async putFiles(records: readonly FileMetadataInput[]): Promise<BatchResult> {
     if (this.batchSupported !== false) {
       try {
-        const result = await this.json<BatchResult>('POST', '/put_files', { files: records });
+        const answer = await this.json<unknown>('POST', '/put_files', { files: records });
         this.batchSupported = true;
+        // Checked before anything is counted or remembered: a 200 of another shape fails the batch.
+        const result = checkBatch(this.base, records, answer);
+        this.onRevisions?.(records, result.catalogue_revisions);
         return result;
       } catch (err) {
         const error = toUfsError(err);
@@ -264,6 +302,7 @@ export class DedupClient {
         if (!REFUSED_RECORD.has(error.context.status as number)) throw error;
         throw recordAt(error, i, /HTTP \d{3}: (.*)$/s.exec(error.message)?.[1] ?? error.message);
       }
+      checkResult((problem) => badAnswer(this.base, 'POST /put_file', problem), 'the answer', r, record, false);
       results.push({
         hostname: r.hostname,
         filepath: r.filepath,
@@ -271,6 +310,7 @@ export class DedupClient {
         upload_required: r.upload_required,
       });
     }
+    this.onRevisions?.(records, undefined);
     return { results, upload_required: [...new Set(results.filter((r) => r.upload_required).map((r) => r.sha256))] };
   }
 
@@ -282,7 +322,9 @@ export class DedupClient {
    * the server stores nothing. The file is opened (openRegular: a regular file, never blocking; `follow`: through a
    * link) before the request starts; a local failure (the file is gone: NOT_FOUND, or unreadable) is reported as the
    * file's, never as the server's, even when it breaks a request under way. A server that stops answering for
-   * `timeoutMs` fails with TIMEOUT.
+   * `timeoutMs` fails with TIMEOUT. `stop` (the scan's Ctrl-C, when the client's signal aborts later: a grace) ends a
+   * request still sending its body at once, and starts no attempt; one whose body is sent waits for its answer until
+   * the client's signal aborts (the server may have stored the content: its answer says so).
    */
   async uploadFile(
     sha256: string,
@@ -292,11 +334,12 @@ export class DedupClient {
     onProgress?: (loaded: number) => void,
     stamp?: FileStamp,
     follow = false,
+    stop?: AbortSignal,
   ): Promise<void> {
     const query = new URLSearchParams(record).toString();
     const url = new URL(`${this.base}/upload_file/${sha256}?${query}`);
     const boundary = `----ufs${Math.random().toString(16).slice(2)}${Date.now().toString(16)}`;
-    const name = basename(path).replace(/["\r\n\\]/g, '_');
+    const name = multipartFilename(basename(path));
     const head = Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
     );
@@ -305,6 +348,7 @@ export class DedupClient {
     const { timeoutMs } = this.options;
     await retry(
       async () => {
+        if (stop?.aborted) throw new UfsError('ABORTED', `${describeContext(context)} aborted`, { context });
         // Read (or opened) before the request: a file that changed, or is gone, fails without sending anything.
         const bytes = size <= SMALL_UPLOAD ? readSmall(path, size, stamp, follow) : undefined;
         const fd = bytes ? undefined : openUnchanged(path, size, stamp, follow);
@@ -324,6 +368,13 @@ export class DedupClient {
           throw toUfsError(err, context);
         }
         const request = req;
+        // The stop ends the request while its body is being sent (the server stores nothing of an incomplete body);
+        // once the body is sent, the answer is waited for (until the client's own signal aborts it).
+        const onStop = () => {
+          if (!request.writableFinished)
+            request.destroy(new UfsError('ABORTED', `${describeContext(context)} aborted`, { context }));
+        };
+        stop?.addEventListener('abort', onStop, { once: true });
         if (timeoutMs) {
           // No byte either way for that long: the server is not answering.
           request.setTimeout(timeoutMs, () => request.destroy(this.noAnswer('POST', '/upload_file')));
@@ -390,6 +441,8 @@ export class DedupClient {
           request.on('error', () => undefined);
           request.destroy();
           throw readFailure ?? toUfsError(err, context);
+        } finally {
+          stop?.removeEventListener('abort', onStop);
         }
       },
       { ...RETRY, ...(this.options.signal ? { signal: this.options.signal } : {}) },

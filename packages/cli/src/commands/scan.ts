@@ -9,7 +9,7 @@ import { serverTarget } from '../api/server-target.js';
 import { BaseCommand } from '../base-command.js';
 import { cacheDir, expandPath } from '../config/paths.js';
 import type { CliConfig } from '../config/cli-config.js';
-import { errorJson, exitCodeFor, oneLine } from '../errors.js';
+import { errorJson, exitCodeFor } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { parseSize } from '../output/size.js';
@@ -17,6 +17,7 @@ import { HashCache } from '../scan/cache.js';
 import { scanExitStatus } from '../scan/exit-status.js';
 import { HashPool, defaultHashThreads } from '../scan/hash-pool.js';
 import { runScan, type ScanResult } from '../scan/scanner.js';
+import { stopGraceSignal } from '../scan/stop-grace.js';
 import { progressText, summaryText, type ScanStats } from '../scan/stats.js';
 
 function ipAddress(): string {
@@ -61,12 +62,12 @@ export default class Scan extends BaseCommand<typeof Scan> {
   static override description = [
     'Walks each PATH (gitignore-style --exclude patterns and .ufsignore files apply; symbolic links are recorded as links, not followed, unless --follow-symlinks), hashes files on worker threads (SHA-256), and remembers hashes by (path, size, mtime, inode) in a local SQLite cache so unchanged files are not read again.',
     'Records go to the server in batches (a few requests in flight); only content the server asks for is uploaded, once per run: small files in one request, large ones (--tus-threshold) with the resumable tus protocol, resumed on the next run if interrupted.',
-    "The cache also remembers which records each server accepted (and holds the content of), under the server's catalogue epoch: an unchanged file is not sent again (counted as unchanged) until the server reports a new epoch, which it does whenever it deletes a record or removes content (gc, verify --repair). --resend (or --rehash) sends everything again; --no-cache remembers nothing.",
-    "A file that cannot be catalogued fails alone, named by its path, and the others go on: a record the server refuses (checked before it is sent, and again when the server names it), content over the server's size limit, a file that changed while it was being scanned (scan again). A batch larger than the server takes (413) is sent in smaller ones.",
-    'Prints a summary (files, bytes, unchanged, new, deduplicated, uploaded, failed); the bytes of "uploaded" (uploadedBytes in --json) are those this scan sent: a resumable upload that continued one an earlier run left counts only the part it sent, and one that Ctrl-C or a failure cut short counts the part the server confirmed holding (a later run continues after it). The exit status is 0 when nothing failed; otherwise the status the failures share, or 1 when they differ. A file\'s failure is never a usage error: a record the server refuses exits 65 (data error), as does a file that changed while it was scanned or content over the server\'s limit.',
+    "The cache also remembers which records each server accepted (and holds the content of), under the server's catalogue epoch and the host's catalogue revision: an unchanged file is not sent again (counted as unchanged) until the server reports a new epoch, which it does whenever it deletes a record or removes content (gc, verify --repair), or a revision of the host other than the one this scan's own batches left (another client wrote records of the host, or the server's data was restored from a backup). --resend (or --rehash) sends everything again; --no-cache remembers nothing.",
+    "A file that cannot be catalogued fails alone, named by its path, and the others go on: a record the server refuses (checked before it is sent, and again when the server names it), content over the server's size limit, a file that changed while it was being scanned (scan again), a file or folder that cannot be read. Identical files share one upload: when it fails because of its file (changed, gone, unreadable), the content is uploaded from the next identical file; when it fails because of the content (over the size limit, refused), every identical file fails with it. A file counts as deduplicated only once the server holds its content. A batch larger than the server takes (413) is sent in smaller ones.",
+    'Prints a summary (files, bytes, unchanged, new, deduplicated, uploaded, failed); the bytes of "uploaded" (uploadedBytes in --json) are those this scan sent: a resumable upload that continued one an earlier run left counts only the part it sent, and one that Ctrl-C or a failure cut short counts the part the server confirmed holding (a later run continues after it). The exit status is 0 when nothing failed; otherwise the status the failures share, or 1 when they differ. A file\'s failure is never a usage error: a record the server refuses exits 65 (data error), as does a file that changed while it was scanned or content over the server\'s limit; a local file or folder that cannot be read (permission denied) exits 66, as a file gone (77 is the server refusing the API key).',
     "An error that stops the scan (a bad API key, a server that no longer answers) still prints the summary of what was done until then (with --json, the summary together with the error), then exits with that error's status.",
     "A server that answers nothing for --timeout seconds (default 60) stops the scan with TIMEOUT naming it. After the last byte of a resumable upload the server verifies and commits it before it answers: once that PATCH has gone unanswered for half of --timeout, the scan asks the server about the upload (HEAD); a server that says it is finishing it (503 with Retry-After) is waited for, and asked again, up to ten times --timeout after the last byte (10 minutes by default): a server still finishing then fails that upload alone with TIMEOUT (retryable: scan again later), and the scan goes on with the other files; one that reports every byte held has finished it; otherwise (another answer, or none) the upload fails with TIMEOUT --timeout after the last byte. A file that is gone, or is no longer a regular file (a FIFO put in its place), when it is read fails alone, as the local file's failure (66 for a file gone, 65 otherwise).",
-    'Ctrl-C (or SIGTERM) stops the scan cleanly within about a second, requests under way included (hashes and upload URLs found so far are kept in the cache; the summary is printed; exit status 130, 143 for SIGTERM); a second Ctrl-C exits at once. Records the server took whose content the stop left without uploading (an upload the stop cut short included) are counted as "not uploaded" in the summary (notUploaded in --json): a later scan uploads it. Records of a batch the stop cut short are not sent, and not counted as failed.',
+    'Ctrl-C (or SIGTERM) stops the scan cleanly within about a second, requests under way included (hashes and upload URLs found so far are kept in the cache; the summary is printed; exit status 130, 143 for SIGTERM); a second Ctrl-C exits at once. No request starts after the stop; a batch of records, or a small upload whose bytes are all sent, gets 1.5 s more for its answer, and what it says counts (the server may have stored it). Records the server took whose content the stop left without uploading (an upload the stop cut short included) are counted as "not uploaded" in the summary (notUploaded in --json): a later scan uploads it. Records of a batch still unanswered then are counted as "unanswered" (unanswered in --json): the server may hold them, without content (scan again); batches not yet sent are not. Neither is counted as failed.',
   ].join('\n\n');
   static override examples = [
     {
@@ -162,7 +163,8 @@ export default class Scan extends BaseCommand<typeof Scan> {
     // Every request listens to the stop signal and has a deadline: Ctrl-C is not left waiting for a silent server.
     const client = target
       ? new DedupClient(target, {
-          signal: interrupt.signal,
+          // A request under way when the stop comes gets its answer for a moment more (see STOP_GRACE_MS).
+          signal: stopGraceSignal(interrupt.signal),
           ...(f.timeout > 0 ? { timeoutMs: f.timeout * 1000 } : {}),
         })
       : undefined;
@@ -223,7 +225,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
     }
     this.setExitStatus(scanExitStatus(errors));
     if (errors.length > 0 && !this.jsonEnabled())
-      this.note(`${errors.length} failure(s); first: ${oneLine(errors[0]!.message)}`);
+      this.note(`${errors.length} failure(s); first: ${this.oneLine(errors[0]!)}`);
     return summary;
   }
 }

@@ -30,7 +30,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
   static override description = [
     'Starts the ufs dedup server (PutPlace-compatible API, batch put, tus uploads, OpenAPI at /docs). With no options it needs nothing else installed: metadata in an embedded SQLite store and content in a local folder, both under the data directory ($XDG_DATA_HOME/ufs, i.e. ~/.local/share/ufs): the store in ufs.db and content in content/, the layout of UFS_DATA_DIR of the ufs API server, so either server can run on the folder of the other. A folder of an older version, with metadata.sqlite instead of ufs.db, is used as it is; one with both files is refused (exit status 64 or 78): keep the one with the records.',
     'On first start (no API key in the store yet) it creates a bootstrap key with every scope, once it is listening, and prints it once (a start that fails creates none). Prints the URL (and the key) on stdout; with --json one JSON line {url, apiKey?, dataDir, store, content}. Log lines (warnings, errors) go to stderr, coloured only when it is a terminal and NO_COLOR is unset.',
-    'SIGTERM or SIGINT (Ctrl-C) stops it cleanly: it takes no new connections and gives the requests in flight (an upload, a download) up to --shutdown-timeout seconds (default 25) to finish, then closes what is left; a second signal stops it at once.',
+    'SIGTERM or SIGINT (Ctrl-C) stops it cleanly: it takes no new connections and ends within --shutdown-timeout seconds (default 25): the requests in flight (an upload, a download) get all of it but its last fifth (1 to 5 s) to finish, then what is left is closed and the handlers still under way get that last part to settle (a tus upload cut off records what arrived); a second signal stops it at once.',
     'A port already in use ends it with one line naming the address and exit status 70 (as the ufs API server); a --data-dir or --content that is a file, with exit status 64; a --content folder that cannot be made or written (below a file, a dangling link, /proc/…, no permission), a store file (ufs.db) that SQLite cannot open (a folder, a dangling link, no permission), a content mount it cannot write (an S3 secret or bucket that is wrong) or whose content a restart loses (memory://, beside a store that keeps its records), with exit status 78, before it listens (the checks of the ufs API server).',
   ].join('\n\n');
   static override examples = [
@@ -62,12 +62,12 @@ export default class Serve extends BaseCommand<typeof Serve> {
       default: '10GiB',
     }),
     'shutdown-timeout': Flags.integer({
-      description: `Seconds the requests in flight get to finish on SIGTERM/SIGINT (0: none; at most ${MAX_SHUTDOWN_SECONDS}; default: env ${SHUTDOWN_ENV}, as for the ufs API server, else ${DEFAULT_SHUTDOWN_SECONDS}).`,
+      description: `Seconds the shutdown on SIGTERM/SIGINT may take, the requests in flight finishing in all but its last fifth (0: none; at most ${MAX_SHUTDOWN_SECONDS}; default: env ${SHUTDOWN_ENV}, as for the ufs API server, else ${DEFAULT_SHUTDOWN_SECONDS}).`,
       min: 0,
       max: MAX_SHUTDOWN_SECONDS,
     }),
     'body-idle-timeout': Flags.integer({
-      description: `Seconds an upload's body (PUT content, upload_file, tus PATCH) may send no byte before its connection is closed, as if its client went away (a tus upload keeps what arrived; 1 to ${MAX_BODY_IDLE_SECONDS}; default: env ${BODY_IDLE_ENV}, as for the ufs API server, else ${DEFAULT_BODY_IDLE_TIMEOUT_MS / 1000}).`,
+      description: `Seconds a request's body may send no byte before its connection is closed: an upload (PUT content, upload_file, tus PATCH) ends as if its client went away (a tus upload keeps what arrived), any other (a JSON body) is answered 408 (TIMEOUT; 1 to ${MAX_BODY_IDLE_SECONDS}; default: env ${BODY_IDLE_ENV}, as for the ufs API server, else ${DEFAULT_BODY_IDLE_TIMEOUT_MS / 1000}).`,
       min: 1,
       max: MAX_BODY_IDLE_SECONDS,
     }),

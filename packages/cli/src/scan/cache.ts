@@ -117,23 +117,25 @@ export class HashCache {
   }
 
   /**
-   * The memory of records sent to `server` for `hostname`, under the server's current catalogue `epoch`: opening
-   * it forgets what that server was sent under another epoch.
+   * The memory of records sent to `server` for `hostname`, under the server's current catalogue `epoch` (and the
+   * host's catalogue `revision`, when the server keeps one): opening it forgets what that server was sent under
+   * another epoch (or revision).
    */
-  sentRecords(server: string, hostname: string, epoch: string): SentRecords {
-    const sent = new SentRecords(this.db, this.failures, server, hostname, epoch, this.flushEvery);
+  sentRecords(server: string, hostname: string, epoch: string, revision?: string): SentRecords {
+    const sent = new SentRecords(this.db, this.failures, server, hostname, epoch, this.flushEvery, revision);
     this.sent.push(sent);
     return sent;
   }
 
-  /** Writes what is remembered; a failure of the cache (this write's, or one kept since) is thrown. */
+  /** Writes what is remembered (at the end of a scan); a failure of the cache (this write's, or one kept since) is thrown. */
   flush(): void {
-    this.write();
+    this.write(true);
     this.failures.throwPending();
   }
 
-  private write(): void {
-    for (const sent of this.sent) sent.flush();
+  /** `final`: the scan is over (see SentRecords.flush). */
+  private write(final = false): void {
+    for (const sent of this.sent) sent.flush(final);
     if (this.pending.length === 0) return;
     const rows = this.pending.splice(0);
     const now = Date.now();
@@ -174,7 +176,7 @@ export class HashCache {
 
   /** Writes what is remembered and closes the file; a failure not thrown yet is thrown. */
   close(): void {
-    this.write();
+    this.write(true);
     try {
       this.db.close();
     } catch (err) {

@@ -1,10 +1,10 @@
-import type { BigIntStats } from 'node:fs';
 import { UfsError, hashBytes, toUfsError, type FileMetadataInput } from '@org/core';
 import type { DedupClient } from '../api/dedup-client.js';
 import { changeOf, fileChangedError, type FileStamp } from '../api/file-stamp.js';
 import { loadTusUpload } from '../lazy.js';
 import type { HashCache } from './cache.js';
 import type { HashPool } from './hash-pool.js';
+import { recordMetadata as metadata } from './record-metadata.js';
 import { invalidRecord, notCatalogued, putRecords } from './put-records.js';
 import { Semaphore } from './semaphore.js';
 import { fingerprint, openSentRecords } from './sent-records.js';
@@ -67,6 +67,18 @@ interface Upload {
   waiting: Pending[];
 }
 
+/** How one upload ended: see `upload` in runScan. */
+type UploadOutcome = 'ok' | 'skipped' | { failed: 'file' | 'content' | 'stop'; error: UfsError };
+
+/** The failure of a file whose content failed to upload from an identical file (its twin), for the content's reason. */
+function twinFailure(path: string, source: string, error: UfsError): UfsError {
+  return new UfsError(
+    error.code,
+    `[ufs] [server] upload "${path}": not uploaded: the same content failed from "${source}": ${error.message.replace(/^\[ufs\] /, '')}`,
+    { retryable: error.retryable, cause: error, context: { ...error.context, path, source } },
+  );
+}
+
 /** What a scan did, the failures it counted, and the error that stopped it early (a fatal one, or an interrupt). */
 export interface ScanResult {
   stats: ScanStats;
@@ -87,32 +99,6 @@ const FATAL = new Set(['PERMISSION_DENIED', 'CONFIG_INVALID', 'ABORTED', 'UNAVAI
  * kept saying it was finishing it for too long: `stage` 'finish', see tus-upload.ts).
  */
 const stopsScan = (error: UfsError) => FATAL.has(error.code) && error.context.stage !== 'finish';
-
-function metadata(
-  path: string,
-  stats: BigIntStats,
-  sha256: string,
-  size: number,
-  o: ScanOptions,
-  link?: string,
-): FileMetadataInput {
-  const seconds = (ns: bigint) => Number(ns) / 1e9;
-  return {
-    filepath: path,
-    hostname: o.hostname,
-    ip_address: o.ipAddress,
-    sha256,
-    file_size: size,
-    file_mode: Number(stats.mode),
-    file_uid: Number(stats.uid),
-    file_gid: Number(stats.gid),
-    file_mtime: seconds(stats.mtimeNs),
-    file_atime: seconds(stats.atimeNs),
-    file_ctime: seconds(stats.ctimeNs),
-    is_symlink: link !== undefined,
-    link_target: link ?? null,
-  };
-}
 
 /**
  * Walks the roots, hashes on the pool (bounded), reuses cached hashes of unchanged files, skips records the server
@@ -178,8 +164,10 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   const sendConcurrency = o.sendConcurrency ?? 3;
   const sendSlots = new Semaphore(sendConcurrency);
   const hashing = new Set<Promise<void>>();
-  // Contents of this run: uploading, or uploaded (or failed) — a finished upload keeps only its outcome.
-  const uploads = new Map<string, Upload | 'ok' | 'failed'>();
+  // Contents of this run: uploading, or uploaded, or failed for a reason of the content (its error) — a finished
+  // upload keeps only its outcome. One that failed for a reason of its file alone is forgotten: a twin sent later
+  // starts its own.
+  const uploads = new Map<string, Upload | 'ok' | UfsError>();
   const running = new Set<Promise<void>>();
   const sending = new Set<Promise<void>>();
   let batch: Pending[] = [];
@@ -189,9 +177,14 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     if (sent && item.print) sent.remember(item.path, item.print);
   };
 
-  /** 'skipped': the scan stopped (Ctrl-C, a fatal error) before this upload could start, or Ctrl-C stopped it. */
-  const upload = (sha256: string, item: Pending): Promise<'ok' | 'failed' | 'skipped'> =>
-    uploadSlots.run(async () => {
+  /**
+   * 'skipped': the scan stopped (Ctrl-C, a fatal error) before this upload could start, or Ctrl-C stopped it. A failure
+   * (counted and reported here, as `item`'s) says whether it is `item`'s own (the file changed, is gone or unreadable:
+   * an identical file may still be uploaded instead), the content's (too large, refused: every file of it fails), or
+   * one that stops the scan.
+   */
+  const upload = (sha256: string, item: Pending): Promise<UploadOutcome> =>
+    uploadSlots.run(async (): Promise<UploadOutcome> => {
       if (fatal || o.signal?.aborted) return 'skipped';
       const client = o.client!;
       // The bytes of a tus upload the server confirmed holding, of those this scan sent: counted even when Ctrl-C or a
@@ -220,6 +213,8 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
           });
           o.cache?.setTusUrl(client.base, sha256, undefined);
         } else {
+          // The stop (Ctrl-C) ends a request still sending its body at once; one whose body is sent gets its answer
+          // for a moment more (the client's signal: STOP_GRACE_MS later, stop-grace.ts): the server may have stored it.
           await client.uploadFile(
             sha256,
             item.path,
@@ -228,6 +223,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
             uploadProgress(item.path, item.size),
             item.stamp,
             o.followSymlinks ?? false,
+            o.signal,
           );
         }
         stats.uploaded++;
@@ -245,24 +241,62 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
         const local = error.context.backend === 'local';
         const own = local || error.code === 'INTEGRITY' || error.code === 'ABORTED' || isFatal(error) || !item.stamp;
         const change = own ? undefined : changeOf(item.path, item.stamp!);
-        fail(change ? fileChangedError(item.path, change, error) : error);
-        return 'failed';
+        const failure = change ? fileChangedError(item.path, change, error) : error;
+        fail(failure);
+        if (isFatal(failure)) return { failed: 'stop', error: failure };
+        // The file's own failure (changed, gone, unreadable): its twins hold the content as it was hashed.
+        if (local || failure.code === 'INTEGRITY') return { failed: 'file', error: failure };
+        return { failed: 'content', error: failure };
       } finally {
         uploading.delete(item.path);
       }
     });
 
-  /** Uploads the content of `item` once per run; `item` (and every record waiting for that content) is held after. */
+  /**
+   * Uploads the content of `item` once per run; `item` and every record of that content waiting for it (its twins) are
+   * held after. When the upload fails for a reason of its file (changed, gone, unreadable) the next twin waiting is
+   * uploaded instead (counted new); when it fails for a reason of the content (too large, refused) every twin fails
+   * with it. A twin counts as deduplicated only once the server holds the content.
+   */
   const startUpload = (sha256: string, item: Pending) => {
     const entry: Upload = { done: Promise.resolve(), state: 'running', waiting: [item] };
-    entry.done = upload(sha256, item).then((outcome) => {
-      if (outcome === 'ok') entry.waiting.forEach(held);
-      // Sent, but left without content by the stop: said in the summary, not lost in it.
-      else if (outcome === 'skipped') stats.notUploaded += entry.waiting.length;
+    let final: 'ok' | UfsError | undefined;
+    entry.done = (async () => {
+      for (;;) {
+        const source = entry.waiting[0]!;
+        const outcome = await upload(sha256, source);
+        if (outcome === 'ok') {
+          held(source);
+          for (const twin of entry.waiting.slice(1)) {
+            stats.deduplicated++;
+            held(twin);
+          }
+          final = 'ok';
+          break;
+        }
+        if (outcome === 'skipped' || outcome.failed === 'stop') {
+          // Sent, but left without content by the stop: said in the summary, not lost in it (the source of an
+          // upload that failed fatally is counted failed already).
+          stats.notUploaded += outcome === 'skipped' ? entry.waiting.length : entry.waiting.length - 1;
+          break;
+        }
+        entry.waiting.shift();
+        if (outcome.failed === 'file') {
+          // Another file of this content may still be uploaded; none waiting: a later twin starts its own upload.
+          if (entry.waiting.length === 0) break;
+          stats.new++;
+          continue;
+        }
+        // Those waiting now, twins sent since the upload began included.
+        for (const twin of entry.waiting) fail(twinFailure(twin.path, source.path, outcome.error));
+        final = outcome.error;
+        break;
+      }
       entry.waiting = [];
-      uploads.set(sha256, outcome === 'ok' ? 'ok' : 'failed');
+      if (final) uploads.set(sha256, final);
+      else uploads.delete(sha256);
       running.delete(entry.done);
-    });
+    })();
     uploads.set(sha256, entry);
     running.add(entry.done);
   };
@@ -283,10 +317,13 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
         startUpload(sha256, item);
         continue;
       }
-      // Content of this run, uploaded once: this record is held when (and if) that upload succeeds.
-      stats.deduplicated++;
-      if (known === 'ok') held(item);
-      else if (known !== 'failed') known.waiting.push(item);
+      // Content of this run, uploaded once: this record is held (and deduplicated) when that upload succeeds; it fails
+      // with an upload that failed for a reason of the content.
+      if (known === 'ok') {
+        stats.deduplicated++;
+        held(item);
+      } else if (known instanceof UfsError) fail(twinFailure(item.path, String(known.context.path), known));
+      else known.waiting.push(item);
     }
     progress();
   };
@@ -306,8 +343,9 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
       if (refused) fail(invalidRecord(item.path, refused));
       return !refused;
     });
-    if (items.length === 0) return;
-    const outcome = await putRecords(o.client!, items);
+    // Stopped while the schema loaded: not sent.
+    if (items.length === 0 || fatal || o.signal?.aborted) return;
+    const outcome = await putRecords(batchClient!, items);
     for (const part of outcome.answered) answered(part.items, part.uploadRequired);
     for (const { error } of outcome.refused) fail(error);
     if (outcome.tooLarge !== undefined && outcome.tooLarge <= batchLimit) {
@@ -319,13 +357,34 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     if (outcome.failed) {
       // One line for the batch; every record of it counted and listed, by its path.
       const { error, items: lost } = outcome.failed;
-      // Stopped by the user while the batch was under way: its records were not sent, and nothing failed.
+      // Stopped by the user while the batch was under way: nothing failed. Those whose request went out without an
+      // answer are counted `unanswered` (batchClient); the others were not sent.
       if (o.signal?.aborted && error.code === 'ABORTED') return;
       if (isFatal(error)) fatal ??= error;
       else o.onFailure?.(error);
       for (const item of lost) fail(notCatalogued(item.path, error), false);
     }
   };
+
+  /**
+   * The client for batches: a request sent when the stop comes gets its answer for a moment more (the client's signal
+   * aborts STOP_GRACE_MS after the stop), and what it says counts; one still unanswered then counts its records as
+   * `unanswered` (the server may hold them, without content). No request starts after the stop (a part of a batch
+   * split after a 413 or a refusal).
+   */
+  const batchClient =
+    o.client &&
+    Object.assign(Object.create(o.client) as DedupClient, {
+      putFiles: async (records: readonly FileMetadataInput[]) => {
+        if (o.signal?.aborted) throw new UfsError('ABORTED', '[ufs] [server] put_files: not sent: the scan stopped');
+        try {
+          return await o.client!.putFiles(records);
+        } catch (err) {
+          if (o.signal?.aborted && toUfsError(err).code === 'ABORTED') stats.unanswered += records.length;
+          throw err;
+        }
+      },
+    });
 
   const flushBatch = () => {
     if (batch.length === 0) return;

@@ -2,16 +2,22 @@ import { hash } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { FileMetadataInput } from '@org/core';
-import type { DedupClient } from '../api/dedup-client.js';
+import type { DedupClient, RevisionStep } from '../api/dedup-client.js';
 import type { HashCache } from './cache.js';
 import type { CacheFailures } from './cache-error.js';
 import { FolderRows } from './folder-rows.js';
 
-/** DDL of the sent memory, in the scan cache's SQLite file. Keyed by folder, so one query reads a folder's rows. */
+/**
+ * DDL of the sent memory, in the scan cache's SQLite file. Keyed by folder, so one query reads a folder's rows.
+ * `sent_revisions`: the host's catalogue revision (on servers that keep one) under which its rows hold.
+ */
 export const SENT_RECORDS_SCHEMA = `
   CREATE TABLE IF NOT EXISTS sent_records (
     server TEXT NOT NULL, hostname TEXT NOT NULL, dir TEXT NOT NULL, name TEXT NOT NULL, fingerprint TEXT NOT NULL,
-    epoch TEXT NOT NULL, sent_at INTEGER NOT NULL, PRIMARY KEY (server, hostname, dir, name)) WITHOUT ROWID;`;
+    epoch TEXT NOT NULL, sent_at INTEGER NOT NULL, PRIMARY KEY (server, hostname, dir, name)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS sent_revisions (
+    server TEXT NOT NULL, hostname TEXT NOT NULL, revision TEXT NOT NULL, PRIMARY KEY (server, hostname))
+    WITHOUT ROWID;`;
 
 /**
  * The server a memory is kept for, as one key whatever way its URL was written: scheme and host in lower case, no
@@ -54,22 +60,45 @@ export function fingerprint(meta: FileMetadataInput): string {
  * so an unchanged file found here need not be sent again — as long as the epoch has not changed: the server changes
  * it whenever it may have lost a record or a content, and then this memory of that server is forgotten.
  *
+ * On a server that keeps catalogue revisions (one per host, changed by every write of that host's records, by any
+ * client, and never coming back to an old value, even after a restore from a backup), the memory also holds for one
+ * revision only. Opened under another revision than the one remembered, it forgets that host. Each batch's answer
+ * says how it moved the revision (before → after): the memory follows the chain of this scan's own batches from the
+ * revision it was opened under (answers may come in any order), and rows are written, with the revision reached,
+ * only for batches on that chain. A batch whose `before` is off the chain at the end of the scan (another client
+ * wrote that host's records between, or the server cannot tell), or an answer without revisions, makes it forget the
+ * host: everything is sent again next time.
+ *
  * Reads go by folder (FolderRows), not one query per file: on a rescan of an unchanged tree this memory is asked
  * about every file.
  */
 export class SentRecords {
-  /** Rows of this server forgotten when it was opened (remembered under another epoch). */
+  /** Rows of this server forgotten when it was opened (remembered under another epoch, or revision of the host). */
   readonly forgotten: number;
   /** The server's key (serverKey of the URL it was opened for). */
   readonly server: string;
   private readonly putStmt: Database.Statement<[string, string, string, string, string, string, number]>;
   private readonly prints: FolderRows<string>;
-  private readonly pending: Array<[string, string]> = [];
+  /** Rows to write: path, fingerprint, and (with revisions) the revision the batch that sent it left. */
+  private pending: Array<[string, string, string | undefined]> = [];
+  /** With revisions: the revision the rows (written and pending on the chain) hold under. */
+  private base: string | undefined;
+  /** Revisions this scan's chain of batches reached (from the one opened under). */
+  private readonly reached = new Set<string>();
+  /** Steps of this scan's batches not on the chain (yet): before → after. */
+  private readonly offChain = new Map<string, string>();
+  /** Revisions at which a batch of this scan left the host's revision as it was (records sent again unchanged). */
+  private readonly stays = new Set<string>();
+  /** Paths of this host sent in a batch and not remembered yet → the revision that batch left. */
+  private readonly stepOf = new Map<string, string>();
+  /** Another write came between this scan's batches (or one answered without revisions): forget at the end. */
+  private broken = false;
 
   /**
    * Opens the memory (its table, and what it forgets): a failure is thrown, as a CONFIG_INVALID naming the cache file.
    * Later reads and writes are made from callbacks of the scan: their failures are kept in `failures` (the record is
-   * then sent again) and thrown by the cache's next lookup or flush.
+   * then sent again) and thrown by the cache's next lookup or flush. `revision`: the host's catalogue revision now,
+   * undefined on a server that keeps none (then only the epoch counts).
    */
   constructor(
     private readonly db: Database.Database,
@@ -78,13 +107,25 @@ export class SentRecords {
     readonly hostname: string,
     readonly epoch: string,
     private readonly flushEvery = 500,
+    readonly revision?: string,
   ) {
     this.server = server = serverKey(server);
+    this.base = revision;
+    if (revision !== undefined) this.reached.add(revision);
     [this.forgotten, this.prints, this.putStmt] = failures.run('open cache', () => {
       db.exec(SENT_RECORDS_SCHEMA);
-      const forgotten = db
-        .prepare('DELETE FROM sent_records WHERE server = ? AND epoch <> ?')
-        .run(server, epoch).changes;
+      const forgotten = db.transaction(() => {
+        let n = db.prepare('DELETE FROM sent_records WHERE server = ? AND epoch <> ?').run(server, epoch).changes;
+        const kept = db
+          .prepare<[string, string], string>('SELECT revision FROM sent_revisions WHERE server = ? AND hostname = ?')
+          .pluck()
+          .get(server, hostname);
+        // Remembered under another revision (or before revisions were kept, or on a server without them): forgotten.
+        if (revision !== undefined && kept !== revision)
+          n += db.prepare('DELETE FROM sent_records WHERE server = ? AND hostname = ?').run(server, hostname).changes;
+        this.setRevision(revision);
+        return n;
+      })();
       // The epoch is checked on every read too: another scan with this cache may have remembered rows meanwhile.
       const folderStmt = db
         .prepare<[string, string, string, string], [string, string]>(
@@ -100,53 +141,120 @@ export class SentRecords {
     });
   }
 
+  /** The revision the host's rows hold under (none: a server without revisions, or a memory forgotten). */
+  private setRevision(revision: string | undefined): void {
+    const { db, server, hostname } = this;
+    if (revision === undefined)
+      db.prepare('DELETE FROM sent_revisions WHERE server = ? AND hostname = ?').run(server, hostname);
+    else
+      db.prepare('INSERT OR REPLACE INTO sent_revisions (server, hostname, revision) VALUES (?, ?, ?)').run(
+        server,
+        hostname,
+        revision,
+      );
+  }
+
   /** True when the server accepted exactly this record for `path` (and holds its content) under this epoch. */
   has(path: string, print: string): boolean {
     return this.failures.quietly('read cache', false, () => this.prints.get(path) === print);
   }
 
+  /**
+   * A batch the server took (DedupClient.onRevisions): how it moved this host's revision. Ignored on a server without
+   * revisions; an answer without them there (or with a `before` the server could not tell) forgets the host. A step
+   * that stays (before = after: the server found every record as sent) joins the chain at that revision.
+   */
+  batch(records: readonly { hostname: string; filepath: string }[], revisions?: Record<string, RevisionStep>): void {
+    if (this.base === undefined || !records.some((r) => r.hostname === this.hostname)) return;
+    const step = revisions?.[this.hostname];
+    if (!step || step.before === null) {
+      this.broken = true;
+      return;
+    }
+    for (const r of records) if (r.hostname === this.hostname) this.stepOf.set(r.filepath, step.after);
+    // A batch that changed nothing (its records were there as sent): on the chain once its revision is reached.
+    if (step.before === step.after) return void this.stays.add(step.after);
+    this.offChain.set(step.before, step.after);
+    // Follow the chain as far as it goes now (answers of batches sent together may come in any order).
+    for (let next = this.offChain.get(this.base); next !== undefined; next = this.offChain.get(this.base)) {
+      this.offChain.delete(this.base);
+      this.reached.add(next);
+      this.base = next;
+    }
+  }
+
   /** Remembers that the server holds this record and its content (written in groups; see flush). */
   remember(path: string, print: string): void {
-    if (this.failures.failed) return;
-    this.pending.push([path, print]);
+    if (this.failures.failed || this.broken) return;
+    const after = this.stepOf.get(path);
+    this.stepOf.delete(path);
+    this.pending.push([path, print, after]);
     if (this.pending.length >= this.flushEvery) this.flush();
   }
 
-  /** Writes what is remembered (a failure is kept in `failures`). */
-  flush(): void {
-    if (this.pending.length === 0) return;
-    const rows = this.pending.splice(0);
+  /**
+   * Writes what is remembered (a failure is kept in `failures`): with revisions, only rows of batches on the chain,
+   * with the revision reached, in one transaction. `final` (the end of the scan): rows still off the chain are
+   * dropped, and when this scan's batches did not make one chain, the host is forgotten.
+   */
+  flush(final = false): void {
+    if (this.base === undefined) return this.write(this.pending.splice(0));
+    const offChain = this.offChain.size > 0 || [...this.stays].some((r) => !this.reached.has(r));
+    if (this.broken || (final && offChain)) {
+      this.pending = [];
+      this.failures.quietly('write cache', undefined, () =>
+        this.db.transaction(() => {
+          this.db.prepare('DELETE FROM sent_records WHERE server = ? AND hostname = ?').run(this.server, this.hostname);
+          this.setRevision(undefined);
+        })(),
+      );
+      return;
+    }
+    const ready = this.pending.filter(([, , after]) => after !== undefined && this.reached.has(after));
+    this.pending = final ? [] : this.pending.filter(([, , after]) => after === undefined || !this.reached.has(after));
+    if (ready.length === 0 && !final) return;
+    this.write(ready, this.base);
+  }
+
+  private write(rows: Array<[string, string, unknown]>, revision?: string): void {
+    if (rows.length === 0 && revision === undefined) return;
     const now = Date.now();
     const { server, hostname, epoch } = this;
     this.failures.quietly('write cache', undefined, () =>
       this.db.transaction(() => {
         for (const [path, print] of rows)
           this.putStmt.run(server, hostname, dirname(path), basename(path), print, epoch, now);
+        if (revision !== undefined) this.setRevision(revision);
       })(),
     );
   }
 }
 
 /**
- * Reads the server's catalogue epoch (one request) and opens the memory of what that server was sent for
- * `hostname`, forgetting it when the epoch changed. Undefined when the server reports no epoch (a plain PutPlace
- * server): then every record is sent. A server that cannot be reached fails here, before the walk.
+ * Reads the server's catalogue epoch and this host's revision (one request) and opens the memory of what that server
+ * was sent for `hostname`, forgetting it when either changed; the client tells it of every batch the server takes.
+ * Undefined when the server reports no epoch (a plain PutPlace server): then every record is sent. A server that
+ * cannot be reached, or answers something else than a catalogue, fails here, before the walk.
  */
 export async function openSentRecords(
   client: DedupClient,
   cache: HashCache,
   o: { hostname: string; onDebug?: (message: string) => void },
 ): Promise<SentRecords | undefined> {
-  const epoch = await client.catalogueEpoch();
-  if (epoch === undefined) {
+  const catalogue = await client.catalogue(o.hostname);
+  if (catalogue === undefined) {
     o.onDebug?.(`scan: ${client.base} has no catalogue epoch (GET /catalogue): every record is sent`);
     return undefined;
   }
-  const sent = cache.sentRecords(client.base, o.hostname, epoch);
+  const { epoch, revision } = catalogue;
+  const sent = cache.sentRecords(client.base, o.hostname, epoch, revision);
+  client.onRevisions = (records, revisions) => sent.batch(records, revisions);
+  const where = revision === undefined ? `epoch ${epoch}` : `epoch ${epoch}, revision ${revision} of ${o.hostname}`;
   o.onDebug?.(
     sent.forgotten > 0
-      ? `scan: ${client.base} changed its catalogue epoch (it removed records or content): forgot ${sent.forgotten} records sent before`
-      : `scan: ${client.base} catalogue epoch ${epoch}`,
+      ? `scan: ${client.base} changed its catalogue (${where}: it removed records or content, another client wrote ` +
+          `${o.hostname}'s records, or it was restored from a backup): forgot ${sent.forgotten} records sent before`
+      : `scan: ${client.base} catalogue ${where}`,
   );
   return sent;
 }

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { formatBytes } from '@org/core';
+import { escapeNames } from '../errors.js';
 
 /** What a scan did. Counts are of files unless they say otherwise. */
 export interface ScanStats {
@@ -23,7 +24,10 @@ export interface ScanStats {
   unchanged: number;
   /** Files whose content the server did not hold yet. */
   new: number;
-  /** Files whose content the server already held (or that share content with another file of this run). */
+  /**
+   * Files whose content the server already held, or that share content with another file of this run uploaded by it
+   * (counted once that upload succeeded: a file whose content the server lacks is never counted here).
+   */
   deduplicated: number;
   /** Distinct contents uploaded. */
   uploaded: number;
@@ -41,6 +45,12 @@ export interface ScanStats {
    * the server holds them without content until a later scan uploads it. Not in `failed` (nothing failed for them).
    */
   notUploaded: number;
+  /**
+   * Records of batches whose request was under way when the scan stopped and that got no answer in the moment the
+   * stop leaves it (STOP_GRACE_MS): the server may hold them, without content. Not in `sent` (which counts those the
+   * server answered for) nor in `failed`.
+   */
+  unanswered: number;
 }
 
 export function emptyStats(): ScanStats {
@@ -59,7 +69,18 @@ export function emptyStats(): ScanStats {
     uploadedBytes: 0,
     failed: 0,
     notUploaded: 0,
+    unanswered: 0,
   };
+}
+
+/**
+ * A file name as the scan shows it: escaped as `JSON.stringify` writes it (in quotes) when it holds control characters,
+ * as the per-failure lines do (errors.ts `escapeNames`): a terminal escape in a name is not run.
+ */
+export function shownName(name: string): string {
+  const quoted = `"${name}"`;
+  const escaped = escapeNames(quoted, [name]);
+  return escaped === quoted ? name : escaped;
 }
 
 /** Bytes of one upload in flight sent so far, of its total. */
@@ -86,12 +107,13 @@ export function progressText(
   if (largest) {
     const [path, { loaded, total }] = largest;
     const others = uploading.size > 1 ? ` (+${uploading.size - 1} more)` : '';
-    parts.splice(1, 0, `uploading ${basename(path)} ${formatBytes(loaded)}/${formatBytes(total)}${others}`);
+    parts.splice(1, 0, `uploading ${shownName(basename(path))} ${formatBytes(loaded)}/${formatBytes(total)}${others}`);
   }
   if (!dryRun)
     parts.push(`sent ${s.sent}, unchanged ${s.unchanged}`, `uploaded ${s.uploaded} (${formatBytes(s.uploadedBytes)})`);
   if (s.failed) parts.push(`failed ${s.failed}`);
   if (s.notUploaded) parts.push(`not uploaded ${s.notUploaded}`);
+  if (s.unanswered) parts.push(`unanswered ${s.unanswered}`);
   return parts.join(' | ');
 }
 
@@ -113,6 +135,12 @@ export function summaryText(s: ScanStats, dryRun: boolean, seconds: number): str
   rows.push(['failed', String(s.failed)]);
   // Only after a stop: records sent whose content the scan left without uploading.
   if (s.notUploaded) rows.push(['not uploaded', `${s.notUploaded} (records without content: scan again)`]);
+  // Only after a stop: records of a request the stop left unanswered.
+  if (s.unanswered)
+    rows.push([
+      'unanswered',
+      `${s.unanswered} (records sent when the scan stopped, no answer: the server may hold them without content; scan again)`,
+    ]);
   rows.push(['time', `${seconds.toFixed(1)} s`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${v}`).join('\n');
