@@ -7,6 +7,7 @@ export { validateMountName, looksLikeUrl, type MountConfig } from './config/moun
 export { layerConfigSchema, buildLayers, type LayerConfig, type BuiltLayers } from './config/layer-config.js';
 export { interpolateEnv, type Env } from './config/interpolate.js';
 export { loadConfigFile } from './config/load-file.js';
+export { mountsNeeded, mountDependencies, type MountsNeededOptions } from './config/mounts-needed.js';
 
 // Nodes
 export { StorageNode, type NodeHost } from './node/storage-node.js';

@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { UfsError } from '@org/core';
-import { StorageManager, interpolateEnv, resolveProtocol, validateMountName, type StorageNode } from '@org/storage';
+import { StorageManager, mountsNeeded, validateMountName, type StorageNode } from '@org/storage';
 import type { CliConfig } from '../config/cli-config.js';
 import { expandPath } from '../config/paths.js';
 
@@ -63,16 +63,10 @@ export class CliStorage {
    * name given twice included), the one configuring the whole file gave when they were its only problem.
    */
   private async install(name: string): Promise<void> {
-    const wanted = new Set<string>();
-    const visit = (current: string) => {
-      if (wanted.has(current) || this.manager.hasMount(current) || !this.configured.has(current)) return;
-      wanted.add(current);
-      for (const mount of this.configured.get(current)!) for (const other of dependencies(mount)) visit(other);
-    };
-    visit(name);
-    if (wanted.size === 0) return;
-    const mounts = [...this.configured.values()].flat().filter((mount) => wanted.has(mount.name as string));
-    await this.manager.configure(mounts as never);
+    const all = [...this.configured.values()].flat();
+    const mounts = mountsNeeded(all, name, { skip: (other) => this.manager.hasMount(other) });
+    if (mounts.length === 0) return;
+    await this.manager.configure(mounts);
   }
 
   /** Local paths as the user typed them (`docs/`, `./a.txt`, `~/x`), by their key on the implicit local mount. */
@@ -181,36 +175,4 @@ export class CliStorage {
   dispose(): Promise<void> {
     return this.manager.dispose();
   }
-}
-
-/**
- * The other mounts a configured mount is built on, as the storage manager reads them: the parent of a relative mount
- * (`path: parent:folder`, without `protocol` or `url`), the mount of a zip mount's archive (`archive: mount:file.zip`,
- * or `zip://mount/file.zip`). A value that cannot be read here (an unset `${VAR}`) names none: configuring the mount
- * then says what is wrong with it.
- */
-function dependencies(mount: Record<string, unknown>): string[] {
-  const text = (key: string): string | undefined => {
-    const value = mount[key];
-    if (typeof value !== 'string') return undefined;
-    try {
-      return interpolateEnv(value, process.env, mount.name as string, [key]);
-    } catch {
-      return undefined;
-    }
-  };
-  const before = (value: string | undefined) =>
-    value && value.includes(':') ? [value.slice(0, value.indexOf(':'))] : [];
-  const url = text('url');
-  const found = [...before(text('archive'))];
-  if (mount.protocol === undefined && mount.url === undefined) found.push(...before(text('path')));
-  if (url !== undefined) {
-    try {
-      const parsed = new URL(url);
-      if (resolveProtocol(parsed.protocol.slice(0, -1).toLowerCase()) === 'zip') found.push(parsed.hostname);
-    } catch {
-      // not a URL: configuring the mount says so
-    }
-  }
-  return found;
 }

@@ -1,19 +1,56 @@
-import { StorageManager } from '@org/storage';
+import { StorageManager, loadConfigFile, mountsNeeded, type MountsSource } from '@org/storage';
 import { UfsError, describeContext, isUfsError, toUfsError, type ErrorContext } from '@org/core';
 import type { DeleteContext, SendContext, SentUpload } from '../kit/define.js';
 import { requestSignals, signalError } from '../http/signals.js';
 import type { Env } from '../env.js';
 import type { MountSettings } from '../providers/mount.js';
 
-/** The caller's manager, or a fresh one over the configured mounts (disposed after the call). */
+/**
+ * What to configure for the target: its mount and the mounts that one is built on (the parent of a relative mount,
+ * the mount holding a zip mount's archive), taken from the mounts given (read from their file), and the names of all
+ * of them (for the error naming a target on no configured mount). The other mounts of the list are never opened, so
+ * one that cannot be (a key file missing, a credential unset) changes nothing. Throws what configuring the list
+ * would for a file that cannot be read or an entry without a valid name; `names` is unset when the mounts given are
+ * not a list of mounts at all (configuring them then says why).
+ */
+export async function targetMounts(
+  settings: MountSettings,
+  env: Env,
+): Promise<{ names?: string[]; mounts: MountsSource }> {
+  const source: unknown = settings.mounts;
+  const list =
+    typeof source === 'string'
+      ? await loadConfigFile(source)
+      : Array.isArray(source)
+        ? source
+        : typeof source === 'object' && source !== null
+          ? (source as { mounts?: unknown }).mounts
+          : undefined;
+  if (!Array.isArray(list)) return { mounts: settings.mounts! };
+  const mounts = mountsNeeded(list, settings.mount, { env });
+  const names = [...new Set(list.map((mount) => (mount as { name: string }).name))].sort();
+  return { names, mounts };
+}
+
+/**
+ * The caller's manager, or a fresh one over the target's mount and those it is built on (disposed after the call);
+ * a target on no configured mount is refused before any mount is opened.
+ */
 async function openStorage(
   settings: MountSettings,
   env: Env,
+  context: ErrorContext,
 ): Promise<{ storage: StorageManager; done(): Promise<void> }> {
-  if (settings.storage) return { storage: settings.storage, done: async () => undefined };
+  if (settings.storage) {
+    checkMount(settings.storage.mountNames(), settings, context);
+    return { storage: settings.storage, done: async () => undefined };
+  }
+  const { names, mounts } = await targetMounts(settings, env);
+  if (names) checkMount(names, settings, context);
   const storage = new StorageManager({ env });
   try {
-    await storage.configure(settings.mounts!);
+    await storage.configure(mounts);
+    checkMount(storage.mountNames(), settings, context);
   } catch (err) {
     await storage.dispose().catch(() => undefined);
     throw err;
@@ -21,10 +58,9 @@ async function openStorage(
   return { storage, done: () => storage.dispose() };
 }
 
-/** Refuses a target whose mount is not configured (before anything is written). */
-export function checkMount(storage: StorageManager, settings: MountSettings, context: ErrorContext): void {
-  if (storage.hasMount(settings.mount)) return;
-  const known = storage.mountNames();
+/** Refuses a target whose mount is not among the configured mounts `known` (before anything is written). */
+export function checkMount(known: readonly string[], settings: MountSettings, context: ErrorContext): void {
+  if (known.includes(settings.mount)) return;
   throw new UfsError(
     'CONFIG_INVALID',
     `${describeContext(context)} no mount named "${settings.mount}" (target); mounts: ${known.length > 0 ? known.join(', ') : '(none)'}`,
@@ -195,9 +231,8 @@ export async function mountUpload(
   let opened: Awaited<ReturnType<typeof openStorage>> | undefined;
   let written: { node: ReturnType<StorageManager['node']>; etag: string | undefined } | undefined;
   try {
-    opened = await openStorage(settings, ctx.env);
+    opened = await openStorage(settings, ctx.env, context);
     const { storage } = opened;
-    checkMount(storage, settings, context);
     const mode = urlModeFor(storage, settings, context);
     if (mode === 'public' && lifetimeMs !== undefined) {
       throw new UfsError(
@@ -246,8 +281,7 @@ export async function mountDelete(settings: MountSettings, fullpath: string, ctx
   const signals = requestSignals(ctx.signal, ctx.timeoutMs);
   let opened: Awaited<ReturnType<typeof openStorage>> | undefined;
   try {
-    opened = await openStorage(settings, ctx.env);
-    checkMount(opened.storage, settings, context);
+    opened = await openStorage(settings, ctx.env, context);
     const node = opened.storage.node(fullpath);
     if (ctx.written !== undefined) {
       const stat = await node.stat(signals.signal ? { signal: signals.signal } : {}).catch((err: unknown) => {
