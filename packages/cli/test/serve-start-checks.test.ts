@@ -157,7 +157,7 @@ describe('ufs server … -s https:// against a plain-HTTP server', () => {
       const run = await ufs(['server', 'key', 'list', '-s', https, '-k', server.apiKey!], { env: box.env });
       expect(run.status).toBe(78);
       expect(refusal(run)).toBe(
-        `[ufs] [server] GET /api_keys "${https}": the server does not speak TLS (HTTPS) at this address, it answers in plain HTTP: try --server ${server.url}`,
+        `[ufs] [server] GET /api_keys "${https}": the server does not speak TLS (HTTPS) at this address (it answers without TLS): if it serves plain HTTP, try --server ${server.url}`,
       );
       expect(run.stderr).not.toMatch(/EPROTO|SSL routines/);
     } finally {

@@ -36,7 +36,7 @@ describe('notTlsError', () => {
     expect(error).toBeDefined();
     expect([error!.code, error!.retryable, error!.cause]).toEqual(['CONFIG_INVALID', false, openssl]);
     expect(error!.message).toBe(
-      '[ufs] [ufs] upload "a": the server does not speak TLS (HTTPS) at https://h:8000, it answers in plain HTTP: try http://h:8000',
+      '[ufs] [ufs] upload "a": the server does not speak TLS (HTTPS) at https://h:8000 (it answers without TLS): if it serves plain HTTP, try http://h:8000',
     );
   });
 
@@ -46,7 +46,7 @@ describe('notTlsError', () => {
       return `try --server ${plain}`;
     });
     expect(error!.message).toBe(
-      `[ufs] [server] GET /x "${base}": the server does not speak TLS (HTTPS) at this address, it answers in plain HTTP: try --server http://127.0.0.1:9000`,
+      `[ufs] [server] GET /x "${base}": the server does not speak TLS (HTTPS) at this address (it answers without TLS): if it serves plain HTTP, try --server http://127.0.0.1:9000`,
     );
   });
 

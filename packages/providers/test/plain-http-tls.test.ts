@@ -69,7 +69,7 @@ describe('an https:// address of a plain-HTTP server', () => {
     expect(ufs).toMatchObject({ provider: 'ufs', outcome: 'failed', attempts: 1, code: 'CONFIG_INVALID' });
     expect(ufs!.retryable).toBe(false);
     expect(ufs!.reason).toBe(
-      `[ufs] [ufs] upload (content check) "to-ufs.bin": the server does not speak TLS (HTTPS) at ${address}, it answers in plain HTTP: give its URL as ${server.url}`,
+      `[ufs] [ufs] upload (content check) "to-ufs.bin": the server does not speak TLS (HTTPS) at ${address} (it answers without TLS): if it serves plain HTTP, give its URL as ${server.url}`,
     );
     expect(ufs!.reason).not.toMatch(RAW_TLS);
   });
@@ -99,7 +99,7 @@ describe('an https:// address of a plain-HTTP server', () => {
       expect([error.code, error.retryable]).toEqual(['CONFIG_INVALID', false]);
       expect(error.context.failures).toEqual([expect.objectContaining({ provider: id, attempts: 1 })]);
       expect(error.message).toContain(
-        `the server does not speak TLS (HTTPS) at ${https(hostingBase)}, it answers in plain HTTP: give its URL as ${hostingBase}`,
+        `the server does not speak TLS (HTTPS) at ${https(hostingBase)} (it answers without TLS): if it serves plain HTTP, give its URL as ${hostingBase}`,
       );
       expect(error.message).not.toMatch(RAW_TLS);
     }
@@ -114,7 +114,7 @@ describe('an https:// address of a plain-HTTP server', () => {
     expect([error.code, error.retryable]).toEqual(['CONFIG_INVALID', false]);
     expect(error.context.failures).toEqual([expect.objectContaining({ provider: 's3', attempts: 1 })]);
     expect(error.message).toContain(
-      `the server does not speak TLS (HTTPS) at ${new URL(endpoint).origin}, it answers in plain HTTP: give its URL as ${new URL(radosgw().endpoint).origin}`,
+      `the server does not speak TLS (HTTPS) at ${new URL(endpoint).origin} (it answers without TLS): if it serves plain HTTP, give its URL as ${new URL(radosgw().endpoint).origin}`,
     );
     expect(error.message).not.toMatch(RAW_TLS);
 

@@ -39,7 +39,7 @@ export function notTlsError(
   const where = context.path === url ? 'this address' : redactUrl(url);
   return new UfsError(
     'CONFIG_INVALID',
-    `${describeContext(context)} the server does not speak TLS (HTTPS) at ${where}, it answers in plain HTTP: ${fix(plain)}`,
+    `${describeContext(context)} the server does not speak TLS (HTTPS) at ${where} (it answers without TLS): if it serves plain HTTP, ${fix(plain)}`,
     { cause: err, context, retryable: false },
   );
 }
