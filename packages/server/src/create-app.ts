@@ -49,9 +49,9 @@ const COUNTED = Symbol('ufs.counted');
 
 /**
  * Fastify-level wiring that a Nest module cannot declare: upload bodies are left unread for the handlers to stream,
- * other bodies may stall at most `bodyIdleTimeoutMs` (408), `100 Continue` is sent only when a handler reads the body
- * (after the key, scope, rate and size checks), requests pipelined after an answer that closes the connection are not
- * processed, errors
+ * other bodies may stall at most `bodyIdleTimeoutMs` (408), `100 Continue` is sent only when the body is read (an
+ * upload's by its handler, after the key, scope, rate and size checks; a JSON body by its parser, before the key
+ * check), requests pipelined after an answer that closes the connection are not processed, errors
  * (parse errors and unparsable requests included: this replaces the server's `clientError` listeners, a
  * `clientErrorHandler` the adapter was given too) get the API's JSON body, every request is counted in the metrics
  * (one whose client left before it was processed as status 499), CORS for tus when configured, OpenAPI is served. Call

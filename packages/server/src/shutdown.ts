@@ -20,7 +20,8 @@ export const SETTLE_MS = 5_000;
 /**
  * The end of the shutdown timeout kept for handlers to settle once their connections are closed: its last fifth, at
  * least 1 s (half of a timeout under 2 s, 0 with 0) and at most SETTLE_MS (5 s, from a 25 s timeout). Requests under
- * way get the rest of it; the whole drain ends within the timeout.
+ * way get the rest of it; the whole drain ends within the timeout, except with 0: requests get no time, their
+ * handlers still get up to SETTLE_MS to settle.
  */
 export function settleReserve(timeoutMs: number): number {
   return Math.floor(Math.min(SETTLE_MS, Math.max(timeoutMs / 5, Math.min(1000, timeoutMs / 2))));
@@ -31,7 +32,8 @@ export interface ShutdownOptions {
   /**
    * How long `app.close()` may take to drain, in ms: requests under way (a slow upload, a download) may finish until
    * its last fifth (at least 1 s, or half of a timeout under 2 s; at most 5 s: see settleReserve), then their
-   * connections are closed and their handlers get what is left to settle; 0 closes them at once. Default 25 000.
+   * connections are closed and their handlers get what is left to settle; 0 closes them at once (their handlers still
+   * get up to 5 s to settle: a tus PATCH records the bytes it stored). Default 25 000.
    */
   shutdownTimeoutMs?: number;
   /**
@@ -58,7 +60,8 @@ export function shutdownTimeout(options: ShutdownOptions): number {
  * (and each one that becomes idle; a response sent meanwhile says `Connection: close`), a request that arrives on an
  * open connection gets 503, and requests under way have `timeoutMs` less settleReserve to finish before the
  * connections left are closed; then handlers still under way (a tus PATCH recording the bytes it stored) get the rest
- * of `timeoutMs` (at most SETTLE_MS) to settle, so the drain ends within `timeoutMs`. Only then
+ * of `timeoutMs` (at most SETTLE_MS; SETTLE_MS when `timeoutMs` is 0) to settle, so the drain ends within `timeoutMs`
+ * (SETTLE_MS with 0). Only then
  * do the modules' shutdown hooks run (their resources are still there for the requests). The drain is the adapter's
  * `beforeClose`, which Nest's close awaits first (Nest runs one close at a time: concurrent calls share it). Call
  * before `app.init()` (it adds Fastify hooks; `onRoute` must see the routes as Nest registers them).
@@ -94,10 +97,13 @@ export function useGracefulShutdown(
       return result as ReturnType<typeof handler>;
     } as typeof handler;
   });
-  /** Waits (at most SETTLE_MS, and never past `end`) for the handlers under way to settle. */
+  /**
+   * Waits (at most SETTLE_MS, and never past `end`; with a 0 timeout, SETTLE_MS) for the handlers under way to settle.
+   */
   const settle = async (end: number): Promise<void> => {
     if (handlers.size === 0) return;
-    const waitMs = Math.max(0, Math.min(SETTLE_MS, end - Date.now()));
+    // A 0 timeout gives requests no time, not their handlers: a tus PATCH cut at once still records what it stored.
+    const waitMs = timeoutMs === 0 ? SETTLE_MS : Math.max(0, Math.min(SETTLE_MS, end - Date.now()));
     let timer: NodeJS.Timeout | undefined;
     const bounded = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), waitMs);
@@ -107,7 +113,8 @@ export function useGracefulShutdown(
     if (outcome === 'late')
       log.warn(
         `${handlers.size} request handler(s) still under way ${waitMs} ms after their connections closed ` +
-          `(the drain ends within its ${timeoutMs} ms): closing the app without waiting for them`,
+          `(the drain ends within its ${timeoutMs} ms, or ${SETTLE_MS} ms with 0): closing the app without ` +
+          `waiting for them (the tus recording leases they hold are released)`,
       );
   };
 
@@ -122,7 +129,9 @@ export function useGracefulShutdown(
       const deadline = setTimeout(() => {
         log.warn(
           `requests still under way after ${requestsMs} ms: closing their connections ` +
-            `(the last ${timeoutMs - requestsMs} ms of the ${timeoutMs} ms shutdown timeout are for their handlers to settle)`,
+            (timeoutMs === 0
+              ? `(shutdown timeout 0: their handlers get up to ${SETTLE_MS} ms to settle)`
+              : `(the last ${timeoutMs - requestsMs} ms of the ${timeoutMs} ms shutdown timeout are for their handlers to settle)`),
         );
         server.closeAllConnections();
       }, requestsMs);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRequire } from 'node:module';
 import { createBootstrapKey } from '../src/index.js';
+import { RawConnection, rawRequest } from './helpers/raw-http.js';
 import { fileRecord, sha256Of } from './helpers/records.js';
 import { inOneRateWindow, startServer, type TestServer } from './helpers/server.js';
 
@@ -159,6 +160,8 @@ function documentSchemas(doc: Doc): [string, Schema][] {
 }
 
 const MAX_JSON = 4096;
+/** The server's bodyIdleTimeoutMs here: short, for the 408 of a stalled JSON body. */
+const BODY_IDLE_MS = 500;
 
 describe('OpenAPI document: a valid 3.0 document that the real answers validate against', () => {
   let server: TestServer;
@@ -166,7 +169,7 @@ describe('OpenAPI document: a valid 3.0 document that the real answers validate 
   let ajv: Ajv;
 
   beforeAll(async () => {
-    server = await startServer({ maxJsonBytes: MAX_JSON });
+    server = await startServer({ maxJsonBytes: MAX_JSON, bodyIdleTimeoutMs: BODY_IDLE_MS });
     doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as Doc;
   });
   afterAll(async () => server?.close());
@@ -236,15 +239,27 @@ describe('OpenAPI document: a valid 3.0 document that the real answers validate 
         ...(options.body !== undefined && { body: options.body }),
       });
       const text = await response.text();
-      const name = `${method} ${route} ${response.status}`;
-      if (options.expect !== undefined && response.status !== options.expect) {
-        problems.push(`${method} ${path}: expected ${options.expect}, answered ${response.status} ${text}`);
+      return answered(method, route, path, options.expect, response.status, response.headers.get('content-type'), text);
+    }
+
+    /** Validates one answer (see call). */
+    function answered(
+      method: string,
+      route: string,
+      path: string,
+      expected: number | undefined,
+      status: number,
+      type: string | null,
+      text: string,
+    ): unknown {
+      const name = `${method} ${route} ${status}`;
+      if (expected !== undefined && status !== expected) {
+        problems.push(`${method} ${path}: expected ${expected}, answered ${status} ${text}`);
       }
-      if (!(response.headers.get('content-type') ?? '').startsWith('application/json')) return undefined;
+      if (!(type ?? '').startsWith('application/json')) return undefined;
       const body = JSON.parse(text) as unknown;
       const schema =
-        doc.paths[route]?.[method.toLowerCase()]?.responses[String(response.status)]?.content?.['application/json']
-          ?.schema;
+        doc.paths[route]?.[method.toLowerCase()]?.responses[String(status)]?.content?.['application/json']?.schema;
       if (!schema) {
         problems.push(`${name}: a JSON answer with no JSON schema documented`);
         return body;
@@ -345,6 +360,30 @@ describe('OpenAPI document: a valid 3.0 document that the real answers validate 
       headers: { 'content-type': 'text/plain' },
       expect: 415,
     });
+    // A JSON body that stalls (half of it sent, then nothing for bodyIdleTimeoutMs): 408, over a raw connection.
+    const stalled = await RawConnection.open(server.url);
+    const half = JSON.stringify(hello).slice(0, 20);
+    await stalled.write(
+      rawRequest(
+        'POST',
+        '/put_file',
+        { 'X-API-Key': server.key, 'Content-Type': 'application/json', 'Content-Length': half.length * 2 },
+        half,
+      ),
+    );
+    const timedOut = await stalled.response({ timeoutMs: BODY_IDLE_MS + 5000 });
+    stalled.close();
+    if (!timedOut) problems.push('POST /put_file with a stalled body: no answer');
+    else
+      answered(
+        'POST',
+        '/put_file',
+        '/put_file',
+        408,
+        timedOut.status,
+        timedOut.headers['content-type'] ?? null,
+        timedOut.body,
+      );
     await call('GET', '/files/{sha256}/content', content(absent), { expect: 404 });
     await call('GET', '/files/{sha256}/content', `${content(hello.sha256)}?expires=1&signature=00`, {
       headers: { 'x-api-key': '' },
@@ -369,7 +408,7 @@ describe('OpenAPI document: a valid 3.0 document that the real answers validate 
         }
       }
     }
-    for (const status of ['400', '401', '403', '404', '413', '415', '429']) {
+    for (const status of ['400', '401', '403', '404', '408', '413', '415', '429']) {
       expect([...validated].some((name) => name.endsWith(` ${status}`))).toBe(true);
     }
     expect(problems).toEqual([]);

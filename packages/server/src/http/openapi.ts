@@ -234,9 +234,10 @@ function commonResponses(access: RouteFacts): Record<string, Response> {
 /**
  * The refusals of a route's input, from what it reads. 400: a path parameter over 100 characters (Fastify's
  * maxParamLength) or a `{sha256}` that is not a hash, a query parameter its handler does not take or a bad value of one,
- * a body that is not valid JSON or not what the route takes. 413 and 415 wherever the server parses a request body as
- * JSON: on every method but GET and HEAD (whether or not the route takes a body), unless the route streams its body
- * itself (documented with another content type than JSON: the multipart and raw uploads, a tus PATCH).
+ * a body that is not valid JSON or not what the route takes. 408, 413 and 415 wherever the server parses a request
+ * body as JSON: on every method but GET and HEAD (whether or not the route takes a body), unless the route streams its
+ * body itself (documented with another content type than JSON: the multipart and raw uploads, a tus PATCH, whose
+ * stalled body closes the connection, with no answer).
  */
 function inputRefusals(
   method: string,
@@ -262,6 +263,11 @@ function inputRefusals(
   const refusals: Record<string, Response & { also?: string }> = {};
   if (bad.length) refusals[400] = { description: `bad input (INVALID_INPUT): ${bad.join('; ')}`, also: bad.join('; ') };
   if (parsed) {
+    refusals[408] = {
+      description:
+        'no byte of the request body arrived for bodyIdleTimeoutMs before it was whole (TIMEOUT): nothing was done ' +
+        'and the connection is closed; send the request again',
+    };
     refusals[413] = { description: 'a request body over maxJsonBytes (TOO_LARGE)' };
     refusals[415] = {
       description:
@@ -273,7 +279,7 @@ function inputRefusals(
 }
 
 /**
- * Adds to every operation the refusals of its input (inputRefusals: 400, 413, 415), and to those of a route that needs
+ * Adds to every operation the refusals of its input (inputRefusals: 400, 408, 413, 415), and to those of a route that needs
  * an API key the answers every such route may give (401, 403, 429, 503), with the error body and their headers; an
  * answer the route documents already keeps its own words and gets these appended. A public route gets no 401, 403,
  * 429 or 503, and claims no security requirement. A HEAD answer documents no body.

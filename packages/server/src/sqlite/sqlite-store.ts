@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -34,7 +34,7 @@ import { GroupCommit } from './group-commit.js';
 import { sqliteStatements, type SqliteStatements } from './statements.js';
 import { SqliteRevisions } from './catalogue-revisions.js';
 import { sameFile } from '../store/catalogue-revision.js';
-import { StoreFiles, storeFileError, storeFileProblem, unwritableError } from './store-files.js';
+import { StoreFiles, openFailure, storeFileError, storeFileProblem, unwritableError } from './store-files.js';
 
 export interface SqliteStoreOptions {
   /** Database file; `:memory:` only for unit tests (not durable, not shared). */
@@ -88,13 +88,16 @@ export class SqliteStore implements MetadataStore {
       throw new UfsError('CONFIG_INVALID', `[ufs] [sqlite] walSizeLimitBytes must be bytes >= 0 (got ${walLimit})`, {
         context: { backend: 'sqlite', operation: 'open' },
       });
-    // A store file SQLite cannot open (a folder, a dangling link, one it may not read): named, as a configuration
-    // error, instead of SQLite's "unable to open database file".
-    const problem = options.path === ':memory:' ? undefined : storeFileProblem(options.path);
-    if (problem) throw storeFileError(options.path, problem);
+    // A store file SQLite cannot open (a folder, a dangling link, one it may not read, text; the -wal and -shm files
+    // too): named, as a configuration error, instead of SQLite's "unable to open database file", before anything is
+    // made.
+    const found = options.path === ':memory:' ? undefined : storeFileProblem(options.path);
+    if (found) throw storeFileError(found.file, found.problem);
+    const existed = options.path === ':memory:' || existsSync(options.path);
+    let opened: Database.Database | undefined;
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-      this.db = new Database(options.path);
+      this.db = opened = new Database(options.path);
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
       this.db.pragma('journal_mode = WAL');
       // WAL + NORMAL: a commit survives a process crash (the WAL is on disk before the call returns); only an OS
@@ -108,6 +111,15 @@ export class SqliteStore implements MetadataStore {
       if (options.path !== ':memory:') this.db.pragma('wal_autocheckpoint = 0');
       this.db.exec(SQLITE_SCHEMA);
     } catch (err) {
+      // SQLite could not open the files after all (a header that looked right, a WAL it cannot use): CONFIG_INVALID
+      // naming them; an empty database file this open made is removed again.
+      const file = this.files?.diagnose()?.file ?? options.path;
+      const refused = options.path === ':memory:' ? undefined : openFailure(file, err);
+      if (refused) {
+        opened?.close();
+        if (!existed && statSync(options.path, { throwIfNoEntry: false })?.size === 0) rmSync(options.path);
+        throw refused;
+      }
       throw this.fail(err, 'open');
     }
     this.sql = sqliteStatements(this.db);

@@ -1,4 +1,4 @@
-import { accessSync, constants, lstatSync, readlinkSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, lstatSync, openSync, readSync, readlinkSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { UfsError } from '@org/core';
 
@@ -74,13 +74,53 @@ export function unwritableError(operation: string, file: string, code: string, c
 
 const errnoOf = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code ?? 'EIO';
 
+/** The first bytes of every SQLite database file (an empty file is an empty database too). */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
 /**
- * What is wrong with the store's database file before SQLite opens it, or undefined (a readable and writable file, or
- * none yet: SQLite makes it). A folder, a dangling symbolic link (SQLite would make its target wherever it points, or
- * fail with "unable to open database file", naming nothing), a link that loops, something that is not a file (a
- * FIFO, a device), or a file the server may not read or write: said in words completing `the store file "…" `.
+ * What is wrong with the store's files before SQLite opens them, or undefined (readable and writable files, or none
+ * yet: SQLite makes them): the database file and its `-wal` and `-shm` companions, each checked the same way. A
+ * folder, a dangling symbolic link (SQLite would make its target wherever it points, or fail with "unable to open
+ * database file", naming nothing), a link that loops, something that is not a file (a FIFO, a device), a file the
+ * server may not read or write, or one on a read-only file system; a database file whose first bytes are not
+ * SQLite's (text, say: "file is not a database"). Said as the file and words completing `the store file "…" `.
  */
-export function storeFileProblem(path: string): string | undefined {
+export function storeFileProblem(path: string): { file: string; problem: string } | undefined {
+  for (const [file, kind] of [
+    [path, 'database file'],
+    [`${path}-wal`, "database's write-ahead log (-wal)"],
+    [`${path}-shm`, "database's shared-memory index (-shm)"],
+  ] as const) {
+    const problem = fileProblem(file, kind);
+    if (problem) return { file, problem };
+    if (file === path && notSqlite(path)) {
+      return {
+        file,
+        problem:
+          "is not a SQLite database (its first bytes are not SQLite's header): move it away (or give another data folder)",
+      };
+    }
+  }
+  return undefined;
+}
+
+/** Whether the file at `path` (there, a regular file the process may read) has bytes that do not begin as SQLite's. */
+function notSqlite(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(SQLITE_HEADER.length);
+    const read = readSync(fd, head, 0, head.length, 0);
+    return read > 0 && !head.subarray(0, read).equals(SQLITE_HEADER.subarray(0, read));
+  } catch {
+    return false; // SQLite's own error says it (mapped at open)
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** What is wrong with one of the store's files (`kind`: what it is, for a folder), or undefined. */
+function fileProblem(path: string, kind: string): string | undefined {
   let link: boolean;
   try {
     link = lstatSync(path).isSymbolicLink();
@@ -107,7 +147,7 @@ export function storeFileProblem(path: string): string | undefined {
     if (errnoOf(err) === 'ELOOP') return `is a symbolic link that loops (to "${to}"): remove the link`;
     return `cannot be looked at (${errnoOf(err)})`;
   }
-  if (isFolder) return 'is a folder, not a database file: move it away (or give another data folder)';
+  if (isFolder) return `is a folder, not a ${kind}: move it away (or give another data folder)`;
   if (!isFile) return 'is not a regular file (a FIFO, a socket or a device?): move it away';
   for (const [mode, what] of [
     [constants.R_OK, 'read'],
@@ -117,9 +157,11 @@ export function storeFileProblem(path: string): string | undefined {
       accessSync(path, mode);
     } catch (err) {
       const code = errnoOf(err);
+      // No permission helps on a read-only file system.
+      if (code === 'EROFS')
+        return 'is on a read-only file system: the store needs a writable one (remount it read-write, or give another data folder)';
       const why: Record<string, string> = {
         EACCES: 'permission denied',
-        EROFS: 'read-only file system',
         EPERM: 'operation not permitted, is it immutable? see lsattr',
       };
       return `cannot be ${what} by this process (${why[code] ?? code}): give the server's user read and write access to it`;
@@ -128,9 +170,25 @@ export function storeFileProblem(path: string): string | undefined {
   return undefined;
 }
 
+/**
+ * CONFIG_INVALID for a store file SQLite failed to open (SQLITE_NOTADB, SQLITE_CANTOPEN, SQLITE_IOERR,
+ * SQLITE_CORRUPT) although storeFileProblem found nothing wrong before: the file and SQLite's words; undefined for
+ * another error.
+ */
+export function openFailure(path: string, err: unknown): UfsError | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || !/^SQLITE_(NOTADB|CANTOPEN|IOERR|CORRUPT)/.test(code)) return undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  const hint = /^SQLITE_(NOTADB|CORRUPT)/.test(code)
+    ? 'move it away (or restore it from a backup)'
+    : 'check the file and its -wal and -shm companions (and the folder holding them)';
+  return storeFileError(path, `could not be opened by SQLite (${message}, ${code}): ${hint}`, err);
+}
+
 /** CONFIG_INVALID for a store file SQLite cannot open (storeFileProblem): the file and what is wrong with it. */
-export function storeFileError(path: string, problem: string): UfsError {
+export function storeFileError(path: string, problem: string, cause?: unknown): UfsError {
   return new UfsError('CONFIG_INVALID', `[ufs] [sqlite] the store file "${path}" ${problem}`, {
+    cause,
     context: { backend: 'sqlite', operation: 'open', path },
   });
 }

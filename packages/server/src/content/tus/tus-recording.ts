@@ -15,6 +15,15 @@ const HEAD_POLL_MS = 50;
 /** The lease a PATCH cut off by its client holds while it records the bytes it received. */
 const recordingLease = (id: string) => `tus-recording:${id}`;
 
+/** A recording lease this replica claimed (or is claiming) for a cut-off PATCH. */
+interface Held {
+  name: string;
+  token: string;
+  /** Whether the claim succeeded. */
+  lease: Promise<boolean>;
+  renew: NodeJS.Timeout;
+}
+
 /**
  * tus PATCHes cut off by their clients while they record the bytes they received (their part stored, the upload's
  * offset advanced): a HEAD of the upload that comes meanwhile (the client asking where to resume) waits for them
@@ -24,6 +33,10 @@ const recordingLease = (id: string) => `tus-recording:${id}`;
 export class PatchRecordings {
   /** The PATCHes of this replica recording the bytes of a cut-off body, by upload. */
   private readonly here = new Map<string, Set<Promise<void>>>();
+  /** The recording leases this replica holds, until their PATCHes are done (or releaseHeld gives them up). */
+  private readonly held = new Set<Held>();
+  /** Set by releaseHeld (the app closes): PATCHes cut off from then on claim no lease. */
+  private closing = false;
 
   constructor(private readonly store: MetadataStore) {}
 
@@ -40,16 +53,19 @@ export class PatchRecordings {
     const claim = () => this.store.claimLease(name, token, new Date(Date.now() + RECORDING_LEASE_MS), new Date());
     let done!: () => void;
     const settled = new Promise<void>((resolve) => (done = resolve));
-    let lease: Promise<boolean> | undefined;
-    let renew: NodeJS.Timeout | undefined;
+    let held: Held | undefined;
+    let cut = false;
     const onCut = () => {
-      if (body.complete || lease) return;
+      if (body.complete || cut) return;
+      cut = true;
       let here = this.here.get(id);
       if (!here) this.here.set(id, (here = new Set()));
       here.add(settled);
-      lease = claim().catch(() => false);
-      renew = setInterval(() => void claim().catch(() => undefined), RECORDING_LEASE_MS / 3);
+      if (this.closing) return;
+      const renew = setInterval(() => void claim().catch(() => undefined), RECORDING_LEASE_MS / 3);
       renew.unref();
+      held = { name, token, lease: claim().catch(() => false), renew };
+      this.held.add(held);
     };
     if (body.destroyed) onCut();
     else body.once('close', onCut);
@@ -57,13 +73,25 @@ export class PatchRecordings {
       return await work();
     } finally {
       body.off('close', onCut);
-      clearInterval(renew);
-      if (lease && (await lease)) await this.store.releaseLease(name, token).catch(() => undefined);
+      if (held && this.held.delete(held)) await release(this.store, held);
       done();
       const here = this.here.get(id);
       here?.delete(settled);
       if (here?.size === 0) this.here.delete(id);
     }
+  }
+
+  /**
+   * Gives up (best effort) the recording leases this replica holds, for an app that closes without waiting for the
+   * PATCHes still recording (a drain that ran out, see shutdown.ts): their leases would make HEADs on a restarted
+   * server (or another replica) answer 503 until they expire. Those PATCHes' work goes on without a lease, and PATCHes
+   * cut off from now on claim none.
+   */
+  async releaseHeld(): Promise<void> {
+    this.closing = true;
+    const held = [...this.held];
+    this.held.clear();
+    await Promise.all(held.map((one) => release(this.store, one)));
   }
 
   /**
@@ -98,4 +126,10 @@ export class PatchRecordings {
       await sleep(HEAD_POLL_MS);
     }
   }
+}
+
+/** Stops renewing a recording lease and releases it when its claim succeeded; errors ignored (best effort). */
+async function release(store: MetadataStore, held: Held): Promise<void> {
+  clearInterval(held.renew);
+  if (await held.lease) await store.releaseLease(held.name, held.token).catch(() => undefined);
 }

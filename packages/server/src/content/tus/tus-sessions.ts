@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { UfsError, isUfsError, sleep } from '@org/core';
 import { DEDUP_CONFIG, type DedupConfig } from '../../dedup-options.js';
 import { isServerFault } from '../../http/server-fault.js';
@@ -61,7 +61,7 @@ export function isCompleted(session: UploadSession): boolean {
  * becomes the content without another read or copy.
  */
 @Injectable()
-export class TusSessions {
+export class TusSessions implements OnModuleDestroy {
   private readonly log = new Logger('ufs.tus');
   /** PATCHes cut off by their clients, recording the bytes they received: HEADs wait for them. */
   private readonly recordings: PatchRecordings;
@@ -74,6 +74,15 @@ export class TusSessions {
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {
     this.recordings = new PatchRecordings(store);
+  }
+
+  /**
+   * The app closes: its drain is over (shutdown.ts), so a PATCH still recording the bytes of its cut-off body is left
+   * to itself. Its recording lease is released now, while the store is open (it closes in a later hook), so that a
+   * restarted server does not answer HEADs of that upload 503 until the lease expires.
+   */
+  async onModuleDestroy(): Promise<void> {
+    await this.recordings.releaseHeld();
   }
 
   /**
