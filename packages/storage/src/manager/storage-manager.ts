@@ -232,12 +232,16 @@ export class StorageManager implements NodeHost {
     // Mounts of this batch are visible to the batch's zip mounts while it is installed, then only #mounts counts.
     const lookup = (name: string) =>
       this.#mounts.get(name) ?? (installed ? undefined : created.find((m) => m.name === name));
+    // What a zip mount's error names as there: the mounts in place and those of this batch built so far.
+    const available = () => [...new Set([...this.#mounts.keys(), ...created.map((m) => m.name)])].sort();
     // Mounts that read an archive on another mount (`archive: 'mount:path'`) are built after the others.
     const ordered = [...plans.filter((p) => !archiveOf(p)), ...plans.filter((p) => archiveOf(p))];
     try {
       for (const plan of ordered)
         created.push(
-          plan.kind === 'backend' ? await this.#createBackendMount(plan, lookup) : this.#createRelativeMount(plan),
+          plan.kind === 'backend'
+            ? await this.#createBackendMount(plan, lookup, available)
+            : this.#createRelativeMount(plan),
         );
       this.#checkRelatives(created);
     } catch (err) {
@@ -276,7 +280,11 @@ export class StorageManager implements NodeHost {
     await Promise.all(closing);
   }
 
-  async #createBackendMount(plan: BackendMountPlan, lookup: (name: string) => Mount | undefined): Promise<Mount> {
+  async #createBackendMount(
+    plan: BackendMountPlan,
+    lookup: (name: string) => Mount | undefined,
+    available: () => string[],
+  ): Promise<Mount> {
     let definition: BackendDefinition;
     try {
       definition = await loadBackend(plan.protocol, plan.name);
@@ -296,7 +304,8 @@ export class StorageManager implements NodeHost {
         throw configInvalid(plan.name, `"url": ${(err as Error).message.replace(/^\[ufs\] /, '')}`, err);
       }
     }
-    if (typeof rawOptions.archive === 'string') rawOptions = this.#resolveArchive(plan.name, rawOptions, lookup);
+    if (typeof rawOptions.archive === 'string')
+      rawOptions = this.#resolveArchive(plan.name, rawOptions, lookup, available);
     const parsed = definition.options.safeParse(rawOptions);
     if (!parsed.success) throw configInvalid(plan.name, describeIssues(parsed.error, rawOptions));
     let backend: StorageBackend;
@@ -330,6 +339,7 @@ export class StorageManager implements NodeHost {
     mountName: string,
     raw: Record<string, unknown>,
     lookup: (name: string) => Mount | undefined,
+    available: () => string[],
   ): Record<string, unknown> {
     const { archive, ...rest } = raw as { archive: string };
     const colon = archive.indexOf(':');
@@ -339,7 +349,7 @@ export class StorageManager implements NodeHost {
     if (!lookup(sourceName)) {
       throw configInvalid(
         mountName,
-        `"archive": mount "${sourceName}" is not configured (mounts: ${this.mountNames().join(', ') || '(none)'})`,
+        `"archive": mount "${sourceName}" is not configured (mounts: ${available().join(', ') || '(none)'})`,
       );
     }
     return {

@@ -56,23 +56,30 @@ export async function deleteVersionOf(node: StorageNode, versionId: string): Pro
 }
 
 /**
- * Keeps the newest `keep` real versions (at least 1; delete markers are not counted, as with S3's
- * NoncurrentVersions retention) and deletes what is older than the last of them, delete markers included. The
- * current version (even a delete marker) is never removed, and neither is anything between it and the kept
- * versions, so a deleted file keeps its newest `keep` versions to be restored from. Deletes oldest first; returns
- * how many were deleted.
+ * Keeps the newest `keep` real versions (a whole number, at least 1, else INVALID_INPUT; delete markers are not
+ * counted, as with S3's NoncurrentVersions retention) and deletes what is older than the last of them, delete
+ * markers included. The current version (even a delete marker) is never removed, and neither is anything between it
+ * and the kept versions, so a deleted file keeps its newest `keep` versions to be restored from. Deletes oldest
+ * first; returns how many were deleted.
  */
 export async function compactVersionsOf(node: StorageNode, options: { keep?: number } = {}): Promise<number> {
   const backend = backendFor(node, 'compactVersions', 'delete', 'versionDelete', 'versions');
-  const wanted = options.keep ?? 1;
-  if (typeof wanted !== 'number' || Number.isNaN(wanted))
+  const keep = options.keep ?? 1;
+  if (typeof keep !== 'number')
     throw invalidInput(
       siteOf(node),
       'compactVersions',
       node.path,
-      `keep must be a number, not ${describedValue(wanted)}`,
+      `keep must be a number, not ${describedValue(keep)}`,
     );
-  const keep = Math.max(1, Math.floor(wanted));
+  // 0, negative or fractional counts are refused, never rounded: `keep: 0` is not "delete every version".
+  if (!Number.isInteger(keep) || keep < 1)
+    throw invalidInput(
+      siteOf(node),
+      'compactVersions',
+      node.path,
+      `keep must be a whole number of versions, 1 or more (the current version is always kept), not ${describedValue(keep)}`,
+    );
   const versions = await versionsOf(node);
   let kept = 0;
   let cut = 0;

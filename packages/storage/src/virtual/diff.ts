@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { UfsError } from '@org/core';
+import type { StructuredPatch } from 'diff';
 import { loadDiff } from '../lazy.js';
 import type { ReadableNode, SourceStat } from './readable-node.js';
 import { VirtualNode } from './virtual-node.js';
@@ -12,7 +13,7 @@ export interface DiffOptions {
   context?: number;
   /** Refuse (TOO_LARGE) a side larger than this many bytes, before reading it. Default 10 MiB. */
   maxBytes?: number;
-  /** Compare lines ignoring leading/trailing whitespace. */
+  /** Compare lines ignoring leading/trailing whitespace (`\r` of CRLF and a byte order mark included). */
   ignoreWhitespace?: boolean;
   /** Give up (TIMEOUT) when computing the diff takes longer than this. Default: no limit. */
   timeoutMs?: number;
@@ -20,13 +21,15 @@ export interface DiffOptions {
   name?: string;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a byte order mark in the text: two files that differ only by one are not the same.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The unified diff (`diff -u` format, via the `diff` package) of two text files, as a read-only node. Both sides
  * are size-checked before they are read (TOO_LARGE above `maxBytes`); binary content (a NUL byte or invalid UTF-8)
  * is INVALID_INPUT. The patch is computed once, on first use, without blocking the event loop; identical files
- * give an empty patch.
+ * (a byte order mark is a difference) give an empty patch, and so do files that differ only where
+ * `ignoreWhitespace` looks away.
  */
 export class DiffNode extends VirtualNode {
   readonly kind = 'diff';
@@ -84,22 +87,23 @@ export class DiffNode extends VirtualNode {
 
   private async unified(before: string, after: string): Promise<string> {
     if (before === after) return '';
-    const { createTwoFilesPatch, FILE_HEADERS_ONLY } = await loadDiff();
+    const { structuredPatch, formatPatch, FILE_HEADERS_ONLY } = await loadDiff();
     const { context, ignoreWhitespace, timeoutMs } = this.options;
     return new Promise((resolve, reject) => {
-      const callback = (patch: string | undefined): void => {
+      const callback = (patch: StructuredPatch | undefined): void => {
         if (patch === undefined)
           reject(this.error('TIMEOUT', 'diff', `computing the diff took longer than ${timeoutMs} ms`));
-        else resolve(patch);
+        // No hunk (the texts differ only where ignoreWhitespace looks away): the same, so empty, as `diff -u -b`.
+        else resolve(patch.hunks.length === 0 ? '' : formatPatch(patch, FILE_HEADERS_ONLY));
       };
-      const options = { context, ignoreWhitespace, headerOptions: FILE_HEADERS_ONLY };
+      const options = { context, ignoreWhitespace };
       if (timeoutMs === undefined)
-        createTwoFilesPatch(this.a.fullpath, this.b.fullpath, before, after, undefined, undefined, {
+        structuredPatch(this.a.fullpath, this.b.fullpath, before, after, undefined, undefined, {
           ...options,
           callback,
         });
       else
-        createTwoFilesPatch(this.a.fullpath, this.b.fullpath, before, after, undefined, undefined, {
+        structuredPatch(this.a.fullpath, this.b.fullpath, before, after, undefined, undefined, {
           ...options,
           timeout: timeoutMs,
           callback,

@@ -176,7 +176,7 @@ export class ZipBackend implements StorageBackend {
     return { entries: page.map((node) => this.listed(node)), cursor };
   }
 
-  /** A listed node; an entry left out (a zip-slip name, a conflict) is an unreadable entry saying why. */
+  /** A listed node; an entry left out (a zip-slip name, a conflict, a link) is an unreadable entry saying why. */
   private listed(node: ListedNode): EntryStat {
     if (node.kind !== 'skipped') return statOf(node);
     const context = this.ctx('list', node.key);
@@ -214,6 +214,9 @@ export class ZipBackend implements StorageBackend {
   ): AsyncGenerator<Buffer> {
     let { skip, limit } = plan;
     let crc = 0;
+    // On a checked read the last chunk is held back until the CRC-32 is known: a damaged entry fails the stream
+    // before its end (a consumer sees the error, an HTTP client a truncated answer), never ends as complete.
+    let held: Buffer | undefined;
     try {
       for await (const data of raw) {
         let chunk = data as Buffer;
@@ -225,8 +228,13 @@ export class ZipBackend implements StorageBackend {
         }
         if (chunk.length > limit) chunk = chunk.subarray(0, limit);
         limit -= chunk.length;
-        if (chunk.length > 0) yield chunk;
-        if (limit === 0 && plan.crc === undefined) return;
+        if (plan.crc === undefined) {
+          if (chunk.length > 0) yield chunk;
+          if (limit === 0) return;
+        } else if (chunk.length > 0) {
+          if (held) yield held;
+          held = chunk;
+        }
       }
     } catch (err) {
       throw this.mapError(err, context);
@@ -236,6 +244,7 @@ export class ZipBackend implements StorageBackend {
         context,
       });
     }
+    if (held) yield held;
   }
 
   /**

@@ -16,7 +16,7 @@ export interface DirNode {
   mtime?: Date;
 }
 
-/** An entry that is not exposed, and why (zip-slip names, conflicts). */
+/** An entry that is not exposed, and why (zip-slip names, conflicts, symbolic links). */
 export interface SkippedEntry {
   name: string;
   reason: string;
@@ -64,6 +64,16 @@ export class Catalog {
     const parent = this.folder(parentKey(key));
     if (!parent) return this.skip(name, 'a parent folder is also a file in this archive', key);
     const existing = this.nodes.get(key);
+    if (isSymbolicLink(entry)) {
+      // Its data is the link's target, maybe outside the archive (`/etc/passwd`): never exposed as a file holding
+      // that text, nor followed. An earlier file of the same name is replaced by it, as extracting would.
+      if (existing?.kind === 'file') {
+        this.nodes.delete(key);
+        parent.children.splice(parent.children.indexOf(key), 1);
+        this.skip(name, 'a later entry of the same name replaces it', key);
+      }
+      return this.skip(name, 'it is a symbolic link (zip mounts do not follow links)', key);
+    }
     if (isDir) {
       if (existing?.kind === 'file') return this.skip(name, 'a file of the same name comes first', key);
       const dir = this.folder(key)!;
@@ -126,6 +136,18 @@ export class Catalog {
     if (list) list.push(node);
     else this.skippedIn.set(folder, [node]);
   }
+}
+
+/** File types in the Unix mode (high 16 bits of the external attributes) that archivers such as Info-ZIP store. */
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+
+/**
+ * A symbolic link entry (`zip -y`, Python's zipfile with mode 0o120777): Unix mode bits in the high half of the
+ * external attributes say so. Archives made elsewhere leave that half 0.
+ */
+function isSymbolicLink(entry: yauzl.Entry): boolean {
+  return ((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK;
 }
 
 export function statOf(node: CatalogNode): EntryStat {
