@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import rangeParser from 'range-parser';
 import type { SourceStat } from '../virtual/readable-node.js';
 
 /**
@@ -78,16 +77,48 @@ export function ifRangeAllows(
 export type RangeRequest =
   { kind: 'none' } | { kind: 'single'; start: number; end: number } | { kind: 'unsatisfiable' };
 
+/** One range-spec of a `bytes` Range header (RFC 9110 §14.1.1): `first-last`, `first-` or a suffix `-length`. */
+const RANGE_SPEC = /^(?:(\d+)-(\d*)|-(\d+))$/;
+
 /**
- * The `Range` header against a size: one byte range (overlapping ranges combined), or `unsatisfiable` (416).
- * Malformed headers, other units and several disjoint ranges are answered with the whole content (`none`), which
- * RFC 9110 allows.
+ * The `Range` header against a size: one byte range (overlapping and adjacent ranges combined), or `unsatisfiable`
+ * (416: no range starts inside the content, or the content is empty). A suffix longer than the content selects all
+ * of it (RFC 9110 §14.1.2). An invalid header (bad syntax, a range whose last byte is before its first) is ignored as
+ * a whole, as are other units and several disjoint ranges: the whole content is sent (`none`), which RFC 9110 allows.
  */
 export function requestedRange(header: string | undefined, size: number): RangeRequest {
   if (!header) return { kind: 'none' };
-  const ranges = rangeParser(size, header, { combine: true });
-  if (ranges === -1) return { kind: 'unsatisfiable' };
-  if (ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return { kind: 'none' };
-  const range = ranges[0]!;
-  return { kind: 'single', start: range.start, end: range.end };
+  const equals = header.indexOf('=');
+  if (equals === -1 || header.slice(0, equals).trim().toLowerCase() !== 'bytes') return { kind: 'none' };
+  const specs = header
+    .slice(equals + 1)
+    .split(',')
+    .map((spec) => spec.trim())
+    .filter((spec) => spec !== '');
+  if (specs.length === 0) return { kind: 'none' };
+  const ranges: { start: number; end: number }[] = [];
+  for (const spec of specs) {
+    const match = RANGE_SPEC.exec(spec);
+    if (!match) return { kind: 'none' };
+    const [, first, last, suffix] = match;
+    if (suffix !== undefined) {
+      const length = Number(suffix);
+      if (length > 0 && size > 0) ranges.push({ start: Math.max(0, size - length), end: size - 1 });
+      continue;
+    }
+    if (last !== '' && BigInt(last!) < BigInt(first!)) return { kind: 'none' }; // invalid: the header is ignored
+    const start = Number(first);
+    if (start >= size) continue; // unsatisfiable, but another range may be satisfiable
+    ranges.push({ start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) });
+  }
+  if (ranges.length === 0) return { kind: 'unsatisfiable' };
+  ranges.sort((a, b) => a.start - b.start);
+  const combined = [ranges[0]!];
+  for (const range of ranges.slice(1)) {
+    const current = combined[combined.length - 1]!;
+    if (range.start > current.end + 1) combined.push({ ...range });
+    else current.end = Math.max(current.end, range.end);
+  }
+  if (combined.length !== 1) return { kind: 'none' };
+  return { kind: 'single', start: combined[0]!.start, end: combined[0]!.end };
 }

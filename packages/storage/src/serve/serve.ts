@@ -2,7 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { create as contentDisposition } from 'content-disposition';
-import { UfsError } from '@org/core';
+import { describeContext, UfsError } from '@org/core';
 import { countingTransform } from '../util/streams.js';
 import type { ReadableNode, SourceStat } from '../virtual/readable-node.js';
 import { entityTag, ifRangeAllows, isFresh, preconditionFails, requestedRange } from './conditional.js';
@@ -28,8 +28,12 @@ export interface ServeResult {
   status: number;
   /** Body bytes sent. */
   bytes: number;
-  /** The client went away before the answer was complete; the source stream was destroyed. */
+  /** The client went away before the answer was complete; the source stream was destroyed (never an `error`). */
   aborted: boolean;
+  /**
+   * What failed (also given to `onError`). Mid-body the response was cut short; `INTEGRITY` says the content changed
+   * while it was served: it ended early (cut short), or had more than announced (sent up to Content-Length only).
+   */
   error?: UfsError;
 }
 
@@ -54,10 +58,11 @@ function validators(node: ReadableNode, stat: SourceStat, options: ServeOptions)
 /**
  * Answers an HTTP GET or HEAD for a node (a stored file or a virtual node), streaming it: ETag (the backend's or a
  * weak one from size and mtime), Last-Modified, `If-None-Match`/`If-Modified-Since` → 304, `If-Match`/
- * `If-Unmodified-Since` → 412, a single `Range` → 206 with Content-Range (unsatisfiable → 416; several ranges → 200
- * whole), `If-Range`, Content-Type, Content-Length, Content-Disposition. A missing node or a folder is 404; other
- * failures get the status of their code and a body naming only the code. When the client disconnects, the source
- * stream is destroyed and the backend read aborted.
+ * `If-Unmodified-Since` → 412, a single `Range` → 206 with Content-Range (unsatisfiable → 416; invalid or several
+ * ranges → 200 whole), `If-Range`, Content-Type, Content-Length, Content-Disposition. A missing node or a folder is
+ * 404; other failures get the status of their code and a body naming only the code. The body is exactly the bytes
+ * announced, whatever the source does meanwhile (see `ServeResult.error`). When the client disconnects, the source
+ * stream is destroyed and the backend read aborted (`aborted: true`).
  */
 export async function serveNode(
   node: ReadableNode,
@@ -68,8 +73,11 @@ export async function serveNode(
   const method = req.method ?? 'GET';
   const head = method === 'HEAD';
   const controller = new AbortController();
+  let clientLeft = false;
   const onClose = () => {
-    if (!res.writableFinished) controller.abort(new UfsError('ABORTED', '[ufs] serve: the client disconnected'));
+    if (res.writableFinished) return;
+    clientLeft = true;
+    controller.abort(new UfsError('ABORTED', '[ufs] serve: the client disconnected'));
   };
   res.on('close', onClose);
   let status = 200;
@@ -125,9 +133,14 @@ export async function serveNode(
       headers['Content-Length'] = stat.size;
     }
     if (head) return answer(status, headers);
+    // The body is exactly what the headers announced: the source is read to its end only when the body reaches the
+    // content's end (to notice a file that grew meanwhile), and never more than `length` bytes are sent.
+    const length = range ? range.end - range.start + 1 : stat.size;
+    const toEnd = stat.size === undefined || (range?.end ?? stat.size - 1) === stat.size - 1;
+    const bounds = range ? { start: range.start, ...(toEnd ? {} : { end: range.end }) } : {};
     let stream: Readable;
     try {
-      stream = await node.openReadStream({ ...range, signal: controller.signal });
+      stream = await node.openReadStream({ ...bounds, signal: controller.signal });
     } catch (err) {
       return fail(err);
     }
@@ -135,21 +148,56 @@ export async function serveNode(
       stream.destroy();
       return { status, bytes, aborted: true };
     }
-    let sourceFailed = false;
-    stream.once('error', () => (sourceFailed = true));
+    // Whichever comes first decides: the source failing (its error, or it ended short), or the client leaving
+    // (the source is then destroyed by the pipeline, which may make it emit an error: not a source failure).
+    let failure: unknown;
+    stream.on('error', (err) => {
+      if (!clientLeft) failure ??= err;
+    });
+    let grew = false;
+    const changed = (detail: string): UfsError => {
+      const context = { operation: 'serve', path: node.fullpath };
+      return new UfsError('INTEGRITY', `${describeContext(context)} the file changed while it was served (${detail})`, {
+        context,
+        retryable: false,
+      });
+    };
+    async function* bounded(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      let read = 0;
+      for await (const chunk of source) {
+        const room = length === undefined ? Infinity : length - read;
+        if (chunk.byteLength > room) {
+          grew = true;
+          if (room > 0) yield chunk.subarray(0, room);
+          return; // stops the read: the source is destroyed, the response ends at its announced length
+        }
+        read += chunk.byteLength;
+        yield chunk;
+      }
+      if (length !== undefined && read < length && !clientLeft) {
+        failure ??= changed(`it ended after ${read} of the ${length} bytes announced; the response was cut short`);
+        throw failure;
+      }
+    }
     res.writeHead(status, headers);
     try {
       await pipeline(
         stream,
+        bounded,
         countingTransform((n) => (bytes += n)),
         res,
       );
-    } catch (err) {
-      if (!sourceFailed) return { status, bytes, aborted: true }; // the client left; the source is destroyed
+    } catch {
+      if (failure === undefined) return { status, bytes, aborted: true }; // the client left; the source is destroyed
       // Mid-body: the response is cut short (the client sees a truncated answer, never a wrong one).
-      const error = errorAnswer(err).error;
+      const error = errorAnswer(failure).error;
       options.onError?.(error);
       res.destroy();
+      return { status, bytes, aborted: false, error };
+    }
+    if (grew) {
+      const error = changed(`it has more than the ${String(length)} bytes announced; only those were sent`);
+      options.onError?.(error);
       return { status, bytes, aborted: false, error };
     }
     return { status, bytes, aborted: false };

@@ -52,11 +52,38 @@ export class ConcatNode extends VirtualNode {
     });
   }
 
+  /**
+   * Exactly `count` bytes of a source's stream: a source that has more (it grew since its stat) is cut there, one
+   * that ends short (it shrank) fails with INTEGRITY. Either way no byte of the next source lands at a wrong offset.
+   */
+  private async *exactly(stream: Readable, count: number, source: ReadableNode): AsyncGenerator<Buffer> {
+    let read = 0;
+    for await (const chunk of asBuffers(stream)) {
+      const room = count - read;
+      if (chunk.byteLength >= room) {
+        if (room > 0) yield chunk.subarray(0, room);
+        read = count;
+        break; // stops reading: a source that grew is not read past its stat's size
+      }
+      read += chunk.byteLength;
+      yield chunk;
+    }
+    if (read < count) {
+      const detail = `"${source.fullpath}" changed while it was read: it ended after ${read} of its ${count} bytes`;
+      throw this.error('INTEGRITY', 'read', detail);
+    }
+  }
+
   protected async produce(signal: AbortSignal | undefined): Promise<Readable> {
-    await this.sourceStats(signal); // every source is there (none opened yet)
+    const stats = await this.sourceStats(signal); // every source is there (none opened yet)
     const sources = this.sources;
+    const exactly = this.exactly.bind(this);
     async function* whole(): AsyncGenerator<Buffer> {
-      for (const source of sources) yield* asBuffers(await source.openReadStream({ signal }));
+      for (const [i, source] of sources.entries()) {
+        const stream = await source.openReadStream({ signal });
+        const size = stats[i]!.size;
+        yield* size === undefined ? asBuffers(stream) : exactly(stream, size, source);
+      }
     }
     return Readable.from(whole(), { objectMode: false });
   }
@@ -65,6 +92,7 @@ export class ConcatNode extends VirtualNode {
     const stats = await this.sourceStats(signal);
     const sources = this.sources;
     const last = range.end ?? Infinity;
+    const exactly = this.exactly.bind(this);
     async function* pieces(): AsyncGenerator<Buffer> {
       let offset = 0;
       for (const [i, source] of sources.entries()) {
@@ -74,7 +102,8 @@ export class ConcatNode extends VirtualNode {
           const from = Math.max(0, range.start - offset);
           const to = Math.min(size - 1, last - offset);
           offset += size;
-          if (to >= from) yield* asBuffers(await source.openReadStream({ start: from, end: to, signal }));
+          if (to >= from)
+            yield* exactly(await source.openReadStream({ start: from, end: to, signal }), to - from + 1, source);
           continue;
         }
         // Size unknown until produced (a compressed zip): read through it, keeping the overlap.
