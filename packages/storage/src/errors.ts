@@ -1,4 +1,4 @@
-import { UfsError, describeContext, type ErrorContext } from '@org/core';
+import { UfsError, describeContext, notTlsError, type ErrorContext } from '@org/core';
 
 /**
  * Which mount an error is about, and the protocol of the backend behind it (for a relative mount, its parent's).
@@ -74,4 +74,35 @@ export function notFound(
   detail = 'no such file or folder',
 ): UfsError {
   return keyError('NOT_FOUND', site, operation, path, detail);
+}
+
+/**
+ * An address a backend sends its requests to, as the mount configured it: the URL, and the option or environment
+ * variable it came from (`endpoint`, `AWS_ENDPOINT_URL_S3`), named when it is wrong; `fix` words the advice for
+ * the `http://` form of `url` when the default (`try <option>: http://…`, `try <VARIABLE>=http://…`) does not fit.
+ */
+export interface ConfiguredAddress {
+  url: string;
+  option: string;
+  /** True when `option` is an environment variable. */
+  env?: boolean;
+  fix?: (plainUrl: string) => string;
+}
+
+/**
+ * A request to an `https://` address whose server does not speak TLS (OpenSSL's `wrong version number`): CONFIG_INVALID
+ * naming the address and the option to change, not retryable (core's `notTlsError`; secrets redacted), e.g.
+ * `[ufs] [s3] stat "s3x:a.txt": the server does not speak TLS (HTTPS) at https://127.0.0.1:7480 … try endpoint:
+ * http://127.0.0.1:7480`. Undefined for any other failure, an `http://` address, or no known address.
+ */
+export function plainHttpAnswerError(
+  err: unknown,
+  address: ConfiguredAddress | undefined,
+  context: ErrorContext,
+): UfsError | undefined {
+  if (address === undefined) return undefined;
+  const fix =
+    address.fix ??
+    ((plain: string) => (address.env ? `try ${address.option}=${plain}` : `try ${address.option}: ${plain}`));
+  return notTlsError(err, address.url, context, fix);
 }

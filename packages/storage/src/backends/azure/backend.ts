@@ -30,7 +30,7 @@ import { azureStatus, mapAzureError } from './errors.js';
 import { blobNamesBelow, hasChildren, listPage } from './list.js';
 import { mtimeIn, withMtime, withoutMtime } from '../../util/mtime-metadata.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
-import { keyContext, keyError, type ErrorSite } from '../../errors.js';
+import { keyContext, keyError, type ConfiguredAddress, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
 import { socketTimedOut } from '../../util/socket-timeouts.js';
 import { folderEntry } from '../../util/entries.js';
@@ -46,6 +46,8 @@ export interface AzureBackendSettings {
   mountName?: string;
   /** HTTP agents of a client built for this mount, closed by dispose(). */
   agents?: { destroy(): void }[];
+  /** The blob service address the mount configured (errors name it when it is `https://` without TLS). */
+  address?: ConfiguredAddress;
 }
 
 const DELETE_CONCURRENCY = 16;
@@ -103,7 +105,8 @@ export class AzureBackend implements StorageBackend {
 
   /** `signal`: the caller's, so that only its abort reads as ABORTED (a lost connection is UNAVAILABLE). */
   private fail(err: unknown, operation: string, key: Key, signal?: AbortSignal): UfsError {
-    return mapAzureError(err, keyContext(this.site, operation, key), this.container.containerName, signal);
+    const context = keyContext(this.site, operation, key);
+    return mapAzureError(err, context, this.container.containerName, signal, this.settings.address);
   }
 
   private blob(key: Key) {

@@ -6,6 +6,7 @@ import {
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
 import { UfsError } from '@org/core';
+import type { ConfiguredAddress } from '../../errors.js';
 import { DEFAULT_TIMEOUT_MS, timeoutAgents } from '../../util/socket-timeouts.js';
 import type { AzureOptions } from './options.js';
 
@@ -15,6 +16,14 @@ export interface AzureConnection {
   sharedKey: StorageSharedKeyCredential | undefined;
   /** The agents of a client built here (their sockets carry connectTimeoutMs / timeoutMs); closed by dispose(). */
   agents?: { destroy(): void }[];
+  /** The blob service address the mount configured, and where: named when it is `https://` without TLS. */
+  address?: ConfiguredAddress;
+}
+
+/** A URL without its query (a SAS token) or fragment. */
+function withoutQuery(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`;
 }
 
 /** Pipeline options; `agent` is passed through to @azure/core-rest-pipeline (its `agentPolicy`). */
@@ -62,13 +71,15 @@ function fromAccount(options: AzureOptions, account: string, env: Env, mountName
       throw configError(mountName, `accountKey is not usable: ${(err as Error).message}`);
     }
     const { client, agents } = withTimeouts(options, (p) => new BlobServiceClient(endpoint, credential, p));
-    return { container: client.getContainerClient(options.container), sharedKey: credential, agents };
+    const address = options.endpoint === undefined ? undefined : { url: endpoint, option: 'endpoint' };
+    return { container: client.getContainerClient(options.container), sharedKey: credential, agents, address };
   }
   const sas = env.AZURE_STORAGE_SAS_TOKEN;
   if (sas) {
     const url = `${endpoint}?${sas.replace(/^\?/, '')}`;
     const { client, agents } = withTimeouts(options, (p) => new BlobServiceClient(url, undefined, p));
-    return { container: client.getContainerClient(options.container), sharedKey: undefined, agents };
+    const address = options.endpoint === undefined ? undefined : { url: endpoint, option: 'endpoint' };
+    return { container: client.getContainerClient(options.container), sharedKey: undefined, agents, address };
   }
   throw configError(
     mountName,
@@ -76,7 +87,12 @@ function fromAccount(options: AzureOptions, account: string, env: Env, mountName
   );
 }
 
-function fromConnectionString(connectionString: string, options: AzureOptions, mountName: string): AzureConnection {
+function fromConnectionString(
+  connectionString: string,
+  options: AzureOptions,
+  mountName: string,
+  source = 'connectionString',
+): AzureConnection {
   let built: { client: BlobServiceClient; agents: { destroy(): void }[] };
   try {
     built = withTimeouts(options, (p) => BlobServiceClient.fromConnectionString(connectionString, p));
@@ -85,7 +101,12 @@ function fromConnectionString(connectionString: string, options: AzureOptions, m
     throw configError(mountName, `connectionString is not valid: ${(err as Error).message}`);
   }
   const { client, agents } = built;
-  return { container: client.getContainerClient(options.container), sharedKey: sharedKeyOf(client), agents };
+  const address = {
+    url: withoutQuery(client.url),
+    option: source,
+    fix: (plain: string) => `set BlobEndpoint=${plain} (or DefaultEndpointsProtocol=http) in ${source}`,
+  };
+  return { container: client.getContainerClient(options.container), sharedKey: sharedKeyOf(client), agents, address };
 }
 
 /**
@@ -102,7 +123,12 @@ function fromSasUrl(sasUrl: string, options: AzureOptions): AzureConnection {
       ? new ContainerClient(sasUrl, undefined, p)
       : new BlobServiceClient(sasUrl, undefined, p).getContainerClient(container),
   );
-  return { container: client, sharedKey: undefined, agents };
+  const address = {
+    url: withoutQuery(sasUrl),
+    option: 'sasUrl',
+    fix: (plain: string) => `give sasUrl as ${plain}?<its SAS query>`,
+  };
+  return { container: client, sharedKey: undefined, agents, address };
 }
 
 /** Builds the container client from the mount options, falling back to the usual environment variables. */
@@ -121,7 +147,12 @@ export function connectAzure(options: AzureOptions, env: Env, mountName: string)
   if (options.sasUrl) return fromSasUrl(options.sasUrl, options);
   if (options.accountName) return fromAccount(options, options.accountName, env, mountName);
   if (env.AZURE_STORAGE_CONNECTION_STRING) {
-    return fromConnectionString(env.AZURE_STORAGE_CONNECTION_STRING, options, mountName);
+    return fromConnectionString(
+      env.AZURE_STORAGE_CONNECTION_STRING,
+      options,
+      mountName,
+      'AZURE_STORAGE_CONNECTION_STRING',
+    );
   }
   if (env.AZURE_STORAGE_ACCOUNT) return fromAccount(options, env.AZURE_STORAGE_ACCOUNT, env, mountName);
   throw configError(

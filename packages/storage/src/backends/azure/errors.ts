@@ -1,4 +1,5 @@
 import { describeContext, httpError, isUfsError, toUfsError, UfsError, type ErrorContext } from '@org/core';
+import { plainHttpAnswerError, type ConfiguredAddress } from '../../errors.js';
 import { socketTimeoutError } from '../../util/socket-timeouts.js';
 
 interface RestErrorLike {
@@ -29,10 +30,19 @@ export function azureStatus(err: unknown): number | undefined {
 /**
  * Maps an @azure/storage-blob error to a UfsError with the context of the operation. `signal` is the caller's: the
  * SDK also raises an AbortError when the connection is lost mid-download (its RetriableReadableStream gives up), and
- * only an abort of that signal is ABORTED; any other AbortError is UNAVAILABLE (retryable).
+ * only an abort of that signal is ABORTED; any other AbortError is UNAVAILABLE (retryable). `address`: the configured
+ * blob service address; when it is `https://` and its server does not speak TLS, CONFIG_INVALID saying so.
  */
-export function mapAzureError(err: unknown, context: ErrorContext, container: string, signal?: AbortSignal): UfsError {
+export function mapAzureError(
+  err: unknown,
+  context: ErrorContext,
+  container: string,
+  signal?: AbortSignal,
+  address?: ConfiguredAddress,
+): UfsError {
   if (isUfsError(err)) return err.withContext(context);
+  const plain = plainHttpAnswerError(err, address, context);
+  if (plain) return plain;
   const status = azureStatus(err);
   const code = azureErrorCode(err);
   const prefix = describeContext(context);

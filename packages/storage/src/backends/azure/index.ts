@@ -51,7 +51,7 @@ export default defineBackend({
   options: azureOptionsSchema,
   fromUrl,
   async create(options, context) {
-    const { container, sharedKey, agents } = connectAzure(options, context.env, context.mountName);
+    const { container, sharedKey, agents, address } = connectAzure(options, context.env, context.mountName);
     if (options.createContainer) {
       try {
         await container.createIfNotExists();
@@ -60,6 +60,8 @@ export default defineBackend({
           err,
           { backend: 'azure', mount: context.mountName, operation: 'createContainer' },
           options.container,
+          undefined,
+          address,
         );
       }
     }
@@ -71,6 +73,7 @@ export default defineBackend({
       concurrency: options.concurrency,
       mountName: context.mountName,
       agents,
+      address,
     });
     // Two mounts of one container (one with a prefix) are one storage: `azure://host/account/container/blob`.
     const base = serviceBase('azure', container.url);

@@ -28,7 +28,8 @@ export interface DropboxClient {
 /**
  * A fetch that sends `https://<host>.dropboxapi.com/<path>` to `<apiBaseUrl>/<host>.dropboxapi.com/<path>`
  * (tests point it at a local fake; the host stays visible so the fake can check each route's host). A request it
- * sends that fails is noted with the URL it went to, so a port fetch refuses is reported naming `apiBaseUrl`.
+ * sends that fails is noted with the URL it went to, so a port fetch refuses, or an `https://` base whose server does
+ * not speak TLS, is reported naming `apiBaseUrl`.
  */
 export function redirectingFetch(apiBaseUrl: string, inner: FetchFunction): FetchFunction {
   const base = apiBaseUrl.replace(/\/+$/, '');
@@ -37,7 +38,7 @@ export function redirectingFetch(apiBaseUrl: string, inner: FetchFunction): Fetc
     const match = /^https:\/\/([a-z0-9-]+\.dropboxapi\.com)(\/.*)$/.exec(url);
     const target = match ? `${base}/${match[1]}${match[2]}` : url;
     return inner(target, init).catch((err: unknown) => {
-      noteRedirectedFailure(err, target);
+      noteRedirectedFailure(err, target, apiBaseUrl);
       throw err;
     });
   };

@@ -10,24 +10,30 @@ import {
   type ErrorCode,
   type ErrorContext,
 } from '@org/core';
+import { plainHttpAnswerError } from '../../errors.js';
 import { badPortError } from '../../util/fetch-ports.js';
 
-/** Errors of requests sent to `apiBaseUrl` (see `redirectingFetch`) → the URL they were sent to. */
-const redirectedUrls = new WeakMap<object, string>();
+/** Errors of requests sent to `apiBaseUrl` (see `redirectingFetch`) → the URL they were sent to, and `apiBaseUrl`. */
+const redirectedUrls = new WeakMap<object, { url: string; base: string }>();
 
-/** Notes that `err` was thrown by a request sent to `url` under `apiBaseUrl`, for `dropboxError` to name it. */
-export function noteRedirectedFailure(err: unknown, url: string): void {
-  if (typeof err === 'object' && err !== null) redirectedUrls.set(err, url);
+/** Notes that `err` was thrown by a request sent to `url` under `apiBaseUrl` (`base`), for `dropboxError` to name it. */
+export function noteRedirectedFailure(err: unknown, url: string, base: string): void {
+  if (typeof err === 'object' && err !== null) redirectedUrls.set(err, { url, base });
 }
 
 /**
- * CONFIG_INVALID naming `apiBaseUrl` when fetch refused a request sent under it for its port (`http://host:1/`);
- * undefined for any other error (also one already mapped elsewhere, found through its `cause`).
+ * CONFIG_INVALID naming `apiBaseUrl` when fetch refused a request sent under it for its port (`http://host:1/`), or
+ * when it is `https://` and its server does not speak TLS (`try apiBaseUrl: http://…`); undefined for any other error
+ * (also one already mapped elsewhere, found through its `cause`).
  */
 function apiBaseUrlError(err: unknown, context: ErrorContext): UfsError | undefined {
   const raw = isUfsError(err) ? err.cause : err;
-  const url = typeof raw === 'object' && raw !== null ? redirectedUrls.get(raw) : undefined;
-  return url === undefined ? undefined : badPortError(raw, url, context, 'apiBaseUrl');
+  const sent = typeof raw === 'object' && raw !== null ? redirectedUrls.get(raw) : undefined;
+  if (sent === undefined) return undefined;
+  return (
+    badPortError(raw, sent.url, context, 'apiBaseUrl') ??
+    plainHttpAnswerError(raw, { url: sent.base, option: 'apiBaseUrl' }, context)
+  );
 }
 
 /** What the SDK's DropboxResponseError (and our own content calls) carry. */

@@ -25,7 +25,7 @@ import { abortError, guardedDownload } from './read-stream.js';
 import { tagRequests, watchDownload, type DownloadWatch } from './request-tags.js';
 import { watchWrite } from './write-requests.js';
 import { generationsOf, hasChildren, listPage, namesBelow, objectEntry, storedMetadata } from './list.js';
-import { keyContext, keyError, type ErrorSite } from '../../errors.js';
+import { keyContext, keyError, type ConfiguredAddress, type ErrorSite } from '../../errors.js';
 import { BlobPaths, byteRange, requireFileKey } from '../../util/blob-paths.js';
 import { mtimeIn, withMtime, withoutMtime } from '../../util/mtime-metadata.js';
 import { timeoutUfsError, type SocketTimeouts } from '../../util/socket-timeouts.js';
@@ -42,6 +42,8 @@ export interface GcsBackendSettings {
   mountName?: string;
   /** Limits of the client the backend built: a read's body fails after `timeoutMs` with nothing received. */
   timeouts?: SocketTimeouts;
+  /** The API endpoint the mount configured (errors name it when it is `https://` without TLS). */
+  address?: ConfiguredAddress;
 }
 
 const DELETE_CONCURRENCY = 16;
@@ -88,7 +90,8 @@ export class GcsBackend implements StorageBackend {
   }
 
   private fail(err: unknown, operation: string, key: Key): UfsError {
-    return mapGcsError(err, keyContext(this.site, operation, key), this.bucket.name, this.settings.timeouts);
+    const { timeouts, address } = this.settings;
+    return mapGcsError(err, keyContext(this.site, operation, key), this.bucket.name, timeouts, address);
   }
 
   private file(key: Key, versionId?: string, operation = 'read'): File {

@@ -1,5 +1,6 @@
 import { Storage, type Bucket, type StorageOptions } from '@google-cloud/storage';
 import { UfsError } from '@org/core';
+import type { ConfiguredAddress } from '../../errors.js';
 import { DEFAULT_TIMEOUT_MS, type SocketTimeouts } from '../../util/socket-timeouts.js';
 import type { GcsOptions } from './options.js';
 import { limitIdleRequests } from './request-timeouts.js';
@@ -10,6 +11,8 @@ export interface GcsConnection {
   canSign: boolean;
   /** The limits of a client built here (a handed-in one keeps its own): what reads and timeout errors use. */
   timeouts?: SocketTimeouts;
+  /** The API endpoint the mount configured (`apiEndpoint`, STORAGE_EMULATOR_HOST), named when it has no TLS. */
+  address?: ConfiguredAddress;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -51,10 +54,16 @@ export function connectGcs(options: GcsOptions, env: Env, mountName: string): Gc
   };
   const storage = new Storage(settings);
   limitIdleRequests(storage, timeouts);
+  const address: ConfiguredAddress | undefined = options.apiEndpoint
+    ? { url: options.apiEndpoint.replace(/\/+$/, ''), option: 'apiEndpoint' }
+    : apiEndpoint
+      ? { url: apiEndpoint.replace(/\/+$/, ''), option: 'STORAGE_EMULATOR_HOST', env: true }
+      : undefined;
   return {
     bucket: storage.bucket(name),
     canSign: Boolean(options.credentials?.private_key || keyFilename),
     timeouts,
+    ...(address ? { address } : {}),
   };
 }
 

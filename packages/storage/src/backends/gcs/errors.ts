@@ -1,4 +1,5 @@
 import { describeContext, httpError, isUfsError, toUfsError, UfsError, type ErrorContext } from '@org/core';
+import { plainHttpAnswerError, type ConfiguredAddress } from '../../errors.js';
 import { socketTimeoutError, type SocketTimeouts } from '../../util/socket-timeouts.js';
 
 interface GcsErrorLike {
@@ -53,10 +54,19 @@ function fetchTimeout(err: unknown): 'request' | 'body' | undefined {
 
 /**
  * Maps an @google-cloud/storage error to a UfsError with the context of the operation. `timeouts`: the limits of
- * the client the backend built, named by a TIMEOUT.
+ * the client the backend built, named by a TIMEOUT; `address`: its configured API endpoint, named by CONFIG_INVALID
+ * when it is `https://` and its server does not speak TLS.
  */
-export function mapGcsError(err: unknown, context: ErrorContext, bucket: string, timeouts?: SocketTimeouts): UfsError {
+export function mapGcsError(
+  err: unknown,
+  context: ErrorContext,
+  bucket: string,
+  timeouts?: SocketTimeouts,
+  address?: ConfiguredAddress,
+): UfsError {
   if (isUfsError(err)) return err.withContext(context);
+  const plain = plainHttpAnswerError(err, address, context);
+  if (plain) return plain;
   const e = (err ?? {}) as GcsErrorLike;
   const prefix = describeContext(context);
   // A request whose socket was idle for timeoutMs (request-timeouts.ts): `… no answer from <endpoint> for N ms (timeoutMs)`.

@@ -44,7 +44,7 @@ export default defineBackend({
   options: gcsOptionsSchema,
   fromUrl,
   create(options, context) {
-    const { bucket, canSign, timeouts } = connectGcs(options, context.env, context.mountName);
+    const { bucket, canSign, timeouts, address } = connectGcs(options, context.env, context.mountName);
     const backend = new GcsBackend({
       bucket,
       prefix: options.prefix,
@@ -54,6 +54,7 @@ export default defineBackend({
       chunkSize: options.chunkSize,
       mountName: context.mountName,
       timeouts,
+      address,
     });
     // Two mounts of one bucket (one with a prefix) are one storage: `gcs://endpoint host/bucket/object`.
     const base = serviceBase('gcs', bucket.storage.apiEndpoint, bucket.name);

@@ -85,6 +85,7 @@ export function createHttpBackend(options: HttpBackendOptions, mountName = PROTO
         fetch: options.fetch,
         context,
         urlOption: 'baseUrl',
+        address: { url: options.baseUrl, option: 'baseUrl' },
       },
     );
   }

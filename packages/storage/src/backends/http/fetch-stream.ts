@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { describeContext, toUfsError, UfsError, type ErrorContext } from '@org/core';
+import { plainHttpAnswerError, type ConfiguredAddress } from '../../errors.js';
 import { badPortError } from '../../util/fetch-ports.js';
 
 export type FetchFunction = (input: string | URL, init?: RequestInit) => Promise<Response>;
@@ -13,6 +14,8 @@ export interface TimedFetchOptions {
   context: ErrorContext;
   /** The option the URL's origin comes from (`baseUrl`), named when fetch refuses its port. */
   urlOption?: string;
+  /** The configured address the URL is below (`baseUrl`): named when it is `https://` and its server has no TLS. */
+  address?: ConfiguredAddress;
 }
 
 export interface BodyOptions {
@@ -45,7 +48,8 @@ function timeoutError(context: ErrorContext, timeoutMs: number, what: string): U
 /**
  * `fetch` with the caller's abort signal and a timeout for the headers, returning a response whose body can be
  * streamed with an idle timeout, a skip and a limit. Every failure is a UfsError (ABORTED, TIMEOUT, CONFIG_INVALID
- * for a port fetch refuses, or the network error classified by `toUfsError`).
+ * for a port fetch refuses or an `https://` `address` whose server does not speak TLS, or the network error
+ * classified by `toUfsError`).
  */
 export async function timedFetch(
   url: string | URL,
@@ -74,7 +78,12 @@ export async function timedFetch(
     response = await fetchFn(url, { ...init, signal: controller.signal });
   } catch (err) {
     release();
-    throw failure ?? badPortError(err, url, context, options.urlOption) ?? toUfsError(err, context);
+    throw (
+      failure ??
+      badPortError(err, url, context, options.urlOption) ??
+      plainHttpAnswerError(err, options.address, context) ??
+      toUfsError(err, context)
+    );
   } finally {
     clearTimeout(timer);
   }

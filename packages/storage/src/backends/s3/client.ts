@@ -1,4 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { ConfiguredAddress } from '../../errors.js';
 import { DEFAULT_TIMEOUT_MS, type S3Options } from './options.js';
 
 /** Where a client this backend built connects and how long it waits: what timeout errors say. */
@@ -20,6 +21,17 @@ export interface ClientChoice {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** The configured endpoint of a connection, and the option or variable it came from (see `configuredEndpoint`). */
+const configured = new WeakMap<S3Connection, ConfiguredAddress>();
+
+/**
+ * The endpoint a client this backend built was configured with (`endpoint`, else `AWS_ENDPOINT_URL_S3` or
+ * `AWS_ENDPOINT_URL` of the mount's environment), as errors name it; undefined for AWS's own endpoint.
+ */
+export function configuredEndpoint(connection: S3Connection | undefined): ConfiguredAddress | undefined {
+  return connection === undefined ? undefined : configured.get(connection);
+}
 
 function isLoopbackOrIp(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
@@ -71,10 +83,18 @@ export function s3Client(options: S3Options, env: Env): ClientChoice {
     config.requestChecksumCalculation = mode;
     config.responseChecksumValidation = mode;
   }
-  const connection = {
+  const connection: S3Connection = {
     endpoint: shown(endpoint ?? `https://s3.${region}.amazonaws.com`),
     connectTimeoutMs,
     timeoutMs,
   };
+  const from = options.endpoint
+    ? 'endpoint'
+    : env.AWS_ENDPOINT_URL_S3
+      ? 'AWS_ENDPOINT_URL_S3'
+      : env.AWS_ENDPOINT_URL
+        ? 'AWS_ENDPOINT_URL'
+        : undefined;
+  if (from) configured.set(connection, { url: connection.endpoint, option: from, env: from !== 'endpoint' });
   return { client: new S3Client(config), owned: true, connection };
 }

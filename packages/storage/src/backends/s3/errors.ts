@@ -7,8 +7,8 @@ import {
   type ErrorCode,
   type ErrorContext,
 } from '@org/core';
-import { keyContext } from '../../errors.js';
-import type { S3Connection } from './client.js';
+import { keyContext, plainHttpAnswerError } from '../../errors.js';
+import { configuredEndpoint, type S3Connection } from './client.js';
 
 export interface S3ErrorContext {
   operation: string;
@@ -98,6 +98,7 @@ function isServiceError(err: unknown): err is ServiceErrorShape {
  * bucket, AccessDenied / InvalidAccessKeyId / SignatureDoesNotMatch → PERMISSION_DENIED, PreconditionFailed →
  * ALREADY_EXISTS, SlowDown → RATE_LIMITED, 5xx → UNAVAILABLE (retryable); the HTTP handler's connect and idle
  * timeouts → TIMEOUT (retryable) naming the endpoint and the option (`connection`: the client this backend built);
+ * an `https://` endpoint whose server does not speak TLS → CONFIG_INVALID (`try endpoint: http://…`, not retried);
  * other network errors and aborts through `toUfsError`.
  */
 export function s3Error(err: unknown, ctx: S3ErrorContext, connection?: S3Connection): UfsError {
@@ -105,7 +106,9 @@ export function s3Error(err: unknown, ctx: S3ErrorContext, connection?: S3Connec
   if (err instanceof UfsError) return err.withContext(context);
   if (!isServiceError(err)) {
     return (
-      timeoutError(err, context, connection) ?? networkError(withNetworkCode(notTimeout(err)), context, connection)
+      plainHttpAnswerError(err, configuredEndpoint(connection), context) ??
+      timeoutError(err, context, connection) ??
+      networkError(withNetworkCode(notTimeout(err)), context, connection)
     );
   }
   const status = err.$metadata!.httpStatusCode!;

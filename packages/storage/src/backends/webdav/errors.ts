@@ -7,6 +7,7 @@ import {
   type ErrorCode,
   type ErrorContext,
 } from '@org/core';
+import { plainHttpAnswerError } from '../../errors.js';
 import { socketTimeoutError } from '../../util/socket-timeouts.js';
 
 export function ufsError(code: ErrorCode, context: ErrorContext, detail: string, cause?: unknown): UfsError {
@@ -41,10 +42,13 @@ const DETAILS: Record<number, string> = {
 
 /**
  * Maps an error of the `webdav` client, of fetch (network), of an abort or of the sockets' timeouts
- * (`connectTimeoutMs`, `timeoutMs`) to a UfsError with context.
+ * (`connectTimeoutMs`, `timeoutMs`) to a UfsError with context. `url`: the mount's `url`; when it is `https://` and
+ * the server does not speak TLS, CONFIG_INVALID saying so (`try url: http://…`), not retried.
  */
-export function webdavError(err: unknown, context: ErrorContext, signal?: AbortSignal): UfsError {
+export function webdavError(err: unknown, context: ErrorContext, signal?: AbortSignal, url?: string): UfsError {
   if (isUfsError(err)) return err.withContext(context);
+  const plain = plainHttpAnswerError(err, url === undefined ? undefined : { url, option: 'url' }, context);
+  if (plain) return plain;
   if (signal?.aborted) {
     const timeout = (signal.reason as { name?: unknown } | null)?.name === 'TimeoutError';
     return new UfsError(

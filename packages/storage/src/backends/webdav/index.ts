@@ -87,6 +87,8 @@ export class WebdavBackend implements StorageBackend {
   readonly #dav: Dav;
   readonly #mountName: string;
   readonly #publicBaseUrl: string | undefined;
+  /** The mount's `url` (none with a ready `client`), named when its server does not speak TLS. */
+  readonly #url: string | undefined;
   readonly #agents: { destroy(): void }[];
   readonly #digest: boolean;
   #authenticated: Promise<void> | undefined;
@@ -96,6 +98,7 @@ export class WebdavBackend implements StorageBackend {
     this.#mountName = extra.mountName;
     this.#agents = extra.agents;
     this.#publicBaseUrl = options.publicBaseUrl?.replace(/\/+$/, '');
+    this.#url = options.client === undefined ? options.url : undefined;
     this.#digest = options.authType !== 'basic' && options.username !== undefined && options.client === undefined;
     this.capabilities = webdavCapabilities(options);
     if (!this.#publicBaseUrl) this.publicUrl = undefined;
@@ -132,7 +135,7 @@ export class WebdavBackend implements StorageBackend {
       await this.#authenticate(context);
       return await fn(context);
     } catch (err) {
-      throw webdavError(err, context, signal);
+      throw webdavError(err, context, signal, this.#url);
     }
   }
 
