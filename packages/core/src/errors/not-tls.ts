@@ -1,13 +1,13 @@
 import { redactUrl } from './redact-url.js';
 import { UfsError, describeContext, type ErrorContext } from './ufs-error.js';
 
-/** OpenSSL's words (and Node's codes) for a TLS handshake answered by a server speaking plain HTTP. */
+/** OpenSSL's words (and Node's codes) for a TLS handshake answered without TLS (plain HTTP, or another protocol). */
 const PLAIN_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
 const PLAIN_WORDS = /wrong version number|packet length too long/i;
 
 /**
  * Whether `err`, or one of its causes (an SDK or `fetch failed` wraps the socket's error), is the TLS handshake
- * failing because the server answered in plain HTTP: OpenSSL's `wrong version number` (EPROTO) and its kin.
+ * failing because the server answered without TLS (plain HTTP, an SSH banner, …): OpenSSL's `wrong version number` (EPROTO) and its kin.
  */
 export function isPlainHttpAnswer(err: unknown): boolean {
   let cause = err;
@@ -21,12 +21,13 @@ export function isPlainHttpAnswer(err: unknown): boolean {
 }
 
 /**
- * For a request to an `https://` URL whose server answers in plain HTTP, the configuration error saying so instead
- * of a raw OpenSSL error: `CONFIG_INVALID`, not retryable (the same address fails the same way each time), e.g.
- * `[ufs] [ufs] upload "a.bin": the server does not speak TLS (HTTPS) at https://127.0.0.1:8000, it answers in plain
- * HTTP: try http://127.0.0.1:8000`. `url` is the address the user gave (a base URL, an endpoint); it is named
- * "this address" when it is the context's `path`. `fix` says what to do with the `http://` address (default:
- * `try <it>`). Undefined for any other failure, or a URL that is not `https://`.
+ * For a request to an `https://` URL whose server does not speak TLS (a plain HTTP server, or another protocol:
+ * OpenSSL says `wrong version number` for both), the configuration error saying so instead of a raw OpenSSL error:
+ * `CONFIG_INVALID`, not retryable (the same address fails the same way each time), e.g. `[ufs] [ufs] upload "a.bin":
+ * the server does not speak TLS (HTTPS) at https://127.0.0.1:8000 (it answers without TLS): if it serves plain HTTP,
+ * try http://127.0.0.1:8000`. `url` is the address the user gave (a base URL, an endpoint); it is named "this
+ * address" when it is the context's `path`. `fix` says what to do with the `http://` address (default: `try <it>`).
+ * Undefined for any other failure, or a URL that is not `https://`.
  */
 export function notTlsError(
   err: unknown,
