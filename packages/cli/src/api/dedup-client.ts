@@ -10,6 +10,7 @@ import {
   httpError,
   isUfsError,
   notTlsError,
+  redactUrl,
   retry,
   toUfsError,
   type FileMetadataInput,
@@ -172,6 +173,8 @@ export function refusedRecord(error: UfsError): { index: number; reason: string 
  */
 export class DedupClient {
   readonly base: string;
+  /** The server's address as messages show it (core's redactUrl: no `user:password@`, no secret query values). */
+  readonly shown: string;
   batchSupported: boolean | undefined;
   /**
    * Told of every batch of records the server took (checked), with how it moved the catalogue revisions
@@ -185,6 +188,7 @@ export class DedupClient {
     private readonly options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ) {
     this.base = target.url.replace(/\/+$/, '');
+    this.shown = redactUrl(this.base);
   }
 
   headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -194,7 +198,7 @@ export class DedupClient {
   /** One JSON request with retries on transient failures (only for idempotent or dedup-safe calls). */
   async json<T>(method: string, path: string, body?: unknown, policy: RetryPolicy = RETRY): Promise<T> {
     const url = `${this.base}${path}`;
-    const context = { backend: 'server', operation: `${method} ${path.split('?')[0]}`, path: this.base };
+    const context = { backend: 'server', operation: `${method} ${path.split('?')[0]}`, path: this.shown };
     return retry(
       async () => {
         let answer: HttpAnswer;
@@ -222,7 +226,7 @@ export class DedupClient {
           // Not followed (a POST would turn into a GET): the address is wrong, and the answer says which is right.
           throw new UfsError(
             'CONFIG_INVALID',
-            `[ufs] [server] ${method} ${path.split('?')[0]}: ${this.base} redirects (${status}) to ${location}: give the address it moved to as --server`,
+            `[ufs] [server] ${method} ${path.split('?')[0]}: ${this.shown} redirects (${status}) to ${redactUrl(location)}: give the address it moved to as --server`,
             { context: { ...context, status } },
           );
         }
@@ -267,7 +271,7 @@ export class DedupClient {
       if (error.context.status === 404 || error.context.status === 405) return undefined;
       throw error;
     }
-    return checkCatalogue(this.base, answer);
+    return checkCatalogue(this.shown, answer);
   }
 
   /**
@@ -282,7 +286,7 @@ export class DedupClient {
         const answer = await this.json<unknown>('POST', '/put_files', { files: records });
         this.batchSupported = true;
         // Checked before anything is counted or remembered: a 200 of another shape fails the batch.
-        const result = checkBatch(this.base, records, answer);
+        const result = checkBatch(this.shown, records, answer);
         this.onRevisions?.(records, result.catalogue_revisions);
         return result;
       } catch (err) {
@@ -302,7 +306,7 @@ export class DedupClient {
         if (!REFUSED_RECORD.has(error.context.status as number)) throw error;
         throw recordAt(error, i, /HTTP \d{3}: (.*)$/s.exec(error.message)?.[1] ?? error.message);
       }
-      checkResult((problem) => badAnswer(this.base, 'POST /put_file', problem), 'the answer', r, record, false);
+      checkResult((problem) => badAnswer(this.shown, 'POST /put_file', problem), 'the answer', r, record, false);
       results.push({
         hostname: r.hostname,
         filepath: r.filepath,
@@ -455,7 +459,7 @@ export class DedupClient {
    */
   noAnswer(method: string, path: string, cause?: unknown): UfsError {
     const seconds = Math.round((this.options.timeoutMs ?? 0) / 1000);
-    const context = { backend: 'server', operation: `${method} ${path.split('?')[0]}`, path: this.base };
+    const context = { backend: 'server', operation: `${method} ${path.split('?')[0]}`, path: this.shown };
     return new UfsError(
       'TIMEOUT',
       `${describeContext(context)} no answer in ${seconds} s (wait longer with --timeout SECONDS)`,

@@ -38,6 +38,13 @@ export interface TusUploadOptions {
    * mtime); another fails with INTEGRITY before anything is sent. Without it, the size alone is checked.
    */
   stamp?: FileStamp;
+  /**
+   * After `signal` aborts the upload (Ctrl-C), how long the server may be asked (tus HEAD) for the offset it holds of
+   * a request cut mid-body: what it holds beyond the offset this call began at is told to `onSent`, as the server keeps
+   * it (a single PATCH, the default, confirms nothing before its end). No answer within it: `onSent` has what was
+   * confirmed before. Default 0: not asked. A scan gives its stop grace (STOP_GRACE_MS).
+   */
+  stopGraceMs?: number;
   /** Read the file through a symbolic link (a scan that follows links); else a link in its place is refused. */
   follow?: boolean;
   /**
@@ -149,6 +156,29 @@ async function finishState(
 }
 
 /**
+ * The offset the server holds of an upload (tus HEAD, on a connection of its own): its Upload-Offset when it answers
+ * 200/204 within `ms`, else undefined (another answer — 503 while it still records a cut request —, none, a failure).
+ */
+async function heldOffset(options: TusUploadOptions, url: string, ms: number): Promise<number | undefined> {
+  const limit = new AbortController();
+  const timer = setTimeout(() => limit.abort(), ms);
+  try {
+    const answer = await httpCall(url, {
+      method: 'HEAD',
+      headers: { ...options.headers, 'tus-resumable': '1.0.0' },
+      signal: limit.signal,
+    });
+    const offset = Number(answer.headers['upload-offset']);
+    const ok = (answer.status === 200 || answer.status === 204) && Number.isSafeInteger(offset) && offset >= 0;
+    return ok ? Math.min(offset, options.size) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * tus-js-client's HTTP stack with an idle deadline on each request: node:http's socket timeout (set before the
  * connection is made, so a server that never accepts counts too; refreshed by every byte sent or received) calls
  * `fail` with TIMEOUT. The library itself has no timeout: a server that stops reading a PATCH, or never answers,
@@ -164,7 +194,12 @@ async function finishState(
  * or none, leaves the PATCH the rest of its limit, and then it fails with TIMEOUT as any request does: the limit after
  * the last byte (or after the server's last "finishing"), not twice it.
  */
-function idleLimitedStack(options: TusUploadOptions, fail: (error: UfsError) => void, succeed: () => void): HttpStack {
+function idleLimitedStack(
+  options: TusUploadOptions,
+  fail: (error: UfsError) => void,
+  succeed: () => void,
+  allHeld: () => void,
+): HttpStack {
   const timeoutMs = options.timeoutMs!;
   const half = Math.ceil(timeoutMs / 2);
   const stack = new DefaultHttpStack({ timeout: timeoutMs });
@@ -182,17 +217,22 @@ function idleLimitedStack(options: TusUploadOptions, fail: (error: UfsError) => 
       over.abort();
       clearTimeout(timer);
     };
+    // The server said it was finishing the upload: it holds every byte (a later run finds the upload done).
+    const finishFailed = () => {
+      allHeld();
+      fail(finishNeverEnded(options, url));
+    };
     const check = () => {
       const left = lastLife + timeoutMs - Date.now();
       if (left <= 0) return fail(noAnswer(options, method, url));
-      if (Date.now() >= giveUpAt) return fail(finishNeverEnded(options, url));
+      if (Date.now() >= giveUpAt) return finishFailed();
       void finishState(options, url, left, over.signal).then((state) => {
         if (over.signal.aborted) return;
         if (state === 'finished') return succeed();
         if (state === 'finishing') {
           lastLife = Date.now();
           const cap = giveUpAt - lastLife;
-          if (cap <= 0) return fail(finishNeverEnded(options, url));
+          if (cap <= 0) return finishFailed();
           timer = setTimeout(check, Math.min(half, cap));
           return;
         }
@@ -343,7 +383,9 @@ export function tusUpload(options: TusUploadOptions): Promise<number> {
         firstStart ??= start;
         onConfirmed(start);
       }),
-      ...(options.timeoutMs ? { httpStack: idleLimitedStack(options, fail, succeed) } : {}),
+      ...(options.timeoutMs
+        ? { httpStack: idleLimitedStack(options, fail, succeed, () => onConfirmed(options.size)) }
+        : {}),
       endpoint: `${options.base}/tus`,
       ...(options.resumeUrl ? { uploadUrl: options.resumeUrl } : {}),
       uploadSize: options.size,
@@ -362,8 +404,24 @@ export function tusUpload(options: TusUploadOptions): Promise<number> {
       onError: (err) => reject(errorFrom(err as never, options.path)),
     });
     onAbort = () => {
-      void upload.abort(false);
-      reject(aborted());
+      const grace = options.stopGraceMs ?? 0;
+      const askedAt = Date.now();
+      void upload
+        .abort(false)
+        .catch(() => undefined)
+        // A request cut mid-body confirmed nothing (one PATCH, the default, is confirmed only at its end): the server
+        // keeps what arrived, so it is asked, within the stop grace, what it holds. It may not have seen the cut yet
+        // (it answers the offset before the request, or 503 while it records it): asked again until it holds more.
+        .then(async () => {
+          const url = upload.url;
+          if (!url || firstStart === undefined) return;
+          for (let left = grace; left > 0; left = grace - (Date.now() - askedAt)) {
+            const offset = await heldOffset(options, url, left);
+            if (offset !== undefined && offset > confirmed) return onConfirmed(offset);
+            await new Promise((resolve) => setTimeout(resolve, Math.min(100, Math.max(0, left))));
+          }
+        })
+        .finally(() => reject(aborted()));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     upload.start();

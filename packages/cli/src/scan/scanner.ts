@@ -9,6 +9,7 @@ import { invalidRecord, notCatalogued, putRecords } from './put-records.js';
 import { Semaphore } from './semaphore.js';
 import { fingerprint, openSentRecords } from './sent-records.js';
 import { emptyStats, type ScanStats, type UploadProgress } from './stats.js';
+import { STOP_GRACE_MS } from './stop-grace.js';
 import { walk, type WalkOptions } from './walk.js';
 // Types only (erased): the schema module itself is loaded with the first batch.
 import type * as DedupSchema from '@org/core/dedup-schema';
@@ -207,7 +208,9 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
             ...(o.tusTimeoutMs ? { timeoutMs: o.tusTimeoutMs } : {}),
             ...(o.signal ? { signal: o.signal } : {}),
             onProgress: uploadProgress(item.path, item.size),
+            // Ctrl-C cutting its request: the server is asked, within the stop grace, what it holds of it.
             onSent: (bytes) => (kept = bytes),
+            stopGraceMs: STOP_GRACE_MS,
             ...(item.stamp ? { stamp: item.stamp } : {}),
             follow: o.followSymlinks ?? false,
           });

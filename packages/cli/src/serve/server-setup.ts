@@ -82,6 +82,16 @@ export async function serverPlaces(
   flags: { 'data-dir'?: string; mongodb?: string; content?: string },
   config: CliConfig,
 ): Promise<ServerPlaces> {
+  for (const flag of ['data-dir', 'content'] as const) {
+    // Never "not given": `--data-dir "$DIR"` with DIR unset would otherwise use (and write in) the default folder.
+    if (flags[flag] !== undefined && flags[flag].trim() === '') {
+      throw new UfsError(
+        'INVALID_INPUT',
+        `[ufs] --${flag} is empty: give a folder${flag === 'content' ? ' or a storage URL' : ''} (an unset variable?)`,
+        { context: { operation: 'serve' } },
+      );
+    }
+  }
   const fromFlag = flags['data-dir'] !== undefined;
   const dir = flags['data-dir']
     ? expandPath(flags['data-dir'])

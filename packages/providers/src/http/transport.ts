@@ -7,6 +7,7 @@ import {
   formatSeconds,
   httpError,
   notTlsError,
+  redactUrl,
   toUfsError,
   type ErrorContext,
 } from '@org/core';
@@ -32,6 +33,11 @@ export interface HttpCall {
   followRedirects?: boolean;
   /** Where the call happens, for error messages. */
   context: ErrorContext;
+  /**
+   * The address the user configured that `url` was made from (a provider's base URL, `UFS_SERVER`): the advice for an
+   * `https://` address of a plain-HTTP server gives it whole, path and query included. Without it, `url`'s origin.
+   */
+  configuredUrl?: string;
 }
 
 export interface HttpReply {
@@ -108,17 +114,33 @@ export function transportError(
 
 /**
  * An `https://` URL whose server answers in plain HTTP (OpenSSL's `wrong version number`): CONFIG_INVALID naming the
- * address and its `http://` form (core's `notTlsError`), not retried, instead of the raw TLS error. Undefined for any
- * other failure.
+ * address and its `http://` form (core's `notTlsError`), not retried, instead of the raw TLS error. `url` is the
+ * address the user configured (a base URL with its path and query, an endpoint), given whole with `http://`: following
+ * the advice must not lose a path (`/ufs`) or a query. Secrets in it (`user:password@`, `?token=…`) are never shown
+ * (core's `redactUrl`), and a URL shown without them cannot be pasted back as it is: the advice then says to keep
+ * them ("with your credentials in it, not shown here"). `originOnly` (a request URL made from no configured address)
+ * gives its origin instead. Undefined for any other failure.
  */
-export function plainHttpError(err: unknown, url: string, context: ErrorContext): UfsError | undefined {
-  let origin: string;
+export function plainHttpError(
+  err: unknown,
+  url: string,
+  context: ErrorContext,
+  originOnly = false,
+): UfsError | undefined {
+  let address: string;
   try {
-    origin = new URL(url).origin;
+    address = originOnly ? new URL(url).origin : url;
   } catch {
     return undefined;
   }
-  return notTlsError(err, origin, context, (plain) => `give its URL as ${plain}`);
+  const plain = address.replace(/^https:/i, 'http:');
+  const hidden = redactUrl(plain) !== plain;
+  return notTlsError(
+    err,
+    address,
+    context,
+    (shown) => `give its URL as ${shown}${hidden ? ' with your credentials in it (not shown here)' : ''}`,
+  );
 }
 
 /** The error for a download that was redirected more than `MAX_REDIRECTS` times, or in a loop. */
@@ -161,7 +183,10 @@ export async function httpStream(call: HttpCall): Promise<HttpStreamReply> {
     if (call.followRedirects && !signals.signal?.aborted && /^Redirect loop detected/.test((err as Error).message)) {
       throw tooManyRedirects(call.url, call.context, 'it redirects back to an address already visited', err);
     }
-    throw plainHttpError(err, call.url, call.context) ?? transportError(err, signals, call.context, idleTimeoutMs);
+    throw (
+      plainHttpError(err, call.configuredUrl ?? call.url, call.context, call.configuredUrl === undefined) ??
+      transportError(err, signals, call.context, idleTimeoutMs)
+    );
   }
   const location = header(response.headers, 'location');
   if (call.followRedirects && response.statusCode >= 300 && response.statusCode < 400 && location) {

@@ -11,6 +11,11 @@ export interface MultipartRequest {
   headers?: Record<string, string>;
 }
 
+/** A URL made from the configured base URL names it (whole, for the plain-HTTP advice); others (a URL a service gave) do not. */
+function configured(ctx: SendContext, url: string): { configuredUrl?: string } {
+  return ctx.baseUrl && url.startsWith(ctx.baseUrl) ? { configuredUrl: ctx.baseUrl } : {};
+}
+
 /** POSTs the file as multipart/form-data (streamed, exact Content-Length) and returns the answer. */
 export function postMultipart(ctx: SendContext, req: MultipartRequest): Promise<HttpReply> {
   const form = multipartBody(req.fields ?? [], {
@@ -30,6 +35,7 @@ export function postMultipart(ctx: SendContext, req: MultipartRequest): Promise<
     timeoutMs: ctx.timeoutMs,
     idleTimeoutMs: ctx.idleTimeoutMs,
     context: ctx.context,
+    ...configured(ctx, req.url),
   });
 }
 
@@ -48,6 +54,7 @@ export function putRaw(ctx: SendContext, url: string, headers: Record<string, st
     timeoutMs: ctx.timeoutMs,
     idleTimeoutMs: ctx.idleTimeoutMs,
     context: ctx.context,
+    ...configured(ctx, url),
   });
 }
 

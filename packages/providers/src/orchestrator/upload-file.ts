@@ -120,20 +120,25 @@ type CopyFields = Pick<ProviderReport, 'url' | 'deleteUrl' | 'deleteToken' | 'de
 
 /**
  * After a failure that followed a successful upload (verification): deletes the copy where the provider can
- * (best effort, one attempt) and should (not one the provider keeps, `keepOnFailure`), and returns where it is and
- * whether it is gone, for the report.
+ * (best effort, one attempt) and should, and returns where it is and whether it is gone, for the report. A provider's
+ * `keepOnFailure` keeps it only after a verification failure (`fileChanged` false: the bytes were hashed and are the
+ * file's); a copy of a file that changed while it was uploaded holds a version no longer on disk, and is deleted as
+ * every provider's copy is.
  */
 async function removeCopy(
   provider: Provider,
   uploaded: UploadResult,
   callOptions: ProviderCallOptions,
+  fileChanged: boolean,
 ): Promise<CopyFields> {
   const kept: CopyFields = {
     url: uploaded.url,
     ...(uploaded.deleteUrl ? { deleteUrl: uploaded.deleteUrl } : {}),
     ...(uploaded.deleteToken ? { deleteToken: uploaded.deleteToken } : {}),
   };
-  if (provider.keepOnFailure !== undefined) return { ...kept, deleted: false, kept: provider.keepOnFailure };
+  if (provider.keepOnFailure !== undefined && !fileChanged) {
+    return { ...kept, deleted: false, kept: provider.keepOnFailure };
+  }
   const remove = provider.delete;
   if (!remove || !provider.info.capabilities.delete || !(uploaded.deleteToken || uploaded.deleteUrl)) {
     return { ...kept, deleted: false };
@@ -404,7 +409,9 @@ async function attemptProviders(
       // The upload went through but a later step failed: the copy must not be lost (nor, where possible, left). A
       // provider that wrote a copy and failed before returning it names it in its error (it has no URL to protect, so
       // it does not count as stored for the batch's name clashes).
-      const copy = uploaded ? await removeCopy(provider, uploaded, callOptions) : copyNamedIn(error);
+      const copy = uploaded
+        ? await removeCopy(provider, uploaded, callOptions, changed !== undefined)
+        : copyNamedIn(error);
       if (copy?.deleted) stored = false;
       report.push(
         withError(

@@ -103,7 +103,7 @@ interface ServerCall {
   key: string;
   headers?: Record<string, string>;
   body?: HttpBody;
-  ctx: Pick<SendContext, 'signal' | 'timeoutMs' | 'idleTimeoutMs'>;
+  ctx: Pick<SendContext, 'signal' | 'timeoutMs' | 'idleTimeoutMs' | 'baseUrl'>;
   context: ErrorContext;
 }
 
@@ -122,6 +122,8 @@ async function serverCall(call: ServerCall): Promise<{ status: number; text: str
     timeoutMs: call.ctx.timeoutMs,
     idleTimeoutMs: call.ctx.idleTimeoutMs,
     context: call.context,
+    // UFS_SERVER as configured (path included): the plain-HTTP advice gives it whole.
+    configuredUrl: call.ctx.baseUrl,
   });
   const text = await readText(reply, call.context);
   if (reply.status < 300) return { status: reply.status, text };
@@ -387,6 +389,8 @@ export default defineProvider({
   // A failed verification is a failure to serve the signed link, not a wrong record: the server holds the content,
   // checked against its SHA-256, and the record (which already replaced the path's earlier one) describes the file
   // truly. Deleting it would leave the path with no record at all; it is kept, and its id reported (deleteToken).
+  // Only then: the record of a file that changed while it was uploaded describes a version no longer on disk, and the
+  // orchestrator deletes it (DELETE /files/{id}) as it deletes every provider's copy.
   keepOnFailure:
     "the server's record of the file is kept: it describes the file truly (the server holds its content, checked against its SHA-256) and replaced the path's earlier record, so deleting it would leave the path with none; only the signed link failed",
   async delete(result, ctx) {
