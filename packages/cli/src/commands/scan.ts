@@ -170,7 +170,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
       : undefined;
     const started = performance.now();
     this.debugNote(
-      `scan: ${this.argList.join(', ')} as ${hostname}${client ? ` → ${client.base}` : ' (dry run)'}; cache ${cache?.path ?? 'off'}`,
+      `scan: ${this.argList.join(', ')} as ${hostname}${client ? ` → ${client.shown}` : ' (dry run)'}; cache ${cache?.path ?? 'off'}`,
     );
     let result: ScanResult;
     try {
@@ -214,7 +214,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
       stats,
       dryRun,
       hostname,
-      ...(client ? { server: client.base } : {}),
+      ...(client ? { server: client.shown } : {}),
       failures: errors.map((e) => e.toJSON()),
     };
     if (stopped) {

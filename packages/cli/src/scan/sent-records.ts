@@ -243,7 +243,7 @@ export async function openSentRecords(
 ): Promise<SentRecords | undefined> {
   const catalogue = await client.catalogue(o.hostname);
   if (catalogue === undefined) {
-    o.onDebug?.(`scan: ${client.base} has no catalogue epoch (GET /catalogue): every record is sent`);
+    o.onDebug?.(`scan: ${client.shown} has no catalogue epoch (GET /catalogue): every record is sent`);
     return undefined;
   }
   const { epoch, revision } = catalogue;
@@ -252,9 +252,9 @@ export async function openSentRecords(
   const where = revision === undefined ? `epoch ${epoch}` : `epoch ${epoch}, revision ${revision} of ${o.hostname}`;
   o.onDebug?.(
     sent.forgotten > 0
-      ? `scan: ${client.base} changed its catalogue (${where}: it removed records or content, another client wrote ` +
+      ? `scan: ${client.shown} changed its catalogue (${where}: it removed records or content, another client wrote ` +
           `${o.hostname}'s records, or it was restored from a backup): forgot ${sent.forgotten} records sent before`
-      : `scan: ${client.base} catalogue ${where}`,
+      : `scan: ${client.shown} catalogue ${where}`,
   );
   return sent;
 }
