@@ -30,10 +30,7 @@ interface Doc {
   components: { schemas: Record<string, Schema> };
 }
 
-/**
- * Ajv 8 (and ajv-formats), as fastify itself validates with: not a dependency of this package (the offline store has
- * no metadata to add it), so loaded from fastify's own dependency.
- */
+/** Ajv 8 and ajv-formats (devDependencies; the validator fastify itself uses), through the types this test needs. */
 interface Ajv {
   addSchema(schema: Schema, key: string): Ajv;
   addKeyword(keyword: string): Ajv;
@@ -41,11 +38,8 @@ interface Ajv {
   compile(schema: Schema): ((data: unknown) => boolean) & { errors?: unknown[] | null };
 }
 const fromHere = createRequire(import.meta.url);
-const fromCompiler = createRequire(
-  createRequire(fromHere.resolve('fastify/package.json')).resolve('@fastify/ajv-compiler/package.json'),
-);
-const { default: AjvClass } = fromCompiler('ajv') as { default: new (options: Schema) => Ajv };
-const { default: addFormats } = fromCompiler('ajv-formats') as { default: (ajv: Ajv) => Ajv };
+const { default: AjvClass } = fromHere('ajv') as { default: new (options: Schema) => Ajv };
+const { default: addFormats } = fromHere('ajv-formats') as { default: (ajv: Ajv) => Ajv };
 
 /** The keywords of an OpenAPI 3.0 Schema Object (a `$ref` stands alone). */
 const SCHEMA_30 = new Set(
