@@ -5,55 +5,28 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { serve, type Served } from './helpers/serve.js';
-import { sandbox, ufs } from './helpers/ufs.js';
+import { serveBehindFront, type Front } from './helpers/front.js';
+import { ufs } from './helpers/ufs.js';
 
 /** What the front does with a PATCH past the first two: passes it, holds it unanswered, or answers 500. */
 let mode: 'pass' | 'hold' | 'refuse' = 'pass';
 let patches = 0;
 let onHeld: (() => void) | undefined;
-let box: Awaited<ReturnType<typeof sandbox>>;
-let server: Served;
-let front: Server;
-let frontUrl: string;
-
-function forward(req: IncomingMessage, res: ServerResponse): void {
-  const target = new URL(server.url);
-  const out = request(
-    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-    (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    },
-  );
-  out.on('error', () => res.destroy());
-  req.pipe(out);
-}
+let front: Front;
 
 beforeAll(async () => {
-  box = await sandbox();
-  server = await serve([], box.env);
-  front = createServer((req, res) => {
+  front = await serveBehindFront((req, res) => {
     if (req.method === 'PATCH' && req.url?.startsWith('/tus/') && mode !== 'pass' && ++patches > 2) {
       req.resume();
       if (mode === 'hold') onHeld?.();
       else req.once('end', () => res.writeHead(500, { 'content-type': 'application/json' }).end('{"detail":"no"}'));
       return;
     }
-    forward(req, res);
+    front.forward(req, res);
   });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
 }, 60_000);
-afterAll(async () => {
-  front?.closeAllConnections();
-  await new Promise<void>((resolve) => (front ? front.close(() => resolve()) : resolve()));
-  await server?.stop();
-  await box?.cleanup();
-});
+afterAll(() => front?.close());
 
 interface ScanJson {
   stats: Record<string, number>;
@@ -62,19 +35,17 @@ interface ScanJson {
 
 /** A 500,000-byte file in a folder of its own, and the scan's arguments (one PATCH per 100,000 bytes, a cache). */
 async function setUp(name: string): Promise<{ args: string[] }> {
-  const root = join(box.dir, name);
+  const root = join(front.box.dir, name);
   await mkdir(root, { recursive: true });
   await writeFile(join(root, 'big.bin'), randomBytes(500_000));
-  const args = ['scan', '--hostname', name, '--json', '--cache', join(box.dir, `${name}.sqlite`)];
+  const args = ['scan', '--hostname', name, '--json', '--cache', join(front.box.dir, `${name}.sqlite`)];
   return { args: [...args, '--tus-threshold', '64KiB', '--tus-chunk-size', '100000', '--timeout', '30', root] };
 }
-
-const env = () => ({ ...box.env, UFS_SERVER: frontUrl, UFS_API_KEY: server.apiKey! });
 
 /** The next run, with every request passed: it sends the rest, and says so. */
 async function resumed(args: string[]): Promise<number> {
   mode = 'pass';
-  const run = await ufs(args, { env: env(), timeoutMs: 60_000 });
+  const run = await ufs(args, { env: front.env(), timeoutMs: 60_000 });
   expect(run.status).toBe(0);
   const { stats } = run.json<ScanJson>();
   expect(stats).toMatchObject({ uploaded: 1, failed: 0 });
@@ -87,7 +58,7 @@ describe('ufs scan: the bytes of a resumable upload cut short', () => {
     mode = 'hold';
     patches = 0;
     const run = await ufs(args, {
-      env: env(),
+      env: front.env(),
       timeoutMs: 60_000,
       onSpawn: (child) => (onHeld = () => child.kill('SIGINT')),
     });
@@ -109,7 +80,7 @@ describe('ufs scan: the bytes of a resumable upload cut short', () => {
     const { args } = await setUp('refused');
     mode = 'refuse';
     patches = 0;
-    const run = await ufs(args, { env: env(), timeoutMs: 60_000 });
+    const run = await ufs(args, { env: front.env(), timeoutMs: 60_000 });
     expect(run.status).not.toBe(0);
     const out = run.json<ScanJson>();
     expect(out.stats).toMatchObject({ files: 1, new: 1, uploaded: 0, uploadedBytes: 200_000 });

@@ -6,41 +6,25 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { serve, type Served } from './helpers/serve.js';
-import { sandbox, ufs } from './helpers/ufs.js';
+import { serveBehindFront, type Front } from './helpers/front.js';
+import { ufs } from './helpers/ufs.js';
 
-let box: Awaited<ReturnType<typeof sandbox>>;
-let server: Served;
-let front: Server;
-let frontUrl: string;
+let front: Front;
 /** The path of the stuck upload (`/tus/{id}`), once created; and what was asked of it. */
 let stuck: string | undefined;
 const seen: string[] = [];
 
-function forward(req: IncomingMessage, res: ServerResponse, onAnswer?: (answer: IncomingMessage) => void): void {
-  const target = new URL(server.url);
-  const out = request(
-    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-    (answer) => {
-      onAnswer?.(answer);
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    },
-  );
-  out.on('error', () => res.destroy());
-  req.pipe(out);
-}
-
 beforeAll(async () => {
-  box = await sandbox();
-  server = await serve([], box.env);
-  front = createServer((req, res) => {
+  front = await serveBehindFront((req, res) => {
     const metadata = String(req.headers['upload-metadata'] ?? '');
     if (req.method === 'POST' && req.url === '/tus' && metadata.includes(btoa('stuck.bin'))) {
-      forward(req, res, (answer) => (stuck = new URL(String(answer.headers.location), server.url).pathname));
+      front.forward(req, res, {
+        answer: (answer, send) => {
+          stuck = new URL(String(answer.headers.location), front.server.url).pathname;
+          send();
+        },
+      });
       return;
     }
     if (stuck && req.url === stuck) {
@@ -54,17 +38,10 @@ beforeAll(async () => {
         return;
       }
     }
-    forward(req, res);
+    front.forward(req, res);
   });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
 }, 60_000);
-afterAll(async () => {
-  front?.closeAllConnections();
-  await new Promise<void>((resolve) => (front ? front.close(() => resolve()) : resolve()));
-  await server?.stop();
-  await box?.cleanup();
-});
+afterAll(() => front?.close());
 
 interface ScanJson {
   stats: Record<string, number>;
@@ -74,7 +51,7 @@ interface ScanJson {
 
 describe('ufs scan and a server that is "finishing" an upload for ever', () => {
   it('--timeout 1: that upload fails after 10 s, retryable; the other files are uploaded; exit 75', async () => {
-    const root = join(box.dir, 'tree');
+    const root = join(front.box.dir, 'tree');
     await mkdir(root, { recursive: true });
     await writeFile(join(root, 'stuck.bin'), randomBytes(200_000));
     await writeFile(join(root, 'other.bin'), randomBytes(200_000));
@@ -82,7 +59,7 @@ describe('ufs scan and a server that is "finishing" an upload for ever', () => {
     const started = Date.now();
     const run = await ufs(
       ['scan', '--hostname', 'cap', '--json', '--no-cache', '--tus-threshold', '64KiB', '--timeout', '1', root],
-      { env: { ...box.env, UFS_SERVER: frontUrl, UFS_API_KEY: server.apiKey! }, timeoutMs: 60_000 },
+      { env: front.env(), timeoutMs: 60_000 },
     );
     const seconds = (Date.now() - started) / 1000;
     expect(run.status).toBe(75);

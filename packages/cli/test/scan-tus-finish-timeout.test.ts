@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { serve, type Served } from './helpers/serve.js';
-import { sandbox, ufs } from './helpers/ufs.js';
+import { serveBehindFront, type Front } from './helpers/front.js';
+import { ufs } from './helpers/ufs.js';
 
 // The last PATCH of a resumable (tus) upload under `ufs scan --timeout`: once its last byte is sent, the server
 // verifies and commits the upload before it answers, saying nothing meanwhile. The scan asks about the upload (HEAD)
@@ -25,43 +24,21 @@ type Mode =
   /** The last PATCH goes to the real server, whose answer never comes back; HEADs go to the real server. */
   | 'answer-lost';
 
-let box: Awaited<ReturnType<typeof sandbox>>;
-let server: Served;
-let front: Server;
-let frontUrl: string;
+let front: Front;
 let mode: Mode = 'silent';
 let seen: string[] = [];
 const held: ServerResponse[] = [];
 
-function forward(req: IncomingMessage, res: ServerResponse, hold?: (send: () => void) => void): void {
-  const target = new URL(server.url);
-  const out = request(
-    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-    (answer) => {
-      const send = () => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      };
-      if (hold) hold(send);
-      else send();
-    },
-  );
-  out.on('error', () => res.destroy());
-  req.pipe(out);
-}
-
 beforeAll(async () => {
-  box = await sandbox();
-  server = await serve([], box.env);
-  front = createServer((req, res) => {
+  front = await serveBehindFront((req, res) => {
     const tus = req.url?.startsWith('/tus/') ? `${req.method} /tus/{id}` : undefined;
     if (tus) seen.push(tus);
     if (req.method === 'PATCH' && tus) {
       if (mode === 'silent' || mode === 'dead') {
         held.push(res);
         req.resume(); // read, never answered
-      } else if (mode === 'slow-finish') forward(req, res, (send) => setTimeout(send, 3000));
-      else forward(req, res, () => held.push(res));
+      } else if (mode === 'slow-finish') front.forward(req, res, { answer: (_, send) => setTimeout(send, 3000) });
+      else front.forward(req, res, { answer: () => held.push(res) });
       return;
     }
     if (req.method === 'HEAD' && tus) {
@@ -75,17 +52,10 @@ beforeAll(async () => {
         return;
       }
     }
-    forward(req, res);
+    front.forward(req, res);
   });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
 }, 60_000);
-afterAll(async () => {
-  front?.closeAllConnections();
-  await new Promise<void>((resolve) => (front ? front.close(() => resolve()) : resolve()));
-  await server?.stop();
-  await box?.cleanup();
-});
+afterAll(() => front?.close());
 
 interface ScanJson {
   stats: Record<string, number>;
@@ -96,20 +66,22 @@ interface ScanJson {
 async function scanOne(how: Mode): Promise<{ run: Awaited<ReturnType<typeof ufs>>; ms: number; digest: string }> {
   mode = how;
   seen = [];
-  const root = join(box.dir, how);
+  const root = join(front.box.dir, how);
   await mkdir(root, { recursive: true });
   const bytes = randomBytes(256 * 1024);
   await writeFile(join(root, 'big.bin'), bytes);
   const started = Date.now();
   const run = await ufs(
     ['scan', '--hostname', how, '--json', '--no-cache', '--tus-threshold', '64KiB', '--timeout', '2', root],
-    { env: { ...box.env, UFS_SERVER: frontUrl, UFS_API_KEY: server.apiKey! }, timeoutMs: 40_000 },
+    { env: front.env(), timeoutMs: 40_000 },
   );
   return { run, ms: Date.now() - started, digest: createHash('sha256').update(bytes).digest('hex') };
 }
 
 async function held_(digest: string): Promise<number> {
-  const res = await fetch(`${server.url}/files/${digest}/content`, { headers: { 'x-api-key': server.apiKey! } });
+  const res = await fetch(`${front.server.url}/files/${digest}/content`, {
+    headers: { 'x-api-key': front.server.apiKey! },
+  });
   await res.arrayBuffer();
   return res.status;
 }

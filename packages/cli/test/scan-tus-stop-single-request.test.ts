@@ -9,12 +9,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serve, type Served } from './helpers/serve.js';
-import { sandbox, ufs } from './helpers/ufs.js';
+import { serveBehindFront, type Front } from './helpers/front.js';
+import { ufs } from './helpers/ufs.js';
 
 const SIZE = 4 * 1024 * 1024;
 /** pass: forwarded as it comes; slow: PATCH bodies at ~1 MiB/s; finishing: the PATCH passed, its answer held. */
@@ -22,32 +21,10 @@ let mode: 'pass' | 'slow' | 'finishing' = 'pass';
 /** Bytes of PATCH bodies passed on to the server (slow mode), and who is told once 1 MiB is. */
 let passed = 0;
 let onMiB: (() => void) | undefined;
-let box: Awaited<ReturnType<typeof sandbox>>;
-let server: Served;
-let front: Server;
-let frontUrl: string;
+let front: Front;
 
-function forward(req: IncomingMessage, res: ServerResponse, hold = false): void {
-  const target = new URL(server.url);
-  const out = request(
-    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-    (answer) => {
-      if (hold) return void answer.resume();
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    },
-  );
-  out.on('error', () => res.destroy());
-  // The client gone before its answer (its body may sit in buffers here): so is the request to the server, which
-  // keeps what arrived.
-  res.once('close', () => {
-    if (!res.writableFinished) out.destroy();
-  });
-  if (mode !== 'slow' || req.method !== 'PATCH') {
-    req.pipe(out);
-    return;
-  }
-  // Read as it comes (so the client's going is seen at once), passed on slowly: the front holds the rest.
+/** Read as it comes (so the client's going is seen at once), passed on slowly: the front holds the rest. */
+function slowly(req: IncomingMessage, out: ClientRequest): void {
   const queue: Buffer[] = [];
   let ended = false;
   req.on('data', (chunk: Buffer) => queue.push(chunk));
@@ -71,25 +48,26 @@ function forward(req: IncomingMessage, res: ServerResponse, hold = false): void 
   })();
 }
 
+function forward(req: IncomingMessage, res: ServerResponse, hold = false): void {
+  front.forward(req, res, {
+    answer: hold ? (answer) => void answer.resume() : undefined,
+    body: mode === 'slow' && req.method === 'PATCH' ? slowly : undefined,
+    // The client gone before its answer (its body may sit in buffers here): so is the request to the server, which
+    // keeps what arrived.
+    cancelWithClient: true,
+  });
+}
+
 beforeAll(async () => {
-  box = await sandbox();
-  server = await serve([], box.env);
-  front = createServer((req, res) => {
+  front = await serveBehindFront((req, res) => {
     if (mode === 'finishing' && req.url?.startsWith('/tus/')) {
       if (req.method === 'HEAD') return void res.writeHead(503, { 'retry-after': '1', 'tus-resumable': '1.0.0' }).end();
       if (req.method === 'PATCH') return forward(req, res, true);
     }
     forward(req, res);
   });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
 }, 60_000);
-afterAll(async () => {
-  front?.closeAllConnections();
-  await new Promise<void>((resolve) => (front ? front.close(() => resolve()) : resolve()));
-  await server?.stop();
-  await box?.cleanup();
-});
+afterAll(() => front?.close());
 
 interface ScanJson {
   stats: Record<string, number>;
@@ -98,10 +76,10 @@ interface ScanJson {
 
 /** A SIZE-byte file in a folder of its own, and the scan's arguments (tus, one request: no --tus-chunk-size). */
 async function setUp(name: string, timeout = '30'): Promise<string[]> {
-  const root = join(box.dir, name);
+  const root = join(front.box.dir, name);
   await mkdir(root, { recursive: true });
   await writeFile(join(root, 'big.bin'), randomBytes(SIZE));
-  const cache = join(box.dir, `${name}.sqlite`);
+  const cache = join(front.box.dir, `${name}.sqlite`);
   return [
     'scan',
     '--hostname',
@@ -117,12 +95,10 @@ async function setUp(name: string, timeout = '30'): Promise<string[]> {
   ];
 }
 
-const env = () => ({ ...box.env, UFS_SERVER: frontUrl, UFS_API_KEY: server.apiKey! });
-
 /** The next run, every request passed: it completes the upload (or finds it done), and says what it sent. */
 async function resumed(args: string[]): Promise<number> {
   mode = 'pass';
-  const run = await ufs(args, { env: env(), timeoutMs: 60_000 });
+  const run = await ufs(args, { env: front.env(), timeoutMs: 60_000 });
   expect(run.status).toBe(0);
   const { stats } = run.json<ScanJson>();
   expect(stats).toMatchObject({ failed: 0 });
@@ -136,11 +112,10 @@ describe('ufs scan: a resumable upload in one request, cut short', () => {
     mode = 'slow';
     passed = 0;
     const run = await ufs(args, {
-      env: env(),
+      env: front.env(),
       timeoutMs: 60_000,
       onSpawn: (child) => (onMiB = () => ((onMiB = undefined), child.kill('SIGINT'))),
     });
-    console.log(run.stderr);
     expect(run.status).toBe(130);
     const out = run.json<ScanJson>();
     expect(out.error?.code).toBe('ABORTED');
@@ -154,7 +129,7 @@ describe('ufs scan: a resumable upload in one request, cut short', () => {
   it('the server "finishing" it for longer than the scan waits: every byte counts (the server holds them)', async () => {
     const args = await setUp('finishing', '1');
     mode = 'finishing';
-    const run = await ufs(args, { env: env(), timeoutMs: 60_000 });
+    const run = await ufs(args, { env: front.env(), timeoutMs: 60_000 });
     expect(run.status).toBe(75);
     const out = run.json<ScanJson>();
     expect(out.stats).toMatchObject({ files: 1, uploaded: 0, failed: 1, uploadedBytes: SIZE });

@@ -1,39 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ufsFailure } from '@org/core/testing';
-import { uploadFile, type UploadFileOptions } from '../src/index.js';
-import { FAST_RETRY, randomFile, tempDir } from './helpers.js';
+import { uploadFile } from '../src/index.js';
+import { plainHttpOptions, plainHttpServer, type PlainHttpServer } from './fakes/plain-http.js';
+import { randomFile, tempDir } from './helpers.js';
 
 // The advice for an `https://` address of a plain-HTTP server gives the whole address the user configured with
 // `http://` (its path and query kept: following it must reach the same place), never a secret in it. A real local
 // HTTP server, reached with `https://`.
-let plain: Server;
+let plain: PlainHttpServer;
 let base: string;
 let dir: string;
 let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
-  plain = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.end('nothing here\n'));
-  });
-  await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
-  base = `127.0.0.1:${(plain.address() as AddressInfo).port}`;
+  plain = await plainHttpServer(() => 'nothing here\n');
+  base = new URL(plain.url).host;
   ({ dir, cleanup } = await tempDir('ufs-plain-http-address-'));
 });
 afterAll(async () => {
-  plain?.closeAllConnections();
-  await new Promise((resolve) => plain?.close(resolve));
+  await plain?.close();
   await cleanup?.();
 });
 
-const opts = (extra: UploadFileOptions): UploadFileOptions => ({
-  retry: FAST_RETRY,
-  verify: false,
-  signal: AbortSignal.timeout(60_000),
-  ...extra,
-});
+const opts = plainHttpOptions;
 
 describe('the http:// advice keeps the configured address whole', () => {
   it('UFS_SERVER with a path: the advice keeps /ufs', async () => {

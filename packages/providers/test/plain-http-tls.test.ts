@@ -1,19 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ufsFailure } from '@org/core/testing';
-import { uploadFile, type UploadFileOptions } from '../src/index.js';
+import { uploadFile } from '../src/index.js';
 import { adminClient, freshBucket, radosgw, s3ProviderEnv } from './fakes/s3-harness.js';
+import { plainHttpOptions, plainHttpServer, type PlainHttpServer } from './fakes/plain-http.js';
 import { startUfsServer, type UfsServer } from './fakes/ufs-server.js';
-import { FAST_RETRY, randomFile, tempDir } from './helpers.js';
+import { randomFile, tempDir } from './helpers.js';
 
 // An `https://` address typed for a server that speaks plain HTTP (a `ufs serve` on http, radosgw's plain port, a
 // hosting service's base URL): the providers say so (CONFIG_INVALID, not retried, the next provider is tried), not
 // OpenSSL's `wrong version number`. Real servers: an in-process ufs server, the radosgw of the run, a local HTTP
 // server answering as temp.sh/catbox do.
 let server: UfsServer;
-let hosting: Server;
+let hosting: PlainHttpServer;
 let hostingBase: string;
 let admin: S3Client;
 let bucket: string;
@@ -26,31 +25,21 @@ const RAW_TLS = /wrong version number|packet length too long|ssl3_get_record|EPR
 
 beforeAll(async () => {
   server = await startUfsServer();
-  hosting = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.end(`${hostingBase}/f/took-it\n`));
-  });
-  await new Promise<void>((resolve) => hosting.listen(0, '127.0.0.1', resolve));
-  hostingBase = `http://127.0.0.1:${(hosting.address() as AddressInfo).port}`;
+  hosting = await plainHttpServer((url) => `${url}/f/took-it\n`);
+  hostingBase = hosting.url;
   admin = adminClient();
   ({ bucket, remove: removeBucket } = await freshBucket(admin));
   ({ dir, cleanup } = await tempDir('ufs-plain-http-'));
 });
 afterAll(async () => {
-  hosting?.closeAllConnections();
-  await new Promise((resolve) => hosting?.close(resolve));
+  await hosting?.close();
   await server?.close();
   await removeBucket?.();
   admin?.destroy();
   await cleanup?.();
 });
 
-const opts = (extra: UploadFileOptions): UploadFileOptions => ({
-  retry: FAST_RETRY,
-  verify: false,
-  signal: AbortSignal.timeout(60_000),
-  ...extra,
-});
+const opts = plainHttpOptions;
 
 describe('an https:// address of a plain-HTTP server', () => {
   it('ufs: CONFIG_INVALID naming the address and its http:// form, not retried, and the next provider takes the file', async () => {

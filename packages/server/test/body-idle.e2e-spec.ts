@@ -10,7 +10,7 @@ import { TEMP_PREFIX } from '../src/content/content-store.js';
 import { client, fileRecord, sha256Of } from './helpers/records.js';
 import { RawConnection, rawRequest } from './helpers/raw-http.js';
 import { startServer, type TestServer } from './helpers/server.js';
-import { tusClient } from './helpers/tus.js';
+import { partialPatch, tusClient } from './helpers/tus.js';
 
 const IDLE_MS = 1500;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -90,16 +90,7 @@ describe('a streamed upload whose body stalls', () => {
     const data = 'z'.repeat(100_000);
     const tus = tusClient(server.url, server.key);
     const { location } = await tus.create(sha256Of(data), data.length);
-    const connection = await RawConnection.open(server.url);
-    await connection.write(
-      rawRequest('PATCH', location!, {
-        'X-API-Key': server.key,
-        'Tus-Resumable': '1.0.0',
-        'Content-Type': 'application/offset+octet-stream',
-        'Upload-Offset': 0,
-        'Content-Length': data.length,
-      }) + data.slice(0, 40_000),
-    );
+    const connection = await partialPatch(server, location!, data.length, data.slice(0, 40_000));
     expect(await closedWithin(connection, IDLE_MS + 5000)).toBe(true);
     let offset = 0;
     for (let i = 0; i < 40 && offset === 0; i++) {

@@ -12,11 +12,10 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createBootstrapKey, SqliteStore, type MetadataStore } from '../src/index.js';
 import { Gate, gated } from './helpers/gate.js';
-import { RawConnection, rawRequest } from './helpers/raw-http.js';
 import { sha256Of } from './helpers/records.js';
 import { s3ContentMount } from './helpers/s3.js';
 import { startServer, type TestServer } from './helpers/server.js';
-import { tusClient } from './helpers/tus.js';
+import { partialPatch, tusClient } from './helpers/tus.js';
 
 const LENGTH = 4_000_000;
 const SENT = 2_000_000;
@@ -61,18 +60,8 @@ describe('shutdown with a 0 timeout during a cut tus PATCH', () => {
   /** Starts a PATCH of the whole upload, sends SENT bytes and waits until the server has them; then silence. */
   async function cutPatch(server: Pick<TestServer, 'url' | 'key'>, data: Buffer): Promise<string> {
     const { location } = await tusClient(server.url, server.key).create(sha256Of(data.toString()), data.length);
-    const connection = await RawConnection.open(server.url);
+    const connection = await partialPatch(server, location!, data.length, data.subarray(0, SENT));
     cleanups.push(async () => connection.close());
-    await connection.write(
-      rawRequest('PATCH', location!, {
-        'X-API-Key': server.key,
-        'Tus-Resumable': '1.0.0',
-        'Content-Type': 'application/offset+octet-stream',
-        'Upload-Offset': 0,
-        'Content-Length': data.length,
-      }),
-    );
-    await connection.write(data.subarray(0, SENT));
     await sleep(1000);
     return location!;
   }

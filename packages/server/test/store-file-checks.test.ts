@@ -3,38 +3,19 @@
 // with SQLite's "[sqlite] open: unable to open database file" (UNEXPECTED, exit 70), naming nothing; now
 // CONFIG_INVALID names the file and what is wrong with it. Real files in a temp folder; the unreadable file is opened
 // by a process of another user (uid 65534) when the tests run as root, whom no permission stops.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, chown, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { UfsError } from '@org/core';
 import { SqliteStore } from '../src/index.js';
+import { openError, tempFolder } from './helpers/store-file.js';
 
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ufs-store-file-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** The error of opening a store at `path` (fails the test when it opens). */
-function openError(path: string): UfsError {
-  try {
-    new SqliteStore({ path });
-  } catch (err) {
-    expect(err).toBeInstanceOf(UfsError);
-    return err as UfsError;
-  }
-  throw new Error(`the store at ${path} opened`);
-}
+const temp = tempFolder('ufs-store-file-');
 
 describe('a store file SQLite cannot open: CONFIG_INVALID naming it', () => {
   it('a folder', async () => {
-    const path = join(dir, 'folder.db');
+    const path = join(temp(), 'folder.db');
     await mkdir(path);
     const error = openError(path);
     expect(error.code).toBe('CONFIG_INVALID');
@@ -44,8 +25,8 @@ describe('a store file SQLite cannot open: CONFIG_INVALID naming it', () => {
   });
 
   it('a dangling symbolic link: no file made at its target', async () => {
-    const path = join(dir, 'dangling.db');
-    const target = join(dir, 'nowhere', 'ufs.db');
+    const path = join(temp(), 'dangling.db');
+    const target = join(temp(), 'nowhere', 'ufs.db');
     await symlink(target, path);
     const error = openError(path);
     expect(error.code).toBe('CONFIG_INVALID');
@@ -53,14 +34,14 @@ describe('a store file SQLite cannot open: CONFIG_INVALID naming it', () => {
       `[ufs] [sqlite] the store file "${path}" is a dangling symbolic link (to "${target}"): create its target or remove the link`,
     );
     // A target whose folder exists: SQLite would have made a database there.
-    const near = join(dir, 'near.db');
-    await symlink(join(dir, 'made-through-link.db'), near);
+    const near = join(temp(), 'near.db');
+    await symlink(join(temp(), 'made-through-link.db'), near);
     expect(openError(near).message).toMatch(/ is a dangling symbolic link /);
-    expect(existsSync(join(dir, 'made-through-link.db'))).toBe(false);
+    expect(existsSync(join(temp(), 'made-through-link.db'))).toBe(false);
   });
 
   it('a symbolic link that loops', async () => {
-    const path = join(dir, 'loop.db');
+    const path = join(temp(), 'loop.db');
     await symlink(path, path);
     const error = openError(path);
     expect(error.code).toBe('CONFIG_INVALID');
@@ -70,20 +51,20 @@ describe('a store file SQLite cannot open: CONFIG_INVALID naming it', () => {
   });
 
   it('a link to a folder is a folder; a link to a database file opens', async () => {
-    const folder = join(dir, 'to-folder.db');
-    await symlink(dir, folder);
+    const folder = join(temp(), 'to-folder.db');
+    await symlink(temp(), folder);
     expect(openError(folder).message).toMatch(/ is a folder, not a database file/);
-    const real = join(dir, 'real.db');
+    const real = join(temp(), 'real.db');
     const first = new SqliteStore({ path: real });
     await first.close();
-    const linked = join(dir, 'linked.db');
+    const linked = join(temp(), 'linked.db');
     await symlink(real, linked);
     const again = new SqliteStore({ path: linked });
     await again.close();
   });
 
   it('a file this process may not read (as another user when the tests run as root)', async () => {
-    const folder = join(dir, 'private');
+    const folder = join(temp(), 'private');
     await mkdir(folder);
     const path = join(folder, 'ufs.db');
     await writeFile(path, '');
@@ -92,7 +73,7 @@ describe('a store file SQLite cannot open: CONFIG_INVALID naming it', () => {
     if (asRoot) {
       await chown(folder, 65534, 65534);
       await chown(path, 65534, 65534);
-      await chmod(dir, 0o755);
+      await chmod(temp(), 0o755);
     }
     // The built package (dist): the child is plain node.
     const entry = resolve(import.meta.dirname, '../dist/index.js');
@@ -113,7 +94,7 @@ describe('a store file SQLite cannot open: CONFIG_INVALID naming it', () => {
   });
 
   it('a file that is missing is made, as before', async () => {
-    const path = join(dir, 'new', 'ufs.db');
+    const path = join(temp(), 'new', 'ufs.db');
     const store = new SqliteStore({ path });
     await store.close();
     expect(existsSync(path)).toBe(true);

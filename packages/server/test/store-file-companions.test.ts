@@ -6,35 +6,17 @@
 // in a temp folder; the read-only file system is a real tmpfs mounted read-only (the tests run as root).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { UfsError } from '@org/core';
+import { describe, expect, it } from '@jest/globals';
 import { SqliteStore } from '../src/index.js';
+import { openError, tempFolder } from './helpers/store-file.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ufs-store-companions-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** The error of opening a store at `path` (fails the test when it opens). */
-function openError(path: string): UfsError {
-  try {
-    new SqliteStore({ path });
-  } catch (err) {
-    expect(err).toBeInstanceOf(UfsError);
-    return err as UfsError;
-  }
-  throw new Error(`the store at ${path} opened`);
-}
+const temp = tempFolder('ufs-store-companions-');
 
 /** A fresh folder for one case. */
 async function folder(name: string): Promise<string> {
-  const path = join(dir, name);
+  const path = join(temp(), name);
   await mkdir(path);
   return path;
 }
@@ -64,7 +46,7 @@ describe('store files the first checks missed: CONFIG_INVALID naming the file, n
 
   it.each(['-wal', '-shm'])('a dangling ufs.db%s link: no ufs.db made, nothing at its target', async (suffix) => {
     const path = join(await folder(`dangling${suffix}`), 'ufs.db');
-    const target = join(dir, `nowhere${suffix}`, 'file');
+    const target = join(temp(), `nowhere${suffix}`, 'file');
     await symlink(target, `${path}${suffix}`);
     const error = openError(path);
     expect([error.code, error.message]).toEqual([

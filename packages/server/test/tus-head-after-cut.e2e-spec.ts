@@ -13,8 +13,7 @@ import { SqliteStore, type MetadataStore } from '../src/index.js';
 import { Gate, gated } from './helpers/gate.js';
 import { sha256Of } from './helpers/records.js';
 import { startServer, type TestServer } from './helpers/server.js';
-import { RawConnection, rawRequest } from './helpers/raw-http.js';
-import { tusClient, type TusClient } from './helpers/tus.js';
+import { partialPatch, tusClient, type TusClient } from './helpers/tus.js';
 
 const LENGTH = 100_000;
 const SENT = 40_000;
@@ -44,17 +43,7 @@ describe('tus: HEAD right after a PATCH cut off mid-body', () => {
   /** An upload of LENGTH bytes whose first PATCH sent SENT bytes and was cut off; its recording held at the gate. */
   async function cutPatch(data: Buffer): Promise<string> {
     const { location } = await tus.create(sha256Of(data.toString()), data.length);
-    const connection = await RawConnection.open(server.url);
-    await connection.write(
-      rawRequest('PATCH', location!, {
-        'X-API-Key': server.key,
-        'Tus-Resumable': '1.0.0',
-        'Content-Type': 'application/offset+octet-stream',
-        'Upload-Offset': 0,
-        'Content-Length': data.length,
-      }),
-    );
-    await connection.write(data.subarray(0, SENT));
+    const connection = await partialPatch(server, location!, data.length, data.subarray(0, SENT));
     advance.arm();
     // The bytes reach the server before the client goes away.
     await sleep(300);
@@ -114,17 +103,7 @@ describe('tus: HEAD right after a PATCH cut off mid-body', () => {
   it('a PATCH still receiving (its client silent, not cut off) does not hold a HEAD up', async () => {
     const data = Buffer.alloc(LENGTH, 6);
     const { location } = await tus.create(sha256Of(data.toString()), data.length);
-    const connection = await RawConnection.open(server.url);
-    await connection.write(
-      rawRequest('PATCH', location!, {
-        'X-API-Key': server.key,
-        'Tus-Resumable': '1.0.0',
-        'Content-Type': 'application/offset+octet-stream',
-        'Upload-Offset': 0,
-        'Content-Length': data.length,
-      }),
-    );
-    await connection.write(data.subarray(0, SENT));
+    const connection = await partialPatch(server, location!, data.length, data.subarray(0, SENT));
     await sleep(300);
     const started = Date.now();
     expect(await tus.head(location!)).toMatchObject({ status: 200, offset: 0 });

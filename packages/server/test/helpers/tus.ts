@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { RawConnection, rawRequest } from './raw-http.js';
 
 export interface TusClient {
   create(
@@ -79,4 +80,28 @@ export function streamingPatch(url: string, location: string, key: string, total
     send: (chunk: Buffer) => new Promise<void>((resolve) => req.write(chunk, () => resolve())),
     end: () => req.end(),
   };
+}
+
+/**
+ * A PATCH of the upload at `location` (`length` bytes, from offset 0) over a raw connection, of which only `part` of
+ * the body is sent: the connection, left open (the test goes silent, or cuts it with `close`).
+ */
+export async function partialPatch(
+  server: { url: string; key: string },
+  location: string,
+  length: number,
+  part: Buffer | string,
+): Promise<RawConnection> {
+  const connection = await RawConnection.open(server.url);
+  await connection.write(
+    rawRequest('PATCH', location, {
+      'X-API-Key': server.key,
+      'Tus-Resumable': '1.0.0',
+      'Content-Type': 'application/offset+octet-stream',
+      'Upload-Offset': 0,
+      'Content-Length': length,
+    }),
+  );
+  await connection.write(part);
+  return connection;
 }

@@ -67,9 +67,10 @@ export function encodeCursor(lastKey: string, listing?: CursorListing): string {
 
 /**
  * Reads a cursor made by `encodeCursor`; INVALID_INPUT when it is not one, or when `listing` is given and the cursor
- * was made for another listing (another folder, or recursive instead of one level or the reverse).
+ * was made for another listing (another folder, or recursive instead of one level or the reverse). `refuse`, when
+ * given, makes both errors (the backend's own message prefix and context).
  */
-export function decodeCursor(cursor: string, listing?: CursorListing): string {
+export function decodeCursor(cursor: string, listing?: CursorListing, refuse?: (detail: string) => UfsError): string {
   let parsed: { after?: unknown; of?: unknown } | undefined;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown; of?: unknown };
@@ -77,10 +78,12 @@ export function decodeCursor(cursor: string, listing?: CursorListing): string {
     // reported below
   }
   if (parsed !== null && typeof parsed === 'object' && typeof parsed.after === 'string') {
-    if (listing && parsed.of !== listingId(listing)) throw foreignCursor(listing);
+    if (listing && parsed.of !== listingId(listing))
+      throw refuse ? refuse(foreignCursorDetail(listing)) : foreignCursor(listing);
     return parsed.after;
   }
-  throw new UfsError('INVALID_INPUT', `[ufs] invalid list cursor ${JSON.stringify(cursor)}`);
+  const detail = `invalid list cursor ${JSON.stringify(cursor)}`;
+  throw refuse ? refuse(detail) : new UfsError('INVALID_INPUT', `[ufs] ${detail}`);
 }
 
 /**

@@ -5,7 +5,7 @@ import { childKey, entryOf, readFolder } from './operations.js';
 import { confine, lstatOrNull, remotePath, statOrNull, TEMP_PREFIX } from './paths.js';
 import { keyContext } from '../../errors.js';
 import { linkEntry } from '../../util/links.js';
-import { foreignCursorDetail, listingIdOf, pageSizeOf, type CursorListing } from '../../util/paginate.js';
+import { decodeCursor, encodeCursor, pageSizeOf, type CursorListing } from '../../util/paginate.js';
 import { unaddressable } from '../../util/key-names.js';
 import { unreadableEntry } from '../../util/unreadable.js';
 
@@ -22,24 +22,6 @@ function visible(name: string, includeTemporary: boolean): boolean {
 // without: see util/paginate.ts): one of another listing is refused instead of resuming at a wrong place.
 function listingOf(key: string, includeTemporary: boolean): CursorListing {
   return { key, recursive: false, includeTemporary };
-}
-
-function encodeCursor(after: string, listing: CursorListing): string {
-  return Buffer.from(JSON.stringify({ after, of: listingIdOf(listing) }), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string, listing: CursorListing, context: ErrorContext): string {
-  let parsed: { after?: unknown; of?: unknown } | null = null;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown; of?: unknown };
-  } catch {
-    // reported below
-  }
-  if (parsed !== null && typeof parsed === 'object' && typeof parsed.after === 'string') {
-    if (parsed.of !== listingIdOf(listing)) throw ufsError('INVALID_INPUT', context, foreignCursorDetail(listing));
-    return parsed.after;
-  }
-  throw ufsError('INVALID_INPUT', context, `invalid list cursor ${JSON.stringify(cursor)}`);
 }
 
 /**
@@ -194,10 +176,11 @@ export async function listKey(s: Session, key: string, options: ListOptions, con
   if (options.recursive) {
     throw ufsError('UNSUPPORTED', context, 'SFTP has no native recursive listing; list one folder at a time');
   }
-  const pageSize = pageSizeOf(options, (detail) => ufsError('INVALID_INPUT', context, detail));
+  const refuse = (detail: string) => ufsError('INVALID_INPUT', context, detail);
+  const pageSize = pageSizeOf(options, refuse);
   const withTemporary = options.includeTemporary ?? false;
   const listing = listingOf(key, withTemporary);
-  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, listing, context);
+  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, listing, refuse);
   const folder = remotePath(s, key);
   await confine(s, key, context);
   // The rest of a listing with temporary files is kept apart from that of one without.

@@ -17,7 +17,7 @@ import type { FileStat, Response as DavResponse } from 'webdav';
 import { statusOf, ufsError, webdavError } from './errors.js';
 import { davPath, entryOf, makeFolders, statOrNull, TEMP_PREFIX, type Dav } from './folders.js';
 import { isAddressable, unaddressableEntry } from '../../util/key-names.js';
-import { foreignCursor, listingIdOf, pageSizeOf, type CursorListing } from '../../util/paginate.js';
+import { decodeCursor, encodeCursor, pageSizeOf, type CursorListing } from '../../util/paginate.js';
 
 export async function statKey(dav: Dav, key: string, signal?: AbortSignal): Promise<EntryStat | null> {
   const stat = await statOrNull(dav, key, signal);
@@ -98,24 +98,6 @@ function listingOf(dav: Dav, key: string, options: ListOptions, context: ErrorCo
   };
 }
 
-function encodeCursor(after: string, listing: CursorListing): string {
-  return Buffer.from(JSON.stringify({ after, of: listingIdOf(listing) }), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string, listing: CursorListing, context: ErrorContext): string {
-  let parsed: { after?: unknown; of?: unknown } | null = null;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown; of?: unknown };
-  } catch {
-    // reported below
-  }
-  if (parsed !== null && typeof parsed === 'object' && typeof parsed.after === 'string') {
-    if (parsed.of !== listingIdOf(listing)) throw foreignCursor(listing);
-    return parsed.after;
-  }
-  throw ufsError('INVALID_INPUT', context, `invalid list cursor ${JSON.stringify(cursor)}`);
-}
-
 /**
  * The entries below the folder `key` (one level, or all with `deep`). Our own temporary uploads (`.ufs-upload-…`) are
  * left out, unless `includeTemporary`: then they are listed, marked `temporary`, for a cleaner of interrupted uploads.
@@ -178,7 +160,7 @@ export async function listKey(dav: Dav, key: string, options: ListOptions, conte
   }
   const pageSize = pageSizeOf(options, (detail) => ufsError('INVALID_INPUT', context, detail));
   const bound = listingOf(dav, key, options, context);
-  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, bound, context);
+  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, bound, bound.refuse);
   const withTemporary = options.includeTemporary === true;
   // The rest of a listing with temporary files is kept apart from that of one without.
   const listing = `${options.recursive === true}\u0000${withTemporary}\u0000${key}`;
