@@ -90,7 +90,8 @@ describe('a folder that cannot be read, inside the tree a command walks', () => 
     expect(stats).toMatchObject({ files: 2, hashed: 2, failed: 1 });
     expect(r.stderr).toContain('scan "');
     expect(r.stderr).toContain('/src/locked": permission denied (EACCES)');
-    expect(r.status).toBe(77);
+    // In a scan 77 is the server refusing the API key: a local file or folder it cannot read exits 66 (EX_NOINPUT).
+    expect(r.status).toBe(66);
   });
 });
 
