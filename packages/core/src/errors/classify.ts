@@ -131,6 +131,80 @@ export function classifyNodeError(err: unknown): { code: ErrorCode; retryable: b
   return code ? NETWORK_CODES[code] : undefined;
 }
 
+/**
+ * Certificate checks a TLS connection failed (Node's and OpenSSL's codes). The server cannot be used safely:
+ * UNAVAILABLE, but not retryable, as none is transient (the same call fails the same way until the server's
+ * certificate or the trust settings change). Not CONFIG_INVALID: the fault is often the server's (an expired
+ * certificate), not the mount's settings, and it stays apart from an `https://` address whose server has no TLS.
+ */
+const TLS_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_TLS_CERT_ALTNAME_FORMAT',
+]);
+
+/** Codes of a certificate whose issuer is not known: the one case that trusting a CA fixes. */
+const UNTRUSTED_ISSUER: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/** The error of the cause chain that carries a certificate code (fetch wraps it in a TypeError("fetch failed")). */
+function tlsCertificateFailure(err: unknown): { code: string; what: string } | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && TLS_CERTIFICATE_CODES.has(code)) {
+      const what = typeof message === 'string' && message.trim() !== '' ? message.trim() : 'certificate refused';
+      return { code, what: what.replace(/\s+/g, ' ').slice(0, 300) };
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * A TLS certificate failure (self-signed, expired, unknown issuer, wrong host name, …) anywhere in the cause chain,
+ * as UNAVAILABLE, not retryable, naming it and the server:
+ * `TLS: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT) from 127.0.0.1:8443`. `server` is the `host:port`
+ * the caller connected to, for errors that do not carry it (fetch's do not); else the chain's own address is used.
+ * Undefined when the error is not one.
+ */
+export function tlsCertificateError(err: unknown, context: ErrorContext = {}, server?: string): UfsError | undefined {
+  const failure = tlsCertificateFailure(err);
+  if (!failure) return undefined;
+  const peer = server ?? networkPeer(err);
+  return new UfsError(
+    'UNAVAILABLE',
+    `${describeContext(context)} TLS: ${failure.what} (${failure.code})${peer ? ` from ${peer}` : ''}` +
+      (UNTRUSTED_ISSUER.has(failure.code) ? `: a private CA can be trusted with NODE_EXTRA_CA_CERTS` : ''),
+    { context, cause: err, retryable: false },
+  );
+}
+
 function isAbortLike(err: unknown): 'ABORTED' | 'TIMEOUT' | undefined {
   if (!err || typeof err !== 'object') return undefined;
   const name = (err as { name?: unknown }).name;
@@ -141,7 +215,8 @@ function isAbortLike(err: unknown): 'ABORTED' | 'TIMEOUT' | undefined {
 
 /**
  * Turns anything thrown into a UfsError with context. UfsErrors pass through (gaining context);
- * Node and network errors are classified; aborts become ABORTED/TIMEOUT; the rest are UNEXPECTED.
+ * Node and network errors are classified (TLS certificate failures: `tlsCertificateError`); aborts become
+ * ABORTED/TIMEOUT; the rest are UNEXPECTED.
  */
 export function toUfsError(err: unknown, context: ErrorContext = {}): UfsError {
   if (isUfsError(err)) return err.withContext(context);
@@ -154,6 +229,8 @@ export function toUfsError(err: unknown, context: ErrorContext = {}): UfsError {
       retryable: abort === 'TIMEOUT',
     });
   }
+  const tls = tlsCertificateError(err, context);
+  if (tls) return tls;
   const node = classifyNodeError(err);
   const message = err instanceof Error ? err.message : String(err);
   if (node) {

@@ -241,7 +241,7 @@ export class StorageManager implements NodeHost {
         created.push(
           plan.kind === 'backend'
             ? await this.#createBackendMount(plan, lookup, available)
-            : this.#createRelativeMount(plan),
+            : this.#createRelativeMount(plan, lookup),
         );
       this.#checkRelatives(created);
     } catch (err) {
@@ -359,7 +359,14 @@ export class StorageManager implements NodeHost {
     };
   }
 
-  #createRelativeMount(plan: Extract<MountPlan, { kind: 'relative' }>): Mount {
+  /**
+   * `lookup` sees the mounts of the batch being installed too (then only the table), so a zip mount of the same
+   * batch can read its archive through this relative mount while the batch is built.
+   */
+  #createRelativeMount(
+    plan: Extract<MountPlan, { kind: 'relative' }>,
+    lookup: (name: string) => Mount | undefined,
+  ): Mount {
     validateMountName(plan.parent);
     const built = buildLayers(plan.layers, { mountName: plan.name, logger: this.#logger });
     return new RelativeMount({
@@ -370,7 +377,7 @@ export class StorageManager implements NodeHost {
       readonlyLayer: built.readonly,
       parent: plan.parent,
       prefix: plan.prefix,
-      lookup: (name) => this.#mounts.get(name),
+      lookup,
     });
   }
 

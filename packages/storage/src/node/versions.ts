@@ -64,7 +64,8 @@ export async function deleteVersionOf(node: StorageNode, versionId: string): Pro
  */
 export async function compactVersionsOf(node: StorageNode, options: { keep?: number } = {}): Promise<number> {
   const backend = backendFor(node, 'compactVersions', 'delete', 'versionDelete', 'versions');
-  const keep = options.keep ?? 1;
+  // Only an absent `keep` means the default: `null` (or any other non-number) is refused, never read as "1".
+  const keep: unknown = options.keep === undefined ? 1 : options.keep;
   if (typeof keep !== 'number')
     throw invalidInput(
       siteOf(node),

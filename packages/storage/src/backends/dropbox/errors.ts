@@ -5,6 +5,7 @@ import {
   describeContext,
   isUfsError,
   parseRetryAfter,
+  tlsCertificateError,
   toUfsError,
   UfsError,
   type ErrorCode,
@@ -12,6 +13,7 @@ import {
 } from '@org/core';
 import { plainHttpAnswerError } from '../../errors.js';
 import { badPortError } from '../../util/fetch-ports.js';
+import { serverOf } from '../http/fetch-stream.js';
 
 /** Errors of requests sent to `apiBaseUrl` (see `redirectingFetch`) → the URL they were sent to, and `apiBaseUrl`. */
 const redirectedUrls = new WeakMap<object, { url: string; base: string }>();
@@ -23,7 +25,8 @@ export function noteRedirectedFailure(err: unknown, url: string, base: string): 
 
 /**
  * CONFIG_INVALID naming `apiBaseUrl` when fetch refused a request sent under it for its port (`http://host:1/`), or
- * when it is `https://` and its server does not speak TLS (`try apiBaseUrl: http://…`); undefined for any other error
+ * when it is `https://` and its server does not speak TLS (`try apiBaseUrl: http://…`); a TLS certificate failure
+ * naming the server it was sent to (fetch's error does not); undefined for any other error
  * (also one already mapped elsewhere, found through its `cause`).
  */
 function apiBaseUrlError(err: unknown, context: ErrorContext): UfsError | undefined {
@@ -32,7 +35,8 @@ function apiBaseUrlError(err: unknown, context: ErrorContext): UfsError | undefi
   if (sent === undefined) return undefined;
   return (
     badPortError(raw, sent.url, context, 'apiBaseUrl') ??
-    plainHttpAnswerError(raw, { url: sent.base, option: 'apiBaseUrl' }, context)
+    plainHttpAnswerError(raw, { url: sent.base, option: 'apiBaseUrl' }, context) ??
+    tlsCertificateError(raw, context, serverOf(sent.url))
   );
 }
 

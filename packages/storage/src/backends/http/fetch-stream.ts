@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { describeContext, toUfsError, UfsError, type ErrorContext } from '@org/core';
+import { describeContext, tlsCertificateError, toUfsError, UfsError, type ErrorContext } from '@org/core';
 import { plainHttpAnswerError, type ConfiguredAddress } from '../../errors.js';
 import { badPortError } from '../../util/fetch-ports.js';
 
@@ -32,6 +32,17 @@ export interface TimedResponse {
   body(options?: BodyOptions): Readable;
   /** Drops the body and releases the connection. */
   discard(): void;
+}
+
+/** `host:port` of a URL (the default port spelled out), for errors that do not name the server (fetch's TLS ones). */
+export function serverOf(url: string | URL): string | undefined {
+  try {
+    const parsed = new URL(url);
+    const port = parsed.port || (parsed.protocol === 'https:' ? '443' : parsed.protocol === 'http:' ? '80' : '');
+    return port ? `${parsed.hostname}:${port}` : parsed.hostname;
+  } catch {
+    return undefined;
+  }
 }
 
 function abortedError(context: ErrorContext, cause?: unknown): UfsError {
@@ -82,6 +93,7 @@ export async function timedFetch(
       failure ??
       badPortError(err, url, context, options.urlOption) ??
       plainHttpAnswerError(err, options.address, context) ??
+      tlsCertificateError(err, context, serverOf(url)) ??
       toUfsError(err, context)
     );
   } finally {

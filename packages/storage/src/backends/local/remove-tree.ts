@@ -1,11 +1,14 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { NotUtf8Name, readName } from './names.js';
+import { dirname, join, relative } from 'node:path';
+import { escapedBytes, NotUtf8Name, readName } from './names.js';
 import { isMissing } from './paths.js';
 
 /** How many entries of one folder are removed at once. */
 const AT_ONCE = 16;
+
+/** How many more names that are not valid UTF-8 a failed removal lists after its first (the rest are counted). */
+const MORE_LISTED = 20;
 
 /**
  * The paths of a folder's entries, sorted by name. Names are read as bytes: one that is not valid UTF-8 would come
@@ -28,14 +31,38 @@ export async function entriesOf(path: string, fail: (err: unknown) => void): Pro
  * call settles only once every removal it started has ended. (`fs.rm({ recursive })` rejects at the first failure
  * while the removal of the siblings goes on unawaited: the caller sees a tree still shrinking, and a process that
  * ends then leaves it half removed.) Rejects with the first failure, whose `path` names the entry that could not be
- * removed (a name that is not valid UTF-8 is one: NotUtf8Name).
+ * removed (a name that is not valid UTF-8 is one: NotUtf8Name; when there are several, its message lists the others
+ * too, so that all can be renamed in one go).
  */
 export async function removeTree(path: string): Promise<void> {
   let first: unknown;
+  const notUtf8: NotUtf8Name[] = [];
   await remove(path, (err) => {
+    if (err instanceof NotUtf8Name) notUtf8.push(err);
     if (!isMissing(err)) first ??= err;
   });
+  if (first instanceof NotUtf8Name && notUtf8.length > 1) throw withOthers(first, notUtf8, path);
   if (first !== undefined) throw first;
+}
+
+/**
+ * `first` naming the other names that are not valid UTF-8 below `root` as well (their paths from `root`, bytes
+ * escaped): `…; 2 more names below it are not valid UTF-8 either: "b\xfe", "sub/c\xfd"`.
+ */
+function withOthers(first: NotUtf8Name, all: readonly NotUtf8Name[], root: string): NotUtf8Name {
+  const others = all.filter((err) => err !== first);
+  const shown = others.slice(0, MORE_LISTED).map((err) => {
+    const folder = relative(root, dirname(err.path));
+    const name = escapedBytes(err.bytes);
+    return folder === '' ? name : `${folder}/${name}`;
+  });
+  const rest = others.length - shown.length;
+  const error = new NotUtf8Name(first.path, first.bytes);
+  error.message =
+    `${first.message}; ${others.length} more ${others.length === 1 ? 'name' : 'names'} below "${relative(dirname(root), root)}" ` +
+    `${others.length === 1 ? 'is' : 'are'} not valid UTF-8 either: ${shown.join(', ')}${rest > 0 ? `, and ${rest} more` : ''}` +
+    ` (everything else was removed)`;
+  return error;
 }
 
 async function remove(path: string, fail: (err: unknown) => void): Promise<void> {

@@ -111,11 +111,39 @@ async function deleteSeenFile(dav: Dav, key: string, seen: FileStat, signal?: Ab
 }
 
 /**
+ * What stands at `key`: its stat, null when nothing is there, or undefined when it could not be seen: a stat that
+ * fails while another writer replaces the file (a 5xx, or an answer the library cannot read: "Failed getting item
+ * stat: bad response") is one more of the bounded attempts, never the write's error. Any other status (401, 403, …),
+ * a network or TLS failure and the caller's abort are the write's error.
+ */
+async function statWhileReplaced(dav: Dav, key: string, signal?: AbortSignal): Promise<FileStat | null | undefined> {
+  try {
+    return await statOrNull(dav, key, signal);
+  } catch (err) {
+    const status = statusOf(err);
+    const unreadable = status === undefined ? !hasCode(err) : status >= 500;
+    if (signal?.aborted || !unreadable) throw err;
+    return undefined;
+  }
+}
+
+/** Whether the error or one of its causes has a `code` (a network or TLS failure, which is the write's error). */
+function hasCode(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    if ((current as { code?: unknown }).code !== undefined) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
  * MOVEs the uploaded temporary file onto `key`, always with `Overwrite: F`: `Overwrite: T` makes the server delete
  * whatever is at the destination first, a whole folder too (RFC 4918 §9.9.3), and a folder may appear there after
  * any check (a concurrent write below it). On 412 what is there decides: a folder is refused (INVALID_INPUT), a file
  * is ALREADY_EXISTS for `ifNotExists`, else deleted (only while it is still that file) and the MOVE sent again, a
- * bounded number of times.
+ * bounded number of times (also when what is there could not be seen: `statWhileReplaced`), then UNAVAILABLE,
+ * retryable.
  */
 async function moveIntoPlace(
   dav: Dav,
@@ -131,10 +159,10 @@ async function moveIntoPlace(
       return;
     } catch (err) {
       if (statusOf(err) !== 412) throw err;
-      const there = await statOrNull(dav, key, signal);
+      const there = await statWhileReplaced(dav, key, signal);
       if (there?.type === 'directory')
         throw ufsError('INVALID_INPUT', context, 'is a folder, not a file: a write cannot replace it', err);
-      if (ifNotExists) throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`, err);
+      if (ifNotExists && there !== undefined) throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`, err);
       if (attempt >= REPLACE_ATTEMPTS) {
         throw new UfsError(
           'UNAVAILABLE',
@@ -143,6 +171,7 @@ async function moveIntoPlace(
         );
       }
       if (there) await deleteSeenFile(dav, key, there, signal);
+      // `undefined`: what is there could not be seen (being replaced): the MOVE is simply sent again.
     }
   }
 }
@@ -167,7 +196,14 @@ export async function writeKey(
   const folder = parentKey(key);
   await makeFolders(dav, folder, context, options.signal);
   // A MOVE (or PUT) onto a collection would replace the whole folder with this file: refused before any byte is sent.
-  const existing = await statOrNull(dav, key, options.signal);
+  // Undefined when the file could not be seen (another writer replacing it): atomic mode goes on, as its MOVE never
+  // replaces a folder and looks again on 412; a plain PUT could replace one, so it is not sent (UNAVAILABLE).
+  const existing = await statWhileReplaced(dav, key, options.signal);
+  if (existing === undefined && !dav.atomicWrites)
+    throw new UfsError('UNAVAILABLE', `${describeContext(context)} what is there could not be checked: not written`, {
+      context,
+      retryable: true,
+    });
   if (existing?.type === 'directory') {
     throw ufsError('INVALID_INPUT', context, 'is a folder, not a file: a write cannot replace it');
   }
