@@ -66,9 +66,38 @@ export function exitCodeForFailures(errors: readonly UfsError[]): number {
   return codes.size === 1 && statuses.size === 1 ? exitCodeOf(errors[0]!) : 1;
 }
 
-/** A control character (a newline, a tab, an escape…), as in a file name that holds one. */
+/**
+ * A control character (a newline, a tab, an escape…), as in a file name that holds one: C0, DEL and C1 (U+0080–U+009F,
+ * which some terminals run as escapes too: U+009B is CSI).
+ */
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** Whether a text holds a control character (see `escapeName`). */
+export function hasControl(text: string): boolean {
+  return CONTROL.test(text);
+}
+
+/**
+ * `text` with each control character escaped as `JSON.stringify` writes it (`\n`, `\u001b`), DEL and C1 too (which
+ * `JSON.stringify` leaves raw): the one escaping of names for the terminal. Quotes and backslashes are left alone.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (char) => {
+    const json = JSON.stringify(char).slice(1, -1);
+    return json === char ? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}` : json;
+  });
+}
+
+/**
+ * A name as the messages show it when it holds control characters: in quotes, escaped as `JSON.stringify` writes it
+ * (C1 and DEL escaped too, see `escapeControls`).
+ */
+export function escapeName(name: string): string {
+  return escapeControls(JSON.stringify(name));
+}
 
 /**
  * The names (paths) an error is about, from its context and those of its causes and per-provider failures: the
@@ -103,7 +132,7 @@ export function escapeNames(message: string, names: readonly string[]): string {
   // Longest first: a name that contains another is replaced whole.
   for (const name of [...all].sort((a, b) => b.length - a.length)) {
     if (!CONTROL.test(name)) continue;
-    text = text.split(`"${name}"`).join(JSON.stringify(name));
+    text = text.split(`"${name}"`).join(escapeName(name));
   }
   return text;
 }
@@ -128,7 +157,17 @@ export function oneLine(message: string, names: readonly string[] = []): string 
  * cause chain, indented), then the stack.
  */
 export function details(err: UfsError): string {
-  return describe(err, 0);
+  // The names the error is about, wherever they stand (quoted or not, in a cause's message or stack), escaped; then
+  // any control character left but the line breaks: the details never run a terminal escape.
+  let text = describe(err, 0);
+  const names = new Set(namesOf(err).flatMap((name) => [name, basename(name)]));
+  for (const name of [...names].sort((a, b) => b.length - a.length)) {
+    if (hasControl(name)) text = text.split(name).join(escapeControls(name));
+  }
+  return text
+    .split('\n')
+    .map((line) => escapeControls(line))
+    .join('\n');
 }
 
 function describe(err: UfsError, depth: number): string {

@@ -9,7 +9,7 @@ import { serverTarget } from '../api/server-target.js';
 import { BaseCommand } from '../base-command.js';
 import { cacheDir, expandPath } from '../config/paths.js';
 import type { CliConfig } from '../config/cli-config.js';
-import { errorJson, exitCodeFor } from '../errors.js';
+import { errorJson, escapeControls, exitCodeFor } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { parseSize } from '../output/size.js';
@@ -18,7 +18,7 @@ import { scanExitStatus } from '../scan/exit-status.js';
 import { HashPool, defaultHashThreads } from '../scan/hash-pool.js';
 import { runScan, type ScanResult } from '../scan/scanner.js';
 import { stopGraceSignal } from '../scan/stop-grace.js';
-import { progressText, summaryText, type ScanStats } from '../scan/stats.js';
+import { progressText, shownName, summaryText, type ScanStats } from '../scan/stats.js';
 
 function ipAddress(): string {
   for (const list of Object.values(networkInterfaces())) {
@@ -62,7 +62,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
   static override description = [
     'Walks each PATH (gitignore-style --exclude patterns and .ufsignore files apply; symbolic links are recorded as links, not followed, unless --follow-symlinks), hashes files on worker threads (SHA-256), and remembers hashes by (path, size, mtime, inode) in a local SQLite cache so unchanged files are not read again.',
     'Records go to the server in batches (a few requests in flight); only content the server asks for is uploaded, once per run: small files in one request, large ones (--tus-threshold) with the resumable tus protocol, resumed on the next run if interrupted.',
-    "The cache also remembers which records each server accepted (and holds the content of), under the server's catalogue epoch and the host's catalogue revision: an unchanged file is not sent again (counted as unchanged) until the server reports a new epoch, which it does whenever it deletes a record or removes content (gc, verify --repair), or a revision of the host other than the one this scan's own batches left (another client wrote records of the host, or the server's data was restored from a backup). --resend (or --rehash) sends everything again; --no-cache remembers nothing.",
+    "The cache also remembers which records each server accepted (and holds the content of), under the server's catalogue epoch and the host's catalogue revision: an unchanged file is not sent again (counted as unchanged) until the server reports a new epoch, which it does whenever it deletes a record or removes content (gc, verify --repair), or a revision of the host other than the one this scan's own batches left (another client wrote records of the host, or the server's data was restored from a backup taken before records this scan sent; content uploaded after a backup is not noticed: after restoring a server's data folder, scan with --resend). --resend (or --rehash) sends everything again; --no-cache remembers nothing.",
     "A file that cannot be catalogued fails alone, named by its path, and the others go on: a record the server refuses (checked before it is sent, and again when the server names it), content over the server's size limit, a file that changed while it was being scanned (scan again), a file or folder that cannot be read. Identical files share one upload: when it fails because of its file (changed, gone, unreadable), the content is uploaded from the next identical file; when it fails because of the content (over the size limit, refused), every identical file fails with it. A file counts as deduplicated only once the server holds its content. A batch larger than the server takes (413) is sent in smaller ones.",
     'Prints a summary (files, bytes, unchanged, new, deduplicated, uploaded, failed); the bytes of "uploaded" (uploadedBytes in --json) are those this scan sent: a resumable upload that continued one an earlier run left counts only the part it sent, and one that Ctrl-C or a failure cut short counts the part the server confirmed holding (a later run continues after it). The exit status is 0 when nothing failed; otherwise the status the failures share, or 1 when they differ. A file\'s failure is never a usage error: a record the server refuses exits 65 (data error), as does a file that changed while it was scanned or content over the server\'s limit; a local file or folder that cannot be read (permission denied) exits 66, as a file gone (77 is the server refusing the API key).',
     "An error that stops the scan (a bad API key, a server that no longer answers) still prints the summary of what was done until then (with --json, the summary together with the error), then exits with that error's status.",
@@ -170,7 +170,7 @@ export default class Scan extends BaseCommand<typeof Scan> {
       : undefined;
     const started = performance.now();
     this.debugNote(
-      `scan: ${this.argList.join(', ')} as ${hostname}${client ? ` → ${client.shown}` : ' (dry run)'}; cache ${cache?.path ?? 'off'}`,
+      `scan: ${this.argList.map(shownName).join(', ')} as ${escapeControls(hostname)}${client ? ` → ${client.shown}` : ' (dry run)'}; cache ${cache?.path ?? 'off'}`,
     );
     let result: ScanResult;
     try {
@@ -200,7 +200,8 @@ export default class Scan extends BaseCommand<typeof Scan> {
           progress.done();
           this.reportError(error);
         },
-        onDebug: (message) => this.debugNote(message),
+        // The walk's lines quote the PATHs: escaped, a terminal escape in a name is not run (see errors.ts).
+        onDebug: (message) => this.debugNote(escapeControls(message)),
       });
     } finally {
       progress.done();

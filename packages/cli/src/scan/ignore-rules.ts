@@ -1,7 +1,8 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { UfsError, toUfsError } from '@org/core';
+import { escapeControls } from '../errors.js';
 
 export const IGNORE_FILE = '.ufsignore';
 
@@ -49,15 +50,21 @@ export function isIgnored(rules: Rules, path: string, isDir: boolean): boolean {
  * fstat, not waited on); undefined when it is gone (or a dangling link) or not a regular file. The caller has checked
  * that the name is a regular file or a link (a socket or device is never opened). An ignore file that cannot be read
  * throws, naming the file and what is not scanned for it (`notScanned`), since the files its rules leave out are not
- * known.
+ * known. `ownerChecked` (a file above a root): one owned neither by the scanning user nor by root is not used (see
+ * `trustedOwner`), said once on stderr.
  */
-export function readIgnoreFile(dir: string, notScanned: string): Matcher | undefined {
+export function readIgnoreFile(dir: string, notScanned: string, ownerChecked = false): Matcher | undefined {
   const path = join(dir, IGNORE_FILE);
   let text: string;
   try {
     const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      if (!fstatSync(fd).isFile()) return undefined;
+      const stats = fstatSync(fd);
+      if (!stats.isFile()) return undefined;
+      if (ownerChecked && !trustedOwner(stats.uid)) {
+        warnUntrusted(path, stats.uid);
+        return undefined;
+      }
       text = readFileSync(fd, 'utf8');
     } finally {
       closeSync(fd);
@@ -67,6 +74,29 @@ export function readIgnoreFile(dir: string, notScanned: string): Matcher | undef
     throw unreadable(err, path, notScanned);
   }
   return { base: dir, ig: patterns(text) };
+}
+
+/**
+ * Whether an ignore file above a root may be used: owned by the scanning user or by root. As git's safe.directory
+ * refuses a repository another user owns, a `.ufsignore` that another user planted in a shared folder above a PATH
+ * (`/tmp`, a 1777 folder) must not decide what is scanned. Where uids are not known (Windows), every file is.
+ */
+function trustedOwner(uid: number): boolean {
+  const me = process.getuid?.();
+  return me === undefined || uid === me || uid === 0;
+}
+
+const warned = new Set<string>();
+
+/** Says once (per file, per process) on stderr that an ignore file above a root is not used, and why. */
+function warnUntrusted(path: string, uid: number): void {
+  if (warned.has(path)) return;
+  warned.add(path);
+  const me = process.getuid?.();
+  process.stderr.write(
+    `[ufs] warning: "${escapeControls(path)}" is not used: it is owned by uid ${uid}, neither by you (uid ${me}) nor ` +
+      `by root, and a .ufsignore above a PATH must be (another user could leave your files out)\n`,
+  );
 }
 
 function unreadable(err: unknown, path: string, notScanned: string): UfsError {
@@ -119,10 +149,16 @@ function ownFile(dir: string, root: string): Matcher[] {
   try {
     // a link is followed: only a regular file, or a link to one, is an ignore file
     if (!statSync(path, { throwIfNoEntry: false })?.isFile()) return [];
+    // …and the link is as much the file as what it leads to: another user's link to a file of root is not used
+    const link = lstatSync(path);
+    if (link.isSymbolicLink() && !trustedOwner(link.uid)) {
+      warnUntrusted(path, link.uid);
+      return [];
+    }
   } catch (err) {
     // ENOTDIR, ELOOP, EACCES…: the file may hold rules
     throw unreadable(err, path, notScanned);
   }
-  const own = readIgnoreFile(dir, notScanned);
+  const own = readIgnoreFile(dir, notScanned, true);
   return own ? [own] : [];
 }

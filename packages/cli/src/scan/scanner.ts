@@ -80,6 +80,20 @@ function twinFailure(path: string, source: string, error: UfsError): UfsError {
   );
 }
 
+/**
+ * The server's 404 to an upload (`no file record with sha256 … put_file first`): the record this upload is for was
+ * replaced (another client, same host and path, another hash) or deleted meanwhile. The file is there: INTEGRITY (65,
+ * like a file changed while scanned), not NOT_FOUND (66, "input file missing"); its twins still have their records.
+ */
+function recordGoneError(path: string, sha256: string, error: UfsError): UfsError {
+  const why = `its record with sha256 ${sha256} was replaced (or deleted) on the server meanwhile; scan again`;
+  return new UfsError('INTEGRITY', `[ufs] [server] upload "${path}": ${why}`, {
+    retryable: false,
+    cause: error,
+    context: { ...error.context, path },
+  });
+}
+
 /** What a scan did, the failures it counted, and the error that stopped it early (a fatal one, or an interrupt). */
 export interface ScanResult {
   stats: ScanStats;
@@ -244,7 +258,12 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
         const local = error.context.backend === 'local';
         const own = local || error.code === 'INTEGRITY' || error.code === 'ABORTED' || isFatal(error) || !item.stamp;
         const change = own ? undefined : changeOf(item.path, item.stamp!);
-        const failure = change ? fileChangedError(item.path, change, error) : error;
+        const gone = !local && error.code === 'NOT_FOUND' && !isFatal(error);
+        const failure = change
+          ? fileChangedError(item.path, change, error)
+          : gone
+            ? recordGoneError(item.path, sha256, error)
+            : error;
         fail(failure);
         if (isFatal(failure)) return { failed: 'stop', error: failure };
         // The file's own failure (changed, gone, unreadable): its twins hold the content as it was hashed.

@@ -21,16 +21,94 @@ function rawArguments(): Buffer[] {
   return commandLine;
 }
 
+interface FlagSpec {
+  type?: string;
+  char?: string;
+}
+
+/**
+ * The PATH arguments of this `ufs scan` as the bytes they were given, in order: the command line after node's own
+ * options (as many as `process.argv` has), read as oclif reads it — `--` ends the flags, a flag of type option takes
+ * the next argument unless written `--flag=value` or `-xvalue` — with the flags of the scan command from the
+ * shipped oclif manifest. Undefined when that cannot be told (no /proc, no manifest, another command, bytes that do
+ * not read as `process.argv`).
+ */
+function pathArguments(): Buffer[] | undefined {
+  const raw = rawArguments();
+  const count = process.argv.length - 2;
+  if (count < 1 || raw.length < count) return undefined;
+  const given = raw.slice(raw.length - count);
+  if (given.some((bytes, i) => bytes.toString('utf8') !== process.argv[i + 2])) return undefined;
+  let flags: Record<string, FlagSpec>;
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../../oclif.manifest.json', import.meta.url), 'utf8')) as {
+      commands?: Record<string, { flags?: Record<string, FlagSpec> }>;
+    };
+    flags = manifest.commands?.scan?.flags ?? {};
+  } catch {
+    return undefined;
+  }
+  if (Object.keys(flags).length === 0) return undefined;
+  const takesValue = (token: string): boolean | undefined => {
+    const spec = token.startsWith('--')
+      ? flags[token.slice(2)]
+      : Object.values(flags).find((flag) => flag.char === token.slice(1));
+    return spec ? spec.type === 'option' : undefined;
+  };
+  const paths: Buffer[] = [];
+  let command = false;
+  for (let i = 0; i < given.length; i++) {
+    const token = given[i]!.toString('utf8');
+    if (token === '--') {
+      paths.push(...given.slice(i + 1));
+      break;
+    }
+    if (token.startsWith('-') && token !== '-') {
+      if (token.includes('=') || (!token.startsWith('--') && token.length > 2)) continue;
+      const value = takesValue(token);
+      if (value === undefined && !token.startsWith('--no-')) return undefined; // a flag not known: cannot tell
+      if (value) i++;
+      continue;
+    }
+    if (!command) {
+      if (token !== 'scan') return undefined;
+      command = true;
+      continue;
+    }
+    paths.push(given[i]!);
+  }
+  return command ? paths : undefined;
+}
+
+/** How many roots of each text were looked at so far: the n-th root of a text is the n-th PATH of that text. */
+const seen = new Map<string, number>();
+
+/**
+ * The bytes given for the root `arg`, by position: the walk asks about its roots in the order of the PATHs, so the
+ * n-th time a text is asked about stands for the n-th PATH that reads as that text. Undefined when it cannot be told.
+ */
+function givenBytes(arg: string): Buffer | undefined {
+  const same = (pathArguments() ?? []).filter((raw) => raw.toString('utf8') === arg);
+  if (same.length === 0) return undefined;
+  const n = seen.get(arg) ?? 0;
+  seen.set(arg, n + 1);
+  return same[n % same.length];
+}
+
 /**
  * Whether a root given as text holding U+FFFD stands for a name that is not valid UTF-8. Node decodes the command line
  * lossily (each bad byte becomes U+FFFD), so such a root would name no file (ENOENT), or another file whose name really
- * holds U+FFFD. The bytes of the command line decide when they can be read and tell the argument apart; otherwise a
+ * holds U+FFFD. The bytes of the command line decide when they can be read and tell the argument apart (by position
+ * among the PATHs, see `givenBytes`, or when every argument so read has the same bytes); otherwise a
  * name in a folder on the root's path that is not valid UTF-8 and reads as that folder's part of the root does (the
  * root is refused even when a file really so named is there too: which one was meant is not known).
  */
 export function rootNotUtf8(arg: string, path: string): boolean {
   if (!arg.includes('\uFFFD') && !path.includes('\uFFFD')) return false;
   const asText = Buffer.from(arg, 'utf8');
+  // By position when the PATHs can be told apart from the flags (`bad\xff` and `bad\uFFFD` given together).
+  const bytes = givenBytes(arg);
+  if (bytes) return !bytes.equals(asText);
   const given = rawArguments().filter((raw) => raw.toString('utf8') === arg);
   if (given.length > 0 && given.every((raw) => !raw.equals(asText))) return true;
   if (given.length > 0 && given.every((raw) => raw.equals(asText))) return false;
