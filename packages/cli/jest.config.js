@@ -10,6 +10,9 @@ const resolve = (specifier) => fileURLToPath(import.meta.resolve(specifier));
 // is the real one, started with `ufs serve`.
 export default {
   ...jestConfig({ testTimeout: 60_000 }),
+  // Two workers even beside another package's suite (turbo runs two at a time): a CLI test mostly waits on the
+  // processes it runs, and this suite is the test command's tail (one worker: 711 s of the 19 minutes).
+  maxWorkers: 2,
   globalSetup: resolve('@org/test-services/jest-global-setup'),
   globalTeardown: resolve('@org/test-services/jest-global-teardown'),
   globals: { ufsTestServices: ['s3'] },
