@@ -1,5 +1,6 @@
 // compactVersions({ keep }): keep is a whole number of versions, 1 or more. 0, negative and fractional counts were
-// taken as 1 (and deleted versions); they are refused with INVALID_INPUT naming keep, and nothing is deleted.
+// taken as 1 (and deleted versions); they are refused with INVALID_INPUT naming keep, and nothing is deleted. So are
+// null and every other non-number (`options.keep ?? 1` read null as the default): only an absent keep means 1.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { StorageManager } from '../src/index.js';
 import { rejectsWith } from './helpers.js';
@@ -51,5 +52,29 @@ describe('compactVersions keep', () => {
     expect(await doc.readText()).toBe('three');
     const other = await threeVersions('many.txt');
     expect(await other.compactVersions({ keep: 1e9 })).toBe(0);
+  });
+});
+
+describe('compactVersions keep that is not a number', () => {
+  it.each([
+    ['null', null, 'null'],
+    ['a string', '2', 'keep must be a number'],
+    ['a boolean', true, 'keep must be a number'],
+    ['an object', {}, 'keep must be a number'],
+  ])('keep: %s is refused, and no version is deleted', async (_what, keep, named) => {
+    const doc = await threeVersions(`k-${typeof keep}.txt`);
+    const err = await rejectsWith(doc.compactVersions({ keep: keep as unknown as number }), 'INVALID_INPUT');
+    expect(err.message).toContain(`compactVersions "${doc.fullpath}": keep must be a number, not `);
+    expect(err.message).toContain(named);
+    expect(await doc.versions()).toHaveLength(3);
+    expect(await doc.readText()).toBe('three');
+  });
+
+  it('an absent keep (undefined, or no options) still means 1', async () => {
+    const doc = await threeVersions('absent.txt');
+    expect(await doc.compactVersions({ keep: undefined })).toBe(2);
+    expect(await doc.versions()).toHaveLength(1);
+    const other = await threeVersions('none.txt');
+    expect(await other.compactVersions({})).toBe(2);
   });
 });
