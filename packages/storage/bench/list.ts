@@ -4,7 +4,8 @@
  * entry sorted, with its size and mtime) in this process, on UFS_BENCH_LIST_ENTRIES empty files (100000): one flat
  * folder, and a tree of the same number of files in UFS_BENCH_LIST_FOLDERS folders (100), listed recursively.
  * The folders are made once, then left SETTLED_MS alone: a folder read right after it changed is read again at each
- * page until then (see WalkRests in src/backends/local/list.ts), which a listing of a folder made seconds ago pays.
+ * page until then (see WalkRests in src/backends/local/walk-rests.ts), which a listing of a folder made seconds ago
+ * pays.
  */
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,6 @@
 // `rm -r` (a recursive delete) of a local folder holding several names that are not valid UTF-8 named only the first:
 // everything else is removed, and the error lists every such name (its path below the folder, bytes escaped), so that
-// a user can rename them all in one go; beyond 20 the rest are counted.
+// a user can rename them all in one go; beyond 20 the rest are counted. Emptying the mount root does the same.
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,6 +53,24 @@ describe('a recursive delete meeting several names that are not valid UTF-8', ()
     expect(error.message).toContain('24 more names below "many" are not valid UTF-8 either: "n01\\xff", ');
     expect(error.message).toContain('"n20\\xff", and 4 more (everything else was removed)');
     expect(error.message).not.toContain('n21');
+  });
+
+  it('emptying the mount root names every one of them too, and removes everything else', async () => {
+    await mkdir(join(dir.path, 'sub', 'deeper'), { recursive: true });
+    await writeFile(join(dir.path, 'ok.txt'), 'y');
+    await writeFile(join(dir.path, 'sub', 'deeper', 'fine.txt'), 'z');
+    await badFile(dir.path, bad('a', 0xff));
+    await badFile(dir.path, bad('b', 0xfe));
+    await badFile(join(dir.path, 'sub'), bad('c', 0xfd));
+    await badFile(join(dir.path, 'sub', 'deeper'), bad('d', 0xfc));
+    const error = await rejectsWith(storage.node('disk:').delete({ recursive: true }), 'INVALID_INPUT');
+    expect(error.message).toContain('the name "a\\xff" is not valid UTF-8');
+    expect(error.message).toContain(
+      '3 more names below the mount root are not valid UTF-8 either: "b\\xfe", sub/"c\\xfd", sub/deeper/"d\\xfc"' +
+        ' (everything else was removed)',
+    );
+    expect(existsSync(join(dir.path, 'ok.txt'))).toBe(false);
+    expect(existsSync(join(dir.path, 'sub', 'deeper', 'fine.txt'))).toBe(false);
   });
 
   it('one such name is named alone, as before', async () => {

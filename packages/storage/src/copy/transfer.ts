@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { describeContext, toUfsError, UfsError, type StorageBackend } from '@org/core';
+import { describeContext, isUfsError, toUfsError, UfsError, type StorageBackend } from '@org/core';
 import { guard, siteOf } from '../node/access.js';
 import { keyError } from '../errors.js';
 import type { StorageNode } from '../node/storage-node.js';
@@ -103,6 +103,23 @@ async function inPlace(
 /** A hidden temporary key beside the destination, for backends whose writes are not atomic. */
 function tempSibling(dest: StorageNode): StorageNode {
   return dest.parent.child(`.${dest.basename.slice(0, 180)}.ufs-${randomBytes(6).toString('hex')}.part`);
+}
+
+/**
+ * A failure of the write or the commit of `temp`, naming the destination the user asked for (`dav:a.txt`), not the
+ * temporary key the backend was given (`dav:.a.txt.ufs-….part`), which the user never chose and is removed anyway.
+ */
+function namingDest(err: unknown, temp: StorageNode, dest: StorageNode): unknown {
+  const shown = isUfsError(err) ? err.context.path : undefined;
+  if (!isUfsError(err) || typeof shown !== 'string' || !shown.endsWith(`:${temp.path}`)) return err;
+  // The mount as the backend named it (`mount:key`), with the destination's key.
+  const path = `${shown.slice(0, shown.length - temp.path.length)}${dest.path}`;
+  return new UfsError(err.code, err.message.split(`"${shown}"`).join(`"${path}"`), {
+    context: { ...err.context, path },
+    cause: err.cause,
+    retryable: err.retryable,
+    retryAfterMs: err.retryAfterMs,
+  });
 }
 
 /** Puts a finished temporary file in place: rename, else server-side copy (keeping `mtime`) then delete. */
@@ -250,7 +267,8 @@ async function streamed(item: CopyItem, stat: SourceStat, context: TransferConte
   } catch (err) {
     first?.close();
     const ownFile = (err as { code?: unknown }).code !== 'ALREADY_EXISTS';
-    if (viaTemp || (cleanupPartial && ownFile)) return failWith(err, () => target.delete());
+    if (viaTemp) return failWith(namingDest(err, target, dest), () => target.delete());
+    if (cleanupPartial && ownFile) return failWith(err, () => target.delete());
     throw err;
   }
 }

@@ -78,7 +78,7 @@ describe('s3 error mapping (radosgw)', () => {
     const down = await expectUfsError(offline.stat('a.txt'), 'UNAVAILABLE');
     expect(down.retryable).toBe(true);
     expect(down.message).toBe(
-      `[ufs] [s3] stat "s3-behaviour:a.txt": connection refused (ECONNREFUSED), endpoint http://127.0.0.1:${port}`,
+      `[ufs] [s3] stat "s3-behaviour:a.txt": connection refused: 127.0.0.1:${port} (ECONNREFUSED)`,
     );
   });
 });

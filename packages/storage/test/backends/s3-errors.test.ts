@@ -64,10 +64,44 @@ describe('s3 error mapping', () => {
     expect({ code: reset.code, retryable: reset.retryable }).toEqual({ code: 'UNAVAILABLE', retryable: true });
     const wrapped = s3Error(new Error('AWS SDK error wrapper for Error: connect ECONNREFUSED 127.0.0.1:9'), where);
     expect(wrapped.code).toBe('UNAVAILABLE');
-    expect(wrapped.message).toBe('[ufs] [s3] write "pics:a/b.txt": connection refused (ECONNREFUSED)');
+    expect(wrapped.message).toBe('[ufs] [s3] write "pics:a/b.txt": connection refused: 127.0.0.1:9 (ECONNREFUSED)');
     const aborted = s3Error(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }), where);
     expect(aborted.code).toBe('ABORTED');
     expect(s3Error(new Error('something odd'), where).code).toBe('UNEXPECTED');
+  });
+
+  it('names where a network error could not get to once, and the endpoint only when it tells something more', () => {
+    const connection = { endpoint: 'http://127.0.0.1:9', connectTimeoutMs: 0, timeoutMs: 0 };
+    const refused = (extra: object) =>
+      s3Error(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }, extra), where, connection);
+    const prefix = '[ufs] [s3] write "pics:a/b.txt":';
+    expect(refused({ address: '127.0.0.1', port: 9 }).message).toBe(
+      `${prefix} connection refused: 127.0.0.1:9 (ECONNREFUSED)`,
+    );
+    expect(refused({ address: '10.0.0.5', port: 9 }).message).toBe(
+      `${prefix} connection refused: 10.0.0.5:9 (ECONNREFUSED), endpoint http://127.0.0.1:9`,
+    );
+    expect(refused({}).message).toBe(`${prefix} connection refused (ECONNREFUSED), endpoint http://127.0.0.1:9`);
+    const wrapped = s3Error(
+      new Error('AWS SDK error wrapper for Error: connect ECONNREFUSED 127.0.0.1:9'),
+      where,
+      connection,
+    );
+    expect(wrapped.message).toBe(`${prefix} connection refused: 127.0.0.1:9 (ECONNREFUSED)`);
+    const ipv6 = { endpoint: 'http://[::1]:7480', connectTimeoutMs: 0, timeoutMs: 0 };
+    const wrapped6 = s3Error(new Error('AWS SDK error wrapper for Error: connect ECONNREFUSED ::1:7480'), where, ipv6);
+    expect(wrapped6.message).toBe(`${prefix} connection refused: [::1]:7480 (ECONNREFUSED)`);
+    const aws = { endpoint: 'https://s3.example', connectTimeoutMs: 0, timeoutMs: 0 };
+    const lookup = (hostname: string) =>
+      s3Error(
+        Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname }),
+        where,
+        aws,
+      );
+    expect(lookup('s3.example').message).toBe(`${prefix} host not found: s3.example (ENOTFOUND)`);
+    expect(lookup('photos.s3.example').message).toBe(
+      `${prefix} host not found: photos.s3.example (ENOTFOUND), endpoint https://s3.example`,
+    );
   });
 
   it('keeps a UfsError, adding context it lacks', () => {

@@ -20,22 +20,19 @@ import {
 } from '@org/core';
 import { keyContext } from '../../errors.js';
 import type { KeyLocation } from '../../util/location.js';
-import { bindToken, pageSizeOf, tokenOf, type CursorListing } from '../../util/paginate.js';
 import { requestedRange } from '../http/range.js';
 import type { DropboxClient } from './client.js';
-import { dropboxError, hasSummary } from './errors.js';
-import { ListingRest } from '../../util/listing-rest.js';
-import { DropboxPaths, ListedKeys, statOf } from './paths.js';
+import { dropboxError, hasSummary, invalid } from './errors.js';
+import { DropboxLister } from './lister.js';
+import { DropboxPaths, statOf } from './paths.js';
 import { relocate, replaceFile, type Mover } from './relocate.js';
 import { DropboxRevisions } from './revisions.js';
 import { download, upload, type TransferSettings } from './transfer.js';
 import { folderEntry } from '../../util/entries.js';
-import { isAddressable, unaddressableEntry } from '../../util/key-names.js';
 
 export const PROTOCOL = 'dropbox';
 /** Dropbox temporary links live four hours, whatever is asked. */
 export const TEMPORARY_LINK_SECONDS = 4 * 60 * 60;
-const MAX_PAGE = 2000;
 
 /**
  * Dropbox through its SDK: metadata, listing, folders, copy/move and temporary links by RPC calls; downloads
@@ -72,8 +69,8 @@ export class DropboxBackend implements StorageBackend {
     modifiedPrecisionMs: 1000,
   });
   private readonly paths: DropboxPaths;
-  /** The folder keys a recursive listing gave so far (see ListedKeys), under the cursor of its next page. */
-  readonly #listedFolders = new ListingRest<[string, string]>(10 * 60_000, 16);
+  /** Listings, a page never over its `pageSize` (lister.ts). */
+  private readonly lister: DropboxLister;
   private readonly revisions: DropboxRevisions;
   /** What copy_v2/move_v2 and a replace need of this backend (relocate.ts). */
   private readonly moves: Mover = {
@@ -91,6 +88,15 @@ export class DropboxBackend implements StorageBackend {
   ) {
     this.paths = new DropboxPaths(root);
     this.revisions = new DropboxRevisions(client);
+    this.lister = new DropboxLister({
+      client,
+      paths: this.paths,
+      mountName,
+      protocol: PROTOCOL,
+      request: (signal) => this.request(signal),
+      context: (key) => this.ctx('list', key),
+      isFile: (key) => this.isFile(key),
+    });
   }
 
   async stat(key: string, options: { versionId?: string; signal?: AbortSignal } = {}): Promise<EntryStat | null> {
@@ -134,62 +140,8 @@ export class DropboxBackend implements StorageBackend {
     return { key, size: metadata.size, etag, versionId: metadata.rev };
   }
 
-  async list(key: string, options: ListOptions = {}): Promise<ListPage> {
-    const context = this.ctx('list', key);
-    const path = this.paths.toPath(key);
-    const limit = Math.min(
-      MAX_PAGE,
-      pageSizeOf(options, (detail) => invalid(context, detail, undefined), MAX_PAGE),
-    );
-    // The cursor is list_folder's, bound to this listing: the folder's Dropbox path (the mount root and the key, in
-    // any case, as Dropbox compares them) and recursive or not; one of another listing is refused.
-    const listing: CursorListing = {
-      key,
-      recursive: options.recursive ?? false,
-      scope: path.toLowerCase(),
-      refuse: (detail) => invalid(context, detail, undefined),
-    };
-    const token = options.cursor ? tokenOf(options.cursor, listing) : undefined;
-    let result;
-    try {
-      result = token
-        ? (await this.client.sdk.filesListFolderContinue({ cursor: token }, this.request(options.signal))).result
-        : (
-            await this.client.sdk.filesListFolder(
-              { path, recursive: options.recursive ?? false, limit, include_deleted: false },
-              this.request(options.signal),
-            )
-          ).result;
-    } catch (err) {
-      const error = dropboxError(err, context);
-      if (token) throw error;
-      // A missing folder lists as empty. not_folder: a file is at the key (refused, as on every backend with
-      // folders), or above it (then nothing is at the key).
-      if (error.code === 'NOT_FOUND') return { entries: [] };
-      if (hasSummary(error, /not_folder/)) {
-        if (await this.isFile(key)) throw invalid(context, `"${key}" is a file, not a folder`, error);
-        return { entries: [] };
-      }
-      throw error;
-    }
-    const self = path.toLowerCase();
-    const entries: EntryStat[] = [];
-    // The folders a recursive listing gave on its earlier pages, kept under the cursor of the page before.
-    const known = options.cursor === undefined ? undefined : this.#listedFolders.take(path, options.cursor);
-    const keys = new ListedKeys(this.paths, key, self, new Map(known));
-    for (const entry of result.entries) {
-      // Recursive listings include the folder itself.
-      if (entry.path_lower === self) continue;
-      const stat = statOf(keys.keyOf(entry), entry);
-      // A name not in NFC (written from a Mac) is reached by no path: reported, as Azure and S3 report such keys.
-      if (stat && !isAddressable(stat.key))
-        entries.push(unaddressableEntry({ mount: this.mountName, protocol: PROTOCOL }, stat.key));
-      else if (stat) entries.push(stat);
-    }
-    if (!result.has_more) return { entries };
-    const cursor = bindToken(result.cursor, listing);
-    if (options.recursive) this.#listedFolders.keep(path, cursor, [...keys.known]);
-    return { entries, cursor };
+  list(key: string, options: ListOptions = {}): Promise<ListPage> {
+    return this.lister.list(key, options);
   }
 
   async delete(key: string, options: DeleteOptions = {}): Promise<void> {
@@ -376,8 +328,4 @@ export class DropboxBackend implements StorageBackend {
     const context = this.ctx(operation, path);
     throw new UfsError('UNSUPPORTED', `${describeContext(context)} ${why}`, { context });
   }
-}
-
-function invalid(context: ErrorContext, detail: string, cause: unknown): UfsError {
-  return new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context, cause });
 }

@@ -141,3 +141,8 @@ export function hasSummary(error: UfsError, pattern: RegExp): boolean {
   const cause = error.cause;
   return isDropboxFailure(cause) && pattern.test(summaryOf(cause));
 }
+
+/** INVALID_INPUT with `[ufs] [dropbox] <op> "<key>": <detail>`. */
+export function invalid(context: ErrorContext, detail: string, cause: unknown): UfsError {
+  return new UfsError('INVALID_INPUT', `${describeContext(context)} ${detail}`, { context, cause });
+}

@@ -1,6 +1,6 @@
 import { constants, type Stats } from 'node:fs';
 import { access, lstat, mkdir, open, rename, rmdir, stat, unlink } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   isUfsError,
@@ -23,10 +23,11 @@ import { urlJoiner } from '../../util/join-url.js';
 import { linkEntry } from '../../util/links.js';
 import { compareKeys, decodeCursor, encodeCursor, pageSizeOf, type CursorListing } from '../../util/paginate.js';
 import { checkRange, type ByteSource } from '../../util/streams.js';
-import { entryOf, kindOf, pageOfWalk, walk, WalkRests, type WalkRest } from './list.js';
+import { entryOf, kindOf, walk } from './list.js';
+import { pageOfWalk, WalkRests, type WalkRest } from './walk-rests.js';
 import { LocalPaths, keyBelow, type LocalRoot, type SegmentRoot } from './paths.js';
 import { NotUtf8Name } from './names.js';
-import { entriesOf, removeTree } from './remove-tree.js';
+import { emptyTree, removeTree } from './remove-tree.js';
 import { appendTo, atomicCopy, atomicWrite } from './write.js';
 import { folderEntry } from '../../util/entries.js';
 
@@ -262,18 +263,11 @@ export class LocalBackend implements StorageBackend {
       if (entry.isRoot) {
         if (!options.recursive)
           throw this.paths.error('INVALID_INPUT', 'delete', key, 'the mount root can only be emptied (recursive)');
-        // Every child is tried (as `rm -r` goes on past what it cannot remove); the first refusal is thrown at the end.
-        let first: UfsError | undefined;
-        const failed = (err: unknown, child: string, path: string) => {
-          first ??= this.#deleteError(err, keyBelow(child, path, err));
-        };
-        for (const path of await entriesOf(entry.path, (err) => failed(err, key, entry.path))) {
-          const name = basename(path);
-          const child = key ? `${key}/${name}` : name;
-          await removeTree(path).catch((err: unknown) => failed(err, child, path));
-        }
-        if (first) throw first;
-        return;
+        // Every child is tried (as `rm -r` goes on past what it cannot remove); the first refusal is thrown at the end,
+        // listing every name below that is not valid UTF-8.
+        return await emptyTree(entry.path).catch((err: unknown) => {
+          throw this.#deleteError(err, keyBelow(key, entry.path, err));
+        });
       }
       const stats = await ifExists(lstat(entry.path));
       if (!stats) return;

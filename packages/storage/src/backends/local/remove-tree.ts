@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { escapedBytes, NotUtf8Name, readName } from './names.js';
 import { isMissing } from './paths.js';
 
@@ -35,21 +35,39 @@ export async function entriesOf(path: string, fail: (err: unknown) => void): Pro
  * too, so that all can be renamed in one go).
  */
 export async function removeTree(path: string): Promise<void> {
+  await collecting(path, `"${basename(path)}"`, (fail) => remove(path, fail));
+}
+
+/**
+ * Empties the folder at `path` (a mount root) as removeTree removes one, leaving the folder itself: every entry is
+ * tried, and the first failure names every name below that is not valid UTF-8. A folder that cannot be read rejects
+ * with that failure at once.
+ */
+export async function emptyTree(path: string): Promise<void> {
+  await collecting(path, 'the mount root', async (fail) => removeEach(await entriesOf(path, fail), fail));
+}
+
+/** Runs `removal`, then rejects with its first failure (listing the other names that are not valid UTF-8). */
+async function collecting(
+  root: string,
+  below: string,
+  removal: (fail: (err: unknown) => void) => Promise<void>,
+): Promise<void> {
   let first: unknown;
   const notUtf8: NotUtf8Name[] = [];
-  await remove(path, (err) => {
+  await removal((err) => {
     if (err instanceof NotUtf8Name) notUtf8.push(err);
     if (!isMissing(err)) first ??= err;
   });
-  if (first instanceof NotUtf8Name && notUtf8.length > 1) throw withOthers(first, notUtf8, path);
+  if (first instanceof NotUtf8Name && notUtf8.length > 1) throw withOthers(first, notUtf8, root, below);
   if (first !== undefined) throw first;
 }
 
 /**
  * `first` naming the other names that are not valid UTF-8 below `root` as well (their paths from `root`, bytes
- * escaped): `…; 2 more names below it are not valid UTF-8 either: "b\xfe", "sub/c\xfd"`.
+ * escaped): `…; 2 more names below "top" are not valid UTF-8 either: "b\xfe", sub/"c\xfd"`.
  */
-function withOthers(first: NotUtf8Name, all: readonly NotUtf8Name[], root: string): NotUtf8Name {
+function withOthers(first: NotUtf8Name, all: readonly NotUtf8Name[], root: string, below: string): NotUtf8Name {
   const others = all.filter((err) => err !== first);
   const shown = others.slice(0, MORE_LISTED).map((err) => {
     const folder = relative(root, dirname(err.path));
@@ -59,10 +77,17 @@ function withOthers(first: NotUtf8Name, all: readonly NotUtf8Name[], root: strin
   const rest = others.length - shown.length;
   const error = new NotUtf8Name(first.path, first.bytes);
   error.message =
-    `${first.message}; ${others.length} more ${others.length === 1 ? 'name' : 'names'} below "${relative(dirname(root), root)}" ` +
+    `${first.message}; ${others.length} more ${others.length === 1 ? 'name' : 'names'} below ${below} ` +
     `${others.length === 1 ? 'is' : 'are'} not valid UTF-8 either: ${shown.join(', ')}${rest > 0 ? `, and ${rest} more` : ''}` +
     ` (everything else was removed)`;
   return error;
+}
+
+/** Removes each of `paths` (and what is below it), AT_ONCE at a time. */
+async function removeEach(paths: readonly string[], fail: (err: unknown) => void): Promise<void> {
+  for (let i = 0; i < paths.length; i += AT_ONCE) {
+    await Promise.all(paths.slice(i, i + AT_ONCE).map((entry) => remove(entry, fail)));
+  }
 }
 
 async function remove(path: string, fail: (err: unknown) => void): Promise<void> {
@@ -75,9 +100,7 @@ async function remove(path: string, fail: (err: unknown) => void): Promise<void>
   } catch (err) {
     return fail(err);
   }
-  for (let i = 0; i < paths.length; i += AT_ONCE) {
-    await Promise.all(paths.slice(i, i + AT_ONCE).map((entry) => remove(entry, fail)));
-  }
+  await removeEach(paths, fail);
   // A folder whose entries could not all be removed is not empty: its own failure (ENOTEMPTY) comes after theirs.
   await rmdir(path).catch(fail);
 }

@@ -184,15 +184,28 @@ function notTimeout(err: unknown): unknown {
 
 /**
  * The SDK turns a thrown value that is not an Error of its own realm (jest's VM contexts, workers) into
- * "AWS SDK error wrapper for Error: connect ECONNREFUSED …", dropping `code`: recover the code from the text so the
- * failure is still classified as a network error.
+ * "AWS SDK error wrapper for Error: connect ECONNREFUSED 127.0.0.1:9 …", dropping `code`, `address` and `port`:
+ * recover them from the text so the failure is still classified as a network error naming where it could not get
+ * to, as it is when the error comes through unwrapped.
  */
 function withNetworkCode(err: unknown): unknown {
   if (typeof err !== 'object' || err === null) return err;
   const { code, message } = err as { code?: unknown; message?: unknown };
   if (code !== undefined || typeof message !== 'string' || !message.startsWith('AWS SDK error wrapper')) return err;
-  const found = /\b(E[A-Z]{4,}|UND_ERR_[A-Z_]+)\b/.exec(message);
-  return found ? Object.assign(new Error(message, { cause: err }), { code: found[1] }) : err;
+  const found = /\b(E[A-Z]{4,}|UND_ERR_[A-Z_]+)\b(?: (\S+))?/.exec(message);
+  if (!found) return err;
+  return Object.assign(new Error(message, { cause: err }), { code: found[1] }, wherePeer(found[2]));
+}
+
+/**
+ * Where a wrapped Node message says it could not get to: `connect ECONNREFUSED 127.0.0.1:9` (`::1:9` for IPv6: the
+ * last `:` is the port's) → `{ address, port }`; `getaddrinfo ENOTFOUND host` → `{ hostname }`; else nothing.
+ */
+function wherePeer(text: string | undefined): Record<string, string | number> {
+  if (text === undefined || !/^[\w.:[\]-]+$/.test(text)) return {};
+  const withPort = /^(.+):(\d{1,5})$/.exec(text);
+  if (withPort) return { address: withPort[1]!.replace(/^\[|\]$/g, ''), port: Number(withPort[2]) };
+  return text.includes(':') ? {} : { hostname: text };
 }
 
 /** Codes of a failure to reach or keep the connection to the endpoint: their messages name it. */
@@ -210,13 +223,33 @@ const CONNECTION_CODES = new Set([
 ]);
 
 /**
- * Any other error through `toUfsError`; one of reaching the server (refused, reset, unknown host, …) names the
- * endpoint of a client this backend built: `connection refused (ECONNREFUSED), endpoint http://127.0.0.1:9`.
+ * The address of an endpoint as a network error names it: `host:port` (the scheme's port when the URL has none)
+ * and, for a failed lookup (which has no port), the host name alone. Brackets around IPv6 addresses, as in errors.
+ */
+function endpointAddresses(endpoint: string): string[] {
+  try {
+    const url = new URL(endpoint);
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    return [`${url.hostname}:${port}`, url.hostname];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Any other error through `toUfsError`; one of reaching the server (refused, reset, unknown host, …) says once where
+ * it could not get to, as every backend's do: `connection refused: 127.0.0.1:9 (ECONNREFUSED)`. The endpoint of a
+ * client this backend built is added only when the error names another address (a bucket's virtual host, an
+ * address the name resolved to: `host not found: photos.s3.example (ENOTFOUND), endpoint http://s3.example`) or
+ * none at all.
  */
 function networkError(err: unknown, context: ErrorContext, connection?: S3Connection): UfsError {
   const error = toUfsError(err, context);
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   if (!connection || typeof code !== 'string' || !CONNECTION_CODES.has(code)) return error;
+  if (endpointAddresses(connection.endpoint).some((address) => error.message.endsWith(`: ${address} (${code})`))) {
+    return error;
+  }
   return new UfsError(error.code, `${error.message}, endpoint ${connection.endpoint}`, {
     context: error.context,
     cause: err,

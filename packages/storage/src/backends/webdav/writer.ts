@@ -177,10 +177,45 @@ async function moveIntoPlace(
 }
 
 /**
+ * Plain mode (`atomicWrites: false`): one PUT to the key itself, with `If-None-Match: *` when nothing was there at
+ * the check (and for `ifNotExists`), so that a folder made there meanwhile (a concurrent write below it) is never
+ * replaced, even by a server that would answer a PUT onto a folder by replacing it. A refused PUT (412, or the 405
+ * or 409 servers answer for a PUT onto a folder) is explained by what is there now: a folder is INVALID_INPUT, like
+ * one seen before the PUT; a file is ALREADY_EXISTS for `ifNotExists`, else UNAVAILABLE, retryable (another write
+ * made it meanwhile, and a streamed body cannot be sent twice). Every error names the key.
+ */
+async function putInPlace(
+  dav: Dav,
+  key: string,
+  body: Readable,
+  options: WriteOptions,
+  overwrite: boolean,
+  context: ErrorContext,
+): Promise<void> {
+  let refusal: unknown;
+  try {
+    if (await put(dav, key, body, options, overwrite)) return;
+  } catch (err) {
+    if (statusOf(err) === undefined) throw err;
+    refusal = err;
+  }
+  const there = await statOrNull(dav, key, options.signal).catch(() => undefined);
+  if (there?.type === 'directory')
+    throw ufsError('INVALID_INPUT', context, 'is a folder, not a file: a write cannot replace it', refusal);
+  if (refusal !== undefined && statusOf(refusal) !== 412) throw refusal;
+  if (options.ifNotExists) throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`, refusal);
+  throw new UfsError(
+    'UNAVAILABLE',
+    `${describeContext(context)} another write made a file there while this one was sent: not written`,
+    { context, cause: refusal, retryable: true },
+  );
+}
+
+/**
  * Streams the source to the server. Atomic mode (default): PUT to a temporary name beside the target, then MOVE
  * it into place (`moveIntoPlace`: always `Overwrite: F`, so a folder at the key is never replaced: INVALID_INPUT); the
- * temporary file is deleted on any failure. Plain mode: one PUT to the target (If-None-Match: * for ifNotExists).
- * Either way the stored size is checked.
+ * temporary file is deleted on any failure. Plain mode: one PUT to the target (`putInPlace`). Either way the stored
+ * size is checked.
  * User metadata is not stored (WebDAV dead properties are not used); content type and cache control are sent as
  * headers, which servers may or may not keep.
  */
@@ -209,10 +244,9 @@ export async function writeKey(
   }
   if (options.ifNotExists && existing) throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`);
   const { body, loaded, failure } = countedBody(source, options, context, dav.atomicWrites);
-  const exists = (err?: unknown) => ufsError('ALREADY_EXISTS', context, `"${key}" already exists`, err);
   try {
     if (!dav.atomicWrites) {
-      if (!(await put(dav, key, body, options, !options.ifNotExists))) throw exists();
+      await putInPlace(dav, key, body, options, existing !== null && !options.ifNotExists, context);
       await verifyStored(dav, key, loaded(), context, options.signal);
       return { key, size: loaded() };
     }
