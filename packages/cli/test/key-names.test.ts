@@ -80,7 +80,14 @@ describe('ufs server key create: control characters and blank names', () => {
 
 describe('ufs server key list: names stored before the rule', () => {
   it('control characters are shown escaped (one row per key); --json has the names as they are', async () => {
-    const stored = ['two\nlines', 'nul\u0000tab\tend', 'red\u001b[31m', 'c1\u009b', 'back\\slash "q"\r'];
+    const stored = [
+      'two\nlines',
+      'nul\u0000tab\tend',
+      'red\u001b[31m',
+      'c1\u009b',
+      'back\\slash "q"\r',
+      'del\u007f\u009b2J',
+    ];
     const store = new SqliteStore({ path: join(server.dataDir, 'ufs.db') });
     try {
       for (const [i, name] of stored.entries()) {
@@ -114,6 +121,7 @@ describe('ufs server key list: names stored before the rule', () => {
       'red\\u001b[31m',
       'c1\\u009b',
       'back\\\\slash "q"\\r',
+      'del\\u007f\\u009b2J',
     ]);
     const names = (JSON.parse(json.stdout) as Array<{ name: string }>).map((k) => k.name);
     expect(names).toEqual(expect.arrayContaining(stored));
@@ -124,5 +132,6 @@ describe('printableKeyName', () => {
   it('escapes control characters only', () => {
     expect(printableKeyName('plain name é')).toBe('plain name é');
     expect(printableKeyName('two\nlines\u0000\u009b')).toBe('two\\nlines\\u0000\\u009b');
+    expect(printableKeyName('del\u007f "q" back\\slash\u0085')).toBe('del\\u007f "q" back\\\\slash\\u0085');
   });
 });

@@ -58,6 +58,13 @@ describe('ufs upload --provider', () => {
     expect(run.status).toBe(64);
     expect(run.stderr.trim()).toMatch(/^\[ufs\] unknown provider "bogus" in --provider; known providers: catbox, /);
   });
+
+  it('an unknown one holding DEL or U+009B (CSI) is named escaped, neither raw', async () => {
+    const run = await ufs(['upload', '-p', 'bo\u007fgus\u009b2J', file], { env });
+    expect(run.status).toBe(64);
+    expect(run.stderr.trim()).toMatch(/^\[ufs\] unknown provider "bo\\u007fgus\\u009b2J" in --provider; known /);
+    expect(run.stderr).not.toMatch(/[\u007f-\u009f]/);
+  });
 });
 
 describe('ufs upload messages', () => {
@@ -105,5 +112,32 @@ describe('ufs upload messages', () => {
       expect.stringMatching(/^.*b\.txt: 0x0: failed: .*HTTP 500/),
       expect.stringMatching(/^.*b\.txt: 0x0: failed: .*HTTP 500/),
     ]);
+  });
+
+  it('a name holding DEL and U+009B (CSI) is shown escaped in its per-file lines, neither raw', async () => {
+    const dir = join(box.dir, 'c1-names');
+    await mkdir(dir, { recursive: true });
+    const odd = join(dir, 'del\u007f csi\u009b2J.txt');
+    await writeFile(odd, 'odd name\n');
+    const shown = `"${join(dir, 'del\\u007f csi\\u009b2J.txt')}"`;
+    // --verbose: every step of each file is a line naming it (whether the services take such a name or not).
+    const run = await ufs(['upload', '-p', '0x0', '--retries', '1', '--verbose', odd, file], { env });
+    const lines = run.stderr.split('\n');
+    expect(lines).toContain(`${shown}: 0x0: attempt 1`);
+    expect(lines).toContain(`${file}: 0x0: attempt 1`);
+    expect(run.stderr).not.toMatch(/[\u007f-\u009f]/);
+    // Without --verbose: a folder so named (the services see only "a.txt"), uploaded after a fallback.
+    const inOdd = join(dir, 'del\u007f csi\u009b2J', 'a.txt');
+    await mkdir(join(dir, 'del\u007f csi\u009b2J'));
+    await writeFile(inOdd, 'in an odd folder\n');
+    fake.mode['0x0'] = 'error500';
+    const fallback = await ufs(['upload', '-p', '0x0,catbox', '--retries', '1', inOdd, file], { env });
+    expect(fallback.status).toBe(0);
+    // Sorted: the quoted one first.
+    expect(fallback.stderr.trim().split('\n').sort()).toEqual([
+      expect.stringMatching(/^".*\/del\\u007f csi\\u009b2J\/a\.txt": 0x0: failed: .*HTTP 500/),
+      expect.stringMatching(/^\/.*\/b\.txt: 0x0: failed: .*HTTP 500/),
+    ]);
+    expect(fallback.stderr).not.toMatch(/[\u007f-\u009f]/);
   });
 });

@@ -17,7 +17,8 @@ export {
   type FileSourceOptions,
   type SpoolOrigin,
 } from './source.js';
-export { uploadFile, uploadWithSettings, uploadFailed, type UploadFileResult } from './orchestrator/upload-file.js';
+export { uploadFile, uploadWithSettings, type UploadFileResult } from './orchestrator/upload-file.js';
+export { uploadFailed } from './orchestrator/upload-errors.js';
 /** Re-exported from @org/core, where it now lives (kept here so existing imports keep working). */
 export { formatBytes } from '@org/core';
 export { uploadFiles, type UploadFilesOptions, type BatchItem } from './orchestrator/upload-files.js';

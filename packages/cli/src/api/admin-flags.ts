@@ -1,3 +1,4 @@
+import { escapeName, hasControl } from '../errors.js';
 import { timeoutFlagWithDefault } from '../timeout-flag.js';
 
 /** The wait for a key command's answer (they are small and quick). */
@@ -23,22 +24,13 @@ export function runTimeoutFlag() {
   );
 }
 
-/** C0 controls, DEL and C1 controls, escaped in `ufs server key list`'s rows. */
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-// eslint-disable-next-line no-control-regex
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
-
 /**
- * A key name for a row of `ufs server key list`: control characters (in names stored before the server refused
- * them) escaped as `JSON.stringify` writes them (`\n`, `\t`, `\u0000`; `\u0085` for the C1 ones it leaves raw), as
- * errors.ts `escapeNames` does in messages: a newline in a name is no line break of the table, an escape is not run.
- * Names without control characters are left as they are; --json has the names themselves.
+ * A key name for a row of `ufs server key list`: control characters (C0, DEL and C1, in names stored before the
+ * server refused them) escaped by errors.ts `escapeName`, as messages show names (`\n`, `\t`, `\u0000`, `\u009b`),
+ * without its quotes (a quote in the name is shown as it is): a newline in a name is no line break of the table, an
+ * escape is not run. Names without control characters are left as they are; --json has the names themselves.
  */
 export function printableKeyName(name: string): string {
-  if (!CONTROL.test(name)) return name;
-  return JSON.stringify(name)
-    .slice(1, -1)
-    .replace(/\\"/g, '"')
-    .replace(CONTROLS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (!hasControl(name)) return name;
+  return escapeName(name).slice(1, -1).replace(/\\"/g, '"');
 }

@@ -80,34 +80,28 @@ function pathArguments(): Buffer[] | undefined {
   return command ? paths : undefined;
 }
 
-/** How many roots of each text were looked at so far: the n-th root of a text is the n-th PATH of that text. */
-const seen = new Map<string, number>();
-
 /**
- * The bytes given for the root `arg`, by position: the walk asks about its roots in the order of the PATHs, so the
- * n-th time a text is asked about stands for the n-th PATH that reads as that text. Undefined when it cannot be told.
+ * The bytes given for the root `arg`, the `index`-th PATH (the walk's roots are the PATHs, in order). Undefined when
+ * they cannot be told, or do not read as `arg` (roots that are not this command's PATHs).
  */
-function givenBytes(arg: string): Buffer | undefined {
-  const same = (pathArguments() ?? []).filter((raw) => raw.toString('utf8') === arg);
-  if (same.length === 0) return undefined;
-  const n = seen.get(arg) ?? 0;
-  seen.set(arg, n + 1);
-  return same[n % same.length];
+function givenBytes(arg: string, index: number): Buffer | undefined {
+  const bytes = pathArguments()?.[index];
+  return bytes?.toString('utf8') === arg ? bytes : undefined;
 }
 
 /**
  * Whether a root given as text holding U+FFFD stands for a name that is not valid UTF-8. Node decodes the command line
  * lossily (each bad byte becomes U+FFFD), so such a root would name no file (ENOENT), or another file whose name really
- * holds U+FFFD. The bytes of the command line decide when they can be read and tell the argument apart (by position
- * among the PATHs, see `givenBytes`, or when every argument so read has the same bytes); otherwise a
- * name in a folder on the root's path that is not valid UTF-8 and reads as that folder's part of the root does (the
- * root is refused even when a file really so named is there too: which one was meant is not known).
+ * holds U+FFFD. The bytes of the command line decide when they can be read and tell the argument apart (by `index`,
+ * the root's position among the PATHs, see `givenBytes`, or when every argument so read has the same bytes);
+ * otherwise a name in a folder on the root's path that is not valid UTF-8 and reads as that folder's part of the root
+ * does (the root is refused even when a file really so named is there too: which one was meant is not known).
  */
-export function rootNotUtf8(arg: string, path: string): boolean {
+export function rootNotUtf8(arg: string, path: string, index: number): boolean {
   if (!arg.includes('\uFFFD') && !path.includes('\uFFFD')) return false;
   const asText = Buffer.from(arg, 'utf8');
   // By position when the PATHs can be told apart from the flags (`bad\xff` and `bad\uFFFD` given together).
-  const bytes = givenBytes(arg);
+  const bytes = givenBytes(arg, index);
   if (bytes) return !bytes.equals(asText);
   const given = rawArguments().filter((raw) => raw.toString('utf8') === arg);
   if (given.length > 0 && given.every((raw) => !raw.equals(asText))) return true;

@@ -93,9 +93,9 @@ async function planRoots(roots: readonly string[], options: WalkOptions): Promis
   const above = (options.ignoreFiles ?? true) ? new RulesAbove() : undefined;
   const debug = (message: string) => options.onDebug?.(`scan: ${message}`);
   const planned: Planned[] = [];
-  for (const rootArg of roots) {
+  for (const [index, rootArg] of roots.entries()) {
     const root = resolve(rootArg);
-    if (rootNotUtf8(rootArg, root)) {
+    if (rootNotUtf8(rootArg, root, index)) {
       planned.push({ kind: 'entry', entry: notUtf8(root) });
       continue;
     }

@@ -1,10 +1,13 @@
 import { UfsError } from '@org/core';
 import { isKnownProvider, knownProviders, providerList, type UploadEvent } from '@org/providers';
-import { escapeNames, namesOf } from '../errors.js';
+import { escapeName, escapeNames, hasControl, namesOf } from '../errors.js';
 
-/** A name as messages show it: escaped as `JSON.stringify` does when it holds control characters (`new\nline`). */
+/**
+ * A name as messages show it: in quotes and escaped (errors.ts `escapeName`: `new\nline`, and DEL and C1 too, which
+ * `JSON.stringify` leaves raw) when it holds control characters, else as it is.
+ */
 export function shownName(name: string): string {
-  return escapeNames(`"${name}"`, [name]) === `"${name}"` ? name : JSON.stringify(name);
+  return hasControl(name) ? escapeName(name) : name;
 }
 
 /**
@@ -15,7 +18,7 @@ export function providerFlag(values: readonly string[]): string[] {
   const ids = providerList(values);
   const known = `known providers: ${knownProviders().join(', ')}`;
   if (ids.length === 0) {
-    const got = values.length > 0 ? values.map((value) => JSON.stringify(value)).join(', ') : 'nothing';
+    const got = values.length > 0 ? values.map((value) => escapeName(value)).join(', ') : 'nothing';
     throw new UfsError('INVALID_INPUT', `[ufs] --provider names no provider (got ${got}); ${known} (see --help)`, {
       context: { operation: 'configure' },
     });
@@ -24,7 +27,7 @@ export function providerFlag(values: readonly string[]): string[] {
   if (unknown.length > 0) {
     throw new UfsError(
       'INVALID_INPUT',
-      `[ufs] unknown provider${unknown.length > 1 ? 's' : ''} ${unknown.map((id) => JSON.stringify(id)).join(', ')} in --provider; ${known}`,
+      `[ufs] unknown provider${unknown.length > 1 ? 's' : ''} ${unknown.map((id) => escapeName(id)).join(', ')} in --provider; ${known}`,
       { context: { operation: 'configure', unknown } },
     );
   }
