@@ -38,6 +38,8 @@ describe('UFS_DATA_DIR/ufs.db that SQLite cannot open', () => {
         `[ufs] [sqlite] the store file "${join(data, 'ufs.db')}" is a folder, not a database file: move it away (or give another data folder)`,
       ]);
       expect(ended.stdout).not.toMatch(/listening/);
+      // Refused before anything is made: no content folder beside it.
+      expect(existsSync(join(data, 'content'))).toBe(false);
     }
   });
 
@@ -54,5 +56,6 @@ describe('UFS_DATA_DIR/ufs.db that SQLite cannot open', () => {
       ]);
     }
     expect(existsSync(target)).toBe(false);
+    expect(existsSync(join(data, 'content'))).toBe(false);
   });
 });

@@ -112,6 +112,8 @@ describe('ufs serve: a store file SQLite cannot open is named, 78 (was "unable t
     expect(refusal(run)).toBe(
       `[ufs] [sqlite] the store file "${join(folder, 'ufs.db')}" is a folder, not a database file: move it away (or give another data folder)`,
     );
+    // Refused before anything is made: no content folder beside it (it was made, and left, before the store's check).
+    expect(existsSync(join(folder, 'content'))).toBe(false);
 
     const dangling = join(box.dir, 'store-dangling');
     await mkdir(dangling);
@@ -122,5 +124,6 @@ describe('ufs serve: a store file SQLite cannot open is named, 78 (was "unable t
       `[ufs] [sqlite] the store file "${join(dangling, 'ufs.db')}" is a dangling symbolic link (to "${join(box.dir, 'no-store')}"): create its target or remove the link`,
     );
     expect(existsSync(join(box.dir, 'no-store'))).toBe(false);
+    expect(existsSync(join(dangling, 'content'))).toBe(false);
   });
 });

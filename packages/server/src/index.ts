@@ -51,6 +51,7 @@ export {
   DATA_DIR_CONTENT_FOLDER,
   START_PROBE_TIMEOUT_MS,
   dataDirStoreFile,
+  checkStoreFile,
   contentLostOnRestart,
   ensureDataFolder,
   probeContentMount,

@@ -26,6 +26,15 @@ export const SETTLE_MS = 5_000;
 export function settleReserve(timeoutMs: number): number {
   return Math.floor(Math.min(SETTLE_MS, Math.max(timeoutMs / 5, Math.min(1000, timeoutMs / 2))));
 }
+
+/**
+ * How long the modules' shutdown hooks wait for the store on behalf of handlers the drain left under way (releasing
+ * the tus recording leases they hold): the share of the timeout kept for handlers to settle (settleReserve), SETTLE_MS
+ * with 0 (as the settle itself). A store that has not answered by then is not waited for.
+ */
+export function leftoverBudget(timeoutMs: number): number {
+  return timeoutMs === 0 ? SETTLE_MS : settleReserve(timeoutMs);
+}
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 export interface ShutdownOptions {

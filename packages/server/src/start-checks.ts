@@ -10,6 +10,7 @@ import { UfsError, toUfsError } from '@org/core';
 import { TEMP_PREFIX } from './content/content-store.js';
 import type { ContentMount } from './content/content-mount.js';
 import type { StoreOptions } from './dedup-options.js';
+import { storeFileError, storeFileProblem } from './sqlite/store-files.js';
 
 /**
  * The embedded SQLite store's file in a data folder (`<data-dir>/ufs.db`, beside `<data-dir>/content/`): the one
@@ -55,6 +56,16 @@ export function dataDirStoreFile(dataDir: string, refuse: Refuse): string {
         `keep the one with the records (rename it "${DATA_DIR_STORE_FILE}") and move the other away`,
     );
   return hasOld ? old : current;
+}
+
+/**
+ * The refusal the embedded store gives its file at `path` (a folder, a dangling link, a file that is not SQLite's, one
+ * it may not write: CONFIG_INVALID naming it), thrown without making anything. A start asks it before it makes the
+ * data folder's content folder, so that a refused store file leaves nothing new behind.
+ */
+export function checkStoreFile(path: string): void {
+  const found = storeFileProblem(path);
+  if (found) throw storeFileError(found.file, found.problem);
 }
 
 /**

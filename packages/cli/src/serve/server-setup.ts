@@ -100,9 +100,11 @@ export async function serverPlaces(
       : dataDir();
   const named = fromFlag ? '--data-dir' : config.serve.dataDir ? 'data folder (config "serve.dataDir")' : 'data folder';
   await ensureFolder(dir, named, fromFlag);
-  const { DATA_DIR_CONTENT_FOLDER, dataDirStoreFile } = await loadServerPackage();
+  const { DATA_DIR_CONTENT_FOLDER, checkStoreFile, dataDirStoreFile } = await loadServerPackage();
   // Not looked at with --mongodb: the data folder then holds only the content.
   const sqlitePath = flags.mongodb ? '' : dataDirStoreFile(dir, refuseFolder(dir, named, fromFlag));
+  // A store file the store would refuse is refused before the content folder is made: a refused start makes nothing.
+  if (sqlitePath) checkStoreFile(sqlitePath);
   const store: StoreOptions = flags.mongodb ? { mongoUri: flags.mongodb } : { sqlitePath };
   const content = flags.content ?? join(dir, DATA_DIR_CONTENT_FOLDER);
   if (flags.content) await checkContentFolder(flags.content);

@@ -7,7 +7,7 @@ import type { MetadataStore } from '../../store/store.js';
  * How long the recording lease of a PATCH cut off by its client lasts; renewed every third of that while the PATCH
  * records, it outlives a replica that dies meanwhile by at most this.
  */
-const RECORDING_LEASE_MS = 10_000;
+export const RECORDING_LEASE_MS = 10_000;
 /** How long a HEAD waits for a PATCH of the same upload that is recording the bytes of its cut-off body (then 503). */
 export const HEAD_WAIT_MS = 2_000;
 const HEAD_POLL_MS = 50;
@@ -17,6 +17,8 @@ const recordingLease = (id: string) => `tus-recording:${id}`;
 
 /** A recording lease this replica claimed (or is claiming) for a cut-off PATCH. */
 interface Held {
+  /** The upload's id. */
+  upload: string;
   name: string;
   token: string;
   /** Whether the claim succeeded. */
@@ -64,7 +66,7 @@ export class PatchRecordings {
       if (this.closing) return;
       const renew = setInterval(() => void claim().catch(() => undefined), RECORDING_LEASE_MS / 3);
       renew.unref();
-      held = { name, token, lease: claim().catch(() => false), renew };
+      held = { upload: id, name, token, lease: claim().catch(() => false), renew };
       this.held.add(held);
     };
     if (body.destroyed) onCut();
@@ -85,13 +87,20 @@ export class PatchRecordings {
    * Gives up (best effort) the recording leases this replica holds, for an app that closes without waiting for the
    * PATCHes still recording (a drain that ran out, see shutdown.ts): their leases would make HEADs on a restarted
    * server (or another replica) answer 503 until they expire. Those PATCHes' work goes on without a lease, and PATCHes
-   * cut off from now on claim none.
+   * cut off from now on claim none. Waits at most `budgetMs` for the store (a claim still in flight, then the
+   * release): what it has not answered by then goes on unwaited (a lease claimed late is still released then, if the
+   * store is open), and the uploads whose leases may be left are returned (each expires within RECORDING_LEASE_MS).
    */
-  async releaseHeld(): Promise<void> {
+  async releaseHeld(budgetMs: number): Promise<string[]> {
     this.closing = true;
-    const held = [...this.held];
+    const left = new Set(this.held);
     this.held.clear();
-    await Promise.all(held.map((one) => release(this.store, one)));
+    const releases = [...left].map((one) => release(this.store, one).then(() => void left.delete(one)));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)));
+    await Promise.race([Promise.all(releases), late]);
+    clearTimeout(timer);
+    return [...left].map((one) => one.upload);
   }
 
   /**

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { UfsError, isUfsError, sleep } from '@org/core';
-import { DEDUP_CONFIG, type DedupConfig } from '../../dedup-options.js';
+import { DEDUP_CONFIG, DEDUP_OPTIONS, type DedupConfig, type DedupModuleOptions } from '../../dedup-options.js';
+import { leftoverBudget, shutdownTimeout, type ShutdownOptions } from '../../shutdown.js';
 import { isServerFault } from '../../http/server-fault.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { METADATA_STORE, type MetadataStore, type UploadSession } from '../../store/store.js';
@@ -11,7 +12,7 @@ import { LimitedHasher } from '../limit-hash.js';
 import { recordsSize } from '../record-size.js';
 import { declaredLength } from '../request-body.js';
 import { parseUploadChecksum } from './tus-headers.js';
-import { PatchRecordings } from './tus-recording.js';
+import { PatchRecordings, RECORDING_LEASE_MS } from './tus-recording.js';
 
 /** How long a finishing request holds an upload; it renews the lease every third of that while it works. */
 const FINISH_LEASE_MS = 60_000;
@@ -65,6 +66,8 @@ export class TusSessions implements OnModuleDestroy {
   private readonly log = new Logger('ufs.tus');
   /** PATCHes cut off by their clients, recording the bytes they received: HEADs wait for them. */
   private readonly recordings: PatchRecordings;
+  /** How long the close waits for the store to release the recording leases (see leftoverBudget). */
+  private readonly releaseBudgetMs: number;
 
   constructor(
     @Inject(METADATA_STORE) private readonly store: MetadataStore,
@@ -72,17 +75,27 @@ export class TusSessions implements OnModuleDestroy {
     @Inject(ContentService) private readonly uploads: ContentService,
     @Inject(DEDUP_CONFIG) private readonly config: DedupConfig,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    // createDedupApp's options carry its shutdown timeout; a module set up on its own gets the default one.
+    @Inject(DEDUP_OPTIONS) options: DedupModuleOptions & ShutdownOptions,
   ) {
     this.recordings = new PatchRecordings(store);
+    this.releaseBudgetMs = leftoverBudget(shutdownTimeout(options));
   }
 
   /**
    * The app closes: its drain is over (shutdown.ts), so a PATCH still recording the bytes of its cut-off body is left
    * to itself. Its recording lease is released now, while the store is open (it closes in a later hook), so that a
-   * restarted server does not answer HEADs of that upload 503 until the lease expires.
+   * restarted server does not answer HEADs of that upload 503 until the lease expires. Within the shutdown timeout's
+   * budget (leftoverBudget): a store that does not answer a claim or a release by then is left, and said.
    */
   async onModuleDestroy(): Promise<void> {
-    await this.recordings.releaseHeld();
+    const left = await this.recordings.releaseHeld(this.releaseBudgetMs);
+    if (left.length > 0)
+      this.log.warn(
+        `${left.length} tus recording lease(s) not released: the store answered no claim or release within ` +
+          `${this.releaseBudgetMs} ms of the close (upload(s) ${left.join(', ')}); a HEAD of those uploads may ` +
+          `answer 503 until the lease expires (${RECORDING_LEASE_MS / 1000} s)`,
+      );
   }
 
   /**
