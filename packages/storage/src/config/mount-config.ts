@@ -1,4 +1,4 @@
-import { normalizeKey } from '@org/core';
+import { normalizeKey, redactUrl } from '@org/core';
 import { z } from 'zod';
 import { configInvalid } from '../errors.js';
 import { PERMISSIONS, type Permission } from '../layers/permission.js';
@@ -123,7 +123,8 @@ export function planMount(raw: unknown, env: Env): MountPlan {
     try {
       parsed = new URL(url);
     } catch (err) {
-      throw configInvalid(name, `"url": ${JSON.stringify(url)} is not a valid URL`, err);
+      // Named without its user info (`user:password@`) or secret query values.
+      throw configInvalid(name, `"url": ${JSON.stringify(redactUrl(url))} is not a valid URL`, err);
     }
     const fromUrl = resolveProtocol(parsed.protocol.slice(0, -1).toLowerCase());
     if (protocol !== undefined && resolveProtocol(protocol) !== fromUrl) {

@@ -12,7 +12,8 @@ import {
   type StorageBackend,
   type WriteResult,
 } from '@org/core';
-import { keyContext } from '../../errors.js';
+import { configInvalid, keyContext } from '../../errors.js';
+import { baseCredentials, credentialsProblem } from './credentials.js';
 import { timedFetch, type FetchFunction, type TimedResponse } from './fetch-stream.js';
 import { parseContentRange, rangeHeader, rangeLength, requestedRange } from './range.js';
 import { folderEntry } from '../../util/entries.js';
@@ -20,6 +21,7 @@ import { folderEntry } from '../../util/entries.js';
 export const PROTOCOL = 'http';
 
 export interface HttpBackendOptions {
+  /** May hold `user:password@`: sent as HTTP Basic auth, never in a requested or shown URL. */
   baseUrl: string;
   headers: Record<string, string>;
   timeoutMs: number;
@@ -30,7 +32,7 @@ export interface HttpBackendOptions {
 }
 
 /** The base URL as a folder (trailing slash), without fragment. */
-export function folderUrl(raw: string): URL {
+export function folderUrl(raw: string | URL): URL {
   const url = new URL(raw);
   url.hash = '';
   if (!url.pathname.endsWith('/')) url.pathname += '/';
@@ -40,10 +42,20 @@ export function folderUrl(raw: string): URL {
 /**
  * Read-only files over HTTP(S): `stat` by HEAD (falling back to a one-byte ranged GET when HEAD is refused),
  * `read` by GET with `Range`, public URLs. Keys are percent-encoded segment by segment and resolved below
- * `baseUrl`, whose query string (e.g. a token) is kept on every URL.
+ * `baseUrl`, whose query string (e.g. a token) is kept on every URL. Its `user:password@`, percent-decoded, is sent
+ * as `Authorization: Basic` (which fetch drops on a redirect to another origin) and left out of every URL;
+ * CONFIG_INVALID when `headers` has an `Authorization` too.
  */
 export function createHttpBackend(options: HttpBackendOptions, mountName = PROTOCOL): StorageBackend {
-  const base = folderUrl(options.baseUrl);
+  const problem = credentialsProblem(options.baseUrl, options.headers);
+  if (problem) throw configInvalid(mountName, `"${problem.path.join('.')}": ${problem.message}`);
+  const credentials = baseCredentials(options.baseUrl);
+  const base = folderUrl(credentials.url);
+  const configured = credentials.authorization
+    ? { ...options.headers, authorization: credentials.authorization }
+    : options.headers;
+  // The address as errors name it (no TLS at an https:// baseUrl): without the user info.
+  const address = { url: credentials.url.href, option: 'baseUrl' };
   const baseQuery = base.search;
   const basePath = base.pathname;
   const ctx = (operation: string, key: string): ErrorContext =>
@@ -75,7 +87,7 @@ export function createHttpBackend(options: HttpBackendOptions, mountName = PROTO
   ): Promise<TimedResponse> {
     // identity: a content-coded answer would be decoded by fetch, and byte ranges would no longer match (fetch
     // itself adds `accept-encoding: identity` to ranged requests).
-    const headers = { ...options.headers, ...(extra.range ? {} : { 'accept-encoding': 'identity' }), ...extra };
+    const headers = { ...configured, ...(extra.range ? {} : { 'accept-encoding': 'identity' }), ...extra };
     return timedFetch(
       url,
       { method, headers, redirect: 'follow' },
@@ -85,7 +97,7 @@ export function createHttpBackend(options: HttpBackendOptions, mountName = PROTO
         fetch: options.fetch,
         context,
         urlOption: 'baseUrl',
-        address: { url: options.baseUrl, option: 'baseUrl' },
+        address,
       },
     );
   }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { describeContext, tlsCertificateError, toUfsError, UfsError, type ErrorContext } from '@org/core';
+import { describeContext, redactUrl, tlsCertificateError, toUfsError, UfsError, type ErrorContext } from '@org/core';
 import { plainHttpAnswerError, type ConfiguredAddress } from '../../errors.js';
 import { badPortError } from '../../util/fetch-ports.js';
 
@@ -45,6 +45,26 @@ export function serverOf(url: string | URL): string | undefined {
   }
 }
 
+/**
+ * CONFIG_INVALID for a URL holding `user:password@`, which fetch refuses with a TypeError that prints the whole URL;
+ * the message names the URL without them. Undefined for any other URL.
+ */
+function credentialsInUrlError(url: string | URL, context: ErrorContext, option?: string): UfsError | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.username === '' && parsed.password === '') return undefined;
+  const from = option ? ` (from ${option})` : '';
+  return new UfsError(
+    'CONFIG_INVALID',
+    `${describeContext(context)} the URL ${redactUrl(parsed.href)}${from} holds a user name or password (user:password@), which fetch does not send: give them as an Authorization header`,
+    { context },
+  );
+}
+
 function abortedError(context: ErrorContext, cause?: unknown): UfsError {
   return new UfsError('ABORTED', `${describeContext(context)} aborted`, { context, cause });
 }
@@ -59,8 +79,8 @@ function timeoutError(context: ErrorContext, timeoutMs: number, what: string): U
 /**
  * `fetch` with the caller's abort signal and a timeout for the headers, returning a response whose body can be
  * streamed with an idle timeout, a skip and a limit. Every failure is a UfsError (ABORTED, TIMEOUT, CONFIG_INVALID
- * for a port fetch refuses or an `https://` `address` whose server does not speak TLS, or the network error
- * classified by `toUfsError`).
+ * for a port fetch refuses, a URL holding `user:password@` (never shown) or an `https://` `address` whose server
+ * does not speak TLS, or the network error classified by `toUfsError`).
  */
 export async function timedFetch(
   url: string | URL,
@@ -69,6 +89,8 @@ export async function timedFetch(
 ): Promise<TimedResponse> {
   const { timeoutMs, signal, context } = options;
   const fetchFn = options.fetch ?? globalThis.fetch;
+  const credentialed = credentialsInUrlError(url, context, options.urlOption);
+  if (credentialed) throw credentialed;
   if (signal?.aborted) throw abortedError(context, signal.reason);
   const controller = new AbortController();
   let failure: UfsError | undefined;

@@ -3,6 +3,7 @@ import { defineBackend } from '../../backend-definition.js';
 import { createHttpBackend, PROTOCOL } from './backend.js';
 import { badPortMessage, fetchRefusedPort } from '../../util/fetch-ports.js';
 import type { FetchFunction } from './fetch-stream.js';
+import { credentialsProblem } from './credentials.js';
 
 export { createHttpBackend, type HttpBackendOptions } from './backend.js';
 
@@ -33,7 +34,12 @@ const optionsSchema = z
     /** A fetch implementation to use instead of the global one (proxies, tests). */
     fetch: z.custom<FetchFunction>((value) => typeof value === 'function', 'fetch must be a function').optional(),
   })
-  .strict();
+  .strict()
+  // `https://user:password@host/…`: HTTP Basic auth, so no `Authorization` header beside it.
+  .superRefine((options, ctx) => {
+    const problem = credentialsProblem(options.baseUrl, options.headers);
+    if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  });
 
 export type HttpOptions = z.output<typeof optionsSchema>;
 
@@ -42,6 +48,6 @@ export default defineBackend({
   description: 'read-only files over HTTP(S): HEAD for stat, ranged GET for reads, public URLs',
   options: optionsSchema,
   create: (options, context) => createHttpBackend(options, context.mountName),
-  // `https://host/path?token=…` → the URL itself is the base.
+  // `https://host/path?token=…` → the URL itself is the base (its `user:password@`, if any, becomes Basic auth).
   fromUrl: (url) => ({ baseUrl: url.href }),
 });
