@@ -1,10 +1,11 @@
 // The gcs backend on a failing network, with real sockets and the local fake of the GCS JSON API: a download cut off
 // mid-way fails instead of never ending (a reset or a plain close, which the SDK's stream never notices: UNAVAILABLE at
 // once, the backend watching the HTTP response), and a server that accepts connections and never answers fails
-// with TIMEOUT (connectTimeoutMs + timeoutMs) instead of hanging.
+// with TIMEOUT (connectTimeoutMs + timeoutMs) instead of hanging. A copy (the node read path) resumes a cut read.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Storage } from '@google-cloud/storage';
 import definition from '../src/backends/gcs/index.js';
@@ -57,16 +58,38 @@ describe('gcs with the connection lost mid-download', () => {
     await rejectsWith(readAll(stream), 'UNAVAILABLE');
   }, 60_000);
 
-  it('a copy to a local folder reports the failure and leaves no temporary file behind', async () => {
+  it('a copy to a local folder cut more often than reads resume reports the failure, no temporary file left', async () => {
+    // Every connection cut after 1 MiB: the 12 MiB read gives up after its resumed reads (READ_RESUMES).
+    const often = await cuttingProxy(port, MiB, 'close');
+    const dir = await tempDir('ufs-gcs-cut-');
+    const storage = new StorageManager();
+    try {
+      await storage.configure([{ name: 'loc', protocol: 'local', root: dir.path }]);
+      await storage.mountBackend(
+        'gcsp',
+        await create({ ...base, bucket: 'ufs-plain', apiEndpoint: often.endpoint, timeoutMs: 500 }),
+      );
+      const summary = await copyNode(storage.node('gcsp:faults/big.bin'), storage.node('loc:got.bin'));
+      expect(summary.files).toBe(0);
+      expect(summary.errors.map((e) => e.error.code)).toEqual(['UNAVAILABLE']);
+      expect(summary.errors[0]!.error.message).toMatch(/\(the read was resumed 5 times\)$/);
+      expect(await readdir(dir.path)).toEqual([]);
+    } finally {
+      await storage.dispose();
+      await dir.cleanup();
+      await often.close();
+    }
+  }, 60_000);
+
+  it('a copy to a local folder goes on after a cut: the file arrives whole', async () => {
     const dir = await tempDir('ufs-gcs-cut-');
     const storage = new StorageManager();
     try {
       await storage.configure([{ name: 'loc', protocol: 'local', root: dir.path }]);
       await storage.mountBackend('gcsp', await through({ timeoutMs: 500 }));
       const summary = await copyNode(storage.node('gcsp:faults/big.bin'), storage.node('loc:got.bin'));
-      expect(summary.files).toBe(0);
-      expect(summary.errors.map((e) => e.error.code)).toEqual(['UNAVAILABLE']);
-      expect(await readdir(dir.path)).toEqual([]);
+      expect(summary.errors).toEqual([]);
+      expect((await readFile(join(dir.path, 'got.bin'))).equals(big)).toBe(true);
     } finally {
       await storage.dispose();
       await dir.cleanup();

@@ -41,16 +41,30 @@ export async function blackhole(onRequest?: (socket: Socket) => void): Promise<T
 /**
  * Forwards to 127.0.0.1:`targetPort`; once a connection has carried more than `cutAfter` bytes from the server,
  * both sides are closed: with a reset (`how: 'reset'`, a dropped link) or a plain close (`'close'`, a dying proxy:
- * the client sees the connection end early). Other connections are untouched.
+ * the client sees the connection end early). Other connections are untouched. After `times` cuts (default: no
+ * limit), connections are no longer cut; with `afterCut`, connections made after a cut reach the server only once
+ * the promise it returns has settled (a change made "while the client was cut off").
  */
 export async function cuttingProxy(
   targetPort: number,
   cutAfter: number,
   how: 'reset' | 'close' = 'reset',
+  options: { times?: number; afterCut?: () => Promise<unknown> } = {},
 ): Promise<TcpFault & { cuts: number }> {
+  const { times = Infinity, afterCut } = options;
   const sockets = new Set<Socket>();
-  const state = { cuts: 0 };
+  const state: { cuts: number; changed?: Promise<unknown> } = { cuts: 0 };
   const server = createServer((client) => {
+    if (!state.changed) return forward(client);
+    client.pause();
+    sockets.add(client);
+    client.on('error', () => {});
+    const go = () => {
+      if (!client.destroyed) forward(client);
+    };
+    void state.changed.then(go, go);
+  });
+  function forward(client: Socket) {
     const upstream = connect(targetPort, '127.0.0.1');
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -61,8 +75,9 @@ export async function cuttingProxy(
     client.pipe(upstream);
     upstream.on('data', (chunk: Buffer) => {
       down += chunk.length;
-      if (down > cutAfter) {
+      if (down > cutAfter && state.cuts < times) {
         state.cuts++;
+        if (afterCut) state.changed ??= afterCut();
         if (how === 'reset') client.resetAndDestroy();
         else client.destroy();
         upstream.destroy();
@@ -72,7 +87,7 @@ export async function cuttingProxy(
     });
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
-  });
+  }
   const fault = await listen(server, sockets);
   return Object.defineProperty(fault, 'cuts', { get: () => state.cuts }) as TcpFault & { cuts: number };
 }

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { checkRange, collectBytes, sliceStream } from '../util/streams.js';
-import { backendFor, guard } from './access.js';
+import { keyContext } from '../errors.js';
+import { backendFor, guard, siteOf } from './access.js';
+import { openResumable } from './resumable-read.js';
 import { statOrNull } from './stat.js';
 import type { StorageNode } from './storage-node.js';
 import type { ReadStreamOptions } from './types.js';
@@ -8,7 +10,8 @@ import type { ReadStreamOptions } from './types.js';
 /**
  * Opens the content (or a byte range of it). Failures such as NOT_FOUND surface here, before any byte flows.
  * Backends without native ranges get them emulated: the bytes before `start` are skipped and the download stops
- * after `end`.
+ * after `end`. On backends with ranged reads, a read cut by the network goes on from the next byte when the file
+ * is still the same (see `openResumable`).
  */
 export async function openRead(node: StorageNode, options: ReadStreamOptions = {}): Promise<Readable> {
   const backend = backendFor(node, 'read', 'read', 'read');
@@ -18,8 +21,9 @@ export async function openRead(node: StorageNode, options: ReadStreamOptions = {
     const ranged = options.start !== undefined || options.end !== undefined;
     const { start, end } = checkRange(options);
     const base = { versionId: node.versionId, signal: options.signal };
-    if (!ranged) return backend.read(node.path, base);
-    if (backend.capabilities.range) return backend.read(node.path, { ...base, start, end });
+    const context = keyContext(siteOf(node), 'read', node.path);
+    if (!ranged) return openResumable(backend, node.path, base, context);
+    if (backend.capabilities.range) return openResumable(backend, node.path, { ...base, start, end }, context);
     return sliceStream(await backend.read(node.path, base), start, end);
   });
 }
