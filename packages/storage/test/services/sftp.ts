@@ -94,7 +94,7 @@ export async function sftpConnectionAt(prefix: string): Promise<{
     username: sshd.username,
     privateKey: await readFile(sshd.privateKeyPath),
     root: base,
-    readyTimeout: 10_000,
+    timeoutMs: 10_000,
     keepaliveInterval: 0,
     fingerprints: [sshd.hostFingerprint],
     hostKeys: [],

@@ -7,6 +7,7 @@ import {
   type ErrorCode,
   type ErrorContext,
 } from '@org/core';
+import { socketTimeoutError } from '../../util/socket-timeouts.js';
 
 /** SFTP v3 status codes (draft-ietf-secsh-filexfer-02 §7), as ssh2 puts them in `err.code`. */
 export const STATUS = {
@@ -48,6 +49,9 @@ export function sftpError(err: unknown, context: ErrorContext, connectionLost = 
       },
     );
   }
+  // Requests that got no answer for `timeoutMs` (see guardedChannel): TIMEOUT, naming the server and the option.
+  const timeout = socketTimeoutError(err, context);
+  if (timeout) return timeout;
   const status = sftpStatus(err);
   const message = err instanceof Error ? err.message : String(err);
   switch (status) {

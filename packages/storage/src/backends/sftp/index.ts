@@ -27,6 +27,7 @@ import { listKey } from './list.js';
 import { deleteKey, mkdirKey, readKey, renameKey, statKey } from './operations.js';
 import { sftpOptionsFromUrl, sftpOptionsSchema, type SftpOptions } from './options.js';
 import { asAsked, remotePath, spelledKey } from './paths.js';
+import { untilAborted } from './waits.js';
 import { appendFile, writeFile } from './writer.js';
 
 type Source = Readable | AsyncIterable<Uint8Array>;
@@ -72,26 +73,29 @@ export class SftpBackend implements StorageBackend {
   }
 
   /**
-   * Runs one operation on the shared session. When the connection had silently died, the first request fails with
-   * the session marked dead: operations that are safe to repeat then run once more on a fresh connection.
+   * Runs one operation on the shared session. When the connection had silently died (or stalled for `timeoutMs`),
+   * the first request fails with the session marked dead: operations that are safe to repeat then run once more on a
+   * fresh connection. An abort settles the operation at once, the requests under way left to end by themselves;
+   * `ownsAbort`: the operation settles on its signal by itself (writes, which first remove their temporary file).
    */
   async #run<T>(
     operation: string,
     path: string,
     fn: (session: Session, context: ErrorContext) => Promise<T>,
-    options: { idempotent: boolean; signal?: AbortSignal },
+    options: { idempotent: boolean; signal?: AbortSignal; ownsAbort?: boolean },
   ): Promise<T> {
     const context: ErrorContext = keyContext({ mount: this.#mountName, protocol: 'sftp' }, operation, path);
     for (let attempt = 1; ; attempt++) {
       if (options.signal?.aborted) throw sftpError(options.signal.reason, context, false, options.signal);
       let session: Session;
       try {
-        session = await this.#connection.session();
+        session = await untilAborted(this.#connection.session(), options.signal);
       } catch (err) {
-        throw sftpError(err, context);
+        throw sftpError(err, context, false, options.signal);
       }
       try {
-        return await fn(session, context);
+        const running = fn(session, context);
+        return await (options.ownsAbort ? running : untilAborted(running, options.signal));
       } catch (err) {
         const lost = !session.alive;
         if (lost && attempt === 1 && options.idempotent && !isUfsError(err) && !options.signal?.aborted) continue;
@@ -124,10 +128,12 @@ export class SftpBackend implements StorageBackend {
     return this.#run(
       'write',
       key,
-      async (s, c) => writeFile(s, await spelledKey(s, key), source, options, this.#fsync, c),
+      async (s, c) =>
+        writeFile(s, await untilAborted(spelledKey(s, key), options.signal), source, options, this.#fsync, c),
       {
         idempotent: false,
         signal: options.signal,
+        ownsAbort: true,
       },
     );
   }
@@ -136,10 +142,11 @@ export class SftpBackend implements StorageBackend {
     return this.#run(
       'append',
       key,
-      async (s, c) => appendFile(s, await spelledKey(s, key), source, options.signal, c),
+      async (s, c) => appendFile(s, await untilAborted(spelledKey(s, key), options.signal), source, options.signal, c),
       {
         idempotent: false,
         signal: options.signal,
+        ownsAbort: true,
       },
     );
   }
@@ -226,6 +233,7 @@ export default defineBackend({
       privateKey: await loadPrivateKey(options, mountName),
       passphrase: options.passphrase,
       root: options.root,
+      timeoutMs: options.timeoutMs,
       readyTimeout: options.readyTimeout,
       keepaliveInterval: options.keepaliveInterval,
       fingerprints: options.hostFingerprint ?? [],

@@ -83,6 +83,11 @@ export async function readKey(s: Session, key: string, options: ReadOptions, con
   if (stats.isDirectory()) throw ufsError('INVALID_INPUT', context, `"${key}" is a folder, not a file`);
   signal?.throwIfAborted();
   const handle = await call<Buffer>((cb) => s.sftp.open(path, 'r', cb));
+  if (signal?.aborted) {
+    // The read was stopped while the file was opened (it has settled already): close what no one will read.
+    call((cb) => s.sftp.close(handle, cb)).catch(() => undefined);
+    signal.throwIfAborted();
+  }
   const source = new PipelinedRead(s.sftp, handle, { start, end });
   const out = new PassThrough({ highWaterMark: 256 * 1024 });
   const onAbort = () => out.destroy(sftpError(signal?.reason, context, false, signal));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, timeoutMsSchema } from '../../util/socket-timeouts.js';
 
 /** `true`/`false` as booleans or as the strings a URL query or `${ENV}` interpolation gives. */
 const booleanish = z
@@ -33,8 +34,19 @@ export const sftpOptionsSchema = z
     hostKey: oneOrMany.optional(),
     /** Accept any host key. Insecure (man-in-the-middle): only for throwaway test servers. */
     insecureSkipHostKeyCheck: booleanish.default(false),
-    /** Milliseconds to wait for the SSH handshake. */
-    readyTimeout: z.coerce.number().int().positive().default(20_000),
+    /**
+     * Milliseconds without an answer from the server while a request waits (no acknowledgement, no data) that fail
+     * the operation with TIMEOUT and end the connection; also the limit of the SSH handshake (unless `readyTimeout`
+     * is given). 60 s by default (DEFAULT_TIMEOUT_MS, as s3, webdav, azure and gcs), 0 for no limit.
+     */
+    timeoutMs: timeoutMsSchema('timeoutMs').default(DEFAULT_TIMEOUT_MS),
+    /** Milliseconds to wait for the SSH handshake, when it should not be `timeoutMs`. */
+    readyTimeout: z.coerce
+      .number({ error: 'readyTimeout must be a number of milliseconds' })
+      .int('readyTimeout must be a whole number of milliseconds')
+      .positive('readyTimeout must be more than 0')
+      .max(MAX_TIMEOUT_MS, `readyTimeout must be at most ${MAX_TIMEOUT_MS}`)
+      .optional(),
     /** Milliseconds between keepalive probes (0 = off); a dead connection is noticed and replaced. */
     keepaliveInterval: z.coerce.number().int().min(0).default(15_000),
     /** fsync each written file before renaming it into place (durable atomic writes). */
@@ -93,6 +105,7 @@ const QUERY_KEYS = [
   'hostFingerprint',
   'hostKey',
   'insecureSkipHostKeyCheck',
+  'timeoutMs',
   'readyTimeout',
   'keepaliveInterval',
   'fsync',

@@ -6,6 +6,7 @@ import { call, type Session, type SftpStats } from './connection.js';
 import { sftpError, sftpStatus, STATUS, ufsError } from './errors.js';
 import { confine, lstatOrNull, makeFolders, remotePath, statOrNull, TEMP_PREFIX } from './paths.js';
 import { UINT32_SECONDS_RANGE } from '../../util/modified.js';
+import { LATE, untilAborted, within } from './waits.js';
 
 type Source = Readable | AsyncIterable<Uint8Array>;
 
@@ -30,9 +31,19 @@ function toBuffer(chunk: unknown): Buffer {
   throw new TypeError(`write sources yield bytes, got ${typeof chunk}`);
 }
 
+/** How long a write stopped by its signal waits for the server to close and remove its temporary file. */
+export const ABORT_CLEANUP_MS = 300;
+/**
+ * How long a write that failed otherwise waits to remove its temporary file: on its own session, or, when that
+ * connection is lost, on a new one (connecting included).
+ */
+export const CLEANUP_MS = 5000;
+
 /**
  * Streams a source into an open remote handle from `offset`, with several WRITE requests in flight. Returns the
- * bytes written. Waits for every request before returning or throwing, so the handle can be closed safely.
+ * bytes written once every request is acknowledged. An abort or a failed request ends it at once, without waiting
+ * for the acknowledgements still under way (a stalled server may never send them): the caller closes and removes
+ * the file within a bound (SFTP servers handle a handle's requests in order, so a close sent now comes after them).
  */
 async function pump(
   s: Session,
@@ -47,49 +58,125 @@ async function pump(
   let inFlightBytes = 0;
   let failure: { error: unknown } | undefined;
   const inFlight = new Set<Promise<void>>();
+  // Rejects on the abort or the first failed WRITE: every wait (the source, the acknowledgements) races it.
+  let stop: (error: unknown) => void = () => undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    stop = reject;
+  });
+  stopped.catch(() => undefined);
+  const fail = (error: unknown) => {
+    failure ??= { error };
+    stop(failure.error);
+  };
   const onAbort = () => {
     if (source instanceof Readable) source.destroy(signal?.reason as Error);
+    fail(signal?.reason);
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  let finished = false;
   try {
     signal?.throwIfAborted();
-    for await (const raw of source) {
-      signal?.throwIfAborted();
-      const chunk = toBuffer(raw);
+    for (;;) {
+      const next = await Promise.race([iterator.next(), stopped]);
+      if (next.done) break;
+      const chunk = toBuffer(next.value);
       if (chunk.length === 0) continue;
-      while (inFlight.size >= MAX_IN_FLIGHT || inFlightBytes >= MAX_IN_FLIGHT_BYTES) await Promise.race(inFlight);
-      if (failure) throw failure.error;
+      while (inFlight.size >= MAX_IN_FLIGHT || inFlightBytes >= MAX_IN_FLIGHT_BYTES) {
+        await Promise.race([...inFlight, stopped]);
+      }
       const at = position;
       position += chunk.length;
       inFlightBytes += chunk.length;
       const request: Promise<void> = call<number>((cb) => s.sftp.write(handle, chunk, 0, chunk.length, at, cb))
-        .then(
-          () => {
-            acknowledged += chunk.length;
-            onProgress?.(acknowledged);
-          },
-          (error: unknown) => {
-            failure ??= { error };
-          },
-        )
+        .then(() => {
+          acknowledged += chunk.length;
+          // Not once the write has ended: acknowledgements may still arrive after an abort.
+          if (!failure) onProgress?.(acknowledged);
+        }, fail)
         .finally(() => {
           inFlight.delete(request);
           inFlightBytes -= chunk.length;
         });
       inFlight.add(request);
     }
-    await Promise.all(inFlight);
+    finished = true;
+    await Promise.race([Promise.all(inFlight), stopped]);
     if (failure) throw failure.error;
     signal?.throwIfAborted();
     return position - start;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    await Promise.allSettled(inFlight);
+    // Stopped before the source's end: let it go (a stream is destroyed), without waiting for it.
+    if (!finished) Promise.resolve(iterator.return?.()).catch(() => undefined);
   }
 }
 
-async function closeQuietly(s: Session, handle: Buffer): Promise<void> {
-  await call((cb) => s.sftp.close(handle, cb)).catch(() => undefined);
+/**
+ * Removes the temporary file of a write that failed or was stopped, within `ms`: on the write's own session while it
+ * is up (the handle closed, both requests sent at once), else on the connection's next session (a new connection).
+ * Undefined once it is gone; else why it is left.
+ */
+async function removeTemporary(
+  s: Session,
+  handle: Buffer | undefined,
+  path: string,
+  ms: number,
+): Promise<string | undefined> {
+  const started = Date.now();
+  const unlink = (on: Session) =>
+    call((cb) => on.sftp.unlink(path, cb)).then(
+      () => undefined,
+      (err: unknown) => (sftpStatus(err) === STATUS.NO_SUCH_FILE ? undefined : err),
+    );
+  if (s.alive) {
+    const closing = handle ? call((cb) => s.sftp.close(handle, cb)).catch(() => undefined) : undefined;
+    const outcome = await within(
+      Promise.all([closing, unlink(s)]).then(([, failed]) => failed),
+      ms,
+    );
+    if (outcome === LATE) return `no answer within ${ms} ms`;
+    if (outcome === undefined) return undefined;
+    if (s.alive) return outcome instanceof Error ? outcome.message : String(outcome);
+  }
+  // The connection is lost: a new one removes the file (the lost one's handle went with it).
+  const left = ms - (Date.now() - started);
+  const next = s.next;
+  if (!next || left <= 0) return 'the connection was lost';
+  const outcome = await within(
+    next().then(unlink, (err: unknown) => err),
+    left,
+  );
+  if (outcome === LATE) return `the connection was lost and a new one did not answer within ${ms} ms`;
+  if (outcome === undefined) return undefined;
+  const reason = outcome instanceof Error ? outcome.message : String(outcome);
+  return `the connection was lost and a new one could not remove it: ${reason}`;
+}
+
+/**
+ * What a write that failed (or was stopped) throws, once its temporary file is removed (see removeTemporary); when
+ * that file could not be, the error names it, as a key of the mount, so that it can be deleted.
+ */
+async function cleanedUp(
+  s: Session,
+  err: unknown,
+  handle: Buffer | undefined,
+  temp: { path: string; key: string },
+  signal: AbortSignal | undefined,
+  context: ErrorContext,
+): Promise<unknown> {
+  const lost = !s.alive;
+  const left = await removeTemporary(s, handle, temp.path, signal?.aborted ? ABORT_CLEANUP_MS : CLEANUP_MS);
+  if (left === undefined) return err;
+  // Tried again by the next connection this process makes, if it makes one.
+  s.removeLater?.(temp.path);
+  const error = sftpError(err, context, lost, signal);
+  const leftover = `${String(context.mount)}:${temp.key}`;
+  return new UfsError(
+    error.code,
+    `${error.message}; its partial upload "${leftover}" could not be removed (${left}): delete it if it is still there`,
+    { context: { ...error.context, leftover }, cause: error.cause, retryable: error.retryable },
+  );
 }
 
 /**
@@ -164,8 +251,9 @@ async function refuseUnfollowedLink(s: Session, key: string, context: ErrorConte
 
 /**
  * Atomic write: the content goes to a temporary file beside the target (opened with O_EXCL), gets its modification
- * time when one is given (fsetstat), is fsynced when the server offers fsync@openssh.com, then renamed into place. A failure or abort removes the temporary file, so
- * readers see the old content or the new, never a part.
+ * time when one is given (fsetstat), is fsynced when the server offers fsync@openssh.com, then renamed into place. A
+ * failure or abort removes the temporary file within a bound (see cleanedUp), so readers see the old content or the
+ * new, never a part. An abort settles at once, whatever the server answers (or not).
  */
 export async function writeFile(
   s: Session,
@@ -176,39 +264,53 @@ export async function writeFile(
   context: ErrorContext,
 ): Promise<WriteResult> {
   if (key === '') throw ufsError('INVALID_INPUT', context, 'cannot write to the mount root itself');
-  options.signal?.throwIfAborted();
+  const { signal } = options;
+  signal?.throwIfAborted();
   const folder = parentKey(key);
-  await makeFolders(s, folder, context);
   const target = remotePath(s, key);
-  const existing = await lstatOrNull(s, target);
-  if (existing?.isSymbolicLink()) await refuseUnfollowedLink(s, key, context);
-  if (options.ifNotExists && existing) {
-    throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`);
+  const name = `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`;
+  const temp = {
+    path: `${folder === '' && s.root === '/' ? '' : remotePath(s, folder)}/${name}`,
+    key: folder === '' ? name : `${folder}/${name}`,
+  };
+  const opening = (async () => {
+    await makeFolders(s, folder, context);
+    const existing = await lstatOrNull(s, target);
+    if (existing?.isSymbolicLink()) await refuseUnfollowedLink(s, key, context);
+    if (options.ifNotExists && existing) {
+      throw ufsError('ALREADY_EXISTS', context, `"${key}" already exists`);
+    }
+    return call<Buffer>((cb) => s.sftp.open(temp.path, 'wx', cb));
+  })();
+  let handle: Buffer | undefined;
+  try {
+    handle = await untilAborted(opening, signal);
+  } catch (err) {
+    // Stopped before the temporary file was open: should it open after all, it is closed and removed then.
+    if (signal?.aborted)
+      void opening.then((late) => removeTemporary(s, late, temp.path, CLEANUP_MS)).catch(() => undefined);
+    throw err;
   }
-  const temp = `${folder === '' && s.root === '/' ? '' : remotePath(s, folder)}/${TEMP_PREFIX}${randomBytes(8).toString('hex')}`;
-  let handle: Buffer | undefined = await call<Buffer>((cb) => s.sftp.open(temp, 'wx', cb));
   try {
     const size = await pump(s, handle, source, options);
     if (options.size !== undefined && size !== options.size) {
       throw ufsError('INTEGRITY', context, `the source gave ${size} bytes, not the declared ${options.size}`);
     }
-    // SFTP v3 times are unsigned 32-bit seconds: a given modification time is kept to the second (access time the
-    // same); one the protocol cannot carry is not set (ssh2 would wrap it: 1969 → 2106), like rclone's "can't set".
-    const seconds = sftpSeconds(options.mtime);
-    if (seconds !== undefined) await call((cb) => s.sftp.futimes(handle!, seconds, seconds, cb));
-    if (fsync && s.fsync) await call((cb) => s.sftp.ext_openssh_fsync(handle!, cb));
     const open = handle;
-    handle = undefined;
-    await call((cb) => s.sftp.close(open, cb));
-    await moveInto(s, temp, target, options.ifNotExists === true, context, key);
+    const finishing = (async () => {
+      // SFTP v3 times are unsigned 32-bit seconds: a given modification time is kept to the second (access time the
+      // same); one the protocol cannot carry is not set (ssh2 would wrap it: 1969 → 2106), like rclone's "can't set".
+      const seconds = sftpSeconds(options.mtime);
+      if (seconds !== undefined) await call((cb) => s.sftp.futimes(open, seconds, seconds, cb));
+      if (fsync && s.fsync) await call((cb) => s.sftp.ext_openssh_fsync(open, cb));
+      handle = undefined;
+      await call((cb) => s.sftp.close(open, cb));
+      await moveInto(s, temp.path, target, options.ifNotExists === true, context, key);
+    })();
+    await untilAborted(finishing, signal);
     return { key, size };
   } catch (err) {
-    if (handle) await closeQuietly(s, handle);
-    await call((cb) => s.sftp.unlink(temp, cb)).catch(() => {
-      // The connection is gone (the request failed at once): the next session removes the temporary file.
-      if (!s.alive) s.removeLater?.(temp);
-    });
-    throw err;
+    throw await cleanedUp(s, err, handle, temp, signal, context);
   }
 }
 
@@ -222,17 +324,35 @@ export async function appendFile(
 ): Promise<void> {
   if (key === '') throw ufsError('INVALID_INPUT', context, 'cannot append to the mount root');
   signal?.throwIfAborted();
-  await makeFolders(s, parentKey(key), context);
-  await confine(s, key, context);
   const path = remotePath(s, key);
-  const handle = await call<Buffer>((cb) => s.sftp.open(path, 'a', cb));
+  const opening = (async () => {
+    await makeFolders(s, parentKey(key), context);
+    await confine(s, key, context);
+    return call<Buffer>((cb) => s.sftp.open(path, 'a', cb));
+  })();
+  const close = (handle: Buffer) => call((cb) => s.sftp.close(handle, cb));
+  let handle: Buffer;
   try {
-    const stats = await call<SftpStats>((cb) => s.sftp.fstat(handle, cb));
+    handle = await untilAborted(opening, signal);
+  } catch (err) {
+    if (signal?.aborted) void opening.then(close).catch(() => undefined);
+    throw err;
+  }
+  try {
+    const stats = await untilAborted(
+      call<SftpStats>((cb) => s.sftp.fstat(handle, cb)),
+      signal,
+    );
     if (stats.isDirectory()) throw ufsError('INVALID_INPUT', context, `"${key}" is a folder`);
     await pump(s, handle, source, { offset: stats.size, signal });
   } catch (err) {
-    await closeQuietly(s, handle);
+    // Closed within a bound: a stalled server must not hold the failure (nor an abort) longer.
+    if (s.alive)
+      await within(
+        close(handle).catch(() => undefined),
+        signal?.aborted ? ABORT_CLEANUP_MS : CLEANUP_MS,
+      );
     throw err;
   }
-  await call((cb) => s.sftp.close(handle, cb));
+  await untilAborted(close(handle), signal);
 }
