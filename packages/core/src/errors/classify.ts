@@ -65,6 +65,12 @@ const NETWORK_CODES: Record<string, { code: ErrorCode; retryable: boolean; what:
   UND_ERR_BODY_TIMEOUT: { code: 'TIMEOUT', retryable: true, what: 'body timed out' },
   UND_ERR_SOCKET: { code: 'UNAVAILABLE', retryable: true, what: 'socket error' },
   UND_ERR_CLOSED: { code: 'UNAVAILABLE', retryable: true, what: 'connection closed' },
+  // fetch's "terminated": the server closed a connection whose answer had a Content-Length before all of it came.
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: {
+    code: 'UNAVAILABLE',
+    retryable: true,
+    what: 'the server closed the connection before the whole body arrived',
+  },
   ERR_STREAM_PREMATURE_CLOSE: { code: 'UNAVAILABLE', retryable: true, what: 'stream closed early' },
   ENOENT: { code: 'NOT_FOUND', retryable: false, what: 'no such file or directory' },
   EEXIST: { code: 'ALREADY_EXISTS', retryable: false, what: 'already exists' },
@@ -125,10 +131,60 @@ function networkPeer(err: unknown): string | undefined {
   return visit(err, 0);
 }
 
+/** The error of the cause chain that carries `code`. */
+function withCode(err: unknown, code: string): Record<string, unknown> | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    if ((current as { code?: unknown }).code === code) return current as Record<string, unknown>;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Words of a socket error that mean the other side ended the connection cleanly (a FIN), not a reset. */
+const CLOSED_BY_PEER = /^(other side closed|premature close)$/i;
+
+/**
+ * How many bytes of a body arrived and how many were announced, where an error of the chain says so (numeric
+ * `received` and `expected`, as a reader that counts them sets): `connection closed after 50 of 100 bytes`.
+ */
+function cutShort(err: unknown): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const { received, expected } = current as { received?: unknown; expected?: unknown };
+    if (
+      typeof received === 'number' &&
+      typeof expected === 'number' &&
+      Number.isSafeInteger(received) &&
+      Number.isSafeInteger(expected) &&
+      received >= 0 &&
+      received < expected
+    ) {
+      return `connection closed after ${received} of ${expected} bytes`;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** Maps a Node system/network error (ECONNRESET, ETIMEDOUT, ENOENT, undici codes, …) to a code, if it is one. */
 export function classifyNodeError(err: unknown): { code: ErrorCode; retryable: boolean; what: string } | undefined {
   const code = errnoCode(err);
-  return code ? NETWORK_CODES[code] : undefined;
+  if (!code) return undefined;
+  const known = NETWORK_CODES[code]!;
+  if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_SOCKET') {
+    // A body cut short says how much of it came, where that is known.
+    const counted = cutShort(err);
+    if (counted) return { ...known, what: counted };
+  }
+  if (code === 'UND_ERR_SOCKET') {
+    // undici's SocketError for a connection the server closed cleanly (FIN) is no "socket error": say what happened.
+    const message = withCode(err, code)?.message;
+    if (typeof message === 'string' && CLOSED_BY_PEER.test(message.trim())) {
+      return { ...known, what: 'the server closed the connection' };
+    }
+  }
+  return known;
 }
 
 /**
@@ -205,10 +261,16 @@ export function tlsCertificateError(err: unknown, context: ErrorContext = {}, se
   );
 }
 
+/**
+ * Codes of a connection that failed with no timer involved. The AWS SDK's Node handler renames such errors
+ * `TimeoutError` (so that its retry strategy retries them): they are named by their code, not as a timeout.
+ */
+const NOT_A_TIMEOUT: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED']);
+
 function isAbortLike(err: unknown): 'ABORTED' | 'TIMEOUT' | undefined {
   if (!err || typeof err !== 'object') return undefined;
-  const name = (err as { name?: unknown }).name;
-  if (name === 'TimeoutError') return 'TIMEOUT';
+  const { name, code } = err as { name?: unknown; code?: unknown };
+  if (name === 'TimeoutError') return typeof code === 'string' && NOT_A_TIMEOUT.has(code) ? undefined : 'TIMEOUT';
   if (name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR') return 'ABORTED';
   return undefined;
 }

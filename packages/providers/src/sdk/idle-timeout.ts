@@ -43,6 +43,13 @@ export function idleFetch(idleTimeoutMs: number, rewrite: (url: string) => strin
 
 const SMITHY_SOCKET_IDLE = /^@smithy\/node-http-handler - the request socket (timed out|did not establish)/;
 
+/** Whether an error is the S3 handler's own socket or connection timeout (the idle timeout of an SDK request). */
+export function isSdkIdleTimeout(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { name, message } = err as { name?: unknown; message?: unknown };
+  return name === 'TimeoutError' && typeof message === 'string' && SMITHY_SOCKET_IDLE.test(message);
+}
+
 /**
  * The error of an SDK request that may have hit the idle timeout: the HTTP providers' TIMEOUT (`no answer within …
  * (idle timeout)`, retryable) when it did — undici's timeout under fetch's `fetch failed`, or the S3 handler's socket

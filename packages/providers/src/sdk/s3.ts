@@ -3,6 +3,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   S3Client,
+  UploadPartCommand,
   type ObjectCannedACL,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -12,7 +13,7 @@ import type { DeleteContext, SendContext, SentUpload } from '../kit/define.js';
 import { encodeKeyPath } from '../kit/names.js';
 import { requestSignals, signalError, type RequestSignals } from '../http/signals.js';
 import { plainHttpError } from '../http/transport.js';
-import { idleTimeoutError, idleTimeoutOf, s3HandlerOptions } from './idle-timeout.js';
+import { idleTimeoutError, idleTimeoutOf, isSdkIdleTimeout, s3HandlerOptions } from './idle-timeout.js';
 import { partSizeFor, s3Token, type S3Settings } from '../providers/s3.js';
 
 interface SdkError {
@@ -20,6 +21,21 @@ interface SdkError {
   message?: string;
   $metadata?: { httpStatusCode?: number };
   $response?: { headers?: Record<string, string | undefined> };
+}
+
+/**
+ * The SDK turns a thrown value that is not an Error of its own realm (jest's VM contexts, workers) into "AWS SDK error
+ * wrapper for TimeoutError: read ECONNRESET", dropping its name and code: both are recovered from the text, so that
+ * the failure is classified as it is when the error comes through unwrapped (a reset, not a timeout).
+ */
+function unwrapped(err: unknown): unknown {
+  if (typeof err !== 'object' || err === null) return err;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (code !== undefined || typeof message !== 'string') return err;
+  const wrapped = /^AWS SDK error wrapper for (\w+): ([^]*)$/.exec(message);
+  if (!wrapped) return err;
+  const found = /\b(E[A-Z]{4,}|UND_ERR_[A-Z_]+)\b/.exec(wrapped[2]!)?.[1];
+  return Object.assign(new Error(wrapped[2], { cause: err }), { name: wrapped[1] }, found ? { code: found } : {});
 }
 
 /** Maps an AWS SDK error: HTTP status through the core classification, network errors as such. */
@@ -34,7 +50,7 @@ export function s3Error(err: unknown, context: ErrorContext): UfsError {
       sdk.$response?.headers?.['retry-after'],
     );
   }
-  return toUfsError(err, context);
+  return toUfsError(unwrapped(err), context);
 }
 
 /**
@@ -57,16 +73,74 @@ function sdkCallError(
   );
 }
 
-/** A client for one call; every request of it (each part of a multipart upload too) has the idle timeout. */
-function client(settings: S3Settings, idleTimeoutMs: number): S3Client {
+/**
+ * Attempts of one part of a multipart upload: a part that failed on the way (a reset, a 5xx, throttling) is sent
+ * again alone instead of the orchestrator sending the whole file again.
+ */
+export const PART_ATTEMPTS = 3;
+
+interface PartToken {
+  getRetryCount(): number;
+  getRetryDelay(): number;
+}
+
+/**
+ * The parts' retry strategy (the SDK's `RetryStrategyV2`): the SDK's standard decision and backoff (full jitter from
+ * 100 ms, 500 ms when throttled, doubling, at most 20 s), up to `PART_ATTEMPTS`, except after the idle timeout: a
+ * server that took none of a part for that long is left to the orchestrator, so a dead server still fails within
+ * one idle timeout.
+ */
+function partRetryStrategy() {
+  const token = (count: number, delay: number): PartToken => ({
+    getRetryCount: () => count,
+    getRetryDelay: () => delay,
+  });
+  return {
+    mode: 'standard',
+    acquireInitialRetryToken: async () => token(0, 0),
+    refreshRetryTokenForRetry: async (
+      previous: PartToken,
+      info: { errorType?: string; error?: unknown },
+    ): Promise<PartToken> => {
+      const count = previous.getRetryCount() + 1;
+      if (count >= PART_ATTEMPTS || info.errorType === 'CLIENT_ERROR' || isSdkIdleTimeout(info.error)) {
+        throw info.error instanceof Error ? info.error : new Error('no more attempts for this part');
+      }
+      const base = info.errorType === 'THROTTLING' ? 500 : 100;
+      return token(count, Math.floor(Math.random() * Math.min(20_000, base * 2 ** count)));
+    },
+    recordSuccess: () => undefined,
+  };
+}
+
+/**
+ * A client for one call; every request of it (each part of a multipart upload too) has the idle timeout. Retries
+ * belong to the orchestrator (core retry policy), so one failure is reported once: `maxAttempts: 1`, except for the
+ * parts of a multipart upload (`forParts`: `partRetryStrategy`).
+ */
+function client(settings: S3Settings, idleTimeoutMs: number, forParts = false): S3Client {
   return new S3Client({
     region: settings.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     forcePathStyle: settings.forcePathStyle,
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
-    // Retries belong to the orchestrator (core retry policy), so one failure is reported once.
-    maxAttempts: 1,
+    ...(forParts ? { maxAttempts: PART_ATTEMPTS, retryStrategy: partRetryStrategy() } : { maxAttempts: 1 }),
     requestHandler: s3HandlerOptions(idleTimeoutMs),
+  });
+}
+
+/**
+ * The client lib-storage's Upload sees: parts (UploadPart, safe to send again: the part number is replaced) go
+ * through `parts`, whose SDK retries them; every other request (PutObject, CreateMultipartUpload,
+ * CompleteMultipartUpload with its If-None-Match, AbortMultipartUpload) through `s3`, tried once.
+ */
+function partRetrying(s3: S3Client, parts: S3Client): S3Client {
+  const send = ((command: Parameters<S3Client['send']>[0], options?: Parameters<S3Client['send']>[1]) =>
+    command instanceof UploadPartCommand
+      ? parts.send(command, options as never)
+      : s3.send(command, options as never)) as S3Client['send'];
+  return new Proxy(s3, {
+    get: (target, property) => (property === 'send' ? send : Reflect.get(target, property, target)),
   });
 }
 
@@ -120,8 +194,9 @@ export async function s3Upload(
     }
   }
   const body = ctx.source.open();
+  const parts = client(settings, idleTimeoutMs, true);
   const upload = new Upload({
-    client: s3,
+    client: partRetrying(s3, parts),
     params: {
       Bucket: settings.bucket,
       Key: key,
@@ -167,6 +242,7 @@ export async function s3Upload(
     signals.signal?.removeEventListener('abort', onAbort);
     body.destroy();
     s3.destroy();
+    parts.destroy();
   }
 }
 

@@ -15,6 +15,7 @@ import { abortedError, isMissingObject, s3ErrorContext, type S3ErrorContext } fr
 import { withMtime } from '../../util/mtime-metadata.js';
 import { checkMetadata, encodeMetadata, unquoteEtag } from './keys.js';
 import { MAX_PARTS, MAX_PART_SIZE } from './options.js';
+import { isRetriedPreconditionFailure, md5Etag, ownObject, SentDigest } from './own-write.js';
 
 type Send = S3Client['send'];
 
@@ -50,7 +51,6 @@ async function refuseExisting(s3: S3Context, key: string, objectKey: string, sig
   throw s3.error('ALREADY_EXISTS', 'write', key, 'the object already exists');
 }
 
-/** In-memory content up to one part: a single PutObject with the Buffer (no stream, no Upload machinery). */
 /** The write's result from S3's answer (radosgw's CompleteMultipartUpload parses to an empty ETag: left out). */
 function writeResult(key: string, size: number, answer: { ETag?: string; VersionId?: string }): WriteResult {
   const done: WriteResult = { key, size };
@@ -74,6 +74,11 @@ function writeFailure(
   return s3.fail(err, 'write', key);
 }
 
+/**
+ * In-memory content up to one part: a single PutObject with the Buffer (no stream, no Upload machinery). With
+ * `ifNotExists`, a 412 after the SDK sent the PutObject again (the answer to the first was lost) is this write's own
+ * object when the object there has its size and MD5: success, not ALREADY_EXISTS.
+ */
 async function putBytes(
   s3: S3Context,
   key: string,
@@ -103,6 +108,13 @@ async function putBytes(
     return writeResult(key, body.byteLength, result);
   } catch (err) {
     if (err instanceof UfsError && !signal?.aborted) throw err;
+    if (options.ifNotExists && !signal?.aborted && isRetriedPreconditionFailure(err)) {
+      const ours = await ownObject(s3, objectKey, body.byteLength, [md5Etag(body)], signal);
+      if (ours) {
+        options.onProgress?.(body.byteLength);
+        return writeResult(key, body.byteLength, ours);
+      }
+    }
     throw writeFailure(s3, key, where, signal, err);
   }
 }
@@ -115,6 +127,9 @@ async function putBytes(
  * CompleteMultipartUpload); before a multipart upload starts it also checks that the key is free, so a large
  * conflicting write fails before uploading, and servers that ignore the header on completion (radosgw 16, for
  * one) still refuse a key that exists. With `conditionalWrite: false` that check runs before every such write.
+ * A 412 after the SDK sent the PutObject or CompleteMultipartUpload again (the answer to the first was lost) is
+ * this write's own object when the object there has its size and ETag (the MD5 of what was sent, or the multipart
+ * form of the parts' MD5s): success, not ALREADY_EXISTS.
  */
 export async function write(
   s3: S3Context,
@@ -142,9 +157,13 @@ export async function write(
     return putBytes(s3, key, objectKey, inMemory, metadata, options);
 
   let bytes = 0;
+  const partSize = Math.min(MAX_PART_SIZE, Math.max(s3.options.partSize, Math.ceil((options.size ?? 0) / MAX_PARTS)));
+  // What was sent, as S3's ETag of it: only needed to know a conditional write's own object after a lost answer.
+  const sent = options.ifNotExists && s3.options.conditionalWrite ? new SentDigest(partSize) : undefined;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       bytes += chunk.length;
+      sent?.update(chunk);
       callback(null, chunk);
     },
   });
@@ -183,7 +202,6 @@ export async function write(
       throw signal?.aborted ? abortedError(where) : s3.fail(err, 'write', key);
     }
   }
-  const partSize = Math.min(MAX_PART_SIZE, Math.max(s3.options.partSize, Math.ceil((options.size ?? 0) / MAX_PARTS)));
   const upload = new Upload({
     client: cancellable(s3.client, cancel.signal, checkFree),
     partSize,
@@ -209,6 +227,13 @@ export async function write(
     const answer = await upload.done(); // first: `bytes` counts up while the upload runs
     return writeResult(key, bytes, answer);
   } catch (err) {
+    if (sent && !signal?.aborted && counter.writableFinished && isRetriedPreconditionFailure(err)) {
+      const ours = await ownObject(s3, objectKey, bytes, sent.etags(), signal);
+      if (ours) {
+        onProgress?.(bytes);
+        return writeResult(key, bytes, ours);
+      }
+    }
     throw writeFailure(s3, key, where, signal, err);
   } finally {
     signal?.removeEventListener('abort', onAbort);

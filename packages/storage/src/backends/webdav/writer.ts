@@ -138,17 +138,33 @@ function hasCode(err: unknown): boolean {
 }
 
 /**
+ * Whether a MOVE whose answer never came (the connection reset or closed after it was sent) was done by the server:
+ * the temporary file is gone and a file of the size sent stands at the key. Anything else, or a look that fails
+ * itself, is no: the MOVE's own error stands.
+ */
+async function movedAnyway(dav: Dav, temp: string, key: string, size: number, signal?: AbortSignal): Promise<boolean> {
+  try {
+    if ((await statOrNull(dav, temp, signal)) !== null) return false;
+    const there = await statOrNull(dav, key, signal);
+    return there?.type === 'file' && Number(there.size) === size;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * MOVEs the uploaded temporary file onto `key`, always with `Overwrite: F`: `Overwrite: T` makes the server delete
  * whatever is at the destination first, a whole folder too (RFC 4918 §9.9.3), and a folder may appear there after
  * any check (a concurrent write below it). On 412 what is there decides: a folder is refused (INVALID_INPUT), a file
  * is ALREADY_EXISTS for `ifNotExists`, else deleted (only while it is still that file) and the MOVE sent again, a
  * bounded number of times (also when what is there could not be seen: `statWhileReplaced`), then UNAVAILABLE,
- * retryable.
+ * retryable. A MOVE that failed on the network (no answer) may have been done all the same: `movedAnyway`.
  */
 async function moveIntoPlace(
   dav: Dav,
   temp: string,
   key: string,
+  size: number,
   ifNotExists: boolean,
   context: ErrorContext,
   signal?: AbortSignal,
@@ -158,6 +174,7 @@ async function moveIntoPlace(
       await dav.client.moveFile(davPath(temp), davPath(key), { overwrite: false, signal });
       return;
     } catch (err) {
+      if (statusOf(err) === undefined && !signal?.aborted && (await movedAnyway(dav, temp, key, size, signal))) return;
       if (statusOf(err) !== 412) throw err;
       const there = await statWhileReplaced(dav, key, signal);
       if (there?.type === 'directory')
@@ -255,7 +272,7 @@ export async function writeKey(
       await put(dav, temp, body, options, true);
       if (failure() !== undefined) throw failure();
       await verifyStored(dav, temp, loaded(), context, options.signal);
-      await moveIntoPlace(dav, temp, key, options.ifNotExists === true, context, options.signal);
+      await moveIntoPlace(dav, temp, key, loaded(), options.ifNotExists === true, context, options.signal);
     } catch (err) {
       await removeTemp(dav, temp);
       throw err;
