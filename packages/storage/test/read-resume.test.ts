@@ -147,6 +147,16 @@ describe.each(sides)('a $name download cut by the network', (side) => {
     expect(proxy.cuts).toBe(1);
   }, 60_000);
 
+  it('a copy (its read compares with the engine’s stat) of a file replaced while cut off fails with INTEGRITY', async () => {
+    const other = randomBytes(SIZE);
+    await mountCut({ times: 1, afterCut: () => side.put(other) });
+    const summary = await copyNode(storage.node('cut:big.bin'), storage.node('loc:got.bin'));
+    expect(summary.files).toBe(0);
+    expect(summary.errors.map((e) => e.error.code)).toEqual(['INTEGRITY']);
+    expect(summary.errors[0]!.error.message).toMatch(/the file changed while it was read \(.+\) after \d+ bytes/);
+    expect(proxy.cuts).toBe(1);
+  }, 60_000);
+
   it(`a link that keeps dropping gives up after ${READ_RESUMES} resumed reads`, async () => {
     await mountCut({}, 256 * 1024);
     const error = await rejectsWith(readAll(await storage.node('cut:big.bin').openReadStream()), 'UNAVAILABLE');

@@ -5,6 +5,7 @@ import { guard, siteOf } from '../node/access.js';
 import { keyError } from '../errors.js';
 import type { StorageNode } from '../node/storage-node.js';
 import type { NodeWriteOptions } from '../node/types.js';
+import { openRead } from '../node/read.js';
 import { statOrNull } from '../node/stat.js';
 import { ensureParent } from '../node/write.js';
 import { canKeepModified } from '../util/modified.js';
@@ -242,13 +243,19 @@ async function streamed(item: CopyItem, stat: SourceStat, context: TransferConte
   const viaTemp = !caps.atomicWrite && (can(backend, 'rename') || (can(backend, 'copy') && caps.delete));
   const cleanupPartial = !caps.atomicWrite && !viaTemp && caps.delete;
   const target = viaTemp ? tempSibling(dest) : dest;
-  let first: Parked | undefined = parked(await src.openReadStream({ signal: context.signal }));
+  // The engine stat-ed the source just before: a stored source's read takes that stat (a resumed read compares
+  // with it) instead of making its own.
+  const open = () =>
+    isStorageNode(src)
+      ? openRead(src, { signal: context.signal }, stat)
+      : src.openReadStream({ signal: context.signal });
+  let first: Parked | undefined = parked(await open());
   let passes = 0;
   const source = replayable(async () => {
     if (passes++ > 0) context.onRestart();
     const opened = first;
     first = undefined;
-    const stream = (opened ?? parked(await src.openReadStream({ signal: context.signal }))).take();
+    const stream = (opened ?? parked(await open())).take();
     return counted(stream, item, stat, context);
   }, stat.size);
   const options: NodeWriteOptions = {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { checkRange, collectBytes, sliceStream } from '../util/streams.js';
 import { keyContext } from '../errors.js';
 import { backendFor, guard, siteOf } from './access.js';
-import { openResumable } from './resumable-read.js';
+import { openResumable, type ReadIdentity } from './resumable-read.js';
 import { statOrNull } from './stat.js';
 import type { StorageNode } from './storage-node.js';
 import type { ReadStreamOptions } from './types.js';
@@ -11,9 +11,14 @@ import type { ReadStreamOptions } from './types.js';
  * Opens the content (or a byte range of it). Failures such as NOT_FOUND surface here, before any byte flows.
  * Backends without native ranges get them emulated: the bytes before `start` are skipped and the download stops
  * after `end`. On backends with ranged reads, a read cut by the network goes on from the next byte when the file
- * is still the same (see `openResumable`).
+ * is still the same (see `openResumable`): the file is stat-ed before the read, unless the caller hands the stat it
+ * has just made as `known` (the copy engine and serveNode, internal: not an option of `openReadStream`).
  */
-export async function openRead(node: StorageNode, options: ReadStreamOptions = {}): Promise<Readable> {
+export async function openRead(
+  node: StorageNode,
+  options: ReadStreamOptions = {},
+  known?: ReadIdentity,
+): Promise<Readable> {
   const backend = backendFor(node, 'read', 'read', 'read');
   // A path written with a trailing `/` names a folder: a file there is not read (a folder fails as it always does).
   if (node.folderOnly) await statOrNull(node, options.signal, 'read');
@@ -22,8 +27,8 @@ export async function openRead(node: StorageNode, options: ReadStreamOptions = {
     const { start, end } = checkRange(options);
     const base = { versionId: node.versionId, signal: options.signal };
     const context = keyContext(siteOf(node), 'read', node.path);
-    if (!ranged) return openResumable(backend, node.path, base, context);
-    if (backend.capabilities.range) return openResumable(backend, node.path, { ...base, start, end }, context);
+    if (!ranged) return openResumable(backend, node.path, base, context, known);
+    if (backend.capabilities.range) return openResumable(backend, node.path, { ...base, start, end }, context, known);
     return sliceStream(await backend.read(node.path, base), start, end);
   });
 }

@@ -18,11 +18,17 @@ export const READ_RESUMES = 5;
 const BACKOFF = { baseDelayMs: 250, maxDelayMs: 8_000, jitter: 'equal' } as const;
 
 /**
+ * What a resumed read compares: a stat of the file, from its backend or its node (a `SourceStat` fits; a size it
+ * does not know means the read is not resumed).
+ */
+export type ReadIdentity = Pick<EntryStat, 'isFile' | 'mtime' | 'etag' | 'versionId'> & { size: number | undefined };
+
+/**
  * What tells one version of a file from another: its version id, else its ETag, else its modification time; and
  * its size. `undefined` when the backend reports none of the three (the read is then not resumed).
  */
-function identityOf(stat: EntryStat | null): string | undefined {
-  if (!stat?.isFile) return undefined;
+function identityOf(stat: ReadIdentity | null): string | undefined {
+  if (!stat?.isFile || stat.size === undefined) return undefined;
   if (stat.versionId !== undefined) return `version ${stat.versionId}`;
   if (stat.etag !== undefined) return `etag ${stat.etag}`;
   if (stat.mtime !== undefined && !Number.isNaN(stat.mtime.getTime())) return `modified ${stat.mtime.toISOString()}`;
@@ -36,7 +42,7 @@ function quoted(value: string | undefined): string {
 }
 
 /** How `now` differs from `before` (`etag "a" → "b"`, `size 10 → 12`, `deleted`), or `undefined` when it does not. */
-function changeBetween(before: EntryStat, now: EntryStat | null): string | undefined {
+function changeBetween(before: ReadIdentity, now: ReadIdentity | null): string | undefined {
   if (!now?.isFile) return 'it was removed';
   if (before.versionId !== undefined && now.versionId !== before.versionId) {
     return `version ${quoted(before.versionId)} → ${quoted(now.versionId)}`;
@@ -65,21 +71,28 @@ function held(stream: Readable): Readable {
  * A file that changed fails the read with INTEGRITY naming it and the change. Backends without ranged reads, files
  * whose stat says none of version, ETag or time, and a failing stat (the read then fails as it would) get the plain
  * stream. The abort signal ends the waits and the re-opened reads.
+ *
+ * `known`: a stat of `key` (of `options.versionId`) the caller made just before, as the copy engine and serveNode
+ * do: it is taken as the stat before the first read, and none is made here, so the read costs no request more than
+ * the read itself. It must come from a stat call made before this one (never from a listing or a cache).
  */
 export async function openResumable(
   backend: StorageBackend,
   key: Key,
   options: ReadOptions,
   context: ErrorContext,
+  known?: ReadIdentity,
 ): Promise<Readable> {
   const { signal, end } = options;
   if (!backend.capabilities.range) return backend.read(key, options);
-  let before: EntryStat | null = null;
-  try {
-    before = await backend.stat(key, { versionId: options.versionId, signal });
-  } catch (err) {
-    if (signal?.aborted) throw err;
-    // The read says what is wrong (or reads a file a stat may not see): it is only not resumed.
+  let before: ReadIdentity | null = known ?? null;
+  if (known === undefined) {
+    try {
+      before = await backend.stat(key, { versionId: options.versionId, signal });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      // The read says what is wrong (or reads a file a stat may not see): it is only not resumed.
+    }
   }
   if (before === null || identityOf(before) === undefined) return backend.read(key, options);
   const original = before;

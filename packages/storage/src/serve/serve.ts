@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { create as contentDisposition } from 'content-disposition';
 import { describeContext, UfsError } from '@org/core';
 import { countingTransform } from '../util/streams.js';
-import type { ReadableNode, SourceStat } from '../virtual/readable-node.js';
+import { openRead } from '../node/read.js';
+import { isStorageNode, type ReadableNode, type SourceStat } from '../virtual/readable-node.js';
 import { entityTag, ifRangeAllows, isFresh, preconditionFails, requestedRange } from './conditional.js';
 import { errorAnswer } from './status.js';
 
@@ -140,7 +141,9 @@ export async function serveNode(
     const bounds = range ? { start: range.start, ...(toEnd ? {} : { end: range.end }) } : {};
     let stream: Readable;
     try {
-      stream = await node.openReadStream({ ...bounds, signal: controller.signal });
+      // A stored node's read takes the stat above (a resumed read compares with it) instead of making its own.
+      const read = { ...bounds, signal: controller.signal };
+      stream = await (isStorageNode(node) ? openRead(node, read, stat) : node.openReadStream(read));
     } catch (err) {
       return fail(err);
     }
