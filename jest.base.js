@@ -22,7 +22,12 @@ export function jestConfig(opts = {}) {
           sourceMaps: 'inline',
         },
       ],
+      // content-disposition 3 is ESM only and @fastify/static (Swagger UI at /docs) require()s it: Node >= 20.19 loads
+      // it (require of ESM), jest's CommonJS loader on Node < 24.9 only once it is compiled to CommonJS (SWC picks the
+      // module format jest asks for: CommonJS for require, ES for import).
+      '/content-disposition/dist/.+\\.js$': ['@swc/jest', {}],
     },
+    transformIgnorePatterns: ['/node_modules/(?!\\.pnpm/content-disposition@|content-disposition/)'],
     testTimeout: opts.testTimeout ?? 30_000,
     // Real servers and temp folders: keep the machine's two cores for them.
     maxWorkers: process.env.CI ? 2 : '50%',
