@@ -1,10 +1,13 @@
-import type { LogLevel } from '@nestjs/common';
+import { Logger, type LogLevel } from '@nestjs/common';
 import {
+  bindContentMount,
   contentLostOnRestart,
   createDedupApp,
   dataDirStoreFile,
   openContentMount,
+  guardAgainstOlderVersions,
   openStore,
+  storeFileExposure,
   type DedupApp,
   type StoreOptions,
 } from '@org/server';
@@ -50,6 +53,15 @@ export async function buildApp(
     if (lost) throw refuseSetting(place.variable, place.shown)(lost);
     // A mount the server cannot write fails the start, naming its variable, rather than every upload later.
     await checkContentMount(mount, place);
+    // The content must be this store's (its marker names the store): a new store beside the content of another would
+    // take all of it for orphans. Then the rollback guard beside ufs.db (an older version cannot open it).
+    const binding = await bindContentMount(store, mount.backend, {
+      refuse: refuseSetting(place.variable, place.shown),
+      adopt: config.UFS_ADOPT_CONTENT,
+      adoptHint: 'UFS_ADOPT_CONTENT=true',
+    });
+    const options = storeOptions(config);
+    if ('sqlitePath' in options) await guardAgainstOlderVersions(options.sqlitePath);
     const app = await createDedupApp({
       store: { instance: store },
       content: mount.backend,
@@ -74,6 +86,11 @@ export async function buildApp(
       logStream: 'split',
       shutdownTimeoutMs: config.UFS_SHUTDOWN_TIMEOUT_SECONDS * 1000,
     });
+    // Said through the app's logger (its levels and streams).
+    const log = new Logger('ufs.store');
+    if (binding.note) log.log(binding.note);
+    const exposed = 'sqlitePath' in options ? storeFileExposure(options.sqlitePath) : undefined;
+    if (exposed) log.warn(exposed);
     const opened = mount;
     return {
       app,

@@ -101,6 +101,8 @@ const envSchema = z.object({
   }).default(DEFAULT_BODY_IDLE_TIMEOUT_MS / 1000),
   /** Serve /metrics without an API key. */
   UFS_PUBLIC_METRICS: flag.default(false),
+  /** Make the content mount this store's although its marker names another store (a lost store replaced on purpose). */
+  UFS_ADOPT_CONTENT: flag.default(false),
   /** HMAC secret of signed content URLs (POST /files/{sha256}/share); default: one generated once in the store. */
   UFS_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Origins allowed to use /tus from a browser (CORS): `*` or comma-separated origins; default none. */

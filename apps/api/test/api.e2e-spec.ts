@@ -66,8 +66,9 @@ describe('apps/api: the deployable app', () => {
         database: { status: 'ok', type: 'sqlite', probe: 'write' },
         storage: { status: 'ok', type: 'local', probe: 'write' },
       });
-      // The probe went through the content folder (its temporary object under `_tmp/` came and went) and left nothing.
-      expect(readdirSync(join(dir, 'ready', 'content'))).toEqual(['_tmp']);
+      // The probe went through the content folder (its temporary object under `_tmp/` came and went) and left nothing;
+      // beside it, the marker naming the store this content belongs to.
+      expect(readdirSync(join(dir, 'ready', 'content')).sort()).toEqual(['_tmp', '_ufs-store.json']);
       expect(readdirSync(join(dir, 'ready', 'content', '_tmp'))).toEqual([]);
     } finally {
       await close();

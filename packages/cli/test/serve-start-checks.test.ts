@@ -2,8 +2,8 @@
 // (`ufs.db`, an older `metadata.sqlite` still used alone), a content mount that cannot be written or that a restart
 // loses, a data folder that cannot be one. And `ufs server …` against a plain-HTTP server given as https:// says so.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
-import { mkdir, rename, symlink } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SqliteStore, createApiKey } from '@org/server';
 import { s3Bucket } from './helpers/s3.js';
@@ -48,7 +48,8 @@ describe('ufs serve: the data folder layout of the API server', () => {
     } finally {
       await server.stop();
     }
-    expect(existsSync(join(data, 'metadata.sqlite'))).toBe(false);
+    // What is there is the rollback guard (a folder an older version cannot open as its store), not a store file.
+    expect(statSync(join(data, 'metadata.sqlite')).isDirectory()).toBe(true);
   });
 
   it('a data folder of an older `ufs serve` (metadata.sqlite only) is used as it is; both files are refused', async () => {
@@ -56,6 +57,7 @@ describe('ufs serve: the data folder layout of the API server', () => {
     const first = await serve(['--data-dir', data], box.env);
     expect(first.apiKey).toMatch(/^[0-9a-f]{64}$/);
     expect(await first.stop()).toBe(0);
+    await rm(join(data, 'metadata.sqlite'), { recursive: true }); // the rollback guard: older versions made none
     await rename(join(data, 'ufs.db'), join(data, 'metadata.sqlite')); // as the older version named it
     const again = await serve(['--data-dir', data], box.env);
     try {

@@ -246,11 +246,11 @@ describe('ufs provider (real dedup server)', () => {
       // --- README ---
       // UFS_SERVER=http://ufs.internal:8000 UFS_API_KEY=<key>
       const result = await uploadFile('build.tar.gz', { providers: ['ufs'] });
-      console.log(result.url); // http://ufs.internal:8000/files/<sha256>/content?expires=…&signature=…
+      console.log(result.url); // http://ufs.internal:8000/files/<sha256>/content?expires=…&kid=…&signature=…
       // --- end ---
       expect(log).toHaveBeenCalledWith(
         expect.stringMatching(
-          new RegExp(`^${proxy.url}/files/${file.sha256}/content\\?expires=\\d+&signature=[0-9a-f]{64}$`),
+          new RegExp(`^${proxy.url}/files/${file.sha256}/content\\?expires=\\d+&kid=[0-9a-f]+&signature=[0-9a-f]{64}$`),
         ),
       );
       expect(result.verified).toBe(true);

@@ -7,6 +7,7 @@ import { DEDUP_CONFIG, type DedupConfig, type DedupModuleOptions } from './dedup
 import { continueOnRead, useClientErrorHandler } from './http/connection.js';
 import { tusCorsHook } from './http/cors.js';
 import { idleLimitedBody } from './content/request-body.js';
+import { useEarlyKeyCheck } from './api-keys/early-key-check.js';
 import { bodyPending, sendError } from './http/exception.filter.js';
 import { DedupLogger, type LogStream } from './http/logger.js';
 import { useJsonBodyParser } from './http/json-body.js';
@@ -48,9 +49,10 @@ const CLIENT_CLOSED = '499';
 const COUNTED = Symbol('ufs.counted');
 
 /**
- * Fastify-level wiring that a Nest module cannot declare: upload bodies are left unread for the handlers to stream,
+ * Fastify-level wiring that a Nest module cannot declare: the API key of a route that needs one is checked before the
+ * request body is read (401 at once), upload bodies are left unread for the handlers to stream,
  * other bodies may stall at most `bodyIdleTimeoutMs` (408), `100 Continue` is sent only when the body is read (an
- * upload's by its handler, after the key, scope, rate and size checks; a JSON body by its parser, before the key
+ * upload's by its handler, after the key, scope, rate and size checks; a JSON body by its parser, after the key
  * check), requests pipelined after an answer that closes the connection are not processed, errors
  * (parse errors and unparsable requests included: this replaces the server's `clientError` listeners, a
  * `clientErrorHandler` the adapter was given too) get the API's JSON body, every request is counted in the metrics
@@ -123,6 +125,8 @@ export function configureDedupApp(app: NestFastifyApplication, options: { openAp
     count(request, String(reply.statusCode), reply.elapsedTime / 1000);
     done();
   });
+  // The API key of a route that needs one is checked before its body is read (401 at once, nothing parsed).
+  useEarlyKeyCheck(app, fastify);
   if (options.openApi !== false) setupOpenApi(app, '0.1.0');
 }
 

@@ -58,4 +58,15 @@ export {
   withinDeadline,
   type Refuse,
 } from './start-checks.js';
+export { guardAgainstOlderVersions, isRollbackGuard } from './data-dir-guard.js';
+export {
+  STORE_ID_SETTING,
+  STORE_MARKER_KEY,
+  bindContentMount,
+  type BindOptions,
+  type Binding,
+} from './content/store-binding.js';
+export { GC_ORPHANS_ALWAYS_ALLOWED, GC_ORPHAN_SHARE_ALLOWED, orphanRefusal } from './content/gc-guard.js';
+export { SCHEMA_VERSION } from './sqlite/schema-version.js';
+export { storeFileExposure } from './sqlite/private-file.js';
 export { DEFAULT_BODY_IDLE_TIMEOUT_MS } from './content/request-body.js';

@@ -10,6 +10,7 @@ import { UfsError, toUfsError } from '@org/core';
 import { TEMP_PREFIX } from './content/content-store.js';
 import type { ContentMount } from './content/content-mount.js';
 import type { StoreOptions } from './dedup-options.js';
+import { isRollbackGuard } from './data-dir-guard.js';
 import { storeFileError, storeFileProblem } from './sqlite/store-files.js';
 
 /**
@@ -49,7 +50,8 @@ export function dataDirStoreFile(dataDir: string, refuse: Refuse): string {
   const old = join(resolve(dataDir), OLD_DATA_DIR_STORE_FILE);
   // A name that is there at all, a dangling link included (which the store then refuses, naming it).
   const hasCurrent = named(current);
-  const hasOld = named(old);
+  // A folder at the old name is this version's rollback guard (data-dir-guard.ts), never a store.
+  const hasOld = named(old) && !isRollbackGuard(old);
   if (hasCurrent && hasOld)
     throw refuse(
       `holds two store files, "${DATA_DIR_STORE_FILE}" and "${OLD_DATA_DIR_STORE_FILE}" (the name of older versions): ` +
@@ -107,7 +109,8 @@ async function outcome<T>(promise: Promise<T>): Promise<{ ok: true; value: T } |
 
 /**
  * A folder a server keeps data in: created when missing (one level at a time: Node's recursive mkdir loops for
- * ever where a file system answers ENOENT to every mkdir, as /proc does), and writable. A file in the way, a
+ * ever where a file system answers ENOENT to every mkdir, as /proc does; each made 0700, an existing one is left as it
+ * is), and writable. A file in the way, a
  * dangling symbolic link, or a folder that cannot be made or written is refused through `refuse`.
  */
 export async function ensureDataFolder(folder: string, refuse: Refuse): Promise<void> {
@@ -149,7 +152,7 @@ export async function ensureDataFolder(folder: string, refuse: Refuse): Promise<
   }
   for (const level of missing) {
     try {
-      await mkdir(level);
+      await mkdir(level, { mode: 0o700 }); // private, as restic makes a repository: the store's secrets are kept here
     } catch (err) {
       if (errnoOf(err) === 'EEXIST' && (await stat(level).catch(() => undefined))?.isDirectory()) continue; // made meanwhile
       const why = FOLDER_ERRORS[errnoOf(err)];

@@ -63,7 +63,11 @@ describe('gc and verify reports', () => {
     expect(dry.json).toMatchObject({ orphansCount: 1005, deletedCount: 1, truncated: true, dryRun: true });
     expect(dry.json.orphans).toHaveLength(1000);
     for (const sha of dry.json.orphans as string[]) expect(orphans).toContain(sha);
-    const gc = await c.call('POST', '/admin/gc', { grace_seconds: 0 });
+    // 1005 of 1006 objects without a record look like another store's content: refused, then forced.
+    const refused = await c.call('POST', '/admin/gc', { grace_seconds: 0 });
+    expect([refused.status, refused.json.code]).toEqual([400, 'INVALID_INPUT']);
+    expect(refused.json.detail).toMatch(/^gc refused: 1005 of the 1006 objects of the content mount \(100 %\)/);
+    const gc = await c.call('POST', '/admin/gc', { grace_seconds: 0, force: true });
     expect(gc.json).toMatchObject({ orphansCount: 1005, truncated: true });
     expect(gc.json.orphans).toHaveLength(1000);
     const again = await c.call('POST', '/admin/gc', { grace_seconds: 0 });

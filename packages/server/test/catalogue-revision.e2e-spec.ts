@@ -16,7 +16,11 @@ describe('catalogue revision: GET /catalogue?hostname= and the put_files answer 
   const revision = async (c: TestClient, hostname: string) => {
     const answer = await c.call('GET', `/catalogue?hostname=${encodeURIComponent(hostname)}`);
     expect(answer.status).toBe(200);
-    expect(Object.keys(answer.json).sort()).toEqual(['catalogue_epoch', 'catalogue_revision']);
+    expect(Object.keys(answer.json).sort()).toEqual([
+      'catalogue_epoch',
+      'catalogue_revision',
+      'records_without_content',
+    ]);
     return answer.json.catalogue_revision as string;
   };
   const putFiles = async (c: TestClient, files: ReturnType<typeof fileRecord>[]) => {

@@ -1,7 +1,7 @@
 // `Expect: 100-continue` as the README says it works, per kind of route. A streamed upload (PUT
-// /files/{sha256}/content, POST /upload_file/{sha256}, a tus PATCH) is refused (401) before any `100 Continue`. A
-// JSON route parses its body before the key check: `100 Continue` when the parsing starts, then 401 once the body
-// has come; a body it refuses unread (415, or a Content-Length over maxJsonBytes: 413) gets no `100 Continue`.
+// /files/{sha256}/content, POST /upload_file/{sha256}, a tus PATCH) is refused (401) before any `100 Continue`, and
+// so is a JSON route: the key is checked before its body is read. With a good key, a JSON route gets `100 Continue`
+// when the parsing starts; a body it refuses unread (415, or a Content-Length over maxJsonBytes: 413) gets none.
 // Real HTTP over raw sockets against a real server.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RawConnection, rawRequest } from './helpers/raw-http.js';
@@ -52,17 +52,31 @@ describe('Expect: 100-continue without an API key', () => {
     }
   });
 
-  it('a JSON route: 100 Continue when its body is parsed, then 401 once the body has come', async () => {
+  it('a JSON route: 401 at once, never 100 Continue', async () => {
+    const body = JSON.stringify(fileRecord());
+    for (const key of [{}, { 'X-API-Key': 'f'.repeat(64) }] as Record<string, string>[]) {
+      const { connection, first } = await expectContinue('POST', '/put_file', {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+        ...key,
+      });
+      connection.close();
+      expect(first?.status).toBe(401);
+    }
+  });
+
+  it('with a good key, a JSON route: 100 Continue when its body is parsed, then its answer', async () => {
     const body = JSON.stringify(fileRecord());
     const { connection, first } = await expectContinue('POST', '/put_file', {
       'Content-Type': 'application/json',
       'Content-Length': Buffer.byteLength(body),
+      'X-API-Key': server.key,
     });
     expect(first?.status).toBe(100);
     await connection.write(body);
     const answer = await connection.response();
     connection.close();
-    expect(answer?.status).toBe(401);
+    expect(answer?.status).toBe(201);
   });
 
   it('a JSON route refusing the body unread (415, 413 by Content-Length): no 100 Continue', async () => {
@@ -70,7 +84,7 @@ describe('Expect: 100-continue without an API key', () => {
       [{ 'Content-Type': 'text/plain', 'Content-Length': 4 }, 415],
       [{ 'Content-Type': 'application/json', 'Content-Length': MAX_JSON + 1 }, 413],
     ] as const) {
-      const { connection, first } = await expectContinue('POST', '/put_file', headers);
+      const { connection, first } = await expectContinue('POST', '/put_file', { ...headers, 'X-API-Key': server.key });
       connection.close();
       expect(first?.status).toBe(status);
     }

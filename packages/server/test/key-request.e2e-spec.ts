@@ -39,3 +39,24 @@ describe('POST /api_keys body errors and name lengths', () => {
     expect(keyNameProblem('🔑🔑\n')).toBe('must not hold control characters (U+000A at position 3)');
   });
 });
+
+describe('revoking keys', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => server?.close());
+
+  it('an admin key may revoke any key: the key that created it, and itself', async () => {
+    const scopes = ['read', 'write', 'admin'];
+    const made = await client(server.url, server.key).call('POST', '/api_keys', { name: 'creator', scopes });
+    const creator = client(server.url, made.json.api_key as string);
+    const child = await creator.call('POST', '/api_keys', { name: 'child', scopes });
+    const admin = client(server.url, child.json.api_key as string);
+    expect((await admin.call('PUT', `/api_keys/${made.json._id}/revoke`)).status).toBe(200);
+    expect((await creator.call('GET', '/api_keys')).status).toBe(401);
+    expect((await admin.call('PUT', `/api_keys/${child.json._id}/revoke`)).status).toBe(200);
+    const after = await admin.call('GET', '/api_keys');
+    expect([after.status, after.json.detail]).toEqual([401, 'API key has been revoked']);
+  });
+});

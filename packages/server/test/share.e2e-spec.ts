@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignedUrls } from '../src/index.js';
 import { client, fileRecord, sha256Of, type TestClient } from './helpers/records.js';
@@ -50,6 +51,68 @@ describe('signed content URLs (share)', () => {
     expect(head.headers.get('content-length')).toBe(String(data.length));
   });
 
+  it('the URL names the key that made it and stops working once that key is revoked or deleted', async () => {
+    const made = await c.call('POST', '/api_keys', { name: 'sharer', scopes: ['read'] });
+    const sharer = client(a.url, made.json.api_key as string);
+    const urls = [];
+    for (let i = 0; i < 2; i++) {
+      const shared = await sharer.call('POST', `/files/${sha}/share`, { expires_in: 600 });
+      const url = new URL(shared.json.url as string, a.url);
+      expect(url.searchParams.get('kid')).toBe(made.json._id);
+      expect((await fetch(url)).status).toBe(200);
+      urls.push(url);
+    }
+    // Another kid (an existing key's) with the same signature is refused: the signature covers it.
+    const moved = new URL(urls[0]!);
+    moved.searchParams.set('kid', (await c.call('GET', '/api_keys')).json[0]._id as string);
+    expect((await fetch(moved)).status).toBe(403);
+    const stripped = new URL(urls[0]!);
+    stripped.searchParams.delete('kid');
+    expect((await fetch(stripped)).status).toBe(403);
+
+    expect((await c.call('PUT', `/api_keys/${made.json._id}/revoke`)).status).toBe(200);
+    for (const server of [a, b]) {
+      const res = await fetch(new URL(urls[0]!.pathname + urls[0]!.search, server.url));
+      expect(res.status).toBe(403);
+      expect(await res.json()).toEqual({
+        detail: 'the API key that signed this URL is no longer valid (revoked): ask for a new URL',
+        code: 'PERMISSION_DENIED',
+        retryable: false,
+      });
+      expect((await fetch(new URL(urls[0]!.pathname + urls[0]!.search, server.url), { method: 'HEAD' })).status).toBe(
+        403,
+      );
+    }
+    expect((await c.call('DELETE', `/api_keys/${made.json._id}`)).status).toBe(200);
+    const gone = await fetch(urls[1]!);
+    expect(gone.status).toBe(403);
+    expect(((await gone.json()) as { detail: string }).detail).toBe(
+      'the API key that signed this URL is no longer valid (deleted): ask for a new URL',
+    );
+    const badKid = new URL(urls[1]!);
+    badKid.searchParams.set('kid', 'a b');
+    expect(((await (await fetch(badKid)).json()) as { detail: string }).detail).toBe(
+      'invalid signed URL: "kid" must be one API key id',
+    );
+  });
+
+  it('a URL signed before URLs named their key (no kid) is honoured until it expires', async () => {
+    const secret = 'y'.repeat(32);
+    const own = await startServer({ dir: a.dir, signingSecret: secret });
+    try {
+      const expires = Math.floor(Date.now() / 1000) + 600;
+      const signature = createHmac('sha256', secret).update(`${sha}:${expires}`).digest('hex');
+      const res = await fetch(`${own.url}/files/${sha}/content?expires=${expires}&signature=${signature}`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(data);
+      const past = Math.floor(Date.now() / 1000) - 10;
+      const old = createHmac('sha256', secret).update(`${sha}:${past}`).digest('hex');
+      expect((await fetch(`${own.url}/files/${sha}/content?expires=${past}&signature=${old}`)).status).toBe(403);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('Range works with the signature; expires_in sets the lifetime', async () => {
     const shared = await c.call('POST', `/files/${sha}/share`, { expires_in: 60 });
     expect(shared.status).toBe(201);
@@ -89,7 +152,8 @@ describe('signed content URLs (share)', () => {
 
   it('an expired URL is 403 saying it expired', async () => {
     const signed = a.app.get(SignedUrls);
-    const old = await signed.sign(sha, 60, Date.now() - 3_600_000);
+    const keyId = (await c.call('GET', '/api_keys')).json[0]._id as string;
+    const old = await signed.sign(sha, keyId, 60, Date.now() - 3_600_000);
     const res = await fetch(new URL(old.url, a.url));
     expect(res.status).toBe(403);
     expect(((await res.json()) as { detail: string }).detail).toBe(`this signed URL expired at ${old.expires_at}`);

@@ -125,7 +125,8 @@ describe('shutdown with a 0 timeout during a cut tus PATCH', () => {
 
     const second = await startServer({ dir, logLevels: [] });
     cleanups.push(() => second.close());
-    const head = await timedHead(second, location);
+    // The client of the upload asks, with its key (an upload answers only the key that created it).
+    const head = await timedHead({ url: second.url, key: first.key }, location);
     // Its bytes are not recorded (the handler is still held), but no lease makes the HEAD wait or answer 503.
     expect({ status: head.status, offset: head.offset }).toEqual({ status: 200, offset: 0 });
     expect(head.ms).toBeLessThan(1000);

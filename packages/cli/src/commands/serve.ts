@@ -7,9 +7,12 @@ import {
   contentLostOnRestart,
   createBootstrapKey,
   createDedupApp,
+  bindContentMount,
+  guardAgainstOlderVersions,
   openContentMount,
   openStore,
   probeContentMount,
+  storeFileExposure,
   type ContentMount,
   type DedupApp,
 } from '@org/server';
@@ -22,6 +25,8 @@ import { parseSize } from '../output/size.js';
 
 /** UFS_SHUTDOWN_TIMEOUT_SECONDS, read as apps/api reads it (config.ts): whole seconds, in the server's range. */
 const SHUTDOWN_ENV = 'UFS_SHUTDOWN_TIMEOUT_SECONDS';
+/** --adopt-content from the environment, as apps/api reads it. */
+const ADOPT_ENV = 'UFS_ADOPT_CONTENT';
 const DEFAULT_SHUTDOWN_SECONDS = DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000;
 const MAX_SHUTDOWN_SECONDS = MAX_SHUTDOWN_TIMEOUT_MS / 1000;
 
@@ -31,6 +36,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
     'Starts the ufs dedup server (PutPlace-compatible API, batch put, tus uploads, OpenAPI at /docs). With no options it needs nothing else installed: metadata in an embedded SQLite store and content in a local folder, both under the data directory ($XDG_DATA_HOME/ufs, i.e. ~/.local/share/ufs): the store in ufs.db and content in content/, the layout of UFS_DATA_DIR of the ufs API server, so either server can run on the folder of the other. A folder of an older version, with metadata.sqlite instead of ufs.db, is used as it is; one with both files is refused (exit status 64 or 78): keep the one with the records.',
     'On first start (no API key in the store yet) it creates a bootstrap key with every scope, once it is listening, and prints it once (a start that fails creates none). Prints the URL (and the key) on stdout; with --json one JSON line {url, apiKey?, dataDir, store, content}. Log lines (warnings, errors) go to stderr, coloured only when it is a terminal and NO_COLOR is unset.',
     'SIGTERM or SIGINT (Ctrl-C) stops it cleanly: it takes no new connections and ends within --shutdown-timeout seconds (default 25): the requests in flight (an upload, a download) get all of it but its last fifth (1 to 5 s) to finish, then what is left is closed and the handlers still under way get that last part to settle (a tus upload cut off records what arrived); a second signal stops it at once.',
+    "The store and its content belong together: the content mount holds a marker (_ufs-store.json) naming the store. A store that is not its content's own (a typo in --data-dir beside the real --content, a store made anew beside content) is refused (exit status 78) before its gc could take that content for orphans; --adopt-content takes the content over on purpose. A data folder ufs makes is private (0700, ufs.db 0600; a readable ufs.db is warned about) and keeps a folder named metadata.sqlite, which older versions cannot open as their store.",
     'A port already in use ends it with one line naming the address and exit status 70 (as the ufs API server); a --data-dir or --content that is a file or empty (an unset variable), with exit status 64; a --content folder that cannot be made or written (below a file, a dangling link, /proc/…, no permission), a store file (ufs.db) that SQLite cannot open (a folder, a dangling link, no permission), a content mount it cannot write (an S3 secret or bucket that is wrong) or whose content a restart loses (memory://, beside a store that keeps its records), with exit status 78, before it listens (the checks of the ufs API server).',
   ].join('\n\n');
   static override examples = [
@@ -71,6 +77,11 @@ export default class Serve extends BaseCommand<typeof Serve> {
       min: 1,
       max: MAX_BODY_IDLE_SECONDS,
     }),
+    'adopt-content': Flags.boolean({
+      description:
+        "Make the content mount this store's even though its marker names another store (or it holds content this store has no record of): after replacing a lost store on purpose. gc then removes every object this store has no record of.",
+      env: ADOPT_ENV,
+    }),
   };
 
   async run(): Promise<void> {
@@ -101,6 +112,20 @@ export default class Serve extends BaseCommand<typeof Serve> {
     let app: DedupApp | undefined;
     let apiKey: string | undefined;
     try {
+      // The content must be this store's (its marker names the store): a new store beside the content of another
+      // would take all of it for orphans. Then the rollback guard beside ufs.db, and a warning for a readable store.
+      const binding = await bindContentMount(store, content.backend, {
+        refuse: contentRefusal(places, this.flags.content),
+        adopt: this.flags['adopt-content'],
+        adoptHint: `--adopt-content (or ${ADOPT_ENV}=true)`,
+      });
+      // A marker written at a first start is routine (--verbose); a mount taken over is said.
+      if (binding.note) (this.flags['adopt-content'] ? this.note : this.debugNote).call(this, `[ufs] ${binding.note}`);
+      if ('sqlitePath' in places.store) {
+        await guardAgainstOlderVersions(places.store.sqlitePath);
+        const exposed = storeFileExposure(places.store.sqlitePath);
+        if (exposed) this.note(`[ufs] warning: ${exposed}`);
+      }
       app = await createDedupApp({
         store: { instance: store },
         content: content.backend,
@@ -155,17 +180,26 @@ export default class Serve extends BaseCommand<typeof Serve> {
  * configuration errors (78) naming --content (or the data folder's content folder).
  */
 async function checkContent(content: ContentMount, places: ServerPlaces, flag: string | undefined): Promise<void> {
-  // Without user info nor query (where an S3 URL may carry a secret).
-  const where =
-    flag !== undefined ? `--content "${redactUrl(flag).split('?')[0]}"` : `content folder "${places.content}"`;
-  const refuse = (why: string, cause?: unknown) =>
+  const refuse = contentRefusal(places, flag);
+  const where = contentWhere(places, flag);
+  const lost = contentLostOnRestart(content.backend.protocol, places.store);
+  if (lost) throw refuse(lost);
+  await probeContentMount(content, where, refuse);
+}
+
+/** The content mount, for messages: without user info nor query (where an S3 URL may carry a secret). */
+function contentWhere(places: ServerPlaces, flag: string | undefined): string {
+  return flag !== undefined ? `--content "${redactUrl(flag).split('?')[0]}"` : `content folder "${places.content}"`;
+}
+
+/** A refused content mount: a configuration error (78) naming --content (or the data folder's content folder). */
+function contentRefusal(places: ServerPlaces, flag: string | undefined) {
+  const where = contentWhere(places, flag);
+  return (why: string, cause?: unknown) =>
     new UfsError('CONFIG_INVALID', `[ufs] ${where} ${why}`, {
       ...(cause !== undefined && { cause }),
       context: { operation: 'serve' },
     });
-  const lost = contentLostOnRestart(content.backend.protocol, places.store);
-  if (lost) throw refuse(lost);
-  await probeContentMount(content, where, refuse);
 }
 
 /** --shutdown-timeout from the environment when not typed: a bad value is a configuration error (78) naming it. */

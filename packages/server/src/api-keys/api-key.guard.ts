@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import type { ApiKeyRecord, Scope } from '../store/store.js';
 import { ApiKeysService } from './api-keys.service.js';
+import { keyCheckedEarly } from './early-key-check.js';
 import { SignedUrls } from '../signing/signed-urls.js';
 import { PUBLIC_ROUTE, PUBLIC_WHEN, REQUIRED_SCOPE, SIGNED_ACCESS } from './auth.decorators.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -42,11 +43,12 @@ export class ApiKeyGuard implements CanActivate {
       const query = (request.query ?? {}) as Record<string, unknown>;
       if (query.signature !== undefined || query.expires !== undefined) {
         const params = (request.params ?? {}) as Record<string, unknown>;
-        request.signedUntil = await this.signed.verify(params.sha256, query.expires, query.signature);
+        request.signedUntil = await this.signed.verify(params.sha256, query.expires, query.signature, query.kid);
         return true;
       }
     }
-    const key = await this.keys.authenticate(request.headers['x-api-key']);
+    // Authenticated before the body was read (useEarlyKeyCheck) when the app was configured by configureDedupApp.
+    const key = keyCheckedEarly(request) ?? (await this.keys.authenticate(request.headers['x-api-key']));
     const scopes = this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPE, targets) ?? ['admin'];
     if (!scopes.some((scope) => key.scopes.includes(scope))) {
       const wanted = scopes.map((scope) => `"${scope}"`).join(' or ');

@@ -24,7 +24,9 @@ export class AdminController {
     summary: 'Remove content no record refers to (safe against concurrent uploads)',
     description:
       'Lists at most 1000 hashes per kind (`deleted`, `orphans`); `deletedCount` and `orphansCount` are exact and ' +
-      '`truncated` is true when a list was cut.',
+      '`truncated` is true when a list was cut. Orphans (objects without a record) are never removed when the store ' +
+      'holds no content record, nor when they are more than 10 and more than 10 % of the content objects (a store ' +
+      "that may not be the content's own): 400 `INVALID_INPUT` and nothing is removed, unless `force` is true.",
   })
   @ApiBody({ required: false, schema: bodySchema(gcSchema) })
   @ApiResponse({ status: 200, schema: gcReportSchema })
@@ -34,6 +36,7 @@ export class AdminController {
     return this.gc.run({
       ...(options.grace_seconds !== undefined && { graceMs: options.grace_seconds * 1000 }),
       ...(options.dry_run !== undefined && { dryRun: options.dry_run }),
+      ...(options.force !== undefined && { force: options.force }),
     });
   }
 

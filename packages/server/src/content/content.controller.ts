@@ -30,7 +30,7 @@ import { METADATA_STORE, type MetadataStore } from '../store/store.js';
 import { ContentService } from './content.service.js';
 import { planDownload } from './range.js';
 import { recordSize, recordsSize } from './record-size.js';
-import { declaredLength, multipartFile, unreadBody } from './request-body.js';
+import { declaredLength, MAX_MULTIPART_PARTS, multipartFile, unreadBody } from './request-body.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
@@ -97,7 +97,11 @@ export class ContentController {
     description: 'bad input, or the bytes do not hash to sha256 (INTEGRITY: nothing stored)',
     schema: ref('Error'),
   })
-  @ApiResponse({ status: 413, description: 'over maxUploadBytes', schema: ref('Error') })
+  @ApiResponse({
+    status: 413,
+    description: `over maxUploadBytes, or more than ${MAX_MULTIPART_PARTS} multipart parts up to the "file" part`,
+    schema: ref('Error'),
+  })
   async uploadFile(@Param('sha256') sha: string, @Query() query: unknown, @Req() req: FastifyRequest) {
     const sha256 = sha256Param(sha);
     const { hostname, filepath } = validate(uploadQuerySchema, query, 'query');
@@ -174,20 +178,23 @@ export class ContentController {
   @ApiOperation({
     summary: 'A signed download URL of the content: GET/HEAD without an API key until it expires',
     description:
-      'Answers `/files/{sha256}/content?expires=<epoch seconds>&signature=<hex HMAC-SHA256 of "<sha256>:<expires>">`. ' +
-      'Default lifetime 7 days, at most 30 days. 404 when the server holds no verified content for the hash.',
+      'Answers `/files/{sha256}/content?expires=<epoch seconds>&kid=<id of this API key>&signature=<hex ' +
+      'HMAC-SHA256 of "<sha256>:<expires>:<kid>">`: it works until it expires or this API key is revoked or ' +
+      'deleted. Default lifetime 7 days, at most 30 days. 404 when the server holds no verified content for the hash.',
   })
   @ApiBody({ required: false, schema: ref('ShareRequest') })
   @ApiResponse({ status: 201, schema: ref('ShareResponse') })
   @ApiResponse({ status: 404, description: 'no verified content for this hash', schema: ref('Error') })
-  async share(@Param('sha256') sha: string, @Body() body: unknown, @Query() query: unknown) {
+  async share(@Param('sha256') sha: string, @Body() body: unknown, @Query() query: unknown, @Req() req: AuthedRequest) {
     const sha256 = sha256Param(sha);
     validate(noQuerySchema, query, 'query');
     const { expires_in } = validate(shareRequestSchema, body ?? {}, 'share request');
     if ((await this.heldSize(sha256)) === undefined) {
       throw new UfsError('NOT_FOUND', `[ufs] the server holds no verified content for ${sha256}`);
     }
-    return this.signed.sign(sha256, expires_in);
+    // The URL names the key that asked for it: it stops working when that key is revoked or deleted.
+    if (!req.apiKey) throw new UfsError('UNEXPECTED', '[ufs] share answered without an API key');
+    return this.signed.sign(sha256, req.apiKey.id, expires_in);
   }
 
   // Declared before the GET: Fastify then adds no automatic HEAD route of its own (which would run the GET handler,
@@ -200,11 +207,12 @@ export class ContentController {
     description: 'The same status and headers as GET, with the same preconditions, Range and signed URLs.',
   })
   @ApiQuery({ name: 'expires', required: false, description: 'signed URL: expiry (epoch seconds)' })
+  @ApiQuery({ name: 'kid', required: false, description: 'signed URL: id of the API key that signed it' })
   @ApiQuery({ name: 'signature', required: false, description: 'signed URL: hex HMAC-SHA256' })
   @ApiResponse({ status: 200, description: 'the headers of the whole content', headers: downloadHeaders })
   @ApiResponse({ status: 206, description: 'the headers of a range (Content-Range)', headers: downloadHeaders })
   @ApiResponse({ status: 304, description: 'If-None-Match names the ETag' })
-  @ApiResponse({ status: 403, description: 'signed URL expired or invalid' })
+  @ApiResponse({ status: 403, description: 'signed URL expired or invalid, or its API key revoked or deleted' })
   @ApiResponse({ status: 404, description: 'no content held for this hash' })
   @ApiResponse({ status: 412, description: 'If-Match does not match the ETag' })
   @ApiResponse({ status: 416, description: 'Range not satisfiable' })
@@ -218,10 +226,11 @@ export class ContentController {
   @ApiOperation({
     summary: 'Download content: ETag, Content-Length, Range (206), If-Range, If-None-Match (304), If-Match (412)',
     description:
-      'Needs X-API-Key, or instead the `expires` and `signature` of a signed URL from POST /files/{sha256}/share ' +
-      '(403 when expired or invalid).',
+      'Needs X-API-Key, or instead the `expires`, `kid` and `signature` of a signed URL from POST /files/{sha256}/share ' +
+      '(403 when expired or invalid, or when the API key that signed it was revoked or deleted).',
   })
   @ApiQuery({ name: 'expires', required: false, description: 'signed URL: expiry (epoch seconds)' })
+  @ApiQuery({ name: 'kid', required: false, description: 'signed URL: id of the API key that signed it' })
   @ApiQuery({ name: 'signature', required: false, description: 'signed URL: hex HMAC-SHA256' })
   @ApiResponse({ status: 200, description: 'the whole content', headers: downloadHeaders, content: binary })
   @ApiResponse({
@@ -231,7 +240,11 @@ export class ContentController {
     content: binary,
   })
   @ApiResponse({ status: 304, description: 'If-None-Match names the ETag: not modified, no body' })
-  @ApiResponse({ status: 403, description: 'signed URL expired or invalid', schema: ref('Error') })
+  @ApiResponse({
+    status: 403,
+    description: 'signed URL expired or invalid, or its API key revoked or deleted',
+    schema: ref('Error'),
+  })
   @ApiResponse({ status: 404, description: 'no content held for this hash', schema: ref('Error') })
   @ApiResponse({ status: 412, description: 'If-Match does not match the ETag', schema: ref('Error') })
   @ApiResponse({ status: 416, description: 'Range not satisfiable', schema: ref('Error') })

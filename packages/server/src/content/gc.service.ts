@@ -4,7 +4,9 @@ import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
 import { CatalogueEpoch } from '../store/catalogue-epoch.js';
 import { METADATA_STORE, type ContentRecord, type MetadataStore } from '../store/store.js';
 import { ContentStore, TEMP_PREFIX, TUS_PREFIX } from './content-store.js';
+import { gcRefusedError, orphanRefusal } from './gc-guard.js';
 import { noteCapped } from './report-list.js';
+import { removeEmptyUploadFolders } from './tus/empty-upload-folders.js';
 import { TusSessions } from './tus/tus-sessions.js';
 
 /** Youngest temp object GC may remove: an upload takes moments between finishing its temp object and placing it. */
@@ -20,6 +22,8 @@ export interface GcOptions {
   graceMs?: number;
   /** Report what would be removed without removing anything. */
   dryRun?: boolean;
+  /** Remove orphans even when orphanRefusal (gc-guard.ts) says this store may not be the mount's own. */
+  force?: boolean;
 }
 
 export interface GcReport {
@@ -73,6 +77,34 @@ export class GcService {
       counters: 0,
       dryRun,
     };
+    // One walk of the mount first, removing nothing: the orphans (objects without a content record) are counted
+    // against the mount's content objects before anything goes (orphanRefusal: a store that is not the mount's own
+    // sees every object as an orphan). The walk includes the backend's own temporary files (a local mount's
+    // `.ufs-*.tmp`, hidden from other listings: what a write killed mid-way left, in `_tmp/` or `_tus/<id>/`). An
+    // object the mount cannot date counts as young and is kept: it may belong to an upload in progress.
+    let undated = 0;
+    // Temp objects belong to uploads in flight (on any replica; a write in progress keeps its mtime fresh): never
+    // younger than TEMP_MIN_AGE_MS, whatever the grace period.
+    const tempCutoff = Math.min(cutoff, now - TEMP_MIN_AGE_MS);
+    const staleTemp: string[] = [];
+    const orphans: string[] = [];
+    let objects = 0;
+    for await (const entry of this.content.walk('', { includeTemporary: true })) {
+      const temporary = entry.temporary === true || entry.key.startsWith(`${TEMP_PREFIX}/`);
+      const sha256 = temporary ? undefined : hashFromContentKey(entry.key);
+      if (!temporary && (!sha256 || entry.key !== contentKey(sha256))) continue;
+      if (!temporary) objects++;
+      const written = await this.writtenAt(entry);
+      if (written === undefined) undated++;
+      if (written === undefined || written > (temporary ? tempCutoff : cutoff)) continue;
+      if (temporary) staleTemp.push(entry.key);
+      else if (!(await this.store.getContent(sha256!))) orphans.push(sha256!);
+    }
+    const storeHoldsContent = (await this.store.listContent({ limit: 1 })).items.length > 0;
+    const refusal = orphanRefusal({ orphans: orphans.length, objects, storeHoldsContent });
+    if (refusal && !dryRun && !options.force) throw gcRefusedError(refusal);
+    if (refusal) this.log.warn(`gc${dryRun ? ' (dry run)' : ' (forced)'}: ${refusal}`);
+
     let cursor: string | undefined;
     do {
       const page = await this.store.listContent(cursor === undefined ? { limit: 500 } : { limit: 500, cursor });
@@ -85,36 +117,26 @@ export class GcService {
       cursor = page.cursor;
     } while (cursor !== undefined);
 
-    // One walk of the mount, the backend's own temporary files included (a local mount's `.ufs-*.tmp`, hidden from
-    // other listings: what a write killed mid-way left, in `_tmp/` or `_tus/<id>/`). An object the mount cannot date
-    // counts as young and is kept: it may belong to an upload in progress.
-    let undated = 0;
-    // Temp objects belong to uploads in flight (on any replica; a write in progress keeps its mtime fresh): never
-    // younger than TEMP_MIN_AGE_MS, whatever the grace period.
-    const tempCutoff = Math.min(cutoff, now - TEMP_MIN_AGE_MS);
     const emptied = new Set<string>();
-    for await (const entry of this.content.walk('', { includeTemporary: true })) {
-      const temporary = entry.temporary === true || entry.key.startsWith(`${TEMP_PREFIX}/`);
-      const sha256 = temporary ? undefined : hashFromContentKey(entry.key);
-      if (!temporary && (!sha256 || entry.key !== contentKey(sha256))) continue;
-      const written = await this.writtenAt(entry);
-      if (written === undefined) undated++;
-      if (written === undefined || written > (temporary ? tempCutoff : cutoff)) continue;
-      if (temporary) {
-        report.tempObjects++;
-        if (dryRun) continue;
-        await this.content.remove(entry.key);
-        const upload = tusUploadOf(entry.key);
-        if (upload) emptied.add(upload);
-        continue;
-      }
-      if (await this.store.getContent(sha256!)) continue;
-      if (!dryRun && !(await this.removeOrphan(sha256!))) continue;
-      noteCapped(report, 'orphans', sha256!);
+    for (const key of staleTemp) {
+      report.tempObjects++;
+      if (dryRun) continue;
+      await this.content.remove(key);
+      const upload = tusUploadOf(key);
+      if (upload) emptied.add(upload);
+    }
+    for (const sha256 of orphans) {
+      // Claimed first (insert-if-absent): an upload that recorded the hash since the walk keeps it.
+      if (!dryRun && !(await this.removeOrphan(sha256))) continue;
+      noteCapped(report, 'orphans', sha256);
     }
     // The folder of an upload whose session is gone, left behind by a leftover just removed, goes too (when empty).
     for (const id of emptied)
       if (!(await this.store.getUpload(id))) await this.content.removeFolder(`${TUS_PREFIX}/${id}`);
+    // Empty upload folders older versions left behind (`_tus/<id>/` of a session long gone): removed when older than
+    // the grace period and no session names them (removeFolder takes a folder only when empty).
+    const folders = dryRun ? 0 : await removeEmptyUploadFolders(this.content, this.store, cutoff, emptied);
+    if (folders > 0) this.log.log(`gc: removed ${folders} empty upload folders (${TUS_PREFIX}/<id>/) of gone sessions`);
     if (undated > 0) this.log.warn(`gc: kept ${undated} objects the content mount gives no modification time`);
     if (!dryRun) {
       report.expiredUploads = await this.tus.removeExpired(new Date(now));

@@ -166,16 +166,25 @@ function malformed(err: unknown): UfsError {
   return new UfsError('INVALID_INPUT', `[ufs] malformed multipart body: ${(err as Error).message}`, { cause: err });
 }
 
+/** Most parts a multipart upload may have up to and including its `file` part (the parts after it are not counted). */
+export const MAX_MULTIPART_PARTS = 32;
+
 /**
  * The stream of the multipart field `field` (PutPlace: `file`), parsed with busboy while it arrives: nothing is
- * buffered. Other fields and file parts (before or after it) are read past and dropped. INVALID_INPUT when the body is not multipart or has no such field.
+ * buffered. Other fields and file parts (before or after it) are read past and dropped. INVALID_INPUT when the body
+ * is not multipart or has no such field; TOO_LARGE (413) when more than MAX_MULTIPART_PARTS parts come before it
+ * (busboy would drop the rest unseen, the wanted one among them).
  */
 export function multipartFile(req: IncomingMessage, field = 'file'): Promise<Readable> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      // No `files` limit: other file parts before the wanted one are drained below, not counted against it.
-      parser = busboy({ headers: req.headers, limits: { fields: 20, fieldSize: 65_536, parts: 32 } });
+      // No `files` limit: other file parts before the wanted one are drained below, not counted against it. Plain
+      // fields are held to the parts limit only (a `file` part without filename= is a field: it must be seen).
+      parser = busboy({
+        headers: req.headers,
+        limits: { fields: MAX_MULTIPART_PARTS, fieldSize: 65_536, parts: MAX_MULTIPART_PARTS },
+      });
     } catch (err) {
       reject(
         new UfsError('INVALID_INPUT', '[ufs] expected a multipart/form-data body with a boundary', { cause: err }),
@@ -201,6 +210,18 @@ export function multipartFile(req: IncomingMessage, field = 'file'): Promise<Rea
       file = out;
       resolve(out);
     });
+    const tooMany = () => {
+      if (file) return; // parts after the wanted one are dropped anyway
+      reject(
+        new UfsError(
+          'TOO_LARGE',
+          `[ufs] a multipart upload may have at most ${MAX_MULTIPART_PARTS} parts up to its "${field}" part, and ` +
+            `this one has more before it: send the "${field}" part first`,
+        ),
+      );
+    };
+    parser.on('partsLimit', tooMany);
+    parser.on('fieldsLimit', tooMany);
     parser.on('error', (err) => {
       const error = malformed(err);
       if (file) file.destroy(error);

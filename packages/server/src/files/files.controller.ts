@@ -25,16 +25,23 @@ export class FilesController {
     summary: "The catalogue epoch (and a host's catalogue revision): what a client may trust it still holds",
     description:
       'Any key with the read or write scope. `ufs scan` reads it once per run, with `?hostname=`: while the epoch ' +
-      "and the host's revision are what it remembers, records the server accepted (with their content) in an " +
-      'earlier run need not be sent again. Without `hostname` the answer is `{catalogue_epoch}` alone.',
+      "and the host's revision are what it remembers, and the host has no more records without content than it " +
+      'remembers, records the server accepted (with their content) in an earlier run need not be sent again. ' +
+      'Without `hostname` the answer is `{catalogue_epoch}` alone.',
   })
-  @ApiQuery({ name: 'hostname', required: false, description: 'the host whose `catalogue_revision` is wanted' })
+  @ApiQuery({
+    name: 'hostname',
+    required: false,
+    description: 'the host whose `catalogue_revision` (and `records_without_content`) is wanted',
+  })
   @ApiResponse({ status: 200, schema: ref('Catalogue') })
   async catalogue(@Query() query: unknown) {
     const { hostname } = validate(catalogueQuerySchema, query, 'query');
     const catalogue_epoch = await this.epoch.current();
     if (hostname === undefined) return { catalogue_epoch };
-    return { catalogue_epoch, catalogue_revision: await this.files.revision(hostname) };
+    // The revision first: a write landing between the two reads can only make the count higher (never hide a gap).
+    const catalogue_revision = await this.files.revision(hostname);
+    return { catalogue_epoch, catalogue_revision, records_without_content: await this.files.withoutContent(hostname) };
   }
 
   @Post('put_file')

@@ -7,6 +7,7 @@ import type { RevisionStep } from '../store/catalogue-revision.js';
 import { METADATA_STORE, type ContentRecord, type FileQuery, type MetadataStore } from '../store/store.js';
 import { putFileSchema } from './dto/file-input.js';
 import { fileResponse, uploadResponse } from './file-response.js';
+import { bindListCursor, unbindListCursor } from './list-cursor.js';
 
 /** How one put_files batch moved the catalogue revision of each hostname it wrote (see RevisionStep). */
 export type BatchRevisions = Record<string, RevisionStep>;
@@ -87,6 +88,11 @@ export class FilesService {
     return this.store.catalogueRevision(hostname);
   }
 
+  /** How many of `hostname`'s records lack their content (GET /catalogue?hostname=). */
+  withoutContent(hostname: string): Promise<number> {
+    return this.store.recordsWithoutContent(hostname);
+  }
+
   /** One record of that hash (PutPlace `get_file`): the first by (hostname, filepath). */
   async getByHash(sha256: string): Promise<FileMetadataResponse> {
     const page = await this.store.listFiles({ sha256 }, { limit: 1 });
@@ -101,10 +107,13 @@ export class FilesService {
     return fileResponse(record, await this.store.getContent(record.sha256));
   }
 
+  /** A page of records; a cursor is bound to its query's filters (one of another query is 400, see list-cursor.ts). */
   async list(query: FileQuery, limit: number, cursor?: string) {
-    const page = await this.store.listFiles(query, cursor === undefined ? { limit } : { limit, cursor });
+    const at = cursor === undefined ? undefined : unbindListCursor(query, cursor);
+    const page = await this.store.listFiles(query, at === undefined ? { limit } : { limit, cursor: at });
     const contents = await this.store.getContents(page.items.map((r) => r.sha256));
-    return { items: page.items.map((r) => fileResponse(r, contents.get(r.sha256))), next_cursor: page.cursor ?? null };
+    const next_cursor = page.cursor === undefined ? null : bindListCursor(query, page.cursor);
+    return { items: page.items.map((r) => fileResponse(r, contents.get(r.sha256))), next_cursor };
   }
 
   /**

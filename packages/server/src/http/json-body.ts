@@ -24,14 +24,45 @@ function forbiddenKey(value: unknown): string | undefined {
   return undefined;
 }
 
+/** Deepest nesting of arrays and objects a JSON request body may have (the API's bodies need about 4). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether `text` nests arrays and objects deeper than `limit`: one linear pass that counts brackets outside strings,
+ * before JSON.parse builds anything (a body of millions of nested arrays held the event loop for seconds). Malformed
+ * text is left for JSON.parse to refuse.
+ */
+export function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /**
  * Parses a JSON request body as Fastify's own parser does (a `__proto__` or `constructor.prototype` key is refused),
- * but says what is wrong: an empty body, malformed JSON, or a key that is not allowed (Fastify reported the last as
- * "not valid JSON").
+ * but says what is wrong: an empty body, malformed JSON, a body nested deeper than MAX_JSON_DEPTH (refused before it
+ * is parsed), or a key that is not allowed (Fastify reported the last as "not valid JSON").
  */
 export function parseJsonBody(text: string): unknown {
   if (text.length === 0) {
     throw new UfsError('INVALID_INPUT', '[ufs] request body is empty but Content-Type is application/json');
+  }
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new UfsError(
+      'INVALID_INPUT',
+      `[ufs] the JSON body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels (the limit)`,
+    );
   }
   let value: unknown;
   try {

@@ -1,7 +1,4 @@
 import type { INestApplication } from '@nestjs/common';
-import { METHOD_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
-import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
-import { ModulesContainer, Reflector } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { fileMetadataSchema } from '@org/core/dedup-schema';
 import { z } from 'zod';
@@ -9,9 +6,7 @@ import { listQuerySchema, uploadQuerySchema } from '../files/dto/file-input.js';
 import { shareRequestSchema, shareResponseSchema } from '../signing/signed-urls.js';
 import { catalogueQuerySchema, catalogueResponseSchema } from '../store/catalogue-epoch.js';
 import { readinessReportSchema } from '../health/readiness-report.js';
-import { PUBLIC_ROUTE, PUBLIC_WHEN, REQUIRED_SCOPE, SIGNED_ACCESS } from '../api-keys/auth.decorators.js';
-import { DEDUP_CONFIG, type DedupConfig } from '../dedup-options.js';
-import type { Scope } from '../store/store.js';
+import { routeFacts, type RouteFacts } from '../api-keys/route-access.js';
 import { documentToOpenApi30 } from './openapi-30.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -130,53 +125,6 @@ export function setupOpenApi(app: INestApplication, version: string): void {
   addParameterSchemas(document);
   documentToOpenApi30(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
-}
-
-/**
- * What the ApiKeyGuard asks of a route: nothing (public), or a key with one of `scopes`; and whether its handler reads
- * the query (an `@Query()` argument: every such handler validates it, so a parameter it does not take is 400).
- */
-interface RouteFacts {
-  public: boolean;
-  scopes: Scope[];
-  /** A signed URL (`?expires=&signature=`) may stand in for the key. */
-  signed: boolean;
-  query: boolean;
-}
-
-/**
- * The facts of every controller handler, by the operationId the swagger module gives it (`Controller_method`): its
- * access read from the metadata the guard reads (auth.decorators.ts) the way the guard reads it (handler over class; no
- * scope named: admin; @PublicWhen by the app's configuration), and its arguments from Nest's route metadata.
- */
-function routeFacts(app: INestApplication): Map<string, RouteFacts> {
-  const reflector = app.get(Reflector);
-  const config = app.get<DedupConfig>(DEDUP_CONFIG, { strict: false });
-  const access = new Map<string, RouteFacts>();
-  for (const module of app.get(ModulesContainer).values()) {
-    for (const wrapper of module.controllers.values()) {
-      const type = wrapper.metatype as (abstract new (...args: never[]) => unknown) | null | undefined;
-      if (!type) continue;
-      const prototype = type.prototype as Record<string, unknown>;
-      for (const name of Object.getOwnPropertyNames(prototype)) {
-        const handler = prototype[name];
-        if (name === 'constructor' || typeof handler !== 'function') continue;
-        if (Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
-        const targets = [handler, type];
-        const when = reflector.getAllAndOverride<keyof DedupConfig | undefined>(PUBLIC_WHEN, targets);
-        const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, type, name) ?? {}) as Record<string, unknown>;
-        access.set(`${type.name}_${name}`, {
-          public:
-            reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets) === true ||
-            (when !== undefined && config[when] === true),
-          scopes: reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPE, targets) ?? ['admin'],
-          signed: reflector.getAllAndOverride<boolean | undefined>(SIGNED_ACCESS, targets) === true,
-          query: Object.keys(args).some((key) => key.startsWith(`${RouteParamtypes.QUERY}:`)),
-        });
-      }
-    }
-  }
-  return access;
 }
 
 /**
@@ -336,6 +284,7 @@ const QUERY_SCHEMAS: Record<string, z.ZodObject> = {
 /** The query of a signed URL, as SignedUrls.verify checks it (before the signature itself). */
 const SIGNED_QUERY: Record<string, JsonSchema> = {
   expires: { type: 'integer', minimum: 0, maximum: 999_999_999_999 },
+  kid: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,100}$' },
   signature: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
 };
 

@@ -16,32 +16,37 @@ export async function upsertOneFile(
   files: Model<FileDoc>,
   meta: FileMetadata,
   now: string,
+  missing: boolean,
   attempt = 0,
 ): Promise<FileRecord> {
   try {
     const doc = await files
       .findOneAndUpdate(
         { hostname: meta.hostname, filepath: meta.filepath },
-        { $set: fileFields(meta, now), $setOnInsert: { created_at: now } },
+        { $set: { ...fileFields(meta, now), content_missing: missing }, $setOnInsert: { created_at: now } },
         { upsert: true, new: true, lean: true },
       )
       .exec();
     return fileFromDoc(doc as any);
   } catch (err) {
     // Two concurrent upserts of a new key: one inserts, the other hits the unique index; retrying updates.
-    if (isDuplicateKey(err) && attempt < 2) return upsertOneFile(files, meta, now, attempt + 1);
+    if (isDuplicateKey(err) && attempt < 2) return upsertOneFile(files, meta, now, missing, attempt + 1);
     throw err;
   }
 }
 
-/** Many upserts (bulkUpsert), then each record as its own upsert left it, in input order. */
+/**
+ * Many upserts (bulkUpsert), then each record as its own upsert left it, in input order. `missing[i]`: whether the
+ * store lacks the content of `metas[i]` (content-gaps.ts).
+ */
 export async function upsertFileBatch(
   files: Model<FileDoc>,
   metas: readonly FileMetadata[],
   iso: string,
+  missing: readonly boolean[],
 ): Promise<FileRecord[]> {
   if (metas.length === 0) return [];
-  await bulkUpsert(files, metas, iso);
+  await bulkUpsert(files, metas, iso, missing);
   const found = await files
     .find({ $or: metas.map((m) => ({ hostname: m.hostname, filepath: m.filepath })) })
     .lean()
@@ -63,16 +68,24 @@ export async function upsertFileBatch(
  * none after it. The rest is sent again from that one, which now finds the record and updates it — a few times at
  * the same operation at most, as upsertOneFile does.
  */
-async function bulkUpsert(files: Model<FileDoc>, metas: readonly FileMetadata[], iso: string): Promise<void> {
+async function bulkUpsert(
+  files: Model<FileDoc>,
+  metas: readonly FileMetadata[],
+  iso: string,
+  missing: readonly boolean[],
+): Promise<void> {
   let from = 0;
   let attempt = 0;
   while (from < metas.length) {
     try {
       await files.bulkWrite(
-        metas.slice(from).map((meta) => ({
+        metas.slice(from).map((meta, i) => ({
           updateOne: {
             filter: { hostname: meta.hostname, filepath: meta.filepath },
-            update: { $set: fileFields(meta, iso), $setOnInsert: { created_at: iso } },
+            update: {
+              $set: { ...fileFields(meta, iso), content_missing: missing[from + i] ?? true },
+              $setOnInsert: { created_at: iso },
+            },
             upsert: true,
           },
         })),

@@ -3,8 +3,9 @@ import type { ApiKeyRecord, ContentRecord, FileRecord, Scope, UploadSession } fr
 /** Conversions between MongoDB documents (lean) and store records. */
 type WithId = { _id: unknown };
 
-export function fileFromDoc(doc: WithId & Omit<FileRecord, 'id'>): FileRecord {
-  const { _id, ...rest } = doc;
+export function fileFromDoc(doc: WithId & Omit<FileRecord, 'id'> & { content_missing?: boolean }): FileRecord {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the store's own field (content-gaps.ts)
+  const { _id, content_missing, ...rest } = doc;
   return { id: String(_id), ...rest, link_target: rest.link_target ?? null };
 }
 

@@ -24,6 +24,7 @@ import { CounterDoc } from './schemas/counter.schema.js';
 import { FileDoc } from './schemas/file.schema.js';
 import { upsertFileBatch, upsertOneFile } from './file-upserts.js';
 import { readRevision, revisionsOf, withRevisions } from './catalogue-revisions.js';
+import { countMissing, markContent, missingContent } from './content-gaps.js';
 import { LeaseDoc } from './schemas/lease.schema.js';
 import { SettingDoc } from './schemas/setting.schema.js';
 import { UploadDoc } from './schemas/upload.schema.js';
@@ -120,7 +121,8 @@ export class MongoStore implements MetadataStore {
   // Each write of a host's records advances its catalogue revision before and after (see withRevisions).
   upsertFile(meta: FileMetadata, now: Date): Promise<FileRecord> {
     return this.run('upsert file', async () => {
-      const write = () => upsertOneFile(this.files, meta, now.toISOString());
+      const [missing] = await missingContent(this.content, [meta]);
+      const write = () => upsertOneFile(this.files, meta, now.toISOString(), missing!);
       return (await withRevisions(revisionsOf(this.connection.db), [meta.hostname], write)).result;
     });
   }
@@ -132,7 +134,8 @@ export class MongoStore implements MetadataStore {
   upsertFilesRevised(metas: readonly FileMetadata[], now: Date): Promise<RevisedFiles> {
     return this.run('upsert files', async () => {
       if (metas.length === 0) return { records: [], revisions: new Map() };
-      const write = () => upsertFileBatch(this.files, metas, now.toISOString());
+      const missing = await missingContent(this.content, metas);
+      const write = () => upsertFileBatch(this.files, metas, now.toISOString(), missing);
       const hosts = metas.map((m) => m.hostname);
       const { result, steps } = await withRevisions(revisionsOf(this.connection.db), hosts, write);
       return { records: result, revisions: steps };
@@ -141,6 +144,10 @@ export class MongoStore implements MetadataStore {
 
   catalogueRevision(hostname: string): Promise<string> {
     return this.run('read catalogue revision', () => readRevision(revisionsOf(this.connection.db), hostname));
+  }
+
+  recordsWithoutContent(hostname: string): Promise<number> {
+    return this.run('count records without content', () => countMissing(this.files, hostname));
   }
 
   getFile(id: string): Promise<FileRecord | null> {
@@ -222,6 +229,7 @@ export class MongoStore implements MetadataStore {
       const { sha256, ...rest } = record;
       try {
         await this.content.collection.insertOne({ _id: sha256 as any, ...rest });
+        if (record.state === 'present') await markContent(this.files, sha256, { size: record.size });
         return true;
       } catch (err) {
         if (isDuplicateKey(err)) return false;
@@ -239,13 +247,17 @@ export class MongoStore implements MetadataStore {
           { new: true, lean: true },
         )
         .exec();
-      return doc ? contentFromDoc(doc as any) : null;
+      const updated = doc ? contentFromDoc(doc as any) : null;
+      if (updated && patch.state !== undefined)
+        await markContent(this.files, sha256, updated.state === 'present' && { size: updated.size });
+      return updated;
     });
   }
 
   deleteContentIf(sha256: string, expectedVersion: number): Promise<boolean> {
     return this.run('delete content', async () => {
       const result = await this.content.deleteOne({ _id: sha256, version: expectedVersion }).exec();
+      if (result.deletedCount === 1) await markContent(this.files, sha256, false);
       return result.deletedCount === 1;
     });
   }

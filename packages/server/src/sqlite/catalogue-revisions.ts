@@ -12,16 +12,16 @@ CREATE TABLE IF NOT EXISTS catalogue_revisions (
 /**
  * The embedded store's catalogue revisions. `advance` runs inside the write that changes the host's records (the same
  * IMMEDIATE transaction of the group commit), so the records and the revision change together or not at all, and
- * `before` is always known. A put that leaves every record saying what it said (sameFile) leaves the revision.
+ * `before` is always known. A put that leaves every record saying what it said (FILE_FIELDS) leaves the revision.
  */
 export class SqliteRevisions {
   private readonly get: Database.Statement<[string], { n: number; tag: string }>;
-  private readonly bump: Database.Statement<[string, string], { n: number; tag: string }>;
+  private readonly bumpRow: Database.Statement<[string, string], { n: number; tag: string }>;
 
   constructor(db: Database.Database) {
     db.exec(REVISIONS_SCHEMA);
     this.get = db.prepare('SELECT n, tag FROM catalogue_revisions WHERE hostname = ?');
-    this.bump = db.prepare(`
+    this.bumpRow = db.prepare(`
       INSERT INTO catalogue_revisions (hostname, n, tag) VALUES (?, 1, ?)
       ON CONFLICT (hostname) DO UPDATE SET n = n + 1, tag = excluded.tag RETURNING n, tag`);
   }
@@ -34,8 +34,13 @@ export class SqliteRevisions {
   /** One more write of `hostname`'s records: call within that write's transaction. */
   advance(hostname: string): RevisionStep {
     const before = this.read(hostname);
-    const row = this.bump.get(hostname, revisionTag())!;
-    return { before, after: revisionOf(row.n, row.tag) };
+    return { before, after: this.bump(hostname) };
+  }
+
+  /** advance without reading the revision it replaces (for a write that reports no step): the revision left. */
+  bump(hostname: string): string {
+    const row = this.bumpRow.get(hostname, revisionTag())!;
+    return revisionOf(row.n, row.tag);
   }
 
   /**

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { UfsError, type FileMetadata } from '@org/core';
@@ -22,7 +21,6 @@ import { SQLITE_SCHEMA } from './schema.js';
 import {
   apiKeyFromRow,
   fileFromRow,
-  fileParams,
   uploadFromRow,
   type ApiKeyRow,
   type ContentRow,
@@ -33,7 +31,11 @@ import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { sqliteStatements, type SqliteStatements } from './statements.js';
 import { SqliteRevisions } from './catalogue-revisions.js';
-import { sameFile } from '../store/catalogue-revision.js';
+import { SqliteContentGaps } from './content-gaps.js';
+import { SqliteFileUpserts } from './file-upserts.js';
+import { createPrivateStoreFile } from './private-file.js';
+import { nativeModuleNotBuilt } from './native-module.js';
+import { checkSchemaVersion, recordSchemaVersion } from './schema-version.js';
 import { StoreFiles, openFailure, storeFileError, storeFileProblem, unwritableError } from './store-files.js';
 
 export interface SqliteStoreOptions {
@@ -73,8 +75,11 @@ export class SqliteStore implements MetadataStore {
   readonly description: string;
   private readonly db: Database.Database;
   private readonly sql: SqliteStatements;
+  private readonly upserts: SqliteFileUpserts;
   /** Per-host catalogue revisions, advanced inside each write of that host's records. */
   private readonly revisions: SqliteRevisions;
+  /** Per-host counts of records without content, kept by triggers (content-gaps.ts). */
+  private readonly gaps: SqliteContentGaps;
   private readonly group: GroupCommit;
   private readonly checkpointer: Checkpointer | undefined;
   /** Asked before SQLite writes to the store's files (see StoreFiles); none in memory. */
@@ -96,7 +101,8 @@ export class SqliteStore implements MetadataStore {
     const existed = options.path === ':memory:' || existsSync(options.path);
     let opened: Database.Database | undefined;
     try {
-      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+      // Made private (0700 folders, a 0600 file) when new: the file holds the URL-signing secret.
+      if (options.path !== ':memory:') createPrivateStoreFile(options.path);
       this.db = opened = new Database(options.path);
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
       this.db.pragma('journal_mode = WAL');
@@ -109,12 +115,18 @@ export class SqliteStore implements MetadataStore {
       this.db.pragma(`journal_size_limit = ${walLimit}`);
       // Checkpoints run in a worker thread (Checkpointer) for file stores; in memory SQLite checkpoints itself.
       if (options.path !== ':memory:') this.db.pragma('wal_autocheckpoint = 0');
+      checkSchemaVersion(this.db, options.path);
       this.db.exec(SQLITE_SCHEMA);
+      recordSchemaVersion(this.db);
     } catch (err) {
+      if (err instanceof UfsError) {
+        opened?.close();
+        throw err; // a store of a newer ufs (checkSchemaVersion)
+      }
       // SQLite could not open the files after all (a header that looked right, a WAL it cannot use): CONFIG_INVALID
       // naming them; an empty database file this open made is removed again.
       const file = this.files?.diagnose()?.file ?? options.path;
-      const refused = options.path === ':memory:' ? undefined : openFailure(file, err);
+      const refused = nativeModuleNotBuilt(err) ?? (options.path === ':memory:' ? undefined : openFailure(file, err));
       if (refused) {
         opened?.close();
         if (!existed && statSync(options.path, { throwIfNoEntry: false })?.size === 0) rmSync(options.path);
@@ -123,7 +135,9 @@ export class SqliteStore implements MetadataStore {
       throw this.fail(err, 'open');
     }
     this.sql = sqliteStatements(this.db);
+    this.upserts = new SqliteFileUpserts(this.db);
     this.revisions = new SqliteRevisions(this.db);
+    this.gaps = new SqliteContentGaps(this.db);
     this.group = new GroupCommit(this.db, () => this.files?.assertWritable('write'));
     if (options.path !== ':memory:') {
       this.checkpointer = new Checkpointer(options.path, 1000, () => {
@@ -186,19 +200,10 @@ export class SqliteStore implements MetadataStore {
   // ---- files
   upsertFile(meta: FileMetadata, now: Date): Promise<FileRecord> {
     return this.write('upsert file', () => {
-      const changed = new Set<string>();
-      const record = this.upsertOne(meta, now.toISOString(), changed);
-      if (changed.size > 0) this.revisions.advance(meta.hostname);
+      const { record, changed } = this.upserts.put(meta, newId(), now.toISOString());
+      if (changed) this.revisions.bump(meta.hostname);
       return record;
     });
-  }
-
-  /** One upsert (within a write); `changed` gets the hostname when the record now says something else (sameFile). */
-  private upsertOne(meta: FileMetadata, iso: string, changed: Set<string>): FileRecord {
-    const old = this.sql.findFile.get(meta.hostname, meta.filepath) as FileRow | undefined;
-    const record = fileFromRow(this.sql.upsertFile.get(fileParams(meta, newId(), iso)) as FileRow);
-    if (!sameFile(old && fileFromRow(old), record)) changed.add(meta.hostname);
-    return record;
   }
 
   async upsertFiles(metas: readonly FileMetadata[], now: Date): Promise<FileRecord[]> {
@@ -211,7 +216,11 @@ export class SqliteStore implements MetadataStore {
     // the revisions with the records.
     return this.write('upsert files', () => {
       const changed = new Set<string>();
-      const records = metas.map((meta) => this.upsertOne(meta, iso, changed));
+      const records = metas.map((meta) => {
+        const put = this.upserts.put(meta, newId(), iso);
+        if (put.changed) changed.add(meta.hostname);
+        return put.record;
+      });
       return {
         records,
         revisions: this.revisions.advanceAll(
@@ -224,6 +233,10 @@ export class SqliteStore implements MetadataStore {
 
   catalogueRevision(hostname: string): Promise<string> {
     return this.run('read catalogue revision', () => this.revisions.read(hostname));
+  }
+
+  recordsWithoutContent(hostname: string): Promise<number> {
+    return this.run('read records without content', () => this.gaps.read(hostname));
   }
 
   getFile(id: string): Promise<FileRecord | null> {

@@ -2,7 +2,6 @@ import type Database from 'better-sqlite3';
 
 type StatementName =
   | 'ping'
-  | 'upsertFile'
   | 'getFile'
   | 'findFile'
   | 'deleteFile'
@@ -35,17 +34,6 @@ type StatementName =
 export function sqliteStatements(db: Database.Database): Record<StatementName, Database.Statement> {
   return {
     ping: db.prepare('SELECT 1 AS ok'),
-    upsertFile: db.prepare(`
-      INSERT INTO files (id, hostname, filepath, ip_address, sha256, file_size, file_mode, file_uid, file_gid,
-        file_mtime, file_atime, file_ctime, is_symlink, link_target, created_at, updated_at)
-      VALUES (@id, @hostname, @filepath, @ip_address, @sha256, @file_size, @file_mode, @file_uid, @file_gid,
-        @file_mtime, @file_atime, @file_ctime, @is_symlink, @link_target, @now, @now)
-      ON CONFLICT (hostname, filepath) DO UPDATE SET
-        ip_address = excluded.ip_address, sha256 = excluded.sha256, file_size = excluded.file_size,
-        file_mode = excluded.file_mode, file_uid = excluded.file_uid, file_gid = excluded.file_gid,
-        file_mtime = excluded.file_mtime, file_atime = excluded.file_atime, file_ctime = excluded.file_ctime,
-        is_symlink = excluded.is_symlink, link_target = excluded.link_target, updated_at = excluded.updated_at
-      RETURNING *`),
     getFile: db.prepare('SELECT * FROM files WHERE id = ?'),
     findFile: db.prepare('SELECT * FROM files WHERE hostname = ? AND filepath = ?'),
     deleteFile: db.prepare('DELETE FROM files WHERE id = ? RETURNING *'),

@@ -33,6 +33,18 @@ export const catalogueResponseSchema = z.object({
         'comes back to a value it had, even after the store is restored from a backup. Each put_files answer says ' +
         'how it moved it (`catalogue_revisions`).',
     ),
+  records_without_content: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      "ufs only, with `?hostname=H`: how many of H's records the server holds without their content (put_file " +
+        'would ask for their upload), read after `catalogue_revision`. It goes down as content is uploaded and up ' +
+        'only with a write of the records or a removal of content; a server restored from a backup says what the ' +
+        'backup held. A client that remembers fewer under the same revision must send its records again: content ' +
+        'it uploaded is gone. It may count more than there are (MongoDB, after a put that crossed an upload).',
+    ),
 });
 export type CatalogueResponse = z.infer<typeof catalogueResponseSchema>;
 

@@ -28,8 +28,13 @@ export interface RevisionStep {
   after: string;
 }
 
-/** What a record says about its file, as a client remembers it (not atime, ip_address nor the server's dates). */
-const FILE_FIELDS = [
+/**
+ * What a record says about its file, as a client remembers it (not atime, ip_address nor the server's dates). A put
+ * that leaves all of them as they were leaves the host's revision as it is in a store that can tell (SQLite), so that
+ * a record sent again unchanged (a scan without its cache, a retried batch, another machine with the same tree) does
+ * not make every client forget that host.
+ */
+export const FILE_FIELDS = [
   'sha256',
   'file_size',
   'file_mode',
@@ -39,13 +44,4 @@ const FILE_FIELDS = [
   'file_ctime',
   'is_symlink',
   'link_target',
-] as const;
-
-/**
- * Whether a put left a record saying the same about its file as before: then a store that can tell (SQLite) leaves
- * the host's revision as it is, so that a record sent again unchanged (a scan without its cache, a retried batch,
- * another machine with the same tree) does not make every client forget that host.
- */
-export function sameFile(before: FileRecord | undefined, after: FileRecord): boolean {
-  return before !== undefined && FILE_FIELDS.every((k) => (before[k] ?? null) === (after[k] ?? null));
-}
+] as const satisfies readonly (keyof FileRecord)[];

@@ -110,7 +110,7 @@ export interface MetadataStore {
   // ---- files: one record per (hostname, filepath)
   // Every write of a host's records (upsertFile, upsertFiles, upsertFilesRevised, deleteFile) advances that host's
   // catalogue revision (store/catalogue-revision.ts) — with the write itself, atomically, where the store can. A
-  // store may leave it when a put leaves every record saying what it said (sameFile): SQLite does, MongoDB does not.
+  // store may leave it when a put leaves every record saying what it said (FILE_FIELDS): SQLite does, MongoDB does not.
   /** Insert, or update the record of the same (hostname, filepath), atomically. Returns the current record. */
   upsertFile(meta: FileMetadata, now: Date): Promise<FileRecord>;
   /** Many upserts, each atomic (the batch as a whole need not be). Results in input order. */
@@ -124,6 +124,14 @@ export interface MetadataStore {
   upsertFilesRevised(metas: readonly FileMetadata[], now: Date): Promise<RevisedFiles>;
   /** The catalogue revision of `hostname` (`0` before any write of its records). */
   catalogueRevision(hostname: string): Promise<string>;
+  /**
+   * How many of `hostname`'s records lack their content here (put_file would answer `upload_required` for them):
+   * from a count or an index the store keeps, never by reading every record of the host. It goes down as content
+   * arrives; a store restored from a backup says what the backup held, so a client that remembers fewer can tell
+   * that content it uploaded since is gone. A store may count more than there are (MongoDB, after a write that raced
+   * an upload), never fewer, except while content is removed (which changes the catalogue epoch).
+   */
+  recordsWithoutContent(hostname: string): Promise<number>;
   getFile(id: string): Promise<FileRecord | null>;
   findFile(hostname: string, filepath: string): Promise<FileRecord | null>;
   listFiles(query: FileQuery, page: PageRequest): Promise<Page<FileRecord>>;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ApiKeyRecord, ContentRecord, FileRecord, MetadataStore, UploadSession } from '../../src/index.js';
 import { fileRecord, sha256Of } from '../helpers/records.js';
 import { fileMetadataSchema } from '@org/core/dedup-schema';
+import { contentGapsCases } from './content-gaps-contract.js';
 
 export interface StoreHandle {
   store: MetadataStore;
@@ -40,6 +41,8 @@ export function storeContract(name: string, open: () => Promise<StoreHandle>): v
       store = handle.store;
     });
     afterAll(async () => handle?.close());
+
+    contentGapsCases(() => handle);
 
     it('upserts one record per (hostname, filepath) and keeps created_at', async () => {
       const first = await store.upsertFile(meta({ hostname: 'h1', filepath: '/a' }), new Date('2024-01-01T00:00:00Z'));

@@ -9,7 +9,7 @@ import { BaseCommand } from '../../base-command.js';
 export default class ServerGc extends BaseCommand<typeof ServerGc> {
   static override summary = 'Remove stored content that no file record refers to.';
   static override description =
-    'Runs garbage collection on the server (POST /admin/gc, admin scope). Content younger than the grace period is kept, and a concurrent upload of the same content is never lost.';
+    "Runs garbage collection on the server (POST /admin/gc, admin scope). Content younger than the grace period is kept, and a concurrent upload of the same content is never lost. Orphan objects (no record in the store) are never removed when the store holds no content record, nor when they are more than 10 and more than 10 % of the stored objects (the store may not be this content's own: a wrong data folder, an old backup): the server refuses (exit status 64) and nothing is removed, unless --force.";
   static override examples = [
     '<%= config.bin %> <%= command.id %> --server http://127.0.0.1:8000 --api-key $ADMIN_KEY',
     {
@@ -24,6 +24,10 @@ export default class ServerGc extends BaseCommand<typeof ServerGc> {
       description: "Keep content younger than this many seconds (default: the server's, 1 h).",
       min: 0,
     }),
+    force: Flags.boolean({
+      description:
+        'Remove orphan objects even when the store holds no content record or they are more than 10 % of the stored objects.',
+    }),
     timeout: runTimeoutFlag(),
   };
 
@@ -36,6 +40,7 @@ export default class ServerGc extends BaseCommand<typeof ServerGc> {
       body: {
         ...(this.flags['dry-run'] ? { dry_run: true } : {}),
         ...(this.flags.grace !== undefined ? { grace_seconds: this.flags.grace } : {}),
+        ...(this.flags.force ? { force: true } : {}),
       },
     });
     const verb = report.dryRun ? 'would remove' : 'removed';

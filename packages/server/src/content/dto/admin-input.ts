@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const gcSchema = z.strictObject({
   grace_seconds: z.number().int().min(0).optional(),
   dry_run: z.boolean().optional(),
+  /** Remove orphans even when they look like the content of another store (see content/gc-guard.ts). */
+  force: z.boolean().optional(),
 });
 
 /** Body of POST /admin/verify (optional: no body is `{}`, every held content). */

@@ -12,6 +12,7 @@ import { LimitedHasher } from '../limit-hash.js';
 import { recordsSize } from '../record-size.js';
 import { declaredLength } from '../request-body.js';
 import { parseUploadChecksum } from './tus-headers.js';
+import { OWNER_METADATA, mayAccess, type TusCaller } from './tus-owner.js';
 import { PatchRecordings, RECORDING_LEASE_MS } from './tus-recording.js';
 
 /** How long a finishing request holds an upload; it renews the lease every third of that while it works. */
@@ -101,9 +102,15 @@ export class TusSessions implements OnModuleDestroy {
   /**
    * A new upload of `length` bytes of `sha256`. Refused at once (nothing stored, no session) over maxUploadBytes
    * (413), or when the hash has file records and none of them declares `length` as its file_size (400, naming both
-   * sizes: the rule `PUT /files/{sha256}/content` applies when its bytes have arrived, see record-size.ts).
+   * sizes: the rule `PUT /files/{sha256}/content` applies when its bytes have arrived, see record-size.ts). The
+   * session records its creator's key (tus-owner.ts): only that key uses it.
    */
-  async create(sha256: string, length: number, metadata: Record<string, string>): Promise<UploadSession> {
+  async create(
+    sha256: string,
+    length: number,
+    metadata: Record<string, string>,
+    creator: TusCaller,
+  ): Promise<UploadSession> {
     if (length > this.config.maxUploadBytes) {
       throw new UfsError(
         'TOO_LARGE',
@@ -118,7 +125,7 @@ export class TusSessions implements OnModuleDestroy {
       length,
       offset: 0,
       parts: [],
-      metadata,
+      metadata: { ...metadata, [OWNER_METADATA]: creator.keyId },
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + this.config.uploadExpiryMs).toISOString(),
     };
@@ -127,9 +134,14 @@ export class TusSessions implements OnModuleDestroy {
     return session;
   }
 
-  async get(id: string): Promise<UploadSession> {
+  /**
+   * The upload `id`, for `caller` when given: an upload another key created is NOT_FOUND, the answer for one that does
+   * not exist (its existence is not revealed), except to an admin key that terminates it (see mayAccess).
+   */
+  async get(id: string, caller?: TusCaller, action: 'use' | 'terminate' = 'use'): Promise<UploadSession> {
     const session = /^[0-9a-f]{32}$/.test(id) ? await this.store.getUpload(id) : null;
     if (!session || Date.parse(session.expires_at) < Date.now()) throw notFound(id);
+    if (caller && !mayAccess(session, caller, action)) throw notFound(id);
     return session;
   }
 
@@ -139,8 +151,8 @@ export class TusSessions implements OnModuleDestroy {
    * a client that sees offset = length (tus-js-client then reports success without another request) can trust that
    * the content is held.
    */
-  async status(id: string): Promise<UploadSession> {
-    await this.get(id);
+  async status(id: string, caller: TusCaller): Promise<UploadSession> {
+    await this.get(id, caller);
     // A PATCH cut off a moment ago may still be recording the bytes it received: its offset, not the one before.
     await this.recordings.settled(id);
     const session = await this.get(id);
@@ -151,11 +163,12 @@ export class TusSessions implements OnModuleDestroy {
   /** Appends one PATCH body at `offset`; returns the new offset. Completes the upload on its last byte. */
   async patch(
     id: string,
+    caller: TusCaller,
     offset: number,
     checksumHeader: unknown,
     body: AsyncIterable<Uint8Array>,
   ): Promise<UploadSession> {
-    const session = await this.get(id);
+    const session = await this.get(id, caller);
     const checksum = parseUploadChecksum(checksumHeader);
     if (offset !== session.offset) {
       throw offsetMismatch(

@@ -29,7 +29,9 @@ import {
   parseUploadMetadata,
 } from './tus-headers.js';
 import { HEAD_WAIT_MS } from './tus-recording.js';
+import { clientMetadata, tusCaller } from './tus-owner.js';
 import { TusSessions } from './tus-sessions.js';
+import type { AuthedRequest } from '../../api-keys/api-key.guard.js';
 import type { UploadSession } from '../../store/store.js';
 
 /**
@@ -40,9 +42,9 @@ const RAW_METADATA = 'tus:upload-metadata';
 
 /** The Upload-Metadata of a session, as given at creation (re-encoded for a session stored without it). */
 function uploadMetadata(session: UploadSession): string {
-  const { [RAW_METADATA]: raw, ...pairs } = session.metadata;
+  const raw = session.metadata[RAW_METADATA];
   if (raw !== undefined) return raw;
-  return Object.entries(pairs)
+  return Object.entries(clientMetadata(session.metadata))
     .map(([key, value]) => `${key} ${Buffer.from(value, 'utf8').toString('base64')}`)
     .join(',');
 }
@@ -79,6 +81,9 @@ const sizeRefusal =
   'PUT /files/{sha256}/content; a record may have been added since the creation): nothing stored, the upload removed';
 const hashRefusal =
   'the bytes do not hash to the sha256 of Upload-Metadata (INTEGRITY): nothing stored, the upload removed';
+
+/** An upload is bound to the key that created it (tus-owner.ts): to another key it is as if absent. */
+const otherKey = 'or created by another API key (answered as if it did not exist)';
 
 /** tus 1.0 resumable uploads: creation, HEAD offset, PATCH, termination, checksum, expiration. */
 @ApiTags('tus')
@@ -156,7 +161,8 @@ export class TusController {
     const length = intHeader(req.headers['upload-length'], 'Upload-Length');
     const { sha256, metadata } = parseUploadMetadata(req.headers['upload-metadata']);
     const raw = req.headers['upload-metadata'] as string; // a string: parseUploadMetadata required sha256 in it
-    const session = await this.sessions.create(sha256, length, { ...metadata, [RAW_METADATA]: raw });
+    const creator = tusCaller((req as AuthedRequest).apiKey);
+    const session = await this.sessions.create(sha256, length, { ...metadata, [RAW_METADATA]: raw }, creator);
     return reply
       .status(201)
       .headers({
@@ -188,14 +194,14 @@ export class TusController {
     status: 400,
     description: `bad input (a query string), or, when this request finishes it: ${sizeRefusal}`,
   })
-  @ApiResponse({ status: 404, description: 'no such upload, or expired' })
+  @ApiResponse({ status: 404, description: `no such upload, or expired, ${otherKey}` })
   @ApiResponse(wrongVersion)
   @ApiResponse({ status: 460, description: `when this request finishes the upload: ${hashRefusal}` })
   @ApiResponse(headBusy)
   async head(@Param('id') id: string, @Req() req: FastifyRequest, @Query() query: unknown, @Res() reply: FastifyReply) {
     checkTusVersion(req.headers['tus-resumable']);
     validate(noQuerySchema, query, 'query');
-    const session = await this.sessions.status(id);
+    const session = await this.sessions.status(id, tusCaller((req as AuthedRequest).apiKey));
     return reply
       .status(200)
       .headers({
@@ -229,7 +235,7 @@ export class TusController {
     description: `bad tus headers (Upload-Offset, Upload-Checksum), or, on the last byte: ${sizeRefusal}`,
     schema: ref('Error'),
   })
-  @ApiResponse({ status: 404, description: 'no such upload, or expired', schema: ref('Error') })
+  @ApiResponse({ status: 404, description: `no such upload, or expired, ${otherKey}`, schema: ref('Error') })
   @ApiResponse({
     status: 409,
     description:
@@ -272,6 +278,7 @@ export class TusController {
     const offset = intHeader(req.headers['upload-offset'], 'Upload-Offset');
     const session = await this.sessions.patch(
       id,
+      tusCaller((req as AuthedRequest).apiKey),
       offset,
       req.headers['upload-checksum'],
       unreadBody(req.raw, this.config.bodyIdleTimeoutMs),
@@ -287,12 +294,20 @@ export class TusController {
   }
 
   @Delete(':id')
-  @RequireScope('write')
+  @RequireScope('write', 'admin')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Terminate an upload and remove what it stored' })
+  @ApiOperation({
+    summary: 'Terminate an upload and remove what it stored',
+    description:
+      'Only the key that created the upload, or an admin key (any upload); an upload created before uploads were bound to keys, any write key.',
+  })
   @ApiResponse({ status: 204, description: 'terminated' })
   @ApiResponse({ status: 400, description: 'bad input (a query string)', schema: ref('Error') })
-  @ApiResponse({ status: 404, description: 'no such upload, or expired', schema: ref('Error') })
+  @ApiResponse({
+    status: 404,
+    description: `no such upload, or expired, ${otherKey} (an admin key may terminate any upload)`,
+    schema: ref('Error'),
+  })
   @ApiResponse({ ...wrongVersion, schema: ref('Error') })
   @ApiResponse({
     ...busy,
@@ -309,7 +324,7 @@ export class TusController {
   ) {
     checkTusVersion(req.headers['tus-resumable']);
     validate(noQuerySchema, query, 'query');
-    await this.sessions.get(id);
+    await this.sessions.get(id, tusCaller((req as AuthedRequest).apiKey), 'terminate');
     await this.sessions.terminate(id);
     return reply.status(204).headers({ 'tus-resumable': TUS_VERSION }).send();
   }

@@ -129,10 +129,11 @@ export const uploadQuerySchema = z.strictObject({
 export const noQuerySchema = z.strictObject({});
 
 /**
- * Query of GET/HEAD /files/{sha256}/content: only a signed URL's `expires` and `signature` (checked by the API key
+ * Query of GET/HEAD /files/{sha256}/content: only a signed URL's `expires`, `kid` and `signature` (checked by the API key
  * guard, which refuses a repeated or malformed one).
  */
 export const downloadQuerySchema = z.strictObject({
   expires: z.unknown().optional(),
+  kid: z.unknown().optional(),
   signature: z.unknown().optional(),
 });

@@ -18,9 +18,12 @@ export class FileDoc {
   @Prop({ type: String, default: null }) link_target!: string | null;
   @Prop({ type: String, required: true }) created_at!: string;
   @Prop({ type: String, required: true }) updated_at!: string;
+  /** Whether the store lacks the record's content (mongo/content-gaps.ts); never part of a FileRecord. */
+  @Prop({ type: Boolean }) content_missing?: boolean;
 }
 
 export const FileSchema = SchemaFactory.createForClass(FileDoc);
 FileSchema.index({ hostname: 1, filepath: 1 }, { unique: true });
 FileSchema.index({ sha256: 1, hostname: 1, filepath: 1 });
 FileSchema.index({ filepath: 1, hostname: 1 });
+FileSchema.index({ hostname: 1, content_missing: 1 });
