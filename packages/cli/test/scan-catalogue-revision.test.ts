@@ -29,12 +29,20 @@ let proxyUrl: string;
 let tree: string;
 /** Requests that reached the server through the proxy, by `METHOD /first-segment`. */
 let requests: Record<string, number> = {};
+/** The proxy answers every content upload 413 (the scan counts those files failed and goes on). */
+let refuseUploads = false;
 
 /** A proxy to `target` (changed when the server restarts on another port), streaming both ways. */
 async function forwardingProxy(): Promise<void> {
   proxy = createServer((req, res) => {
     const kind = `${req.method} /${(req.url ?? '/').split(/[/?]/)[1] ?? ''}`;
     requests[kind] = (requests[kind] ?? 0) + 1;
+    if (refuseUploads && kind === 'POST /upload_file') {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ detail: 'refused by the test proxy' }));
+      req.resume();
+      return;
+    }
     const to = new URL(target);
     const out = request(
       { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers },
@@ -139,7 +147,7 @@ describe('ufs scan: the memory of sent records follows the host catalogue revisi
     await holdsTree();
     // And the memory is whole again.
     expect((await scan()).json<ScanJson>().stats).toMatchObject({ unchanged: FILES, sent: 0 });
-  });
+  }, 240_000); // six scans of real processes (over 60 s under load)
 
   it('a server restored from a backup: records added after it are sent again; a backup with nothing after it keeps the memory', async () => {
     const backup = join(box.dir, 'backup');
@@ -180,7 +188,50 @@ describe('ufs scan: the memory of sent records follows the host catalogue revisi
     await holdsTree(FILES + 2);
     await rm(join(tree, `f${FILES}`));
     await rm(join(tree, `f${FILES + 1}`));
-  });
+  }, 240_000); // seven scans and four starts of real processes (60-75 s under load)
+
+  it('a server restored from a backup taken before content was uploaded: the rescan uploads that content again', async () => {
+    const backup = join(box.dir, 'backup-gaps');
+    const names = ['late0', 'late1'];
+    for (const name of names) await writeFile(join(tree, name), `content of ${name}\n`);
+    const late = async () => (await records()).filter((r) => names.some((n) => r.filepath.endsWith(`/${n}`)));
+    try {
+      // The records of the two new files are written, their uploads fail: the server holds them without content.
+      refuseUploads = true;
+      const refused = await scan();
+      expect(refused.json<ScanJson>().stats).toMatchObject({ unchanged: FILES, sent: 2, uploaded: 0, failed: 2 });
+      // Two records without content the scan knows of: the next scan sends only those two, not every record.
+      const again = await scan();
+      expect(again.json<ScanJson>().stats).toMatchObject({ unchanged: FILES, sent: 2, uploaded: 0, failed: 2 });
+      expect((await late()).map((r) => r.has_file_content)).toEqual([false, false]);
+    } finally {
+      refuseUploads = false;
+    }
+    // The backup, taken while those records have no content.
+    await server.stop();
+    await cp(server.dataDir, backup, { recursive: true });
+    await start();
+    const uploads = await scan();
+    expect(uploads.json<ScanJson>().stats).toMatchObject({ unchanged: FILES, sent: 2, uploaded: 2, failed: 0 });
+    expect((await late()).map((r) => r.has_file_content)).toEqual([true, true]);
+    const warm = await scan();
+    expect(warm.json<ScanJson>().stats).toMatchObject({ unchanged: FILES + 2, sent: 0 });
+    expect(requests).toEqual({ 'GET /catalogue': 1 });
+
+    // Restored: the records and the revision the scan remembers are back, the content is not.
+    await server.stop();
+    await rm(server.dataDir, { recursive: true, force: true });
+    await cp(backup, server.dataDir, { recursive: true });
+    await start();
+    expect((await late()).map((r) => r.has_file_content)).toEqual([false, false]);
+    const restored = await scan(['--verbose']);
+    expect(restored.status).toBe(0);
+    expect(restored.stderr).toMatch(/holds 2 of t3's records without their content, 0 when this cache last wrote them/);
+    expect(restored.json<ScanJson>().stats).toMatchObject({ unchanged: 0, sent: FILES + 2, uploaded: 2, failed: 0 });
+    expect((await late()).map((r) => r.has_file_content)).toEqual([true, true]);
+    expect((await scan()).json<ScanJson>().stats).toMatchObject({ unchanged: FILES + 2, sent: 0 });
+    for (const name of names) await rm(join(tree, name));
+  }, 240_000); // a dozen scans and four starts of real processes
 });
 
 describe('ufs scan against a server whose 200 answers are not put_files answers', () => {

@@ -139,7 +139,7 @@ describe('tusUpload with timeoutMs', () => {
       });
       const elapsed = Date.now() - started;
       expect(isUfsError(err)).toBe(true);
-      expect(err).toMatchObject({ code: 'TIMEOUT', retryable: false, context: { backend: 'server' } });
+      expect(err).toMatchObject({ code: 'TIMEOUT', retryable: true, context: { backend: 'server' } });
       const id = url!.split('/').pop()!;
       expect((err as Error).message).toBe(
         `[ufs] [server] resumable upload "${path}": no answer for 1 s to PATCH ${stall.url}/tus/${id} ` +
@@ -186,7 +186,7 @@ describe('tusUpload with timeoutMs', () => {
         timeoutMs: 1000,
       };
       const created = await outcome(base);
-      expect(created).toMatchObject({ code: 'TIMEOUT', retryable: false });
+      expect(created).toMatchObject({ code: 'TIMEOUT', retryable: true });
       expect((created as Error).message).toBe(
         `[ufs] [server] resumable upload "${path}": no answer for 1 s to POST ${silent.url}/tus ` +
           '(wait longer with --timeout SECONDS)',

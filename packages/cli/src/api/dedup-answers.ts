@@ -14,10 +14,14 @@ export interface BatchResult {
   catalogue_revisions?: Record<string, RevisionStep>;
 }
 
-/** What `GET /catalogue` says: the epoch, and with `?hostname=` (ufs servers that keep them) the host's revision. */
+/**
+ * What `GET /catalogue` says: the epoch, and with `?hostname=` (ufs servers that keep them) the host's revision and
+ * how many of its records the server holds without their content.
+ */
 export interface Catalogue {
   epoch: string;
   revision?: string;
+  withoutContent?: number;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -38,16 +42,22 @@ export function badAnswer(base: string, request: string, problem: string): UfsEr
   );
 }
 
-/** The answer of `GET /catalogue`, checked (see badAnswer): a string epoch, and a string revision when there is one. */
+/**
+ * The answer of `GET /catalogue`, checked (see badAnswer): a string epoch, a string revision when there is one, and
+ * with it a count of records without content (a whole number >= 0) when there is one.
+ */
 export function checkCatalogue(base: string, answer: unknown): Catalogue {
   const fail = (problem: string) => badAnswer(base, 'GET /catalogue', problem);
   if (!isObject(answer)) throw fail(`the answer is ${shown(answer)}, not an object`);
-  const { catalogue_epoch: epoch, catalogue_revision: revision } = answer;
+  const { catalogue_epoch: epoch, catalogue_revision: revision, records_without_content: gaps } = answer;
   if (typeof epoch !== 'string' || epoch === '') throw fail(`catalogue_epoch is ${shown(epoch)}, not a string`);
   if (revision === undefined) return { epoch };
   if (typeof revision !== 'string' || revision === '')
     throw fail(`catalogue_revision is ${shown(revision)}, not a string`);
-  return { epoch, revision };
+  if (gaps === undefined) return { epoch, revision };
+  if (typeof gaps !== 'number' || !Number.isSafeInteger(gaps) || gaps < 0)
+    throw fail(`records_without_content is ${shown(gaps)}, not a count`);
+  return { epoch, revision, withoutContent: gaps };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, fstatSync, readSync } from 'node:fs';
+import { closeSync, createReadStream } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
@@ -25,8 +25,8 @@ import {
   type Catalogue,
   type RevisionStep,
 } from './dedup-answers.js';
-import { READ_BUFFER, localError, openRegular, openUnchanged } from './file-reads.js';
-import { changeBetween, changeOf, fileChangedError, type FileStamp } from './file-stamp.js';
+import { READ_BUFFER, localError, openUnchanged, readSmall } from './file-reads.js';
+import { changeOf, fileChangedError, type FileStamp } from './file-stamp.js';
 import { httpCall, type HttpAnswer } from './http-call.js';
 
 export interface ServerTarget {
@@ -45,36 +45,6 @@ export const RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 300, maxDelayMs
  * sending the bytes. Memory stays bounded by this size per upload; larger files are streamed.
  */
 export const SMALL_UPLOAD = 1024 * 1024;
-
-/**
- * The `size` bytes of a small file, read at once; INTEGRITY when the file no longer has that size (or, with a
- * `stamp`, was modified since it was scanned). Opened with openRegular: a path that is no longer a regular file (a
- * FIFO put in its place) fails at once instead of blocking the thread; a file gone fails as a local one (NOT_FOUND).
- */
-function readSmall(path: string, size: number, stamp?: FileStamp, follow = false): Buffer {
-  const { fd } = openRegular(path, 'upload', follow);
-  try {
-    // One byte more than expected: a file that grew is caught without reading all of it.
-    const bytes = Buffer.allocUnsafe(size + 1);
-    let filled = 0;
-    try {
-      for (let n = 1; n > 0 && filled < bytes.length; filled += n)
-        n = readSync(fd, bytes, filled, bytes.length - filled, null);
-    } catch (err) {
-      throw localError(err, 'upload', path);
-    }
-    if (filled !== size) {
-      const now = filled > size ? 'more' : filled;
-      throw fileChangedError(path, `changed since it was hashed: ${size} bytes then, ${now} now`);
-    }
-    // The open file's own stats: no second lookup of the path.
-    const change = stamp ? changeBetween(stamp, fstatSync(fd, { bigint: true })) : undefined;
-    if (change) throw fileChangedError(path, change);
-    return bytes.subarray(0, size);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * A file name as the `filename="…"` of a multipart part header: the bytes every multipart parser takes. Control
@@ -128,6 +98,23 @@ function recordField(text: string): { bodyRecord?: number } {
     return {};
   }
 }
+
+/**
+ * A 400 to `GET /catalogue?hostname=` whose answer names `hostname` as a parameter it does not know, as ufs servers
+ * before catalogue revisions answer (`invalid query: unknown query parameter "hostname"`); a refusal of its value
+ * (or of anything else) is not one.
+ */
+function refusesHostname(error: UfsError): boolean {
+  if (error.context.status !== 400) return false;
+  const detail = /HTTP 400: (.*)$/s.exec(error.message)?.[1] ?? '';
+  return UNKNOWN_HOSTNAME.some((words) => words.test(detail));
+}
+
+/** How servers word a parameter they do not know: `unknown query parameter "hostname"`, `"hostname" is not allowed`. */
+const UNKNOWN_HOSTNAME = [
+  /\b(unknown|unrecogni[sz]ed|unexpected|unsupported|not allowed)\b[^;]*\bhostname\b/i,
+  /\bhostname\b\W*(is )?not allowed/i,
+];
 
 /** Statuses with which a server refuses a record it finds invalid (PutPlace answers 422, ufs 400). */
 const REFUSED_RECORD = new Set([400, 422]);
@@ -243,7 +230,11 @@ export class DedupClient {
           });
         }
       },
-      { ...policy, ...(this.options.signal ? { signal: this.options.signal } : {}) },
+      {
+        ...policy,
+        retryOn: (error, attempt) => retriedHere(error) && (policy.retryOn?.(error, attempt) ?? true),
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
+      },
     );
   }
 
@@ -269,6 +260,12 @@ export class DedupClient {
     } catch (err) {
       const error = toUfsError(err);
       if (error.context.status === 404 || error.context.status === 405) return undefined;
+      // An older ufs server (epochs, no revisions) refuses the parameter: asked again without it, trusted by its
+      // epoch alone (no revision, as from a server that answers without one).
+      if (hostname !== undefined && refusesHostname(error)) {
+        const plain = await this.catalogue();
+        return plain && { epoch: plain.epoch };
+      }
       throw error;
     }
     return checkCatalogue(this.shown, answer);
@@ -381,7 +378,7 @@ export class DedupClient {
         stop?.addEventListener('abort', onStop, { once: true });
         if (timeoutMs) {
           // No byte either way for that long: the server is not answering.
-          request.setTimeout(timeoutMs, () => request.destroy(this.noAnswer('POST', '/upload_file')));
+          request.setTimeout(timeoutMs, () => request.destroy(this.uploadUnanswered(path, sha256)));
         }
         const answered = new Promise<IncomingMessage>((resolve, reject) => {
           request.once('response', resolve);
@@ -449,13 +446,15 @@ export class DedupClient {
           stop?.removeEventListener('abort', onStop);
         }
       },
-      { ...RETRY, ...(this.options.signal ? { signal: this.options.signal } : {}) },
+      { ...RETRY, retryOn: retriedHere, ...(this.options.signal ? { signal: this.options.signal } : {}) },
     );
   }
 
   /**
    * The failure of a request the server did not answer within `timeoutMs` (the scan's --timeout): TIMEOUT naming
-   * the server and the request, not retried (a server that did not answer in time is not asked again, and again).
+   * the server and the request. Retryable (a later scan may find the server answering: the core's TIMEOUT), but not
+   * retried here (a server that did not answer in time is not asked again, and again): `context.timeout`, see
+   * retriedHere.
    */
   noAnswer(method: string, path: string, cause?: unknown): UfsError {
     const seconds = Math.round((this.options.timeoutMs ?? 0) / 1000);
@@ -463,7 +462,33 @@ export class DedupClient {
     return new UfsError(
       'TIMEOUT',
       `${describeContext(context)} no answer in ${seconds} s (wait longer with --timeout SECONDS)`,
-      { retryable: false, context, ...(cause ? { cause } : {}) },
+      { retryable: true, context: { ...context, timeout: seconds }, ...(cause ? { cause } : {}) },
     );
   }
+
+  /**
+   * The failure of a content upload (`POST /upload_file`) that the server left without a byte either way for
+   * `timeoutMs`, taking none of its body or not answering it: TIMEOUT naming the file (`context.path`) and the
+   * server (`context.url`), retryable but not retried here, as noAnswer.
+   */
+  uploadUnanswered(path: string, sha256: string): UfsError {
+    const seconds = Math.round((this.options.timeoutMs ?? 0) / 1000);
+    const url = `${this.shown}/upload_file/${sha256}`;
+    return new UfsError(
+      'TIMEOUT',
+      `[ufs] [server] upload "${path}": no answer for ${seconds} s to POST ${url} (wait longer with --timeout SECONDS)`,
+      {
+        retryable: true,
+        context: { backend: 'server', operation: 'upload', path, method: 'POST', url, timeout: seconds },
+      },
+    );
+  }
+}
+
+/**
+ * Which failures a request retries: the retryable ones, except a server that did not answer within --timeout
+ * (`context.timeout`): asked again, it would keep the scan waiting as long again.
+ */
+function retriedHere(error: UfsError): boolean {
+  return error.retryable && error.context.timeout === undefined;
 }

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { UfsError, toUfsError } from '@org/core';
 import { changeBetween, fileChangedError, type FileStamp } from './file-stamp.js';
 
@@ -76,4 +76,34 @@ export function openUnchanged(path: string, size: number, stamp?: FileStamp, fol
     throw fileChangedError(path, change);
   }
   return fd;
+}
+
+/**
+ * The `size` bytes of a small file, read at once; INTEGRITY when the file no longer has that size (or, with a
+ * `stamp`, was modified since it was scanned). Opened with openRegular: a path that is no longer a regular file (a
+ * FIFO put in its place) fails at once instead of blocking the thread; a file gone fails as a local one (NOT_FOUND).
+ */
+export function readSmall(path: string, size: number, stamp?: FileStamp, follow = false): Buffer {
+  const { fd } = openRegular(path, 'upload', follow);
+  try {
+    // One byte more than expected: a file that grew is caught without reading all of it.
+    const bytes = Buffer.allocUnsafe(size + 1);
+    let filled = 0;
+    try {
+      for (let n = 1; n > 0 && filled < bytes.length; filled += n)
+        n = readSync(fd, bytes, filled, bytes.length - filled, null);
+    } catch (err) {
+      throw localError(err, 'upload', path);
+    }
+    if (filled !== size) {
+      const now = filled > size ? 'more' : filled;
+      throw fileChangedError(path, `changed since it was hashed: ${size} bytes then, ${now} now`);
+    }
+    // The open file's own stats: no second lookup of the path.
+    const change = stamp ? changeBetween(stamp, fstatSync(fd, { bigint: true })) : undefined;
+    if (change) throw fileChangedError(path, change);
+    return bytes.subarray(0, size);
+  } finally {
+    closeSync(fd);
+  }
 }

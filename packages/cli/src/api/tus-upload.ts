@@ -59,27 +59,61 @@ export interface TusUploadOptions {
   timeoutMs?: number;
 }
 
-function errorFrom(
-  err: Error & { originalResponse?: { getStatus(): number; getBody(): string } | null },
-  path: string,
-): UfsError {
+/** What the upload was doing when tus-js-client's request failed, by its message (DetailedError). */
+const STAGES: Array<[RegExp, string]> = [
+  [/^tus: failed to create upload/, 'creating the upload of'],
+  [/^tus: failed to resume upload/, 'resuming the upload of'],
+  [/^tus: failed to upload chunk/, 'sending the upload of'],
+  [/^tus: failed to terminate upload/, 'ending the upload of'],
+];
+
+type TusError = Error & {
+  originalRequest?: { getMethod(): string; getURL(): string } | null;
+  originalResponse?: { getStatus(): number; getBody(): string } | null;
+  causingError?: unknown;
+};
+
+/**
+ * A failure tus-js-client reported, in our words: an HTTP answer as its status and body; a request that got no answer
+ * (the connection refused, reset or closed: a server killed or restarting) as `connection lost to <server> while
+ * resuming the upload of "<file>"`, UNAVAILABLE and retryable (a later scan continues the upload from the server's
+ * offset), the library's own message (`tus: …, caused by …, originated from request (…)`) left to the cause.
+ */
+function errorFrom(err: TusError, options: TusUploadOptions): UfsError {
+  const { path } = options;
   const status = err.originalResponse?.getStatus();
   const classified = status ? classifyHttpStatus(status) : undefined;
   const body = err.originalResponse?.getBody()?.slice(0, 300);
+  const context = { backend: 'server', operation: 'tus', path, ...(status ? { status } : {}) };
+  const request = err.originalRequest;
+  const stage = STAGES.find(([pattern]) => pattern.test(err.message))?.[1];
+  if (!status && request && stage) {
+    const server = redactUrl(options.base);
+    const cause = toUfsError(err.causingError ?? err);
+    // The cause's own words (`socket hang up`, `connection refused`), without the prefix toUfsError gives them.
+    const why = cause.message.replace(/^(\[[^\]]*\]\s*)+/, '').split('\n')[0];
+    return new UfsError(
+      'UNAVAILABLE',
+      `[ufs] [server] connection lost to ${server} while ${stage} "${path}" (${request.getMethod()}: ${why}); ` +
+        'scan again to continue it',
+      {
+        cause: err,
+        retryable: true,
+        context: { ...context, server, method: request.getMethod(), url: redactUrl(request.getURL()) },
+      },
+    );
+  }
   return new UfsError(
     classified?.code ?? 'UNAVAILABLE',
     `[ufs] [server] resumable upload "${path}": ${status ? `HTTP ${status}${body ? `: ${body}` : ''}` : err.message.split('\n')[0]}`,
-    {
-      cause: err,
-      retryable: classified?.retryable ?? true,
-      context: { backend: 'server', operation: 'tus', path, ...(status ? { status } : {}) },
-    },
+    { cause: err, retryable: classified?.retryable ?? true, context },
   );
 }
 
 /**
  * The failure of a request of the upload that the server left without a byte either way for `timeoutMs`: TIMEOUT
- * naming the server, not retried, as DedupClient.noAnswer (a server that did not answer in time is not asked again).
+ * naming the server, retryable (a later scan continues the upload) but not retried here, as DedupClient.noAnswer (a
+ * server that did not answer in time is not asked again).
  */
 function noAnswer(options: TusUploadOptions, method: string, url: string): UfsError {
   const seconds = Math.round((options.timeoutMs ?? 0) / 1000);
@@ -88,8 +122,15 @@ function noAnswer(options: TusUploadOptions, method: string, url: string): UfsEr
     `[ufs] [server] resumable upload "${options.path}": no answer for ${seconds} s to ${method} ${redactUrl(url)} ` +
       '(wait longer with --timeout SECONDS)',
     {
-      retryable: false,
-      context: { backend: 'server', operation: 'tus', path: options.path, method, url: redactUrl(url) },
+      retryable: true,
+      context: {
+        backend: 'server',
+        operation: 'tus',
+        path: options.path,
+        method,
+        url: redactUrl(url),
+        timeout: seconds,
+      },
     },
   );
 }
@@ -401,7 +442,7 @@ export function tusUpload(options: TusUploadOptions): Promise<number> {
       onProgress: (loaded, total) => options.onProgress?.(loaded, total),
       onChunkComplete: (_chunk, accepted) => onConfirmed(accepted),
       onSuccess: () => resolve(firstStart === undefined ? 0 : options.size - firstStart),
-      onError: (err) => reject(errorFrom(err as never, options.path)),
+      onError: (err) => reject(errorFrom(err as TusError, options)),
     });
     onAbort = () => {
       const grace = options.stopGraceMs ?? 0;

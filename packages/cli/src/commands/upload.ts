@@ -10,6 +10,7 @@ import { uploadAll } from '../upload/batches.js';
 import { InOrder } from '../upload/in-order.js';
 import { FileNotes, providerFlag, shownName } from '../upload/notes.js';
 import { STDIN, Spools } from '../upload/spool.js';
+import { namingTimeoutFlag } from '../upload/timeout-note.js';
 import { timeoutFlag } from '../timeout-flag.js';
 
 export interface UploadItemJson {
@@ -206,7 +207,8 @@ export default class Upload extends BaseCommand<typeof Upload> {
   }
 
   /** The temporary copies shown in messages under the names typed ("-" for stdin, "/proc/cpuinfo"). */
-  protected override forUser(error: UfsError): UfsError {
+  protected override forUser(failure: UfsError): UfsError {
+    const error = namingTimeoutFlag(failure);
     const spooled = this.spools.entries().filter(([path]) => error.message.includes(path));
     if (spooled.length === 0) return error;
     let message = error.message;

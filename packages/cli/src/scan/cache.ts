@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CacheFailures, cacheError } from './cache-error.js';
 import { FolderRows } from './folder-rows.js';
+import { nativeModuleNotBuilt } from './native-module.js';
 import { SentRecords, serverKey } from './sent-records.js';
 
 export interface FileIdentity {
@@ -21,10 +22,10 @@ export interface FileIdentity {
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /**
- * A remembered file: [size, mtime_ns, ino, dev, sha256, ctime_ns] (numbers as decimal text). An empty ctime_ns is a
- * row written before the ctime was kept.
+ * A remembered file: [size, mtime_ns, ino, dev, sha256, ctime_ns] (numbers as decimal text), and hashed_at (when the
+ * row was written, ms since the epoch). An empty ctime_ns is a row written before the ctime was kept.
  */
-type Row = [string, string, string, string, string, string];
+type Row = [string, string, string, string, string, string, number];
 
 /**
  * The scan's local memory of hashes: (path, size, mtime, ctime, inode, device) → sha256 in an SQLite file (WAL), so
@@ -53,7 +54,10 @@ export class HashCache {
   ) {
     this.failures = new CacheFailures(path);
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      // Created private (they hold every scanned path): the folder 0700, the file 0600 (SQLite gives its -wal and
+      // -shm files the database's mode). An existing folder or file keeps its mode.
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      createPrivate(path);
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
@@ -69,7 +73,7 @@ export class HashCache {
       migrateByPath(this.db);
       const folderStmt = this.db
         .prepare<[string], [string, ...Row]>(
-          'SELECT name, size, mtime_ns, ino, dev, sha256, ctime_ns FROM file_hashes WHERE dir = ?',
+          'SELECT name, size, mtime_ns, ino, dev, sha256, ctime_ns, hashed_at FROM file_hashes WHERE dir = ?',
         )
         .raw();
       this.rows = new FolderRows((dir) => folderStmt.all(dir).map(([name, ...row]) => [name, row] as const));
@@ -78,7 +82,7 @@ export class HashCache {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
     } catch (err) {
-      throw cacheError(path, err);
+      throw nativeModuleNotBuilt(err) ?? cacheError(path, err);
     }
     this.flushEvery = options.flushEvery ?? 500;
   }
@@ -100,9 +104,12 @@ export class HashCache {
       return undefined; // changed, or a damaged row (hashed again, and the row replaced)
     const ctime = row[5];
     if (ctime === String(id.ctimeNs)) return row[4];
-    // A row from before the ctime was kept is trusted as it was then, once: its ctime is written now, so the next
-    // change is seen (upgrading does not make a scan read every file again).
-    if (ctime === '') {
+    // A row from before the ctime was kept is trusted as it was then, once, when the file's inode has not changed
+    // since the row was written: its ctime is written now, so the next change is seen (upgrading does not make a scan
+    // read every file again). A ctime after the row's hashed_at is a change the row never saw (a rewrite in place
+    // with the size and mtime put back): hashed again.
+    const hashedAt = Number(row[6]);
+    if (ctime === '' && Number.isSafeInteger(hashedAt) && id.ctimeNs <= BigInt(hashedAt) * 1_000_000n) {
       this.remember(path, id, row[4]);
       return row[4];
     }
@@ -119,10 +126,18 @@ export class HashCache {
   /**
    * The memory of records sent to `server` for `hostname`, under the server's current catalogue `epoch` (and the
    * host's catalogue `revision`, when the server keeps one): opening it forgets what that server was sent under
-   * another epoch (or revision).
+   * another epoch (or revision), or when the server holds more of the host's records without content than it
+   * remembers (`withoutContent`, see SentRecords).
    */
-  sentRecords(server: string, hostname: string, epoch: string, revision?: string): SentRecords {
-    const sent = new SentRecords(this.db, this.failures, server, hostname, epoch, this.flushEvery, revision);
+  sentRecords(
+    server: string,
+    hostname: string,
+    epoch: string,
+    revision?: string,
+    withoutContent?: number,
+  ): SentRecords {
+    const { db, failures, flushEvery } = this;
+    const sent = new SentRecords(db, failures, server, hostname, epoch, flushEvery, revision, withoutContent);
     this.sent.push(sent);
     return sent;
   }
@@ -146,7 +161,7 @@ export class HashCache {
           const [mtime, ctime] = [String(id.mtimeNs), String(id.ctimeNs)];
           const [ino, dev] = [String(id.ino), String(id.dev)];
           this.putStmt.run(dirname(path), basename(path), size, mtime, ino, dev, sha256, now, ctime);
-          this.rows.update(path, [size, mtime, ino, dev, sha256, ctime]);
+          this.rows.update(path, [size, mtime, ino, dev, sha256, ctime, now]);
         }
       })(),
     );
@@ -213,4 +228,16 @@ function migrateByPath(db: Database.Database): void {
       SELECT ufs_dirname(path), ufs_basename(path), size, mtime_ns, ino, dev, sha256, hashed_at FROM files;
       DROP TABLE files;`);
   }).immediate();
+}
+
+/** Creates `path` empty with mode 0600 (SQLite opens an empty file as a new database); an existing file is left as it is. */
+function createPrivate(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw err;
+  }
+  closeSync(fd);
 }

@@ -1,15 +1,14 @@
 import { UfsError, hashBytes, toUfsError, type FileMetadataInput } from '@org/core';
 import type { DedupClient } from '../api/dedup-client.js';
-import { changeOf, fileChangedError, type FileStamp } from '../api/file-stamp.js';
-import { loadTusUpload } from '../lazy.js';
+import type { FileStamp } from '../api/file-stamp.js';
 import type { HashCache } from './cache.js';
 import type { HashPool } from './hash-pool.js';
 import { recordMetadata as metadata } from './record-metadata.js';
 import { invalidRecord, notCatalogued, putRecords } from './put-records.js';
 import { Semaphore } from './semaphore.js';
-import { fingerprint, openSentRecords } from './sent-records.js';
+import { fingerprint, openSentRecords, recountSentRecords } from './sent-records.js';
 import { emptyStats, type ScanStats, type UploadProgress } from './stats.js';
-import { STOP_GRACE_MS } from './stop-grace.js';
+import { uploadContent, type UploadOutcome, type UploadScan } from './upload-content.js';
 import { walk, type WalkOptions } from './walk.js';
 // Types only (erased): the schema module itself is loaded with the first batch.
 import type * as DedupSchema from '@org/core/dedup-schema';
@@ -68,9 +67,6 @@ interface Upload {
   waiting: Pending[];
 }
 
-/** How one upload ended: see `upload` in runScan. */
-type UploadOutcome = 'ok' | 'skipped' | { failed: 'file' | 'content' | 'stop'; error: UfsError };
-
 /** The failure of a file whose content failed to upload from an identical file (its twin), for the content's reason. */
 function twinFailure(path: string, source: string, error: UfsError): UfsError {
   return new UfsError(
@@ -78,20 +74,6 @@ function twinFailure(path: string, source: string, error: UfsError): UfsError {
     `[ufs] [server] upload "${path}": not uploaded: the same content failed from "${source}": ${error.message.replace(/^\[ufs\] /, '')}`,
     { retryable: error.retryable, cause: error, context: { ...error.context, path, source } },
   );
-}
-
-/**
- * The server's 404 to an upload (`no file record with sha256 … put_file first`): the record this upload is for was
- * replaced (another client, same host and path, another hash) or deleted meanwhile. The file is there: INTEGRITY (65,
- * like a file changed while scanned), not NOT_FOUND (66, "input file missing"); its twins still have their records.
- */
-function recordGoneError(path: string, sha256: string, error: UfsError): UfsError {
-  const why = `its record with sha256 ${sha256} was replaced (or deleted) on the server meanwhile; scan again`;
-  return new UfsError('INTEGRITY', `[ufs] [server] upload "${path}": ${why}`, {
-    retryable: false,
-    cause: error,
-    context: { ...error.context, path },
-  });
 }
 
 /** What a scan did, the failures it counted, and the error that stopped it early (a fatal one, or an interrupt). */
@@ -140,11 +122,13 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     stats.failed++;
     // Every failure counted is listed, a fatal one too (the file or record it failed).
     errors.push(error);
-    if (isFatal(error)) {
-      // reported once, by whoever catches the scan's error
-      fatal ??= error;
+    if (isFatal(error) && fatal === undefined) {
+      // The error that stops the scan: reported once, by whoever catches the scan's error (after the summary).
+      fatal = error;
       return;
     }
+    // Others each get their line (a file's), those that come after the stop (another upload under way that failed
+    // too) as well; the records of a failed batch are not reported one by one (`report`: false).
     if (report) o.onFailure?.(error);
     progress();
   };
@@ -192,87 +176,19 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
     if (sent && item.print) sent.remember(item.path, item.print);
   };
 
-  /**
-   * 'skipped': the scan stopped (Ctrl-C, a fatal error) before this upload could start, or Ctrl-C stopped it. A failure
-   * (counted and reported here, as `item`'s) says whether it is `item`'s own (the file changed, is gone or unreadable:
-   * an identical file may still be uploaded instead), the content's (too large, refused: every file of it fails), or
-   * one that stops the scan.
-   */
+  const uploadScan: UploadScan = {
+    o,
+    stats,
+    uploading,
+    stopped: () => fatal !== undefined || o.signal?.aborted === true,
+    progress,
+    uploadProgress,
+    fail,
+    isFatal,
+  };
+  /** One content upload, in an upload slot (see uploadContent). */
   const upload = (sha256: string, item: Pending): Promise<UploadOutcome> =>
-    uploadSlots.run(async (): Promise<UploadOutcome> => {
-      if (fatal || o.signal?.aborted) return 'skipped';
-      const client = o.client!;
-      // The bytes of a tus upload the server confirmed holding, of those this scan sent: counted even when Ctrl-C or a
-      // failure cuts the upload short (the server keeps them; a later run continues after them).
-      let kept = 0;
-      try {
-        // The bytes this upload sent: a resumed tus upload sends only what the server did not hold yet.
-        let sent = item.size;
-        if (item.size >= o.tusThreshold) {
-          const { tusUpload } = await loadTusUpload();
-          sent = await tusUpload({
-            base: client.base,
-            headers: client.headers(),
-            path: item.path,
-            sha256,
-            size: item.size,
-            ...(o.cache?.tusUrl(client.base, sha256) ? { resumeUrl: o.cache.tusUrl(client.base, sha256)! } : {}),
-            onUrl: (url) => o.cache?.setTusUrl(client.base, sha256, url),
-            ...(o.tusChunkSize ? { chunkSize: o.tusChunkSize } : {}),
-            ...(o.tusTimeoutMs ? { timeoutMs: o.tusTimeoutMs } : {}),
-            ...(o.signal ? { signal: o.signal } : {}),
-            onProgress: uploadProgress(item.path, item.size),
-            // Ctrl-C cutting its request: the server is asked, within the stop grace, what it holds of it.
-            onSent: (bytes) => (kept = bytes),
-            stopGraceMs: STOP_GRACE_MS,
-            ...(item.stamp ? { stamp: item.stamp } : {}),
-            follow: o.followSymlinks ?? false,
-          });
-          o.cache?.setTusUrl(client.base, sha256, undefined);
-        } else {
-          // The stop (Ctrl-C) ends a request still sending its body at once; one whose body is sent gets its answer
-          // for a moment more (the client's signal: STOP_GRACE_MS later, stop-grace.ts): the server may have stored it.
-          await client.uploadFile(
-            sha256,
-            item.path,
-            item.size,
-            { hostname: o.hostname, filepath: item.path },
-            uploadProgress(item.path, item.size),
-            item.stamp,
-            o.followSymlinks ?? false,
-            o.signal,
-          );
-        }
-        stats.uploaded++;
-        stats.uploadedBytes += sent;
-        progress();
-        return 'ok';
-      } catch (err) {
-        stats.uploadedBytes += kept;
-        const error = toUfsError(err, { backend: 'server', operation: 'upload', path: item.path });
-        // Stopped by the user (Ctrl-C, SIGTERM) mid-way: nothing failed, the stop left the content unsent.
-        if (o.signal?.aborted && error.code === 'ABORTED') return 'skipped';
-        // However it failed (the server found another hash, a tus request broke), a file changed meanwhile is
-        // reported as such: scanning again is what helps. Not an error that stops the scan (server down, Ctrl-C).
-        // A local file's own failure (gone, no longer a regular file) says what happened already.
-        const local = error.context.backend === 'local';
-        const own = local || error.code === 'INTEGRITY' || error.code === 'ABORTED' || isFatal(error) || !item.stamp;
-        const change = own ? undefined : changeOf(item.path, item.stamp!);
-        const gone = !local && error.code === 'NOT_FOUND' && !isFatal(error);
-        const failure = change
-          ? fileChangedError(item.path, change, error)
-          : gone
-            ? recordGoneError(item.path, sha256, error)
-            : error;
-        fail(failure);
-        if (isFatal(failure)) return { failed: 'stop', error: failure };
-        // The file's own failure (changed, gone, unreadable): its twins hold the content as it was hashed.
-        if (local || failure.code === 'INTEGRITY') return { failed: 'file', error: failure };
-        return { failed: 'content', error: failure };
-      } finally {
-        uploading.delete(item.path);
-      }
-    });
+    uploadSlots.run(() => uploadContent(uploadScan, sha256, item));
 
   /**
    * Uploads the content of `item` once per run; `item` and every record of that content waiting for it (its twins) are
@@ -382,6 +298,7 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
       // Stopped by the user while the batch was under way: nothing failed. Those whose request went out without an
       // answer are counted `unanswered` (batchClient); the others were not sent.
       if (o.signal?.aborted && error.code === 'ABORTED') return;
+      // A fatal one (a refused key, the server down) is said once, however many batches it failed.
       if (isFatal(error)) fatal ??= error;
       else o.onFailure?.(error);
       for (const item of lost) fail(notCatalogued(item.path, error), false);
@@ -487,6 +404,8 @@ export async function runScan(o: ScanOptions): Promise<ScanResult> {
   flushBatch();
   await Promise.all(sending);
   while (running.size > 0) await Promise.all(running);
+  // How many of the host's records the server holds without content, for the memory (when it needs asking again).
+  if (sent && !fatal && !o.signal?.aborted) await recountSentRecords(o.client!, sent, o.onDebug);
   try {
     o.cache?.flush();
   } catch (err) {

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { FileMetadataInput } from '@org/core';
-import type { DedupClient, RevisionStep } from '../api/dedup-client.js';
+import type { Catalogue, DedupClient, RevisionStep } from '../api/dedup-client.js';
 import type { HashCache } from './cache.js';
 import type { CacheFailures } from './cache-error.js';
 import { FolderRows } from './folder-rows.js';
@@ -10,6 +10,7 @@ import { FolderRows } from './folder-rows.js';
 /**
  * DDL of the sent memory, in the scan cache's SQLite file. Keyed by folder, so one query reads a folder's rows.
  * `sent_revisions`: the host's catalogue revision (on servers that keep one) under which its rows hold.
+ * `sent_gaps`: how many of the host's records the server held without content when they were written (none: 0).
  */
 export const SENT_RECORDS_SCHEMA = `
   CREATE TABLE IF NOT EXISTS sent_records (
@@ -17,7 +18,9 @@ export const SENT_RECORDS_SCHEMA = `
     epoch TEXT NOT NULL, sent_at INTEGER NOT NULL, PRIMARY KEY (server, hostname, dir, name)) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS sent_revisions (
     server TEXT NOT NULL, hostname TEXT NOT NULL, revision TEXT NOT NULL, PRIMARY KEY (server, hostname))
-    WITHOUT ROWID;`;
+    WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS sent_gaps (
+    server TEXT NOT NULL, hostname TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (server, hostname)) WITHOUT ROWID;`;
 
 /**
  * The server a memory is kept for, as one key whatever way its URL was written: scheme and host in lower case, no
@@ -69,12 +72,24 @@ export function fingerprint(meta: FileMetadataInput): string {
  * wrote that host's records between, or the server cannot tell), or an answer without revisions, makes it forget the
  * host: everything is sent again next time.
  *
+ * The revision moves with records, not content: a server restored from a backup taken after records were written and
+ * before their content was uploaded has the revision this memory knows, without that content. So the memory also
+ * keeps how many of the host's records the server held without content (`records_without_content`, which only
+ * uploads make smaller under one revision): opened when the server holds more than that, it forgets the host, and
+ * the scan sends every record again (the server then asks for what it lacks). That number is what the server said
+ * after this scan's uploads (recount), or 0 when nothing this scan sent was left without content and the server held
+ * none when it began; any batch of the host sets it to 0 until then, which is never too few.
+ *
  * Reads go by folder (FolderRows), not one query per file: on a rescan of an unchanged tree this memory is asked
  * about every file.
  */
 export class SentRecords {
   /** Rows of this server forgotten when it was opened (remembered under another epoch, or revision of the host). */
   readonly forgotten: number;
+  /** The memory was forgotten because the server holds more of the host's records without content than it kept. */
+  readonly contentLost: { kept: number; now: number } | undefined;
+  /** Records of the host without content the server may hold as the memory stands (see the class comment). */
+  private gaps = 0;
   /** The server's key (serverKey of the URL it was opened for). */
   readonly server: string;
   private readonly putStmt: Database.Statement<[string, string, string, string, string, string, number]>;
@@ -93,12 +108,15 @@ export class SentRecords {
   private readonly stepOf = new Map<string, string>();
   /** Another write came between this scan's batches (or one answered without revisions): forget at the end. */
   private broken = false;
+  /** This scan sent records of the host. */
+  private sentAny = false;
 
   /**
    * Opens the memory (its table, and what it forgets): a failure is thrown, as a CONFIG_INVALID naming the cache file.
    * Later reads and writes are made from callbacks of the scan: their failures are kept in `failures` (the record is
    * then sent again) and thrown by the cache's next lookup or flush. `revision`: the host's catalogue revision now,
-   * undefined on a server that keeps none (then only the epoch counts).
+   * undefined on a server that keeps none (then only the epoch counts). `withoutContent`: how many of the host's
+   * records the server holds without content now (undefined from a server that does not say).
    */
   constructor(
     private readonly db: Database.Database,
@@ -108,23 +126,34 @@ export class SentRecords {
     readonly epoch: string,
     private readonly flushEvery = 500,
     readonly revision?: string,
+    readonly withoutContent?: number,
   ) {
     this.server = server = serverKey(server);
     this.base = revision;
     if (revision !== undefined) this.reached.add(revision);
-    [this.forgotten, this.prints, this.putStmt] = failures.run('open cache', () => {
+    [this.forgotten, this.contentLost, this.prints, this.putStmt] = failures.run('open cache', () => {
       db.exec(SENT_RECORDS_SCHEMA);
-      const forgotten = db.transaction(() => {
+      const [forgotten, lost] = db.transaction(() => {
         let n = db.prepare('DELETE FROM sent_records WHERE server = ? AND epoch <> ?').run(server, epoch).changes;
         const kept = db
           .prepare<[string, string], string>('SELECT revision FROM sent_revisions WHERE server = ? AND hostname = ?')
           .pluck()
           .get(server, hostname);
-        // Remembered under another revision (or before revisions were kept, or on a server without them): forgotten.
-        if (revision !== undefined && kept !== revision)
+        const gaps =
+          db
+            .prepare<[string, string], number>('SELECT n FROM sent_gaps WHERE server = ? AND hostname = ?')
+            .pluck()
+            .get(server, hostname) ?? 0;
+        // Remembered under another revision (or before revisions were kept, or on a server without them), or the
+        // server holds more records without content than it did (restored from a backup): forgotten.
+        const stale = revision !== undefined && kept !== revision;
+        const lost = !stale && withoutContent !== undefined && withoutContent > gaps;
+        if (stale || lost)
           n += db.prepare('DELETE FROM sent_records WHERE server = ? AND hostname = ?').run(server, hostname).changes;
+        // What the server says now, when it is fewer (content arrived since): the rows hold under that as well.
+        this.gaps = stale || lost ? 0 : Math.min(gaps, withoutContent ?? gaps);
         this.setRevision(revision);
-        return n;
+        return [n, lost ? { kept: gaps, now: withoutContent! } : undefined] as const;
       })();
       // The epoch is checked on every read too: another scan with this cache may have remembered rows meanwhile.
       const folderStmt = db
@@ -137,21 +166,28 @@ export class SentRecords {
         `INSERT OR REPLACE INTO sent_records (server, hostname, dir, name, fingerprint, epoch, sent_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       );
-      return [forgotten, prints, putStmt] as const;
+      return [forgotten, lost, prints, putStmt] as const;
     });
   }
 
-  /** The revision the host's rows hold under (none: a server without revisions, or a memory forgotten). */
+  /**
+   * The revision the host's rows hold under (none: a server without revisions, or a memory forgotten), with the
+   * number of the host's records the server may hold without content (`gaps`).
+   */
   private setRevision(revision: string | undefined): void {
     const { db, server, hostname } = this;
+    db.prepare('DELETE FROM sent_gaps WHERE server = ? AND hostname = ?').run(server, hostname);
     if (revision === undefined)
       db.prepare('DELETE FROM sent_revisions WHERE server = ? AND hostname = ?').run(server, hostname);
-    else
+    else {
       db.prepare('INSERT OR REPLACE INTO sent_revisions (server, hostname, revision) VALUES (?, ?, ?)').run(
         server,
         hostname,
         revision,
       );
+      if (this.gaps > 0)
+        db.prepare('INSERT INTO sent_gaps (server, hostname, n) VALUES (?, ?, ?)').run(server, hostname, this.gaps);
+    }
   }
 
   /** True when the server accepted exactly this record for `path` (and holds its content) under this epoch. */
@@ -166,6 +202,9 @@ export class SentRecords {
    */
   batch(records: readonly { hostname: string; filepath: string }[], revisions?: Record<string, RevisionStep>): void {
     if (this.base === undefined || !records.some((r) => r.hostname === this.hostname)) return;
+    // Records of this batch may be left without content (until their upload, or for good): never too few.
+    this.gaps = 0;
+    this.sentAny = true;
     const step = revisions?.[this.hostname];
     if (!step || step.before === null) {
       this.broken = true;
@@ -181,6 +220,22 @@ export class SentRecords {
       this.reached.add(next);
       this.base = next;
     }
+  }
+
+  /**
+   * Whether the server should be asked again, once the uploads are over, how many of the host's records it holds
+   * without content (recount): when this scan sent records of the host, and some of them are left without content or
+   * the server held some without content when the scan began (otherwise it holds none now, and 0 is kept).
+   */
+  needsRecount(): boolean {
+    if (this.withoutContent === undefined || !this.sentAny || this.broken) return false;
+    return this.withoutContent > 0 || this.stepOf.size > 0;
+  }
+
+  /** What the server said after the uploads: kept when it is the revision this memory follows (see the class). */
+  recounted(catalogue: Catalogue): void {
+    if (catalogue.epoch === this.epoch && catalogue.revision === this.base && catalogue.withoutContent !== undefined)
+      this.gaps = catalogue.withoutContent;
   }
 
   /** Remembers that the server holds this record and its content (written in groups; see flush). */
@@ -246,15 +301,43 @@ export async function openSentRecords(
     o.onDebug?.(`scan: ${client.shown} has no catalogue epoch (GET /catalogue): every record is sent`);
     return undefined;
   }
-  const { epoch, revision } = catalogue;
-  const sent = cache.sentRecords(client.base, o.hostname, epoch, revision);
+  const { epoch, revision, withoutContent } = catalogue;
+  const sent = cache.sentRecords(client.base, o.hostname, epoch, revision, withoutContent);
   client.onRevisions = (records, revisions) => sent.batch(records, revisions);
   const where = revision === undefined ? `epoch ${epoch}` : `epoch ${epoch}, revision ${revision} of ${o.hostname}`;
+  const lost = sent.contentLost;
   o.onDebug?.(
-    sent.forgotten > 0
-      ? `scan: ${client.shown} changed its catalogue (${where}: it removed records or content, another client wrote ` +
+    lost
+      ? `scan: ${client.shown} holds ${lost.now} of ${o.hostname}'s records without their content, ${lost.kept} when ` +
+          `this cache last wrote them (${where}; restored from a backup?): forgot ${sent.forgotten} records sent ` +
+          'before; every record is sent again, and the content the server lacks uploaded'
+      : sent.forgotten > 0
+        ? `scan: ${client.shown} changed its catalogue (${where}: it removed records or content, another client wrote ` +
           `${o.hostname}'s records, or it was restored from a backup): forgot ${sent.forgotten} records sent before`
-      : `scan: ${client.shown} catalogue ${where}`,
+        : `scan: ${client.shown} catalogue ${where}`,
   );
   return sent;
+}
+
+/**
+ * After the scan's uploads, when the memory needs it (SentRecords.needsRecount): asks the server once more how many
+ * of the host's records it holds without content, for the memory to keep. A failure is not the scan's (its work is
+ * done): the memory then keeps 0, and a next scan finding any sends every record again.
+ */
+export async function recountSentRecords(
+  client: DedupClient,
+  sent: SentRecords,
+  onDebug?: (message: string) => void,
+): Promise<void> {
+  if (!sent.needsRecount()) return;
+  try {
+    const catalogue = await client.catalogue(sent.hostname);
+    if (catalogue) sent.recounted(catalogue);
+    onDebug?.(
+      `scan: ${client.shown} holds ${catalogue?.withoutContent ?? 'an unknown number of'} of ${sent.hostname}'s ` +
+        'records without content after the uploads',
+    );
+  } catch (err) {
+    onDebug?.(`scan: ${client.shown}: GET /catalogue after the uploads failed: ${(err as Error).message}`);
+  }
 }
