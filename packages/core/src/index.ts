@@ -4,6 +4,7 @@ export * from './errors/classify.js';
 export * from './errors/dropbox-route-errors.js';
 export * from './errors/redact-url.js';
 export * from './errors/not-tls.js';
+export * from './errors/native-module.js';
 export * from './errors/exit-codes.js';
 export * from './storage/capabilities.js';
 export * from './storage/backend.js';

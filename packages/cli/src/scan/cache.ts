@@ -1,9 +1,9 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { nativeModuleNotBuilt } from '@org/core';
 import { CacheFailures, cacheError } from './cache-error.js';
 import { FolderRows } from './folder-rows.js';
-import { nativeModuleNotBuilt } from './native-module.js';
 import { SentRecords, serverKey } from './sent-records.js';
 
 export interface FileIdentity {
@@ -82,7 +82,7 @@ export class HashCache {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
     } catch (err) {
-      throw nativeModuleNotBuilt(err) ?? cacheError(path, err);
+      throw nativeModuleNotBuilt(err, { operation: 'open cache' }) ?? cacheError(path, err);
     }
     this.flushEvery = options.flushEvery ?? 500;
   }

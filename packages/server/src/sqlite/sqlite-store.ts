@@ -1,7 +1,7 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { UfsError, type FileMetadata } from '@org/core';
+import { UfsError, nativeModuleNotBuilt, type FileMetadata } from '@org/core';
 import { decodeCursor, encodeCursor } from '../store/cursor.js';
 import { prefixUpperBound } from '../store/prefix-range.js';
 import type {
@@ -34,7 +34,6 @@ import { SqliteRevisions } from './catalogue-revisions.js';
 import { SqliteContentGaps } from './content-gaps.js';
 import { SqliteFileUpserts } from './file-upserts.js';
 import { createPrivateStoreFile } from './private-file.js';
-import { nativeModuleNotBuilt } from './native-module.js';
 import { checkSchemaVersion, recordSchemaVersion } from './schema-version.js';
 import { StoreFiles, openFailure, storeFileError, storeFileProblem, unwritableError } from './store-files.js';
 
@@ -126,7 +125,9 @@ export class SqliteStore implements MetadataStore {
       // SQLite could not open the files after all (a header that looked right, a WAL it cannot use): CONFIG_INVALID
       // naming them; an empty database file this open made is removed again.
       const file = this.files?.diagnose()?.file ?? options.path;
-      const refused = nativeModuleNotBuilt(err) ?? (options.path === ':memory:' ? undefined : openFailure(file, err));
+      const refused =
+        nativeModuleNotBuilt(err, { backend: 'sqlite', operation: 'open' }) ??
+        (options.path === ':memory:' ? undefined : openFailure(file, err));
       if (refused) {
         opened?.close();
         if (!existed && statSync(options.path, { throwIfNoEntry: false })?.size === 0) rmSync(options.path);
